@@ -1,0 +1,68 @@
+"""autodiff: a define-by-run reverse-mode autograd engine with NumPy, C++ SIMD and CuPy
+backends, and PyTorch's API.
+
+    import autodiff as ad
+    x = ad.randn(3, 4, requires_grad=True)
+    (x @ x.T).relu().sum().backward()
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import autograd, cuda, dtypes, ops  # noqa: F401
+from .autograd import (  # noqa: F401
+    enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
+)
+from .creation import (  # noqa: F401
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_dlpack, from_numpy, full,
+    full_like, linspace, multinomial, ones, ones_like, rand, rand_like, randint, randn,
+    randn_like, randperm, tensor, zeros, zeros_like,
+)
+from .device import (  # noqa: F401
+    Device, available_devices, default_device, device, get_default_device, set_default_device,
+)
+from .dtypes import (  # noqa: F401
+    DType, double, float16, float32, float64, get_default_dtype, half, int8, int16, int32,
+    int64, long, set_default_dtype, uint8,
+)
+from .dtypes import bool_ as bool  # noqa: F401,A001
+from .dtypes import float_ as float  # noqa: F401,A001
+from .dtypes import int_ as int  # noqa: F401,A001
+from .errors import DeviceError, DTypeError, ShapeError  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401,A004
+from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401
+from .tensor import Tensor  # noqa: F401
+from . import utils  # noqa: E402,F401
+
+dtype = DType
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t) -> int:
+    return t.numel()
+
+
+def save(obj, path) -> None:
+    """Save nested dicts/lists of tensors and plain values without pickle (see serialization)."""
+    from .serialization import save as _save
+
+    _save(obj, path)
+
+
+def load(path, map_location=None):
+    """Load what ``save`` wrote; never executes code from the file."""
+    from .serialization import load as _load
+
+    return _load(path, map_location=map_location)
+
+
+def _init_default_device() -> None:
+    get_default_device()  # AUTODIFF_DEVICE is checked at import
+
+
+_init_default_device()

@@ -1,0 +1,24 @@
+"""Reverse-mode automatic differentiation: graph nodes, the engine, custom Functions, checks."""
+
+from __future__ import annotations
+
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
+from .function import Function, FunctionCtx  # noqa: F401
+from .functional import grad  # noqa: F401
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from .node import Node  # noqa: F401
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``ad.autograd.backward``: backward from several tensors at once."""
+    from . import engine
+
+    tensors = [tensors] if isinstance(tensors, engine.Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, engine.Tensor):
+        grad_tensors = [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    engine.run_backward(tensors, list(grad_tensors), retain_graph, create_graph)

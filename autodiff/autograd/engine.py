@@ -1,0 +1,230 @@
+"""The backward engine: topological order without recursion, gradient accumulation,
+hooks, retain_grad, saved-tensor checks and release, anomaly detection."""
+
+from __future__ import annotations
+
+from .grad_mode import state
+from .node import Node
+
+Tensor = None  # set by autodiff.tensor
+
+
+def _root_edges(tensors, grads):
+    edges = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if t.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; got shape "
+                    f"{tuple(t.shape)}. Pass gradient= (a tensor of the same shape)."
+                )
+            g = Tensor._make(t._dev.backend.ones(t._data.shape, t._data.dtype), t._dev, False, None)
+        elif tuple(g.shape) != tuple(t.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                f"output[{i}] has a shape of {tuple(t.shape)}."
+            )
+        fn = t.grad_fn
+        edges.append(((t, 0) if fn is None else (fn, t._output_nr), g))
+    return edges
+
+
+def _collect(root_nodes):
+    """Dependency counts (number of consumers inside the graph) of every reachable node."""
+    deps = {}
+    stack = list(root_nodes)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for e in node.next:
+            if e is not None:
+                child = e[0]
+                if isinstance(child, Node):
+                    deps[child] = deps.get(child, 0) + 1
+                    if child not in seen:
+                        seen.add(child)
+                        stack.append(child)
+    return deps, seen
+
+
+def _needed(nodes, deps, root_nodes, targets):
+    """Nodes from which some target (leaf tensor id or (node, nr)) is reachable."""
+    remaining = dict(deps)
+    order = []
+    ready = [n for n in root_nodes if remaining.get(n, 0) == 0]
+    ready = list(dict.fromkeys(ready))
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for e in node.next:
+            if e is not None and isinstance(e[0], Node):
+                remaining[e[0]] -= 1
+                if remaining[e[0]] == 0:
+                    ready.append(e[0])
+    needed = set()
+    for node in reversed(order):
+        for e in node.next:
+            if e is None:
+                continue
+            if isinstance(e[0], Node):
+                if e[0] in needed or (e[0], e[1]) in targets:
+                    needed.add(node)
+                    break
+            elif id(e[0]) in targets:
+                needed.add(node)
+                break
+    return needed
+
+
+class _GradSink:
+    """Where gradients land: leaves' .grad (backward) or a capture dict (autograd.grad)."""
+
+    def __init__(self, targets, create_graph: bool) -> None:
+        self.targets = targets  # None: accumulate into .grad
+        self.captured: dict = {}
+        self.create_graph = create_graph
+        self.stored: dict = {}  # id(array) -> array already held elsewhere (must not alias)
+
+    def mark_shared(self, g) -> None:
+        self.stored[id(g._data)] = g._data
+
+    def owned(self, g):
+        """g itself if nothing else holds its array, else a copy (a .grad must not alias)."""
+        a = g._data
+        if id(a) in self.stored or not g._dev.backend.owns(a):
+            if self.create_graph:
+                g = g.clone()
+            else:
+                g = Tensor._make(g._dev.backend.copy(a), g._dev, False, None)
+        self.stored[id(g._data)] = g._data
+        return g
+
+    def leaf(self, t, g) -> None:
+        for hook in t._hooks or ():
+            r = hook(g)
+            if r is not None:
+                g = r
+        if self.targets is not None:
+            if id(t) in self.targets:
+                self._capture(id(t), g)
+            return
+        self.accumulate(t, g)
+
+    def accumulate(self, t, g) -> None:
+        if g.dtype is not t.dtype:
+            g = g.to(t.dtype)
+        old = t.grad
+        if old is None:
+            t.grad = self.owned(g)
+        elif (self.create_graph or old._requires_grad or old.shape != g.shape
+              or not old._dev.backend.owns(old._data) or old._dev is not g._dev):
+            t.grad = old + g
+        else:
+            old._data += g._data  # in-place accumulation, as PyTorch does
+            old._version[0] += 1
+
+    def _capture(self, key, g) -> None:
+        prev = self.captured.get(key)
+        self.captured[key] = g if prev is None else prev + g
+
+
+def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=None):
+    """Backpropagate from ``tensors``. With ``inputs``, return their grads instead of
+    accumulating into leaves (autograd.grad)."""
+    roots = _root_edges(tensors, grads)
+    targets = None
+    if inputs is not None:
+        targets = {}
+        for t in inputs:
+            if t.grad_fn is None:
+                targets[id(t)] = t
+            else:
+                targets[(t.grad_fn, t._output_nr)] = t
+    sink = _GradSink(targets, create_graph)
+    for _, g in roots:
+        sink.mark_shared(g)
+    buffers: dict = {}
+    root_nodes = []
+    for (target, nr), g in roots:
+        if isinstance(target, Node):
+            buf = buffers.get(target)
+            if buf is None:
+                buf = buffers[target] = [None] * target.n_outputs
+                root_nodes.append(target)
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+        else:
+            sink.leaf(target, g)
+    deps, nodes = _collect(root_nodes)
+    needed = None if targets is None else _needed(nodes, deps, root_nodes, targets)
+    prev_mode = state.enabled
+    state.enabled = create_graph
+    try:
+        _execute(root_nodes, deps, buffers, sink, needed, retain_graph)
+    finally:
+        state.enabled = prev_mode
+    if targets is None:
+        return None
+    return [sink.captured.get(id(t) if t.grad_fn is None else (t.grad_fn, t._output_nr))
+            for t in inputs]
+
+
+def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
+    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+    targets = sink.targets
+    while ready:
+        node = ready.pop()
+        grads = buffers.pop(node)
+        if node.pre_hooks:
+            _run_pre_hooks(node, grads)
+        if targets is not None:
+            for nr, g in enumerate(grads):
+                if g is not None and (node, nr) in targets:
+                    sink._capture((node, nr), g)
+            if node not in needed:
+                continue
+        node.unpack_check()
+        in_grads = node.backward(*grads)
+        if state.anomaly:
+            _check_anomaly(node, in_grads)
+        if not retain_graph:
+            node.release()
+        for e, g in zip(node.next, in_grads):
+            if e is None or g is None:
+                continue
+            child, nr = e
+            if isinstance(child, Node):
+                buf = buffers.get(child)
+                if buf is None:
+                    buf = buffers[child] = [None] * child.n_outputs
+                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+            else:
+                sink.leaf(child, g)
+
+
+def _run_pre_hooks(node, grads) -> None:
+    for nr, hooks in node.pre_hooks.items():
+        g = grads[nr]
+        if g is None:
+            continue
+        for hook in hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+        grads[nr] = g
+
+
+def _check_anomaly(node, in_grads) -> None:
+    for i, g in enumerate(in_grads):
+        if g is not None and g.is_floating_point() and not bool(g.isfinite().all()):
+            trace = getattr(node, "trace", None) or "(no forward trace recorded)"
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan or inf values in its {i}th output.\n"
+                f"The forward call that created it:\n{trace}"
+            )

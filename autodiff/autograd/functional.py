@@ -1,0 +1,44 @@
+"""``ad.grad``: gradients of outputs with respect to chosen inputs, without touching .grad."""
+
+from __future__ import annotations
+
+from . import engine
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False, only_inputs=True, materialize_grads=False):
+    """Return d(outputs)/d(inputs) as a tuple (differentiable again with create_graph)."""
+    Tensor = engine.Tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    else:
+        grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} "
+                           f"outputs")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require "
+                               f"grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = engine.run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs)
+    out = []
+    for i, (t, g) in enumerate(zip(inputs, result)):
+        if g is None:
+            if materialize_grads:
+                from ..creation import zeros_like
+
+                g = zeros_like(t)
+            elif not allow_unused:
+                raise RuntimeError(f"One of the differentiated Tensors (input {i}, shape "
+                                   f"{tuple(t.shape)}) appears to not have been used in the "
+                                   f"graph. Set allow_unused=True if this is the desired "
+                                   f"behavior.")
+        out.append(g)
+    return tuple(out)

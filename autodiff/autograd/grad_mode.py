@@ -1,0 +1,80 @@
+"""Grad mode: whether ops record the graph. Context managers that double as decorators."""
+
+from __future__ import annotations
+
+import functools
+
+
+class _State:
+    __slots__ = ("enabled", "anomaly")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.anomaly = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph for backward."""
+    return state.enabled
+
+
+class _GradModeContext:
+    """Base of no_grad / enable_grad / set_grad_enabled: a context manager and a decorator."""
+
+    _mode = True
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = self._mode
+        return self
+
+    def __exit__(self, *exc) -> None:
+        state.enabled = self._prev
+
+    def _fresh(self) -> _GradModeContext:
+        return type(self)()
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self._fresh():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Disable graph recording: ``with ad.no_grad(): ...`` or ``@ad.no_grad()``."""
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Enable graph recording inside a no_grad region."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(False)`` acts immediately, and restores on exit when used with ``with``."""
+
+    def __init__(self, mode: bool) -> None:
+        self._mode = bool(mode)
+        self._prev = state.enabled
+        state.enabled = self._mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        state.enabled = self._prev
+
+    def _fresh(self) -> set_grad_enabled:
+        return set_grad_enabled(self._mode)
+
+    def __call__(self, func):
+        state.enabled = self._prev  # used as a decorator: do not change the mode now
+        return super().__call__(func)

@@ -1,0 +1,157 @@
+"""Graph nodes. ``Node`` is what the backward engine walks; ``Op`` is an internal primitive.
+
+An ``Op`` subclass implements ``forward(self, *tensors, **kw) -> array`` with backend kernels
+on the inputs' arrays, and ``backward(self, grad) -> tuple`` with differentiable Tensor ops,
+so higher-order gradients come for free. ``Op.apply`` builds the output Tensor and, when grad
+mode is on and an input requires grad, links the node into the graph.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from ..errors import DeviceError
+from .grad_mode import state
+
+Tensor = None  # set by autodiff.tensor (import cycle)
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use saved tensors after they "
+    "were freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward a second time."
+)
+
+
+class Node:
+    """A recorded operation: edges to its inputs' nodes and what backward needs."""
+
+    __slots__ = ("next", "saved", "_versions", "out_data", "_out_version", "pre_hooks",
+                 "trace", "__dict__", "__weakref__")
+    n_outputs = 1
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch-style view of the edges: ((node_or_leaf, output_nr) or (None, 0), ...)."""
+        return tuple(e if e is not None else (None, 0) for e in self.next)
+
+    def register_hook(self, nr: int, fn) -> None:
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        self.pre_hooks.setdefault(nr, []).append(fn)
+
+    def unpack_check(self) -> None:
+        """Raise if saved tensors were freed or modified in place since the forward."""
+        saved = self.saved
+        if saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        versions = self._versions
+        if versions:
+            for i, t in enumerate(saved):
+                if t is not None and t._version[0] != versions[i]:
+                    self._raise_modified(t, versions[i])
+        ov = self._out_version
+        if ov is not None and ov[0][0] != ov[1]:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the output of {self.name()} is at version {ov[0][0]}; "
+                f"expected version {ov[1]} instead."
+            )
+
+    def _raise_modified(self, t, expected: int) -> None:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{t.dtype.name} {tuple(t.shape)}], which is input of "
+            f"{self.name()}, is at version {t._version[0]}; expected version {expected} instead."
+        )
+
+    def release(self) -> None:
+        """Free what forward saved (after a backward without retain_graph)."""
+        if self.saved or self.out_data is not None:
+            self.saved = None
+            self.out_data = None
+
+    def output(self):
+        """The forward output as a Tensor linked to this node (for backward formulas)."""
+        if self.out_data is None and self.saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        return Tensor._make(self.out_data, self._dev, state.enabled, self if state.enabled else None)
+
+
+def _edge(t):
+    if t is None or not t._requires_grad:
+        return None
+    fn = t.grad_fn
+    return (t, 0) if fn is None else (fn, t._output_nr)
+
+
+class Op(Node):
+    """An internal differentiable primitive with one output."""
+
+    __slots__ = ("backend", "_dev")
+    is_view = False  # True: the output may alias the first input's memory
+
+    def forward(self, *inputs, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        x = inputs[0]
+        dev = x._dev
+        if len(inputs) > 1:
+            for t in inputs:
+                if t is not None and t._dev is not dev:
+                    raise DeviceError(
+                        f"{cls.__name__.lower()}: tensors are on different devices, {dev} and "
+                        f"{t._dev}; move one with .to()"
+                    )
+        node = cls.__new__(cls)
+        node.backend = dev.backend
+        node._dev = dev
+        node.saved = ()
+        node.out_data = None
+        data = node.forward(*inputs, **kwargs)
+        if state.enabled:
+            for t in inputs:
+                if t is not None and t._requires_grad:
+                    out = Tensor._make(data, node._dev, True, node)
+                    node.next = tuple([_edge(t) for t in inputs])
+                    node._versions = tuple([t._version[0] if t is not None else 0
+                                            for t in node.saved])
+                    node.pre_hooks = None
+                    if node.out_data is not None:
+                        node._out_version = (out._version, 0)
+                    else:
+                        node._out_version = None
+                    if state.anomaly:
+                        node.trace = "".join(traceback.format_stack()[:-2])
+                    if cls.is_view:
+                        _share_view(out, x)
+                    return out
+        out = Tensor._make(data, node._dev, False, None)
+        if cls.is_view:
+            _share_view(out, x)
+        return out
+
+    def save_output(self, data):
+        """Keep the forward output for backward; returns it (for ``return self.save_output(y)``)."""
+        self.out_data = data
+        return data
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(e is not None for e in self.next)
+
+
+def _share_view(out, base) -> None:
+    if out._data is base._data or base._dev.backend.xp.may_share_memory(out._data, base._data):
+        out._version = base._version
+        out._base = base._base if base._base is not None else base

@@ -1,0 +1,77 @@
+"""Backend registry: device names -> Backend objects, created lazily, one per device.
+
+A new backend is one module plus one line in ``_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+
+_MODULES = {
+    "numpy": ("autodiff.backends.numpy_backend", "NumpyBackend"),
+    "cpp": ("autodiff.backends.cpp_backend", "CppBackend"),
+    "cuda": ("autodiff.backends.cupy_backend", "CupyBackend"),
+}
+
+_instances: dict = {}
+_cpp_error: str | None = None
+_cpp_checked = False
+
+
+def cpp_unavailable_reason() -> str | None:
+    """None when the C++ extension imports, else why not (warned once)."""
+    global _cpp_checked, _cpp_error
+    if not _cpp_checked:
+        _cpp_checked = True
+        try:
+            importlib.import_module("autodiff._C")
+            importlib.import_module("autodiff.backends.cpp_backend")
+        except Exception as exc:  # ImportError, or a broken build
+            _cpp_error = f"{type(exc).__name__}: {exc}"
+            warnings.warn(
+                f"autodiff: C++ extension autodiff._C is not available ({_cpp_error}); "
+                "running on the NumPy backend. Reinstall with a C++17 compiler to build it.",
+                UserWarning,
+                stacklevel=3,
+            )
+    return _cpp_error
+
+
+def cuda_unavailable_reason() -> str | None:
+    """None when CuPy imports and sees at least one GPU, else why not."""
+    try:
+        import cupy  # noqa: F401
+    except Exception as exc:
+        return f"CuPy is not installed or does not import ({type(exc).__name__}: {exc}); " \
+               "install it with pip install 'autodiff[cuda]'"
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        return f"CuPy found no usable CUDA driver/GPU ({type(exc).__name__}: {exc})"
+    if n < 1:
+        return "CuPy found no GPU"
+    try:
+        importlib.import_module("autodiff.backends.cupy_backend")
+    except ImportError as exc:
+        return f"the CuPy backend does not import ({exc})"
+    return None
+
+
+def cuda_device_count() -> int:
+    if cuda_unavailable_reason() is not None:
+        return 0
+    import cupy
+
+    return int(cupy.cuda.runtime.getDeviceCount())
+
+
+def get_backend(kind: str, index: int | None = None):
+    """The Backend object for a device kind ('numpy', 'cpp', 'cuda') and index."""
+    key = (kind, index)
+    backend = _instances.get(key)
+    if backend is None:
+        module_name, cls_name = _MODULES[kind]
+        cls = getattr(importlib.import_module(module_name), cls_name)
+        backend = _instances[key] = cls(index)
+    return backend

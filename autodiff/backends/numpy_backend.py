@@ -1,0 +1,393 @@
+"""The NumPy backend: every kernel autodiff needs, written once with ``xp``.
+
+This is the reference implementation. The C++ backend subclasses it and overrides
+the hot kernels; the CuPy backend subclasses it with ``xp = cupy``. Kernels take
+and return raw arrays; ops (autodiff/ops) promote dtypes and check shapes first,
+so kernels may assume their array arguments share one dtype.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from .._config import config
+
+_log = logging.getLogger("autodiff.backends")
+_declined: set = set()
+
+
+def _is_basic_index(idx) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+
+
+class NumpyBackend:
+    """Reference kernels on ``numpy.ndarray`` storage."""
+
+    name = "numpy"
+    xp = np
+    is_cpu = True
+
+    def __init__(self, index: int | None = None) -> None:
+        self.index = index
+
+    # ----------------------------------------------------------------- housekeeping
+    def _decline(self, op: str, reason: str, dtype=None) -> None:
+        """Record that a fast kernel did not apply; logged once per (op, dtype, reason)."""
+        if config.debug:
+            key = (self.name, op, str(dtype), reason)
+            if key not in _declined:
+                _declined.add(key)
+                _log.warning("%s backend: %s falls back to NumPy (%s, dtype %s)",
+                             self.name, op, reason, dtype)
+
+    def is_array(self, obj) -> bool:
+        return isinstance(obj, self.xp.ndarray)
+
+    def owns(self, a) -> bool:
+        """True when ``a`` owns its writeable memory (is no view of another array)."""
+        return a.base is None and a.flags.writeable
+
+    # ----------------------------------------------------------------- creation
+    def asarray(self, data, dtype=None):
+        return self.xp.asarray(data, dtype=dtype)
+
+    def from_numpy(self, arr):
+        return arr
+
+    def to_numpy(self, a):
+        return a
+
+    def empty(self, shape, dtype):
+        return self.xp.empty(shape, dtype=dtype)
+
+    def zeros(self, shape, dtype):
+        return self.xp.zeros(shape, dtype=dtype)
+
+    def ones(self, shape, dtype):
+        return self.xp.ones(shape, dtype=dtype)
+
+    def full(self, shape, value, dtype):
+        return self.xp.full(shape, value, dtype=dtype)
+
+    def arange(self, start, stop, step, dtype):
+        return self.xp.arange(start, stop, step, dtype=dtype)
+
+    def linspace(self, start, stop, num, dtype):
+        return self.xp.linspace(start, stop, num, dtype=dtype)
+
+    def eye(self, n, m, dtype):
+        return self.xp.eye(n, m, dtype=dtype)
+
+    def copy(self, a):
+        return a.copy()
+
+    def contiguous(self, a):
+        return self.xp.ascontiguousarray(a)
+
+    def cast(self, a, dtype):
+        return a.astype(dtype, copy=False)
+
+    # random numbers come from a NumPy Generator (autodiff.random) on every device
+    def rand(self, gen, shape, dtype):
+        work = dtype if dtype in (np.float32, np.float64) else np.float64
+        return self.asarray(gen.random(shape, dtype=work).astype(dtype, copy=False))
+
+    def randn(self, gen, shape, dtype):
+        work = dtype if dtype in (np.float32, np.float64) else np.float64
+        return self.asarray(gen.standard_normal(shape, dtype=work).astype(dtype, copy=False))
+
+    def randint(self, gen, low, high, shape, dtype):
+        return self.asarray(gen.integers(low, high, size=shape, dtype=dtype))
+
+    def multinomial(self, gen, probs, num_samples, replacement):
+        p = np.asarray(self.to_numpy(probs), dtype=np.float64)
+        rows = p.reshape(-1, p.shape[-1])
+        out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+        for i, row in enumerate(rows):
+            total = row.sum()
+            if not np.all(row >= 0) or not np.isfinite(total) or total <= 0:
+                raise RuntimeError("multinomial: probabilities must be non-negative, finite "
+                                   "and have a positive sum")
+            if not replacement and num_samples > np.count_nonzero(row):
+                raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without "
+                                   f"replacement from {np.count_nonzero(row)} non-zero weights")
+            out[i] = gen.choice(row.shape[0], size=num_samples, replace=replacement, p=row / total)
+        return self.asarray(out.reshape(p.shape[:-1] + (num_samples,)))
+
+    # ----------------------------------------------------------------- elementwise
+    def add(self, a, b):
+        return a + b
+
+    def sub(self, a, b):
+        return a - b
+
+    def mul(self, a, b):
+        return a * b
+
+    def div(self, a, b):
+        return a / b
+
+    def neg(self, a):
+        return -a
+
+    def pow(self, a, b):
+        return self.xp.power(a, b)
+
+    def maximum(self, a, b):
+        return self.xp.maximum(a, b)
+
+    def minimum(self, a, b):
+        return self.xp.minimum(a, b)
+
+    def exp(self, a):
+        return self.xp.exp(a)
+
+    def log(self, a):
+        return self.xp.log(a)
+
+    def log1p(self, a):
+        return self.xp.log1p(a)
+
+    def sqrt(self, a):
+        return self.xp.sqrt(a)
+
+    def rsqrt(self, a):
+        return 1 / self.xp.sqrt(a)
+
+    def abs(self, a):
+        return self.xp.abs(a)
+
+    def sign(self, a):
+        return self.xp.sign(a)
+
+    def sin(self, a):
+        return self.xp.sin(a)
+
+    def cos(self, a):
+        return self.xp.cos(a)
+
+    def tanh(self, a):
+        return self.xp.tanh(a)
+
+    def sigmoid(self, a):
+        # 0.5 * (1 + tanh(x / 2)) is exact in float arithmetic terms and never overflows
+        half = a.dtype.type(0.5)
+        return half + half * self.xp.tanh(a * half)
+
+    def relu(self, a):
+        return self.xp.maximum(a, a.dtype.type(0))
+
+    def clamp(self, a, lo, hi):
+        if lo is not None:
+            a = self.xp.maximum(a, lo)
+        if hi is not None:
+            a = self.xp.minimum(a, hi)
+        return a
+
+    def where(self, cond, a, b):
+        return self.xp.where(cond, a, b)
+
+    def compare(self, op: str, a, b):
+        return getattr(self.xp, op)(a, b)  # equal, not_equal, less, ...
+
+    def logical_not(self, a):
+        return self.xp.logical_not(a)
+
+    def isfinite(self, a):
+        return self.xp.isfinite(a)
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, a, axis, keepdims):
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def mean(self, a, axis, keepdims):
+        return a.mean(axis=axis, keepdims=keepdims)
+
+    def prod(self, a, axis, keepdims):
+        return a.prod(axis=axis, keepdims=keepdims)
+
+    def amax(self, a, axis, keepdims):
+        return a.max(axis=axis, keepdims=keepdims)
+
+    def amin(self, a, axis, keepdims):
+        return a.min(axis=axis, keepdims=keepdims)
+
+    def argmax(self, a, axis, keepdims):
+        return a.argmax(axis=axis, keepdims=keepdims)
+
+    def argmin(self, a, axis, keepdims):
+        return a.argmin(axis=axis, keepdims=keepdims)
+
+    def any(self, a, axis, keepdims):
+        return a.any(axis=axis, keepdims=keepdims)
+
+    def all(self, a, axis, keepdims):
+        return a.all(axis=axis, keepdims=keepdims)
+
+    def var(self, a, axis, correction, keepdims):
+        return a.var(axis=axis, ddof=correction, keepdims=keepdims)
+
+    def logsumexp(self, a, axis, keepdims):
+        m = a.max(axis=axis, keepdims=True)
+        m = self.xp.where(self.xp.isfinite(m), m, 0)
+        out = self.xp.log(self.xp.exp(a - m).sum(axis=axis, keepdims=True)) + m
+        return out if keepdims else out.squeeze(axis)
+
+    def sum_to(self, g, shape):
+        """Reduce ``g`` (a broadcast result) back to ``shape``: the backward of broadcasting."""
+        shape = tuple(shape)
+        if g.shape == shape:
+            return g
+        lead = g.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+        )
+        out = g.sum(axis=axes, keepdims=True) if axes else g
+        return out.reshape(shape)
+
+    # ----------------------------------------------------------------- linear algebra
+    def matmul(self, a, b):
+        return self.xp.matmul(a, b)
+
+    def einsum(self, subscripts, *operands):
+        return self.xp.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+    # ----------------------------------------------------------------- softmax family
+    def softmax(self, x, axis):
+        e = self.xp.exp(x - x.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
+
+    def log_softmax(self, x, axis):
+        s = x - x.max(axis=axis, keepdims=True)
+        return s - self.xp.log(self.xp.exp(s).sum(axis=axis, keepdims=True))
+
+    def softmax_backward(self, y, gy, axis):
+        """dx = y * (gy - sum(gy * y))."""
+        return y * (gy - (gy * y).sum(axis=axis, keepdims=True))
+
+    def log_softmax_backward(self, y, gy, axis):
+        """dx = gy - exp(y) * sum(gy)."""
+        return gy - self.xp.exp(y) * gy.sum(axis=axis, keepdims=True)
+
+    # ----------------------------------------------------------------- normalization
+    def layer_norm(self, x, weight, bias, n_norm_dims, eps):
+        """Normalize over the last ``n_norm_dims`` dims; returns (y, mean, rstd)."""
+        axes = tuple(range(x.ndim - n_norm_dims, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        rstd = 1 / self.xp.sqrt(var + x.dtype.type(eps))
+        y = xc * rstd
+        if weight is not None:
+            y *= weight
+        if bias is not None:
+            y += bias
+        batch = x.shape[: x.ndim - n_norm_dims]
+        return y, mean.reshape(batch), rstd.reshape(batch)
+
+    def layer_norm_backward(self, gy, x, mean, rstd, weight, n_norm_dims):
+        """Gradients of layer_norm: (gx, gweight or None, gbias or None)."""
+        axes = tuple(range(x.ndim - n_norm_dims, x.ndim))
+        bshape = mean.shape + (1,) * n_norm_dims
+        mean, rstd = mean.reshape(bshape), rstd.reshape(bshape)
+        xhat = (x - mean) * rstd
+        batch_axes = tuple(range(x.ndim - n_norm_dims))
+        gw = gb = None
+        if weight is not None:
+            gw = (gy * xhat).sum(axis=batch_axes)
+            gb = gy.sum(axis=batch_axes)
+            g = gy * weight
+        else:
+            g = gy
+        gx = rstd * (g - g.mean(axis=axes, keepdims=True)
+                     - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+        return gx, gw, gb
+
+    def batch_norm_stats(self, x, axes):
+        """Mean and biased variance over ``axes``, both with keepdims=True."""
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        return mean, (xc * xc).mean(axis=axes, keepdims=True)
+
+    # ----------------------------------------------------------------- movement
+    def reshape(self, a, shape):
+        return a.reshape(shape)
+
+    def transpose(self, a, axes):
+        return a.transpose(axes)
+
+    def broadcast_to(self, a, shape):
+        return self.xp.broadcast_to(a, shape)
+
+    def getitem(self, a, idx):
+        return a[idx]
+
+    def setitem(self, a, idx, value):
+        a[idx] = value
+
+    def index_add(self, shape, idx, g):
+        """zeros(shape) with ``g`` added at ``idx`` (repeated indices accumulate)."""
+        out = self.xp.zeros(shape, dtype=g.dtype)
+        if _is_basic_index(idx):
+            out[idx] = g
+        else:
+            self.xp.add.at(out, idx, g)
+        return out
+
+    def concatenate(self, arrays, axis):
+        return self.xp.concatenate(arrays, axis=axis)
+
+    def stack(self, arrays, axis):
+        return self.xp.stack(arrays, axis=axis)
+
+    def flip(self, a, axes):
+        return self.xp.flip(a, axis=axes)
+
+    def pad(self, a, pad_width, value):
+        return self.xp.pad(a, pad_width, mode="constant", constant_values=value)
+
+    def repeat(self, a, repeats, axis):
+        return self.xp.repeat(a, repeats, axis=axis)
+
+    def tile(self, a, reps):
+        return self.xp.tile(a, reps)
+
+    def tril(self, a, k):
+        return self.xp.tril(a, k)
+
+    def triu(self, a, k):
+        return self.xp.triu(a, k)
+
+    def gather(self, a, axis, idx):
+        return self.xp.take_along_axis(a, idx, axis=axis)
+
+    def scatter_add(self, base, axis, idx, src):
+        """A copy of ``base`` with ``src`` added at ``idx`` along ``axis``."""
+        out = base.copy()
+        grids = self.xp.indices(idx.shape, sparse=True)
+        full = tuple(idx if d == axis else grids[d] for d in range(idx.ndim))
+        self.xp.add.at(out, full, src[tuple(slice(0, n) for n in idx.shape)])
+        return out
+
+    def sort(self, a, axis, descending, stable):
+        kind = "stable" if stable or descending else None
+        if descending:
+            idx = self.xp.flip(self.xp.argsort(self.xp.flip(a, axis), axis=axis, kind="stable"),
+                               axis)
+            idx = a.shape[axis] - 1 - idx if a.shape[axis] else idx
+        else:
+            idx = self.xp.argsort(a, axis=axis, kind=kind)
+        return self.xp.take_along_axis(a, idx, axis=axis), idx
+
+    def topk(self, a, k, axis, largest, sorted_):
+        _, idx = self.sort(a, axis, descending=largest, stable=True)
+        idx = self.xp.take(idx, self.xp.arange(k), axis=axis)
+        return self.xp.take_along_axis(a, idx, axis=axis), idx
+
+    def nonzero(self, a):
+        return self.xp.nonzero(a)
+

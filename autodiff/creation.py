@@ -1,0 +1,273 @@
+"""Tensor creation: from data, constant fills, ranges, random numbers, NumPy and DLPack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .device import device as _device, get_default_device
+from .ops._util import shape_arg
+from .random import _generator
+from .tensor import Tensor
+
+
+def _infer_dtype(data) -> dtypes.DType:
+    """PyTorch's inference: bool -> bool, int -> int64, float -> default float dtype."""
+    arr = np.asarray(data)
+    kind = arr.dtype.kind
+    if kind == "b":
+        return dtypes.bool_
+    if kind in "iu":
+        return dtypes.int64
+    if kind == "f" or arr.size == 0:
+        return dtypes.get_default_dtype()
+    raise TypeError(f"could not infer a dtype for data of NumPy dtype {arr.dtype}")
+
+
+def _to_array(data, dtype, dev):
+    """(backend array, device) holding a copy of ``data``."""
+    dt = None if dtype is None else dtypes.from_any(dtype)
+    if isinstance(data, Tensor):
+        dev = dev or data._dev
+        src = data.to(dev).detach() if dev is not data._dev else data
+        arr = dev.backend.copy(src._data)
+        return (arr if dt is None else dev.backend.cast(arr, dt.np)), dev
+    dev = dev or get_default_device()
+    b = dev.backend
+    if b.is_array(data) or isinstance(data, np.ndarray) or hasattr(data, "__dlpack__"):
+        host = data if isinstance(data, np.ndarray) else None
+        if host is None and not b.is_array(data):
+            host = np.asarray(data)
+        if host is not None:
+            if host.dtype.kind == "O":
+                raise TypeError("tensor(): object arrays are not supported")
+            dt = dt or dtypes.from_numpy_dtype(host.dtype)
+            return b.from_numpy(np.array(host, dtype=dt.np)), dev
+        dt = dt or dtypes.from_numpy_dtype(data.dtype)
+        return b.copy(b.cast(data, dt.np)), dev
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested_tensors_to_lists(data)
+    dt = dt or _infer_dtype(data)
+    try:
+        host = np.array(data, dtype=dt.np)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"tensor(): could not convert data to a {dt.name} tensor: {exc}") from None
+    return b.from_numpy(host), dev
+
+
+def _flat(data):
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            yield from _flat(d)
+        else:
+            yield d
+
+
+def _nested_tensors_to_lists(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_nested_tensors_to_lists(d) for d in data]
+    return data
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays, tensors).
+
+    Example:
+        >>> ad.tensor([[1, 2], [3, 4]], dtype=ad.float32, requires_grad=True)
+    """
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a Tensor or CPU array when it can."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, np.ndarray) and dtype is None and (
+            device is None or _device(device).backend.is_cpu):
+        return from_numpy(data) if device is None else from_numpy(data).to(device)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _dev(device):
+    return get_default_device() if device is None else _device(device)
+
+
+def _dt(dtype, default=None):
+    if dtype is None:
+        return default or dtypes.get_default_dtype()
+    return dtypes.from_any(dtype)
+
+
+def _fill(kind, size, value, dtype, device, requires_grad):
+    dev = _dev(device)
+    dt = _dt(dtype)
+    shape = shape_arg(size)
+    b = dev.backend
+    if kind == "full":
+        arr = b.full(shape, value, dt.np)
+    else:
+        arr = getattr(b, kind)(shape, dt.np)
+    t = Tensor._make(arr, dev, False, None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _fill("zeros", size, None, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _fill("ones", size, None, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _fill("empty", size, None, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = (dtypes.bool_ if isinstance(fill_value, bool) else
+                 dtypes.int64 if isinstance(fill_value, (int, np.integer)) else None)
+    return _fill("full", (size,) if not isinstance(size, int) else (size,), fill_value, dtype,
+                 device, requires_grad)
+
+
+def _like(fn, t, dtype, device, requires_grad, *extra):
+    return fn(t.shape, *extra, dtype=dtype or t.dtype, device=device or t._dev,
+              requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(zeros, t, dtype, device, requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(ones, t, dtype, device, requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(empty, t, dtype, device, requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t._dev,
+                requires_grad=requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, device=device or t._dev,
+                requires_grad=requires_grad, generator=generator)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, device=device or t._dev,
+                 requires_grad=requires_grad, generator=generator)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    vals = (start, end, step)
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    integral = all(isinstance(v, (int, np.integer)) for v in vals)
+    dt = _dt(dtype, dtypes.int64 if integral else None)
+    dev = _dev(device)
+    if integral or not dt.is_floating_point:
+        arr = dev.backend.arange(start, end, step, dt.np)
+    else:  # PyTorch computes in double and counts ceil((end - start) / step) elements
+        n = max(int(np.ceil((end - start) / step)), 0)
+        arr = dev.backend.asarray(start + step * np.arange(n, dtype=np.float64), dt.np)
+    t = Tensor._make(arr, dev, False, None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dev, dt = _dev(device), _dt(dtype)
+    t = Tensor._make(dev.backend.linspace(start, end, int(steps), dt.np), dev, False, None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dev, dt = _dev(device), _dt(dtype)
+    t = Tensor._make(dev.backend.eye(n, m if m is not None else n, dt.np), dev, False, None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _random(kind, size, generator, dtype, device, requires_grad):
+    dev, dt = _dev(device), _dt(dtype)
+    if not dt.is_floating_point:
+        raise TypeError(f"{kind}: expected a floating dtype, got {dt.name}")
+    arr = getattr(dev.backend, kind)(_generator(generator), shape_arg(size), dt.np)
+    t = Tensor._make(arr, dev, False, None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    return _random("rand", size, generator, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    return _random("randn", size, generator, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Integers uniform on [low, high); ``randint(high, size)`` starts at 0."""
+    if size is None:
+        if high is None or isinstance(high, int):
+            raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    dev, dt = _dev(device), _dt(dtype, dtypes.int64)
+    arr = dev.backend.randint(_generator(generator), low, high, shape_arg((size,)), dt.np)
+    return Tensor._make(arr, dev, False, None)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
+    dev, dt = _dev(device), _dt(dtype, dtypes.int64)
+    arr = dev.backend.asarray(_generator(generator).permutation(n).astype(dt.np))
+    return Tensor._make(arr, dev, False, None)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+    """Sample indices from the rows of ``input`` (non-negative weights)."""
+    b = input._dev.backend
+    arr = b.multinomial(_generator(generator), input._data, int(num_samples), replacement)
+    return Tensor._make(arr, input._dev, False, None)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    probs = input if p is None else full_like(input, p)
+    u = rand(probs.shape, generator=generator, dtype=probs.dtype, device=probs._dev)
+    return (u < probs).to(probs.dtype)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``arr`` on the default CPU device."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(arr).__name__}")
+    dtypes.from_numpy_dtype(arr.dtype)
+    dev = get_default_device()
+    if not dev.backend.is_cpu:
+        dev = _device("cpu")
+    return Tensor._make(arr, dev, False, None)
+
+
+def from_dlpack(obj) -> Tensor:
+    """Wrap a DLPack-capable object (NumPy, CuPy, PyTorch tensors) without copying."""
+    dev_type, dev_id = obj.__dlpack_device__() if hasattr(obj, "__dlpack_device__") else (1, 0)
+    if int(dev_type) == 1:  # kDLCPU
+        arr = np.from_dlpack(obj)
+        dtypes.from_numpy_dtype(arr.dtype)
+        dev = get_default_device()
+        if not dev.backend.is_cpu:
+            dev = _device("cpu")
+        return Tensor._make(arr, dev, False, None)
+    if int(dev_type) == 2:  # kDLCUDA
+        dev = _device(f"cuda:{int(dev_id)}")
+        return Tensor._make(dev.backend.from_dlpack(obj), dev, False, None)
+    raise RuntimeError(f"from_dlpack: unsupported DLPack device type {dev_type}")

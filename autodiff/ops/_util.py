@@ -1,0 +1,140 @@
+"""Helpers shared by the ops: operand promotion, dims, constants, error messages."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import DTypeError, ShapeError
+
+Tensor = None  # set by autodiff.tensor
+_SCALARS = (bool, int, float, np.bool_, np.integer, np.floating)
+
+
+def constant(data, dev):
+    """Wrap a raw array as a Tensor that needs no grad."""
+    return Tensor._make(data, dev, False, None)
+
+
+def _category(dt) -> int:
+    return 0 if dt is dtypes.bool_ else (2 if dt.is_floating_point else 1)
+
+
+def _scalar_category(x) -> int:
+    if isinstance(x, (bool, np.bool_)):
+        return 0
+    if isinstance(x, (numbers.Integral,)):
+        return 1
+    if isinstance(x, (numbers.Real,)):
+        return 2
+    raise TypeError(f"unsupported operand type {type(x).__name__}")
+
+
+def result_type(a, b):
+    """PyTorch's promotion: dimensioned tensors > 0-d tensors > Python scalars by category."""
+    da, db = a.dtype, b.dtype
+    if da is db:
+        return da
+    ca, cb = _category(da), _category(db)
+    a0, b0 = a._data.ndim == 0, b._data.ndim == 0
+    if a0 != b0:
+        (big, dbig, cbig), (small, dsmall, csmall) = (
+            ((b, db, cb), (a, da, ca)) if a0 else ((a, da, ca), (b, db, cb)))
+        if csmall <= cbig:
+            return dbig
+        return dsmall
+    return dtypes.promote(da, db)
+
+
+def scalar_result_type(dt, x):
+    cs = _scalar_category(x)
+    c = _category(dt)
+    if cs <= c:
+        return dt
+    return dtypes.get_default_dtype() if cs == 2 else dtypes.int64
+
+
+def to_tensor_like(x, ref):
+    """A Python scalar, list or array as a Tensor on ``ref``'s device (dtype by promotion)."""
+    if isinstance(x, _SCALARS):
+        dt = scalar_result_type(ref.dtype, x)
+        return constant(ref._dev.backend.asarray(x, dt.np), ref._dev)
+    from ..creation import tensor
+
+    return tensor(x, device=ref._dev)
+
+
+def operands(a, b):
+    """Two Tensors of one dtype from any mix of Tensors and Python scalars."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:
+            return a, b
+        dt = result_type(a, b)
+    elif ta:
+        if isinstance(b, _SCALARS):
+            dt = scalar_result_type(a.dtype, b)
+            if dt is not a.dtype:
+                a = a.to(dt)
+            return a, constant(a._dev.backend.asarray(b, dt.np), a._dev)
+        b = to_tensor_like(b, a)
+        dt = result_type(a, b)
+    elif tb:
+        if isinstance(a, _SCALARS):
+            dt = scalar_result_type(b.dtype, a)
+            if dt is not b.dtype:
+                b = b.to(dt)
+            return constant(b._dev.backend.asarray(a, dt.np), b._dev), b
+        a = to_tensor_like(a, b)
+        dt = result_type(a, b)
+    else:
+        raise TypeError(f"expected at least one Tensor, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    if a.dtype is not dt:
+        a = a.to(dt)
+    if b.dtype is not dt:
+        b = b.to(dt)
+    return a, b
+
+
+def float_operand(x):
+    """x itself when floating, else x cast to the default float dtype (PyTorch promotes)."""
+    return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
+
+
+def require_float(name: str, x) -> None:
+    if not x.dtype.is_floating_point:
+        raise DTypeError(f"{name}: expected a floating dtype, got {x.dtype.name}")
+
+
+def broadcast_error(name: str, a, b) -> ShapeError:
+    return ShapeError(f"{name}: cannot broadcast {tuple(a.shape)} with {tuple(b.shape)}")
+
+
+def norm_dim(dim: int, ndim: int, name: str = "dim") -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+def norm_dims(dim, ndim: int):
+    """None -> None (all dims); int or sequence -> sorted tuple of non-negative dims."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return (norm_dim(int(dim), ndim),)
+    dims = tuple(sorted({norm_dim(int(d), ndim) for d in dim}))
+    if len(dims) != len(tuple(dim)):
+        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    return dims if dims else None if ndim == 0 else dims
+
+
+def shape_arg(shape) -> tuple:
+    """Accept f(2, 3), f((2, 3)) and f([2, 3])."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)

@@ -1,0 +1,549 @@
+"""Element-wise primitives (broadcasting binary ops, unary math) and their composites."""
+
+from __future__ import annotations
+
+from ..autograd.node import Op
+from ..errors import ShapeError
+from . import _util
+from ._util import broadcast_error, constant, float_operand, operands
+
+
+def sum_to(g, shape):
+    """Reduce ``g`` to ``shape`` by summing broadcast dims (identity when shapes match)."""
+    return g if g._data.shape == shape else SumTo.apply(g, shape=shape)
+
+
+class SumTo(Op):
+    """y = sum of x over the dims broadcasting added; dx = expand(dy, x.shape)."""
+
+    def forward(self, x, shape):
+        self.in_shape = x._data.shape
+        return self.backend.sum_to(x._data, shape)
+
+    def backward(self, g):
+        return (expand(g, self.in_shape),)
+
+
+class Expand(Op):
+    """y = broadcast_to(x, shape) (a view); dx = sum_to(dy, x.shape)."""
+
+    is_view = True
+
+    def forward(self, x, shape):
+        self.in_shape = x._data.shape
+        try:
+            return self.backend.broadcast_to(x._data, shape)
+        except ValueError:
+            raise ShapeError(f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}"
+                             ) from None
+
+    def backward(self, g):
+        return (sum_to(g, self.in_shape),)
+
+
+def expand(x, shape):
+    shape = tuple(shape)
+    if x._data.shape == shape:
+        return x
+    return Expand.apply(x, shape=shape)
+
+
+class _Binary(Op):
+    kernel = ""
+
+    def forward(self, a, b):
+        self.shapes = (a._data.shape, b._data.shape)
+        try:
+            return getattr(self.backend, self.kernel)(a._data, b._data)
+        except ValueError:
+            raise broadcast_error(self.kernel, a, b) from None
+
+
+class Add(_Binary):
+    """z = a + b; da = dz, db = dz (summed over broadcast dims)."""
+
+    kernel = "add"
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return sum_to(g, sa), sum_to(g, sb)
+
+
+class Sub(_Binary):
+    """z = a - b; da = dz, db = -dz."""
+
+    kernel = "sub"
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return sum_to(g, sa), (sum_to(-g, sb) if self.next[1] is not None else None)
+
+
+class Mul(_Binary):
+    """z = a * b; da = dz * b, db = dz * a."""
+
+    kernel = "mul"
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return _Binary.forward(self, a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        sa, sb = self.shapes
+        ga = sum_to(g * b, sa) if self.next[0] is not None else None
+        gb = sum_to(g * a, sb) if self.next[1] is not None else None
+        return ga, gb
+
+
+class Div(_Binary):
+    """z = a / b; da = dz / b, db = -dz * a / b**2."""
+
+    kernel = "div"
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return _Binary.forward(self, a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        sa, sb = self.shapes
+        ga = sum_to(g / b, sa) if self.next[0] is not None else None
+        gb = sum_to(-g * a / (b * b), sb) if self.next[1] is not None else None
+        return ga, gb
+
+
+class Pow(_Binary):
+    """z = a ** b; da = dz * b * a**(b-1), db = dz * z * log(a) (0 where a == 0)."""
+
+    kernel = "pow"
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return _Binary.forward(self, a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        sa, sb = self.shapes
+        ga = gb = None
+        if self.next[0] is not None:
+            ga = sum_to(g * b * a ** (b - 1), sa)
+        if self.next[1] is not None:
+            safe_log = where(a > 0, a, 1).log()
+            gb = sum_to(g * (a ** b) * safe_log, sb)
+        return ga, gb
+
+
+class Maximum(_Binary):
+    """z = max(a, b); the grad goes to the larger input (split evenly on ties)."""
+
+    kernel = "maximum"
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return _Binary.forward(self, a, b)
+
+    def backward(self, g):
+        return _minmax_backward(self, g, greater=True)
+
+
+class Minimum(_Binary):
+    """z = min(a, b); the grad goes to the smaller input (split evenly on ties)."""
+
+    kernel = "minimum"
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return _Binary.forward(self, a, b)
+
+    def backward(self, g):
+        return _minmax_backward(self, g, greater=False)
+
+
+def _minmax_backward(op, g, greater):
+    a, b = op.saved
+    sa, sb = op.shapes
+    wins = (a > b) if greater else (a < b)
+    tie = (a == b).to(g.dtype) * 0.5
+    wa = wins.to(g.dtype) + tie
+    ga = sum_to(g * wa, sa) if op.next[0] is not None else None
+    gb = sum_to(g * (1 - wa), sb) if op.next[1] is not None else None
+    return ga, gb
+
+
+class Neg(Op):
+    """y = -x; dx = -dy."""
+
+    def forward(self, x):
+        return self.backend.neg(x._data)
+
+    def backward(self, g):
+        return (-g,)
+
+
+class _UnaryOut(Op):
+    """A unary op whose derivative is written with its output y."""
+
+    kernel = ""
+
+    def forward(self, x):
+        return self.save_output(getattr(self.backend, self.kernel)(x._data))
+
+
+class Exp(_UnaryOut):
+    """y = exp(x); dx = dy * y."""
+
+    kernel = "exp"
+
+    def backward(self, g):
+        return (g * self.output(),)
+
+
+class Sqrt(_UnaryOut):
+    """y = sqrt(x); dx = dy / (2 y)."""
+
+    kernel = "sqrt"
+
+    def backward(self, g):
+        return (g / (2 * self.output()),)
+
+
+class Rsqrt(_UnaryOut):
+    """y = 1 / sqrt(x); dx = -dy * y**3 / 2."""
+
+    kernel = "rsqrt"
+
+    def backward(self, g):
+        y = self.output()
+        return (g * y * y * y * -0.5,)
+
+
+class Tanh(_UnaryOut):
+    """y = tanh(x); dx = dy * (1 - y**2)."""
+
+    kernel = "tanh"
+
+    def backward(self, g):
+        y = self.output()
+        return (g * (1 - y * y),)
+
+
+class Sigmoid(_UnaryOut):
+    """y = 1 / (1 + exp(-x)); dx = dy * y * (1 - y)."""
+
+    kernel = "sigmoid"
+
+    def backward(self, g):
+        y = self.output()
+        return (g * y * (1 - y),)
+
+
+class Relu(_UnaryOut):
+    """y = max(x, 0); dx = dy * (y > 0)."""
+
+    kernel = "relu"
+
+    def backward(self, g):
+        y = self.output()
+        return (g * (y > 0).to(g.dtype),)
+
+
+class _UnaryIn(Op):
+    """A unary op whose derivative is written with its input x."""
+
+    kernel = ""
+
+    def forward(self, x):
+        self.saved = (x,)
+        return getattr(self.backend, self.kernel)(x._data)
+
+
+class Log(_UnaryIn):
+    """y = log(x); dx = dy / x."""
+
+    kernel = "log"
+
+    def backward(self, g):
+        return (g / self.saved[0],)
+
+
+class Log1p(_UnaryIn):
+    """y = log(1 + x); dx = dy / (1 + x)."""
+
+    kernel = "log1p"
+
+    def backward(self, g):
+        return (g / (self.saved[0] + 1),)
+
+
+class Abs(_UnaryIn):
+    """y = |x|; dx = dy * sign(x)."""
+
+    kernel = "abs"
+
+    def backward(self, g):
+        return (g * self.saved[0].sign(),)
+
+
+class Sin(_UnaryIn):
+    """y = sin(x); dx = dy * cos(x)."""
+
+    kernel = "sin"
+
+    def backward(self, g):
+        return (g * self.saved[0].cos(),)
+
+
+class Cos(_UnaryIn):
+    """y = cos(x); dx = -dy * sin(x)."""
+
+    kernel = "cos"
+
+    def backward(self, g):
+        return (-g * self.saved[0].sin(),)
+
+
+class Clamp(Op):
+    """y = min(max(x, lo), hi); dx = dy where lo <= x <= hi, else 0."""
+
+    def forward(self, x, lo, hi):
+        self.saved = (x,)
+        self.bounds = (lo, hi)
+        return self.backend.clamp(x._data, lo, hi)
+
+    def backward(self, g):
+        x = self.saved[0]
+        lo, hi = self.bounds
+        mask = None
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            m = x <= hi
+            mask = m if mask is None else mask & m
+        return (g * mask.to(g.dtype),)
+
+
+class Where(Op):
+    """y = where(c, a, b); da = dy where c, db = dy where not c."""
+
+    def forward(self, cond, a, b):
+        self.cond = cond
+        self.shapes = (a._data.shape, b._data.shape)
+        try:
+            return self.backend.where(cond._data, a._data, b._data)
+        except ValueError:
+            raise ShapeError(f"where: cannot broadcast condition {tuple(cond.shape)}, "
+                             f"{tuple(a.shape)} and {tuple(b.shape)}") from None
+
+    def backward(self, g):
+        zero = constant(g._dev.backend.zeros((), g._data.dtype), g._dev)
+        sa, sb = self.shapes
+        ga = sum_to(where(self.cond, g, zero), sa) if self.next[1] is not None else None
+        gb = sum_to(where(self.cond, zero, g), sb) if self.next[2] is not None else None
+        return None, ga, gb
+
+
+class Cast(Op):
+    """y = x as another dtype; dx = dy cast back (no grad into integer inputs)."""
+
+    def forward(self, x, dtype):
+        self.in_dtype = x.dtype
+        return self.backend.cast(x._data, dtype.np)
+
+    def backward(self, g):
+        if not self.in_dtype.is_floating_point:
+            return (None,)
+        return (g.to(self.in_dtype),)
+
+
+# ------------------------------------------------------------------ public functions
+def add(a, b, *, alpha=1):
+    a, b = operands(a, b)
+    if alpha != 1:
+        b = b * alpha
+    return Add.apply(a, b)
+
+
+def sub(a, b, *, alpha=1):
+    a, b = operands(a, b)
+    if alpha != 1:
+        b = b * alpha
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    return Mul.apply(*operands(a, b))
+
+
+def div(a, b, *, rounding_mode=None):
+    a, b = operands(a, b)
+    if rounding_mode is not None:
+        q = Div.apply(float_operand(a), float_operand(b))
+        q = q.detach()
+        out = q.floor() if rounding_mode == "floor" else q.trunc()
+        return out.to(a.dtype)
+    return Div.apply(float_operand(a), float_operand(b))
+
+
+def pow(a, b):
+    if isinstance(b, (int, float)) and isinstance(a, _util.Tensor):
+        if b == 1:
+            return a * 1
+        if b == 2:
+            return a * a
+    return Pow.apply(*operands(a, b))
+
+
+def rsub(a, b, *, alpha=1):
+    return sub(b, a, alpha=alpha)
+
+
+def maximum(a, b):
+    return Maximum.apply(*operands(a, b))
+
+
+def minimum(a, b):
+    return Minimum.apply(*operands(a, b))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def exp(x):
+    return Exp.apply(float_operand(x))
+
+
+def log(x):
+    return Log.apply(float_operand(x))
+
+
+def log1p(x):
+    return Log1p.apply(float_operand(x))
+
+
+def sqrt(x):
+    return Sqrt.apply(float_operand(x))
+
+
+def rsqrt(x):
+    return Rsqrt.apply(float_operand(x))
+
+
+def tanh(x):
+    return Tanh.apply(float_operand(x))
+
+
+def sigmoid(x):
+    return Sigmoid.apply(float_operand(x))
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def sin(x):
+    return Sin.apply(float_operand(x))
+
+
+def cos(x):
+    return Cos.apply(float_operand(x))
+
+
+def sign(x):
+    """Sign of x (-1, 0, 1); its gradient is zero."""
+    return constant(x._dev.backend.sign(x._data), x._dev)
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min or max must be given")
+    if isinstance(min, _util.Tensor) or isinstance(max, _util.Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp.apply(x, lo=min, hi=max)
+
+
+def where(cond, a, b):
+    if not isinstance(cond, _util.Tensor):
+        raise TypeError("where: condition must be a bool Tensor")
+    ref = a if isinstance(a, _util.Tensor) else b
+    if not isinstance(ref, _util.Tensor):
+        from ..creation import tensor
+
+        a = tensor(a, device=cond._dev)
+    a, b = operands(a, b)
+    if cond.dtype.name != "bool":
+        cond = cond != 0
+    return Where.apply(cond, a, b)
+
+
+def masked_fill(x, mask, value):
+    if not isinstance(value, _util.Tensor):
+        value = constant(x._dev.backend.asarray(value, x.dtype.np), x._dev)
+    elif value.dtype is not x.dtype:
+        value = value.to(x.dtype)
+    return where(mask, value, x)
+
+
+def cast(x, dtype):
+    return x if x.dtype is dtype else Cast.apply(x, dtype=dtype)
+
+
+def _compare(kernel):
+    def op(a, b):
+        a, b = operands(a, b)
+        try:
+            data = a._dev.backend.compare(kernel, a._data, b._data)
+        except ValueError:
+            raise broadcast_error(kernel, a, b) from None
+        return constant(data, a._dev)
+
+    op.__name__ = kernel
+    op.__doc__ = f"Element-wise {kernel} (a bool tensor; not differentiable)."
+    return op
+
+
+eq, ne = _compare("equal"), _compare("not_equal")
+lt, le = _compare("less"), _compare("less_equal")
+gt, ge = _compare("greater"), _compare("greater_equal")
+logical_and, logical_or = _compare("logical_and"), _compare("logical_or")
+logical_xor = _compare("logical_xor")
+
+
+def logical_not(x):
+    return constant(x._dev.backend.logical_not(x._data), x._dev)
+
+
+def isfinite(x):
+    return constant(x._dev.backend.isfinite(x._data), x._dev)
+
+
+def _rounding(name):
+    def op(x):
+        return constant(getattr(x._dev.backend.xp, name)(x._data), x._dev)
+
+    op.__name__ = name
+    op.__doc__ = f"Element-wise {name} (zero gradient, as in PyTorch)."
+    return op
+
+
+floor, ceil, trunc, isnan, isinf = (_rounding(n) for n in ("floor", "ceil", "trunc", "isnan",
+                                                         "isinf"))
+round = _rounding("round")
+
+
+def square(x):
+    return x * x
+
+
+def reciprocal(x):
+    return 1 / float_operand(x)

@@ -1,0 +1,147 @@
+"""Linear algebra: batched, broadcasting matmul and einsum, and composites (dot, outer)."""
+
+from __future__ import annotations
+
+from ..autograd.node import Op
+from ..errors import ShapeError
+from ._util import operands
+from .elementwise import expand, sum_to
+
+
+class Matmul(Op):
+    """y = a @ b (batched, broadcasting); da = dy @ b^T, db = a^T @ dy (summed over
+    broadcast batch dims)."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return self.backend.matmul(a._data, b._data)
+
+    def backward(self, g):
+        a, b = self.saved
+        a2 = a if a.ndim > 1 else a.unsqueeze(0)
+        b2 = b if b.ndim > 1 else b.unsqueeze(-1)
+        g2 = g
+        if a.ndim == 1:
+            g2 = g2.unsqueeze(-2)
+        if b.ndim == 1:
+            g2 = g2.unsqueeze(-1)
+        ga = gb = None
+        if self.next[0] is not None:
+            ga = sum_to(g2 @ b2.mT, a2.shape).reshape(a.shape)
+        if self.next[1] is not None:
+            gb = sum_to(a2.mT @ g2, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    a, b = operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    k_a = a.shape[-1]
+    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        raise ShapeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not "
+                         f"aligned: {k_a} != {k_b}")
+    try:
+        return Matmul.apply(a, b)
+    except ValueError:
+        raise ShapeError(f"matmul: batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} "
+                         f"cannot be broadcast") from None
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"outer: 1D tensors expected, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+def mv(a, v):
+    return matmul(a, v)
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3:
+        raise ShapeError(f"bmm: expected 3D tensors, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    return matmul(a, b)
+
+
+class Einsum(Op):
+    """y = einsum(spec, *xs); dx_i = einsum(dy and the other operands -> x_i's subscripts)."""
+
+    def forward(self, *xs, inputs, output):
+        self.saved = xs
+        self.spec = (inputs, output)
+        try:
+            return self.backend.einsum(",".join(inputs) + "->" + output, *[x._data for x in xs])
+        except ValueError as exc:
+            shapes = ", ".join(str(tuple(x.shape)) for x in xs)
+            raise ShapeError(f"einsum {','.join(inputs)}->{output}: operands of shapes {shapes} "
+                             f"do not fit ({exc})") from None
+
+    def backward(self, g):
+        xs = self.saved
+        inputs, output = self.spec
+        grads = []
+        for i, sub in enumerate(inputs):
+            if self.next[i] is None:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(inputs) if j != i]
+            present = set(output).union(*others) if others else set(output)
+            kept = "".join(c for c in sub if c in present)
+            operands_ = [g] + [x for j, x in enumerate(xs) if j != i]
+            gi = einsum(",".join([output] + others) + "->" + kept, *operands_)
+            if kept != sub:  # indices summed only inside x_i: broadcast back
+                gi = expand(gi.reshape(_fill_shape(sub, present, xs[i].shape)), xs[i].shape)
+            grads.append(gi)
+        return tuple(grads)
+
+
+def _fill_shape(sub, present, shape):
+    return tuple(shape[k] if c in present else 1 for k, c in enumerate(sub))
+
+
+def _parse_einsum(equation: str, ndims):
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise NotImplementedError("einsum: ellipsis ('...') is not supported yet; "
+                                  "write out the dimensions")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+    else:
+        lhs = eq
+        letters = lhs.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    inputs = lhs.split(",")
+    if len(inputs) != len(ndims):
+        raise ValueError(f"einsum: equation {equation!r} names {len(inputs)} operands but "
+                         f"{len(ndims)} were given")
+    for sub, nd in zip(inputs, ndims):
+        if len(sub) != nd:
+            raise ShapeError(f"einsum: subscript {sub!r} has {len(sub)} letters but the operand "
+                             f"has {nd} dims")
+        if len(set(sub)) != len(sub):
+            raise NotImplementedError(f"einsum: repeated index within one operand ({sub!r}) "
+                                      f"is not supported")
+    return inputs, out
+
+
+def einsum(equation, *operands_):
+    if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
+        operands_ = tuple(operands_[0])
+    inputs, output = _parse_einsum(equation, [x.ndim for x in operands_])
+    dt = operands_[0].dtype
+    for x in operands_[1:]:
+        if x.dtype is not dt:
+            raise TypeError(f"einsum: operands must share a dtype, got "
+                            f"{', '.join(x.dtype.name for x in operands_)}")
+    return Einsum.apply(*operands_, inputs=inputs, output=output)

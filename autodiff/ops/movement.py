@@ -1,0 +1,528 @@
+"""Shape and data-movement primitives (views, indexing, concatenation) and composites."""
+
+from __future__ import annotations
+
+import builtins
+import collections
+
+from .. import dtypes
+from ..autograd.node import Op
+from ..errors import ShapeError
+from . import _util
+from ._util import constant, norm_dim, shape_arg
+from .elementwise import expand, sum_to
+
+Sorted = collections.namedtuple("Sorted", ["values", "indices"])
+
+
+class Reshape(Op):
+    """y = reshape(x, shape); dx = reshape(dy, x.shape)."""
+
+    is_view = True
+
+    def forward(self, x, shape):
+        self.in_shape = x._data.shape
+        try:
+            return self.backend.reshape(x._data, shape)
+        except ValueError:
+            raise ShapeError(f"shape '{list(shape)}' is invalid for input of size "
+                             f"{x.numel()} (shape {tuple(x.shape)})") from None
+
+    def backward(self, g):
+        return (g.reshape(self.in_shape),)
+
+
+class Permute(Op):
+    """y = transpose(x, axes); dx = transpose(dy, inverse(axes))."""
+
+    is_view = True
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return self.backend.transpose(x._data, axes)
+
+    def backward(self, g):
+        inv = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inv[a] = i
+        return (g.permute(*inv),)
+
+
+class Clone(Op):
+    """y = copy of x; dx = dy."""
+
+    def forward(self, x, contiguous=False):
+        b = self.backend
+        return b.contiguous(x._data) if contiguous else b.copy(x._data)
+
+    def backward(self, g):
+        return (g,)
+
+
+def _convert_index(idx, dev):
+    """Turn Tensors/lists inside an index into backend arrays."""
+    b = dev.backend
+
+    def conv(i):
+        if isinstance(i, _util.Tensor):
+            if i._dev is not dev and not (i._dev.backend.is_cpu and b.is_cpu):
+                raise RuntimeError(f"indices are on {i._dev} but the tensor is on {dev}")
+            if i.is_floating_point():
+                raise IndexError("tensors used as indices must be long, int or bool tensors")
+            return i._data
+        if isinstance(i, (list, range)):
+            return b.asarray(list(i))
+        if b.is_array(i) or (hasattr(i, "__array__") and not isinstance(i, (int, slice))):
+            return b.asarray(i)
+        return i
+
+    if isinstance(idx, tuple):
+        return tuple(conv(i) for i in idx)
+    return conv(idx)
+
+
+class GetItem(Op):
+    """y = x[idx]; dx = zeros(x.shape) with dy added at idx."""
+
+    is_view = True
+
+    def forward(self, x, idx):
+        self.idx = idx
+        self.in_shape = x._data.shape
+        return self.backend.getitem(x._data, idx)
+
+    def backward(self, g):
+        return (IndexAdd.apply(g, shape=self.in_shape, idx=self.idx),)
+
+
+class IndexAdd(Op):
+    """y = zeros(shape) with x added at idx; dx = dy[idx]."""
+
+    def forward(self, x, shape, idx):
+        self.idx = idx
+        return self.backend.index_add(shape, idx, x._data)
+
+    def backward(self, g):
+        return (GetItem.apply(g, idx=self.idx),)
+
+
+class IndexPut(Op):
+    """y = x with y[idx] = v; dx = dy with dy[idx] = 0, dv = sum_to(dy[idx], v.shape)."""
+
+    def forward(self, x, v, idx):
+        self.idx = idx
+        self.v_shape = v._data.shape
+        out = self.backend.copy(x._data)
+        try:
+            self.backend.setitem(out, idx, v._data)
+        except ValueError:
+            target = self.backend.getitem(out, idx).shape
+            raise ShapeError(f"setitem: shape mismatch: value of shape {tuple(v.shape)} cannot "
+                             f"be broadcast to indexing result of shape {tuple(target)}"
+                             ) from None
+        return out
+
+    def backward(self, g):
+        gx = gv = None
+        if self.next[0] is not None:
+            b = g._dev.backend
+            keep = b.ones(g._data.shape, g._data.dtype)
+            b.setitem(keep, self.idx, 0)
+            gx = g * constant(keep, g._dev)
+        if self.next[1] is not None:
+            gv = sum_to(GetItem.apply(g, idx=self.idx), self.v_shape)
+        return gx, gv
+
+
+class Cat(Op):
+    """y = concatenate(xs, dim); dx_i = the slice of dy that x_i filled."""
+
+    def forward(self, *xs, dim):
+        self.dim = dim
+        self.sizes = [x._data.shape[dim] for x in xs]
+        try:
+            return self.backend.concatenate([x._data for x in xs], dim)
+        except ValueError:
+            shapes = ", ".join(str(tuple(x.shape)) for x in xs)
+            raise ShapeError(f"cat: sizes of tensors must match except in dimension {dim}; "
+                             f"got shapes {shapes}") from None
+
+    def backward(self, g):
+        out, start = [], 0
+        for i, n in enumerate(self.sizes):
+            out.append(g.narrow(self.dim, start, n) if self.next[i] is not None else None)
+            start += n
+        return tuple(out)
+
+
+class Flip(Op):
+    """y = flip(x, dims); dx = flip(dy, dims)."""
+
+    is_view = True
+
+    def forward(self, x, dims):
+        self.dims = dims
+        return self.backend.flip(x._data, dims)
+
+    def backward(self, g):
+        return (Flip.apply(g, dims=self.dims),)
+
+
+class Pad(Op):
+    """y = constant-pad(x); dx = the interior slice of dy."""
+
+    def forward(self, x, widths, value):
+        self.widths = widths
+        return self.backend.pad(x._data, widths, value)
+
+    def backward(self, g):
+        idx = tuple(slice(lo, g.shape[d] - hi) for d, (lo, hi) in enumerate(self.widths))
+        return (g[idx],)
+
+
+class Gather(Op):
+    """y = x gathered at index along dim; dx = scatter_add(zeros, dim, index, dy)."""
+
+    def forward(self, x, index, dim):
+        self.meta = (x._data.shape, index, dim)
+        try:
+            return self.backend.gather(x._data, dim, index._data)
+        except (ValueError, IndexError) as exc:
+            raise ShapeError(f"gather: index of shape {tuple(index.shape)} does not fit input "
+                             f"of shape {tuple(x.shape)} along dim {dim} ({exc})") from None
+
+    def backward(self, g):
+        shape, index, dim = self.meta
+        zeros = constant(g._dev.backend.zeros(shape, g._data.dtype), g._dev)
+        return ScatterAdd.apply(zeros, index, g, dim=dim), None
+
+
+class ScatterAdd(Op):
+    """y = x with src added at index along dim; dx = dy, dsrc = gather(dy, dim, index)."""
+
+    def forward(self, x, index, src, dim):
+        self.meta = (index, dim, src._data.shape)
+        return self.backend.scatter_add(x._data, dim, index._data, src._data)
+
+    def backward(self, g):
+        index, dim, src_shape = self.meta
+        gsrc = None
+        if self.next[2] is not None:
+            gsrc = Gather.apply(g, index, dim=dim)
+            if gsrc._data.shape != src_shape:
+                gsrc = pad_to(gsrc, src_shape)
+        return g, None, gsrc
+
+
+def pad_to(x, shape):
+    widths = tuple((0, n - m) for n, m in zip(shape, x.shape))
+    return Pad.apply(x, widths=widths, value=0)
+
+
+class Tri(Op):
+    """y = tril(x, k) or triu(x, k); dx = the same mask applied to dy."""
+
+    def forward(self, x, k, upper):
+        self.k, self.upper = k, upper
+        return (self.backend.triu if upper else self.backend.tril)(x._data, k)
+
+    def backward(self, g):
+        return (Tri.apply(g, k=self.k, upper=self.upper),)
+
+
+# ------------------------------------------------------------------ public functions
+def reshape(x, *shape):
+    shape = shape_arg(shape)
+    if x._data.shape == shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+view = reshape
+
+
+def view_as(x, other):
+    return reshape(x, other.shape)
+
+
+reshape_as = view_as
+
+
+def expand_as(x, other):
+    return expand_(x, *other.shape)
+
+
+def expand_(x, *sizes):
+    sizes = shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
+                         f"or equal to the number of dimensions in the tensor ({x.ndim})")
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    return expand(x, shape)
+
+
+def broadcast_to(x, shape):
+    return expand_(x, *shape_arg((shape,)))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s, e = norm_dim(start_dim, x.ndim), norm_dim(end_dim, x.ndim)
+    shape = x.shape
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return reshape(x, shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(x, dim, sizes):
+    d = norm_dim(dim, x.ndim)
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = {norm_dim(d, x.ndim) for d in dims}
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(x, dim):
+    d = norm_dim(dim, x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def permute(x, *dims):
+    dims = shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise ShapeError(f"permute: number of dims don't match: tensor has {x.ndim} dims, "
+                         f"got {len(dims)} ({dims})")
+    axes = tuple(norm_dim(d, x.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"permute: repeated dim in {dims}")
+    if axes == tuple(range(x.ndim)):
+        return x
+    return Permute.apply(x, axes=axes)
+
+
+def transpose(x, dim0, dim1):
+    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    d0, d1 = norm_dim(dim0, x.ndim), norm_dim(dim1, x.ndim)
+    axes = list(range(x.ndim))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return permute(x, *axes)
+
+
+swapaxes = transpose
+
+
+def t(x):
+    if x.ndim > 2:
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def movedim(x, source, destination):
+    src, dst = norm_dim(source, x.ndim), norm_dim(destination, x.ndim)
+    order = [d for d in range(x.ndim) if d != src]
+    order.insert(dst, src)
+    return permute(x, *order)
+
+
+def contiguous(x):
+    if x._data.flags.c_contiguous:
+        return x
+    return Clone.apply(x, contiguous=True)
+
+
+def clone(x):
+    return Clone.apply(x)
+
+
+def getitem(x, idx):
+    idx = _convert_index(idx, x._dev)
+    try:
+        return GetItem.apply(x, idx=idx)
+    except IndexError as exc:
+        raise IndexError(f"index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: "
+                         f"{exc}") from None
+
+
+def narrow(x, dim, start, length):
+    d = norm_dim(dim, x.ndim)
+    if start < 0:
+        start += x.shape[d]
+    if start < 0 or start + length > x.shape[d]:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
+                         f"({x.shape[d]})")
+    return GetItem.apply(x, idx=(slice(None),) * d + (slice(start, start + length),))
+
+
+def select(x, dim, index):
+    d = norm_dim(dim, x.ndim)
+    return GetItem.apply(x, idx=(slice(None),) * d + (index,))
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    ref = tensors[0]
+    dt = ref.dtype
+    for t_ in tensors[1:]:
+        if t_.dtype is not dt:
+            dt = dtypes.promote(dt, t_.dtype)
+    tensors = [t_ if t_.dtype is dt else t_.to(dt) for t_ in tensors]
+    ndim = builtins.max(t_.ndim for t_ in tensors)
+    return Cat.apply(*tensors, dim=norm_dim(dim, ndim))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = {tuple(t_.shape) for t_ in tensors}
+    if len(shapes) > 1:
+        raise ShapeError(f"stack expects each tensor to be equal size, got shapes "
+                         f"{sorted(shapes)}")
+    d = norm_dim(dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t_, d) for t_ in tensors], d)
+
+
+def split(x, split_size_or_sections, dim=0):
+    d = norm_dim(dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [builtins.min(step, n - s) for s in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise ShapeError(f"split: sections {sizes} do not sum to dimension size {n}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(x, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    d = norm_dim(dim, x.ndim)
+    size = -(-x.shape[d] // chunks) if x.shape[d] else 1
+    return split(x, builtins.max(size, 1), d)
+
+
+def unbind(x, dim=0):
+    d = norm_dim(dim, x.ndim)
+    return tuple(select(x, d, i) for i in range(x.shape[d]))
+
+
+def flip(x, dims):
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return Flip.apply(x, dims=tuple(norm_dim(d, x.ndim) for d in dims))
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """F.pad: ``pad`` lists (left, right) pairs from the last dim backwards."""
+    if mode != "constant":
+        from ..nn import functional as F
+
+        return F.pad(x, pad, mode=mode, value=value)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: padding length {len(pad)} must be even and at most 2*ndim "
+                         f"({2 * x.ndim})")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if builtins.any(lo < 0 or hi < 0 for lo, hi in widths):
+        idx = tuple(slice(builtins.max(-lo, 0), (n + hi) if hi < 0 else None)
+                    for (lo, hi), n in zip(widths, x.shape))
+        x = x[idx]
+        widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
+    return Pad.apply(x, widths=tuple(widths), value=value)
+
+
+def repeat(x, *sizes):
+    """PyTorch's repeat (NumPy's tile): repeat the whole tensor along each dim."""
+    reps = shape_arg(sizes)
+    if len(reps) < x.ndim:
+        raise ShapeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller "
+                         f"than number of dimensions of tensor ({x.ndim})")
+    shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+    inter = []
+    for r, n in zip(reps, shape):
+        inter += [1, n]
+    y = reshape(x, *inter)
+    big = []
+    for r, n in zip(reps, shape):
+        big += [r, n]
+    return reshape(expand(y, tuple(big)), *[r * n for r, n in zip(reps, shape)])
+
+
+def tile(x, *dims):
+    reps = shape_arg(dims)
+    reps = (1,) * (x.ndim - len(reps)) + reps
+    return repeat(x, *reps)
+
+
+def repeat_interleave(x, repeats, dim=None):
+    if dim is None:
+        x, dim = flatten(x), 0
+    d = norm_dim(dim, x.ndim)
+    y = unsqueeze(x, d + 1)
+    shape = list(y.shape)
+    shape[d + 1] = int(repeats)
+    y = expand(y, tuple(shape))
+    return flatten(y, d, d + 1)
+
+
+def gather(x, dim, index):
+    return Gather.apply(x, index, dim=norm_dim(dim, x.ndim))
+
+
+def scatter_add(x, dim, index, src):
+    if src.dtype is not x.dtype:
+        src = src.to(x.dtype)
+    return ScatterAdd.apply(x, index, src, dim=norm_dim(dim, x.ndim))
+
+
+def tril(x, diagonal=0):
+    return Tri.apply(x, k=diagonal, upper=False)
+
+
+def triu(x, diagonal=0):
+    return Tri.apply(x, k=diagonal, upper=True)
+
+
+def sort(x, dim=-1, descending=False, stable=False):
+    d = norm_dim(dim, x.ndim)
+    b = x._dev.backend
+    if x.ndim == 0:
+        return Sorted(x, constant(b.zeros((), dtypes.int64.np), x._dev))
+    _, idx = b.sort(x._data, d, descending, stable)
+    index = constant(b.cast(idx, dtypes.int64.np), x._dev)
+    return Sorted(gather(x, d, index), index)
+
+
+def argsort(x, dim=-1, descending=False, stable=False):
+    return sort(x, dim, descending, stable).indices
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    d = norm_dim(dim, x.ndim)
+    n = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size {n}")
+    b = x._dev.backend
+    _, idx = b.topk(x._data, k, d, largest, sorted)
+    index = constant(b.cast(idx, dtypes.int64.np), x._dev)
+    return Sorted(gather(x, d, index), index)

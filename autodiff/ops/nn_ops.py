@@ -1,0 +1,114 @@
+"""Neural-network primitives with fused kernels: softmax family and layer norm.
+
+Each is a primitive (not a composite) for numerical stability and because the backends
+have fused kernels for it. Backward uses the fused backward kernel; under create_graph it is
+written with differentiable ops instead, so higher-order gradients stay exact.
+"""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import state
+from ..autograd.node import Op
+from ..errors import ShapeError
+from ._util import constant, float_operand, norm_dim
+
+
+class Softmax(Op):
+    """y = exp(x) / sum(exp(x)); dx = y * (dy - sum(dy * y))."""
+
+    def forward(self, x, dim):
+        self.dim = dim
+        return self.save_output(self.backend.softmax(x._data, dim))
+
+    def backward(self, g):
+        y = self.output()
+        if state.enabled:  # create_graph: differentiable formula
+            return (y * (g - (g * y).sum(self.dim, keepdim=True)),)
+        return (constant(self.backend.softmax_backward(y._data, g._data, self.dim), g._dev),)
+
+
+class LogSoftmax(Op):
+    """y = x - logsumexp(x); dx = dy - exp(y) * sum(dy)."""
+
+    def forward(self, x, dim):
+        self.dim = dim
+        return self.save_output(self.backend.log_softmax(x._data, dim))
+
+    def backward(self, g):
+        y = self.output()
+        if state.enabled:
+            return (g - y.exp() * g.sum(self.dim, keepdim=True),)
+        return (constant(self.backend.log_softmax_backward(y._data, g._data, self.dim),
+                         g._dev),)
+
+
+def softmax(x, dim=None, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    x = float_operand(x)
+    if x.ndim == 0:
+        return Softmax.apply(x.reshape(1), dim=0).reshape(())
+    return Softmax.apply(x, dim=norm_dim(-1 if dim is None else dim, x.ndim))
+
+
+def log_softmax(x, dim=None, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    x = float_operand(x)
+    if x.ndim == 0:
+        return LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
+    return LogSoftmax.apply(x, dim=norm_dim(-1 if dim is None else dim, x.ndim))
+
+
+class LayerNorm(Op):
+    """y = (x - mean) * rstd * w + b over the last dims;
+    dx = rstd * (dxh - mean(dxh) - xh * mean(dxh * xh)) with xh the normalized x, dxh = dy*w."""
+
+    def forward(self, x, weight, bias, n_dims, eps):
+        self.saved = (x, weight, bias)
+        self.meta = (n_dims, eps)
+        y, self.mean, self.rstd = self.backend.layer_norm(
+            x._data, None if weight is None else weight._data,
+            None if bias is None else bias._data, n_dims, eps)
+        return y
+
+    def backward(self, g):
+        x, w, b = self.saved
+        n_dims, eps = self.meta
+        if state.enabled:
+            return _layer_norm_composite_grads(self, g, x, w, b, n_dims, eps)
+        gx, gw, gb = self.backend.layer_norm_backward(
+            g._data, x._data, self.mean, self.rstd, None if w is None else w._data, n_dims)
+        dev = g._dev
+        return (constant(gx, dev), None if gw is None else constant(gw, dev),
+                None if gb is None else constant(gb, dev))
+
+
+def _layer_norm_composite_grads(op, g, x, w, b, n_dims, eps):
+    dims = tuple(range(x.ndim - n_dims, x.ndim))
+    batch = tuple(range(x.ndim - n_dims))
+    mean = x.mean(dims, keepdim=True)
+    xc = x - mean
+    rstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    xh = xc * rstd
+    gxh = g * w if w is not None else g
+    gx = rstd * (gxh - gxh.mean(dims, keepdim=True) - xh * (gxh * xh).mean(dims, keepdim=True))
+    gw = (g * xh).sum(batch) if w is not None and op.next[1] is not None else None
+    gb = g.sum(batch) if b is not None and op.next[2] is not None else None
+    return gx, gw, gb
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    n = len(normalized_shape)
+    if tuple(x.shape[x.ndim - n:]) != normalized_shape or n > x.ndim:
+        raise ShapeError(f"layer_norm: input of shape {tuple(x.shape)} does not end with "
+                         f"normalized_shape {normalized_shape}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != normalized_shape:
+            raise ShapeError(f"layer_norm: {name} has shape {tuple(p.shape)}, expected "
+                             f"{normalized_shape}")
+    x = float_operand(x)
+    return LayerNorm.apply(x, weight, bias, n_dims=n, eps=float(eps))

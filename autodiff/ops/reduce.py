@@ -1,0 +1,299 @@
+"""Reductions: sum, mean, var, max/min, prod, logsumexp, norm, arg- and bool reductions."""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import math
+
+from .. import dtypes
+from ..autograd.node import Op
+from ._util import constant, float_operand, norm_dim, norm_dims
+from .elementwise import expand
+
+Extremum = collections.namedtuple("Extremum", ["values", "indices"])
+
+
+def _kept_shape(shape, axes):
+    """``shape`` with the reduced ``axes`` set to 1 (keepdims)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _count(shape, axes) -> int:
+    if axes is None:
+        return math.prod(shape)
+    return math.prod(shape[i] for i in axes)
+
+
+def _unreduce(g, in_shape, axes, keepdim):
+    """Broadcast a reduced gradient back to the input shape."""
+    if not keepdim:
+        g = g.reshape(_kept_shape(in_shape, axes))
+    return expand(g, in_shape)
+
+
+class Sum(Op):
+    """y = sum(x, axes); dx = expand(dy, x.shape)."""
+
+    def forward(self, x, axes, keepdim):
+        self.meta = (x._data.shape, axes, keepdim)
+        return self.backend.sum(x._data, axes, keepdim)
+
+    def backward(self, g):
+        return (_unreduce(g, *self.meta),)
+
+
+class Mean(Op):
+    """y = mean(x, axes); dx = expand(dy, x.shape) / n."""
+
+    def forward(self, x, axes, keepdim):
+        self.meta = (x._data.shape, axes, keepdim)
+        return self.backend.mean(x._data, axes, keepdim)
+
+    def backward(self, g):
+        shape, axes, _ = self.meta
+        return (_unreduce(g, *self.meta) / builtins.max(_count(shape, axes), 1),)
+
+
+class Var(Op):
+    """y = sum((x - mean)**2) / (n - c); dx = dy * 2 (x - mean) / (n - c)."""
+
+    def forward(self, x, axes, correction, keepdim):
+        self.saved = (x,)
+        self.meta = (x._data.shape, axes, keepdim, correction)
+        return self.backend.var(x._data, axes, correction, keepdim)
+
+    def backward(self, g):
+        (x,) = self.saved
+        shape, axes, keepdim, correction = self.meta
+        dims = tuple(range(len(shape))) if axes is None else axes
+        centered = x - x.mean(dims, keepdim=True)
+        dof = _count(shape, axes) - correction
+        scale = 2.0 / dof if dof > 0 else float("nan")
+        return (_unreduce(g, shape, axes, keepdim) * centered * scale,)
+
+
+class Amax(Op):
+    """y = max(x, axes); the grad is split evenly among the maximal elements."""
+
+    kernel = "amax"
+
+    def forward(self, x, axes, keepdim):
+        self.saved = (x,)
+        self.meta = (x._data.shape, axes, keepdim)
+        return self.save_output(getattr(self.backend, self.kernel)(x._data, axes, keepdim))
+
+    def backward(self, g):
+        (x,) = self.saved
+        shape, axes, keepdim = self.meta
+        y = _unreduce(self.output().detach(), shape, axes, keepdim)
+        mask = (x == y).to(g.dtype)
+        dims = tuple(range(len(shape))) if axes is None else axes
+        count = mask.sum(dims, keepdim=True)
+        return (_unreduce(g, shape, axes, keepdim) * mask / count,)
+
+
+class Amin(Amax):
+    """y = min(x, axes); the grad is split evenly among the minimal elements."""
+
+    kernel = "amin"
+
+
+class Prod(Op):
+    """y = prod(x, axes); dx = dy * prod of the other elements."""
+
+    def forward(self, x, axes, keepdim):
+        self.saved = (x,)
+        self.meta = (x._data.shape, axes, keepdim)
+        return self.save_output(self.backend.prod(x._data, axes, keepdim))
+
+    def backward(self, g):
+        (x,) = self.saved
+        shape, axes, keepdim = self.meta
+        y = _unreduce(self.output(), shape, axes, keepdim)
+        gx = _unreduce(g, shape, axes, keepdim)
+        xp = x._dev.backend.xp
+        if not bool(xp.any(x._data == 0)):
+            return (gx * y / x,)
+        # zeros present: the product of the others, from exclusive cumulative products
+        others = _prod_of_others(x, axes)
+        return (gx * others,)
+
+
+def _prod_of_others(x, axes):
+    b = x._dev.backend
+    xp = b.xp
+    a = x._data
+    dims = tuple(range(a.ndim)) if axes is None else axes
+    rest = [d for d in range(a.ndim) if d not in dims]
+    moved = xp.transpose(a, rest + list(dims))
+    flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
+    ones = xp.ones(flat.shape[:-1] + (1,), dtype=a.dtype)
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], axis=-1), -1),
+                               axis=-1), -1)
+    out = (left * right).reshape(moved.shape)
+    inv = xp.argsort(xp.asarray(rest + list(dims)))
+    return constant(xp.transpose(out, tuple(int(i) for i in inv)), x._dev)
+
+
+class LogSumExp(Op):
+    """y = log(sum(exp(x))); dx = dy * exp(x - y)."""
+
+    def forward(self, x, axes, keepdim):
+        self.saved = (x,)
+        self.meta = (x._data.shape, axes, keepdim)
+        return self.save_output(self.backend.logsumexp(x._data, axes, keepdim))
+
+    def backward(self, g):
+        (x,) = self.saved
+        shape, axes, keepdim = self.meta
+        y = _unreduce(self.output(), shape, axes, keepdim)
+        return (_unreduce(g, shape, axes, keepdim) * (x - y).exp(),)
+
+
+class Norm2(Op):
+    """y = sqrt(sum(x**2)); dx = dy * x / y (0 where y == 0)."""
+
+    def forward(self, x, axes, keepdim):
+        self.saved = (x,)
+        self.meta = (x._data.shape, axes, keepdim)
+        b = self.backend
+        return self.save_output(b.sqrt(b.sum(x._data * x._data, axes, keepdim)))
+
+    def backward(self, g):
+        (x,) = self.saved
+        shape, axes, keepdim = self.meta
+        y = _unreduce(self.output(), shape, axes, keepdim)
+        safe = y.masked_fill(y == 0, 1.0)
+        return (_unreduce(g, shape, axes, keepdim) * x / safe * (y != 0).to(x.dtype),)
+
+
+# ------------------------------------------------------------------ public functions
+def sum(x, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    elif not x.dtype.is_floating_point:
+        x = x.to(dtypes.int64)  # PyTorch sums bool/int into int64
+    return Sum.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                        f"floating point or complex dtype. Got: {x.dtype.name}")
+    return Mean.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return Var.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=int(correction),
+                     keepdim=keepdim)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def _extremum(op, argop, x, dim, keepdim):
+    if dim is None:
+        return op.apply(x, axes=None, keepdim=False)
+    d = norm_dim(dim, x.ndim)
+    idx = argop(x, d, keepdim=True)
+    values = x.gather(d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return Extremum(values, idx)
+
+
+def max(x, dim=None, keepdim=False):
+    """max(x) -> the largest value; max(x, dim) -> (values, indices)."""
+    if dim is not None and not isinstance(dim, int):
+        from .elementwise import maximum
+
+        return maximum(x, dim)
+    return _extremum(Amax, argmax, x, dim, keepdim)
+
+
+def min(x, dim=None, keepdim=False):
+    """min(x) -> the smallest value; min(x, dim) -> (values, indices)."""
+    if dim is not None and not isinstance(dim, int):
+        from .elementwise import minimum
+
+        return minimum(x, dim)
+    return _extremum(Amin, argmin, x, dim, keepdim)
+
+
+def amax(x, dim=None, keepdim=False):
+    return Amax.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def amin(x, dim=None, keepdim=False):
+    return Amin.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def _arg(kernel):
+    def op(x, dim=None, keepdim=False):
+        if x.numel() == 0:
+            raise RuntimeError(f"{kernel}(): cannot reduce an empty tensor")
+        b = x._dev.backend
+        if dim is None:
+            out = getattr(b, kernel)(x._data.reshape(-1), None, False)
+            if keepdim:
+                out = out.reshape((1,) * x.ndim)
+        else:
+            out = getattr(b, kernel)(x._data, norm_dim(dim, x.ndim), keepdim)
+        return constant(b.cast(b.asarray(out), dtypes.int64.np), x._dev)
+
+    op.__name__ = kernel
+    op.__doc__ = f"Indices of the {kernel[3:]}imum along dim (flattened when dim is None)."
+    return op
+
+
+argmax, argmin = _arg("argmax"), _arg("argmin")
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    return Prod.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    return LogSumExp.apply(float_operand(x), axes=norm_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    """Vector p-norm over ``dim`` (all elements by default); 'fro' is the 2-norm."""
+    x = float_operand(x)
+    axes = norm_dims(dim, x.ndim)
+    if p in ("fro", 2, 2.0):
+        return Norm2.apply(x, axes=axes, keepdim=keepdim)
+    if p in (float("inf"), "inf"):
+        return amax(x.abs(), dim, keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(x.abs(), dim, keepdim)
+    if p == 1:
+        return x.abs().sum(dim, keepdim)
+    if p == 0:
+        return (x != 0).to(x.dtype).sum(dim, keepdim)
+    return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+
+def _bool_reduce(kernel):
+    def op(x, dim=None, keepdim=False):
+        b = x._dev.backend
+        axes = norm_dims(dim, x.ndim)
+        return constant(b.asarray(getattr(b, kernel)(x._data, axes, keepdim)), x._dev)
+
+    op.__name__ = kernel
+    op.__doc__ = f"True where {kernel} elements along dim are non-zero."
+    return op
+
+
+any, all = _bool_reduce("any"), _bool_reduce("all")

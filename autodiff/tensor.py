@@ -1,0 +1,630 @@
+"""Tensor: a thin handle over a backend array (data, device, dtype, grad, grad_fn, version).
+
+Math, reduction and shape methods are the functions of ``autodiff.ops`` attached as methods
+(see ``_METHODS`` at the bottom); this file holds what is particular to the handle itself.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import dtypes, ops
+from .autograd import engine, function, gradcheck, node
+from .autograd.grad_mode import no_grad, state
+from .device import Device, device as _device
+from .ops import _util
+from .ops.movement import IndexPut, _convert_index
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, fn) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+class Tensor:
+    """An n-dimensional array on a device that records operations for reverse-mode autograd.
+
+    Example:
+        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.], device='cpp', dtype=autodiff.float32)
+    """
+
+    __slots__ = ("_data", "_dev", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version",
+                 "_base", "_hooks", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # NumPy defers to our reflected operators
+
+    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False) -> None:
+        from .creation import _to_array
+
+        dev = _device(device) if device is not None else None
+        arr, dev = _to_array(data, dtype, dev)
+        self._init(arr, dev, False, None)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, data, dev, requires_grad, grad_fn) -> None:
+        self._data = data
+        self._dev = dev
+        self._requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = grad_fn
+        self._output_nr = 0
+        self._version = [0]
+        self._base = None
+        self._hooks = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, data, dev, requires_grad, grad_fn) -> Tensor:
+        t = object.__new__(Tensor)
+        t._data = data
+        t._dev = dev
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._output_nr = 0
+        t._version = [0]
+        t._base = None
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> Device:
+        return self._dev
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._dev.type == "cuda"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage as a Tensor outside the graph."""
+        return Tensor._make(self._data, self._dev, False, None)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data, self._dev = value._data, value._dev
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    @property
+    def T(self) -> Tensor:
+        return ops.permute(self, *range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:
+        if self.ndim < 2:
+            raise ValueError(f"mT: tensor of dimension {self.ndim} has no matrix transpose")
+        return ops.transpose(self, -2, -1)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[_util.norm_dim(dim, self.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def stride(self, dim: int | None = None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_util.norm_dim(dim, self.ndim)]
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def get_device(self) -> int:
+        return -1 if self._dev.index is None else self._dev.index
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array sharing memory (CPU devices only)."""
+        if not self._dev.backend.is_cpu:
+            raise TypeError(f"can't convert {self._dev} tensor to numpy; use .cpu() first")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               f"to Scalar")
+        return self._dev.backend.to_numpy(self._data).item()
+
+    def tolist(self):
+        return self._dev.backend.to_numpy(self._data).tolist()
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """to(device), to(dtype), to(device, dtype), to(tensor); differentiable."""
+        dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        copy = kwargs.pop("copy", False)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dev, dt = a._dev, a.dtype
+            elif isinstance(a, (dtypes.DType, type, np.dtype)) or (
+                    isinstance(a, str) and a.replace("autodiff.", "") in dtypes._BY_NAME):
+                dt = a
+            elif a is not None:
+                dev = a
+        out = self
+        if dev is not None:
+            target = _device(dev)
+            if target is not out._dev:
+                out = ToDevice.apply(out, target=target)
+        if dt is not None:
+            out = ops.elementwise.cast(out, dtypes.from_any(dt))
+        if copy and out is self:
+            out = ops.clone(self)
+        return out
+
+    def cpu(self) -> Tensor:
+        if self._dev.backend.is_cpu:
+            return self
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        name = "cuda" if device is None else (device if isinstance(device, str) else f"cuda:{device}")
+        return self.to(name)
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"autodiff.{self.dtype.name}"
+        return self.to(dtype)
+
+    # ----------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = engine.run_backward([self], [gradient], retain_graph, create_graph, inputs)
+            for t, g in zip(inputs, grads):
+                if g is not None:
+                    engine._GradSink(None, create_graph).accumulate(t, g)
+            return
+        engine.run_backward([self], [gradient], retain_graph, create_graph)
+
+    def detach(self) -> Tensor:
+        t = Tensor._make(self._data, self._dev, False, None)
+        t._version = self._version
+        t._base = self._base if self._base is not None else self
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, "
+                               f"got {self.dtype.name}")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            return _HookHandle(self._hooks, hook)
+        self.grad_fn.register_hook(self._output_nr, hook)
+        return _HookHandle(self.grad_fn.pre_hooks[self._output_nr], hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                g = g if state.enabled else g.detach()
+                t.grad = ops.clone(g) if t.grad is None else t.grad + g
+
+        self.grad_fn.register_hook(self._output_nr, keep)
+
+    # ----------------------------------------------------------------- in place
+    def _inplace(self, fn, *args, **kwargs) -> Tensor:
+        """Apply ``fn(self, *args)`` and write the result into this tensor's memory."""
+        grad_on = state.enabled
+        if grad_on and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        graph = grad_on and (self._requires_grad or any(
+            isinstance(a, Tensor) and a._requires_grad for a in args))
+        if not graph:
+            with no_grad():
+                r = fn(self, *args, **kwargs)
+            self._write(r)
+            return self
+        if self._base is not None:
+            raise RuntimeError("an in-place operation on a view, recorded by autograd, is not "
+                               "supported; use the out-of-place op (e.g. x = x + y) or "
+                               "torch-style where/cat instead")
+        snapshot = Tensor._make(self._dev.backend.copy(self._data), self._dev,
+                                self._requires_grad, self.grad_fn)
+        snapshot._output_nr = self._output_nr
+        r = fn(snapshot, *args, **kwargs)
+        self._write(r)
+        self.grad_fn, self._output_nr, self._requires_grad = r.grad_fn, r._output_nr, True
+        return self
+
+    def _write(self, r: Tensor) -> None:
+        if r._data.shape != self._data.shape:
+            raise RuntimeError(f"output with shape {tuple(self.shape)} doesn't match the "
+                               f"broadcast shape {tuple(r.shape)}")
+        if r._data is not self._data:
+            self._data[...] = r._data
+        self._version[0] += 1
+
+    def add_(self, other, alpha=1) -> Tensor:
+        return self._inplace(ops.add, other, alpha=alpha)
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        return self._inplace(ops.sub, other, alpha=alpha)
+
+    def mul_(self, other) -> Tensor:
+        return self._inplace(ops.mul, other)
+
+    def div_(self, other) -> Tensor:
+        return self._inplace(ops.div, other)
+
+    def pow_(self, other) -> Tensor:
+        return self._inplace(ops.pow, other)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return self._inplace(ops.clamp, min, max)
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return self._inplace(ops.masked_fill, mask, value)
+
+    def relu_(self) -> Tensor:
+        return self._inplace(ops.relu)
+
+    def exp_(self) -> Tensor:
+        return self._inplace(ops.exp)
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src`` (broadcast, cast) into this tensor; differentiable with respect to src."""
+        if not isinstance(src, Tensor):
+            src = Tensor(src, device=self._dev)
+        if src._dev is not self._dev:
+            src = src.to(self._dev)
+        if not (state.enabled and (self._requires_grad or src._requires_grad)):
+            self._data[...] = src._data
+            self._version[0] += 1
+            return self
+        return self._inplace(lambda s, v: ops.clone(ops.expand(v.to(s.dtype), s.shape)), src)
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        if isinstance(value, Tensor) and value._requires_grad:
+            return self.copy_(value.expand_as(self))
+        with no_grad():
+            self._check_leaf_inplace()
+            self._data[...] = value.item() if isinstance(value, Tensor) else value
+            self._version[0] += 1
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
+        from .random import _generator
+
+        self._check_leaf_inplace()
+        b = self._dev.backend
+        self._data[...] = b.randn(_generator(generator), self.shape, self._data.dtype) * std + mean
+        self._version[0] += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None) -> Tensor:
+        from .random import _generator
+
+        self._check_leaf_inplace()
+        be = self._dev.backend
+        self._data[...] = be.rand(_generator(generator), self.shape, self._data.dtype) * (b - a) + a
+        self._version[0] += 1
+        return self
+
+    def _check_leaf_inplace(self) -> None:
+        if state.enabled and self._requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+
+    def __setitem__(self, idx, value) -> None:
+        cidx = _convert_index(idx, self._dev)
+        if not isinstance(value, Tensor):
+            if not (state.enabled and self._requires_grad):
+                self._check_leaf_inplace()
+                self._dev.backend.setitem(self._data, cidx, value)
+                self._version[0] += 1
+                return
+            value = Tensor(value, dtype=self.dtype, device=self._dev)
+        if value._dev is not self._dev:
+            raise RuntimeError(f"setitem: value is on {value._dev} but the tensor is on "
+                               f"{self._dev}")
+        if value.dtype is not self.dtype:
+            value = value.to(self.dtype)
+        self._inplace(lambda s, v: IndexPut.apply(s, v, idx=cidx), value)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # ----------------------------------------------------------------- creation helpers
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return Tensor(data, dtype=dtype or self.dtype, device=device or self._dev,
+                      requires_grad=requires_grad)
+
+    def _new(self, fill, size, dtype, device, requires_grad):
+        from . import creation
+
+        return creation.full(_util.shape_arg(size), fill, dtype=dtype or self.dtype,
+                             device=device or self._dev, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(1, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(fill_value, (size,), dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(0, size, dtype, device, requires_grad)
+
+    # ----------------------------------------------------------------- Python protocol
+    def __repr__(self) -> str:
+        arr = self._dev.backend.to_numpy(self._data)
+        body = np.array2string(arr, separator=", ", precision=4, threshold=1000, edgeitems=3,
+                               prefix="tensor(")
+        extras = [f"device='{self._dev}'", f"dtype={self.dtype}"]
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}, {', '.join(extras)})"
+
+    def __format__(self, spec: str) -> str:
+        if self._data.size == 1 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(ops.unbind(self, 0))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
+                               f"ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, idx):
+        return ops.getitem(self, idx)
+
+    __add__ = ops.add
+    __sub__ = ops.sub
+    __mul__ = ops.mul
+    __truediv__ = ops.div
+    __pow__ = ops.pow
+    __matmul__ = ops.matmul
+    __eq__ = ops.eq
+    __ne__ = ops.ne
+    __lt__ = ops.lt
+    __le__ = ops.le
+    __gt__ = ops.gt
+    __ge__ = ops.ge
+    __neg__ = ops.neg
+    __abs__ = ops.abs
+    __and__ = ops.logical_and
+    __or__ = ops.logical_or
+    __xor__ = ops.logical_xor
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __floordiv__(self, other):
+        return ops.div(self, other, rounding_mode="floor")
+
+    def __rfloordiv__(self, other):
+        return ops.div(other, self, rounding_mode="floor")
+
+    def __mod__(self, other):
+        return self - (self // other) * other
+
+    def __pos__(self):
+        return self
+
+    def __invert__(self):
+        if self._data.dtype.kind == "b":
+            return ops.logical_not(self)
+        return _util.constant(~self._data, self._dev)
+
+    def expand(self, *sizes) -> Tensor:
+        return ops.expand_(self, *sizes)
+
+    def where(self, condition, other) -> Tensor:
+        return ops.where(condition, self, other)
+
+    def clip(self, min=None, max=None) -> Tensor:
+        return ops.clamp(self, min, max)
+
+    def sum_to_size(self, *size) -> Tensor:
+        return ops.sum_to(self, _util.shape_arg(size))
+
+
+_METHODS = """abs add argmax argmin argsort all amax amin any broadcast_to ceil chunk clamp clone
+contiguous cos div dot eq exp expand_as flatten flip floor gather ge gt isfinite isinf isnan
+le log log1p log_softmax logical_not logsumexp lt masked_fill matmul max maximum mean min
+minimum movedim mul narrow ne neg norm outer permute pow prod reciprocal relu repeat
+repeat_interleave reshape reshape_as round rsqrt scatter_add select sigmoid sign sin softmax sort
+split sqrt square squeeze std sub sum swapaxes t tanh tile topk transpose tril triu trunc unbind
+unflatten unsqueeze var view view_as bmm mv""".split()
+for _name in _METHODS:
+    setattr(Tensor, _name, getattr(ops, _name))
+
+
+class ToDevice(node.Op):
+    """y = x on another device (NumPy <-> C++ share memory); dx = dy moved back."""
+
+    def forward(self, x, target):
+        self.source = x._dev
+        self._dev = target
+        self.backend = target.backend
+        src = x._dev.backend
+        if src.is_cpu and target.backend.is_cpu:
+            return x._data
+        return target.backend.from_numpy(src.to_numpy(x._data))
+
+    def backward(self, g):
+        return (g.to(self.source),)
+
+
+node.Tensor = engine.Tensor = _util.Tensor = function.Tensor = gradcheck.Tensor = Tensor

@@ -1,0 +1,5 @@
+"""Utilities: activation checkpointing and (autodiff.utils.data) data loading."""
+
+from __future__ import annotations
+
+from .checkpoint import checkpoint  # noqa: F401
