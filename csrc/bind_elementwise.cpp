@@ -1,0 +1,110 @@
+// Bindings: binary ops with NumPy broadcasting (add, sub, mul, div) and unary math.
+#include "bind_util.h"
+#include "kernels/elementwise.h"
+
+namespace autodiff::bind {
+
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+namespace {
+
+// Broadcast shape of a and b by NumPy's rules, else ValueError.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  const size_t nd = std::max(a.size(), b.size());
+  Shape out(nd);
+  for (size_t i = 0; i < nd; ++i) {
+    int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
+    int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
+    if (da != db && da != 1 && db != 1)
+      throw py::value_error(std::string(op) + ": operands could not be broadcast together with shapes " +
+                            shape_str(a) + " and " + shape_str(b));
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+// Strides of x (elements) aligned to out_shape, 0 on broadcast dims.
+std::vector<int64_t> broadcast_strides(const Shape& xs, const std::vector<int64_t>& st,
+                                       const Shape& out) {
+  std::vector<int64_t> r(out.size(), 0);
+  const size_t off = out.size() - xs.size();
+  for (size_t d = 0; d < xs.size(); ++d) r[off + d] = xs[d] == 1 ? 0 : st[d];
+  return r;
+}
+
+// Operands whose last dim is not unit-stride are copied, so the kernel streams.
+py::array streamable(const py::array& x, std::vector<int64_t>& st) {
+  py::array a = element_strided(x, st);
+  if (a.ndim() > 0 && a.shape(a.ndim() - 1) > 1 && st.back() != 1) {
+    a = contiguous(a);
+    for (py::ssize_t d = 0; d < a.ndim(); ++d) st[d] = a.strides(d) / a.itemsize();
+  }
+  return a;
+}
+
+template <typename T>
+py::array binary_typed(BinaryOp op, const py::array& a0, const py::array& b0, const char* name) {
+  std::vector<int64_t> sa, sb;
+  py::array a = streamable(a0, sa), b = streamable(b0, sb);
+  const Shape as = shape_of(a), bs = shape_of(b);
+  const Shape os = broadcast_shapes(as, bs, name);
+  auto out = empty<T>(os);
+  const auto ba = broadcast_strides(as, sa, os), bb = broadcast_strides(bs, sb, os);
+  const T* pa = static_cast<const T*>(a.data());
+  const T* pb = static_cast<const T*>(b.data());
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::binary_broadcast<T>(op, pa, ba, pb, bb, po, os);
+  }
+  return out;
+}
+
+py::array binary(BinaryOp op, const py::array& a, const py::array& b, const char* name) {
+  return same_dtype(a, b, name) == DType::kF32 ? binary_typed<float>(op, a, b, name)
+                                               : binary_typed<double>(op, a, b, name);
+}
+
+template <typename T>
+py::array unary_typed(UnaryOp op, const py::array& x0) {
+  py::array x = contiguous(x0);
+  auto out = empty<T>(shape_of(x));
+  const T* px = static_cast<const T*>(x.data());
+  T* py_ = out.mutable_data();
+  const int64_t n = x.size();
+  {
+    py::gil_scoped_release nogil;
+    kernels::unary_contiguous<T>(op, px, py_, n);
+  }
+  return out;
+}
+
+py::array unary(UnaryOp op, const py::array& x, const char* name) {
+  return dtype_of(x, name) == DType::kF32 ? unary_typed<float>(op, x) : unary_typed<double>(op, x);
+}
+
+}  // namespace
+
+void init_elementwise(py::module_& m) {
+  m.def("add", [](py::array a, py::array b) { return binary(BinaryOp::kAdd, a, b, "add"); },
+        py::arg("a"), py::arg("b"), "a + b with NumPy broadcasting (float32/float64).");
+  m.def("sub", [](py::array a, py::array b) { return binary(BinaryOp::kSub, a, b, "sub"); },
+        py::arg("a"), py::arg("b"), "a - b with NumPy broadcasting (float32/float64).");
+  m.def("mul", [](py::array a, py::array b) { return binary(BinaryOp::kMul, a, b, "mul"); },
+        py::arg("a"), py::arg("b"), "a * b with NumPy broadcasting (float32/float64).");
+  m.def("div", [](py::array a, py::array b) { return binary(BinaryOp::kDiv, a, b, "div"); },
+        py::arg("a"), py::arg("b"), "a / b with NumPy broadcasting (float32/float64).");
+  m.def("exp", [](py::array x) { return unary(UnaryOp::kExp, x, "exp"); }, py::arg("x"),
+        "exp(x); float32 vectorised (<= 2 ulp), float64 via libm.");
+  m.def("log", [](py::array x) { return unary(UnaryOp::kLog, x, "log"); }, py::arg("x"),
+        "log(x); float32 vectorised, float64 via libm.");
+  m.def("tanh", [](py::array x) { return unary(UnaryOp::kTanh, x, "tanh"); }, py::arg("x"),
+        "tanh(x); float32 vectorised, float64 via libm.");
+  m.def("sigmoid", [](py::array x) { return unary(UnaryOp::kSigmoid, x, "sigmoid"); },
+        py::arg("x"), "1 / (1 + exp(-x)), evaluated without overflow.");
+  m.def("relu", [](py::array x) { return unary(UnaryOp::kRelu, x, "relu"); }, py::arg("x"),
+        "max(x, 0) (NaN propagates, as np.maximum).");
+}
+
+}  // namespace autodiff::bind

@@ -1,0 +1,202 @@
+// Bindings: sum / mean / amax / var over any axes, sum_to (the backward of broadcasting)
+// and batch_norm_stats (per-channel mean and biased variance).
+#include "bind_util.h"
+#include "kernels/reduce.h"
+
+namespace autodiff::bind {
+
+using kernels::ReduceOp;
+
+namespace {
+
+template <typename T>
+py::array reduce_typed(const py::array& x, int64_t outer, int64_t n, int64_t inner, ReduceOp op,
+                       double correction) {
+  auto out = empty<T>({outer * inner});
+  const T* px = static_cast<const T*>(x.data());
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::reduce_axis<T>(op, px, outer, n, inner, po, correction);
+  }
+  return out;
+}
+
+py::array reduce_call(const py::array& x, int64_t outer, int64_t n, int64_t inner, ReduceOp op,
+                      double correction, DType dt) {
+  return dt == DType::kF32 ? reduce_typed<float>(x, outer, n, inner, op, correction)
+                           : reduce_typed<double>(x, outer, n, inner, op, correction);
+}
+
+py::array reshape(const py::array& a, const Shape& s) {
+  return a.attr("reshape")(py::tuple(py::cast(s))).cast<py::array>();
+}
+
+struct Group {
+  int64_t size;
+  bool reduced;
+};
+
+// Reduce x over the sorted axes.  One reduced block of adjacent dims is one kernel call;
+// several blocks are reduced one after the other (sum/mean/max) or moved together first (var).
+py::array reduce_impl(const py::array& x0, const std::vector<int>& axes, ReduceOp op,
+                      double correction, bool keepdims, const char* name) {
+  const DType dt = dtype_of(x0, name);
+  py::array x = contiguous(x0);
+  const Shape s = shape_of(x);
+  const int nd = int(s.size());
+  std::vector<bool> red(nd, false);
+  for (int a : axes) red[a] = true;
+  Shape out_shape, keep_shape;
+  int64_t n_red = 1;
+  for (int d = 0; d < nd; ++d) {
+    keep_shape.push_back(red[d] ? 1 : s[d]);
+    if (!red[d]) out_shape.push_back(s[d]);
+    if (red[d]) n_red *= s[d];
+  }
+  const Shape& final_shape = keepdims ? keep_shape : out_shape;
+  if (op == ReduceOp::kMax && n_red == 0 && numel(out_shape) > 0)
+    throw py::value_error(std::string(name) +
+                          ": zero-size array to reduction operation maximum which has no identity");
+  std::vector<Group> g;
+  for (int d = 0; d < nd; ++d) {
+    if (s[d] == 1) continue;
+    if (!g.empty() && g.back().reduced == red[d])
+      g.back().size *= s[d];
+    else
+      g.push_back({s[d], red[d]});
+  }
+  int n_groups = 0;
+  for (auto& gr : g) n_groups += gr.reduced;
+  if (numel(s) == 0 || n_groups == 0) {  // nothing to walk across: n = n_red (0 or 1)
+    return reshape(reduce_call(x, numel(out_shape), n_red, 1, op, correction, dt), final_shape);
+  }
+  if (n_groups > 1 && op == ReduceOp::kVar) {  // move the reduced axes last, then one call
+    std::vector<int> perm;
+    for (int d = 0; d < nd; ++d)
+      if (!red[d]) perm.push_back(d);
+    for (int d = 0; d < nd; ++d)
+      if (red[d]) perm.push_back(d);
+    py::array xt = contiguous(x.attr("transpose")(py::tuple(py::cast(perm))).cast<py::array>());
+    return reshape(reduce_call(xt, numel(out_shape), n_red, 1, op, correction, dt), final_shape);
+  }
+  py::array cur = x;
+  while (true) {
+    int last = -1;
+    for (int i = 0; i < int(g.size()); ++i)
+      if (g[i].reduced) last = i;
+    if (last < 0) break;
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < last; ++i) outer *= g[i].size;
+    for (int i = last + 1; i < int(g.size()); ++i) inner *= g[i].size;
+    cur = reduce_call(cur, outer, g[last].size, inner, op, correction, dt);
+    g.erase(g.begin() + last);
+    // merge the kept neighbours that became adjacent
+    if (last > 0 && last < int(g.size()) && !g[last - 1].reduced && !g[last].reduced) {
+      g[last - 1].size *= g[last].size;
+      g.erase(g.begin() + last);
+    }
+  }
+  return reshape(cur, final_shape);
+}
+
+py::array reduce_entry(const py::array& x, const py::object& axis, bool keepdims, ReduceOp op,
+                       double correction, const char* name) {
+  dtype_of(x, name);
+  return reduce_impl(x, normalize_axes(axis, x.ndim(), name), op, correction, keepdims, name);
+}
+
+py::array sum_to(const py::array& g, const Shape& shape) {
+  dtype_of(g, "sum_to");
+  const Shape gs = shape_of(g);
+  const int64_t lead = int64_t(gs.size()) - int64_t(shape.size());
+  bool ok = lead >= 0;
+  std::vector<int> axes;
+  for (int64_t d = 0; ok && d < int64_t(gs.size()); ++d) {
+    if (d < lead) {
+      axes.push_back(int(d));
+    } else if (shape[d - lead] != gs[d]) {
+      if (shape[d - lead] != 1) ok = false;
+      axes.push_back(int(d));
+    }
+  }
+  if (!ok)
+    throw py::value_error("sum_to: cannot reduce an array of shape " + shape_str(gs) +
+                          " to shape " + shape_str(shape));
+  return reshape(reduce_impl(g, axes, ReduceOp::kSum, 0.0, false, "sum_to"), shape);
+}
+
+template <typename T>
+py::tuple channel_stats_typed(const py::array& x, int64_t outer, int64_t c, int64_t inner,
+                              const Shape& keep) {
+  auto mean = empty<T>(keep), var = empty<T>(keep);
+  const T* px = static_cast<const T*>(x.data());
+  T* pm = mean.mutable_data();
+  T* pv = var.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::channel_stats<T>(px, outer, c, inner, pm, pv);
+  }
+  return py::make_tuple(mean, var);
+}
+
+py::tuple batch_norm_stats(const py::array& x0, const py::object& axes_obj) {
+  const DType dt = dtype_of(x0, "batch_norm_stats");
+  const int nd = int(x0.ndim());
+  auto axes = normalize_axes(axes_obj, nd, "batch_norm_stats");
+  if (nd < 2 || int(axes.size()) != nd - 1)
+    throw py::value_error("batch_norm_stats: expected axes to be all but one axis of an array "
+                          "with ndim >= 2, got " + std::to_string(axes.size()) +
+                          " axes of an array of shape " + shape_str(shape_of(x0)));
+  int c_axis = 0;
+  while (c_axis < int(axes.size()) && axes[c_axis] == c_axis) ++c_axis;
+  py::array x = contiguous(x0);
+  const Shape s = shape_of(x);
+  int64_t outer, c, inner;
+  split_at(s, c_axis, outer, c, inner);
+  Shape keep(nd, 1);
+  keep[c_axis] = c;
+  return dt == DType::kF32 ? channel_stats_typed<float>(x, outer, c, inner, keep)
+                           : channel_stats_typed<double>(x, outer, c, inner, keep);
+}
+
+}  // namespace
+
+void init_reduce(py::module_& m) {
+  m.def(
+      "sum",
+      [](py::array x, py::object axis, bool keepdims) {
+        return reduce_entry(x, axis, keepdims, ReduceOp::kSum, 0.0, "sum");
+      },
+      py::arg("x"), py::arg("axis") = py::none(), py::arg("keepdims") = false,
+      "Sum over axis (None, int or tuple), float64 accumulation for contiguous rows.");
+  m.def(
+      "mean",
+      [](py::array x, py::object axis, bool keepdims) {
+        return reduce_entry(x, axis, keepdims, ReduceOp::kMean, 0.0, "mean");
+      },
+      py::arg("x"), py::arg("axis") = py::none(), py::arg("keepdims") = false,
+      "Mean over axis (None, int or tuple).");
+  m.def(
+      "amax",
+      [](py::array x, py::object axis, bool keepdims) {
+        return reduce_entry(x, axis, keepdims, ReduceOp::kMax, 0.0, "amax");
+      },
+      py::arg("x"), py::arg("axis") = py::none(), py::arg("keepdims") = false,
+      "Maximum over axis (NaN propagates); ValueError on an empty reduction.");
+  m.def(
+      "var",
+      [](py::array x, py::object axis, double correction, bool keepdims) {
+        return reduce_entry(x, axis, keepdims, ReduceOp::kVar, correction, "var");
+      },
+      py::arg("x"), py::arg("axis") = py::none(), py::arg("correction") = 0.0,
+      py::arg("keepdims") = false,
+      "Variance over axis: sum of squared deviations / max(N - correction, 0), one pass.");
+  m.def("sum_to", &sum_to, py::arg("g"), py::arg("shape"),
+        "Sum g over its leading dims and the dims where shape has 1: the backward of "
+        "broadcasting g's operand of `shape`.");
+  m.def("batch_norm_stats", &batch_norm_stats, py::arg("x"), py::arg("axes"),
+        "Per-channel (mean, biased var) over all axes but one, keepdims shape.");
+}
+
+}  // namespace autodiff::bind

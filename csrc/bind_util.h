@@ -1,0 +1,130 @@
+// Validation helpers shared by the bindings: dtype, shape, strides, axis normalisation.
+// Everything a user can get wrong raises a Python exception naming the op and the values.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace autodiff::bind {
+
+namespace py = pybind11;
+using Shape = std::vector<int64_t>;
+
+enum class DType { kF32, kF64 };
+
+inline std::string shape_str(const Shape& s) {
+  std::ostringstream o;
+  o << "(";
+  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
+  o << (s.size() == 1 ? ",)" : ")");
+  return o.str();
+}
+
+inline Shape shape_of(const py::array& a) {
+  return Shape(a.shape(), a.shape() + a.ndim());
+}
+
+inline int64_t numel(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+// float32 or float64 in native byte order, else TypeError.
+inline DType dtype_of(const py::array& a, const char* op) {
+  if (a.dtype().is(py::dtype::of<float>())) return DType::kF32;
+  if (a.dtype().is(py::dtype::of<double>())) return DType::kF64;
+  throw py::type_error(std::string(op) + ": expected a float32 or float64 array, got " +
+                       dtype_str(a));
+}
+
+inline DType same_dtype(const py::array& a, const py::array& b, const char* op) {
+  DType da = dtype_of(a, op), db = dtype_of(b, op);
+  if (da != db)
+    throw py::type_error(std::string(op) + ": operands must have the same dtype, got " +
+                         dtype_str(a) + " and " + dtype_str(b));
+  return da;
+}
+
+// A C-contiguous, aligned array with the same values (no copy when it already is one).
+inline py::array contiguous(const py::array& a) {
+  const int flags = py::array::c_style;
+  if ((a.flags() & flags) == flags && (reinterpret_cast<uintptr_t>(a.data()) % a.itemsize()) == 0)
+    return a;
+  return py::module_::import("numpy").attr("ascontiguousarray")(a).cast<py::array>();
+}
+
+// Element strides, or a copy made first when some stride is not a multiple of the item size
+// (or the data is misaligned).  Negative and zero strides are fine.
+inline py::array element_strided(const py::array& a, std::vector<int64_t>& strides) {
+  const int64_t isz = a.itemsize();
+  bool ok = reinterpret_cast<uintptr_t>(a.data()) % isz == 0;
+  for (py::ssize_t d = 0; d < a.ndim() && ok; ++d) ok = a.strides(d) % isz == 0;
+  py::array arr = ok ? a : contiguous(a);
+  strides.resize(arr.ndim());
+  for (py::ssize_t d = 0; d < arr.ndim(); ++d) strides[d] = arr.strides(d) / isz;
+  return arr;
+}
+
+inline int normalize_axis(int64_t axis, int64_t ndim, const char* op) {
+  if (axis < -ndim || axis >= ndim || (ndim == 0 && axis != 0 && axis != -1)) {
+    throw py::value_error(std::string(op) + ": axis " + std::to_string(axis) +
+                          " is out of bounds for an array of dimension " + std::to_string(ndim));
+  }
+  return int(axis < 0 ? axis + ndim : axis);
+}
+
+// None -> all axes; int or sequence of ints -> sorted unique normalized axes.
+inline std::vector<int> normalize_axes(const py::object& axis, int64_t ndim, const char* op) {
+  std::vector<int> axes;
+  if (axis.is_none()) {
+    for (int d = 0; d < ndim; ++d) axes.push_back(d);
+    return axes;
+  }
+  std::vector<int64_t> raw;
+  if (py::isinstance<py::int_>(axis)) {
+    raw.push_back(axis.cast<int64_t>());
+  } else {
+    try {
+      raw = axis.cast<std::vector<int64_t>>();
+    } catch (const py::cast_error&) {
+      throw py::type_error(std::string(op) + ": axis must be None, an int or a tuple of ints");
+    }
+  }
+  std::vector<bool> seen(ndim, false);
+  for (int64_t r : raw) {
+    if (r < -ndim || r >= ndim)
+      throw py::value_error(std::string(op) + ": axis " + std::to_string(r) +
+                            " is out of bounds for an array of dimension " + std::to_string(ndim));
+    int d = int(r < 0 ? r + ndim : r);
+    if (seen[d]) throw py::value_error(std::string(op) + ": duplicate value in axis");
+    seen[d] = true;
+  }
+  for (int d = 0; d < ndim; ++d)
+    if (seen[d]) axes.push_back(d);
+  return axes;
+}
+
+template <typename T>
+py::array_t<T> empty(const Shape& shape) {
+  return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+}
+
+// (outer, n, inner) of a contiguous shape around one axis.
+inline void split_at(const Shape& s, int axis, int64_t& outer, int64_t& n, int64_t& inner) {
+  outer = 1;
+  inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= s[d];
+  for (size_t d = axis + 1; d < s.size(); ++d) inner *= s[d];
+  n = s[axis];
+}
+
+}  // namespace autodiff::bind

@@ -1,0 +1,112 @@
+// CPU feature detection and the kernel table: the only place that decides which ISA runs.
+#include "dispatch.h"
+
+#include <stdexcept>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kernels/norm.h"
+#include "kernels/reduce.h"
+#include "kernels/softmax.h"
+
+namespace autodiff::kernels {
+
+namespace {
+
+KernelTable<float> g_f32;
+KernelTable<double> g_f64;
+SimdLevel g_level = SimdLevel::kScalar;
+int g_threads = 1;
+
+template <typename T>
+void fill(KernelTable<T>& t, SimdLevel level) {
+  t = KernelTable<T>{};
+  fill_elementwise_scalar(t);
+  fill_reduce_scalar(t);
+  fill_softmax_scalar(t);
+  fill_norm_scalar(t);
+  fill_gemm_scalar(t);
+  if (level == SimdLevel::kAvx2) {  // AVX2 overrides what it implements, scalar stays for the rest
+    fill_elementwise_avx2(t);
+    fill_reduce_avx2(t);
+    fill_softmax_avx2(t);
+    fill_norm_avx2(t);
+    fill_gemm_avx2(t);
+  }
+}
+
+struct Init {
+  Init() {
+    set_simd(best_level());
+#ifdef _OPENMP
+    g_threads = omp_get_max_threads();
+#endif
+  }
+};
+Init g_init;
+
+}  // namespace
+
+const KernelTable<float>& table_f32() { return g_f32; }
+const KernelTable<double>& table_f64() { return g_f64; }
+
+bool cpu_supports(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::kScalar:
+      return true;
+    case SimdLevel::kAvx2:
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+      return false;
+#endif
+  }
+  return false;
+}
+
+SimdLevel best_level() {
+  return cpu_supports(SimdLevel::kAvx2) ? SimdLevel::kAvx2 : SimdLevel::kScalar;
+}
+
+SimdLevel simd_level() { return g_level; }
+
+void set_simd(SimdLevel level) {
+  if (!cpu_supports(level))
+    throw std::invalid_argument("set_simd: this CPU does not support " + simd_level_name(level));
+  fill(g_f32, level);
+  fill(g_f64, level);
+  g_level = level;
+}
+
+std::string simd_level_name(SimdLevel level) {
+  return level == SimdLevel::kAvx2 ? "avx2" : "scalar";
+}
+
+SimdLevel parse_simd_level(const std::string& name) {
+  if (name == "scalar") return SimdLevel::kScalar;
+  if (name == "avx2") return SimdLevel::kAvx2;
+  if (name == "avx512")
+    throw std::invalid_argument(
+        "set_simd: avx512 kernels are not compiled into this build (untestable here); "
+        "use avx2 or scalar");
+  throw std::invalid_argument("set_simd: expected one of avx2, scalar; got '" + name + "'");
+}
+
+int get_num_threads() { return g_threads; }
+
+void set_num_threads(int n) {
+  if (n < 1) throw std::invalid_argument("set_num_threads: expected n >= 1, got " +
+                                         std::to_string(n));
+#ifdef _OPENMP
+  g_threads = n;
+#else
+  g_threads = 1;
+#endif
+}
+
+}  // namespace autodiff::kernels

@@ -1,0 +1,72 @@
+// One place for CPU feature detection and the (op, dtype) -> kernel table.
+//
+// The table is filled once at import (best level the CPU supports) and again on
+// set_simd(level).  Drivers (loops, strides, OpenMP) are generic C++ and call the
+// per-ISA row kernels through this table; the SIMD files hold only those kernels.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kernels/kernels.h"
+
+namespace autodiff::kernels {
+
+enum class SimdLevel : int { kScalar = 0, kAvx2 = 1 };
+
+// Kernels of one dtype at one SIMD level.
+template <typename T>
+struct KernelTable {
+  BinaryFn<T> binary[kNumBinaryOps];  // indexed by BinaryOp
+  UnaryFn<T> unary[kNumUnaryOps];     // indexed by UnaryOp
+  RowSumFn<T> row_sum;
+  RowMaxFn<T> row_max;
+  RowWelfordFn<T> row_welford;
+  ColAccumFn<T> col_add;  // acc[j] += x[j]
+  ColAccumFn<T> col_max;  // acc[j] = max(acc[j], x[j])
+  ColWelfordFn<T> col_welford;
+  SoftmaxRowFn<T> softmax_row;
+  SoftmaxRowFn<T> log_softmax_row;
+  SoftmaxBwdRowFn<T> softmax_bwd_row;
+  SoftmaxBwdRowFn<T> log_softmax_bwd_row;
+  LayerNormRowFn<T> layer_norm_row;
+  LayerNormBwdRowFn<T> layer_norm_bwd_row;
+  GemmUkernelFn<T> gemm_ukernel;
+  int gemm_mr;
+  int gemm_nr;
+};
+
+// The active tables (read by every driver).
+const KernelTable<float>& table_f32();
+const KernelTable<double>& table_f64();
+
+// CPU support and the active level.
+bool cpu_supports(SimdLevel level);
+SimdLevel best_level();
+SimdLevel simd_level();
+void set_simd(SimdLevel level);  // throws std::invalid_argument if unsupported
+std::string simd_level_name(SimdLevel level);
+SimdLevel parse_simd_level(const std::string& name);  // throws std::invalid_argument
+
+// Threads used by the OpenMP drivers.
+int get_num_threads();
+void set_num_threads(int n);  // throws std::invalid_argument if n < 1
+
+template <typename T>
+const KernelTable<T>& table();
+template <>
+inline const KernelTable<float>& table<float>() {
+  return table_f32();
+}
+template <>
+inline const KernelTable<double>& table<double>() {
+  return table_f64();
+}
+
+// Table fillers, one per ISA file group.
+void fill_scalar(KernelTable<float>& t);
+void fill_scalar(KernelTable<double>& t);
+void fill_avx2(KernelTable<float>& t);
+void fill_avx2(KernelTable<double>& t);
+
+}  // namespace autodiff::kernels

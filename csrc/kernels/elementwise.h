@@ -1,0 +1,27 @@
+// Elementwise kernels: binary ops with NumPy broadcasting and unary math.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dispatch.h"
+
+namespace autodiff::kernels {
+
+template <typename T>
+void fill_elementwise_scalar(KernelTable<T>& t);
+template <typename T>
+void fill_elementwise_avx2(KernelTable<T>& t);
+
+// out[idx] = a[idx] op b[idx] over a broadcast shape.  a_strides / b_strides are in elements,
+// aligned with out_shape (0 where broadcast); out is C-contiguous.  Threads over blocks.
+template <typename T>
+void binary_broadcast(BinaryOp op, const T* a, const std::vector<int64_t>& a_strides, const T* b,
+                      const std::vector<int64_t>& b_strides, T* out,
+                      const std::vector<int64_t>& out_shape);
+
+// y = f(x) over n contiguous elements, threaded in chunks.
+template <typename T>
+void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n);
+
+}  // namespace autodiff::kernels

@@ -1,0 +1,134 @@
+// AVX2+FMA elementwise kernels.  float64 math functions stay on the scalar (libm) kernels.
+#include <algorithm>
+
+#include "kernels/elementwise.h"
+#include "simd.h"
+
+namespace autodiff::kernels {
+namespace {
+
+using avx2::Vec;
+
+struct AddOp {
+  template <typename V, typename R>
+  static AD_AVX2_INLINE R v(R a, R b) { return V::add(a, b); }
+  template <typename T>
+  static inline T s(T a, T b) { return a + b; }
+};
+struct SubOp {
+  template <typename V, typename R>
+  static AD_AVX2_INLINE R v(R a, R b) { return V::sub(a, b); }
+  template <typename T>
+  static inline T s(T a, T b) { return a - b; }
+};
+struct MulOp {
+  template <typename V, typename R>
+  static AD_AVX2_INLINE R v(R a, R b) { return V::mul(a, b); }
+  template <typename T>
+  static inline T s(T a, T b) { return a * b; }
+};
+struct DivOp {
+  template <typename V, typename R>
+  static AD_AVX2_INLINE R v(R a, R b) { return V::div(a, b); }
+  template <typename T>
+  static inline T s(T a, T b) { return a / b; }
+};
+
+// Vector body unrolled by U registers, then one-vector steps, then an explicit scalar tail.
+template <typename T, typename Op>
+AD_AVX2 void binary_avx2(const T* a, const T* b, T* out, int64_t n, int64_t sa, int64_t sb) {
+  using V = Vec<T>;
+  using R = typename V::R;
+  constexpr int W = V::W, U = 4;
+  int64_t i = 0;
+  if (sa && sb) {
+    for (; i + U * W <= n; i += U * W) {
+      R r[U];
+      for (int u = 0; u < U; ++u)
+        r[u] = Op::template v<V>(V::load(a + i + u * W), V::load(b + i + u * W));
+      for (int u = 0; u < U; ++u) V::store(out + i + u * W, r[u]);
+    }
+    for (; i + W <= n; i += W) V::store(out + i, Op::template v<V>(V::load(a + i), V::load(b + i)));
+    for (; i < n; ++i) out[i] = Op::s(a[i], b[i]);
+  } else if (sb) {  // a is a scalar
+    R av = V::set1(a[0]);
+    for (; i + U * W <= n; i += U * W) {
+      R r[U];
+      for (int u = 0; u < U; ++u) r[u] = Op::template v<V>(av, V::load(b + i + u * W));
+      for (int u = 0; u < U; ++u) V::store(out + i + u * W, r[u]);
+    }
+    for (; i + W <= n; i += W) V::store(out + i, Op::template v<V>(av, V::load(b + i)));
+    for (; i < n; ++i) out[i] = Op::s(a[0], b[i]);
+  } else if (sa) {  // b is a scalar
+    R bv = V::set1(b[0]);
+    for (; i + U * W <= n; i += U * W) {
+      R r[U];
+      for (int u = 0; u < U; ++u) r[u] = Op::template v<V>(V::load(a + i + u * W), bv);
+      for (int u = 0; u < U; ++u) V::store(out + i + u * W, r[u]);
+    }
+    for (; i + W <= n; i += W) V::store(out + i, Op::template v<V>(V::load(a + i), bv));
+    for (; i < n; ++i) out[i] = Op::s(a[i], b[0]);
+  } else {
+    T v = Op::s(a[0], b[0]);
+    for (; i < n; ++i) out[i] = v;
+  }
+}
+
+// Unary float32 math: vector body, and the tail through a zero-padded vector so that
+// every element gets exactly the vector algorithm.
+template <__m256 (*F)(__m256)>
+AD_AVX2 void unary_f32(const float* x, float* y, int64_t n) {
+  constexpr int W = 8;
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    __m256 r0 = F(_mm256_loadu_ps(x + i)), r1 = F(_mm256_loadu_ps(x + i + W));
+    _mm256_storeu_ps(y + i, r0);
+    _mm256_storeu_ps(y + i + W, r1);
+  }
+  for (; i + W <= n; i += W) _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(32) float buf[W] = {0};
+    std::copy(x + i, x + n, buf);
+    _mm256_store_ps(buf, F(_mm256_load_ps(buf)));
+    std::copy(buf, buf + (n - i), y + i);
+  }
+}
+
+AD_AVX2_INLINE __m256 exp_v(__m256 x) { return avx2::exp_ps(x); }
+AD_AVX2_INLINE __m256 log_v(__m256 x) { return avx2::log_ps(x); }
+AD_AVX2_INLINE __m256 tanh_v(__m256 x) { return avx2::tanh_ps(x); }
+AD_AVX2_INLINE __m256 sigmoid_v(__m256 x) { return avx2::sigmoid_ps(x); }
+
+template <typename T>
+AD_AVX2 void relu_avx2(const T* x, T* y, int64_t n) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  const auto zero = V::zero();
+  int64_t i = 0;
+  for (; i + W <= n; i += W) V::store(y + i, V::max(zero, V::load(x + i)));  // NaN kept
+  for (; i < n; ++i) {
+    T v = x[i];
+    y[i] = (v > T(0) || v != v) ? v : T(0);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void fill_elementwise_avx2(KernelTable<T>& t) {
+  t.binary[int(BinaryOp::kAdd)] = binary_avx2<T, AddOp>;
+  t.binary[int(BinaryOp::kSub)] = binary_avx2<T, SubOp>;
+  t.binary[int(BinaryOp::kMul)] = binary_avx2<T, MulOp>;
+  t.binary[int(BinaryOp::kDiv)] = binary_avx2<T, DivOp>;
+  t.unary[int(UnaryOp::kRelu)] = relu_avx2<T>;
+  if constexpr (std::is_same_v<T, float>) {
+    t.unary[int(UnaryOp::kExp)] = unary_f32<exp_v>;
+    t.unary[int(UnaryOp::kLog)] = unary_f32<log_v>;
+    t.unary[int(UnaryOp::kTanh)] = unary_f32<tanh_v>;
+    t.unary[int(UnaryOp::kSigmoid)] = unary_f32<sigmoid_v>;
+  }
+}
+template void fill_elementwise_avx2<float>(KernelTable<float>&);
+template void fill_elementwise_avx2<double>(KernelTable<double>&);
+
+}  // namespace autodiff::kernels

@@ -1,0 +1,125 @@
+// GEMM driver: five loops around the micro-kernel (jc over NC, pc over KC, ic over MC,
+// jr over NR, ir over MR).  Threads pack each KC x NC panel of B together, then split the
+// macro-kernel over M (each thread packs its own A block) or, when M is too short to split,
+// over the NR panels of B (each thread packs the same small A).
+#include "kernels/gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/parallel.h"
+
+namespace autodiff::kernels {
+
+namespace {
+
+template <typename T>
+class AlignedBuffer {
+ public:
+  ~AlignedBuffer() { std::free(p_); }
+  T* get(size_t n) {
+    if (n > cap_) {
+      std::free(p_);
+      size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
+      p_ = static_cast<T*>(std::aligned_alloc(64, bytes));
+      if (!p_) throw std::bad_alloc();
+      cap_ = n;
+    }
+    return p_;
+  }
+
+ private:
+  T* p_ = nullptr;
+  size_t cap_ = 0;
+};
+
+// Pack buffers are reused across calls (per thread) so that large GEMMs do not page-fault
+// fresh megabytes on every call.
+template <typename T>
+T* a_buffer(size_t n) {
+  thread_local AlignedBuffer<T> buf;
+  return buf.get(n);
+}
+template <typename T>
+T* b_buffer(size_t n) {
+  thread_local AlignedBuffer<T> buf;
+  return buf.get(n);
+}
+
+inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Below this many flops a single thread is faster than waking the team (measured).
+constexpr double kParallelFlops = 2.0 * 96 * 96 * 96;
+
+}  // namespace
+
+template <typename T>
+void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
+          int64_t rsb, int64_t csb, T* c, int64_t ldc, int nthreads) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    return;
+  }
+  const auto& t = table<T>();
+  const GemmUkernelFn<T> uk = t.gemm_ukernel;
+  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const int64_t MC = GemmBlocking<T>::kMC / mr * mr;
+  const int64_t KC = GemmBlocking<T>::kKC;
+  const int64_t NC = GemmBlocking<T>::kNC / nr * nr;
+  int nt = nthreads > 0 ? nthreads : get_num_threads();
+  if (nthreads <= 0 && 2.0 * double(m) * double(n) * double(k) < kParallelFlops) nt = 1;
+  const int64_t kc_max = std::min(KC, k);
+  const int64_t nc_max = std::min(NC, round_up(n, nr));
+  T* pb = b_buffer<T>(size_t(kc_max * nc_max));
+  const int64_t m_panels = (m + mr - 1) / mr;
+  const bool split_m = nt == 1 || m_panels >= 4 * nt;
+
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+#ifdef _OPENMP
+    const int tid = omp_get_thread_num();
+    const int nth = omp_get_num_threads();
+#else
+    const int tid = 0, nth = 1;
+#endif
+    T* pa = a_buffer<T>(size_t(MC * kc_max));
+    const int64_t per_m = (m_panels + nth - 1) / nth;
+    const int64_t m0 = split_m ? std::min(m, tid * per_m * mr) : 0;
+    const int64_t m1 = split_m ? std::min(m, (tid + 1) * per_m * mr) : m;
+    for (int64_t jc = 0; jc < n; jc += NC) {
+      const int64_t nc = std::min(NC, n - jc);
+      const int64_t n_panels = (nc + nr - 1) / nr;
+      const int64_t per_n = (n_panels + nth - 1) / nth;
+      const int64_t p0 = split_m ? 0 : std::min(n_panels, tid * per_n);
+      const int64_t p1 = split_m ? n_panels : std::min(n_panels, (tid + 1) * per_n);
+      for (int64_t pc = 0; pc < k; pc += KC) {
+        const int64_t kc = std::min(KC, k - pc);
+#pragma omp for schedule(static)
+        for (int64_t p = 0; p < n_panels; ++p)
+          pack_b_panel(kc, std::min<int64_t>(nr, nc - p * nr), b + pc * rsb + (jc + p * nr) * csb,
+                       rsb, csb, nr, pb + p * nr * kc);
+        for (int64_t ic = m0; ic < m1 && p0 < p1; ic += MC) {
+          const int64_t mc = std::min(MC, m1 - ic);
+          pack_a(mc, kc, a + ic * rsa + pc * csa, rsa, csa, mr, pa);
+          for (int64_t p = p0; p < p1; ++p) {
+            const int nv = int(std::min<int64_t>(nr, nc - p * nr));
+            T* cp = c + ic * ldc + jc + p * nr;
+            for (int64_t ir = 0; ir < mc; ir += mr)
+              uk(kc, pa + ir * kc, pb + p * nr * kc, cp + ir * ldc, ldc,
+                 int(std::min<int64_t>(mr, mc - ir)), nv, pc > 0);
+          }
+        }
+#pragma omp barrier
+      }
+    }
+  }
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*,
+                          int64_t, int64_t, float*, int64_t, int);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t,
+                           const double*, int64_t, int64_t, double*, int64_t, int);
+
+}  // namespace autodiff::kernels

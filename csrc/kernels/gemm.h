@@ -1,0 +1,43 @@
+// GEMM: C = A @ B as BLIS does it -- B packed in KC x NC blocks of NR-column micro-panels,
+// A packed in MC x KC blocks of MR-row micro-panels, and an MR x NR register-blocked
+// micro-kernel.  Operands may have any strides (a transposed operand is packed directly).
+#pragma once
+
+#include <cstdint>
+
+#include "dispatch.h"
+
+namespace autodiff::kernels {
+
+// Cache blocking (elements).  KC x NR of B stays in L1 (16 KiB) while the micro-kernel walks
+// an MC x KC block of A in L2 (float: 144 KiB of 512 KiB); the KC x NC panel of B sits in L3.
+template <typename T>
+struct GemmBlocking;
+template <>
+struct GemmBlocking<float> {
+  static constexpr int64_t kMC = 144, kKC = 256, kNC = 3072;
+};
+template <>
+struct GemmBlocking<double> {
+  static constexpr int64_t kMC = 96, kKC = 256, kNC = 3072;
+};
+
+template <typename T>
+void fill_gemm_scalar(KernelTable<T>& t);
+template <typename T>
+void fill_gemm_avx2(KernelTable<T>& t);
+
+// Packing (gemm_pack.cpp).  Rows/cols beyond the block are zero-filled up to MR / NR.
+template <typename T>
+void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, int mr, T* pa);
+template <typename T>
+void pack_b_panel(int64_t kc, int64_t nr_valid, const T* b, int64_t rsb, int64_t csb, int nr,
+                  T* pb);
+
+// C[M x N] (row-major, leading dimension ldc) = A[M x K] @ B[K x N] with element strides.
+// nthreads <= 0 picks threads by problem size.
+template <typename T>
+void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
+          int64_t rsb, int64_t csb, T* c, int64_t ldc, int nthreads = 0);
+
+}  // namespace autodiff::kernels

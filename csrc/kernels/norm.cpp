@@ -1,0 +1,71 @@
+// Drivers for layer norm: rows split over threads; the backward's weight and bias
+// gradients are accumulated per thread and summed at the end (no atomics).
+#include "kernels/norm.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/parallel.h"
+
+namespace autodiff::kernels {
+
+template <typename T>
+void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows,
+                        int64_t n, T eps) {
+  if (rows == 0 || n == 0) return;
+  const auto fn = table<T>().layer_norm_row;
+  const int nt = threads_for(rows * n, 8192);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t r = 0; r < rows; ++r) fn(x + r * n, w, b, y + r * n, n, eps, mean + r, rstd + r);
+}
+
+template <typename T>
+void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, const T* w, T* gx,
+                         T* gw, T* gb, int64_t rows, int64_t n) {
+  if (w) {
+    std::fill(gw, gw + n, T(0));
+    std::fill(gb, gb + n, T(0));
+  }
+  if (rows == 0 || n == 0) return;
+  const auto fn = table<T>().layer_norm_bwd_row;
+  const int nt = int(std::min<int64_t>(threads_for(rows * n, 8192), rows));
+  std::vector<T> part(w && nt > 1 ? size_t(2 * n * (nt - 1)) : 0, T(0));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+#ifdef _OPENMP
+    const int tid = omp_get_thread_num();
+#else
+    const int tid = 0;
+#endif
+    const int64_t per = (rows + nt - 1) / nt;
+    const int64_t r0 = tid * per, r1 = std::min(rows, r0 + per);
+    T* gwa = nullptr;
+    T* gba = nullptr;
+    if (w) {
+      gwa = tid == 0 ? gw : part.data() + size_t(2 * n * (tid - 1));
+      gba = tid == 0 ? gb : gwa + n;
+    }
+    for (int64_t r = r0; r < r1; ++r)
+      fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n);
+  }
+  if (w)
+    for (int k = 1; k < nt; ++k) {
+      const T* p = part.data() + size_t(2 * n * (k - 1));
+      for (int64_t i = 0; i < n; ++i) {
+        gw[i] += p[i];
+        gb[i] += p[n + i];
+      }
+    }
+}
+
+template void layer_norm_forward<float>(const float*, const float*, const float*, float*, float*,
+                                        float*, int64_t, int64_t, float);
+template void layer_norm_forward<double>(const double*, const double*, const double*, double*,
+                                         double*, double*, int64_t, int64_t, double);
+template void layer_norm_backward<float>(const float*, const float*, const float*, const float*,
+                                         const float*, float*, float*, float*, int64_t, int64_t);
+template void layer_norm_backward<double>(const double*, const double*, const double*,
+                                          const double*, const double*, double*, double*, double*,
+                                          int64_t, int64_t);
+
+}  // namespace autodiff::kernels

@@ -1,0 +1,27 @@
+// Fused layer norm over the last n elements of each row of a C-contiguous (rows, n) array.
+#pragma once
+
+#include <cstdint>
+
+#include "dispatch.h"
+
+namespace autodiff::kernels {
+
+template <typename T>
+void fill_norm_scalar(KernelTable<T>& t);
+template <typename T>
+void fill_norm_avx2(KernelTable<T>& t);
+
+// y = (x - mean) * rstd * w + b per row; mean and rstd have one value per row.
+// w and b may be null (no affine).
+template <typename T>
+void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows,
+                        int64_t n, T eps);
+
+// gx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gy * w, xhat = (x - mean) * rstd;
+// gw = sum_rows gy * xhat and gb = sum_rows gy when w != null (gw, gb have n elements).
+template <typename T>
+void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, const T* w, T* gx,
+                         T* gw, T* gb, int64_t rows, int64_t n);
+
+}  // namespace autodiff::kernels

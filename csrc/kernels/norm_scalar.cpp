@@ -1,0 +1,57 @@
+// Scalar reference layer norm kernels (two passes per row, float64 statistics).
+#include <cmath>
+
+#include "kernels/norm.h"
+
+namespace autodiff::kernels {
+namespace {
+
+template <typename T>
+void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, T* mean, T* rstd) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += double(x[i]);
+  const double mu = s / double(n);
+  double v = 0;
+  for (int64_t i = 0; i < n; ++i) v += (double(x[i]) - mu) * (double(x[i]) - mu);
+  const T m = T(mu), rs = T(1.0 / std::sqrt(v / double(n) + double(eps)));
+  for (int64_t i = 0; i < n; ++i) {
+    T xh = (x[i] - m) * rs;
+    y[i] = w ? xh * w[i] + (b ? b[i] : T(0)) : xh + (b ? b[i] : T(0));
+  }
+  *mean = m;
+  *rstd = rs;
+}
+
+template <typename T>
+void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T* w, T* gx, T* gw_acc,
+                        T* gb_acc, int64_t n) {
+  double sg = 0, sgx = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    T xh = (x[i] - mean) * rstd;
+    T g = w ? gy[i] * w[i] : gy[i];
+    sg += double(g);
+    sgx += double(g) * double(xh);
+    if (gw_acc) {
+      gw_acc[i] += gy[i] * xh;
+      gb_acc[i] += gy[i];
+    }
+  }
+  const T c1 = T(sg / double(n)), c2 = T(sgx / double(n));
+  for (int64_t i = 0; i < n; ++i) {
+    T xh = (x[i] - mean) * rstd;
+    T g = w ? gy[i] * w[i] : gy[i];
+    gx[i] = rstd * (g - c1 - xh * c2);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void fill_norm_scalar(KernelTable<T>& t) {
+  t.layer_norm_row = layer_norm_row<T>;
+  t.layer_norm_bwd_row = layer_norm_bwd_row<T>;
+}
+template void fill_norm_scalar<float>(KernelTable<float>&);
+template void fill_norm_scalar<double>(KernelTable<double>&);
+
+}  // namespace autodiff::kernels

@@ -1,0 +1,102 @@
+// AVX2+FMA layer norm kernels: statistics in one pass over memory (blockwise Welford),
+// then one fused normalise-scale-shift pass; backward in two passes per row.
+#include <cmath>
+
+#include "kernels/norm.h"
+#include "simd.h"
+
+namespace autodiff::kernels {
+namespace {
+
+using avx2::Vec;
+
+template <typename T>
+AD_AVX2 void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, T* mean,
+                            T* rstd) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  double mu, m2;
+  table<T>().row_welford(x, n, &mu, &m2);
+  const T m = T(mu), rs = T(1.0 / std::sqrt(m2 / double(n) + double(eps)));
+  const auto mv = V::set1(m), rv = V::set1(rs);
+  int64_t i = 0;
+  if (w && b) {
+    for (; i + W <= n; i += W) {
+      auto xh = V::mul(V::sub(V::load(x + i), mv), rv);
+      V::store(y + i, V::fma(xh, V::load(w + i), V::load(b + i)));
+    }
+  } else if (w) {
+    for (; i + W <= n; i += W)
+      V::store(y + i, V::mul(V::mul(V::sub(V::load(x + i), mv), rv), V::load(w + i)));
+  } else if (b) {
+    for (; i + W <= n; i += W)
+      V::store(y + i, V::fma(V::sub(V::load(x + i), mv), rv, V::load(b + i)));
+  } else {
+    for (; i + W <= n; i += W) V::store(y + i, V::mul(V::sub(V::load(x + i), mv), rv));
+  }
+  for (; i < n; ++i) {
+    T xh = (x[i] - m) * rs;
+    y[i] = w ? xh * w[i] + (b ? b[i] : T(0)) : xh + (b ? b[i] : T(0));
+  }
+  *mean = m;
+  *rstd = rs;
+}
+
+template <typename T>
+AD_AVX2 void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T* w, T* gx,
+                                T* gw_acc, T* gb_acc, int64_t n) {
+  using V = Vec<T>;
+  using R = typename V::R;
+  constexpr int W = V::W;
+  const R mv = V::set1(mean), rv = V::set1(rstd);
+  R sg = V::zero(), sgx = V::zero();
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    R gyv = V::load(gy + i);
+    R xh = V::mul(V::sub(V::load(x + i), mv), rv);
+    R g = w ? V::mul(gyv, V::load(w + i)) : gyv;
+    sg = V::add(sg, g);
+    sgx = V::fma(g, xh, sgx);
+    if (gw_acc) {
+      V::store(gw_acc + i, V::fma(gyv, xh, V::load(gw_acc + i)));
+      V::store(gb_acc + i, V::add(V::load(gb_acc + i), gyv));
+    }
+  }
+  double ssg = V::hsum_d(sg), ssgx = V::hsum_d(sgx);
+  for (int64_t k = i; k < n; ++k) {
+    T xh = (x[k] - mean) * rstd;
+    T g = w ? gy[k] * w[k] : gy[k];
+    ssg += double(g);
+    ssgx += double(g) * double(xh);
+    if (gw_acc) {
+      gw_acc[k] += gy[k] * xh;
+      gb_acc[k] += gy[k];
+    }
+  }
+  const T c1 = T(rstd * ssg / double(n)), c2 = T(rstd * ssgx / double(n));
+  const R c1v = V::set1(c1), c2v = V::set1(c2);
+  for (i = 0; i + W <= n; i += W) {
+    R gyv = V::load(gy + i);
+    R xh = V::mul(V::sub(V::load(x + i), mv), rv);
+    R g = w ? V::mul(gyv, V::load(w + i)) : gyv;
+    // gx = rstd * g - rstd * mean(g) - xhat * rstd * mean(g * xhat)
+    V::store(gx + i, V::fnma(xh, c2v, V::sub(V::mul(rv, g), c1v)));
+  }
+  for (; i < n; ++i) {
+    T xh = (x[i] - mean) * rstd;
+    T g = w ? gy[i] * w[i] : gy[i];
+    gx[i] = rstd * g - c1 - xh * c2;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void fill_norm_avx2(KernelTable<T>& t) {
+  t.layer_norm_row = layer_norm_row<T>;
+  t.layer_norm_bwd_row = layer_norm_bwd_row<T>;
+}
+template void fill_norm_avx2<float>(KernelTable<float>&);
+template void fill_norm_avx2<double>(KernelTable<double>&);
+
+}  // namespace autodiff::kernels

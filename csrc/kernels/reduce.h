@@ -1,0 +1,37 @@
+// Reductions along one axis of a C-contiguous array viewed as (outer, n, inner).
+#pragma once
+
+#include <cstdint>
+
+#include "dispatch.h"
+
+namespace autodiff::kernels {
+
+enum class ReduceOp : int { kSum = 0, kMean = 1, kMax = 2, kVar = 3 };
+
+template <typename T>
+void fill_reduce_scalar(KernelTable<T>& t);
+template <typename T>
+void fill_reduce_avx2(KernelTable<T>& t);
+
+// out[o, i] = reduce_j x[o, j, i].  kVar divides the sum of squared deviations by
+// max(n - correction, 0) (NumPy's rule); kMax needs n >= 1 (checked by the binding).
+template <typename T>
+void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* out,
+                 double correction);
+
+// Per-channel mean and biased variance of x viewed as (outer, c, inner), reducing outer and
+// inner (batch_norm statistics of NC / NCL / NCHW).
+template <typename T>
+void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean, T* var);
+
+// Merge (count, mean, M2) statistics of two parts (Chan et al.).
+inline void welford_merge(double& n, double& mean, double& m2, double nb, double mb, double m2b) {
+  if (nb == 0) return;
+  double nt = n + nb, d = mb - mean;
+  mean += d * (nb / nt);
+  m2 += m2b + d * d * (n * nb / nt);
+  n = nt;
+}
+
+}  // namespace autodiff::kernels

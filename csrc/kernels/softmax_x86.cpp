@@ -1,0 +1,190 @@
+// AVX2+FMA softmax kernels.  Forward: pass 1 walks the row in L1-sized blocks keeping an
+// online (max, sum) pair and storing exp(x - running max); pass 2 rescales each block by
+// exp(block max - final max) / sum.  One exp per element, two passes over memory.
+// float64 softmax stays on the scalar kernels (no vector exp for double); its backward
+// without exp is vectorised here.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/softmax.h"
+#include "simd.h"
+
+namespace autodiff::kernels {
+namespace {
+
+using avx2::Vec;
+constexpr int64_t kBlock = 1024;
+
+AD_AVX2 float block_max(const float* x, int64_t n) {
+  int64_t i = 0;
+  float m = -INFINITY;
+  if (n >= 16) {
+    __m256 a0 = _mm256_loadu_ps(x), a1 = _mm256_loadu_ps(x + 8);
+    for (i = 16; i + 16 <= n; i += 16) {
+      a0 = _mm256_max_ps(a0, _mm256_loadu_ps(x + i));
+      a1 = _mm256_max_ps(a1, _mm256_loadu_ps(x + i + 8));
+    }
+    m = Vec<float>::hmax(_mm256_max_ps(a0, a1));
+  }
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  return m;  // a NaN may be dropped here; it still reaches the sum through exp(x - m)
+}
+
+// Returns sum(exp(x - m)); stores the exps into y when y != nullptr.
+AD_AVX2 double exp_sum(const float* x, float* y, int64_t n, float m) {
+  const __m256 mv = _mm256_set1_ps(m);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 e0 = avx2::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+    __m256 e1 = avx2::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), mv));
+    if (y) {
+      _mm256_storeu_ps(y + i, e0);
+      _mm256_storeu_ps(y + i + 8, e1);
+    }
+    acc0 = _mm256_add_ps(acc0, e0);
+    acc1 = _mm256_add_ps(acc1, e1);
+  }
+  double s = Vec<float>::hsum_d(_mm256_add_ps(acc0, acc1));
+  if (i < n) {  // tail through a padded vector: same exp as the body
+    alignas(32) float buf[16];
+    const int64_t r = n - i;
+    for (int64_t k = 0; k < 16; ++k) buf[k] = k < r ? x[i + k] - m : -INFINITY;
+    for (int k = 0; k < 16; k += 8) _mm256_store_ps(buf + k, avx2::exp_ps(_mm256_load_ps(buf + k)));
+    for (int64_t k = 0; k < r; ++k) {
+      if (y) y[i + k] = buf[k];
+      s += double(buf[k]);
+    }
+  }
+  return s;
+}
+
+AD_AVX2 void scale(float* y, int64_t n, float f) {
+  const __m256 fv = _mm256_set1_ps(f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), fv));
+  for (; i < n; ++i) y[i] *= f;
+}
+
+// Pass 1 of both forwards: online (max, sum) over blocks.  block_m (if given) receives the
+// max each block's exps were taken against.
+AD_AVX2 void online_max_sum(const float* x, float* y, int64_t n, float* block_m, float* m_out,
+                            double* s_out) {
+  float m = -INFINITY;
+  double s = 0;
+  for (int64_t b0 = 0, b = 0; b0 < n; b0 += kBlock, ++b) {
+    const int64_t len = std::min(kBlock, n - b0);
+    const float mnew = std::max(m, block_max(x + b0, len));
+    if (mnew == -INFINITY) {  // all -inf so far: exps are 0 (NaN inputs stay NaN)
+      s += exp_sum(x + b0, y ? y + b0 : nullptr, len, 0.0f);
+    } else {
+      if (s != 0) s *= std::exp(double(m) - double(mnew));
+      s += exp_sum(x + b0, y ? y + b0 : nullptr, len, mnew);
+      m = mnew;
+    }
+    if (block_m) block_m[b] = mnew;
+  }
+  *m_out = m;
+  *s_out = s;
+}
+
+AD_AVX2 void softmax_row_f32(const float* x, float* y, int64_t n) {
+  if (n == 0) return;
+  const int64_t nb = (n + kBlock - 1) / kBlock;
+  float stack_m[64];
+  std::vector<float> heap_m;
+  float* bm = stack_m;
+  if (nb > 64) {
+    heap_m.resize(nb);
+    bm = heap_m.data();
+  }
+  float m;
+  double s;
+  online_max_sum(x, y, n, bm, &m, &s);
+  if (m == -INFINITY) s = NAN;  // all -inf: NaN, as NumPy's x - max
+  for (int64_t b0 = 0, b = 0; b0 < n; b0 += kBlock, ++b) {
+    double f = (bm[b] == -INFINITY ? 0.0 : std::exp(double(bm[b]) - double(m))) / s;
+    if (m == -INFINITY) f = NAN;
+    scale(y + b0, std::min(kBlock, n - b0), float(f));
+  }
+}
+
+AD_AVX2 void log_softmax_row_f32(const float* x, float* y, int64_t n) {
+  if (n == 0) return;
+  float m;
+  double s;
+  online_max_sum(x, nullptr, n, nullptr, &m, &s);
+  const float lse = m == -INFINITY ? NAN : float(double(m) + std::log(s));
+  const __m256 lv = _mm256_set1_ps(lse);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_loadu_ps(x + i), lv));
+  for (; i < n; ++i) y[i] = x[i] - lse;
+}
+
+template <typename T>
+AD_AVX2 double dot(const T* a, const T* b, int64_t n) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  typename V::R acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
+  int64_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W)
+    for (int u = 0; u < 4; ++u) acc[u] = V::fma(V::load(a + i + u * W), V::load(b + i + u * W), acc[u]);
+  double s = V::hsum_d(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
+  for (; i < n; ++i) s += double(a[i]) * double(b[i]);
+  return s;
+}
+
+template <typename T>
+AD_AVX2 void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  const T d = T(dot(gy, y, n));
+  const auto dv = V::set1(d);
+  int64_t i = 0;
+  for (; i + W <= n; i += W)
+    V::store(gx + i, V::mul(V::load(y + i), V::sub(V::load(gy + i), dv)));
+  for (; i < n; ++i) gx[i] = y[i] * (gy[i] - d);
+}
+
+AD_AVX2 void log_softmax_bwd_row_f32(const float* y, const float* gy, float* gx, int64_t n) {
+  double s = 0;
+  {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      a0 = _mm256_add_ps(a0, _mm256_loadu_ps(gy + i));
+      a1 = _mm256_add_ps(a1, _mm256_loadu_ps(gy + i + 8));
+    }
+    s = Vec<float>::hsum_d(_mm256_add_ps(a0, a1));
+    for (; i < n; ++i) s += double(gy[i]);
+  }
+  const __m256 sv = _mm256_set1_ps(float(s));
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 e = avx2::exp_ps(_mm256_loadu_ps(y + i));
+    _mm256_storeu_ps(gx + i, _mm256_fnmadd_ps(e, sv, _mm256_loadu_ps(gy + i)));
+  }
+  if (i < n) {
+    alignas(32) float buf[8] = {0};
+    std::copy(y + i, y + n, buf);
+    _mm256_store_ps(buf, avx2::exp_ps(_mm256_load_ps(buf)));
+    for (int64_t k = 0; i + k < n; ++k) gx[i + k] = gy[i + k] - buf[k] * float(s);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void fill_softmax_avx2(KernelTable<T>& t) {
+  t.softmax_bwd_row = softmax_bwd_row<T>;
+  if constexpr (std::is_same_v<T, float>) {
+    t.softmax_row = softmax_row_f32;
+    t.log_softmax_row = log_softmax_row_f32;
+    t.log_softmax_bwd_row = log_softmax_bwd_row_f32;
+  }
+}
+template void fill_softmax_avx2<float>(KernelTable<float>&);
+template void fill_softmax_avx2<double>(KernelTable<double>&);
+
+}  // namespace autodiff::kernels

@@ -1,0 +1,193 @@
+// A small vocabulary of inline SIMD operations per ISA, written once per type.
+//
+// Every function carries the target attribute of its ISA, so callers compiled with
+// the same attribute inline them while the extension as a whole keeps baseline flags.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#define AD_AVX2 __attribute__((target("avx2,fma")))
+#define AD_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+
+namespace autodiff::kernels::avx2 {
+
+template <typename T>
+struct Vec;
+
+template <>
+struct Vec<float> {
+  using R = __m256;
+  static constexpr int W = 8;
+  static AD_AVX2_INLINE R load(const float* p) { return _mm256_loadu_ps(p); }
+  static AD_AVX2_INLINE void store(float* p, R v) { _mm256_storeu_ps(p, v); }
+  static AD_AVX2_INLINE R set1(float x) { return _mm256_set1_ps(x); }
+  static AD_AVX2_INLINE R zero() { return _mm256_setzero_ps(); }
+  static AD_AVX2_INLINE R add(R a, R b) { return _mm256_add_ps(a, b); }
+  static AD_AVX2_INLINE R sub(R a, R b) { return _mm256_sub_ps(a, b); }
+  static AD_AVX2_INLINE R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  static AD_AVX2_INLINE R div(R a, R b) { return _mm256_div_ps(a, b); }
+  static AD_AVX2_INLINE R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
+  static AD_AVX2_INLINE R fnma(R a, R b, R c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
+  // max/min: if either is NaN the second operand is returned (x86 semantics).
+  static AD_AVX2_INLINE R max(R a, R b) { return _mm256_max_ps(a, b); }
+  static AD_AVX2_INLINE R min(R a, R b) { return _mm256_min_ps(a, b); }
+  static AD_AVX2_INLINE R isnan(R a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+  static AD_AVX2_INLINE R lt(R a, R b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static AD_AVX2_INLINE R bor(R a, R b) { return _mm256_or_ps(a, b); }
+  static AD_AVX2_INLINE R band(R a, R b) { return _mm256_and_ps(a, b); }
+  static AD_AVX2_INLINE R blend(R a, R b, R mask) { return _mm256_blendv_ps(a, b, mask); }
+  static AD_AVX2_INLINE bool any(R mask) { return _mm256_movemask_ps(mask) != 0; }
+  static AD_AVX2_INLINE float hsum(R v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static AD_AVX2_INLINE double hsum_d(R v) {  // horizontal sum in double precision
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+    __m256d s = _mm256_add_pd(lo, hi);
+    __m128d t = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+  }
+  static AD_AVX2_INLINE float hmax(R v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+};
+
+template <>
+struct Vec<double> {
+  using R = __m256d;
+  static constexpr int W = 4;
+  static AD_AVX2_INLINE R load(const double* p) { return _mm256_loadu_pd(p); }
+  static AD_AVX2_INLINE void store(double* p, R v) { _mm256_storeu_pd(p, v); }
+  static AD_AVX2_INLINE R set1(double x) { return _mm256_set1_pd(x); }
+  static AD_AVX2_INLINE R zero() { return _mm256_setzero_pd(); }
+  static AD_AVX2_INLINE R add(R a, R b) { return _mm256_add_pd(a, b); }
+  static AD_AVX2_INLINE R sub(R a, R b) { return _mm256_sub_pd(a, b); }
+  static AD_AVX2_INLINE R mul(R a, R b) { return _mm256_mul_pd(a, b); }
+  static AD_AVX2_INLINE R div(R a, R b) { return _mm256_div_pd(a, b); }
+  static AD_AVX2_INLINE R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
+  static AD_AVX2_INLINE R fnma(R a, R b, R c) { return _mm256_fnmadd_pd(a, b, c); }
+  static AD_AVX2_INLINE R max(R a, R b) { return _mm256_max_pd(a, b); }
+  static AD_AVX2_INLINE R min(R a, R b) { return _mm256_min_pd(a, b); }
+  static AD_AVX2_INLINE R isnan(R a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+  static AD_AVX2_INLINE R lt(R a, R b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  static AD_AVX2_INLINE R bor(R a, R b) { return _mm256_or_pd(a, b); }
+  static AD_AVX2_INLINE R band(R a, R b) { return _mm256_and_pd(a, b); }
+  static AD_AVX2_INLINE R blend(R a, R b, R mask) { return _mm256_blendv_pd(a, b, mask); }
+  static AD_AVX2_INLINE bool any(R mask) { return _mm256_movemask_pd(mask) != 0; }
+  static AD_AVX2_INLINE double hsum(R v) {
+    __m128d t = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+  }
+  static AD_AVX2_INLINE double hsum_d(R v) { return hsum(v); }
+  static AD_AVX2_INLINE double hmax(R v) {
+    __m128d t = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_max_sd(t, _mm_unpackhi_pd(t, t)));
+  }
+};
+
+// ---- float32 transcendental functions (Cephes polynomials, <= 2 ulp measured) ----
+
+// exp(x): x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial, 2^n applied in two halves so
+// that results in the subnormal range and overflow to inf come out right.
+AD_AVX2_INLINE __m256 exp_ps(__m256 x) {
+  const __m256 hi = _mm256_set1_ps(89.0f), lo = _mm256_set1_ps(-104.0f);
+  __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500E-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507E-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073E-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894E-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459E-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201E-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  __m256i ni = _mm256_cvtps_epi32(n);
+  __m256i n1 = _mm256_srai_epi32(ni, 1);
+  __m256i n2 = _mm256_sub_epi32(ni, n1);
+  const __m256i bias = _mm256_set1_epi32(127);
+  __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+  __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+  __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+  return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));  // NaN in, NaN out
+}
+
+// log(x): x = 2^e m, m in [sqrt(.5), sqrt(2)), Cephes logf polynomial.
+AD_AVX2_INLINE __m256 log_ps(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  // Subnormal inputs: scale by 2^23 first and correct the exponent.
+  __m256 sub = _mm256_cmp_ps(x, _mm256_set1_ps(1.17549435e-38f), _CMP_LT_OQ);
+  __m256 xs = _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(8388608.0f)), sub);
+  __m256 eadj = _mm256_and_ps(sub, _mm256_set1_ps(23.0f));
+  __m256i bits = _mm256_castps_si256(xs);
+  __m256 e = _mm256_cvtepi32_ps(
+      _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(126)));
+  e = _mm256_sub_ps(e, eadj);
+  __m256 m = _mm256_castsi256_ps(_mm256_or_si256(
+      _mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f000000)));
+  __m256 small = _mm256_cmp_ps(m, _mm256_set1_ps(0.707106781186547524f), _CMP_LT_OQ);
+  e = _mm256_sub_ps(e, _mm256_and_ps(small, one));
+  m = _mm256_sub_ps(_mm256_add_ps(m, _mm256_and_ps(small, m)), one);
+  __m256 z = _mm256_mul_ps(m, m);
+  __m256 p = _mm256_set1_ps(7.0376836292E-2f);
+  p = _mm256_fmadd_ps(p, m, _mm256_set1_ps(-1.1514610310E-1f));
+  p = _mm256_fmadd_ps(p, m, _mm256_set1_ps(1.1676998740E-1f));
+  p = _mm256_fmadd_ps(p, m, _mm256_set1_ps(-1.2420140846E-1f));
+  p = _mm256_fmadd_ps(p, m, _mm256_set1_ps(1.4249322787E-1f));
+  p = _mm256_fmadd_ps(p, m, _mm256_set1_ps(-1.6668057665E-1f));
+  p = _mm256_fmadd_ps(p, m, _mm256_set1_ps(2.0000714765E-1f));
+  p = _mm256_fmadd_ps(p, m, _mm256_set1_ps(-2.4999993993E-1f));
+  p = _mm256_fmadd_ps(p, m, _mm256_set1_ps(3.3333331174E-1f));
+  __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, m), z);
+  y = _mm256_fmadd_ps(e, _mm256_set1_ps(-2.12194440e-4f), y);
+  y = _mm256_fnmadd_ps(_mm256_set1_ps(0.5f), z, y);
+  y = _mm256_add_ps(m, y);
+  y = _mm256_fmadd_ps(e, _mm256_set1_ps(0.693359375f), y);
+  // Special values: x < 0 or NaN -> NaN, x == 0 -> -inf, x == inf -> inf.
+  const __m256 inf = _mm256_set1_ps(__builtin_inff());
+  y = _mm256_blendv_ps(y, inf, _mm256_cmp_ps(x, inf, _CMP_EQ_OQ));
+  y = _mm256_blendv_ps(y, _mm256_set1_ps(-__builtin_inff()),
+                       _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_EQ_OQ));
+  y = _mm256_blendv_ps(y, _mm256_set1_ps(__builtin_nanf("")),
+                       _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NGE_UQ));
+  return y;
+}
+
+// tanh(x): odd polynomial for |x| < 0.625, else sign(x) * (1 - 2 / (exp(2|x|) + 1)).
+AD_AVX2_INLINE __m256 tanh_ps(__m256 x) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 ax = _mm256_andnot_ps(sign, x);
+  __m256 z = _mm256_mul_ps(x, x);
+  __m256 p = _mm256_set1_ps(-5.70498872745E-3f);
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954E-2f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531E-2f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036E-1f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422E-1f));
+  __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  __m256 e = exp_ps(_mm256_add_ps(ax, ax));
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+  big = _mm256_or_ps(big, _mm256_and_ps(x, sign));
+  return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+
+// sigmoid(x) = 1 / (1 + exp(-x)), evaluated as e / (1 + e) with e = exp(-|x|) for x < 0.
+AD_AVX2_INLINE __m256 sigmoid_ps(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  __m256 e = exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), ax));
+  __m256 r = _mm256_div_ps(one, _mm256_add_ps(one, e));
+  __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+  return _mm256_blendv_ps(r, _mm256_mul_ps(e, r), neg);
+}
+
+}  // namespace autodiff::kernels::avx2
