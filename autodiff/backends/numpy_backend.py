@@ -13,6 +13,7 @@ import logging
 import numpy as np
 
 from .._config import config
+from .nn_kernels import NNKernels
 
 _log = logging.getLogger("autodiff.backends")
 _declined: set = set()
@@ -23,7 +24,7 @@ def _is_basic_index(idx) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
 
 
-class NumpyBackend:
+class NumpyBackend(NNKernels):
     """Reference kernels on ``numpy.ndarray`` storage."""
 
     name = "numpy"
