@@ -6,7 +6,9 @@ import numpy as np
 
 from .grad_mode import no_grad
 
-Tensor = None  # set by autodiff.autograd.__init__
+# ``autodiff.autograd.gradcheck`` names the function, not this module, so autodiff.tensor
+# cannot set a module global here: look the Tensor class up on the engine instead.
+from . import engine
 
 
 class GradcheckError(RuntimeError):
@@ -19,7 +21,7 @@ def _as_tuple(x):
 
 def _outputs(fn, inputs):
     out = _as_tuple(fn(*inputs))
-    return [o for o in out if isinstance(o, Tensor) and o.is_floating_point()]
+    return [o for o in out if isinstance(o, engine.Tensor) and o.is_floating_point()]
 
 
 def _numerical(fn, inputs, i, eps):
@@ -56,7 +58,7 @@ def _analytical(fn, inputs, diff_idx):
         for k in range(o.numel()):
             seed = np.zeros(o.numel(), dtype=o._data.dtype)
             seed[k] = 1
-            g = Tensor(seed.reshape(o.shape), device=o._dev)
+            g = engine.Tensor(seed.reshape(o.shape), device=o._dev)
             grads = functional.grad([o], [inputs[i] for i in diff_idx], [g], retain_graph=True,
                                     allow_unused=True)
             for i, gi in zip(diff_idx, grads):
@@ -74,7 +76,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
     or raises GradcheckError naming the worst element.
     """
     inputs = _as_tuple(inputs)
-    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    diff_idx = [i for i, x in enumerate(inputs)
+                if isinstance(x, engine.Tensor) and x.requires_grad]
     if not diff_idx:
         raise ValueError("gradcheck: no input requires grad")
     for i in diff_idx:
@@ -112,12 +115,13 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
         grad_outputs = tuple(
-            Tensor(rng.standard_normal(o.shape).astype(o._data.dtype), device=o._dev,
+            engine.Tensor(rng.standard_normal(o.shape).astype(o._data.dtype), device=o._dev,
                    requires_grad=True) for o in outs)
     else:
         grad_outputs = tuple(grad_outputs)
     n = len(inputs)
-    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    diff_idx = [i for i, x in enumerate(inputs)
+                if isinstance(x, engine.Tensor) and x.requires_grad]
 
     def first_order(*args):
         ins, gos = args[:n], args[n:]
