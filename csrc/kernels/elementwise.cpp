@@ -81,13 +81,14 @@ template <typename T>
 void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n) {
   if (n <= 0) return;
   const UnaryFn<T> fn = table<T>().unary[int(op)];
-  const int64_t nchunks = (n + kChunk - 1) / kChunk;
   // Math functions cost more per element than a copy: thread earlier for them.
-  const int nt = threads_for(n, op == UnaryOp::kRelu ? 16384 : 4096);
+  const int64_t chunk = op == UnaryOp::kRelu ? kChunk : 4096;
+  const int64_t nchunks = (n + chunk - 1) / chunk;
+  const int nt = threads_for(n, chunk);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t ch = 0; ch < nchunks; ++ch) {
-    int64_t i0 = ch * kChunk;
-    fn(x + i0, y + i0, std::min(kChunk, n - i0));
+    int64_t i0 = ch * chunk;
+    fn(x + i0, y + i0, std::min(chunk, n - i0));
   }
 }
 

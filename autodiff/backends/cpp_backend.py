@@ -1,0 +1,254 @@
+"""The C++ backend: NumPy storage, hot kernels from the ``autodiff._C`` extension.
+
+``CppBackend`` subclasses the NumPy reference backend and overrides the kernels that
+``autodiff._C`` implements (binary ops with broadcasting, sum_to, unary math, reductions,
+matmul, softmax family, layer norm, batch-norm statistics).  Each override checks that the
+C++ kernel applies -- float32/float64 ndarrays, one dtype, a supported layout, a size above
+the measured break-even point -- and otherwise declines to the NumPy kernel (logged once
+per (op, dtype, reason) with AUTODIFF_DEBUG=1).
+
+Thresholds are element counts below which NumPy is as fast or faster, measured on a
+2-core Zen 3 (see docs/benchmarks.md, "C++ kernels"): a pybind11 call plus output
+allocation costs ~1 us more than a NumPy ufunc call, so cheap streaming ops only pay off
+once they are large enough to use both cores, while transcendental ops pay off early.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._config import config
+from .numpy_backend import NumpyBackend
+
+_C = None  # autodiff._C, imported by the first CppBackend()
+
+_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+# Break-even sizes (elements of the largest operand / output), measured with
+# benchmarks/kernels.py --thresholds.
+MIN_BINARY = 32768  # add/sub/mul/div: NumPy is ~1 us cheaper per call; C++ wins on 2 threads
+MIN_RELU = 32768
+MIN_MATH = 512  # exp/log/tanh/sigmoid: vector math beats NumPy's float32 loops early
+MIN_MATH_F64 = 1 << 62  # float64 math runs libm in C++: no faster than NumPy, always decline
+MIN_REDUCE = 4096
+MIN_SOFTMAX = 1024
+MIN_NORM = 1024
+MIN_MATMUL_FLOPS = 2 * 48**3  # below ~48^3 NumPy's small-matrix path is faster
+
+
+def _load():
+    """Import the extension and apply AUTODIFF_SIMD / AUTODIFF_NUM_THREADS once."""
+    global _C
+    if _C is None:
+        from .. import _C as ext
+
+        if config.simd is not None:
+            try:
+                ext.set_simd(config.simd)
+            except ValueError as exc:
+                warnings.warn(f"AUTODIFF_SIMD={config.simd}: {exc}; using "
+                              f"{ext.simd_level()}", RuntimeWarning, stacklevel=3)
+        if config.num_threads is not None:
+            ext.set_num_threads(config.num_threads)
+        _C = ext
+    return _C
+
+
+def _float(a) -> bool:
+    return type(a) is np.ndarray and a.dtype in _FLOATS
+
+
+def _axes_ok(axis) -> bool:
+    return axis is None or (type(axis) is tuple and all(type(i) is int for i in axis))
+
+
+def _scalar_if_0d(r):
+    # NumPy's full reductions return a scalar, not a 0-d array: mirror it exactly.
+    return r[()] if r.ndim == 0 else r
+
+
+class CppBackend(NumpyBackend):
+    """NumPy storage with the hot kernels in C++ (AVX2+FMA / scalar, OpenMP)."""
+
+    name = "cpp"
+
+    def __init__(self, index: int | None = None) -> None:
+        super().__init__(index)
+        _load()
+
+    @staticmethod
+    def simd_level() -> str:
+        return _load().simd_level()
+
+    # ------------------------------------------------------------- binary elementwise
+    def _binary(self, op: str, a, b):
+        if _float(a) and _float(b) and a.dtype is b.dtype:
+            if max(a.size, b.size) >= MIN_BINARY:
+                return getattr(_C, op)(a, b)
+            reason = "small"
+        else:
+            reason = "dtype"
+        self._decline(op, reason, getattr(a, "dtype", None))
+        return getattr(NumpyBackend, op)(self, a, b)
+
+    def add(self, a, b):
+        return self._binary("add", a, b)
+
+    def sub(self, a, b):
+        return self._binary("sub", a, b)
+
+    def mul(self, a, b):
+        return self._binary("mul", a, b)
+
+    def div(self, a, b):
+        return self._binary("div", a, b)
+
+    def sum_to(self, g, shape):
+        shape = tuple(shape)
+        if g.shape == shape:
+            return g
+        if _float(g) and g.size >= MIN_REDUCE:
+            return _C.sum_to(g, shape)
+        self._decline("sum_to", "small" if _float(g) else "dtype", g.dtype)
+        return super().sum_to(g, shape)
+
+    # ------------------------------------------------------------- unary math
+    def _unary(self, op: str, a, min_f32: int, min_f64: int):
+        if _float(a):
+            if a.size >= (min_f32 if a.dtype.itemsize == 4 else min_f64):
+                return getattr(_C, op)(a)
+            reason = "small" if a.dtype.itemsize == 4 else "float64 math stays in NumPy"
+        else:
+            reason = "dtype"
+        self._decline(op, reason, a.dtype)
+        return getattr(NumpyBackend, op)(self, a)
+
+    def exp(self, a):
+        return self._unary("exp", a, MIN_MATH, MIN_MATH_F64)
+
+    def log(self, a):
+        return self._unary("log", a, MIN_MATH, MIN_MATH_F64)
+
+    def tanh(self, a):
+        return self._unary("tanh", a, MIN_MATH, MIN_MATH_F64)
+
+    def sigmoid(self, a):
+        return self._unary("sigmoid", a, MIN_MATH, MIN_MATH_F64)
+
+    def relu(self, a):
+        return self._unary("relu", a, MIN_RELU, MIN_RELU)
+
+    # ------------------------------------------------------------- reductions
+    def _reduce_ok(self, op: str, a, axis) -> bool:
+        if _float(a) and _axes_ok(axis):
+            if a.size >= MIN_REDUCE:
+                return True
+            self._decline(op, "small", a.dtype)
+        else:
+            self._decline(op, "dtype or axis", getattr(a, "dtype", None))
+        return False
+
+    def sum(self, a, axis, keepdims):
+        if self._reduce_ok("sum", a, axis):
+            return _scalar_if_0d(_C.sum(a, axis, keepdims))
+        return super().sum(a, axis, keepdims)
+
+    def mean(self, a, axis, keepdims):
+        if self._reduce_ok("mean", a, axis):
+            return _scalar_if_0d(_C.mean(a, axis, keepdims))
+        return super().mean(a, axis, keepdims)
+
+    def amax(self, a, axis, keepdims):
+        if self._reduce_ok("amax", a, axis):
+            return _scalar_if_0d(_C.amax(a, axis, keepdims))
+        return super().amax(a, axis, keepdims)
+
+    def var(self, a, axis, correction, keepdims):
+        if self._reduce_ok("var", a, axis):
+            return _scalar_if_0d(_C.var(a, axis, float(correction), keepdims))
+        return super().var(a, axis, correction, keepdims)
+
+    # ------------------------------------------------------------- linear algebra
+    def matmul(self, a, b):
+        if _float(a) and _float(b) and a.dtype is b.dtype and a.ndim and b.ndim:
+            k = a.shape[-1]
+            m = a.shape[-2] if a.ndim > 1 else 1
+            n = b.shape[-1] if b.ndim > 1 else 1
+            batch = max(a.size // max(m * k, 1), b.size // max(k * n, 1), 1)
+            if 2 * m * n * k * batch >= MIN_MATMUL_FLOPS:
+                return _C.matmul(a, b)
+            reason = "small"
+        else:
+            reason = "dtype or 0-d"
+        self._decline("matmul", reason, getattr(a, "dtype", None))
+        return super().matmul(a, b)
+
+    # ------------------------------------------------------------- softmax family
+    def _softmax_ok(self, op: str, x, axis) -> bool:
+        if _float(x) and type(axis) is int and x.ndim:
+            if x.size >= MIN_SOFTMAX:
+                return True
+            self._decline(op, "small", x.dtype)
+        else:
+            self._decline(op, "dtype or axis", getattr(x, "dtype", None))
+        return False
+
+    def softmax(self, x, axis):
+        if self._softmax_ok("softmax", x, axis):
+            return _C.softmax(x, axis)
+        return super().softmax(x, axis)
+
+    def log_softmax(self, x, axis):
+        if self._softmax_ok("log_softmax", x, axis):
+            return _C.log_softmax(x, axis)
+        return super().log_softmax(x, axis)
+
+    def softmax_backward(self, y, gy, axis):
+        if self._softmax_ok("softmax_backward", y, axis) and _same(y, gy):
+            return _C.softmax_backward(y, gy, axis)
+        return super().softmax_backward(y, gy, axis)
+
+    def log_softmax_backward(self, y, gy, axis):
+        if self._softmax_ok("log_softmax_backward", y, axis) and _same(y, gy):
+            return _C.log_softmax_backward(y, gy, axis)
+        return super().log_softmax_backward(y, gy, axis)
+
+    # ------------------------------------------------------------- normalization
+    def _norm_ok(self, op: str, x, params, n_norm_dims) -> bool:
+        if not (_float(x) and type(n_norm_dims) is int and 1 <= n_norm_dims <= x.ndim):
+            self._decline(op, "dtype or n_norm_dims", getattr(x, "dtype", None))
+            return False
+        pshape = x.shape[x.ndim - n_norm_dims:]
+        for p in params:
+            if p is not None and not (_float(p) and p.dtype is x.dtype and p.shape == pshape):
+                self._decline(op, "parameter shape or dtype", x.dtype)
+                return False
+        if x.size < MIN_NORM:
+            self._decline(op, "small", x.dtype)
+            return False
+        return True
+
+    def layer_norm(self, x, weight, bias, n_norm_dims, eps):
+        if self._norm_ok("layer_norm", x, (weight, bias), n_norm_dims):
+            return _C.layer_norm(x, weight, bias, n_norm_dims, float(eps))
+        return super().layer_norm(x, weight, bias, n_norm_dims, eps)
+
+    def layer_norm_backward(self, gy, x, mean, rstd, weight, n_norm_dims):
+        if (self._norm_ok("layer_norm_backward", x, (weight,), n_norm_dims)
+                and _same(x, gy) and _same(x, mean) and _same(x, rstd)):
+            return _C.layer_norm_backward(gy, x, mean, rstd, weight, n_norm_dims)
+        return super().layer_norm_backward(gy, x, mean, rstd, weight, n_norm_dims)
+
+    def batch_norm_stats(self, x, axes):
+        if (_float(x) and x.ndim >= 2 and type(axes) is tuple and len(set(axes)) == x.ndim - 1
+                and x.size >= MIN_REDUCE):
+            return _C.batch_norm_stats(x, axes)
+        self._decline("batch_norm_stats", "dtype, axes or small", getattr(x, "dtype", None))
+        return super().batch_norm_stats(x, axes)
+
+
+def _same(a, b) -> bool:
+    """b is an ndarray of a's dtype (the kernels need one dtype)."""
+    return type(b) is np.ndarray and b.dtype is a.dtype

@@ -1,0 +1,165 @@
+"""Binary ops with broadcasting, sum_to and unary math against NumPy, at every SIMD level."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cpp_helpers import ODD_SIZES, C, rand, tol
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
+UNARY = {
+    "exp": np.exp,
+    "log": np.log,
+    "tanh": np.tanh,
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "relu": lambda x: np.maximum(x, 0),
+}
+
+BROADCASTS = [
+    ((4, 5), (4, 5)),
+    ((4, 5), (5,)),
+    ((4, 1), (1, 5)),
+    ((3, 1, 5), (4, 1)),
+    ((2, 3, 4), ()),
+    ((), (7,)),
+    ((1,), (1025,)),
+    ((33, 1, 17), (33, 31, 1)),
+    ((0, 3), (3,)),
+    ((2, 0, 3), (1, 3)),
+]
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+@pytest.mark.parametrize("n", ODD_SIZES)
+def test_binary_odd_sizes(simd, dtype, op, n):
+    rng = np.random.default_rng(n)
+    a, b = rand(rng, (n,), dtype), rand(rng, (n,), dtype, 0.5, 2.0)
+    for x, y in [(a, b), (a[:1], b), (a, b[:1])]:
+        got = getattr(C, op)(x, y)
+        assert got.dtype == dtype and got.shape == np.broadcast_shapes(x.shape, y.shape)
+        np.testing.assert_allclose(got, BINARY[op](x, y), **tol(dtype))
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+@pytest.mark.parametrize("sa,sb", BROADCASTS)
+def test_binary_broadcast(simd, dtype, op, sa, sb):
+    rng = np.random.default_rng(0)
+    a, b = rand(rng, sa, dtype), rand(rng, sb, dtype, 0.5, 2.0)
+    for x, y in [(a, b), (b, a)]:
+        got = getattr(C, op)(x, y)
+        want = BINARY[op](x, y)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, **tol(dtype))
+
+
+def test_binary_views(simd, dtype):
+    rng = np.random.default_rng(1)
+    a = rand(rng, (37, 45), dtype)
+    b = rand(rng, (45, 37), dtype)
+    for x, y in [(a, b.T), (a[::2, 1::3], b.T[::2, 1::3]), (a[:, ::-1], a[0]), (a.T, a[:, 3:4].T)]:
+        np.testing.assert_allclose(C.mul(x, y), x * y, **tol(dtype))
+        np.testing.assert_allclose(C.sub(x, y), x - y, **tol(dtype))
+
+
+def test_binary_large_threaded(dtype):
+    rng = np.random.default_rng(2)
+    a, b = rand(rng, (513, 1029), dtype), rand(rng, (1029,), dtype)
+    np.testing.assert_allclose(C.add(a, b), a + b, **tol(dtype))
+    np.testing.assert_allclose(C.mul(b, a), a * b, **tol(dtype))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=9),
+    op=st.sampled_from(sorted(BINARY)),
+    f64=st.booleans(),
+)
+def test_binary_fuzz(shapes, op, f64):
+    dtype = np.float64 if f64 else np.float32
+    rng = np.random.default_rng(3)
+    a, b = (rand(rng, s, dtype, 0.5, 2.0) for s in shapes.input_shapes)
+    got = getattr(C, op)(a, b)
+    want = BINARY[op](a, b)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, **tol(dtype))
+
+
+SUM_TO = [
+    ((4, 5), (5,)),
+    ((4, 5), (4, 1)),
+    ((4, 5), (1, 1)),
+    ((4, 5), ()),
+    ((2, 3, 4, 5), (3, 1, 5)),
+    ((2, 3, 4, 5), (1, 4, 1)),
+    ((7, 1025), (1025,)),
+    ((1025, 7), (1025, 1)),
+    ((0, 5), (5,)),
+    ((3, 0), (1, 0)),
+    ((3, 4), (3, 4)),
+]
+
+
+@pytest.mark.parametrize("gs,shape", SUM_TO)
+def test_sum_to(simd, dtype, gs, shape):
+    rng = np.random.default_rng(4)
+    g = rand(rng, gs, dtype)
+    lead = len(gs) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gs[lead + i] != 1
+    )
+    want = g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g
+    got = C.sum_to(g, shape)
+    assert got.shape == tuple(shape) and got.dtype == dtype
+    np.testing.assert_allclose(got, want, **tol(dtype, 10))
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=9))
+def test_sum_to_fuzz(shapes):
+    rng = np.random.default_rng(5)
+    small = shapes.input_shapes[0]
+    g = rand(rng, shapes.result_shape, np.float64)
+    got = C.sum_to(g, small)
+    want = g
+    lead = g.ndim - len(small)
+    want = want.sum(axis=tuple(range(lead))) if lead else want
+    for i, n in enumerate(small):
+        if n == 1:
+            want = want.sum(axis=i, keepdims=True)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", sorted(UNARY))
+@pytest.mark.parametrize("n", ODD_SIZES)
+def test_unary_odd_sizes(simd, dtype, op, n):
+    rng = np.random.default_rng(n)
+    lo = 0.01 if op == "log" else -10.0
+    x = rand(rng, (n,), dtype, lo, 10.0)
+    got = getattr(C, op)(x)
+    assert got.dtype == dtype and got.shape == x.shape
+    want = UNARY[op](x.astype(np.float64)).astype(dtype)
+    np.testing.assert_allclose(got, want, **tol(dtype))
+
+
+@pytest.mark.parametrize("op", sorted(UNARY))
+def test_unary_views_and_empty(simd, op):
+    rng = np.random.default_rng(6)
+    x = rand(rng, (31, 33), np.float32, 0.1, 3.0)
+    for v in (x.T, x[::2, ::3], x[:, ::-1], x[:0], x.reshape(-1)[:0].reshape(0, 5)):
+        got = getattr(C, op)(v)
+        assert got.shape == v.shape
+        np.testing.assert_allclose(got, UNARY[op](v.astype(np.float64)), rtol=2e-6, atol=1e-7)
+
+
+def test_unary_special_values(simd):
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 88.8, -104.0, 89.5, -87.5,
+                  -1.0, 1.0, 20.0, -20.0, 1e-30], dtype=np.float32)
+    with np.errstate(all="ignore"):
+        for op in UNARY:
+            got = getattr(C, op)(x)
+            want = UNARY[op](x.astype(np.float64)).astype(np.float32)
+            np.testing.assert_allclose(got, want, rtol=3e-7, atol=3e-45, equal_nan=True,
+                                       err_msg=op)

@@ -1,0 +1,144 @@
+"""sum / mean / amax / var over any axes and batch_norm_stats against NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cpp_helpers import ODD_SIZES, C, rand, tol
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+SHAPES_AXES = [
+    ((7,), None),
+    ((7,), (0,)),
+    ((17, 31), (0,)),
+    ((17, 31), (1,)),
+    ((17, 31), None),
+    ((3, 33, 5), (1,)),
+    ((3, 33, 5), (0, 2)),
+    ((3, 33, 5), (0, 1)),
+    ((2, 3, 4, 5), (0, 2, 3)),
+    ((2, 3, 4, 5), (1, 3)),
+    ((2, 1, 4), (1,)),
+    ((4, 5), ()),
+    ((0, 5), (0,)),
+    ((0, 5), (1,)),
+    ((3, 0, 2), (0, 2)),
+]
+
+
+def _ref(op, x, axis, keepdims, correction=0):
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if op == "sum":
+                r = x64.sum(axis=axis, keepdims=keepdims)
+            elif op == "mean":
+                r = x64.mean(axis=axis, keepdims=keepdims)
+            elif op == "amax":
+                r = x64.max(axis=axis, keepdims=keepdims)
+            else:
+                r = x64.var(axis=axis, ddof=correction, keepdims=keepdims)
+    return np.asarray(r).astype(x.dtype)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "var"])
+@pytest.mark.parametrize("shape,axis", SHAPES_AXES)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reduce(simd, dtype, op, shape, axis, keepdims):
+    rng = np.random.default_rng(0)
+    x = rand(rng, shape, dtype)
+    if op == "amax" and x.size == 0 and axis is not None and any(shape[a] == 0 for a in axis):
+        with pytest.raises(ValueError, match="zero-size"):
+            C.amax(x, axis, keepdims)
+        return
+    if op == "amax" and x.size == 0 and axis is None:
+        return
+    args = (x, axis, 0.0, keepdims) if op == "var" else (x, axis, keepdims)
+    got = getattr(C, op)(*args)
+    want = _ref(op, x, axis, keepdims)
+    assert got.shape == want.shape and got.dtype == dtype
+    np.testing.assert_allclose(got, want, equal_nan=True, **tol(dtype, 10))
+
+
+@pytest.mark.parametrize("n", ODD_SIZES + (100_003,))
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "var"])
+def test_reduce_rows_odd(simd, dtype, op, n):
+    rng = np.random.default_rng(n)
+    x = rand(rng, (3, n), dtype) + 1.5
+    for axis in ((1,), (0,), None):
+        args = (x, axis, 1.0, False) if op == "var" else (x, axis, False)
+        got = getattr(C, op)(*args)
+        want = _ref(op, x, axis, False, correction=1)
+        with np.errstate(all="ignore"):
+            np.testing.assert_allclose(got, want, equal_nan=True, **tol(dtype, 10))
+
+
+def test_reduce_single_long_row_threaded(dtype):
+    rng = np.random.default_rng(1)
+    x = rand(rng, (1_000_001,), dtype) + 3.0
+    np.testing.assert_allclose(C.sum(x), x.astype(np.float64).sum(), rtol=1e-6)
+    np.testing.assert_allclose(C.var(x), x.astype(np.float64).var(), rtol=1e-5)
+    x[123_457] = 99.0
+    assert C.amax(x) == 99.0
+    x[777_777] = np.nan
+    assert np.isnan(C.amax(x)) and np.isnan(C.amax(x[:-1].reshape(1000, 1000), (1,))).any()
+
+
+def test_reduce_views_and_nan(simd):
+    rng = np.random.default_rng(2)
+    x = rand(rng, (40, 50), np.float32)
+    for v in (x.T, x[::3, 1::2], x[:, ::-1]):
+        np.testing.assert_allclose(C.sum(v, (0,)), v.sum(0), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(C.amax(v, (1,)), v.max(1))
+    x[5, 7] = np.nan
+    assert np.isnan(C.amax(x, (0,))[7]) and np.isnan(C.amax(x, (1,))[5])
+    assert np.isnan(C.amax(x, (0,))).sum() == 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=4, max_side=6),
+                 elements=st.floats(-100, 100)),
+    data=st.data(),
+)
+def test_reduce_fuzz(x, data):
+    axes = data.draw(st.lists(st.integers(0, x.ndim - 1), unique=True).map(lambda a: tuple(sorted(a))))
+    keep = data.draw(st.booleans())
+    for op in ("sum", "mean", "var"):
+        args = (x, axes, 0.0, keep) if op == "var" else (x, axes, keep)
+        np.testing.assert_allclose(getattr(C, op)(*args), _ref(op, x, axes, keep),
+                                   rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 17), (2, 5, 7, 9), (33, 1), (1, 4, 1025), (0, 3)])
+def test_batch_norm_stats(simd, dtype, shape):
+    rng = np.random.default_rng(3)
+    x = rand(rng, shape, dtype) * 3 + 1
+    axes = (0,) + tuple(range(2, len(shape)))
+    mean, var = C.batch_norm_stats(x, axes)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning) if x.size == 0 else _null():
+        wm = x.astype(np.float64).mean(axis=axes, keepdims=True)
+        wv = x.astype(np.float64).var(axis=axes, keepdims=True)
+    assert mean.shape == wm.shape and var.shape == wv.shape and mean.dtype == dtype
+    np.testing.assert_allclose(mean, wm, equal_nan=True, **tol(dtype, 10))
+    np.testing.assert_allclose(var, wv, equal_nan=True, **tol(dtype, 10))
+
+
+def test_batch_norm_stats_other_axis():
+    x = np.random.default_rng(4).normal(size=(4, 5, 6)).astype(np.float32)
+    mean, var = C.batch_norm_stats(x, (0, 1))
+    np.testing.assert_allclose(mean, x.mean(axis=(0, 1), keepdims=True), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(var, x.var(axis=(0, 1), keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False

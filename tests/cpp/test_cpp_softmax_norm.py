@@ -1,0 +1,145 @@
+"""softmax / log_softmax (any axis) with fused backward, and fused layer norm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cpp_helpers import ODD_SIZES, C, rand, tol
+
+
+def softmax_ref(x, axis):
+    x = x.astype(np.float64)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax_ref(x, axis):
+    x = x.astype(np.float64)
+    s = x - x.max(axis=axis, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+@pytest.mark.parametrize("n", ODD_SIZES + (5000,))
+def test_softmax_rows(simd, dtype, n):
+    rng = np.random.default_rng(n)
+    x = rand(rng, (3, n), dtype, -20, 20)
+    y, ly = C.softmax(x, 1), C.log_softmax(x, 1)
+    assert y.dtype == dtype and ly.dtype == dtype
+    np.testing.assert_allclose(y, softmax_ref(x, 1), **tol(dtype))
+    np.testing.assert_allclose(ly, log_softmax_ref(x, 1), **tol(dtype, 5))
+    gy = rand(rng, (3, n), dtype)
+    y64 = y.astype(np.float64)
+    want = y64 * (gy - (gy * y64).sum(1, keepdims=True))
+    np.testing.assert_allclose(C.softmax_backward(y, gy, 1), want, **tol(dtype, 5))
+    want = gy - np.exp(ly.astype(np.float64)) * gy.astype(np.float64).sum(1, keepdims=True)
+    np.testing.assert_allclose(C.log_softmax_backward(ly, gy, 1), want, **tol(dtype, 50))
+
+
+@pytest.mark.parametrize("shape", [(4, 5, 6), (2, 33, 17), (1, 7), (0, 4), (3, 0)])
+def test_softmax_any_axis(simd, dtype, shape):
+    rng = np.random.default_rng(0)
+    x = rand(rng, shape, dtype, -5, 5)
+    gy = rand(rng, shape, dtype)
+    for axis in range(len(shape)):
+        y = C.softmax(x, axis)
+        ly = C.log_softmax(x, axis)
+        if x.size == 0:  # NumPy's reference raises on an empty max; the kernels return empty
+            assert y.shape == ly.shape == C.softmax_backward(y, gy, axis).shape == shape
+            continue
+        np.testing.assert_allclose(y, softmax_ref(x, axis), **tol(dtype))
+        np.testing.assert_allclose(ly, log_softmax_ref(x, axis), **tol(dtype, 5))
+        want = y * (gy - (gy * y).sum(axis, keepdims=True))
+        np.testing.assert_allclose(C.softmax_backward(y, gy, axis), want, **tol(dtype, 5))
+        want = gy - np.exp(ly) * gy.sum(axis, keepdims=True)
+        np.testing.assert_allclose(C.log_softmax_backward(ly, gy, axis), want, **tol(dtype, 50))
+    if x.size:
+        np.testing.assert_allclose(C.softmax(x, -1), softmax_ref(x, len(shape) - 1), **tol(dtype))
+
+
+def test_softmax_views_and_extremes(simd):
+    rng = np.random.default_rng(1)
+    x = rand(rng, (20, 2050), np.float32, -50, 50)
+    for v in (x.T, x[::3, ::2], x[:, ::-1]):
+        np.testing.assert_allclose(C.softmax(v, 1), softmax_ref(v, 1), rtol=2e-5, atol=1e-7)
+    z = np.array([[-np.inf, 0.0, 1.0], [-np.inf] * 3, [np.nan, 1, 2], [1e30, -1e30, 0]],
+                 np.float32)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(C.softmax(z, 1), softmax_ref(z, 1), equal_nan=True, atol=1e-7)
+        np.testing.assert_allclose(C.log_softmax(z, 1), log_softmax_ref(z, 1), equal_nan=True,
+                                   rtol=1e-6)
+    # a long row whose first block is all -inf
+    w = np.full(3000, -np.inf, np.float32)
+    w[2500:] = 0.0
+    np.testing.assert_allclose(C.softmax(w, 0), softmax_ref(w, 0), atol=1e-9)
+
+
+def ln_ref(x, w, b, k, eps):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    x = x.astype(np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    rstd = 1 / np.sqrt(var + eps)
+    y = (x - mean) * rstd
+    if w is not None:
+        y = y * w
+    if b is not None:
+        y = y + b
+    batch = x.shape[: x.ndim - k]
+    return y, mean.reshape(batch), rstd.reshape(batch)
+
+
+def ln_bwd_ref(gy, x, mean, rstd, w, k):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    bs = mean.shape + (1,) * k
+    gy, x = gy.astype(np.float64), x.astype(np.float64)
+    xhat = (x - mean.reshape(bs)) * rstd.reshape(bs)
+    batch_axes = tuple(range(x.ndim - k))
+    g = gy * w if w is not None else gy
+    gx = rstd.reshape(bs) * (g - g.mean(axes, keepdims=True)
+                             - xhat * (g * xhat).mean(axes, keepdims=True))
+    if w is None:
+        return gx, None, None
+    return gx, (gy * xhat).sum(batch_axes), gy.sum(batch_axes)
+
+
+@pytest.mark.parametrize("shape,k", [((5, 7), 1), ((3, 4, 33), 1), ((3, 4, 17), 2), ((2, 1025), 1),
+                                     ((1, 1), 1), ((0, 8), 1), ((6, 3), 2)])
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+def test_layer_norm(simd, dtype, shape, k, affine):
+    rng = np.random.default_rng(0)
+    x = rand(rng, shape, dtype) * 3 + 2
+    ps = shape[len(shape) - k:]
+    w = rand(rng, ps, dtype) if affine in ("both", "weight") else None
+    b = rand(rng, ps, dtype) if affine in ("both", "bias") else None
+    y, mean, rstd = C.layer_norm(x, w, b, k, 1e-5)
+    wy, wm, wr = ln_ref(x, w, b, k, 1e-5)
+    assert y.shape == x.shape and mean.shape == wm.shape and rstd.shape == wr.shape
+    assert y.dtype == dtype and mean.dtype == dtype
+    np.testing.assert_allclose(y, wy, **tol(dtype, 10))
+    np.testing.assert_allclose(mean, wm, **tol(dtype, 10))
+    np.testing.assert_allclose(rstd, wr, **tol(dtype, 10))
+    gy = rand(rng, shape, dtype)
+    gx, gw, gb = C.layer_norm_backward(gy, x, mean, rstd, w, k)
+    rx, rw, rb = ln_bwd_ref(gy, x, mean, rstd, w, k)
+    np.testing.assert_allclose(gx, rx, **tol(dtype, 50))
+    if w is None:
+        assert gw is None and gb is None
+    else:
+        assert gw.shape == ps and gb.shape == ps and gw.dtype == dtype
+        np.testing.assert_allclose(gw, rw, **tol(dtype, 50))
+        np.testing.assert_allclose(gb, rb, **tol(dtype, 50))
+
+
+def test_layer_norm_large_threaded_and_views():
+    rng = np.random.default_rng(1)
+    x = rand(rng, (513, 770), np.float32)[:, 1:]  # non-contiguous rows
+    w, b = rand(rng, (769,), np.float32), rand(rng, (769,), np.float32)
+    y, mean, rstd = C.layer_norm(x, w, b, 1, 1e-5)
+    wy, wm, wr = ln_ref(x, w, b, 1, 1e-5)
+    np.testing.assert_allclose(y, wy, rtol=1e-4, atol=1e-4)
+    gy = rand(rng, x.shape, np.float32)
+    gx, gw, gb = C.layer_norm_backward(gy, x, mean, rstd, w, 1)
+    rx, rw, rb = ln_bwd_ref(gy, x, mean, rstd, w, 1)
+    np.testing.assert_allclose(gx, rx, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gw, rw, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(gb, rb, rtol=1e-4, atol=1e-3)
