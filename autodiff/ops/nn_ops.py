@@ -79,6 +79,8 @@ class LayerNorm(Op):
             return _layer_norm_composite_grads(self, g, x, w, b, n_dims, eps)
         gx, gw, gb = self.backend.layer_norm_backward(
             g._data, x._data, self.mean, self.rstd, None if w is None else w._data, n_dims)
+        if gb is None and b is not None:  # the kernels give the bias grad only with a weight
+            gb = self.backend.sum(g._data, tuple(range(x.ndim - n_dims)), False)
         dev = g._dev
         return (constant(gx, dev), None if gw is None else constant(gw, dev),
                 None if gb is None else constant(gb, dev))
