@@ -18,6 +18,9 @@ class Matmul(Op):
 
     def backward(self, g):
         a, b = self.saved
+        if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
+            return (g * b if self.next[0] is not None else None,
+                    g * a if self.next[1] is not None else None)
         a2 = a if a.ndim > 1 else a.unsqueeze(0)
         b2 = b if b.ndim > 1 else b.unsqueeze(-1)
         g2 = g
