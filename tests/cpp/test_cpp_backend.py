@@ -1,0 +1,147 @@
+"""CppBackend against the NumpyBackend reference, and proof that the C++ path runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cpp_helpers import C, rand
+
+cpp_backend = pytest.importorskip("autodiff.backends.cpp_backend")
+from autodiff.backends.numpy_backend import NumpyBackend  # noqa: E402
+
+CPP = cpp_backend.CppBackend()
+REF = NumpyBackend()
+
+
+def same(got, want, dtype, scale=1.0):
+    got_a, want_a = np.asarray(got), np.asarray(want)
+    assert type(got) is type(want) or (np.ndim(got) == 0 and np.ndim(want) == 0)
+    assert got_a.shape == want_a.shape and got_a.dtype == want_a.dtype
+    rtol = (2e-5 if np.dtype(dtype) == np.float32 else 1e-11) * scale
+    np.testing.assert_allclose(got_a, want_a, rtol=rtol, atol=rtol, equal_nan=True)
+
+
+@pytest.fixture(params=[(7, 9), (96, 1031)], ids=["small", "large"])
+def shape(request):
+    return request.param
+
+
+def test_binary_and_sum_to(dtype, shape):
+    rng = np.random.default_rng(0)
+    a, b = rand(rng, shape, dtype), rand(rng, shape[-1:], dtype, 0.5, 2)
+    for op in ("add", "sub", "mul", "div"):
+        same(getattr(CPP, op)(a, b), getattr(REF, op)(a, b), dtype)
+        same(getattr(CPP, op)(a.T, a.T), getattr(REF, op)(a.T, a.T), dtype)
+    for s in (shape[-1:], (shape[0], 1), (1, 1), (), shape):
+        same(CPP.sum_to(a, s), REF.sum_to(a, s), dtype, 10)
+
+
+def test_unary(dtype, shape):
+    x = rand(np.random.default_rng(1), shape, dtype, 0.1, 5)
+    for op in ("exp", "log", "tanh", "sigmoid", "relu"):
+        same(getattr(CPP, op)(x), getattr(REF, op)(x), dtype)
+        v = x[:, ::2] * 0.5
+        same(getattr(CPP, op)(v), getattr(REF, op)(v), dtype)
+
+
+@pytest.mark.parametrize("axis", [None, (0,), (1,), (0, 1), ()])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions(dtype, shape, axis, keepdims):
+    x = rand(np.random.default_rng(2), shape, dtype)
+    same(CPP.sum(x, axis, keepdims), REF.sum(x, axis, keepdims), dtype, 10)
+    same(CPP.mean(x, axis, keepdims), REF.mean(x, axis, keepdims), dtype, 10)
+    same(CPP.amax(x, axis, keepdims), REF.amax(x, axis, keepdims), dtype)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for corr in (0, 1):
+                same(CPP.var(x, axis, corr, keepdims), REF.var(x, axis, corr, keepdims), dtype, 10)
+
+
+@pytest.mark.parametrize("sa,sb", [((64, 70), (70, 65)), ((3, 40, 50), (50, 60)), ((50,), (50, 60)),
+                                   ((4, 8, 9), (4, 9, 8)), ((5, 7), (7, 2))])
+def test_matmul(dtype, sa, sb):
+    rng = np.random.default_rng(3)
+    a, b = rand(rng, sa, dtype), rand(rng, sb, dtype)
+    same(CPP.matmul(a, b), REF.matmul(a, b), dtype, 10)
+    same(CPP.matmul(b.swapaxes(-1, -2), a.swapaxes(-1, -2)) if a.ndim > 1 else REF.matmul(a, b),
+         REF.matmul(b.swapaxes(-1, -2), a.swapaxes(-1, -2)) if a.ndim > 1 else REF.matmul(a, b),
+         dtype, 10)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_softmax_family(dtype, shape, axis):
+    rng = np.random.default_rng(4)
+    x, gy = rand(rng, shape, dtype, -5, 5), rand(rng, shape, dtype)
+    y, ly = CPP.softmax(x, axis), CPP.log_softmax(x, axis)
+    same(y, REF.softmax(x, axis), dtype)
+    same(ly, REF.log_softmax(x, axis), dtype, 5)
+    same(CPP.softmax_backward(y, gy, axis), REF.softmax_backward(y, gy, axis), dtype, 5)
+    same(CPP.log_softmax_backward(ly, gy, axis), REF.log_softmax_backward(ly, gy, axis), dtype, 50)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm(dtype, shape, affine):
+    rng = np.random.default_rng(5)
+    x, gy = rand(rng, shape, dtype) * 2 + 1, rand(rng, shape, dtype)
+    w = rand(rng, shape[-1:], dtype) if affine else None
+    b = rand(rng, shape[-1:], dtype) if affine else None
+    got, want = CPP.layer_norm(x, w, b, 1, 1e-5), REF.layer_norm(x, w, b, 1, 1e-5)
+    for g, r in zip(got, want):
+        same(g, r, dtype, 10)
+    _, mean, rstd = want
+    got = CPP.layer_norm_backward(gy, x, mean, rstd, w, 1)
+    want = REF.layer_norm_backward(gy, x, mean, rstd, w, 1)
+    for g, r in zip(got, want):
+        if r is None:
+            assert g is None
+        else:
+            same(g, r, dtype, 50)
+
+
+def test_batch_norm_stats(dtype):
+    x = rand(np.random.default_rng(6), (8, 16, 5, 7), dtype)
+    for axes in ((0, 2, 3), (0, 1, 2)):
+        for g, r in zip(CPP.batch_norm_stats(x, axes), REF.batch_norm_stats(x, axes)):
+            same(g, r, dtype, 10)
+
+
+def test_declines_keep_reference_results():
+    i = np.arange(40000, dtype=np.int64)
+    same(CPP.add(i, i), REF.add(i, i), np.float32)
+    same(CPP.sum(i, None, False), REF.sum(i, None, False), np.float32)
+    h = np.ones((300, 300), np.float16)
+    same(CPP.matmul(h, h), REF.matmul(h, h), np.float32, 100)
+    f = np.ones((300, 300), np.float32)
+    same(CPP.add(f, f.astype(np.float64)), REF.add(f, f.astype(np.float64)), np.float64)
+
+
+def test_fast_path_runs(monkeypatch):
+    """float32 contiguous inputs above the thresholds go through autodiff._C."""
+    calls = []
+
+    class Spy:
+        def __getattr__(self, name):
+            fn = getattr(C, name)
+
+            def wrapped(*args, **kw):
+                calls.append(name)
+                return fn(*args, **kw)
+
+            return wrapped
+
+    monkeypatch.setattr(cpp_backend, "_C", Spy())
+    x = np.ones((256, 256), np.float32)
+    w = np.ones(256, np.float32)
+    CPP.add(x, w), CPP.mul(x, x), CPP.sum_to(x, (256,)), CPP.exp(x), CPP.relu(x)
+    CPP.sum(x, (1,), False), CPP.var(x, None, 0, False), CPP.matmul(x, x)
+    y = CPP.softmax(x, 1)
+    CPP.softmax_backward(y, x, 1), CPP.log_softmax(x, 1)
+    _, m, r = CPP.layer_norm(x, w, w, 1, 1e-5)
+    CPP.layer_norm_backward(x, x, m, r, w, 1)
+    CPP.batch_norm_stats(x, (0,))
+    assert set(calls) >= {"add", "mul", "sum_to", "exp", "relu", "sum", "var", "matmul",
+                          "softmax", "softmax_backward", "log_softmax", "layer_norm",
+                          "layer_norm_backward", "batch_norm_stats"}

@@ -1,0 +1,95 @@
+"""matmul: packed GEMM against NumPy on odd sizes, strided/transposed views, batch broadcasting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cpp_helpers import ODD_SIZES, C, rand
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def check(a, b):
+    got = C.matmul(a, b)
+    want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert got.shape == want.shape and got.dtype == a.dtype
+    k = a.shape[-1]
+    if a.dtype == np.float32:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-6 * max(k, 1))
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * max(k, 1))
+
+
+@pytest.mark.parametrize("m", ODD_SIZES[:6])
+@pytest.mark.parametrize("n", (1, 7, 17, 33))
+@pytest.mark.parametrize("k", (1, 3, 31, 257))
+def test_gemm_small_odd(simd, dtype, m, n, k):
+    rng = np.random.default_rng(m * 1000 + n * 10 + k)
+    check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
+
+
+@pytest.mark.parametrize("m,n,k", [(1023, 33, 17), (31, 1025, 7), (17, 31, 1025), (300, 200, 600),
+                                   (1, 1025, 300), (150, 3100, 40)])
+def test_gemm_odd_blocks(simd, dtype, m, n, k):
+    rng = np.random.default_rng(0)
+    check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
+
+
+def test_gemm_large_threaded(dtype):
+    rng = np.random.default_rng(1)
+    check(rand(rng, (517, 601), dtype), rand(rng, (601, 3200), dtype))  # > NC columns, > KC depth
+
+
+def test_gemm_views(simd, dtype):
+    rng = np.random.default_rng(2)
+    a, b = rand(rng, (70, 90), dtype), rand(rng, (90, 80), dtype)
+    check(a.T[:, :70], b[:70])  # transposed A
+    check(a, b.T.T)
+    check(a[:, :80], b.T[:, :50].T.T[:80] if False else rand(rng, (80, 50), dtype).T.copy().T)
+    check(b.T, a.T)  # both transposed
+    check(a[::2, ::3], b[::3, ::2])  # strided
+    check(a[::-1], b[:, ::-1])  # negative strides
+    big = rand(rng, (8, 90, 90), dtype)
+    check(big[:, 3, :70].T, big[2, :8, :33])  # arbitrary strides
+
+
+@pytest.mark.parametrize("sa,sb", [
+    ((5,), (5,)), ((5,), (5, 3)), ((4, 5), (5,)), ((2, 3, 4), (4,)), ((4,), (2, 4, 3)),
+    ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6)), ((7, 3, 4), (7, 4, 2)),
+    ((0, 3, 4), (4, 5)), ((3, 0), (0, 4)), ((2, 3, 0), (2, 0, 4)), ((0, 4), (4, 0)),
+    ((6, 40, 50), (50, 60)), ((64, 9, 9), (64, 9, 9)),
+])
+def test_matmul_semantics(simd, dtype, sa, sb):
+    rng = np.random.default_rng(3)
+    check(rand(rng, sa, dtype), rand(rng, sb, dtype))
+
+
+def test_matmul_batch_views(dtype):
+    rng = np.random.default_rng(4)
+    x = rand(rng, (4, 6, 30, 20), dtype)
+    w = rand(rng, (20, 10), dtype)
+    check(x[:, ::2], w)  # no fold: strided batch
+    check(x.transpose(1, 0, 2, 3), w)  # folds only when rows are evenly spaced
+    check(x, x.transpose(0, 1, 3, 2))  # batched A @ A^T
+    check(x[:, :, :5, :].transpose(0, 1, 3, 2), x[:, :, :5, :])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batch=st.lists(st.integers(1, 3), max_size=2),
+    m=st.integers(1, 40), n=st.integers(1, 40), k=st.integers(0, 40),
+    a1=st.booleans(), b1=st.booleans(), ta=st.booleans(), tb=st.booleans(), f64=st.booleans(),
+    bcast=st.integers(0, 2),
+)
+def test_matmul_fuzz(batch, m, n, k, a1, b1, ta, tb, f64, bcast):
+    dtype = np.float64 if f64 else np.float32
+    rng = np.random.default_rng(5)
+    ba = tuple(batch) if bcast != 1 else tuple(1 for _ in batch)
+    bb = tuple(batch) if bcast != 2 else ()
+    a = rand(rng, ba + (k, m), dtype).swapaxes(-1, -2) if ta else rand(rng, ba + (m, k), dtype)
+    b = rand(rng, bb + (n, k), dtype).swapaxes(-1, -2) if tb else rand(rng, bb + (k, n), dtype)
+    if a1 and not ba:  # 1-D operands only without batch dims
+        a = a[0]
+    if b1 and not bb:
+        b = b[:, 0]
+    check(a, b)
