@@ -1,0 +1,218 @@
+"""The Optimizer base class: parameter groups, per-parameter state, (de)serialization.
+
+Optimizers update parameters in place on the backend arrays (``p._data``) with the array
+module's in-place ufuncs (``xp.multiply(buf, m, out=buf)``), outside the autograd graph,
+and bump each parameter's version counter so a graph that saved the old value notices.
+Per-parameter state (``optimizer.state[p]``) holds Tensors, so ``state_dict()`` can be
+written with ``ad.save`` and read back on any device.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from typing import Any, Callable, Iterable
+
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+
+
+class _Required:
+    """Sentinel for a hyper-parameter without a default (``lr`` of SGD)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def _wrap(arr, dev) -> Tensor:
+    return Tensor._make(arr, dev, False, None)
+
+
+class Optimizer:
+    """Base class of every optimizer.
+
+    Args:
+        params: an iterable of Tensors (that require grad), or of dicts, each a parameter
+            group with a ``"params"`` entry and hyper-parameters overriding ``defaults``.
+        defaults: the default hyper-parameters of each group.
+
+    Subclasses implement ``step()``; they read hyper-parameters from ``self.param_groups``
+    and keep per-parameter state in ``self.state[p]``.
+    """
+
+    def __init__(self, params: Iterable, defaults: dict) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        self.defaults = dict(defaults)
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        self._scratch: dict = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+    # ----------------------------------------------------------------- groups
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters (a dict with ``"params"``) with its own hyper-parameters."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            group.setdefault(name, default)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            raise ValueError("a parameter group holds the same parameter more than once")
+        self.param_groups.append(group)
+
+    # ----------------------------------------------------------------- gradients
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of every parameter (to None by default, as PyTorch does)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    if g.grad_fn is not None:
+                        p.grad = g = g.detach()
+                    g._data[...] = 0
+                    g._version[0] += 1
+
+    def step(self, closure: Callable | None = None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the
+        loss."""
+        raise NotImplementedError
+
+    def _closure(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # ----------------------------------------------------------------- helpers for steps
+    def _work(self, p: Tensor, slot: int = 0):
+        """A reusable scratch array shaped like ``p`` (one per device, shape, dtype and slot);
+        steps handle one parameter at a time, so parameters of one shape can share it."""
+        arr = p._data
+        key = (p._dev, arr.shape, arr.dtype.str, slot)
+        buf = self._scratch.get(key)
+        if buf is None:
+            buf = self._scratch[key] = p._dev.backend.empty(arr.shape, arr.dtype)
+        return buf
+
+    @staticmethod
+    def _grad_of(p: Tensor):
+        """The gradient array of ``p``, cast to ``p``'s dtype when they differ."""
+        g = p.grad._data
+        if g.dtype != p._data.dtype:
+            g = g.astype(p._data.dtype)
+        return g
+
+    def _effective_grad(self, p: Tensor, weight_decay: float, maximize: bool):
+        """``(-g if maximize else g) + weight_decay * p`` without touching ``p.grad``."""
+        g = self._grad_of(p)
+        if not weight_decay and not maximize:
+            return g
+        xp = p._dev.backend.xp
+        out = self._work(p, 7)
+        if weight_decay:
+            xp.multiply(p._data, weight_decay, out=out)
+            (xp.subtract if maximize else xp.add)(out, g, out=out)
+        else:
+            xp.negative(g, out=out)
+        return out
+
+    def _state_tensor(self, p: Tensor, fill: float = 0.0) -> Tensor:
+        """A new state tensor shaped like ``p`` filled with ``fill``."""
+        b = p._dev.backend
+        return _wrap(b.full(p._data.shape, fill, p._data.dtype), p._dev)
+
+    # ----------------------------------------------------------------- state dict
+    def state_dict(self) -> dict:
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``,
+        with parameters replaced by their position across groups, as in PyTorch."""
+        index: dict = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyper-parameters and state saved by ``state_dict()`` (state tensors are
+        copied onto each parameter's device and floating dtype)."""
+        if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
+            raise ValueError("load_state_dict: expected a dict with 'state' and "
+                             f"'param_groups', got {type(state_dict).__name__}")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
+                             f"the optimizer has {len(self.param_groups)}")
+        for i, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(mine["params"]) != len(saved["params"]):
+                raise ValueError(f"loaded state dict's group {i} has {len(saved['params'])} "
+                                 f"parameters, the optimizer's has {len(mine['params'])}")
+        by_index = {}
+        for mine, saved in zip(self.param_groups, saved_groups):
+            by_index.update(zip(saved["params"], mine["params"]))
+        saved_state = state_dict.get("state", {})
+        self.state = defaultdict(dict)
+        for key, values in saved_state.items():
+            k = int(key) if isinstance(key, str) and key.lstrip("-").isdigit() else key
+            if k not in by_index:
+                raise ValueError(f"loaded state dict has state for parameter {key!r}, which "
+                                 f"is in no parameter group")
+            p = by_index[k]
+            self.state[p] = {name: _cast_state(name, v, p) for name, v in values.items()}
+        for mine, saved in zip(self.param_groups, saved_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    mine[k] = tuple(v) if isinstance(v, list) and k == "betas" else \
+                        copy.deepcopy(v)
+
+
+def _cast_state(name: str, value: Any, p: Tensor) -> Any:
+    """A private copy of a saved state value, on ``p``'s device (floats in ``p``'s dtype)."""
+    if not isinstance(value, Tensor):
+        return copy.deepcopy(value)
+    t = value.detach()
+    if t._dev is not p._dev:
+        t = t.to(p._dev)
+    if name != "step" and t.is_floating_point() and t.dtype is not p.dtype:
+        t = t.to(p.dtype)
+    b = p._dev.backend
+    return _wrap(b.contiguous(b.copy(t._data)), p._dev)

@@ -1,0 +1,97 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .optimizer import Optimizer, _wrap, required
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (PyTorch's formulation).
+
+    With ``g = grad + weight_decay * p`` (negated first when ``maximize``)::
+
+        b = g                                   (first step)
+        b = momentum * b + (1 - dampening) * g  (later steps)
+        d = g + momentum * b if nesterov else b (d = g when momentum == 0)
+        p = p - lr * d
+
+    Args:
+        params: parameters (Tensors) or parameter groups (dicts).
+        lr: learning rate.
+        momentum: momentum factor (default 0).
+        dampening: dampening of the momentum (default 0).
+        weight_decay: L2 penalty (default 0).
+        nesterov: Nesterov momentum (needs momentum > 0 and dampening == 0).
+        maximize: maximize the objective instead of minimizing it.
+
+    Example:
+        >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> opt.zero_grad(); loss.backward(); opt.step()
+    """
+
+    def __init__(self, params: Iterable, lr: float = required, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 *, maximize: bool = False, foreach=None, differentiable: bool = False,
+                 fused=None) -> None:
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"SGD: invalid learning rate {lr}; expected >= 0")
+        if momentum < 0.0:
+            raise ValueError(f"SGD: invalid momentum {momentum}; expected >= 0")
+        if weight_decay < 0.0:
+            raise ValueError(f"SGD: invalid weight_decay {weight_decay}; expected >= 0")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero "
+                             f"dampening, got momentum={momentum}, dampening={dampening}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def step(self, closure: Callable | None = None):
+        """One SGD update of every parameter that has a gradient; returns closure's loss."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+            dampening, nesterov, maximize = group["dampening"], group["nesterov"], \
+                group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                xp = p._dev.backend.xp
+                data = p._data
+                if momentum == 0 and not wd:
+                    # the hot path: p -= lr * g, one temporary and one in-place pass
+                    tmp = self._work(p)
+                    xp.multiply(self._grad_of(p), lr, out=tmp)
+                    (xp.add if maximize else xp.subtract)(data, tmp, out=data)
+                    p._version[0] += 1
+                    continue
+                g = self._effective_grad(p, wd, maximize)
+                d = g
+                if momentum != 0:
+                    state = self.state[p]
+                    buf_t = state.get("momentum_buffer")
+                    if buf_t is None:
+                        buf = p._dev.backend.copy(g)
+                        state["momentum_buffer"] = _wrap(buf, p._dev)
+                    else:
+                        buf = buf_t._data
+                        xp.multiply(buf, momentum, out=buf)
+                        if dampening:
+                            tmp = self._work(p)
+                            xp.multiply(g, 1.0 - dampening, out=tmp)
+                            xp.add(buf, tmp, out=buf)
+                        else:
+                            xp.add(buf, g, out=buf)
+                    if nesterov:
+                        d = self._work(p)
+                        xp.multiply(buf, momentum, out=d)
+                        xp.add(d, g, out=d)
+                    else:
+                        d = buf
+                tmp = self._work(p, 1)
+                xp.multiply(d, lr, out=tmp)
+                xp.subtract(data, tmp, out=data)
+                p._version[0] += 1
+        return loss
