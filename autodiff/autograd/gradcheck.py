@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 # ``autodiff.autograd.gradcheck`` names the function, not this module, so autodiff.tensor
 # cannot set a module global here: look the Tensor class up on the engine instead.
@@ -125,9 +125,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
     def first_order(*args):
         ins, gos = args[:n], args[n:]
-        out = _outputs(fn, ins)
-        grads = functional.grad(out, [ins[i] for i in diff_idx], list(gos), create_graph=True,
-                                allow_unused=True)
+        with enable_grad():  # the numerical pass calls this under no_grad
+            out = _outputs(fn, ins)
+            grads = functional.grad(out, [ins[i] for i in diff_idx], list(gos),
+                                    create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_order, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
