@@ -11,20 +11,13 @@ from ._config import config
 class Device:
     """A place tensors live: ``numpy``, ``cpp`` or ``cuda:N``. ``str(dev)`` is canonical."""
 
-    __slots__ = ("type", "index", "_name", "_backend")
+    __slots__ = ("type", "index", "_name", "backend")
 
     def __init__(self, type_: str, index: int | None) -> None:
         self.type = type_
         self.index = index
         self._name = type_ if index is None else f"{type_}:{index}"
-        self._backend = None
-
-    @property
-    def backend(self):
-        b = self._backend
-        if b is None:
-            b = self._backend = backends.get_backend(self.type, self.index)
-        return b
+        self.backend = backends.get_backend(type_, index)  # the kernels of this device
 
     def __str__(self) -> str:
         return self._name

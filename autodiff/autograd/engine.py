@@ -115,12 +115,12 @@ class _GradSink:
         self.accumulate(t, g)
 
     def accumulate(self, t, g) -> None:
-        if g.dtype is not t.dtype:
+        if g._data.dtype != t._data.dtype:
             g = g.to(t.dtype)
         old = t.grad
         if old is None:
             t.grad = self.owned(g)
-        elif (self.create_graph or old._requires_grad or old.shape != g.shape
+        elif (self.create_graph or old._requires_grad or old._data.shape != g._data.shape
               or not old._dev.backend.owns(old._data) or old._dev is not g._dev):
             t.grad = old + g
         else:
@@ -186,12 +186,14 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
                     sink._capture((node, nr), g)
             if node not in needed:
                 continue
-        node.unpack_check()
+        if node.saved is None or node._versions or node._out_version is not None:
+            node.unpack_check()
         in_grads = node.backward(*grads)
         if state.anomaly:
             _check_anomaly(node, in_grads)
-        if not retain_graph:
-            node.release()
+        if not retain_graph and (node.saved or node.out_data is not None):
+            node.saved = None  # free what forward saved
+            node.out_data = None
         for e, g in zip(node.next, in_grads):
             if e is None or g is None:
                 continue

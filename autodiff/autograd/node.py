@@ -94,7 +94,7 @@ class Op(Node):
     """An internal differentiable primitive with one output."""
 
     __slots__ = ("backend", "_dev")
-    is_view = False  # True: the output may alias the first input's memory
+    is_view = 0  # 1: the output is always a view of input 0; 2: it may be (checked)
 
     def forward(self, *inputs, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -106,39 +106,33 @@ class Op(Node):
     def apply(cls, *inputs, **kwargs):
         x = inputs[0]
         dev = x._dev
-        if len(inputs) > 1:
-            for t in inputs:
-                if t is not None and t._dev is not dev:
-                    raise DeviceError(
-                        f"{cls.__name__.lower()}: tensors are on different devices, {dev} and "
-                        f"{t._dev}; move one with .to()"
-                    )
-        node = cls.__new__(cls)
+        requires = False
+        for t in inputs:
+            if t is not None:
+                if t._dev is not dev:
+                    _device_mismatch(cls, dev, t._dev)
+                if t._requires_grad:
+                    requires = True
+        node = object.__new__(cls)
         node.backend = dev.backend
         node._dev = dev
         node.saved = ()
         node.out_data = None
         data = node.forward(*inputs, **kwargs)
-        if state.enabled:
-            for t in inputs:
-                if t is not None and t._requires_grad:
-                    out = Tensor._make(data, node._dev, True, node)
-                    node.next = tuple([_edge(t) for t in inputs])
-                    node._versions = tuple([t._version[0] if t is not None else 0
-                                            for t in node.saved])
-                    node.pre_hooks = None
-                    if node.out_data is not None:
-                        node._out_version = (out._version, 0)
-                    else:
-                        node._out_version = None
-                    if state.anomaly:
-                        node.trace = "".join(traceback.format_stack()[:-2])
-                    if cls.is_view:
-                        _share_view(out, x)
-                    return out
-        out = Tensor._make(data, node._dev, False, None)
+        if requires and state.enabled:
+            out = Tensor._make(data, node._dev, True, node)
+            node.next = tuple([_edge(t) for t in inputs])
+            saved = node.saved
+            node._versions = tuple([t._version[0] if t is not None else 0 for t in saved]
+                                   ) if saved else ()
+            node.pre_hooks = None
+            node._out_version = (out._version, 0) if node.out_data is not None else None
+            if state.anomaly:
+                node.trace = "".join(traceback.format_stack()[:-2])
+        else:
+            out = Tensor._make(data, node._dev, False, None)
         if cls.is_view:
-            _share_view(out, x)
+            _share_view(out, x, cls.is_view)
         return out
 
     def save_output(self, data):
@@ -151,7 +145,12 @@ class Op(Node):
         return tuple(e is not None for e in self.next)
 
 
-def _share_view(out, base) -> None:
-    if out._data is base._data or base._dev.backend.xp.may_share_memory(out._data, base._data):
+def _device_mismatch(cls, a, b):
+    raise DeviceError(f"{cls.__name__.lower()}: tensors are on different devices, {a} and {b}; "
+                      f"move one with .to()")
+
+
+def _share_view(out, base, kind) -> None:
+    if kind == 1 or base._dev.backend.xp.may_share_memory(out._data, base._data):
         out._version = base._version
         out._base = base._base if base._base is not None else base

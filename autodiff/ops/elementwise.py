@@ -25,20 +25,27 @@ class SumTo(Op):
 
 
 class Expand(Op):
-    """y = broadcast_to(x, shape) (a view); dx = sum_to(dy, x.shape)."""
+    """y = broadcast_to(reshape(x, kept), shape) (a view); dx = reshape(sum_to(dy, kept)).
 
-    is_view = True
+    ``kept`` (optional) first reshapes x, e.g. to put back the dims a reduction removed:
+    the backward of ``sum(x, dim)`` is one Expand."""
 
-    def forward(self, x, shape):
+    is_view = 1
+
+    def forward(self, x, shape, kept=None):
         self.in_shape = x._data.shape
+        self.kept = kept
+        data = x._data if kept is None else x._data.reshape(kept)
         try:
-            return self.backend.broadcast_to(x._data, shape)
+            return self.backend.broadcast_to(data, shape)
         except ValueError:
             raise ShapeError(f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}"
                              ) from None
 
     def backward(self, g):
-        return (sum_to(g, self.in_shape),)
+        if self.kept is None:
+            return (sum_to(g, self.in_shape),)
+        return (sum_to(g, self.kept).reshape(self.in_shape),)
 
 
 def expand(x, shape):
@@ -86,13 +93,19 @@ class Mul(_Binary):
 
     def forward(self, a, b):
         self.saved = (a, b)
-        return _Binary.forward(self, a, b)
+        ad, bd = a._data, b._data
+        self.shapes = (ad.shape, bd.shape)
+        try:
+            return self.backend.mul(ad, bd)
+        except ValueError:
+            raise broadcast_error("mul", a, b) from None
 
     def backward(self, g):
         a, b = self.saved
         sa, sb = self.shapes
-        ga = sum_to(g * b, sa) if self.next[0] is not None else None
-        gb = sum_to(g * a, sb) if self.next[1] is not None else None
+        nxt = self.next
+        ga = sum_to(Mul.apply(g, b), sa) if nxt[0] is not None else None
+        gb = sum_to(Mul.apply(g, a), sb) if nxt[1] is not None else None
         return ga, gb
 
 
@@ -358,6 +371,8 @@ class Cast(Op):
 
 # ------------------------------------------------------------------ public functions
 def add(a, b, *, alpha=1):
+    if alpha == 1 and type(a) is type(b) and a._data.dtype == b._data.dtype:
+        return Add.apply(a, b)
     a, b = operands(a, b)
     if alpha != 1:
         b = b * alpha
@@ -372,6 +387,8 @@ def sub(a, b, *, alpha=1):
 
 
 def mul(a, b):
+    if type(a) is type(b) and a._data.dtype == b._data.dtype:  # two Tensors: the hot path
+        return Mul.apply(a, b)
     return Mul.apply(*operands(a, b))
 
 

@@ -9,7 +9,7 @@ import math
 from .. import dtypes
 from ..autograd.node import Op
 from ._util import constant, float_operand, norm_dim, norm_dims
-from .elementwise import expand
+from .elementwise import Expand, expand
 
 Extremum = collections.namedtuple("Extremum", ["values", "indices"])
 
@@ -28,10 +28,10 @@ def _count(shape, axes) -> int:
 
 
 def _unreduce(g, in_shape, axes, keepdim):
-    """Broadcast a reduced gradient back to the input shape."""
-    if not keepdim:
-        g = g.reshape(_kept_shape(in_shape, axes))
-    return expand(g, in_shape)
+    """Broadcast a reduced gradient back to the input shape (one Expand op)."""
+    if keepdim:
+        return expand(g, in_shape)
+    return Expand.apply(g, shape=in_shape, kept=_kept_shape(in_shape, axes))
 
 
 class Sum(Op):
@@ -175,9 +175,9 @@ class Norm2(Op):
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    elif not x.dtype.is_floating_point:
+    elif x._data.dtype.kind != "f":
         x = x.to(dtypes.int64)  # PyTorch sums bool/int into int64
-    return Sum.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
+    return Sum.apply(x, axes=None if dim is None else norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def mean(x, dim=None, keepdim=False, *, dtype=None):
