@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 from .checkpoint import checkpoint  # noqa: F401
+from . import data  # noqa: E402,F401
