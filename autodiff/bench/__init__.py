@@ -1,0 +1,1 @@
+"""The backend parity benchmark (``python -m autodiff.bench``)."""
