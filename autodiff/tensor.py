@@ -396,7 +396,7 @@ class Tensor:
             self._data[...] = src._data
             self._version[0] += 1
             return self
-        return self._inplace(lambda s, v: ops.clone(ops.expand(v.to(s.dtype), s.shape)), src)
+        return self._inplace(lambda s, v: _overwrite(s, v.to(s.dtype)), src)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -404,8 +404,10 @@ class Tensor:
     def fill_(self, value) -> Tensor:
         if isinstance(value, Tensor) and value._requires_grad:
             return self.copy_(value.expand_as(self))
+        self._check_leaf_inplace()
+        if state.enabled and self._requires_grad:  # a non-leaf: record it (zero grad to self)
+            return self._inplace(lambda s: _overwrite(s, value))
         with no_grad():
-            self._check_leaf_inplace()
             self._data[...] = value.item() if isinstance(value, Tensor) else value
             self._version[0] += 1
         return self
@@ -429,7 +431,7 @@ class Tensor:
         return self
 
     def _check_leaf_inplace(self) -> None:
-        if state.enabled and self._requires_grad:
+        if state.enabled and self._requires_grad and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
 
@@ -598,6 +600,11 @@ class Tensor:
 
     def sum_to_size(self, *size) -> Tensor:
         return ops.sum_to(self, _util.shape_arg(size))
+
+
+def _overwrite(s, v):
+    """``v`` broadcast to ``s``'s shape, recorded so that ``s`` keeps a (zero) gradient edge."""
+    return ops.where(_util.constant(s._dev.backend.ones(s.shape, np.bool_), s._dev), v, s)
 
 
 _METHODS = """abs add argmax argmin argsort all amax amin any broadcast_to ceil chunk clamp clone
