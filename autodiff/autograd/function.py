@@ -90,6 +90,12 @@ class FunctionCtx(Node):
         return tuple(out)
 
 
+def _index_of(items, t) -> int:
+    """Position of ``t`` in ``items`` by identity (``list.index`` compares with ``==``, which is
+    element-wise on tensors)."""
+    return next(k for k, w in enumerate(items) if w is t)
+
+
 class _SavedOutput:
     """An output saved for backward, kept as data (a Tensor would make a reference cycle)."""
 
@@ -159,7 +165,7 @@ class Function:
         ctx.n_outputs = len(outs)
         ctx.out_meta = tuple((tuple(o.shape), o._data.dtype, o._dev) if isinstance(o, Tensor)
                              else ((), None, None) for o in wrapped)
-        ctx.saved = tuple(_SavedOutput(wrapped.index(t), t) if any(t is w for w in wrapped)
+        ctx.saved = tuple(_SavedOutput(_index_of(wrapped, t), t) if any(t is w for w in wrapped)
                           else t for t in ctx.to_save)
         ctx._versions = tuple(0 if t is None else t._version[0] for t in ctx.saved)
         ctx.to_save = ()
