@@ -97,7 +97,12 @@ def to_np(dtype) -> np.dtype | None:
 
 
 def promote(a: DType, b: DType) -> DType:
-    """Type promotion of two tensor dtypes (NumPy's table, which PyTorch's matches here)."""
+    """Type promotion of two tensor dtypes, PyTorch's way: a floating dtype beats an integer or
+    bool one outright (float32 with int64 is float32, where NumPy says float64); within one
+    category NumPy's table matches PyTorch's."""
     if a is b:
         return a
+    fa, fb = a.is_floating_point, b.is_floating_point
+    if fa != fb:
+        return a if fa else b
     return from_numpy_dtype(np.promote_types(a.np, b.np))
