@@ -37,8 +37,9 @@ class Tensor:
         tensor([2., 4.], device='cpp', dtype=autodiff.float32)
     """
 
+    # _view_chain is set only on views (when _base is not None): ((op class, kwargs), ...)
     __slots__ = ("_data", "_dev", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version",
-                 "_base", "_hooks", "_retains_grad", "__weakref__")
+                 "_base", "_view_chain", "_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators
 
@@ -199,6 +200,14 @@ class Tensor:
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
 
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """The CUDA array interface of a cuda tensor's storage; CPU tensors have none
+        (AttributeError, so ``hasattr`` is False and consumers try ``__array__``)."""
+        if self._dev.type != "cuda":
+            raise AttributeError(f"a tensor on {self._dev} has no __cuda_array_interface__")
+        return self._data.__cuda_array_interface__
+
     def to(self, *args, **kwargs) -> Tensor:
         """to(device), to(dtype), to(device, dtype), to(tensor); differentiable."""
         dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
@@ -276,8 +285,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         t = Tensor._make(self._data, self._dev, False, None)
-        t._version = self._version
-        t._base = self._base if self._base is not None else self
+        t._version = self._version  # shares memory, so shares the version counter
         return t
 
     def detach_(self) -> Tensor:
@@ -340,15 +348,35 @@ class Tensor:
             self._write(r)
             return self
         if self._base is not None:
-            raise RuntimeError("an in-place operation on a view, recorded by autograd, is not "
-                               "supported; use the out-of-place op (e.g. x = x + y) or "
-                               "torch-style where/cat instead")
+            return self._inplace_view(fn, *args, **kwargs)
         snapshot = Tensor._make(self._dev.backend.copy(self._data), self._dev,
                                 self._requires_grad, self.grad_fn)
         snapshot._output_nr = self._output_nr
         r = fn(snapshot, *args, **kwargs)
         self._write(r)
         self.grad_fn, self._output_nr, self._requires_grad = r.grad_fn, r._output_nr, True
+        return self
+
+    def _inplace_view(self, fn, *args, **kwargs) -> Tensor:
+        """In-place op on a view, recorded by autograd: the base is rebased onto a CopySlices
+        node and this view is re-derived from it (what PyTorch does)."""
+        base = self._base
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        snapshot = Tensor._make(self._dev.backend.copy(self._data), self._dev,
+                                self._requires_grad, self.grad_fn)
+        snapshot._output_nr = self._output_nr
+        r = fn(snapshot, *args, **kwargs)
+        self._write(r)
+        old = Tensor._make(base._data, base._dev, base._requires_grad, base.grad_fn)
+        old._output_nr = base._output_nr
+        new = CopySlices.apply(old, r, chain=self._view_chain)
+        base.grad_fn, base._output_nr, base._requires_grad = new.grad_fn, 0, True
+        view = base
+        for cls, kw in self._view_chain:
+            view = cls.apply(view, **kw)
+        self.grad_fn, self._output_nr, self._requires_grad = view.grad_fn, 0, True
         return self
 
     def _write(self, r: Tensor) -> None:
@@ -616,6 +644,31 @@ split sqrt square squeeze std sub sum swapaxes t tanh tile topk transpose tril t
 unflatten unsqueeze var view view_as bmm mv""".split()
 for _name in _METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
+
+
+class CopySlices(node.Op):
+    """base' = base with the view region (the view chain applied to base) replaced by v;
+    dbase = dy with the region zeroed, dv = the region of dy. The memory was already written,
+    so forward returns base's array itself."""
+
+    def forward(self, base, v, chain):
+        self.chain = chain
+        return base._data
+
+    def backward(self, g):
+        gb = gv = None
+        if self.next[0] is not None:
+            keep = Tensor._make(self.backend.ones(g._data.shape, g._data.dtype), g._dev, False, None)
+            region = keep
+            for cls, kw in self.chain:
+                region = cls.apply(region, **kw)
+            region._data[...] = 0
+            gb = g * keep
+        if self.next[1] is not None:
+            gv = g
+            for cls, kw in self.chain:
+                gv = cls.apply(gv, **kw)
+        return gb, gv
 
 
 class ToDevice(node.Op):

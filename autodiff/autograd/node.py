@@ -132,7 +132,7 @@ class Op(Node):
         else:
             out = Tensor._make(data, node._dev, False, None)
         if cls.is_view:
-            _share_view(out, x, cls.is_view)
+            _share_view(out, x, cls, kwargs)
         return out
 
     def save_output(self, data):
@@ -150,7 +150,12 @@ def _device_mismatch(cls, a, b):
                       f"move one with .to()")
 
 
-def _share_view(out, base, kind) -> None:
-    if kind == 1 or base._dev.backend.xp.may_share_memory(out._data, base._data):
-        out._version = base._version
-        out._base = base._base if base._base is not None else base
+def _share_view(out, x, cls, kwargs) -> None:
+    """Make ``out`` (a view of ``x``'s memory) share x's version counter and remember how to
+    re-create it from the root base (for in-place ops through views)."""
+    if cls.is_view == 1 or x._dev.backend.xp.may_share_memory(out._data, x._data):
+        out._version = x._version
+        if x._base is None:
+            out._base, out._view_chain = x, ((cls, kwargs),)
+        else:
+            out._base, out._view_chain = x._base, x._view_chain + ((cls, kwargs),)

@@ -30,7 +30,7 @@ class Expand(Op):
     ``kept`` (optional) first reshapes x, e.g. to put back the dims a reduction removed:
     the backward of ``sum(x, dim)`` is one Expand."""
 
-    is_view = 1
+    is_view = 2  # small expansions are filled copies (see NumpyBackend.broadcast_to)
 
     def forward(self, x, shape, kept=None):
         self.in_shape = x._data.shape
