@@ -34,7 +34,8 @@ def _to_array(data, dtype, dev):
         return (arr if dt is None else dev.backend.cast(arr, dt.np)), dev
     dev = dev or get_default_device()
     b = dev.backend
-    if b.is_array(data) or isinstance(data, np.ndarray) or hasattr(data, "__dlpack__"):
+    if (b.is_array(data) or isinstance(data, (np.ndarray, np.generic))  # NumPy scalars keep
+            or hasattr(data, "__dlpack__")):  # their dtype, as in PyTorch
         host = data if isinstance(data, np.ndarray) else None
         if host is None and not b.is_array(data):
             host = np.asarray(data)
