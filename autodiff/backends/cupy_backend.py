@@ -1,0 +1,573 @@
+"""The CuPy backend ("cuda", "cuda:N"): ``cupy.ndarray`` storage on GPU N.
+
+``CupyBackend`` is the NumPy reference backend with ``xp = cupy``: every kernel written
+with ``self.xp`` runs on the GPU unchanged. On top of that it overrides
+  * what CuPy spells differently: host <-> device moves, DLPack, ``owns``, scatter-adds
+    (``cupyx.scatter_add`` instead of ``np.add.at``), sorting, scalar constants;
+  * ``matmul``/``einsum`` through cuBLAS, with opt-in TF32 tensor cores (``AUTODIFF_TF32=1``
+    or ``backend.tf32 = True``) for float32;
+  * the hot primitives with our fused CUDA kernels (autodiff/backends/cuda_kernels/*.cu,
+    compiled by NVRTC on first use and cached per (file, dtype, device)): softmax and
+    log-softmax forward/backward, layer norm forward/backward, batch-norm statistics,
+    ``sum_to`` (the backward of broadcasting) and its fused multiply ``mul_sum_to``, and
+    cross-entropy from logits.
+A fused kernel applies to float32/float64 inputs of non-zero size; otherwise the method
+declines to the ``xp`` composite of NumpyBackend (logged once with AUTODIFF_DEBUG=1).
+
+Random numbers are drawn on the host from the NumPy Generator of ``autodiff.random`` and
+copied to the GPU (the inherited path), so ``ad.manual_seed`` gives the same numbers on every
+device.
+
+Every public method runs with GPU ``index`` current (``cupy.cuda.Device``), so allocations
+and launches of ``cuda:1`` land on GPU 1 whatever device the caller made current.
+
+Broadcast ``add``/``mul`` forward stay CuPy's elementwise kernels: those are already one
+fused pass with broadcasting, and a RawKernel of ours would do the same memory traffic.
+The backward side is where fusion pays, so that is where our kernels are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+
+import cupy
+import cupyx
+import numpy as np
+
+from .._config import config
+from . import cuda_kernels
+from .numpy_backend import NumpyBackend, _is_basic_index
+
+_FLOATS = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+_SCALARS = (bool, int, float, np.generic)
+_ATOMIC = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.uint32,
+                                          np.uint64))
+_modules: dict = {}  # (file, ctype, device) -> cupy.RawModule
+_kernels: dict = {}  # (kernel template, dtype, device) -> cupy.RawKernel
+
+MAX_THREADS = 1024
+BLOCKS_PER_SM = 4  # target resident blocks per SM when a reduction is split into chunks
+
+
+def kernel(template: str, dtype, device: int):
+    """The compiled kernel ``template`` (e.g. ``"softmax_forward<{T}, false>"``) for ``dtype``
+    on GPU ``device``; its file is compiled once per (dtype, device) and cached."""
+    key = (template, dtype, device)
+    k = _kernels.get(key)
+    if k is None:
+        ctype = _FLOATS[np.dtype(dtype)]
+        file = cuda_kernels.FILE_OF[template]
+        mkey = (file, ctype, device)
+        mod = _modules.get(mkey)
+        if mod is None:
+            mod = _modules[mkey] = cupy.RawModule(
+                code=cuda_kernels.source(file), options=("--std=c++14",),
+                name_expressions=cuda_kernels.name_expressions(file, ctype))
+        k = _kernels[key] = mod.get_function(template.format(T=ctype))
+    return k
+
+
+def threads_for(n: int, cap: int = MAX_THREADS) -> int:
+    """Threads per block for a row of ``n`` elements: a power of two in [32, cap], about
+    four elements per thread, so short rows do not leave most of a block idle."""
+    t = 32
+    while t < cap and t * 4 < n:
+        t *= 2
+    return t
+
+
+def rows_grid(rows: int) -> int:
+    return max(1, min(rows, 2**31 - 1))
+
+
+def chunking(rows: int, blocks_per_chunk: int, target_blocks: int, min_rows: int = 1):
+    """(rows_per_chunk, chunks): split ``rows`` so that ``chunks * blocks_per_chunk`` is about
+    ``target_blocks``, with at least ``min_rows`` rows per chunk and at most 65535 chunks."""
+    want = -(-target_blocks // max(blocks_per_chunk, 1))
+    chunks = max(1, min(want, -(-rows // min_rows), 65535))
+    per = -(-rows // chunks)
+    return per, -(-rows // per)
+
+
+def rcs_plan(gshape: tuple, shape: tuple):
+    """Express ``sum_to(g, shape)`` as a contiguous (R, C, S) -> (C,) reduction, or None.
+
+    Dims are classified as kept (K) or reduced (R) and adjacent dims of one kind merged;
+    the fused kernels cover the patterns RK (column sums), KR (row sums) and RKR.
+    """
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        return None
+    runs: list = []
+    for gn, tn in zip(gshape, (1,) * lead + tuple(shape)):
+        if gn == tn:
+            kind = "K"
+        elif tn == 1:
+            kind = "R"
+        else:
+            return None
+        if gn == 1:
+            continue
+        if runs and runs[-1][0] == kind:
+            runs[-1][1] *= gn
+        else:
+            runs.append([kind, gn])
+    pattern = "".join(k for k, _ in runs)
+    sizes = [n for _, n in runs]
+    if pattern == "RK":
+        return sizes[0], sizes[1], 1
+    if pattern == "KR":
+        return 1, sizes[0], sizes[1]
+    if pattern == "RKR":
+        return tuple(sizes)
+    return None
+
+
+def _i64(v) -> np.int64:
+    return np.int64(v)
+
+
+class CupyBackend(NumpyBackend):
+    """CuPy storage on GPU ``index`` with fused CUDA kernels for the hot primitives."""
+
+    name = "cuda"
+    xp = cupy
+    is_cpu = False
+    tf32 = config.tf32  # allow TF32 tensor cores in float32 matmul (AUTODIFF_TF32=1)
+
+    def __init__(self, index: int | None = None) -> None:
+        super().__init__(0 if index is None else int(index))
+        self.device = cupy.cuda.Device(self.index)
+        self._sms = None
+
+    def __repr__(self) -> str:
+        return f"CupyBackend(cuda:{self.index})"
+
+    @property
+    def sm_count(self) -> int:
+        if self._sms is None:
+            self._sms = int(self.device.attributes["MultiProcessorCount"])
+        return self._sms
+
+    def synchronize(self) -> None:
+        self.device.synchronize()
+
+    def _fast(self, op: str, *arrays) -> bool:
+        """True when the fused kernel applies: one float32/float64 dtype, no empty array."""
+        a = arrays[0]
+        dt = a.dtype
+        if dt not in _FLOATS:
+            self._decline(op, "dtype", dt)
+            return False
+        for b in arrays:
+            if b is not None and (b.dtype != dt or b.size == 0):
+                self._decline(op, "mixed dtypes or empty", dt)
+                return False
+        return True
+
+    # ----------------------------------------------------------------- housekeeping
+    def is_array(self, obj) -> bool:
+        return isinstance(obj, cupy.ndarray)
+
+    def owns(self, a) -> bool:
+        return a.base is None
+
+    # ----------------------------------------------------------------- creation, moves
+    def asarray(self, data, dtype=None):
+        if isinstance(data, _SCALARS):  # a fill kernel: no synchronous host copy
+            dt = np.asarray(data).dtype if dtype is None else dtype
+            return cupy.full((), data, dtype=dt)
+        if isinstance(data, np.ndarray):
+            return self.from_numpy(data if dtype is None else data.astype(dtype, copy=False))
+        return cupy.asarray(data, dtype=dtype)
+
+    def from_numpy(self, arr):
+        """Host -> device copy (the device array is C-contiguous)."""
+        if isinstance(arr, cupy.ndarray):
+            return arr if arr.device.id == self.index else cupy.array(arr, copy=True)
+        if not arr.flags.c_contiguous:  # (np.ascontiguousarray would make 0-d arrays 1-d)
+            arr = np.array(arr, order="C")
+        return cupy.asarray(arr)
+
+    def to_numpy(self, a):
+        """Device -> host copy (synchronizes)."""
+        return a if isinstance(a, np.ndarray) else cupy.asnumpy(a)
+
+    def from_dlpack(self, obj):
+        """Wrap a DLPack capsule or producer (CuPy, PyTorch CUDA) on this GPU, no copy."""
+        arr = cupy.from_dlpack(obj)
+        if arr.device.id != self.index:
+            raise RuntimeError(f"from_dlpack: the array is on cuda:{arr.device.id}, "
+                               f"expected cuda:{self.index}")
+        return arr
+
+    def copy(self, a):
+        return a.copy()
+
+    # ----------------------------------------------------------------- indexing
+    def setitem(self, a, idx, value):
+        if isinstance(value, (np.ndarray, list, tuple)):
+            value = self.asarray(value)
+        a[idx] = value
+
+    def index_add(self, shape, idx, g):
+        out = cupy.zeros(shape, dtype=g.dtype)
+        if _is_basic_index(idx) or _unique_index(idx):
+            out[idx] = g
+        else:
+            _scatter_add_into(out, idx, g)
+        return out
+
+    def scatter_add(self, base, axis, idx, src):
+        out = base.copy()
+        nd = idx.ndim
+        full = tuple(idx if d == axis else
+                     cupy.arange(n).reshape(tuple(-1 if e == d else 1 for e in range(nd)))
+                     for d, n in enumerate(idx.shape))
+        _scatter_add_into(out, full, src[tuple(slice(0, n) for n in idx.shape)])
+        return out
+
+    def sort(self, a, axis, descending, stable):
+        # CuPy's argsort is always stable (and takes no ``kind``)
+        if descending:
+            n = a.shape[axis]
+            idx = cupy.flip(cupy.argsort(cupy.flip(a, axis), axis=axis), axis)
+            if n:
+                idx = (n - 1) - idx
+        else:
+            idx = cupy.argsort(a, axis=axis)
+        return cupy.take_along_axis(a, idx, axis=axis), idx
+
+    # ----------------------------------------------------------------- linear algebra
+    @contextlib.contextmanager
+    def _compute_type(self, dtype):
+        """Let cuBLAS use TF32 tensor cores for this float32 call when ``tf32`` is on."""
+        if not (self.tf32 and dtype == np.float32):
+            yield
+            return
+        from cupy._core import _routines_linalg as lin
+
+        prev = lin.get_compute_type(dtype)
+        lin.set_compute_type(dtype, lin.COMPUTE_TYPE_TF32)
+        try:
+            yield
+        finally:
+            lin.set_compute_type(dtype, prev)
+
+    def matmul(self, a, b):
+        with self._compute_type(a.dtype):
+            return cupy.matmul(a, b)
+
+    def einsum(self, subscripts, *operands):
+        with self._compute_type(operands[0].dtype if operands else None):
+            return super().einsum(subscripts, *operands)
+
+    # ----------------------------------------------------------------- softmax family
+    def _softmax(self, op, x, axis, log):
+        if not (x.ndim and self._fast(op, x)):
+            return None
+        xc = _last_axis(x, axis)
+        n = xc.shape[-1]
+        rows = xc.size // n
+        y = cupy.empty_like(xc)
+        k = kernel(f"softmax_forward<{{T}}, {_b(log)}>", x.dtype, self.index)
+        k((rows_grid(rows),), (threads_for(n),), (xc, y, _i64(rows), _i64(n)))
+        return _from_last_axis(y, axis)
+
+    def _softmax_bwd(self, op, y, gy, axis, log):
+        if not (y.ndim and self._fast(op, y, gy) and y.shape == gy.shape):
+            return None
+        yc, gc = _last_axis(y, axis), _last_axis(gy, axis)
+        n = yc.shape[-1]
+        rows = yc.size // n
+        gx = cupy.empty_like(yc)
+        k = kernel(f"softmax_backward<{{T}}, {_b(log)}>", y.dtype, self.index)
+        k((rows_grid(rows),), (threads_for(n),), (yc, gc, gx, _i64(rows), _i64(n)))
+        return _from_last_axis(gx, axis)
+
+    def softmax(self, x, axis):
+        y = self._softmax("softmax", x, axis, False)
+        return super().softmax(x, axis) if y is None else y
+
+    def log_softmax(self, x, axis):
+        y = self._softmax("log_softmax", x, axis, True)
+        return super().log_softmax(x, axis) if y is None else y
+
+    def softmax_backward(self, y, gy, axis):
+        gx = self._softmax_bwd("softmax_backward", y, gy, axis, False)
+        return super().softmax_backward(y, gy, axis) if gx is None else gx
+
+    def log_softmax_backward(self, y, gy, axis):
+        gx = self._softmax_bwd("log_softmax_backward", y, gy, axis, True)
+        return super().log_softmax_backward(y, gy, axis) if gx is None else gx
+
+    # ----------------------------------------------------------------- normalization
+    def _norm_ok(self, op, x, params, n_norm_dims) -> bool:
+        if not (type(n_norm_dims) is int and 1 <= n_norm_dims <= x.ndim):
+            self._decline(op, "n_norm_dims", x.dtype)
+            return False
+        pshape = x.shape[x.ndim - n_norm_dims:]
+        if any(p is not None and p.shape != pshape for p in params):
+            self._decline(op, "parameter shape", x.dtype)
+            return False
+        return self._fast(op, x, *params)
+
+    def layer_norm(self, x, weight, bias, n_norm_dims, eps):
+        if not self._norm_ok("layer_norm", x, (weight, bias), n_norm_dims):
+            return super().layer_norm(x, weight, bias, n_norm_dims, eps)
+        batch = x.shape[:x.ndim - n_norm_dims]
+        xc = cupy.ascontiguousarray(x)
+        n = _prod(x.shape[x.ndim - n_norm_dims:])
+        rows = xc.size // n
+        w = xc if weight is None else cupy.ascontiguousarray(weight)
+        b = xc if bias is None else cupy.ascontiguousarray(bias)
+        y = cupy.empty_like(xc)
+        mean = cupy.empty(rows, dtype=x.dtype)
+        rstd = cupy.empty(rows, dtype=x.dtype)
+        k = kernel("layer_norm_forward<{T}>", x.dtype, self.index)
+        k((rows_grid(rows),), (threads_for(n),),
+          (xc, w, b, y, mean, rstd, _i64(rows), _i64(n), x.dtype.type(eps),
+           np.int32(weight is not None), np.int32(bias is not None)))
+        return y, mean.reshape(batch), rstd.reshape(batch)
+
+    def layer_norm_backward(self, gy, x, mean, rstd, weight, n_norm_dims):
+        if not (self._norm_ok("layer_norm_backward", x, (weight,), n_norm_dims)
+                and self._fast("layer_norm_backward", x, gy, mean, rstd)
+                and gy.shape == x.shape and mean.size * _prod(x.shape[x.ndim - n_norm_dims:])
+                == x.size):
+            return super().layer_norm_backward(gy, x, mean, rstd, weight, n_norm_dims)
+        pshape = x.shape[x.ndim - n_norm_dims:]
+        n = _prod(pshape)
+        rows = x.size // n
+        xc, gc = cupy.ascontiguousarray(x), cupy.ascontiguousarray(gy)
+        mc, rc = cupy.ascontiguousarray(mean).ravel(), cupy.ascontiguousarray(rstd).ravel()
+        w = xc if weight is None else cupy.ascontiguousarray(weight)
+        gx = cupy.empty_like(xc)
+        k = kernel("layer_norm_backward_input<{T}>", x.dtype, self.index)
+        k((rows_grid(rows),), (threads_for(n),),
+          (gc, xc, w, mc, rc, gx, _i64(rows), _i64(n), np.int32(weight is not None)))
+        if weight is None:
+            return gx, None, None
+        col_blocks = -(-n // 32)
+        per, chunks = chunking(rows, col_blocks, BLOCKS_PER_SM * self.sm_count, min_rows=32)
+        gw_part = cupy.empty((chunks, n), dtype=x.dtype)
+        gb_part = cupy.empty((chunks, n), dtype=x.dtype)
+        k = kernel("layer_norm_backward_params<{T}>", x.dtype, self.index)
+        k((col_blocks, chunks), (32, 8),
+          (gc, xc, mc, rc, gw_part, gb_part, _i64(rows), _i64(n), _i64(per)))
+        return gx, _sum0(gw_part).reshape(pshape), _sum0(gb_part).reshape(pshape)
+
+    def batch_norm_stats(self, x, axes):
+        shape = x.shape
+        if not (x.ndim >= 3 and type(axes) is tuple and sorted(axes) == [0] + list(
+                range(2, x.ndim)) and x.flags.c_contiguous and self._fast("batch_norm_stats", x)):
+            return super().batch_norm_stats(x, axes)
+        nb, c, s = shape[0], shape[1], _prod(shape[2:])
+        if s < 32:  # too few elements per (sample, channel) for a block; CuPy's reduction
+            self._decline("batch_norm_stats", "small spatial size", x.dtype)
+            return super().batch_norm_stats(x, axes)
+        threads = threads_for(s, 256)
+        per, chunks = chunking(nb, c, BLOCKS_PER_SM * self.sm_count)
+        # keep each thread's running count below 2**22: exact in float32 Welford
+        per = max(1, min(per, (1 << 22) // -(-s // threads)))
+        chunks = -(-nb // per)
+        cnt, mu, m2 = (cupy.empty((c, chunks), dtype=x.dtype) for _ in range(3))
+        k = kernel("batch_norm_stats_partial<{T}>", x.dtype, self.index)
+        k((c, chunks), (threads,), (x, cnt, mu, m2, _i64(nb), _i64(c), _i64(s), _i64(per)))
+        keep = (1, c) + (1,) * (x.ndim - 2)
+        if chunks == 1:
+            return mu.reshape(keep), (m2 / cnt).reshape(keep)
+        total = cnt.sum(axis=1, keepdims=True)  # Chan et al.: merge the chunks' statistics
+        mean = (cnt * mu).sum(axis=1, keepdims=True) / total
+        d = mu - mean
+        var = (m2 + cnt * d * d).sum(axis=1, keepdims=True) / total
+        return mean.reshape(keep), var.reshape(keep)
+
+    # ----------------------------------------------------------------- broadcast reductions
+    def sum_to(self, g, shape):
+        shape = tuple(shape)
+        if g.shape == shape:
+            return g
+        out = self._reduce_to(g, None, shape, "sum_to")
+        return super().sum_to(g, shape) if out is None else out
+
+    def mul_sum_to(self, g, h, shape):
+        """``sum_to(g * h, shape)`` in one pass when h has g's shape: the backward of a
+        broadcast multiply (dz/db = sum_to(dz * a, b.shape)) without the product in memory."""
+        shape = tuple(shape)
+        out = None
+        if h.shape == g.shape and g.shape != shape:
+            out = self._reduce_to(g, h, shape, "mul_sum_to")
+        return self.sum_to(g * h, shape) if out is None else out
+
+    def _reduce_to(self, g, h, shape, op):
+        plan = rcs_plan(g.shape, shape)
+        if plan is None or not g.flags.c_contiguous or (
+                h is not None and not h.flags.c_contiguous) or not self._fast(op, g, h):
+            self._decline(op, "pattern, layout or dtype", g.dtype)
+            return None
+        r, c, s = plan
+        mul = _b(h is not None)
+        hh = g if h is None else h
+        target = BLOCKS_PER_SM * self.sm_count
+        if s == 1:
+            col_blocks = -(-c // 32)
+            per, chunks = chunking(r, col_blocks, target, min_rows=32)
+            part = cupy.empty((chunks, c), dtype=g.dtype)
+            k = kernel(f"reduce_cols<{{T}}, {mul}>", g.dtype, self.index)
+            k((col_blocks, chunks), (32, 8), (g, hh, part, _i64(r), _i64(c), _i64(per)))
+            return _sum0(part).reshape(shape)
+        if s < 32:
+            self._decline(op, "short rows", g.dtype)
+            return None
+        per, chunks = chunking(r, c, target)
+        part = cupy.empty((c, chunks), dtype=g.dtype)
+        k = kernel(f"reduce_rcs<{{T}}, {mul}>", g.dtype, self.index)
+        k((c, chunks), (threads_for(s, 256),),
+          (g, hh, part, _i64(r), _i64(c), _i64(s), _i64(per)))
+        out = part[:, 0] if chunks == 1 else part.sum(axis=1)
+        return out.reshape(shape)
+
+    # ----------------------------------------------------------------- cross-entropy
+    def cross_entropy(self, logits, target, ignore_index=-100):
+        """Per-row cross-entropy of (N, C) logits (classes on the last axis) against integer
+        targets (N,): returns (loss (N,), lse (N,)), loss = logsumexp(x) - x[t], 0 where
+        t == ignore_index, NaN where t is out of range; lse is saved for the backward."""
+        if not (logits.ndim == 2 and target.shape == logits.shape[:1]
+                and target.dtype.kind in "iu" and self._fast("cross_entropy", logits)):
+            return cross_entropy_reference(self, logits, target, ignore_index)
+        x = cupy.ascontiguousarray(logits)
+        t = cupy.ascontiguousarray(target, dtype=np.int64)
+        rows, c = x.shape
+        loss = cupy.empty(rows, dtype=x.dtype)
+        lse = cupy.empty(rows, dtype=x.dtype)
+        k = kernel("cross_entropy_forward<{T}>", x.dtype, self.index)
+        k((rows_grid(rows),), (threads_for(c),),
+          (x, t, loss, lse, _i64(rows), _i64(c), _i64(ignore_index)))
+        return loss, lse
+
+    def cross_entropy_backward(self, logits, target, lse, gloss, ignore_index=-100):
+        """d(sum_r gloss[r] * loss[r]) / d logits = gloss[r] * (softmax(x_r) - onehot(t_r)),
+        zero on ignored rows; ``gloss`` is (N,) or broadcastable to it."""
+        if not (logits.ndim == 2 and target.shape == logits.shape[:1]
+                and target.dtype.kind in "iu"
+                and self._fast("cross_entropy_backward", logits, lse)):
+            return cross_entropy_backward_reference(self, logits, target, lse, gloss,
+                                                    ignore_index)
+        x = cupy.ascontiguousarray(logits)
+        t = cupy.ascontiguousarray(target, dtype=np.int64)
+        rows, c = x.shape
+        g = cupy.ascontiguousarray(cupy.broadcast_to(cupy.asarray(gloss, dtype=x.dtype),
+                                                     (rows,)))
+        gx = cupy.empty_like(x)
+        k = kernel("cross_entropy_backward<{T}>", x.dtype, self.index)
+        k((rows_grid(rows),), (threads_for(c),),
+          (x, t, cupy.ascontiguousarray(lse), g, gx, _i64(rows), _i64(c),
+           _i64(ignore_index)))
+        return gx
+
+
+# --------------------------------------------------------------------- helpers
+def cross_entropy_reference(b, logits, target, ignore_index=-100):
+    """The xp composite of ``cross_entropy`` (any dtype, any backend ``b``)."""
+    xp = b.xp
+    c = logits.shape[-1]
+    lse = b.logsumexp(logits, -1, False)
+    t = target.astype(np.int64)
+    valid = t != ignore_index
+    inrange = (t >= 0) & (t < c)
+    safe = xp.where(valid & inrange, t, 0)
+    picked = xp.take_along_axis(logits, safe[..., None], axis=-1)[..., 0]
+    nan = logits.dtype.type(np.nan)
+    loss = xp.where(valid, xp.where(inrange, lse - picked, nan), logits.dtype.type(0))
+    return loss.astype(logits.dtype, copy=False), lse
+
+
+def cross_entropy_backward_reference(b, logits, target, lse, gloss, ignore_index=-100):
+    """The xp composite of ``cross_entropy_backward``."""
+    xp = b.xp
+    t = target.astype(np.int64)
+    valid = t != ignore_index
+    p = xp.exp(logits - lse[..., None])
+    onehot = xp.arange(logits.shape[-1]) == t[..., None]
+    g = xp.where(valid, xp.asarray(gloss, dtype=logits.dtype), logits.dtype.type(0))
+    return (g[..., None] * (p - onehot.astype(logits.dtype))).astype(logits.dtype, copy=False)
+
+
+def _b(flag: bool) -> str:
+    return "true" if flag else "false"
+
+
+def _prod(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+def _sum0(part):
+    return part[0] if part.shape[0] == 1 else part.sum(axis=0)
+
+
+def _last_axis(a, axis):
+    """``a`` with ``axis`` moved last, C-contiguous (a copy only when needed)."""
+    if axis != a.ndim - 1 and axis != -1:
+        a = cupy.moveaxis(a, axis, -1)
+    return cupy.ascontiguousarray(a)
+
+
+def _from_last_axis(a, axis):
+    if axis == a.ndim - 1 or axis == -1:
+        return a
+    return cupy.ascontiguousarray(cupy.moveaxis(a, -1, axis))
+
+
+def _unique_index(idx) -> bool:
+    """Basic indices plus boolean masks only: every position is hit at most once."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice))
+               or (isinstance(i, cupy.ndarray) and i.dtype == np.bool_) for i in items)
+
+
+def _scatter_add_into(out, idx, val):
+    """out[idx] += val with repeated indices accumulating (NumPy's ``np.add.at``)."""
+    dt = out.dtype
+    if dt in _ATOMIC:
+        cupyx.scatter_add(out, idx, val.astype(dt, copy=False))
+    elif dt == np.int64:  # two's-complement addition is the same on uint64 bit patterns
+        cupyx.scatter_add(out.view(np.uint64), idx,
+                          cupy.ascontiguousarray(val, dtype=np.int64).view(np.uint64))
+    elif dt.kind == "f":  # float16: accumulate in float32
+        tmp = out.astype(np.float32)
+        cupyx.scatter_add(tmp, idx, val.astype(np.float32))
+        out[...] = tmp.astype(dt)
+    else:  # bool, small ints: no atomics on the GPU; do it on the host
+        host = cupy.asnumpy(out)
+        hidx = tuple(cupy.asnumpy(i) if isinstance(i, cupy.ndarray) else i for i in (
+            idx if isinstance(idx, tuple) else (idx,)))
+        np.add.at(host, hidx, cupy.asnumpy(val))
+        out[...] = cupy.asarray(host)
+    return out
+
+
+def _on_device(fn):
+    """Run ``fn`` with this backend's GPU current (a no-op check when it already is)."""
+
+    @functools.wraps(fn)
+    def run(self, *args, **kwargs):
+        if cupy.cuda.runtime.getDevice() == self.index:
+            return fn(self, *args, **kwargs)
+        with self.device:
+            return fn(self, *args, **kwargs)
+
+    return run
+
+
+_UNGUARDED = frozenset(("is_array", "owns", "synchronize", "sm_count", "device", "tf32"))
+for _name in dir(CupyBackend):
+    _attr = getattr(CupyBackend, _name)
+    if (not _name.startswith("_") and _name not in _UNGUARDED and callable(_attr)
+            and not isinstance(_attr, type)):
+        setattr(CupyBackend, _name, _on_device(_attr))
+del _name, _attr
