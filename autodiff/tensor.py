@@ -209,6 +209,14 @@ class Tensor(InplaceMixin):
             raise AttributeError(f"a tensor on {self._dev} has no __cuda_array_interface__")
         return self._data.__cuda_array_interface__
 
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """The CUDA array interface of a cuda tensor's storage; CPU tensors have none
+        (AttributeError, so ``hasattr`` is False and consumers try ``__array__``)."""
+        if self._dev.type != "cuda":
+            raise AttributeError(f"a tensor on {self._dev} has no __cuda_array_interface__")
+        return self._data.__cuda_array_interface__
+
     def to(self, *args, **kwargs) -> Tensor:
         """to(device), to(dtype), to(device, dtype), to(tensor); differentiable."""
         dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
