@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.node import Op
-from ..errors import ShapeError
+from ..errors import DeviceError, ShapeError
 from ._util import operands
 from .elementwise import expand, sum_to
 
@@ -48,6 +48,8 @@ def matmul(a, b):
                          f"aligned: {k_a} != {k_b}")
     try:
         return Matmul.apply(a, b)
+    except DeviceError:  # a ValueError too: let it name the devices
+        raise
     except ValueError:
         raise ShapeError(f"matmul: batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} "
                          f"cannot be broadcast") from None
