@@ -12,10 +12,11 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd import engine, function, gradcheck, node
-from .autograd.grad_mode import no_grad, state
+from .autograd.grad_mode import state
 from .device import Device, device as _device
 from .ops import _util
-from .ops.movement import IndexPut, _convert_index
+from ._inplace import InplaceMixin
+from .ops.transfer import ToDevice
 
 
 class _HookHandle:
@@ -27,7 +28,7 @@ class _HookHandle:
             self._hooks.remove(self._fn)
 
 
-class Tensor:
+class Tensor(InplaceMixin):
     """An n-dimensional array on a device that records operations for reverse-mode autograd.
 
     Example:
@@ -333,164 +334,6 @@ class Tensor:
 
         self.grad_fn.register_hook(self._output_nr, keep)
 
-    # ----------------------------------------------------------------- in place
-    def _inplace(self, fn, *args, **kwargs) -> Tensor:
-        """Apply ``fn(self, *args)`` and write the result into this tensor's memory."""
-        grad_on = state.enabled
-        if grad_on and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        graph = grad_on and (self._requires_grad or any(
-            isinstance(a, Tensor) and a._requires_grad for a in args))
-        if not graph:
-            with no_grad():
-                r = fn(self, *args, **kwargs)
-            self._write(r)
-            return self
-        if self._base is not None:
-            return self._inplace_view(fn, *args, **kwargs)
-        snapshot = Tensor._make(self._dev.backend.copy(self._data), self._dev,
-                                self._requires_grad, self.grad_fn)
-        snapshot._output_nr = self._output_nr
-        r = fn(snapshot, *args, **kwargs)
-        self._write(r)
-        self.grad_fn, self._output_nr, self._requires_grad = r.grad_fn, r._output_nr, True
-        return self
-
-    def _inplace_view(self, fn, *args, **kwargs) -> Tensor:
-        """In-place op on a view, recorded by autograd: the base is rebased onto a CopySlices
-        node and this view is re-derived from it (what PyTorch does)."""
-        base = self._base
-        if base._requires_grad and base.grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
-        snapshot = Tensor._make(self._dev.backend.copy(self._data), self._dev,
-                                self._requires_grad, self.grad_fn)
-        snapshot._output_nr = self._output_nr
-        r = fn(snapshot, *args, **kwargs)
-        self._write(r)
-        old = Tensor._make(base._data, base._dev, base._requires_grad, base.grad_fn)
-        old._output_nr = base._output_nr
-        new = CopySlices.apply(old, r, chain=self._view_chain)
-        base.grad_fn, base._output_nr, base._requires_grad = new.grad_fn, 0, True
-        view = base
-        for cls, kw in self._view_chain:
-            view = cls.apply(view, **kw)
-        self.grad_fn, self._output_nr, self._requires_grad = view.grad_fn, 0, True
-        return self
-
-    def _write(self, r: Tensor) -> None:
-        if r._data.shape != self._data.shape:
-            raise RuntimeError(f"output with shape {tuple(self.shape)} doesn't match the "
-                               f"broadcast shape {tuple(r.shape)}")
-        if r._data is not self._data:
-            self._data[...] = r._data
-        self._version[0] += 1
-
-    def add_(self, other, alpha=1) -> Tensor:
-        return self._inplace(ops.add, other, alpha=alpha)
-
-    def sub_(self, other, alpha=1) -> Tensor:
-        return self._inplace(ops.sub, other, alpha=alpha)
-
-    def mul_(self, other) -> Tensor:
-        return self._inplace(ops.mul, other)
-
-    def div_(self, other) -> Tensor:
-        return self._inplace(ops.div, other)
-
-    def pow_(self, other) -> Tensor:
-        return self._inplace(ops.pow, other)
-
-    def clamp_(self, min=None, max=None) -> Tensor:
-        return self._inplace(ops.clamp, min, max)
-
-    def masked_fill_(self, mask, value) -> Tensor:
-        return self._inplace(ops.masked_fill, mask, value)
-
-    def relu_(self) -> Tensor:
-        return self._inplace(ops.relu)
-
-    def exp_(self) -> Tensor:
-        return self._inplace(ops.exp)
-
-    def copy_(self, src) -> Tensor:
-        """Copy ``src`` (broadcast, cast) into this tensor; differentiable with respect to src."""
-        if not isinstance(src, Tensor):
-            src = Tensor(src, device=self._dev)
-        if src._dev is not self._dev:
-            src = src.to(self._dev)
-        if not (state.enabled and (self._requires_grad or src._requires_grad)):
-            self._data[...] = src._data
-            self._version[0] += 1
-            return self
-        return self._inplace(lambda s, v: _overwrite(s, v.to(s.dtype)), src)
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
-
-    def fill_(self, value) -> Tensor:
-        if isinstance(value, Tensor) and value._requires_grad:
-            return self.copy_(value.expand_as(self))
-        self._check_leaf_inplace()
-        if state.enabled and self._requires_grad:  # a non-leaf: record it (zero grad to self)
-            return self._inplace(lambda s: _overwrite(s, value))
-        with no_grad():
-            self._data[...] = value.item() if isinstance(value, Tensor) else value
-            self._version[0] += 1
-        return self
-
-    def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
-        from .random import _generator
-
-        self._check_leaf_inplace()
-        b = self._dev.backend
-        self._data[...] = b.randn(_generator(generator), self.shape, self._data.dtype) * std + mean
-        self._version[0] += 1
-        return self
-
-    def uniform_(self, a=0.0, b=1.0, *, generator=None) -> Tensor:
-        from .random import _generator
-
-        self._check_leaf_inplace()
-        be = self._dev.backend
-        self._data[...] = be.rand(_generator(generator), self.shape, self._data.dtype) * (b - a) + a
-        self._version[0] += 1
-        return self
-
-    def _check_leaf_inplace(self) -> None:
-        if state.enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-
-    def __setitem__(self, idx, value) -> None:
-        cidx = _convert_index(idx, self._dev)
-        if not isinstance(value, Tensor):
-            if not (state.enabled and self._requires_grad):
-                self._check_leaf_inplace()
-                self._dev.backend.setitem(self._data, cidx, value)
-                self._version[0] += 1
-                return
-            value = Tensor(value, dtype=self.dtype, device=self._dev)
-        if value._dev is not self._dev:
-            raise RuntimeError(f"setitem: value is on {value._dev} but the tensor is on "
-                               f"{self._dev}")
-        if value.dtype is not self.dtype:
-            value = value.to(self.dtype)
-        self._inplace(lambda s, v: IndexPut.apply(s, v, idx=cidx), value)
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
-
     # ----------------------------------------------------------------- creation helpers
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
         return Tensor(data, dtype=dtype or self.dtype, device=device or self._dev,
@@ -630,11 +473,6 @@ class Tensor:
         return ops.sum_to(self, _util.shape_arg(size))
 
 
-def _overwrite(s, v):
-    """``v`` broadcast to ``s``'s shape, recorded so that ``s`` keeps a (zero) gradient edge."""
-    return ops.where(_util.constant(s._dev.backend.ones(s.shape, np.bool_), s._dev), v, s)
-
-
 _METHODS = """abs add argmax argmin argsort all amax amin any broadcast_to ceil chunk clamp clone
 contiguous cos div dot eq exp expand_as flatten flip floor gather ge gt isfinite isinf isnan
 le log log1p log_softmax logical_not logsumexp lt masked_fill matmul max maximum mean min
@@ -644,47 +482,6 @@ split sqrt square squeeze std sub sum swapaxes t tanh tile topk transpose tril t
 unflatten unsqueeze var view view_as bmm mv""".split()
 for _name in _METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
-
-
-class CopySlices(node.Op):
-    """base' = base with the view region (the view chain applied to base) replaced by v;
-    dbase = dy with the region zeroed, dv = the region of dy. The memory was already written,
-    so forward returns base's array itself."""
-
-    def forward(self, base, v, chain):
-        self.chain = chain
-        return base._data
-
-    def backward(self, g):
-        gb = gv = None
-        if self.next[0] is not None:
-            keep = Tensor._make(self.backend.ones(g._data.shape, g._data.dtype), g._dev, False, None)
-            region = keep
-            for cls, kw in self.chain:
-                region = cls.apply(region, **kw)
-            region._data[...] = 0
-            gb = g * keep
-        if self.next[1] is not None:
-            gv = g
-            for cls, kw in self.chain:
-                gv = cls.apply(gv, **kw)
-        return gb, gv
-
-
-class ToDevice(node.Op):
-    """y = x on another device (NumPy <-> C++ share memory); dx = dy moved back."""
-
-    def forward(self, x, target):
-        self.source = x._dev
-        self._dev = target
-        self.backend = target.backend
-        src = x._dev.backend
-        if src.is_cpu and target.backend.is_cpu:
-            return x._data
-        return target.backend.from_numpy(src.to_numpy(x._data))
-
-    def backward(self, g):
-        return (g.to(self.source),)
 
 
 node.Tensor = engine.Tensor = _util.Tensor = function.Tensor = gradcheck.Tensor = Tensor
