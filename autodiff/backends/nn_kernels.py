@@ -1,8 +1,255 @@
 """Kernels of the nn layers (im2col/col2im lowering of convolutions, pooling, ...), written
-with ``self.xp`` so the NumPy and CuPy backends share them. Mixed into NumpyBackend."""
+with ``self.xp`` so the NumPy and CuPy backends share them. Mixed into NumpyBackend.
+
+Spatial kernels work on (N, C, H, W) arrays; ``pads`` is (top, bottom, left, right) so that
+asymmetric ("same" with even kernels) and ceil-mode padding need no extra copy.
+"""
 
 from __future__ import annotations
+
+import math
+
+
+def _out_size(n: int, k: int, d: int, s: int) -> int:
+    return (n - d * (k - 1) - 1) // s + 1
 
 
 class NNKernels:
     """Mixin: nn-layer kernels on top of the array module ``self.xp``."""
+
+    # ------------------------------------------------------------- im2col / col2im
+    def _windows(self, x, kernel, dilation, stride):
+        """A strided view (N, C, kh, kw, oh, ow) of every window of the padded ``x``."""
+        n, c, h, w = x.shape
+        (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
+        oh, ow = _out_size(h, kh, dh, sh), _out_size(w, kw, dw, sw)
+        s0, s1, s2, s3 = x.strides
+        return self.xp.lib.stride_tricks.as_strided(
+            x, (n, c, kh, kw, oh, ow), (s0, s1, s2 * dh, s3 * dw, s2 * sh, s3 * sw))
+
+    def _pad4(self, x, pads, value=0):
+        pt, pb, pl, pr = pads
+        if not (pt or pb or pl or pr):
+            return x
+        return self.xp.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=value)
+
+    def unfold(self, x, kernel, dilation, pads, stride):
+        """im2col: (N, C, H, W) -> (N, C*kh*kw, L), L = oh*ow windows in row-major order."""
+        v = self._windows(self._pad4(x, pads), kernel, dilation, stride)
+        n, c, kh, kw, oh, ow = v.shape
+        return v.reshape(n, c * kh * kw, oh * ow)
+
+    def fold(self, cols, size, kernel, dilation, pads, stride):
+        """col2im, the adjoint of unfold: sums each column back into its window of an
+        (N, C, H, W) array, H, W = ``size``."""
+        (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
+        pt, pb, pl, pr = pads
+        hp, wp = size[0] + pt + pb, size[1] + pl + pr
+        oh, ow = _out_size(hp, kh, dh, sh), _out_size(wp, kw, dw, sw)
+        n = cols.shape[0]
+        c = cols.shape[1] // (kh * kw)
+        src = cols.reshape(n, c, kh, kw, oh, ow)
+        out = self.xp.zeros((n, c, hp, wp), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                    j * dw:j * dw + sw * (ow - 1) + 1:sw] += src[:, :, i, j]
+        if pt or pb or pl or pr:
+            out = self.xp.ascontiguousarray(out[:, :, pt:hp - pb, pl:wp - pr])
+        return out
+
+    # ------------------------------------------------------------- pooling
+    def max_pool2d(self, x, kernel, dilation, pads, stride):
+        """Returns (y, idx): the window maxima and the flat in-window index of each."""
+        xp = self.xp
+        fill = -math.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+        v = self._windows(self._pad4(x, pads, fill), kernel, dilation, stride)
+        n, c, kh, kw, oh, ow = v.shape
+        win = v.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, kh * kw)
+        idx = win.argmax(axis=-1)[..., None]
+        return xp.take_along_axis(win, idx, axis=-1)[..., 0], idx
+
+    def max_pool2d_scatter(self, g, idx, size, kernel, dilation, pads, stride):
+        """dx of max pooling: each dy added at the position its window's max came from."""
+        n, c, oh, ow = g.shape
+        kk = kernel[0] * kernel[1]
+        cols = self.xp.zeros((n, c, oh, ow, kk), dtype=g.dtype)
+        self.xp.put_along_axis(cols, idx, g[..., None], axis=-1)
+        cols = cols.transpose(0, 1, 4, 2, 3).reshape(n, c * kk, oh * ow)
+        return self.fold(cols, size, kernel, dilation, pads, stride)
+
+    def max_pool2d_gather(self, gx, idx, kernel, dilation, pads, stride):
+        """The adjoint of max_pool2d_scatter: gx read at each window's argmax."""
+        v = self._windows(self._pad4(gx, pads), kernel, dilation, stride)
+        n, c, kh, kw, oh, ow = v.shape
+        win = v.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, kh * kw)
+        return self.xp.take_along_axis(win, idx, axis=-1)[..., 0]
+
+    # ------------------------------------------------------------- normalization
+    def batch_norm(self, x, weight, bias, mean, var, eps):
+        """Normalize with the batch statistics ``mean``, ``var`` (keepdims, from
+        batch_norm_stats) and apply the per-channel affine: returns (y, rstd)."""
+        rstd = 1 / self.xp.sqrt(var + x.dtype.type(eps))
+        scale = rstd if weight is None else rstd * weight.reshape(mean.shape)
+        shift = -mean * scale
+        if bias is not None:
+            shift = shift + bias.reshape(mean.shape)
+        return x * scale + shift, rstd
+
+    def batch_norm_backward(self, gy, x, mean, rstd, weight, axes):
+        """Gradients of y = (x - mean) * rstd * w + b with batch statistics over ``axes``
+        (mean, rstd keepdims): (gx, gw or None, gb or None), gw/gb flattened."""
+        xhat = (x - mean) * rstd
+        gb = gy.sum(axis=axes, keepdims=True)
+        gw = (gy * xhat).sum(axis=axes, keepdims=True)
+        m = x.size // mean.size
+        scale = rstd if weight is None else rstd * weight.reshape(mean.shape)
+        gx = scale * (gy - gb / m - xhat * (gw / m))
+        return gx, gw.reshape(-1), gb.reshape(-1)
+
+    # ------------------------------------------------------------- special functions
+    def erf(self, a):
+        xp = self.xp
+        if xp.__name__ == "numpy":
+            try:
+                from scipy.special import erf
+            except ImportError:  # exact but slow: math.erf element by element
+                return xp.vectorize(math.erf, otypes=[a.dtype])(a)
+            return erf(a).astype(a.dtype, copy=False)
+        from cupyx.scipy.special import erf
+
+        return erf(a)
+
+    def gelu(self, x, approximate):
+        half = x.dtype.type(0.5)
+        if approximate == "tanh":
+            c = x.dtype.type(math.sqrt(2.0 / math.pi))
+            return half * x * (1 + self.xp.tanh(c * (x + x.dtype.type(0.044715) * x * x * x)))
+        return half * x * (1 + self.erf(x * x.dtype.type(1 / math.sqrt(2.0))))
+
+    def gelu_backward(self, x, g, approximate):
+        xp, t = self.xp, x.dtype.type
+        if approximate == "tanh":
+            c = t(math.sqrt(2.0 / math.pi))
+            th = xp.tanh(c * (x + t(0.044715) * x * x * x))
+            d = t(0.5) * (1 + th) + t(0.5) * x * (1 - th * th) * c * (1 + t(3 * 0.044715) * x * x)
+            return g * d
+        cdf = t(0.5) * (1 + self.erf(x * t(1 / math.sqrt(2.0))))
+        pdf = xp.exp(t(-0.5) * x * x) * t(1 / math.sqrt(2 * math.pi))
+        return g * (cdf + x * pdf)
+
+    # ------------------------------------------------------------- init
+    def orthogonal_from(self, a):
+        """Q of a's reduced QR decomposition with the signs of R's diagonal folded in
+        (a uniformly distributed orthogonal matrix for Gaussian ``a``; rows >= cols)."""
+        q, r = self.xp.linalg.qr(a)
+        d = self.xp.sign(self.xp.diagonal(r))
+        d[d == 0] = 1
+        return self.xp.ascontiguousarray(q * d[None, :]).astype(a.dtype, copy=False)
+
+    # ------------------------------------------------------------- recurrent layers
+    def rnn_forward(self, mode, xproj, h0, c0, w_hh, b_hh, reverse):
+        """One recurrent layer over a whole sequence (the time loop in the backend, the
+        hidden-to-hidden product on ``self.matmul``, so the C++ GEMM runs it on "cpp").
+
+        Args:
+            mode: "LSTM" (gates i, f, g, o), "GRU" (r, z, n), "RNN_TANH" or "RNN_RELU".
+            xproj: (L, N, G*H) input projections x W_ih^T + b_ih.
+            h0, c0: (N, H) initial state (c0 for LSTM only); w_hh: (G*H, H); b_hh or None.
+        Returns:
+            (y, cache): y is (L, N, H) hidden states, (L, N, 2H) [h | c] for LSTM.
+        """
+        xp = self.xp
+        n_steps, n, _ = xproj.shape
+        hid = h0.shape[-1]
+        w_t = xp.ascontiguousarray(w_hh.T)
+        y = xp.empty((n_steps, n, 2 * hid if mode == "LSTM" else hid), dtype=xproj.dtype)
+        acts = xp.empty_like(xproj) if mode in ("LSTM", "GRU") else None
+        hn_all = xp.empty((n_steps, n, hid), dtype=xproj.dtype) if mode == "GRU" else None
+        h, c = h0, c0
+        for t in (range(n_steps - 1, -1, -1) if reverse else range(n_steps)):
+            gh = self.matmul(h, w_t)
+            if b_hh is not None:
+                gh += b_hh
+            if mode == "LSTM":
+                gates = xproj[t] + gh
+                a = acts[t]
+                a[...] = self.sigmoid(gates)
+                a[:, 2 * hid:3 * hid] = self.tanh(gates[:, 2 * hid:3 * hid])
+                i, f, g, o = (a[:, k * hid:(k + 1) * hid] for k in range(4))
+                c = f * c + i * g
+                y[t, :, hid:] = c
+                h = o * self.tanh(c)
+                y[t, :, :hid] = h
+            elif mode == "GRU":
+                a = acts[t]
+                a[:, :2 * hid] = self.sigmoid(xproj[t, :, :2 * hid] + gh[:, :2 * hid])
+                r, z = a[:, :hid], a[:, hid:2 * hid]
+                hn_all[t] = gh[:, 2 * hid:]
+                a[:, 2 * hid:] = self.tanh(xproj[t, :, 2 * hid:] + r * hn_all[t])
+                nt = a[:, 2 * hid:]
+                h = nt + z * (h - nt)
+                y[t] = h
+            else:
+                pre = xproj[t] + gh
+                h = self.tanh(pre) if mode == "RNN_TANH" else xp.maximum(pre, 0)
+                y[t] = h
+        return y, (acts, hn_all)
+
+    def rnn_backward(self, mode, gy, y, cache, h0, c0, w_hh, reverse):
+        """Backpropagation through time for ``rnn_forward``: returns
+        (d xproj, d h0, d c0 or None, d w_hh, d b_hh)."""
+        xp = self.xp
+        acts, hn_all = cache
+        n_steps, n, _ = gy.shape
+        hid = h0.shape[-1]
+        lstm = mode == "LSTM"
+        g_width = {"LSTM": 4, "GRU": 3}.get(mode, 1) * hid
+        dx = xp.empty((n_steps, n, g_width), dtype=gy.dtype)
+        dgh = xp.empty_like(dx) if mode == "GRU" else dx
+        hs = y[:, :, :hid] if lstm else y
+        order = range(n_steps) if reverse else range(n_steps - 1, -1, -1)
+        step = 1 if reverse else -1  # index of the previous step in forward order
+        dh = xp.zeros((n, hid), dtype=gy.dtype)
+        dc = xp.zeros((n, hid), dtype=gy.dtype) if lstm else None
+        for t in order:
+            tp = t + step
+            first = tp < 0 or tp >= n_steps
+            h_prev = h0 if first else hs[tp]
+            dh = dh + (gy[t, :, :hid] if lstm else gy[t])
+            if lstm:
+                c_prev = c0 if first else y[tp, :, hid:]
+                a = acts[t]
+                i, f, g, o = (a[:, k * hid:(k + 1) * hid] for k in range(4))
+                tc = self.tanh(y[t, :, hid:])
+                dc = dc + gy[t, :, hid:] + dh * o * (1 - tc * tc)
+                d = dx[t]
+                d[:, :hid] = dc * g * i * (1 - i)
+                d[:, hid:2 * hid] = dc * c_prev * f * (1 - f)
+                d[:, 2 * hid:3 * hid] = dc * i * (1 - g * g)
+                d[:, 3 * hid:] = dh * tc * o * (1 - o)
+                dc = dc * f
+                dh = self.matmul(d, w_hh)
+            elif mode == "GRU":
+                a = acts[t]
+                r, z, nt = a[:, :hid], a[:, hid:2 * hid], a[:, 2 * hid:]
+                dn = dh * (1 - z) * (1 - nt * nt)
+                d = dx[t]
+                d[:, 2 * hid:] = dn
+                d[:, :hid] = dn * hn_all[t] * r * (1 - r)
+                d[:, hid:2 * hid] = dh * (h_prev - nt) * z * (1 - z)
+                dg = dgh[t]
+                dg[:, :2 * hid] = d[:, :2 * hid]
+                dg[:, 2 * hid:] = dn * r
+                dh = dh * z + self.matmul(dg, w_hh)
+            else:
+                h = hs[t]
+                dx[t] = dh * (1 - h * h) if mode == "RNN_TANH" else dh * (h > 0)
+                dh = self.matmul(dx[t], w_hh)
+        if reverse:
+            h_prevs = xp.concatenate([hs[1:], h0[None]], 0)
+        else:
+            h_prevs = xp.concatenate([h0[None], hs[:-1]], 0)
+        flat = dgh.reshape(-1, g_width)
+        dw = self.matmul(flat.T, h_prevs.reshape(-1, hid))
+        return dx, dh, dc, dw, flat.sum(0)

@@ -1,0 +1,301 @@
+"""nn.functional: linear maps, dropout, embedding, padding, resampling, channel shuffles."""
+
+from __future__ import annotations
+
+import math
+
+from ... import creation, dtypes, ops
+from ...errors import ShapeError
+from ...tensor import Tensor
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b.
+
+    Args:
+        x: (*, in_features); weight: (out_features, in_features); bias: (out_features,).
+    Returns:
+        Tensor (*, out_features).
+    """
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+        raise ShapeError(f"linear: expected input with last dimension {weight.shape[-1]} "
+                         f"(in_features), got shape {tuple(x.shape)}")
+    y = x @ weight.mT if weight.ndim == 2 else x @ weight
+    return y if bias is None else y + bias
+
+
+def bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y_k = x1^T A_k x2 + b_k.
+
+    Args:
+        x1: (*, in1); x2: (*, in2); weight: (out, in1, in2); bias: (out,).
+    Returns:
+        Tensor (*, out).
+    """
+    if x1.shape[-1] != weight.shape[1] or x2.shape[-1] != weight.shape[2]:
+        raise ShapeError(f"bilinear: expected inputs with last dimensions {weight.shape[1]} and "
+                         f"{weight.shape[2]}, got shapes {tuple(x1.shape)} and "
+                         f"{tuple(x2.shape)}")
+    lead = tuple(x1.shape[:-1])
+    a = x1.reshape(-1, x1.shape[-1])
+    b = x2.reshape(-1, x2.shape[-1])
+    out, in1, in2 = weight.shape
+    # (B, in1) @ (in1, out*in2) -> (B, out, in2), then contract with x2
+    t = (a @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(-1, out, in2)
+    y = (t @ b.unsqueeze(-1)).squeeze(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(*lead, out)
+
+
+def _keep_mask(shape, p: float, x: Tensor) -> Tensor:
+    keep = creation.rand(*shape, dtype=x.dtype, device=x.device) >= p
+    return keep.to(x.dtype) * (1.0 / (1.0 - p))
+
+
+def _check_p(p: float, name: str) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
+    Draws from the default generator, so ``ad.manual_seed`` makes it reproducible."""
+    _check_p(p, "dropout")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    return x * _keep_mask(x.shape, p, x)
+
+
+def _channel_dropout(x: Tensor, p: float, training: bool, spatial: int, name: str) -> Tensor:
+    _check_p(p, name)
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise ShapeError(f"{name}: expected a {spatial + 1}-D or {spatial + 2}-D input, got "
+                         f"shape {tuple(x.shape)}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    shape = tuple(x.shape[:x.ndim - spatial]) + (1,) * spatial
+    return x * _keep_mask(shape, p, x)
+
+
+def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) with probability p (scaled by 1/(1-p))."""
+    return _channel_dropout(x, p, training, 1, "dropout1d")
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) with probability p (scaled by 1/(1-p))."""
+    return _channel_dropout(x, p, training, 2, "dropout2d")
+
+
+def embedding(x: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` looked up by integer indices; the padding_idx row gets no gradient.
+
+    Args:
+        x: integer indices of any shape; weight: (num_embeddings, embedding_dim).
+    Returns:
+        Tensor (*x.shape, embedding_dim).
+    """
+    if x.is_floating_point():
+        raise TypeError(f"embedding: expected integer indices, got {x.dtype.name}")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    if max_norm is not None:
+        _renorm_rows(x, weight, max_norm, norm_type)
+    out = weight[x]
+    if padding_idx is not None and weight.requires_grad:
+        keep = (x != padding_idx).unsqueeze(-1)
+        out = ops.where(keep, out, out.detach())
+    return out
+
+
+def _renorm_rows(x, weight, max_norm, norm_type):
+    from ...autograd.grad_mode import no_grad
+
+    with no_grad():
+        rows = weight[x.reshape(-1)]
+        norms = rows.abs().pow(norm_type).sum(-1, keepdim=True).pow(1.0 / norm_type)
+        scale = ops.where(norms > max_norm, max_norm / (norms + 1e-7), norms * 0 + 1)
+        weight._data[x._data.reshape(-1)] = (rows * scale)._data
+        weight._version[0] += 1
+
+
+def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding: (*) -> (*, num_classes)."""
+    if x.is_floating_point():
+        raise TypeError(f"one_hot: expected an integer tensor, got {x.dtype.name}")
+    if num_classes < 0:
+        num_classes = int(x.max().item()) + 1 if x.numel() else 0
+    classes = creation.arange(num_classes, device=x.device, dtype=x.dtype)
+    return (x.unsqueeze(-1) == classes).to(dtypes.int64)
+
+
+def _edge_index(n: int, lo: int, hi: int, mode: str) -> list:
+    out = []
+    for i in range(-lo, n + hi):
+        if mode == "replicate":
+            j = min(max(i, 0), n - 1)
+        elif mode == "circular":
+            j = i % n
+        else:  # reflect
+            j = i
+            period = 2 * (n - 1) if n > 1 else 1
+            j = j % period if period else 0
+            j = period - j if j >= n else j
+        out.append(j)
+    return out
+
+
+def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last len(pad)/2 dims; ``pad`` lists (left, right) pairs from the last dim back.
+
+    Args:
+        mode: "constant" (with ``value``), "reflect", "replicate" or "circular".
+    """
+    if mode == "constant":
+        return ops.pad(x, pad, value=0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: unsupported padding mode {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: padding length {len(pad)} must be even and at most 2*ndim")
+    for i in range(len(pad) // 2):
+        d = x.ndim - 1 - i
+        lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
+        n = x.shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ValueError(f"pad: padding ({lo}, {hi}) should be smaller than the input "
+                             f"dimension {n} for reflect mode")
+        if lo == hi == 0:
+            continue
+        idx = creation.tensor(_edge_index(n, lo, hi, mode), dtype=dtypes.int64, device=x.device)
+        x = x[(slice(None),) * d + (idx,)]
+    return x
+
+
+def _resize_args(x, size, scale_factor, name):
+    nsp = x.ndim - 2
+    if nsp < 1:
+        raise ShapeError(f"{name}: expected an input (N, C, *spatial), got shape "
+                         f"{tuple(x.shape)}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{name}: exactly one of size and scale_factor must be given")
+    if size is not None:
+        out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nsp
+        return [int(o) for o in out], [None] * nsp
+    sf = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nsp
+    out = [int(math.floor(n * s)) for n, s in zip(x.shape[2:], sf)]
+    return out, [float(s) for s in sf]
+
+
+def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor=None,
+                antialias: bool = False) -> Tensor:
+    """Resample (N, C, *spatial) by ``size`` or ``scale_factor``.
+
+    Args:
+        mode: "nearest" (any spatial rank), "linear" (3-D input) or "bilinear" (4-D input).
+        align_corners: for the linear modes, map corner pixel centres onto each other.
+    """
+    out, sf = _resize_args(x, size, scale_factor, "interpolate")
+    if recompute_scale_factor:
+        sf = [None] * len(sf)
+    if mode == "nearest":
+        if align_corners is not None:
+            raise ValueError("interpolate: align_corners only has an effect for linear modes")
+        for i, (o, s) in enumerate(zip(out, sf)):
+            n = x.shape[2 + i]
+            scale = 1.0 / s if s else n / o
+            idx = [min(int(math.floor(j * scale)), n - 1) for j in range(o)]
+            x = x[(slice(None),) * (2 + i) + (_long(idx, x),)]
+        return x
+    if mode not in ("linear", "bilinear"):
+        raise ValueError(f"interpolate: unsupported mode {mode!r} (nearest, linear, bilinear)")
+    want = 3 if mode == "linear" else 4
+    if x.ndim != want:
+        raise ShapeError(f"interpolate: mode {mode!r} expects a {want}-D input, got shape "
+                         f"{tuple(x.shape)}")
+    for i, (o, s) in enumerate(zip(out, sf)):
+        x = _linear_1d(x, 2 + i, o, s, bool(align_corners))
+    return x
+
+
+def _long(idx, x):
+    return creation.tensor(idx, dtype=dtypes.int64, device=x.device)
+
+
+def _linear_1d(x, d, o, s, align_corners):
+    n = x.shape[d]
+    lo, hi, frac = [], [], []
+    for j in range(o):
+        if align_corners:
+            src = j * (n - 1) / (o - 1) if o > 1 else 0.0
+        else:
+            scale = 1.0 / s if s else n / o
+            src = max((j + 0.5) * scale - 0.5, 0.0)
+        i0 = min(int(math.floor(src)), n - 1)
+        lo.append(i0)
+        hi.append(min(i0 + 1, n - 1))
+        frac.append(src - i0)
+    pre = (slice(None),) * d
+    w = creation.tensor(frac, dtype=x.dtype, device=x.device).reshape(
+        (o,) + (1,) * (x.ndim - d - 1))
+    a, b = x[pre + (_long(lo, x),)], x[pre + (_long(hi, x),)]
+    return a + (b - a) * w
+
+
+def upsample(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(x, size, scale_factor, mode, align_corners)
+
+
+def channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """(N, g*k, *) -> (N, k*g, *): interleave the channels of the groups."""
+    if x.ndim < 3 or x.shape[1] % groups:
+        raise ShapeError(f"channel_shuffle: expected input (N, C, *) with C divisible by groups "
+                         f"{groups}, got shape {tuple(x.shape)}")
+    n, c = x.shape[:2]
+    rest = tuple(x.shape[2:])
+    return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C*r^2, H, W) -> (*, C, H*r, W*r)."""
+    r = int(upscale_factor)
+    if x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ShapeError(f"pixel_shuffle: expected input (*, C*{r * r}, H, W), got shape "
+                         f"{tuple(x.shape)}")
+    *lead, c, h, w = x.shape
+    nl = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w)
+    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 3, 1, 4, 2))
+    return y.permute(*perm).reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H*r, W*r) -> (*, C*r^2, H, W)."""
+    r = int(downscale_factor)
+    *lead, c, h, w = x.shape
+    if h % r or w % r:
+        raise ShapeError(f"pixel_unshuffle: spatial size {(h, w)} is not divisible by {r}")
+    nl = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r)
+    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 2, 4, 1, 3))
+    return y.permute(*perm).reshape(*lead, c * r * r, h // r, w // r)
+
+
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p over dim, eps)."""
+    norm = x.abs().pow(p).sum(dim, keepdim=True).pow(1.0 / p) if p != 2 else \
+        (x * x).sum(dim, keepdim=True).sqrt()
+    return x / norm.clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    num = (x1 * x2).sum(dim)
+    den = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp(min=eps * eps).sqrt()
+    return num / den

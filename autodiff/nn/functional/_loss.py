@@ -1,0 +1,215 @@
+"""nn.functional losses, computed stably (log-softmax / log-sum-exp, logits forms)."""
+
+from __future__ import annotations
+
+from ... import ops
+from ...errors import ShapeError
+from ...tensor import Tensor
+
+
+def _legacy(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction "
+                     f"(expected 'none', 'mean' or 'sum')")
+
+
+def _check_same(x, target, name):
+    if tuple(x.shape) != tuple(target.shape):
+        try:
+            ops.broadcast_to(target, x.shape)
+        except Exception:
+            raise ShapeError(f"{name}: target of shape {tuple(target.shape)} does not match "
+                             f"input of shape {tuple(x.shape)}") from None
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """(input - target)^2, reduced."""
+    _check_same(input, target, "mse_loss")
+    d = input - target
+    loss = d * d
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _legacy(size_average, reduce, reduction), "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
+    """|input - target|, reduced."""
+    _check_same(input, target, "l1_loss")
+    return _reduce((input - target).abs(), _legacy(size_average, reduce, reduction), "l1_loss")
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
+    _check_same(input, target, "smooth_l1_loss")
+    d = (input - target).abs()
+    if beta == 0:
+        loss = d
+    else:
+        loss = ops.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, _legacy(size_average, reduce, reduction), "smooth_l1_loss")
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
+    _check_same(input, target, "huber_loss")
+    d = (input - target).abs()
+    loss = ops.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """-(t log p + (1 - t) log(1 - p)), each log clamped at -100 as in PyTorch."""
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(f"binary_cross_entropy: target of shape {tuple(target.shape)} must "
+                         f"match input of shape {tuple(input.shape)}")
+    logp = input.log().clamp(min=-100.0)
+    log1mp = (1 - input).log().clamp(min=-100.0)
+    loss = -(target * logp + (1 - target) * log1mp)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _legacy(size_average, reduce, reduction), "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """BCE on logits x: (1 - t) x + (1 + (pw - 1) t) * (log1p(exp(-|x|)) + relu(-x))."""
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(f"binary_cross_entropy_with_logits: target of shape "
+                         f"{tuple(target.shape)} must match input of shape {tuple(input.shape)}")
+    softplus_neg = input.abs().neg().exp().log1p() + input.neg().relu()  # log(1 + exp(-x))
+    if pos_weight is not None:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    else:
+        loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _legacy(size_average, reduce, reduction),
+                   "binary_cross_entropy_with_logits")
+
+
+def _class_last(x: Tensor) -> tuple:
+    """input (N, C, d1, ...) or (C,) -> (N, C, rest) form and whether it was unbatched."""
+    if x.ndim == 1:
+        return x.unsqueeze(0), True
+    return x, False
+
+
+def _pick(logp: Tensor, target: Tensor, weight, ignore_index: int, name: str):
+    """Per-element -w[y] * logp[y] and the effective weights (0 where ignored)."""
+    if target.is_floating_point():
+        raise TypeError(f"{name}: expected integer class indices as target, got "
+                        f"{target.dtype.name}")
+    c = logp.shape[1]
+    if tuple(target.shape) != (logp.shape[0],) + tuple(logp.shape[2:]):
+        raise ShapeError(f"{name}: expected target of shape "
+                         f"{(logp.shape[0],) + tuple(logp.shape[2:])} for input of shape "
+                         f"{tuple(logp.shape)}, got {tuple(target.shape)}")
+    valid = target != ignore_index
+    safe = ops.where(valid, target, 0)
+    if target.numel() and bool(((safe < 0) | (safe >= c)).any()):
+        raise IndexError(f"{name}: target values must be in [0, {c}) or ignore_index "
+                         f"{ignore_index}")
+    picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1)
+    w = valid.to(logp.dtype)
+    if weight is not None:
+        if tuple(weight.shape) != (c,):
+            raise ShapeError(f"{name}: weight of shape {tuple(weight.shape)} must be ({c},)")
+        w = w * weight[safe]
+    return -picked * w, w, valid
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """-w[y] * input[y] per element; 'mean' divides by the sum of the weights used."""
+    reduction = _legacy(size_average, reduce, reduction)
+    x, unbatched = _class_last(input)
+    t = target.unsqueeze(0) if unbatched else target
+    loss, w, _ = _pick(x, t, weight, ignore_index, "nll_loss")
+    if reduction == "none":
+        return loss.squeeze(0) if unbatched else loss
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over the class dim 1 then NLL; targets are class indices (with
+    ignore_index) or class probabilities of the input's shape; label smoothing mixes in the
+    uniform distribution with weight ``label_smoothing``, as PyTorch."""
+    reduction = _legacy(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    x, unbatched = _class_last(input)
+    logp = x.log_softmax(1)
+    c = x.shape[1]
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    if target.is_floating_point():
+        if tuple(target.shape) != tuple(input.shape):
+            raise ShapeError(f"cross_entropy: probability targets of shape "
+                             f"{tuple(target.shape)} must match input {tuple(input.shape)}")
+        t = target.unsqueeze(0) if unbatched else target
+        if label_smoothing > 0:
+            t = t * (1 - label_smoothing) + label_smoothing / c
+        prod = logp * t if weight is None else logp * t * weight.reshape(wshape)
+        loss = -prod.sum(1)
+        if reduction == "mean":
+            return loss.sum() / (x.numel() // c)
+        loss = _reduce(loss, reduction, "cross_entropy")
+        return loss.squeeze(0) if unbatched and reduction == "none" else loss
+    t = target.unsqueeze(0) if unbatched else target
+    nll, w, valid = _pick(logp, t, weight, ignore_index, "cross_entropy")
+    if label_smoothing > 0:
+        lp = logp if weight is None else logp * weight.reshape(wshape)
+        smooth = -lp.sum(1) * valid.to(logp.dtype)
+        if reduction == "mean":
+            denom = w.sum()
+            return (nll.sum() * (1 - label_smoothing)
+                    + smooth.sum() * (label_smoothing / c)) / denom
+        loss = nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
+    else:
+        if reduction == "mean":
+            return nll.sum() / w.sum()
+        loss = nll
+    loss = _reduce(loss, reduction, "cross_entropy")
+    return loss.squeeze(0) if unbatched and reduction == "none" else loss
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """target * (log target - input) (0 where target == 0); input holds log-probabilities.
+    reduction 'batchmean' divides the sum by the batch size (the true KL divergence)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        pos = target > 0
+        safe = ops.where(pos, target, 1.0)
+        loss = target * (safe.log() - input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction, "kl_div")

@@ -1,0 +1,200 @@
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose2d (im2col + matmul underneath)."""
+
+from __future__ import annotations
+
+import math
+
+from ... import creation
+from ...errors import ShapeError
+from ...ops.conv import pair
+from ...tensor import Tensor
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+_PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class _ConvNd(Module):
+    def __init__(self, n, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 groups, bias, padding_mode, device, dtype, transposed=False,
+                 output_padding=0) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if groups <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must be divisible by groups ({groups})")
+        if padding_mode not in _PAD_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {_PAD_MODES}, got "
+                             f"{padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = pair(kernel_size, f"{name}: kernel_size", n)
+        self.stride = pair(stride, f"{name}: stride", n)
+        self.dilation = pair(dilation, f"{name}: dilation", n)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: invalid padding string {padding!r}, should be one "
+                                 f"of 'valid', 'same'")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{name}: padding='same' is not supported for strided "
+                                 f"convolutions")
+            self.padding = padding
+        else:
+            self.padding = pair(padding, f"{name}: padding", n)
+        self.padding_mode, self.transposed = padding_mode, transposed
+        self.output_padding = pair(output_padding, f"{name}: output_padding", n)
+        shape = ((in_channels, out_channels // groups) if transposed
+                 else (out_channels, in_channels // groups)) + self.kernel_size
+        self.weight = Parameter(creation.empty(*shape, device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(creation.empty(out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(fan_in), ..) for the bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def _check(self, x: Tensor, n: int) -> None:
+        if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != self.in_channels:
+            raise ShapeError(f"{type(self).__name__}: expected input of shape (N, "
+                             f"{self.in_channels}, ...) with {n} spatial dims (in_channels="
+                             f"{self.in_channels}), got shape {tuple(x.shape)}")
+
+    def _mode_pad(self, x: Tensor):
+        """Explicit non-zero padding modes: pad first, then convolve without padding."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        if isinstance(self.padding, str):
+            if self.padding == "valid":
+                return x, 0
+            widths = []
+            for k, d in zip(reversed(self.kernel_size), reversed(self.dilation)):
+                t = d * (k - 1)
+                widths += [t // 2, t - t // 2]
+        else:
+            widths = []
+            for p in reversed(self.padding):
+                widths += [p, p]
+        return F.pad(x, tuple(widths), mode=self.padding_mode), 0
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        n = len(self.kernel_size)
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
+                f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L).
+
+    Args:
+        in_channels, out_channels, kernel_size; stride=1, padding=0 (int, "valid" or "same"),
+        dilation=1, groups=1, bias=True, padding_mode="zeros".
+
+    Shape:
+        input (N, C_in, L_in), output (N, C_out, L_out) with
+        L_out = (L_in + 2 padding - dilation (kernel_size - 1) - 1) // stride + 1;
+        weight (C_out, C_in / groups, kernel_size).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x, 1)
+        x, padding = self._mode_pad(x)
+        pad = padding if isinstance(padding, (str, int)) else padding[0]
+        return F.conv1d(x, self.weight, self.bias, self.stride[0], pad, self.dilation[0],
+                        self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W), lowered to im2col + the backend's matmul.
+
+    Weights from kaiming_uniform_(a=sqrt(5)), bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    Args:
+        in_channels, out_channels, kernel_size; stride=1, padding=0 (int, pair, "valid" or
+        "same"), dilation=1, groups=1 (groups == in_channels: depthwise), bias=True,
+        padding_mode="zeros" ("reflect", "replicate", "circular").
+
+    Shape:
+        input (N, C_in, H_in, W_in), output (N, C_out, H_out, W_out) with
+        H_out = (H_in + 2 padding - dilation (kH - 1) - 1) // stride + 1;
+        weight (C_out, C_in / groups, kH, kW).
+
+    Example:
+        >>> conv = nn.Conv2d(3, 8, 3, padding=1)
+        >>> conv(ad.randn(2, 3, 16, 16)).shape
+        (2, 8, 16, 16)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x, 2)
+        x, padding = self._mode_pad(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                        self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution (the adjoint of Conv2d), via matmul + col2im.
+
+    Shape:
+        input (N, C_in, H_in, W_in), output (N, C_out, H_out, W_out) with
+        H_out = (H_in - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1;
+        weight (C_in, C_out / groups, kH, kW).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose2d: only 'zeros' padding mode is supported, got "
+                             f"{padding_mode!r}")
+        if isinstance(padding, str):
+            raise ValueError("ConvTranspose2d: padding must be an int or a pair")
+        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, transposed=True,
+                         output_padding=output_padding)
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
+        self._check(x, 2)
+        op = self.output_padding
+        if output_size is not None:
+            size = tuple(output_size)[-2:]
+            op = tuple(
+                int(o) - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
+                for o, i, s, p, d, k in zip(size, x.shape[-2:], self.stride, self.padding,
+                                            self.dilation, self.kernel_size))
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, op,
+                                  self.groups, self.dilation)

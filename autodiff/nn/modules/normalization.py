@@ -1,0 +1,230 @@
+"""Normalization layers: BatchNorm1d/2d, LayerNorm, GroupNorm, InstanceNorm1d/2d, RMSNorm."""
+
+from __future__ import annotations
+
+from ... import creation, dtypes
+from ...errors import ShapeError
+from ...tensor import Tensor
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+
+class _NormBase(Module):
+    """Shared state of batch and instance norm: weight/bias (affine) and running statistics."""
+
+    def __init__(self, num_features: int, eps: float, momentum: float | None, affine: bool,
+                 track_running_stats: bool, device, dtype) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        fk = {"device": device, "dtype": dtype}
+        if affine:
+            self.weight = Parameter(creation.ones(num_features, **fk))
+            self.bias = Parameter(creation.zeros(num_features, **fk))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, **fk))
+            self.register_buffer("running_var", creation.ones(num_features, **fk))
+            self.register_buffer("num_batches_tracked",
+                                 creation.tensor(0, dtype=dtypes.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def _momentum(self) -> float:
+        """The update factor; momentum=None means a cumulative moving average."""
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                return 1.0 / float(self.num_batches_tracked.item())
+        return 0.0 if self.momentum is None else self.momentum
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    _dims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in self._dims or x.shape[1] != self.num_features:
+            raise ShapeError(f"{type(self).__name__}: expected a {' or '.join(map(str, self._dims))}"
+                             f"-D input with {self.num_features} channels at dim 1 "
+                             f"(num_features), got shape {tuple(x.shape)}")
+        momentum = self._momentum()
+        use_batch = self.training or self.running_mean is None
+        track = self.training and self.track_running_stats
+        return F.batch_norm(x, self.running_mean if track or not use_batch else None,
+                            self.running_var if track or not use_batch else None,
+                            self.weight, self.bias, use_batch, momentum, self.eps)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization over (N, C) or (N, C, L): per channel,
+    y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, with batch statistics in training
+    (updating running_mean / running_var with ``momentum``) and running statistics in eval.
+
+    Parameters: weight = 1, bias = 0; buffers running_mean = 0, running_var = 1,
+    num_batches_tracked = 0.
+    """
+
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization over (N, C, H, W) per channel (see BatchNorm1d)."""
+
+    _dims = (4,)
+
+
+class _InstanceNorm(_NormBase):
+    _spatial = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        s = self._spatial
+        if x.ndim not in (s + 1, s + 2):
+            raise ShapeError(f"{type(self).__name__}: expected a {s + 1}-D or {s + 2}-D input, "
+                             f"got shape {tuple(x.shape)}")
+        if x.ndim == s + 1:
+            return self.forward(x.unsqueeze(0)).squeeze(0)
+        if self.affine and x.shape[1] != self.num_features:
+            raise ShapeError(f"{type(self).__name__}: expected input with {self.num_features} "
+                             f"channels (num_features), got shape {tuple(x.shape)}")
+        momentum = self._momentum()
+        use_input = self.training or not self.track_running_stats
+        return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                               use_input, momentum, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalize each (sample, channel) of (N, C, L) over L; affine and running statistics
+    off by default, as PyTorch."""
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalize each (sample, channel) of (N, C, H, W) over H, W."""
+
+    _spatial = 2
+
+
+class LayerNorm(Module):
+    """y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the last
+    len(normalized_shape) dims (the backend's fused layer-norm kernel).
+
+    Parameters: weight = 1, bias = 0 (shape normalized_shape).
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        fk = {"device": device, "dtype": dtype}
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, **fk))
+            if bias:
+                self.bias = Parameter(creation.zeros(*self.normalized_shape, **fk))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n = len(self.normalized_shape)
+        if tuple(x.shape[x.ndim - n:]) != self.normalized_shape or x.ndim < n:
+            raise ShapeError(f"LayerNorm: expected input with trailing shape "
+                             f"{self.normalized_shape} (normalized_shape), got shape "
+                             f"{tuple(x.shape)}")
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalize (N, C, *) over groups of C / num_groups channels, then a per-channel affine
+    (weight = 1, bias = 0)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                     eps, affine)
+        fk = {"device": device, "dtype": dtype}
+        if affine:
+            self.weight = Parameter(creation.ones(num_channels, **fk))
+            self.bias = Parameter(creation.zeros(num_channels, **fk))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ShapeError(f"GroupNorm: expected input (N, {self.num_channels}, *) "
+                             f"(num_channels), got shape {tuple(x.shape)}")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """y = x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dims;
+    eps=None uses the dtype's machine epsilon; weight = 1."""
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, device=device,
+                                                  dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -1,0 +1,104 @@
+"""Activation functions of the nn layers: erf and GELU as primitives (a fused kernel each;
+exact double backward through the composite), the rest composed from elementwise ops."""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.grad_mode import state
+from ..autograd.node import Op
+from ._util import constant, float_operand
+from .elementwise import where
+
+
+class Erf(Op):
+    """y = erf(x); dx = dy * 2/sqrt(pi) * exp(-x^2)."""
+
+    def forward(self, x):
+        self.saved = (x,)
+        return self.backend.erf(x._data)
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g * (x * x).neg().exp() * (2 / math.sqrt(math.pi)),)
+
+
+def erf(x):
+    return Erf.apply(float_operand(x))
+
+
+class Gelu(Op):
+    """y = x * Phi(x) (or the tanh approximation); dx = dy * (Phi(x) + x * phi(x))."""
+
+    def forward(self, x, approximate):
+        self.saved = (x,)
+        self.approximate = approximate
+        return self.backend.gelu(x._data, approximate)
+
+    def backward(self, g):
+        (x,) = self.saved
+        if state.enabled:  # create_graph: the derivative written with differentiable ops
+            return (g * _gelu_derivative(x, self.approximate),)
+        return (constant(self.backend.gelu_backward(x._data, g._data, self.approximate),
+                         g._dev),)
+
+
+def _gelu_derivative(x, approximate):
+    if approximate == "tanh":
+        c = math.sqrt(2.0 / math.pi)
+        th = ((x + x * x * x * 0.044715) * c).tanh()
+        return (th + 1) * 0.5 + x * 0.5 * (1 - th * th) * c * (x * x * (3 * 0.044715) + 1)
+    cdf = (erf(x * (1 / math.sqrt(2.0))) + 1) * 0.5
+    pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+    return cdf + x * pdf
+
+
+def gelu(x, approximate: str = "none"):
+    """GELU(x) = x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses
+    0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(float_operand(x), approximate=approximate)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    """max(0, x) + negative_slope * min(0, x)."""
+    return where(x > 0, x, x * negative_slope)
+
+
+def elu(x, alpha: float = 1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise (exp of min(x, 0): no overflow)."""
+    neg = (x.clamp(max=0).exp() - 1) * alpha
+    return where(x > 0, x, neg)
+
+
+def silu(x):
+    """x * sigmoid(x)."""
+    return x * x.sigmoid()
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + exp(beta * x)) / beta, computed as relu(z) + log1p(exp(-|z|)); linear where
+    beta * x > threshold."""
+    z = x * beta if beta != 1 else x
+    soft = z.relu() + (z.abs().neg().exp()).log1p()
+    if beta != 1:
+        soft = soft / beta
+    return where(z > threshold, x, soft)
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
+    return x.clamp(min_val, max_val)
+
+
+def relu6(x):
+    return x.clamp(0.0, 6.0)
+
+
+def mish(x):
+    return x * softplus(x).tanh()
+
+
+def logsigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x)."""
+    return softplus(-x).neg()

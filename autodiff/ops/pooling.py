@@ -1,0 +1,209 @@
+"""Pooling: max pooling as a primitive (with its scatter/gather adjoint pair for double
+backward), average pooling on the unfold primitive, adaptive average pooling as two matmuls.
+"""
+
+from __future__ import annotations
+
+from ..autograd.node import Op
+from ..errors import ShapeError
+from ._util import float_operand
+from .conv import Unfold, pair
+
+
+class MaxPool2d(Op):
+    """y = max over each window; dx = dy scattered to each window's argmax."""
+
+    def forward(self, x, kernel, dilation, pads, stride):
+        y, self.idx = self.backend.max_pool2d(x._data, kernel, dilation, pads, stride)
+        self.meta = (x._data.shape[2:], kernel, dilation, pads, stride)
+        return y
+
+    def backward(self, g):
+        return (_MaxScatter.apply(g, idx=self.idx, meta=self.meta),)
+
+
+class _MaxScatter(Op):
+    """x = dy placed at the argmax positions (summed); dg = dx gathered at those positions."""
+
+    def forward(self, g, idx, meta):
+        self.idx, self.meta = idx, meta
+        return self.backend.max_pool2d_scatter(g._data, idx, *meta)
+
+    def backward(self, gg):
+        return (_MaxGather.apply(gg, idx=self.idx, meta=self.meta),)
+
+
+class _MaxGather(Op):
+    """y = x read at the argmax positions; dx = dy scattered back (adjoint of _MaxScatter)."""
+
+    def forward(self, x, idx, meta):
+        self.idx, self.meta = idx, meta
+        return self.backend.max_pool2d_gather(x._data, idx, *meta[1:])
+
+    def backward(self, g):
+        return (_MaxScatter.apply(g, idx=self.idx, meta=self.meta),)
+
+
+def _pool_geometry(size, k, s, p, d, ceil_mode, name):
+    """Output size and extra right padding (ceil mode) for one spatial dim, as PyTorch."""
+    if p > k // 2:
+        raise ValueError(f"{name}: pad should be at most half of effective kernel size, but got "
+                         f"pad={p}, kernel_size={k}")
+    span = size + 2 * p - d * (k - 1) - 1
+    o = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1
+    if o < 1:
+        raise ShapeError(f"{name}: output size is too small for input size {size}, kernel {k}, "
+                         f"padding {p}")
+    extra = max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p))
+    return o, extra
+
+
+def _pool_args(x, kernel_size, stride, padding, dilation, name):
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"{name}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {tuple(x.shape)}")
+    k = pair(kernel_size, f"{name}: kernel_size")
+    s = k if stride is None or stride == () or stride == [] else pair(stride, f"{name}: stride")
+    return k, s, pair(padding, f"{name}: padding"), pair(dilation, f"{name}: dilation")
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling over (N, C, H, W); padding counts as -inf.
+
+    Returns:
+        Tensor (N, C, H_out, W_out); with return_indices also the flat H*W index of each max.
+    """
+    if x.ndim == 3:
+        r = max_pool2d(x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices)
+        return tuple(t.squeeze(0) for t in r) if return_indices else r.squeeze(0)
+    k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, "max_pool2d")
+    (oh, eh), (ow, ew) = (_pool_geometry(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode,
+                                         "max_pool2d") for i in range(2))
+    pads = (p[0], p[0] + eh, p[1], p[1] + ew)
+    y = MaxPool2d.apply(x, kernel=k, dilation=d, pads=pads, stride=s)
+    if not return_indices:
+        return y
+    return y, _max_indices(y, x, k, d, pads, s)
+
+
+def _max_indices(y, x, k, d, pads, s):
+    """PyTorch's return_indices: flat positions in the (unpadded) H*W plane."""
+    from ..creation import arange
+
+    node = y.grad_fn if isinstance(y.grad_fn, MaxPool2d) else None
+    if node is None:  # recompute without grad to get the window argmax
+        from ..autograd.grad_mode import no_grad
+
+        with no_grad():
+            _, idx = x._dev.backend.max_pool2d(x._data, k, d, pads, s)
+    else:
+        idx = node.idx
+    from ._util import constant
+
+    widx = constant(idx[..., 0], x._dev)  # (N, C, oh, ow) in-window flat index
+    oh, ow = y.shape[2:]
+    rows = (arange(oh, device=x.device) * s[0] - pads[0]).reshape(oh, 1)
+    cols = (arange(ow, device=x.device) * s[1] - pads[2]).reshape(1, ow)
+    r = rows + (widx // k[1]) * d[0]
+    c = cols + (widx % k[1]) * d[1]
+    return r * x.shape[3] + c
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling over (N, C, L)."""
+    one = (lambda v: (1, pair(v, "max_pool1d", 1)[0]))
+    st = None if stride is None else one(stride)
+    r = max_pool2d(x.unsqueeze(-2), one(kernel_size), st, (0, pair(padding, "p", 1)[0]),
+                   one(dilation), ceil_mode, return_indices)
+    return tuple(t.squeeze(-2) for t in r) if return_indices else r.squeeze(-2)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """2-D average pooling over (N, C, H, W) with PyTorch's divisor rules.
+
+    Returns:
+        Tensor (N, C, H_out, W_out).
+    """
+    if x.ndim == 3:
+        return avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
+                          count_include_pad, divisor_override).squeeze(0)
+    k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, "avg_pool2d")
+    n, c, h, w = x.shape
+    (oh, eh), (ow, ew) = (_pool_geometry(x.shape[2 + i], k[i], s[i], p[i], 1, ceil_mode,
+                                         "avg_pool2d") for i in range(2))
+    x = float_operand(x)
+    pads = (p[0], p[0] + eh, p[1], p[1] + ew)
+    cols = Unfold.apply(x.reshape(n * c, 1, h, w), kernel=k, dilation=(1, 1), pads=pads,
+                        stride=s)
+    total = cols.sum(1).reshape(n, c, oh, ow)
+    if divisor_override:
+        return total / divisor_override
+    from ..creation import tensor
+
+    dh = _divisors(h, oh, k[0], s[0], p[0], count_include_pad)
+    dw = _divisors(w, ow, k[1], s[1], p[1], count_include_pad)
+    div = tensor([[a * b for b in dw] for a in dh], dtype=x.dtype, device=x.device)
+    return total / div
+
+
+def _divisors(size, o, k, s, p, count_include_pad):
+    out = []
+    for i in range(o):
+        start = i * s - p
+        end = min(start + k, size + p)
+        span = end - start
+        start, end = max(start, 0), min(end, size)
+        out.append(span if count_include_pad else end - start)
+    return out
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling over (N, C, L)."""
+    one = (lambda v: (1, pair(v, "avg_pool1d", 1)[0]))
+    st = None if stride is None else one(stride)
+    return avg_pool2d(x.unsqueeze(-2), one(kernel_size), st, (0, pair(padding, "p", 1)[0]),
+                      ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _adaptive_matrix(n_in, n_out, x):
+    from ..creation import tensor
+
+    rows = []
+    for i in range(n_out):
+        start = (i * n_in) // n_out
+        end = -(-((i + 1) * n_in) // n_out)
+        rows.append([1.0 / (end - start) if start <= j < end else 0.0 for j in range(n_in)])
+    return tensor(rows, dtype=x.dtype, device=x.device)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average pooling to a fixed (H_out, W_out): bin i covers [floor(i*H/H_out),
+    ceil((i+1)*H/H_out)), computed as P_h @ x @ P_w^T with averaging matrices.
+
+    Returns:
+        Tensor (N, C, H_out, W_out) (or (C, H_out, W_out) for 3-D input).
+    """
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape "
+                         f"{tuple(x.shape)}")
+    h, w = x.shape[-2:]
+    osz = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    oh, ow = (h if osz[0] is None else int(osz[0])), (w if osz[1] is None else int(osz[1]))
+    x = float_operand(x)
+    if h % oh == 0 and w % ow == 0:
+        lead = tuple(x.shape[:-2])
+        return x.reshape(*lead, oh, h // oh, ow, w // ow).mean((-3, -1))
+    return _adaptive_matrix(h, oh, x) @ x @ _adaptive_matrix(w, ow, x).t()
+
+
+def adaptive_avg_pool1d(x, output_size):
+    """Average pooling of (N, C, L) to a fixed length."""
+    o = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    return adaptive_avg_pool2d(x.unsqueeze(-2), (1, o)).squeeze(-2)
+
