@@ -37,6 +37,7 @@ import numpy as np
 
 from .._config import config
 from . import cuda_kernels
+from .cuda_kernels import reference
 from .numpy_backend import NumpyBackend, _is_basic_index
 
 _FLOATS = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
@@ -436,7 +437,7 @@ class CupyBackend(NumpyBackend):
         t == ignore_index, NaN where t is out of range; lse is saved for the backward."""
         if not (logits.ndim == 2 and target.shape == logits.shape[:1]
                 and target.dtype.kind in "iu" and self._fast("cross_entropy", logits)):
-            return cross_entropy_reference(self, logits, target, ignore_index)
+            return reference.cross_entropy(self, logits, target, ignore_index)
         x = cupy.ascontiguousarray(logits)
         t = cupy.ascontiguousarray(target, dtype=np.int64)
         rows, c = x.shape
@@ -453,7 +454,7 @@ class CupyBackend(NumpyBackend):
         if not (logits.ndim == 2 and target.shape == logits.shape[:1]
                 and target.dtype.kind in "iu"
                 and self._fast("cross_entropy_backward", logits, lse)):
-            return cross_entropy_backward_reference(self, logits, target, lse, gloss,
+            return reference.cross_entropy_backward(self, logits, target, lse, gloss,
                                                     ignore_index)
         x = cupy.ascontiguousarray(logits)
         t = cupy.ascontiguousarray(target, dtype=np.int64)
@@ -469,32 +470,6 @@ class CupyBackend(NumpyBackend):
 
 
 # --------------------------------------------------------------------- helpers
-def cross_entropy_reference(b, logits, target, ignore_index=-100):
-    """The xp composite of ``cross_entropy`` (any dtype, any backend ``b``)."""
-    xp = b.xp
-    c = logits.shape[-1]
-    lse = b.logsumexp(logits, -1, False)
-    t = target.astype(np.int64)
-    valid = t != ignore_index
-    inrange = (t >= 0) & (t < c)
-    safe = xp.where(valid & inrange, t, 0)
-    picked = xp.take_along_axis(logits, safe[..., None], axis=-1)[..., 0]
-    nan = logits.dtype.type(np.nan)
-    loss = xp.where(valid, xp.where(inrange, lse - picked, nan), logits.dtype.type(0))
-    return loss.astype(logits.dtype, copy=False), lse
-
-
-def cross_entropy_backward_reference(b, logits, target, lse, gloss, ignore_index=-100):
-    """The xp composite of ``cross_entropy_backward``."""
-    xp = b.xp
-    t = target.astype(np.int64)
-    valid = t != ignore_index
-    p = xp.exp(logits - lse[..., None])
-    onehot = xp.arange(logits.shape[-1]) == t[..., None]
-    g = xp.where(valid, xp.asarray(gloss, dtype=logits.dtype), logits.dtype.type(0))
-    return (g[..., None] * (p - onehot.astype(logits.dtype))).astype(logits.dtype, copy=False)
-
-
 def _b(flag: bool) -> str:
     return "true" if flag else "false"
 

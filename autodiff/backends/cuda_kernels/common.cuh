@@ -2,8 +2,8 @@
 // block reductions (sum, online max-and-sum, Welford mean/variance).
 //
 // Sources are compiled at run time by NVRTC (cupy.RawModule), so nothing here may include
-// a system header. The loader (cuda_kernels/__init__.py) pastes this file in place of
-// `#include "common.cuh"`; nvcc sees the same text through the include.
+// a system header. The loader (cuda_kernels/__init__.py) pastes this file over the
+// include line of each .cu file; nvcc sees the same text through the include.
 // Every kernel assumes blockDim.x is a multiple of 32 (the launcher guarantees it).
 #ifndef AUTODIFF_CUDA_COMMON_CUH
 #define AUTODIFF_CUDA_COMMON_CUH

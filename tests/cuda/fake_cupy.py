@@ -1,0 +1,244 @@
+"""A NumPy stand-in for CuPy, so the CuPy backend's Python side runs on machines without a GPU.
+
+``load_emulated_backend()`` imports autodiff/backends/cupy_backend.py with ``cupy``/``cupyx``
+bound to this stand-in: arrays are NumPy arrays, and ``cupy.RawModule`` hands out kernels
+that run each CUDA kernel's contract in NumPy. Each emulated kernel first checks its
+arguments against the kernel's C signature (dtype of every pointer, C-contiguity, the exact
+NumPy scalar type of every scalar, enough blocks to cover the data), so what this catches is
+the launch glue: argument order and types, shapes, axis moves, chunking, the merging of
+partial results. The CUDA code itself is covered by the GPU tests and the compile checks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import sys
+import types
+
+import numpy as np
+
+import autodiff.backends as _backends
+
+# C signatures: T = the element type, L = long long*, i64 = index_t / long long, i32 = int
+SIGS = {
+    "softmax_forward": ("T*", "T*", "i64", "i64"),
+    "softmax_backward": ("T*", "T*", "T*", "i64", "i64"),
+    "layer_norm_forward": ("T*", "T*", "T*", "T*", "T*", "T*", "i64", "i64", "T", "i32", "i32"),
+    "layer_norm_backward_input": ("T*", "T*", "T*", "T*", "T*", "T*", "i64", "i64", "i32"),
+    "layer_norm_backward_params": ("T*", "T*", "T*", "T*", "T*", "T*", "i64", "i64", "i64"),
+    "reduce_cols": ("T*", "T*", "T*", "i64", "i64", "i64"),
+    "reduce_rcs": ("T*", "T*", "T*", "i64", "i64", "i64", "i64"),
+    "batch_norm_stats_partial": ("T*", "T*", "T*", "T*", "i64", "i64", "i64", "i64"),
+    "cross_entropy_forward": ("T*", "L", "T*", "T*", "i64", "i64", "i64"),
+    "cross_entropy_backward": ("T*", "L", "T*", "T*", "T*", "i64", "i64", "i64"),
+}
+_CT = {"float": np.float32, "double": np.float64}
+
+
+def _check(name, T, args):
+    sig = SIGS[name]
+    assert len(args) == len(sig), f"{name}: {len(args)} args, signature has {len(sig)}"
+    for i, (a, s) in enumerate(zip(args, sig)):
+        where = f"{name} arg {i} ({s})"
+        if s in ("T*", "L"):
+            want = T if s == "T*" else np.int64
+            assert isinstance(a, np.ndarray), f"{where}: got {type(a).__name__}"
+            assert a.dtype == want, f"{where}: dtype {a.dtype}, expected {np.dtype(want)}"
+            assert a.flags.c_contiguous, f"{where}: not C-contiguous"
+        else:
+            want = {"i64": np.int64, "i32": np.int32, "T": T}[s]
+            assert type(a) is want, f"{where}: {type(a).__name__}, expected {want.__name__}"
+
+
+def _rows(a, rows, n):
+    v = a.reshape(rows, n)
+    assert np.shares_memory(v, a) or a.size == 0
+    return v
+
+
+def _chunk(r, per, ch):
+    return slice(ch * per, min(r, (ch + 1) * per))
+
+
+def softmax_forward(log, grid, block, x, y, rows, n):
+    assert grid[0] >= 1 and block[0] % 32 == 0
+    X, Y = _rows(x, rows, n), _rows(y, rows, n)
+    m = X.max(axis=1, keepdims=True)
+    s = np.exp(X - m).sum(axis=1, keepdims=True)
+    Y[...] = X - m - np.log(s) if log else np.exp(X - m) / s
+
+
+def softmax_backward(log, grid, block, y, gy, gx, rows, n):
+    Y, G, O = _rows(y, rows, n), _rows(gy, rows, n), _rows(gx, rows, n)
+    if log:
+        O[...] = G - np.exp(Y) * G.sum(axis=1, keepdims=True)
+    else:
+        O[...] = Y * (G - (G * Y).sum(axis=1, keepdims=True))
+
+
+def layer_norm_forward(_, grid, block, x, w, b, y, mean, rstd, rows, n, eps, has_w, has_b):
+    X, Y = _rows(x, rows, n), _rows(y, rows, n)
+    mu = X.mean(axis=1)
+    var = ((X - mu[:, None]) ** 2).mean(axis=1)
+    mean[...] = mu
+    rstd[...] = 1 / np.sqrt(var + eps)
+    out = (X - mu[:, None]) * rstd[:, None]
+    if has_w:
+        assert w.size == n
+        out = out * w.reshape(-1)
+    if has_b:
+        assert b.size == n
+        out = out + b.reshape(-1)
+    Y[...] = out
+
+
+def layer_norm_backward_input(_, grid, block, gy, x, w, mean, rstd, gx, rows, n, has_w):
+    G, X, O = _rows(gy, rows, n), _rows(x, rows, n), _rows(gx, rows, n)
+    g = G * w.reshape(-1) if has_w else G
+    xh = (X - mean[:, None]) * rstd[:, None]
+    O[...] = rstd[:, None] * (g - g.mean(axis=1, keepdims=True)
+                              - xh * (g * xh).mean(axis=1, keepdims=True))
+
+
+def _col_chunks(grid, block, rows, n, per, part_size):
+    chunks = grid[1]
+    assert block == (32, 8) and grid[0] * 32 >= n and chunks * per >= rows > (chunks - 1) * per
+    assert part_size == chunks * n
+    return chunks
+
+
+def layer_norm_backward_params(_, grid, block, gy, x, mean, rstd, gwp, gbp, rows, n, per):
+    chunks = _col_chunks(grid, block, rows, n, per, gwp.size)
+    G, X = _rows(gy, rows, n), _rows(x, rows, n)
+    xh = (X - mean[:, None]) * rstd[:, None]
+    for ch in range(chunks):
+        sl = _chunk(rows, per, ch)
+        gwp.reshape(chunks, n)[ch] = (G[sl] * xh[sl]).sum(axis=0)
+        gbp.reshape(chunks, n)[ch] = G[sl].sum(axis=0)
+
+
+def reduce_cols(mul, grid, block, g, h, part, r, c, per):
+    chunks = _col_chunks(grid, block, r, c, per, part.size)
+    v = _rows(g, r, c) * (_rows(h, r, c) if mul else 1)
+    for ch in range(chunks):
+        part.reshape(chunks, c)[ch] = v[_chunk(r, per, ch)].sum(axis=0)
+
+
+def reduce_rcs(mul, grid, block, g, h, part, r, c, s, per):
+    chunks = grid[1]
+    assert grid[0] == c and chunks * per >= r > (chunks - 1) * per and part.size == c * chunks
+    v = (g * (h if mul else 1)).reshape(r, c, s)
+    for ch in range(chunks):
+        part.reshape(c, chunks)[:, ch] = v[_chunk(r, per, ch)].sum(axis=(0, 2))
+
+
+def batch_norm_stats_partial(_, grid, block, x, cnt, mean, m2, n, c, s, per):
+    chunks = grid[1]
+    assert grid[0] == c and chunks * per >= n > (chunks - 1) * per
+    v = x.reshape(n, c, s)
+    for ch in range(chunks):
+        blk = v[_chunk(n, per, ch)]
+        k = blk.shape[0] * s
+        mu = blk.mean(axis=(0, 2)) if k else np.zeros(c, x.dtype)
+        cnt.reshape(c, chunks)[:, ch] = k
+        mean.reshape(c, chunks)[:, ch] = mu
+        m2.reshape(c, chunks)[:, ch] = ((blk - mu[:, None]) ** 2).sum(axis=(0, 2))
+
+
+def cross_entropy_forward(_, grid, block, x, t, loss, lse, rows, c, ignore):
+    X = _rows(x, rows, c)
+    m = X.max(axis=1)
+    lse[...] = m + np.log(np.exp(X - m[:, None]).sum(axis=1))
+    for r in range(rows):
+        tr = t[r]
+        loss[r] = 0 if tr == ignore else (np.nan if not 0 <= tr < c else lse[r] - X[r, tr])
+
+
+def cross_entropy_backward(_, grid, block, x, t, lse, gloss, gx, rows, c, ignore):
+    X, O = _rows(x, rows, c), _rows(gx, rows, c)
+    p = np.exp(X - lse[:, None])
+    for r in range(rows):
+        if t[r] == ignore:
+            O[r] = 0
+        else:
+            O[r] = gloss[r] * (p[r] - (np.arange(c) == t[r]))
+
+
+class _Kernel:
+    def __init__(self, expr: str) -> None:
+        base, _, params = expr.partition("<")
+        params = [p.strip() for p in params.rstrip(">").split(",")]
+        self.name, self.T = base, _CT[params[0]]
+        self.flag = len(params) > 1 and params[1] == "true"
+        self.launches = 0
+
+    def __call__(self, grid, block, args, shared_mem=0):
+        grid = tuple(grid) + (1,) * (3 - len(grid))
+        block = tuple(block)
+        assert all(0 < d for d in grid) and grid[1] <= 65535 and 32 <= np.prod(block) <= 1024
+        _check(self.name, self.T, args)
+        LAUNCHES.append(self.name)
+        globals()[self.name](self.flag, grid, block, *args)
+
+
+LAUNCHES: list = []
+
+
+class RawModule:
+    def __init__(self, code=None, options=(), name_expressions=()) -> None:
+        assert code and '#include "common.cuh"' not in code
+        self.names = set(name_expressions)
+
+    def get_function(self, expr):
+        assert expr in self.names, f"{expr} was not among the name expressions {self.names}"
+        return _Kernel(expr)
+
+
+class _Device:
+    def __init__(self, index=0) -> None:
+        self.id = index
+        self.attributes = {"MultiProcessorCount": 2}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def synchronize(self) -> None:
+        pass
+
+
+def _make_modules():
+    cupy = types.ModuleType("cupy")
+    cupy.__getattr__ = lambda name: getattr(np, name)
+    cupy.ndarray = np.ndarray
+    cupy.RawModule = RawModule
+    cupy.asnumpy = np.asarray
+    cupy.ascontiguousarray = lambda a, dtype=None: np.require(a, dtype, "C")
+    cupy.argsort = lambda a, axis=-1: np.argsort(a, axis=axis, kind="stable")
+    cupy.cuda = types.SimpleNamespace(Device=_Device,
+                                      runtime=types.SimpleNamespace(getDevice=lambda: 0))
+    cupyx = types.ModuleType("cupyx")
+    cupyx.scatter_add = np.add.at
+    return cupy, cupyx
+
+
+def load_emulated_backend():
+    """A CupyBackend instance whose arrays are NumPy arrays and whose kernels are emulated."""
+    cupy, cupyx = _make_modules()
+    path = pathlib.Path(_backends.__file__).with_name("cupy_backend.py")
+    saved = {k: sys.modules.get(k) for k in ("cupy", "cupyx")}
+    sys.modules["cupy"], sys.modules["cupyx"] = cupy, cupyx
+    try:
+        spec = importlib.util.spec_from_file_location("autodiff.backends._cupy_emulated", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+    return mod, mod.CupyBackend(0)
