@@ -15,7 +15,7 @@ from autodiff.backends.cuda_kernels import reference
 from autodiff.backends.numpy_backend import NumpyBackend
 
 REF = NumpyBackend()
-TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+TOL = {np.float32: {"rtol": 2e-5, "atol": 2e-6}, np.float64: {"rtol": 1e-12, "atol": 1e-13}}
 
 
 def make(rng, shape, dtype, layout, put):

@@ -5,10 +5,9 @@ against the NumPy reference backend; the GPU tests check the CUDA code itself.""
 
 from __future__ import annotations
 
+import fake_cupy
 import numpy as np
 import pytest
-
-import fake_cupy
 from cuda_cases import CASES, check_case
 
 MOD, BACKEND = fake_cupy.load_emulated_backend()
