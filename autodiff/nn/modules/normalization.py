@@ -118,7 +118,7 @@ class _InstanceNorm(_NormBase):
         if self.affine and x.shape[1] != self.num_features:
             raise ShapeError(f"{type(self).__name__}: expected input with {self.num_features} "
                              f"channels (num_features), got shape {tuple(x.shape)}")
-        momentum = self._momentum()
+        momentum = 0.0 if self.momentum is None else self.momentum  # no batch counting here
         use_input = self.training or not self.track_running_stats
         return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                                use_input, momentum, self.eps)
