@@ -341,6 +341,10 @@ def test_inplace_methods_bump_version(device):
     ("copy_const", lambda h, o: h.copy_(ad.ones_like(o)) * o, lambda h, o: (0 * h + 1) * o),
     ("fill_", lambda h, o: h.fill_(0.5) * o, lambda h, o: (0 * h + 0.5) * o),
     ("zero_", lambda h, o: h.zero_() + o, lambda h, o: 0 * h + o),
+    ("view_mul_", lambda h, o: (h[1:].mul_(o[1:]), h)[1],
+     lambda h, o: ad.cat([h[:1], h[1:] * o[1:]])),
+    ("view_iadd", lambda h, o: (h[::2].__iadd__(o[:2]), h)[1],
+     lambda h, o: ad.stack([h[0] + o[0], h[1], h[2] + o[1]])),
     ("setitem", lambda h, o: h.__setitem__(slice(1, None), o[:2]) or h,
      lambda h, o: ad.cat([h[:1], o[:2]])),
 ])

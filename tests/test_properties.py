@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 import autodiff as ad  # noqa: E402
 from helpers import CPU_DEVICES  # noqa: E402
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
          "truediv": operator.truediv}
