@@ -88,6 +88,17 @@ class _GradSink:
         self.captured: dict = {}
         self.create_graph = create_graph
         self.stored: dict = {}  # id(array) -> array already held elsewhere (must not alias)
+        self.pending: dict = {}  # id(leaf) -> (leaf, summed grad): leaves with hooks
+
+    def flush(self) -> None:
+        """Run leaf hooks once on each hooked leaf's total gradient (as PyTorch does)."""
+        pending, self.pending = self.pending, {}
+        for t, g in pending.values():
+            for hook in t._hooks:
+                r = hook(g)
+                if r is not None:
+                    g = r
+            self._deliver(t, g)
 
     def mark_shared(self, g) -> None:
         self.stored[id(g._data)] = g._data
@@ -104,10 +115,13 @@ class _GradSink:
         return g
 
     def leaf(self, t, g) -> None:
-        for hook in t._hooks or ():
-            r = hook(g)
-            if r is not None:
-                g = r
+        if t._hooks:  # hooks must see the total, not each contribution: wait for flush()
+            prev = self.pending.get(id(t))
+            self.pending[id(t)] = (t, g if prev is None else prev[1] + g)
+            return
+        self._deliver(t, g)
+
+    def _deliver(self, t, g) -> None:
         if self.targets is not None:
             if id(t) in self.targets:
                 self._capture(id(t), g)
@@ -164,6 +178,7 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
     state.enabled = create_graph
     try:
         _execute(root_nodes, deps, buffers, sink, needed, retain_graph)
+        sink.flush()
     finally:
         state.enabled = prev_mode
     if targets is None:
