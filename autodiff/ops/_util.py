@@ -130,7 +130,7 @@ def norm_dims(dim, ndim: int):
     dims = tuple(sorted({norm_dim(int(d), ndim) for d in dim}))
     if len(dims) != len(tuple(dim)):
         raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
-    return dims if dims else None if ndim == 0 else dims
+    return dims or None  # dim=() reduces over every dim, as in PyTorch
 
 
 def shape_arg(shape) -> tuple:
