@@ -403,7 +403,8 @@ def div(a, b, *, rounding_mode=None):
 
 
 def pow(a, b):
-    if isinstance(b, (int, float)) and isinstance(a, _util.Tensor):
+    if isinstance(b, (int, float)) and isinstance(a, _util.Tensor) and (
+            isinstance(b, int) or a.dtype.is_floating_point):  # int ** 2.0 is float
         if b == 1:
             return a * 1
         if b == 2:
