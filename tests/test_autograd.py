@@ -126,6 +126,18 @@ def test_non_leaf_hook_changes_upstream_grads(device):
     assert x.grad.tolist() == [10.0, 18.0]
 
 
+def test_leaf_hook_sees_the_total_gradient_once(device):
+    """A leaf used twice: its hook runs once, on the sum (a non-linear hook shows it)."""
+    x = leaf([1.0, 2.0], device)
+    calls = []
+    x.register_hook(lambda g: calls.append(g.tolist()) or g.clamp(max=4.0))
+    (x * 2 + x * 3).sum().backward()
+    assert calls == [[5.0, 5.0]] and x.grad.tolist() == [4.0, 4.0]
+    x.grad = None
+    (gx,) = ad.grad((x * 2 + x * 3).sum(), x)
+    assert gx.tolist() == [4.0, 4.0]
+
+
 def test_hook_handle_remove(device):
     x = leaf([1.0], device)
     h = x.register_hook(lambda g: g * 100)

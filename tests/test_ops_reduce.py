@@ -34,6 +34,8 @@ CASES = [
     Case("sum_dims_keep", lambda x: ad.sum(x, (0, -1), keepdim=True),
          lambda x: x.sum((0, 2), keepdims=True), (2, 3, 4)),
     Case("sum_0d", lambda x: x.sum(), np.sum, ()),
+    Case("sum_empty_dims", lambda x: x.sum(()), np.sum, (3, 4)),
+    Case("mean_empty_dims", lambda x: x.mean(dim=[]), np.mean, (3, 4)),
     Case("mean", lambda x: x.mean(), np.mean, (3, 4)),
     Case("mean_dim", lambda x: x.mean(1), lambda x: x.mean(1), (2, 3, 4)),
     Case("mean_dims_keep", lambda x: x.mean((1, 2), keepdim=True),

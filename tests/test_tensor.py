@@ -159,6 +159,13 @@ def test_type_promotion_like_pytorch(a, b, expected, device):
         assert result.dtype is expected
 
 
+def test_int_pow_promotion(device):
+    t = ad.tensor([2, 3], device=device)
+    assert (t ** 2).dtype is ad.int64 and (t ** 2).tolist() == [4, 9]
+    assert (t ** 2.0).dtype is ad.float32 and (t ** 1.0).dtype is ad.float32
+    assert (t ** 0.5).dtype is ad.float32 and (2 ** t).dtype is ad.int64
+
+
 def test_comparisons_return_bool(device):
     t = ad.tensor([1.0, 2.0], device=device)
     for r in (t == 1, t != 1, t < 2, t <= 2, t > 1, t >= 1, t.eq(t), t.ne(t), t.lt(t),
