@@ -137,6 +137,14 @@ void init_gemm(py::module_& m) {
         "a @ b with NumPy matmul semantics (1-D operands, broadcast batch dims, any strides); "
         "packed-panel GEMM with an AVX2 6x16 micro-kernel.");
   m.def(
+      "_set_gemm_blocking",
+      [](int64_t mc, int64_t kc, int64_t nc, bool f64) {
+        f64 ? kernels::set_gemm_blocking<double>(mc, kc, nc)
+            : kernels::set_gemm_blocking<float>(mc, kc, nc);
+      },
+      py::arg("mc") = 0, py::arg("kc") = 0, py::arg("nc") = 0, py::arg("float64") = false,
+      "Tuning only: override GEMM cache blocking (0 restores the built-in constant).");
+  m.def(
       "gemm_threads_for",
       [](int64_t m, int64_t n, int64_t k) {
         return 2.0 * double(m) * double(n) * double(k) < 2.0 * 96 * 96 * 96

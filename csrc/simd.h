@@ -10,6 +10,7 @@
 
 #define AD_AVX2 __attribute__((target("avx2,fma")))
 #define AD_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+#define AD_AVX2_INLINE_LAMBDA __attribute__((target("avx2,fma"), always_inline))
 
 namespace autodiff::kernels::avx2 {
 

@@ -49,6 +49,13 @@ T* b_buffer(size_t n) {
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+// Blocking in use: the named constants, overridable for tuning (benchmarks/kernels.py).
+template <typename T>
+struct Blocking {
+  static inline int64_t mc = GemmBlocking<T>::kMC, kc = GemmBlocking<T>::kKC,
+                        nc = GemmBlocking<T>::kNC;
+};
+
 // Below this many flops a single thread is faster than waking the team (measured).
 constexpr double kParallelFlops = 2.0 * 96 * 96 * 96;
 
@@ -65,9 +72,9 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   const auto& t = table<T>();
   const GemmUkernelFn<T> uk = t.gemm_ukernel;
   const int mr = t.gemm_mr, nr = t.gemm_nr;
-  const int64_t MC = GemmBlocking<T>::kMC / mr * mr;
-  const int64_t KC = GemmBlocking<T>::kKC;
-  const int64_t NC = GemmBlocking<T>::kNC / nr * nr;
+  const int64_t MC = std::max<int64_t>(mr, Blocking<T>::mc / mr * mr);
+  const int64_t KC = std::max<int64_t>(1, Blocking<T>::kc);
+  const int64_t NC = std::max<int64_t>(nr, Blocking<T>::nc / nr * nr);
   int nt = nthreads > 0 ? nthreads : get_num_threads();
   if (nthreads <= 0 && 2.0 * double(m) * double(n) * double(k) < kParallelFlops) nt = 1;
   const int64_t kc_max = std::min(KC, k);
@@ -116,6 +123,15 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
     }
   }
 }
+
+template <typename T>
+void set_gemm_blocking(int64_t mc, int64_t kc, int64_t nc) {
+  Blocking<T>::mc = mc > 0 ? mc : GemmBlocking<T>::kMC;
+  Blocking<T>::kc = kc > 0 ? kc : GemmBlocking<T>::kKC;
+  Blocking<T>::nc = nc > 0 ? nc : GemmBlocking<T>::kNC;
+}
+template void set_gemm_blocking<float>(int64_t, int64_t, int64_t);
+template void set_gemm_blocking<double>(int64_t, int64_t, int64_t);
 
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*,
                           int64_t, int64_t, float*, int64_t, int);

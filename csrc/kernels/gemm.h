@@ -34,6 +34,10 @@ template <typename T>
 void pack_b_panel(int64_t kc, int64_t nr_valid, const T* b, int64_t rsb, int64_t csb, int nr,
                   T* pb);
 
+// Override the blocking (0 restores a constant); for tuning runs only, not thread-safe.
+template <typename T>
+void set_gemm_blocking(int64_t mc, int64_t kc, int64_t nc);
+
 // C[M x N] (row-major, leading dimension ldc) = A[M x K] @ B[K x N] with element strides.
 // nthreads <= 0 picks threads by problem size.
 template <typename T>

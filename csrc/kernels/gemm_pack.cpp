@@ -3,8 +3,65 @@
 #include <cstring>
 
 #include "kernels/gemm.h"
+#include "simd.h"
 
 namespace autodiff::kernels {
+
+namespace {
+
+// 8 x 8 float transpose in registers.
+AD_AVX2_INLINE void transpose8(__m256 r[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  __m256 u[8];
+  for (int i = 0; i < 2; ++i) {
+    u[4 * i + 0] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+// One full 6-row panel of row-major float A: 8 columns at a time through an 8 x 8
+// transpose (rows 6, 7 are padding), each column stored as 6 contiguous floats.  The
+// 8-wide stores overlap the next column's slot, so columns are written in order and the
+// last one of a block with a 6-wide masked store; the k tail is scalar.
+AD_AVX2 void pack_a6_rowmajor_f32(int64_t kc, const float* src, int64_t rsa, float* pa) {
+  const __m256i mask6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    __m256 r[8];
+    for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(src + i * rsa + k);
+    r[6] = r[7] = _mm256_setzero_ps();
+    transpose8(r);
+    float* dst = pa + k * 6;
+    for (int j = 0; j < 7; ++j) _mm256_storeu_ps(dst + j * 6, r[j]);
+    _mm256_maskstore_ps(dst + 42, mask6, r[7]);
+  }
+  for (; k < kc; ++k)
+    for (int i = 0; i < 6; ++i) pa[k * 6 + i] = src[i * rsa + k];
+}
+
+template <typename T>
+bool pack_a_fast(int64_t, int64_t, const T*, int64_t, int, T*) {
+  return false;
+}
+template <>
+bool pack_a_fast<float>(int64_t kc, int64_t rows, const float* src, int64_t rsa, int mr,
+                        float* pa) {
+  if (mr != 6 || rows != 6 || simd_level() != SimdLevel::kAvx2) return false;
+  pack_a6_rowmajor_f32(kc, src, rsa, pa);
+  return true;
+}
+
+}  // namespace
 
 // A block (mc x kc) -> ceil(mc / mr) panels, each kc columns of mr rows (column-major).
 template <typename T>
@@ -12,7 +69,12 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, int mr
   for (int64_t i0 = 0; i0 < mc; i0 += mr) {
     const int64_t rows = std::min<int64_t>(mr, mc - i0);
     const T* src = a + i0 * rsa;
-    if (csa == 1) {  // row-major A: read each row sequentially
+    if (csa == 1 && pack_a_fast<T>(kc, rows, src, rsa, mr, pa)) {
+      // done: vector transpose
+    } else if (csa == 1 && rows == mr) {  // row-major A: mr row streams, contiguous stores
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t i = 0; i < mr; ++i) pa[k * mr + i] = src[i * rsa + k];
+    } else if (csa == 1) {
       for (int64_t i = 0; i < rows; ++i) {
         const T* row = src + i * rsa;
         for (int64_t k = 0; k < kc; ++k) pa[k * mr + i] = row[k];

@@ -18,18 +18,33 @@ AD_AVX2 void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, in
   constexpr int W = V::W, NR = 2 * W;
   R acc[kMR][2];
   for (int i = 0; i < kMR; ++i) acc[i][0] = acc[i][1] = V::zero();
-  for (int i = 0; i < m; ++i) __builtin_prefetch(c + i * ldc, 1);
-#pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; ++k) {
-    const R b0 = V::load(pb), b1 = V::load(pb + W);
-    for (int i = 0; i < kMR; ++i) {
-      const R a = V::set1(pa[i]);
-      acc[i][0] = V::fma(a, b0, acc[i][0]);
-      acc[i][1] = V::fma(a, b1, acc[i][1]);
-    }
-    pa += kMR;
-    pb += NR;
+  // The C tile is only touched at the end, but its rows are ldc apart and usually not in
+  // L1 by then: fetch it into L2 now, and into L1 shortly before the loop ends.
+  for (int i = 0; i < m; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T1);
   }
+  auto step = [&](int64_t steps) AD_AVX2_INLINE_LAMBDA {
+#pragma GCC unroll 4
+    for (int64_t k = 0; k < steps; ++k) {
+      __builtin_prefetch(pb + 8 * NR);  // B's first pass comes from L3
+      const R b0 = V::load(pb), b1 = V::load(pb + W);
+      for (int i = 0; i < kMR; ++i) {
+        const R a = V::set1(pa[i]);
+        acc[i][0] = V::fma(a, b0, acc[i][0]);
+        acc[i][1] = V::fma(a, b1, acc[i][1]);
+      }
+      pa += kMR;
+      pb += NR;
+    }
+  };
+  constexpr int64_t kTail = 16;
+  step(kc > kTail ? kc - kTail : 0);
+  for (int i = 0; i < m; ++i) {
+    __builtin_prefetch(c + i * ldc, 1);
+    __builtin_prefetch(c + i * ldc + NR - 1, 1);
+  }
+  step(kc > kTail ? kTail : kc);
   if (m == kMR && n == NR) {
     for (int i = 0; i < kMR; ++i) {
       T* ci = c + i * ldc;

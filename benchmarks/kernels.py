@@ -1,0 +1,229 @@
+"""Benchmark the C++ kernels (autodiff._C via the "cpp" backend) against NumPy and PyTorch CPU.
+
+Everything is measured in one run, so the ratios are meaningful on a shared machine even
+when absolute numbers drift.  Times are the minimum over repetitions (interleaved between
+implementations).  Limits: GEMM against the FMA peak (2 cores x 2 FMA pipes x 8 lanes x
+2 flop x clock; the nominal 200 GFLOP/s of the issue unless --peak-gflops), streaming ops
+against a memory bandwidth measured here (two threads copying a 256 MiB buffer).
+
+Usage (unset OpenBLAS overrides for a fair NumPy reference):
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/kernels.py
+    python benchmarks/kernels.py --thresholds   # break-even sizes for cpp_backend.MIN_*
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import threading
+import time
+
+import numpy as np
+
+from autodiff import _C
+from autodiff.backends.cpp_backend import CppBackend
+from autodiff.backends.numpy_backend import NumpyBackend
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: its columns are left out
+    torch = None
+
+CPP, REF = CppBackend(), NumpyBackend()
+
+
+def best(fn, reps: int, min_time: float = 0.0) -> float:
+    fn()
+    ts = []
+    t_end = time.perf_counter() + min_time
+    while len(ts) < reps or time.perf_counter() < t_end:
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return min(ts)
+
+
+def compare(fns: dict, reps: int) -> dict:
+    """Min time of each fn, interleaving rounds so that drift hits all of them alike."""
+    out = {k: float("inf") for k in fns}
+    for f in fns.values():
+        f()
+    for _ in range(reps):
+        for k, f in fns.items():
+            t = time.perf_counter()
+            f()
+            out[k] = min(out[k], time.perf_counter() - t)
+    return out
+
+
+def stream_bandwidth() -> float:
+    """GB/s (read + write) of two threads copying halves of a 256 MiB buffer."""
+    src = np.ones(64 << 20, np.float32)
+    dst = np.empty_like(src)
+    half = src.size // 2
+
+    def copy():
+        ts = [threading.Thread(target=np.copyto, args=(dst[i * half:(i + 1) * half],
+                                                       src[i * half:(i + 1) * half]))
+              for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    return 2 * src.nbytes / best(copy, 5) / 1e9
+
+
+def machine() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        name = next(ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                    if ln.startswith("Model name"))
+    except Exception:
+        name = platform.processor()
+    return name
+
+
+def blas_info() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    return "; ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} "
+                     f"threads={i.get('num_threads')}" for i in threadpool_info()
+                     if i.get("user_api") == "blas")
+
+
+def row(name: str, times: dict, base: str = "numpy", extra: str = "") -> None:
+    cells = "  ".join(f"{k} {v * 1e3:8.2f} ms" for k, v in times.items())
+    ratios = "  ".join(f"{base}/{k} {times[base] / v:5.2f}x" for k, v in times.items() if k != base)
+    print(f"{name:<28} {cells}  | {ratios} {extra}", flush=True)
+
+
+def bench_gemm(peak: float, reps: int) -> None:
+    print("\n## GEMM float32 (GFLOP/s; % of FMA peak)")
+    rng = np.random.default_rng(0)
+    for n in (512, 1024, 2048):
+        a = rng.standard_normal((n, n), dtype=np.float32)
+        b = rng.standard_normal((n, n), dtype=np.float32)
+        fns = {"cpp": lambda: _C.matmul(a, b), "numpy": lambda: np.matmul(a, b)}
+        if torch is not None:
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            fns["torch"] = lambda: torch.matmul(ta, tb)
+        t = compare(fns, reps if n < 2048 else max(3, reps // 3))
+        gf = {k: 2 * n**3 / v / 1e9 for k, v in t.items()}
+        cells = "  ".join(f"{k} {g:6.1f} ({100 * g / peak:4.1f}%)" for k, g in gf.items())
+        print(f"{n}^3  {cells}  | cpp/numpy {gf['cpp'] / gf['numpy']:.2f}x", flush=True)
+
+
+def bench_streaming(bw: float, reps: int) -> None:
+    print(f"\n## 4096x1024 float32 fwd+bwd (ms; GB/s vs {bw:.1f} GB/s measured copy)")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4096, 1024), dtype=np.float32)
+    gy = rng.standard_normal((4096, 1024), dtype=np.float32)
+    w = rng.standard_normal(1024, dtype=np.float32)
+    bias = rng.standard_normal(1024, dtype=np.float32)
+    mb = x.nbytes
+
+    def softmax(be):
+        y = be.softmax(x, 1)
+        return be.softmax_backward(y, gy, 1)
+
+    def layer_norm(be):
+        _, mean, rstd = be.layer_norm(x, w, bias, 1, 1e-5)
+        return be.layer_norm_backward(gy, x, mean, rstd, w, 1)
+
+    def mul(be):
+        be.mul(x, w)
+        return be.mul(gy, w), be.sum_to(be.mul(gy, x), w.shape)
+
+    cases = {"softmax": (softmax, 5 * mb), "layer_norm": (layer_norm, 5 * mb),
+             "broadcast mul": (mul, 8 * mb)}
+    torch_fns = {}
+    if torch is not None:
+        tx, tg, tw, tb = (torch.from_numpy(v) for v in (x, gy, w, bias))
+        aten = torch.ops.aten
+
+        def t_softmax():
+            y = torch.softmax(tx, 1)
+            return aten._softmax_backward_data(tg, y, 1, torch.float32)
+
+        def t_layer_norm():
+            _, mean, rstd = aten.native_layer_norm(tx, [1024], tw, tb, 1e-5)
+            return aten.native_layer_norm_backward(tg, tx, [1024], mean, rstd, tw, tb,
+                                                   [True, True, True])
+
+        def t_mul():
+            _ = tx * tw
+            return tg * tw, (tg * tx).sum(0)
+
+        torch_fns = {"softmax": t_softmax, "layer_norm": t_layer_norm, "broadcast mul": t_mul}
+    for name, (fn, nbytes) in cases.items():
+        fns = {"numpy": lambda fn=fn: fn(REF), "cpp": lambda fn=fn: fn(CPP)}
+        if name in torch_fns:
+            fns["torch"] = torch_fns[name]
+        t = compare(fns, reps)
+        extra = f"cpp {nbytes / t['cpp'] / 1e9:5.1f} GB/s ({100 * nbytes / t['cpp'] / 1e9 / bw:3.0f}%)"
+        if "torch" in t:
+            extra += f"  cpp/torch time {t['cpp'] / t['torch']:.2f}"
+        row(name, t, extra=extra)
+    # forward alone, layer norm (the issue asks: no slower than PyTorch)
+    fns = {"numpy": lambda: REF.layer_norm(x, w, bias, 1, 1e-5),
+           "cpp": lambda: CPP.layer_norm(x, w, bias, 1, 1e-5)}
+    if torch is not None:
+        fns["torch"] = lambda: torch.ops.aten.native_layer_norm(tx, [1024], tw, tb, 1e-5)
+    row("layer_norm forward", compare(fns, reps))
+
+
+def bench_thresholds() -> None:
+    """Per-call time of numpy vs cpp across sizes: where the C++ call starts to pay off."""
+    print("\n## break-even sizes (us per call: numpy / cpp)")
+    rng = np.random.default_rng(2)
+    for n in (256, 1024, 4096, 16384, 32768, 65536, 262144):
+        a = rng.standard_normal(n, dtype=np.float32)
+        b = rng.standard_normal(n, dtype=np.float32)
+        m = a.reshape(-1, 256) if n >= 256 else a[None]
+        cells = []
+        for name, fr, fc in [
+            ("add", lambda: a + b, lambda: _C.add(a, b)),
+            ("relu", lambda: np.maximum(a, 0), lambda: _C.relu(a)),
+            ("exp", lambda: np.exp(a), lambda: _C.exp(a)),
+            ("sum", lambda: a.sum(), lambda: _C.sum(a)),
+            ("softmax", lambda: REF.softmax(m, 1), lambda: _C.softmax(m, 1)),
+        ]:
+            t = compare({"numpy": fr, "cpp": fc}, 200)
+            cells.append(f"{name} {t['numpy'] * 1e6:7.1f}/{t['cpp'] * 1e6:7.1f}")
+        print(f"{n:>7}  " + "  ".join(cells), flush=True)
+    for n in (16, 32, 48, 64, 96, 128):
+        a = rng.standard_normal((n, n), dtype=np.float32)
+        t = compare({"numpy": lambda: a @ a, "cpp": lambda: _C.matmul(a, a)}, 200)
+        print(f"matmul {n}^3: numpy {t['numpy'] * 1e6:7.1f} us  cpp {t['cpp'] * 1e6:7.1f} us")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=15)
+    p.add_argument("--peak-gflops", type=float, default=200.0)
+    p.add_argument("--thresholds", action="store_true")
+    p.add_argument("--skip-gemm", action="store_true")
+    args = p.parse_args()
+    threads = _C.get_num_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    print(f"machine: {machine()}; cpp: simd={_C.simd_level()} threads={threads}; "
+          f"numpy {np.__version__} BLAS: {blas_info()}; "
+          f"torch: {torch.__version__ if torch is not None else 'not installed'}")
+    if args.thresholds:
+        bench_thresholds()
+        return
+    bw = stream_bandwidth()
+    print(f"streaming bandwidth (2-thread copy, read+write): {bw:.1f} GB/s; "
+          f"FMA peak (nominal): {args.peak_gflops:.0f} GFLOP/s")
+    if not args.skip_gemm:
+        bench_gemm(args.peak_gflops, args.reps)
+    bench_streaming(bw, args.reps)
+
+
+if __name__ == "__main__":
+    main()
