@@ -58,6 +58,64 @@ class NNKernels:
             out = self.xp.ascontiguousarray(out[:, :, pt:hp - pb, pl:wp - pr])
         return out
 
+    def unfold_t(self, x, kernel, dilation, pads, stride):
+        """im2col in GEMM-friendly layout: (N, C, H, W) -> (C*kh*kw, N*L), so a convolution
+        is one 2-D matmul W (C_out, C*kh*kw) @ cols instead of N batched ones."""
+        v = self._windows(self._pad4(x, pads), kernel, dilation, stride)
+        n, c, kh, kw, oh, ow = v.shape
+        return v.transpose(1, 2, 3, 0, 4, 5).reshape(c * kh * kw, n * oh * ow)
+
+    def fold_t(self, cols, n, size, kernel, dilation, pads, stride):
+        """The adjoint of unfold_t: (C*kh*kw, N*L) -> (N, C, H, W)."""
+        (kh, kw) = kernel
+        c = cols.shape[0] // (kh * kw)
+        blocks = cols.reshape(c * kh * kw, n, -1).transpose(1, 0, 2)
+        return self.fold(blocks, size, kernel, dilation, pads, stride)
+
+    def conv2d_forward(self, x, weight, bias, kernel, dilation, pads, stride, groups):
+        """Convolution as im2col + one GEMM per group; returns (y (N, C_out, oh, ow), cols)."""
+        n = x.shape[0]
+        cols = self.unfold_t(x, kernel, dilation, pads, stride)
+        oc = weight.shape[0]
+        w2 = weight.reshape(oc, -1)
+        if groups == 1:
+            y = self.matmul(w2, cols)
+        else:
+            kg, og = w2.shape[1], oc // groups
+            y = self.xp.concatenate([self.matmul(w2[g * og:(g + 1) * og],
+                                                 cols[g * kg:(g + 1) * kg])
+                                     for g in range(groups)], 0)
+        if bias is not None:
+            y += bias.reshape(oc, 1)
+        hp = x.shape[2] + pads[0] + pads[1]
+        wp = x.shape[3] + pads[2] + pads[3]
+        oh = (hp - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
+        ow = (wp - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
+        y = self.xp.ascontiguousarray(y.reshape(oc, n, oh, ow).transpose(1, 0, 2, 3))
+        return y, cols
+
+    def conv2d_backward(self, g, cols, weight, x_shape, kernel, dilation, pads, stride, groups,
+                        need_x, need_w, need_b):
+        """Gradients of conv2d_forward: (gx, gw, gb), each None when not needed."""
+        oc = weight.shape[0]
+        g2 = self.xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(oc, -1)
+        w2 = weight.reshape(oc, -1)
+        kg, og = w2.shape[1], oc // groups
+        gx = gw = gb = None
+        if need_b:
+            gb = g2.sum(axis=1)
+        if need_w:
+            parts = [self.matmul(cols[i * kg:(i + 1) * kg], g2[i * og:(i + 1) * og].T).T
+                     for i in range(groups)]
+            gw = (parts[0] if groups == 1 else self.xp.concatenate(parts, 0))
+            gw = self.xp.ascontiguousarray(gw).reshape(weight.shape)
+        if need_x:
+            parts = [self.matmul(self.xp.ascontiguousarray(w2[i * og:(i + 1) * og].T),
+                                 g2[i * og:(i + 1) * og]) for i in range(groups)]
+            gcols = parts[0] if groups == 1 else self.xp.concatenate(parts, 0)
+            gx = self.fold_t(gcols, x_shape[0], x_shape[2:], kernel, dilation, pads, stride)
+        return gx, gw, gb
+
     # ------------------------------------------------------------- pooling
     def max_pool2d(self, x, kernel, dilation, pads, stride):
         """Returns (y, idx): the window maxima and the flat in-window index of each."""

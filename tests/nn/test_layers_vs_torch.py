@@ -97,3 +97,14 @@ def test_layer_matches_torch(ctor, inputs, train, cpu_device, torch):
                          ids=[c[0] for c in CASES if c[0] not in NO_GRADCHECK])
 def test_layer_gradcheck(ctor, inputs, cpu_device):
     gradcheck_module(ctor(nn), inputs, cpu_device)
+
+
+def test_conv2d_double_backward(cpu_device):
+    import autodiff as ad
+    import autodiff.nn.functional as F
+
+    x = ad.randn(1, 2, 4, 4, dtype=ad.float64, device=cpu_device, requires_grad=True)
+    w = ad.randn(4, 1, 3, 3, dtype=ad.float64, device=cpu_device, requires_grad=True)
+    b = ad.randn(4, dtype=ad.float64, device=cpu_device, requires_grad=True)
+    assert ad.autograd.gradgradcheck(
+        lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2), (x, w, b))

@@ -71,11 +71,11 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
 
 def _channel_dropout(x: Tensor, p: float, training: bool, spatial: int, name: str) -> Tensor:
     _check_p(p, name)
+    if not training or p == 0.0:
+        return x
     if x.ndim not in (spatial + 1, spatial + 2):
         raise ShapeError(f"{name}: expected a {spatial + 1}-D or {spatial + 2}-D input, got "
                          f"shape {tuple(x.shape)}")
-    if not training or p == 0.0:
-        return x
     if p == 1.0:
         return x * 0.0
     shape = tuple(x.shape[:x.ndim - spatial]) + (1,) * spatial
