@@ -104,7 +104,8 @@ class Module:
         elif isinstance(value, Module):
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._drop(name)
+            if name not in d["_modules"]:  # replacing keeps the child's position
+                self._drop(name)
             d["_modules"][name] = value
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
@@ -174,7 +175,8 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._drop(name)
+        if name not in self._modules:
+            self._drop(name)
         self._modules[name] = module
 
     register_module = add_module
