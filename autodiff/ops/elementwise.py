@@ -92,7 +92,9 @@ class Mul(_Binary):
     kernel = "mul"
 
     def forward(self, a, b):
-        self.saved = (a, b)
+        # keep only what backward reads (as PyTorch), so that changing the other operand in
+        # place (w * 3, then w.mul_(2) under no_grad) does not fail the version check
+        self.saved = (a if b._requires_grad else None, b if a._requires_grad else None)
         ad, bd = a._data, b._data
         self.shapes = (ad.shape, bd.shape)
         try:
@@ -115,7 +117,7 @@ class Div(_Binary):
     kernel = "div"
 
     def forward(self, a, b):
-        self.saved = (a, b)
+        self.saved = (a if b._requires_grad else None, b)  # a only for db (see Mul)
         return _Binary.forward(self, a, b)
 
     def backward(self, g):
@@ -513,7 +515,11 @@ def masked_fill(x, mask, value):
 
 
 def cast(x, dtype):
-    return x if x.dtype is dtype else Cast.apply(x, dtype=dtype)
+    if x.dtype is dtype:
+        return x
+    if not dtype.is_floating_point:  # integer/bool results never require grad (PyTorch)
+        return constant(x._dev.backend.cast(x._data, dtype.np), x._dev)
+    return Cast.apply(x, dtype=dtype)
 
 
 def _compare(kernel):
