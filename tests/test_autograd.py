@@ -327,6 +327,16 @@ def test_inplace_through_a_view_bumps_the_base_version(device):
         y.backward()
 
 
+def test_inplace_change_of_an_operand_backward_does_not_read_is_allowed(device):
+    """w * 3 needs only the 3 for dw (as in PyTorch), so updating w under no_grad is fine."""
+    w = leaf([1.0, 2.0], device)
+    y = (w * 3).sum() + (w / 4).sum()
+    with ad.no_grad():
+        w.mul_(2)
+    y.backward()
+    assert w.grad.tolist() == [3.25, 3.25]
+
+
 def test_inplace_methods_bump_version(device):
     x = ad.zeros(3, device=device)
     ops = [lambda t: t.add_(1), lambda t: t.sub_(1), lambda t: t.mul_(2), lambda t: t.div_(2),

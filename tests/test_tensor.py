@@ -210,6 +210,13 @@ def test_int_tensor_in_place_keeps_dtype(device):
     assert t.dtype is ad.int64 and t.tolist() == [2, 3]
 
 
+def test_integer_casts_do_not_require_grad(device):
+    x = ad.tensor([1.5, -2.5], device=device, requires_grad=True)
+    for t in (x.long(), x.int(), x.bool(), x.to(ad.int64), (x > 0), x.argmax()):
+        assert not t.requires_grad and t.grad_fn is None
+    assert x.double().requires_grad
+
+
 def test_requires_grad_setter(device):
     t = ad.ones(2, device=device)
     t.requires_grad = True
