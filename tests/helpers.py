@@ -15,7 +15,7 @@ transform runs inside the differentiated function, so its own backward is covere
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,7 +24,7 @@ import autodiff as ad
 
 LAYOUTS = ("contig", "T", "sliced")
 CPU_DEVICES = [d for d in ("numpy", "cpp") if d in ad.available_devices()]
-TOL = {"float32": dict(rtol=1e-4, atol=1e-5), "float64": dict(rtol=1e-10, atol=1e-12)}
+TOL = {"float32": {"rtol": 1e-4, "atol": 1e-5}, "float64": {"rtol": 1e-10, "atol": 1e-12}}
 
 
 class Case:
@@ -181,7 +181,7 @@ def check_grad(case: Case, device: str, layout: str = "contig") -> None:
             if isinstance(x, ad.Tensor) and x.requires_grad:
                 assert x.grad is not None and x.grad.shape == x.shape
         return
-    tol = dict(eps=1e-6, atol=1e-5, rtol=1e-3)
+    tol = {"eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
     tol.update(case.gtol)
     assert ad.autograd.gradcheck(fn, tuple(xs), **tol)
 
@@ -189,7 +189,7 @@ def check_grad(case: Case, device: str, layout: str = "contig") -> None:
 def check_gradgrad(case: Case, device: str) -> None:
     arrays = make_arrays(case, "float64", "contig")
     xs = tensors_for(case, arrays, device, requires_grad=True)
-    tol = dict(eps=1e-6, atol=1e-5, rtol=1e-3)
+    tol = {"eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
     tol.update(case.gtol)
     assert ad.autograd.gradgradcheck(case.fn, tuple(xs), **tol)
 

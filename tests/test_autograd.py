@@ -204,9 +204,8 @@ def test_set_grad_enabled(device):
 
 
 def test_no_grad_restores_on_exception():
-    with pytest.raises(ValueError):
-        with ad.no_grad():
-            raise ValueError
+    with pytest.raises(ValueError), ad.no_grad():
+        raise ValueError
     assert ad.is_grad_enabled()
 
 
@@ -462,7 +461,7 @@ def test_checkpoint_parameter_captured_by_closure(device):
         x, w = leaf(x0, device), leaf(w0, device)
 
         def fn(t):
-            return (t @ w).sigmoid()
+            return (t @ w).sigmoid()  # noqa: B023 (called in this iteration)
 
         out = ad.utils.checkpoint(fn, x) if use_ckpt else fn(x)
         out.sum().backward()

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import Case, check_gradgrad
 
 import autodiff as ad
-from helpers import Case, check_gradgrad
 
 
 def _ln(x, w, b):
     return ad.layer_norm(x, (4,), w, b)
 
 
-POS = dict(low=0.5, high=2.0)
+POS = {"low": 0.5, "high": 2.0}
 CASES = [
     Case("mul", lambda a, b: a * b, None, (3, 4), (4,)),
     Case("div", lambda a, b: a / b, None, (3, 4), (3, 1), **POS),
@@ -31,7 +31,7 @@ CASES = [
     Case("einsum", lambda a, b: ad.einsum("bij,bjk->bik", a, b), None, (2, 2, 3), (2, 3, 2)),
     Case("softmax", lambda x: x.softmax(-1), None, (3, 4)),
     Case("log_softmax", lambda x: x.log_softmax(0), None, (3, 4)),
-    Case("layer_norm", _ln, None, (3, 4), (4,), (4,), gtol=dict(atol=1e-4)),
+    Case("layer_norm", _ln, None, (3, 4), (4,), (4,), gtol={"atol": 1e-4}),
     Case("sum", lambda x: (x * x).sum(1), None, (3, 4)),
     Case("mean", lambda x: (x * x).mean(), None, (3, 4)),
     Case("var", lambda x: x.var(1), None, (3, 4)),

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import (
+    DTYPES,
+    Case,
+    check_forward,
+    check_grad,
+    fwd_params,
+    grad_params,
+    noncontig_params,
+)
 
 import autodiff as ad
-from helpers import (
-    DTYPES, Case, check_forward, check_grad, fwd_params, grad_params, noncontig_params,
-)
 
 
 def _sigmoid(x):
@@ -20,7 +26,7 @@ def _where(c, a, b):
     return np.where(c, a, b)
 
 
-POS = dict(low=0.5, high=2.0)
+POS = {"low": 0.5, "high": 2.0}
 
 CASES = [
     Case("add", lambda a, b: a + b, np.add, (3, 4), (3, 4)),

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import (
+    DTYPES,
+    Case,
+    check_forward,
+    check_grad,
+    fwd_params,
+    grad_params,
+    noncontig_params,
+)
 
 import autodiff as ad
-from helpers import (
-    DTYPES, Case, check_forward, check_grad, fwd_params, grad_params, noncontig_params,
-)
 
 
 def _es(spec):
@@ -20,7 +26,7 @@ def _npes(spec):
     return lambda *xs: np.einsum(spec, *xs)
 
 
-F32 = dict(fwd_tol=dict(rtol=1e-4, atol=1e-4))
+F32 = {"fwd_tol": {"rtol": 1e-4, "atol": 1e-4}}
 CASES = [
     Case("matmul", lambda a, b: a @ b, np.matmul, (3, 4), (4, 5), **F32),
     Case("matmul_batched", lambda a, b: a @ b, np.matmul, (2, 3, 4), (2, 4, 5), **F32),

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import (
+    DTYPES,
+    Case,
+    check_forward,
+    check_grad,
+    fwd_params,
+    grad_params,
+    noncontig_params,
+)
 
 import autodiff as ad
-from helpers import (
-    DTYPES, Case, check_forward, check_grad, fwd_params, grad_params, noncontig_params,
-)
 
 MASK = np.array([[True, False, True, True], [False, False, True, False],
                  [True, True, False, False]])

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import (
+    DTYPES,
+    Case,
+    check_forward,
+    check_grad,
+    fwd_params,
+    grad_params,
+    noncontig_params,
+)
 
 import autodiff as ad
-from helpers import (
-    DTYPES, Case, check_forward, check_grad, fwd_params, grad_params, noncontig_params,
-)
 
 
 def np_softmax(x, axis=-1):
@@ -54,7 +60,7 @@ CASES = [
     Case("log_softmax_3d", lambda x: ad.log_softmax(x, dim=1), lambda x: np_log_softmax(x, 1),
          (2, 3, 4)),
     Case("softmax_then_log", lambda x: x.softmax(-1).log(), np_log_softmax, (3, 4),
-         fwd_tol=dict(rtol=1e-4, atol=1e-5)),
+         fwd_tol={"rtol": 1e-4, "atol": 1e-5}),
     Case("layer_norm", _ln(1), _np_ln(1), (3, 4)),
     Case("layer_norm_affine", _ln(1), _np_ln(1), (3, 4), (4,), (4,)),
     Case("layer_norm_weight", _ln(1), _np_ln(1), (2, 3, 4), (4,)),
@@ -93,7 +99,7 @@ def test_large_rows(shape, dtype, device):
     rng = np.random.default_rng(1)
     a = rng.standard_normal(shape).astype(dtype)
     x = ad.tensor(a, device=device, requires_grad=True)
-    tol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
+    tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == "float32" else {"rtol": 1e-10, "atol": 1e-12}
     np.testing.assert_allclose(x.softmax(-1).numpy(), np_softmax(a), **tol)
     np.testing.assert_allclose(x.log_softmax(-1).numpy(), np_log_softmax(a), **tol)
     y = ad.layer_norm(x, shape[-1:])

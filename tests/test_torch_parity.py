@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import DTYPES
 
 import autodiff as ad
-from helpers import DTYPES
 
 
 def _pad(m, x, p):
@@ -83,7 +83,7 @@ def test_values_and_grads_match_torch(name, fn, shapes, rng_range, dtype, device
     ours = [ad.tensor(a, device=device, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     y, ty = fn(ad, *ours), fn(torch, *theirs)
-    tol = dict(rtol=2e-4, atol=2e-5) if dtype == "float32" else dict(rtol=1e-9, atol=1e-10)
+    tol = {"rtol": 2e-4, "atol": 2e-5} if dtype == "float32" else {"rtol": 1e-9, "atol": 1e-10}
     assert y.shape == tuple(ty.shape) and y.dtype.name == str(ty.dtype).split(".")[-1]
     np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), **tol)
     g = np.random.default_rng(1).standard_normal(y.shape).astype(dtype)
@@ -145,3 +145,13 @@ def test_true_division_promotion_matches_torch(torch):
         for nd in (0, 1):
             want = str((_make(torch, kind, nd) / 2).dtype).split(".")[-1]
             assert (_make(ad, kind, nd) / 2).dtype.name == want, (kind, nd)
+
+
+def test_dlpack_both_ways_with_torch(torch):
+    t = torch.arange(6.0).reshape(2, 3)
+    a = ad.from_dlpack(t)
+    assert a.shape == (2, 3) and a.dtype is ad.float32
+    t[0, 0] = 9
+    assert a[0, 0].item() == 9  # shares memory
+    back = torch.from_dlpack(ad.arange(4.0, device="numpy"))
+    assert back.tolist() == [0.0, 1.0, 2.0, 3.0]
