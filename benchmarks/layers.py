@@ -1,9 +1,11 @@
 """nn layer benchmark: conv2d, LSTM and a transformer encoder layer, forward + backward, on
 numpy, cpp (when built) and PyTorch CPU (when installed), in one run.
 
-    python benchmarks/layers.py [--repeat 5] [--only conv,lstm,transformer]
+    python benchmarks/layers.py [--repeat 5] [--only conv,lstm,transformer] [--threads 2]
 
-Prints the median time per forward+backward in ms and the ratio to PyTorch (2 threads).
+Prints the median time per forward+backward in ms and the ratio to PyTorch (run with
+--threads threads; match it with OPENBLAS_NUM_THREADS / AUTODIFF_NUM_THREADS for ours: on a
+busy machine multi-threaded BLAS spin-waits and times explode).
 """
 
 from __future__ import annotations
@@ -71,12 +73,12 @@ def run_ours(case, dev: str, repeat: int) -> float:
     return _time(step, repeat)
 
 
-def run_torch(case, repeat: int) -> float | None:
+def run_torch(case, repeat: int, threads: int) -> float | None:
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     m, x, fwd = case(torch, "cpu")
     xt = torch.tensor(x, requires_grad=True)
 
@@ -93,12 +95,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", default=",".join(CASES))
+    ap.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
     args = ap.parse_args()
     devices = ["numpy"] + (["cpp"] if "cpp" in ad.available_devices() else [])
     print(f"{'case':42s} {'backend':8s} {'fwd+bwd ms':>11s} {'vs torch':>9s}")
     for key in args.only.split(","):
         title, case = CASES[key]
-        ref = run_torch(case, args.repeat)
+        ref = run_torch(case, args.repeat, args.threads)
         for dev in devices:
             ms = run_ours(case, dev, args.repeat)
             ratio = f"{ms / ref:8.2f}x" if ref else "      n/a"

@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from . import functional, init, utils  # noqa: F401
-from .modules import *  # noqa: F401,F403
-from .parameter import Parameter  # noqa: F401
+from . import functional, init, utils
+from .modules import *
+from .parameter import Parameter

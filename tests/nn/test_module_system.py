@@ -14,7 +14,6 @@ import autodiff as ad
 import autodiff.nn as nn
 
 
-
 class Net(nn.Module):
     def __init__(self):
         super().__init__()

@@ -8,23 +8,57 @@ from __future__ import annotations
 
 from ...ops import log_softmax as _log_softmax
 from ...ops import softmax as _softmax
-from ...ops.activation import (  # noqa: F401
-    elu, erf, gelu, hardtanh, leaky_relu, logsigmoid, mish, relu6, silu, softplus,
+from ...ops.activation import (
+    elu,
+    erf,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    relu6,
+    silu,
+    softplus,
 )
-from ...ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
-from ...ops.nn_ops import layer_norm  # noqa: F401
-from ...ops.norm import batch_norm, group_norm, instance_norm, rms_norm  # noqa: F401
-from ...ops.pooling import (  # noqa: F401
-    adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+from ...ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+from ...ops.nn_ops import layer_norm
+from ...ops.norm import batch_norm, group_norm, instance_norm, rms_norm
+from ...ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
 )
-from ._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
-from ._basic import (  # noqa: F401
-    bilinear, channel_shuffle, cosine_similarity, dropout, dropout1d, dropout2d, embedding,
-    interpolate, linear, normalize, one_hot, pad, pixel_shuffle, pixel_unshuffle, upsample,
+from ._attention import multi_head_attention_forward, scaled_dot_product_attention
+from ._basic import (
+    bilinear,
+    channel_shuffle,
+    cosine_similarity,
+    dropout,
+    dropout1d,
+    dropout2d,
+    embedding,
+    interpolate,
+    linear,
+    normalize,
+    one_hot,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
 )
-from ._loss import (  # noqa: F401
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
-    l1_loss, mse_loss, nll_loss, smooth_l1_loss,
+from ._loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
 )
 
 

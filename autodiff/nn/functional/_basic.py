@@ -20,6 +20,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise ShapeError(f"linear: expected input with last dimension {weight.shape[-1]} "
                          f"(in_features), got shape {tuple(x.shape)}")
+    if x.ndim > 2 and weight.ndim == 2:
+        # one 2-D GEMM (and a 2-D weight gradient) instead of a broadcast batched matmul
+        lead = tuple(x.shape[:-1])
+        y = x.reshape(-1, x.shape[-1]) @ weight.mT
+        y = y if bias is None else y + bias
+        return y.reshape(*lead, weight.shape[0])
     y = x @ weight.mT if weight.ndim == 2 else x @ weight
     return y if bias is None else y + bias
 

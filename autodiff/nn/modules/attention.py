@@ -195,5 +195,5 @@ class AdditiveAttention(Module):
         return self.dropout(self.attention_weights) @ values
 
 
-__all__ = ["MultiheadAttention", "DotProductAttention", "AdditiveAttention", "masked_softmax"]
+__all__ = ["AdditiveAttention", "DotProductAttention", "MultiheadAttention", "masked_softmax"]
 

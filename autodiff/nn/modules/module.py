@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Iterator
+from collections.abc import Iterator
+from typing import Any, Callable
 
 from ... import dtypes
 from ...autograd.grad_mode import no_grad

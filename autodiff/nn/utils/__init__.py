@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ... import ops
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from . import lora  # noqa: F401
+from . import lora
 
 
 def _params(parameters) -> list:
