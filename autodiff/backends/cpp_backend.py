@@ -24,14 +24,16 @@ from .numpy_backend import NumpyBackend
 
 _C = None  # autodiff._C, imported by the first CppBackend()
 
-_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_FLOATS = frozenset((_F32, _F64))
+_DEBUG = config.debug
 
 # Break-even sizes (elements of the largest operand / output), measured with
 # benchmarks/kernels.py --thresholds.
 MIN_BINARY = 32768  # add/sub/mul/div: NumPy is ~1 us cheaper per call; C++ wins on 2 threads
 MIN_RELU = 32768
-MIN_MATH = 512  # exp/log/tanh/sigmoid: vector math beats NumPy's float32 loops early
-MIN_MATH_F64 = 1 << 62  # float64 math runs libm in C++: no faster than NumPy, always decline
+MIN_MATH = 512  # float32 exp/log/tanh/sigmoid: vector math beats NumPy's loops early
+# float64 exp/log/tanh/sigmoid run libm in C++, no faster than NumPy: always declined.
 MIN_REDUCE = 4096
 MIN_SOFTMAX = 1024
 MIN_NORM = 1024
@@ -83,71 +85,73 @@ class CppBackend(NumpyBackend):
         return _load().simd_level()
 
     # ------------------------------------------------------------- binary elementwise
-    def _binary(self, op: str, a, b):
-        if _float(a) and _float(b) and a.dtype is b.dtype:
-            if max(a.size, b.size) >= MIN_BINARY:
-                return getattr(_C, op)(a, b)
-            reason = "small"
-        else:
-            reason = "dtype"
-        self._decline(op, reason, getattr(a, "dtype", None))
-        return getattr(NumpyBackend, op)(self, a, b)
+    # The size test comes first: small inputs (the common case in tiny graphs) reach NumPy
+    # after one comparison.
+    def _binary_ok(self, op: str, a, b) -> bool:
+        if type(a) is np.ndarray and type(b) is np.ndarray and (
+                a.size >= MIN_BINARY or b.size >= MIN_BINARY):
+            if a.dtype is b.dtype and a.dtype in _FLOATS:
+                return True
+            self._decline(op, "dtype", a.dtype)
+        elif _DEBUG:
+            self._decline(op, "small or not an ndarray", getattr(a, "dtype", None))
+        return False
 
     def add(self, a, b):
-        return self._binary("add", a, b)
+        return _C.add(a, b) if self._binary_ok("add", a, b) else a + b
 
     def sub(self, a, b):
-        return self._binary("sub", a, b)
+        return _C.sub(a, b) if self._binary_ok("sub", a, b) else a - b
 
     def mul(self, a, b):
-        return self._binary("mul", a, b)
+        return _C.mul(a, b) if self._binary_ok("mul", a, b) else a * b
 
     def div(self, a, b):
-        return self._binary("div", a, b)
+        return _C.div(a, b) if self._binary_ok("div", a, b) else a / b
 
     def sum_to(self, g, shape):
         shape = tuple(shape)
         if g.shape == shape:
             return g
-        if _float(g) and g.size >= MIN_REDUCE:
+        if g.size >= MIN_REDUCE and _float(g):
             return _C.sum_to(g, shape)
-        self._decline("sum_to", "small" if _float(g) else "dtype", g.dtype)
+        self._decline("sum_to", "small or dtype", g.dtype)
         return super().sum_to(g, shape)
 
     # ------------------------------------------------------------- unary math
-    def _unary(self, op: str, a, min_f32: int, min_f64: int):
-        if _float(a):
-            if a.size >= (min_f32 if a.dtype.itemsize == 4 else min_f64):
-                return getattr(_C, op)(a)
-            reason = "small" if a.dtype.itemsize == 4 else "float64 math stays in NumPy"
-        else:
-            reason = "dtype"
-        self._decline(op, reason, a.dtype)
-        return getattr(NumpyBackend, op)(self, a)
+    def _unary_ok(self, op: str, a, min_f32: int) -> bool:
+        if type(a) is np.ndarray and a.size >= min_f32:
+            dt = a.dtype
+            if dt is _F32 or (dt is _F64 and op == "relu"):
+                return True
+            self._decline(op, "float64 math stays in NumPy" if dt is _F64 else "dtype", dt)
+        elif _DEBUG:
+            self._decline(op, "small or not an ndarray", getattr(a, "dtype", None))
+        return False
 
     def exp(self, a):
-        return self._unary("exp", a, MIN_MATH, MIN_MATH_F64)
+        return _C.exp(a) if self._unary_ok("exp", a, MIN_MATH) else super().exp(a)
 
     def log(self, a):
-        return self._unary("log", a, MIN_MATH, MIN_MATH_F64)
+        return _C.log(a) if self._unary_ok("log", a, MIN_MATH) else super().log(a)
 
     def tanh(self, a):
-        return self._unary("tanh", a, MIN_MATH, MIN_MATH_F64)
+        return _C.tanh(a) if self._unary_ok("tanh", a, MIN_MATH) else super().tanh(a)
 
     def sigmoid(self, a):
-        return self._unary("sigmoid", a, MIN_MATH, MIN_MATH_F64)
+        return _C.sigmoid(a) if self._unary_ok("sigmoid", a, MIN_MATH) else super().sigmoid(a)
 
     def relu(self, a):
-        return self._unary("relu", a, MIN_RELU, MIN_RELU)
+        return _C.relu(a) if self._unary_ok("relu", a, MIN_RELU) else super().relu(a)
 
     # ------------------------------------------------------------- reductions
     def _reduce_ok(self, op: str, a, axis) -> bool:
-        if _float(a) and _axes_ok(axis):
-            if a.size >= MIN_REDUCE:
+        if type(a) is np.ndarray and a.size >= MIN_REDUCE:
+            if a.dtype in _FLOATS and _axes_ok(axis):
                 return True
-            self._decline(op, "small", a.dtype)
-        else:
-            self._decline(op, "dtype or axis", getattr(a, "dtype", None))
+            self._decline(op, "dtype or axis", a.dtype)
+        elif _DEBUG:
+            self._decline(op, "small or not an ndarray", getattr(a, "dtype", None))
         return False
 
     def sum(self, a, axis, keepdims):
@@ -172,17 +176,15 @@ class CppBackend(NumpyBackend):
 
     # ------------------------------------------------------------- linear algebra
     def matmul(self, a, b):
-        if _float(a) and _float(b) and a.dtype is b.dtype and a.ndim and b.ndim:
-            k = a.shape[-1]
+        if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim and b.ndim:
             m = a.shape[-2] if a.ndim > 1 else 1
             n = b.shape[-1] if b.ndim > 1 else 1
-            batch = max(a.size // max(m * k, 1), b.size // max(k * n, 1), 1)
-            if 2 * m * n * k * batch >= MIN_MATMUL_FLOPS:
-                return _C.matmul(a, b)
-            reason = "small"
-        else:
-            reason = "dtype or 0-d"
-        self._decline("matmul", reason, getattr(a, "dtype", None))
+            if 2 * max(a.size * n, b.size * m) >= MIN_MATMUL_FLOPS:  # = 2*batch*M*N*K
+                if a.dtype is b.dtype and a.dtype in _FLOATS:
+                    return _C.matmul(a, b)
+                self._decline("matmul", "dtype", a.dtype)
+            elif _DEBUG:
+                self._decline("matmul", "small", a.dtype)
         return super().matmul(a, b)
 
     # ------------------------------------------------------------- softmax family
