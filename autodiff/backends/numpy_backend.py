@@ -136,13 +136,15 @@ class NumpyBackend(NNKernels):
         return a * b
 
     def div(self, a, b):
-        return a / b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 -> inf, silently
+            return a / b
 
     def neg(self, a):
         return -a
 
     def pow(self, a, b):
-        return self.xp.power(a, b)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self.xp.power(a, b)
 
     def maximum(self, a, b):
         return self.xp.maximum(a, b)
@@ -151,19 +153,25 @@ class NumpyBackend(NNKernels):
         return self.xp.minimum(a, b)
 
     def exp(self, a):
-        return self.xp.exp(a)
+        with np.errstate(over="ignore"):
+            return self.xp.exp(a)
 
+    # log(0) = -inf, log(-1) = nan, 1/sqrt(0) = inf: IEEE results, silent as in PyTorch
     def log(self, a):
-        return self.xp.log(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.xp.log(a)
 
     def log1p(self, a):
-        return self.xp.log1p(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.xp.log1p(a)
 
     def sqrt(self, a):
-        return self.xp.sqrt(a)
+        with np.errstate(invalid="ignore"):
+            return self.xp.sqrt(a)
 
     def rsqrt(self, a):
-        return 1 / self.xp.sqrt(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1 / self.xp.sqrt(a)
 
     def abs(self, a):
         return self.xp.abs(a)

@@ -6,6 +6,7 @@ from ..autograd.node import Op
 from ..errors import DeviceError, ShapeError
 from ._util import operands
 from .elementwise import expand, sum_to
+from .movement import Permute
 
 
 class Matmul(Op):
@@ -13,27 +14,40 @@ class Matmul(Op):
     broadcast batch dims)."""
 
     def forward(self, a, b):
-        self.saved = (a, b)
-        return self.backend.matmul(a._data, b._data)
+        # keep only what backward reads (as PyTorch): x @ w with a constant x does not hold w,
+        # so an optimizer may update w in place before backward
+        self.saved = (a if b._requires_grad else None, b if a._requires_grad else None)
+        ad, bd = a._data, b._data
+        self.shapes = (ad.shape, bd.shape)
+        return self.backend.matmul(ad, bd)
 
     def backward(self, g):
         a, b = self.saved
-        if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
-            return (g * b if self.next[0] is not None else None,
-                    g * a if self.next[1] is not None else None)
-        a2 = a if a.ndim > 1 else a.unsqueeze(0)
-        b2 = b if b.ndim > 1 else b.unsqueeze(-1)
+        sa, sb = self.shapes
+        need_a, need_b = self.next[0] is not None, self.next[1] is not None
+        if len(sa) == 1 and len(sb) == 1:  # dot product: g is 0-d
+            return (g * b if need_a else None, g * a if need_b else None)
         g2 = g
-        if a.ndim == 1:
+        if len(sa) == 1:
             g2 = g2.unsqueeze(-2)
-        if b.ndim == 1:
+        if len(sb) == 1:
             g2 = g2.unsqueeze(-1)
         ga = gb = None
-        if self.next[0] is not None:
-            ga = sum_to(g2 @ b2.mT, a2.shape).reshape(a.shape)
-        if self.next[1] is not None:
-            gb = sum_to(a2.mT @ g2, b2.shape).reshape(b.shape)
+        if need_a:
+            b2 = b if len(sb) > 1 else b.unsqueeze(-1)
+            ga = g2 @ _mT(b2)
+            ga = sum_to(ga, sa if len(sa) > 1 else (1,) + sa).reshape(sa)
+        if need_b:
+            a2 = a if len(sa) > 1 else a.unsqueeze(0)
+            gb = _mT(a2) @ g2
+            gb = sum_to(gb, sb if len(sb) > 1 else sb + (1,)).reshape(sb)
         return ga, gb
+
+
+def _mT(t):
+    """Swap the last two dims (one Permute op, no argument parsing)."""
+    n = t.ndim
+    return Permute.apply(t, axes=tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 def matmul(a, b):
