@@ -107,7 +107,7 @@ class CppBackend(NumpyBackend):
         return _C.mul(a, b) if self._binary_ok("mul", a, b) else a * b
 
     def div(self, a, b):
-        return _C.div(a, b) if self._binary_ok("div", a, b) else a / b
+        return _C.div(a, b) if self._binary_ok("div", a, b) else NumpyBackend.div(self, a, b)
 
     def sum_to(self, g, shape):
         shape = tuple(shape)
