@@ -9,6 +9,7 @@ so kernels may assume their array arguments share one dtype.
 from __future__ import annotations
 
 import logging
+import sys
 
 import numpy as np
 
@@ -55,8 +56,16 @@ class NumpyBackend(NNKernels):
         return isinstance(obj, self.xp.ndarray)
 
     def owns(self, a) -> bool:
-        """True when ``a`` owns its writeable memory (is no view of another array)."""
-        return a.base is None and a.flags.writeable
+        """True when nothing else can see ``a``'s memory: it owns it, or it is a writeable
+        view of a temporary that only this view holds (as PyTorch steals a gradient whose
+        use count is 1). Lets backward store gradients without copying them."""
+        if not a.flags.writeable:
+            return False
+        base = a.base
+        if base is None:
+            return True
+        # references to base: a.base and getrefcount's own argument
+        return type(base) is np.ndarray and base.base is None and sys.getrefcount(base) <= 2
 
     # ----------------------------------------------------------------- creation
     def asarray(self, data, dtype=None):
@@ -195,6 +204,10 @@ class NumpyBackend(NNKernels):
 
     def relu(self, a):
         return self.xp.maximum(a, a.dtype.type(0))
+
+    def relu_backward(self, y, g):
+        """dx = g where y > 0, else 0 (one pass, no float mask)."""
+        return g * (y > 0)
 
     def clamp(self, a, lo, hi):
         if lo is not None:

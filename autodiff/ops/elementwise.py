@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..errors import ShapeError
 from . import _util
@@ -260,7 +261,9 @@ class Relu(_UnaryOut):
 
     def backward(self, g):
         y = self.output()
-        return (g * (y > 0).to(g.dtype),)
+        if state.enabled:  # create_graph: keep the formula differentiable in dy
+            return (g * (y > 0).to(g.dtype),)
+        return (constant(self.backend.relu_backward(y._data, g._data), g._dev),)
 
 
 class _UnaryIn(Op):
