@@ -25,7 +25,8 @@ def main(argv=None) -> dict:
     p.add_argument("--batch-size", type=int, default=16)
     args = p.parse_args(argv)
     dev = setup(args)
-    text = open(CORPUS, encoding="utf-8").read()
+    with open(CORPUS, encoding="utf-8") as fh:
+        text = fh.read()
     chars = sorted(set(text))
     stoi = {c: i for i, c in enumerate(chars)}
     data = ad.tensor([stoi[c] for c in text], dtype=ad.int64, device=dev)

@@ -1,7 +1,9 @@
 """Handwritten digits (scikit-learn's bundled 8x8 set) with an MLP or LeNet-5.
 
     python -m examples.digits --model mlp   --device cpp    # test accuracy ~0.97
-    python -m examples.digits --model lenet --device cpp    # test accuracy ~0.98
+    python -m examples.digits --model lenet --device cpp    # test accuracy ~0.97
+
+--steps defaults to 600 (mlp) / 1000 (lenet).
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from ._common import accuracy, digits, parser, progress, setup
 
 
 def main(argv=None) -> dict:
-    p = parser(__doc__.split("\n")[0], steps=600, lr=2e-3)
+    p = parser(__doc__.split("\n")[0], steps=0)
     p.add_argument("--model", choices=["mlp", "lenet"], default="mlp")
+    p.add_argument("--lr", type=float, help="default 2e-3 (mlp), 5e-3 (lenet)")
     p.add_argument("--batch-size", type=int, default=64)
     args = p.parse_args(argv)
+    lenet_defaults = args.model == "lenet"
+    args.steps = args.steps or (1000 if lenet_defaults else 600)
+    args.lr = args.lr or (5e-3 if lenet_defaults else 2e-3)
     dev = setup(args)
     lenet = args.model == "lenet"
     x_train, y_train, x_test, y_test = digits(dev, images=lenet, seed=args.seed)

@@ -36,7 +36,8 @@ def main(argv=None) -> dict:
     p.add_argument("--negatives", type=int, default=5)
     args = p.parse_args(argv)
     dev = setup(args)
-    words = re.findall(r"[a-z']+", open(CORPUS, encoding="utf-8").read().lower())
+    with open(CORPUS, encoding="utf-8") as fh:
+        words = re.findall(r"[a-z']+", fh.read().lower())
     counts = Counter(words)
     vocab = sorted(counts, key=lambda w: (-counts[w], w))
     index = {w: i for i, w in enumerate(vocab)}
