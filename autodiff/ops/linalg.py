@@ -44,6 +44,33 @@ class Matmul(Op):
         return ga, gb
 
 
+class Linear(Op):
+    """y = x @ w^T + b for 2-D x (N, in) and w (out, in), as one node (PyTorch's addmm);
+    dx = dy @ w, dw = dy^T @ x, db = sum(dy, 0)."""
+
+    def forward(self, x, w, b=None):
+        self.saved = (x if w._requires_grad else None, w if x._requires_grad else None)
+        y = self.backend.matmul(x._data, w._data.T)
+        if b is not None:
+            y += b._data
+        return y
+
+    def backward(self, g):
+        x, w = self.saved
+        nxt = self.next
+        gx = g @ w if nxt[0] is not None else None
+        gw = _mT(g) @ x if nxt[1] is not None else None
+        gb = g.sum(0) if len(nxt) > 2 and nxt[2] is not None else None
+        return gx, gw, gb
+
+
+def linear(x, w, b=None):
+    """y = x @ w^T + b for 2-D x and w (one node); see nn.functional.linear for the rest."""
+    if b is None:
+        return Linear.apply(x, w)
+    return Linear.apply(x, w, b)
+
+
 def _mT(t):
     """Swap the last two dims (one Permute op, no argument parsing)."""
     n = t.ndim

@@ -6,6 +6,7 @@ import math
 
 from ... import creation, dtypes, ops
 from ...errors import ShapeError
+from ...ops import linalg as _linalg
 from ...tensor import Tensor
 
 
@@ -20,11 +21,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise ShapeError(f"linear: expected input with last dimension {weight.shape[-1]} "
                          f"(in_features), got shape {tuple(x.shape)}")
-    if x.ndim > 2 and weight.ndim == 2:
-        # one 2-D GEMM (and a 2-D weight gradient) instead of a broadcast batched matmul
+    if weight.ndim == 2 and x.ndim >= 2 and x.dtype is weight.dtype and (
+            bias is None or bias.dtype is weight.dtype):
+        # one fused node and one 2-D GEMM (and a 2-D weight gradient), even for batched x
+        if x.ndim == 2:
+            return _linalg.linear(x, weight, bias)
         lead = tuple(x.shape[:-1])
-        y = x.reshape(-1, x.shape[-1]) @ weight.mT
-        y = y if bias is None else y + bias
+        y = _linalg.linear(x.reshape(-1, x.shape[-1]), weight, bias)
         return y.reshape(*lead, weight.shape[0])
     y = x @ weight.mT if weight.ndim == 2 else x @ weight
     return y if bias is None else y + bias
