@@ -3,7 +3,11 @@
 Metadata lives in pyproject.toml; this file only declares the extension.
 Environment:
   AUTODIFF_REQUIRE_EXT=1  fail the install when the extension does not build (CI sets it)
-  AUTODIFF_SANITIZE=1     build with AddressSanitizer + UndefinedBehaviorSanitizer
+  AUTODIFF_SANITIZE=1     build with AddressSanitizer + UndefinedBehaviorSanitizer; run the
+                          kernel tests with the runtime preloaded (Python itself is not
+                          instrumented, and ASan must see libstdc++'s __cxa_throw):
+      LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libstdc++.so)" \
+      ASAN_OPTIONS=detect_leaks=0 python -m pytest tests/cpp
   AUTODIFF_NO_OPENMP=1    build without OpenMP
 """
 
