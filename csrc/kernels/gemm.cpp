@@ -82,6 +82,13 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   T* pb = b_buffer<T>(size_t(kc_max * nc_max));
   const int64_t m_panels = (m + mr - 1) / mr;
   const bool split_m = nt == 1 || m_panels >= 4 * nt;
+  // M is cut into a multiple of nt blocks of at most MC rows; threads take blocks
+  // dynamically, so a thread slowed by another process on a shared core does not hold
+  // the other back at the next barrier.
+  int64_t n_ic = (m + MC - 1) / MC;
+  n_ic = (n_ic + nt - 1) / nt * nt;
+  const int64_t mcb = std::min(MC, round_up((m + n_ic - 1) / n_ic, mr));
+  n_ic = (m + mcb - 1) / mcb;
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
@@ -92,23 +99,17 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
     const int tid = 0, nth = 1;
 #endif
     T* pa = a_buffer<T>(size_t(MC * kc_max));
-    const int64_t per_m = (m_panels + nth - 1) / nth;
-    const int64_t m0 = split_m ? std::min(m, tid * per_m * mr) : 0;
-    const int64_t m1 = split_m ? std::min(m, (tid + 1) * per_m * mr) : m;
     for (int64_t jc = 0; jc < n; jc += NC) {
       const int64_t nc = std::min(NC, n - jc);
       const int64_t n_panels = (nc + nr - 1) / nr;
-      const int64_t per_n = (n_panels + nth - 1) / nth;
-      const int64_t p0 = split_m ? 0 : std::min(n_panels, tid * per_n);
-      const int64_t p1 = split_m ? n_panels : std::min(n_panels, (tid + 1) * per_n);
       for (int64_t pc = 0; pc < k; pc += KC) {
         const int64_t kc = std::min(KC, k - pc);
 #pragma omp for schedule(static)
         for (int64_t p = 0; p < n_panels; ++p)
           pack_b_panel(kc, std::min<int64_t>(nr, nc - p * nr), b + pc * rsb + (jc + p * nr) * csb,
                        rsb, csb, nr, pb + p * nr * kc);
-        for (int64_t ic = m0; ic < m1 && p0 < p1; ic += MC) {
-          const int64_t mc = std::min(MC, m1 - ic);
+        // C[ic:ic+mc, jc + panels p0..p1) += A[ic:ic+mc, pc:pc+kc] @ packed B
+        auto macro = [&](int64_t ic, int64_t mc, int64_t p0, int64_t p1) {
           pack_a(mc, kc, a + ic * rsa + pc * csa, rsa, csa, mr, pa);
           for (int64_t p = p0; p < p1; ++p) {
             const int nv = int(std::min<int64_t>(nr, nc - p * nr));
@@ -117,8 +118,20 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
               uk(kc, pa + ir * kc, pb + p * nr * kc, cp + ir * ldc, ldc,
                  int(std::min<int64_t>(mr, mc - ir)), nv, pc > 0);
           }
-        }
+        };
+        if (split_m) {
+#pragma omp for schedule(dynamic, 1)
+          for (int64_t blk = 0; blk < n_ic; ++blk) {
+            const int64_t ic = blk * mcb;
+            macro(ic, std::min(mcb, m - ic), 0, n_panels);
+          }
+        } else {  // few rows: split the B panels, every thread packs the same small A
+          const int64_t per_n = (n_panels + nth - 1) / nth;
+          const int64_t p0 = std::min(n_panels, tid * per_n);
+          const int64_t p1 = std::min(n_panels, (tid + 1) * per_n);
+          for (int64_t ic = 0; ic < m && p0 < p1; ic += MC) macro(ic, std::min(MC, m - ic), p0, p1);
 #pragma omp barrier
+        }
       }
     }
   }
