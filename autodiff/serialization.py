@@ -32,12 +32,13 @@ import os
 import struct
 import zipfile
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from . import dtypes
-from .device import Device, device as _device
+from .device import Device
+from .device import device as _device
 from .tensor import Tensor
 
 FORMAT, VERSION = "autodiff", 1

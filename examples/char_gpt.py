@@ -11,7 +11,7 @@ import os
 
 import autodiff as ad
 import autodiff.nn.functional as F
-import autodiff.optim as optim
+from autodiff import optim
 from autodiff.models import GPT
 
 from ._common import parser, progress, pyplot, save_figure, setup

@@ -8,8 +8,7 @@
 
 from __future__ import annotations
 
-import autodiff.nn as nn
-import autodiff.optim as optim
+from autodiff import nn, optim
 from autodiff.models import MLP, LeNet5
 from autodiff.utils.data import DataLoader, TensorDataset
 

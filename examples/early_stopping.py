@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 
 import autodiff as ad
-import autodiff.nn as nn
-import autodiff.optim as optim
+from autodiff import nn, optim
 from autodiff.models import MLP
 from autodiff.utils.data import DataLoader, TensorDataset, random_split
 

@@ -11,7 +11,7 @@ set) the kernel width adapts. Both are plotted against the true function.
 from __future__ import annotations
 
 import autodiff as ad
-import autodiff.optim as optim
+from autodiff import optim
 
 from ._common import parser, progress, pyplot, save_figure, setup
 

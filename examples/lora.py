@@ -7,8 +7,7 @@ mirrored left-right) by training only low-rank adapters, and merge them back.
 from __future__ import annotations
 
 import autodiff as ad
-import autodiff.nn as nn
-import autodiff.optim as optim
+from autodiff import nn, optim
 from autodiff.models import MLP
 from autodiff.nn.utils.lora import apply_lora
 

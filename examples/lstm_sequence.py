@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 
 import autodiff as ad
-import autodiff.nn as nn
-import autodiff.optim as optim
+from autodiff import nn, optim
 
 from ._common import parser, progress, setup
 

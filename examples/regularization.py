@@ -8,8 +8,7 @@ scales, only some of them informative.
 from __future__ import annotations
 
 import autodiff as ad
-import autodiff.nn as nn
-import autodiff.optim as optim
+from autodiff import nn, optim
 from autodiff.models import MLP
 
 from ._common import parser, progress, setup

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 
 import autodiff as ad
-import autodiff.optim as optim
+from autodiff import optim
 from autodiff.models import SkipGram
 
 from ._common import parser, progress, setup

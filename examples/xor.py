@@ -6,8 +6,7 @@
 from __future__ import annotations
 
 import autodiff as ad
-import autodiff.nn as nn
-import autodiff.optim as optim
+from autodiff import nn, optim
 from autodiff.models import MLP
 
 from ._common import parser, progress, setup

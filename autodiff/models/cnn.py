@@ -7,7 +7,7 @@ from .. import nn
 
 
 def _w(channels: int, width: float) -> int:
-    return max(1, int(round(channels * width)))
+    return max(1, round(channels * width))
 
 
 class LeNet5(nn.Module):

@@ -9,7 +9,7 @@ of the bottleneck for memory. tests/models/test_densenet_memory.py measures the 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .. import nn, ops
 from ..utils import checkpoint

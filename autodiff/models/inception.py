@@ -54,7 +54,7 @@ class InceptionNet(nn.Module):
         super().__init__()
 
         def w(c):
-            return max(1, int(round(c * width)))
+            return max(1, round(c * width))
 
         self.stem = nn.Sequential(nn.Conv2d(in_channels, w(192), 3, padding=1), nn.ReLU())
         self.a3 = Inception(w(192), w(64), (w(96), w(128)), (w(16), w(32)), w(32))

@@ -79,7 +79,7 @@ class GPT(nn.Module):
 
     Token embedding + sinusoidal positions -> ``num_layers`` pre-norm Transformer blocks
     with causal self-attention (``nn.TransformerEncoderLayer`` with a causal mask, GELU)
-    -> LayerNorm -> a linear head tied to the token embedding.
+    -> LayerNorm -> a linear head tied to the token embedding (initialised N(0, 0.02)).
 
     Args:
         vocab_size: number of tokens V.
@@ -107,6 +107,8 @@ class GPT(nn.Module):
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size, bias=False)
         self.head.weight = self.embed.weight
+        # GPT-2's init: N(0, 0.02) embeddings keep the tied head's first logits near 0
+        nn.init.normal_(self.embed.weight, std=0.02)
 
     def forward(self, tokens):
         t = tokens.shape[1]

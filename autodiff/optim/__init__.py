@@ -7,13 +7,21 @@ place on the backend arrays without recording graph, and has ``step()``, ``zero_
 
 from __future__ import annotations
 
-from . import lr_scheduler  # noqa: F401
-from .adadelta import Adadelta  # noqa: F401
-from .adagrad import Adagrad  # noqa: F401
-from .adam import Adam, AdamW  # noqa: F401
-from .optimizer import Optimizer  # noqa: F401
-from .rmsprop import RMSprop  # noqa: F401
-from .sgd import SGD  # noqa: F401
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
-           "lr_scheduler"]
+__all__ = [
+           "SGD",
+           "Adadelta",
+           "Adagrad",
+           "Adam",
+           "AdamW",
+           "Optimizer",
+           "RMSprop",
+           "lr_scheduler",
+]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Iterable
+from typing import Callable
 
 from .optimizer import Optimizer
 
@@ -37,8 +38,8 @@ class Adadelta(Optimizer):
                              f"{weight_decay}; expected each >= 0")
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Adadelta: invalid rho {rho}; expected in [0, 1]")
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
+                                      "maximize": maximize})
 
     def step(self, closure: Callable | None = None):
         """One Adadelta update of every parameter that has a gradient."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Iterable
+from typing import Callable
 
 from .optimizer import Optimizer
 
@@ -38,9 +39,9 @@ class Adagrad(Optimizer):
                             ("initial_accumulator_value", initial_accumulator_value)):
             if value < 0.0:
                 raise ValueError(f"Adagrad: invalid {name} {value}; expected >= 0")
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
-                                      weight_decay=weight_decay, maximize=maximize,
-                                      initial_accumulator_value=initial_accumulator_value))
+        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps,
+                                      "weight_decay": weight_decay, "maximize": maximize,
+                                      "initial_accumulator_value": initial_accumulator_value})
         for group in self.param_groups:  # PyTorch creates Adagrad's state eagerly
             for p in group["params"]:
                 self._init_state(p, group)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from collections.abc import Iterable
+from typing import Callable
 
 from .optimizer import Optimizer
 
@@ -46,9 +47,9 @@ class Adam(Optimizer):
             raise ValueError(f"{name}: invalid betas {tuple(betas)}; expected each in [0, 1)")
         if weight_decay < 0.0:
             raise ValueError(f"{name}: invalid weight_decay {weight_decay}; expected >= 0")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
+                                      "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                      "maximize": maximize})
 
     def step(self, closure: Callable | None = None):
         """One Adam update of every parameter that has a gradient; returns closure's loss."""

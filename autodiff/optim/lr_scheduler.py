@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Iterable
+from collections.abc import Iterable
+from typing import Callable
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR",
-           "CosineAnnealingLR", "LinearLR", "OneCycleLR", "ReduceLROnPlateau"]
+__all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+    "StepLR",
+]
 
 
 class LRScheduler:
@@ -254,18 +264,18 @@ class OneCycleLR(LRScheduler):
         p = pct_start * total_steps
         if three_phase:
             self._schedule_phases = [
-                dict(end_step=p - 1, start_lr="initial_lr", end_lr="max_lr",
-                     start_momentum="max_momentum", end_momentum="base_momentum"),
-                dict(end_step=2 * p - 2, start_lr="max_lr", end_lr="initial_lr",
-                     start_momentum="base_momentum", end_momentum="max_momentum"),
-                dict(end_step=total_steps - 1, start_lr="initial_lr", end_lr="min_lr",
-                     start_momentum="max_momentum", end_momentum="max_momentum")]
+                {"end_step": p - 1, "start_lr": "initial_lr", "end_lr": "max_lr",
+                     "start_momentum": "max_momentum", "end_momentum": "base_momentum"},
+                {"end_step": 2 * p - 2, "start_lr": "max_lr", "end_lr": "initial_lr",
+                     "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
+                {"end_step": total_steps - 1, "start_lr": "initial_lr", "end_lr": "min_lr",
+                     "start_momentum": "max_momentum", "end_momentum": "max_momentum"}]
         else:
             self._schedule_phases = [
-                dict(end_step=p - 1, start_lr="initial_lr", end_lr="max_lr",
-                     start_momentum="max_momentum", end_momentum="base_momentum"),
-                dict(end_step=total_steps - 1, start_lr="max_lr", end_lr="min_lr",
-                     start_momentum="base_momentum", end_momentum="max_momentum")]
+                {"end_step": p - 1, "start_lr": "initial_lr", "end_lr": "max_lr",
+                     "start_momentum": "max_momentum", "end_momentum": "base_momentum"},
+                {"end_step": total_steps - 1, "start_lr": "max_lr", "end_lr": "min_lr",
+                     "start_momentum": "base_momentum", "end_momentum": "max_momentum"}]
         groups = optimizer.param_groups
         max_lrs = _per_group(max_lr, len(groups), "max_lr")
         if last_epoch == -1:

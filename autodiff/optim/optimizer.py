@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from collections.abc import Iterable
+from typing import Any, Callable
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor

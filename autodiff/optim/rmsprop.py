@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Iterable
+from typing import Callable
 
 from .optimizer import Optimizer
 
@@ -40,8 +41,8 @@ class RMSprop(Optimizer):
                             ("weight_decay", weight_decay), ("alpha", alpha)):
             if value < 0.0:
                 raise ValueError(f"RMSprop: invalid {name} {value}; expected >= 0")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
+                                      "momentum": momentum, "centered": centered, "maximize": maximize})
 
     def step(self, closure: Callable | None = None):
         """One RMSprop update of every parameter that has a gradient."""

@@ -15,17 +15,30 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Callable
 
 from .. import creation, ops
 from ..random import Generator, default_generator
 from ..tensor import Tensor
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
-           "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler", "DataLoader", "random_split",
-           "default_collate", "default_convert"]
+__all__ = [
+    "BatchSampler",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "WeightedRandomSampler",
+    "default_collate",
+    "default_convert",
+    "random_split",
+]
 
 
 # --------------------------------------------------------------------------- datasets
@@ -420,7 +433,7 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Generator | Non
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         if any(x < 0 or x > 1 for x in lengths):
             raise ValueError(f"random_split: fractions must be in [0, 1], got {lengths}")
-        sizes = [int(math.floor(n * frac)) for frac in lengths]
+        sizes = [math.floor(n * frac) for frac in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
         lengths = sizes

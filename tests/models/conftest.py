@@ -8,7 +8,7 @@ import pytest
 def need_nn(*names: str):
     """Skip unless ``autodiff.nn`` provides every layer in ``names``."""
     try:
-        import autodiff.nn as nn
+        from autodiff import nn
     except ImportError as exc:  # pragma: no cover - only while nn is being written
         pytest.skip(f"autodiff.nn does not import: {exc}")
     missing = [n for n in names if not hasattr(nn, n)]

@@ -124,7 +124,7 @@ def test_rnn_language_model(cell):
 
     lm = RNNLanguageModel(11, 8, 8, num_layers=2, cell=cell, dropout=0.1, tie_weights=True)
     tokens = ad.randint(0, 11, (3, 5))
-    logits, state = _check(lm, tokens, out_shape=(3, 5, 11))
+    _, state = _check(lm, tokens, out_shape=(3, 5, 11))
     h = state[0] if cell == "lstm" else state
     assert tuple(h.shape) == (2, 3, 8)
     assert lm.decoder.weight is lm.embedding.weight
@@ -167,10 +167,9 @@ def test_word2vec(kind):
     import autodiff.models as M
 
     m = getattr(M, kind)(20, 8)
-    ctx = ad.randint(0, 20, (6,)) if kind == "SkipGram" else ad.randint(0, 20, (6, 4))
-    loss = m(ad.randint(0, 20, (6,)) if kind == "SkipGram" else ctx,
-             ad.randint(0, 20, (6,)) if kind == "SkipGram" else ad.randint(0, 20, (6,)),
-             ad.randint(0, 20, (6, 3)))
+    # skip-gram takes (center (N,), context (N,)); CBOW takes (context (N, 2W), target (N,))
+    first = ad.randint(0, 20, (6,) if kind == "SkipGram" else (6, 4))
+    loss = m(first, ad.randint(0, 20, (6,)), ad.randint(0, 20, (6, 3)))
     # zero output table at init: every score is 0, so the loss is (1 + K) log 2
     assert float(loss) == pytest.approx(4 * math.log(2), rel=1e-5)
     loss.backward()

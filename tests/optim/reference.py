@@ -84,5 +84,5 @@ def adadelta(p, g, s, h):
     return p - lr * delta
 
 
-REFERENCES = dict(SGD=sgd, Adam=adam, AdamW=adamw, RMSprop=rmsprop, Adagrad=adagrad,
-                  Adadelta=adadelta)
+REFERENCES = {"SGD": sgd, "Adam": adam, "AdamW": adamw, "RMSprop": rmsprop, "Adagrad": adagrad,
+                  "Adadelta": adadelta}

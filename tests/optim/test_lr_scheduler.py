@@ -7,22 +7,22 @@ import math
 import pytest
 
 import autodiff as ad
-import autodiff.optim as optim
+from autodiff import optim
 from autodiff.optim import lr_scheduler as ls
 
 SCHEDULES = [
-    ("StepLR", dict(step_size=3, gamma=0.5)),
-    ("MultiStepLR", dict(milestones=[2, 5, 5, 9], gamma=0.3)),
-    ("ExponentialLR", dict(gamma=0.9)),
-    ("LambdaLR", dict(lr_lambda=lambda e: 1.0 / (1 + e))),
-    ("CosineAnnealingLR", dict(T_max=5, eta_min=0.01)),
-    ("LinearLR", dict(start_factor=0.25, end_factor=1.0, total_iters=6)),
-    ("LinearLR", dict(start_factor=1.0, end_factor=0.1, total_iters=4)),
-    ("OneCycleLR", dict(max_lr=1.0, total_steps=14)),
-    ("OneCycleLR", dict(max_lr=[1.0, 0.5], total_steps=14, anneal_strategy="linear",
-                        three_phase=True)),
-    ("OneCycleLR", dict(max_lr=0.5, epochs=2, steps_per_epoch=7, pct_start=0.4,
-                        cycle_momentum=False)),
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": [2, 5, 5, 9], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("LambdaLR", {"lr_lambda": lambda e: 1.0 / (1 + e)}),
+    ("CosineAnnealingLR", {"T_max": 5, "eta_min": 0.01}),
+    ("LinearLR", {"start_factor": 0.25, "end_factor": 1.0, "total_iters": 6}),
+    ("LinearLR", {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 4}),
+    ("OneCycleLR", {"max_lr": 1.0, "total_steps": 14}),
+    ("OneCycleLR", {"max_lr": [1.0, 0.5], "total_steps": 14, "anneal_strategy": "linear",
+                        "three_phase": True}),
+    ("OneCycleLR", {"max_lr": 0.5, "epochs": 2, "steps_per_epoch": 7, "pct_start": 0.4,
+                        "cycle_momentum": False}),
 ]
 IDS = [f"{n}{i}" for i, (n, _) in enumerate(SCHEDULES)]
 STEPS = 14
@@ -130,8 +130,8 @@ def test_reduce_on_plateau_by_hand():
                                                  ("max", "rel"), ("min", "abs")])
 def test_reduce_on_plateau_against_torch(mode, threshold_mode, torch):
     metrics = [1.0, 0.8, 0.85, 0.79, 0.9, 0.9, 1.2, 1.3, 1.29, 1.3, 1.31, 0.5, 0.5, 0.5]
-    kw = dict(mode=mode, threshold_mode=threshold_mode, patience=2, factor=0.3, cooldown=1,
-              threshold=0.05)
+    kw = {"mode": mode, "threshold_mode": threshold_mode, "patience": 2, "factor": 0.3, "cooldown": 1,
+              "threshold": 0.05}
     ours_opt = _make(optim, _params())
     theirs_opt = _make(torch.optim, [torch.zeros(2, requires_grad=True) for _ in range(2)])
     ours = ls.ReduceLROnPlateau(ours_opt, **kw)

@@ -7,37 +7,37 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-import autodiff.optim as optim
+from autodiff import optim
 
 from .reference import REFERENCES
 
 CASES = [
-    ("SGD", dict(lr=0.1)),
-    ("SGD", dict(lr=0.1, momentum=0.9)),
-    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.5)),
-    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1)),
-    ("SGD", dict(lr=0.1, weight_decay=0.1)),
-    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01, maximize=True)),
-    ("SGD", dict(lr=0.1, maximize=True)),
-    ("Adam", dict(lr=0.1)),
-    ("Adam", dict(lr=0.1, weight_decay=0.1)),
-    ("Adam", dict(lr=0.1, amsgrad=True)),
-    ("Adam", dict(lr=0.1, betas=(0.8, 0.9), eps=1e-3, maximize=True)),
-    ("AdamW", dict(lr=0.1)),
-    ("AdamW", dict(lr=0.1, weight_decay=0.1, amsgrad=True)),
-    ("AdamW", dict(lr=0.1, maximize=True)),
-    ("RMSprop", dict()),
-    ("RMSprop", dict(lr=0.01, momentum=0.9)),
-    ("RMSprop", dict(lr=0.01, centered=True)),
-    ("RMSprop", dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5, weight_decay=0.1)),
-    ("RMSprop", dict(lr=0.01, maximize=True)),
-    ("Adagrad", dict(lr=0.1)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.5)),
-    ("Adagrad", dict(lr=0.1, maximize=True)),
-    ("Adadelta", dict()),
-    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1)),
-    ("Adadelta", dict(lr=0.5, maximize=True)),
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.5}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.1, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01, "maximize": True}),
+    ("SGD", {"lr": 0.1, "maximize": True}),
+    ("Adam", {"lr": 0.1}),
+    ("Adam", {"lr": 0.1, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.1, "amsgrad": True}),
+    ("Adam", {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-3, "maximize": True}),
+    ("AdamW", {"lr": 0.1}),
+    ("AdamW", {"lr": 0.1, "weight_decay": 0.1, "amsgrad": True}),
+    ("AdamW", {"lr": 0.1, "maximize": True}),
+    ("RMSprop", {}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "centered": True, "momentum": 0.5, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "maximize": True}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
+    ("Adagrad", {"lr": 0.1, "maximize": True}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1}),
+    ("Adadelta", {"lr": 0.5, "maximize": True}),
 ]
 IDS = [f"{n}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for n, kw in CASES]
 SHAPES = [(3, 4), (5,)]
@@ -114,8 +114,8 @@ def test_against_torch(name, kw, torch):
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_float32_keeps_dtype(name, cpu_device):
-    got = run_autodiff(name, dict(lr=0.05), cpu_device, dtype=ad.float32, steps=3)
-    want = run_reference(name, dict(lr=0.05), steps=3)
+    got = run_autodiff(name, {"lr": 0.05}, cpu_device, dtype=ad.float32, steps=3)
+    want = run_reference(name, {"lr": 0.05}, steps=3)
     _compare(got, want, 1e-4, 1e-5)
 
 
@@ -153,7 +153,7 @@ def test_bad_arguments():
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_state_dict_round_trip_resumes_exactly(name, device):
-    kw = dict(lr=0.05)
+    kw = {"lr": 0.05}
     full = run_autodiff(name, kw, device, steps=6)
     inits, targets = _inits()
     params = [ad.tensor(a, dtype=ad.float64, device=device, requires_grad=True) for a in inits]

@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-import autodiff.optim as optim
-from autodiff import serialization
+from autodiff import optim, serialization
 
 
 def _host(t):

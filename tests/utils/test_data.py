@@ -42,7 +42,7 @@ def test_loader_batches_in_order(drop_last, sizes, device):
 
 def test_shuffle_is_a_permutation_and_reproducible():
     ds = _ds("numpy", 50)
-    order = lambda seed: np.concatenate([  # noqa: E731
+    order = lambda seed: np.concatenate([
         _host(y) for _, y in D.DataLoader(ds, batch_size=8, shuffle=True,
                                           generator=ad.Generator().manual_seed(seed))])
     a, b, c = order(1), order(1), order(2)
@@ -176,7 +176,7 @@ def test_concat_and_subset():
 
 def test_loader_trains_a_model(device):
     """End to end: a linear regression through DataLoader batches converges."""
-    import autodiff.optim as optim
+    from autodiff import optim
 
     ad.manual_seed(0)
     x = ad.randn(128, 2, device=device)
