@@ -264,3 +264,40 @@ def test_torch_checkpoint_is_refused_without_unpickling(torch, tmp_path):
     torch.save({"w": torch.ones(2)}, tmp_path / "t.pt")
     with pytest.raises(ValueError, match="pickle-based PyTorch checkpoint"):
         ad.load(tmp_path / "t.pt")
+
+
+def test_model_and_optimizer_checkpoint(device, tmp_path):
+    """A full training checkpoint: model state dict (with BatchNorm buffers), optimizer state
+    and an lr scheduler; resuming from it continues exactly."""
+    import autodiff.nn as nn
+
+    def make():
+        ad.manual_seed(3)
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+        model = model.to(device)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return model, opt, optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+    x, y = ad.randn(16, 4, device=device), ad.randint(0, 2, (16,), device=device)
+
+    def train(model, opt, sched, n):
+        for _ in range(n):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            sched.step()
+
+    model, opt, sched = make()
+    train(model, opt, sched, 3)
+    ad.save({"model": model.state_dict(), "optim": opt.state_dict(),
+             "sched": sched.state_dict()}, tmp_path / "ck.ad")
+    train(model, opt, sched, 3)
+    model2, opt2, sched2 = make()
+    ck = ad.load(tmp_path / "ck.ad", map_location=device)
+    model2.load_state_dict(ck["model"])
+    opt2.load_state_dict(ck["optim"])
+    sched2.load_state_dict(ck["sched"])
+    train(model2, opt2, sched2, 3)
+    for (name, a), b in zip(model.state_dict().items(), model2.state_dict().values()):
+        np.testing.assert_allclose(_host(a), _host(b), rtol=1e-6, atol=1e-7, err_msg=name)
+    assert sched2.get_last_lr() == sched.get_last_lr()
