@@ -79,7 +79,8 @@ class GPT(nn.Module):
 
     Token embedding + sinusoidal positions -> ``num_layers`` pre-norm Transformer blocks
     with causal self-attention (``nn.TransformerEncoderLayer`` with a causal mask, GELU)
-    -> LayerNorm -> a linear head tied to the token embedding (initialised N(0, 0.02)).
+    -> LayerNorm -> a linear head tied to the token embedding (initialised N(0, 1/d) and
+    scaled by sqrt(d) on the way in, so token codes match the positions' amplitude).
 
     Args:
         vocab_size: number of tokens V.
@@ -107,14 +108,17 @@ class GPT(nn.Module):
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size, bias=False)
         self.head.weight = self.embed.weight
-        # GPT-2's init: N(0, 0.02) embeddings keep the tied head's first logits near 0
-        nn.init.normal_(self.embed.weight, std=0.02)
+        # N(0, 1/d) embeddings scaled by sqrt(d) in forward: token codes as large as the
+        # sinusoidal positions (amplitude 1), while the tied head starts with unit logits
+        self.scale = math.sqrt(d_model)
+        nn.init.normal_(self.embed.weight, std=1.0 / self.scale)
 
     def forward(self, tokens):
         t = tokens.shape[1]
         if t > self.max_len:
             raise ValueError(f"GPT: sequence length {t} exceeds max_len {self.max_len}")
-        h = self.blocks(self.pos(self.embed(tokens)), mask=causal_mask(t, tokens.device),
+        h = self.blocks(self.pos(self.embed(tokens) * self.scale),
+                        mask=causal_mask(t, tokens.device),
                         is_causal=True)
         return self.head(self.norm(h))
 
