@@ -75,6 +75,12 @@ def stream_bandwidth() -> float:
     return 2 * src.nbytes / best(copy, 5) / 1e9
 
 
+def read_bandwidth() -> float:
+    """GB/s of a 2-thread read-only pass (autodiff._C.sum splits one long row over threads)."""
+    src = np.ones(64 << 20, np.float32)
+    return src.nbytes / best(lambda: _C.sum(src), 5) / 1e9
+
+
 def machine() -> str:
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
@@ -218,7 +224,8 @@ def main() -> None:
         bench_thresholds()
         return
     bw = stream_bandwidth()
-    print(f"streaming bandwidth (2-thread copy, read+write): {bw:.1f} GB/s; "
+    print(f"memory bandwidth: 2-thread copy {bw:.1f} GB/s (read+write counted, write-allocate "
+          f"traffic not), 2-thread read-only {read_bandwidth():.1f} GB/s; "
           f"FMA peak (nominal): {args.peak_gflops:.0f} GFLOP/s")
     if not args.skip_gemm:
         bench_gemm(args.peak_gflops, args.reps)

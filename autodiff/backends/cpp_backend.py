@@ -28,17 +28,17 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _FLOATS = frozenset((_F32, _F64))
 _DEBUG = config.debug
 
-# Break-even sizes (elements of the largest operand / output), measured with
-# benchmarks/kernels.py --thresholds.
-MIN_BINARY = 32768  # add/sub/mul/div: NumPy is ~1 us cheaper per call; C++ wins on 2 threads
-MIN_RELU = 32768
-MIN_MATH = 512  # float32 exp/log/tanh/sigmoid: vector math beats NumPy's loops early
+# Break-even sizes (elements of the largest operand / output; flops for matmul), measured
+# with `python benchmarks/kernels.py --thresholds` (2 threads, Zen 3; table in
+# docs/benchmarks.md).  Below them the NumPy kernel is as fast or faster.
+MIN_BINARY = 32768  # add/sub/mul/div: a NumPy ufunc call is ~1 us cheaper than ours
+MIN_RELU = 1024  # np.maximum is slow: C++ wins from ~256 elements
+MIN_MATH = 512  # float32 exp/log/tanh/sigmoid: vector math wins from ~512 elements
 # float64 exp/log/tanh/sigmoid run libm in C++, no faster than NumPy: always declined.
-MIN_REDUCE = 4096
-MIN_SOFTMAX = 1024
-MIN_NORM = 1024
-MIN_MATMUL_FLOPS = 2 * 48**3  # below ~48^3 NumPy's small-matrix path is faster
-
+MIN_REDUCE = 4096  # sum/mean/amax/var, sum_to, batch_norm_stats
+MIN_SOFTMAX = 1  # one C++ call beats NumPy's 4-5 ufunc composite at every size
+MIN_NORM = 1  # likewise for layer_norm (forward and backward)
+MIN_MATMUL_FLOPS = 2 * 160**3  # NumPy's OpenBLAS is ~10-20% faster up to ~128^3
 
 def _load():
     """Import the extension and apply AUTODIFF_SIMD / AUTODIFF_NUM_THREADS once."""
