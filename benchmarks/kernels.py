@@ -44,16 +44,19 @@ def best(fn, reps: int, min_time: float = 0.0) -> float:
     return min(ts)
 
 
-def compare(fns: dict, reps: int) -> dict:
-    """Min time of each fn, interleaving rounds so that drift hits all of them alike."""
+def compare(fns: dict, reps: int, rounds: int = 3) -> dict:
+    """Min time of each fn.  Each fn runs in a block of reps // rounds calls (so that one
+    library's spinning worker threads do not steal the cores from the next library's
+    call), and the blocks rotate `rounds` times so that drift hits all of them alike."""
     out = {k: float("inf") for k in fns}
-    for f in fns.values():
-        f()
-    for _ in range(reps):
+    per = max(1, reps // rounds)
+    for _ in range(rounds):
         for k, f in fns.items():
-            t = time.perf_counter()
             f()
-            out[k] = min(out[k], time.perf_counter() - t)
+            for _ in range(per):
+                t = time.perf_counter()
+                f()
+                out[k] = min(out[k], time.perf_counter() - t)
     return out
 
 
