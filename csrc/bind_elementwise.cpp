@@ -17,7 +17,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
     int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
     if (da != db && da != 1 && db != 1)
-      throw py::value_error(std::string(op) + ": operands could not be broadcast together with shapes " +
+      throw py::value_error(std::string(op) +
+                            ": operands could not be broadcast together with shapes " +
                             shape_str(a) + " and " + shape_str(b));
     out[i] = da == 1 ? db : da;
   }
@@ -87,24 +88,33 @@ py::array unary(UnaryOp op, const py::array& x, const char* name) {
 }  // namespace
 
 void init_elementwise(py::module_& m) {
-  m.def("add", [](py::array a, py::array b) { return binary(BinaryOp::kAdd, a, b, "add"); },
-        py::arg("a"), py::arg("b"), "a + b with NumPy broadcasting (float32/float64).");
-  m.def("sub", [](py::array a, py::array b) { return binary(BinaryOp::kSub, a, b, "sub"); },
-        py::arg("a"), py::arg("b"), "a - b with NumPy broadcasting (float32/float64).");
-  m.def("mul", [](py::array a, py::array b) { return binary(BinaryOp::kMul, a, b, "mul"); },
-        py::arg("a"), py::arg("b"), "a * b with NumPy broadcasting (float32/float64).");
-  m.def("div", [](py::array a, py::array b) { return binary(BinaryOp::kDiv, a, b, "div"); },
-        py::arg("a"), py::arg("b"), "a / b with NumPy broadcasting (float32/float64).");
-  m.def("exp", [](py::array x) { return unary(UnaryOp::kExp, x, "exp"); }, py::arg("x"),
-        "exp(x); float32 vectorised (<= 2 ulp), float64 via libm.");
-  m.def("log", [](py::array x) { return unary(UnaryOp::kLog, x, "log"); }, py::arg("x"),
-        "log(x); float32 vectorised, float64 via libm.");
-  m.def("tanh", [](py::array x) { return unary(UnaryOp::kTanh, x, "tanh"); }, py::arg("x"),
-        "tanh(x); float32 vectorised, float64 via libm.");
-  m.def("sigmoid", [](py::array x) { return unary(UnaryOp::kSigmoid, x, "sigmoid"); },
-        py::arg("x"), "1 / (1 + exp(-x)), evaluated without overflow.");
-  m.def("relu", [](py::array x) { return unary(UnaryOp::kRelu, x, "relu"); }, py::arg("x"),
-        "max(x, 0) (NaN propagates, as np.maximum).");
+  m.def(
+      "add", [](py::array a, py::array b) { return binary(BinaryOp::kAdd, a, b, "add"); },
+      py::arg("a"), py::arg("b"), "a + b with NumPy broadcasting (float32/float64).");
+  m.def(
+      "sub", [](py::array a, py::array b) { return binary(BinaryOp::kSub, a, b, "sub"); },
+      py::arg("a"), py::arg("b"), "a - b with NumPy broadcasting (float32/float64).");
+  m.def(
+      "mul", [](py::array a, py::array b) { return binary(BinaryOp::kMul, a, b, "mul"); },
+      py::arg("a"), py::arg("b"), "a * b with NumPy broadcasting (float32/float64).");
+  m.def(
+      "div", [](py::array a, py::array b) { return binary(BinaryOp::kDiv, a, b, "div"); },
+      py::arg("a"), py::arg("b"), "a / b with NumPy broadcasting (float32/float64).");
+  m.def(
+      "exp", [](py::array x) { return unary(UnaryOp::kExp, x, "exp"); }, py::arg("x"),
+      "exp(x); float32 vectorised (<= 2 ulp), float64 via libm.");
+  m.def(
+      "log", [](py::array x) { return unary(UnaryOp::kLog, x, "log"); }, py::arg("x"),
+      "log(x); float32 vectorised, float64 via libm.");
+  m.def(
+      "tanh", [](py::array x) { return unary(UnaryOp::kTanh, x, "tanh"); }, py::arg("x"),
+      "tanh(x); float32 vectorised, float64 via libm.");
+  m.def(
+      "sigmoid", [](py::array x) { return unary(UnaryOp::kSigmoid, x, "sigmoid"); }, py::arg("x"),
+      "1 / (1 + exp(-x)), evaluated without overflow.");
+  m.def(
+      "relu", [](py::array x) { return unary(UnaryOp::kRelu, x, "relu"); }, py::arg("x"),
+      "max(x, 0) (NaN propagates, as np.maximum).");
 }
 
 }  // namespace autodiff::bind

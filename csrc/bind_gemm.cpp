@@ -30,8 +30,8 @@ Operand promote(const py::array& a, bool is_left) {
 }
 
 template <typename T>
-py::array matmul_typed(const Operand& A, const Operand& B, const Shape& batch, const Shape& out_shape,
-                       int64_t M, int64_t N, int64_t K) {
+py::array matmul_typed(const Operand& A, const Operand& B, const Shape& batch,
+                       const Shape& out_shape, int64_t M, int64_t N, int64_t K) {
   auto out = empty<T>(out_shape);
   T* pc = out.mutable_data();
   const T* pa = static_cast<const T*>(A.arr.data());
@@ -144,14 +144,6 @@ void init_gemm(py::module_& m) {
       },
       py::arg("mc") = 0, py::arg("kc") = 0, py::arg("nc") = 0, py::arg("float64") = false,
       "Tuning only: override GEMM cache blocking (0 restores the built-in constant).");
-  m.def(
-      "gemm_threads_for",
-      [](int64_t m, int64_t n, int64_t k) {
-        return 2.0 * double(m) * double(n) * double(k) < 2.0 * 96 * 96 * 96
-                   ? 1
-                   : kernels::get_num_threads();
-      },
-      "Threads the GEMM driver would use for an (m, n, k) problem (for tests/benchmarks).");
 }
 
 }  // namespace autodiff::bind

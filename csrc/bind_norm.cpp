@@ -50,8 +50,8 @@ const T* ptr(const py::object& o) {
 }
 
 template <typename T>
-py::tuple forward_typed(const py::array& x, const py::object& w, const py::object& b,
-                        const Rows& r, double eps) {
+py::tuple forward_typed(const py::array& x, const py::object& w, const py::object& b, const Rows& r,
+                        double eps) {
   auto y = empty<T>(shape_of(x));
   auto mean = empty<T>(r.stat_shape), rstd = empty<T>(r.stat_shape);
   const T *px = static_cast<const T*>(x.data()), *pw = ptr<T>(w), *pb = ptr<T>(b);

@@ -145,9 +145,10 @@ py::tuple batch_norm_stats(const py::array& x0, const py::object& axes_obj) {
   const int nd = int(x0.ndim());
   auto axes = normalize_axes(axes_obj, nd, "batch_norm_stats");
   if (nd < 2 || int(axes.size()) != nd - 1)
-    throw py::value_error("batch_norm_stats: expected axes to be all but one axis of an array "
-                          "with ndim >= 2, got " + std::to_string(axes.size()) +
-                          " axes of an array of shape " + shape_str(shape_of(x0)));
+    throw py::value_error(
+        "batch_norm_stats: expected axes to be all but one axis of an array "
+        "with ndim >= 2, got " +
+        std::to_string(axes.size()) + " axes of an array of shape " + shape_str(shape_of(x0)));
   int c_axis = 0;
   while (c_axis < int(axes.size()) && axes[c_axis] == c_axis) ++c_axis;
   py::array x = contiguous(x0);

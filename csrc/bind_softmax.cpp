@@ -67,8 +67,8 @@ void init_softmax(py::module_& m) {
       "exp(x - max) / sum(exp(x - max)) along axis; online max+sum, two passes.");
   m.def(
       "log_softmax",
-      [](py::array x, int64_t axis) { return forward(x, axis, true, "log_softmax"); },
-      py::arg("x"), py::arg("axis") = -1, "x - max - log(sum(exp(x - max))) along axis.");
+      [](py::array x, int64_t axis) { return forward(x, axis, true, "log_softmax"); }, py::arg("x"),
+      py::arg("axis") = -1, "x - max - log(sum(exp(x - max))) along axis.");
   m.def(
       "softmax_backward",
       [](py::array y, py::array gy, int64_t axis) {

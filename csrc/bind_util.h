@@ -26,9 +26,7 @@ inline std::string shape_str(const Shape& s) {
   return o.str();
 }
 
-inline Shape shape_of(const py::array& a) {
-  return Shape(a.shape(), a.shape() + a.ndim());
-}
+inline Shape shape_of(const py::array& a) { return Shape(a.shape(), a.shape() + a.ndim()); }
 
 inline int64_t numel(const Shape& s) {
   int64_t n = 1;

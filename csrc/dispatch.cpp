@@ -100,8 +100,8 @@ SimdLevel parse_simd_level(const std::string& name) {
 int get_num_threads() { return g_threads; }
 
 void set_num_threads(int n) {
-  if (n < 1) throw std::invalid_argument("set_num_threads: expected n >= 1, got " +
-                                         std::to_string(n));
+  if (n < 1)
+    throw std::invalid_argument("set_num_threads: expected n >= 1, got " + std::to_string(n));
 #ifdef _OPENMP
   g_threads = n;
 #else

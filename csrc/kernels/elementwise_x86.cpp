@@ -11,27 +11,43 @@ using avx2::Vec;
 
 struct AddOp {
   template <typename V, typename R>
-  static AD_AVX2_INLINE R v(R a, R b) { return V::add(a, b); }
+  static AD_AVX2_INLINE R v(R a, R b) {
+    return V::add(a, b);
+  }
   template <typename T>
-  static inline T s(T a, T b) { return a + b; }
+  static inline T s(T a, T b) {
+    return a + b;
+  }
 };
 struct SubOp {
   template <typename V, typename R>
-  static AD_AVX2_INLINE R v(R a, R b) { return V::sub(a, b); }
+  static AD_AVX2_INLINE R v(R a, R b) {
+    return V::sub(a, b);
+  }
   template <typename T>
-  static inline T s(T a, T b) { return a - b; }
+  static inline T s(T a, T b) {
+    return a - b;
+  }
 };
 struct MulOp {
   template <typename V, typename R>
-  static AD_AVX2_INLINE R v(R a, R b) { return V::mul(a, b); }
+  static AD_AVX2_INLINE R v(R a, R b) {
+    return V::mul(a, b);
+  }
   template <typename T>
-  static inline T s(T a, T b) { return a * b; }
+  static inline T s(T a, T b) {
+    return a * b;
+  }
 };
 struct DivOp {
   template <typename V, typename R>
-  static AD_AVX2_INLINE R v(R a, R b) { return V::div(a, b); }
+  static AD_AVX2_INLINE R v(R a, R b) {
+    return V::div(a, b);
+  }
   template <typename T>
-  static inline T s(T a, T b) { return a / b; }
+  static inline T s(T a, T b) {
+    return a / b;
+  }
 };
 
 // Vector body unrolled by U registers, then one-vector steps, then an explicit scalar tail.

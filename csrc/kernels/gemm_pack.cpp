@@ -117,7 +117,6 @@ void pack_b_panel(int64_t kc, int64_t nr_valid, const T* b, int64_t rsb, int64_t
 template void pack_a<float>(int64_t, int64_t, const float*, int64_t, int64_t, int, float*);
 template void pack_a<double>(int64_t, int64_t, const double*, int64_t, int64_t, int, double*);
 template void pack_b_panel<float>(int64_t, int64_t, const float*, int64_t, int64_t, int, float*);
-template void pack_b_panel<double>(int64_t, int64_t, const double*, int64_t, int64_t, int,
-                                   double*);
+template void pack_b_panel<double>(int64_t, int64_t, const double*, int64_t, int64_t, int, double*);
 
 }  // namespace autodiff::kernels

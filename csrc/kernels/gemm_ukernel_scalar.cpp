@@ -14,7 +14,8 @@ void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, int m, int
     for (int i = 0; i < kMR; ++i)
       for (int j = 0; j < kNR; ++j) acc[i][j] += pa[i] * pb[j];
   for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+    for (int j = 0; j < n; ++j)
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
 }  // namespace

@@ -43,8 +43,8 @@ using SoftmaxBwdRowFn = void (*)(const T* y, const T* gy, T* gx, int64_t n);
 
 // Layer norm of one row: y = (x - mean) * rstd * w + b (w, b may be null).
 template <typename T>
-using LayerNormRowFn = void (*)(const T* x, const T* w, const T* b, T* y, int64_t n, T eps,
-                                T* mean, T* rstd);
+using LayerNormRowFn = void (*)(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, T* mean,
+                                T* rstd);
 // Backward of one row; accumulates gw_acc += gy * xhat and gb_acc += gy when w != null.
 template <typename T>
 using LayerNormBwdRowFn = void (*)(const T* gy, const T* x, T mean, T rstd, const T* w, T* gx,

@@ -88,7 +88,8 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
   const int nt = threads_for(total);
   if (inner == 1) {
     if (outer < nt && n >= 65536) {
-      for (int64_t o = 0; o < outer; ++o) out[o] = reduce_long_row(op, x + o * n, n, correction, nt);
+      for (int64_t o = 0; o < outer; ++o)
+        out[o] = reduce_long_row(op, x + o * n, n, correction, nt);
       return;
     }
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
@@ -140,7 +141,8 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
       const int64_t c0 = ch * kColChunk, w = std::min(kColChunk, c - c0);
       std::fill(mean + c0, mean + c0 + w, T(0));
       std::fill(var + c0, var + c0 + w, T(0));
-      for (int64_t j = 0; j < outer; ++j) t.col_welford(x + j * c + c0, w, j + 1, mean + c0, var + c0);
+      for (int64_t j = 0; j < outer; ++j)
+        t.col_welford(x + j * c + c0, w, j + 1, mean + c0, var + c0);
       for (int64_t k = 0; k < w; ++k) var[c0 + k] /= T(outer);
     }
     return;
@@ -158,8 +160,7 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
   }
 }
 
-template void reduce_axis<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*,
-                                 double);
+template void reduce_axis<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, double);
 template void reduce_axis<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*,
                                   double);
 template void channel_stats<float>(const float*, int64_t, int64_t, int64_t, float*, float*);

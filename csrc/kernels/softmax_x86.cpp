@@ -129,7 +129,8 @@ AD_AVX2 double dot(const T* a, const T* b, int64_t n) {
   typename V::R acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
   int64_t i = 0;
   for (; i + 4 * W <= n; i += 4 * W)
-    for (int u = 0; u < 4; ++u) acc[u] = V::fma(V::load(a + i + u * W), V::load(b + i + u * W), acc[u]);
+    for (int u = 0; u < 4; ++u)
+      acc[u] = V::fma(V::load(a + i + u * W), V::load(b + i + u * W), acc[u]);
   double s = V::hsum_d(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
   for (; i < n; ++i) s += double(a[i]) * double(b[i]);
   return s;
@@ -142,8 +143,7 @@ AD_AVX2 void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n) {
   const T d = T(dot(gy, y, n));
   const auto dv = V::set1(d);
   int64_t i = 0;
-  for (; i + W <= n; i += W)
-    V::store(gx + i, V::mul(V::load(y + i), V::sub(V::load(gy + i), dv)));
+  for (; i + W <= n; i += W) V::store(gx + i, V::mul(V::load(y + i), V::sub(V::load(gy + i), dv)));
   for (; i < n; ++i) gx[i] = y[i] * (gy[i] - d);
 }
 
