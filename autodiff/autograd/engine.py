@@ -12,12 +12,12 @@ Tensor = None  # set by autodiff.tensor
 def _root_edges(tensors, grads):
     edges = []
     for i, (t, g) in enumerate(zip(tensors, grads)):
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if g is None:
-            if t.numel() != 1:
+            if t._data.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; got shape "
                     f"{tuple(t.shape)}. Pass gradient= (a tensor of the same shape)."
@@ -133,7 +133,12 @@ class _GradSink:
             g = g.to(t.dtype)
         old = t.grad
         if old is None:
-            t.grad = self.owned(g)
+            a = g._data
+            if id(a) in self.stored or not g._dev.backend.owns(a):
+                g = self.owned(g)
+            else:
+                self.stored[id(a)] = a
+            t.grad = g
         elif (self.create_graph or old._requires_grad or old._data.shape != g._data.shape
               or not old._dev.backend.owns(old._data) or old._dev is not g._dev):
             t.grad = old + g
@@ -190,6 +195,8 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
 def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     targets = sink.targets
+    leaf, accumulate = sink.leaf, sink.accumulate
+    anomaly = state.anomaly
     while ready:
         node = ready.pop()
         grads = buffers.pop(node)
@@ -204,7 +211,7 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
         if node.saved is None or node._versions or node._out_version is not None:
             node.unpack_check()
         in_grads = node.backward(*grads)
-        if state.anomaly:
+        if anomaly:
             _check_anomaly(node, in_grads)
         if not retain_graph and (node.saved or node.out_data is not None):
             node.saved = None  # free what forward saved
@@ -218,11 +225,14 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
                 if buf is None:
                     buf = buffers[child] = [None] * child.n_outputs
                 buf[nr] = g if buf[nr] is None else buf[nr] + g
-                deps[child] -= 1
-                if deps[child] == 0:
+                left = deps[child] - 1
+                deps[child] = left
+                if not left:
                     ready.append(child)
+            elif targets is None and not child._hooks:
+                accumulate(child, g)
             else:
-                sink.leaf(child, g)
+                leaf(child, g)
 
 
 def _run_pre_hooks(node, grads) -> None:
