@@ -213,5 +213,25 @@ def fwd_params(cases) -> list:
 DTYPES = [pytest.param("float32", id="float32"), pytest.param("float64", id="float64")]
 
 
+def op_table_tests(cases):
+    """The three tests every op table runs, built once for a module's ``CASES``:
+    ``test_forward, test_forward_noncontiguous, test_gradcheck = op_table_tests(CASES)``."""
+
+    @pytest.mark.parametrize("dtype", DTYPES)
+    @pytest.mark.parametrize("case", fwd_params(cases))
+    def test_forward(case, device, dtype):
+        check_forward(case, device, dtype)
+
+    @pytest.mark.parametrize("case,layout", noncontig_params(cases))
+    def test_forward_noncontiguous(case, layout, device):
+        check_forward(case, device, "float32", layout)
+
+    @pytest.mark.parametrize("case,layout", grad_params(cases))
+    def test_gradcheck(case, layout, device):
+        check_grad(case, device, layout)
+
+    return test_forward, test_forward_noncontiguous, test_gradcheck
+
+
 def fresh_leaf(values, device="numpy", dtype="float64"):
     return ad.tensor(values, dtype=dtype, device=device, requires_grad=True)

@@ -8,11 +8,7 @@ import pytest
 from helpers import (
     DTYPES,
     Case,
-    check_forward,
-    check_grad,
-    fwd_params,
-    grad_params,
-    noncontig_params,
+    op_table_tests,
 )
 
 import autodiff as ad
@@ -76,20 +72,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", fwd_params(CASES))
-def test_forward(case, device, dtype):
-    check_forward(case, device, dtype)
-
-
-@pytest.mark.parametrize("case,layout", noncontig_params(CASES))
-def test_forward_noncontiguous(case, layout, device):
-    check_forward(case, device, "float32", layout)
-
-
-@pytest.mark.parametrize("case,layout", grad_params(CASES))
-def test_gradcheck(case, layout, device):
-    check_grad(case, device, layout)
+test_forward, test_forward_noncontiguous, test_gradcheck = op_table_tests(CASES)
 
 
 @pytest.mark.parametrize("shape", [(4, 1024), (3, 7, 33), (2048,)])
