@@ -7,6 +7,10 @@
 | AUTODIFF_SIMD          | force a SIMD level of the C++ kernels: avx512, avx2, scalar | best    |
 | AUTODIFF_DEBUG         | 1: log each fast-path decline once per (op, dtype, reason)  | 0       |
 | AUTODIFF_TF32          | 1: allow TF32 tensor-core matmul on CUDA                    | 0       |
+
+OpenMP's GOMP_SPINCOUNT is the one variable autodiff writes: backends._import_extension sets
+it to 30000 around the import of the C++ extension unless OMP_WAIT_POLICY or GOMP_SPINCOUNT
+is already set.
 """
 
 from __future__ import annotations

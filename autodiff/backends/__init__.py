@@ -6,6 +6,7 @@ A new backend is one module plus one line in ``_MODULES``.
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 
 _MODULES = {
@@ -25,7 +26,7 @@ def cpp_unavailable_reason() -> str | None:
     if not _cpp_checked:
         _cpp_checked = True
         try:
-            importlib.import_module("autodiff._C")
+            _import_extension()
             importlib.import_module("autodiff.backends.cpp_backend")
         except Exception as exc:  # ImportError, or a broken build
             _cpp_error = f"{type(exc).__name__}: {exc}"
@@ -36,6 +37,24 @@ def cpp_unavailable_reason() -> str | None:
                 stacklevel=3,
             )
     return _cpp_error
+
+
+def _import_extension():
+    """Import autodiff._C with a short OpenMP spin (GOMP_SPINCOUNT=30000, some tens of
+    microseconds) unless the user chose a policy (OMP_WAIT_POLICY / GOMP_SPINCOUNT).
+    libgomp's default spins ~300k iterations after each parallel region; on small shared
+    machines the spinning workers starve every other thread (ours, OpenBLAS's, other
+    processes'), which made loaded 2-core runs several times slower. A short spin still
+    catches back-to-back kernels. libgomp reads the setting when the extension loads it, so
+    the variable is set only around the import."""
+    chosen = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
+    if not chosen:
+        os.environ["GOMP_SPINCOUNT"] = "30000"
+    try:
+        return importlib.import_module("autodiff._C")
+    finally:
+        if not chosen:
+            del os.environ["GOMP_SPINCOUNT"]
 
 
 def cuda_unavailable_reason() -> str | None:

@@ -38,7 +38,11 @@ MIN_MATH = 512  # float32 exp/log/tanh/sigmoid: vector math wins from ~512 eleme
 MIN_REDUCE = 4096  # sum/mean/amax/var, sum_to, batch_norm_stats
 MIN_SOFTMAX = 1  # one C++ call beats NumPy's 4-5 ufunc composite at every size
 MIN_NORM = 1  # likewise for layer_norm (forward and backward)
-MIN_MATMUL_FLOPS = 2 * 160**3  # NumPy's OpenBLAS is ~10-20% faster up to ~128^3
+# Smaller GEMMs go to NumPy: OpenBLAS runs them on one thread (it threads above
+# M*N*K = 4 * 65536). Larger ones stay here even where OpenBLAS is 10-20% faster, because
+# OpenBLAS's worker threads spin after each call and two thread pools (its and our OpenMP
+# team) fighting over 2 cores made an MLP training step 3-10x slower.
+MIN_MATMUL_FLOPS = 2 * 4 * 65536
 
 def _load():
     """Import the extension and apply AUTODIFF_SIMD / AUTODIFF_NUM_THREADS once."""
