@@ -56,7 +56,8 @@ void binary_broadcast(BinaryOp op, const T* a, const std::vector<int64_t>& a_str
   const BinaryFn<T> fn = table<T>().binary[int(op)];
   const bool unit = (isa == 0 || isa == 1) && (isb == 0 || isb == 1);
   const int nt = threads_for(total);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  const int64_t chunk = dyn_chunk(std::min(inner, kChunk));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, chunk) if (nt > 1)
   for (int64_t it = 0; it < items; ++it) {
     int64_t o = it / nchunks, ch = it % nchunks;
     int64_t offa = 0, offb = 0, rem = o;
@@ -85,7 +86,7 @@ void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n) {
   const int64_t chunk = op == UnaryOp::kRelu ? kChunk : 4096;
   const int64_t nchunks = (n + chunk - 1) / chunk;
   const int nt = threads_for(n, chunk);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
   for (int64_t ch = 0; ch < nchunks; ++ch) {
     int64_t i0 = ch * chunk;
     fn(x + i0, y + i0, std::min(chunk, n - i0));

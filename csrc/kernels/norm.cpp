@@ -15,7 +15,7 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rs
   if (rows == 0 || n == 0) return;
   const auto fn = table<T>().layer_norm_row;
   const int nt = threads_for(rows * n, 8192);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
   for (int64_t r = 0; r < rows; ++r) fn(x + r * n, w, b, y + r * n, n, eps, mean + r, rstd + r);
 }
 
@@ -37,15 +37,16 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
 #else
     const int tid = 0;
 #endif
-    const int64_t per = (rows + nt - 1) / nt;
-    const int64_t r0 = tid * per, r1 = std::min(rows, r0 + per);
     T* gwa = nullptr;
     T* gba = nullptr;
     if (w) {
       gwa = tid == 0 ? gw : part.data() + size_t(2 * n * (tid - 1));
       gba = tid == 0 ? gb : gwa + n;
     }
-    for (int64_t r = r0; r < r1; ++r)
+    // Each thread accumulates gw/gb of its rows into its own buffer.  A static schedule
+    // keeps the row-to-buffer assignment, hence the float sums, the same on every run.
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r)
       fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n);
   }
   if (w)

@@ -14,6 +14,13 @@ namespace autodiff::kernels {
 
 // Threads to use for `work` elements of streaming work: 1 below the size where forking
 // costs more than it saves (measured: ~32K floats on Zen 3).
+// OpenMP chunk (in loop iterations of `per_iter` elements each) for dynamic schedules:
+// about 8K elements per grab, so a thread slowed by another process on a shared core takes
+// fewer chunks instead of holding the others back at the end of the loop.
+inline int64_t dyn_chunk(int64_t per_iter) {
+  return std::max<int64_t>(1, int64_t(8192) / std::max<int64_t>(1, per_iter));
+}
+
 inline int threads_for(int64_t work, int64_t min_per_thread = 16384) {
   int nt = get_num_threads();
   if (nt <= 1 || work < 2 * min_per_thread) return 1;

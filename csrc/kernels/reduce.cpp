@@ -92,13 +92,13 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
         out[o] = reduce_long_row(op, x + o * n, n, correction, nt);
       return;
     }
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
     for (int64_t o = 0; o < outer; ++o) out[o] = reduce_row(op, t, x + o * n, n, correction);
     return;
   }
   const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
   const int64_t items = outer * nchunks;
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
   for (int64_t it = 0; it < items; ++it) {
     const int64_t o = it / nchunks, c0 = (it % nchunks) * kColChunk;
     const int64_t w = std::min(kColChunk, inner - c0);
@@ -136,7 +136,7 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
   const int nt = threads_for(outer * c * inner);
   if (inner == 1) {  // NC: column Welford over the rows
     const int64_t nchunks = (c + kColChunk - 1) / kColChunk;
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
     for (int64_t ch = 0; ch < nchunks; ++ch) {
       const int64_t c0 = ch * kColChunk, w = std::min(kColChunk, c - c0);
       std::fill(mean + c0, mean + c0 + w, T(0));
@@ -147,7 +147,7 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
     }
     return;
   }
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
   for (int64_t ch = 0; ch < c; ++ch) {  // NCHW / NCL: merge per-plane stats
     double cnt = 0, mu = 0, m2 = 0;
     for (int64_t o = 0; o < outer; ++o) {
