@@ -66,3 +66,16 @@ def _init_default_device() -> None:
 
 
 _init_default_device()
+
+
+_LAZY_SUBMODULES = ("nn", "optim", "models", "serialization", "bench")
+
+
+def __getattr__(name: str):
+    """``ad.nn``, ``ad.optim``, ``ad.models`` load on first use (as ``torch.optim`` works
+    after a bare ``import torch``) without slowing down ``import autodiff``."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'autodiff' has no attribute {name!r}")
