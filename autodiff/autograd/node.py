@@ -25,9 +25,14 @@ FREED_MESSAGE = (
 class Node:
     """A recorded operation: edges to its inputs' nodes and what backward needs."""
 
-    __slots__ = ("next", "saved", "_versions", "out_data", "_out_version", "pre_hooks",
-                 "trace", "__dict__", "__weakref__")
+    __slots__ = ("next", "_versions", "__dict__", "__weakref__")
     n_outputs = 1
+    # defaults most nodes keep (class attributes: a node sets only what it uses)
+    saved = ()  # tensors forward saved for backward; None once freed
+    out_data = None  # the forward output's array, when backward needs it
+    _out_version = None
+    pre_hooks = None  # {output_nr: [hook, ...]}: tensor hooks on this node's outputs
+    trace = None  # the forward stack, recorded under detect_anomaly
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"
@@ -116,17 +121,22 @@ class Op(Node):
         node = object.__new__(cls)
         node.backend = dev.backend
         node._dev = dev
-        node.saved = ()
-        node.out_data = None
         data = node.forward(*inputs, **kwargs)
         if requires and state.enabled:
             out = Tensor._make(data, node._dev, True, node)
-            node.next = tuple([_edge(t) for t in inputs])
+            edges = []
+            for t in inputs:
+                if t is None or not t._requires_grad:
+                    edges.append(None)
+                else:
+                    fn = t.grad_fn
+                    edges.append((t, 0) if fn is None else (fn, t._output_nr))
+            node.next = tuple(edges)
             saved = node.saved
             node._versions = tuple([t._version[0] if t is not None else 0 for t in saved]
                                    ) if saved else ()
-            node.pre_hooks = None
-            node._out_version = (out._version, 0) if node.out_data is not None else None
+            if node.out_data is not None:
+                node._out_version = (out._version, 0)
             if state.anomaly:
                 node.trace = "".join(traceback.format_stack()[:-2])
         else:
