@@ -67,9 +67,13 @@ def stream_bandwidth() -> float:
     half = src.size // 2
 
     def copy():
-        ts = [threading.Thread(target=np.copyto, args=(dst[i * half:(i + 1) * half],
-                                                       src[i * half:(i + 1) * half]))
-              for i in range(2)]
+        ts = [
+            threading.Thread(
+                target=np.copyto,
+                args=(dst[i * half : (i + 1) * half], src[i * half : (i + 1) * half]),
+            )
+            for i in range(2)
+        ]
         for t in ts:
             t.start()
         for t in ts:
@@ -86,10 +90,11 @@ def read_bandwidth() -> float:
 
 def machine() -> str:
     try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        name = next(ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                    if ln.startswith("Model name"))
-    except Exception:
+        out = subprocess.run(["lscpu"], check=False, capture_output=True, text=True).stdout
+        name = next(
+            ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")
+        )
+    except (OSError, StopIteration):
         name = platform.processor()
     return name
 
@@ -99,9 +104,12 @@ def blas_info() -> str:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "threadpoolctl not installed"
-    return "; ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} "
-                     f"threads={i.get('num_threads')}" for i in threadpool_info()
-                     if i.get("user_api") == "blas")
+    return "; ".join(
+        f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} "
+        f"threads={i.get('num_threads')}"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    )
 
 
 def row(name: str, times: dict, base: str = "numpy", extra: str = "") -> None:
@@ -116,10 +124,10 @@ def bench_gemm(peak: float, reps: int) -> None:
     for n in (512, 1024, 2048):
         a = rng.standard_normal((n, n), dtype=np.float32)
         b = rng.standard_normal((n, n), dtype=np.float32)
-        fns = {"cpp": lambda: _C.matmul(a, b), "numpy": lambda: np.matmul(a, b)}
+        fns = {"cpp": lambda a=a, b=b: _C.matmul(a, b), "numpy": lambda a=a, b=b: np.matmul(a, b)}
         if torch is not None:
             ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-            fns["torch"] = lambda: torch.matmul(ta, tb)
+            fns["torch"] = lambda ta=ta, tb=tb: torch.matmul(ta, tb)
         t = compare(fns, reps if n < 2048 else max(3, reps // 3))
         gf = {k: 2 * n**3 / v / 1e9 for k, v in t.items()}
         cells = "  ".join(f"{k} {g:6.1f} ({100 * g / peak:4.1f}%)" for k, g in gf.items())
@@ -147,8 +155,11 @@ def bench_streaming(bw: float, reps: int) -> None:
         be.mul(x, w)
         return be.mul(gy, w), be.sum_to(be.mul(gy, x), w.shape)
 
-    cases = {"softmax": (softmax, 5 * mb), "layer_norm": (layer_norm, 5 * mb),
-             "broadcast mul": (mul, 8 * mb)}
+    cases = {
+        "softmax": (softmax, 5 * mb),
+        "layer_norm": (layer_norm, 5 * mb),
+        "broadcast mul": (mul, 8 * mb),
+    }
     torch_fns = {}
     if torch is not None:
         tx, tg, tw, tb = (torch.from_numpy(v) for v in (x, gy, w, bias))
@@ -160,8 +171,9 @@ def bench_streaming(bw: float, reps: int) -> None:
 
         def t_layer_norm():
             _, mean, rstd = aten.native_layer_norm(tx, [1024], tw, tb, 1e-5)
-            return aten.native_layer_norm_backward(tg, tx, [1024], mean, rstd, tw, tb,
-                                                   [True, True, True])
+            return aten.native_layer_norm_backward(
+                tg, tx, [1024], mean, rstd, tw, tb, [True, True, True]
+            )
 
         def t_mul():
             _ = tx * tw
@@ -173,13 +185,17 @@ def bench_streaming(bw: float, reps: int) -> None:
         if name in torch_fns:
             fns["torch"] = torch_fns[name]
         t = compare(fns, reps)
-        extra = f"cpp {nbytes / t['cpp'] / 1e9:5.1f} GB/s ({100 * nbytes / t['cpp'] / 1e9 / bw:3.0f}%)"
+        extra = (
+            f"cpp {nbytes / t['cpp'] / 1e9:5.1f} GB/s ({100 * nbytes / t['cpp'] / 1e9 / bw:3.0f}%)"
+        )
         if "torch" in t:
             extra += f"  cpp/torch time {t['cpp'] / t['torch']:.2f}"
         row(name, t, extra=extra)
     # forward alone, layer norm (the issue asks: no slower than PyTorch)
-    fns = {"numpy": lambda: REF.layer_norm(x, w, bias, 1, 1e-5),
-           "cpp": lambda: CPP.layer_norm(x, w, bias, 1, 1e-5)}
+    fns = {
+        "numpy": lambda: REF.layer_norm(x, w, bias, 1, 1e-5),
+        "cpp": lambda: CPP.layer_norm(x, w, bias, 1, 1e-5),
+    }
     if torch is not None:
         fns["torch"] = lambda: torch.ops.aten.native_layer_norm(tx, [1024], tw, tb, 1e-5)
     row("layer_norm forward", compare(fns, reps))
@@ -195,18 +211,18 @@ def bench_thresholds() -> None:
         m = a.reshape(-1, 256) if n >= 256 else a[None]
         cells = []
         for name, fr, fc in [
-            ("add", lambda: a + b, lambda: _C.add(a, b)),
-            ("relu", lambda: np.maximum(a, 0), lambda: _C.relu(a)),
-            ("exp", lambda: np.exp(a), lambda: _C.exp(a)),
-            ("sum", lambda: a.sum(), lambda: _C.sum(a)),
-            ("softmax", lambda: REF.softmax(m, 1), lambda: _C.softmax(m, 1)),
+            ("add", lambda a=a, b=b: a + b, lambda a=a, b=b: _C.add(a, b)),
+            ("relu", lambda a=a: np.maximum(a, 0), lambda a=a: _C.relu(a)),
+            ("exp", lambda a=a: np.exp(a), lambda a=a: _C.exp(a)),
+            ("sum", lambda a=a: a.sum(), lambda a=a: _C.sum(a)),
+            ("softmax", lambda m=m: REF.softmax(m, 1), lambda m=m: _C.softmax(m, 1)),
         ]:
             t = compare({"numpy": fr, "cpp": fc}, 200)
             cells.append(f"{name} {t['numpy'] * 1e6:7.1f}/{t['cpp'] * 1e6:7.1f}")
         print(f"{n:>7}  " + "  ".join(cells), flush=True)
     for n in (16, 32, 48, 64, 96, 128):
         a = rng.standard_normal((n, n), dtype=np.float32)
-        t = compare({"numpy": lambda: a @ a, "cpp": lambda: _C.matmul(a, a)}, 200)
+        t = compare({"numpy": lambda a=a: a @ a, "cpp": lambda a=a: _C.matmul(a, a)}, 200)
         print(f"matmul {n}^3: numpy {t['numpy'] * 1e6:7.1f} us  cpp {t['cpp'] * 1e6:7.1f} us")
 
 
@@ -220,16 +236,20 @@ def main() -> None:
     threads = _C.get_num_threads()
     if torch is not None:
         torch.set_num_threads(threads)
-    print(f"machine: {machine()}; cpp: simd={_C.simd_level()} threads={threads}; "
-          f"numpy {np.__version__} BLAS: {blas_info()}; "
-          f"torch: {torch.__version__ if torch is not None else 'not installed'}")
+    print(
+        f"machine: {machine()}; cpp: simd={_C.simd_level()} threads={threads}; "
+        f"numpy {np.__version__} BLAS: {blas_info()}; "
+        f"torch: {torch.__version__ if torch is not None else 'not installed'}"
+    )
     if args.thresholds:
         bench_thresholds()
         return
     bw = stream_bandwidth()
-    print(f"memory bandwidth: 2-thread copy {bw:.1f} GB/s (read+write counted, write-allocate "
-          f"traffic not), 2-thread read-only {read_bandwidth():.1f} GB/s; "
-          f"FMA peak (nominal): {args.peak_gflops:.0f} GFLOP/s")
+    print(
+        f"memory bandwidth: 2-thread copy {bw:.1f} GB/s (read+write counted, write-allocate "
+        f"traffic not), 2-thread read-only {read_bandwidth():.1f} GB/s; "
+        f"FMA peak (nominal): {args.peak_gflops:.0f} GFLOP/s"
+    )
     if not args.skip_gemm:
         bench_gemm(args.peak_gflops, args.reps)
     bench_streaming(bw, args.reps)

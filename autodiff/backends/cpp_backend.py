@@ -44,6 +44,7 @@ MIN_NORM = 1  # likewise for layer_norm (forward and backward)
 # team) fighting over 2 cores made an MLP training step 3-10x slower.
 MIN_MATMUL_FLOPS = 2 * 4 * 65536
 
+
 def _load():
     """Import the extension and apply AUTODIFF_SIMD / AUTODIFF_NUM_THREADS once."""
     global _C
@@ -54,8 +55,11 @@ def _load():
             try:
                 ext.set_simd(config.simd)
             except ValueError as exc:
-                warnings.warn(f"AUTODIFF_SIMD={config.simd}: {exc}; using "
-                              f"{ext.simd_level()}", RuntimeWarning, stacklevel=3)
+                warnings.warn(
+                    f"AUTODIFF_SIMD={config.simd}: {exc}; using {ext.simd_level()}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         if config.num_threads is not None:
             ext.set_num_threads(config.num_threads)
         _C = ext
@@ -92,8 +96,11 @@ class CppBackend(NumpyBackend):
     # The size test comes first: small inputs (the common case in tiny graphs) reach NumPy
     # after one comparison.
     def _binary_ok(self, op: str, a, b) -> bool:
-        if type(a) is np.ndarray and type(b) is np.ndarray and (
-                a.size >= MIN_BINARY or b.size >= MIN_BINARY):
+        if (
+            type(a) is np.ndarray
+            and type(b) is np.ndarray
+            and (a.size >= MIN_BINARY or b.size >= MIN_BINARY)
+        ):
             if a.dtype is b.dtype and a.dtype in _FLOATS:
                 return True
             self._decline(op, "dtype", a.dtype)
@@ -226,7 +233,7 @@ class CppBackend(NumpyBackend):
         if not (_float(x) and type(n_norm_dims) is int and 1 <= n_norm_dims <= x.ndim):
             self._decline(op, "dtype or n_norm_dims", getattr(x, "dtype", None))
             return False
-        pshape = x.shape[x.ndim - n_norm_dims:]
+        pshape = x.shape[x.ndim - n_norm_dims :]
         for p in params:
             if p is not None and not (_float(p) and p.dtype is x.dtype and p.shape == pshape):
                 self._decline(op, "parameter shape or dtype", x.dtype)
@@ -242,14 +249,23 @@ class CppBackend(NumpyBackend):
         return super().layer_norm(x, weight, bias, n_norm_dims, eps)
 
     def layer_norm_backward(self, gy, x, mean, rstd, weight, n_norm_dims):
-        if (self._norm_ok("layer_norm_backward", x, (weight,), n_norm_dims)
-                and _same(x, gy) and _same(x, mean) and _same(x, rstd)):
+        if (
+            self._norm_ok("layer_norm_backward", x, (weight,), n_norm_dims)
+            and _same(x, gy)
+            and _same(x, mean)
+            and _same(x, rstd)
+        ):
             return _C.layer_norm_backward(gy, x, mean, rstd, weight, n_norm_dims)
         return super().layer_norm_backward(gy, x, mean, rstd, weight, n_norm_dims)
 
     def batch_norm_stats(self, x, axes):
-        if (_float(x) and x.ndim >= 2 and type(axes) is tuple and len(set(axes)) == x.ndim - 1
-                and x.size >= MIN_REDUCE):
+        if (
+            _float(x)
+            and x.ndim >= 2
+            and type(axes) is tuple
+            and len(set(axes)) == x.ndim - 1
+            and x.size >= MIN_REDUCE
+        ):
             return _C.batch_norm_stats(x, axes)
         self._decline("batch_norm_stats", "dtype, axes or small", getattr(x, "dtype", None))
         return super().batch_norm_stats(x, axes)

@@ -7,7 +7,7 @@ import pytest
 from cpp_helpers import C, rand
 
 cpp_backend = pytest.importorskip("autodiff.backends.cpp_backend")
-from autodiff.backends.numpy_backend import NumpyBackend  # noqa: E402
+from autodiff.backends.numpy_backend import NumpyBackend
 
 CPP = cpp_backend.CppBackend()
 REF = NumpyBackend()
@@ -60,15 +60,26 @@ def test_reductions(dtype, shape, axis, keepdims):
                 same(CPP.var(x, axis, corr, keepdims), REF.var(x, axis, corr, keepdims), dtype, 10)
 
 
-@pytest.mark.parametrize("sa,sb", [((64, 70), (70, 65)), ((3, 40, 50), (50, 60)), ((50,), (50, 60)),
-                                   ((4, 8, 9), (4, 9, 8)), ((5, 7), (7, 2))])
+@pytest.mark.parametrize(
+    "sa,sb",
+    [
+        ((64, 70), (70, 65)),
+        ((3, 40, 50), (50, 60)),
+        ((50,), (50, 60)),
+        ((4, 8, 9), (4, 9, 8)),
+        ((5, 7), (7, 2)),
+    ],
+)
 def test_matmul(dtype, sa, sb):
     rng = np.random.default_rng(3)
     a, b = rand(rng, sa, dtype), rand(rng, sb, dtype)
     same(CPP.matmul(a, b), REF.matmul(a, b), dtype, 10)
-    same(CPP.matmul(b.swapaxes(-1, -2), a.swapaxes(-1, -2)) if a.ndim > 1 else REF.matmul(a, b),
-         REF.matmul(b.swapaxes(-1, -2), a.swapaxes(-1, -2)) if a.ndim > 1 else REF.matmul(a, b),
-         dtype, 10)
+    same(
+        CPP.matmul(b.swapaxes(-1, -2), a.swapaxes(-1, -2)) if a.ndim > 1 else REF.matmul(a, b),
+        REF.matmul(b.swapaxes(-1, -2), a.swapaxes(-1, -2)) if a.ndim > 1 else REF.matmul(a, b),
+        dtype,
+        10,
+    )
 
 
 @pytest.mark.parametrize("axis", [0, 1])
@@ -142,6 +153,19 @@ def test_fast_path_runs(monkeypatch):
     _, m, r = CPP.layer_norm(x, w, w, 1, 1e-5)
     CPP.layer_norm_backward(x, x, m, r, w, 1)
     CPP.batch_norm_stats(x, (0,))
-    assert set(calls) >= {"add", "mul", "sum_to", "exp", "relu", "sum", "var", "matmul",
-                          "softmax", "softmax_backward", "log_softmax", "layer_norm",
-                          "layer_norm_backward", "batch_norm_stats"}
+    assert set(calls) >= {
+        "add",
+        "mul",
+        "sum_to",
+        "exp",
+        "relu",
+        "sum",
+        "var",
+        "matmul",
+        "softmax",
+        "softmax_backward",
+        "log_softmax",
+        "layer_norm",
+        "layer_norm_backward",
+        "batch_norm_stats",
+    }

@@ -155,11 +155,29 @@ def test_unary_views_and_empty(simd, op):
 
 
 def test_unary_special_values(simd):
-    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 88.8, -104.0, 89.5, -87.5,
-                  -1.0, 1.0, 20.0, -20.0, 1e-30], dtype=np.float32)
+    x = np.array(
+        [
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            np.nan,
+            1e-40,
+            -1e-40,
+            88.8,
+            -104.0,
+            89.5,
+            -87.5,
+            -1.0,
+            1.0,
+            20.0,
+            -20.0,
+            1e-30,
+        ],
+        dtype=np.float32,
+    )
     with np.errstate(all="ignore"):
-        for op in UNARY:
+        for op, ref in UNARY.items():
             got = getattr(C, op)(x)
-            want = UNARY[op](x.astype(np.float64)).astype(np.float32)
-            np.testing.assert_allclose(got, want, rtol=3e-7, atol=3e-45, equal_nan=True,
-                                       err_msg=op)
+            want = ref(x.astype(np.float64)).astype(np.float32)
+            np.testing.assert_allclose(got, want, rtol=3e-7, atol=3e-45, equal_nan=True, err_msg=op)

@@ -16,7 +16,9 @@ def test_binary_errors(op):
         fn(np.ones(3, np.int64), np.ones(3, np.int64))
     with pytest.raises(TypeError, match="same dtype, got float32 and float64"):
         fn(f32, f32.astype(np.float64))
-    with pytest.raises(ValueError, match=r"could not be broadcast together with shapes \(3, 4\) and \(5,\)"):
+    with pytest.raises(
+        ValueError, match=r"could not be broadcast together with shapes \(3, 4\) and \(5,\)"
+    ):
         fn(f32, np.ones(5, np.float32))
     with pytest.raises(TypeError):
         fn(f32, np.ones(4, ">f4"))  # non-native byte order
@@ -31,7 +33,9 @@ def test_unary_errors():
 
 
 def test_matmul_errors():
-    with pytest.raises(ValueError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) are not aligned: 4 != 5"):
+    with pytest.raises(
+        ValueError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) are not aligned: 4 != 5"
+    ):
         C.matmul(f32, np.ones((5, 2), np.float32))
     with pytest.raises(ValueError, match="at least 1-D"):
         C.matmul(np.ones((), np.float32), f32)
@@ -52,7 +56,9 @@ def test_reduce_errors():
         C.sum(f32, "x")
     with pytest.raises(ValueError, match="zero-size"):
         C.amax(np.ones((0, 3), np.float32), (0,))
-    with pytest.raises(ValueError, match=r"sum_to: cannot reduce an array of shape \(3, 4\) to shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"sum_to: cannot reduce an array of shape \(3, 4\) to shape \(3,\)"
+    ):
         C.sum_to(f32, (3,))
     with pytest.raises(ValueError, match="sum_to"):
         C.sum_to(f32, (2, 3, 4))
@@ -71,7 +77,7 @@ def test_softmax_norm_errors():
         C.layer_norm(f32, np.ones(4), None, 1, 1e-5)
     with pytest.raises(ValueError, match="n_norm_dims"):
         C.layer_norm(f32, None, None, 3, 1e-5)
-    y, m, r = C.layer_norm(f32, None, None, 1, 1e-5)
+    _, m, r = C.layer_norm(f32, None, None, 1, 1e-5)
     with pytest.raises(ValueError, match="mean and rstd need 3 elements"):
         C.layer_norm_backward(f32, f32, m[:2], r, None, 1)
 

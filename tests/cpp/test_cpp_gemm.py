@@ -28,8 +28,17 @@ def test_gemm_small_odd(simd, dtype, m, n, k):
     check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
 
 
-@pytest.mark.parametrize("m,n,k", [(1023, 33, 17), (31, 1025, 7), (17, 31, 1025), (300, 200, 600),
-                                   (1, 1025, 300), (150, 3100, 40)])
+@pytest.mark.parametrize(
+    "m,n,k",
+    [
+        (1023, 33, 17),
+        (31, 1025, 7),
+        (17, 31, 1025),
+        (300, 200, 600),
+        (1, 1025, 300),
+        (150, 3100, 40),
+    ],
+)
 def test_gemm_odd_blocks(simd, dtype, m, n, k):
     rng = np.random.default_rng(0)
     check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
@@ -53,12 +62,26 @@ def test_gemm_views(simd, dtype):
     check(big[:, 3, :70].T, big[2, :8, :33])  # arbitrary strides
 
 
-@pytest.mark.parametrize("sa,sb", [
-    ((5,), (5,)), ((5,), (5, 3)), ((4, 5), (5,)), ((2, 3, 4), (4,)), ((4,), (2, 4, 3)),
-    ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6)), ((7, 3, 4), (7, 4, 2)),
-    ((0, 3, 4), (4, 5)), ((3, 0), (0, 4)), ((2, 3, 0), (2, 0, 4)), ((0, 4), (4, 0)),
-    ((6, 40, 50), (50, 60)), ((64, 9, 9), (64, 9, 9)),
-])
+@pytest.mark.parametrize(
+    "sa,sb",
+    [
+        ((5,), (5,)),
+        ((5,), (5, 3)),
+        ((4, 5), (5,)),
+        ((2, 3, 4), (4,)),
+        ((4,), (2, 4, 3)),
+        ((2, 3, 4), (4, 5)),
+        ((3, 4), (2, 4, 5)),
+        ((2, 1, 3, 4), (5, 4, 6)),
+        ((7, 3, 4), (7, 4, 2)),
+        ((0, 3, 4), (4, 5)),
+        ((3, 0), (0, 4)),
+        ((2, 3, 0), (2, 0, 4)),
+        ((0, 4), (4, 0)),
+        ((6, 40, 50), (50, 60)),
+        ((64, 9, 9), (64, 9, 9)),
+    ],
+)
 def test_matmul_semantics(simd, dtype, sa, sb):
     rng = np.random.default_rng(3)
     check(rand(rng, sa, dtype), rand(rng, sb, dtype))
@@ -77,8 +100,14 @@ def test_matmul_batch_views(dtype):
 @settings(max_examples=60, deadline=None)
 @given(
     batch=st.lists(st.integers(1, 3), max_size=2),
-    m=st.integers(1, 40), n=st.integers(1, 40), k=st.integers(0, 40),
-    a1=st.booleans(), b1=st.booleans(), ta=st.booleans(), tb=st.booleans(), f64=st.booleans(),
+    m=st.integers(1, 40),
+    n=st.integers(1, 40),
+    k=st.integers(0, 40),
+    a1=st.booleans(),
+    b1=st.booleans(),
+    ta=st.booleans(),
+    tb=st.booleans(),
+    f64=st.booleans(),
     bcast=st.integers(0, 2),
 )
 def test_matmul_fuzz(batch, m, n, k, a1, b1, ta, tb, f64, bcast):

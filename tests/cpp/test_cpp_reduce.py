@@ -102,17 +102,23 @@ def test_reduce_views_and_nan(simd):
 
 @settings(max_examples=50, deadline=None)
 @given(
-    x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=4, max_side=6),
-                 elements=st.floats(-100, 100)),
+    x=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=4, max_side=6),
+        elements=st.floats(-100, 100),
+    ),
     data=st.data(),
 )
 def test_reduce_fuzz(x, data):
-    axes = data.draw(st.lists(st.integers(0, x.ndim - 1), unique=True).map(lambda a: tuple(sorted(a))))
+    axes = data.draw(
+        st.lists(st.integers(0, x.ndim - 1), unique=True).map(lambda a: tuple(sorted(a)))
+    )
     keep = data.draw(st.booleans())
     for op in ("sum", "mean", "var"):
         args = (x, axes, 0.0, keep) if op == "var" else (x, axes, keep)
-        np.testing.assert_allclose(getattr(C, op)(*args), _ref(op, x, axes, keep),
-                                   rtol=1e-9, atol=1e-9, equal_nan=True)
+        np.testing.assert_allclose(
+            getattr(C, op)(*args), _ref(op, x, axes, keep), rtol=1e-9, atol=1e-9, equal_nan=True
+        )
 
 
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 17), (2, 5, 7, 9), (33, 1), (1, 4, 1025), (0, 3)])

@@ -61,12 +61,12 @@ def test_softmax_views_and_extremes(simd):
     x = rand(rng, (20, 2050), np.float32, -50, 50)
     for v in (x.T, x[::3, ::2], x[:, ::-1]):
         np.testing.assert_allclose(C.softmax(v, 1), softmax_ref(v, 1), rtol=2e-5, atol=1e-7)
-    z = np.array([[-np.inf, 0.0, 1.0], [-np.inf] * 3, [np.nan, 1, 2], [1e30, -1e30, 0]],
-                 np.float32)
+    z = np.array([[-np.inf, 0.0, 1.0], [-np.inf] * 3, [np.nan, 1, 2], [1e30, -1e30, 0]], np.float32)
     with np.errstate(all="ignore"):
         np.testing.assert_allclose(C.softmax(z, 1), softmax_ref(z, 1), equal_nan=True, atol=1e-7)
-        np.testing.assert_allclose(C.log_softmax(z, 1), log_softmax_ref(z, 1), equal_nan=True,
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            C.log_softmax(z, 1), log_softmax_ref(z, 1), equal_nan=True, rtol=1e-6
+        )
     # a long row whose first block is all -inf
     w = np.full(3000, -np.inf, np.float32)
     w[2500:] = 0.0
@@ -95,20 +95,31 @@ def ln_bwd_ref(gy, x, mean, rstd, w, k):
     xhat = (x - mean.reshape(bs)) * rstd.reshape(bs)
     batch_axes = tuple(range(x.ndim - k))
     g = gy * w if w is not None else gy
-    gx = rstd.reshape(bs) * (g - g.mean(axes, keepdims=True)
-                             - xhat * (g * xhat).mean(axes, keepdims=True))
+    gx = rstd.reshape(bs) * (
+        g - g.mean(axes, keepdims=True) - xhat * (g * xhat).mean(axes, keepdims=True)
+    )
     if w is None:
         return gx, None, None
     return gx, (gy * xhat).sum(batch_axes), gy.sum(batch_axes)
 
 
-@pytest.mark.parametrize("shape,k", [((5, 7), 1), ((3, 4, 33), 1), ((3, 4, 17), 2), ((2, 1025), 1),
-                                     ((1, 1), 1), ((0, 8), 1), ((6, 3), 2)])
+@pytest.mark.parametrize(
+    "shape,k",
+    [
+        ((5, 7), 1),
+        ((3, 4, 33), 1),
+        ((3, 4, 17), 2),
+        ((2, 1025), 1),
+        ((1, 1), 1),
+        ((0, 8), 1),
+        ((6, 3), 2),
+    ],
+)
 @pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
 def test_layer_norm(simd, dtype, shape, k, affine):
     rng = np.random.default_rng(0)
     x = rand(rng, shape, dtype) * 3 + 2
-    ps = shape[len(shape) - k:]
+    ps = shape[len(shape) - k :]
     w = rand(rng, ps, dtype) if affine in ("both", "weight") else None
     b = rand(rng, ps, dtype) if affine in ("both", "bias") else None
     y, mean, rstd = C.layer_norm(x, w, b, k, 1e-5)
@@ -135,7 +146,7 @@ def test_layer_norm_large_threaded_and_views():
     x = rand(rng, (513, 770), np.float32)[:, 1:]  # non-contiguous rows
     w, b = rand(rng, (769,), np.float32), rand(rng, (769,), np.float32)
     y, mean, rstd = C.layer_norm(x, w, b, 1, 1e-5)
-    wy, wm, wr = ln_ref(x, w, b, 1, 1e-5)
+    wy, _, _ = ln_ref(x, w, b, 1, 1e-5)
     np.testing.assert_allclose(y, wy, rtol=1e-4, atol=1e-4)
     gy = rand(rng, x.shape, np.float32)
     gx, gw, gb = C.layer_norm_backward(gy, x, mean, rstd, w, 1)
