@@ -193,6 +193,7 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
 
 
 def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
+    create_graph = sink.create_graph
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     targets = sink.targets
     leaf, accumulate = sink.leaf, sink.accumulate
@@ -210,7 +211,17 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
                 continue
         if node.saved is None or node._versions or node._out_version is not None:
             node.unpack_check()
-        in_grads = node.backward(*grads)
+        fast = None if create_graph else node.backward_data
+        if fast is not None and grads[0] is not None:  # Ops have one output
+            arrays = fast(*[g._data for g in grads])
+            if arrays is None:
+                in_grads = node.backward(*grads)
+            else:
+                dev = node._dev
+                in_grads = [None if a is None else Tensor._make(a, dev, False, None)
+                            for a in arrays]
+        else:
+            in_grads = node.backward(*grads)
         if anomaly:
             _check_anomaly(node, in_grads)
         if not retain_graph and (node.saved or node.out_data is not None):

@@ -33,6 +33,11 @@ class Node:
     _out_version = None
     pre_hooks = None  # {output_nr: [hook, ...]}: tensor hooks on this node's outputs
     trace = None  # the forward stack, recorded under detect_anomaly
+    # Optional fast path: backward on raw arrays, used when the backward is not itself
+    # recorded (no create_graph). It must compute what ``backward`` computes; it may return
+    # None to defer to ``backward``. Written for the hot primitives only, to skip wrapping
+    # every intermediate gradient in a Tensor and an Op (a measured per-op cost).
+    backward_data = None
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"

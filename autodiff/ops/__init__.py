@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from .compare import (  # noqa: F401
+    ceil, eq, floor, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
+    logical_xor, lt, ne, round, trunc,
+)
 from .elementwise import (  # noqa: F401
-    abs, add, ceil, clamp, cos, div, eq, exp, expand, floor, ge, gt, isfinite, isinf, isnan,
-    le, log, log1p, logical_and, logical_not, logical_or, logical_xor, lt, masked_fill, maximum,
-    minimum, mul, ne, neg, pow, reciprocal, relu, round, rsqrt, rsub, sigmoid, sign, sin, sqrt,
-    square, sub, sum_to, tanh, trunc, where,
+    abs, add, clamp, cos, div, exp, expand, log, log1p, masked_fill, maximum, minimum, mul, neg,
+    pow, reciprocal, relu, rsqrt, rsub, sigmoid, sign, sin, sqrt, square, sub, sum_to, tanh,
+    where,
 )
 from .linalg import bmm, dot, einsum, matmul, mv, outer  # noqa: F401
 from .movement import (  # noqa: F401

@@ -24,6 +24,9 @@ class SumTo(Op):
     def backward(self, g):
         return (expand(g, self.in_shape),)
 
+    def backward_data(self, g):
+        return (self.backend.broadcast_to(g, self.in_shape),)
+
 
 class Expand(Op):
     """y = broadcast_to(reshape(x, kept), shape) (a view); dx = reshape(sum_to(dy, kept)).
@@ -47,6 +50,11 @@ class Expand(Op):
         if self.kept is None:
             return (sum_to(g, self.in_shape),)
         return (sum_to(g, self.kept).reshape(self.in_shape),)
+
+    def backward_data(self, g):
+        if self.kept is None:
+            return (self.backend.sum_to(g, self.in_shape),)
+        return (self.backend.sum_to(g, self.kept).reshape(self.in_shape),)
 
 
 def expand(x, shape):
@@ -76,6 +84,12 @@ class Add(_Binary):
         sa, sb = self.shapes
         return sum_to(g, sa), sum_to(g, sb)
 
+    def backward_data(self, g):
+        sa, sb = self.shapes
+        k = self.backend
+        return (k.sum_to(g, sa) if self.next[0] is not None else None,
+                k.sum_to(g, sb) if self.next[1] is not None else None)
+
 
 class Sub(_Binary):
     """z = a - b; da = dz, db = -dz."""
@@ -85,6 +99,12 @@ class Sub(_Binary):
     def backward(self, g):
         sa, sb = self.shapes
         return sum_to(g, sa), (sum_to(-g, sb) if self.next[1] is not None else None)
+
+    def backward_data(self, g):
+        sa, sb = self.shapes
+        k = self.backend
+        return (k.sum_to(g, sa) if self.next[0] is not None else None,
+                k.neg(k.sum_to(g, sb)) if self.next[1] is not None else None)
 
 
 class Mul(_Binary):
@@ -109,6 +129,14 @@ class Mul(_Binary):
         nxt = self.next
         ga = sum_to(Mul.apply(g, b), sa) if nxt[0] is not None else None
         gb = sum_to(Mul.apply(g, a), sb) if nxt[1] is not None else None
+        return ga, gb
+
+    def backward_data(self, g):
+        a, b = self.saved
+        sa, sb = self.shapes
+        k = self.backend
+        ga = k.sum_to(k.mul(g, b._data), sa) if self.next[0] is not None else None
+        gb = k.sum_to(k.mul(g, a._data), sb) if self.next[1] is not None else None
         return ga, gb
 
 
@@ -196,6 +224,9 @@ class Neg(Op):
     def backward(self, g):
         return (-g,)
 
+    def backward_data(self, g):
+        return (self.backend.neg(g),)
+
 
 class _UnaryOut(Op):
     """A unary op whose derivative is written with its output y."""
@@ -213,6 +244,9 @@ class Exp(_UnaryOut):
 
     def backward(self, g):
         return (g * self.output(),)
+
+    def backward_data(self, g):
+        return (self.backend.mul(g, self.out_data),)
 
 
 class Sqrt(_UnaryOut):
@@ -243,6 +277,10 @@ class Tanh(_UnaryOut):
         y = self.output()
         return (g * (1 - y * y),)
 
+    def backward_data(self, g):
+        k, y = self.backend, self.out_data
+        return (k.mul(g, 1 - k.mul(y, y)),)
+
 
 class Sigmoid(_UnaryOut):
     """y = 1 / (1 + exp(-x)); dx = dy * y * (1 - y)."""
@@ -252,6 +290,10 @@ class Sigmoid(_UnaryOut):
     def backward(self, g):
         y = self.output()
         return (g * y * (1 - y),)
+
+    def backward_data(self, g):
+        k, y = self.backend, self.out_data
+        return (k.mul(k.mul(g, y), 1 - y),)
 
 
 class Relu(_UnaryOut):
@@ -264,6 +306,9 @@ class Relu(_UnaryOut):
         if state.enabled:  # create_graph: keep the formula differentiable in dy
             return (g * (y > 0).to(g.dtype),)
         return (constant(self.backend.relu_backward(y._data, g._data), g._dev),)
+
+    def backward_data(self, g):
+        return (self.backend.relu_backward(self.out_data, g),)
 
 
 class _UnaryIn(Op):
@@ -523,49 +568,6 @@ def cast(x, dtype):
     if not dtype.is_floating_point:  # integer/bool results never require grad (PyTorch)
         return constant(x._dev.backend.cast(x._data, dtype.np), x._dev)
     return Cast.apply(x, dtype=dtype)
-
-
-def _compare(kernel):
-    def op(a, b):
-        a, b = operands(a, b)
-        try:
-            data = a._dev.backend.compare(kernel, a._data, b._data)
-        except ValueError:
-            raise broadcast_error(kernel, a, b) from None
-        return constant(data, a._dev)
-
-    op.__name__ = kernel
-    op.__doc__ = f"Element-wise {kernel} (a bool tensor; not differentiable)."
-    return op
-
-
-eq, ne = _compare("equal"), _compare("not_equal")
-lt, le = _compare("less"), _compare("less_equal")
-gt, ge = _compare("greater"), _compare("greater_equal")
-logical_and, logical_or = _compare("logical_and"), _compare("logical_or")
-logical_xor = _compare("logical_xor")
-
-
-def logical_not(x):
-    return constant(x._dev.backend.logical_not(x._data), x._dev)
-
-
-def isfinite(x):
-    return constant(x._dev.backend.isfinite(x._data), x._dev)
-
-
-def _rounding(name):
-    def op(x):
-        return constant(getattr(x._dev.backend.xp, name)(x._data), x._dev)
-
-    op.__name__ = name
-    op.__doc__ = f"Element-wise {name} (zero gradient, as in PyTorch)."
-    return op
-
-
-floor, ceil, trunc, isnan, isinf = (_rounding(n) for n in ("floor", "ceil", "trunc", "isnan",
-                                                         "isinf"))
-round = _rounding("round")
 
 
 def square(x):

@@ -43,6 +43,19 @@ class Matmul(Op):
             gb = sum_to(gb, sb if len(sb) > 1 else sb + (1,)).reshape(sb)
         return ga, gb
 
+    def backward_data(self, g):
+        a, b = self.saved
+        sa, sb = self.shapes
+        if len(sa) < 2 or len(sb) < 2:
+            return None  # vector cases: the Tensor formula handles the reshapes
+        k = self.backend
+        ga = gb = None
+        if self.next[0] is not None:
+            ga = k.sum_to(k.matmul(g, _swap(b._data)), sa)
+        if self.next[1] is not None:
+            gb = k.sum_to(k.matmul(_swap(a._data), g), sb)
+        return ga, gb
+
 
 class Linear(Op):
     """y = x @ w^T + b for 2-D x (N, in) and w (out, in), as one node (PyTorch's addmm);
@@ -63,12 +76,26 @@ class Linear(Op):
         gb = g.sum(0) if len(nxt) > 2 and nxt[2] is not None else None
         return gx, gw, gb
 
+    def backward_data(self, g):
+        x, w = self.saved
+        nxt = self.next
+        k = self.backend
+        gx = k.matmul(g, w._data) if nxt[0] is not None else None
+        gw = k.matmul(g.T, x._data) if nxt[1] is not None else None
+        gb = k.sum(g, (0,), False) if len(nxt) > 2 and nxt[2] is not None else None
+        return gx, gw, gb
+
 
 def linear(x, w, b=None):
     """y = x @ w^T + b for 2-D x and w (one node); see nn.functional.linear for the rest."""
     if b is None:
         return Linear.apply(x, w)
     return Linear.apply(x, w, b)
+
+
+def _swap(a):
+    """Swap the last two axes of an array (a view)."""
+    return a.swapaxes(-1, -2)
 
 
 def _mT(t):

@@ -31,6 +31,9 @@ class Reshape(Op):
     def backward(self, g):
         return (g.reshape(self.in_shape),)
 
+    def backward_data(self, g):
+        return (g.reshape(self.in_shape),)
+
 
 class Permute(Op):
     """y = transpose(x, axes); dx = transpose(dy, inverse(axes))."""
@@ -46,6 +49,12 @@ class Permute(Op):
         for i, a in enumerate(self.axes):
             inv[a] = i
         return (g.permute(*inv),)
+
+    def backward_data(self, g):
+        inv = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inv[a] = i
+        return (g.transpose(inv),)
 
 
 class Clone(Op):

@@ -44,6 +44,10 @@ class Sum(Op):
     def backward(self, g):
         return (_unreduce(g, *self.meta),)
 
+    def backward_data(self, g):
+        shape, axes, keepdim = self.meta
+        return (self.backend.broadcast_to(g.reshape(_kept_shape(shape, axes)), shape),)
+
 
 class Mean(Op):
     """y = mean(x, axes); dx = expand(dy, x.shape) / n."""
@@ -55,6 +59,12 @@ class Mean(Op):
     def backward(self, g):
         shape, axes, _ = self.meta
         return (_unreduce(g, *self.meta) / builtins.max(_count(shape, axes), 1),)
+
+    def backward_data(self, g):
+        shape, axes, _ = self.meta
+        k = self.backend
+        g = k.div(g, g.dtype.type(builtins.max(_count(shape, axes), 1)))
+        return (k.broadcast_to(g.reshape(_kept_shape(shape, axes)), shape),)
 
 
 class Var(Op):
