@@ -489,7 +489,8 @@ class NNKernels:
         hid = g4 // 4
         scale, shift = self._lstm_scale(g4, xproj.dtype)
         w_t = xp.ascontiguousarray(w_hh.T) * scale
-        xs = xproj * scale
+        xs = self._scratch("lstm_xs", xproj.shape, xproj.dtype)
+        xp.multiply(xproj, scale, out=xs)
         if b_hh is not None:
             xs += b_hh * scale
         y = xp.empty((n_steps, n, 2 * hid), dtype=xproj.dtype)
@@ -547,7 +548,11 @@ class NNKernels:
             dc *= f
             dh = self.matmul(d, w_hh)
         hs = y[:, :, :hid]
-        h_prevs = xp.concatenate([hs[1:], h0[None]] if reverse else [h0[None], hs[:-1]], 0)
+        h_prevs = self._scratch("lstm_h", hs.shape, hs.dtype)
+        if reverse:
+            h_prevs[:-1], h_prevs[-1] = hs[1:], h0
+        else:
+            h_prevs[0], h_prevs[1:] = h0, hs[:-1]
         flat = dx.reshape(-1, g4)
         dw = self.matmul(flat.T, h_prevs.reshape(-1, hid))
         return dx, dh, dc, dw, flat.sum(0)
