@@ -28,14 +28,16 @@ class NNKernels:
     # 2.9 MB im2col inside a CNN step). Per thread, a few entries keyed by (tag, shape,
     # dtype); ``zeroed`` buffers are zero-filled once and callers rewrite only the same
     # interior every time, so their frame stays zero.
-    def _scratch(self, tag, shape, dtype, zeroed=False):
+    def _scratch(self, tag, shape, dtype, zeroed=False, init=None):
         cache = getattr(_SCRATCH, "bufs", None)
         if cache is None:
             cache = _SCRATCH.bufs = {}
-        key = (tag, self.xp.__name__, shape, str(dtype))
+        key = (tag, self.xp.__name__, shape, dtype)
         buf = cache.pop(key, None)
         if buf is None:
             buf = (self.xp.zeros if zeroed else self.xp.empty)(shape, dtype=dtype)
+            if init is not None:  # constant contents, computed once
+                init(buf)
             while len(cache) >= _SCRATCH_ENTRIES:
                 cache.pop(next(iter(cache)))
         cache[key] = buf  # most recently used last
@@ -255,10 +257,17 @@ class NNKernels:
         xp = self.xp
         n, c, oh, ow, _ = idx.shape
         (kh, kw), w = kernel, size[1]
-        base = (xp.arange(n * c * oh, dtype=idx.dtype) * (kh * w)).reshape(n, c, oh, 1)
-        base = base + xp.arange(ow, dtype=idx.dtype) * kw
-        k = idx[..., 0]
-        return base + (k // kw) * w + k % kw
+
+        def fill(base):  # the flat position of each window's top-left element
+            rows = (xp.arange(n * c * oh, dtype=idx.dtype) * (kh * w)).reshape(n, c, oh, 1)
+            base[...] = rows + xp.arange(ow, dtype=idx.dtype) * kw
+
+        base = self._scratch(("pool_base", kernel, w), idx.shape[:4], idx.dtype, init=fill)
+        row, col = xp.divmod(idx[..., 0], kw)
+        row *= w
+        row += col
+        row += base
+        return row
 
     def max_pool2d(self, x, kernel, dilation, pads, stride):
         """Returns (y, idx): the window maxima and the flat in-window index of each."""
