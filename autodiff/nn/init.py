@@ -152,3 +152,12 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
             q = q.t()
         return tensor.copy_(q.reshape(tensor.shape) * gain)
 
+
+def default_weight_bias_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default init of Linear and Conv layers: kaiming_uniform_(a=sqrt(5)) on the
+    weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on the bias."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)

@@ -55,12 +55,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         """kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(fan_in), ..) for the bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.default_weight_bias_(self.weight, self.bias)
 
     def _check(self, x: Tensor, n: int) -> None:
         if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != self.in_channels:

@@ -27,6 +27,18 @@ def _activation(activation) -> Callable:
     raise RuntimeError(f"activation should be relu/gelu, not {activation}")
 
 
+def _add_feedforward_and_norms(layer, d_model, dim_feedforward, dropout, eps, norm_first,
+                               bias, n_norms, fk) -> None:
+    """The parts every transformer layer shares, registered in PyTorch's order (so state
+    dict keys line up): linear1, dropout, linear2, norm1..norm{n_norms}."""
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, **fk)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, **fk)
+    layer.norm_first = norm_first
+    for i in range(1, n_norms + 1):
+        setattr(layer, f"norm{i}", LayerNorm(d_model, eps=eps, bias=bias, **fk))
+
+
 def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
     """(sz, sz) float mask: 0 on and below the diagonal, -inf above."""
     full = creation.full((sz, sz), float("-inf"), dtype=dtype or dtypes.get_default_dtype(),
@@ -54,12 +66,8 @@ class TransformerEncoderLayer(Module):
         fk = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, **fk)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **fk)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **fk)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
+        _add_feedforward_and_norms(self, d_model, dim_feedforward, dropout, layer_norm_eps,
+                                   norm_first, bias, 2, fk)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
@@ -100,13 +108,8 @@ class TransformerDecoderLayer(Module):
                                             batch_first=batch_first, **fk)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                                  batch_first=batch_first, **fk)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **fk)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **fk)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
+        _add_feedforward_and_norms(self, d_model, dim_feedforward, dropout, layer_norm_eps,
+                                   norm_first, bias, 3, fk)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
