@@ -241,14 +241,14 @@ class NNKernels:
         m, ri = rows[0], xp.zeros(rows.shape[1], dtype=xp.intp)
         for i in range(1, kh):  # the first row holding each column's max
             e = rows[i]
-            gt = (e > m) | (e != e)  # a NaN wins (and propagates), as in PyTorch
+            gt = (e > m) | xp.isnan(e)  # a NaN wins (and propagates), as in PyTorch
             ri += gt * (i * kw - ri)  # arithmetic select: np.where is ~10x slower here
             m = xp.maximum(e, m)
         m, ri = m.reshape(-1, kw), ri.reshape(-1, kw)
         best, arg = m[:, 0], ri[:, 0]
         for j in range(1, kw):  # then the column; ties go to the smaller flat index
             e, cand = m[:, j], ri[:, j] + j
-            gt = (e > best) | ((e == best) & (cand < arg)) | (e != e)
+            gt = (e > best) | ((e == best) & (cand < arg)) | xp.isnan(e)
             best, arg = xp.maximum(e, best), arg + gt * (cand - arg)
         return best.reshape(n, c, oh, ow), arg.reshape(n, c, oh, ow, 1)
 
