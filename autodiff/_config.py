@@ -7,6 +7,7 @@
 | AUTODIFF_SIMD          | force a SIMD level of the C++ kernels: avx512, avx2, scalar | best    |
 | AUTODIFF_DEBUG         | 1: log each fast-path decline once per (op, dtype, reason)  | 0       |
 | AUTODIFF_TF32          | 1: allow TF32 tensor-core matmul on CUDA                    | 0       |
+| AUTODIFF_MALLOC_TUNE   | 0: leave glibc malloc's thresholds alone (see backends)     | 1       |
 
 OpenMP's GOMP_SPINCOUNT is the one variable autodiff writes: backends._import_extension sets
 it to 30000 around the import of the C++ extension unless OMP_WAIT_POLICY or GOMP_SPINCOUNT
@@ -42,6 +43,7 @@ class Config:
     simd: str | None
     debug: bool
     tf32: bool
+    malloc_tune: bool
 
 
 def _read() -> Config:
@@ -57,6 +59,8 @@ def _read() -> Config:
         simd=simd,
         debug=_flag("AUTODIFF_DEBUG"),
         tf32=_flag("AUTODIFF_TF32"),
+        malloc_tune=os.environ.get("AUTODIFF_MALLOC_TUNE", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
     )
 
 

@@ -5,9 +5,13 @@ A new backend is one module plus one line in ``_MODULES``.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
+import sys
 import warnings
+
+from .._config import config
 
 _MODULES = {
     "numpy": ("autodiff.backends.numpy_backend", "NumpyBackend"),
@@ -83,6 +87,29 @@ def cuda_device_count() -> int:
     import cupy
 
     return int(cupy.cuda.runtime.getDeviceCount())
+
+
+def _tune_malloc() -> None:
+    """Keep freed tensor memory in the process instead of returning it to the OS.
+
+    glibc serves blocks above a (dynamic, 128 KiB-32 MiB) threshold with mmap and trims the
+    heap top past 2x that threshold, so the multi-MiB arrays of every forward and backward
+    pass were mapped, page-faulted in and unmapped again each step: a 2048x1024 tanh
+    forward+backward took 18 ms instead of 4.7 ms on the C++ backend. A fixed 32 MiB mmap
+    threshold and a 1 GiB trim threshold let the heap reuse them (as PyTorch users get from
+    jemalloc). Opt out with AUTODIFF_MALLOC_TUNE=0."""
+    if not config.malloc_tune or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 32 << 20)
+        libc.mallopt(m_trim_threshold, 1 << 30)
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
+_tune_malloc()
 
 
 def get_backend(kind: str, index: int | None = None):
