@@ -67,17 +67,9 @@ class Tensor(InplaceMixin):
 
     @classmethod
     def _make(cls, data, dev, requires_grad, grad_fn) -> Tensor:
+        """A Tensor over an existing backend array, without conversion (the ops' path)."""
         t = object.__new__(Tensor)
-        t._data = data
-        t._dev = dev
-        t._requires_grad = requires_grad
-        t.grad = None
-        t.grad_fn = grad_fn
-        t._output_nr = 0
-        t._version = [0]
-        t._base = None
-        t._hooks = None
-        t._retains_grad = False
+        t._init(data, dev, requires_grad, grad_fn)
         return t
 
     # ----------------------------------------------------------------- attributes
