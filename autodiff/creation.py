@@ -38,6 +38,9 @@ def _to_array(data, dtype, dev):
             or hasattr(data, "__dlpack__")):  # their dtype, as in PyTorch
         host = data if isinstance(data, np.ndarray) else None
         if host is None and not b.is_array(data):
+            if _on_gpu(data):  # e.g. a CUDA tensor of another library: go through DLPack
+                src = from_dlpack(data)
+                return _to_array(src, dt, dev)
             host = np.asarray(data)
         if host is not None:
             if host.dtype.kind == "O":
@@ -54,6 +57,14 @@ def _to_array(data, dtype, dev):
     except (ValueError, TypeError) as exc:
         raise ValueError(f"tensor(): could not convert data to a {dt.name} tensor: {exc}") from None
     return b.from_numpy(host), dev
+
+
+def _on_gpu(obj) -> bool:
+    """True for a DLPack producer whose memory is on a GPU (DLPack device type 2, CUDA)."""
+    try:
+        return int(obj.__dlpack_device__()[0]) == 2
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return False
 
 
 def _flat(data):

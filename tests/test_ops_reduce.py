@@ -136,3 +136,8 @@ def test_logsumexp_is_stable(device):
 def test_mean_of_int_raises(device):
     with pytest.raises(TypeError, match="int64"):
         ad.tensor([1, 2], device=device).mean()
+
+
+def test_logsumexp_of_empty_dim_is_minus_inf(device):
+    out = ad.logsumexp(ad.zeros(0, 3, device=device), 0)
+    assert out.shape == (3,) and np.all(np.isneginf(out.cpu().numpy()))

@@ -260,6 +260,8 @@ class NumpyBackend(NNKernels):
         return a.var(axis=axis, ddof=correction, keepdims=keepdims)
 
     def logsumexp(self, a, axis, keepdims):
+        if a.size == 0:  # log(sum of nothing) = -inf, as PyTorch
+            return NumpyBackend.log(self, a.sum(axis=axis, keepdims=keepdims))
         m = a.max(axis=axis, keepdims=True)
         m = self.xp.where(self.xp.isfinite(m), m, 0)
         out = self.xp.log(self.xp.exp(a - m).sum(axis=axis, keepdims=True)) + m
