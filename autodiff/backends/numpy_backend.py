@@ -305,6 +305,32 @@ class NumpyBackend(NNKernels):
         return gy - self.xp.exp(y) * gy.sum(axis=axis, keepdims=True)
 
     # ----------------------------------------------------------------- normalization
+    def cross_entropy(self, logits, target, ignore_index=-100):
+        """(loss, lse) per row of (N, C) logits against integer targets (N,):
+        loss = logsumexp(x) - x[t], 0 where t == ignore_index; lse is kept for backward."""
+        xp = self.xp
+        c = logits.shape[-1]
+        valid = target != ignore_index
+        if bool((valid & ((target < 0) | (target >= c))).any()):
+            raise IndexError(f"cross_entropy: target values must be in [0, {c}) or "
+                             f"ignore_index {ignore_index}")
+        lse = self.logsumexp(logits, -1, False)
+        safe = xp.where(valid, target, 0)
+        picked = xp.take_along_axis(logits, safe[:, None], axis=-1)[:, 0]
+        loss = xp.where(valid, lse - picked, logits.dtype.type(0))
+        return loss.astype(logits.dtype, copy=False), lse
+
+    def cross_entropy_backward(self, logits, target, lse, gloss, ignore_index=-100):
+        """d(sum_r gloss[r] * loss[r]) / d logits = gloss[r] * (softmax(x_r) - onehot(t_r)),
+        zero on ignored rows; ``gloss`` is (N,) or broadcastable to it."""
+        xp = self.xp
+        valid = target != ignore_index
+        g = xp.where(valid, xp.asarray(gloss, dtype=logits.dtype), logits.dtype.type(0))
+        out = self.exp(logits - lse[:, None])
+        out[xp.arange(logits.shape[0]), xp.where(valid, target, 0)] -= 1
+        out *= g[:, None]
+        return out
+
     def layer_norm(self, x, weight, bias, n_norm_dims, eps):
         """Normalize over the last ``n_norm_dims`` dims; returns (y, mean, rstd)."""
         axes = tuple(range(x.ndim - n_norm_dims, x.ndim))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import ops
 from ...errors import ShapeError
+from ...ops import nn_ops as _nn_ops
 from ...tensor import Tensor
 
 
@@ -164,6 +165,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
+    if (input.ndim == 2 and weight is None and not label_smoothing
+            and reduction in ("mean", "sum", "none") and not target.is_floating_point()
+            and tuple(target.shape) == (input.shape[0],)):
+        # the common classifier case: one fused node (log_softmax + NLL + reduction)
+        return _nn_ops.cross_entropy(input, target, ignore_index, reduction)
     x, unbatched = _class_last(input)
     logp = x.log_softmax(1)
     c = x.shape[1]
