@@ -73,6 +73,7 @@ class InplaceMixin:
         for cls, kw in self._view_chain:
             view = cls.apply(view, **kw)
         self.grad_fn, self._output_nr, self._requires_grad = view.grad_fn, 0, True
+        self._base_fn = base.grad_fn
         return self
 
     def _write(self, r: Tensor) -> None:

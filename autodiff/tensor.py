@@ -38,9 +38,10 @@ class Tensor(InplaceMixin):
         tensor([2., 4.], device='cpp', dtype=autodiff.float32)
     """
 
-    # _view_chain is set only on views (when _base is not None): ((op class, kwargs), ...)
+    # set only on views (when _base is not None): _view_chain, ((op class, kwargs), ...) from
+    # the base, and _base_fn, the base's grad_fn this view's own grad_fn was derived from
     __slots__ = ("_data", "_dev", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version",
-                 "_base", "_view_chain", "_hooks", "_retains_grad", "__weakref__")
+                 "_base", "_view_chain", "_base_fn", "_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators
 

@@ -60,3 +60,25 @@ def test_setitem_on_non_leaf_records(cpu_device):
     h[1] = x[0] * 5
     h.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 0.0, 1.0])
+
+
+def test_sibling_view_sees_inplace_through_another_view(cpu_device, torch):
+    def run(lib, **kw):
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64,
+                       requires_grad=True, **kw)
+        h = x * 2
+        v1, v2 = h[0], h[:, 1]  # overlapping views of one base
+        v1.mul_(3)  # through v1 only
+        (v2 * v2).sum().backward()  # v2's grad_fn must be re-derived from the new base
+        return x.grad.numpy()
+
+    np.testing.assert_allclose(run(ad, device=cpu_device), run(torch))
+
+
+def test_view_sees_inplace_on_its_base(cpu_device):
+    x = ad.tensor([1.0, 2.0, 3.0], dtype=ad.float64, device=cpu_device, requires_grad=True)
+    h = x * 1
+    v = h[1:]
+    h.mul_(x)  # h = x * x, in place on the base
+    v.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 4.0, 6.0])

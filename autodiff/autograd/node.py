@@ -134,6 +134,8 @@ class Op(Node):
                 if t is None or not t._requires_grad:
                     edges.append(None)
                 else:
+                    if t._base is not None and t._base.grad_fn is not t._base_fn:
+                        _regenerate_view(t)  # its base was changed in place through another view
                     fn = t.grad_fn
                     edges.append((t, 0) if fn is None else (fn, t._output_nr))
             node.next = tuple(edges)
@@ -160,6 +162,19 @@ class Op(Node):
         return tuple(e is not None for e in self.next)
 
 
+def _regenerate_view(t) -> None:
+    """Re-derive a view's grad_fn from its base's current one (after an in-place op through
+    another view of the same base rebased it), as PyTorch does."""
+    from .grad_mode import enable_grad
+
+    base = t._base
+    with enable_grad():
+        view = base
+        for cls, kw in t._view_chain:
+            view = cls.apply(view, **kw)
+    t.grad_fn, t._output_nr, t._base_fn = view.grad_fn, 0, base.grad_fn
+
+
 def _device_mismatch(cls, a, b):
     raise DeviceError(f"{cls.__name__.lower()}: tensors are on different devices, {a} and {b}; "
                       f"move one with .to()")
@@ -174,3 +189,4 @@ def _share_view(out, x, cls, kwargs) -> None:
             out._base, out._view_chain = x, ((cls, kwargs),)
         else:
             out._base, out._view_chain = x._base, x._view_chain + ((cls, kwargs),)
+        out._base_fn = out._base.grad_fn
