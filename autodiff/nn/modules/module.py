@@ -42,6 +42,16 @@ def _addindent(s: str, n: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
+
+def _check_slot(kind: str, name: str, value, cls, cls_name: str) -> None:
+    """The checks register_parameter and register_buffer share: a dot-free name and a value
+    of the right type (or None)."""
+    if "." in name or not name:
+        raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
+    if value is not None and not isinstance(value, cls):
+        raise TypeError(f"cannot assign '{type(value).__name__}' object to {kind} '{name}' "
+                        f"({cls_name} or None required)")
+
 class Module:
     """Base class of all layers: subclasses set parameters and submodules as attributes in
     ``__init__`` and define ``forward``.
@@ -151,21 +161,13 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or None, a declared-but-absent parameter) under ``name``."""
-        if "." in name or not name:
-            raise KeyError(f"parameter name must be a non-empty string without '.', got {name!r}")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
-                            f"'{name}' (nn.Parameter or None required)")
+        _check_slot("parameter", name, param, Parameter, "nn.Parameter")
         self._drop(name)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (e.g. BatchNorm's running_mean)."""
-        if "." in name or not name:
-            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
-                            f"'{name}' (Tensor or None required)")
+        _check_slot("buffer", name, tensor, Tensor, "Tensor")
         self._drop(name)
         self._buffers[name] = tensor
         if persistent:
