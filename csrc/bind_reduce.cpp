@@ -106,9 +106,9 @@ py::array reduce_entry(const py::array& x, const py::object& axis, bool keepdims
   return reduce_impl(x, normalize_axes(axis, x.ndim(), name), op, correction, keepdims, name);
 }
 
-py::array sum_to(const py::array& g, const Shape& shape) {
-  dtype_of(g, "sum_to");
-  const Shape gs = shape_of(g);
+// The axes of g (shape gs) that sum_to(g, shape) reduces; throws if shape cannot be
+// broadcast to gs.
+std::vector<int> sum_to_axes(const Shape& gs, const Shape& shape, const char* name) {
   const int64_t lead = int64_t(gs.size()) - int64_t(shape.size());
   bool ok = lead >= 0;
   std::vector<int> axes;
@@ -121,9 +121,60 @@ py::array sum_to(const py::array& g, const Shape& shape) {
     }
   }
   if (!ok)
-    throw py::value_error("sum_to: cannot reduce an array of shape " + shape_str(gs) +
-                          " to shape " + shape_str(shape));
+    throw py::value_error(std::string(name) + ": cannot reduce an array of shape " +
+                          shape_str(gs) + " to shape " + shape_str(shape));
+  return axes;
+}
+
+py::array sum_to(const py::array& g, const Shape& shape) {
+  dtype_of(g, "sum_to");
+  auto axes = sum_to_axes(shape_of(g), shape, "sum_to");
   return reshape(reduce_impl(g, axes, ReduceOp::kSum, 0.0, false, "sum_to"), shape);
+}
+
+template <typename T>
+py::array mul_sum_typed(const py::array& g, const py::array& h, int64_t outer, int64_t n,
+                        int64_t inner, const Shape& keep) {
+  auto out = empty<T>(keep);
+  const T* pg = static_cast<const T*>(g.data());
+  const T* ph = static_cast<const T*>(h.data());
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::mul_sum_axis<T>(pg, ph, outer, n, inner, po);
+  }
+  return out;
+}
+
+// sum_to(g * h, shape) for g, h of one shape: the last block of adjacent reduced dims is
+// reduced by the fused kernel (g * h never stored), any other reduced dims by sum_to.
+py::array mul_sum_to(const py::array& g0, const py::array& h0, const Shape& shape) {
+  const DType dt = same_dtype(g0, h0, "mul_sum_to");
+  const Shape gs = shape_of(g0);
+  if (shape_of(h0) != gs)
+    throw py::value_error("mul_sum_to: g and h must have one shape, got " + shape_str(gs) +
+                          " and " + shape_str(shape_of(h0)));
+  auto axes = sum_to_axes(gs, shape, "mul_sum_to");
+  int last = -1;  // last reduced dim of size != 1
+  for (int a : axes)
+    if (gs[a] != 1) last = a;
+  if (last < 0)  // only size-1 dims reduced: a product and a reshape
+    return reshape(g0.attr("__mul__")(h0).cast<py::array>(), shape);
+  int first = last;  // extend left over reduced (or size-1) dims
+  std::vector<bool> red(gs.size(), false);
+  for (int a : axes) red[a] = true;
+  while (first > 0 && (red[first - 1] || gs[first - 1] == 1)) --first;
+  py::array g = contiguous(g0), h = contiguous(h0);
+  int64_t outer = 1, n = 1, inner = 1;
+  Shape keep = gs;
+  for (int d = 0; d < int(gs.size()); ++d) {
+    if (d < first) outer *= gs[d];
+    else if (d <= last) n *= gs[d], keep[d] = 1;
+    else inner *= gs[d];
+  }
+  py::array part = dt == DType::kF32 ? mul_sum_typed<float>(g, h, outer, n, inner, keep)
+                                     : mul_sum_typed<double>(g, h, outer, n, inner, keep);
+  return sum_to(part, shape);
 }
 
 template <typename T>
@@ -196,6 +247,9 @@ void init_reduce(py::module_& m) {
   m.def("sum_to", &sum_to, py::arg("g"), py::arg("shape"),
         "Sum g over its leading dims and the dims where shape has 1: the backward of "
         "broadcasting g's operand of `shape`.");
+  m.def("mul_sum_to", &mul_sum_to, py::arg("g"), py::arg("h"), py::arg("shape"),
+        "sum_to(g * h, shape) in one pass for g and h of one shape (the backward of a "
+        "broadcast multiply), without the product in memory.");
   m.def("batch_norm_stats", &batch_norm_stats, py::arg("x"), py::arg("axes"),
         "Per-channel (mean, biased var) over all axes but one, keepdims shape.");
 }

@@ -22,8 +22,10 @@ struct KernelTable {
   RowSumFn<T> row_sum;
   RowMaxFn<T> row_max;
   RowWelfordFn<T> row_welford;
+  RowDotFn<T> row_dot;
   ColAccumFn<T> col_add;  // acc[j] += x[j]
   ColAccumFn<T> col_max;  // acc[j] = max(acc[j], x[j])
+  ColFmaFn<T> col_fma;    // acc[j] += x[j] * y[j]
   ColWelfordFn<T> col_welford;
   SoftmaxRowFn<T> softmax_row;
   SoftmaxRowFn<T> log_softmax_row;

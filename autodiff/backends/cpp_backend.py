@@ -129,6 +129,13 @@ class CppBackend(NumpyBackend):
         self._decline("sum_to", "small or dtype", g.dtype)
         return super().sum_to(g, shape)
 
+    def mul_sum_to(self, g, h, shape):
+        shape = tuple(shape)
+        if g.shape != shape and g.size >= MIN_REDUCE and _float(g) and _same(g, h) \
+                and h.shape == g.shape:
+            return _C.mul_sum_to(g, h, shape)
+        return super().mul_sum_to(g, h, shape)
+
     # ------------------------------------------------------------- unary math
     def _unary_ok(self, op: str, a, min_f32: int) -> bool:
         if type(a) is np.ndarray and a.size >= min_f32:

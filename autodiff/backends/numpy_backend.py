@@ -279,6 +279,11 @@ class NumpyBackend(NNKernels):
         out = g.sum(axis=axes, keepdims=True) if axes else g
         return out.reshape(shape)
 
+    def mul_sum_to(self, g, h, shape):
+        """``sum_to(g * h, shape)``: the backward of a broadcast multiply (dz/db =
+        sum_to(dz * a, b.shape)); the C++ and CUDA backends do it without the product."""
+        return self.sum_to(self.mul(g, h), shape)
+
     # ----------------------------------------------------------------- linear algebra
     def matmul(self, a, b):
         return self.xp.matmul(a, b)

@@ -135,8 +135,8 @@ class Mul(_Binary):
         a, b = self.saved
         sa, sb = self.shapes
         k = self.backend
-        ga = k.sum_to(k.mul(g, b._data), sa) if self.next[0] is not None else None
-        gb = k.sum_to(k.mul(g, a._data), sb) if self.next[1] is not None else None
+        ga = k.mul_sum_to(g, b._data, sa) if self.next[0] is not None else None
+        gb = k.mul_sum_to(g, a._data, sb) if self.next[1] is not None else None
         return ga, gb
 
 

@@ -28,9 +28,15 @@ using RowMaxFn = T (*)(const T* x, int64_t n);  // NaN propagates; n >= 1
 // Mean and sum of squared deviations (M2) of a row, in one pass.
 template <typename T>
 using RowWelfordFn = void (*)(const T* x, int64_t n, double* mean, double* m2);
+// Dot product of two rows (float64 accumulation of block sums, like RowSumFn).
+template <typename T>
+using RowDotFn = double (*)(const T* x, const T* y, int64_t n);
 // Column accumulation: acc[j] (op)= x[j] for j < w.
 template <typename T>
 using ColAccumFn = void (*)(T* acc, const T* x, int64_t w);
+// Column multiply-accumulate: acc[j] += x[j] * y[j] for j < w.
+template <typename T>
+using ColFmaFn = void (*)(T* acc, const T* x, const T* y, int64_t w);
 // Column Welford step with count k (1-based): d = x - mean; mean += d / k; m2 += d * (x - mean).
 template <typename T>
 using ColWelfordFn = void (*)(const T* x, int64_t w, int64_t k, T* mean, T* m2);

@@ -125,6 +125,57 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
 }
 
 template <typename T>
+void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inner, T* out) {
+  const int64_t nout = outer * inner;
+  if (nout == 0) return;
+  if (n == 0) {
+    std::fill(out, out + nout, T(0));
+    return;
+  }
+  const auto& t = table<T>();
+  const int nt = threads_for(2 * nout * n);  // two streams in
+  if (inner == 1) {
+    if (outer < nt && n >= 65536) {  // few long rows: each split over the threads
+      for (int64_t o = 0; o < outer; ++o) {
+        const T *go = g + o * n, *ho = h + o * n;
+        const int64_t per = (n + nt - 1) / nt;
+        double tot = 0;
+#pragma omp parallel for num_threads(nt) reduction(+ : tot)
+        for (int k = 0; k < nt; ++k) {
+          const int64_t i0 = k * per, len = std::max<int64_t>(0, std::min(per, n - i0));
+          if (len) tot += t.row_dot(go + i0, ho + i0, len);
+        }
+        out[o] = T(tot);
+      }
+      return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
+    for (int64_t o = 0; o < outer; ++o) out[o] = T(t.row_dot(g + o * n, h + o * n, n));
+    return;
+  }
+  // Columns: work items are (outer, column chunk, row slice); with fewer column items than
+  // threads (a (rows, features) gradient reduced to (features,)), the rows are sliced too
+  // and the slices' partial sums added at the end.
+  const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
+  const int64_t slices = outer * nchunks >= nt ? 1 : std::min<int64_t>(nt, std::max<int64_t>(1, n / 64));
+  const int64_t per = (n + slices - 1) / slices;
+  std::vector<T> partial(slices > 1 ? size_t((slices - 1) * nout) : 0);
+  const int64_t items = outer * nchunks * slices;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  for (int64_t it = 0; it < items; ++it) {
+    const int64_t sl = it % slices, rest = it / slices;
+    const int64_t o = rest / nchunks, c0 = (rest % nchunks) * kColChunk;
+    const int64_t w = std::min(kColChunk, inner - c0);
+    const int64_t j0 = sl * per, j1 = std::min(n, j0 + per);
+    T* acc = (sl == 0 ? out : partial.data() + (sl - 1) * nout) + o * inner + c0;
+    std::fill(acc, acc + w, T(0));
+    const int64_t base = (o * n) * inner + c0;
+    for (int64_t j = j0; j < j1; ++j) t.col_fma(acc, g + base + j * inner, h + base + j * inner, w);
+  }
+  for (int64_t sl = 1; sl < slices; ++sl) t.col_add(out, partial.data() + (sl - 1) * nout, nout);
+}
+
+template <typename T>
 void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean, T* var) {
   if (c == 0) return;
   if (outer * inner == 0) {
@@ -163,6 +214,9 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
 template void reduce_axis<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, double);
 template void reduce_axis<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*,
                                   double);
+template void mul_sum_axis<float>(const float*, const float*, int64_t, int64_t, int64_t, float*);
+template void mul_sum_axis<double>(const double*, const double*, int64_t, int64_t, int64_t,
+                                   double*);
 template void channel_stats<float>(const float*, int64_t, int64_t, int64_t, float*, float*);
 template void channel_stats<double>(const double*, int64_t, int64_t, int64_t, double*, double*);
 

@@ -20,6 +20,11 @@ template <typename T>
 void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* out,
                  double correction);
 
+// out[o, i] = sum_j g[o, j, i] * h[o, j, i] (g, h C-contiguous of one shape): the backward
+// of a broadcast multiply, sum_to(dz * a, b.shape), without dz * a in memory.
+template <typename T>
+void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inner, T* out);
+
 // Per-channel mean and biased variance of x viewed as (outer, c, inner), reducing outer and
 // inner (batch_norm statistics of NC / NCL / NCHW).
 template <typename T>

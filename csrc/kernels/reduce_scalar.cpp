@@ -36,6 +36,18 @@ void row_welford(const T* x, int64_t n, double* mean, double* m2) {
 }
 
 template <typename T>
+double row_dot(const T* x, const T* y, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += double(x[i]) * double(y[i]);
+  return s;
+}
+
+template <typename T>
+void col_fma(T* acc, const T* x, const T* y, int64_t w) {
+  for (int64_t j = 0; j < w; ++j) acc[j] += x[j] * y[j];
+}
+
+template <typename T>
 void col_add(T* acc, const T* x, int64_t w) {
   for (int64_t j = 0; j < w; ++j) acc[j] += x[j];
 }
@@ -63,6 +75,8 @@ void fill_reduce_scalar(KernelTable<T>& t) {
   t.row_sum = row_sum<T>;
   t.row_max = row_max<T>;
   t.row_welford = row_welford<T>;
+  t.row_dot = row_dot<T>;
+  t.col_fma = col_fma<T>;
   t.col_add = col_add<T>;
   t.col_max = col_max<T>;
   t.col_welford = col_welford<T>;

@@ -32,6 +32,27 @@ AD_AVX2 double row_sum(const T* x, int64_t n) {
   return total;
 }
 
+// Like row_sum: U vector FMA accumulators per block, block sums added in double.
+template <typename T>
+AD_AVX2 double row_dot(const T* x, const T* y, int64_t n) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  constexpr int64_t kBlock = 2048;
+  double total = 0;
+  int64_t i = 0;
+  while (i + U * W <= n) {
+    int64_t end = std::min(n, i + kBlock);
+    typename V::R acc[U];
+    for (int u = 0; u < U; ++u) acc[u] = V::zero();
+    for (; i + U * W <= end; i += U * W)
+      for (int u = 0; u < U; ++u)
+        acc[u] = V::fma(V::load(x + i + u * W), V::load(y + i + u * W), acc[u]);
+    total += V::hsum_d(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
+  }
+  for (; i < n; ++i) total += double(x[i]) * double(y[i]);
+  return total;
+}
+
 template <typename T>
 AD_AVX2 T row_max(const T* x, int64_t n) {
   using V = Vec<T>;
@@ -99,6 +120,16 @@ AD_AVX2 void col_add(T* acc, const T* x, int64_t w) {
 }
 
 template <typename T>
+AD_AVX2 void col_fma(T* acc, const T* x, const T* y, int64_t w) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  int64_t j = 0;
+  for (; j + W <= w; j += W)
+    V::store(acc + j, V::fma(V::load(x + j), V::load(y + j), V::load(acc + j)));
+  for (; j < w; ++j) acc[j] += x[j] * y[j];
+}
+
+template <typename T>
 AD_AVX2 void col_max(T* acc, const T* x, int64_t w) {
   using V = Vec<T>;
   constexpr int W = V::W;
@@ -141,6 +172,8 @@ void fill_reduce_avx2(KernelTable<T>& t) {
   t.row_sum = row_sum<T>;
   t.row_max = row_max<T>;
   t.row_welford = row_welford<T>;
+  t.row_dot = row_dot<T>;
+  t.col_fma = col_fma<T>;
   t.col_add = col_add<T>;
   t.col_max = col_max<T>;
   t.col_welford = col_welford<T>;

@@ -116,6 +116,28 @@ def test_sum_to(simd, dtype, gs, shape):
     np.testing.assert_allclose(got, want, **tol(dtype, 10))
 
 
+MUL_SUM_TO = SUM_TO + [
+    ((4096, 33), (33,)),  # rows sliced over the threads
+    ((3, 70000), (3, 1)),  # long rows
+    ((1, 70000), (1,)),  # one long row split over the threads
+    ((8, 16, 9, 9), (1, 16, 1, 1)),  # NCHW per-channel: fused reduction, then sum_to
+    ((6, 1, 7), (7,)),
+]
+
+
+@pytest.mark.parametrize("gs,shape", MUL_SUM_TO)
+def test_mul_sum_to(simd, dtype, gs, shape):
+    rng = np.random.default_rng(6)
+    g, h = rand(rng, gs, dtype), rand(rng, gs, dtype)
+    got = C.mul_sum_to(g, h, shape)
+    assert got.shape == tuple(shape) and got.dtype == dtype
+    np.testing.assert_allclose(got, C.sum_to(g * h, shape), **tol(dtype, 10))
+    # non-contiguous operands (transposed views) are copied first
+    gt, ht = rand(rng, gs[::-1], dtype).T, rand(rng, gs[::-1], dtype).T
+    np.testing.assert_allclose(C.mul_sum_to(gt, ht, shape), C.sum_to(gt * ht, shape),
+                               **tol(dtype, 10))
+
+
 @settings(max_examples=40, deadline=None)
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=9))
 def test_sum_to_fuzz(shapes):

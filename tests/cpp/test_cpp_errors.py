@@ -62,6 +62,12 @@ def test_reduce_errors():
         C.sum_to(f32, (3,))
     with pytest.raises(ValueError, match="sum_to"):
         C.sum_to(f32, (2, 3, 4))
+    with pytest.raises(ValueError, match=r"mul_sum_to: g and h must have one shape, got \(3, 4\)"):
+        C.mul_sum_to(f32, np.ones((4, 3), np.float32), (4,))
+    with pytest.raises(ValueError, match=r"mul_sum_to: cannot reduce .* to shape \(3,\)"):
+        C.mul_sum_to(f32, f32, (3,))
+    with pytest.raises(TypeError, match="mul_sum_to"):
+        C.mul_sum_to(f32, f32.astype(np.float64), (4,))
     with pytest.raises(ValueError, match="batch_norm_stats"):
         C.batch_norm_stats(f32, (0, 1))
 
