@@ -18,6 +18,7 @@ enum class SimdLevel : int { kScalar = 0, kAvx2 = 1 };
 template <typename T>
 struct KernelTable {
   BinaryFn<T> binary[kNumBinaryOps];  // indexed by BinaryOp
+  BinaryFn<T> binary_stream[kNumBinaryOps];  // same, non-temporal stores (large outputs)
   UnaryFn<T> unary[kNumUnaryOps];     // indexed by UnaryOp
   RowSumFn<T> row_sum;
   RowMaxFn<T> row_max;

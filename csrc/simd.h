@@ -23,6 +23,8 @@ struct Vec<float> {
   static constexpr int W = 8;
   static AD_AVX2_INLINE R load(const float* p) { return _mm256_loadu_ps(p); }
   static AD_AVX2_INLINE void store(float* p, R v) { _mm256_storeu_ps(p, v); }
+  // Non-temporal store (p 32-byte aligned): no read-for-ownership, bypasses the caches.
+  static AD_AVX2_INLINE void stream(float* p, R v) { _mm256_stream_ps(p, v); }
   static AD_AVX2_INLINE R set1(float x) { return _mm256_set1_ps(x); }
   static AD_AVX2_INLINE R zero() { return _mm256_setzero_ps(); }
   static AD_AVX2_INLINE R add(R a, R b) { return _mm256_add_ps(a, b); }
@@ -67,6 +69,7 @@ struct Vec<double> {
   static constexpr int W = 4;
   static AD_AVX2_INLINE R load(const double* p) { return _mm256_loadu_pd(p); }
   static AD_AVX2_INLINE void store(double* p, R v) { _mm256_storeu_pd(p, v); }
+  static AD_AVX2_INLINE void stream(double* p, R v) { _mm256_stream_pd(p, v); }
   static AD_AVX2_INLINE R set1(double x) { return _mm256_set1_pd(x); }
   static AD_AVX2_INLINE R zero() { return _mm256_setzero_pd(); }
   static AD_AVX2_INLINE R add(R a, R b) { return _mm256_add_pd(a, b); }

@@ -65,6 +65,7 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   t.binary[int(BinaryOp::kSub)] = sub<T>;
   t.binary[int(BinaryOp::kMul)] = mul<T>;
   t.binary[int(BinaryOp::kDiv)] = div<T>;
+  for (int op = 0; op < kNumBinaryOps; ++op) t.binary_stream[op] = t.binary[op];
   t.unary[int(UnaryOp::kExp)] = exp_k<T>;
   t.unary[int(UnaryOp::kLog)] = log_k<T>;
   t.unary[int(UnaryOp::kTanh)] = tanh_k<T>;

@@ -50,43 +50,48 @@ struct DivOp {
   }
 };
 
-// Vector body unrolled by U registers, then one-vector steps, then an explicit scalar tail.
-template <typename T, typename Op>
-AD_AVX2 void binary_avx2(const T* a, const T* b, T* out, int64_t n, int64_t sa, int64_t sb) {
+// Vector body unrolled by U registers, then one-vector steps, then an explicit scalar tail;
+// SA / SB false: that operand is one broadcast scalar.
+// Stream: non-temporal stores for outputs too large to stay in cache (no read-for-ownership
+// of the destination: 2/3 of the traffic of a same-shape op), after a scalar head that
+// aligns out to 32 bytes; the closing sfence orders them before the driver's barrier.
+template <typename T, typename Op, bool SA, bool SB, bool Stream>
+AD_AVX2_INLINE void binary_body(const T* a, const T* b, T* out, int64_t n) {
   using V = Vec<T>;
   using R = typename V::R;
   constexpr int W = V::W, U = 4;
   int64_t i = 0;
+  if constexpr (Stream)
+    for (; i < n && reinterpret_cast<uintptr_t>(out + i) % 32 != 0; ++i)
+      out[i] = Op::s(a[SA ? i : 0], b[SB ? i : 0]);
+  const R as = V::set1(a[0]), bs = V::set1(b[0]);
+  auto va = [&](int64_t k) AD_AVX2_INLINE_LAMBDA { return SA ? V::load(a + k) : as; };
+  auto vb = [&](int64_t k) AD_AVX2_INLINE_LAMBDA { return SB ? V::load(b + k) : bs; };
+  auto put = [](T* p, R v) AD_AVX2_INLINE_LAMBDA {
+    if constexpr (Stream) V::stream(p, v);
+    else V::store(p, v);
+  };
+  for (; i + U * W <= n; i += U * W) {
+    R r[U];
+    for (int u = 0; u < U; ++u) r[u] = Op::template v<V>(va(i + u * W), vb(i + u * W));
+    for (int u = 0; u < U; ++u) put(out + i + u * W, r[u]);
+  }
+  for (; i + W <= n; i += W) put(out + i, Op::template v<V>(va(i), vb(i)));
+  for (; i < n; ++i) out[i] = Op::s(a[SA ? i : 0], b[SB ? i : 0]);
+  if constexpr (Stream) _mm_sfence();
+}
+
+template <typename T, typename Op, bool Stream>
+AD_AVX2 void binary_avx2(const T* a, const T* b, T* out, int64_t n, int64_t sa, int64_t sb) {
   if (sa && sb) {
-    for (; i + U * W <= n; i += U * W) {
-      R r[U];
-      for (int u = 0; u < U; ++u)
-        r[u] = Op::template v<V>(V::load(a + i + u * W), V::load(b + i + u * W));
-      for (int u = 0; u < U; ++u) V::store(out + i + u * W, r[u]);
-    }
-    for (; i + W <= n; i += W) V::store(out + i, Op::template v<V>(V::load(a + i), V::load(b + i)));
-    for (; i < n; ++i) out[i] = Op::s(a[i], b[i]);
-  } else if (sb) {  // a is a scalar
-    R av = V::set1(a[0]);
-    for (; i + U * W <= n; i += U * W) {
-      R r[U];
-      for (int u = 0; u < U; ++u) r[u] = Op::template v<V>(av, V::load(b + i + u * W));
-      for (int u = 0; u < U; ++u) V::store(out + i + u * W, r[u]);
-    }
-    for (; i + W <= n; i += W) V::store(out + i, Op::template v<V>(av, V::load(b + i)));
-    for (; i < n; ++i) out[i] = Op::s(a[0], b[i]);
-  } else if (sa) {  // b is a scalar
-    R bv = V::set1(b[0]);
-    for (; i + U * W <= n; i += U * W) {
-      R r[U];
-      for (int u = 0; u < U; ++u) r[u] = Op::template v<V>(V::load(a + i + u * W), bv);
-      for (int u = 0; u < U; ++u) V::store(out + i + u * W, r[u]);
-    }
-    for (; i + W <= n; i += W) V::store(out + i, Op::template v<V>(V::load(a + i), bv));
-    for (; i < n; ++i) out[i] = Op::s(a[i], b[0]);
+    binary_body<T, Op, true, true, Stream>(a, b, out, n);
+  } else if (sb) {
+    binary_body<T, Op, false, true, Stream>(a, b, out, n);
+  } else if (sa) {
+    binary_body<T, Op, true, false, Stream>(a, b, out, n);
   } else {
-    T v = Op::s(a[0], b[0]);
-    for (; i < n; ++i) out[i] = v;
+    const T v = Op::s(a[0], b[0]);
+    for (int64_t i = 0; i < n; ++i) out[i] = v;
   }
 }
 
@@ -132,10 +137,14 @@ AD_AVX2 void relu_avx2(const T* x, T* y, int64_t n) {
 
 template <typename T>
 void fill_elementwise_avx2(KernelTable<T>& t) {
-  t.binary[int(BinaryOp::kAdd)] = binary_avx2<T, AddOp>;
-  t.binary[int(BinaryOp::kSub)] = binary_avx2<T, SubOp>;
-  t.binary[int(BinaryOp::kMul)] = binary_avx2<T, MulOp>;
-  t.binary[int(BinaryOp::kDiv)] = binary_avx2<T, DivOp>;
+  t.binary[int(BinaryOp::kAdd)] = binary_avx2<T, AddOp, false>;
+  t.binary[int(BinaryOp::kSub)] = binary_avx2<T, SubOp, false>;
+  t.binary[int(BinaryOp::kMul)] = binary_avx2<T, MulOp, false>;
+  t.binary[int(BinaryOp::kDiv)] = binary_avx2<T, DivOp, false>;
+  t.binary_stream[int(BinaryOp::kAdd)] = binary_avx2<T, AddOp, true>;
+  t.binary_stream[int(BinaryOp::kSub)] = binary_avx2<T, SubOp, true>;
+  t.binary_stream[int(BinaryOp::kMul)] = binary_avx2<T, MulOp, true>;
+  t.binary_stream[int(BinaryOp::kDiv)] = binary_avx2<T, DivOp, true>;
   t.unary[int(UnaryOp::kRelu)] = relu_avx2<T>;
   if constexpr (std::is_same_v<T, float>) {
     t.unary[int(UnaryOp::kExp)] = unary_f32<exp_v>;

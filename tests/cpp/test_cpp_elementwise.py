@@ -116,6 +116,16 @@ def test_sum_to(simd, dtype, gs, shape):
     np.testing.assert_allclose(got, want, **tol(dtype, 10))
 
 
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_streaming_stores(simd, dtype, op):
+    """Outputs of 16 MiB and more take the non-temporal-store kernels (aligned head, tail)."""
+    rng = np.random.default_rng(7)
+    rows = (16 << 20) // (1025 * np.dtype(dtype).itemsize) + 1
+    a, b = rand(rng, (rows, 1025), dtype), rand(rng, (1025,), dtype, 0.5, 2.0)
+    for x, y in [(a, b), (b, a), (a, a), (a, np.full((), 1.5, dtype))]:
+        np.testing.assert_array_equal(getattr(C, op)(x, y), BINARY[op](x, y))
+
+
 MUL_SUM_TO = SUM_TO + [
     ((4096, 33), (33,)),  # rows sliced over the threads
     ((3, 70000), (3, 1)),  # long rows
