@@ -32,6 +32,20 @@ def _is_basic_index(idx) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
 
 
+def _add_rows(out, rows, g):
+    """out[rows[i]] += g[i] over the first axis (an embedding's backward): the rows sorted,
+    equal ones summed with one reduceat. np.add.at, one indexed add per element, took 1.5 ms
+    for a (16, 64) batch of 128-wide embeddings, this takes ~0.1 ms."""
+    n = out.shape[0]
+    flat = rows.ravel()
+    flat = np.where(flat < 0, flat + n, flat)
+    order = np.argsort(flat, kind="stable")
+    keys = flat[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    g2 = g.reshape(flat.size, -1)[order]
+    out.reshape(n, -1)[keys[starts]] = np.add.reduceat(g2, starts, axis=0)
+
+
 class NumpyBackend(NNKernels):
     """Reference kernels on ``numpy.ndarray`` storage."""
 
@@ -404,6 +418,8 @@ class NumpyBackend(NNKernels):
         out = self.xp.zeros(shape, dtype=g.dtype)
         if _is_basic_index(idx):
             out[idx] = g
+        elif type(idx) is np.ndarray and idx.dtype.kind in "iu" and idx.size and shape:
+            _add_rows(out, idx, g)
         else:
             self.xp.add.at(out, idx, g)
         return out
