@@ -158,7 +158,7 @@ def bench_streaming(bw: float, reps: int) -> None:
     cases = {
         "softmax": (softmax, 5 * mb),
         "layer_norm": (layer_norm, 5 * mb),
-        "broadcast mul": (mul, 8 * mb),
+        "broadcast mul": (mul, 6 * mb),
     }
     torch_fns = {}
     if torch is not None:
