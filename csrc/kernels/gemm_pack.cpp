@@ -32,9 +32,9 @@ AD_AVX2_INLINE void transpose8(__m256 r[8]) {
 // One full 6-row panel of row-major float A: 8 columns at a time through an 8 x 8
 // transpose (rows 6, 7 are padding), each column stored as 6 contiguous floats.  The
 // 8-wide stores overlap the next column's slot, so columns are written in order and the
-// last one of a block with a 6-wide masked store; the k tail is scalar.
+// last one of a block with 4 + 2 floats (masked stores are slow on AMD); the k tail is
+// scalar.
 AD_AVX2 void pack_a6_rowmajor_f32(int64_t kc, const float* src, int64_t rsa, float* pa) {
-  const __m256i mask6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
     __m256 r[8];
@@ -43,21 +43,77 @@ AD_AVX2 void pack_a6_rowmajor_f32(int64_t kc, const float* src, int64_t rsa, flo
     transpose8(r);
     float* dst = pa + k * 6;
     for (int j = 0; j < 7; ++j) _mm256_storeu_ps(dst + j * 6, r[j]);
-    _mm256_maskstore_ps(dst + 42, mask6, r[7]);
+    _mm_storeu_ps(dst + 42, _mm256_castps256_ps128(r[7]));
+    _mm_storel_pi(reinterpret_cast<__m64*>(dst + 46), _mm256_extractf128_ps(r[7], 1));
   }
   for (; k < kc; ++k)
     for (int i = 0; i < 6; ++i) pa[k * 6 + i] = src[i * rsa + k];
 }
 
+// One full 6-row panel of column-major float A (a transposed view, rows contiguous): each
+// column's 6 floats as 4 + 2 (a 24-byte memcpy call per column cost 20% of a small GEMM;
+// masked moves are slow on AMD).
+AD_AVX2 void pack_a6_colmajor_f32(int64_t kc, const float* src, int64_t csa, float* pa) {
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* s = src + k * csa;
+    float* d = pa + k * 6;
+    _mm_storeu_ps(d, _mm_loadu_ps(s));
+    _mm_store_sd(reinterpret_cast<double*>(d + 4), _mm_load_sd(reinterpret_cast<const double*>(s + 4)));
+  }
+}
+
+// One full 16-column panel of float B.  Row-major B: two vector copies per row.
+// Column-major B (the transposed weight of a linear layer): 8 x 8 blocks through the
+// register transpose, so that each column is read sequentially and each packed row is
+// written with whole vectors; the k tail is scalar.
+AD_AVX2 void pack_b16_f32(int64_t kc, const float* b, int64_t rsb, int64_t csb, float* pb) {
+  if (csb == 1) {
+    for (int64_t k = 0; k < kc; ++k) {
+      _mm256_storeu_ps(pb + k * 16, _mm256_loadu_ps(b + k * rsb));
+      _mm256_storeu_ps(pb + k * 16 + 8, _mm256_loadu_ps(b + k * rsb + 8));
+    }
+    return;
+  }
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8)
+    for (int h = 0; h < 2; ++h) {
+      __m256 r[8];
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(b + (h * 8 + j) * csb + k);
+      transpose8(r);
+      for (int i = 0; i < 8; ++i) _mm256_storeu_ps(pb + (k + i) * 16 + h * 8, r[i]);
+    }
+  for (; k < kc; ++k)
+    for (int j = 0; j < 16; ++j) pb[k * 16 + j] = b[j * csb + k];
+}
+
 template <typename T>
-bool pack_a_fast(int64_t, int64_t, const T*, int64_t, int, T*) {
+bool pack_a_fast(int64_t, int64_t, const T*, int64_t, int64_t, int, T*) {
   return false;
 }
 template <>
-bool pack_a_fast<float>(int64_t kc, int64_t rows, const float* src, int64_t rsa, int mr,
-                        float* pa) {
+bool pack_a_fast<float>(int64_t kc, int64_t rows, const float* src, int64_t rsa, int64_t csa,
+                        int mr, float* pa) {
   if (mr != 6 || rows != 6 || simd_level() != SimdLevel::kAvx2) return false;
-  pack_a6_rowmajor_f32(kc, src, rsa, pa);
+  if (csa == 1)
+    pack_a6_rowmajor_f32(kc, src, rsa, pa);
+  else if (rsa == 1)
+    pack_a6_colmajor_f32(kc, src, csa, pa);
+  else
+    return false;
+  return true;
+}
+
+template <typename T>
+bool pack_b_fast(int64_t, int64_t, const T*, int64_t, int64_t, int, T*) {
+  return false;
+}
+template <>
+bool pack_b_fast<float>(int64_t kc, int64_t nr_valid, const float* b, int64_t rsb, int64_t csb,
+                        int nr, float* pb) {
+  if (nr != 16 || nr_valid != 16 || (csb != 1 && rsb != 1) ||
+      simd_level() != SimdLevel::kAvx2)
+    return false;
+  pack_b16_f32(kc, b, rsb, csb, pb);
   return true;
 }
 
@@ -69,8 +125,8 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, int mr
   for (int64_t i0 = 0; i0 < mc; i0 += mr) {
     const int64_t rows = std::min<int64_t>(mr, mc - i0);
     const T* src = a + i0 * rsa;
-    if (csa == 1 && pack_a_fast<T>(kc, rows, src, rsa, mr, pa)) {
-      // done: vector transpose
+    if (pack_a_fast<T>(kc, rows, src, rsa, csa, mr, pa)) {
+      // done: vector code
     } else if (csa == 1 && rows == mr) {  // row-major A: mr row streams, contiguous stores
       for (int64_t k = 0; k < kc; ++k)
         for (int64_t i = 0; i < mr; ++i) pa[k * mr + i] = src[i * rsa + k];
@@ -95,6 +151,7 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, int mr
 template <typename T>
 void pack_b_panel(int64_t kc, int64_t nr_valid, const T* b, int64_t rsb, int64_t csb, int nr,
                   T* pb) {
+  if (pack_b_fast<T>(kc, nr_valid, b, rsb, csb, nr, pb)) return;
   if (csb == 1 && nr_valid == nr) {
     for (int64_t k = 0; k < kc; ++k) std::memcpy(pb + k * nr, b + k * rsb, sizeof(T) * nr);
     return;

@@ -54,7 +54,9 @@ def test_gemm_views(simd, dtype):
     a, b = rand(rng, (70, 90), dtype), rand(rng, (90, 80), dtype)
     check(a.T[:, :70], b[:70])  # transposed A
     check(a, b.T.T)
-    check(a[:, :80], b.T[:, :50].T.T[:80] if False else rand(rng, (80, 50), dtype).T.copy().T)
+    check(a[:, :19], rand(rng, (33, 19), dtype).T)  # x @ W^T: column-major B, k tail of 3
+    check(rand(rng, (19, 37), dtype).T, b[:19, :33])  # g^T @ x: column-major A panels
+    check(a[::2, :19], rand(rng, (40, 19), dtype)[::2].T)  # column-major B, strided columns
     check(b.T, a.T)  # both transposed
     check(a[::2, ::3], b[::3, ::2])  # strided
     check(a[::-1], b[:, ::-1])  # negative strides
