@@ -44,7 +44,8 @@ AD_AVX2 void pack_a6_rowmajor_f32(int64_t kc, const float* src, int64_t rsa, flo
     float* dst = pa + k * 6;
     for (int j = 0; j < 7; ++j) _mm256_storeu_ps(dst + j * 6, r[j]);
     _mm_storeu_ps(dst + 42, _mm256_castps256_ps128(r[7]));
-    _mm_storel_pi(reinterpret_cast<__m64*>(dst + 46), _mm256_extractf128_ps(r[7], 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i_u*>(dst + 46),
+                     _mm_castps_si128(_mm256_extractf128_ps(r[7], 1)));
   }
   for (; k < kc; ++k)
     for (int i = 0; i < 6; ++i) pa[k * 6 + i] = src[i * rsa + k];
@@ -58,7 +59,9 @@ AD_AVX2 void pack_a6_colmajor_f32(int64_t kc, const float* src, int64_t csa, flo
     const float* s = src + k * csa;
     float* d = pa + k * 6;
     _mm_storeu_ps(d, _mm_loadu_ps(s));
-    _mm_store_sd(reinterpret_cast<double*>(d + 4), _mm_load_sd(reinterpret_cast<const double*>(s + 4)));
+    // 64-bit moves through the unaligned __m128i_u type (UBSan-clean for any float address)
+    _mm_storel_epi64(reinterpret_cast<__m128i_u*>(d + 4),
+                     _mm_loadl_epi64(reinterpret_cast<const __m128i_u*>(s + 4)));
   }
 }
 
