@@ -10,16 +10,16 @@ namespace {
 
 void expect_shape(const py::array& a, const Shape& want, const char* op, const char* name) {
   if (shape_of(a) != want)
-    throw py::value_error(std::string(op) + ": expected " + name + " of shape " +
-                          shape_str(want) + ", got " + shape_str(shape_of(a)));
+    throw py::value_error(std::string(op) + ": expected " + name + " of shape " + shape_str(want) +
+                          ", got " + shape_str(shape_of(a)));
 }
 
 // (L, N, H) from the (L, N, 4H) gates-shaped array.
 void gate_dims(const py::array& a, const char* op, const char* name, int64_t& L, int64_t& N,
                int64_t& H) {
   if (a.ndim() != 3 || a.shape(2) % 4 != 0)
-    throw py::value_error(std::string(op) + ": expected " + name +
-                          " of shape (L, N, 4*H), got " + shape_str(shape_of(a)));
+    throw py::value_error(std::string(op) + ": expected " + name + " of shape (L, N, 4*H), got " +
+                          shape_str(shape_of(a)));
   L = a.shape(0);
   N = a.shape(1);
   H = a.shape(2) / 4;
@@ -36,8 +36,8 @@ const T* ptr(const py::array& a) {
 
 template <typename T>
 py::tuple forward_typed(const py::array& xs, const py::array& h0, const py::array& c0,
-                        const py::array& w, const py::array* b, bool reverse, int64_t L,
-                        int64_t N, int64_t H) {
+                        const py::array& w, const py::array* b, bool reverse, int64_t L, int64_t N,
+                        int64_t H) {
   auto y = empty<T>({L, N, 2 * H});
   auto act = empty<T>({L, N, 4 * H});
   auto tc = empty<T>({L, N, H});
@@ -45,8 +45,8 @@ py::tuple forward_typed(const py::array& xs, const py::array& h0, const py::arra
   T *py_ = y.mutable_data(), *pact = act.mutable_data(), *ptc = tc.mutable_data();
   {
     py::gil_scoped_release nogil;
-    kernels::lstm_forward<T>(L, N, H, ptr<T>(xs), ptr<T>(h0), ptr<T>(c0), ptr<T>(w), pb,
-                             reverse, py_, pact, ptc);
+    kernels::lstm_forward<T>(L, N, H, ptr<T>(xs), ptr<T>(h0), ptr<T>(c0), ptr<T>(w), pb, reverse,
+                             py_, pact, ptc);
   }
   return py::make_tuple(y, act, tc);
 }
@@ -86,9 +86,9 @@ py::tuple backward_typed(const std::vector<py::array>& in, bool reverse, int64_t
   T *pdw = dw.mutable_data(), *pdb = db.mutable_data();
   {
     py::gil_scoped_release nogil;
-    kernels::lstm_backward<T>(L, N, H, ptr<T>(in[0]), ptr<T>(in[1]), ptr<T>(in[2]),
-                              ptr<T>(in[3]), ptr<T>(in[4]), ptr<T>(in[5]), ptr<T>(in[6]),
-                              reverse, pdx, pdh0, pdc0, pdw, pdb);
+    kernels::lstm_backward<T>(L, N, H, ptr<T>(in[0]), ptr<T>(in[1]), ptr<T>(in[2]), ptr<T>(in[3]),
+                              ptr<T>(in[4]), ptr<T>(in[5]), ptr<T>(in[6]), reverse, pdx, pdh0, pdc0,
+                              pdw, pdb);
   }
   return py::make_tuple(dx, dh0, dc0, dw, db);
 }
@@ -116,8 +116,8 @@ py::tuple backward(const py::array& gy, const py::array& y, const py::array& act
 }  // namespace
 
 void init_rnn(py::module_& m) {
-  m.def("lstm_forward", &forward, py::arg("xproj"), py::arg("h0"), py::arg("c0"),
-        py::arg("w_hh"), py::arg("b_hh") = py::none(), py::arg("reverse") = false,
+  m.def("lstm_forward", &forward, py::arg("xproj"), py::arg("h0"), py::arg("c0"), py::arg("w_hh"),
+        py::arg("b_hh") = py::none(), py::arg("reverse") = false,
         "One LSTM layer over (L, N, 4H) input projections: returns (y, act, tc) with y the\n"
         "(L, N, 2H) [h | c] states, act the activated gates [i, f, g, o], tc = tanh(c).");
   m.def("lstm_backward", &backward, py::arg("gy"), py::arg("y"), py::arg("act"), py::arg("tc"),

@@ -26,7 +26,8 @@ def _same_float(*arrays) -> bool:
     """Every array is an ndarray of one float32/float64 dtype (None entries are skipped)."""
     dt = arrays[0].dtype if type(arrays[0]) is np.ndarray else None
     return dt in _FLOATS and all(
-        a is None or (type(a) is np.ndarray and a.dtype is dt) for a in arrays)
+        a is None or (type(a) is np.ndarray and a.dtype is dt) for a in arrays
+    )
 
 
 class CppRnnKernels:

@@ -71,7 +71,7 @@ using LstmFwdRowFn = void (*)(const T* gh, int64_t gh_stride, const T* xs, const
 // db += dx (db laid out like dx).
 template <typename T>
 using LstmBwdRowFn = void (*)(const T* act, int64_t gate_stride, const T* tc, const T* c_prev,
-                              const T* gy_h, const T* gy_c, const T* dh_in, T* dc, T* dx,
-                              T* db, int64_t w);
+                              const T* gy_h, const T* gy_c, const T* dh_in, T* dc, T* dx, T* db,
+                              int64_t w);
 
 }  // namespace autodiff::kernels

@@ -112,7 +112,8 @@ void lstm_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, con
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     T* pa = pa_all.get() + thread_id() * mp * H;
-    // Panel 4u + g of B = W_hh^T holds gate g of units [u nr, u nr + nr): B[k][j] = W[g H + u nr + j][k].
+    // Panel 4u + g of B = W_hh^T holds gate g of units [u nr, u nr + nr): B[k][j] = W[g H + u nr +
+    // j][k].
 #pragma omp for schedule(static)
     for (int64_t p = 0; p < n_panels; ++p) {
       const int64_t u = p / 4, g = p % 4;
@@ -161,8 +162,8 @@ void lstm_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, con
 
 template <typename T>
 void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, const T* act,
-                   const T* tc, const T* h0, const T* c0, const T* w, bool reverse, T* dx,
-                   T* dh0, T* dc0, T* dw, T* db) {
+                   const T* tc, const T* h0, const T* c0, const T* w, bool reverse, T* dx, T* dh0,
+                   T* dc0, T* dw, T* db) {
   const int64_t g4 = 4 * H;
   std::fill(dh0, dh0 + N * H, T(0));
   std::fill(dc0, dc0 + N * H, T(0));  // the running dc
@@ -184,11 +185,11 @@ void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, con
     for (int64_t u = 0; u < nb; ++u)
       for (int64_t pc = 0; pc < g4; pc += kc_max) {
         const int64_t kc = std::min(kc_max, g4 - pc);
-        pack_b_panel(kc, std::min<int64_t>(nr, H - u * nr), w + pc * H + u * nr, H, int64_t(1),
-                     nr, wb.get() + pc * hp_cols + u * nr * kc);
+        pack_b_panel(kc, std::min<int64_t>(nr, H - u * nr), w + pc * H + u * nr, H, int64_t(1), nr,
+                     wb.get() + pc * hp_cols + u * nr * kc);
       }
     for (int64_t s = 0; s < L; ++s) {
-      const int64_t ti = reverse ? s : L - 1 - s;  // forward steps, last first
+      const int64_t ti = reverse ? s : L - 1 - s;    // forward steps, last first
       const int64_t tn = reverse ? ti - 1 : ti + 1;  // the step done before: its dx gives dh
       const int64_t tp = reverse ? ti + 1 : ti - 1;  // the forward's previous step
       const bool first = tp < 0 || tp >= L;
@@ -242,8 +243,8 @@ void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, con
 }
 
 template void lstm_forward<float>(int64_t, int64_t, int64_t, const float*, const float*,
-                                  const float*, const float*, const float*, bool, float*,
-                                  float*, float*);
+                                  const float*, const float*, const float*, bool, float*, float*,
+                                  float*);
 template void lstm_forward<double>(int64_t, int64_t, int64_t, const double*, const double*,
                                    const double*, const double*, const double*, bool, double*,
                                    double*, double*);

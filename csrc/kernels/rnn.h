@@ -28,7 +28,7 @@ void lstm_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, con
 // dh0, dc0 (N, H); dw (4H, H) = d W_hh; db (4H) = d b_hh.
 template <typename T>
 void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, const T* act,
-                   const T* tc, const T* h0, const T* c0, const T* w, bool reverse, T* dx,
-                   T* dh0, T* dc0, T* dw, T* db);
+                   const T* tc, const T* h0, const T* c0, const T* w, bool reverse, T* dx, T* dh0,
+                   T* dc0, T* dw, T* db);
 
 }  // namespace autodiff::kernels

@@ -12,13 +12,13 @@ T sigmoid(T x) {
 }
 
 template <typename T>
-void lstm_fwd_row(const T* gh, int64_t ghs, const T* xs, const T* b, int64_t gs,
-                  const T* c_prev, T* act, T* c, T* h, T* tc, int64_t w) {
+void lstm_fwd_row(const T* gh, int64_t ghs, const T* xs, const T* b, int64_t gs, const T* c_prev,
+                  T* act, T* c, T* h, T* tc, int64_t w) {
   for (int64_t j = 0; j < w; ++j) {
     T pre[4];
-    for (int g = 0; g < 4; ++g) pre[g] = gh[g * ghs + j] + xs[g * gs + j] + (b ? b[g * gs + j] : T(0));
-    const T i = sigmoid(pre[0]), f = sigmoid(pre[1]), gg = std::tanh(pre[2]),
-            o = sigmoid(pre[3]);
+    for (int g = 0; g < 4; ++g)
+      pre[g] = gh[g * ghs + j] + xs[g * gs + j] + (b ? b[g * gs + j] : T(0));
+    const T i = sigmoid(pre[0]), f = sigmoid(pre[1]), gg = std::tanh(pre[2]), o = sigmoid(pre[3]);
     act[j] = i;
     act[gs + j] = f;
     act[2 * gs + j] = gg;

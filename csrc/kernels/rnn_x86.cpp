@@ -12,9 +12,8 @@ namespace {
 using avx2::Vec;
 
 // One vector of units: gate g of lane j at [g * ghs + j] in gh, [g * gs + j] in xs, b, act.
-AD_AVX2_INLINE void fwd8(const float* gh, int64_t ghs, const float* xs, const float* b,
-                         int64_t gs, const float* c_prev, float* act, float* c, float* h,
-                         float* tc) {
+AD_AVX2_INLINE void fwd8(const float* gh, int64_t ghs, const float* xs, const float* b, int64_t gs,
+                         const float* c_prev, float* act, float* c, float* h, float* tc) {
   __m256 pre[4];
   for (int g = 0; g < 4; ++g) {
     pre[g] = _mm256_add_ps(_mm256_loadu_ps(gh + g * ghs), _mm256_loadu_ps(xs + g * gs));
@@ -39,8 +38,7 @@ AD_AVX2 void lstm_fwd_row_f32(const float* gh, int64_t ghs, const float* xs, con
   constexpr int W = 8;
   int64_t j = 0;
   for (; j + W <= w; j += W)
-    fwd8(gh + j, ghs, xs + j, b ? b + j : nullptr, gs, c_prev + j, act + j, c + j, h + j,
-         tc + j);
+    fwd8(gh + j, ghs, xs + j, b ? b + j : nullptr, gs, c_prev + j, act + j, c + j, h + j, tc + j);
   if (j == w) return;
   const int64_t r = w - j;
   alignas(32) float in_gh[4 * W] = {}, in_xs[4 * W] = {}, in_b[4 * W] = {}, in_c[W] = {};
@@ -60,9 +58,8 @@ AD_AVX2 void lstm_fwd_row_f32(const float* gh, int64_t ghs, const float* xs, con
 }
 
 template <typename T>
-AD_AVX2_INLINE void bwd_vec(const T* act, int64_t gs, const T* tc, const T* c_prev,
-                            const T* gy_h, const T* gy_c, const T* dh_in, T* dc, T* dx,
-                            T* db) {
+AD_AVX2_INLINE void bwd_vec(const T* act, int64_t gs, const T* tc, const T* c_prev, const T* gy_h,
+                            const T* gy_c, const T* dh_in, T* dc, T* dx, T* db) {
   using V = Vec<T>;
   const auto one = V::set1(T(1));
   const auto i = V::load(act), f = V::load(act + gs), g = V::load(act + 2 * gs),

@@ -9,7 +9,7 @@ from cpp_helpers import C
 
 cpp_backend = pytest.importorskip("autodiff.backends.cpp_backend")
 import autodiff as ad
-import autodiff.nn as nn
+from autodiff import nn
 from autodiff.backends.numpy_backend import NumpyBackend
 
 CPP = cpp_backend.CppBackend()
@@ -21,8 +21,7 @@ SHAPES = [(3, 2, 1), (4, 3, 3), (5, 1, 17), (1, 4, 33), (2, 7, 16), (2, 3, 300)]
 
 
 def tol(dtype):
-    return {"rtol": 1e-4, "atol": 2e-5} if dtype == np.float32 else {"rtol": 1e-10,
-                                                                      "atol": 1e-11}
+    return {"rtol": 1e-4, "atol": 2e-5} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-11}
 
 
 def case(shape, dtype, bias, seed=0):
@@ -81,8 +80,10 @@ def test_lstm_views_and_declines(dtype):
     y_ref, cache_ref = REF._lstm_forward(xproj, h0, c0, w_hh, b_hh, False)
     close(y, y_ref, dtype)
     gy_b = np.broadcast_to(gy[:1], gy.shape)  # zero strides, as sum()'s backward gives
-    for got, want in zip(CPP._lstm_backward(gy_b, y, cache, h0, c0, w_t, False),
-                         REF._lstm_backward(gy_b, y_ref, cache_ref, h0, c0, w_hh, False)):
+    for got, want in zip(
+        CPP._lstm_backward(gy_b, y, cache, h0, c0, w_t, False),
+        REF._lstm_backward(gy_b, y_ref, cache_ref, h0, c0, w_hh, False),
+    ):
         close(got, want, dtype)
     half = [a.astype(np.float16) for a in (xproj, h0, c0, w_hh, b_hh)]
     y16, _ = CPP._lstm_forward(*half, False)
@@ -91,11 +92,17 @@ def test_lstm_views_and_declines(dtype):
 
 def test_lstm_binding_errors():
     xproj, h0, c0, w_hh, b_hh, gy = case((2, 3, 4), np.float32, True)
-    with pytest.raises(ValueError, match=r"lstm_forward: expected h0 of shape \(3, 4\), got "
-                                         r"\(3, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"lstm_forward: expected h0 of shape \(3, 4\), got "
+        r"\(3, 5\)",
+    ):
         C.lstm_forward(xproj, np.zeros((3, 5), np.float32), c0, w_hh, b_hh)
-    with pytest.raises(ValueError, match=r"expected xproj of shape \(L, N, 4\*H\), got \(2, 3, "
-                                         r"15\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected xproj of shape \(L, N, 4\*H\), got \(2, 3, "
+        r"15\)",
+    ):
         C.lstm_forward(xproj[..., :15], h0, c0, w_hh, b_hh)
     with pytest.raises(ValueError, match=r"expected b_hh of shape \(16,\), got \(15,\)"):
         C.lstm_forward(xproj, h0, c0, w_hh, b_hh[:15])
@@ -116,8 +123,9 @@ def test_lstm_empty():
     xproj, h0, c0, w_hh, b_hh, _ = case((0, 3, 4), np.float32, True)
     y, act, tc = C.lstm_forward(xproj, h0, c0, w_hh, b_hh)
     assert y.shape == (0, 3, 8) and act.shape == (0, 3, 16) and tc.shape == (0, 3, 4)
-    dx, dh0, dc0, dw, db = C.lstm_backward(np.zeros((0, 3, 8), np.float32), y, act, tc, h0,
-                                           c0, w_hh)
+    dx, dh0, dc0, dw, db = C.lstm_backward(
+        np.zeros((0, 3, 8), np.float32), y, act, tc, h0, c0, w_hh
+    )
     assert dx.shape == (0, 3, 16)
     for g in (dh0, dc0, dw, db):
         assert not g.any()
@@ -125,31 +133,41 @@ def test_lstm_empty():
     assert y.shape == (2, 0, 8)
 
 
-@pytest.mark.parametrize("kw", [dict(num_layers=2, bidirectional=True), dict(bias=False)],
-                         ids=["2l-bi", "nobias"])
+@pytest.mark.parametrize(
+    "kw", [{"num_layers": 2, "bidirectional": True}, {"bias": False}], ids=["2l-bi", "nobias"]
+)
 def test_nn_lstm_cpp_matches_numpy(dtype, kw):
     """nn.LSTM end to end: outputs and every gradient agree between "cpp" and "numpy"."""
     results = []
     for dev in ("numpy", "cpp"):
         ad.manual_seed(3)
         m = nn.LSTM(5, 17, **kw).to(ad.float32 if dtype == np.float32 else ad.float64).to(dev)
-        x = ad.tensor(np.random.default_rng(4).standard_normal((6, 3, 5)).astype(dtype),
-                      device=dev, requires_grad=True)
+        x = ad.tensor(
+            np.random.default_rng(4).standard_normal((6, 3, 5)).astype(dtype),
+            device=dev,
+            requires_grad=True,
+        )
         out, (h, c) = m(x)
         (out.sum() + (h * h).sum() + c.sum()).backward()
-        results.append([out.numpy(), h.numpy(), c.numpy(), x.grad.numpy()]
-                       + [p.grad.numpy() for p in m.parameters()])
+        results.append(
+            [out.numpy(), h.numpy(), c.numpy(), x.grad.numpy()]
+            + [p.grad.numpy() for p in m.parameters()]
+        )
     for got, want in zip(results[1], results[0]):
         close(got, want, dtype)
 
 
-@pytest.mark.parametrize("kw", [dict(bidirectional=True), dict(bias=False)],
-                         ids=["bi", "nobias"])
+@pytest.mark.parametrize("kw", [{"bidirectional": True}, {"bias": False}], ids=["bi", "nobias"])
 def test_nn_lstm_cpp_gradcheck(kw):
     m = nn.LSTM(2, 3, **kw).to(ad.float64).to("cpp")
-    x = ad.tensor(np.random.default_rng(5).standard_normal((3, 2, 2)), device="cpp",
-                  requires_grad=True)
+    x = ad.tensor(
+        np.random.default_rng(5).standard_normal((3, 2, 2)), device="cpp", requires_grad=True
+    )
     dirs = 2 if kw.get("bidirectional") else 1
-    h0, c0 = (ad.tensor(np.random.default_rng(k).standard_normal((dirs, 2, 3)),
-                        device="cpp", requires_grad=True) for k in (6, 7))
+    h0, c0 = (
+        ad.tensor(
+            np.random.default_rng(k).standard_normal((dirs, 2, 3)), device="cpp", requires_grad=True
+        )
+        for k in (6, 7)
+    )
     assert ad.autograd.gradcheck(lambda x, h, c: m(x, (h, c))[0], (x, h0, c0))
