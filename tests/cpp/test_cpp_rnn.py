@@ -15,9 +15,9 @@ from autodiff.backends.numpy_backend import NumpyBackend
 CPP = cpp_backend.CppBackend()
 REF = NumpyBackend()
 
-# (L, N, H): odd hidden sizes around the micro-kernel widths, batch 1, seq 1, and H > KC
-# (256) so that the K blocking of both GEMMs runs.
-SHAPES = [(3, 2, 1), (4, 3, 3), (5, 1, 17), (1, 4, 33), (2, 7, 16), (2, 3, 300)]
+# (L, N, H): odd hidden sizes around the micro-kernel widths, batch 1, seq 1, H > KC (256)
+# so that the K blocking of both GEMMs runs, and the last two big enough for 2 threads.
+SHAPES = [(3, 2, 1), (4, 3, 3), (5, 1, 17), (1, 4, 33), (2, 7, 16), (2, 3, 300), (3, 13, 200)]
 
 
 def tol(dtype):
