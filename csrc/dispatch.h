@@ -33,6 +33,8 @@ struct KernelTable {
   LayerNormBwdRowFn<T> layer_norm_bwd_row;
   LstmFwdRowFn<T> lstm_fwd_row;
   LstmBwdRowFn<T> lstm_bwd_row;
+  GruFwdRowFn<T> gru_fwd_row;
+  GruBwdRowFn<T> gru_bwd_row;
   GemmUkernelFn<T> gemm_ukernel;
   int gemm_mr;
   int gemm_nr;

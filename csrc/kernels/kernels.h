@@ -74,4 +74,18 @@ using LstmBwdRowFn = void (*)(const T* act, int64_t gate_stride, const T* tc, co
                               const T* gy_h, const T* gy_c, const T* dh_in, T* dc, T* dx, T* db,
                               int64_t w);
 
+// GRU cell (gates r, z, n), same layout conventions as the LSTM's.  Forward:
+// ghb = gh (+ b); r, z = sig(xs + ghb); n = tanh(xs_n + r ghb_n); h = n + z (h_prev - n);
+// act = [r, z, n]; hn = ghb_n (kept for the backward).
+template <typename T>
+using GruFwdRowFn = void (*)(const T* gh, int64_t gh_stride, const T* xs, const T* b,
+                             int64_t gate_stride, const T* h_prev, T* act, T* hn, T* h, int64_t w);
+// Backward: dh = dh_in (null: 0) + gy + carry; dx = d(xs) per gate; dgh = d(ghb) per gate
+// (dgh_n = dx_n r); carry <- dh z (the direct part of the gradient reaching h_prev);
+// db += dgh.
+template <typename T>
+using GruBwdRowFn = void (*)(const T* act, int64_t gate_stride, const T* hn, const T* h_prev,
+                             const T* gy, const T* dh_in, T* carry, T* dx, T* dgh, T* db,
+                             int64_t w);
+
 }  // namespace autodiff::kernels

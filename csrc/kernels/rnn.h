@@ -1,4 +1,4 @@
-// Recurrent layers: the LSTM's whole time loop (forward and backpropagation through time)
+// Recurrent layers: the LSTM's and GRU's whole time loop (forward and backpropagation through time)
 // in C++.  Each step is one hidden-to-hidden GEMM on a W_hh packed once per call (the
 // GEMM's own packing and micro-kernel from the table) fused with the cell's element-wise
 // math on the same block of hidden units, so a step costs one barrier and no Python.
@@ -30,5 +30,18 @@ template <typename T>
 void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, const T* act,
                    const T* tc, const T* h0, const T* c0, const T* w, bool reverse, T* dx, T* dh0,
                    T* dc0, T* dw, T* db);
+
+// One GRU layer (gates r, z, n): xs (L, N, 3H), h0 (N, H), w (3H, H), b (3H) or null.
+// Outputs: y (L, N, H) the hidden states; act (L, N, 3H) = [r, z, n]; hn (L, N, H) the n part
+// of h W_hh^T + b_hh.
+template <typename T>
+void gru_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, const T* w, const T* b,
+                 bool reverse, T* y, T* act, T* hn);
+
+// Backpropagation through time for gru_forward: dx (L, N, 3H) = d xs; dh0 (N, H);
+// dw (3H, H) = d W_hh; db (3H) = d b_hh.
+template <typename T>
+void gru_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, const T* act,
+                  const T* hn, const T* h0, const T* w, bool reverse, T* dx, T* dh0, T* dw, T* db);
 
 }  // namespace autodiff::kernels

@@ -1,5 +1,6 @@
-"""The C++ LSTM layer (``_C.lstm_forward`` / ``_C.lstm_backward``, CppBackend's
-``_lstm_forward`` / ``_lstm_backward``) against the NumPy backend's time loop."""
+"""The C++ LSTM and GRU layers (``_C.lstm_forward`` / ``_C.lstm_backward`` behind CppBackend's
+``_lstm_forward`` / ``_lstm_backward``, ``_C.gru_*`` behind ``rnn_forward`` / ``rnn_backward``)
+against the NumPy backend's time loop."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ REF = NumpyBackend()
 
 # (L, N, H): odd hidden sizes around the micro-kernel widths, batch 1, seq 1, H > KC (256)
 # so that the K blocking of both GEMMs runs, and the last two big enough for 2 threads.
+VARIANTS = [(False, True), (True, False)]  # each direction, each bias setting
 SHAPES = [(3, 2, 1), (4, 3, 3), (5, 1, 17), (1, 4, 33), (2, 7, 16), (2, 3, 300), (3, 13, 200)]
 
 
@@ -41,8 +43,7 @@ def close(got, want, dtype):
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[f"L{s[0]}-N{s[1]}-H{s[2]}" for s in SHAPES])
-@pytest.mark.parametrize("reverse", [False, True], ids=["fwd", "rev"])
-@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize(("reverse", "bias"), VARIANTS, ids=["fwd-bias", "rev-nobias"])
 def test_lstm_matches_numpy(simd, dtype, shape, reverse, bias):
     xproj, h0, c0, w_hh, b_hh, gy = case(shape, dtype, bias)
     y, cache = CPP._lstm_forward(xproj, h0, c0, w_hh, b_hh, reverse)
@@ -57,17 +58,38 @@ def test_lstm_matches_numpy(simd, dtype, shape, reverse, bias):
         close(got, want, dtype)
 
 
+@pytest.mark.parametrize("shape", SHAPES, ids=[f"L{s[0]}-N{s[1]}-H{s[2]}" for s in SHAPES])
+@pytest.mark.parametrize(("reverse", "bias"), VARIANTS, ids=["fwd-bias", "rev-nobias"])
+def test_gru_matches_numpy(simd, dtype, shape, reverse, bias):
+    hid = shape[2]
+    xproj, h0, _, w_hh, b_hh, gy = case(shape, dtype, bias)
+    xproj, w_hh, gy = xproj[..., : 3 * hid], w_hh[: 3 * hid], gy[..., :hid]
+    b_hh = None if b_hh is None else b_hh[: 3 * hid]
+    y, cache = CPP.rnn_forward("GRU", xproj, h0, None, w_hh, b_hh, reverse)
+    y_ref, cache_ref = REF.rnn_forward("GRU", xproj, h0, None, w_hh, b_hh, reverse)
+    close(y, y_ref, dtype)
+    for got, want in zip(cache, cache_ref):  # (gates [r, z, n], n part of h W_hh^T + b_hh)
+        close(got, want, dtype)
+    grads = CPP.rnn_backward("GRU", gy, y, cache, h0, None, w_hh, reverse)
+    grads_ref = REF.rnn_backward("GRU", gy, y_ref, cache_ref, h0, None, w_hh, reverse)
+    assert grads[2] is None and grads_ref[2] is None
+    for got, want in zip(grads[:2] + grads[3:], grads_ref[:2] + grads_ref[3:]):
+        close(got, want, dtype)
+
+
 def test_lstm_fast_path_runs(monkeypatch):
     """float32 contiguous inputs never reach the NumPy loop on "cpp"."""
 
     def refuse(*args):
         raise AssertionError("the NumPy LSTM loop ran")
 
-    monkeypatch.setattr(NumpyBackend, "_lstm_forward", refuse)
-    monkeypatch.setattr(NumpyBackend, "_lstm_backward", refuse)
+    for name in ("_lstm_forward", "_lstm_backward", "rnn_forward", "rnn_backward"):
+        monkeypatch.setattr(NumpyBackend, name, refuse)
     xproj, h0, c0, w_hh, b_hh, gy = case((3, 2, 5), np.float32, True)
     y, cache = CPP._lstm_forward(xproj, h0, c0, w_hh, b_hh, False)
     CPP._lstm_backward(gy, y, cache, h0, c0, w_hh, False)
+    y, cache = CPP.rnn_forward("GRU", xproj[..., :15], h0, None, w_hh[:15], b_hh[:15], False)
+    CPP.rnn_backward("GRU", gy[..., :5], y, cache, h0, None, w_hh[:15], False)
 
 
 def test_lstm_views_and_declines(dtype):
@@ -117,6 +139,13 @@ def test_lstm_binding_errors():
         C.lstm_backward(gy[:1], y, act, tc, h0, c0, w_hh)
     with pytest.raises(ValueError, match=r"expected tc of shape \(2, 3, 4\)"):
         C.lstm_backward(gy, y, act, tc[:, :2], h0, c0, w_hh)
+    with pytest.raises(ValueError, match=r"gru_forward: expected xproj of shape \(L, N, 3\*H\)"):
+        C.gru_forward(xproj[..., :13], h0, w_hh[:12])
+    with pytest.raises(ValueError, match=r"gru_forward: expected w_hh of shape \(12, 4\)"):
+        C.gru_forward(xproj[..., :12], h0, w_hh)
+    y, act, hn = C.gru_forward(xproj[..., :12], h0, w_hh[:12])
+    with pytest.raises(ValueError, match=r"gru_backward: expected hn of shape \(2, 3, 4\)"):
+        C.gru_backward(gy[..., :4], y, act, hn[:1], h0, w_hh[:12])
 
 
 def test_lstm_empty():
@@ -136,18 +165,21 @@ def test_lstm_empty():
 @pytest.mark.parametrize(
     "kw", [{"num_layers": 2, "bidirectional": True}, {"bias": False}], ids=["2l-bi", "nobias"]
 )
-def test_nn_lstm_cpp_matches_numpy(dtype, kw):
-    """nn.LSTM end to end: outputs and every gradient agree between "cpp" and "numpy"."""
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_nn_rnn_cpp_matches_numpy(dtype, kw, cls):
+    """nn.LSTM / nn.GRU end to end: outputs and every gradient agree on "cpp" and "numpy"."""
     results = []
     for dev in ("numpy", "cpp"):
         ad.manual_seed(3)
-        m = nn.LSTM(5, 17, **kw).to(ad.float32 if dtype == np.float32 else ad.float64).to(dev)
+        m = getattr(nn, cls)(5, 17, **kw)
+        m.to(ad.float32 if dtype == np.float32 else ad.float64).to(dev)
         x = ad.tensor(
             np.random.default_rng(4).standard_normal((6, 3, 5)).astype(dtype),
             device=dev,
             requires_grad=True,
         )
-        out, (h, c) = m(x)
+        out, state = m(x)
+        h, c = state if cls == "LSTM" else (state, state)
         (out.sum() + (h * h).sum() + c.sum()).backward()
         results.append(
             [out.numpy(), h.numpy(), c.numpy(), x.grad.numpy()]
@@ -171,3 +203,14 @@ def test_nn_lstm_cpp_gradcheck(kw):
         for k in (6, 7)
     )
     assert ad.autograd.gradcheck(lambda x, h, c: m(x, (h, c))[0], (x, h0, c0))
+
+
+def test_nn_gru_cpp_gradcheck():
+    m = nn.GRU(2, 3, bidirectional=True).to(ad.float64).to("cpp")
+    x = ad.tensor(
+        np.random.default_rng(5).standard_normal((3, 2, 2)), device="cpp", requires_grad=True
+    )
+    h0 = ad.tensor(
+        np.random.default_rng(6).standard_normal((2, 2, 3)), device="cpp", requires_grad=True
+    )
+    assert ad.autograd.gradcheck(lambda x, h: m(x, h)[0], (x, h0))
