@@ -11,10 +11,15 @@ busy machine multi-threaded BLAS spin-waits and times explode).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
+
+# This checkout's autodiff, not whichever one an editable install points at.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import autodiff as ad
 import autodiff.nn as nn

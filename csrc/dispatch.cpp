@@ -11,6 +11,7 @@
 #include "kernels/gemm.h"
 #include "kernels/norm.h"
 #include "kernels/reduce.h"
+#include "kernels/rnn.h"
 #include "kernels/softmax.h"
 
 namespace autodiff::kernels {
@@ -30,12 +31,14 @@ void fill(KernelTable<T>& t, SimdLevel level) {
   fill_softmax_scalar(t);
   fill_norm_scalar(t);
   fill_gemm_scalar(t);
+  fill_rnn_scalar(t);
   if (level == SimdLevel::kAvx2) {  // AVX2 overrides what it implements, scalar stays for the rest
     fill_elementwise_avx2(t);
     fill_reduce_avx2(t);
     fill_softmax_avx2(t);
     fill_norm_avx2(t);
     fill_gemm_avx2(t);
+    fill_rnn_avx2(t);
   }
 }
 

@@ -34,6 +34,10 @@ struct KernelTable {
   SoftmaxBwdRowFn<T> log_softmax_bwd_row;
   LayerNormRowFn<T> layer_norm_row;
   LayerNormBwdRowFn<T> layer_norm_bwd_row;
+  LstmFwdRowFn<T> lstm_fwd_row;
+  LstmBwdRowFn<T> lstm_bwd_row;
+  GruFwdRowFn<T> gru_fwd_row;
+  GruBwdRowFn<T> gru_bwd_row;
   GemmUkernelFn<T> gemm_ukernel;
   int gemm_mr;
   int gemm_nr;

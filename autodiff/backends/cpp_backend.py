@@ -2,10 +2,11 @@
 
 ``CppBackend`` subclasses the NumPy reference backend and overrides the kernels that
 ``autodiff._C`` implements (binary ops with broadcasting, sum_to, unary math, reductions,
-matmul, softmax family, layer norm, batch-norm statistics).  Each override checks that the
-C++ kernel applies -- float32/float64 ndarrays, one dtype, a supported layout, a size above
-the measured break-even point -- and otherwise declines to the NumPy kernel (logged once
-per (op, dtype, reason) with AUTODIFF_DEBUG=1).
+matmul, softmax family, layer norm, batch-norm statistics; the LSTM layer's time loop comes
+from the ``cpp_rnn`` mixin).  Each override checks that the C++ kernel applies --
+float32/float64 ndarrays, one dtype, a supported layout, a size above the measured
+break-even point -- and otherwise declines to the NumPy kernel (logged once per
+(op, dtype, reason) with AUTODIFF_DEBUG=1).
 
 Thresholds are element counts below which NumPy is as fast or faster, measured on a
 2-core Zen 3 (see docs/benchmarks.md, "C++ kernels"): a pybind11 call plus output
@@ -20,6 +21,7 @@ import warnings
 import numpy as np
 
 from .._config import config
+from .cpp_rnn import CppRnnKernels
 from .numpy_backend import NumpyBackend
 
 _C = None  # autodiff._C, imported by the first CppBackend()
@@ -79,7 +81,7 @@ def _scalar_if_0d(r):
     return r[()] if r.ndim == 0 else r
 
 
-class CppBackend(NumpyBackend):
+class CppBackend(CppRnnKernels, NumpyBackend):
     """NumPy storage with the hot kernels in C++ (AVX2+FMA / scalar, OpenMP)."""
 
     name = "cpp"

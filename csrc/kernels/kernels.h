@@ -63,4 +63,35 @@ template <typename T>
 using GemmUkernelFn = void (*)(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, int m,
                                int n, bool accumulate);
 
+// LSTM cell over w hidden units of one batch row.  Gate g (i, f, g, o) of unit j is at
+// [g * gate_stride + j] in xs, b, act and dx, and at [g * gh_stride + j] in gh (the
+// hidden-to-hidden GEMM's output, whose layout the driver chooses).  b may be null.
+// Forward: pre = gh + xs (+ b); act = [sig, sig, tanh, sig](pre); c = f c_prev + i g;
+// tc = tanh(c); h = o tc.
+template <typename T>
+using LstmFwdRowFn = void (*)(const T* gh, int64_t gh_stride, const T* xs, const T* b,
+                              int64_t gate_stride, const T* c_prev, T* act, T* c, T* h, T* tc,
+                              int64_t w);
+// Backward: dh = dh_in (null: 0) + gy_h; dc' = dc + gy_c + dh o (1 - tc^2);
+// dx = d pre-activation of the four gates; dc <- dc' f (the gradient reaching c_prev);
+// db += dx (db laid out like dx).
+template <typename T>
+using LstmBwdRowFn = void (*)(const T* act, int64_t gate_stride, const T* tc, const T* c_prev,
+                              const T* gy_h, const T* gy_c, const T* dh_in, T* dc, T* dx, T* db,
+                              int64_t w);
+
+// GRU cell (gates r, z, n), same layout conventions as the LSTM's.  Forward:
+// ghb = gh (+ b); r, z = sig(xs + ghb); n = tanh(xs_n + r ghb_n); h = n + z (h_prev - n);
+// act = [r, z, n]; hn = ghb_n (kept for the backward).
+template <typename T>
+using GruFwdRowFn = void (*)(const T* gh, int64_t gh_stride, const T* xs, const T* b,
+                             int64_t gate_stride, const T* h_prev, T* act, T* hn, T* h, int64_t w);
+// Backward: dh = dh_in (null: 0) + gy + carry; dx = d(xs) per gate; dgh = d(ghb) per gate
+// (dgh_n = dx_n r); carry <- dh z (the direct part of the gradient reaching h_prev);
+// db += dgh.
+template <typename T>
+using GruBwdRowFn = void (*)(const T* act, int64_t gate_stride, const T* hn, const T* h_prev,
+                             const T* gy, const T* dh_in, T* carry, T* dx, T* dgh, T* db,
+                             int64_t w);
+
 }  // namespace autodiff::kernels

@@ -1,0 +1,391 @@
+// LSTM and GRU drivers: the time loop around the table's GEMM micro-kernel and cell kernels.
+//
+// Work in a step is split over blocks of NR hidden units (NR = the micro-kernel's width).
+// Forward: W_hh^T is packed once per call with its columns permuted so that the four gate
+// panels of one unit block lie together; a thread takes a block, multiplies h_prev by those
+// four panels and runs the cell on them straight away.  Backward: W_hh is packed once as
+// the B of dh = d_gates @ W_hh; a thread takes a block of dh's columns, finishes dh for it,
+// and runs the cell backward on the same units.  Either way each step needs only the whole
+// previous h (or d_gates) and ends in one barrier; each thread packs that small A itself.
+// dW_hh is one large GEMM over all steps after the loop.
+#include "kernels/rnn.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+#include "kernels/gemm.h"
+#include "kernels/parallel.h"
+
+namespace autodiff::kernels {
+
+namespace {
+
+// Per-step GEMM flops below which a second thread costs more than it saves (the figure
+// gemm.cpp measured for one GEMM).
+constexpr double kParallelStepFlops = 2.0 * 96 * 96 * 96;
+
+inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+template <typename T>
+class Scratch {  // 64-byte aligned, uninitialised
+ public:
+  explicit Scratch(int64_t n) {
+    const size_t bytes = size_t(round_up(std::max<int64_t>(n, 1) * int64_t(sizeof(T)), 64));
+    p_ = static_cast<T*>(std::aligned_alloc(64, bytes));
+    if (!p_) throw std::bad_alloc();
+  }
+  ~Scratch() { std::free(p_); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  T* get() const { return p_; }
+
+ private:
+  T* p_;
+};
+
+inline int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// Threads for a loop whose steps each do `flops` of GEMM over `blocks` unit blocks.
+inline int step_threads(double flops, int64_t blocks) {
+  if (flops < kParallelStepFlops) return 1;
+  return int(std::min<int64_t>(get_num_threads(), blocks));
+}
+
+// A (m x k, row stride rsa, unit column stride) packed for the micro-kernel: the KC blocks
+// one after another, each ceil(m / mr) panels of mr x kc.  Block pc starts at pc * round_up(m, mr).
+template <typename T>
+void pack_a_all(int64_t m, int64_t k, const T* a, int64_t rsa, int mr, int64_t kc_max, T* pa) {
+  const int64_t mp = round_up(m, mr);
+  for (int64_t pc = 0; pc < k; pc += kc_max)
+    pack_a(m, std::min(kc_max, k - pc), a + pc, rsa, int64_t(1), mr, pa + pc * mp);
+}
+
+// C[mp x nr] tile column (ldc) = packed A @ one packed B panel (all KC blocks, columns
+// `panel` of `n_panels`).  Rows beyond m are padding that C has room for.
+template <typename T>
+void panel_gemm(const KernelTable<T>& t, int64_t mp, int64_t k, int64_t kc_max, const T* pa,
+                const T* pb, int64_t panel, int64_t n_panels, T* c, int64_t ldc) {
+  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  for (int64_t pc = 0; pc < k; pc += kc_max) {
+    const int64_t kc = std::min(kc_max, k - pc);
+    const T* b = pb + pc * n_panels * nr + panel * nr * kc;
+    for (int64_t ir = 0; ir < mp; ir += mr)
+      t.gemm_ukernel(kc, pa + pc * mp + ir * kc, b, c + ir * ldc, ldc, mr, nr, pc > 0);
+  }
+}
+
+// Fetch the cache lines of p[0, n) now.  The cell's rows are 4H apart, a page or more at
+// the benchmark sizes, where hardware prefetchers stop; asked for before a block's GEMM,
+// they arrive while it runs.
+template <typename T>
+inline void prefetch(const T* p, int64_t n, bool write) {
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p + n);
+  for (uintptr_t a = reinterpret_cast<uintptr_t>(p) & ~uintptr_t(63); a < end; a += 64) {
+    if (write)
+      __builtin_prefetch(reinterpret_cast<const void*>(a), 1);
+    else
+      __builtin_prefetch(reinterpret_cast<const void*>(a), 0);
+  }
+}
+
+// The forward time loop of a cell with G gates.  W (G H x H) is packed once as B = W^T with
+// the G gate panels of each unit block side by side; a step packs h_prev (rows hs apart: h0,
+// then y's rows of y_row elements) and, per unit block, runs the GEMM into `gates` and then
+// cell(ti, s, j0, wv, gates_u, ldg, hs): gate g of row r of the block at gates_u[r ldg + g nr].
+// prefetch_rows(ti, j0, wv) is called before the block's GEMM.
+template <typename T, typename Cell, typename Prefetch>
+void forward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reverse, const T* h0,
+                  const T* y, int64_t y_row, Cell cell, Prefetch prefetch_rows) {
+  const auto& t = table<T>();
+  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const int64_t kc_max = GemmBlocking<T>::kKC;
+  const int64_t nb = (H + nr - 1) / nr, n_panels = G * nb, np = n_panels * nr;
+  const int64_t mp = round_up(N, mr);
+  const int nt = step_threads(2.0 * double(N) * double(G * H) * double(H), nb);
+  Scratch<T> wp(H * np), gates(mp * np), pa_all(int64_t(nt) * mp * H);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    T* pa = pa_all.get() + thread_id() * mp * H;
+    // Panel G u + g holds gate g of units [u nr, u nr + nr): B[k][j] = W[g H + u nr + j][k].
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < n_panels; ++p) {
+      const int64_t u = p / G, g = p % G;
+      for (int64_t pc = 0; pc < H; pc += kc_max) {
+        const int64_t kc = std::min(kc_max, H - pc);
+        pack_b_panel(kc, std::min<int64_t>(nr, H - u * nr), w + (g * H + u * nr) * H + pc,
+                     int64_t(1), H, nr, wp.get() + pc * np + p * nr * kc);
+      }
+    }
+    for (int64_t s = 0; s < L; ++s) {
+      const int64_t ti = reverse ? L - 1 - s : s, tp = reverse ? ti + 1 : ti - 1;
+      const T* hp = s == 0 ? h0 : y + tp * N * y_row;
+      const int64_t hs = s == 0 ? H : y_row;
+      bool packed = false;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t u = 0; u < nb; ++u) {
+        const int64_t j0 = u * nr, wv = std::min<int64_t>(nr, H - j0);
+        prefetch_rows(ti, j0, wv);
+        if (!packed) {
+          pack_a_all(N, H, hp, hs, mr, kc_max, pa);
+          packed = true;
+        }
+        for (int g = 0; g < G; ++g)
+          panel_gemm(t, mp, H, kc_max, pa, wp.get(), G * u + g, n_panels,
+                     gates.get() + (G * u + g) * nr, np);
+        cell(ti, s, j0, wv, gates.get() + G * u * nr, np, hs);
+      }  // the barrier: all of h_t is written before any thread packs it
+    }
+  }
+}
+
+// The backward time loop: W (G H x H) packed once as the B of dh = dg @ W; a step packs the
+// previous step's dg (L, N, G H) and, per block of units, finishes dh for it (rows ldh apart;
+// null on the first step) and calls cell(ti, s, j0, wv, dh_u, ldh), which writes dg[ti].
+// prefetch_rows(ti, j0, wv) is called first.
+template <typename T, typename Cell, typename Prefetch>
+void backward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reverse, const T* dg,
+                   Cell cell, Prefetch prefetch_rows) {
+  const auto& t = table<T>();
+  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const int64_t kc_max = GemmBlocking<T>::kKC, gh = G * H;
+  const int64_t nb = (H + nr - 1) / nr, hp_cols = nb * nr, mp = round_up(N, mr);
+  const int nt = step_threads(2.0 * double(N) * double(gh) * double(H), nb);
+  Scratch<T> wb(gh * hp_cols), dh(mp * hp_cols), pa_all(int64_t(nt) * mp * gh);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    T* pa = pa_all.get() + thread_id() * mp * gh;
+#pragma omp for schedule(static)
+    for (int64_t u = 0; u < nb; ++u)
+      for (int64_t pc = 0; pc < gh; pc += kc_max) {
+        const int64_t kc = std::min(kc_max, gh - pc);
+        pack_b_panel(kc, std::min<int64_t>(nr, H - u * nr), w + pc * H + u * nr, H, int64_t(1), nr,
+                     wb.get() + pc * hp_cols + u * nr * kc);
+      }
+    for (int64_t s = 0; s < L; ++s) {
+      const int64_t ti = reverse ? s : L - 1 - s;    // forward steps, last first
+      const int64_t tn = reverse ? ti - 1 : ti + 1;  // the step done before: its dg gives dh
+      bool packed = false;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t u = 0; u < nb; ++u) {
+        const int64_t j0 = u * nr, wv = std::min<int64_t>(nr, H - j0);
+        prefetch_rows(ti, j0, wv);
+        if (s > 0) {
+          if (!packed) {
+            pack_a_all(N, gh, dg + tn * N * gh, gh, mr, kc_max, pa);
+            packed = true;
+          }
+          panel_gemm(t, mp, gh, kc_max, pa, wb.get(), u, nb, dh.get() + j0, hp_cols);
+        }
+        cell(ti, s, j0, wv, s > 0 ? dh.get() + j0 : nullptr, hp_cols);
+      }  // the barrier: all of dg_t is written before any thread packs it
+    }
+  }
+}
+
+// dW = sum_t dg_t^T h_prev(t) (G H x H): h_prev is the h part of y's rows (y_row elements)
+// one step back, h0 for the step that read it.  dh0 = dg_first @ W.
+template <typename T>
+void weight_and_h0_grads(int64_t L, int64_t N, int64_t H, int G, const T* dg, const T* y,
+                         int64_t y_row, const T* h0, const T* w, bool reverse, T* dw, T* dh0) {
+  const int64_t gh = G * H;
+  const int64_t t_first = reverse ? L - 1 : 0;  // the step that read h0
+  gemm<T>(N, H, gh, dg + t_first * N * gh, gh, 1, w, H, 1, dh0, H);
+  if (L == 1) {
+    gemm<T>(gh, H, N, dg, 1, gh, h0, H, 1, dw, H);
+    return;
+  }
+  const T* dg_y = reverse ? dg : dg + N * gh;  // steps whose h_prev is in y
+  const T* h_y = reverse ? y + N * y_row : y;
+  gemm<T>(gh, H, (L - 1) * N, dg_y, 1, gh, h_y, y_row, 1, dw, H);
+  Scratch<T> dw0(gh * H);
+  gemm<T>(gh, H, N, dg + t_first * N * gh, 1, gh, h0, H, 1, dw0.get(), H);
+  for (int64_t i = 0; i < gh * H; ++i) dw[i] += dw0.get()[i];
+}
+
+}  // namespace
+
+template <typename T>
+void lstm_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, const T* c0,
+                  const T* w, const T* b, bool reverse, T* y, T* act, T* tc) {
+  if (L == 0 || N == 0 || H == 0) return;
+  const auto& t = table<T>();
+  const int64_t g4 = 4 * H, nr = t.gemm_nr;
+  auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
+    for (int64_t row = ti * N; row < (ti + 1) * N; ++row) {
+      for (int g = 0; g < 4; ++g) {
+        prefetch(xs + row * g4 + g * H + j0, wv, false);
+        prefetch(act + row * g4 + g * H + j0, wv, true);
+      }
+      prefetch(y + row * 2 * H + j0, wv, true);
+      prefetch(y + row * 2 * H + H + j0, wv, true);
+      prefetch(tc + row * H + j0, wv, true);
+    }
+  };
+  auto cell = [&](int64_t ti, int64_t s, int64_t j0, int64_t wv, const T* gates, int64_t ldg,
+                  int64_t hs) {
+    const T* cp = s == 0 ? c0 : y + (reverse ? ti + 1 : ti - 1) * N * 2 * H + H;
+    for (int64_t r = 0; r < N; ++r) {
+      const int64_t row = ti * N + r;
+      t.lstm_fwd_row(gates + r * ldg, nr, xs + row * g4 + j0, b ? b + j0 : nullptr, H,
+                     cp + r * hs + j0, act + row * g4 + j0, y + row * 2 * H + H + j0,
+                     y + row * 2 * H + j0, tc + row * H + j0, wv);
+    }
+  };
+  forward_loop<T>(L, N, H, 4, w, reverse, h0, y, 2 * H, cell, pf);
+}
+
+template <typename T>
+void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, const T* act,
+                   const T* tc, const T* h0, const T* c0, const T* w, bool reverse, T* dx, T* dh0,
+                   T* dc0, T* dw, T* db) {
+  const int64_t g4 = 4 * H;
+  std::fill(dh0, dh0 + N * H, T(0));
+  std::fill(dc0, dc0 + N * H, T(0));  // the running dc
+  std::fill(db, db + g4, T(0));
+  if (L == 0 || N == 0 || H == 0) {
+    std::fill(dw, dw + g4 * H, T(0));
+    return;
+  }
+  const auto& t = table<T>();
+  auto c_prev = [&](int64_t ti, int64_t& cs) {
+    const int64_t tp = reverse ? ti + 1 : ti - 1;  // the forward's previous step
+    const bool first = tp < 0 || tp >= L;
+    cs = first ? H : 2 * H;
+    return first ? c0 : y + tp * N * 2 * H + H;
+  };
+  auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
+    int64_t cs;
+    const T* cp = c_prev(ti, cs);
+    for (int64_t r = 0; r < N; ++r) {
+      const int64_t row = ti * N + r;
+      for (int g = 0; g < 4; ++g) {
+        prefetch(act + row * g4 + g * H + j0, wv, false);
+        prefetch(dx + row * g4 + g * H + j0, wv, true);
+      }
+      prefetch(tc + row * H + j0, wv, false);
+      prefetch(cp + r * cs + j0, wv, false);
+      prefetch(gy + row * 2 * H + j0, wv, false);
+      prefetch(gy + row * 2 * H + H + j0, wv, false);
+    }
+  };
+  auto cell = [&](int64_t ti, int64_t, int64_t j0, int64_t wv, const T* dh, int64_t ldh) {
+    int64_t cs;
+    const T* cp = c_prev(ti, cs);
+    for (int64_t r = 0; r < N; ++r) {
+      const int64_t row = ti * N + r;
+      t.lstm_bwd_row(act + row * g4 + j0, H, tc + row * H + j0, cp + r * cs + j0,
+                     gy + row * 2 * H + j0, gy + row * 2 * H + H + j0, dh ? dh + r * ldh : nullptr,
+                     dc0 + r * H + j0, dx + row * g4 + j0, db + j0, wv);
+    }
+  };
+  backward_loop<T>(L, N, H, 4, w, reverse, dx, cell, pf);
+  weight_and_h0_grads<T>(L, N, H, 4, dx, y, 2 * H, h0, w, reverse, dw, dh0);
+}
+
+template <typename T>
+void gru_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, const T* w, const T* b,
+                 bool reverse, T* y, T* act, T* hn) {
+  if (L == 0 || N == 0 || H == 0) return;
+  const auto& t = table<T>();
+  const int64_t g3 = 3 * H, nr = t.gemm_nr;
+  auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
+    for (int64_t row = ti * N; row < (ti + 1) * N; ++row) {
+      for (int g = 0; g < 3; ++g) {
+        prefetch(xs + row * g3 + g * H + j0, wv, false);
+        prefetch(act + row * g3 + g * H + j0, wv, true);
+      }
+      prefetch(y + row * H + j0, wv, true);
+      prefetch(hn + row * H + j0, wv, true);
+    }
+  };
+  auto cell = [&](int64_t ti, int64_t s, int64_t j0, int64_t wv, const T* gates, int64_t ldg,
+                  int64_t hs) {
+    const T* hp = s == 0 ? h0 : y + (reverse ? ti + 1 : ti - 1) * N * H;
+    for (int64_t r = 0; r < N; ++r) {
+      const int64_t row = ti * N + r;
+      t.gru_fwd_row(gates + r * ldg, nr, xs + row * g3 + j0, b ? b + j0 : nullptr, H,
+                    hp + r * hs + j0, act + row * g3 + j0, hn + row * H + j0, y + row * H + j0, wv);
+    }
+  };
+  forward_loop<T>(L, N, H, 3, w, reverse, h0, y, H, cell, pf);
+}
+
+template <typename T>
+void gru_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, const T* act,
+                  const T* hn, const T* h0, const T* w, bool reverse, T* dx, T* dh0, T* dw, T* db) {
+  const int64_t g3 = 3 * H;
+  std::fill(dh0, dh0 + N * H, T(0));
+  std::fill(db, db + g3, T(0));
+  if (L == 0 || N == 0 || H == 0) {
+    std::fill(dw, dw + g3 * H, T(0));
+    return;
+  }
+  const auto& t = table<T>();
+  Scratch<T> dgh(L * N * g3), carry(N * H);  // d(h W_hh^T + b_hh); dh z carried to h_prev
+  std::fill(carry.get(), carry.get() + N * H, T(0));
+  auto h_prev = [&](int64_t ti) {
+    const int64_t tp = reverse ? ti + 1 : ti - 1;
+    return tp < 0 || tp >= L ? h0 : y + tp * N * H;
+  };
+  auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
+    const T* hp = h_prev(ti);
+    for (int64_t r = 0; r < N; ++r) {
+      const int64_t row = ti * N + r;
+      for (int g = 0; g < 3; ++g) {
+        prefetch(act + row * g3 + g * H + j0, wv, false);
+        prefetch(dx + row * g3 + g * H + j0, wv, true);
+        prefetch(dgh.get() + row * g3 + g * H + j0, wv, true);
+      }
+      prefetch(hn + row * H + j0, wv, false);
+      prefetch(hp + r * H + j0, wv, false);
+      prefetch(gy + row * H + j0, wv, false);
+    }
+  };
+  auto cell = [&](int64_t ti, int64_t, int64_t j0, int64_t wv, const T* dh, int64_t ldh) {
+    const T* hp = h_prev(ti);
+    for (int64_t r = 0; r < N; ++r) {
+      const int64_t row = ti * N + r;
+      t.gru_bwd_row(act + row * g3 + j0, H, hn + row * H + j0, hp + r * H + j0, gy + row * H + j0,
+                    dh ? dh + r * ldh : nullptr, carry.get() + r * H + j0, dx + row * g3 + j0,
+                    dgh.get() + row * g3 + j0, db + j0, wv);
+    }
+  };
+  backward_loop<T>(L, N, H, 3, w, reverse, dgh.get(), cell, pf);
+  weight_and_h0_grads<T>(L, N, H, 3, dgh.get(), y, H, h0, w, reverse, dw, dh0);
+  for (int64_t i = 0; i < N * H; ++i) dh0[i] += carry.get()[i];
+}
+
+template void lstm_forward<float>(int64_t, int64_t, int64_t, const float*, const float*,
+                                  const float*, const float*, const float*, bool, float*, float*,
+                                  float*);
+template void lstm_forward<double>(int64_t, int64_t, int64_t, const double*, const double*,
+                                   const double*, const double*, const double*, bool, double*,
+                                   double*, double*);
+template void lstm_backward<float>(int64_t, int64_t, int64_t, const float*, const float*,
+                                   const float*, const float*, const float*, const float*,
+                                   const float*, bool, float*, float*, float*, float*, float*);
+template void lstm_backward<double>(int64_t, int64_t, int64_t, const double*, const double*,
+                                    const double*, const double*, const double*, const double*,
+                                    const double*, bool, double*, double*, double*, double*,
+                                    double*);
+
+template void gru_forward<float>(int64_t, int64_t, int64_t, const float*, const float*,
+                                 const float*, const float*, bool, float*, float*, float*);
+template void gru_forward<double>(int64_t, int64_t, int64_t, const double*, const double*,
+                                  const double*, const double*, bool, double*, double*, double*);
+template void gru_backward<float>(int64_t, int64_t, int64_t, const float*, const float*,
+                                  const float*, const float*, const float*, const float*, bool,
+                                  float*, float*, float*, float*);
+template void gru_backward<double>(int64_t, int64_t, int64_t, const double*, const double*,
+                                   const double*, const double*, const double*, const double*, bool,
+                                   double*, double*, double*, double*);
+
+}  // namespace autodiff::kernels
