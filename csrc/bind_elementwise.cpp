@@ -101,6 +101,12 @@ void init_elementwise(py::module_& m) {
       "div", [](py::array a, py::array b) { return binary(BinaryOp::kDiv, a, b, "div"); },
       py::arg("a"), py::arg("b"), "a / b with NumPy broadcasting (float32/float64).");
   m.def(
+      "relu_backward",
+      [](py::array y, py::array g) { return binary(BinaryOp::kReluBwd, y, g, "relu_backward"); },
+      py::arg("y"), py::arg("g"),
+      "g * (y > 0): the gradient of relu from its output y (NaN/inf in g times 0 stays NaN, "
+      "as NumPy).");
+  m.def(
       "exp", [](py::array x) { return unary(UnaryOp::kExp, x, "exp"); }, py::arg("x"),
       "exp(x); float32 vectorised (<= 2 ulp), float64 via libm.");
   m.def(

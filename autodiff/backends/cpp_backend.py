@@ -34,7 +34,7 @@ _DEBUG = config.debug
 # with `python benchmarks/kernels.py --thresholds` (2 threads, Zen 3; table in
 # docs/benchmarks.md).  Below them the NumPy kernel is as fast or faster.
 MIN_BINARY = 32768  # add/sub/mul/div: a NumPy ufunc call is ~1 us cheaper than ours
-MIN_RELU = 1024  # np.maximum is slow: C++ wins from ~256 elements
+MIN_RELU = 1024  # np.maximum and g * (y > 0) are slow: C++ wins from ~256 elements
 MIN_MATH = 512  # float32 exp/log/tanh/sigmoid: vector math wins from ~512 elements
 # float64 exp/log/tanh/sigmoid run libm in C++, no faster than NumPy: always declined.
 MIN_REDUCE = 4096  # sum/mean/amax/var, sum_to, batch_norm_stats
@@ -142,7 +142,7 @@ class CppBackend(CppRnnKernels, NumpyBackend):
     def _unary_ok(self, op: str, a, min_f32: int) -> bool:
         if type(a) is np.ndarray and a.size >= min_f32:
             dt = a.dtype
-            if dt is _F32 or (dt is _F64 and op == "relu"):
+            if dt is _F32 or (dt is _F64 and op in ("relu", "relu_backward")):
                 return True
             self._decline(op, "float64 math stays in NumPy" if dt is _F64 else "dtype", dt)
         elif _DEBUG:
@@ -163,6 +163,11 @@ class CppBackend(CppRnnKernels, NumpyBackend):
 
     def relu(self, a):
         return _C.relu(a) if self._unary_ok("relu", a, MIN_RELU) else super().relu(a)
+
+    def relu_backward(self, y, g):
+        if self._unary_ok("relu_backward", y, MIN_RELU) and _same(y, g) and y.shape == g.shape:
+            return _C.relu_backward(y, g)
+        return super().relu_backward(y, g)
 
     # ------------------------------------------------------------- reductions
     def _reduce_ok(self, op: str, a, axis) -> bool:

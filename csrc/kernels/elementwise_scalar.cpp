@@ -29,6 +29,11 @@ void div(const T* a, const T* b, T* o, int64_t n, int64_t sa, int64_t sb) {
 }
 
 template <typename T>
+void relu_bwd(const T* a, const T* b, T* o, int64_t n, int64_t sa, int64_t sb) {
+  binary_loop(a, b, o, n, sa, sb, [](T y, T g) { return g * T(y > T(0) ? 1 : 0); });
+}
+
+template <typename T>
 void exp_k(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
 }
@@ -65,6 +70,7 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   t.binary[int(BinaryOp::kSub)] = sub<T>;
   t.binary[int(BinaryOp::kMul)] = mul<T>;
   t.binary[int(BinaryOp::kDiv)] = div<T>;
+  t.binary[int(BinaryOp::kReluBwd)] = relu_bwd<T>;
   for (int op = 0; op < kNumBinaryOps; ++op) t.binary_stream[op] = t.binary[op];
   t.unary[int(UnaryOp::kExp)] = exp_k<T>;
   t.unary[int(UnaryOp::kLog)] = log_k<T>;

@@ -50,6 +50,17 @@ struct DivOp {
   }
 };
 
+struct ReluBwdOp {  // a = relu output y, b = gradient g
+  template <typename V, typename R>
+  static AD_AVX2_INLINE R v(R y, R g) {
+    return V::mul(g, V::band(V::lt(V::zero(), y), V::set1(1)));
+  }
+  template <typename T>
+  static inline T s(T y, T g) {
+    return g * T(y > T(0) ? 1 : 0);
+  }
+};
+
 // Vector body unrolled by U registers, then one-vector steps, then an explicit scalar tail;
 // SA / SB false: that operand is one broadcast scalar.
 // Stream: non-temporal stores for outputs too large to stay in cache (no read-for-ownership
@@ -145,6 +156,8 @@ void fill_elementwise_avx2(KernelTable<T>& t) {
   t.binary_stream[int(BinaryOp::kSub)] = binary_avx2<T, SubOp, true>;
   t.binary_stream[int(BinaryOp::kMul)] = binary_avx2<T, MulOp, true>;
   t.binary_stream[int(BinaryOp::kDiv)] = binary_avx2<T, DivOp, true>;
+  t.binary[int(BinaryOp::kReluBwd)] = binary_avx2<T, ReluBwdOp, false>;
+  t.binary_stream[int(BinaryOp::kReluBwd)] = binary_avx2<T, ReluBwdOp, true>;
   t.unary[int(UnaryOp::kRelu)] = relu_avx2<T>;
   if constexpr (std::is_same_v<T, float>) {
     t.unary[int(UnaryOp::kExp)] = unary_f32<exp_v>;

@@ -8,8 +8,10 @@
 
 namespace autodiff::kernels {
 
-enum class BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
-constexpr int kNumBinaryOps = 4;
+// kReluBwd: a = the relu output y, b = its gradient g; out = g * (y > 0 ? 1 : 0) (NumPy's
+// g * (y > 0): a NaN or inf g times 0 stays NaN).
+enum class BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kReluBwd = 4 };
+constexpr int kNumBinaryOps = 5;
 enum class UnaryOp : int { kExp = 0, kLog = 1, kTanh = 2, kSigmoid = 3, kRelu = 4 };
 constexpr int kNumUnaryOps = 5;
 

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
+BINARY = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.divide,
+    "relu_backward": lambda y, g: g * (y > 0),
+}
 UNARY = {
     "exp": np.exp,
     "log": np.log,
@@ -184,6 +190,15 @@ def test_unary_views_and_empty(simd, op):
         got = getattr(C, op)(v)
         assert got.shape == v.shape
         np.testing.assert_allclose(got, UNARY[op](v.astype(np.float64)), rtol=2e-6, atol=1e-7)
+
+
+def test_relu_backward_special_values(simd, dtype):
+    """g * (y > 0) exactly as NumPy: y NaN or <= 0 gives 0 unless g is NaN/inf (then NaN)."""
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e-45], dtype)
+    y, g = np.meshgrid(special, special)
+    y, g = np.tile(y, (1, 5)), np.tile(g, (1, 5))  # past one vector, with a tail
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(C.relu_backward(y, g), g * (y > 0))
 
 
 def test_unary_special_values(simd):
