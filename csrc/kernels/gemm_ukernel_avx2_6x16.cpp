@@ -57,7 +57,20 @@ AD_AVX2 void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, in
     }
     return;
   }
-  alignas(32) T buf[kMR * NR];  // edge tile: spill, then copy the valid m x n part
+  if (n == NR) {  // short edge tile (M % 6 rows): full-width vector rows, no spill
+    for (int i = 0; i < kMR; ++i) {
+      if (i >= m) break;
+      T* ci = c + i * ldc;
+      if (accumulate) {
+        acc[i][0] = V::add(acc[i][0], V::load(ci));
+        acc[i][1] = V::add(acc[i][1], V::load(ci + W));
+      }
+      V::store(ci, acc[i][0]);
+      V::store(ci + W, acc[i][1]);
+    }
+    return;
+  }
+  alignas(32) T buf[kMR * NR];  // narrow edge tile: spill, then copy the valid m x n part
   for (int i = 0; i < kMR; ++i) {
     V::store(buf + i * NR, acc[i][0]);
     V::store(buf + i * NR + W, acc[i][1]);
