@@ -14,6 +14,7 @@ void init_reduce(py::module_& m);
 void init_softmax(py::module_& m);
 void init_norm(py::module_& m);
 void init_gemm(py::module_& m);
+void init_conv(py::module_& m);
 
 namespace {
 void init_dispatch(py::module_& m) {
@@ -72,4 +73,5 @@ PYBIND11_MODULE(_C, m) {
   autodiff::bind::init_softmax(m);
   autodiff::bind::init_norm(m);
   autodiff::bind::init_gemm(m);
+  autodiff::bind::init_conv(m);
 }

@@ -2,8 +2,8 @@
 
 ``CppBackend`` subclasses the NumPy reference backend and overrides the kernels that
 ``autodiff._C`` implements (binary ops with broadcasting, sum_to, unary math, reductions,
-matmul, softmax family, layer norm, batch-norm statistics).  Each override checks that the
-C++ kernel applies -- float32/float64 ndarrays, one dtype, a supported layout, a size above
+matmul, softmax family, layer norm, batch-norm statistics; conv2d in cpp_nn.py).  Each
+override checks that the C++ kernel applies -- float32/float64 ndarrays, one dtype, a supported layout, a size above
 the measured break-even point -- and otherwise declines to the NumPy kernel (logged once
 per (op, dtype, reason) with AUTODIFF_DEBUG=1).
 
@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from .._config import config
+from .cpp_nn import CppNNKernels
 from .numpy_backend import NumpyBackend
 
 _C = None  # autodiff._C, imported by the first CppBackend()
@@ -79,7 +80,7 @@ def _scalar_if_0d(r):
     return r[()] if r.ndim == 0 else r
 
 
-class CppBackend(NumpyBackend):
+class CppBackend(CppNNKernels, NumpyBackend):
     """NumPy storage with the hot kernels in C++ (AVX2+FMA / scalar, OpenMP)."""
 
     name = "cpp"
