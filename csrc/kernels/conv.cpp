@@ -97,6 +97,16 @@ void pad_nhwc(const ConvGeom& g, const T* xn, const int64_t* xs, T* buf) {
     }
 }
 
+// pb[r*NR + j] = src[roff[r] + j]: kc rows of NR contiguous elements.
+template <int NR, typename T>
+void copy_rows(int64_t kc, const T* src, const int64_t* roff, T* pb) {
+  for (int64_t r = 0; r < kc; ++r) {
+    T tmp[NR];
+    std::memcpy(tmp, src + roff[r], sizeof(tmp));
+    std::memcpy(pb + r * NR, tmp, sizeof(tmp));
+  }
+}
+
 // One B micro-panel from offset tables: pb[r*nr + j] = src[roff[r] + coff[j]] for r < kc,
 // j < nv; columns nv..nr are zero.  Columns whose offsets are consecutive are copied as runs
 // (the whole panel is one run for stride-1 rows at least nr wide).
@@ -112,13 +122,16 @@ void pack_b_offsets(int64_t kc, const T* src, const int64_t* roff, const int64_t
     j += l;
   }
   if (nruns == 1 && nv == nr) {
-    const int64_t c0 = coff[0];
-    for (int64_t r = 0; r < kc; ++r) {
-      const T* s = src + roff[r] + c0;
-      T* d = pb + r * nr;
-      for (int j = 0; j < nr; ++j) d[j] = s[j];
+    switch (nr) {  // a compile-time row length unrolls into straight vector moves
+      case 16:
+        return copy_rows<16>(kc, src + coff[0], roff, pb);
+      case 8:
+        return copy_rows<8>(kc, src + coff[0], roff, pb);
+      default:
+        for (int64_t r = 0; r < kc; ++r)
+          for (int j = 0; j < nr; ++j) pb[r * nr + j] = src[roff[r] + coff[0] + j];
+        return;
     }
-    return;
   }
   for (int64_t r = 0; r < kc; ++r) {
     const T* s = src + roff[r];
@@ -285,16 +298,23 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
     T* xt = dw ? tls_buffer<T, kImage>(size_t(g.hp() * g.wp() * C)) : nullptr;
     T* pa = dw ? tls_buffer<T, kPackA>(size_t(mp * std::min(KC, Q))) : nullptr;
     T* pb = dw ? tls_buffer<T, kPackB>(size_t(std::min(KC, Q) * nr)) : nullptr;
+    T* dyc = dw && dq != 1 ? tls_buffer<T, kCols>(size_t(g.oc * Q)) : nullptr;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t n = 0; n < g.n; ++n) {
       const T* dyn = dy + n * ds[0];
       if (bacc) sum_rows(g, dyn, ds, bacc);
       if (!acc || K == 0) continue;
+      int64_t rs = ds[1], cs = dq;
+      if (dq != 1) {  // stage a strided or broadcast dy_n: pack_a is fastest on unit stride
+        for (int64_t o = 0; o < g.oc; ++o)
+          for (int64_t q = 0; q < Q; ++q) dyc[o * Q + q] = dyn[o * ds[1] + q * dq];
+        dyn = dyc, rs = Q, cs = 1;
+      }
       pad_nhwc(g, x + n * xs[0], xs, xt);
       for (int64_t gi = 0; gi < g.groups; ++gi)
         for (int64_t pc = 0; pc < Q; pc += KC) {
           const int64_t kc = std::min(KC, Q - pc);
-          pack_a(og, kc, dyn + gi * og * ds[1] + pc * dq, ds[1], dq, mr, pa);
+          pack_a(og, kc, dyn + gi * og * rs + pc * cs, rs, cs, mr, pa);
           for (int64_t p = 0; p < panels; ++p) {
             const int nv = int(std::min<int64_t>(nr, K - p * nr));
             pack_b_offsets(kc, xt + gi * cg, roff.data() + pc, coff.data() + p * nr, nv, nr, pb);
