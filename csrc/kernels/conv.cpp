@@ -164,6 +164,13 @@ std::vector<int64_t> window_offsets_nchw(const ConvGeom& g) {
   return off;
 }
 
+// The depth of each micro-kernel call: `k` cut into equal blocks of at most `kc_max`
+// (K = 288 as 144 + 144, not 256 + a short, overhead-bound 32).
+int64_t balanced_kc(int64_t k, int64_t kc_max) {
+  const int64_t blocks = std::max<int64_t>(1, (k + kc_max - 1) / kc_max);
+  return std::max<int64_t>(1, (k + blocks - 1) / blocks);
+}
+
 // Element stride between consecutive outputs q = r*ow + s of dy (conv.h: dy's (oh, ow)
 // plane is evenly spaced).
 int64_t q_stride(const ConvGeom& g, const int64_t* ds) {
@@ -207,7 +214,7 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
   const auto& t = table<T>();
   const GemmUkernelFn<T> uk = t.gemm_ukernel;
   const int mr = t.gemm_mr, nr = t.gemm_nr;
-  const int64_t KC = GemmBlocking<T>::kKC;
+  const int64_t KC = balanced_kc(K, GemmBlocking<T>::kKC);
   const int64_t mp = (og + mr - 1) / mr * mr;  // packed rows per group
   // Every group's weight packed once: group gi, K block pc at apack[gi*mp*K + mp*pc].
   std::vector<T> apack(size_t(g.groups * mp * K));
@@ -272,7 +279,7 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
   const auto& t = table<T>();
   const GemmUkernelFn<T> uk = t.gemm_ukernel;
   const int mr = t.gemm_mr, nr = t.gemm_nr;
-  const int64_t KC = GemmBlocking<T>::kKC;
+  const int64_t KC = balanced_kc(Q, GemmBlocking<T>::kKC);
   const int64_t mp = (og + mr - 1) / mr * mr;
   // Channels-last window offsets, columns ordered (i, j, c): a tap's cg channels are one run.
   std::vector<int64_t> coff(static_cast<size_t>(K));
