@@ -75,6 +75,8 @@ void pad_nchw(const ConvGeom& g, const T* xn, const int64_t* xs, T* buf) {
       std::fill(row, row + g.pl, T(0));
       if (xs[3] == 1) {
         std::copy(src, src + g.w, row + g.pl);
+      } else if (xs[3] == 0) {  // broadcast (a sum's backward): one value per row
+        std::fill(row + g.pl, row + g.pl + g.w, src[0]);
       } else {
         for (int64_t w = 0; w < g.w; ++w) row[g.pl + w] = src[w * xs[3]];
       }
@@ -190,8 +192,8 @@ void sum_rows(const ConvGeom& g, const T* dyn, const int64_t* ds, double* acc) {
     if (dq == 1)
       for (; q + kLanes <= Q; q += kLanes)
         for (int l = 0; l < kLanes; ++l) lane[l] += row[q + l];
-    double s = 0;
-    for (; q < Q; ++q) s += double(row[q * dq]);
+    double s = dq == 0 ? double(row[0]) * double(Q) : 0.0;  // a broadcast row
+    for (; q < Q && dq != 0; ++q) s += double(row[q * dq]);
     for (int l = 0; l < kLanes; ++l) s += double(lane[l]);
     acc[o] += s;
   }
@@ -313,8 +315,14 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
       if (!acc || K == 0) continue;
       int64_t rs = ds[1], cs = dq;
       if (dq != 1) {  // stage a strided or broadcast dy_n: pack_a is fastest on unit stride
-        for (int64_t o = 0; o < g.oc; ++o)
-          for (int64_t q = 0; q < Q; ++q) dyc[o * Q + q] = dyn[o * ds[1] + q * dq];
+        for (int64_t o = 0; o < g.oc; ++o) {
+          T* d = dyc + o * Q;
+          if (dq == 0) {
+            std::fill(d, d + Q, dyn[o * ds[1]]);
+          } else {
+            for (int64_t q = 0; q < Q; ++q) d[q] = dyn[o * ds[1] + q * dq];
+          }
+        }
         dyn = dyc, rs = Q, cs = 1;
       }
       pad_nhwc(g, x + n * xs[0], xs, xt);
