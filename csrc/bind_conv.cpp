@@ -25,7 +25,8 @@ kernels::ConvGeom geometry(const char* op, const py::array& x, const py::array& 
   if (x.ndim() != 4 || w.ndim() != 4)
     throw py::value_error(name + ": expected a 4-D input (N, C, H, W) and a 4-D weight, got " +
                           shape_str(shape_of(x)) + " and " + shape_str(shape_of(w)));
-  if (groups < 1) throw py::value_error(name + ": groups must be >= 1, got " + std::to_string(groups));
+  if (groups < 1)
+    throw py::value_error(name + ": groups must be >= 1, got " + std::to_string(groups));
   if (stride.first < 1 || stride.second < 1 || dilation.first < 1 || dilation.second < 1)
     throw py::value_error(name + ": stride and dilation must be >= 1, got " + pair_str(stride) +
                           " and " + pair_str(dilation));
@@ -37,8 +38,8 @@ kernels::ConvGeom geometry(const char* op, const py::array& x, const py::array& 
   g.sh = stride.first, g.sw = stride.second, g.dh = dilation.first, g.dw = dilation.second;
   g.pt = pads[0], g.pb = pads[1], g.pl = pads[2], g.pr = pads[3];
   if (w.shape(1) * groups != g.c || g.oc % groups)
-    throw py::value_error(name + ": weight " + shape_str(shape_of(w)) + " with groups=" +
-                          std::to_string(groups) + " does not fit input " +
+    throw py::value_error(name + ": weight " + shape_str(shape_of(w)) +
+                          " with groups=" + std::to_string(groups) + " does not fit input " +
                           shape_str(shape_of(x)) + ": expected C_in = weight.shape[1] * groups " +
                           "and C_out divisible by groups");
   if (g.kh < 1 || g.kw < 1)
@@ -80,8 +81,8 @@ py::array conv2d(const py::array& x0, const py::array& w0, const py::object& bia
     py::array b = bias.cast<py::array>();
     same_dtype(x0, b, "conv2d");
     if (b.ndim() != 1 || b.shape(0) != g.oc)
-      throw py::value_error("conv2d: expected bias of shape (" + std::to_string(g.oc) +
-                            ",), got " + shape_str(shape_of(b)));
+      throw py::value_error("conv2d: expected bias of shape (" + std::to_string(g.oc) + ",), got " +
+                            shape_str(shape_of(b)));
   }
   std::vector<int64_t> xs;
   py::array x = element_strided(x0, xs);
@@ -132,8 +133,8 @@ py::tuple conv2d_backward(const py::array& dy0, const py::array& x0, const py::a
   const kernels::ConvGeom g = geometry("conv2d_backward", x0, w0, stride, pads, dilation, groups);
   const Shape expect{g.n, g.oc, g.oh, g.ow};
   if (shape_of(dy0) != expect)
-    throw py::value_error("conv2d_backward: expected dy of shape " + shape_str(expect) +
-                          ", got " + shape_str(shape_of(dy0)));
+    throw py::value_error("conv2d_backward: expected dy of shape " + shape_str(expect) + ", got " +
+                          shape_str(shape_of(dy0)));
   std::vector<int64_t> xs, ds;
   py::array x = element_strided(x0, xs);
   py::array w = contiguous(w0);
@@ -142,10 +143,10 @@ py::tuple conv2d_backward(const py::array& dy0, const py::array& x0, const py::a
   // per step on the benchmark), else a contiguous copy.
   py::array dy = element_strided(dy0, ds);
   if (!(g.oh == 1 || g.ow == 1 || ds[2] == g.ow * ds[3])) dy = element_strided(contiguous(dy), ds);
-  return dt == DType::kF32
-             ? backward_typed<float>(g, dy, strides4(ds), x, strides4(xs), w, need_x, need_w, need_b)
-             : backward_typed<double>(g, dy, strides4(ds), x, strides4(xs), w, need_x, need_w,
-                                      need_b);
+  return dt == DType::kF32 ? backward_typed<float>(g, dy, strides4(ds), x, strides4(xs), w, need_x,
+                                                   need_w, need_b)
+                           : backward_typed<double>(g, dy, strides4(ds), x, strides4(xs), w, need_x,
+                                                    need_w, need_b);
 }
 
 }  // namespace

@@ -250,8 +250,7 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
         for (int64_t gi = 0; gi < g.groups; ++gi) {
           for (int64_t pc = 0; pc < K; pc += KC) {
             const int64_t kc = std::min(KC, K - pc);
-            pack_b_offsets(kc, xpad + gi * cg * hw, roff.data() + pc, coff.data() + q0, nv, nr,
-                           pb);
+            pack_b_offsets(kc, xpad + gi * cg * hw, roff.data() + pc, coff.data() + q0, nv, nr, pb);
             const T* pa = apack.data() + gi * mp * K + mp * pc;
             for (int64_t ir = 0; ir < og; ir += mr)
               uk(kc, pa + ir * kc, pb, yn + (gi * og + ir) * Q + q0, Q,
@@ -425,8 +424,8 @@ void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, co
 
 template void conv2d_forward<float>(const ConvGeom&, const float*, const int64_t*, const float*,
                                     const float*, float*);
-template void conv2d_forward<double>(const ConvGeom&, const double*, const int64_t*,
-                                     const double*, const double*, double*);
+template void conv2d_forward<double>(const ConvGeom&, const double*, const int64_t*, const double*,
+                                     const double*, double*);
 template void conv2d_backward_weight<float>(const ConvGeom&, const float*, const int64_t*,
                                             const float*, const int64_t*, float*, float*);
 template void conv2d_backward_weight<double>(const ConvGeom&, const double*, const int64_t*,

@@ -22,11 +22,11 @@
 namespace autodiff::kernels {
 
 struct ConvGeom {
-  int64_t n, c, h, w;           // input (N, C, H, W)
-  int64_t oc, kh, kw, groups;   // weight (OC, C / groups, kh, kw)
-  int64_t sh, sw, dh, dw;       // stride, dilation
-  int64_t pt, pb, pl, pr;       // padding (top, bottom, left, right)
-  int64_t oh, ow;               // output size (>= 1)
+  int64_t n, c, h, w;          // input (N, C, H, W)
+  int64_t oc, kh, kw, groups;  // weight (OC, C / groups, kh, kw)
+  int64_t sh, sw, dh, dw;      // stride, dilation
+  int64_t pt, pb, pl, pr;      // padding (top, bottom, left, right)
+  int64_t oh, ow;              // output size (>= 1)
   int64_t hp() const { return h + pt + pb; }
   int64_t wp() const { return w + pl + pr; }
 };
