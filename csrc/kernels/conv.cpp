@@ -151,6 +151,12 @@ void pack_b_offsets(int64_t kc, const T* src, const int64_t* roff, const int64_t
   }
 }
 
+// A full panel whose nr columns are one contiguous run (offsets strictly increase, so the
+// span tells): the unpacked micro-kernel can read B in place.
+inline bool full_run(const int64_t* coff, int nv, int nr) {
+  return nv == nr && coff[nr - 1] - coff[0] == nr - 1;
+}
+
 // Offsets of output (r, s) in a (Hp, Wp) plane, times `scale` (C for channels-last).
 std::vector<int64_t> out_offsets(const ConvGeom& g, int64_t scale) {
   std::vector<int64_t> off(size_t(g.oh * g.ow));
@@ -220,6 +226,8 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
   const auto& t = table<T>();
   const GemmUkernelFn<T> uk = t.gemm_ukernel;
   const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const ConvUkernelFn<T> cuk = t.conv_ukernel;
+  const bool direct = cuk && t.conv_mr == mr && t.conv_nr == nr;  // same tile as pack_a's
   const int64_t KC = balanced_kc(K, GemmBlocking<T>::kKC);
   const int64_t mp = (og + mr - 1) / mr * mr;  // packed rows per group
   // Every group's weight packed once: group gi, K block pc at apack[gi*mp*K + mp*pc].
@@ -252,13 +260,22 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
         const int64_t q0 = p * nr;
         const int nv = int(std::min<int64_t>(nr, Q - q0));
         for (int64_t gi = 0; gi < g.groups; ++gi) {
+          const bool run = direct && full_run(coff.data() + q0, nv, nr);
           for (int64_t pc = 0; pc < K; pc += KC) {
             const int64_t kc = std::min(KC, K - pc);
-            pack_b_offsets(kc, xpad + gi * cg * hw, roff.data() + pc, coff.data() + q0, nv, nr, pb);
             const T* pa = apack.data() + gi * mp * K + mp * pc;
+            T* cp = yn + gi * og * Q + q0;
+            if (run) {  // B rows read in place from the padded image
+              const T* b = xpad + gi * cg * hw + coff[q0];
+              for (int64_t ir = 0; ir < og; ir += mr)
+                cuk(kc, pa + ir * kc, b, roff.data() + pc, cp + ir * Q, Q,
+                    int(std::min<int64_t>(mr, og - ir)), pc > 0);
+              continue;
+            }
+            pack_b_offsets(kc, xpad + gi * cg * hw, roff.data() + pc, coff.data() + q0, nv, nr, pb);
             for (int64_t ir = 0; ir < og; ir += mr)
-              uk(kc, pa + ir * kc, pb, yn + (gi * og + ir) * Q + q0, Q,
-                 int(std::min<int64_t>(mr, og - ir)), nv, pc > 0);
+              uk(kc, pa + ir * kc, pb, cp + ir * Q, Q, int(std::min<int64_t>(mr, og - ir)), nv,
+                 pc > 0);
           }
         }
       }
@@ -284,6 +301,8 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
   const auto& t = table<T>();
   const GemmUkernelFn<T> uk = t.gemm_ukernel;
   const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const ConvUkernelFn<T> cuk = t.conv_ukernel;
+  const bool direct = cuk && t.conv_mr == mr && t.conv_nr == nr;  // same tile as pack_a's
   const int64_t KC = balanced_kc(Q, GemmBlocking<T>::kKC);
   const int64_t mp = (og + mr - 1) / mr * mr;
   // Channels-last window offsets, columns ordered (i, j, c): a tap's cg channels are one run.
@@ -335,6 +354,13 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
           pack_a(og, kc, dyn + gi * og * rs + pc * cs, rs, cs, mr, pa);
           for (int64_t p = 0; p < panels; ++p) {
             const int nv = int(std::min<int64_t>(nr, K - p * nr));
+            if (direct && full_run(coff.data() + p * nr, nv, nr)) {  // B rows in place
+              for (int64_t ir = 0; ir < og; ir += mr)
+                cuk(kc, pa + ir * kc, xt + gi * cg + coff[p * nr], roff.data() + pc,
+                    acc + (gi * og + ir) * K + p * nr, K, int(std::min<int64_t>(mr, og - ir)),
+                    true);
+              continue;
+            }
             pack_b_offsets(kc, xt + gi * cg, roff.data() + pc, coff.data() + p * nr, nv, nr, pb);
             for (int64_t ir = 0; ir < og; ir += mr)
               uk(kc, pa + ir * kc, pb, acc + (gi * og + ir) * K + p * nr, K,

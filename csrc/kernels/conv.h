@@ -19,7 +19,15 @@
 
 #include <cstdint>
 
+#include "dispatch.h"
+
 namespace autodiff::kernels {
+
+// The unpacked-B micro-kernels (conv_ukernel_scalar.cpp, conv_ukernel_avx2_6x16.cpp).
+template <typename T>
+void fill_conv_scalar(KernelTable<T>& t);
+template <typename T>
+void fill_conv_avx2(KernelTable<T>& t);
 
 struct ConvGeom {
   int64_t n, c, h, w;          // input (N, C, H, W)
