@@ -151,10 +151,13 @@ void pack_b_offsets(int64_t kc, const T* src, const int64_t* roff, const int64_t
   }
 }
 
-// A full panel whose nr columns are one contiguous run (offsets strictly increase, so the
-// span tells): the unpacked micro-kernel can read B in place.
-inline bool full_run(const int64_t* coff, int nv, int nr) {
-  return nv == nr && coff[nr - 1] - coff[0] == nr - 1;
+// A full panel whose two column halves are each one contiguous run (offsets strictly
+// increase, so a span tells): the unpacked micro-kernel reads B in place, the second half
+// at coff[nr/2] - coff[0] (nr/2 for one run; the row pitch on 8-wide images).  -1: pack.
+inline int64_t half_runs(const int64_t* coff, int nv, int nr) {
+  const int h = nr / 2;
+  if (nv != nr || coff[h - 1] - coff[0] != h - 1 || coff[nr - 1] - coff[h] != h - 1) return -1;
+  return coff[h] - coff[0];
 }
 
 // Offsets of output (r, s) in a (Hp, Wp) plane, times `scale` (C for channels-last).
@@ -260,15 +263,15 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
         const int64_t q0 = p * nr;
         const int nv = int(std::min<int64_t>(nr, Q - q0));
         for (int64_t gi = 0; gi < g.groups; ++gi) {
-          const bool run = direct && full_run(coff.data() + q0, nv, nr);
+          const int64_t half = direct ? half_runs(coff.data() + q0, nv, nr) : -1;
           for (int64_t pc = 0; pc < K; pc += KC) {
             const int64_t kc = std::min(KC, K - pc);
             const T* pa = apack.data() + gi * mp * K + mp * pc;
             T* cp = yn + gi * og * Q + q0;
-            if (run) {  // B rows read in place from the padded image
+            if (half >= 0) {  // B rows read in place from the padded image
               const T* b = xpad + gi * cg * hw + coff[q0];
               for (int64_t ir = 0; ir < og; ir += mr)
-                cuk(kc, pa + ir * kc, b, roff.data() + pc, cp + ir * Q, Q,
+                cuk(kc, pa + ir * kc, b, roff.data() + pc, half, cp + ir * Q, Q,
                     int(std::min<int64_t>(mr, og - ir)), pc > 0);
               continue;
             }
@@ -354,9 +357,10 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
           pack_a(og, kc, dyn + gi * og * rs + pc * cs, rs, cs, mr, pa);
           for (int64_t p = 0; p < panels; ++p) {
             const int nv = int(std::min<int64_t>(nr, K - p * nr));
-            if (direct && full_run(coff.data() + p * nr, nv, nr)) {  // B rows in place
+            const int64_t half = direct ? half_runs(coff.data() + p * nr, nv, nr) : -1;
+            if (half >= 0) {  // B rows read in place
               for (int64_t ir = 0; ir < og; ir += mr)
-                cuk(kc, pa + ir * kc, xt + gi * cg + coff[p * nr], roff.data() + pc,
+                cuk(kc, pa + ir * kc, xt + gi * cg + coff[p * nr], roff.data() + pc, half,
                     acc + (gi * og + ir) * K + p * nr, K, int(std::min<int64_t>(mr, og - ir)),
                     true);
               continue;

@@ -8,13 +8,14 @@ namespace {
 constexpr int kMR = 4, kNR = 8;
 
 template <typename T>
-void ukernel(int64_t kc, const T* pa, const T* b, const int64_t* boff, T* c, int64_t ldc, int m,
-             bool accumulate) {
+void ukernel(int64_t kc, const T* pa, const T* b, const int64_t* boff, int64_t half, T* c,
+             int64_t ldc, int m, bool accumulate) {
+  constexpr int kH = kNR / 2;
   T acc[kMR][kNR] = {};
   for (int64_t k = 0; k < kc; ++k, pa += kMR) {
     const T* bk = b + boff[k];
     for (int i = 0; i < kMR; ++i)
-      for (int j = 0; j < kNR; ++j) acc[i][j] += pa[i] * bk[j];
+      for (int j = 0; j < kNR; ++j) acc[i][j] += pa[i] * (j < kH ? bk[j] : bk[half + j - kH]);
   }
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < kNR; ++j)
