@@ -1,10 +1,10 @@
 """nn-layer kernels of the C++ backend: conv2d forward and backward from ``autodiff._C``.
 
 Mixed into ``CppBackend``. The C++ convolution is an implicit GEMM (csrc/kernels/conv.h):
-the packed-panel GEMM micro-kernel reads its B panels straight from a zero-framed copy of
-each image, so no (C*kh*kw, N*oh*ow) im2col matrix is written, read back, packed and
-transposed as in the NumPy lowering (on the (32, 16, 32, 32) 3x3 benchmark that matrix is
-20 MB, and moving it cost more than the arithmetic). It covers every stride, dilation,
+a GEMM-style micro-kernel reads B straight from a zero-framed copy of each image, so no
+(C*kh*kw, N*oh*ow) im2col matrix is written, read back, packed and transposed as in the
+NumPy lowering (on the (32, 16, 32, 32) 3x3 benchmark that matrix is 20 MB, and moving it
+cost more than the arithmetic). It covers every stride, dilation,
 padding and group count for float32/float64 ndarrays; anything else declines to the NumPy
 kernels.
 """

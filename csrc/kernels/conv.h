@@ -1,20 +1,21 @@
 // Direct (implicit-GEMM) 2-D convolution on NCHW arrays: no im2col matrix is materialised.
 //
-// Each image is copied once into a zero-framed per-thread buffer, and the GEMM micro-kernel
-// (table<T>().gemm_ukernel) reads B micro-panels packed straight from it through two offset
-// tables: a window element (c, i, j) of output (r, s) of a channel block sits at
+// Each image is copied once into a zero-framed per-thread buffer, addressed through two
+// offset tables: a window element (c, i, j) of output (r, s) of a channel block sits at
 //   row_off[(c, i, j)] + col_off[(r, s)],  row_off = c*Hp*Wp + i*dh*Wp + j*dw,
 //                                          col_off = r*sh*Wp + s*sw,
-// so any stride, dilation, padding and group count goes through the same packer.
+// so any stride, dilation, padding and group count goes through the same driver.
 //
 //   forward  y_n[g]    = W[g] (og x K) @ im2col(x_n[g]) (K x Q)          K = cg*kh*kw
 //   weight   dW[g]    += dy_n[g] (og x Q) @ im2col(x_n[g])^T (Q x K)     Q = oh*ow
-//   input    dx_n[g]   = col2im(W[g]^T (K x og) @ dy_n[g] (og x Q))
+//   input    dx_n[g]   = col2im(W[g]^T (K x og) @ dy_n[g] (og x Q))  (stride 1: the forward
+//                        of dy with the flipped kernel)
 //
-// For dW the padded image is stored channels-last, so the K columns of a B panel (the cg
-// channels of one kernel tap) are contiguous: packing is a row copy, not a transpose.
-// The packers only move data (plain C++ that the compiler vectorises at the baseline ISA);
-// all arithmetic runs in the dispatched GEMM micro-kernel, so there is no per-ISA file here.
+// A is the weight (or dy) packed with pack_a.  When the NR columns of a B panel are two
+// contiguous half-runs of the image (all panels of stride-1 rows at least NR/2 wide), the
+// conv micro-kernel (table<T>().conv_ukernel) loads B rows in place; other panels are
+// packed from the offset tables for the GEMM micro-kernel.  For dW the padded image is
+// stored channels-last, so a B panel's columns (the cg channels of one tap) are one run.
 #pragma once
 
 #include <cstdint>
