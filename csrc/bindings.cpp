@@ -15,6 +15,7 @@ void init_softmax(py::module_& m);
 void init_norm(py::module_& m);
 void init_gemm(py::module_& m);
 void init_rnn(py::module_& m);
+void init_conv(py::module_& m);
 
 namespace {
 void init_dispatch(py::module_& m) {
@@ -74,4 +75,5 @@ PYBIND11_MODULE(_C, m) {
   autodiff::bind::init_norm(m);
   autodiff::bind::init_gemm(m);
   autodiff::bind::init_rnn(m);
+  autodiff::bind::init_conv(m);
 }

@@ -7,6 +7,7 @@
 #include <omp.h>
 #endif
 
+#include "kernels/conv.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/norm.h"
@@ -32,6 +33,7 @@ void fill(KernelTable<T>& t, SimdLevel level) {
   fill_norm_scalar(t);
   fill_gemm_scalar(t);
   fill_rnn_scalar(t);
+  fill_conv_scalar(t);
   if (level == SimdLevel::kAvx2) {  // AVX2 overrides what it implements, scalar stays for the rest
     fill_elementwise_avx2(t);
     fill_reduce_avx2(t);
@@ -39,6 +41,7 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_norm_avx2(t);
     fill_gemm_avx2(t);
     fill_rnn_avx2(t);
+    fill_conv_avx2(t);
   }
 }
 

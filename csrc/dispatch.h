@@ -41,6 +41,9 @@ struct KernelTable {
   GemmUkernelFn<T> gemm_ukernel;
   int gemm_mr;
   int gemm_nr;
+  ConvUkernelFn<T> conv_ukernel;  // used only while conv_mr/nr equal gemm_mr/nr
+  int conv_mr;
+  int conv_nr;
 };
 
 // The active tables (read by every driver).

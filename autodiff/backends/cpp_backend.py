@@ -2,10 +2,10 @@
 
 ``CppBackend`` subclasses the NumPy reference backend and overrides the kernels that
 ``autodiff._C`` implements (binary ops with broadcasting, sum_to, unary math, reductions,
-matmul, softmax family, layer norm, batch-norm statistics; the LSTM layer's time loop comes
-from the ``cpp_rnn`` mixin).  Each override checks that the C++ kernel applies --
-float32/float64 ndarrays, one dtype, a supported layout, a size above the measured
-break-even point -- and otherwise declines to the NumPy kernel (logged once per
+matmul, softmax family, layer norm, batch-norm statistics; conv2d comes from the ``cpp_nn``
+mixin, the LSTM/GRU layers' time loop from ``cpp_rnn``).  Each override checks that the C++
+kernel applies -- float32/float64 ndarrays, one dtype, a supported layout, a size above the
+measured break-even point -- and otherwise declines to the NumPy kernel (logged once per
 (op, dtype, reason) with AUTODIFF_DEBUG=1).
 
 Thresholds are element counts below which NumPy is as fast or faster, measured on a
@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from .._config import config
+from .cpp_nn import CppNNKernels
 from .cpp_rnn import CppRnnKernels
 from .numpy_backend import NumpyBackend
 
@@ -81,7 +82,7 @@ def _scalar_if_0d(r):
     return r[()] if r.ndim == 0 else r
 
 
-class CppBackend(CppRnnKernels, NumpyBackend):
+class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     """NumPy storage with the hot kernels in C++ (AVX2+FMA / scalar, OpenMP)."""
 
     name = "cpp"

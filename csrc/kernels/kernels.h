@@ -95,5 +95,12 @@ template <typename T>
 using GruBwdRowFn = void (*)(const T* act, int64_t gate_stride, const T* hn, const T* h_prev,
                              const T* gy, const T* dh_in, T* carry, T* dx, T* dgh, T* db,
                              int64_t w);
+// Convolution micro-kernel (kernels/conv.h): as GemmUkernelFn, but B is not packed: row k
+// is NR/2 contiguous elements at b + boff[k] followed by NR/2 at b + boff[k] + half (half =
+// NR/2 for one run; a row pitch when a panel spans two image rows), all readable; every C
+// row written has NR columns.
+template <typename T>
+using ConvUkernelFn = void (*)(int64_t kc, const T* pa, const T* b, const int64_t* boff,
+                               int64_t half, T* c, int64_t ldc, int m, bool accumulate);
 
 }  // namespace autodiff::kernels

@@ -1,0 +1,165 @@
+// Binding: 2-D convolution (implicit GEMM, kernels/conv.h) forward and backward on NCHW
+// arrays.  x may have any strides; dy, the weight and the bias are made contiguous.
+#include <array>
+#include <utility>
+
+#include "bind_util.h"
+#include "kernels/conv.h"
+
+namespace autodiff::bind {
+
+namespace {
+
+using Pair = std::pair<int64_t, int64_t>;
+using Pads = std::array<int64_t, 4>;
+
+std::string pair_str(const Pair& p) {
+  return "(" + std::to_string(p.first) + ", " + std::to_string(p.second) + ")";
+}
+
+// Validate shapes and hyper-parameters; the geometry every kernel trusts.
+kernels::ConvGeom geometry(const char* op, const py::array& x, const py::array& w,
+                           const Pair& stride, const Pads& pads, const Pair& dilation,
+                           int64_t groups) {
+  const std::string name(op);
+  if (x.ndim() != 4 || w.ndim() != 4)
+    throw py::value_error(name + ": expected a 4-D input (N, C, H, W) and a 4-D weight, got " +
+                          shape_str(shape_of(x)) + " and " + shape_str(shape_of(w)));
+  if (groups < 1)
+    throw py::value_error(name + ": groups must be >= 1, got " + std::to_string(groups));
+  if (stride.first < 1 || stride.second < 1 || dilation.first < 1 || dilation.second < 1)
+    throw py::value_error(name + ": stride and dilation must be >= 1, got " + pair_str(stride) +
+                          " and " + pair_str(dilation));
+  for (int64_t p : pads)
+    if (p < 0) throw py::value_error(name + ": pads must be >= 0");
+  kernels::ConvGeom g{};
+  g.n = x.shape(0), g.c = x.shape(1), g.h = x.shape(2), g.w = x.shape(3);
+  g.oc = w.shape(0), g.kh = w.shape(2), g.kw = w.shape(3), g.groups = groups;
+  g.sh = stride.first, g.sw = stride.second, g.dh = dilation.first, g.dw = dilation.second;
+  g.pt = pads[0], g.pb = pads[1], g.pl = pads[2], g.pr = pads[3];
+  if (w.shape(1) * groups != g.c || g.oc % groups)
+    throw py::value_error(name + ": weight " + shape_str(shape_of(w)) +
+                          " with groups=" + std::to_string(groups) + " does not fit input " +
+                          shape_str(shape_of(x)) + ": expected C_in = weight.shape[1] * groups " +
+                          "and C_out divisible by groups");
+  if (g.kh < 1 || g.kw < 1)
+    throw py::value_error(name + ": empty kernel in weight " + shape_str(shape_of(w)));
+  g.oh = (g.hp() - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+  g.ow = (g.wp() - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+  if (g.hp() - g.dh * (g.kh - 1) < 1 || g.wp() - g.dw * (g.kw - 1) < 1)
+    throw py::value_error(name + ": kernel " + pair_str({g.kh, g.kw}) + " with dilation " +
+                          pair_str(dilation) + " does not fit the padded input of " +
+                          shape_str(shape_of(x)));
+  return g;
+}
+
+std::array<int64_t, 4> strides4(const std::vector<int64_t>& s) { return {s[0], s[1], s[2], s[3]}; }
+
+template <typename T>
+py::array forward_typed(const kernels::ConvGeom& g, const py::array& x,
+                        const std::array<int64_t, 4>& xs, const py::array& w,
+                        const py::object& bias) {
+  auto y = empty<T>({g.n, g.oc, g.oh, g.ow});
+  py::array b;
+  if (!bias.is_none()) b = contiguous(bias.cast<py::array>());
+  const T* pb = bias.is_none() ? nullptr : static_cast<const T*>(b.data());
+  {
+    py::gil_scoped_release nogil;
+    kernels::conv2d_forward<T>(g, static_cast<const T*>(x.data()), xs.data(),
+                               static_cast<const T*>(w.data()), pb, y.mutable_data());
+  }
+  return y;
+}
+
+py::array conv2d(const py::array& x0, const py::array& w0, const py::object& bias,
+                 const Pair& stride, const Pads& pads, const Pair& dilation, int64_t groups) {
+  const DType dt = same_dtype(x0, w0, "conv2d");
+  const kernels::ConvGeom g = geometry("conv2d", x0, w0, stride, pads, dilation, groups);
+  if (!bias.is_none()) {
+    if (!py::isinstance<py::array>(bias))
+      throw py::type_error("conv2d: bias must be None or an ndarray");
+    py::array b = bias.cast<py::array>();
+    same_dtype(x0, b, "conv2d");
+    if (b.ndim() != 1 || b.shape(0) != g.oc)
+      throw py::value_error("conv2d: expected bias of shape (" + std::to_string(g.oc) + ",), got " +
+                            shape_str(shape_of(b)));
+  }
+  std::vector<int64_t> xs;
+  py::array x = element_strided(x0, xs);
+  py::array w = contiguous(w0);
+  return dt == DType::kF32 ? forward_typed<float>(g, x, strides4(xs), w, bias)
+                           : forward_typed<double>(g, x, strides4(xs), w, bias);
+}
+
+template <typename T>
+py::tuple backward_typed(const kernels::ConvGeom& g, const py::array& dy,
+                         const std::array<int64_t, 4>& ds, const py::array& x,
+                         const std::array<int64_t, 4>& xs, const py::array& w, bool need_x,
+                         bool need_w, bool need_b) {
+  py::object gx = py::none(), gw = py::none(), gb = py::none();
+  T *px = nullptr, *pw = nullptr, *pb = nullptr;
+  if (need_x) {
+    auto a = empty<T>({g.n, g.c, g.h, g.w});
+    px = a.mutable_data();
+    gx = a;
+  }
+  if (need_w) {
+    auto a = empty<T>(shape_of(w));
+    pw = a.mutable_data();
+    gw = a;
+  }
+  if (need_b) {
+    auto a = empty<T>({g.oc});
+    pb = a.mutable_data();
+    gb = a;
+  }
+  const T* pdy = static_cast<const T*>(dy.data());
+  {
+    py::gil_scoped_release nogil;
+    if (pw || pb)
+      kernels::conv2d_backward_weight<T>(g, pdy, ds.data(), static_cast<const T*>(x.data()),
+                                         xs.data(), pw, pb);
+    if (px)
+      kernels::conv2d_backward_input<T>(g, pdy, ds.data(), static_cast<const T*>(w.data()), px);
+  }
+  return py::make_tuple(gx, gw, gb);
+}
+
+py::tuple conv2d_backward(const py::array& dy0, const py::array& x0, const py::array& w0,
+                          const Pair& stride, const Pads& pads, const Pair& dilation,
+                          int64_t groups, bool need_x, bool need_w, bool need_b) {
+  const DType dt = same_dtype(x0, w0, "conv2d_backward");
+  same_dtype(x0, dy0, "conv2d_backward");
+  const kernels::ConvGeom g = geometry("conv2d_backward", x0, w0, stride, pads, dilation, groups);
+  const Shape expect{g.n, g.oc, g.oh, g.ow};
+  if (shape_of(dy0) != expect)
+    throw py::value_error("conv2d_backward: expected dy of shape " + shape_str(expect) + ", got " +
+                          shape_str(shape_of(dy0)));
+  std::vector<int64_t> xs, ds;
+  py::array x = element_strided(x0, xs);
+  py::array w = contiguous(w0);
+  // dy as it is when its (oh, ow) plane is evenly spaced (contiguous, a slice, or broadcast
+  // from a sum's backward: a copy here would be one more fresh 2 MB array to page-fault in
+  // per step on the benchmark), else a contiguous copy.
+  py::array dy = element_strided(dy0, ds);
+  if (!(g.oh == 1 || g.ow == 1 || ds[2] == g.ow * ds[3])) dy = element_strided(contiguous(dy), ds);
+  return dt == DType::kF32 ? backward_typed<float>(g, dy, strides4(ds), x, strides4(xs), w, need_x,
+                                                   need_w, need_b)
+                           : backward_typed<double>(g, dy, strides4(ds), x, strides4(xs), w, need_x,
+                                                    need_w, need_b);
+}
+
+}  // namespace
+
+void init_conv(py::module_& m) {
+  m.def("conv2d", &conv2d, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("stride"),
+        py::arg("pads"), py::arg("dilation"), py::arg("groups"),
+        "2-D cross-correlation of x (N, C, H, W) with weight (C_out, C/groups, kh, kw) plus "
+        "bias; pads = (top, bottom, left, right). Implicit GEMM: no im2col matrix.");
+  m.def("conv2d_backward", &conv2d_backward, py::arg("dy"), py::arg("x"), py::arg("weight"),
+        py::arg("stride"), py::arg("pads"), py::arg("dilation"), py::arg("groups"),
+        py::arg("need_x"), py::arg("need_w"), py::arg("need_b"),
+        "Gradients (dx, dW, db) of conv2d, each None when not needed.");
+}
+
+}  // namespace autodiff::bind
