@@ -1,5 +1,6 @@
 // Bindings: softmax / log_softmax over any axis and their fused backward.
 #include "bind_util.h"
+#include "kernels/cross_entropy.h"
 #include "kernels/softmax.h"
 
 namespace autodiff::bind {
@@ -58,6 +59,90 @@ py::array backward(const py::array& y0, const py::array& gy0, int64_t axis, bool
                            : backward_typed<double>(y, gy, ax, log);
 }
 
+// (N,) integer targets as a contiguous int64 array, each in [0, c) or == ignore.
+py::array_t<int64_t> checked_targets(const py::array& t0, int64_t n, int64_t c, int64_t ignore) {
+  const char kind = t0.dtype().kind();
+  if ((kind != 'i' && kind != 'u') || t0.ndim() != 1 || t0.shape(0) != n)
+    throw py::value_error("cross_entropy: targets must be a 1-D integer array of " +
+                          std::to_string(n) + " class indices, got " + dtype_str(t0) +
+                          " of shape " + shape_str(shape_of(t0)));
+  auto t = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(t0);
+  const int64_t* pt = t.data();
+  for (int64_t r = 0; r < n; ++r)
+    if (pt[r] != ignore && (pt[r] < 0 || pt[r] >= c))
+      throw py::index_error("cross_entropy: target values must be in [0, " + std::to_string(c) +
+                            ") or ignore_index " + std::to_string(ignore));
+  return t;
+}
+
+void check_logits(const py::array& x, const char* name) {
+  if (x.ndim() != 2)
+    throw py::value_error(std::string(name) + ": logits must be 2-D (N, C), got shape " +
+                          shape_str(shape_of(x)));
+}
+
+template <typename T>
+py::tuple cross_entropy_typed(const py::array& x, const py::array_t<int64_t>& t, int64_t ignore) {
+  const int64_t n = x.shape(0), c = x.shape(1);
+  auto loss = empty<T>({n}), lse = empty<T>({n});
+  const T* px = static_cast<const T*>(x.data());
+  const int64_t* pt = t.data();
+  T *pl = loss.mutable_data(), *ps = lse.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::cross_entropy_rows<T>(px, pt, n, c, ignore, pl, ps);
+  }
+  return py::make_tuple(loss, lse);
+}
+
+py::tuple cross_entropy(const py::array& x0, const py::array& t0, int64_t ignore) {
+  const DType dt = dtype_of(x0, "cross_entropy");
+  check_logits(x0, "cross_entropy");
+  if (x0.shape(1) == 0) throw py::value_error("cross_entropy: logits have no classes (C = 0)");
+  auto t = checked_targets(t0, x0.shape(0), x0.shape(1), ignore);
+  py::array x = contiguous(x0);
+  return dt == DType::kF32 ? cross_entropy_typed<float>(x, t, ignore)
+                           : cross_entropy_typed<double>(x, t, ignore);
+}
+
+template <typename T>
+py::array ce_backward_typed(const py::array& x, const py::array_t<int64_t>& t, const py::array& lse,
+                            const py::array& g, int64_t ignore) {
+  const int64_t n = x.shape(0), c = x.shape(1);
+  auto out = empty<T>({n, c});
+  const T* px = static_cast<const T*>(x.data());
+  const T* pl = static_cast<const T*>(lse.data());
+  const T* pg = static_cast<const T*>(g.data());
+  const int64_t gs = g.ndim() == 0 ? 0 : 1;
+  const int64_t* pt = t.data();
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::cross_entropy_backward_rows<T>(px, pt, pl, pg, gs, n, c, ignore, po);
+  }
+  return out;
+}
+
+py::array cross_entropy_backward(const py::array& x0, const py::array& t0, const py::array& lse0,
+                                 const py::array& g0, int64_t ignore) {
+  const char* name = "cross_entropy_backward";
+  const DType dt = same_dtype(x0, lse0, name);
+  same_dtype(x0, g0, name);
+  check_logits(x0, name);
+  const int64_t n = x0.shape(0), c = x0.shape(1);
+  if (lse0.ndim() != 1 || lse0.shape(0) != n)
+    throw py::value_error(std::string(name) + ": lse must have shape (" + std::to_string(n) +
+                          ",), got " + shape_str(shape_of(lse0)));
+  if (!(g0.ndim() == 0 || (g0.ndim() == 1 && g0.shape(0) == n)))
+    throw py::value_error(std::string(name) + ": the loss gradient must be a scalar or of shape (" +
+                          std::to_string(n) + ",), got " + shape_str(shape_of(g0)));
+  if (c == 0) throw py::value_error(std::string(name) + ": logits have no classes (C = 0)");
+  auto t = checked_targets(t0, n, c, ignore);
+  py::array x = contiguous(x0), lse = contiguous(lse0), g = contiguous(g0);
+  return dt == DType::kF32 ? ce_backward_typed<float>(x, t, lse, g, ignore)
+                           : ce_backward_typed<double>(x, t, lse, g, ignore);
+}
+
 }  // namespace
 
 void init_softmax(py::module_& m) {
@@ -83,6 +168,13 @@ void init_softmax(py::module_& m) {
       },
       py::arg("y"), py::arg("gy"), py::arg("axis") = -1,
       "gy - exp(y) * sum(gy, axis, keepdims), y the log_softmax output.");
+  m.def("cross_entropy", &cross_entropy, py::arg("logits"), py::arg("target"),
+        py::arg("ignore_index") = -100,
+        "(loss, lse) per row of (N, C) logits against integer targets: loss = logsumexp - "
+        "x[t], 0 where t == ignore_index; IndexError for targets out of range.");
+  m.def("cross_entropy_backward", &cross_entropy_backward, py::arg("logits"), py::arg("target"),
+        py::arg("lse"), py::arg("gloss"), py::arg("ignore_index") = -100,
+        "(softmax(x) - onehot(t)) * gloss per row (gloss a scalar or (N,)), 0 on ignored rows.");
 }
 
 }  // namespace autodiff::bind

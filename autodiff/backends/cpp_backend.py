@@ -243,6 +243,26 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.log_softmax_backward(y, gy, axis)
         return super().log_softmax_backward(y, gy, axis)
 
+    def _ce_ok(self, logits, target) -> bool:
+        if _float(logits) and logits.ndim == 2 and logits.shape[1] and type(target) is np.ndarray \
+                and target.dtype.kind in "iu":
+            return True
+        self._decline("cross_entropy", "dtype or shape", getattr(logits, "dtype", None))
+        return False
+
+    def cross_entropy(self, logits, target, ignore_index=-100):
+        if self._ce_ok(logits, target):
+            return _C.cross_entropy(logits, target, ignore_index)
+        return super().cross_entropy(logits, target, ignore_index)
+
+    def cross_entropy_backward(self, logits, target, lse, gloss, ignore_index=-100):
+        if self._ce_ok(logits, target):
+            g = np.asarray(gloss, dtype=logits.dtype)
+            if g.ndim == 0 or g.shape == (logits.shape[0],):
+                return _C.cross_entropy_backward(logits, target, lse.astype(logits.dtype, copy=False),
+                                                 g, ignore_index)
+        return super().cross_entropy_backward(logits, target, lse, gloss, ignore_index)
+
     # ------------------------------------------------------------- normalization
     def _norm_ok(self, op: str, x, params, n_norm_dims) -> bool:
         if not (_float(x) and type(n_norm_dims) is int and 1 <= n_norm_dims <= x.ndim):

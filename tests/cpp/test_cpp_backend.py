@@ -148,6 +148,8 @@ def test_fast_path_runs(monkeypatch):
     w = np.ones(256, np.float32)
     CPP.add(x, w), CPP.mul(x, x), CPP.sum_to(x, (256,)), CPP.exp(x), CPP.relu(x)
     CPP.mul_sum_to(x, x, (256,)), CPP.relu_backward(x, x)
+    _, lse = CPP.cross_entropy(x, np.zeros(256, np.int64))
+    CPP.cross_entropy_backward(x, np.zeros(256, np.int64), lse, np.float32(1))
     CPP.sum(x, (1,), False), CPP.var(x, None, 0, False), CPP.matmul(x, x)
     y = CPP.softmax(x, 1)
     CPP.softmax_backward(y, x, 1), CPP.log_softmax(x, 1)
@@ -160,6 +162,8 @@ def test_fast_path_runs(monkeypatch):
         "sum_to",
         "mul_sum_to",
         "relu_backward",
+        "cross_entropy",
+        "cross_entropy_backward",
         "exp",
         "relu",
         "sum",

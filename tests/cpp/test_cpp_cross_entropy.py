@@ -1,0 +1,77 @@
+"""Fused cross-entropy (forward and backward) against a float64 NumPy reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cpp_helpers import ODD_SIZES, C, rand, tol
+
+
+def reference(x, t, ignore):
+    x = x.astype(np.float64)
+    m = x.max(1, keepdims=True)
+    lse = (np.log(np.exp(x - m).sum(1, keepdims=True)) + m)[:, 0]
+    valid = t != ignore
+    loss = np.where(valid, lse - x[np.arange(len(t)), np.where(valid, t, 0)], 0)
+    p = np.exp(x - lse[:, None])
+    p[np.arange(len(t)), np.where(valid, t, 0)] -= 1
+    return loss, lse, p * valid[:, None]
+
+
+@pytest.mark.parametrize("c", ODD_SIZES)
+@pytest.mark.parametrize("ignore", [-100, 0])
+def test_cross_entropy(simd, dtype, c, ignore):
+    rng = np.random.default_rng(c)
+    n = 37
+    x = rand(rng, (n, c), dtype, -10, 10)
+    t = rng.integers(0, c, n)
+    t[::4] = ignore
+    loss, lse = C.cross_entropy(x, t, ignore)
+    want_loss, want_lse, want_p = reference(x, t, ignore)
+    assert loss.dtype == dtype and lse.dtype == dtype and loss.shape == (n,)
+    np.testing.assert_allclose(loss, want_loss, **tol(dtype, 20))
+    np.testing.assert_allclose(lse, want_lse, **tol(dtype, 20))
+    g = rand(rng, (n,), dtype)
+    for gl, scale in [(g, g[:, None]), (np.asarray(0.25, dtype), 0.25)]:
+        got = C.cross_entropy_backward(x, t, lse, gl, ignore)
+        np.testing.assert_allclose(got, want_p * scale, **tol(dtype, 20))
+
+
+def test_cross_entropy_views_and_int32(simd, dtype):
+    rng = np.random.default_rng(1)
+    x = rand(rng, (20, 30), dtype)[::2, ::3]  # non-contiguous logits are copied
+    t = rng.integers(0, 10, 10).astype(np.int32)
+    loss, lse = C.cross_entropy(x, t)
+    np.testing.assert_allclose(loss, reference(x, t, -100)[0], **tol(dtype, 20))
+
+
+def test_cross_entropy_infinite_logits():
+    x = np.array([[np.inf, 0.0], [-np.inf, 1.0], [-np.inf, -np.inf]], np.float32)
+    t = np.array([1, 1, 0])
+    loss, lse = C.cross_entropy(x, t)
+    # as the NumPy reference: an infinite max is shifted by 0
+    assert loss[0] == np.inf and np.isnan(loss[2]) and lse[2] == -np.inf
+    np.testing.assert_allclose(loss[1], 0, atol=1e-6)
+
+
+def test_cross_entropy_errors():
+    x = np.zeros((4, 3), np.float32)
+    with pytest.raises(IndexError, match=r"target values must be in \[0, 3\) or ignore_index -100"):
+        C.cross_entropy(x, np.array([0, 1, 3, 0]))
+    with pytest.raises(IndexError, match="must be in"):
+        C.cross_entropy(x, np.array([0, -1, 2, 0]))
+    with pytest.raises(ValueError, match=r"1-D integer array of 4 class indices, got float32"):
+        C.cross_entropy(x, np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match=r"got int64 of shape \(3,\)"):
+        C.cross_entropy(x, np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match=r"logits must be 2-D \(N, C\), got shape \(4,\)"):
+        C.cross_entropy(np.zeros(4, np.float32), np.zeros(4, np.int64))
+    with pytest.raises(ValueError, match="no classes"):
+        C.cross_entropy(np.zeros((4, 0), np.float32), np.zeros(4, np.int64))
+    t, lse = np.zeros(4, np.int64), np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"scalar or of shape \(4,\), got \(2,\)"):
+        C.cross_entropy_backward(x, t, lse, np.ones(2, np.float32))
+    with pytest.raises(ValueError, match=r"lse must have shape \(4,\)"):
+        C.cross_entropy_backward(x, t, lse[:2], np.asarray(1, np.float32))
+    with pytest.raises(TypeError, match="same dtype"):
+        C.cross_entropy_backward(x, t, lse.astype(np.float64), np.asarray(1, np.float32))
