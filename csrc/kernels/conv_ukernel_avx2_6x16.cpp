@@ -9,6 +9,7 @@
 namespace autodiff::kernels {
 namespace {
 
+using avx2::store_tile_rows;
 using avx2::Vec;
 constexpr int kMR = 6;
 
@@ -17,7 +18,6 @@ AD_AVX2 void ukernel(int64_t kc, const T* pa, const T* b, const int64_t* boff, i
                      int64_t ldc, int m, bool accumulate) {
   using V = Vec<T>;
   using R = typename V::R;
-  constexpr int W = V::W;
   R acc[kMR][2];
   for (int i = 0; i < kMR; ++i) acc[i][0] = acc[i][1] = V::zero();
 #pragma GCC unroll 4
@@ -31,19 +31,7 @@ AD_AVX2 void ukernel(int64_t kc, const T* pa, const T* b, const int64_t* boff, i
     }
     pa += kMR;
   }
-  // Rows m..kMR are the A panel's zero padding: not stored.  A constant trip count with a
-  // break keeps acc[] in registers (a runtime bound would index it dynamically).
-#pragma GCC unroll 6
-  for (int i = 0; i < kMR; ++i) {
-    if (i >= m) break;
-    T* ci = c + i * ldc;
-    if (accumulate) {
-      acc[i][0] = V::add(acc[i][0], V::load(ci));
-      acc[i][1] = V::add(acc[i][1], V::load(ci + W));
-    }
-    V::store(ci, acc[i][0]);
-    V::store(ci + W, acc[i][1]);
-  }
+  store_tile_rows<T, kMR>(acc, c, ldc, m, accumulate);  // rows m.. are A's zero padding
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 namespace autodiff::kernels {
 namespace {
 
+using avx2::store_tile_rows;
 using avx2::Vec;
 constexpr int kMR = 6;
 
@@ -45,29 +46,8 @@ AD_AVX2 void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, in
     __builtin_prefetch(c + i * ldc + NR - 1, 1);
   }
   step(kc > kTail ? kTail : kc);
-  if (m == kMR && n == NR) {
-    for (int i = 0; i < kMR; ++i) {
-      T* ci = c + i * ldc;
-      if (accumulate) {
-        acc[i][0] = V::add(acc[i][0], V::load(ci));
-        acc[i][1] = V::add(acc[i][1], V::load(ci + W));
-      }
-      V::store(ci, acc[i][0]);
-      V::store(ci + W, acc[i][1]);
-    }
-    return;
-  }
-  if (n == NR) {  // short edge tile (M % 6 rows): full-width vector rows, no spill
-    for (int i = 0; i < kMR; ++i) {
-      if (i >= m) break;
-      T* ci = c + i * ldc;
-      if (accumulate) {
-        acc[i][0] = V::add(acc[i][0], V::load(ci));
-        acc[i][1] = V::add(acc[i][1], V::load(ci + W));
-      }
-      V::store(ci, acc[i][0]);
-      V::store(ci + W, acc[i][1]);
-    }
+  if (n == NR) {  // full width (rows m.. of a short edge tile are A's zero padding)
+    store_tile_rows<T, kMR>(acc, c, ldc, m, accumulate);
     return;
   }
   alignas(32) T buf[kMR * NR];  // narrow edge tile: spill, then copy the valid m x n part
