@@ -53,36 +53,11 @@ class CppNNKernels:
         self._decline("conv2d", "dtype or not an ndarray", getattr(x, "dtype", None))
         return super().conv2d_forward(x, weight, bias, kernel, dilation, pads, stride, groups)
 
-    def conv2d_backward(
-        self,
-        g,
-        cols,
-        weight,
-        x_shape,
-        kernel,
-        dilation,
-        pads,
-        stride,
-        groups,
-        need_x,
-        need_w,
-        need_b,
-    ):
+    def conv2d_backward(self, g, cols, weight, x_shape, kernel, dilation, pads, stride, groups,
+                        need_x, need_w, need_b):
         if type(cols) is not _ConvSaved:  # the forward ran in NumPy
-            return super().conv2d_backward(
-                g,
-                cols,
-                weight,
-                x_shape,
-                kernel,
-                dilation,
-                pads,
-                stride,
-                groups,
-                need_x,
-                need_w,
-                need_b,
-            )
+            return super().conv2d_backward(g, cols, weight, x_shape, kernel, dilation, pads,
+                                           stride, groups, need_x, need_w, need_b)
         x = cols.x
         if type(g) is not np.ndarray or g.dtype is not x.dtype:
             g = np.asarray(g, dtype=x.dtype)
