@@ -14,7 +14,7 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rs
                         int64_t n, T eps) {
   if (rows == 0 || n == 0) return;
   const auto fn = table<T>().layer_norm_row;
-  const int nt = threads_for(rows * n, 8192);
+  const int nt = cap_threads(threads_for(rows * n, 8192), rows);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
   for (int64_t r = 0; r < rows; ++r) fn(x + r * n, w, b, y + r * n, n, eps, mean + r, rstd + r);
 }

@@ -92,13 +92,15 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
         out[o] = reduce_long_row(op, x + o * n, n, correction, nt);
       return;
     }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
+    const int ntr = cap_threads(nt, outer);
+#pragma omp parallel for num_threads(ntr) schedule(dynamic, dyn_chunk(n)) if (ntr > 1)
     for (int64_t o = 0; o < outer; ++o) out[o] = reduce_row(op, t, x + o * n, n, correction);
     return;
   }
   const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
   const int64_t items = outer * nchunks;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  const int ntc = cap_threads(nt, items);
+#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
   for (int64_t it = 0; it < items; ++it) {
     const int64_t o = it / nchunks, c0 = (it % nchunks) * kColChunk;
     const int64_t w = std::min(kColChunk, inner - c0);
@@ -149,7 +151,8 @@ void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inne
       }
       return;
     }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
+    const int ntr = cap_threads(nt, outer);
+#pragma omp parallel for num_threads(ntr) schedule(dynamic, dyn_chunk(n)) if (ntr > 1)
     for (int64_t o = 0; o < outer; ++o) out[o] = T(t.row_dot(g + o * n, h + o * n, n));
     return;
   }
@@ -157,11 +160,13 @@ void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inne
   // threads (a (rows, features) gradient reduced to (features,)), the rows are sliced too
   // and the slices' partial sums added at the end.
   const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
-  const int64_t slices = outer * nchunks >= nt ? 1 : std::min<int64_t>(nt, std::max<int64_t>(1, n / 64));
+  const int64_t slices =
+      outer * nchunks >= nt ? 1 : std::min<int64_t>(nt, std::max<int64_t>(1, n / 64));
   const int64_t per = (n + slices - 1) / slices;
   std::vector<T> partial(slices > 1 ? size_t((slices - 1) * nout) : 0);
   const int64_t items = outer * nchunks * slices;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  const int ntc = cap_threads(nt, items);
+#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
   for (int64_t it = 0; it < items; ++it) {
     const int64_t sl = it % slices, rest = it / slices;
     const int64_t o = rest / nchunks, c0 = (rest % nchunks) * kColChunk;
@@ -187,7 +192,8 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
   const int nt = threads_for(outer * c * inner);
   if (inner == 1) {  // NC: column Welford over the rows
     const int64_t nchunks = (c + kColChunk - 1) / kColChunk;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+    const int ntc = cap_threads(nt, nchunks);
+#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
     for (int64_t ch = 0; ch < nchunks; ++ch) {
       const int64_t c0 = ch * kColChunk, w = std::min(kColChunk, c - c0);
       std::fill(mean + c0, mean + c0 + w, T(0));

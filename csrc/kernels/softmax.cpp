@@ -76,12 +76,14 @@ void softmax_axis(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, boo
   const int nt = threads_for(outer * n * inner, 4096);
   if (inner == 1) {
     const SoftmaxRowFn<T> fn = log ? t.log_softmax_row : t.softmax_row;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
+    const int ntr = cap_threads(nt, outer);
+#pragma omp parallel for num_threads(ntr) schedule(dynamic, dyn_chunk(n)) if (ntr > 1)
     for (int64_t o = 0; o < outer; ++o) fn(x + o * n, y + o * n, n);
     return;
   }
   const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  const int ntc = cap_threads(nt, outer * nchunks);
+#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
   for (int64_t it = 0; it < outer * nchunks; ++it) {
     const int64_t o = it / nchunks, c0 = (it % nchunks) * kColChunk;
     softmax_cols(t, x + o * n * inner, y + o * n * inner, n, inner, c0,
@@ -97,12 +99,14 @@ void softmax_backward_axis(const T* y, const T* gy, T* gx, int64_t outer, int64_
   const int nt = threads_for(outer * n * inner, 4096);
   if (inner == 1) {
     const SoftmaxBwdRowFn<T> fn = log ? t.log_softmax_bwd_row : t.softmax_bwd_row;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
+    const int ntr = cap_threads(nt, outer);
+#pragma omp parallel for num_threads(ntr) schedule(dynamic, dyn_chunk(n)) if (ntr > 1)
     for (int64_t o = 0; o < outer; ++o) fn(y + o * n, gy + o * n, gx + o * n, n);
     return;
   }
   const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  const int ntc = cap_threads(nt, outer * nchunks);
+#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
   for (int64_t it = 0; it < outer * nchunks; ++it) {
     const int64_t o = it / nchunks, c0 = (it % nchunks) * kColChunk;
     const int64_t off = o * n * inner;
