@@ -11,47 +11,13 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "kernels/buffers.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 
 namespace autodiff::kernels {
 
 namespace {
-
-// Grow-only 64-byte-aligned buffer (reused across calls so large images do not page-fault
-// fresh memory every step).
-template <typename T>
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { std::free(p_); }
-  T* get(size_t n) {
-    if (n > cap_) {
-      std::free(p_);
-      p_ = nullptr;
-      cap_ = 0;
-      const size_t bytes = (std::max<size_t>(n, 1) * sizeof(T) + 63) / 64 * 64;
-      p_ = static_cast<T*>(std::aligned_alloc(64, bytes));
-      if (!p_) throw std::bad_alloc();
-      cap_ = n;
-    }
-    return p_;
-  }
-
- private:
-  T* p_ = nullptr;
-  size_t cap_ = 0;
-};
-
-// Per-thread buffers, one set per role.
-template <typename T, int kRole>
-T* tls_buffer(size_t n) {
-  thread_local Scratch<T> buf;
-  return buf.get(n);
-}
-enum { kImage = 0, kPackA = 1, kPackB = 2, kCols = 3 };
 
 constexpr int kMaxNR = 64;
 // Below this many flops one thread is faster than waking the team (as in gemm.cpp).
@@ -247,8 +213,8 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    T* xpad = tls_buffer<T, kImage>(size_t(g.c * hw));
-    T* pb = tls_buffer<T, kPackB>(size_t(std::min(KC, K) * nr));
+    T* xpad = thread_buffer<T, kConvImage>(size_t(g.c * hw));
+    T* pb = thread_buffer<T, kConvPackB>(size_t(std::min(KC, K) * nr));
     int64_t cur = -1;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t item = 0; item < g.n * nch; ++item) {
@@ -329,10 +295,10 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
 #endif
     T* acc = dw ? part.data() + size_t(tid) * g.oc * K : nullptr;
     double* bacc = db ? bpart.data() + size_t(tid) * g.oc : nullptr;
-    T* xt = dw ? tls_buffer<T, kImage>(size_t(g.hp() * g.wp() * C)) : nullptr;
-    T* pa = dw ? tls_buffer<T, kPackA>(size_t(mp * std::min(KC, Q))) : nullptr;
-    T* pb = dw ? tls_buffer<T, kPackB>(size_t(std::min(KC, Q) * nr)) : nullptr;
-    T* dyc = dw && dq != 1 ? tls_buffer<T, kCols>(size_t(g.oc * Q)) : nullptr;
+    T* xt = dw ? thread_buffer<T, kConvImage>(size_t(g.hp() * g.wp() * C)) : nullptr;
+    T* pa = dw ? thread_buffer<T, kConvPackA>(size_t(mp * std::min(KC, Q))) : nullptr;
+    T* pb = dw ? thread_buffer<T, kConvPackB>(size_t(std::min(KC, Q) * nr)) : nullptr;
+    T* dyc = dw && dq != 1 ? thread_buffer<T, kConvCols>(size_t(g.oc * Q)) : nullptr;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t n = 0; n < g.n; ++n) {
       const T* dyn = dy + n * ds[0];
@@ -422,8 +388,8 @@ void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, co
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    T* dxpad = tls_buffer<T, kImage>(size_t(g.c * hw));
-    T* cols = tls_buffer<T, kCols>(size_t(K * rows * g.ow));
+    T* dxpad = thread_buffer<T, kConvImage>(size_t(g.c * hw));
+    T* cols = thread_buffer<T, kConvCols>(size_t(K * rows * g.ow));
 #pragma omp for schedule(dynamic, 1)
     for (int64_t n = 0; n < g.n; ++n) {
       std::fill(dxpad, dxpad + g.c * hw, T(0));

@@ -8,44 +8,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/buffers.h"
 #include "kernels/parallel.h"
 
 namespace autodiff::kernels {
 
 namespace {
-
-template <typename T>
-class AlignedBuffer {
- public:
-  ~AlignedBuffer() { std::free(p_); }
-  T* get(size_t n) {
-    if (n > cap_) {
-      std::free(p_);
-      size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
-      p_ = static_cast<T*>(std::aligned_alloc(64, bytes));
-      if (!p_) throw std::bad_alloc();
-      cap_ = n;
-    }
-    return p_;
-  }
-
- private:
-  T* p_ = nullptr;
-  size_t cap_ = 0;
-};
-
-// Pack buffers are reused across calls (per thread) so that large GEMMs do not page-fault
-// fresh megabytes on every call.
-template <typename T>
-T* a_buffer(size_t n) {
-  thread_local AlignedBuffer<T> buf;
-  return buf.get(n);
-}
-template <typename T>
-T* b_buffer(size_t n) {
-  thread_local AlignedBuffer<T> buf;
-  return buf.get(n);
-}
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -79,7 +47,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   if (nthreads <= 0 && 2.0 * double(m) * double(n) * double(k) < kParallelFlops) nt = 1;
   const int64_t kc_max = std::min(KC, k);
   const int64_t nc_max = std::min(NC, round_up(n, nr));
-  T* pb = b_buffer<T>(size_t(kc_max * nc_max));
+  T* pb = thread_buffer<T, kGemmPackB>(size_t(kc_max * nc_max));
   const int64_t m_panels = (m + mr - 1) / mr;
   const bool split_m = nt == 1 || m_panels >= 4 * nt;
   // M is cut into a multiple of nt blocks of at most MC rows; threads take blocks
@@ -98,7 +66,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
 #else
     const int tid = 0, nth = 1;
 #endif
-    T* pa = a_buffer<T>(size_t(MC * kc_max));
+    T* pa = thread_buffer<T, kGemmPackA>(size_t(MC * kc_max));
     for (int64_t jc = 0; jc < n; jc += NC) {
       const int64_t nc = std::min(NC, n - jc);
       const int64_t n_panels = (nc + nr - 1) / nr;

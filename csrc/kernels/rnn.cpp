@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "kernels/buffers.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 
@@ -27,23 +28,6 @@ namespace {
 constexpr double kParallelStepFlops = 2.0 * 96 * 96 * 96;
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-template <typename T>
-class Scratch {  // 64-byte aligned, uninitialised
- public:
-  explicit Scratch(int64_t n) {
-    const size_t bytes = size_t(round_up(std::max<int64_t>(n, 1) * int64_t(sizeof(T)), 64));
-    p_ = static_cast<T*>(std::aligned_alloc(64, bytes));
-    if (!p_) throw std::bad_alloc();
-  }
-  ~Scratch() { std::free(p_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  T* get() const { return p_; }
-
- private:
-  T* p_;
-};
 
 inline int thread_id() {
 #ifdef _OPENMP
@@ -110,7 +94,7 @@ void forward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool rever
   const int64_t nb = (H + nr - 1) / nr, n_panels = G * nb, np = n_panels * nr;
   const int64_t mp = round_up(N, mr);
   const int nt = step_threads(2.0 * double(N) * double(G * H) * double(H), nb);
-  Scratch<T> wp(H * np), gates(mp * np), pa_all(int64_t(nt) * mp * H);
+  AlignedBuffer<T> wp(H * np), gates(mp * np), pa_all(int64_t(nt) * mp * H);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     T* pa = pa_all.get() + thread_id() * mp * H;
@@ -158,7 +142,7 @@ void backward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reve
   const int64_t kc_max = GemmBlocking<T>::kKC, gh = G * H;
   const int64_t nb = (H + nr - 1) / nr, hp_cols = nb * nr, mp = round_up(N, mr);
   const int nt = step_threads(2.0 * double(N) * double(gh) * double(H), nb);
-  Scratch<T> wb(gh * hp_cols), dh(mp * hp_cols), pa_all(int64_t(nt) * mp * gh);
+  AlignedBuffer<T> wb(gh * hp_cols), dh(mp * hp_cols), pa_all(int64_t(nt) * mp * gh);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     T* pa = pa_all.get() + thread_id() * mp * gh;
@@ -205,7 +189,7 @@ void weight_and_h0_grads(int64_t L, int64_t N, int64_t H, int G, const T* dg, co
   const T* dg_y = reverse ? dg : dg + N * gh;  // steps whose h_prev is in y
   const T* h_y = reverse ? y + N * y_row : y;
   gemm<T>(gh, H, (L - 1) * N, dg_y, 1, gh, h_y, y_row, 1, dw, H);
-  Scratch<T> dw0(gh * H);
+  AlignedBuffer<T> dw0(gh * H);
   gemm<T>(gh, H, N, dg + t_first * N * gh, 1, gh, h0, H, 1, dw0.get(), H);
   for (int64_t i = 0; i < gh * H; ++i) dw[i] += dw0.get()[i];
 }
@@ -329,7 +313,7 @@ void gru_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, cons
     return;
   }
   const auto& t = table<T>();
-  Scratch<T> dgh(L * N * g3), carry(N * H);  // d(h W_hh^T + b_hh); dh z carried to h_prev
+  AlignedBuffer<T> dgh(L * N * g3), carry(N * H);  // d(h W_hh^T + b_hh); dh z carried to h_prev
   std::fill(carry.get(), carry.get() + N * H, T(0));
   auto h_prev = [&](int64_t ti) {
     const int64_t tp = reverse ? ti + 1 : ti - 1;
