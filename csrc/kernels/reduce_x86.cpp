@@ -11,10 +11,10 @@ namespace {
 using avx2::Vec;
 constexpr int U = 4;  // independent accumulators
 
-// Sum in blocks of kBlock elements with U vector accumulators of T; block sums are added
-// in double, which keeps float32 sums of long rows accurate.
-template <typename T>
-AD_AVX2 double row_sum(const T* x, int64_t n) {
+// Sum of x (Dot: of x * y) in blocks of kBlock elements with U vector accumulators of T;
+// block sums are added in double, which keeps float32 sums of long rows accurate.
+template <typename T, bool Dot>
+AD_AVX2_INLINE double blocked_sum(const T* x, const T* y, int64_t n) {
   using V = Vec<T>;
   constexpr int W = V::W;
   constexpr int64_t kBlock = 2048;
@@ -25,32 +25,26 @@ AD_AVX2 double row_sum(const T* x, int64_t n) {
     typename V::R acc[U];
     for (int u = 0; u < U; ++u) acc[u] = V::zero();
     for (; i + U * W <= end; i += U * W)
-      for (int u = 0; u < U; ++u) acc[u] = V::add(acc[u], V::load(x + i + u * W));
+      for (int u = 0; u < U; ++u) {
+        if constexpr (Dot)
+          acc[u] = V::fma(V::load(x + i + u * W), V::load(y + i + u * W), acc[u]);
+        else
+          acc[u] = V::add(acc[u], V::load(x + i + u * W));
+      }
     total += V::hsum_d(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
   }
-  for (; i < n; ++i) total += double(x[i]);
+  for (; i < n; ++i) total += Dot ? double(x[i]) * double(y[i]) : double(x[i]);
   return total;
 }
 
-// Like row_sum: U vector FMA accumulators per block, block sums added in double.
+template <typename T>
+AD_AVX2 double row_sum(const T* x, int64_t n) {
+  return blocked_sum<T, false>(x, nullptr, n);
+}
+
 template <typename T>
 AD_AVX2 double row_dot(const T* x, const T* y, int64_t n) {
-  using V = Vec<T>;
-  constexpr int W = V::W;
-  constexpr int64_t kBlock = 2048;
-  double total = 0;
-  int64_t i = 0;
-  while (i + U * W <= n) {
-    int64_t end = std::min(n, i + kBlock);
-    typename V::R acc[U];
-    for (int u = 0; u < U; ++u) acc[u] = V::zero();
-    for (; i + U * W <= end; i += U * W)
-      for (int u = 0; u < U; ++u)
-        acc[u] = V::fma(V::load(x + i + u * W), V::load(y + i + u * W), acc[u]);
-    total += V::hsum_d(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
-  }
-  for (; i < n; ++i) total += double(x[i]) * double(y[i]);
-  return total;
+  return blocked_sum<T, true>(x, y, n);
 }
 
 template <typename T>
