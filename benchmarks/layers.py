@@ -63,11 +63,8 @@ class _AD:
     nn = nn
 
 
-def run_ours(case, dev: str, repeat: int) -> float:
-    with ad.default_device(dev):
-        m, x, fwd = case(_AD, dev)
-    m.to(dev)
-    xt = ad.tensor(x, device=dev, requires_grad=True)
+def _train_step(m, xt, fwd):
+    """Forward + backward of module m on input xt (either library), grads cleared after."""
 
     def step():
         out = fwd(m, xt)
@@ -75,7 +72,15 @@ def run_ours(case, dev: str, repeat: int) -> float:
         m.zero_grad()
         xt.grad = None
 
-    return _time(step, repeat)
+    return step
+
+
+def run_ours(case, dev: str, repeat: int) -> float:
+    with ad.default_device(dev):
+        m, x, fwd = case(_AD, dev)
+    m.to(dev)
+    xt = ad.tensor(x, device=dev, requires_grad=True)
+    return _time(_train_step(m, xt, fwd), repeat)
 
 
 def run_torch(case, repeat: int, threads: int) -> float | None:
@@ -86,14 +91,7 @@ def run_torch(case, repeat: int, threads: int) -> float | None:
     torch.set_num_threads(threads)
     m, x, fwd = case(torch, "cpu")
     xt = torch.tensor(x, requires_grad=True)
-
-    def step():
-        out = fwd(m, xt)
-        out.sum().backward()
-        m.zero_grad()
-        xt.grad = None
-
-    return _time(step, repeat)
+    return _time(_train_step(m, xt, fwd), repeat)
 
 
 def main() -> None:
