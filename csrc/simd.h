@@ -97,24 +97,76 @@ struct Vec<double> {
   }
 };
 
+// Calls body(i) for i = 0, W, 2W, ... (i + W <= n), a 64-byte line of T at a time,
+// prefetching into L1 the line `ahead` elements on in each of srcs.  For the last pass of
+// a row kernel, which reads L1 and leaves memory idle: with ahead = the row length the
+// next row's first pass finds its data in L1 (prefetching past an array never faults).
+// Returns the first i not done.  next_row_ahead(n) gives the distance: the next row for
+// rows short enough to sit in L1 together, else 0 (a no-op prefetch of the current line).
+template <typename T>
+constexpr int64_t next_row_ahead(int64_t n) {
+  return n * int64_t(sizeof(T)) <= 8192 ? n : 0;
+}
+template <typename T, typename Body, typename... Src>
+AD_AVX2_INLINE int64_t lines_prefetching_next(int64_t n, int64_t ahead, Body body,
+                                              const Src*... srcs) {
+  constexpr int64_t kLine = 64 / sizeof(T), W = Vec<T>::W;
+  int64_t i = 0;
+  for (; i + kLine <= n; i += kLine) {
+    (_mm_prefetch(reinterpret_cast<const char*>(srcs + i + ahead), _MM_HINT_T0), ...);
+    for (int64_t u = 0; u < kLine; u += W) body(i + u);
+  }
+  for (; i + W <= n; i += W) body(i);
+  return i;
+}
+
 // ---- float32 transcendental functions (Cephes polynomials, <= 2 ulp measured) ----
 
-// exp(x): x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial, 2^n applied in two halves so
-// that results in the subnormal range and overflow to inf come out right.
-AD_AVX2_INLINE __m256 exp_ps(__m256 x) {
-  const __m256 hi = _mm256_set1_ps(89.0f), lo = _mm256_set1_ps(-104.0f);
-  __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+// exp(r) for |r| <= ln2/2: the Cephes degree-6 polynomial 1 + r + r^2 P(r).
+AD_AVX2_INLINE __m256 exp_reduced_ps(__m256 r) {
   __m256 p = _mm256_set1_ps(1.9875691500E-4f);
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507E-3f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073E-3f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894E-2f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459E-1f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201E-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  return _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+}
+
+// x - n ln2 in two steps (Cody-Waite), exact enough for |n| <= 150.
+AD_AVX2_INLINE __m256 exp_reduce_ps(__m256 x, __m256 n) {
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  return _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+}
+
+// exp(x) for |x| <= 86, where every result is a normal float: one FMA rounds x log2(e)
+// to an integer n (adding 1.5 * 2^23 leaves n in the low mantissa bits) and 2^n is
+// added to the result's exponent field.  About half the work of the full-range path.
+AD_AVX2_INLINE __m256 exp_normal_range_ps(__m256 x) {
+  const __m256 shift = _mm256_set1_ps(12582912.0f);
+  __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), shift);
+  __m256 n = _mm256_sub_ps(t, shift);
+  __m256i ni = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(shift));
+  __m256 p = exp_reduced_ps(exp_reduce_ps(x, n));
+  return _mm256_castsi256_ps(
+      _mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(ni, 23)));
+}
+
+// All lanes inside exp_normal_range_ps's domain (|x| <= 86; NaN is outside).
+AD_AVX2_INLINE bool exp_in_normal_range(__m256 x) {
+  const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  return _mm256_movemask_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(86.0f), _CMP_LE_OQ)) == 0xff;
+}
+
+// exp(x) over the whole float range: 2^n is applied in two halves so that results in
+// the subnormal range and overflow to inf come out right; NaN in, NaN out.  Kept out of
+// line: it is the rare path, and inlining both paths spills the loops' constants.
+__attribute__((target("avx2,fma"), noinline)) inline __m256 exp_full_range_ps(__m256 x) {
+  const __m256 hi = _mm256_set1_ps(89.0f), lo = _mm256_set1_ps(-104.0f);
+  __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 p = exp_reduced_ps(exp_reduce_ps(xc, n));
   __m256i ni = _mm256_cvtps_epi32(n);
   __m256i n1 = _mm256_srai_epi32(ni, 1);
   __m256i n2 = _mm256_sub_epi32(ni, n1);
@@ -123,6 +175,13 @@ AD_AVX2_INLINE __m256 exp_ps(__m256 x) {
   __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
   __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
   return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));  // NaN in, NaN out
+}
+
+// exp(x): the short path when every lane allows it (the common case: one predictable
+// branch per vector), else the full-range one.
+AD_AVX2_INLINE __m256 exp_ps(__m256 x) {
+  if (__builtin_expect(exp_in_normal_range(x), 1)) return exp_normal_range_ps(x);
+  return exp_full_range_ps(x);
 }
 
 // log(x): x = 2^e m, m in [sqrt(.5), sqrt(2)), Cephes logf polynomial.

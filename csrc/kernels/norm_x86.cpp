@@ -14,25 +14,42 @@ template <typename T>
 AD_AVX2 void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, T* mean,
                             T* rstd) {
   using V = Vec<T>;
-  constexpr int W = V::W;
   double mu, m2;
   table<T>().row_welford(x, n, &mu, &m2);
   const T m = T(mu), rs = T(1.0 / std::sqrt(m2 / double(n) + double(eps)));
   const auto mv = V::set1(m), rv = V::set1(rs);
-  int64_t i = 0;
+  // The normalising pass reads x from L1 and prefetches the next row for row_welford.
+  const int64_t ahead = avx2::next_row_ahead<T>(n);
+  int64_t i;
   if (w && b) {
-    for (; i + W <= n; i += W) {
-      auto xh = V::mul(V::sub(V::load(x + i), mv), rv);
-      V::store(y + i, V::fma(xh, V::load(w + i), V::load(b + i)));
-    }
+    i = avx2::lines_prefetching_next<T>(
+        n, ahead,
+        [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
+          V::store(y + k, V::fma(V::mul(V::sub(V::load(x + k), mv), rv), V::load(w + k),
+                                 V::load(b + k)));
+        },
+        x);
   } else if (w) {
-    for (; i + W <= n; i += W)
-      V::store(y + i, V::mul(V::mul(V::sub(V::load(x + i), mv), rv), V::load(w + i)));
+    i = avx2::lines_prefetching_next<T>(
+        n, ahead,
+        [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
+          V::store(y + k, V::mul(V::mul(V::sub(V::load(x + k), mv), rv), V::load(w + k)));
+        },
+        x);
   } else if (b) {
-    for (; i + W <= n; i += W)
-      V::store(y + i, V::fma(V::sub(V::load(x + i), mv), rv, V::load(b + i)));
+    i = avx2::lines_prefetching_next<T>(
+        n, ahead,
+        [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
+          V::store(y + k, V::fma(V::sub(V::load(x + k), mv), rv, V::load(b + k)));
+        },
+        x);
   } else {
-    for (; i + W <= n; i += W) V::store(y + i, V::mul(V::sub(V::load(x + i), mv), rv));
+    i = avx2::lines_prefetching_next<T>(
+        n, ahead,
+        [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
+          V::store(y + k, V::mul(V::sub(V::load(x + k), mv), rv));
+        },
+        x);
   }
   for (; i < n; ++i) {
     T xh = (x[i] - m) * rs;
@@ -75,11 +92,12 @@ AD_AVX2 void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T
   }
   const T c1 = T(rstd * ssg / double(n)), c2 = T(rstd * ssgx / double(n));
   const R c1v = V::set1(c1), c2v = V::set1(c2);
+  // gx = rstd * g - rstd * mean(g) - xhat * rstd * mean(g * xhat).  Not prefetched: the
+  // backward is bandwidth-bound already (a next-row prefetch measured slower).
   for (i = 0; i + W <= n; i += W) {
     R gyv = V::load(gy + i);
     R xh = V::mul(V::sub(V::load(x + i), mv), rv);
     R g = w ? V::mul(gyv, V::load(w + i)) : gyv;
-    // gx = rstd * g - rstd * mean(g) - xhat * rstd * mean(g * xhat)
     V::store(gx + i, V::fnma(xh, c2v, V::sub(V::mul(rv, g), c1v)));
   }
   for (; i < n; ++i) {

@@ -73,6 +73,37 @@ def test_softmax_views_and_extremes(simd):
     np.testing.assert_allclose(C.softmax(w, 0), softmax_ref(w, 0), atol=1e-9)
 
 
+@pytest.mark.parametrize("n", [64, 1023, 2050])
+def test_softmax_exp_range_edges(simd, n):
+    """The forward takes a short exp when a block's x - max stays within [-86, 0]; blocks
+    reaching into the subnormal range, -inf masks, inf and NaN (with any payload) must
+    take the full-range exp and match the float64 reference."""
+    rng = np.random.default_rng(n)
+    base = rand(rng, (n,), np.float32, -5, 0)
+    rows = {}
+    edges = np.array([0, -85.9, -86.1, -87.2, -87.5, -95, -103, -104, -110], np.float32)
+    rows["edges"] = base.copy()
+    rows["edges"][7 : 7 + edges.size] = edges
+    rows["edges_late"] = base.copy()  # inside the second block of a long row
+    rows["edges_late"][-edges.size :] = edges - 1
+    rows["masked"] = base.copy()
+    rows["masked"][n // 2 :] = -np.inf
+    rows["pos_inf"] = base.copy()
+    rows["pos_inf"][n // 3] = np.inf
+    payload_nan = np.array([0x7FC001FF, 0xFFC0017F], np.uint32).view(np.float32)
+    for k, v in enumerate(payload_nan):
+        rows[f"nan{k}"] = base.copy()
+        rows[f"nan{k}"][n // 2 - 3] = v
+    for name, row in rows.items():
+        x = np.stack([row, base])
+        with np.errstate(all="ignore"):
+            want, lwant = softmax_ref(x, 1), log_softmax_ref(x, 1)
+            y, ly = C.softmax(x, 1), C.log_softmax(x, 1)
+        np.testing.assert_allclose(y, want, rtol=2e-6, atol=2e-45, equal_nan=True, err_msg=name)
+        np.testing.assert_allclose(ly, lwant, rtol=1e-6, atol=1e-6, equal_nan=True, err_msg=name)
+        assert np.isnan(y[0]).any() == np.isnan(want[0]).any(), name
+
+
 def ln_ref(x, w, b, k, eps):
     axes = tuple(range(x.ndim - k, x.ndim))
     x = x.astype(np.float64)
