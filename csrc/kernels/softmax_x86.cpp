@@ -17,20 +17,23 @@ using avx2::Vec;
 constexpr int64_t kBlock = 1024;
 
 // One pass over a block: its max, and whether exp(x - m) may take the short normal-range
-// exp for every x of the block once m >= that max.  The min bounds x - m from below; the
-// sum turns NaN or inf anywhere in the block into a non-finite value.
+// exp for every x of the block once m >= that max.  The min bounds x - m from below
+// (and catches -inf); NaN is tracked apart, as max/min drop it.  All chains have
+// latency-1 ops, so the pass runs at load speed.
 struct BlockStats {
   float max;
   float min;
-  bool finite;
+  bool has_nan;
 };
 
 AD_AVX2 BlockStats block_stats(const float* x, int64_t n) {
   int64_t i = 0;
-  float mx = -INFINITY, mn = INFINITY, s = 0;
+  float mx = -INFINITY, mn = INFINITY;
+  bool nan = false;
   if (n >= 16) {
     __m256 a0 = _mm256_loadu_ps(x), a1 = _mm256_loadu_ps(x + 8);
-    __m256 hi0 = a0, hi1 = a1, lo0 = a0, lo1 = a1, s0 = a0, s1 = a1;
+    __m256 hi0 = a0, hi1 = a1, lo0 = a0, lo1 = a1;
+    __m256 unord = _mm256_cmp_ps(a0, a1, _CMP_UNORD_Q);  // NaN in either lane
     for (i = 16; i + 16 <= n; i += 16) {
       a0 = _mm256_loadu_ps(x + i);
       a1 = _mm256_loadu_ps(x + i + 8);
@@ -38,24 +41,23 @@ AD_AVX2 BlockStats block_stats(const float* x, int64_t n) {
       hi1 = _mm256_max_ps(hi1, a1);
       lo0 = _mm256_min_ps(lo0, a0);
       lo1 = _mm256_min_ps(lo1, a1);
-      s0 = _mm256_add_ps(s0, a0);
-      s1 = _mm256_add_ps(s1, a1);
+      unord = _mm256_or_ps(unord, _mm256_cmp_ps(a0, a1, _CMP_UNORD_Q));
     }
     mx = Vec<float>::hmax(_mm256_max_ps(hi0, hi1));
     mn = -Vec<float>::hmax(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_min_ps(lo0, lo1)));
-    s = Vec<float>::hsum(_mm256_add_ps(s0, s1));
+    nan = _mm256_movemask_ps(unord) != 0;
   }
   for (; i < n; ++i) {
-    mx = std::max(mx, x[i]);  // a NaN may be dropped here; the sum keeps it
+    mx = std::max(mx, x[i]);  // a NaN is dropped here and flagged below
     mn = std::min(mn, x[i]);
-    s += x[i];
+    nan |= x[i] != x[i];
   }
-  return {mx, mn, std::isfinite(s)};
+  return {mx, mn, nan};
 }
 
 // x - m lies in [-86, 0] for the whole block: the range of avx2::exp_normal_range_ps.
 inline bool block_in_normal_exp_range(const BlockStats& st, float m) {
-  return st.finite && std::isfinite(m) && st.min - m >= -86.0f;
+  return !st.has_nan && std::isfinite(m) && st.min - m >= -86.0f;
 }
 
 // Returns sum(exp(x - m)); stores the exps into y when y != nullptr.  kNormalRange: every
