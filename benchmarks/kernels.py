@@ -180,16 +180,27 @@ def bench_streaming(bw: float, reps: int) -> None:
             return tg * tw, (tg * tx).sum(0)
 
         torch_fns = {"softmax": t_softmax, "layer_norm": t_layer_norm, "broadcast mul": t_mul}
+    # The floor of an op that must move k arrays of this shape: k times the per-array time
+    # of the cheapest 3-array pass there is (an add with non-temporal stores: 2 reads and
+    # 1 write, no write-allocate), measured now, with the same caches, as the op itself.
+    per_array = min(compare({"add": lambda: _C.add(x, gy)}, reps).values()) / 3
+    print(
+        f"floor: {per_array * 1e3:.3f} ms per 16.8 MB array moved "
+        f"({mb / per_array / 1e9:.1f} GB/s, from a 2-read 1-write streaming add)"
+    )
     for name, (fn, nbytes) in cases.items():
         fns = {"numpy": lambda fn=fn: fn(REF), "cpp": lambda fn=fn: fn(CPP)}
         if name in torch_fns:
             fns["torch"] = torch_fns[name]
         t = compare(fns, reps)
+        floor = nbytes / mb * per_array
         extra = (
             f"cpp {nbytes / t['cpp'] / 1e9:5.1f} GB/s ({100 * nbytes / t['cpp'] / 1e9 / bw:3.0f}%)"
+            f"  floor {floor * 1e3:.2f} ms (cpp at {t['cpp'] / floor:.2f}x it)"
         )
         if "torch" in t:
             extra += f"  cpp/torch time {t['cpp'] / t['torch']:.2f}"
+            extra += f"  floor/torch {floor / t['torch']:.2f}"
         row(name, t, extra=extra)
     # forward alone, layer norm (the issue asks: no slower than PyTorch)
     fns = {

@@ -66,20 +66,27 @@ AD_AVX2 void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T
   using R = typename V::R;
   constexpr int W = V::W;
   const R mv = V::set1(mean), rv = V::set1(rstd);
-  R sg = V::zero(), sgx = V::zero();
-  int64_t i = 0;
-  for (; i + W <= n; i += W) {
-    R gyv = V::load(gy + i);
-    R xh = V::mul(V::sub(V::load(x + i), mv), rv);
-    R g = w ? V::mul(gyv, V::load(w + i)) : gyv;
-    sg = V::add(sg, g);
-    sgx = V::fma(g, xh, sgx);
+  // Four independent chains for each row sum: with one, the pass waits on add/FMA latency.
+  constexpr int U = 4;
+  R sg[U], sgx[U];
+  for (int u = 0; u < U; ++u) sg[u] = sgx[u] = V::zero();
+  auto step = [&](int64_t k, int u) AD_AVX2_INLINE_LAMBDA {
+    R gyv = V::load(gy + k);
+    R xh = V::mul(V::sub(V::load(x + k), mv), rv);
+    R g = w ? V::mul(gyv, V::load(w + k)) : gyv;
+    sg[u] = V::add(sg[u], g);
+    sgx[u] = V::fma(g, xh, sgx[u]);
     if (gw_acc) {
-      V::store(gw_acc + i, V::fma(gyv, xh, V::load(gw_acc + i)));
-      V::store(gb_acc + i, V::add(V::load(gb_acc + i), gyv));
+      V::store(gw_acc + k, V::fma(gyv, xh, V::load(gw_acc + k)));
+      V::store(gb_acc + k, V::add(V::load(gb_acc + k), gyv));
     }
-  }
-  double ssg = V::hsum_d(sg), ssgx = V::hsum_d(sgx);
+  };
+  int64_t i = 0;
+  for (; i + U * W <= n; i += U * W)
+    for (int u = 0; u < U; ++u) step(i + u * W, u);
+  for (; i + W <= n; i += W) step(i, 0);
+  double ssg = V::hsum_d(V::add(V::add(sg[0], sg[1]), V::add(sg[2], sg[3])));
+  double ssgx = V::hsum_d(V::add(V::add(sgx[0], sgx[1]), V::add(sgx[2], sgx[3])));
   for (int64_t k = i; k < n; ++k) {
     T xh = (x[k] - mean) * rstd;
     T g = w ? gy[k] * w[k] : gy[k];

@@ -86,14 +86,20 @@ AD_AVX2 void row_welford(const T* x, int64_t n, double* mean, double* m2) {
     const T* p = x + b0;
     double bmean = row_sum<T>(p, len) / double(len);
     auto mv = V::set1(T(bmean));
-    typename V::R acc[2] = {V::zero(), V::zero()};
+    // U independent FMA chains: with fewer the loop waits on FMA latency, not L1.
+    typename V::R acc[U];
+    for (int u = 0; u < U; ++u) acc[u] = V::zero();
     int64_t i = 0;
-    for (; i + 2 * W <= len; i += 2 * W)
-      for (int u = 0; u < 2; ++u) {
+    for (; i + U * W <= len; i += U * W)
+      for (int u = 0; u < U; ++u) {
         auto d = V::sub(V::load(p + i + u * W), mv);
         acc[u] = V::fma(d, d, acc[u]);
       }
-    double bm2 = V::hsum_d(V::add(acc[0], acc[1]));
+    for (; i + W <= len; i += W) {
+      auto d = V::sub(V::load(p + i), mv);
+      acc[0] = V::fma(d, d, acc[0]);
+    }
+    double bm2 = V::hsum_d(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
     for (; i < len; ++i) {
       double d = double(p[i]) - bmean;
       bm2 += d * d;
