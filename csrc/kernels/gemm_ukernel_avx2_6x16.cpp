@@ -1,6 +1,8 @@
 // AVX2+FMA GEMM micro-kernel: 6 rows x 2 vectors (float 6x16, double 6x8).
 // 12 accumulators + 2 B vectors + 1 broadcast A = 15 of the 16 ymm registers; 12 independent
 // FMAs per k cover Zen 3's 2 FMA pipes x 4-cycle latency (8 needed).
+#include <algorithm>
+
 #include "kernels/gemm.h"
 #include "simd.h"
 
@@ -10,6 +12,27 @@ namespace {
 using avx2::store_tile_rows;
 using avx2::Vec;
 constexpr int kMR = 6;
+
+// Rows 0..m, columns 0..n of the accumulator tile to C (rows m.. of a short edge tile are
+// padding: A's zeros in the packed kernel, a repeated row in the small one).
+template <typename T>
+AD_AVX2_INLINE void store_tile(typename Vec<T>::R (&acc)[kMR][2], T* c, int64_t ldc, int m, int n,
+                               bool accumulate) {
+  using V = Vec<T>;
+  constexpr int W = V::W, NR = 2 * W;
+  if (n == NR) {
+    store_tile_rows<T, kMR>(acc, c, ldc, m, accumulate);
+    return;
+  }
+  alignas(32) T buf[kMR * NR];  // narrow edge tile: spill, then copy the valid m x n part
+  for (int i = 0; i < kMR; ++i) {
+    V::store(buf + i * NR, acc[i][0]);
+    V::store(buf + i * NR + W, acc[i][1]);
+  }
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j)
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + buf[i * NR + j] : buf[i * NR + j];
+}
 
 template <typename T>
 AD_AVX2 void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, int m, int n,
@@ -46,18 +69,36 @@ AD_AVX2 void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, in
     __builtin_prefetch(c + i * ldc + NR - 1, 1);
   }
   step(kc > kTail ? kTail : kc);
-  if (n == NR) {  // full width (rows m.. of a short edge tile are A's zero padding)
-    store_tile_rows<T, kMR>(acc, c, ldc, m, accumulate);
-    return;
+  store_tile<T>(acc, c, ldc, m, n, accumulate);
+}
+
+// Small-GEMM kernel: the packed kernel's loop with A broadcast in place from six row
+// pointers (packing A costs as much as the product when each A block meets only a few B
+// panels).  Rows m.. of a short edge tile re-read row m - 1, so A is never read past its
+// last row, and their results are dropped by the store.
+template <typename T>
+AD_AVX2 void ukernel_small(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b,
+                           int64_t ldb, T* c, int64_t ldc, int m, int n, bool accumulate) {
+  using V = Vec<T>;
+  using R = typename V::R;
+  constexpr int W = V::W;
+  const T* row[kMR];
+  for (int i = 0; i < kMR; ++i) row[i] = a + std::min(i, m - 1) * rsa;
+  R acc[kMR][2];
+  for (int i = 0; i < kMR; ++i) acc[i][0] = acc[i][1] = V::zero();
+  int64_t off = 0;
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    const R b0 = V::load(b), b1 = V::load(b + W);
+    for (int i = 0; i < kMR; ++i) {
+      const R ai = V::set1(row[i][off]);
+      acc[i][0] = V::fma(ai, b0, acc[i][0]);
+      acc[i][1] = V::fma(ai, b1, acc[i][1]);
+    }
+    off += csa;
+    b += ldb;
   }
-  alignas(32) T buf[kMR * NR];  // narrow edge tile: spill, then copy the valid m x n part
-  for (int i = 0; i < kMR; ++i) {
-    V::store(buf + i * NR, acc[i][0]);
-    V::store(buf + i * NR + W, acc[i][1]);
-  }
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j)
-      c[i * ldc + j] = accumulate ? c[i * ldc + j] + buf[i * NR + j] : buf[i * NR + j];
+  store_tile<T>(acc, c, ldc, m, n, accumulate);
 }
 
 }  // namespace
@@ -65,6 +106,7 @@ AD_AVX2 void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, in
 template <typename T>
 void fill_gemm_avx2(KernelTable<T>& t) {
   t.gemm_ukernel = ukernel<T>;
+  t.gemm_small_ukernel = ukernel_small<T>;
   t.gemm_mr = kMR;
   t.gemm_nr = 2 * Vec<T>::W;
 }
