@@ -20,11 +20,11 @@ constexpr int64_t kSmallABlockBytes = 128 * 1024;
 // A row-major B panel is read in place while all its kc rows fit in half of L1d (32 KiB);
 // wider rows would alias in L1 sets (4 KiB apart) as the A row panels sweep down.
 constexpr int64_t kInPlaceBBytes = 16 * 1024;
-// Row-major A times a column-major B this narrow and this deep goes to the dot-product
-// kernel (measured, 128 rows float: 2.5x faster at N=1, K=256; 1.5x at N=4; slower from
-// N=8, where the 6x16 kernel's waste on the empty columns costs less than the dot
-// kernel's horizontal sums, and at K=32, where the sums weigh more).
-constexpr int64_t kNarrowMaxN = 4, kNarrowMinK = 64;
+// Row-major A times a column-major B narrower than one NR panel goes to the dot-product
+// kernel when deep enough that its horizontal sums amortise: N <= 4 from K = 64, any
+// N < NR from K = 192 (measured, 128 rows float, against the 6x16 kernel: N=1 K=256 3.7x
+// faster, N=4 K=64 1.3x, N=10 K=256 1.2x, N=15 K=512 1.1x; N=8 K=64 and N=10 K=128 slower).
+constexpr int64_t kNarrowMaxN = 4, kNarrowMinK = 64, kNarrowDeepK = 192;
 
 // Narrow product of row-major A and column-major B by dot-product tiles; A's rows stay in
 // L1 while the tiles sweep the few columns of B, so A is read once whatever m is.
@@ -44,14 +44,15 @@ template <typename T>
 bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
                 const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc) {
   const auto& t = table<T>();
-  if (csa == 1 && rsb == 1 && n <= kNarrowMaxN && k >= kNarrowMinK) {
+  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const bool narrow = (n <= kNarrowMaxN && k >= kNarrowMinK) || (n < nr && k >= kNarrowDeepK);
+  if (csa == 1 && rsb == 1 && narrow) {
     gemm_narrow(m, n, k, a, rsa, b, csb, c, ldc, t.gemm_dot_kernel);
     return true;
   }
   const int64_t KC = GemmBlocking<T>::kKC;
   const int64_t kc_max = std::min(KC, k);
   if (m * kc_max * int64_t(sizeof(T)) > kSmallABlockBytes) return false;
-  const int mr = t.gemm_mr, nr = t.gemm_nr;
   const GemmSmallUkernelFn<T> uk = t.gemm_small_ukernel;
   // B's panels are read in place when row-major and either small or read once (one row panel)
   const bool b_in_place =
