@@ -42,8 +42,8 @@ void pack_b_panel(int64_t kc, int64_t nr_valid, const T* b, int64_t rsb, int64_t
 // Single-threaded small-GEMM path (gemm_small.cpp): A read in place, not packed.  Returns
 // false, doing nothing, when A's block is too big for it.
 template <typename T>
-bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
-                const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc);
+bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
+                int64_t rsb, int64_t csb, T* c, int64_t ldc);
 
 // Override the blocking (0 restores a constant); for tuning runs only, not thread-safe.
 template <typename T>

@@ -29,8 +29,8 @@ constexpr int64_t kNarrowMaxN = 4, kNarrowMinK = 64, kNarrowDeepK = 192;
 // Narrow product of row-major A and column-major B by dot-product tiles; A's rows stay in
 // L1 while the tiles sweep the few columns of B, so A is read once whatever m is.
 template <typename T>
-void gemm_narrow(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, const T* b,
-                 int64_t csb, T* c, int64_t ldc, GemmDotFn<T> dot) {
+void gemm_narrow(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, const T* b, int64_t csb,
+                 T* c, int64_t ldc, GemmDotFn<T> dot) {
   for (int64_t i = 0; i < m; i += kGemmDotMR)
     for (int64_t j = 0; j < n; j += kGemmDotNR)
       dot(k, a + i * rsa, rsa, b + j * csb, csb, c + i * ldc + j, ldc,
@@ -41,8 +41,8 @@ void gemm_narrow(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, const
 }  // namespace
 
 template <typename T>
-bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
-                const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc) {
+bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
+                int64_t rsb, int64_t csb, T* c, int64_t ldc) {
   const auto& t = table<T>();
   const int mr = t.gemm_mr, nr = t.gemm_nr;
   const bool narrow = (n <= kNarrowMaxN && k >= kNarrowMinK) || (n < nr && k >= kNarrowDeepK);

@@ -113,12 +113,18 @@ template <typename T>
 AD_AVX2 void ukernel_small(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b,
                            int64_t ldb, T* c, int64_t ldc, int m, int n, bool accumulate) {
   switch (m) {
-    case 1: return small_tile<T, 1>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
-    case 2: return small_tile<T, 2>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
-    case 3: return small_tile<T, 3>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
-    case 4: return small_tile<T, 4>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
-    case 5: return small_tile<T, 5>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
-    default: return small_tile<T, kMR>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
+    case 1:
+      return small_tile<T, 1>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
+    case 2:
+      return small_tile<T, 2>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
+    case 3:
+      return small_tile<T, 3>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
+    case 4:
+      return small_tile<T, 4>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
+    case 5:
+      return small_tile<T, 5>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
+    default:
+      return small_tile<T, kMR>(kc, a, rsa, csa, b, ldb, c, ldc, n, accumulate);
   }
 }
 

@@ -20,8 +20,8 @@ void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, int m, int
 
 // Small-GEMM contract: A in place (rows >= m never read), B rows ldb apart.
 template <typename T>
-void ukernel_small(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t ldb,
-                   T* c, int64_t ldc, int m, int n, bool accumulate) {
+void ukernel_small(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t ldb, T* c,
+                   int64_t ldc, int m, int n, bool accumulate) {
   T acc[kMR][kNR] = {};
   for (int64_t k = 0; k < kc; ++k, b += ldb)
     for (int i = 0; i < m; ++i)
