@@ -18,6 +18,7 @@ import platform
 import subprocess
 import threading
 import time
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -132,6 +133,51 @@ def bench_gemm(peak: float, reps: int) -> None:
         gf = {k: 2 * n**3 / v / 1e9 for k, v in t.items()}
         cells = "  ".join(f"{k} {g:6.1f} ({100 * g / peak:4.1f}%)" for k, g in gf.items())
         print(f"{n}^3  {cells}  | cpp/numpy {gf['cpp'] / gf['numpy']:.2f}x", flush=True)
+
+
+def bench_small_gemm(reps: int) -> None:
+    """Small and skinny float32 GEMMs (attention heads, small linear layers) at 1 and 2
+    threads: these pay per-call and packing overheads that the large ones amortise."""
+    print("\n## small GEMM float32 (M x N x K; us per call)")
+    rng = np.random.default_rng(3)
+
+    def r(*shape):
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    cases = {
+        "32 x 64x64x32 q@k^T": (r(32, 64, 32), r(32, 64, 32).transpose(0, 2, 1)),
+        "32 x 64x32x64 attn@v": (r(32, 64, 64), r(32, 64, 32)),
+        "128x10x256 x@W^T": (r(128, 256), r(10, 256).T),
+        "128x256x784 x@W^T": (r(128, 784), r(256, 784).T),
+    }
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # NumPy's BLAS keeps its own thread count
+        threadpool_limits = None
+    before = _C.get_num_threads()
+    for threads in (1, 2):
+        _C.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
+        limit = threadpool_limits(threads, "blas") if threadpool_limits else nullcontext()
+        with limit:
+            for name, (a, b) in cases.items():
+                fns = {
+                    "cpp": lambda a=a, b=b: _C.matmul(a, b),
+                    "numpy": lambda a=a, b=b: np.matmul(a, b),
+                }
+                if torch is not None:
+                    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+                    fns["torch"] = lambda ta=ta, tb=tb: torch.matmul(ta, tb)
+                t = compare(fns, 20 * reps)
+                cells = "  ".join(f"{k} {v * 1e6:7.1f}" for k, v in t.items())
+                print(
+                    f"{name:<22} {threads} thr  {cells}  | cpp/numpy {t['cpp'] / t['numpy']:.2f}",
+                    flush=True,
+                )
+    _C.set_num_threads(before)
+    if torch is not None:
+        torch.set_num_threads(before)
 
 
 def bench_streaming(bw: float, reps: int) -> None:
@@ -263,6 +309,7 @@ def main() -> None:
     )
     if not args.skip_gemm:
         bench_gemm(args.peak_gflops, args.reps)
+        bench_small_gemm(args.reps)
     bench_streaming(bw, args.reps)
 
 

@@ -40,6 +40,7 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_softmax_avx2(t);
     fill_norm_avx2(t);
     fill_gemm_avx2(t);
+    fill_gemm_dot_avx2(t);
     fill_rnn_avx2(t);
     fill_conv_avx2(t);
   }

@@ -39,6 +39,8 @@ struct KernelTable {
   GruFwdRowFn<T> gru_fwd_row;
   GruBwdRowFn<T> gru_bwd_row;
   GemmUkernelFn<T> gemm_ukernel;
+  GemmSmallUkernelFn<T> gemm_small_ukernel;  // same gemm_mr x gemm_nr tile
+  GemmDotFn<T> gemm_dot_kernel;
   int gemm_mr;
   int gemm_nr;
   ConvUkernelFn<T> conv_ukernel;  // used only while conv_mr/nr equal gemm_mr/nr

@@ -22,10 +22,15 @@ struct GemmBlocking<double> {
   static constexpr int64_t kMC = 96, kKC = 256, kNC = 3072;
 };
 
+// Tile of the narrow-GEMM dot kernel (GemmDotFn), the same at every SIMD level.
+constexpr int kGemmDotMR = 4, kGemmDotNR = 3;
+
 template <typename T>
 void fill_gemm_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_gemm_avx2(KernelTable<T>& t);
+template <typename T>
+void fill_gemm_dot_avx2(KernelTable<T>& t);
 
 // Packing (gemm_pack.cpp).  Rows/cols beyond the block are zero-filled up to MR / NR.
 template <typename T>
@@ -33,6 +38,12 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, int mr
 template <typename T>
 void pack_b_panel(int64_t kc, int64_t nr_valid, const T* b, int64_t rsb, int64_t csb, int nr,
                   T* pb);
+
+// Single-threaded small-GEMM path (gemm_small.cpp): A read in place, not packed.  Returns
+// false, doing nothing, when A's block is too big for it.
+template <typename T>
+bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
+                int64_t rsb, int64_t csb, T* c, int64_t ldc);
 
 // Override the blocking (0 restores a constant); for tuning runs only, not thread-safe.
 template <typename T>

@@ -1,4 +1,4 @@
-// Scalar reference GEMM micro-kernel (4 x 8), same packed-panel contract as the SIMD ones.
+// Scalar reference GEMM micro-kernels (4 x 8), same contracts as the SIMD ones.
 #include "kernels/gemm.h"
 
 namespace autodiff::kernels {
@@ -18,11 +18,38 @@ void ukernel(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, int m, int
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
+// Small-GEMM contract: A in place (rows >= m never read), B rows ldb apart.
+template <typename T>
+void ukernel_small(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t ldb, T* c,
+                   int64_t ldc, int m, int n, bool accumulate) {
+  T acc[kMR][kNR] = {};
+  for (int64_t k = 0; k < kc; ++k, b += ldb)
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < kNR; ++j) acc[i][j] += a[i * rsa + k * csa] * b[j];
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j)
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+}
+
+// Narrow-GEMM contract: row-major A, column-major B, one dot product per C element.
+template <typename T>
+void dot_kernel(int64_t kc, const T* a, int64_t rsa, const T* b, int64_t csb, T* c, int64_t ldc,
+                int m, int n, bool accumulate) {
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      T s = 0;
+      for (int64_t k = 0; k < kc; ++k) s += a[i * rsa + k] * b[j * csb + k];
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
+    }
+}
+
 }  // namespace
 
 template <typename T>
 void fill_gemm_scalar(KernelTable<T>& t) {
   t.gemm_ukernel = ukernel<T>;
+  t.gemm_small_ukernel = ukernel_small<T>;
+  t.gemm_dot_kernel = dot_kernel<T>;
   t.gemm_mr = kMR;
   t.gemm_nr = kNR;
 }

@@ -64,6 +64,18 @@ using LayerNormBwdRowFn = void (*)(const T* gy, const T* x, T mean, T rstd, cons
 template <typename T>
 using GemmUkernelFn = void (*)(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, int m,
                                int n, bool accumulate);
+// Small-GEMM micro-kernel (same MR x NR tile): A is read in place, row i, column k at
+// a[i * rsa + k * csa] (only rows < m are read); B is kc rows of NR readable elements, ldb
+// apart (a packed panel, or B itself when it is row-major).
+template <typename T>
+using GemmSmallUkernelFn = void (*)(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b,
+                                    int64_t ldb, T* c, int64_t ldc, int m, int n, bool accumulate);
+// Narrow-GEMM kernel: C[m x n] (+)= A[m x kc] @ B[kc x n], m <= kGemmDotMR, n <= kGemmDotNR,
+// for row-major A (rows rsa apart) and column-major B (columns csb apart): dot products of
+// contiguous runs.
+template <typename T>
+using GemmDotFn = void (*)(int64_t kc, const T* a, int64_t rsa, const T* b, int64_t csb, T* c,
+                           int64_t ldc, int m, int n, bool accumulate);
 
 // LSTM cell over w hidden units of one batch row.  Gate g (i, f, g, o) of unit j is at
 // [g * gate_stride + j] in xs, b, act and dx, and at [g * gh_stride + j] in gh (the

@@ -124,3 +124,49 @@ def test_matmul_fuzz(batch, m, n, k, a1, b1, ta, tb, f64, bcast):
     if b1 and not bb:
         b = b[:, 0]
     check(a, b)
+
+
+def layouts(rng, m, n, k, dtype):
+    """A and B as the small-GEMM path meets them: plain, transposed views (q @ k^T,
+    x @ W^T), sliced views and reversed rows."""
+    a, b = rand(rng, (m, k), dtype), rand(rng, (k, n), dtype)
+    yield a, b
+    yield a, rand(rng, (n, k), dtype).T  # x @ W^T: column-major B (the narrow dot path)
+    yield rand(rng, (k, m), dtype).T, b  # column-major A
+    yield rand(rng, (m + 2, 2 * k + 1), dtype)[1:-1, 1::2], rand(rng, (k, n + 5), dtype)[:, 3:-2]
+    yield a, b[::-1]  # negative row stride of B
+
+
+@pytest.mark.parametrize("m", ODD_SIZES[:6])
+@pytest.mark.parametrize("n", (1, 3, 4, 7, 10, 17, 33))
+@pytest.mark.parametrize("k", (3, 64, 257))  # 257: one more than KC, so C accumulates
+def test_gemm_small_path(simd, dtype, m, n, k):
+    rng = np.random.default_rng(m * 1000 + n * 10 + k)
+    for a, b in layouts(rng, m, n, k, dtype):
+        check(a, b)
+
+
+@pytest.mark.parametrize("m,n,k", [(3, 900, 300), (6, 40, 2000), (5, 17, 600), (1, 33, 64)])
+def test_gemm_small_path_b_in_place(simd, dtype, m, n, k):
+    """One row panel reads a row-major B in place however big it is, edge panel packed."""
+    rng = np.random.default_rng(6)
+    a, b = rand(rng, (m, k), dtype), rand(rng, (k, n + 3), dtype)
+    check(a, b[:, :n])
+    check(a, b[::-1, 3:])
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+def test_matmul_batched_small(simd, dtype, threads):
+    """Attention-shaped batches (per-head q @ k^T and attn @ v) with broadcast batch dims."""
+    rng = np.random.default_rng(7)
+    before = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        q, kt = rand(rng, (2, 3, 17, 31), dtype), rand(rng, (2, 3, 33, 31), dtype)
+        check(q, kt.swapaxes(-1, -2))
+        check(rand(rng, (2, 3, 17, 33), dtype), kt)
+        check(q[:1], kt[:, :1].swapaxes(-1, -2))  # (1, 3) and (2, 1) broadcast to (2, 3)
+        check(rand(rng, (3, 7, 65), dtype), rand(rng, (4, 1, 3, 65), dtype).swapaxes(-1, -2))
+        check(q[:, :, ::2, 1:], rand(rng, (30, 10), dtype))  # strided rows: no fold into one GEMM
+    finally:
+        C.set_num_threads(before)
