@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import autodiff as ad
-import autodiff.nn as nn
+from autodiff import nn
 
 
 def _time(fn, repeat: int) -> float:
