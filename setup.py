@@ -44,6 +44,8 @@ if sources:
             "autodiff._C",
             sources,
             include_dirs=["csrc"],
+            # headers too: otherwise a header-only edit leaves the built module "up to date"
+            depends=sorted(glob("csrc/**/*.h", recursive=True)),
             cxx_std=17,
             extra_compile_args=compile_args,
             extra_link_args=link_args,

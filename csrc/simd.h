@@ -97,7 +97,7 @@ struct Vec<double> {
   }
 };
 
-// Calls body(i) for i = 0, W, 2W, ... (i + W <= n), a 64-byte line of T at a time,
+// Calls body(i) for i = i0, i0 + W, ... (i + W <= n), a 64-byte line of T at a time,
 // prefetching into L1 the line `ahead` elements on in each of srcs.  For the last pass of
 // a row kernel, which reads L1 and leaves memory idle: with ahead = the row length the
 // next row's first pass finds its data in L1 (prefetching past an array never faults).
@@ -108,16 +108,39 @@ constexpr int64_t next_row_ahead(int64_t n) {
   return n * int64_t(sizeof(T)) <= 8192 ? n : 0;
 }
 template <typename T, typename Body, typename... Src>
-AD_AVX2_INLINE int64_t lines_prefetching_next(int64_t n, int64_t ahead, Body body,
+AD_AVX2_INLINE int64_t lines_prefetching_next(int64_t i0, int64_t n, int64_t ahead, Body body,
                                               const Src*... srcs) {
   constexpr int64_t kLine = 64 / sizeof(T), W = Vec<T>::W;
-  int64_t i = 0;
+  int64_t i = i0;
   for (; i + kLine <= n; i += kLine) {
     (_mm_prefetch(reinterpret_cast<const char*>(srcs + i + ahead), _MM_HINT_T0), ...);
     for (int64_t u = 0; u < kLine; u += W) body(i + u);
   }
   for (; i + W <= n; i += W) body(i);
   return i;
+}
+
+// Writes out[k] = vec(k) (vectors) / scalar(k) for k < n: the output pass of a row kernel.
+// stream: non-temporal stores (see kStreamBytes) after a scalar head that aligns out to 32
+// bytes, closed by an sfence so that they are ordered before the driver's barrier.
+// `ahead` > 0 prefetches that far on in each of srcs (lines_prefetching_next).
+template <typename T, typename VecF, typename ScalarF, typename... Src>
+AD_AVX2_INLINE void write_row(T* out, int64_t n, bool stream, int64_t ahead, VecF vec,
+                              ScalarF scalar, const Src*... srcs) {
+  using V = Vec<T>;
+  int64_t i = 0;
+  if (stream) {
+    for (; i < n && reinterpret_cast<uintptr_t>(out + i) % 32 != 0; ++i) out[i] = scalar(i);
+    i = lines_prefetching_next<T>(
+        i, n, ahead, [&](int64_t k) AD_AVX2_INLINE_LAMBDA { V::stream(out + k, vec(k)); },
+        srcs...);
+  } else {
+    i = lines_prefetching_next<T>(
+        i, n, ahead, [&](int64_t k) AD_AVX2_INLINE_LAMBDA { V::store(out + k, vec(k)); },
+        srcs...);
+  }
+  for (; i < n; ++i) out[i] = scalar(i);
+  if (stream) _mm_sfence();
 }
 
 // ---- float32 transcendental functions (Cephes polynomials, <= 2 ulp measured) ----

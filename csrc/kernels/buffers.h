@@ -41,7 +41,15 @@ class AlignedBuffer {
 
 // Who owns a per-thread buffer: one role per buffer a driver holds at the same time (a
 // convolution calls the GEMM packers while holding its own buffers).
-enum BufferRole { kGemmPackA, kGemmPackB, kConvImage, kConvPackA, kConvPackB, kConvCols };
+enum BufferRole {
+  kGemmPackA,
+  kGemmPackB,
+  kConvImage,
+  kConvPackA,
+  kConvPackB,
+  kConvCols,
+  kSoftmaxExps
+};
 
 // A per-thread buffer per (T, role), reused across calls so that large packs and images do
 // not page-fault fresh memory on every call.

@@ -36,11 +36,6 @@ Collapsed collapse(const std::vector<int64_t>& shape, const std::vector<int64_t>
 }
 
 constexpr int64_t kChunk = 16384;  // elements per work item along the inner dim
-// Outputs from this size on are written with non-temporal stores: with its inputs such an
-// output no longer fits in the last-level cache (32 MiB on the Zen 3 we measure), so the
-// next op reads it from memory either way, and skipping the read-for-ownership of every
-// destination line saves a third of the traffic of a same-shape binary op.
-constexpr int64_t kStreamBytes = 16 << 20;
 
 }  // namespace
 

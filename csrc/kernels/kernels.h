@@ -43,20 +43,27 @@ using ColFmaFn = void (*)(T* acc, const T* x, const T* y, int64_t w);
 template <typename T>
 using ColWelfordFn = void (*)(const T* x, int64_t w, int64_t k, T* mean, T* m2);
 
+// Outputs from this size on are written with non-temporal stores (the row kernels' `stream`
+// argument; binary ops): with its inputs such an output no longer fits in the last-level
+// cache (32 MiB on the Zen 3 we measure), so the next op reads it from memory either way,
+// and skipping the read-for-ownership of every destination line saves a third of the
+// traffic of a same-shape binary op.  Levels without streaming stores ignore the flag.
+constexpr int64_t kStreamBytes = 16 << 20;
+
 // Softmax family over one contiguous row (y may not alias x).
 template <typename T>
-using SoftmaxRowFn = void (*)(const T* x, T* y, int64_t n);
+using SoftmaxRowFn = void (*)(const T* x, T* y, int64_t n, bool stream);
 template <typename T>
-using SoftmaxBwdRowFn = void (*)(const T* y, const T* gy, T* gx, int64_t n);
+using SoftmaxBwdRowFn = void (*)(const T* y, const T* gy, T* gx, int64_t n, bool stream);
 
 // Layer norm of one row: y = (x - mean) * rstd * w + b (w, b may be null).
 template <typename T>
 using LayerNormRowFn = void (*)(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, T* mean,
-                                T* rstd);
+                                T* rstd, bool stream);
 // Backward of one row; accumulates gw_acc += gy * xhat and gb_acc += gy when w != null.
 template <typename T>
 using LayerNormBwdRowFn = void (*)(const T* gy, const T* x, T mean, T rstd, const T* w, T* gx,
-                                   T* gw_acc, T* gb_acc, int64_t n);
+                                   T* gw_acc, T* gb_acc, int64_t n, bool stream);
 
 // GEMM micro-kernel: C[m x n] (+)= Apanel[MR x kc] * Bpanel[kc x NR], m <= MR, n <= NR.
 // Panels are packed (A column-major in MR rows, B row-major in NR columns, zero padded);

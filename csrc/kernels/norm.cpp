@@ -14,9 +14,11 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rs
                         int64_t n, T eps) {
   if (rows == 0 || n == 0) return;
   const auto fn = table<T>().layer_norm_row;
+  const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
   const int nt = cap_threads(threads_for(rows * n, 8192), rows);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
-  for (int64_t r = 0; r < rows; ++r) fn(x + r * n, w, b, y + r * n, n, eps, mean + r, rstd + r);
+  for (int64_t r = 0; r < rows; ++r)
+    fn(x + r * n, w, b, y + r * n, n, eps, mean + r, rstd + r, stream);
 }
 
 template <typename T>
@@ -28,6 +30,7 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
   }
   if (rows == 0 || n == 0) return;
   const auto fn = table<T>().layer_norm_bwd_row;
+  const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
   const int nt = int(std::min<int64_t>(threads_for(rows * n, 8192), rows));
   std::vector<T> part(w && nt > 1 ? size_t(2 * n * (nt - 1)) : 0, T(0));
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -47,7 +50,7 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
     // keeps the row-to-buffer assignment, hence the float sums, the same on every run.
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r)
-      fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n);
+      fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n, stream);
   }
   if (w)
     for (int k = 1; k < nt; ++k) {

@@ -7,7 +7,8 @@ namespace autodiff::kernels {
 namespace {
 
 template <typename T>
-void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, T* mean, T* rstd) {
+void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, T* mean, T* rstd,
+                    bool /*stream*/) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += double(x[i]);
   const double mu = s / double(n);
@@ -24,7 +25,7 @@ void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, 
 
 template <typename T>
 void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T* w, T* gx, T* gw_acc,
-                        T* gb_acc, int64_t n) {
+                        T* gb_acc, int64_t n, bool /*stream*/) {
   double sg = 0, sgx = 0;
   for (int64_t i = 0; i < n; ++i) {
     T xh = (x[i] - mean) * rstd;

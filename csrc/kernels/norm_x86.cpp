@@ -12,7 +12,7 @@ using avx2::Vec;
 
 template <typename T>
 AD_AVX2 void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, T* mean,
-                            T* rstd) {
+                            T* rstd, bool stream) {
   using V = Vec<T>;
   double mu, m2;
   table<T>().row_welford(x, n, &mu, &m2);
@@ -20,40 +20,27 @@ AD_AVX2 void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n,
   const auto mv = V::set1(m), rv = V::set1(rs);
   // The normalising pass reads x from L1 and prefetches the next row for row_welford.
   const int64_t ahead = avx2::next_row_ahead<T>(n);
-  int64_t i;
+  auto xhat = [&](int64_t k) AD_AVX2_INLINE_LAMBDA { return V::mul(V::sub(V::load(x + k), mv), rv); };
+  auto xhat1 = [&](int64_t k) { return (x[k] - m) * rs; };
   if (w && b) {
-    i = avx2::lines_prefetching_next<T>(
-        n, ahead,
+    avx2::write_row<T>(
+        y, n, stream, ahead,
         [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
-          V::store(y + k, V::fma(V::mul(V::sub(V::load(x + k), mv), rv), V::load(w + k),
-                                 V::load(b + k)));
+          return V::fma(xhat(k), V::load(w + k), V::load(b + k));
         },
-        x);
+        [&](int64_t k) { return xhat1(k) * w[k] + b[k]; }, x);
   } else if (w) {
-    i = avx2::lines_prefetching_next<T>(
-        n, ahead,
-        [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
-          V::store(y + k, V::mul(V::mul(V::sub(V::load(x + k), mv), rv), V::load(w + k)));
-        },
-        x);
+    avx2::write_row<T>(
+        y, n, stream, ahead,
+        [&](int64_t k) AD_AVX2_INLINE_LAMBDA { return V::mul(xhat(k), V::load(w + k)); },
+        [&](int64_t k) { return xhat1(k) * w[k]; }, x);
   } else if (b) {
-    i = avx2::lines_prefetching_next<T>(
-        n, ahead,
-        [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
-          V::store(y + k, V::fma(V::sub(V::load(x + k), mv), rv, V::load(b + k)));
-        },
-        x);
+    avx2::write_row<T>(
+        y, n, stream, ahead,
+        [&](int64_t k) AD_AVX2_INLINE_LAMBDA { return V::add(xhat(k), V::load(b + k)); },
+        [&](int64_t k) { return xhat1(k) + b[k]; }, x);
   } else {
-    i = avx2::lines_prefetching_next<T>(
-        n, ahead,
-        [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
-          V::store(y + k, V::mul(V::sub(V::load(x + k), mv), rv));
-        },
-        x);
-  }
-  for (; i < n; ++i) {
-    T xh = (x[i] - m) * rs;
-    y[i] = w ? xh * w[i] + (b ? b[i] : T(0)) : xh + (b ? b[i] : T(0));
+    avx2::write_row<T>(y, n, stream, ahead, xhat, xhat1, x);
   }
   *mean = m;
   *rstd = rs;
@@ -61,7 +48,7 @@ AD_AVX2 void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n,
 
 template <typename T>
 AD_AVX2 void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T* w, T* gx,
-                                T* gw_acc, T* gb_acc, int64_t n) {
+                                T* gw_acc, T* gb_acc, int64_t n, bool stream) {
   using V = Vec<T>;
   using R = typename V::R;
   constexpr int W = V::W;
@@ -101,17 +88,19 @@ AD_AVX2 void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T
   const R c1v = V::set1(c1), c2v = V::set1(c2);
   // gx = rstd * g - rstd * mean(g) - xhat * rstd * mean(g * xhat).  Not prefetched: the
   // backward is bandwidth-bound already (a next-row prefetch measured slower).
-  for (i = 0; i + W <= n; i += W) {
-    R gyv = V::load(gy + i);
-    R xh = V::mul(V::sub(V::load(x + i), mv), rv);
-    R g = w ? V::mul(gyv, V::load(w + i)) : gyv;
-    V::store(gx + i, V::fnma(xh, c2v, V::sub(V::mul(rv, g), c1v)));
-  }
-  for (; i < n; ++i) {
-    T xh = (x[i] - mean) * rstd;
-    T g = w ? gy[i] * w[i] : gy[i];
-    gx[i] = rstd * g - c1 - xh * c2;
-  }
+  avx2::write_row<T>(
+      gx, n, stream, 0,
+      [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
+        R gyv = V::load(gy + k);
+        R xh = V::mul(V::sub(V::load(x + k), mv), rv);
+        R g = w ? V::mul(gyv, V::load(w + k)) : gyv;
+        return V::fnma(xh, c2v, V::sub(V::mul(rv, g), c1v));
+      },
+      [&](int64_t k) {
+        T xh = (x[k] - mean) * rstd;
+        T g = w ? gy[k] * w[k] : gy[k];
+        return rstd * g - c1 - xh * c2;
+      });
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ T row_max_nan(const T* x, int64_t n) {
 }
 
 template <typename T>
-void softmax_row(const T* x, T* y, int64_t n) {
+void softmax_row(const T* x, T* y, int64_t n, bool /*stream*/) {
   if (n == 0) return;
   const T m = row_max_nan(x, n);
   double s = 0;
@@ -28,7 +28,7 @@ void softmax_row(const T* x, T* y, int64_t n) {
 }
 
 template <typename T>
-void log_softmax_row(const T* x, T* y, int64_t n) {
+void log_softmax_row(const T* x, T* y, int64_t n, bool /*stream*/) {
   if (n == 0) return;
   const T m = row_max_nan(x, n);
   double s = 0;
@@ -38,7 +38,7 @@ void log_softmax_row(const T* x, T* y, int64_t n) {
 }
 
 template <typename T>
-void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n) {
+void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n, bool /*stream*/) {
   double dot = 0;
   for (int64_t i = 0; i < n; ++i) dot += double(gy[i]) * double(y[i]);
   const T d = T(dot);
@@ -46,7 +46,7 @@ void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n) {
 }
 
 template <typename T>
-void log_softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n) {
+void log_softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n, bool /*stream*/) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += double(gy[i]);
   const T sv = T(s);

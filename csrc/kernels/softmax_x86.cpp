@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/buffers.h"
 #include "kernels/softmax.h"
 #include "simd.h"
 
@@ -102,11 +103,13 @@ AD_AVX2 double exp_sum(const float* x, float* y, int64_t n, float m, int64_t ahe
   return s;
 }
 
-AD_AVX2 void scale(float* y, int64_t n, float f) {
+// y = e * f (e may be y itself).
+AD_AVX2 void scale(const float* e, float* y, int64_t n, float f, bool stream) {
   const __m256 fv = _mm256_set1_ps(f);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), fv));
-  for (; i < n; ++i) y[i] *= f;
+  avx2::write_row<float>(
+      y, n, stream, 0,
+      [&](int64_t k) AD_AVX2_INLINE_LAMBDA { return _mm256_mul_ps(_mm256_loadu_ps(e + k), fv); },
+      [&](int64_t k) { return e[k] * f; });
 }
 
 // Pass 1 of both forwards: online (max, sum) over blocks.  block_m (if given) receives the
@@ -137,7 +140,9 @@ AD_AVX2 void online_max_sum(const float* x, float* y, int64_t n, float* block_m,
   *s_out = s;
 }
 
-AD_AVX2 void softmax_row_f32(const float* x, float* y, int64_t n) {
+// Streaming: the exps go to a per-thread scratch row (L1/L2) and the scaling pass writes y
+// once, with non-temporal stores; otherwise y holds the exps and is scaled in place.
+AD_AVX2 void softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   if (n == 0) return;
   const int64_t nb = (n + kBlock - 1) / kBlock;
   float stack_m[64];
@@ -147,27 +152,29 @@ AD_AVX2 void softmax_row_f32(const float* x, float* y, int64_t n) {
     heap_m.resize(nb);
     bm = heap_m.data();
   }
+  float* e = stream ? thread_buffer<float, kSoftmaxExps>(size_t(n)) : y;
   float m;
   double s;
-  online_max_sum(x, y, n, bm, &m, &s);
+  online_max_sum(x, e, n, bm, &m, &s);
   if (m == -INFINITY) s = NAN;  // all -inf: NaN, as NumPy's x - max
   for (int64_t b0 = 0, b = 0; b0 < n; b0 += kBlock, ++b) {
     double f = (bm[b] == -INFINITY ? 0.0 : std::exp(double(bm[b]) - double(m))) / s;
     if (m == -INFINITY) f = NAN;
-    scale(y + b0, std::min(kBlock, n - b0), float(f));
+    scale(e + b0, y + b0, std::min(kBlock, n - b0), float(f), stream);
   }
 }
 
-AD_AVX2 void log_softmax_row_f32(const float* x, float* y, int64_t n) {
+AD_AVX2 void log_softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   if (n == 0) return;
   float m;
   double s;
   online_max_sum(x, nullptr, n, nullptr, &m, &s);
   const float lse = m == -INFINITY ? NAN : float(double(m) + std::log(s));
   const __m256 lv = _mm256_set1_ps(lse);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_loadu_ps(x + i), lv));
-  for (; i < n; ++i) y[i] = x[i] - lse;
+  avx2::write_row<float>(
+      y, n, stream, 0,
+      [&](int64_t k) AD_AVX2_INLINE_LAMBDA { return _mm256_sub_ps(_mm256_loadu_ps(x + k), lv); },
+      [&](int64_t k) { return x[k] - lse; });
 }
 
 template <typename T>
@@ -185,20 +192,22 @@ AD_AVX2 double dot(const T* a, const T* b, int64_t n) {
 }
 
 template <typename T>
-AD_AVX2 void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n) {
+AD_AVX2 void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n, bool stream) {
   using V = Vec<T>;
   const T d = T(dot(gy, y, n));
   const auto dv = V::set1(d);
   // No prefetching here: both passes stream two inputs, and the backward is bound by
-  // memory bandwidth already (measured slower with a next-row prefetch, and with
-  // non-temporal stores of gx).
-  int64_t i = 0;
-  for (; i + V::W <= n; i += V::W)
-    V::store(gx + i, V::mul(V::load(y + i), V::sub(V::load(gy + i), dv)));
-  for (; i < n; ++i) gx[i] = y[i] * (gy[i] - d);
+  // memory bandwidth already (measured slower with a next-row prefetch).
+  avx2::write_row<T>(
+      gx, n, stream, 0,
+      [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
+        return V::mul(V::load(y + k), V::sub(V::load(gy + k), dv));
+      },
+      [&](int64_t k) { return y[k] * (gy[k] - d); });
 }
 
-AD_AVX2 void log_softmax_bwd_row_f32(const float* y, const float* gy, float* gx, int64_t n) {
+AD_AVX2 void log_softmax_bwd_row_f32(const float* y, const float* gy, float* gx, int64_t n,
+                                     bool stream) {
   double s = 0;
   {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
@@ -210,18 +219,17 @@ AD_AVX2 void log_softmax_bwd_row_f32(const float* y, const float* gy, float* gx,
     s = Vec<float>::hsum_d(_mm256_add_ps(a0, a1));
     for (; i < n; ++i) s += double(gy[i]);
   }
-  const __m256 sv = _mm256_set1_ps(float(s));
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 e = avx2::exp_ps(_mm256_loadu_ps(y + i));
-    _mm256_storeu_ps(gx + i, _mm256_fnmadd_ps(e, sv, _mm256_loadu_ps(gy + i)));
-  }
-  if (i < n) {
-    alignas(32) float buf[8] = {0};
-    std::copy(y + i, y + n, buf);
-    _mm256_store_ps(buf, avx2::exp_ps(_mm256_load_ps(buf)));
-    for (int64_t k = 0; i + k < n; ++k) gx[i + k] = gy[i + k] - buf[k] * float(s);
-  }
+  const float sf = float(s);
+  const __m256 sv = _mm256_set1_ps(sf);
+  // Head and tail elements go through the same vector exp as the body.
+  avx2::write_row<float>(
+      gx, n, stream, 0,
+      [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
+        return _mm256_fnmadd_ps(avx2::exp_ps(_mm256_loadu_ps(y + k)), sv, _mm256_loadu_ps(gy + k));
+      },
+      [&](int64_t k) AD_AVX2_INLINE_LAMBDA {
+        return gy[k] - _mm256_cvtss_f32(avx2::exp_ps(_mm256_set1_ps(y[k]))) * sf;
+      });
 }
 
 }  // namespace

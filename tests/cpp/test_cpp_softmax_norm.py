@@ -185,3 +185,29 @@ def test_layer_norm_large_threaded_and_views():
     np.testing.assert_allclose(gx, rx, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(gw, rw, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(gb, rb, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+def test_streaming_outputs_match_cached_path(simd, dtype, affine):
+    """Outputs of 16 MiB or more are written with non-temporal stores (after a scalar head
+    that aligns each row to 32 bytes; rows of 1025 elements start at every alignment).
+    Rows are independent, so the first rows must match the same rows computed alone,
+    which stay below the threshold and take the cached path."""
+    rows = (16 << 20) // (1025 * np.dtype(dtype).itemsize) + 1
+    rng = np.random.default_rng(7)
+    x = rand(rng, (rows, 1025), dtype, -8, 8)
+    gy = rand(rng, (rows, 1025), dtype)
+    few = slice(0, 9)
+    for fwd, bwd in ((C.softmax, C.softmax_backward), (C.log_softmax, C.log_softmax_backward)):
+        y = fwd(x, 1)
+        np.testing.assert_allclose(y[few], fwd(x[few], 1), **tol(dtype))
+        np.testing.assert_allclose(bwd(y, gy, 1)[few], bwd(y[few], gy[few], 1), **tol(dtype))
+    w = rand(rng, (1025,), dtype) if affine in ("both", "weight") else None
+    b = rand(rng, (1025,), dtype) if affine in ("both", "bias") else None
+    y, mean, rstd = C.layer_norm(x, w, b, 1, 1e-5)
+    y9, mean9, rstd9 = C.layer_norm(x[few], w, b, 1, 1e-5)
+    np.testing.assert_allclose(y[few], y9, **tol(dtype))
+    np.testing.assert_allclose(y[few], ln_ref(x[few], w, b, 1, 1e-5)[0], **tol(dtype, 5))
+    gx = C.layer_norm_backward(gy, x, mean, rstd, w, 1)[0]
+    gx9 = C.layer_norm_backward(gy[few], x[few], mean9, rstd9, w, 1)[0]
+    np.testing.assert_allclose(gx[few], gx9, **tol(dtype))
