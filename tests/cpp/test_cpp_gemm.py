@@ -49,6 +49,25 @@ def test_gemm_large_threaded(dtype):
     check(rand(rng, (517, 601), dtype), rand(rng, (601, 3200), dtype))  # > NC columns, > KC depth
 
 
+@pytest.mark.parametrize("threads", (2, 3))
+@pytest.mark.parametrize(
+    "m,n,k",
+    [(128, 256, 784), (100, 200, 300), (144, 257, 513), (7, 3100, 260), (60, 6200, 300)],
+)
+def test_gemm_split_n_threaded(dtype, threads, m, n, k):
+    """One A block and many B panels: threads pack and multiply disjoint panels with no
+    barrier per KC step, including a shallower last step and more than one NC block."""
+    rng = np.random.default_rng(m + n + k)
+    before = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        for _ in range(3):  # races would show as run-to-run differences
+            check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
+            check(rand(rng, (m, k), dtype), rand(rng, (n, k), dtype).T)
+    finally:
+        C.set_num_threads(before)
+
+
 def test_gemm_views(simd, dtype):
     rng = np.random.default_rng(2)
     a, b = rand(rng, (70, 90), dtype), rand(rng, (90, 80), dtype)
