@@ -288,11 +288,7 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-#ifdef _OPENMP
-    const int tid = omp_get_thread_num();
-#else
-    const int tid = 0;
-#endif
+    const int tid = thread_id();
     T* acc = dw ? part.data() + size_t(tid) * g.oc * K : nullptr;
     double* bacc = db ? bpart.data() + size_t(tid) * g.oc : nullptr;
     T* xt = dw ? thread_buffer<T, kConvImage>(size_t(g.hp() * g.wp() * C)) : nullptr;

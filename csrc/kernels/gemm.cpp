@@ -71,12 +71,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-#ifdef _OPENMP
-    const int tid = omp_get_thread_num();
-    const int nth = omp_get_num_threads();
-#else
-    const int tid = 0, nth = 1;
-#endif
+    const int tid = thread_id(), nth = team_size();
     T* pa = thread_buffer<T, kGemmPackA>(size_t(MC * kc_max));
     for (int64_t jc = 0; jc < n; jc += NC) {
       const int64_t nc = std::min(NC, n - jc);

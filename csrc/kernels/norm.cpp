@@ -35,11 +35,7 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
   std::vector<T> part(w && nt > 1 ? size_t(2 * n * (nt - 1)) : 0, T(0));
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-#ifdef _OPENMP
-    const int tid = omp_get_thread_num();
-#else
-    const int tid = 0;
-#endif
+    const int tid = thread_id();
     T* gwa = nullptr;
     T* gba = nullptr;
     if (w) {

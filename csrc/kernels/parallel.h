@@ -12,8 +12,6 @@
 
 namespace autodiff::kernels {
 
-// Threads to use for `work` elements of streaming work: 1 below the size where forking
-// costs more than it saves (measured: ~32K floats on Zen 3).
 // OpenMP chunk (in loop iterations of `per_iter` elements each) for dynamic schedules:
 // about 8K elements per grab, so a thread slowed by another process on a shared core takes
 // fewer chunks instead of holding the others back at the end of the loop.
@@ -27,10 +25,30 @@ inline int cap_threads(int nt, int64_t items) {
   return int(std::max<int64_t>(1, std::min<int64_t>(nt, items)));
 }
 
+// Threads to use for `work` elements of streaming work: 1 below the size where forking
+// costs more than it saves (measured: ~32K floats on Zen 3).
 inline int threads_for(int64_t work, int64_t min_per_thread = 16384) {
   int nt = get_num_threads();
   if (nt <= 1 || work < 2 * min_per_thread) return 1;
   return int(std::min<int64_t>(nt, work / min_per_thread));
+}
+
+// The calling thread's number in its OpenMP team, and the team's size (0 and 1 outside a
+// parallel region or without OpenMP).
+inline int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+inline int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
 }
 
 }  // namespace autodiff::kernels

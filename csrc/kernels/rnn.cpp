@@ -29,14 +29,6 @@ constexpr double kParallelStepFlops = 2.0 * 96 * 96 * 96;
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-inline int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 // Threads for a loop whose steps each do `flops` of GEMM over `blocks` unit blocks.
 inline int step_threads(double flops, int64_t blocks) {
   if (flops < kParallelStepFlops) return 1;
