@@ -72,6 +72,17 @@ inline void prefetch(const T* p, int64_t n, bool write) {
   }
 }
 
+// Prefetches columns [j0, j0 + wv) of every gate of one row of a step: the projected
+// inputs xs (read) and the saved activations act (written), G gates of H each.
+template <typename T>
+inline void prefetch_gates(const T* xs, T* act, int64_t row, int G, int64_t H, int64_t j0,
+                           int64_t wv) {
+  for (int g = 0; g < G; ++g) {
+    prefetch(xs + (row * G + g) * H + j0, wv, false);
+    prefetch(act + (row * G + g) * H + j0, wv, true);
+  }
+}
+
 // The forward time loop of a cell with G gates.  W (G H x H) is packed once as B = W^T with
 // the G gate panels of each unit block side by side; a step packs h_prev (rows hs apart: h0,
 // then y's rows of y_row elements) and, per unit block, runs the GEMM into `gates` and then
@@ -196,10 +207,7 @@ void lstm_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, con
   const int64_t g4 = 4 * H, nr = t.gemm_nr;
   auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
     for (int64_t row = ti * N; row < (ti + 1) * N; ++row) {
-      for (int g = 0; g < 4; ++g) {
-        prefetch(xs + row * g4 + g * H + j0, wv, false);
-        prefetch(act + row * g4 + g * H + j0, wv, true);
-      }
+      prefetch_gates(xs, act, row, 4, H, j0, wv);
       prefetch(y + row * 2 * H + j0, wv, true);
       prefetch(y + row * 2 * H + H + j0, wv, true);
       prefetch(tc + row * H + j0, wv, true);
@@ -274,10 +282,7 @@ void gru_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, cons
   const int64_t g3 = 3 * H, nr = t.gemm_nr;
   auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
     for (int64_t row = ti * N; row < (ti + 1) * N; ++row) {
-      for (int g = 0; g < 3; ++g) {
-        prefetch(xs + row * g3 + g * H + j0, wv, false);
-        prefetch(act + row * g3 + g * H + j0, wv, true);
-      }
+      prefetch_gates(xs, act, row, 3, H, j0, wv);
       prefetch(y + row * H + j0, wv, true);
       prefetch(hn + row * H + j0, wv, true);
     }
