@@ -3,6 +3,7 @@ of three small models on every CPU backend of autodiff and on PyTorch CPU, in on
 
     python benchmarks/train.py                      # all models, numpy + cpp + torch
     python benchmarks/train.py --models mlp --steps 100 --json out.json
+    python benchmarks/train.py --backends cuda,torch-cuda   # on a GPU: vs PyTorch CUDA eager
 
 Models (the same code builds both libraries' versions, since the APIs match):
   mlp          digits MLP 64-256-256-10, batch 128, cross-entropy, SGD(lr=0.01)
@@ -91,8 +92,9 @@ def _lm(lib, nn, t):
     return LM()
 
 
-def make_step(lib, nn, name: str, device):
-    """A closure running one training step of ``name`` in library ``lib``."""
+def make_step(lib, nn, name: str, device, sync=None):
+    """A closure running one training step of ``name`` in library ``lib``; ``sync`` (for GPU
+    devices) waits for the device so that host timers see the whole step."""
     model, opt, loss_fn, x, y = build(lib, nn, name, device)
 
     def step():
@@ -100,6 +102,8 @@ def make_step(lib, nn, name: str, device):
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
+        if sync is not None:
+            sync()
         return loss
 
     return step
@@ -143,29 +147,40 @@ def main(argv=None) -> None:
 
     libs = []
     for b in args.backends.split(","):
-        if b == "torch":
+        if b in ("torch", "torch-cuda"):
             try:
                 import torch
             except ImportError:
                 print("PyTorch is not installed: no reference column")
                 continue
+            if b == "torch-cuda" and not torch.cuda.is_available():
+                print("PyTorch has no CUDA device here; torch-cuda skipped")
+                continue
             torch.set_num_threads(args.threads)
-            libs.append(("torch", torch, torch.nn, "cpu"))
+            on_gpu = b == "torch-cuda"
+            libs.append((b, torch, torch.nn, "cuda" if on_gpu else "cpu",
+                         torch.cuda.synchronize if on_gpu else None))
         elif b in ad.available_devices():
-            libs.append((b, ad, adnn, b))
+            sync = None
+            if b.startswith("cuda"):
+                import cupy
+                sync = cupy.cuda.Device().synchronize
+            libs.append((b, ad, adnn, b, sync))
         else:
             print(f"backend {b} is not available here; skipped")
     records = []
     for name in args.models.split(","):
         steps = max(3, args.steps // 3) if name == "transformer" else args.steps
-        steppers = {label: make_step(lib, nn, name, device) for label, lib, nn, device in libs}
+        steppers = {label: make_step(lib, nn, name, device, sync)
+                    for label, lib, nn, device, sync in libs}
         rows = list(time_rounds(steppers, steps, args.warmup, args.rounds).items())
-        ref = dict(rows).get("torch")
         for label, ms in rows:
+            # GPU backends are compared with PyTorch CUDA, CPU ones with PyTorch CPU
+            ref = dict(rows).get("torch-cuda" if "cuda" in label else "torch")
             ratio = ms / ref if ref else float("nan")
             records.append({"model": name, "backend": label, "ms_per_step": round(ms, 3),
                                 "ratio_vs_torch": round(ratio, 3), "steps": steps})
-            print(f"{name:12s} {label:6s} {ms:9.2f} ms/step   x{ratio:5.2f} vs torch")
+            print(f"{name:12s} {label:10s} {ms:9.2f} ms/step   x{ratio:5.2f} vs torch")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(records, fh, indent=1)
