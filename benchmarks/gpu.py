@@ -21,6 +21,7 @@ import json
 import statistics
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 
@@ -101,7 +102,10 @@ def torch_times(shape, repeat: int) -> dict | None:
     xg = x.clone().requires_grad_()
     ln = f.layer_norm(xg, (shape[-1],), w, bias)
     aten = torch.ops.aten
-    with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
+    with warnings.catch_warnings():  # CuPy 14 deprecates ExternalStream for Stream.from_external
+        warnings.simplefilter("ignore", DeprecationWarning)
+        stream = cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
+    with stream:
         return {
             "softmax fwd": _time(lambda: torch.softmax(x, 1), repeat),
             "softmax bwd": _time(lambda: aten._softmax_backward_data(gy, y, 1, x.dtype), repeat),
@@ -131,12 +135,20 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=50)
     ap.add_argument("--json", help="write every figure to this JSON file")
     ap.add_argument("--no-bench", action="store_true", help="skip python -m autodiff.bench")
+    ap.add_argument("--row-cache-bytes", type=int,
+                    help="cache rows in shared memory up to this size (0: never; default: "
+                         "the device's opt-in limit), to compare the row kernels' two paths")
+    ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
     args = ap.parse_args(argv)
     if not ad.cuda.is_available():
         print(f"benchmarks/gpu.py needs a CUDA GPU: {ad.cuda.unavailable_reason()}")
         return 0
     import cupy
 
+    if args.row_cache_bytes is not None:
+        from autodiff.backends import cupy_backend
+
+        cupy_backend.ROW_CACHE_BYTES = args.row_cache_bytes
     props = cupy.cuda.runtime.getDeviceProperties(0)
     name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
     peak = peak_bandwidth(args.repeat)
@@ -147,7 +159,7 @@ def main(argv=None) -> int:
     records = []
     for shape in SHAPES:
         mine = ours(shape, args.repeat)
-        theirs = torch_times(shape, args.repeat) or {}
+        theirs = {} if args.no_torch else torch_times(shape, args.repeat) or {}
         for op, (ms, nbytes) in mine.items():
             gbs = nbytes / ms / 1e6
             t = theirs.get(op)

@@ -160,7 +160,7 @@ def main(argv=None) -> None:
             on_gpu = b == "torch-cuda"
             libs.append((b, torch, torch.nn, "cuda" if on_gpu else "cpu",
                          torch.cuda.synchronize if on_gpu else None))
-        elif b in ad.available_devices():
+        elif b in ad.available_devices() or (b == "cuda" and ad.cuda.is_available()):
             sync = None
             if b.startswith("cuda"):
                 import cupy

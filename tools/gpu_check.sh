@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything a session lent a GPU should run, in one device call (see docs/benchmarks.md, GPU):
-#   bash tools/gpu_check.sh [build] [cuda] [suite] [bench] [train]     (default: all five)
+#   bash tools/gpu_check.sh [build] [cuda] [suite] [bench] [rowpaths] [train]  (default: all)
 # build: the C++ extension in place (the device's Python differs from this machine's);
 # cuda:  tests/cuda on the GPU;  suite: the whole test suite with AUTODIFF_DEVICE=cuda;
 # bench: benchmarks/gpu.py (fused kernels vs PyTorch CUDA, then autodiff.bench --backends cuda);
@@ -9,9 +9,9 @@
 set -u
 OUT=${OUT:-/tmp/gpu_check}
 mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1 AUTODIFF_BUILD_JOBS=${AUTODIFF_BUILD_JOBS:-16}
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 AUTODIFF_BUILD_JOBS=${AUTODIFF_BUILD_JOBS:-16}
 PY=${PY:-python3}
-stages=${*:-build cuda suite bench train}
+stages=${*:-build cuda bench rowpaths train suite}
 
 run() {  # run STAGE SECONDS CMD...: a stage's output goes to $OUT/STAGE.log, its tail here
     local stage=$1 limit=$2; shift 2
@@ -28,10 +28,13 @@ for stage in $stages; do
     case $stage in
         build) run build 200 $PY setup.py build_ext --inplace
                $PY -m autodiff.info 2>&1 | tee -a "$OUT/env.log" ;;
-        cuda)  run cuda "${CUDA_LIMIT:-200}" $PY -m pytest tests/cuda -q -p no:cacheprovider ;;
+        cuda)  run cuda "${CUDA_LIMIT:-200}" $PY -m pytest tests/cuda -q -p no:benchmark ;;
         suite) AUTODIFF_DEVICE=cuda run suite "${SUITE_LIMIT:-400}" \
-                   $PY -m pytest -q -n "${JOBS:-12}" --maxfail=100 ;;
+                   $PY -m pytest -q -p no:benchmark -n "${JOBS:-12}" --maxfail=100 ;;
         bench) run bench "${BENCH_LIMIT:-200}" $PY benchmarks/gpu.py --json "$OUT/gpu.json" ;;
+        rowpaths)  # the row kernels uncached, cached up to 48 KiB, cached up to the opt-in limit
+               for b in 0 49152; do run "rows$b" 100 $PY benchmarks/gpu.py --no-bench --no-torch \
+                   --row-cache-bytes $b; done ;;
         train) run train "${TRAIN_LIMIT:-120}" $PY benchmarks/train.py --backends cuda,torch-cuda --steps 30 \
                    --rounds 3 --json "$OUT/train.json" ;;
         *) echo "unknown stage $stage" ;;

@@ -46,13 +46,19 @@ _ATOMIC = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.u
                                           np.uint64))
 _modules: dict = {}  # (file, ctype, device) -> cupy.RawModule
 _kernels: dict = {}  # (kernel template, dtype, device) -> cupy.RawKernel
+_smem_opted_in: dict = {}  # same key -> dynamic shared bytes the kernel was opted in to
 
 MAX_THREADS = 1024
 BLOCKS_PER_SM = 4  # target resident blocks per SM when a reduction is split into chunks
+# Row kernels (softmax, layer norm) keep a row in shared memory when it needs at most this
+# many bytes (None: the device's per-block opt-in limit), so it crosses device memory once;
+# longer rows use the kernels that re-read it. Tests set 0 to exercise those.
+ROW_CACHE_BYTES = None
+_DEFAULT_SMEM = 48 * 1024  # dynamic shared memory a kernel gets without opting in
 
 
 def kernel(template: str, dtype, device: int):
-    """The compiled kernel ``template`` (e.g. ``"softmax_forward<{T}, false>"``) for ``dtype``
+    """The compiled kernel ``template`` (e.g. ``"softmax_forward<{T}, false, true>"``) for ``dtype``
     on GPU ``device``; its file is compiled once per (dtype, device) and cached."""
     key = (template, dtype, device)
     k = _kernels.get(key)
@@ -141,6 +147,7 @@ class CupyBackend(NumpyBackend):
         super().__init__(0 if index is None else int(index))
         self.device = cupy.cuda.Device(self.index)
         self._sms = None
+        self._smem_optin = None
 
     def __repr__(self) -> str:
         return f"CupyBackend(cuda:{self.index})"
@@ -150,6 +157,26 @@ class CupyBackend(NumpyBackend):
         if self._sms is None:
             self._sms = int(self.device.attributes["MultiProcessorCount"])
         return self._sms
+
+    def _row_kernel(self, template: str, dtype, n: int, arrays: int):
+        """(kernel, dynamic shared bytes) of row kernel ``template`` (with a ``{cache}`` slot)
+        over rows of ``n`` elements, caching ``arrays`` such rows per block when they fit."""
+        need = arrays * n * np.dtype(dtype).itemsize
+        limit = ROW_CACHE_BYTES
+        if limit is None:
+            limit = self._smem_optin
+            if limit is None:  # leave room for the kernels' static reduction buffers
+                attrs = self.device.attributes
+                optin = attrs.get("MaxSharedMemoryPerBlockOptin", _DEFAULT_SMEM)
+                limit = self._smem_optin = max(int(optin) - 1024, 0)
+        cache = need <= limit
+        tmpl = template.format(T="{T}", cache=_b(cache))
+        k = kernel(tmpl, dtype, self.index)
+        key = (tmpl, np.dtype(dtype), self.index)
+        if cache and need > max(_DEFAULT_SMEM, _smem_opted_in.get(key, 0)):
+            k.max_dynamic_shared_size_bytes = need  # opt in past 48 KiB
+            _smem_opted_in[key] = need
+        return k, need if cache else 0
 
     def synchronize(self) -> None:
         self.device.synchronize()
@@ -272,8 +299,8 @@ class CupyBackend(NumpyBackend):
         n = xc.shape[-1]
         rows = xc.size // n
         y = cupy.empty_like(xc)
-        k = kernel(f"softmax_forward<{{T}}, {_b(log)}>", x.dtype, self.index)
-        k((rows_grid(rows),), (threads_for(n),), (xc, y, _i64(rows), _i64(n)))
+        k, smem = self._row_kernel(f"softmax_forward<{{T}}, {_b(log)}, {{cache}}>", x.dtype, n, 1)
+        k((rows_grid(rows),), (threads_for(n),), (xc, y, _i64(rows), _i64(n)), shared_mem=smem)
         return _from_last_axis(y, axis)
 
     def _softmax_bwd(self, op, y, gy, axis, log):
@@ -283,8 +310,10 @@ class CupyBackend(NumpyBackend):
         n = yc.shape[-1]
         rows = yc.size // n
         gx = cupy.empty_like(yc)
-        k = kernel(f"softmax_backward<{{T}}, {_b(log)}>", y.dtype, self.index)
-        k((rows_grid(rows),), (threads_for(n),), (yc, gc, gx, _i64(rows), _i64(n)))
+        k, smem = self._row_kernel(f"softmax_backward<{{T}}, {_b(log)}, {{cache}}>", y.dtype, n,
+                                   2)
+        k((rows_grid(rows),), (threads_for(n),), (yc, gc, gx, _i64(rows), _i64(n)),
+          shared_mem=smem)
         return _from_last_axis(gx, axis)
 
     def softmax(self, x, axis):
@@ -326,10 +355,10 @@ class CupyBackend(NumpyBackend):
         y = cupy.empty_like(xc)
         mean = cupy.empty(rows, dtype=x.dtype)
         rstd = cupy.empty(rows, dtype=x.dtype)
-        k = kernel("layer_norm_forward<{T}>", x.dtype, self.index)
+        k, smem = self._row_kernel("layer_norm_forward<{T}, {cache}>", x.dtype, n, 1)
         k((rows_grid(rows),), (threads_for(n),),
           (xc, w, b, y, mean, rstd, _i64(rows), _i64(n), x.dtype.type(eps),
-           np.int32(weight is not None), np.int32(bias is not None)))
+           np.int32(weight is not None), np.int32(bias is not None)), shared_mem=smem)
         return y, mean.reshape(batch), rstd.reshape(batch)
 
     def layer_norm_backward(self, gy, x, mean, rstd, weight, n_norm_dims):
@@ -345,9 +374,10 @@ class CupyBackend(NumpyBackend):
         mc, rc = cupy.ascontiguousarray(mean).ravel(), cupy.ascontiguousarray(rstd).ravel()
         w = xc if weight is None else cupy.ascontiguousarray(weight)
         gx = cupy.empty_like(xc)
-        k = kernel("layer_norm_backward_input<{T}>", x.dtype, self.index)
+        k, smem = self._row_kernel("layer_norm_backward_input<{T}, {cache}>", x.dtype, n, 2)
         k((rows_grid(rows),), (threads_for(n),),
-          (gc, xc, w, mc, rc, gx, _i64(rows), _i64(n), np.int32(weight is not None)))
+          (gc, xc, w, mc, rc, gx, _i64(rows), _i64(n), np.int32(weight is not None)),
+          shared_mem=smem)
         if weight is None:
             return gx, None, None
         col_blocks = -(-n // 32)
@@ -505,17 +535,26 @@ def _unique_index(idx) -> bool:
                or (isinstance(i, cupy.ndarray) and i.dtype == np.bool_) for i in items)
 
 
+def _add_at(out, idx, val):
+    """``cupy.add.at`` (CuPy 13+; ``cupyx.scatter_add`` is deprecated there), else the old."""
+    add_at = getattr(cupy.add, "at", None)
+    if add_at is not None:
+        add_at(out, idx, val)
+    else:
+        cupyx.scatter_add(out, idx, val)
+
+
 def _scatter_add_into(out, idx, val):
     """out[idx] += val with repeated indices accumulating (NumPy's ``np.add.at``)."""
     dt = out.dtype
     if dt in _ATOMIC:
-        cupyx.scatter_add(out, idx, val.astype(dt, copy=False))
+        _add_at(out, idx, val.astype(dt, copy=False))
     elif dt == np.int64:  # two's-complement addition is the same on uint64 bit patterns
-        cupyx.scatter_add(out.view(np.uint64), idx,
+        _add_at(out.view(np.uint64), idx,
                           cupy.ascontiguousarray(val, dtype=np.int64).view(np.uint64))
     elif dt.kind == "f":  # float16: accumulate in float32
         tmp = out.astype(np.float32)
-        cupyx.scatter_add(tmp, idx, val.astype(np.float32))
+        _add_at(tmp, idx, val.astype(np.float32))
         out[...] = tmp.astype(dt)
     else:  # bool, small ints: no atomics on the GPU; do it on the host
         host = cupy.asnumpy(out)

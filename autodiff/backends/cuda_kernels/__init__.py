@@ -15,12 +15,11 @@ DIR = Path(__file__).resolve().parent
 CTYPES = {"float32": "float", "float64": "double"}
 
 KERNELS: dict = {
-    "softmax.cu": (
-        "softmax_forward<{T}, false>", "softmax_forward<{T}, true>",
-        "softmax_backward<{T}, false>", "softmax_backward<{T}, true>",
-    ),
+    "softmax.cu": tuple(f"softmax_{d}<{{T}}, {log}, {cache}>" for d in ("forward", "backward")
+                        for log in ("false", "true") for cache in ("false", "true")),
     "layer_norm.cu": (
-        "layer_norm_forward<{T}>", "layer_norm_backward_input<{T}>",
+        "layer_norm_forward<{T}, false>", "layer_norm_forward<{T}, true>",
+        "layer_norm_backward_input<{T}, false>", "layer_norm_backward_input<{T}, true>",
         "layer_norm_backward_params<{T}>",
     ),
     "reduce.cu": (

@@ -59,6 +59,69 @@ template <typename T> __device__ T block_sum(T v, T* buf) {
   return buf[0];
 }
 
+// Two sums over the block at once (one round of barriers); buf: 64 shared slots.
+template <typename T> __device__ void block_sum2(T& a, T& b, T* buf) {
+  const int lane = threadIdx.x & (AD_WARP - 1), warp = threadIdx.x / AD_WARP;
+  const int nwarps = blockDim.x / AD_WARP;
+  a = warp_sum(a);
+  b = warp_sum(b);
+  __syncthreads();
+  if (lane == 0) { buf[warp] = a; buf[AD_WARP + warp] = b; }
+  __syncthreads();
+  if (warp == 0) {
+    a = warp_sum(lane < nwarps ? buf[lane] : T(0));
+    b = warp_sum(lane < nwarps ? buf[AD_WARP + lane] : T(0));
+    if (lane == 0) { buf[0] = a; buf[AD_WARP] = b; }
+  }
+  __syncthreads();
+  a = buf[0];
+  b = buf[AD_WARP];
+}
+
+template <typename T> __device__ __forceinline__ T warp_max(T v) {
+  for (int o = AD_WARP / 2; o > 0; o >>= 1) v = ad_max(v, __shfl_xor_sync(AD_FULL_MASK, v, o));
+  return v;
+}
+
+// Max over the block (fmax: NaN is ignored here; callers let NaN through their sums).
+template <typename T> __device__ T block_max(T v, T* buf) {
+  const int lane = threadIdx.x & (AD_WARP - 1), warp = threadIdx.x / AD_WARP;
+  const int nwarps = blockDim.x / AD_WARP;
+  v = warp_max(v);
+  __syncthreads();
+  if (lane == 0) buf[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    v = lane < nwarps ? buf[lane] : ad_neg_inf<T>();
+    v = warp_max(v);
+    if (lane == 0) buf[0] = v;
+  }
+  __syncthreads();
+  return buf[0];
+}
+
+// ------------------------------------------------------------------ row packs
+// Pack<T, N>: N adjacent elements moved as one load/store (N * sizeof(T) = 16 bytes gives
+// 128-bit LDG/STG/LDS). A row is walked in packs when every pointer it touches is aligned
+// to the pack and n is a multiple of N; otherwise with N = 1.
+template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+
+template <typename T> struct Wide {
+  enum { N = 16 / sizeof(T) };
+};
+
+__device__ __forceinline__ bool ad_aligned16(const void* p) {
+  return (reinterpret_cast<unsigned long long>(p) & 15) == 0;
+}
+
+// The dynamic shared memory of a block, as T (kernels that cache a row in shared memory).
+template <typename T> __device__ __forceinline__ T* ad_dynamic_smem() {
+  extern __shared__ __align__(16) unsigned char ad_smem_bytes[];
+  return reinterpret_cast<T*>(ad_smem_bytes);
+}
+
 // ------------------------------------------------------------------ online max-and-sum
 // (m, s) stands for sum_i exp(x_i - m) with m the running maximum: softmax's two
 // statistics in one pass over memory. -inf entries contribute 0; NaN poisons s, as in NumPy.

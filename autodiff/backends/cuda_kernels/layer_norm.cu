@@ -1,59 +1,168 @@
 // Layer norm over the last n elements of a contiguous (rows, n) array.
-//   forward        : Welford (mean, var) in one pass, one pass to write y; saves mean, rstd
+//   forward        : mean, then variance around it, then y; saves mean, rstd
 //   backward_input : one pass for sum(g) and sum(g * xhat) (g = gy * w), one pass to write gx
 //   backward_params: column sums of gy * xhat and gy over row chunks -> (chunks, n) partials,
 //                    which the launcher sums over chunks (a tiny second reduction)
 #include "common.cuh"
 
-template <typename T>
+// Forward and backward_input walk a row in 16-byte packs and, with CACHE, keep what the
+// later passes need in shared memory (see softmax.cu: the same scheme, thread-private cache).
+//   forward       : sum; sum of (x - mean)^2 (two passes: exact, unlike a one-pass variance);
+//                   write y = (x - mean) * rstd * w + b
+//   backward_input: g = gy * w and xhat; sum(g), sum(g * xhat); write gx
+template <typename T, bool CACHE, int N>
+__device__ __forceinline__ void layer_norm_forward_row(
+    const T* __restrict__ xr, const T* __restrict__ w, const T* __restrict__ b,
+    T* __restrict__ yr, T* __restrict__ mean_out, T* __restrict__ rstd_out, index_t n, T eps,
+    int has_w, int has_b, T* cache, T* buf) {
+  typedef Pack<T, N> P;
+  const index_t packs = n / N;
+  const P* xp = reinterpret_cast<const P*>(xr);
+  P* cp = reinterpret_cast<P*>(cache);
+  T sum = T(0);
+#pragma unroll 4
+  for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
+    const P v = xp[i];
+    if (CACHE) cp[i] = v;
+#pragma unroll
+    for (int k = 0; k < N; ++k) sum += v.v[k];
+  }
+  const T mean = block_sum(sum, buf) / T(n);
+  const P* src = CACHE ? cp : xp;
+  T sq = T(0);
+#pragma unroll 4
+  for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
+    const P v = src[i];
+#pragma unroll
+    for (int k = 0; k < N; ++k) {
+      const T d = v.v[k] - mean;
+      sq += d * d;
+    }
+  }
+  const T rstd = ad_rsqrt(block_sum(sq, buf) / T(n) + eps);
+  if (threadIdx.x == 0) {
+    *mean_out = mean;
+    *rstd_out = rstd;
+  }
+  const P* wp = reinterpret_cast<const P*>(w);
+  const P* bp = reinterpret_cast<const P*>(b);
+  P* yp = reinterpret_cast<P*>(yr);
+#pragma unroll 4
+  for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
+    P v = src[i];
+#pragma unroll
+    for (int k = 0; k < N; ++k) v.v[k] = (v.v[k] - mean) * rstd;
+    if (has_w) {
+      const P wv = wp[i];
+#pragma unroll
+      for (int k = 0; k < N; ++k) v.v[k] *= wv.v[k];
+    }
+    if (has_b) {
+      const P bv = bp[i];
+#pragma unroll
+      for (int k = 0; k < N; ++k) v.v[k] += bv.v[k];
+    }
+    yp[i] = v;
+  }
+}
+
+template <typename T, bool CACHE>
 __global__ void layer_norm_forward(const T* __restrict__ x, const T* __restrict__ w,
                                    const T* __restrict__ b, T* __restrict__ y,
                                    T* __restrict__ mean_out, T* __restrict__ rstd_out,
                                    index_t rows, index_t n, T eps, int has_w, int has_b) {
-  __shared__ T buf[3 * AD_WARP];
+  __shared__ T buf[AD_WARP];
+  T* cache = CACHE ? ad_dynamic_smem<T>() : nullptr;
+  const int W = Wide<T>::N;
+  const bool wide = n % W == 0 && ad_aligned16(x) && ad_aligned16(y) && ad_aligned16(w) &&
+                    ad_aligned16(b);
   for (index_t row = blockIdx.x; row < rows; row += gridDim.x) {
-    const T* xr = x + row * n;
-    T* yr = y + row * n;
-    T cnt = T(0), mean = T(0), m2 = T(0);
-    for (index_t i = threadIdx.x; i < n; i += blockDim.x) welford_push(cnt, mean, m2, xr[i]);
-    block_welford(cnt, mean, m2, buf);
-    const T rstd = ad_rsqrt(m2 / T(n) + eps);
-    if (threadIdx.x == 0) {
-      mean_out[row] = mean;
-      rstd_out[row] = rstd;
-    }
-    for (index_t i = threadIdx.x; i < n; i += blockDim.x) {
-      T v = (xr[i] - mean) * rstd;
-      if (has_w) v *= w[i];
-      if (has_b) v += b[i];
-      yr[i] = v;
+    const index_t off = row * n;
+    if (wide) {
+      layer_norm_forward_row<T, CACHE, W>(x + off, w, b, y + off, mean_out + row,
+                                          rstd_out + row, n, eps, has_w, has_b, cache, buf);
+    } else {
+      layer_norm_forward_row<T, CACHE, 1>(x + off, w, b, y + off, mean_out + row,
+                                          rstd_out + row, n, eps, has_w, has_b, cache, buf);
     }
   }
 }
 
 // gx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = gy * w,  xhat = (x - mean) * rstd
-template <typename T>
+template <typename T, bool CACHE, int N>
+__device__ __forceinline__ void layer_norm_backward_input_row(
+    const T* __restrict__ gr, const T* __restrict__ xr, const T* __restrict__ w,
+    T* __restrict__ out, T mu, T rs, index_t n, int has_w, T* cache, T* buf) {
+  typedef Pack<T, N> P;
+  const index_t packs = n / N;
+  const P* gp = reinterpret_cast<const P*>(gr);
+  const P* xp = reinterpret_cast<const P*>(xr);
+  const P* wp = reinterpret_cast<const P*>(w);
+  P* cg = reinterpret_cast<P*>(cache);
+  P* ch = cg + packs;
+  T sg = T(0), sgx = T(0);
+#pragma unroll 4
+  for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
+    P g = gp[i], h = xp[i];
+    if (has_w) {
+      const P wv = wp[i];
+#pragma unroll
+      for (int k = 0; k < N; ++k) g.v[k] *= wv.v[k];
+    }
+#pragma unroll
+    for (int k = 0; k < N; ++k) {
+      h.v[k] = (h.v[k] - mu) * rs;
+      sg += g.v[k];
+      sgx += g.v[k] * h.v[k];
+    }
+    if (CACHE) { cg[i] = g; ch[i] = h; }
+  }
+  block_sum2(sg, sgx, buf);
+  sg /= T(n);
+  sgx /= T(n);
+  P* op = reinterpret_cast<P*>(out);
+#pragma unroll 4
+  for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
+    P g, h;
+    if (CACHE) {
+      g = cg[i];
+      h = ch[i];
+    } else {
+      g = gp[i];
+      h = xp[i];
+      if (has_w) {
+        const P wv = wp[i];
+#pragma unroll
+        for (int k = 0; k < N; ++k) g.v[k] *= wv.v[k];
+      }
+#pragma unroll
+      for (int k = 0; k < N; ++k) h.v[k] = (h.v[k] - mu) * rs;
+    }
+    P o;
+#pragma unroll
+    for (int k = 0; k < N; ++k) o.v[k] = rs * (g.v[k] - sg - h.v[k] * sgx);
+    op[i] = o;
+  }
+}
+
+template <typename T, bool CACHE>
 __global__ void layer_norm_backward_input(const T* __restrict__ gy, const T* __restrict__ x,
                                           const T* __restrict__ w, const T* __restrict__ mean,
                                           const T* __restrict__ rstd, T* __restrict__ gx,
                                           index_t rows, index_t n, int has_w) {
-  __shared__ T buf[AD_WARP];
+  __shared__ T buf[2 * AD_WARP];
+  T* cache = CACHE ? ad_dynamic_smem<T>() : nullptr;
+  const int W = Wide<T>::N;
+  const bool wide = n % W == 0 && ad_aligned16(gy) && ad_aligned16(x) && ad_aligned16(w) &&
+                    ad_aligned16(gx);
   for (index_t row = blockIdx.x; row < rows; row += gridDim.x) {
-    const T* gr = gy + row * n;
-    const T* xr = x + row * n;
-    T* out = gx + row * n;
-    const T mu = mean[row], rs = rstd[row];
-    T sg = T(0), sgx = T(0);
-    for (index_t i = threadIdx.x; i < n; i += blockDim.x) {
-      const T g = has_w ? gr[i] * w[i] : gr[i];
-      sg += g;
-      sgx += g * (xr[i] - mu) * rs;
-    }
-    sg = block_sum(sg, buf) / T(n);
-    sgx = block_sum(sgx, buf) / T(n);
-    for (index_t i = threadIdx.x; i < n; i += blockDim.x) {
-      const T g = has_w ? gr[i] * w[i] : gr[i];
-      out[i] = rs * (g - sg - (xr[i] - mu) * rs * sgx);
+    const index_t off = row * n;
+    if (wide) {
+      layer_norm_backward_input_row<T, CACHE, W>(gy + off, x + off, w, gx + off, mean[row],
+                                                 rstd[row], n, has_w, cache, buf);
+    } else {
+      layer_norm_backward_input_row<T, CACHE, 1>(gy + off, x + off, w, gx + off, mean[row],
+                                                 rstd[row], n, has_w, cache, buf);
     }
   }
 }
