@@ -8,7 +8,7 @@ Measures, on GPU 0:
      (issue 6's goal: >= 70%);
   3. the same ops in PyTorch CUDA in the same run, when torch with CUDA is importable;
   4. ``python -m autodiff.bench --backends cuda`` when that CLI exists.
-Times are medians of CUDA-event-timed repeats after warm-up.
+Times are per call, medians of CUDA-event-timed batches of 10 calls after warm-up (see _time).
 
 Usage:  python benchmarks/gpu.py [--repeat 50] [--json out.json] [--no-bench]
 Paste the printed markdown under "## GPU" in docs/benchmarks.md.
@@ -30,8 +30,12 @@ import autodiff as ad
 SHAPES = [(4096, 1024), (8192, 4096), (32768, 768), (1024, 32768)]
 
 
-def _time(fn, repeat: int) -> float:
-    """Median milliseconds of ``fn()`` on the current stream (CUDA events)."""
+def _time(fn, repeat: int, inner: int = 10) -> float:
+    """Milliseconds per ``fn()`` on the current stream: the median over ``repeat`` CUDA-event
+    timings of ``inner`` back-to-back calls, divided by ``inner``. Back to back, the GPU runs
+    one call's kernels while the host launches the next, so a kernel longer than the host's
+    launch overhead is timed alone (a single call between two events would add that overhead
+    to it); on small inputs the figure is the launch-bound rate a program sees."""
     import cupy
 
     for _ in range(3):
@@ -40,10 +44,11 @@ def _time(fn, repeat: int) -> float:
     for _ in range(repeat):
         start, stop = cupy.cuda.Event(), cupy.cuda.Event()
         start.record()
-        fn()
+        for _ in range(inner):
+            fn()
         stop.record()
         stop.synchronize()
-        times.append(cupy.cuda.get_elapsed_time(start, stop))
+        times.append(cupy.cuda.get_elapsed_time(start, stop) / inner)
     return statistics.median(times)
 
 

@@ -40,11 +40,9 @@ for stage in $stages; do
         ncu)   # kernel times without host overhead (ours and PyTorch's), as CSV
                run ncu 300 ncu --metrics gpu__time_duration.sum,dram__bytes_read.sum,\
 dram__bytes_write.sum --csv $PY tools/gpu_kernel_launches.py --torch ;;
-        profile)  # where the host time of a cuda training step goes
-               run profile 200 $PY -m cProfile -o "$OUT/train.prof" benchmarks/train.py \
-                   --models transformer --backends cuda --steps 60 --rounds 1
-               $PY -c "import pstats, sys; pstats.Stats(sys.argv[1]).sort_stats('tottime')\
-.print_stats(45)" "$OUT/train.prof" >"$OUT/profile.txt" 2>&1; head -80 "$OUT/profile.txt" ;;
+        profile)  # where the host time of a cuda training step goes (after warm-up)
+               run profile 200 $PY tools/gpu_profile_step.py transformer 30 ;;
+        overhead) run overhead 120 $PY tools/gpu_host_overhead.py ;;
         *) echo "unknown stage $stage" ;;
     esac
 done

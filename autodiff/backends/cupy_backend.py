@@ -291,6 +291,21 @@ class CupyBackend(NumpyBackend):
         with self._compute_type(operands[0].dtype if operands else None):
             return super().einsum(subscripts, *operands)
 
+    # ----------------------------------------------------------------- optimizers
+    def adam_update(self, data, g, m, v, vmax, beta1, beta2, step_size, inv_sqrt_bc2, eps):
+        """One Adam step in place, fused into one kernel (the optimizer's ufunc sequence is 13
+        launches per parameter, which bounds small models' steps by launch overhead):
+        ``m += (1 - beta1) (g - m); v = beta2 v + (1 - beta2) g^2; vmax = max(vmax, v)``
+        (when ``vmax`` is given), then ``data -= step_size * m / (sqrt(v) inv_sqrt_bc2 + eps)``.
+        """
+        k = _adam_kernel(vmax is not None)
+        t = data.dtype.type
+        scalars = (t(1.0 - beta1), t(beta2), t(1.0 - beta2), t(step_size), t(inv_sqrt_bc2), t(eps))
+        if vmax is None:
+            k(g, *scalars, data, m, v)
+        else:
+            k(g, *scalars, data, m, v, vmax)
+
     # ----------------------------------------------------------------- softmax family
     def _softmax(self, op, x, axis, log):
         if not (x.ndim and self._fast(op, x)):
@@ -500,6 +515,24 @@ class CupyBackend(NumpyBackend):
 
 
 # --------------------------------------------------------------------- helpers
+_adam_kernels: dict = {}
+
+
+def _adam_kernel(amsgrad: bool):
+    """The fused Adam ElementwiseKernel (see CupyBackend.adam_update); the arithmetic follows
+    the optimizer's NumPy sequence, operation for operation."""
+    k = _adam_kernels.get(amsgrad)
+    if k is None:
+        den = "vmax = max(vmax, v); T d = sqrt(vmax)" if amsgrad else "T d = sqrt(v)"
+        k = _adam_kernels[amsgrad] = cupy.ElementwiseKernel(
+            "T g, T c1, T b2, T c2, T step, T inv_bc2, T eps",
+            "T p, T m, T v" + (", T vmax" if amsgrad else ""),
+            f"m = m + (g - m) * c1; v = v * b2 + g * g * c2; {den} * inv_bc2 + eps; "
+            "p = p - m / d * step;",
+            "autodiff_adam" + ("_amsgrad" if amsgrad else ""))
+    return k
+
+
 def _b(flag: bool) -> str:
     return "true" if flag else "false"
 
