@@ -147,7 +147,7 @@ class CupyBackend(NumpyBackend):
         super().__init__(0 if index is None else int(index))
         self.device = cupy.cuda.Device(self.index)
         self._sms = None
-        self._smem_optin = None
+        self._optin = None
 
     def __repr__(self) -> str:
         return f"CupyBackend(cuda:{self.index})"
@@ -158,25 +158,36 @@ class CupyBackend(NumpyBackend):
             self._sms = int(self.device.attributes["MultiProcessorCount"])
         return self._sms
 
-    def _row_kernel(self, template: str, dtype, n: int, arrays: int):
+    def _smem_optin(self) -> int:
+        """Dynamic shared memory one block may opt in to, less room for the kernels' static
+        reduction buffers."""
+        if self._optin is None:
+            optin = self.device.attributes.get("MaxSharedMemoryPerBlockOptin", _DEFAULT_SMEM)
+            self._optin = max(int(optin) - 1024, 0)
+        return self._optin
+
+    def _row_kernel(self, template: str, dtype, n: int, arrays: int, fixed: int = 0):
         """(kernel, dynamic shared bytes) of row kernel ``template`` (with a ``{cache}`` slot)
-        over rows of ``n`` elements, caching ``arrays`` such rows per block when they fit."""
-        need = arrays * n * np.dtype(dtype).itemsize
-        limit = ROW_CACHE_BYTES
-        if limit is None:
-            limit = self._smem_optin
-            if limit is None:  # leave room for the kernels' static reduction buffers
-                attrs = self.device.attributes
-                optin = attrs.get("MaxSharedMemoryPerBlockOptin", _DEFAULT_SMEM)
-                limit = self._smem_optin = max(int(optin) - 1024, 0)
-        cache = need <= limit
+        over rows of ``n`` elements: it caches ``arrays`` such rows per block when they fit
+        (ROW_CACHE_BYTES) beside the ``fixed`` bytes every variant needs."""
+        cached = arrays * n * np.dtype(dtype).itemsize
+        limit = self._smem_optin()
+        cache = fixed + cached <= limit and (ROW_CACHE_BYTES is None
+                                             or cached <= ROW_CACHE_BYTES)
+        smem = fixed + cached if cache else fixed
         tmpl = template.format(T="{T}", cache=_b(cache))
         k = kernel(tmpl, dtype, self.index)
         key = (tmpl, np.dtype(dtype), self.index)
-        if cache and need > max(_DEFAULT_SMEM, _smem_opted_in.get(key, 0)):
-            k.max_dynamic_shared_size_bytes = need  # opt in past 48 KiB
-            _smem_opted_in[key] = need
-        return k, need if cache else 0
+        if smem > max(_DEFAULT_SMEM, _smem_opted_in.get(key, 0)):
+            k.max_dynamic_shared_size_bytes = smem  # opt in past 48 KiB
+            _smem_opted_in[key] = smem
+        return k, smem
+
+    def _blocks_per_sm(self, threads: int, smem: int) -> int:
+        """Resident blocks per SM of a kernel with ``threads`` threads and ``smem`` bytes."""
+        per_sm = int(self.device.attributes.get("MaxSharedMemoryPerMultiprocessor", 0))
+        fit = per_sm // (smem + 1024) if smem and per_sm else 2048 // threads
+        return max(1, min(2048 // threads, fit))
 
     def synchronize(self) -> None:
         self.device.synchronize()
@@ -389,6 +400,16 @@ class CupyBackend(NumpyBackend):
         mc, rc = cupy.ascontiguousarray(mean).ravel(), cupy.ascontiguousarray(rstd).ravel()
         w = xc if weight is None else cupy.ascontiguousarray(weight)
         gx = cupy.empty_like(xc)
+        acc = 2 * n * x.dtype.itemsize  # the fused kernel's weight/bias gradient sums
+        if weight is not None and acc <= self._smem_optin():
+            k, smem = self._row_kernel("layer_norm_backward<{T}, {cache}>", x.dtype, n, 2, acc)
+            threads = threads_for(n)
+            grid = min(rows, self._blocks_per_sm(threads, smem) * self.sm_count)
+            gw_part = cupy.empty((grid, n), dtype=x.dtype)
+            gb_part = cupy.empty((grid, n), dtype=x.dtype)
+            k((grid,), (threads,), (gc, xc, w, mc, rc, gx, gw_part, gb_part, _i64(rows),
+                                    _i64(n)), shared_mem=smem)
+            return gx, _sum0(gw_part).reshape(pshape), _sum0(gb_part).reshape(pshape)
         k, smem = self._row_kernel("layer_norm_backward_input<{T}, {cache}>", x.dtype, n, 2)
         k((rows_grid(rows),), (threads_for(n),),
           (gc, xc, w, mc, rc, gx, _i64(rows), _i64(n), np.int32(weight is not None)),

@@ -26,6 +26,7 @@ SIGS = {
     "softmax_backward": ("T*", "T*", "T*", "i64", "i64"),
     "layer_norm_forward": ("T*", "T*", "T*", "T*", "T*", "T*", "i64", "i64", "T", "i32", "i32"),
     "layer_norm_backward_input": ("T*", "T*", "T*", "T*", "T*", "T*", "i64", "i64", "i32"),
+    "layer_norm_backward": ("T*",) * 8 + ("i64", "i64"),
     "layer_norm_backward_params": ("T*", "T*", "T*", "T*", "T*", "T*", "i64", "i64", "i64"),
     "reduce_cols": ("T*", "T*", "T*", "i64", "i64", "i64"),
     "reduce_rcs": ("T*", "T*", "T*", "i64", "i64", "i64", "i64"),
@@ -99,6 +100,18 @@ def layer_norm_backward_input(_, grid, block, gy, x, w, mean, rstd, gx, rows, n,
     xh = (X - mean[:, None]) * rstd[:, None]
     O[...] = rstd[:, None] * (g - g.mean(axis=1, keepdims=True)
                               - xh * (g * xh).mean(axis=1, keepdims=True))
+
+
+def layer_norm_backward(_, grid, block, gy, x, w, mean, rstd, gx, gwp, gbp, rows, n):
+    """gx, and per block b the column sums over rows b, b + grid, b + 2 grid, ..."""
+    blocks = grid[0]
+    assert gwp.size == gbp.size == blocks * n and blocks <= max(rows, 1)
+    layer_norm_backward_input(_, grid, block, gy, x, w, mean, rstd, gx, rows, n, 1)
+    G, X = _rows(gy, rows, n), _rows(x, rows, n)
+    xh = (X - mean[:, None]) * rstd[:, None]
+    for blk in range(blocks):
+        gwp.reshape(blocks, n)[blk] = (G[blk::blocks] * xh[blk::blocks]).sum(axis=0)
+        gbp.reshape(blocks, n)[blk] = G[blk::blocks].sum(axis=0)
 
 
 def _col_chunks(grid, block, rows, n, per, part_size):

@@ -20,6 +20,7 @@ KERNELS: dict = {
     "layer_norm.cu": (
         "layer_norm_forward<{T}, false>", "layer_norm_forward<{T}, true>",
         "layer_norm_backward_input<{T}, false>", "layer_norm_backward_input<{T}, true>",
+        "layer_norm_backward<{T}, false>", "layer_norm_backward<{T}, true>",
         "layer_norm_backward_params<{T}>",
     ),
     "reduce.cu": (

@@ -89,10 +89,12 @@ __global__ void layer_norm_forward(const T* __restrict__ x, const T* __restrict_
 }
 
 // gx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = gy * w,  xhat = (x - mean) * rstd
-template <typename T, bool CACHE, int N>
+// PARAMS: also add gy * xhat and gy into the block's per-column sums acc_w, acc_b (shared
+// memory, thread-private like the cache), the weight and bias gradients' partials.
+template <typename T, bool CACHE, bool PARAMS, int N>
 __device__ __forceinline__ void layer_norm_backward_input_row(
     const T* __restrict__ gr, const T* __restrict__ xr, const T* __restrict__ w,
-    T* __restrict__ out, T mu, T rs, index_t n, int has_w, T* cache, T* buf) {
+    T* __restrict__ out, T mu, T rs, index_t n, int has_w, T* cache, T* acc, T* buf) {
   typedef Pack<T, N> P;
   const index_t packs = n / N;
   const P* gp = reinterpret_cast<const P*>(gr);
@@ -100,10 +102,24 @@ __device__ __forceinline__ void layer_norm_backward_input_row(
   const P* wp = reinterpret_cast<const P*>(w);
   P* cg = reinterpret_cast<P*>(cache);
   P* ch = cg + packs;
+  P* aw = reinterpret_cast<P*>(acc);
+  P* ab = aw + packs;
   T sg = T(0), sgx = T(0);
 #pragma unroll 4
   for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
     P g = gp[i], h = xp[i];
+#pragma unroll
+    for (int k = 0; k < N; ++k) h.v[k] = (h.v[k] - mu) * rs;
+    if (PARAMS) {
+      P a = aw[i], c = ab[i];
+#pragma unroll
+      for (int k = 0; k < N; ++k) {
+        a.v[k] += g.v[k] * h.v[k];
+        c.v[k] += g.v[k];
+      }
+      aw[i] = a;
+      ab[i] = c;
+    }
     if (has_w) {
       const P wv = wp[i];
 #pragma unroll
@@ -111,7 +127,6 @@ __device__ __forceinline__ void layer_norm_backward_input_row(
     }
 #pragma unroll
     for (int k = 0; k < N; ++k) {
-      h.v[k] = (h.v[k] - mu) * rs;
       sg += g.v[k];
       sgx += g.v[k] * h.v[k];
     }
@@ -158,12 +173,53 @@ __global__ void layer_norm_backward_input(const T* __restrict__ gy, const T* __r
   for (index_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const index_t off = row * n;
     if (wide) {
-      layer_norm_backward_input_row<T, CACHE, W>(gy + off, x + off, w, gx + off, mean[row],
-                                                 rstd[row], n, has_w, cache, buf);
+      layer_norm_backward_input_row<T, CACHE, false, W>(gy + off, x + off, w, gx + off,
+                                                        mean[row], rstd[row], n, has_w, cache,
+                                                        nullptr, buf);
     } else {
-      layer_norm_backward_input_row<T, CACHE, 1>(gy + off, x + off, w, gx + off, mean[row],
-                                                 rstd[row], n, has_w, cache, buf);
+      layer_norm_backward_input_row<T, CACHE, false, 1>(gy + off, x + off, w, gx + off,
+                                                        mean[row], rstd[row], n, has_w, cache,
+                                                        nullptr, buf);
     }
+  }
+}
+
+// The whole affine backward in one pass over gy and x: gx as layer_norm_backward_input, and
+// per block the column sums of gy * xhat and gy over the rows it handled, written to row
+// blockIdx.x of gw_part and gb_part (gridDim.x, n); the launcher sums those over blocks.
+// Dynamic shared memory: the two accumulator rows (2n), then the row cache (2n, CACHE).
+template <typename T, bool CACHE>
+__global__ void layer_norm_backward(const T* __restrict__ gy, const T* __restrict__ x,
+                                    const T* __restrict__ w, const T* __restrict__ mean,
+                                    const T* __restrict__ rstd, T* __restrict__ gx,
+                                    T* __restrict__ gw_part, T* __restrict__ gb_part,
+                                    index_t rows, index_t n) {
+  __shared__ T buf[2 * AD_WARP];
+  T* acc = ad_dynamic_smem<T>();
+  T* cache = CACHE ? acc + 2 * n : nullptr;
+  for (index_t i = threadIdx.x; i < 2 * n; i += blockDim.x) acc[i] = T(0);
+  __syncthreads();  // zeroed element-wise; the rows below use packs of other threads
+  const int W = Wide<T>::N;
+  const bool wide = n % W == 0 && ad_aligned16(gy) && ad_aligned16(x) && ad_aligned16(w) &&
+                    ad_aligned16(gx);
+  for (index_t row = blockIdx.x; row < rows; row += gridDim.x) {
+    const index_t off = row * n;
+    if (wide) {
+      layer_norm_backward_input_row<T, CACHE, true, W>(gy + off, x + off, w, gx + off,
+                                                       mean[row], rstd[row], n, 1, cache, acc,
+                                                       buf);
+    } else {
+      layer_norm_backward_input_row<T, CACHE, true, 1>(gy + off, x + off, w, gx + off,
+                                                       mean[row], rstd[row], n, 1, cache, acc,
+                                                       buf);
+    }
+  }
+  __syncthreads();
+  T* pw = gw_part + (index_t)blockIdx.x * n;
+  T* pb = gb_part + (index_t)blockIdx.x * n;
+  for (index_t i = threadIdx.x; i < n; i += blockDim.x) {
+    pw[i] = acc[i];
+    pb[i] = acc[n + i];
   }
 }
 
