@@ -405,11 +405,11 @@ class CupyBackend(NumpyBackend):
             k, smem = self._row_kernel("layer_norm_backward<{T}, {cache}>", x.dtype, n, 2, acc)
             threads = threads_for(n)
             grid = min(rows, self._blocks_per_sm(threads, smem) * self.sm_count)
-            gw_part = cupy.empty((grid, n), dtype=x.dtype)
-            gb_part = cupy.empty((grid, n), dtype=x.dtype)
-            k((grid,), (threads,), (gc, xc, w, mc, rc, gx, gw_part, gb_part, _i64(rows),
+            part = cupy.empty((2, grid, n), dtype=x.dtype)  # one sum over blocks for both
+            k((grid,), (threads,), (gc, xc, w, mc, rc, gx, part[0], part[1], _i64(rows),
                                     _i64(n)), shared_mem=smem)
-            return gx, _sum0(gw_part).reshape(pshape), _sum0(gb_part).reshape(pshape)
+            gwb = part[:, 0] if grid == 1 else part.sum(axis=1)
+            return gx, gwb[0].reshape(pshape), gwb[1].reshape(pshape)
         k, smem = self._row_kernel("layer_norm_backward_input<{T}, {cache}>", x.dtype, n, 2)
         k((rows_grid(rows),), (threads_for(n),),
           (gc, xc, w, mc, rc, gx, _i64(rows), _i64(n), np.int32(weight is not None)),
