@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import cupy  # noqa: E402
-import train  # noqa: E402
+import cupy
+import train
 
-import autodiff as ad  # noqa: E402
-import autodiff.nn as adnn  # noqa: E402
+import autodiff as ad
+import autodiff.nn as adnn
 
 
 def main() -> None:

@@ -54,7 +54,11 @@ BLOCKS_PER_SM = 4  # target resident blocks per SM when a reduction is split int
 # many bytes (None: the device's per-block opt-in limit), so it crosses device memory once;
 # longer rows use the kernels that re-read it. Tests set 0 to exercise those.
 ROW_CACHE_BYTES = None
-_DEFAULT_SMEM = 48 * 1024  # dynamic shared memory a kernel gets without opting in
+_DEFAULT_SMEM = 48 * 1024
+# Softmax forward rows of at most WARP_ROW_MAX elements go one per warp, WARP_TEAMS warps per
+# block (no block-wide barriers; PyTorch does the same up to 1024); longer rows take a block.
+WARP_ROW_MAX = 1024
+WARP_TEAMS = 4  # dynamic shared memory a kernel gets without opting in
 
 
 def kernel(template: str, dtype, device: int):
@@ -325,8 +329,13 @@ class CupyBackend(NumpyBackend):
         n = xc.shape[-1]
         rows = xc.size // n
         y = cupy.empty_like(xc)
-        k, smem = self._row_kernel(f"softmax_forward<{{T}}, {_b(log)}, {{cache}}>", x.dtype, n, 1)
-        k((rows_grid(rows),), (threads_for(n),), (xc, y, _i64(rows), _i64(n)), shared_mem=smem)
+        warp = n <= WARP_ROW_MAX  # a row per warp, WARP_TEAMS rows per block
+        teams = WARP_TEAMS if warp else 1
+        k, smem = self._row_kernel(f"softmax_forward<{{T}}, {_b(log)}, {{cache}}, {_b(warp)}>",
+                                   x.dtype, n, teams)
+        grid = rows_grid(-(-rows // teams))
+        k((grid,), (32 * teams if warp else threads_for(n),), (xc, y, _i64(rows), _i64(n)),
+          shared_mem=smem)
         return _from_last_axis(y, axis)
 
     def _softmax_bwd(self, op, y, gy, axis, log):

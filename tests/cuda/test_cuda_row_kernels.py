@@ -1,6 +1,6 @@
 """The row kernels (softmax, log-softmax, layer norm; forward and backward) on every path
 they can take on a GPU: the row cached in shared memory or re-read from global memory, past
-48 KiB of shared memory (opted in), 16-byte packs or single elements (misaligned base or n
+48 KiB of shared memory (opted in), a row per warp or per block, 16-byte packs or single elements (misaligned base or n
 not a multiple of the pack). Each against the NumPy backend in float64."""
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ def _close(got, want, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "misaligned"])
+@pytest.mark.parametrize("team", ["warp-if-short", "block"])
 @pytest.mark.parametrize("cache", ["fit", "never"])
 @pytest.mark.parametrize("n", [1, 3, 8, 100, 1024, 1030, 20_000])
-def test_row_kernel_paths(b, monkeypatch, n, cache, offset, dtype):
+def test_row_kernel_paths(b, monkeypatch, n, cache, team, offset, dtype):
     monkeypatch.setattr(cb, "ROW_CACHE_BYTES", None if cache == "fit" else 0)
+    monkeypatch.setattr(cb, "WARP_ROW_MAX", cb.WARP_ROW_MAX if team == "warp-if-short" else 0)
     rng = np.random.default_rng(n)
     rows = 5
     x = (rng.standard_normal((rows, n)) * 3).astype(dtype)
@@ -78,6 +80,6 @@ def test_cached_rows_past_48k_opt_in(b):
     back to the uncached kernel. Either way the result matches."""
     x = np.random.default_rng(0).standard_normal((3, 20_000)).astype(np.float32)
     _close(b.softmax(cupy.asarray(x), 1), REF.softmax(x, 1), np.float32)
-    _, smem = b._row_kernel("softmax_forward<{T}, false, {cache}>", np.float32, 20_000, 1)
+    _, smem = b._row_kernel("softmax_forward<{T}, false, {cache}, false>", np.float32, 20_000, 1)
     limit = int(b.device.attributes.get("MaxSharedMemoryPerBlockOptin", 48 * 1024))
     assert smem == (80_000 if 80_000 + 1024 <= limit else 0)

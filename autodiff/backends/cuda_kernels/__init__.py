@@ -15,8 +15,11 @@ DIR = Path(__file__).resolve().parent
 CTYPES = {"float32": "float", "float64": "double"}
 
 KERNELS: dict = {
-    "softmax.cu": tuple(f"softmax_{d}<{{T}}, {log}, {cache}>" for d in ("forward", "backward")
-                        for log in ("false", "true") for cache in ("false", "true")),
+    "softmax.cu": tuple(f"softmax_forward<{{T}}, {log}, {cache}, {warp}>"
+                        for log in ("false", "true") for cache in ("false", "true")
+                        for warp in ("false", "true"))
+    + tuple(f"softmax_backward<{{T}}, {log}, {cache}>" for log in ("false", "true")
+            for cache in ("false", "true")),
     "layer_norm.cu": (
         "layer_norm_forward<{T}, false>", "layer_norm_forward<{T}, true>",
         "layer_norm_backward_input<{T}, false>", "layer_norm_backward_input<{T}, true>",

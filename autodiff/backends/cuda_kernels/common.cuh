@@ -100,6 +100,26 @@ template <typename T> __device__ T block_max(T v, T* buf) {
   return buf[0];
 }
 
+// ------------------------------------------------------------------ row teams
+// Who walks one row: the whole block (Team<false>) or one warp (Team<true>: a block holds
+// blockDim.x / 32 rows at once, and reductions need no barrier). Short rows go to warps.
+template <bool WARP> struct Team {
+  __device__ __forceinline__ static int rank() {
+    return WARP ? int(threadIdx.x & (AD_WARP - 1)) : int(threadIdx.x);
+  }
+  __device__ __forceinline__ static int size() { return WARP ? AD_WARP : int(blockDim.x); }
+  __device__ __forceinline__ static int per_block() { return WARP ? blockDim.x / AD_WARP : 1; }
+  __device__ __forceinline__ static int index() { return WARP ? threadIdx.x / AD_WARP : 0; }
+  template <typename T> __device__ __forceinline__ static T max(T v, T* buf) {
+    if (WARP) return warp_max(v);
+    return block_max(v, buf);
+  }
+  template <typename T> __device__ __forceinline__ static T sum(T v, T* buf) {
+    if (WARP) return warp_sum(v);
+    return block_sum(v, buf);
+  }
+};
+
 // ------------------------------------------------------------------ row packs
 // Pack<T, N>: N adjacent elements moved as one load/store (N * sizeof(T) = 16 bytes gives
 // 128-bit LDG/STG/LDS). A row is walked in packs when every pointer it touches is aligned

@@ -15,7 +15,7 @@
 #include "common.cuh"
 
 // y = exp(x - m) / s  (LOG: y = x - m - log s)
-template <typename T, bool LOG, bool CACHE, int N>
+template <typename T, bool LOG, bool CACHE, class TM, int N>
 __device__ __forceinline__ void softmax_forward_row(const T* __restrict__ xr,
                                                     T* __restrict__ yr, index_t n, T* cache,
                                                     T* buf) {
@@ -26,17 +26,17 @@ __device__ __forceinline__ void softmax_forward_row(const T* __restrict__ xr,
   P* yp = reinterpret_cast<P*>(yr);
   T m = ad_neg_inf<T>();
 #pragma unroll 4
-  for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
+  for (index_t i = TM::rank(); i < packs; i += TM::size()) {
     const P v = xp[i];
     if (CACHE) cp[i] = v;
 #pragma unroll
     for (int k = 0; k < N; ++k) m = ad_max(m, v.v[k]);
   }
-  m = block_max(m, buf);
+  m = TM::max(m, buf);
   const P* src = CACHE ? cp : xp;
   T s = T(0);
 #pragma unroll 4
-  for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
+  for (index_t i = TM::rank(); i < packs; i += TM::size()) {
     P v = src[i];
 #pragma unroll
     for (int k = 0; k < N; ++k) {
@@ -46,10 +46,10 @@ __device__ __forceinline__ void softmax_forward_row(const T* __restrict__ xr,
     }
     if (CACHE && !LOG) cp[i] = v;
   }
-  s = block_sum(s, buf);
+  s = TM::sum(s, buf);
   const T shift = m + ad_log(s), inv = T(1) / s;
 #pragma unroll 4
-  for (index_t i = threadIdx.x; i < packs; i += blockDim.x) {
+  for (index_t i = TM::rank(); i < packs; i += TM::size()) {
     P v = src[i];
 #pragma unroll
     for (int k = 0; k < N; ++k) {
@@ -60,16 +60,20 @@ __device__ __forceinline__ void softmax_forward_row(const T* __restrict__ xr,
   }
 }
 
-template <typename T, bool LOG, bool CACHE>
+// WARP: one row per warp (short rows), each warp with its own n-element cache.
+template <typename T, bool LOG, bool CACHE, bool WARP>
 __global__ void softmax_forward(const T* __restrict__ x, T* __restrict__ y, index_t rows,
                                 index_t n) {
+  typedef Team<WARP> TM;
   __shared__ T buf[AD_WARP];
-  T* cache = CACHE ? ad_dynamic_smem<T>() : nullptr;
+  T* cache = CACHE ? ad_dynamic_smem<T>() + (index_t)TM::index() * n : nullptr;
   const int W = Wide<T>::N;
   const bool wide = n % W == 0 && ad_aligned16(x) && ad_aligned16(y);
-  for (index_t row = blockIdx.x; row < rows; row += gridDim.x) {
-    if (wide) softmax_forward_row<T, LOG, CACHE, W>(x + row * n, y + row * n, n, cache, buf);
-    else softmax_forward_row<T, LOG, CACHE, 1>(x + row * n, y + row * n, n, cache, buf);
+  const index_t step = (index_t)gridDim.x * TM::per_block();
+  for (index_t row = (index_t)blockIdx.x * TM::per_block() + TM::index(); row < rows;
+       row += step) {
+    if (wide) softmax_forward_row<T, LOG, CACHE, TM, W>(x + row * n, y + row * n, n, cache, buf);
+    else softmax_forward_row<T, LOG, CACHE, TM, 1>(x + row * n, y + row * n, n, cache, buf);
   }
 }
 
