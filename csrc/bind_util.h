@@ -7,7 +7,6 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,12 +17,13 @@ using Shape = std::vector<int64_t>;
 
 enum class DType { kF32, kF64 };
 
+// "(3, 4)", "(5,)", "()".  Plain string appends, no std::ostringstream: on the GPU machine
+// (Python 3.12 venv with CuPy and PyTorch loaded) formatting through a stream segfaulted
+// inside the error path of every binding that names a shape.
 inline std::string shape_str(const Shape& s) {
-  std::ostringstream o;
-  o << "(";
-  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
-  o << (s.size() == 1 ? ",)" : ")");
-  return o.str();
+  std::string o = "(";
+  for (size_t i = 0; i < s.size(); ++i) o += (i ? ", " : "") + std::to_string(s[i]);
+  return o + (s.size() == 1 ? ",)" : ")");
 }
 
 inline Shape shape_of(const py::array& a) { return Shape(a.shape(), a.shape() + a.ndim()); }

@@ -159,7 +159,7 @@ def check_forward(case: Case, device: str, dtype: str, layout: str = "contig") -
     assert_close(got, expected, **tol)
     outs = got if isinstance(got, tuple) else (got,)
     for o in outs:
-        assert str(o.device) == device
+        assert o.device == ad.device(device), f"{case.name}: on {o.device}, expected {device}"
         if o.is_floating_point():
             assert o.dtype.name == dtype, f"{case.name}: {dtype} in, {o.dtype.name} out"
 

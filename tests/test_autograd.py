@@ -69,7 +69,7 @@ def test_diamond_graph(device):
     b = a.exp()
     c = a * a
     (b + c).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [3 * np.exp(6.0) + 2 * 6.0 * 3])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [3 * np.exp(6.0) + 2 * 6.0 * 3])
 
 
 def test_leaf_and_grad_fn_flags(device):
@@ -222,9 +222,9 @@ def test_retain_graph_allows_second_backward(device):
     x = leaf([1.0, 2.0], device)
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    first = x.grad.numpy().copy()
+    first = x.grad.cpu().numpy().copy()
     y.backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * first)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * first)
 
 
 def test_saved_tensors_freed_after_backward(device):
@@ -255,8 +255,8 @@ def test_grad_create_graph_higher_order(device):
     (g,) = ad.grad(x.tanh().sum(), x, create_graph=True)
     assert g.requires_grad
     (gg,) = ad.grad(g.sum(), x)
-    t = np.tanh(x.numpy())
-    np.testing.assert_allclose(gg.numpy(), -2 * t * (1 - t * t))
+    t = np.tanh(x.cpu().numpy())
+    np.testing.assert_allclose(gg.cpu().numpy(), -2 * t * (1 - t * t))
 
 
 def test_grad_of_grad_then_backward_accumulates(device):
@@ -379,8 +379,9 @@ def test_inplace_on_non_leaf_matches_out_of_place(name, inplace, outplace, devic
         r = f(h, b)
         r = h if r is None else r
         (r * ad.tensor([1.0, 2.0, 3.0], dtype=ad.float64, device=device)).sum().backward()
-        grads.append([r.numpy().copy()] + [np.zeros(3) if t.grad is None else t.grad.numpy().copy()
-                                           for t in (a, b)])
+        grads.append([r.cpu().numpy().copy()]
+                     + [np.zeros(3) if t.grad is None else t.grad.cpu().numpy().copy()
+                        for t in (a, b)])
     for got, want in zip(*grads):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
@@ -403,7 +404,7 @@ def test_ten_thousand_op_chain_backprops(device):
     for _ in range(10_000):
         y = y * 1.0001
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 10_000], rtol=1e-9)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0001 ** 10_000], rtol=1e-9)
 
 
 def test_deep_chain_is_freed_without_recursion_error(device):
@@ -429,7 +430,7 @@ def test_detect_anomaly_names_the_forward_op(device):
 def test_without_anomaly_mode_nan_grads_pass_silently(device):
     x = leaf([0.0, 1.0], device)
     x.sqrt().sum().backward()
-    assert np.isinf(x.grad.numpy()[0])
+    assert np.isinf(x.grad.cpu().numpy()[0])
 
 
 # ------------------------------------------------------------------ checkpoint
@@ -445,7 +446,7 @@ def test_checkpoint_matches_plain_grads(device):
         x, w = leaf(x0, device), leaf(w0, device)
         out = ad.utils.checkpoint(_block, x, w) if use_ckpt else _block(x, w)
         (out * out).sum().backward()
-        results.append((out.numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()))
+        results.append(tuple(t.cpu().numpy().copy() for t in (out, x.grad, w.grad)))
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
@@ -464,7 +465,7 @@ def test_checkpoint_parameter_captured_by_closure(device):
         out = ad.utils.checkpoint(fn, x) if use_ckpt else fn(x)
         out.sum().backward()
         assert w.grad is not None, "the closed-over parameter got no gradient"
-        results.append((x.grad.numpy().copy(), w.grad.numpy().copy()))
+        results.append((x.grad.cpu().numpy().copy(), w.grad.cpu().numpy().copy()))
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
@@ -474,4 +475,4 @@ def test_checkpoint_input_without_grad(device):
     x = ad.tensor([[1.0, 1.0]], dtype=ad.float64, device=device)
     out = ad.utils.checkpoint(lambda t, p: (t @ p).exp(), x, w)
     out.sum().backward()
-    np.testing.assert_allclose(w.grad.numpy(), [[np.exp(4.0), np.exp(6.0)]] * 2)
+    np.testing.assert_allclose(w.grad.cpu().numpy(), [[np.exp(4.0), np.exp(6.0)]] * 2)

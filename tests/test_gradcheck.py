@@ -52,9 +52,9 @@ def test_third_order_of_cube(device):
     (g1,) = ad.grad((x ** 3).sum(), x, create_graph=True)
     (g2,) = ad.grad(g1.sum(), x, create_graph=True)
     (g3,) = ad.grad(g2.sum(), x)
-    np.testing.assert_allclose(g1.numpy(), 3 * x.numpy() ** 2)
-    np.testing.assert_allclose(g2.numpy(), 6 * x.numpy())
-    np.testing.assert_allclose(g3.numpy(), [6.0, 6.0])
+    np.testing.assert_allclose(g1.cpu().numpy(), 3 * x.cpu().numpy() ** 2)
+    np.testing.assert_allclose(g2.cpu().numpy(), 6 * x.cpu().numpy())
+    np.testing.assert_allclose(g3.cpu().numpy(), [6.0, 6.0])
 
 
 class _WrongSquare(ad.autograd.Function):

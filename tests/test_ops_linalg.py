@@ -81,4 +81,4 @@ def test_matmul_sizes_float32(n, device):
     a, b = rng.standard_normal((n, n + 3)), rng.standard_normal((n + 3, n - 1 or 1))
     got = ad.tensor(a, dtype=ad.float32, device=device) @ ad.tensor(b, dtype=ad.float32,
                                                                      device=device)
-    np.testing.assert_allclose(got.numpy(), a @ b, rtol=1e-4, atol=1e-4 * n)
+    np.testing.assert_allclose(got.cpu().numpy(), a @ b, rtol=1e-4, atol=1e-4 * n)

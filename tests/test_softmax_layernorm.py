@@ -83,22 +83,23 @@ def test_large_rows(shape, dtype, device):
     a = rng.standard_normal(shape).astype(dtype)
     x = ad.tensor(a, device=device, requires_grad=True)
     tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == "float32" else {"rtol": 1e-10, "atol": 1e-12}
-    np.testing.assert_allclose(x.softmax(-1).numpy(), np_softmax(a), **tol)
-    np.testing.assert_allclose(x.log_softmax(-1).numpy(), np_log_softmax(a), **tol)
+    np.testing.assert_allclose(x.softmax(-1).cpu().numpy(), np_softmax(a), **tol)
+    np.testing.assert_allclose(x.log_softmax(-1).cpu().numpy(), np_log_softmax(a), **tol)
     y = ad.layer_norm(x, shape[-1:])
-    np.testing.assert_allclose(y.numpy(), np_layer_norm(a, 1), rtol=1e-3 if dtype == "float32"
+    np.testing.assert_allclose(y.cpu().numpy(), np_layer_norm(a, 1), rtol=1e-3 if dtype == "float32"
                                else 1e-9, atol=1e-4 if dtype == "float32" else 1e-10)
     g = rng.standard_normal(shape).astype(dtype)
     x.softmax(-1).backward(ad.tensor(g, device=device))
     s = np_softmax(a)
-    np.testing.assert_allclose(x.grad.numpy(), s * (g - (g * s).sum(-1, keepdims=True)), **tol)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), s * (g - (g * s).sum(-1, keepdims=True)),
+                               **tol)
 
 
 def test_softmax_extreme_values_stay_finite(device):
     x = ad.tensor([[1000.0, -1000.0, 0.0], [-1e30, -1e30, -1e30]], device=device)
-    assert np.isfinite(x.softmax(-1).numpy()).all()
-    assert np.isfinite(x.log_softmax(-1).numpy()).all()
-    np.testing.assert_allclose(x.softmax(-1).numpy()[1], [1 / 3] * 3, rtol=1e-6)
+    assert np.isfinite(x.softmax(-1).cpu().numpy()).all()
+    assert np.isfinite(x.log_softmax(-1).cpu().numpy()).all()
+    np.testing.assert_allclose(x.softmax(-1).cpu().numpy()[1], [1 / 3] * 3, rtol=1e-6)
 
 
 def test_softmax_of_int_promotes(device):

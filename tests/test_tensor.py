@@ -17,7 +17,7 @@ def test_attributes(device):
     assert t.ndim == t.dim() == 3 and t.numel() == 24 and len(t) == 2
     assert t.size() == (2, 3, 4) and t.size(1) == 3 and t.size(-1) == 4
     assert t.dtype is ad.float32 and t.is_floating_point()
-    assert str(t.device) == device and not t.is_cuda
+    assert t.device == ad.device(device) and t.is_cuda == device.startswith("cuda")
     assert not t.requires_grad and t.grad is None and t.grad_fn is None and t.is_leaf
     assert t.is_contiguous() and not t.transpose(0, 1).is_contiguous()
     assert t.stride() == (12, 4, 1)
@@ -33,7 +33,7 @@ def test_dtypes_and_aliases(name, dtype, device):
     dt = getattr(ad, name)
     assert dt.np == np.dtype(dtype)
     t = ad.ones(2, dtype=dt, device=device)
-    assert t.numpy().dtype == dtype and t.dtype is dt
+    assert t.cpu().numpy().dtype == dtype and t.dtype is dt
     assert ad.ones(2, dtype=name, device=device).dtype is dt
 
 
@@ -52,7 +52,10 @@ def test_conversions(device):
     assert t.to(ad.float64).dtype is ad.float64 and t.to("float64").dtype is ad.float64
     assert t.to(dtype=ad.int64).dtype is ad.int64
     assert t.type_as(ad.zeros(1, dtype=ad.float64)).dtype is ad.float64
-    assert t.to(t) is t and t.cpu() is t
+    assert t.to(t) is t
+    host = t.cpu()
+    assert (host is t) == (not t.is_cuda)  # a CPU tensor is already on the host
+    assert host.device.type in ("numpy", "cpp") and host.tolist() == t.tolist()
 
 
 @pytest.mark.parametrize("src,dst", [("numpy", "cpp"), ("cpp", "numpy")])
@@ -77,8 +80,8 @@ def test_to_device_and_dtype_together():
     assert u.dtype is ad.float32
 
 
-def test_numpy_and_array_protocol(device):
-    t = ad.tensor([[1.0, 2.0]], device=device)
+def test_numpy_and_array_protocol(cpu_device):
+    t = ad.tensor([[1.0, 2.0]], device=cpu_device)
     a = t.numpy()
     a[0, 0] = 9
     assert t[0, 0].item() == 9
@@ -86,8 +89,8 @@ def test_numpy_and_array_protocol(device):
     np.testing.assert_array_equal(np.array(t), [[9.0, 2.0]])
 
 
-def test_detach_shares_memory_and_data(device):
-    x = ad.tensor([1.0, 2.0], device=device, requires_grad=True)
+def test_detach_shares_memory_and_data(cpu_device):
+    x = ad.tensor([1.0, 2.0], device=cpu_device, requires_grad=True)
     d = x.detach()
     assert not d.requires_grad and d.is_leaf and np.shares_memory(d.numpy(), x.numpy())
     assert not x.data.requires_grad

@@ -85,13 +85,13 @@ def test_values_and_grads_match_torch(name, fn, shapes, rng_range, dtype, device
     y, ty = fn(ad, *ours), fn(torch, *theirs)
     tol = {"rtol": 2e-4, "atol": 2e-5} if dtype == "float32" else {"rtol": 1e-9, "atol": 1e-10}
     assert y.shape == tuple(ty.shape) and y.dtype.name == str(ty.dtype).split(".")[-1]
-    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), **tol)
+    np.testing.assert_allclose(y.cpu().numpy(), ty.detach().cpu().numpy(), **tol)
     g = np.random.default_rng(1).standard_normal(y.shape).astype(dtype)
     y.backward(ad.tensor(g, device=device))
     ty.backward(torch.tensor(g))
     for i, (a, t) in enumerate(zip(ours, theirs)):
         assert a.grad is not None, f"input {i} got no grad"
-        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), **tol,
+        np.testing.assert_allclose(a.grad.cpu().numpy(), t.grad.cpu().numpy(), **tol,
                                    err_msg=f"grad of input {i}")
 
 
@@ -101,7 +101,7 @@ def test_second_order_matches_torch(device, torch):
     for m, t in ((ad, x), (torch, tx)):
         (g,) = m.autograd.grad((t.tanh() * t.softmax(-1)).sum(), t, create_graph=True)
         (g * g).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.cpu().numpy(), rtol=1e-10, atol=1e-12)
 
 
 _DT = ["bool", "int32", "int64", "float16", "float32", "float64"]

@@ -74,11 +74,12 @@ def _convert_index(idx, dev):
 
     def conv(i):
         if isinstance(i, _util.Tensor):
-            if i._dev is not dev and not (i._dev.backend.is_cpu and b.is_cpu):
+            on_host = i._dev.backend.is_cpu
+            if i._dev is not dev and not on_host:  # as PyTorch: host indices index any device
                 raise RuntimeError(f"indices are on {i._dev} but the tensor is on {dev}")
             if i.is_floating_point():
                 raise IndexError("tensors used as indices must be long, int or bool tensors")
-            return i._data
+            return i._data if i._dev is dev or b.is_cpu else b.from_numpy(i._data)
         if isinstance(i, (list, range)):
             return b.asarray(list(i))
         if b.is_array(i) or (hasattr(i, "__array__") and not isinstance(i, (int, slice))):

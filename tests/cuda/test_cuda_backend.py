@@ -124,7 +124,7 @@ def test_tf32_matmul_is_opt_in_and_restores_compute_type(b):
 
 # ------------------------------------------------------------------ tensors across devices
 def test_moves_carry_gradients_back():
-    x = ad.randn(3, 4, requires_grad=True)
+    x = ad.randn(3, 4, device="cpu", requires_grad=True)
     for move in (lambda t: t.cuda(), lambda t: t.to("cuda"), lambda t: t.to("cuda:0")):
         x.grad = None
         y = move(x)
@@ -156,17 +156,37 @@ def test_ops_and_backward_match_cpu():
 
 def test_mixed_devices_raise_naming_both():
     with pytest.raises(RuntimeError, match="cuda"):
-        ad.ones(2) + ad.ones(2, device="cuda")
+        ad.ones(2, device="cpu") + ad.ones(2, device="cuda")
+
+
+def test_host_indices_index_a_cuda_tensor_but_not_the_reverse():
+    x = ad.arange(6.0, device="cuda").reshape(2, 3)
+    idx = ad.tensor([1, 0], device="cpu")  # as PyTorch: copied to the GPU
+    assert x[idx].is_cuda and x[idx].tolist() == [[3.0, 4.0, 5.0], [0.0, 1.0, 2.0]]
+    x[ad.tensor([False, True], device="cpu")] = 7.0
+    assert x.tolist() == [[0.0, 1.0, 2.0], [7.0, 7.0, 7.0]]
+    with pytest.raises(RuntimeError, match="indices are on cuda:0 but the tensor is on"):
+        ad.arange(6.0, device="cpu")[idx.cuda()]
+
+
+def test_numpy_needs_cpu_first_and_detach_shares_device_memory():
+    t = ad.tensor([[1.0, 2.0]], device="cuda", requires_grad=True)
+    for convert in (lambda: t.detach().numpy(), lambda: np.asarray(t.detach())):
+        with pytest.raises(TypeError, match=r"cuda:0 tensor to numpy; use \.cpu\(\) first"):
+            convert()
+    d = t.detach()
+    assert d.__cuda_array_interface__["data"][0] == t.__cuda_array_interface__["data"][0]
+    np.testing.assert_array_equal(t.detach().cpu().numpy(), [[1.0, 2.0]])
 
 
 def test_manual_seed_gives_the_same_numbers_on_every_device():
     for fn in (ad.randn, ad.rand):
         ad.manual_seed(123)
-        host = fn(5, 3).numpy()
+        host = fn(5, 3, device="cpu").numpy()
         ad.manual_seed(123)
         dev = fn(5, 3, device="cuda").cpu().numpy()
         np.testing.assert_array_equal(host, dev)
-    p = ad.tensor([[0.1, 0.5, 0.4], [0.3, 0.3, 0.4]])
+    p = ad.tensor([[0.1, 0.5, 0.4], [0.3, 0.3, 0.4]], device="cpu")
     ad.manual_seed(7)
     a = ad.multinomial(p, 2).numpy()
     ad.manual_seed(7)
@@ -240,6 +260,6 @@ def test_module_optimizer_and_save_load_across_devices(tmp_path):
         sd = ad.load(path, map_location=loc)
         assert all(v.is_cuda == is_cuda for v in sd.values())
         np.testing.assert_array_equal(sd["weight"].cpu().numpy(), m.weight.cpu().numpy())
-    m2 = nn.Linear(5, 3)
+    m2 = nn.Linear(5, 3, device="cpu")  # load_state_dict copies into m2's own device
     m2.load_state_dict(ad.load(path, map_location="cpu"))
     np.testing.assert_allclose(m2(x.cpu()).numpy(), m(x).cpu().numpy(), rtol=1e-5)

@@ -50,8 +50,9 @@ def test_moving_a_tensor_to_cuda_raises():
     assert t.device.type in ("numpy", "cpp")
 
 
-def test_cpu_tensors_have_no_cuda_array_interface():
-    t = ad.ones(3)
+@pytest.mark.parametrize("device", ["numpy", "cpu"])
+def test_cpu_tensors_have_no_cuda_array_interface(device):
+    t = ad.ones(3, device=device)  # explicit: AUTODIFF_DEVICE may make the default cuda
     assert not hasattr(t, "__cuda_array_interface__")
     assert not t.is_cuda
 

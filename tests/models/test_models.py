@@ -79,7 +79,7 @@ def test_se_block_gates_channels():
     se = SEBlock(8, reduction=4)
     x = _img(2, 8, 5)
     y = _check(se, x, out_shape=(2, 8, 5, 5))
-    ratio = (y / x).detach().numpy()  # one gate in (0, 1) per (sample, channel)
+    ratio = (y / x).detach().cpu().numpy()  # one gate in (0, 1) per (sample, channel)
     assert np.allclose(ratio, ratio[:, :, :1, :1], atol=1e-5) and (ratio > 0).all()
     assert (ratio < 1).all()
 
@@ -139,10 +139,10 @@ def test_gpt():
     _check(gpt, tokens, out_shape=(2, 6, 13))
     # causal: changing a later token leaves earlier logits unchanged
     gpt.eval()
-    a = gpt(tokens).detach().numpy()
+    a = gpt(tokens).detach().cpu().numpy()
     t2 = tokens.clone()
     t2[:, 4] = (t2[:, 4] + 1) % 13
-    b = gpt(t2).detach().numpy()
+    b = gpt(t2).detach().cpu().numpy()
     np.testing.assert_allclose(a[:, :4], b[:, :4], atol=1e-5)
     assert not np.allclose(a[:, 4:], b[:, 4:])
     out = gpt.generate(tokens[:, :2], 5, top_k=3)

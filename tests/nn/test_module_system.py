@@ -49,7 +49,7 @@ def test_state_dict_round_trip_and_errors():
     a(ad.randn(5, 3))
     b.load_state_dict(a.state_dict())
     for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
-        assert np.array_equal(x.numpy(), y.numpy()), k
+        assert np.array_equal(x.cpu().numpy(), y.cpu().numpy()), k
     sd = a.state_dict()
     sd.pop("fc.bias")
     sd["extra"] = ad.zeros(1)
@@ -139,7 +139,7 @@ def test_init_functions():
     nn.init.xavier_normal_(w)
     assert abs(float(w.std().item()) - math.sqrt(2 / 300)) < 0.01
     nn.init.orthogonal_(w)
-    np.testing.assert_allclose((w.t() @ w).numpy(), np.eye(100), atol=1e-4)
+    np.testing.assert_allclose((w.t() @ w).cpu().numpy(), np.eye(100), atol=1e-4)
     assert nn.init.calculate_gain("tanh") == 5 / 3
     assert math.isclose(nn.init.calculate_gain("leaky_relu", 0.2), math.sqrt(2 / 1.04))
     nn.init.constant_(w, 0.5)
@@ -178,7 +178,7 @@ def test_lora_linear_and_apply_lora():
     y.sum().backward()
     assert base.weight.grad is None and lora.A.grad is not None
     lora.merge()
-    np.testing.assert_allclose(base(x).numpy(), y.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(base(x).cpu().numpy(), y.detach().cpu().numpy(), atol=1e-5)
     model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
     nn.utils.lora.apply_lora(model, r=2, alpha=2, target=["0"])
     assert isinstance(model[0], nn.utils.lora.LoRALinear) and isinstance(model[2], nn.Linear)
@@ -201,11 +201,11 @@ def test_dot_product_and_additive_attention_mask(cpu_device):
     att = nn.DotProductAttention()
     out = att(q, k, v, lens)
     assert tuple(out.shape) == (2, 3, 6)
-    w = att.attention_weights.numpy()
+    w = att.attention_weights.cpu().numpy()
     assert np.allclose(w[0, :, 2:], 0) and np.allclose(w.sum(-1), 1)
     add = nn.AdditiveAttention(4, 4, 8)
     assert tuple(add(q, k, v, lens).shape) == (2, 3, 6)
-    assert np.allclose(add.attention_weights.numpy()[0, :, 2:], 0)
+    assert np.allclose(add.attention_weights.cpu().numpy()[0, :, 2:], 0)
     gradcheck_module(nn.AdditiveAttention(2, 3, 4),
                      [np.random.randn(1, 2, 2), np.random.randn(1, 3, 3),
                       np.random.randn(1, 3, 2)], cpu_device)
