@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Everything a session lent a GPU should run, in one device call (see docs/benchmarks.md, GPU):
-#   bash tools/gpu_check.sh [build] [cuda] [suite] [bench] [rowpaths] [train]  (default: all)
+#   bash tools/gpu_check.sh [build] [cuda] [suite] [suitedefault] [bench] [rowpaths] [train]
+#       [ncu] [profile] [overhead]     (default: build cuda bench rowpaths train suite suitedefault)
 # build: the C++ extension in place (the device's Python differs from this machine's);
-# cuda:  tests/cuda on the GPU;  suite: the whole test suite with AUTODIFF_DEVICE=cuda;
+# cuda:  tests/cuda on the GPU;  suite: the whole test suite with AUTODIFF_DEVICE=cuda
+# (suitedefault: on the default device);
 # bench: benchmarks/gpu.py (fused kernels vs PyTorch CUDA, then autodiff.bench --backends cuda);
 # train: benchmarks/train.py on cuda vs PyTorch CUDA eager.
 # Logs go to $OUT (the device tool's return folder), else /tmp/gpu_check.
@@ -11,7 +13,7 @@ OUT=${OUT:-/tmp/gpu_check}
 mkdir -p "$OUT"
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 AUTODIFF_BUILD_JOBS=${AUTODIFF_BUILD_JOBS:-16}
 PY=${PY:-python3}
-stages=${*:-build cuda bench rowpaths train suite}
+stages=${*:-build cuda bench rowpaths train suite suitedefault}
 
 run() {  # run STAGE SECONDS CMD...: a stage's output goes to $OUT/STAGE.log, its tail here
     local stage=$1 limit=$2; shift 2
@@ -30,6 +32,9 @@ for stage in $stages; do
                $PY -m autodiff.info 2>&1 | tee -a "$OUT/env.log" ;;
         cuda)  run cuda "${CUDA_LIMIT:-200}" $PY -m pytest tests/cuda -q -p no:benchmark ;;
         suite) AUTODIFF_DEVICE=cuda run suite "${SUITE_LIMIT:-400}" \
+                   $PY -m pytest -q -p no:benchmark -n "${JOBS:-12}" --maxfail=100 ;;
+        suitedefault)  # the default device (cpp), where the cuda fixture cases run too
+               run suitedefault "${SUITE_LIMIT:-400}" \
                    $PY -m pytest -q -p no:benchmark -n "${JOBS:-12}" --maxfail=100 ;;
         bench) run bench "${BENCH_LIMIT:-200}" $PY benchmarks/gpu.py --json "$OUT/gpu.json" ;;
         rowpaths)  # the row kernels uncached, cached up to 48 KiB, cached up to the opt-in limit

@@ -38,6 +38,7 @@ import numpy as np
 from .._config import config
 from . import cuda_kernels
 from .cuda_kernels import reference
+from .cuda_kernels.plan import BLOCKS_PER_SM, chunking, rcs_plan, rows_grid, threads_for
 from .numpy_backend import NumpyBackend, _is_basic_index
 
 _FLOATS = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
@@ -48,17 +49,15 @@ _modules: dict = {}  # (file, ctype, device) -> cupy.RawModule
 _kernels: dict = {}  # (kernel template, dtype, device) -> cupy.RawKernel
 _smem_opted_in: dict = {}  # same key -> dynamic shared bytes the kernel was opted in to
 
-MAX_THREADS = 1024
-BLOCKS_PER_SM = 4  # target resident blocks per SM when a reduction is split into chunks
 # Row kernels (softmax, layer norm) keep a row in shared memory when it needs at most this
 # many bytes (None: the device's per-block opt-in limit), so it crosses device memory once;
 # longer rows use the kernels that re-read it. Tests set 0 to exercise those.
 ROW_CACHE_BYTES = None
-_DEFAULT_SMEM = 48 * 1024
+_DEFAULT_SMEM = 48 * 1024  # dynamic shared memory a kernel gets without opting in
 # Softmax forward rows of at most WARP_ROW_MAX elements go one per warp, WARP_TEAMS warps per
 # block (no block-wide barriers; PyTorch does the same up to 1024); longer rows take a block.
 WARP_ROW_MAX = 1024
-WARP_TEAMS = 4  # dynamic shared memory a kernel gets without opting in
+WARP_TEAMS = 4
 
 
 def kernel(template: str, dtype, device: int):
@@ -77,62 +76,6 @@ def kernel(template: str, dtype, device: int):
                 name_expressions=cuda_kernels.name_expressions(file, ctype))
         k = _kernels[key] = mod.get_function(template.format(T=ctype))
     return k
-
-
-def threads_for(n: int, cap: int = MAX_THREADS) -> int:
-    """Threads per block for a row of ``n`` elements: a power of two in [32, cap], about
-    four elements per thread, so short rows do not leave most of a block idle."""
-    t = 32
-    while t < cap and t * 4 < n:
-        t *= 2
-    return t
-
-
-def rows_grid(rows: int) -> int:
-    return max(1, min(rows, 2**31 - 1))
-
-
-def chunking(rows: int, blocks_per_chunk: int, target_blocks: int, min_rows: int = 1):
-    """(rows_per_chunk, chunks): split ``rows`` so that ``chunks * blocks_per_chunk`` is about
-    ``target_blocks``, with at least ``min_rows`` rows per chunk and at most 65535 chunks."""
-    want = -(-target_blocks // max(blocks_per_chunk, 1))
-    chunks = max(1, min(want, -(-rows // min_rows), 65535))
-    per = -(-rows // chunks)
-    return per, -(-rows // per)
-
-
-def rcs_plan(gshape: tuple, shape: tuple):
-    """Express ``sum_to(g, shape)`` as a contiguous (R, C, S) -> (C,) reduction, or None.
-
-    Dims are classified as kept (K) or reduced (R) and adjacent dims of one kind merged;
-    the fused kernels cover the patterns RK (column sums), KR (row sums) and RKR.
-    """
-    lead = len(gshape) - len(shape)
-    if lead < 0:
-        return None
-    runs: list = []
-    for gn, tn in zip(gshape, (1,) * lead + tuple(shape)):
-        if gn == tn:
-            kind = "K"
-        elif tn == 1:
-            kind = "R"
-        else:
-            return None
-        if gn == 1:
-            continue
-        if runs and runs[-1][0] == kind:
-            runs[-1][1] *= gn
-        else:
-            runs.append([kind, gn])
-    pattern = "".join(k for k, _ in runs)
-    sizes = [n for _, n in runs]
-    if pattern == "RK":
-        return sizes[0], sizes[1], 1
-    if pattern == "KR":
-        return 1, sizes[0], sizes[1]
-    if pattern == "RKR":
-        return tuple(sizes)
-    return None
 
 
 def _i64(v) -> np.int64:
