@@ -136,8 +136,9 @@ def bench_gemm(peak: float, reps: int) -> None:
 
 
 def bench_small_gemm(reps: int) -> None:
-    """Small and skinny float32 GEMMs (attention heads, small linear layers) at 1 and 2
-    threads: these pay per-call and packing overheads that the large ones amortise."""
+    """Small and skinny float32 GEMMs (attention heads, small linear layers, one sample
+    through a layer: M = 1) at 1 and 2 threads: these pay per-call and packing overheads
+    that the large ones amortise."""
     print("\n## small GEMM float32 (M x N x K; us per call)")
     rng = np.random.default_rng(3)
 
@@ -149,6 +150,9 @@ def bench_small_gemm(reps: int) -> None:
         "32 x 64x32x64 attn@v": (r(32, 64, 64), r(32, 64, 32)),
         "128x10x256 x@W^T": (r(128, 256), r(10, 256).T),
         "128x256x784 x@W^T": (r(128, 784), r(256, 784).T),
+        "1x1024x1024 x@W": (r(1, 1024), r(1024, 1024)),
+        "1x1024x1024 x@W^T": (r(1, 1024), r(1024, 1024).T),
+        "1x4096x4096 x@W": (r(1, 4096), r(4096, 4096)),
     }
     try:
         from threadpoolctl import threadpool_limits

@@ -41,6 +41,8 @@ struct KernelTable {
   GemmUkernelFn<T> gemm_ukernel;
   GemmSmallUkernelFn<T> gemm_small_ukernel;  // same gemm_mr x gemm_nr tile
   GemmDotFn<T> gemm_dot_kernel;
+  GemvRowFn<T> gemv_row_kernel;
+  GemvColFn<T> gemv_col_kernel;
   int gemm_mr;
   int gemm_nr;
   ConvUkernelFn<T> conv_ukernel;  // used only while conv_mr/nr equal gemm_mr/nr

@@ -45,6 +45,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   const int64_t NC = std::max<int64_t>(nr, Blocking<T>::nc / nr * nr);
   int nt = nthreads > 0 ? nthreads : get_num_threads();
   if (nthreads <= 0 && 2.0 * double(m) * double(n) * double(k) < kParallelFlops) nt = 1;
+  if (m == 1 && gemm_vector(n, k, a, csa, b, rsb, csb, c, nt)) return;
   // One thread on a small or skinny product: skip packing A (gemm_small.cpp).
   if (nt == 1 && gemm_small(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc)) return;
   const int64_t kc_max = std::min(KC, k);

@@ -45,6 +45,13 @@ template <typename T>
 bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
                 int64_t rsb, int64_t csb, T* c, int64_t ldc);
 
+// One row of A (M = 1, a vector-matrix product; gemm_small.cpp): memory-bound on B, so B is
+// read in place (never packed) and nt threads split N.  Returns false, doing nothing, unless
+// B is row-major, or column-major with A's row contiguous.
+template <typename T>
+bool gemm_vector(int64_t n, int64_t k, const T* a, int64_t csa, const T* b, int64_t rsb,
+                 int64_t csb, T* c, int nt);
+
 // Override the blocking (0 restores a constant); for tuning runs only, not thread-safe.
 template <typename T>
 void set_gemm_blocking(int64_t mc, int64_t kc, int64_t nc);

@@ -8,6 +8,7 @@
 
 #include "kernels/buffers.h"
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
 
 namespace autodiff::kernels {
 
@@ -39,6 +40,29 @@ void gemm_narrow(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, const
 }
 
 }  // namespace
+
+template <typename T>
+bool gemm_vector(int64_t n, int64_t k, const T* a, int64_t csa, const T* b, int64_t rsb,
+                 int64_t csb, T* c, int nt) {
+  const auto& t = table<T>();
+  const bool rows = csb == 1, cols = !rows && rsb == 1 && csa == 1;
+  if (!rows && !cols) return false;
+  // Each thread takes a run of whole cache lines of C (and of B's rows when row-major).
+  constexpr int64_t kLine = 64 / int64_t(sizeof(T));
+  const int64_t per = ((n + nt - 1) / nt + kLine - 1) / kLine * kLine;
+  nt = int(std::min<int64_t>(nt, (n + per - 1) / per));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int64_t j0 = std::min<int64_t>(n, thread_id() * per), j1 = std::min(n, j0 + per);
+    if (j0 < j1) {
+      if (rows)
+        t.gemv_row_kernel(k, j1 - j0, a, csa, b + j0, rsb, c + j0, false);
+      else
+        t.gemv_col_kernel(k, j1 - j0, a, b + j0 * csb, csb, c + j0);
+    }
+  }
+  return true;
+}
 
 template <typename T>
 bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
@@ -77,6 +101,10 @@ bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_
   return true;
 }
 
+template bool gemm_vector<float>(int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+                                 int64_t, float*, int);
+template bool gemm_vector<double>(int64_t, int64_t, const double*, int64_t, const double*,
+                                  int64_t, int64_t, double*, int);
 template bool gemm_small<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t,
                                 const float*, int64_t, int64_t, float*, int64_t);
 template bool gemm_small<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t,

@@ -1,4 +1,6 @@
 // Scalar reference GEMM micro-kernels (4 x 8), same contracts as the SIMD ones.
+#include <algorithm>
+
 #include "kernels/gemm.h"
 
 namespace autodiff::kernels {
@@ -43,6 +45,26 @@ void dot_kernel(int64_t kc, const T* a, int64_t rsa, const T* b, int64_t csb, T*
     }
 }
 
+template <typename T>
+void gemv_row(int64_t kc, int64_t n, const T* a, int64_t csa, const T* b, int64_t rsb, T* y,
+              bool accumulate) {
+  if (!accumulate) std::fill(y, y + n, T(0));
+  for (int64_t k = 0; k < kc; ++k) {
+    const T ak = a[k * csa];
+    const T* bk = b + k * rsb;
+    for (int64_t j = 0; j < n; ++j) y[j] += ak * bk[j];
+  }
+}
+
+template <typename T>
+void gemv_col(int64_t kc, int64_t n, const T* a, const T* b, int64_t csb, T* y) {
+  for (int64_t j = 0; j < n; ++j) {
+    T s = 0;
+    for (int64_t k = 0; k < kc; ++k) s += a[k] * b[j * csb + k];
+    y[j] = s;
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -50,6 +72,8 @@ void fill_gemm_scalar(KernelTable<T>& t) {
   t.gemm_ukernel = ukernel<T>;
   t.gemm_small_ukernel = ukernel_small<T>;
   t.gemm_dot_kernel = dot_kernel<T>;
+  t.gemv_row_kernel = gemv_row<T>;
+  t.gemv_col_kernel = gemv_col<T>;
   t.gemm_mr = kMR;
   t.gemm_nr = kNR;
 }

@@ -83,6 +83,15 @@ using GemmSmallUkernelFn = void (*)(int64_t kc, const T* a, int64_t rsa, int64_t
 template <typename T>
 using GemmDotFn = void (*)(int64_t kc, const T* a, int64_t rsa, const T* b, int64_t csb, T* c,
                            int64_t ldc, int m, int n, bool accumulate);
+// One row of A times row-major B (a vector-matrix product): y[0:n) (+)= sum over k < kc of
+// a[k * csa] * b[k * rsb + 0:n), B's rows contiguous.
+template <typename T>
+using GemvRowFn = void (*)(int64_t kc, int64_t n, const T* a, int64_t csa, const T* b,
+                           int64_t rsb, T* y, bool accumulate);
+// One contiguous row of A times column-major B (x @ W^T on one sample): y[j] = dot(a[0:kc),
+// b[j * csb + 0:kc)) for j < n.
+template <typename T>
+using GemvColFn = void (*)(int64_t kc, int64_t n, const T* a, const T* b, int64_t csb, T* y);
 
 // LSTM cell over w hidden units of one batch row.  Gate g (i, f, g, o) of unit j is at
 // [g * gate_stride + j] in xs, b, act and dx, and at [g * gh_stride + j] in gh (the

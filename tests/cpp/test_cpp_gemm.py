@@ -189,3 +189,25 @@ def test_matmul_batched_small(simd, dtype, threads):
         check(q[:, :, ::2, 1:], rand(rng, (30, 10), dtype))  # strided rows: no fold into one GEMM
     finally:
         C.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", (1, 2, 3))
+@pytest.mark.parametrize("n", (1, 5, 8, 17, 1023, 1025, 4100))
+@pytest.mark.parametrize("k", (1, 3, 9, 16, 17, 300))
+def test_gemm_vector(simd, dtype, threads, n, k):
+    """M = 1 (a vector-matrix product) reads B in place, threads splitting N: row-major B
+    (in column chunks, rows eight at a time, with row and column tails), column-major B (dot
+    products four columns at a time), a strided A row, a negative row stride of B, and a B
+    that is neither (the packed path)."""
+    rng = np.random.default_rng(n * 31 + k)
+    before = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        a, b = rand(rng, (1, k), dtype), rand(rng, (k, n + 2), dtype)
+        check(a, b[:, 1:-1])
+        check(rand(rng, (1, 2 * k), dtype)[:, ::2], b[::-1, 2:])
+        check(a, rand(rng, (n, k), dtype).T)
+        check(a, rand(rng, (2 * n, 2 * k), dtype)[::2, ::2].T)
+        check(a[0], b)  # 1-D @ 2-D
+    finally:
+        C.set_num_threads(before)
