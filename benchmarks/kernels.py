@@ -153,6 +153,8 @@ def bench_small_gemm(reps: int) -> None:
         "1x1024x1024 x@W": (r(1, 1024), r(1024, 1024)),
         "1x1024x1024 x@W^T": (r(1, 1024), r(1024, 1024).T),
         "1x4096x4096 x@W": (r(1, 4096), r(4096, 4096)),
+        "4096x1x1024 A@v": (r(4096, 1024), r(1024, 1)),
+        "4096x1x1024 A^T@v": (r(1024, 4096).T, r(1024, 1)),
     }
     try:
         from threadpoolctl import threadpool_limits

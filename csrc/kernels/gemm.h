@@ -46,7 +46,8 @@ bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_
                 int64_t rsb, int64_t csb, T* c, int64_t ldc);
 
 // One row of A (M = 1, a vector-matrix product; gemm_small.cpp): memory-bound on B, so B is
-// read in place (never packed) and nt threads split N.  Returns false, doing nothing, unless
+// read in place (never packed) and nt threads split N.  gemm() also sends N = 1 here, as the
+// transposed product.  Returns false, doing nothing, unless
 // B is row-major, or column-major with A's row contiguous.
 template <typename T>
 bool gemm_vector(int64_t n, int64_t k, const T* a, int64_t csa, const T* b, int64_t rsb,

@@ -211,3 +211,26 @@ def test_gemm_vector(simd, dtype, threads, n, k):
         check(a[0], b)  # 1-D @ 2-D
     finally:
         C.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", (1, 2, 3))
+@pytest.mark.parametrize("m", (1, 5, 17, 1025))
+@pytest.mark.parametrize("k", (1, 9, 300))
+def test_gemm_matrix_vector(simd, dtype, threads, m, k):
+    """N = 1 (a matrix-vector product) goes to the same in-place path, transposed: A
+    row-major (dot products), A column-major (A's columns stream), A strided both ways (the
+    packed path), a 1-D vector, a negative stride, and a batch of matrix-vector products."""
+    rng = np.random.default_rng(m * 7 + k)
+    before = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        x = rand(rng, (k, 1), dtype)
+        a = rand(rng, (m, k), dtype)
+        check(a, x)
+        check(rand(rng, (k, m), dtype).T, x)
+        check(rand(rng, (2 * m, 2 * k), dtype)[::2, ::2], x)
+        check(a, x[:, 0])
+        check(a[::-1], rand(rng, (2 * k, 1), dtype)[::2])
+        check(rand(rng, (3, m, k), dtype), rand(rng, (3, k, 1), dtype))
+    finally:
+        C.set_num_threads(before)
