@@ -49,6 +49,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   // transposed product c^T = b^T A^T, whose "B" is A with its strides swapped.
   if (m == 1 && gemm_vector(n, k, a, csa, b, rsb, csb, c, nt)) return;
   if (n == 1 && ldc == 1 && gemm_vector(m, k, b, rsb, a, csa, rsa, c, nt)) return;
+  if (gemm_narrow_split(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, nt)) return;
   // One thread on a small or skinny product: skip packing A (gemm_small.cpp).
   if (nt == 1 && gemm_small(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc)) return;
   const int64_t kc_max = std::min(KC, k);

@@ -53,6 +53,13 @@ template <typename T>
 bool gemm_vector(int64_t n, int64_t k, const T* a, int64_t csa, const T* b, int64_t rsb,
                  int64_t csb, T* c, int nt);
 
+// Row-major A times a narrow B (N < NR, deep enough; gemm_small.cpp): dot products along K
+// (B's columns copied contiguous first unless already), nt threads splitting M.  Returns
+// false, doing nothing, for other shapes and layouts.
+template <typename T>
+bool gemm_narrow_split(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
+                       const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, int nt);
+
 // Override the blocking (0 restores a constant); for tuning runs only, not thread-safe.
 template <typename T>
 void set_gemm_blocking(int64_t mc, int64_t kc, int64_t nc);

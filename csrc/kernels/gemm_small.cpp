@@ -3,6 +3,8 @@
 // a few B panels, so packing it costs about as much as the product itself; the micro-kernel
 // broadcasts A from its rows in place instead.  B is packed one NR panel at a time (a
 // transposed B must be packed anyway), or read in place when it is row-major and small.
+// Also here, at any thread count: products with a vector on either side (gemm_vector) and
+// with a narrow B (gemm_narrow_split), both bound by reading the big operand once.
 #include <algorithm>
 #include <cstdlib>
 
@@ -21,8 +23,8 @@ constexpr int64_t kSmallABlockBytes = 128 * 1024;
 // A row-major B panel is read in place while all its kc rows fit in half of L1d (32 KiB);
 // wider rows would alias in L1 sets (4 KiB apart) as the A row panels sweep down.
 constexpr int64_t kInPlaceBBytes = 16 * 1024;
-// Row-major A times a column-major B narrower than one NR panel goes to the dot-product
-// kernel when deep enough that its horizontal sums amortise: N <= 4 from K = 64, any
+// Row-major A times a B narrower than one NR panel goes to the dot-product kernel (B's
+// columns copied contiguous first when they are not) when deep enough that its horizontal sums amortise: N <= 4 from K = 64, any
 // N < NR from K = 192 (measured, 128 rows float, against the 6x16 kernel: N=1 K=256 3.7x
 // faster, N=4 K=64 1.3x, N=10 K=256 1.2x, N=15 K=512 1.1x; N=8 K=64 and N=10 K=128 slower).
 constexpr int64_t kNarrowMaxN = 4, kNarrowMinK = 64, kNarrowDeepK = 192;
@@ -65,15 +67,36 @@ bool gemm_vector(int64_t n, int64_t k, const T* a, int64_t csa, const T* b, int6
 }
 
 template <typename T>
+bool gemm_narrow_split(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
+                       const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, int nt) {
+  const auto& t = table<T>();
+  const bool narrow =
+      (n <= kNarrowMaxN && k >= kNarrowMinK) || (n < t.gemm_nr && k >= kNarrowDeepK);
+  if (!(narrow && csa == 1)) return false;
+  if (rsb != 1) {  // B's few columns copied contiguous: n * k elements against A's m * k
+    T* bt = thread_buffer<T, kGemmPackB>(size_t(n * k));
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j) bt[j * k + kk] = b[kk * rsb + j * csb];
+    b = bt;
+    csb = k;
+  }
+  // threads take runs of whole dot tiles of rows
+  const int64_t per = ((m + nt - 1) / nt + kGemmDotMR - 1) / kGemmDotMR * kGemmDotMR;
+  nt = int(std::min<int64_t>(nt, (m + per - 1) / per));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int64_t i0 = std::min<int64_t>(m, thread_id() * per), i1 = std::min(m, i0 + per);
+    if (i0 < i1)
+      gemm_narrow(i1 - i0, n, k, a + i0 * rsa, rsa, b, csb, c + i0 * ldc, ldc, t.gemm_dot_kernel);
+  }
+  return true;
+}
+
+template <typename T>
 bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
                 int64_t rsb, int64_t csb, T* c, int64_t ldc) {
   const auto& t = table<T>();
   const int mr = t.gemm_mr, nr = t.gemm_nr;
-  const bool narrow = (n <= kNarrowMaxN && k >= kNarrowMinK) || (n < nr && k >= kNarrowDeepK);
-  if (csa == 1 && rsb == 1 && narrow) {
-    gemm_narrow(m, n, k, a, rsa, b, csb, c, ldc, t.gemm_dot_kernel);
-    return true;
-  }
   const int64_t KC = GemmBlocking<T>::kKC;
   const int64_t kc_max = std::min(KC, k);
   if (m * kc_max * int64_t(sizeof(T)) > kSmallABlockBytes) return false;
@@ -105,6 +128,12 @@ template bool gemm_vector<float>(int64_t, int64_t, const float*, int64_t, const 
                                  int64_t, float*, int);
 template bool gemm_vector<double>(int64_t, int64_t, const double*, int64_t, const double*,
                                   int64_t, int64_t, double*, int);
+template bool gemm_narrow_split<float>(int64_t, int64_t, int64_t, const float*, int64_t,
+                                       int64_t, const float*, int64_t, int64_t, float*, int64_t,
+                                       int);
+template bool gemm_narrow_split<double>(int64_t, int64_t, int64_t, const double*, int64_t,
+                                        int64_t, const double*, int64_t, int64_t, double*,
+                                        int64_t, int);
 template bool gemm_small<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t,
                                 const float*, int64_t, int64_t, float*, int64_t);
 template bool gemm_small<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t,

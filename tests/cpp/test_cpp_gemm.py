@@ -234,3 +234,23 @@ def test_gemm_matrix_vector(simd, dtype, threads, m, k):
         check(rand(rng, (3, m, k), dtype), rand(rng, (3, k, 1), dtype))
     finally:
         C.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", (1, 2, 3))
+@pytest.mark.parametrize("n,k", [(2, 64), (3, 300), (4, 1024), (10, 192), (15, 257)])
+def test_gemm_narrow_split(simd, dtype, threads, n, k):
+    """A narrow B (N < 16, deep K) goes to the dot-product kernel at any thread count, the
+    threads splitting M in whole tiles: B column-major (x @ W^T), row-major (its columns
+    copied contiguous first), strided both ways, and with a negative row stride."""
+    rng = np.random.default_rng(n * 100 + k)
+    before = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        for m in (5, 1023):
+            a = rand(rng, (m, k), dtype)
+            check(a, rand(rng, (n, k), dtype).T)
+            check(a, rand(rng, (k, n), dtype))
+            check(a, rand(rng, (2 * k, 3 * n), dtype)[::2, ::3])
+            check(a, rand(rng, (k, n), dtype)[::-1])
+    finally:
+        C.set_num_threads(before)
