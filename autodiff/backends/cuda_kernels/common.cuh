@@ -35,29 +35,48 @@ template <> __device__ __forceinline__ double ad_nan<double>() {
   return __longlong_as_double(0x7ff8000000000000LL);
 }
 
-// ------------------------------------------------------------------ sums
-template <typename T> __device__ __forceinline__ T warp_sum(T v) {
-  for (int o = AD_WARP / 2; o > 0; o >>= 1) v += __shfl_xor_sync(AD_FULL_MASK, v, o);
+// ------------------------------------------------------------------ sums and maxima
+struct AdSum {
+  template <typename T> __device__ __forceinline__ static T apply(T a, T b) { return a + b; }
+  template <typename T> __device__ __forceinline__ static T identity() { return T(0); }
+};
+// fmax: NaN is ignored here; callers let NaN through their sums.
+struct AdMax {
+  template <typename T> __device__ __forceinline__ static T apply(T a, T b) {
+    return ad_max(a, b);
+  }
+  template <typename T> __device__ __forceinline__ static T identity() {
+    return ad_neg_inf<T>();
+  }
+};
+
+template <class Op, typename T> __device__ __forceinline__ T warp_reduce(T v) {
+  for (int o = AD_WARP / 2; o > 0; o >>= 1)
+    v = Op::apply(v, __shfl_xor_sync(AD_FULL_MASK, v, o));
   return v;
 }
 
-// Sum over the block; every thread gets the result. buf: 32 shared slots, reusable right
+// Reduce over the block; every thread gets the result. buf: 32 shared slots, reusable right
 // after the call returns (the leading barrier protects the previous use).
-template <typename T> __device__ T block_sum(T v, T* buf) {
+template <class Op, typename T> __device__ T block_reduce(T v, T* buf) {
   const int lane = threadIdx.x & (AD_WARP - 1), warp = threadIdx.x / AD_WARP;
   const int nwarps = blockDim.x / AD_WARP;
-  v = warp_sum(v);
+  v = warp_reduce<Op>(v);
   __syncthreads();
   if (lane == 0) buf[warp] = v;
   __syncthreads();
   if (warp == 0) {
-    v = lane < nwarps ? buf[lane] : T(0);
-    v = warp_sum(v);
+    v = warp_reduce<Op>(lane < nwarps ? buf[lane] : Op::template identity<T>());
     if (lane == 0) buf[0] = v;
   }
   __syncthreads();
   return buf[0];
 }
+
+template <typename T> __device__ __forceinline__ T warp_sum(T v) { return warp_reduce<AdSum>(v); }
+template <typename T> __device__ __forceinline__ T warp_max(T v) { return warp_reduce<AdMax>(v); }
+template <typename T> __device__ T block_sum(T v, T* buf) { return block_reduce<AdSum>(v, buf); }
+template <typename T> __device__ T block_max(T v, T* buf) { return block_reduce<AdMax>(v, buf); }
 
 // Two sums over the block at once (one round of barriers); buf: 64 shared slots.
 template <typename T> __device__ void block_sum2(T& a, T& b, T* buf) {
@@ -76,28 +95,6 @@ template <typename T> __device__ void block_sum2(T& a, T& b, T* buf) {
   __syncthreads();
   a = buf[0];
   b = buf[AD_WARP];
-}
-
-template <typename T> __device__ __forceinline__ T warp_max(T v) {
-  for (int o = AD_WARP / 2; o > 0; o >>= 1) v = ad_max(v, __shfl_xor_sync(AD_FULL_MASK, v, o));
-  return v;
-}
-
-// Max over the block (fmax: NaN is ignored here; callers let NaN through their sums).
-template <typename T> __device__ T block_max(T v, T* buf) {
-  const int lane = threadIdx.x & (AD_WARP - 1), warp = threadIdx.x / AD_WARP;
-  const int nwarps = blockDim.x / AD_WARP;
-  v = warp_max(v);
-  __syncthreads();
-  if (lane == 0) buf[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    v = lane < nwarps ? buf[lane] : ad_neg_inf<T>();
-    v = warp_max(v);
-    if (lane == 0) buf[0] = v;
-  }
-  __syncthreads();
-  return buf[0];
 }
 
 // ------------------------------------------------------------------ row teams
