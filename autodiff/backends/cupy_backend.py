@@ -3,14 +3,14 @@
 ``CupyBackend`` is the NumPy reference backend with ``xp = cupy``: every kernel written
 with ``self.xp`` runs on the GPU unchanged. On top of that it overrides
   * what CuPy spells differently: host <-> device moves, DLPack, ``owns``, scatter-adds
-    (``cupyx.scatter_add`` instead of ``np.add.at``), sorting, scalar constants;
+    (``cupy.add.at``, else the older ``cupyx.scatter_add``), sorting, scalar constants;
   * ``matmul``/``einsum`` through cuBLAS, with opt-in TF32 tensor cores (``AUTODIFF_TF32=1``
     or ``backend.tf32 = True``) for float32;
   * the hot primitives with our fused CUDA kernels (autodiff/backends/cuda_kernels/*.cu,
     compiled by NVRTC on first use and cached per (file, dtype, device)): softmax and
     log-softmax forward/backward, layer norm forward/backward, batch-norm statistics,
     ``sum_to`` (the backward of broadcasting) and its fused multiply ``mul_sum_to``, and
-    cross-entropy from logits.
+    cross-entropy from logits; and Adam's update as one ElementwiseKernel per parameter.
 A fused kernel applies to float32/float64 inputs of non-zero size; otherwise the method
 declines to the ``xp`` composite of NumpyBackend (logged once with AUTODIFF_DEBUG=1).
 
