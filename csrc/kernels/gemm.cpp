@@ -26,6 +26,39 @@ struct Blocking {
 
 // Below this many flops a single thread is faster than waking the team (measured).
 constexpr double kParallelFlops = 2.0 * 96 * 96 * 96;
+// The threads split K (gemm_split_k) for a C of at most kSplitKMaxC elements, K at least
+// kSplitKMinDepth deep and 8x its longer side (measured, 2 threads, against the M/N split:
+// 16x16x65536 915 -> 185-208 us, 64x10x16384 483 -> 247, 32x32x8192 170 -> 104, 64x64x8192
+// 535 -> 421-559; 128x128 outputs about even, so the cut is there).
+constexpr int64_t kSplitKMinDepth = 4096, kSplitKMaxC = 128 * 128;
+
+// C = A @ B with K cut into nt runs: thread 0 computes its run into C, the others into
+// their own m x n buffers, which are then added to C.  One thread per run, each through the
+// single-threaded path; for C too small to split over M or N panels.
+template <typename T>
+void gemm_split_k(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
+                  const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, int nt) {
+  const int64_t per = (k + nt - 1) / nt, mn = m * n;
+  AlignedBuffer<T> parts(size_t((nt - 1) * mn));
+#pragma omp parallel num_threads(nt)
+  {
+    const int tid = thread_id();
+    const int64_t k0 = std::min<int64_t>(k, tid * per), kt = std::min(k, k0 + per) - k0;
+    T* out = tid == 0 ? c : parts.get() + (tid - 1) * mn;
+    const int64_t ldo = tid == 0 ? ldc : n;
+    if (kt > 0)
+      gemm(m, n, kt, a + k0 * csa, rsa, csa, b + k0 * rsb, rsb, csb, out, ldo, 1);
+    else
+      for (int64_t i = 0; i < m; ++i) std::fill(out + i * ldo, out + i * ldo + n, T(0));
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < m; ++i)
+      for (int p = 0; p + 1 < team_size(); ++p) {
+        const T* src = parts.get() + p * mn + i * n;
+        for (int64_t j = 0; j < n; ++j) c[i * ldc + j] += src[j];
+      }
+  }
+}
 
 }  // namespace
 
@@ -50,6 +83,12 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   if (m == 1 && gemm_vector(n, k, a, csa, b, rsb, csb, c, nt)) return;
   if (n == 1 && ldc == 1 && gemm_vector(m, k, b, rsb, a, csa, rsa, c, nt)) return;
   if (gemm_narrow_split(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, nt)) return;
+  // A small C over a long K (the weight gradient of a small layer over a large batch) has
+  // too few M or N panels to share: the threads split K instead, each into its own C.
+  if (nt > 1 && k >= kSplitKMinDepth && k >= 8 * std::max(m, n) && m * n <= kSplitKMaxC) {
+    gemm_split_k(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, nt);
+    return;
+  }
   // One thread on a small or skinny product: skip packing A (gemm_small.cpp).
   if (nt == 1 && gemm_small(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc)) return;
   const int64_t kc_max = std::min(KC, k);

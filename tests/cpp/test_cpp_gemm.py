@@ -254,3 +254,18 @@ def test_gemm_narrow_split(simd, dtype, threads, n, k):
             check(a, rand(rng, (k, n), dtype)[::-1])
     finally:
         C.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", (2, 3))
+@pytest.mark.parametrize("m,n,k", [(16, 16, 65536), (5, 7, 4099), (17, 33, 5000), (64, 10, 8192)])
+def test_gemm_split_k(dtype, threads, m, n, k):
+    """A small C over a long K: the threads split K into their own partial C's and add them
+    up (odd run lengths, a transposed A as in a weight gradient, a strided B)."""
+    rng = np.random.default_rng(m + n + k)
+    before = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
+        check(rand(rng, (k, m), dtype).T, rand(rng, (k, 2 * n), dtype)[:, ::2])
+    finally:
+        C.set_num_threads(before)
