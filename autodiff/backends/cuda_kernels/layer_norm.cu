@@ -160,6 +160,30 @@ __device__ __forceinline__ void layer_norm_backward_input_row(
   }
 }
 
+// Every row of the grid-stride loop through layer_norm_backward_input_row, in packs when
+// every pointer allows.
+template <typename T, bool CACHE, bool PARAMS>
+__device__ __forceinline__ void layer_norm_backward_rows(
+    const T* __restrict__ gy, const T* __restrict__ x, const T* __restrict__ w,
+    const T* __restrict__ mean, const T* __restrict__ rstd, T* __restrict__ gx, index_t rows,
+    index_t n, int has_w, T* cache, T* acc, T* buf) {
+  const int W = Wide<T>::N;
+  const bool wide = n % W == 0 && ad_aligned16(gy) && ad_aligned16(x) && ad_aligned16(w) &&
+                    ad_aligned16(gx);
+  for (index_t row = blockIdx.x; row < rows; row += gridDim.x) {
+    const index_t off = row * n;
+    if (wide) {
+      layer_norm_backward_input_row<T, CACHE, PARAMS, W>(gy + off, x + off, w, gx + off,
+                                                         mean[row], rstd[row], n, has_w, cache,
+                                                         acc, buf);
+    } else {
+      layer_norm_backward_input_row<T, CACHE, PARAMS, 1>(gy + off, x + off, w, gx + off,
+                                                         mean[row], rstd[row], n, has_w, cache,
+                                                         acc, buf);
+    }
+  }
+}
+
 template <typename T, bool CACHE>
 __global__ void layer_norm_backward_input(const T* __restrict__ gy, const T* __restrict__ x,
                                           const T* __restrict__ w, const T* __restrict__ mean,
@@ -167,21 +191,8 @@ __global__ void layer_norm_backward_input(const T* __restrict__ gy, const T* __r
                                           index_t rows, index_t n, int has_w) {
   __shared__ T buf[2 * AD_WARP];
   T* cache = CACHE ? ad_dynamic_smem<T>() : nullptr;
-  const int W = Wide<T>::N;
-  const bool wide = n % W == 0 && ad_aligned16(gy) && ad_aligned16(x) && ad_aligned16(w) &&
-                    ad_aligned16(gx);
-  for (index_t row = blockIdx.x; row < rows; row += gridDim.x) {
-    const index_t off = row * n;
-    if (wide) {
-      layer_norm_backward_input_row<T, CACHE, false, W>(gy + off, x + off, w, gx + off,
-                                                        mean[row], rstd[row], n, has_w, cache,
-                                                        nullptr, buf);
-    } else {
-      layer_norm_backward_input_row<T, CACHE, false, 1>(gy + off, x + off, w, gx + off,
-                                                        mean[row], rstd[row], n, has_w, cache,
-                                                        nullptr, buf);
-    }
-  }
+  layer_norm_backward_rows<T, CACHE, false>(gy, x, w, mean, rstd, gx, rows, n, has_w, cache,
+                                            nullptr, buf);
 }
 
 // The whole affine backward in one pass over gy and x: gx as layer_norm_backward_input, and
@@ -199,21 +210,8 @@ __global__ void layer_norm_backward(const T* __restrict__ gy, const T* __restric
   T* cache = CACHE ? acc + 2 * n : nullptr;
   for (index_t i = threadIdx.x; i < 2 * n; i += blockDim.x) acc[i] = T(0);
   __syncthreads();  // zeroed element-wise; the rows below use packs of other threads
-  const int W = Wide<T>::N;
-  const bool wide = n % W == 0 && ad_aligned16(gy) && ad_aligned16(x) && ad_aligned16(w) &&
-                    ad_aligned16(gx);
-  for (index_t row = blockIdx.x; row < rows; row += gridDim.x) {
-    const index_t off = row * n;
-    if (wide) {
-      layer_norm_backward_input_row<T, CACHE, true, W>(gy + off, x + off, w, gx + off,
-                                                       mean[row], rstd[row], n, 1, cache, acc,
-                                                       buf);
-    } else {
-      layer_norm_backward_input_row<T, CACHE, true, 1>(gy + off, x + off, w, gx + off,
-                                                       mean[row], rstd[row], n, 1, cache, acc,
-                                                       buf);
-    }
-  }
+  layer_norm_backward_rows<T, CACHE, true>(gy, x, w, mean, rstd, gx, rows, n, 1, cache, acc,
+                                           buf);
   __syncthreads();
   T* pw = gw_part + (index_t)blockIdx.x * n;
   T* pb = gb_part + (index_t)blockIdx.x * n;
