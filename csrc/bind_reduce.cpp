@@ -28,6 +28,20 @@ py::array reduce_call(const py::array& x, int64_t outer, int64_t n, int64_t inne
                            : reduce_typed<double>(x, outer, n, inner, op, correction);
 }
 
+template <typename T>
+py::tuple channel_stats_typed(const py::array& x, int64_t outer, int64_t c, int64_t inner,
+                              const Shape& keep) {
+  auto mean = empty<T>(keep), var = empty<T>(keep);
+  const T* px = static_cast<const T*>(x.data());
+  T* pm = mean.mutable_data();
+  T* pv = var.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::channel_stats<T>(px, outer, c, inner, pm, pv);
+  }
+  return py::make_tuple(mean, var);
+}
+
 py::array reshape(const py::array& a, const Shape& s) {
   return a.attr("reshape")(py::tuple(py::cast(s))).cast<py::array>();
 }
@@ -70,6 +84,16 @@ py::array reduce_impl(const py::array& x0, const std::vector<int>& axes, ReduceO
   for (auto& gr : g) n_groups += gr.reduced;
   if (numel(s) == 0 || n_groups == 0) {  // nothing to walk across: n = n_red (0 or 1)
     return reshape(reduce_call(x, numel(out_shape), n_red, 1, op, correction, dt), final_shape);
+  }
+  if (n_groups > 1 && op == ReduceOp::kVar && g.size() == 3 && g[0].reduced) {
+    // (reduced, kept, reduced): batch norm's per-channel statistics, without a transpose
+    const py::tuple mv = dt == DType::kF32
+                             ? channel_stats_typed<float>(x, g[0].size, g[1].size, g[2].size, {g[1].size})
+                             : channel_stats_typed<double>(x, g[0].size, g[1].size, g[2].size, {g[1].size});
+    const double nr = double(n_red);
+    py::array v = mv[1].cast<py::array>();
+    return reshape(v.attr("__mul__")(nr / std::max(nr - correction, 0.0)).cast<py::array>(),
+                   final_shape);
   }
   if (n_groups > 1 && op == ReduceOp::kVar) {  // move the reduced axes last, then one call
     std::vector<int> perm;
@@ -175,20 +199,6 @@ py::array mul_sum_to(const py::array& g0, const py::array& h0, const Shape& shap
   py::array part = dt == DType::kF32 ? mul_sum_typed<float>(g, h, outer, n, inner, keep)
                                      : mul_sum_typed<double>(g, h, outer, n, inner, keep);
   return sum_to(part, shape);
-}
-
-template <typename T>
-py::tuple channel_stats_typed(const py::array& x, int64_t outer, int64_t c, int64_t inner,
-                              const Shape& keep) {
-  auto mean = empty<T>(keep), var = empty<T>(keep);
-  const T* px = static_cast<const T*>(x.data());
-  T* pm = mean.mutable_data();
-  T* pv = var.mutable_data();
-  {
-    py::gil_scoped_release nogil;
-    kernels::channel_stats<T>(px, outer, c, inner, pm, pv);
-  }
-  return py::make_tuple(mean, var);
 }
 
 py::tuple batch_norm_stats(const py::array& x0, const py::object& axes_obj) {

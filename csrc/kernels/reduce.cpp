@@ -71,6 +71,120 @@ T reduce_row(ReduceOp op, const KernelTable<T>& t, const T* x, int64_t n, double
   return T(op == ReduceOp::kMean ? s / double(n) : s);
 }
 
+constexpr int64_t kWideRow = 512;  // elements per column-kernel call for narrow rows
+
+// Chan's merge of (count nb, means mb, squared-deviation sums m2b) into (cnt, mean, m2),
+// column-wise: every column of a partial has the same count.
+template <typename T>
+void merge_moments(T* mean, T* m2, double& cnt, const T* mb, const T* m2b, double nb, int64_t w) {
+  if (nb == 0) return;
+  const double tot = cnt + nb;
+  const T f1 = T(nb / tot), f2 = T(cnt * nb / tot);
+  for (int64_t c = 0; c < w; ++c) {
+    const T d = mb[c] - mean[c];
+    mean[c] += d * f1;
+    m2[c] += m2b[c] + d * d * f2;
+  }
+  cnt = tot;
+}
+
+// Reduces `rows` rows of w columns (row stride `stride`) into a_out (sum, max, or for var
+// the mean) and b_out (var: the sum of squared deviations); with h, the sum of src * h.
+// Narrow rows that are contiguous (w == stride) are taken k at a time as one wide row of
+// k * w <= kWideRow elements, so that each column-kernel call covers a useful length; the
+// k interleaved partial results are folded at the end.
+template <typename T>
+void reduce_col_block(ReduceOp op, const KernelTable<T>& t, const T* src, const T* h,
+                      int64_t rows, int64_t stride, int64_t w, T* a_out, T* b_out) {
+  const int64_t k = w == stride && w < kWideRow ? std::min(kWideRow / w, rows) : 1;
+  const int64_t width = k * w, groups = rows / k, rem = rows - groups * k, step = k * stride;
+  alignas(64) T a[std::max(kWideRow, kColChunk)];
+  alignas(64) T b[std::max(kWideRow, kColChunk)];
+  if (op == ReduceOp::kMax) {
+    std::copy(src, src + width, a);
+    for (int64_t g = 1; g < groups; ++g) t.col_max(a, src + g * step, width);
+    if (rem) t.col_max(a, src + groups * step, rem * w);
+  } else if (op == ReduceOp::kVar) {
+    std::fill(a, a + width, T(0));
+    std::fill(b, b + width, T(0));
+    for (int64_t g = 0; g < groups; ++g) t.col_welford(src + g * step, width, g + 1, a, b);
+    if (rem) t.col_welford(src + groups * step, rem * w, groups + 1, a, b);
+  } else if (h) {
+    std::fill(a, a + width, T(0));
+    for (int64_t g = 0; g < groups; ++g) t.col_fma(a, src + g * step, h + g * step, width);
+    if (rem) t.col_fma(a, src + groups * step, h + groups * step, rem * w);
+  } else {
+    std::fill(a, a + width, T(0));
+    for (int64_t g = 0; g < groups; ++g) t.col_add(a, src + g * step, width);
+    if (rem) t.col_add(a, src + groups * step, rem * w);
+  }
+  if (op == ReduceOp::kVar) {
+    std::copy(a, a + w, a_out);
+    std::copy(b, b + w, b_out);
+    double cnt = double(groups + (rem > 0));
+    for (int64_t i = 1; i < k; ++i)
+      merge_moments(a_out, b_out, cnt, a + i * w, b + i * w, double(groups + (i < rem)), w);
+    return;
+  }
+  std::copy(a, a + w, a_out);
+  for (int64_t i = 1; i < k; ++i)
+    (op == ReduceOp::kMax ? t.col_max : t.col_add)(a_out, a + i * w, w);
+}
+
+// The column layout (inner > 1): out[o, c] reduces x[o, :, c].  Work items are (outer,
+// column chunk, row slice); with fewer column items than threads (a (rows, features) array
+// reduced over its rows) the rows are sliced too and the slices' results merged at the
+// end.  Items accumulate in their own scratch and write their results once, so items
+// whose outputs share a cache line never write it while they run.  h (kSum only): reduce
+// x * h.  mean_out (var only) receives the means.
+template <typename T>
+void reduce_columns(ReduceOp op, const KernelTable<T>& t, const T* x, const T* h, int64_t outer,
+                    int64_t n, int64_t inner, T* out, T* mean_out, double correction, int nt) {
+  const int64_t nout = outer * inner;
+  const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
+  const int64_t slices =
+      outer * nchunks >= nt ? 1 : std::min<int64_t>(nt, std::max<int64_t>(1, n / 64));
+  const int64_t per = (n + slices - 1) / slices;
+  const bool var = op == ReduceOp::kVar;
+  // Slice s's results: a at a_of(s) (slice 0's straight into out unless var), b (var) after.
+  std::vector<T> stats(size_t((var ? 2 * slices : slices - 1) * nout));
+  auto a_of = [&](int64_t sl) {
+    return var ? stats.data() + 2 * sl * nout : sl == 0 ? out : stats.data() + (sl - 1) * nout;
+  };
+  const int64_t items = outer * nchunks * slices;
+  const int ntc = cap_threads(nt, items);
+#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
+  for (int64_t it = 0; it < items; ++it) {
+    const int64_t sl = it % slices, rest = it / slices;
+    const int64_t o = rest / nchunks, c0 = (rest % nchunks) * kColChunk;
+    const int64_t w = std::min(kColChunk, inner - c0);
+    const int64_t j0 = std::min(n, sl * per), j1 = std::min(n, j0 + per);
+    T* a = a_of(sl) + o * inner + c0;
+    const int64_t off = (o * n + j0) * inner + c0;
+    if (j1 > j0)
+      reduce_col_block(op, t, x + off, h ? h + off : nullptr, j1 - j0, inner, w, a,
+                       var ? a + nout : nullptr);
+  }
+  const auto rows_in = [&](int64_t sl) { return std::max<int64_t>(0, std::min(per, n - sl * per)); };
+  if (var) {
+    T* mean = a_of(0);
+    T* m2 = mean + nout;
+    double cnt = double(rows_in(0));
+    for (int64_t sl = 1; sl < slices; ++sl)
+      merge_moments(mean, m2, cnt, a_of(sl), a_of(sl) + nout, double(rows_in(sl)), nout);
+    const T r = T(1.0 / std::max(double(n) - correction, 0.0));  // 1/0: inf or nan, as NumPy
+    for (int64_t c = 0; c < nout; ++c) out[c] = m2[c] * r;
+    if (mean_out) std::copy(mean, mean + nout, mean_out);
+    return;
+  }
+  for (int64_t sl = 1; sl < slices; ++sl)
+    if (rows_in(sl)) (op == ReduceOp::kMax ? t.col_max : t.col_add)(out, a_of(sl), nout);
+  if (op == ReduceOp::kMean) {
+    const T r = T(1) / T(n);
+    for (int64_t k = 0; k < nout; ++k) out[k] *= r;
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -97,33 +211,7 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
     for (int64_t o = 0; o < outer; ++o) out[o] = reduce_row(op, t, x + o * n, n, correction);
     return;
   }
-  const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
-  const int64_t items = outer * nchunks;
-  const int ntc = cap_threads(nt, items);
-#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
-  for (int64_t it = 0; it < items; ++it) {
-    const int64_t o = it / nchunks, c0 = (it % nchunks) * kColChunk;
-    const int64_t w = std::min(kColChunk, inner - c0);
-    const T* src = x + o * n * inner + c0;
-    T* acc = out + o * inner + c0;
-    if (op == ReduceOp::kMax) {
-      std::copy(src, src + w, acc);
-      for (int64_t j = 1; j < n; ++j) t.col_max(acc, src + j * inner, w);
-    } else if (op == ReduceOp::kVar) {
-      std::vector<T> mean(w, T(0));
-      std::fill(acc, acc + w, T(0));
-      for (int64_t j = 0; j < n; ++j) t.col_welford(src + j * inner, w, j + 1, mean.data(), acc);
-      const double denom = std::max(double(n) - correction, 0.0);
-      for (int64_t k = 0; k < w; ++k) acc[k] = T(double(acc[k]) / denom);
-    } else {
-      std::fill(acc, acc + w, T(0));
-      for (int64_t j = 0; j < n; ++j) t.col_add(acc, src + j * inner, w);
-      if (op == ReduceOp::kMean) {
-        const T r = T(1) / T(n);
-        for (int64_t k = 0; k < w; ++k) acc[k] *= r;
-      }
-    }
-  }
+  reduce_columns<T>(op, t, x, nullptr, outer, n, inner, out, nullptr, correction, nt);
 }
 
 template <typename T>
@@ -156,28 +244,7 @@ void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inne
     for (int64_t o = 0; o < outer; ++o) out[o] = T(t.row_dot(g + o * n, h + o * n, n));
     return;
   }
-  // Columns: work items are (outer, column chunk, row slice); with fewer column items than
-  // threads (a (rows, features) gradient reduced to (features,)), the rows are sliced too
-  // and the slices' partial sums added at the end.
-  const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
-  const int64_t slices =
-      outer * nchunks >= nt ? 1 : std::min<int64_t>(nt, std::max<int64_t>(1, n / 64));
-  const int64_t per = (n + slices - 1) / slices;
-  std::vector<T> partial(slices > 1 ? size_t((slices - 1) * nout) : 0);
-  const int64_t items = outer * nchunks * slices;
-  const int ntc = cap_threads(nt, items);
-#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
-  for (int64_t it = 0; it < items; ++it) {
-    const int64_t sl = it % slices, rest = it / slices;
-    const int64_t o = rest / nchunks, c0 = (rest % nchunks) * kColChunk;
-    const int64_t w = std::min(kColChunk, inner - c0);
-    const int64_t j0 = sl * per, j1 = std::min(n, j0 + per);
-    T* acc = (sl == 0 ? out : partial.data() + (sl - 1) * nout) + o * inner + c0;
-    std::fill(acc, acc + w, T(0));
-    const int64_t base = (o * n) * inner + c0;
-    for (int64_t j = j0; j < j1; ++j) t.col_fma(acc, g + base + j * inner, h + base + j * inner, w);
-  }
-  for (int64_t sl = 1; sl < slices; ++sl) t.col_add(out, partial.data() + (sl - 1) * nout, nout);
+  reduce_columns<T>(ReduceOp::kSum, t, g, h, outer, n, inner, out, nullptr, 0.0, nt);
 }
 
 template <typename T>
@@ -191,17 +258,7 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
   const auto& t = table<T>();
   const int nt = threads_for(outer * c * inner);
   if (inner == 1) {  // NC: column Welford over the rows
-    const int64_t nchunks = (c + kColChunk - 1) / kColChunk;
-    const int ntc = cap_threads(nt, nchunks);
-#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
-    for (int64_t ch = 0; ch < nchunks; ++ch) {
-      const int64_t c0 = ch * kColChunk, w = std::min(kColChunk, c - c0);
-      std::fill(mean + c0, mean + c0 + w, T(0));
-      std::fill(var + c0, var + c0 + w, T(0));
-      for (int64_t j = 0; j < outer; ++j)
-        t.col_welford(x + j * c + c0, w, j + 1, mean + c0, var + c0);
-      for (int64_t k = 0; k < w; ++k) var[c0 + k] /= T(outer);
-    }
+    reduce_columns<T>(ReduceOp::kVar, t, x, nullptr, 1, outer, c, var, mean, 0.0, nt);
     return;
   }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)

@@ -100,6 +100,44 @@ def test_reduce_views_and_nan(simd):
     assert np.isnan(C.amax(x, (0,))).sum() == 1
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "var"])
+def test_reduce_columns_folded_and_sliced(dtype, op, threads):
+    """The column layout: narrow rows folded k at a time (with a remainder of rows), and
+    the rows sliced over the threads when there are fewer column chunks than threads."""
+    rng = np.random.default_rng(5)
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        for outer, n, inner in [(1, 1000, 3), (3, 33, 16), (1, 7, 17), (2, 517, 100),
+                                (1, 129, 511), (1, 300, 513), (1, 4099, 1), (5, 1, 8)]:
+            x = rand(rng, (outer, n, inner), dtype) + 1.0
+            if op == "amax":
+                x[-1, n - 1, inner // 2] = np.nan  # in the last (remainder) rows
+            args = (x, (1,), 1.0, False) if op == "var" else (x, (1,), False)
+            got = getattr(C, op)(*args)
+            want = _ref(op, x, (1,), False, correction=1)
+            with np.errstate(all="ignore"):
+                np.testing.assert_allclose(got, want, equal_nan=True, **tol(dtype, 10))
+            if op == "amax":
+                assert np.isnan(got[-1, inner // 2]) and np.isnan(got).sum() == 1
+    finally:
+        C.set_num_threads(old)
+
+
+@pytest.mark.parametrize("correction", [0.0, 1.0, 12.0])
+def test_var_of_channels_without_transpose(dtype, correction):
+    """var over (reduced, kept, reduced) axes, as batch norm takes it, with any correction
+    (n - correction = 0 gives inf or nan, as NumPy)."""
+    x = rand(np.random.default_rng(6), (3, 5, 4), dtype) * 2 + 1
+    for keep in (False, True):
+        got = C.var(x, (0, 2), correction, keep)
+        want = _ref("var", x, (0, 2), keep, correction=int(correction))
+        assert got.shape == want.shape and got.dtype == dtype
+        with np.errstate(all="ignore"):
+            np.testing.assert_allclose(got, want, equal_nan=True, **tol(dtype, 10))
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     x=hnp.arrays(
