@@ -84,6 +84,17 @@ class Var(Op):
         scale = 2.0 / dof if dof > 0 else float("nan")
         return (_unreduce(g, shape, axes, keepdim) * centered * scale,)
 
+    def backward_data(self, g):
+        (x,) = self.saved
+        shape, axes, _, correction = self.meta
+        k, xd = self.backend, x._data
+        dims = tuple(range(len(shape))) if axes is None else axes
+        dof = _count(shape, axes) - correction
+        scale = g.dtype.type(2.0 / dof if dof > 0 else float("nan"))
+        # two full-size passes: x - mean, then times the (reduced-shape) dy * scale
+        centered = k.sub(xd, k.mean(xd, dims, True))
+        return (k.mul(centered, k.mul(g.reshape(_kept_shape(shape, axes)), scale)),)
+
 
 class Amax(Op):
     """y = max(x, axes); the grad is split evenly among the maximal elements."""
