@@ -85,6 +85,42 @@ py::array unary(UnaryOp op, const py::array& x, const char* name) {
   return dtype_of(x, name) == DType::kF32 ? unary_typed<float>(op, x) : unary_typed<double>(op, x);
 }
 
+template <typename T>
+py::array grad_typed(kernels::GradOp op, const py::array& x0, const py::array& g0) {
+  py::array x = contiguous(x0), g = contiguous(g0);
+  auto out = empty<T>(shape_of(x));
+  const T* px = static_cast<const T*>(x.data());
+  const T* pg = static_cast<const T*>(g.data());
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::grad_contiguous<T>(op, px, pg, po, int64_t(x.size()));
+  }
+  return out;
+}
+
+// approximate: "none" (the erf form) or "tanh", as torch.nn.functional.gelu.
+bool gelu_tanh(const std::string& approximate, const char* name) {
+  if (approximate != "none" && approximate != "tanh")
+    throw py::value_error(std::string(name) + ": approximate must be 'none' or 'tanh', got '" +
+                          approximate + "'");
+  return approximate == "tanh";
+}
+
+py::array gelu(const py::array& x, const std::string& approximate) {
+  return unary(gelu_tanh(approximate, "gelu") ? UnaryOp::kGeluTanh : UnaryOp::kGelu, x, "gelu");
+}
+
+py::array gelu_backward(const py::array& x, const py::array& g, const std::string& approximate) {
+  const char* name = "gelu_backward";
+  const auto op = gelu_tanh(approximate, name) ? kernels::GradOp::kGeluTanh : kernels::GradOp::kGelu;
+  const DType dt = same_dtype(x, g, name);
+  if (shape_of(x) != shape_of(g))
+    throw py::value_error(std::string(name) + ": x and g must have the same shape, got " +
+                          shape_str(shape_of(x)) + " and " + shape_str(shape_of(g)));
+  return dt == DType::kF32 ? grad_typed<float>(op, x, g) : grad_typed<double>(op, x, g);
+}
+
 }  // namespace
 
 void init_elementwise(py::module_& m) {
@@ -118,6 +154,13 @@ void init_elementwise(py::module_& m) {
   m.def(
       "sigmoid", [](py::array x) { return unary(UnaryOp::kSigmoid, x, "sigmoid"); }, py::arg("x"),
       "1 / (1 + exp(-x)), evaluated without overflow.");
+  m.def(
+      "erf", [](py::array x) { return unary(UnaryOp::kErf, x, "erf"); }, py::arg("x"),
+      "erf(x); float32 vectorised (<= 3 ulp measured), float64 via libm.");
+  m.def("gelu", &gelu, py::arg("x"), py::arg("approximate") = "none",
+        "x * Phi(x) (approximate='tanh': PyTorch's tanh form); float32 vectorised.");
+  m.def("gelu_backward", &gelu_backward, py::arg("x"), py::arg("g"),
+        py::arg("approximate") = "none", "g * d gelu(x) / dx.");
   m.def(
       "relu", [](py::array x) { return unary(UnaryOp::kRelu, x, "relu"); }, py::arg("x"),
       "max(x, 0) (NaN propagates, as np.maximum).");

@@ -266,6 +266,66 @@ AD_AVX2_INLINE __m256 tanh_ps(__m256 x) {
   return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
 }
 
+// erfc(a) for a >= 0 (z = a * a): Numerical Recipes' Chebyshev fit t * exp(Q(t) - a^2),
+// t = 1 / (1 + a / 2), fractional error < 1.2e-7 (erfc(inf) = 0, NaN stays NaN).  Q is
+// evaluated in Estrin's scheme: the chain of dependent FMAs is 4 long instead of 9.
+AD_AVX2_INLINE __m256 erfc_nonneg_ps(__m256 a, __m256 z) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(a, _mm256_set1_ps(0.5f), one));
+  const __m256 t2 = _mm256_mul_ps(t, t), t4 = _mm256_mul_ps(t2, t2);
+  const __m256 t8 = _mm256_mul_ps(t4, t4);
+  auto lin = [&](float c0, float c1) AD_AVX2_INLINE_LAMBDA {
+    return _mm256_fmadd_ps(_mm256_set1_ps(c1), t, _mm256_set1_ps(c0));
+  };
+  // Q(t) = sum c_k t^k, k = 0..9
+  const __m256 q01 = lin(-1.26551223f, 1.00002368f), q23 = lin(0.37409196f, 0.09678418f);
+  const __m256 q45 = lin(-0.18628806f, 0.27886807f), q67 = lin(-1.13520398f, 1.48851587f);
+  const __m256 q89 = lin(-0.82215223f, 0.17087277f);
+  const __m256 q03 = _mm256_fmadd_ps(q23, t2, q01), q47 = _mm256_fmadd_ps(q67, t2, q45);
+  const __m256 q = _mm256_fmadd_ps(q89, t8, _mm256_fmadd_ps(q47, t4, q03));
+  return _mm256_mul_ps(t, exp_ps(_mm256_sub_ps(q, z)));
+}
+
+// erf(x) for |x| < 0.8: its Taylor series x P(x^2) up to x^21 (z = x * x).  Horner's
+// scheme: Estrin's shorter chain measured 3.9 ulp against Horner's 2.4.
+AD_AVX2_INLINE __m256 erf_taylor_ps(__m256 x, __m256 z) {
+  __m256 p = _mm256_set1_ps(1.4807192815879218e-08f);
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-1.6365844691234924e-07f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.6462114365889246e-06f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-1.492565035840625e-05f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(0.00012055332981789664f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-0.0008548327023450852f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(0.005223977625442188f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-0.026866170645131252f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(0.11283791670955126f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-0.37612638903183754f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.1283791670955126f));
+  return _mm256_mul_ps(p, x);
+}
+
+// erf(x): the Taylor series for |x| < 0.8, beyond it 1 - erfc(|x|) with the sign of x
+// (erfc < 0.26 there, which keeps erf within a few ulp).  A vector whose lanes all fall on
+// one side computes only that side.  erf(+-inf) = +-1, NaN in, NaN out.
+AD_AVX2_INLINE __m256 erf_ps(__m256 x) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256 ax = _mm256_andnot_ps(sign, x), z = _mm256_mul_ps(x, x);
+  const int small = _mm256_movemask_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(0.8f), _CMP_LT_OQ));
+  if (small == 0xff) return erf_taylor_ps(x, z);
+  const __m256 big = _mm256_or_ps(
+      _mm256_sub_ps(_mm256_set1_ps(1.0f), erfc_nonneg_ps(ax, z)), _mm256_and_ps(x, sign));
+  if (small == 0) return big;
+  return _mm256_blendv_ps(big, erf_taylor_ps(x, z),
+                          _mm256_cmp_ps(ax, _mm256_set1_ps(0.8f), _CMP_LT_OQ));
+}
+
+// 1 + erf(x) = erfc(-x), accurate relative to itself also where it is tiny (x << 0).
+AD_AVX2_INLINE __m256 one_plus_erf_ps(__m256 x) {
+  const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  const __m256 e = erfc_nonneg_ps(ax, _mm256_mul_ps(x, x));
+  return _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(2.0f), e), e,
+                          _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+}
+
 // sigmoid(x) = 1 / (1 + exp(-x)), evaluated as e / (1 + e) with e = exp(-|x|) for x < 0.
 AD_AVX2_INLINE __m256 sigmoid_ps(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);

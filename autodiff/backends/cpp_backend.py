@@ -35,6 +35,7 @@ _DEBUG = config.debug
 # with `python benchmarks/kernels.py --thresholds` (2 threads, Zen 3; table in
 # docs/benchmarks.md).  Below them the NumPy kernel is as fast or faster.
 MIN_BINARY = 32768  # add/sub/mul/div: a NumPy ufunc call is ~1 us cheaper than ours
+MIN_ERF = 256  # below this the call overhead is the cost either way
 MIN_RELU = 1024  # np.maximum and g * (y > 0) are slow: C++ wins from ~256 elements
 MIN_MATH = 512  # float32 exp/log/tanh/sigmoid: vector math wins from ~512 elements
 # float64 exp/log/tanh/sigmoid run libm in C++, no faster than NumPy: always declined.
@@ -164,6 +165,22 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
 
     def relu(self, a):
         return _C.relu(a) if self._unary_ok("relu", a, MIN_RELU) else super().relu(a)
+
+    # NumPy has no erf: SciPy's (or math.erf per element) is 10-100x slower than ours in
+    # float32 and single-threaded in float64 (libm's erf in the C++ loop); GELU is fused.
+    def _erf_ok(self, a) -> bool:
+        return type(a) is np.ndarray and a.dtype in (_F32, _F64) and a.size >= MIN_ERF
+
+    def erf(self, a):
+        return _C.erf(a) if self._erf_ok(a) else super().erf(a)
+
+    def gelu(self, x, approximate):
+        return _C.gelu(x, approximate) if self._erf_ok(x) else super().gelu(x, approximate)
+
+    def gelu_backward(self, x, g, approximate):
+        if self._erf_ok(x) and _same(x, g) and x.shape == g.shape:
+            return _C.gelu_backward(x, g, approximate)
+        return super().gelu_backward(x, g, approximate)
 
     def relu_backward(self, y, g):
         if self._unary_ok("relu_backward", y, MIN_RELU) and _same(y, g) and y.shape == g.shape:

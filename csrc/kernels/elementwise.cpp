@@ -94,6 +94,22 @@ void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n) {
   }
 }
 
+template <typename T>
+void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n) {
+  if (n <= 0) return;
+  const GradFn<T> fn = table<T>().grad[int(op)];
+  constexpr int64_t chunk = 4096;  // math per element: thread early, as unary_contiguous
+  const int64_t nchunks = (n + chunk - 1) / chunk;
+  const int nt = threads_for(n, chunk);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  for (int64_t ch = 0; ch < nchunks; ++ch) {
+    int64_t i0 = ch * chunk;
+    fn(x + i0, g + i0, out + i0, std::min(chunk, n - i0));
+  }
+}
+
+template void grad_contiguous<float>(GradOp, const float*, const float*, float*, int64_t);
+template void grad_contiguous<double>(GradOp, const double*, const double*, double*, int64_t);
 template void binary_broadcast<float>(BinaryOp, const float*, const std::vector<int64_t>&,
                                       const float*, const std::vector<int64_t>&, float*,
                                       const std::vector<int64_t>&);

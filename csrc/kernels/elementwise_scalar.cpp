@@ -55,6 +55,43 @@ void sigmoid_k(const T* x, T* y, int64_t n) {
   }
 }
 template <typename T>
+void erf_k(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
+}
+// GELU (see elementwise_x86.cpp): x Phi(x) = x erfc(-x / sqrt 2) / 2, or the tanh form.
+constexpr double kRsqrt2 = 0.70710678118654752, kRsqrt2Pi = 0.39894228040143268;
+constexpr double kTanhC = 0.79788456080286536, kTanhA = 0.044715;
+
+template <typename T>
+T gelu_tanh_th(T x) {
+  return std::tanh(T(kTanhC) * (x + T(kTanhA) * x * x * x));
+}
+template <typename T>
+void gelu_k(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = T(0.5) * x[i] * std::erfc(-x[i] * T(kRsqrt2));
+}
+template <typename T>
+void gelu_tanh_k(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = T(0.5) * x[i] * (T(1) + gelu_tanh_th(x[i]));
+}
+template <typename T>
+void gelu_grad_k(const T* x, const T* g, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = x[i];
+    const T cdf = T(0.5) * std::erfc(-v * T(kRsqrt2));
+    out[i] = g[i] * (cdf + v * std::exp(T(-0.5) * v * v) * T(kRsqrt2Pi));
+  }
+}
+template <typename T>
+void gelu_tanh_grad_k(const T* x, const T* g, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = x[i], th = gelu_tanh_th(v);
+    const T d = T(0.5) * (T(1) + th) +
+                T(0.5) * v * (T(1) - th * th) * T(kTanhC) * (T(1) + T(3 * kTanhA) * v * v);
+    out[i] = g[i] * d;
+  }
+}
+template <typename T>
 void relu_k(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     T v = x[i];
@@ -77,6 +114,11 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   t.unary[int(UnaryOp::kTanh)] = tanh_k<T>;
   t.unary[int(UnaryOp::kSigmoid)] = sigmoid_k<T>;
   t.unary[int(UnaryOp::kRelu)] = relu_k<T>;
+  t.unary[int(UnaryOp::kErf)] = erf_k<T>;
+  t.unary[int(UnaryOp::kGelu)] = gelu_k<T>;
+  t.unary[int(UnaryOp::kGeluTanh)] = gelu_tanh_k<T>;
+  t.grad[int(GradOp::kGelu)] = gelu_grad_k<T>;
+  t.grad[int(GradOp::kGeluTanh)] = gelu_tanh_grad_k<T>;
 }
 template void fill_elementwise_scalar<float>(KernelTable<float>&);
 template void fill_elementwise_scalar<double>(KernelTable<double>&);

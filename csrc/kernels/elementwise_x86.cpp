@@ -130,6 +130,60 @@ AD_AVX2_INLINE __m256 exp_v(__m256 x) { return avx2::exp_ps(x); }
 AD_AVX2_INLINE __m256 log_v(__m256 x) { return avx2::log_ps(x); }
 AD_AVX2_INLINE __m256 tanh_v(__m256 x) { return avx2::tanh_ps(x); }
 AD_AVX2_INLINE __m256 sigmoid_v(__m256 x) { return avx2::sigmoid_ps(x); }
+AD_AVX2_INLINE __m256 erf_v(__m256 x) { return avx2::erf_ps(x); }
+
+// GELU: x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2, with 1 + erf taken as erfc(-x / sqrt 2)
+// for x << 0 (no cancellation); the tanh form x (1 + tanh(c (x + a x^3))) / 2.
+constexpr float kRsqrt2 = 0.70710678118654752f, kRsqrt2Pi = 0.39894228040143268f;
+constexpr float kTanhC = 0.79788456080286536f, kTanhA = 0.044715f;
+
+AD_AVX2_INLINE __m256 gelu_v(__m256 x) {
+  const __m256 cdf2 = avx2::one_plus_erf_ps(_mm256_mul_ps(x, _mm256_set1_ps(kRsqrt2)));
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), cdf2);
+}
+AD_AVX2_INLINE __m256 gelu_tanh_arg(__m256 x) {
+  const __m256 ax2 = _mm256_mul_ps(_mm256_set1_ps(kTanhA), _mm256_mul_ps(x, x));
+  return _mm256_mul_ps(_mm256_set1_ps(kTanhC), _mm256_fmadd_ps(ax2, x, x));
+}
+AD_AVX2_INLINE __m256 gelu_tanh_v(__m256 x) {
+  const __m256 th = avx2::tanh_ps(gelu_tanh_arg(x));
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x),
+                       _mm256_add_ps(_mm256_set1_ps(1.0f), th));
+}
+// d/dx: Phi(x) + x phi(x), and for the tanh form (1 + th) / 2 + x (1 - th^2) c (1 + 3a x^2) / 2.
+AD_AVX2_INLINE __m256 gelu_d(__m256 x) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256 cdf = _mm256_mul_ps(half, avx2::one_plus_erf_ps(_mm256_mul_ps(x, _mm256_set1_ps(kRsqrt2))));
+  const __m256 pdf = _mm256_mul_ps(
+      avx2::exp_ps(_mm256_mul_ps(_mm256_set1_ps(-0.5f), _mm256_mul_ps(x, x))),
+      _mm256_set1_ps(kRsqrt2Pi));
+  return _mm256_fmadd_ps(x, pdf, cdf);
+}
+AD_AVX2_INLINE __m256 gelu_tanh_d(__m256 x) {
+  const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+  const __m256 th = avx2::tanh_ps(gelu_tanh_arg(x));
+  const __m256 inner = _mm256_fmadd_ps(_mm256_set1_ps(3.0f * kTanhA), _mm256_mul_ps(x, x), one);
+  const __m256 sech2 = _mm256_fnmadd_ps(th, th, one);
+  const __m256 right = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(half, x), sech2),
+                                     _mm256_mul_ps(_mm256_set1_ps(kTanhC), inner));
+  return _mm256_fmadd_ps(half, _mm256_add_ps(one, th), right);
+}
+
+// out = g * D(x), with the tail through padded vectors as in unary_f32.
+template <__m256 (*D)(__m256)>
+AD_AVX2 void grad_f32(const float* x, const float* g, float* out, int64_t n) {
+  constexpr int W = 8;
+  int64_t i = 0;
+  for (; i + W <= n; i += W)
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), D(_mm256_loadu_ps(x + i))));
+  if (i < n) {
+    alignas(32) float bx[W] = {0}, bg[W] = {0};
+    std::copy(x + i, x + n, bx);
+    std::copy(g + i, g + n, bg);
+    _mm256_store_ps(bx, _mm256_mul_ps(_mm256_load_ps(bg), D(_mm256_load_ps(bx))));
+    std::copy(bx, bx + (n - i), out + i);
+  }
+}
 
 template <typename T>
 AD_AVX2 void relu_avx2(const T* x, T* y, int64_t n) {
@@ -164,6 +218,11 @@ void fill_elementwise_avx2(KernelTable<T>& t) {
     t.unary[int(UnaryOp::kLog)] = unary_f32<log_v>;
     t.unary[int(UnaryOp::kTanh)] = unary_f32<tanh_v>;
     t.unary[int(UnaryOp::kSigmoid)] = unary_f32<sigmoid_v>;
+    t.unary[int(UnaryOp::kErf)] = unary_f32<erf_v>;
+    t.unary[int(UnaryOp::kGelu)] = unary_f32<gelu_v>;
+    t.unary[int(UnaryOp::kGeluTanh)] = unary_f32<gelu_tanh_v>;
+    t.grad[int(GradOp::kGelu)] = grad_f32<gelu_d>;
+    t.grad[int(GradOp::kGeluTanh)] = grad_f32<gelu_tanh_d>;
   }
 }
 template void fill_elementwise_avx2<float>(KernelTable<float>&);

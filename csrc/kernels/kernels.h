@@ -12,8 +12,21 @@ namespace autodiff::kernels {
 // g * (y > 0): a NaN or inf g times 0 stays NaN).
 enum class BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kReluBwd = 4 };
 constexpr int kNumBinaryOps = 5;
-enum class UnaryOp : int { kExp = 0, kLog = 1, kTanh = 2, kSigmoid = 3, kRelu = 4 };
-constexpr int kNumUnaryOps = 5;
+// kGelu: x * Phi(x) (Phi the normal CDF); kGeluTanh: PyTorch's approximate="tanh" form.
+enum class UnaryOp : int {
+  kExp = 0,
+  kLog = 1,
+  kTanh = 2,
+  kSigmoid = 3,
+  kRelu = 4,
+  kErf = 5,
+  kGelu = 6,
+  kGeluTanh = 7
+};
+constexpr int kNumUnaryOps = 8;
+// Gradients from the op's input x and the output gradient g: out = g * f'(x).
+enum class GradOp : int { kGelu = 0, kGeluTanh = 1 };
+constexpr int kNumGradOps = 2;
 
 // out[i] = a[i*sa] op b[i*sb] for i < n, with sa, sb in {0, 1} (0: a broadcast scalar).
 template <typename T>
@@ -21,6 +34,8 @@ using BinaryFn = void (*)(const T* a, const T* b, T* out, int64_t n, int64_t sa,
 // y[i] = f(x[i]); y may equal x.
 template <typename T>
 using UnaryFn = void (*)(const T* x, T* y, int64_t n);
+template <typename T>
+using GradFn = void (*)(const T* x, const T* g, T* out, int64_t n);
 
 // Reductions of one contiguous row.
 template <typename T>

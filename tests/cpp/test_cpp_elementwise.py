@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from cpp_helpers import ODD_SIZES, C, rand, tol
@@ -228,3 +230,43 @@ def test_unary_special_values(simd):
             got = getattr(C, op)(x)
             want = ref(x.astype(np.float64)).astype(np.float32)
             np.testing.assert_allclose(got, want, rtol=3e-7, atol=3e-45, equal_nan=True, err_msg=op)
+
+
+def _gelu_ref(x, tanh):
+    """float64 GELU and its derivative (math.erfc keeps the x << 0 tail exact)."""
+    x = x.astype(np.float64)
+    if tanh:
+        c = math.sqrt(2 / math.pi)
+        th = np.tanh(c * (x + 0.044715 * x**3))
+        d = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044715 * x * x)
+        return 0.5 * x * (1 + th), d
+    cdf = 0.5 * np.vectorize(math.erfc)(-x / math.sqrt(2))
+    return x * cdf, cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("n", ODD_SIZES)
+def test_gelu_and_backward(simd, dtype, approximate, n):
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 4).astype(dtype)
+    g = rand(rng, (n,), dtype)
+    y, d = _gelu_ref(x, approximate == "tanh")
+    got, gx = C.gelu(x, approximate), C.gelu_backward(x, g, approximate)
+    assert got.dtype == dtype and gx.shape == (n,)
+    atol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got, y, rtol=4 * np.finfo(dtype).eps * 8, atol=atol)
+    np.testing.assert_allclose(gx, g * d, rtol=4 * np.finfo(dtype).eps * 8, atol=atol)
+
+
+def test_gelu_tail_specials_and_errors(simd):
+    x = np.array([-12.0, -9.0, np.inf, -np.inf, np.nan, 0.0], np.float32)
+    y = C.gelu(x)
+    want, _ = _gelu_ref(x[:2], False)  # 1 + erf without cancellation: relative accuracy
+    np.testing.assert_allclose(y[:2], want, rtol=1e-4)
+    assert y[2] == np.inf and np.isnan(y[3:5]).all() and y[5] == 0
+    with pytest.raises(ValueError, match="approximate"):
+        C.gelu(x, "fast")
+    with pytest.raises(ValueError, match="same shape"):
+        C.gelu_backward(x, x[:3])
+    with pytest.raises((TypeError, ValueError), match="dtype|float"):
+        C.gelu_backward(x, x.astype(np.float64))

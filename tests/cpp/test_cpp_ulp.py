@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from cpp_helpers import C
@@ -12,12 +14,14 @@ RANGES = {
     "log": (1e-37, 1e37),
     "tanh": (-10.0, 10.0),
     "sigmoid": (-80.0, 80.0),
+    "erf": (-6.0, 6.0),
 }
 REF = {
     "exp": np.exp,
     "log": np.log,
     "tanh": np.tanh,
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "erf": np.vectorize(math.erf),
 }
 MAX_ULP = 3
 
