@@ -140,6 +140,17 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.mul_sum_to(g, h, shape)
         return super().mul_sum_to(g, h, shape)
 
+    def index_add(self, shape, idx, g):
+        # rows gathered by an integer array (x[index], embedding): their gradients added back
+        # in one threaded pass (NumPy's sort + add.reduceat took 48 ms for 4096 x 1024)
+        if (type(idx) is np.ndarray and idx.dtype.kind in "iu" and idx.size and shape
+                and type(g) is np.ndarray and g.dtype in (_F32, _F64)
+                and g.shape == idx.shape + tuple(shape[1:])):
+            out = np.zeros(shape, dtype=g.dtype)
+            _C.index_add_rows(out, idx, g)
+            return out
+        return super().index_add(shape, idx, g)
+
     # ------------------------------------------------------------- unary math
     def _unary_ok(self, op: str, a, min_f32: int) -> bool:
         if type(a) is np.ndarray and a.size >= min_f32:

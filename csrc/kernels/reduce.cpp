@@ -274,6 +274,22 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
   }
 }
 
+template <typename T>
+void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_t width) {
+  if (k == 0 || width == 0) return;
+  const auto& t = table<T>();
+  constexpr int64_t kBlock = 1024;  // columns per work item: a 4 KiB slice of each row
+  const int64_t nblocks = (width + kBlock - 1) / kBlock;
+  const int nt = cap_threads(threads_for(k * width), nblocks);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  for (int64_t b = 0; b < nblocks; ++b) {
+    const int64_t c0 = b * kBlock, w = std::min(kBlock, width - c0);
+    for (int64_t i = 0; i < k; ++i) t.col_add(out + rows[i] * width + c0, g + i * width + c0, w);
+  }
+}
+
+template void scatter_add_rows<float>(float*, const int64_t*, int64_t, const float*, int64_t);
+template void scatter_add_rows<double>(double*, const int64_t*, int64_t, const double*, int64_t);
 template void reduce_axis<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, double);
 template void reduce_axis<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*,
                                   double);

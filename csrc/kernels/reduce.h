@@ -30,6 +30,12 @@ void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inne
 template <typename T>
 void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean, T* var);
 
+// out[rows[i], :] += g[i, :] for i < k (rows of `width` elements; rows in [0, n), repeats
+// accumulate): the backward of a row gather (embedding lookup, x[index]).  Threads split
+// the columns, so no two write one element.
+template <typename T>
+void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_t width);
+
 // Merge (count, mean, M2) statistics of two parts (Chan et al.).
 inline void welford_merge(double& n, double& mean, double& m2, double nb, double mb, double m2b) {
   if (nb == 0) return;

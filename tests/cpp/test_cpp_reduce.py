@@ -186,3 +186,41 @@ class _null:
 
     def __exit__(self, *a):
         return False
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape,rows_shape", [((7, 3), (20,)), ((50, 1025), (4, 33)),
+                                              ((5,), (9,)), ((3, 2, 700), (2, 5)), ((4, 0), (3,))])
+def test_index_add_rows(dtype, threads, shape, rows_shape):
+    rng = np.random.default_rng(7)
+    rows = rng.integers(-shape[0], shape[0], rows_shape)  # repeats and negatives
+    g = rand(rng, rows_shape + shape[1:], dtype)
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        out = np.zeros(shape, dtype)
+        C.index_add_rows(out, rows, g)
+    finally:
+        C.set_num_threads(old)
+    want = np.zeros(shape, np.float64)
+    np.add.at(want, rows, g.astype(np.float64))
+    np.testing.assert_allclose(out, want, **tol(dtype, 10))
+
+
+def test_index_add_rows_errors():
+    out, g = np.zeros((4, 3), np.float32), np.ones((2, 3), np.float32)
+    with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 4"):
+        C.index_add_rows(out, np.array([1, 4]), g)
+    with pytest.raises(IndexError):
+        C.index_add_rows(out, np.array([-5, 0]), g)
+    with pytest.raises(ValueError, match=r"g must have shape \(2, 3\)"):
+        C.index_add_rows(out, np.array([0, 1]), g[:, :2])
+    with pytest.raises(TypeError, match="integers"):
+        C.index_add_rows(out, np.array([0.0, 1.0]), g)
+    with pytest.raises((TypeError, ValueError), match="dtype|float"):
+        C.index_add_rows(out, np.array([0, 1]), g.astype(np.float64))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        C.index_add_rows(np.zeros((3, 4), np.float32).T, np.array([0, 1]), g)
+    rows = np.array([-1, 0])
+    C.index_add_rows(out, rows, g)
+    assert rows.tolist() == [-1, 0] and out[3].tolist() == [1, 1, 1]  # caller's rows untouched
