@@ -470,9 +470,21 @@ class NumpyBackend(NNKernels):
         return self.xp.take_along_axis(a, idx, axis=axis), idx
 
     def topk(self, a, k, axis, largest, sorted_):
+        xp = self.xp
+        n = a.shape[axis]
+        if 0 < k and 4 * k <= n and a.dtype.kind == "f" and not xp.isnan(a).any():
+            # select the k with a partition (O(n)), then sort only those, by value and ties
+            # by index; which of the elements tied at the k-th value are taken is the
+            # partition's choice (PyTorch does not promise one either)
+            key = -a if largest else a
+            part = xp.sort(xp.take(xp.argpartition(key, k - 1, axis=axis), xp.arange(k),
+                                   axis=axis), axis=axis)
+            order = xp.argsort(xp.take_along_axis(key, part, axis=axis), axis=axis, kind="stable")
+            idx = xp.take_along_axis(part, order, axis=axis)
+            return xp.take_along_axis(a, idx, axis=axis), idx
         _, idx = self.sort(a, axis, descending=largest, stable=True)
-        idx = self.xp.take(idx, self.xp.arange(k), axis=axis)
-        return self.xp.take_along_axis(a, idx, axis=axis), idx
+        idx = xp.take(idx, xp.arange(k), axis=axis)
+        return xp.take_along_axis(a, idx, axis=axis), idx
 
     def nonzero(self, a):
         return self.xp.nonzero(a)
