@@ -1,5 +1,6 @@
 // Bindings: binary ops with NumPy broadcasting (add, sub, mul, div) and unary math.
 #include "bind_util.h"
+#include "kernels/copy.h"
 #include "kernels/elementwise.h"
 
 namespace autodiff::bind {
@@ -121,9 +122,52 @@ py::array gelu_backward(const py::array& x, const py::array& g, const std::strin
   return dt == DType::kF32 ? grad_typed<float>(op, x, g) : grad_typed<double>(op, x, g);
 }
 
+// A C-contiguous copy of any strided numeric array (bits moved as unsigned integers of the
+// item size); other dtypes (objects, strings, 16-byte items) and misaligned views go
+// through NumPy.
+py::array copy_contiguous(const py::array& a) {
+  const int64_t isz = a.itemsize();
+  const char kind = a.dtype().kind();
+  bool ok = (kind == 'f' || kind == 'i' || kind == 'u' || kind == 'b' || kind == 'c') &&
+            (isz == 1 || isz == 2 || isz == 4 || isz == 8) &&
+            reinterpret_cast<uintptr_t>(a.data()) % isz == 0;
+  for (py::ssize_t d = 0; d < a.ndim() && ok; ++d) ok = a.strides(d) % isz == 0;
+  if (!ok) return a.attr("copy")("C").cast<py::array>();
+  Shape shape = shape_of(a);
+  std::vector<int64_t> st(a.ndim());
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) st[d] = a.strides(d) / isz;
+  py::array out(a.dtype(), std::vector<py::ssize_t>(shape.begin(), shape.end()));
+  const void* src = a.data();
+  void* dst = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    switch (isz) {
+      case 1:
+        kernels::copy_to_contiguous(static_cast<const uint8_t*>(src), shape, st,
+                                    static_cast<uint8_t*>(dst));
+        break;
+      case 2:
+        kernels::copy_to_contiguous(static_cast<const uint16_t*>(src), shape, st,
+                                    static_cast<uint16_t*>(dst));
+        break;
+      case 4:
+        kernels::copy_to_contiguous(static_cast<const uint32_t*>(src), shape, st,
+                                    static_cast<uint32_t*>(dst));
+        break;
+      default:
+        kernels::copy_to_contiguous(static_cast<const uint64_t*>(src), shape, st,
+                                    static_cast<uint64_t*>(dst));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void init_elementwise(py::module_& m) {
+  m.def("copy_contiguous", &copy_contiguous, py::arg("a"),
+        "A C-contiguous copy of a (np.ascontiguousarray, but threaded and tiled for "
+        "transposed views); always a new array.");
   m.def(
       "add", [](py::array a, py::array b) { return binary(BinaryOp::kAdd, a, b, "add"); },
       py::arg("a"), py::arg("b"), "a + b with NumPy broadcasting (float32/float64).");

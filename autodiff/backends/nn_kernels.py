@@ -81,7 +81,7 @@ class NNKernels:
                 out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
                     j * dw:j * dw + sw * (ow - 1) + 1:sw] += src[:, :, i, j]
         if pt or pb or pl or pr:
-            out = self.xp.ascontiguousarray(out[:, :, pt:hp - pb, pl:wp - pr])
+            out = self.contiguous(out[:, :, pt:hp - pb, pl:wp - pr])
         return out
 
     def unfold_t(self, x, kernel, dilation, pads, stride):
@@ -141,7 +141,7 @@ class NNKernels:
         y = self._grouped_matmul(w2, cols, groups)
         oc, n = w2.shape[0], x.shape[0]
         y = y.reshape(oc, n, oh, wp)[:, :, :, :ow].transpose(1, 0, 2, 3)
-        return self.xp.ascontiguousarray(y), cols
+        return self.contiguous(y), cols
 
     def _flat_ok(self, kernel, dilation, pads, stride):
         (kh, kw), (dh, dw) = kernel, dilation
@@ -163,7 +163,7 @@ class NNKernels:
             wp = x.shape[3] + pads[2] + pads[3]
             oh = (hp - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
             ow = (wp - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
-            y = self.xp.ascontiguousarray(y.reshape(oc, n, oh, ow).transpose(1, 0, 2, 3))
+            y = self.contiguous(y.reshape(oc, n, oh, ow).transpose(1, 0, 2, 3))
         if bias is not None:
             y += bias.reshape(1, oc, 1, 1)
         return y, cols
@@ -175,7 +175,7 @@ class NNKernels:
             return self._conv_flat_backward(g, cols, weight, x_shape, kernel, dilation, pads,
                                             groups, need_x, need_w, need_b)
         oc = weight.shape[0]
-        g2 = self.xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(oc, -1)
+        g2 = self.contiguous(g.transpose(1, 0, 2, 3)).reshape(oc, -1)
         w2 = weight.reshape(oc, -1)
         kg, og = w2.shape[1], oc // groups
         gx = gw = gb = None
@@ -185,9 +185,9 @@ class NNKernels:
             parts = [self.matmul(cols[i * kg:(i + 1) * kg], g2[i * og:(i + 1) * og].T).T
                      for i in range(groups)]
             gw = (parts[0] if groups == 1 else self.xp.concatenate(parts, 0))
-            gw = self.xp.ascontiguousarray(gw).reshape(weight.shape)
+            gw = self.contiguous(gw).reshape(weight.shape)
         if need_x:
-            parts = [self.matmul(self.xp.ascontiguousarray(w2[i * og:(i + 1) * og].T),
+            parts = [self.matmul(self.contiguous(w2[i * og:(i + 1) * og].T),
                                  g2[i * og:(i + 1) * og]) for i in range(groups)]
             gcols = parts[0] if groups == 1 else self.xp.concatenate(parts, 0)
             gx = self.fold_t(gcols, x_shape[0], x_shape[2:], kernel, dilation, pads, stride)
@@ -216,7 +216,7 @@ class NNKernels:
             rh, rw = dh * (kh - 1), dw * (kw - 1)
             gpads = (rh - pads[0], rh - pads[1], rw - pads[2], rw - pads[3])
             wt = weight[:, :, ::-1, ::-1].reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4)
-            wt = xp.ascontiguousarray(wt).reshape(groups * cg, og * kh * kw)
+            wt = self.contiguous(wt).reshape(groups * cg, og * kh * kw)
             gx, _ = self._conv_flat(g, wt, kernel, dilation, gpads, groups, scratch=True)
         return gx, gw, gb
 
@@ -236,7 +236,7 @@ class NNKernels:
         (kh, kw), oh, ow = kernel, h // kernel[0], w // kernel[1]
         # (kh, N*C*oh*W): each window row one contiguous plane, so the compares run on long
         # 1-D loops (NumPy is ~10x slower on the W-long rows of the strided view)
-        rows = xp.ascontiguousarray(x.reshape(n * c * oh, kh, w).transpose(1, 0, 2))
+        rows = self.contiguous(x.reshape(n * c * oh, kh, w).transpose(1, 0, 2))
         rows = rows.reshape(kh, -1)
         m, ri = rows[0], xp.zeros(rows.shape[1], dtype=xp.intp)
         for i in range(1, kh):  # the first row holding each column's max
@@ -297,7 +297,7 @@ class NNKernels:
     def max_pool2d_gather(self, gx, idx, kernel, dilation, pads, stride):
         """The adjoint of max_pool2d_scatter: gx read at each window's argmax."""
         if self._tiled(gx.shape, kernel, dilation, pads, stride):
-            gx = self.xp.ascontiguousarray(gx)
+            gx = self.contiguous(gx)
             return gx.reshape(-1)[self._tiled_positions(idx, gx.shape[2:], kernel)]
         v = self._windows(self._pad4(gx, pads), kernel, dilation, stride)
         n, c, kh, kw, oh, ow = v.shape
@@ -364,7 +364,7 @@ class NNKernels:
         q, r = self.xp.linalg.qr(a)
         d = self.xp.sign(self.xp.diagonal(r))
         d[d == 0] = 1
-        return self.xp.ascontiguousarray(q * d[None, :]).astype(a.dtype, copy=False)
+        return self.contiguous(q * d[None, :]).astype(a.dtype, copy=False)
 
     # ------------------------------------------------------------- recurrent layers
     def rnn_forward(self, mode, xproj, h0, c0, w_hh, b_hh, reverse):
@@ -383,7 +383,7 @@ class NNKernels:
         xp = self.xp
         n_steps, n, _ = xproj.shape
         hid = h0.shape[-1]
-        w_t = xp.ascontiguousarray(w_hh.T)
+        w_t = self.contiguous(w_hh.T)
         y = xp.empty((n_steps, n, 2 * hid if mode == "LSTM" else hid), dtype=xproj.dtype)
         acts = xp.empty_like(xproj) if mode in ("LSTM", "GRU") else None
         hn_all = xp.empty((n_steps, n, hid), dtype=xproj.dtype) if mode == "GRU" else None
@@ -497,7 +497,7 @@ class NNKernels:
         n_steps, n, g4 = xproj.shape
         hid = g4 // 4
         scale, shift = self._lstm_scale(g4, xproj.dtype)
-        w_t = xp.ascontiguousarray(w_hh.T) * scale
+        w_t = self.contiguous(w_hh.T) * scale
         xs = self._scratch("lstm_xs", xproj.shape, xproj.dtype)
         xp.multiply(xproj, scale, out=xs)
         if b_hh is not None:

@@ -1,0 +1,160 @@
+// Strided-to-contiguous copy.  After dropping size-1 dims and merging dims that are
+// contiguous in the source, a source whose innermost dim is unit-stride is copied row by
+// row; otherwise the source dim with the smallest stride (p) and the innermost dim are
+// walked in square tiles, so that reads run along p and writes along the innermost dim
+// within a tile that stays in L1 (a transposition).  Threads split the tiles.
+#include "kernels/copy.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "dispatch.h"
+#include "kernels/parallel.h"
+#include "simd.h"
+
+namespace autodiff::kernels {
+
+namespace {
+
+constexpr int64_t kTile = 32;
+
+struct Dims {
+  std::vector<int64_t> shape, stride;
+};
+
+Dims collapse(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
+  Dims d;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 1) continue;
+    if (!d.shape.empty() && d.stride.back() == strides[i] * shape[i]) {
+      d.shape.back() *= shape[i];
+      d.stride.back() = strides[i];
+    } else {
+      d.shape.push_back(shape[i]);
+      d.stride.push_back(strides[i]);
+    }
+  }
+  return d;
+}
+
+// o[k * dp + i] = s[i + k * ... ]: the 8x8 block whose source rows are s + k * sl (8
+// elements each, contiguous) lands transposed in o's rows o + k * dp.  Bits are moved by
+// shuffles, never by arithmetic.
+AD_AVX2 void transpose8x8(const uint32_t* s32, int64_t sl, uint32_t* o32, int64_t dp) {
+  const float* s = reinterpret_cast<const float*>(s32);
+  float* o = reinterpret_cast<float*>(o32);
+  __m256 r[8], t[8], u[8];
+  for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(s + k * sl);
+  for (int k = 0; k < 8; k += 2) {
+    t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+    t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+  }
+  for (int k = 0; k < 8; k += 4) {
+    u[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+    u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+    u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+    u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+  }
+  for (int k = 0; k < 4; ++k) {
+    _mm256_storeu_ps(o + k * dp, _mm256_permute2f128_ps(u[k], u[k + 4], 0x20));
+    _mm256_storeu_ps(o + (k + 4) * dp, _mm256_permute2f128_ps(u[k], u[k + 4], 0x31));
+  }
+}
+
+// Source and destination offsets (elements) of outer index `o` over the dims in `dims`.
+void outer_offsets(const Dims& d, const std::vector<int64_t>& dst_stride,
+                   const std::vector<int>& dims, int64_t o, int64_t& so, int64_t& dso) {
+  so = dso = 0;
+  for (int k = int(dims.size()) - 1; k >= 0; --k) {
+    const int a = dims[k];
+    const int64_t i = o % d.shape[a];
+    o /= d.shape[a];
+    so += i * d.stride[a];
+    dso += i * dst_stride[a];
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
+                        const std::vector<int64_t>& strides, T* dst) {
+  int64_t total = 1;
+  for (int64_t s : shape) total *= s;
+  if (total == 0) return;
+  const Dims d = collapse(shape, strides);
+  const int nd = int(d.shape.size());
+  if (nd == 0) {
+    dst[0] = src[0];
+    return;
+  }
+  std::vector<int64_t> ds(nd, 1);  // destination strides
+  for (int k = nd - 2; k >= 0; --k) ds[k] = ds[k + 1] * d.shape[k + 1];
+  const int last = nd - 1;
+  int p = -1;  // the source's smallest-stride dim, if not the innermost
+  for (int k = 0; k < last; ++k)
+    if (std::llabs(d.stride[k]) < std::llabs(d.stride[last]) &&
+        (p < 0 || std::llabs(d.stride[k]) < std::llabs(d.stride[p])))
+      p = k;
+  const int nt = threads_for(total, 16384);
+  if (p < 0) {  // rows: unit (or at least innermost-smallest) stride along the last dim
+    std::vector<int> outer;
+    for (int k = 0; k < last; ++k) outer.push_back(k);
+    const int64_t rows = total / d.shape[last], n = d.shape[last], st = d.stride[last];
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t so, dso;
+      outer_offsets(d, ds, outer, r, so, dso);
+      const T* s = src + so;
+      T* o = dst + dso;
+      if (st == 1) {
+        std::memcpy(o, s, size_t(n) * sizeof(T));
+      } else {
+        for (int64_t j = 0; j < n; ++j) o[j] = s[j * st];
+      }
+    }
+    return;
+  }
+  std::vector<int> outer;
+  for (int k = 0; k < last; ++k)
+    if (k != p) outer.push_back(k);
+  const int64_t np_ = d.shape[p], nl = d.shape[last];
+  const int64_t sp = d.stride[p], sl = d.stride[last], dp = ds[p];
+  const int64_t tiles_p = (np_ + kTile - 1) / kTile, tiles_l = (nl + kTile - 1) / kTile;
+  const int64_t items = (total / (np_ * nl)) * tiles_p;
+  const bool vec = simd_level() == SimdLevel::kAvx2;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t it = 0; it < items; ++it) {
+    int64_t so, dso;
+    outer_offsets(d, ds, outer, it / tiles_p, so, dso);
+    const int64_t i0 = (it % tiles_p) * kTile, i1 = std::min(np_, i0 + kTile);
+    for (int64_t tl = 0; tl < tiles_l; ++tl) {
+      const int64_t j0 = tl * kTile, j1 = std::min(nl, j0 + kTile);
+      if constexpr (sizeof(T) == 4) {
+        if (vec && sp == 1 && i1 - i0 == kTile && j1 - j0 == kTile) {
+          for (int64_t jb = j0; jb < j1; jb += 8)
+            for (int64_t ib = i0; ib < i1; ib += 8)
+              transpose8x8(src + so + ib + jb * sl, sl, dst + dso + ib * dp + jb, dp);
+          continue;
+        }
+      }
+      for (int64_t j = j0; j < j1; ++j) {
+        const T* s = src + so + j * sl;
+        T* o = dst + dso + j;
+        for (int64_t i = i0; i < i1; ++i) o[i * dp] = s[i * sp];
+      }
+    }
+  }
+}
+
+template void copy_to_contiguous<uint8_t>(const uint8_t*, const std::vector<int64_t>&,
+                                          const std::vector<int64_t>&, uint8_t*);
+template void copy_to_contiguous<uint16_t>(const uint16_t*, const std::vector<int64_t>&,
+                                           const std::vector<int64_t>&, uint16_t*);
+template void copy_to_contiguous<uint32_t>(const uint32_t*, const std::vector<int64_t>&,
+                                           const std::vector<int64_t>&, uint32_t*);
+template void copy_to_contiguous<uint64_t>(const uint64_t*, const std::vector<int64_t>&,
+                                           const std::vector<int64_t>&, uint64_t*);
+
+}  // namespace autodiff::kernels

@@ -1,0 +1,56 @@
+"""copy_contiguous (the cpp backend's contiguous / copying reshape) against NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cpp_helpers import C
+
+
+def _views(a):
+    yield a.T
+    yield a[::-1]
+    yield a[:, ::-2]
+    yield a[1::3, 2:]
+    yield np.swapaxes(a, 0, -1)
+    if a.ndim == 3:
+        yield a.transpose(0, 2, 1)
+        yield a.transpose(1, 0, 2)[:, ::-1]
+    if a.ndim == 4:
+        yield a.transpose(0, 2, 3, 1)  # NCHW -> NHWC
+        yield a.transpose(3, 1, 0, 2)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(7, 9), (33, 65), (64, 64), (1000, 17), (3, 31, 33),
+                                   (2, 8, 16, 40), (1, 64, 1, 33)])
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int32, np.int16, np.bool_,
+                                np.complex64, np.complex128])
+def test_copy_contiguous_matches_numpy(simd, threads, shape, dt):
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(shape) * 100).astype(dt)
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        for v in _views(a):
+            got = C.copy_contiguous(v)
+            assert got.flags.c_contiguous and got.dtype == v.dtype and got.shape == v.shape
+            np.testing.assert_array_equal(got, v)
+            assert not np.shares_memory(got, a)
+    finally:
+        C.set_num_threads(old)
+
+
+def test_copy_contiguous_bits_and_edge_cases(simd):
+    bits = np.arange(64 * 64, dtype=np.uint32).reshape(64, 64) | np.uint32(0x7FC00000)
+    nans = bits.view(np.float32)  # NaN payloads survive: the copy moves bits
+    np.testing.assert_array_equal(C.copy_contiguous(nans.T).view(np.uint32), bits.T)
+    for a in (np.zeros((0, 5), np.float32).T, np.full((), 3.0),
+              np.ones((5, 1), np.float32)[::2]):
+        got = C.copy_contiguous(a)
+        assert got.shape == a.shape and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, a)
+    obj = np.array([[1, "a"], [None, 2.5]], dtype=object).T  # falls back to NumPy
+    assert C.copy_contiguous(obj).tolist() == obj.tolist()
+    raw = np.zeros(4 * 65 + 1, np.uint8)[1:].view(np.float32).reshape(5, 13)  # misaligned
+    np.testing.assert_array_equal(C.copy_contiguous(raw.T), raw.T)
