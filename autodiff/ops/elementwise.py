@@ -156,6 +156,17 @@ class Div(_Binary):
         gb = sum_to(-g * a / (b * b), sb) if self.next[1] is not None else None
         return ga, gb
 
+    def backward_data(self, g):
+        a, b = self.saved
+        sa, sb = self.shapes
+        k = self.backend
+        q = k.div(g, b._data)  # dz / b, full size
+        ga = k.sum_to(q, sa) if self.next[0] is not None else None
+        # db = -sum_to(dz * a / b**2) = -sum_to((dz / b) * (a / b)), the product fused
+        gb = (k.neg(k.mul_sum_to(q, k.div(a._data, b._data), sb))
+              if self.next[1] is not None else None)
+        return ga, gb
+
 
 class Pow(_Binary):
     """z = a ** b; da = dz * b * a**(b-1), db = dz * z * log(a) (0 where a == 0)."""
