@@ -159,3 +159,14 @@ def test_log_of_zero_is_silent_like_pytorch(device):
     assert ad.tensor([0.0], device=device).log().item() == -np.inf
     assert ad.tensor([1.0], device=device).div(0.0).item() == np.inf
     assert np.isnan(ad.tensor([-1.0], device=device).sqrt().item())
+
+
+def test_clamp_gradient_passes_at_the_bounds_not_outside_or_nan(device):
+    x = ad.tensor([-1.0, -0.5, 0.0, 0.5, 1.0, float("nan")], device=device, requires_grad=True)
+    y = x.clamp(-0.5, 0.5)
+    y.backward(ad.ones_like(y))
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), [-0.5, -0.5, 0.0, 0.5, 0.5, np.nan])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0, 1, 1, 1, 0, 0])
+    x.grad = None
+    x.clamp(max=0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [1, 1, 1, 0, 0, 0])

@@ -396,6 +396,17 @@ class Clamp(Op):
             mask = m if mask is None else mask & m
         return (g * mask.to(g.dtype),)
 
+    def backward_data(self, g):
+        k, xd = self.backend, self.saved[0]._data
+        lo, hi = self.bounds
+        keep = None
+        if lo is not None:
+            keep = k.compare("greater_equal", xd, lo)
+        if hi is not None:
+            m = k.compare("less_equal", xd, hi)
+            keep = m if keep is None else keep & m
+        return (k.where(keep, g, g.dtype.type(0)),)
+
 
 class Where(Op):
     """y = where(c, a, b); da = dy where c, db = dy where not c."""
