@@ -181,8 +181,11 @@ class Norm2(Op):
     def forward(self, x, axes, keepdim):
         self.saved = (x,)
         self.meta = (x._data.shape, axes, keepdim)
-        b = self.backend
-        return self.save_output(b.sqrt(b.sum(x._data * x._data, axes, keepdim)))
+        b, xd = self.backend, x._data
+        kept = _kept_shape(xd.shape, axes)
+        ss = b.mul_sum_to(xd, xd, kept)  # sum of squares without x * x in memory
+        return self.save_output(b.sqrt(ss if keepdim else ss.reshape(
+            tuple(n for i, n in enumerate(kept) if axes is not None and i not in axes))))
 
     def backward(self, g):
         (x,) = self.saved
@@ -190,6 +193,15 @@ class Norm2(Op):
         y = _unreduce(self.output(), shape, axes, keepdim)
         safe = y.masked_fill(y == 0, 1.0)
         return (_unreduce(g, shape, axes, keepdim) * x / safe * (y != 0).to(x.dtype),)
+
+    def backward_data(self, g):
+        (x,) = self.saved
+        shape, axes, _ = self.meta
+        k, kept = self.backend, _kept_shape(shape, axes)
+        y = self.out_data.reshape(kept)
+        nz = k.compare("not_equal", y, y.dtype.type(0))
+        s = k.where(nz, k.div(g.reshape(kept), k.where(nz, y, y.dtype.type(1))), g.dtype.type(0))
+        return (k.mul(x._data, s),)  # dx = x * dy / y, 0 where y == 0
 
 
 # ------------------------------------------------------------------ public functions
