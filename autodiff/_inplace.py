@@ -12,7 +12,7 @@ import numpy as np
 from . import ops
 from .autograd.grad_mode import no_grad, state
 from .ops import _util
-from .ops.movement import IndexPut, _convert_index
+from .ops.indexing import IndexPut, _convert_index
 from .ops.transfer import CopySlices
 
 if TYPE_CHECKING:
@@ -161,7 +161,10 @@ class InplaceMixin:
                                "operation.")
 
     def __setitem__(self, idx, value) -> None:
-        cidx = _convert_index(idx, self._dev)
+        cidx, then = _convert_index(idx, self._dev)
+        if then is not None:  # ints mixed with advanced indices: select a view, then index it
+            ops.getitem(self, cidx).__setitem__(then, value)
+            return
         if not isinstance(value, _util.Tensor):
             if not (state.enabled and self._requires_grad):
                 self._check_leaf_inplace()

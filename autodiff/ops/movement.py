@@ -11,6 +11,7 @@ from ..errors import ShapeError
 from . import _util
 from ._util import constant, norm_dim, shape_arg
 from .elementwise import expand, sum_to
+from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
 
 Sorted = collections.namedtuple("Sorted", ["values", "indices"])
 
@@ -66,82 +67,6 @@ class Clone(Op):
 
     def backward(self, g):
         return (g,)
-
-
-def _convert_index(idx, dev):
-    """Turn Tensors/lists inside an index into backend arrays."""
-    b = dev.backend
-
-    def conv(i):
-        if isinstance(i, _util.Tensor):
-            on_host = i._dev.backend.is_cpu
-            if i._dev is not dev and not on_host:  # as PyTorch: host indices index any device
-                raise RuntimeError(f"indices are on {i._dev} but the tensor is on {dev}")
-            if i.is_floating_point():
-                raise IndexError("tensors used as indices must be long, int or bool tensors")
-            return i._data if i._dev is dev or b.is_cpu else b.from_numpy(i._data)
-        if isinstance(i, (list, range)):
-            return b.asarray(list(i))
-        if b.is_array(i) or (hasattr(i, "__array__") and not isinstance(i, (int, slice))):
-            return b.asarray(i)
-        return i
-
-    if isinstance(idx, tuple):
-        return tuple(conv(i) for i in idx)
-    return conv(idx)
-
-
-class GetItem(Op):
-    """y = x[idx]; dx = zeros(x.shape) with dy added at idx."""
-
-    is_view = 2
-
-    def forward(self, x, idx):
-        self.idx = idx
-        self.in_shape = x._data.shape
-        return self.backend.getitem(x._data, idx)
-
-    def backward(self, g):
-        return (IndexAdd.apply(g, shape=self.in_shape, idx=self.idx),)
-
-
-class IndexAdd(Op):
-    """y = zeros(shape) with x added at idx; dx = dy[idx]."""
-
-    def forward(self, x, shape, idx):
-        self.idx = idx
-        return self.backend.index_add(shape, idx, x._data)
-
-    def backward(self, g):
-        return (GetItem.apply(g, idx=self.idx),)
-
-
-class IndexPut(Op):
-    """y = x with y[idx] = v; dx = dy with dy[idx] = 0, dv = sum_to(dy[idx], v.shape)."""
-
-    def forward(self, x, v, idx):
-        self.idx = idx
-        self.v_shape = v._data.shape
-        out = self.backend.copy(x._data)
-        try:
-            self.backend.setitem(out, idx, v._data)
-        except ValueError:
-            target = self.backend.getitem(out, idx).shape
-            raise ShapeError(f"setitem: shape mismatch: value of shape {tuple(v.shape)} cannot "
-                             f"be broadcast to indexing result of shape {tuple(target)}"
-                             ) from None
-        return out
-
-    def backward(self, g):
-        gx = gv = None
-        if self.next[0] is not None:
-            b = g._dev.backend
-            keep = b.ones(g._data.shape, g._data.dtype)
-            b.setitem(keep, self.idx, 0)
-            gx = g * constant(keep, g._dev)
-        if self.next[1] is not None:
-            gv = sum_to(GetItem.apply(g, idx=self.idx), self.v_shape)
-        return gx, gv
 
 
 class Cat(Op):
@@ -353,15 +278,6 @@ def clone(x):
     return Clone.apply(x)
 
 
-def getitem(x, idx):
-    idx = _convert_index(idx, x._dev)
-    try:
-        return GetItem.apply(x, idx=idx)
-    except IndexError as exc:
-        raise IndexError(f"index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: "
-                         f"{exc}") from None
-
-
 def narrow(x, dim, start, length):
     d = norm_dim(dim, x.ndim)
     if start < 0:
@@ -374,7 +290,7 @@ def narrow(x, dim, start, length):
 
 def select(x, dim, index):
     d = norm_dim(dim, x.ndim)
-    return GetItem.apply(x, idx=(slice(None),) * d + (index,))
+    return GetItem.apply(x, idx=(slice(None),) * d + (index, Ellipsis))
 
 
 def cat(tensors, dim=0):
