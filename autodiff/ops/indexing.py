@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numbers
 
-from . import _util
 from ..autograd.node import Op
 from ..errors import ShapeError
+from . import _util
 from ._util import constant
 from .elementwise import sum_to
 

@@ -8,9 +8,8 @@ import collections
 from .. import dtypes
 from ..autograd.node import Op
 from ..errors import ShapeError
-from . import _util
 from ._util import constant, norm_dim, shape_arg
-from .elementwise import expand, sum_to
+from .elementwise import expand
 from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
 
 Sorted = collections.namedtuple("Sorted", ["values", "indices"])
