@@ -80,6 +80,9 @@ class InplaceMixin:
         if r._data.shape != self._data.shape:
             raise RuntimeError(f"output with shape {tuple(self.shape)} doesn't match the "
                                f"broadcast shape {tuple(r.shape)}")
+        if _util._category(r.dtype) > _util._category(self.dtype):  # float into int, int into bool
+            raise RuntimeError(f"result type {r.dtype.name} can't be cast to the desired output "
+                               f"type {self.dtype.name}")
         if r._data is not self._data:
             self._data[...] = r._data
         self._version[0] += 1

@@ -414,9 +414,18 @@ class Tensor(InplaceMixin):
     __ge__ = ops.ge
     __neg__ = ops.neg
     __abs__ = ops.abs
-    __and__ = ops.logical_and
-    __or__ = ops.logical_or
-    __xor__ = ops.logical_xor
+    __and__ = ops.bitwise_and
+    __or__ = ops.bitwise_or
+    __xor__ = ops.bitwise_xor
+
+    def __rand__(self, other):
+        return ops.bitwise_and(other, self)
+
+    def __ror__(self, other):
+        return ops.bitwise_or(other, self)
+
+    def __rxor__(self, other):
+        return ops.bitwise_xor(other, self)
 
     def __radd__(self, other):
         return ops.add(other, self)
@@ -444,6 +453,9 @@ class Tensor(InplaceMixin):
 
     def __mod__(self, other):
         return self - (self // other) * other
+
+    def __rmod__(self, other):
+        return other - (other // self) * self
 
     def __pos__(self):
         return self

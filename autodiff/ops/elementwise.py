@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import dtypes
 from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..errors import ShapeError
@@ -207,11 +208,11 @@ class Minimum(_Binary):
 def _minmax_backward(op, g, greater):
     a, b = op.saved
     sa, sb = op.shapes
-    wins = (a > b) if greater else (a < b)
+    a_wins, b_wins = ((a > b), (a < b)) if greater else ((a < b), (a > b))
     tie = (a == b).to(g.dtype) * 0.5
-    wa = wins.to(g.dtype) + tie
-    ga = sum_to(g * wa, sa) if op.next[0] is not None else None
-    gb = sum_to(g * (1 - wa), sb) if op.next[1] is not None else None
+    # a NaN wins on both sides (neither compares), so both inputs get the grad (PyTorch)
+    ga = sum_to(g * (1 - b_wins.to(g.dtype) - tie), sa) if op.next[0] is not None else None
+    gb = sum_to(g * (1 - a_wins.to(g.dtype) - tie), sb) if op.next[1] is not None else None
     return ga, gb
 
 
@@ -446,8 +447,7 @@ def div(a, b, *, rounding_mode=None):
     a, b = operands(a, b)
     if rounding_mode is not None:
         q = Div.apply(float_operand(a), float_operand(b))
-        q = q.detach()
-        out = q.floor() if rounding_mode == "floor" else q.trunc()
+        out = q.floor() if rounding_mode == "floor" else q.trunc()  # zero gradient
         return out.to(a.dtype)
     return Div.apply(float_operand(a), float_operand(b))
 
@@ -524,7 +524,9 @@ def cos(x):
 
 def sign(x):
     """Sign of x (-1, 0, 1); its gradient is zero."""
-    return constant(x._dev.backend.sign(x._data), x._dev)
+    from .compare import piecewise_constant
+
+    return piecewise_constant(x, x._dev.backend.sign)
 
 
 def clamp(x, min=None, max=None):
@@ -537,6 +539,9 @@ def clamp(x, min=None, max=None):
         if max is not None:
             out = minimum(out, max)
         return out
+    if not x.dtype.is_floating_point and any(
+            isinstance(v, float) for v in (min, max)):  # PyTorch promotes int by float bounds
+        x = x.to(dtypes.get_default_dtype())
     return Clamp.apply(x, lo=min, hi=max)
 
 

@@ -90,16 +90,20 @@ class Amax(Op):
 
     kernel = "amax"
 
-    def forward(self, x, axes, keepdim):
+    def forward(self, x, axes, keepdim, nan_wins=False):
         self.saved = (x,)
         self.meta = (x._data.shape, axes, keepdim)
+        self.nan_wins = nan_wins  # max()/min() of all elements: a NaN result takes the grad
         return self.save_output(getattr(self.backend, self.kernel)(x._data, axes, keepdim))
 
     def backward(self, g):
         (x,) = self.saved
         shape, axes, keepdim = self.meta
         y = _unreduce(self.output().detach(), shape, axes, keepdim)
-        mask = (x == y).to(g.dtype)
+        mask = x == y
+        if self.nan_wins:
+            mask = mask | (x.isnan() & y.isnan())
+        mask = mask.to(g.dtype)
         dims = tuple(range(len(shape))) if axes is None else axes
         count = mask.sum(dims, keepdim=True)
         return (_unreduce(g, shape, axes, keepdim) * mask / count,)
@@ -212,8 +216,10 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def _extremum(op, argop, x, dim, keepdim):
     if dim is None:
-        return op.apply(x, axes=None, keepdim=False)
+        return op.apply(x, axes=None, keepdim=False, nan_wins=True)
     d = norm_dim(dim, x.ndim)
+    if x.ndim == 0:  # PyTorch: a 0-d tensor is its own maximum, at index 0
+        return Extremum(x * 1, argop(x, d, keepdim))
     idx = argop(x, d, keepdim=True)
     values = x.gather(d, idx)
     if not keepdim:
@@ -252,7 +258,8 @@ def _arg(kernel):
         if x.numel() == 0:
             raise RuntimeError(f"{kernel}(): cannot reduce an empty tensor")
         b = x._dev.backend
-        if dim is None:
+        if dim is None or x.ndim == 0:
+            norm_dim(dim or 0, x.ndim)
             out = getattr(b, kernel)(x._data.reshape(-1), None, False)
             if keepdim:
                 out = out.reshape((1,) * x.ndim)
