@@ -31,6 +31,11 @@ def _is_int(i) -> bool:
     return isinstance(i, numbers.Integral) and not isinstance(i, bool)
 
 
+def _is_basic(idx) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(getattr(i, "ndim", None) is None for i in items)
+
+
 def _convert_item(i, dev):
     """One index item as Python int/slice/None/... or a backend array."""
     b = dev.backend
@@ -104,7 +109,10 @@ class GetItem(Op):
     def forward(self, x, idx):
         self.idx = idx
         self.in_shape = x._data.shape
-        return self.backend.getitem(x._data, idx)
+        out = self.backend.getitem(x._data, idx)
+        if not out.flags.c_contiguous and not _is_basic(idx):
+            out = self.backend.contiguous(out)  # a gathered copy is contiguous in PyTorch
+        return out
 
     def backward(self, g):
         return (IndexAdd.apply(g, shape=self.in_shape, idx=self.idx),)
