@@ -452,10 +452,10 @@ class Tensor(InplaceMixin):
         return ops.div(other, self, rounding_mode="floor")
 
     def __mod__(self, other):
-        return self - (self // other) * other
+        return ops.remainder(self, other)
 
     def __rmod__(self, other):
-        return other - (other // self) * self
+        return ops.remainder(other, self)
 
     def __pos__(self):
         return self

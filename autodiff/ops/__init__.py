@@ -8,8 +8,8 @@ from .compare import (  # noqa: F401
 )
 from .elementwise import (  # noqa: F401
     abs, add, clamp, cos, div, exp, expand, log, log1p, masked_fill, maximum, minimum, mul, neg,
-    pow, reciprocal, relu, rsqrt, rsub, sigmoid, sign, sin, sqrt, square, sub, sum_to, tanh,
-    where,
+    pow, reciprocal, relu, remainder, rsqrt, rsub, sigmoid, sign, sin, sqrt, square, sub, sum_to,
+    tanh, where,
 )
 from .linalg import bmm, dot, einsum, matmul, mv, outer  # noqa: F401
 from .movement import (  # noqa: F401

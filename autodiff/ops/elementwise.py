@@ -443,8 +443,34 @@ def mul(a, b):
     return Mul.apply(*operands(a, b))
 
 
+def _int_divmod(a, b, mode):
+    """Exact integer floor/trunc division or remainder (a float detour loses digits past 2**24)."""
+    xp = a._dev.backend.xp
+    if bool(xp.any(b._data == 0)):
+        raise RuntimeError("ZeroDivisionError")
+    if mode == "floor":
+        return constant(xp.floor_divide(a._data, b._data), a._dev)
+    if mode == "trunc":
+        q = xp.floor_divide(xp.abs(a._data), xp.abs(b._data))
+        return constant(q * xp.sign(a._data) * xp.sign(b._data), a._dev)
+    return constant(xp.remainder(a._data, b._data), a._dev)
+
+
+def remainder(a, b):
+    """a - floor(a / b) * b, with the sign of b (Python's and PyTorch's ``%``)."""
+    a, b = operands(a, b)
+    if not a.dtype.is_floating_point:
+        return _int_divmod(a, b, "remainder")
+    return a - div(a, b, rounding_mode="floor") * b
+
+
 def div(a, b, *, rounding_mode=None):
     a, b = operands(a, b)
+    if rounding_mode not in (None, "floor", "trunc"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found {rounding_mode!r}")
+    if rounding_mode is not None and not a.dtype.is_floating_point:
+        return _int_divmod(a, b, rounding_mode)
     if rounding_mode is not None:
         q = Div.apply(float_operand(a), float_operand(b))
         out = q.floor() if rounding_mode == "floor" else q.trunc()  # zero gradient
