@@ -99,3 +99,16 @@ def _bitwise(kernel, logical):
 bitwise_and = _bitwise("bitwise_and", logical_and)
 bitwise_or = _bitwise("bitwise_or", logical_or)
 bitwise_xor = _bitwise("bitwise_xor", logical_xor)
+
+
+def int_divmod(a, b, mode):
+    """Exact integer floor/trunc division or remainder (a float detour loses digits past 2**24)."""
+    xp = a._dev.backend.xp
+    if bool(xp.any(b._data == 0)):
+        raise RuntimeError("ZeroDivisionError")
+    if mode == "floor":
+        return constant(xp.floor_divide(a._data, b._data), a._dev)
+    if mode == "trunc":
+        q = xp.floor_divide(xp.abs(a._data), xp.abs(b._data))
+        return constant(q * xp.sign(a._data) * xp.sign(b._data), a._dev)
+    return constant(xp.remainder(a._data, b._data), a._dev)

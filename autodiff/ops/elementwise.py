@@ -8,6 +8,7 @@ from ..autograd.node import Op
 from ..errors import ShapeError
 from . import _util
 from ._util import broadcast_error, constant, float_operand, operands
+from .compare import int_divmod
 
 
 def sum_to(g, shape):
@@ -159,7 +160,8 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """z = a ** b; da = dz * b * a**(b-1), db = dz * z * log(a) (0 where a == 0)."""
+    """z = a ** b; da = dz * b * a**(b-1) (0 where b == 0), db = dz * z * log(a) (0 where
+    a == 0 and b >= 0), as PyTorch masks them."""
 
     kernel = "pow"
 
@@ -172,10 +174,10 @@ class Pow(_Binary):
         sa, sb = self.shapes
         ga = gb = None
         if self.next[0] is not None:
-            ga = sum_to(g * b * a ** (b - 1), sa)
+            ga = sum_to(where(b == 0, 0.0, g * b * a ** (b - 1)), sa)
         if self.next[1] is not None:
-            safe_log = where(a > 0, a, 1).log()
-            gb = sum_to(g * (a ** b) * safe_log, sb)
+            logs = where(a == 0, 1.0, a).log()  # log(a) where it is not masked below
+            gb = sum_to(g * where((a == 0) & (b >= 0), 0.0, (a ** b) * logs), sb)
         return ga, gb
 
 
@@ -443,24 +445,11 @@ def mul(a, b):
     return Mul.apply(*operands(a, b))
 
 
-def _int_divmod(a, b, mode):
-    """Exact integer floor/trunc division or remainder (a float detour loses digits past 2**24)."""
-    xp = a._dev.backend.xp
-    if bool(xp.any(b._data == 0)):
-        raise RuntimeError("ZeroDivisionError")
-    if mode == "floor":
-        return constant(xp.floor_divide(a._data, b._data), a._dev)
-    if mode == "trunc":
-        q = xp.floor_divide(xp.abs(a._data), xp.abs(b._data))
-        return constant(q * xp.sign(a._data) * xp.sign(b._data), a._dev)
-    return constant(xp.remainder(a._data, b._data), a._dev)
-
-
 def remainder(a, b):
     """a - floor(a / b) * b, with the sign of b (Python's and PyTorch's ``%``)."""
     a, b = operands(a, b)
     if not a.dtype.is_floating_point:
-        return _int_divmod(a, b, "remainder")
+        return int_divmod(a, b, "remainder")
     return a - div(a, b, rounding_mode="floor") * b
 
 
@@ -470,7 +459,7 @@ def div(a, b, *, rounding_mode=None):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
     if rounding_mode is not None and not a.dtype.is_floating_point:
-        return _int_divmod(a, b, rounding_mode)
+        return int_divmod(a, b, rounding_mode)
     if rounding_mode is not None:
         q = Div.apply(float_operand(a), float_operand(b))
         out = q.floor() if rounding_mode == "floor" else q.trunc()  # zero gradient

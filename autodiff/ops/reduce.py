@@ -85,6 +85,20 @@ class Var(Op):
         return (_unreduce(g, shape, axes, keepdim) * centered * scale,)
 
 
+class Std(Var):
+    """y = sqrt(var(x)); dx = dy (x - mean) / ((n - c) y), 0 where y == 0 (PyTorch)."""
+
+    def forward(self, x, axes, correction, keepdim):
+        b = self.backend
+        return self.save_output(b.sqrt(Var.forward(self, x, axes, correction, keepdim)))
+
+    def backward(self, g):
+        shape, axes, keepdim, _ = self.meta
+        y = _unreduce(self.output(), shape, axes, keepdim)
+        (gvar,) = Var.backward(self, g)
+        return (gvar / (2 * y.masked_fill(y == 0, 1.0)) * (y != 0).to(y.dtype),)
+
+
 class Amax(Op):
     """y = max(x, axes); the grad is split evenly among the maximal elements."""
 
@@ -211,7 +225,10 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return Std.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=int(correction),
+                     keepdim=keepdim)
 
 
 def _extremum(op, argop, x, dim, keepdim):

@@ -139,8 +139,13 @@ def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding: (*) -> (*, num_classes)."""
     if x.is_floating_point():
         raise TypeError(f"one_hot: expected an integer tensor, got {x.dtype.name}")
+    if x.numel() and int(x.min().item()) < 0:
+        raise RuntimeError("one_hot: class values must be non-negative")
     if num_classes < 0:
         num_classes = int(x.max().item()) + 1 if x.numel() else 0
+    elif x.numel() and int(x.max().item()) >= num_classes:
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes "
+                           f"({num_classes})")
     classes = creation.arange(num_classes, device=x.device, dtype=x.dtype)
     return (x.unsqueeze(-1) == classes).to(dtypes.int64)
 

@@ -70,6 +70,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
     _check_same(input, target, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = (input - target).abs()
     loss = ops.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
     if weight is not None:
@@ -83,6 +85,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(f"binary_cross_entropy: target of shape {tuple(target.shape)} must "
                          f"match input of shape {tuple(input.shape)}")
+    if input.device.backend.is_cpu and input.numel() and bool(
+            ((input < 0) | (input > 1)).any()):  # (on a GPU that would cost a sync)
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
+                           "and 1")
     logp = input.log().clamp(min=-100.0)
     log1mp = (1 - input).log().clamp(min=-100.0)
     loss = -(target * logp + (1 - target) * log1mp)
