@@ -82,7 +82,8 @@ def _bitwise(kernel, logical):
     def op(a, b):
         a, b = operands(a, b)
         if a.dtype.is_floating_point:
-            raise RuntimeError(f"{kernel}: expected integer or bool tensors, got {a.dtype.name}")
+            raise NotImplementedError(f"{kernel}: expected integer or bool tensors, got "
+                                      f"{a.dtype.name}")  # (a RuntimeError, as in PyTorch)
         if a.dtype.name == "bool":
             return logical(a, b)
         try:
