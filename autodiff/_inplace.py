@@ -76,6 +76,14 @@ class InplaceMixin:
         self._base_fn = base.grad_fn
         return self
 
+    def _writable(self):
+        """This tensor's array, first made a writable 0-d array when it is a NumPy scalar (what
+        NumPy gives for reductions and 0-d arithmetic): nothing else can share a scalar."""
+        d = self._data
+        if isinstance(d, np.generic):
+            d = self._data = np.array(d)
+        return d
+
     def _write(self, r: Tensor) -> None:
         if r._data.shape != self._data.shape:
             raise RuntimeError(f"output with shape {tuple(self.shape)} doesn't match the "
@@ -84,7 +92,7 @@ class InplaceMixin:
             raise RuntimeError(f"result type {r.dtype.name} can't be cast to the desired output "
                                f"type {self.dtype.name}")
         if r._data is not self._data:
-            self._data[...] = r._data
+            self._writable()[...] = r._data
         self._version[0] += 1
 
     def add_(self, other, alpha=1) -> Tensor:
@@ -121,7 +129,7 @@ class InplaceMixin:
         if src._dev is not self._dev:
             src = src.to(self._dev)
         if not (state.enabled and (self._requires_grad or src._requires_grad)):
-            self._data[...] = src._data
+            self._writable()[...] = src._data
             self._version[0] += 1
             return self
         return self._inplace(lambda s, v: _overwrite(s, v.to(s.dtype)), src)
@@ -136,7 +144,7 @@ class InplaceMixin:
         if state.enabled and self._requires_grad:  # a non-leaf: record it (zero grad to self)
             return self._inplace(lambda s: _overwrite(s, value))
         with no_grad():
-            self._data[...] = value.item() if isinstance(value, _util.Tensor) else value
+            self._writable()[...] = value.item() if isinstance(value, _util.Tensor) else value
             self._version[0] += 1
         return self
 
@@ -145,7 +153,7 @@ class InplaceMixin:
 
         self._check_leaf_inplace()
         b = self._dev.backend
-        self._data[...] = b.randn(_generator(generator), self.shape, self._data.dtype) * std + mean
+        self._writable()[...] = b.randn(_generator(generator), self.shape, self._data.dtype) * std + mean
         self._version[0] += 1
         return self
 
@@ -154,7 +162,7 @@ class InplaceMixin:
 
         self._check_leaf_inplace()
         be = self._dev.backend
-        self._data[...] = be.rand(_generator(generator), self.shape, self._data.dtype) * (b - a) + a
+        self._writable()[...] = be.rand(_generator(generator), self.shape, self._data.dtype) * (b - a) + a
         self._version[0] += 1
         return self
 
@@ -171,7 +179,7 @@ class InplaceMixin:
         if not isinstance(value, _util.Tensor):
             if not (state.enabled and self._requires_grad):
                 self._check_leaf_inplace()
-                self._dev.backend.setitem(self._data, cidx, value)
+                self._dev.backend.setitem(self._writable(), cidx, value)
                 self._version[0] += 1
                 return
             value = _util.Tensor(value, dtype=self.dtype, device=self._dev)

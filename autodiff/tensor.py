@@ -173,7 +173,7 @@ class Tensor(InplaceMixin):
         """The data as a NumPy array sharing memory (CPU devices only)."""
         if not self._dev.backend.is_cpu:
             raise TypeError(f"can't convert {self._dev} tensor to numpy; use .cpu() first")
-        return self._data
+        return self._writable()  # a 0-d array, never a NumPy scalar (PyTorch gives an array)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()

@@ -72,6 +72,26 @@ def _view_writes(m, a):
     return b, v
 
 
+def _inplace_on_reductions(m, a):
+    loss = (a * a).mean()
+    loss /= 4  # gradient accumulation's ``loss /= steps``
+    count = (a > 0).sum()
+    count += 1
+    peak = a.detach().amax()
+    peak.mul_(2).clamp_(max=1.0)
+    total = a.detach().sum()
+    total[...] = 5.0
+    return loss, count, peak, total
+
+
+def _repeat_copies(m, a):
+    b = a.clone()
+    r, t = b.repeat(1, 1), b.tile((1,))
+    r.zero_()
+    t.add_(1)
+    return b, r, t
+
+
 def _scalar_view(m, a):
     b = a * 2
     s = b[0, 1]
@@ -142,6 +162,8 @@ CASES = [
     C("set_advanced_grad", _set(([0, 2], [1, 3]), lambda m, v: v), M2, np.array([1.0, 2.0])),
     C("view_writes", _view_writes, M2),
     C("scalar_view_sees_write", _scalar_view, M2),
+    C("inplace_on_reductions", _inplace_on_reductions, M2),
+    C("repeat_copies", _repeat_copies, M2),
     C("gather_small_index", lambda m, a: (a.gather(1, _idx(m, a, [[0], [3]])),
                                           a.gather(0, _idx(m, a, [[2, 0]]))), M2),
     C("scatter_add_dims", lambda m, a, s: a.scatter_add(0, _idx(m, a, [[0, 1, 2, 0], [0, 0, 0, 1]]),
@@ -503,6 +525,25 @@ OPTIMIZERS = {
     "adagrad_groups": _groups("Adagrad", lr=0.1, lr_decay=0.01),
     "adadelta_groups": _groups("Adadelta", lr=0.5, weight_decay=0.1),
 }
+
+
+def _scalar_param(m, name):
+    optim = ad.optim if m is ad else m.optim
+    p = (nn.Parameter(ad.tensor(2.0)) if m is ad else m.nn.Parameter(m.tensor(2.0)))
+    kw = {"lr": 0.1, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.1}
+    opt = getattr(optim, name)([p], **kw)
+    for _ in range(3):
+        (p * p * 3).backward()  # the gradient of a 0-d parameter
+        opt.step()
+        opt.zero_grad(set_to_none=False)
+    return p, p.numpy() if m is ad else p.detach().numpy()
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_zero_dim_parameter_steps_match_torch(name, torch):
+    (p, arr), (tp, tarr) = _scalar_param(ad, name), _scalar_param(torch, name)
+    _close(p, tp, 1e-6, name)
+    assert type(arr) is type(tarr) and arr.shape == tarr.shape == ()
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
