@@ -195,6 +195,9 @@ CASES = [
     C("einsum_ellipsis", lambda m, a, b, c: (m.einsum("...ij,...jk->...ik", a, b),
                                              m.einsum("...ij,jk", a, c), m.einsum("b...->b", a)),
       X3, _r(2, 4, 5), _r(4, 2)),
+    C("einsum_diagonals", lambda m, a, b: (m.einsum("ii", a), m.einsum("ii->i", a),
+                                           m.einsum("bii->bi", b), m.einsum("...ii->...", b),
+                                           m.einsum("ij,jj", b[0], a)), _r(3, 3), _r(2, 3, 3)),
     # nn.functional
     *[C(f"cross_entropy_{red}", lambda m, a, t, w, red=red: (
         _F(m).cross_entropy(a, t, reduction=red),
@@ -623,3 +626,13 @@ def test_autograd_rules_match_torch(device, torch):
             assert a == t, i
         else:
             _close(a, t, 1e-5, f"item {i}")
+
+
+def _replace_weight(m):
+    lin = (nn if m is ad else m.nn).Linear(2, 3)
+    lin.weight = (nn if m is ad else m.nn).Parameter(m.ones(3, 2))
+    return [n for n, _ in lin.named_parameters()], list(lin.state_dict())
+
+
+def test_replacing_a_parameter_keeps_its_place(torch):
+    assert _replace_weight(ad) == _replace_weight(torch)

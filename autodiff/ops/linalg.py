@@ -245,11 +245,39 @@ def _parse_einsum(equation: str, ndims):
     return inputs, out
 
 
+def _take_diagonals(equation: str, xs):
+    """An index repeated within one operand (``'ii->i'``, ``'ii'``) reads that operand's
+    diagonal: x * eye summed over the second copy (differentiable through mul and sum)."""
+    from ..creation import eye
+
+    lhs, arrow, out = equation.partition("->")
+    if not arrow:
+        letters = lhs.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    subs, xs = lhs.split(","), list(xs)
+    for k, sub in enumerate(subs):
+        while len(sub) == xs[k].ndim and len(set(sub)) != len(sub):
+            c = next(c for c in sub if sub.count(c) > 1)
+            i, j = sub.index(c), sub.index(c, sub.index(c) + 1)
+            n = xs[k].shape[i]
+            if xs[k].shape[j] != n:
+                raise ShapeError(f"einsum: subscript {c!r} is repeated for dims of sizes {n} and "
+                                 f"{xs[k].shape[j]}")
+            mask = eye(n, dtype=xs[k].dtype, device=xs[k].device).reshape(
+                tuple(n if d in (i, j) else 1 for d in range(xs[k].ndim)))
+            xs[k], sub = (xs[k] * mask).sum(j), sub[:j] + sub[j + 1:]
+        subs[k] = sub
+    return ",".join(subs) + "->" + out, tuple(xs)
+
+
 def einsum(equation, *operands_):
     if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
         operands_ = tuple(operands_[0])
+    equation = equation.replace(" ", "")
     if "..." in equation:
-        equation, operands_ = _expand_ellipsis(equation.replace(" ", ""), operands_)
+        equation, operands_ = _expand_ellipsis(equation, operands_)
+    if builtins.any(len(set(s)) != len(s) for s in equation.split("->")[0].split(",")):
+        equation, operands_ = _take_diagonals(equation, operands_)
     inputs, output = _parse_einsum(equation, [x.ndim for x in operands_])
     dt = operands_[0].dtype
     for x in operands_[1:]:
