@@ -636,3 +636,44 @@ def _replace_weight(m):
 
 def test_replacing_a_parameter_keeps_its_place(torch):
     assert _replace_weight(ad) == _replace_weight(torch)
+
+
+def _small_cnn(M):
+    return M.Sequential(M.Conv2d(3, 8, 3, padding=1), M.BatchNorm2d(8), M.ReLU(), M.MaxPool2d(2),
+                        M.Conv2d(8, 8, 3, stride=2, groups=2), M.GroupNorm(2, 8), M.GELU(),
+                        M.AdaptiveAvgPool2d(1), M.Flatten(), M.Linear(8, 5))
+
+
+def test_small_cnn_training_matches_torch(device, torch):
+    """Copied weights, AdamW + OneCycleLR + clipping + label smoothing: same losses, same
+    parameters and running statistics after a few steps, same eval output."""
+    torch.manual_seed(0)
+    theirs = _small_cnn(torch.nn).double()
+    ours = _small_cnn(nn).to(ad.float64).to(device)
+    _load_from_torch(ours, theirs, device)
+    opts = [ad.optim.AdamW(ours.parameters(), lr=0.01, weight_decay=0.05),
+            torch.optim.AdamW(theirs.parameters(), lr=0.01, weight_decay=0.05)]
+    scheds = [ad.optim.lr_scheduler.OneCycleLR(opts[0], max_lr=0.05, total_steps=4),
+              torch.optim.lr_scheduler.OneCycleLR(opts[1], max_lr=0.05, total_steps=4)]
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x, y = rng.standard_normal((4, 3, 10, 10)), rng.integers(0, 5, 4)
+        losses = []
+        for m, model, opt, sched in ((ad, ours, opts[0], scheds[0]),
+                                     (torch, theirs, opts[1], scheds[1])):
+            kw = {"device": device} if m is ad else {}
+            loss = _F(m).cross_entropy(model(m.tensor(x, **kw)), m.tensor(y, **kw),
+                                       label_smoothing=0.1)
+            opt.zero_grad()
+            loss.backward()
+            (nn.utils if m is ad else m.nn.utils).clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        assert losses[0] == pytest.approx(losses[1], rel=1e-9)
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal((2, 3, 10, 10))
+    _close(ours(ad.tensor(x, device=device)), theirs(torch.tensor(x)), 1e-9, "eval output")
+    for k, t in theirs.state_dict().items():
+        _close(ours.state_dict()[k], t, 1e-9, k)
