@@ -677,3 +677,13 @@ def test_small_cnn_training_matches_torch(device, torch):
     _close(ours(ad.tensor(x, device=device)), theirs(torch.tensor(x)), 1e-9, "eval output")
     for k, t in theirs.state_dict().items():
         _close(ours.state_dict()[k], t, 1e-9, k)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_loss_of_different_shapes_broadcasts_with_a_warning(name, device, torch):
+    x, t = _r(3, seed=40), _r(3, 1, seed=41)
+    with pytest.warns(UserWarning, match="target size"):
+        ours = getattr(F, name)(ad.tensor(x, device=device), ad.tensor(t, device=device))
+    with pytest.warns(UserWarning, match="target size"):
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(x), torch.tensor(t))
+    _close(ours, theirs, 1e-9, name)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from ... import ops
 from ...errors import ShapeError
 from ...ops import nn_ops as _nn_ops
@@ -28,12 +32,17 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def _check_same(x, target, name):
+    """PyTorch broadcasts input and target of different shapes, with a warning."""
     if tuple(x.shape) != tuple(target.shape):
         try:
-            ops.broadcast_to(target, x.shape)
-        except Exception:
-            raise ShapeError(f"{name}: target of shape {tuple(target.shape)} does not match "
-                             f"input of shape {tuple(x.shape)}") from None
+            np.broadcast_shapes(x.shape, target.shape)  # shape arithmetic only
+        except ValueError:
+            raise ShapeError(f"{name}: target of shape {tuple(target.shape)} does not broadcast "
+                             f"with input of shape {tuple(x.shape)}") from None
+        warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different "
+                      f"to the input size ({tuple(x.shape)}). This will likely lead to incorrect "
+                      f"results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
