@@ -84,10 +84,21 @@ class InplaceMixin:
             d = self._data = np.array(d)
         return d
 
+    def _check_no_overlap(self, d=None) -> None:
+        """An element-wise write into an expanded tensor (a stride-0 dim) raises, as in PyTorch
+        (fill_ and zero_ are allowed: they write one value wherever it lands)."""
+        d = self._data if d is None else d
+        if 0 in getattr(d, "strides", ()) and any(
+                s == 0 and n > 1 for s, n in zip(d.strides, d.shape)):
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+
     def _write(self, r: Tensor) -> None:
         if r._data.shape != self._data.shape:
             raise RuntimeError(f"output with shape {tuple(self.shape)} doesn't match the "
                                f"broadcast shape {tuple(r.shape)}")
+        self._check_no_overlap()
         if _util._category(r.dtype) > _util._category(self.dtype):  # float into int, int into bool
             raise RuntimeError(f"result type {r.dtype.name} can't be cast to the desired output "
                                f"type {self.dtype.name}")
@@ -128,6 +139,7 @@ class InplaceMixin:
             src = _util.Tensor(src, device=self._dev)
         if src._dev is not self._dev:
             src = src.to(self._dev)
+        self._check_no_overlap()
         if not (state.enabled and (self._requires_grad or src._requires_grad)):
             self._writable()[...] = src._data
             self._version[0] += 1
@@ -179,6 +191,8 @@ class InplaceMixin:
         if not isinstance(value, _util.Tensor):
             if not (state.enabled and self._requires_grad):
                 self._check_leaf_inplace()
+                if 0 in getattr(self._data, "strides", ()):  # the written region must not overlap
+                    self._check_no_overlap(self._dev.backend.getitem(self._data, cidx))
                 self._dev.backend.setitem(self._writable(), cidx, value)
                 self._version[0] += 1
                 return

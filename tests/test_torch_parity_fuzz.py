@@ -92,6 +92,16 @@ def _repeat_copies(m, a):
     return b, r, t
 
 
+def _expand_views(m, a):
+    base = a.detach().clone()
+    y, z = base.expand(3, 4), base.broadcast_to((2, 3, 4))
+    base.mul_(2)  # both are views: they see it
+    y[0, 1] = 5.0  # writes one element: base[0, 0]
+    w = base.expand_as(z)
+    w.zero_()  # fill of an expanded view writes through, as in torch
+    return y * 1, z * 1, base
+
+
 def _scalar_view(m, a):
     b = a * 2
     s = b[0, 1]
@@ -164,6 +174,7 @@ CASES = [
     C("scalar_view_sees_write", _scalar_view, M2),
     C("inplace_on_reductions", _inplace_on_reductions, M2),
     C("repeat_copies", _repeat_copies, M2),
+    C("expand_is_a_view", _expand_views, _r(3, 1), grad=False),
     C("gather_small_index", lambda m, a: (a.gather(1, _idx(m, a, [[0], [3]])),
                                           a.gather(0, _idx(m, a, [[2, 0]]))), M2),
     C("scatter_add_dims", lambda m, a, s: a.scatter_add(0, _idx(m, a, [[0, 1, 2, 0], [0, 0, 0, 1]]),
@@ -372,6 +383,9 @@ ERRORS = [
     ("cat_mismatch", lambda m, a, b: m.cat([a, b], 0), M2, _r(3, 2)),
     ("stack_mismatch", lambda m, a, b: m.stack([a, b]), M2, _r(4, 3)),
     ("matmul_mismatch", lambda m, a: a @ a, M2),
+    ("add_into_expanded", lambda m, a: a.detach().expand(3, 4).add_(1), _r(3, 1)),
+    ("copy_into_expanded", lambda m, a: a.detach().expand(3, 4).copy_(m.zeros(3, 4)), _r(3, 1)),
+    ("set_row_of_expanded", lambda m, a: a.detach().expand(3, 4).__setitem__(0, 2.0), _r(3, 1)),
     ("int_iadd_float", _iadd(1.5), INTS),
     ("int_imul_float", lambda m, a: a.mul_(2.5), INTS),
     ("int_idiv", lambda m, a: a.div_(2), INTS),

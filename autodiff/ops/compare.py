@@ -113,3 +113,13 @@ def int_divmod(a, b, mode):
         q = xp.floor_divide(xp.abs(a._data), xp.abs(b._data))
         return constant(q * xp.sign(a._data) * xp.sign(b._data), a._dev)
     return constant(xp.remainder(a._data, b._data), a._dev)
+
+
+def remainder(a, b):
+    """a - floor(a / b) * b, with the sign of b (Python's and PyTorch's ``%``)."""
+    from .elementwise import div
+
+    a, b = operands(a, b)
+    if not a.dtype.is_floating_point:
+        return int_divmod(a, b, "remainder")
+    return a - div(a, b, rounding_mode="floor") * b

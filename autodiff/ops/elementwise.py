@@ -38,11 +38,15 @@ class Expand(Op):
 
     is_view = 2  # small expansions are filled copies (see NumpyBackend.broadcast_to)
 
-    def forward(self, x, shape, kept=None):
+    def forward(self, x, shape, kept=None, view=False):
         self.in_shape = x._data.shape
         self.kept = kept
         data = x._data if kept is None else x._data.reshape(kept)
         try:
+            if view:  # Tensor.expand: always a (writable, stride-0) view, as in PyTorch
+                xp = self.backend.xp
+                v = xp.broadcast_to(data, shape)
+                return xp.lib.stride_tricks.as_strided(data, v.shape, v.strides)
             return self.backend.broadcast_to(data, shape)
         except ValueError:
             raise ShapeError(f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}"
@@ -443,14 +447,6 @@ def mul(a, b):
     if type(a) is type(b) and a._data.dtype == b._data.dtype:  # two Tensors: the hot path
         return Mul.apply(a, b)
     return Mul.apply(*operands(a, b))
-
-
-def remainder(a, b):
-    """a - floor(a / b) * b, with the sign of b (Python's and PyTorch's ``%``)."""
-    a, b = operands(a, b)
-    if not a.dtype.is_floating_point:
-        return int_divmod(a, b, "remainder")
-    return a - div(a, b, rounding_mode="floor") * b
 
 
 def div(a, b, *, rounding_mode=None):

@@ -10,7 +10,7 @@ from .. import dtypes
 from ..autograd.node import Op
 from ..errors import ShapeError
 from ._util import constant, norm_dim, shape_arg
-from .elementwise import expand
+from .elementwise import Expand, expand
 from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
 
 Sorted = collections.namedtuple("Sorted", ["values", "indices"])
@@ -233,7 +233,9 @@ def expand_(x, *sizes):
         raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
                          f"or equal to the number of dimensions in the tensor ({x.ndim})")
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    return expand(x, shape)
+    if x._data.shape == shape:
+        return x
+    return Expand.apply(x, shape=shape, view=True)
 
 
 def broadcast_to(x, shape):
