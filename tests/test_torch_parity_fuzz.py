@@ -162,6 +162,8 @@ CASES = [
     C("int_then_advanced", lambda m, a: (a[1, :, [0, 3]], a[None, [0, 1], ..., 2],
                                          a[0, ..., [1, 0]], a[:, 1, [0, 2]]), X3),
     C("tensor0d_index", lambda m, a: a[_idx(m, a, 1), :, [0, 1]] + a[_idx(m, a, 0)][:, :2], X3),
+    C("numpy_indices", lambda m, a: (a[np.array(1), :, [0, 1]], a[[np.int64(0), np.int64(1)]],
+                                     a[[np.array([0, 1]), np.array([1, 2])]]), X3),
     C("advanced_bcast", lambda m, a: (a[[[0], [1]], [1, 2]], a[:, [[0, 1]], [[1], [3]]]), X3),
     C("masks", lambda m, a: (a[a[..., 0] > 0], a[_idx(m, a, [True, False]), :, 1],
                              a[1, _idx(m, a, [True, False, True])], a[[True, False]]), X3),

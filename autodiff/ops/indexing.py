@@ -56,7 +56,8 @@ def _convert_item(i, dev):
         i = list(i)
         return b.asarray(i) if i else b.asarray(i, dtype="int64")
     if b.is_array(i) or (hasattr(i, "__array__") and not isinstance(i, (int, slice))):
-        return b.asarray(i)
+        i = b.asarray(i)
+        return int(i) if i.ndim == 0 and i.dtype.kind in "iu" else i  # selects, as an int
     return i
 
 
@@ -85,8 +86,8 @@ def _split(items):
 def _convert_index(idx, dev):
     """``idx`` as backend indices ``(first, then)``: index with ``first``, then, unless ``then``
     is None, index the result with ``then`` (see the module docstring)."""
-    if isinstance(idx, list) and any(isinstance(i, _INDEX_ITEMS + (_util.Tensor,)) or
-                                     hasattr(i, "__array__") for i in idx):
+    if isinstance(idx, list) and any(isinstance(i, _INDEX_ITEMS + (_util.Tensor,)) or (
+            hasattr(i, "__array__") and not isinstance(i, numbers.Number)) for i in idx):
         idx = tuple(idx)
     if not isinstance(idx, tuple):
         i = _convert_item(idx, dev)
