@@ -92,14 +92,28 @@ def _convert_index(idx, dev):
     if not isinstance(idx, tuple):
         i = _convert_item(idx, dev)
         return ((i, Ellipsis) if _is_int(i) else i), None
-    items = tuple(_convert_item(i, dev) for i in idx)
-    ints = any(_is_int(i) for i in items)
-    arrays = any(getattr(i, "ndim", None) is not None for i in items)
+    items, ints, arrays, ellipsis = [], False, False, False
+    for i in idx:  # one pass; the common items (slices, ints, None) need no conversion
+        kind = type(i)
+        if kind is int:
+            ints = True
+        elif kind is slice:
+            if i.step is not None:
+                _convert_item(i, dev)  # checks that the step is positive
+        elif i is Ellipsis:
+            ellipsis = True
+        elif i is not None:
+            i = _convert_item(i, dev)
+            if _is_int(i):
+                ints = True
+            elif getattr(i, "ndim", None) is not None:
+                arrays = True
+        items.append(i)
     if ints and arrays:
         return _split(items)
-    if ints and not any(i is Ellipsis for i in items):
-        items += (Ellipsis,)
-    return items, None
+    if ints and not ellipsis:
+        items.append(Ellipsis)
+    return tuple(items), None
 
 
 class GetItem(Op):
