@@ -178,7 +178,10 @@ class Pow(_Binary):
         sa, sb = self.shapes
         ga = gb = None
         if self.next[0] is not None:
-            ga = sum_to(where(b == 0, 0.0, g * b * a ** (b - 1)), sa)
+            ga = g * b * a ** (b - 1)
+            if b._data.ndim or bool(b._data == 0):  # a constant exponent is rarely 0
+                ga = where(b == 0, 0.0, ga)
+            ga = sum_to(ga, sa)
         if self.next[1] is not None:
             logs = where(a == 0, 1.0, a).log()  # log(a) where it is not masked below
             gb = sum_to(g * where((a == 0) & (b >= 0), 0.0, (a ** b) * logs), sb)

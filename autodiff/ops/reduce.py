@@ -9,7 +9,7 @@ import math
 from .. import dtypes
 from ..autograd.node import Op
 from ._util import constant, float_operand, norm_dim, norm_dims
-from .elementwise import Expand, expand
+from .elementwise import Expand, expand, where
 
 Extremum = collections.namedtuple("Extremum", ["values", "indices"])
 
@@ -93,10 +93,8 @@ class Std(Var):
         return self.save_output(b.sqrt(Var.forward(self, x, axes, correction, keepdim)))
 
     def backward(self, g):
-        shape, axes, keepdim, _ = self.meta
-        y = _unreduce(self.output(), shape, axes, keepdim)
-        (gvar,) = Var.backward(self, g)
-        return (gvar / (2 * y.masked_fill(y == 0, 1.0)) * (y != 0).to(y.dtype),)
+        y = self.output()  # the mask is applied at the reduced shape, where it is cheap
+        return Var.backward(self, where(y == 0, 0.0, g / (2 * y)))
 
 
 class Amax(Op):
@@ -115,8 +113,8 @@ class Amax(Op):
         shape, axes, keepdim = self.meta
         y = _unreduce(self.output().detach(), shape, axes, keepdim)
         mask = x == y
-        if self.nan_wins:
-            mask = mask | (x.isnan() & y.isnan())
+        if self.nan_wins and bool(self.output().isnan().any()):
+            mask = mask | x.isnan()
         mask = mask.to(g.dtype)
         dims = tuple(range(len(shape))) if axes is None else axes
         count = mask.sum(dims, keepdim=True)
