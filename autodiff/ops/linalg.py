@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 
 from ..autograd.node import Op
-from ..errors import DeviceError, ShapeError
+from ..errors import DeviceError, DTypeError, ShapeError
 from ._util import operands
 from .elementwise import expand, sum_to
 from .movement import Permute
@@ -282,6 +282,6 @@ def einsum(equation, *operands_):
     dt = operands_[0].dtype
     for x in operands_[1:]:
         if x.dtype is not dt:
-            raise TypeError(f"einsum: operands must share a dtype, got "
+            raise DTypeError(f"einsum: operands must share a dtype, got "
                             f"{', '.join(x.dtype.name for x in operands_)}")
     return Einsum.apply(*operands_, inputs=inputs, output=output)

@@ -8,6 +8,7 @@ import math
 
 from .. import dtypes
 from ..autograd.node import Op
+from ..errors import DTypeError
 from ._util import constant, float_operand, norm_dim, norm_dims
 from .elementwise import Expand, expand, where
 
@@ -210,7 +211,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     if not x.dtype.is_floating_point:
-        raise TypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+        raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                         f"floating point or complex dtype. Got: {x.dtype.name}")
     return Mean.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 

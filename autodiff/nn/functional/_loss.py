@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from ... import ops
-from ...errors import ShapeError
+from ...errors import DTypeError, ShapeError
 from ...ops import nn_ops as _nn_ops
 from ...tensor import Tensor
 
@@ -135,7 +135,7 @@ def _class_last(x: Tensor) -> tuple:
 def _pick(logp: Tensor, target: Tensor, weight, ignore_index: int, name: str):
     """Per-element -w[y] * logp[y] and the effective weights (0 where ignored)."""
     if target.is_floating_point():
-        raise TypeError(f"{name}: expected integer class indices as target, got "
+        raise DTypeError(f"{name}: expected integer class indices as target, got "
                         f"{target.dtype.name}")
     c = logp.shape[1]
     if tuple(target.shape) != (logp.shape[0],) + tuple(logp.shape[2:]):
