@@ -12,7 +12,7 @@ import numpy as np
 from . import ops
 from .autograd.grad_mode import no_grad, state
 from .ops import _util
-from .ops.movement import IndexPut, _convert_index
+from .ops.indexing import IndexPut, _convert_index
 from .ops.transfer import CopySlices
 
 if TYPE_CHECKING:
@@ -76,12 +76,34 @@ class InplaceMixin:
         self._base_fn = base.grad_fn
         return self
 
+    def _writable(self):
+        """This tensor's array, first made a writable 0-d array when it is a NumPy scalar (what
+        NumPy gives for reductions and 0-d arithmetic): nothing else can share a scalar."""
+        d = self._data
+        if isinstance(d, np.generic):
+            d = self._data = np.array(d)
+        return d
+
+    def _check_no_overlap(self, d=None) -> None:
+        """An element-wise write into an expanded tensor (a stride-0 dim) raises, as in PyTorch
+        (fill_ and zero_ are allowed: they write one value wherever it lands)."""
+        d = self._data if d is None else d
+        if 0 in getattr(d, "strides", ()) and any(
+                s == 0 and n > 1 for s, n in zip(d.strides, d.shape)):
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+
     def _write(self, r: Tensor) -> None:
         if r._data.shape != self._data.shape:
             raise RuntimeError(f"output with shape {tuple(self.shape)} doesn't match the "
                                f"broadcast shape {tuple(r.shape)}")
+        self._check_no_overlap()
+        if _util._category(r.dtype) > _util._category(self.dtype):  # float into int, int into bool
+            raise RuntimeError(f"result type {r.dtype.name} can't be cast to the desired output "
+                               f"type {self.dtype.name}")
         if r._data is not self._data:
-            self._data[...] = r._data
+            self._writable()[...] = r._data
         self._version[0] += 1
 
     def add_(self, other, alpha=1) -> Tensor:
@@ -117,8 +139,9 @@ class InplaceMixin:
             src = _util.Tensor(src, device=self._dev)
         if src._dev is not self._dev:
             src = src.to(self._dev)
+        self._check_no_overlap()
         if not (state.enabled and (self._requires_grad or src._requires_grad)):
-            self._data[...] = src._data
+            self._writable()[...] = src._data
             self._version[0] += 1
             return self
         return self._inplace(lambda s, v: _overwrite(s, v.to(s.dtype)), src)
@@ -133,7 +156,7 @@ class InplaceMixin:
         if state.enabled and self._requires_grad:  # a non-leaf: record it (zero grad to self)
             return self._inplace(lambda s: _overwrite(s, value))
         with no_grad():
-            self._data[...] = value.item() if isinstance(value, _util.Tensor) else value
+            self._writable()[...] = value.item() if isinstance(value, _util.Tensor) else value
             self._version[0] += 1
         return self
 
@@ -142,7 +165,7 @@ class InplaceMixin:
 
         self._check_leaf_inplace()
         b = self._dev.backend
-        self._data[...] = b.randn(_generator(generator), self.shape, self._data.dtype) * std + mean
+        self._writable()[...] = b.randn(_generator(generator), self.shape, self._data.dtype) * std + mean
         self._version[0] += 1
         return self
 
@@ -151,7 +174,7 @@ class InplaceMixin:
 
         self._check_leaf_inplace()
         be = self._dev.backend
-        self._data[...] = be.rand(_generator(generator), self.shape, self._data.dtype) * (b - a) + a
+        self._writable()[...] = be.rand(_generator(generator), self.shape, self._data.dtype) * (b - a) + a
         self._version[0] += 1
         return self
 
@@ -161,11 +184,16 @@ class InplaceMixin:
                                "operation.")
 
     def __setitem__(self, idx, value) -> None:
-        cidx = _convert_index(idx, self._dev)
+        cidx, then = _convert_index(idx, self._dev)
+        if then is not None:  # ints mixed with advanced indices: select a view, then index it
+            ops.getitem(self, cidx).__setitem__(then, value)
+            return
         if not isinstance(value, _util.Tensor):
             if not (state.enabled and self._requires_grad):
                 self._check_leaf_inplace()
-                self._dev.backend.setitem(self._data, cidx, value)
+                if 0 in getattr(self._data, "strides", ()):  # the written region must not overlap
+                    self._check_no_overlap(self._dev.backend.getitem(self._data, cidx))
+                self._dev.backend.setitem(self._writable(), cidx, value)
                 self._version[0] += 1
                 return
             value = _util.Tensor(value, dtype=self.dtype, device=self._dev)

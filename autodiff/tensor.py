@@ -173,7 +173,7 @@ class Tensor(InplaceMixin):
         """The data as a NumPy array sharing memory (CPU devices only)."""
         if not self._dev.backend.is_cpu:
             raise TypeError(f"can't convert {self._dev} tensor to numpy; use .cpu() first")
-        return self._data
+        return self._writable()  # a 0-d array, never a NumPy scalar (PyTorch gives an array)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
@@ -414,9 +414,18 @@ class Tensor(InplaceMixin):
     __ge__ = ops.ge
     __neg__ = ops.neg
     __abs__ = ops.abs
-    __and__ = ops.logical_and
-    __or__ = ops.logical_or
-    __xor__ = ops.logical_xor
+    __and__ = ops.bitwise_and
+    __or__ = ops.bitwise_or
+    __xor__ = ops.bitwise_xor
+
+    def __rand__(self, other):
+        return ops.bitwise_and(other, self)
+
+    def __ror__(self, other):
+        return ops.bitwise_or(other, self)
+
+    def __rxor__(self, other):
+        return ops.bitwise_xor(other, self)
 
     def __radd__(self, other):
         return ops.add(other, self)
@@ -443,7 +452,10 @@ class Tensor(InplaceMixin):
         return ops.div(other, self, rounding_mode="floor")
 
     def __mod__(self, other):
-        return self - (self // other) * other
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
 
     def __pos__(self):
         return self

@@ -113,7 +113,8 @@ class NumpyBackend(NNKernels):
         return self.xp.eye(n, m, dtype=dtype)
 
     def copy(self, a):
-        return a.copy()
+        # a NumPy scalar (what reductions return) copies into a writable 0-d array
+        return a.copy() if type(a) is np.ndarray else np.array(a)
 
     def contiguous(self, a):
         return self.xp.ascontiguousarray(a)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from .compare import (  # noqa: F401
-    ceil, eq, floor, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
-    logical_xor, lt, ne, round, trunc,
+    bitwise_and, bitwise_or, bitwise_xor, ceil, eq, floor, ge, gt, isfinite, isinf, isnan, le,
+    logical_and, logical_not, logical_or, logical_xor, lt, ne, remainder, round, trunc,
 )
 from .elementwise import (  # noqa: F401
     abs, add, clamp, cos, div, exp, expand, log, log1p, masked_fill, maximum, minimum, mul, neg,
-    pow, reciprocal, relu, rsqrt, rsub, sigmoid, sign, sin, sqrt, square, sub, sum_to, tanh,
-    where,
+    pow, reciprocal, relu, rsqrt, rsub, sigmoid, sign, sin, sqrt, square, sub, sum_to,
+    tanh, where,
 )
 from .linalg import bmm, dot, einsum, matmul, mv, outer  # noqa: F401
 from .movement import (  # noqa: F401

@@ -126,11 +126,13 @@ def norm_dims(dim, ndim: int):
     if dim is None:
         return None
     if isinstance(dim, (int, np.integer)):
-        return (norm_dim(int(dim), ndim),)
-    dims = tuple(sorted({norm_dim(int(d), ndim) for d in dim}))
-    if len(dims) != len(tuple(dim)):
-        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
-    return dims or None  # dim=() reduces over every dim, as in PyTorch
+        dims = (norm_dim(int(dim), ndim),)
+    else:
+        dims = tuple(sorted({norm_dim(int(d), ndim) for d in dim}))
+        if len(dims) != len(tuple(dim)):
+            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    # dim=() reduces over every dim, as in PyTorch; so does dim 0 or -1 of a 0-d tensor
+    return dims if dims and ndim else None
 
 
 def shape_arg(shape) -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd.node import Op
 from ._util import broadcast_error, constant, operands
 
 
@@ -34,15 +35,91 @@ def isfinite(x):
     return constant(x._dev.backend.isfinite(x._data), x._dev)
 
 
+class PiecewiseConstant(Op):
+    """y = f(x) for a piecewise-constant f (floor, ceil, trunc, round, sign); dx = 0."""
+
+    def forward(self, x, fn):
+        return fn(x._data)
+
+    def backward(self, g):
+        return (constant(g._dev.backend.zeros(g._data.shape, g._data.dtype), g._dev),)
+
+
+def piecewise_constant(x, fn):
+    """``fn(x)`` with a zero gradient (as PyTorch's floor, round, sign... have)."""
+    if x._requires_grad:
+        return PiecewiseConstant.apply(x, fn=fn)
+    return constant(fn(x._data), x._dev)
+
+
 def _rounding(name):
     def op(x):
-        return constant(getattr(x._dev.backend.xp, name)(x._data), x._dev)
+        return piecewise_constant(x, getattr(x._dev.backend.xp, name))
 
     op.__name__ = name
     op.__doc__ = f"Element-wise {name} (zero gradient, as in PyTorch)."
     return op
 
 
-floor, ceil, trunc, isnan, isinf = (_rounding(n) for n in ("floor", "ceil", "trunc", "isnan",
-                                                         "isinf"))
-round = _rounding("round")
+floor, ceil, trunc = (_rounding(n) for n in ("floor", "ceil", "trunc"))
+
+
+def round(x, *, decimals=0):
+    """Round half to even, to ``decimals`` decimal places (zero gradient, as in PyTorch)."""
+    xp = x._dev.backend.xp
+    return piecewise_constant(x, lambda a: xp.round(a, decimals))
+
+
+def isnan(x):
+    return constant(x._dev.backend.xp.isnan(x._data), x._dev)
+
+
+def isinf(x):
+    return constant(x._dev.backend.xp.isinf(x._data), x._dev)
+
+
+def _bitwise(kernel, logical):
+    def op(a, b):
+        a, b = operands(a, b)
+        if a.dtype.is_floating_point:
+            raise NotImplementedError(f"{kernel}: expected integer or bool tensors, got "
+                                      f"{a.dtype.name}")  # (a RuntimeError, as in PyTorch)
+        if a.dtype.name == "bool":
+            return logical(a, b)
+        try:
+            data = a._dev.backend.compare(kernel, a._data, b._data)
+        except ValueError:
+            raise broadcast_error(kernel, a, b) from None
+        return constant(data, a._dev)
+
+    op.__name__ = kernel
+    op.__doc__ = f"Element-wise {kernel} of integer or bool tensors (``&``, ``|``, ``^``)."
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", logical_and)
+bitwise_or = _bitwise("bitwise_or", logical_or)
+bitwise_xor = _bitwise("bitwise_xor", logical_xor)
+
+
+def int_divmod(a, b, mode):
+    """Exact integer floor/trunc division or remainder (a float detour loses digits past 2**24)."""
+    xp = a._dev.backend.xp
+    if bool(xp.any(b._data == 0)):
+        raise RuntimeError("ZeroDivisionError")
+    if mode == "floor":
+        return constant(xp.floor_divide(a._data, b._data), a._dev)
+    if mode == "trunc":
+        q = xp.floor_divide(xp.abs(a._data), xp.abs(b._data))
+        return constant(q * xp.sign(a._data) * xp.sign(b._data), a._dev)
+    return constant(xp.remainder(a._data, b._data), a._dev)
+
+
+def remainder(a, b):
+    """a - floor(a / b) * b, with the sign of b (Python's and PyTorch's ``%``)."""
+    from .elementwise import div
+
+    a, b = operands(a, b)
+    if not a.dtype.is_floating_point:
+        return int_divmod(a, b, "remainder")
+    return a - div(a, b, rounding_mode="floor") * b

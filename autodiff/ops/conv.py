@@ -170,8 +170,8 @@ def _conv_pads(padding, k, d, s, name):
         if padding != "same":
             raise ValueError(f"{name}: padding must be 'valid', 'same' or ints, got {padding!r}")
         if s != (1, 1):
-            raise ValueError(f"{name}: padding='same' is not supported for strided "
-                             f"convolutions (stride {s})")
+            raise ShapeError(f"{name}: padding='same' is not supported for strided "
+                             f"convolutions (stride {s})")  # RuntimeError in F.conv2d too
         th, tw = d[0] * (k[0] - 1), d[1] * (k[1] - 1)
         return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
     p = pair(padding, f"{name}: padding")

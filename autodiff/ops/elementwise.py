@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .. import dtypes
 from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..errors import ShapeError
 from . import _util
 from ._util import broadcast_error, constant, float_operand, operands
+from .compare import int_divmod
 
 
 def sum_to(g, shape):
@@ -36,11 +38,15 @@ class Expand(Op):
 
     is_view = 2  # small expansions are filled copies (see NumpyBackend.broadcast_to)
 
-    def forward(self, x, shape, kept=None):
+    def forward(self, x, shape, kept=None, view=False):
         self.in_shape = x._data.shape
         self.kept = kept
         data = x._data if kept is None else x._data.reshape(kept)
         try:
+            if view:  # Tensor.expand: always a (writable, stride-0) view, as in PyTorch
+                xp = self.backend.xp
+                v = xp.broadcast_to(data, shape)
+                return xp.lib.stride_tricks.as_strided(data, v.shape, v.strides)
             return self.backend.broadcast_to(data, shape)
         except ValueError:
             raise ShapeError(f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}"
@@ -169,7 +175,8 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """z = a ** b; da = dz * b * a**(b-1), db = dz * z * log(a) (0 where a == 0)."""
+    """z = a ** b; da = dz * b * a**(b-1) (0 where b == 0), db = dz * z * log(a) (0 where
+    a == 0 and b >= 0), as PyTorch masks them."""
 
     kernel = "pow"
 
@@ -182,10 +189,13 @@ class Pow(_Binary):
         sa, sb = self.shapes
         ga = gb = None
         if self.next[0] is not None:
-            ga = sum_to(g * b * a ** (b - 1), sa)
+            ga = g * b * a ** (b - 1)
+            if b._data.ndim or bool(b._data == 0):  # a constant exponent is rarely 0
+                ga = where(b == 0, 0.0, ga)
+            ga = sum_to(ga, sa)
         if self.next[1] is not None:
-            safe_log = where(a > 0, a, 1).log()
-            gb = sum_to(g * (a ** b) * safe_log, sb)
+            logs = where(a == 0, 1.0, a).log()  # log(a) where it is not masked below
+            gb = sum_to(g * where((a == 0) & (b >= 0), 0.0, (a ** b) * logs), sb)
         return ga, gb
 
 
@@ -218,11 +228,11 @@ class Minimum(_Binary):
 def _minmax_backward(op, g, greater):
     a, b = op.saved
     sa, sb = op.shapes
-    wins = (a > b) if greater else (a < b)
+    a_wins, b_wins = ((a > b), (a < b)) if greater else ((a < b), (a > b))
     tie = (a == b).to(g.dtype) * 0.5
-    wa = wins.to(g.dtype) + tie
-    ga = sum_to(g * wa, sa) if op.next[0] is not None else None
-    gb = sum_to(g * (1 - wa), sb) if op.next[1] is not None else None
+    # a NaN wins on both sides (neither compares), so both inputs get the grad (PyTorch)
+    ga = sum_to(g * (1 - b_wins.to(g.dtype) - tie), sa) if op.next[0] is not None else None
+    gb = sum_to(g * (1 - a_wins.to(g.dtype) - tie), sb) if op.next[1] is not None else None
     return ga, gb
 
 
@@ -466,10 +476,14 @@ def mul(a, b):
 
 def div(a, b, *, rounding_mode=None):
     a, b = operands(a, b)
+    if rounding_mode not in (None, "floor", "trunc"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found {rounding_mode!r}")
+    if rounding_mode is not None and not a.dtype.is_floating_point:
+        return int_divmod(a, b, rounding_mode)
     if rounding_mode is not None:
         q = Div.apply(float_operand(a), float_operand(b))
-        q = q.detach()
-        out = q.floor() if rounding_mode == "floor" else q.trunc()
+        out = q.floor() if rounding_mode == "floor" else q.trunc()  # zero gradient
         return out.to(a.dtype)
     return Div.apply(float_operand(a), float_operand(b))
 
@@ -546,7 +560,9 @@ def cos(x):
 
 def sign(x):
     """Sign of x (-1, 0, 1); its gradient is zero."""
-    return constant(x._dev.backend.sign(x._data), x._dev)
+    from .compare import piecewise_constant
+
+    return piecewise_constant(x, x._dev.backend.sign)
 
 
 def clamp(x, min=None, max=None):
@@ -559,6 +575,9 @@ def clamp(x, min=None, max=None):
         if max is not None:
             out = minimum(out, max)
         return out
+    if not x.dtype.is_floating_point and any(
+            isinstance(v, float) for v in (min, max)):  # PyTorch promotes int by float bounds
+        x = x.to(dtypes.get_default_dtype())
     return Clamp.apply(x, lo=min, hi=max)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
+
 from ..autograd.node import Op
-from ..errors import DeviceError, ShapeError
+from ..errors import DeviceError, DTypeError, ShapeError
 from ._util import operands
 from .elementwise import expand, sum_to
 from .movement import Permute
@@ -183,11 +185,46 @@ def _fill_shape(sub, present, shape):
     return tuple(shape[k] if c in present else 1 for k, c in enumerate(sub))
 
 
+def _expand_ellipsis(eq: str, xs):
+    """Write each '...' out as letters (right-aligned across operands, as in PyTorch) and
+    broadcast the operands' '...' dims to one shape; returns (equation, operands)."""
+    lhs, arrow, out = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(xs):
+        return eq, xs
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+    spans = [x.ndim - len(s.replace("...", "")) if "..." in s else 0 for s, x in zip(subs, xs)]
+    width = max(spans)
+    if width > len(free) or min(spans) < 0:
+        raise ShapeError(f"einsum: '...' does not fit the operands' dims in {eq!r}")
+    letters = "".join(free[:width])
+    shape = [1] * width
+    for s, x, k in zip(subs, xs, spans):
+        start = s.find("...")
+        for j, n in enumerate(x.shape[start:start + k] if k else ()):
+            m = shape[width - k + j]
+            if n != m and 1 not in (n, m):
+                raise ShapeError(f"einsum: '...' dims of shapes {[tuple(x.shape) for x in xs]}"
+                                 f" do not broadcast")
+            shape[width - k + j] = builtins.max(n, m)
+    new_xs = []
+    for s, x, k in zip(subs, xs, spans):
+        start = s.find("...")
+        if start >= 0 and tuple(x.shape[start:start + k]) != tuple(shape[width - k:]):
+            x = expand(x, x.shape[:start] + tuple(shape[width - k:]) + x.shape[start + k:])
+        new_xs.append(x)
+    subs = [s.replace("...", letters[width - k:]) for s, k in zip(subs, spans)]
+    if arrow:
+        out = out.replace("...", letters)
+    else:
+        singles = "".join(subs)
+        out = letters + "".join(sorted(c for c in set(singles) if singles.count(c) == 1
+                                       and c not in letters))
+    return ",".join(subs) + "->" + out, tuple(new_xs)
+
+
 def _parse_einsum(equation: str, ndims):
     eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("einsum: ellipsis ('...') is not supported yet; "
-                                  "write out the dimensions")
     if "->" in eq:
         lhs, out = eq.split("->")
     else:
@@ -208,13 +245,43 @@ def _parse_einsum(equation: str, ndims):
     return inputs, out
 
 
+def _take_diagonals(equation: str, xs):
+    """An index repeated within one operand (``'ii->i'``, ``'ii'``) reads that operand's
+    diagonal: x * eye summed over the second copy (differentiable through mul and sum)."""
+    from ..creation import eye
+
+    lhs, arrow, out = equation.partition("->")
+    if not arrow:
+        letters = lhs.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    subs, xs = lhs.split(","), list(xs)
+    for k, sub in enumerate(subs):
+        while len(sub) == xs[k].ndim and len(set(sub)) != len(sub):
+            c = next(c for c in sub if sub.count(c) > 1)
+            i, j = sub.index(c), sub.index(c, sub.index(c) + 1)
+            n = xs[k].shape[i]
+            if xs[k].shape[j] != n:
+                raise ShapeError(f"einsum: subscript {c!r} is repeated for dims of sizes {n} and "
+                                 f"{xs[k].shape[j]}")
+            mask = eye(n, dtype=xs[k].dtype, device=xs[k].device).reshape(
+                tuple(n if d in (i, j) else 1 for d in range(xs[k].ndim)))
+            xs[k], sub = (xs[k] * mask).sum(j), sub[:j] + sub[j + 1:]
+        subs[k] = sub
+    return ",".join(subs) + "->" + out, tuple(xs)
+
+
 def einsum(equation, *operands_):
     if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
         operands_ = tuple(operands_[0])
+    equation = equation.replace(" ", "")
+    if "..." in equation:
+        equation, operands_ = _expand_ellipsis(equation, operands_)
+    if builtins.any(len(set(s)) != len(s) for s in equation.split("->")[0].split(",")):
+        equation, operands_ = _take_diagonals(equation, operands_)
     inputs, output = _parse_einsum(equation, [x.ndim for x in operands_])
     dt = operands_[0].dtype
     for x in operands_[1:]:
         if x.dtype is not dt:
-            raise TypeError(f"einsum: operands must share a dtype, got "
+            raise DTypeError(f"einsum: operands must share a dtype, got "
                             f"{', '.join(x.dtype.name for x in operands_)}")
     return Einsum.apply(*operands_, inputs=inputs, output=output)

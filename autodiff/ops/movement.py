@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import builtins
 import collections
+import math
 
 from .. import dtypes
 from ..autograd.node import Op
 from ..errors import ShapeError
-from . import _util
 from ._util import constant, norm_dim, shape_arg
-from .elementwise import expand, sum_to
+from .elementwise import Expand, expand
+from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
 
 Sorted = collections.namedtuple("Sorted", ["values", "indices"])
 
@@ -68,82 +69,6 @@ class Clone(Op):
         return (g,)
 
 
-def _convert_index(idx, dev):
-    """Turn Tensors/lists inside an index into backend arrays."""
-    b = dev.backend
-
-    def conv(i):
-        if isinstance(i, _util.Tensor):
-            on_host = i._dev.backend.is_cpu
-            if i._dev is not dev and not on_host:  # as PyTorch: host indices index any device
-                raise RuntimeError(f"indices are on {i._dev} but the tensor is on {dev}")
-            if i.is_floating_point():
-                raise IndexError("tensors used as indices must be long, int or bool tensors")
-            return i._data if i._dev is dev or b.is_cpu else b.from_numpy(i._data)
-        if isinstance(i, (list, range)):
-            return b.asarray(list(i))
-        if b.is_array(i) or (hasattr(i, "__array__") and not isinstance(i, (int, slice))):
-            return b.asarray(i)
-        return i
-
-    if isinstance(idx, tuple):
-        return tuple(conv(i) for i in idx)
-    return conv(idx)
-
-
-class GetItem(Op):
-    """y = x[idx]; dx = zeros(x.shape) with dy added at idx."""
-
-    is_view = 2
-
-    def forward(self, x, idx):
-        self.idx = idx
-        self.in_shape = x._data.shape
-        return self.backend.getitem(x._data, idx)
-
-    def backward(self, g):
-        return (IndexAdd.apply(g, shape=self.in_shape, idx=self.idx),)
-
-
-class IndexAdd(Op):
-    """y = zeros(shape) with x added at idx; dx = dy[idx]."""
-
-    def forward(self, x, shape, idx):
-        self.idx = idx
-        return self.backend.index_add(shape, idx, x._data)
-
-    def backward(self, g):
-        return (GetItem.apply(g, idx=self.idx),)
-
-
-class IndexPut(Op):
-    """y = x with y[idx] = v; dx = dy with dy[idx] = 0, dv = sum_to(dy[idx], v.shape)."""
-
-    def forward(self, x, v, idx):
-        self.idx = idx
-        self.v_shape = v._data.shape
-        out = self.backend.copy(x._data)
-        try:
-            self.backend.setitem(out, idx, v._data)
-        except ValueError:
-            target = self.backend.getitem(out, idx).shape
-            raise ShapeError(f"setitem: shape mismatch: value of shape {tuple(v.shape)} cannot "
-                             f"be broadcast to indexing result of shape {tuple(target)}"
-                             ) from None
-        return out
-
-    def backward(self, g):
-        gx = gv = None
-        if self.next[0] is not None:
-            b = g._dev.backend
-            keep = b.ones(g._data.shape, g._data.dtype)
-            b.setitem(keep, self.idx, 0)
-            gx = g * constant(keep, g._dev)
-        if self.next[1] is not None:
-            gv = sum_to(GetItem.apply(g, idx=self.idx), self.v_shape)
-        return gx, gv
-
-
 class Cat(Op):
     """y = concatenate(xs, dim); dx_i = the slice of dy that x_i filled."""
 
@@ -166,13 +91,11 @@ class Cat(Op):
 
 
 class Flip(Op):
-    """y = flip(x, dims); dx = flip(dy, dims)."""
-
-    is_view = 1
+    """y = flip(x, dims) (a copy, as in PyTorch); dx = flip(dy, dims)."""
 
     def forward(self, x, dims):
         self.dims = dims
-        return self.backend.flip(x._data, dims)
+        return self.backend.contiguous(self.backend.flip(x._data, dims))
 
     def backward(self, g):
         return (Flip.apply(g, dims=self.dims),)
@@ -195,8 +118,18 @@ class Gather(Op):
 
     def forward(self, x, index, dim):
         self.meta = (x._data.shape, index, dim)
+        a, shape = x._data, x._data.shape
+        if index.ndim == a.ndim and builtins.any(
+                i < n for d, (i, n) in enumerate(zip(index.shape, shape)) if d != dim):
+            # PyTorch reads only the leading index.shape[d] entries of the other dims
+            a = self.backend.getitem(a, tuple(slice(0, i) if d != dim else slice(None)
+                                              for d, i in enumerate(index.shape)))
         try:
-            return self.backend.gather(x._data, dim, index._data)
+            if index.ndim != a.ndim or builtins.any(
+                    i > n for d, (i, n) in enumerate(zip(index.shape, shape)) if d != dim):
+                raise ValueError("index is larger than the input outside dim, or has "
+                                 "another number of dims")
+            return self.backend.gather(a, dim, index._data)
         except (ValueError, IndexError) as exc:
             raise ShapeError(f"gather: index of shape {tuple(index.shape)} does not fit input "
                              f"of shape {tuple(x.shape)} along dim {dim} ({exc})") from None
@@ -248,14 +181,45 @@ def reshape(x, *shape):
     return Reshape.apply(x, shape=shape)
 
 
-view = reshape
+def view(x, *shape):
+    """reshape that never copies: a view whose dims cannot be merged raises, as in PyTorch."""
+    shape = shape_arg(shape)
+    if x._base is not None and not _viewable(x._data, shape):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    return reshape(x, *shape)
+
+
+def _viewable(a, shape) -> bool:
+    """Whether ``a`` (shape, strides) can be seen as ``shape`` without a copy (PyTorch's
+    computeStride: each run of dims that is contiguous in memory maps onto whole new dims)."""
+    if a.flags.c_contiguous or a.size == 0 or a.ndim == 0:
+        return True
+    if -1 in shape:
+        known = math.prod(n for n in shape if n != -1)
+        shape = tuple(a.size // known if n == -1 else n for n in shape) if known else shape
+    strides = [s // a.itemsize for s in a.strides]
+    view_d, base, t_numel, v_numel = len(shape) - 1, strides[-1], 1, 1
+    for d in range(a.ndim - 1, -1, -1):
+        t_numel *= a.shape[d]
+        if d == 0 or (a.shape[d - 1] != 1 and strides[d - 1] != t_numel * base):
+            while view_d >= 0 and (v_numel < t_numel or shape[view_d] == 1):
+                v_numel *= shape[view_d]
+                view_d -= 1
+            if v_numel != t_numel:
+                return False
+            if d > 0:
+                base, t_numel, v_numel = strides[d - 1], 1, 1
+    return view_d == -1
 
 
 def view_as(x, other):
+    return view(x, other.shape)
+
+
+def reshape_as(x, other):
     return reshape(x, other.shape)
-
-
-reshape_as = view_as
 
 
 def expand_as(x, other):
@@ -269,7 +233,9 @@ def expand_(x, *sizes):
         raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
                          f"or equal to the number of dimensions in the tensor ({x.ndim})")
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    return expand(x, shape)
+    if x._data.shape == shape:
+        return x
+    return Expand.apply(x, shape=shape, view=True)
 
 
 def broadcast_to(x, shape):
@@ -337,10 +303,18 @@ def t(x):
 
 
 def movedim(x, source, destination):
-    src, dst = norm_dim(source, x.ndim), norm_dim(destination, x.ndim)
-    order = [d for d in range(x.ndim) if d != src]
-    order.insert(dst, src)
-    return permute(x, *order)
+    """Move dim(s) ``source`` to position(s) ``destination``; the others keep their order."""
+    one = isinstance(source, int)
+    src = [norm_dim(d, x.ndim) for d in ((source,) if one else source)]
+    dst = [norm_dim(d, x.ndim) for d in ((destination,) if isinstance(destination, int)
+                                         else destination)]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: invalid source {source} or destination {destination}")
+    order = [None] * x.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(x.ndim) if d not in src)
+    return permute(x, *[o if o is not None else next(rest) for o in order])
 
 
 def contiguous(x):
@@ -351,15 +325,6 @@ def contiguous(x):
 
 def clone(x):
     return Clone.apply(x)
-
-
-def getitem(x, idx):
-    idx = _convert_index(idx, x._dev)
-    try:
-        return GetItem.apply(x, idx=idx)
-    except IndexError as exc:
-        raise IndexError(f"index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: "
-                         f"{exc}") from None
 
 
 def narrow(x, dim, start, length):
@@ -374,7 +339,7 @@ def narrow(x, dim, start, length):
 
 def select(x, dim, index):
     d = norm_dim(dim, x.ndim)
-    return GetItem.apply(x, idx=(slice(None),) * d + (index,))
+    return GetItem.apply(x, idx=(slice(None),) * d + (index, Ellipsis))
 
 
 def cat(tensors, dim=0):
@@ -387,6 +352,8 @@ def cat(tensors, dim=0):
         if t_.dtype is not dt:
             dt = dtypes.promote(dt, t_.dtype)
     tensors = [t_ if t_.dtype is dt else t_.to(dt) for t_ in tensors]
+    if builtins.any(t_.ndim != 1 for t_ in tensors):  # PyTorch skips legacy empty (0,) tensors
+        tensors = [t_ for t_ in tensors if t_.shape != (0,)] or tensors[:1]
     ndim = builtins.max(t_.ndim for t_ in tensors)
     return Cat.apply(*tensors, dim=norm_dim(dim, ndim))
 
@@ -468,6 +435,8 @@ def repeat(x, *sizes):
         raise ShapeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller "
                          f"than number of dimensions of tensor ({x.ndim})")
     shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+    if builtins.all(r == 1 for r in reps):  # still a copy, as in PyTorch
+        return reshape(clone(x), *shape)
     inter = []
     for r, n in zip(reps, shape):
         inter += [1, n]
@@ -488,6 +457,16 @@ def repeat_interleave(x, repeats, dim=None):
     if dim is None:
         x, dim = flatten(x), 0
     d = norm_dim(dim, x.ndim)
+    if not isinstance(repeats, int) and getattr(repeats, "ndim", 0) > 0 and len(repeats) != 1:
+        reps = [int(r) for r in (repeats.tolist() if hasattr(repeats, "tolist") else repeats)]
+        if len(reps) != x.shape[d]:
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input "
+                               f"along dim {dim}: {len(reps)} != {x.shape[d]}")
+        from ..creation import tensor
+
+        idx = tensor([i for i, r in enumerate(reps) for _ in range(r)], dtype=dtypes.int64,
+                     device=x._dev)
+        return GetItem.apply(x, idx=(slice(None),) * d + (idx._data,))
     y = unsqueeze(x, d + 1)
     shape = list(y.shape)
     shape[d + 1] = int(repeats)

@@ -8,8 +8,9 @@ import math
 
 from .. import dtypes
 from ..autograd.node import Op
+from ..errors import DTypeError
 from ._util import constant, float_operand, norm_dim, norm_dims
-from .elementwise import Expand, expand
+from .elementwise import Expand, expand, where
 
 Extremum = collections.namedtuple("Extremum", ["values", "indices"])
 
@@ -96,21 +97,37 @@ class Var(Op):
         return (k.mul(centered, k.mul(g.reshape(_kept_shape(shape, axes)), scale)),)
 
 
+class Std(Var):
+    """y = sqrt(var(x)); dx = dy (x - mean) / ((n - c) y), 0 where y == 0 (PyTorch)."""
+
+    def forward(self, x, axes, correction, keepdim):
+        b = self.backend
+        return self.save_output(b.sqrt(Var.forward(self, x, axes, correction, keepdim)))
+
+    def backward(self, g):
+        y = self.output()  # the mask is applied at the reduced shape, where it is cheap
+        return Var.backward(self, where(y == 0, 0.0, g / (2 * y)))
+
+
 class Amax(Op):
     """y = max(x, axes); the grad is split evenly among the maximal elements."""
 
     kernel = "amax"
 
-    def forward(self, x, axes, keepdim):
+    def forward(self, x, axes, keepdim, nan_wins=False):
         self.saved = (x,)
         self.meta = (x._data.shape, axes, keepdim)
+        self.nan_wins = nan_wins  # max()/min() of all elements: a NaN result takes the grad
         return self.save_output(getattr(self.backend, self.kernel)(x._data, axes, keepdim))
 
     def backward(self, g):
         (x,) = self.saved
         shape, axes, keepdim = self.meta
         y = _unreduce(self.output().detach(), shape, axes, keepdim)
-        mask = (x == y).to(g.dtype)
+        mask = x == y
+        if self.nan_wins and bool(self.output().isnan().any()):
+            mask = mask | x.isnan()
+        mask = mask.to(g.dtype)
         dims = tuple(range(len(shape))) if axes is None else axes
         count = mask.sum(dims, keepdim=True)
         return (_unreduce(g, shape, axes, keepdim) * mask / count,)
@@ -217,7 +234,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     if not x.dtype.is_floating_point:
-        raise TypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+        raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                         f"floating point or complex dtype. Got: {x.dtype.name}")
     return Mean.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
@@ -230,13 +247,18 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return Std.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=int(correction),
+                     keepdim=keepdim)
 
 
 def _extremum(op, argop, x, dim, keepdim):
     if dim is None:
-        return op.apply(x, axes=None, keepdim=False)
+        return op.apply(x, axes=None, keepdim=False, nan_wins=True)
     d = norm_dim(dim, x.ndim)
+    if x.ndim == 0:  # PyTorch: a 0-d tensor is its own maximum, at index 0
+        return Extremum(x * 1, argop(x, d, keepdim))
     idx = argop(x, d, keepdim=True)
     values = x.gather(d, idx)
     if not keepdim:
@@ -275,7 +297,8 @@ def _arg(kernel):
         if x.numel() == 0:
             raise RuntimeError(f"{kernel}(): cannot reduce an empty tensor")
         b = x._dev.backend
-        if dim is None:
+        if dim is None or x.ndim == 0:
+            norm_dim(dim or 0, x.ndim)
             out = getattr(b, kernel)(x._data.reshape(-1), None, False)
             if keepdim:
                 out = out.reshape((1,) * x.ndim)

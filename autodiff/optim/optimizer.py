@@ -105,7 +105,7 @@ class Optimizer:
                     g = p.grad
                     if g.grad_fn is not None:
                         p.grad = g = g.detach()
-                    g._data[...] = 0
+                    g._writable()[...] = 0
                     g._version[0] += 1
 
     def step(self, closure: Callable | None = None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import creation, dtypes, ops
-from ...errors import ShapeError
+from ...errors import DTypeError, ShapeError
 from ...ops import linalg as _linalg
 from ...tensor import Tensor
 
@@ -112,7 +112,7 @@ def embedding(x: Tensor, weight: Tensor, padding_idx: int | None = None, max_nor
         Tensor (*x.shape, embedding_dim).
     """
     if x.is_floating_point():
-        raise TypeError(f"embedding: expected integer indices, got {x.dtype.name}")
+        raise DTypeError(f"embedding: expected integer indices, got {x.dtype.name}")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
     if max_norm is not None:
@@ -138,9 +138,14 @@ def _renorm_rows(x, weight, max_norm, norm_type):
 def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding: (*) -> (*, num_classes)."""
     if x.is_floating_point():
-        raise TypeError(f"one_hot: expected an integer tensor, got {x.dtype.name}")
+        raise DTypeError(f"one_hot: expected an integer tensor, got {x.dtype.name}")
+    if x.numel() and int(x.min().item()) < 0:
+        raise RuntimeError("one_hot: class values must be non-negative")
     if num_classes < 0:
         num_classes = int(x.max().item()) + 1 if x.numel() else 0
+    elif x.numel() and int(x.max().item()) >= num_classes:
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes "
+                           f"({num_classes})")
     classes = creation.arange(num_classes, device=x.device, dtype=x.dtype)
     return (x.unsqueeze(-1) == classes).to(dtypes.int64)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from ... import ops
-from ...errors import ShapeError
+from ...errors import DTypeError, ShapeError
 from ...ops import nn_ops as _nn_ops
 from ...tensor import Tensor
 
@@ -28,12 +32,17 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def _check_same(x, target, name):
+    """PyTorch broadcasts input and target of different shapes, with a warning."""
     if tuple(x.shape) != tuple(target.shape):
         try:
-            ops.broadcast_to(target, x.shape)
-        except Exception:
-            raise ShapeError(f"{name}: target of shape {tuple(target.shape)} does not match "
-                             f"input of shape {tuple(x.shape)}") from None
+            np.broadcast_shapes(x.shape, target.shape)  # shape arithmetic only
+        except ValueError:
+            raise ShapeError(f"{name}: target of shape {tuple(target.shape)} does not broadcast "
+                             f"with input of shape {tuple(x.shape)}") from None
+        warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different "
+                      f"to the input size ({tuple(x.shape)}). This will likely lead to incorrect "
+                      f"results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -70,6 +79,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
     _check_same(input, target, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = (input - target).abs()
     loss = ops.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
     if weight is not None:
@@ -83,6 +94,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(f"binary_cross_entropy: target of shape {tuple(target.shape)} must "
                          f"match input of shape {tuple(input.shape)}")
+    if input.device.backend.is_cpu and input.numel() and bool(
+            ((input < 0) | (input > 1)).any()):  # (on a GPU that would cost a sync)
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
+                           "and 1")
     logp = input.log().clamp(min=-100.0)
     log1mp = (1 - input).log().clamp(min=-100.0)
     loss = -(target * logp + (1 - target) * log1mp)
@@ -120,7 +135,7 @@ def _class_last(x: Tensor) -> tuple:
 def _pick(logp: Tensor, target: Tensor, weight, ignore_index: int, name: str):
     """Per-element -w[y] * logp[y] and the effective weights (0 where ignored)."""
     if target.is_floating_point():
-        raise TypeError(f"{name}: expected integer class indices as target, got "
+        raise DTypeError(f"{name}: expected integer class indices as target, got "
                         f"{target.dtype.name}")
     c = logp.shape[1]
     if tuple(target.shape) != (logp.shape[0],) + tuple(logp.shape[2:]):

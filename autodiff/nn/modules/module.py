@@ -102,7 +102,8 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._drop(name)
+            if name not in params:  # replacing keeps the parameter's position (PyTorch)
+                self._drop(name)
             params[name] = value
         elif params is not None and name in params:
             if value is not None and not isinstance(value, Tensor):
