@@ -108,6 +108,12 @@ class Std(Var):
         y = self.output()  # the mask is applied at the reduced shape, where it is cheap
         return Var.backward(self, where(y == 0, 0.0, g / (2 * y)))
 
+    def backward_data(self, g):
+        k, y = self.backend, self.out_data
+        nz = k.compare("not_equal", y, y.dtype.type(0))
+        two_y = k.mul(k.where(nz, y, y.dtype.type(1)), y.dtype.type(2))
+        return Var.backward_data(self, k.where(nz, k.div(g, two_y), g.dtype.type(0)))
+
 
 class Amax(Op):
     """y = max(x, axes); the grad is split evenly among the maximal elements."""
