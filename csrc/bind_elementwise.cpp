@@ -35,10 +35,11 @@ std::vector<int64_t> broadcast_strides(const Shape& xs, const std::vector<int64_
   return r;
 }
 
-// Operands whose last dim is not unit-stride are copied, so the kernel streams.
+// Operands whose last dim is strided are copied, so the kernel streams (a broadcast one,
+// stride 0, is read as a scalar per row: no copy).
 py::array streamable(const py::array& x, std::vector<int64_t>& st) {
   py::array a = element_strided(x, st);
-  if (a.ndim() > 0 && a.shape(a.ndim() - 1) > 1 && st.back() != 1) {
+  if (a.ndim() > 0 && a.shape(a.ndim() - 1) > 1 && st.back() != 1 && st.back() != 0) {
     a = contiguous(a);
     for (py::ssize_t d = 0; d < a.ndim(); ++d) st[d] = a.strides(d) / a.itemsize();
   }
