@@ -163,9 +163,47 @@ py::array copy_contiguous(const py::array& a) {
   return out;
 }
 
+// where(cond, a, b) with NumPy broadcasting: cond bool, a and b one numeric dtype of 4 or 8
+// bytes (the select moves bits).  A branch-free loop: NumPy's np.where branches per
+// element and takes 4 ns per element on a random mask.
+py::array where(const py::array& cond0, const py::array& a0, const py::array& b0) {
+  const char* name = "where";
+  if (cond0.dtype().kind() != 'b')
+    throw py::type_error(std::string(name) + ": cond must be a bool array, got " +
+                         dtype_str(cond0));
+  const char kind = a0.dtype().kind();
+  if (!a0.dtype().is(b0.dtype()) || (kind != 'f' && kind != 'i' && kind != 'u') ||
+      (a0.itemsize() != 4 && a0.itemsize() != 8))
+    throw py::type_error(std::string(name) + ": a and b must share one 4- or 8-byte numeric "
+                         "dtype, got " + dtype_str(a0) + " and " + dtype_str(b0));
+  std::vector<int64_t> sa, sb, sc;
+  py::array a = element_strided(a0, sa), b = element_strided(b0, sb);
+  py::array cond = element_strided(cond0, sc);
+  const Shape os = broadcast_shapes(broadcast_shapes(shape_of(cond), shape_of(a), name),
+                                    shape_of(b), name);
+  const auto bc = broadcast_strides(shape_of(cond), sc, os);
+  const auto ba = broadcast_strides(shape_of(a), sa, os);
+  const auto bb = broadcast_strides(shape_of(b), sb, os);
+  py::array out(a.dtype(), std::vector<py::ssize_t>(os.begin(), os.end()));
+  const auto* pc = static_cast<const uint8_t*>(cond.data());
+  const void* pa = a.data();
+  const void* pb = b.data();
+  void* po = out.mutable_data();
+  py::gil_scoped_release nogil;
+  if (a.itemsize() == 4)
+    kernels::where_strided(pc, bc, static_cast<const uint32_t*>(pa), ba,
+                           static_cast<const uint32_t*>(pb), bb, static_cast<uint32_t*>(po), os);
+  else
+    kernels::where_strided(pc, bc, static_cast<const uint64_t*>(pa), ba,
+                           static_cast<const uint64_t*>(pb), bb, static_cast<uint64_t*>(po), os);
+  return out;
+}
+
 }  // namespace
 
 void init_elementwise(py::module_& m) {
+  m.def("where", &where, py::arg("cond"), py::arg("a"), py::arg("b"),
+        "cond ? a : b with NumPy broadcasting (cond bool; a, b one 4/8-byte numeric dtype).");
   m.def("copy_contiguous", &copy_contiguous, py::arg("a"),
         "A C-contiguous copy of a (np.ascontiguousarray, but threaded and tiled for "
         "transposed views); always a new array.");

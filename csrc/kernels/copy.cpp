@@ -148,6 +148,83 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
   }
 }
 
+namespace {
+
+// One row of where: unit strides are compile-time, so the common layouts vectorize (a
+// branch-free select); any other stride (0 for a broadcast operand) is read at run time.
+template <typename T, bool C1, bool A1, bool B1>
+void where_row(const uint8_t* c, int64_t scs, const T* a, int64_t sas, const T* b, int64_t sbs,
+               T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {  // both loaded, blended by a mask: no branch
+    const T m = T(0) - T(c[C1 ? i : i * scs] != 0);
+    out[i] = (a[A1 ? i : i * sas] & m) | (b[B1 ? i : i * sbs] & ~m);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void where_strided(const uint8_t* cond, const std::vector<int64_t>& sc, const T* a,
+                   const std::vector<int64_t>& sa, const T* b, const std::vector<int64_t>& sb,
+                   T* out, const std::vector<int64_t>& shape) {
+  int64_t total = 1;
+  for (int64_t s : shape) total *= s;
+  if (total == 0) return;
+  // merge dims that all three operands walk as one (size-1 dims dropped)
+  std::vector<int64_t> n, c, x, y;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    if (!n.empty() && c.back() == sc[d] * shape[d] && x.back() == sa[d] * shape[d] &&
+        y.back() == sb[d] * shape[d]) {
+      n.back() *= shape[d];
+      c.back() = sc[d];
+      x.back() = sa[d];
+      y.back() = sb[d];
+    } else {
+      n.push_back(shape[d]);
+      c.push_back(sc[d]);
+      x.push_back(sa[d]);
+      y.push_back(sb[d]);
+    }
+  }
+  if (n.empty()) n = {1}, c = {0}, x = {0}, y = {0};
+  const int nd = int(n.size());
+  const int64_t inner = n[nd - 1], rows = total / inner;
+  const int64_t ic = c[nd - 1], ia = x[nd - 1], ib = y[nd - 1];
+  auto row = [&](const uint8_t* pc, const T* pa, const T* pb, T* po, int64_t len) {
+    if (ic == 1 && ia == 1 && ib == 1) return where_row<T, true, true, true>(pc, 1, pa, 1, pb, 1, po, len);
+    if (ic == 1 && ia == 1) return where_row<T, true, true, false>(pc, 1, pa, 1, pb, ib, po, len);
+    if (ic == 1 && ib == 1) return where_row<T, true, false, true>(pc, 1, pa, ia, pb, 1, po, len);
+    where_row<T, false, false, false>(pc, ic, pa, ia, pb, ib, po, len);
+  };
+  constexpr int64_t kChunk = 16384;
+  const int64_t nchunks = (inner + kChunk - 1) / kChunk, items = rows * nchunks;
+  const int nt = threads_for(total);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t it = 0; it < items; ++it) {
+    int64_t r = it / nchunks, oc = 0, oa = 0, ob = 0;
+    const int64_t j0 = (it % nchunks) * kChunk;
+    for (int d = nd - 2; d >= 0; --d) {
+      const int64_t i = r % n[d];
+      r /= n[d];
+      oc += i * c[d];
+      oa += i * x[d];
+      ob += i * y[d];
+    }
+    const int64_t o = (it / nchunks) * inner + j0;
+    row(cond + oc + j0 * ic, a + oa + j0 * ia, b + ob + j0 * ib, out + o,
+        std::min(kChunk, inner - j0));
+  }
+}
+
+template void where_strided<uint32_t>(const uint8_t*, const std::vector<int64_t>&,
+                                      const uint32_t*, const std::vector<int64_t>&,
+                                      const uint32_t*, const std::vector<int64_t>&, uint32_t*,
+                                      const std::vector<int64_t>&);
+template void where_strided<uint64_t>(const uint8_t*, const std::vector<int64_t>&,
+                                      const uint64_t*, const std::vector<int64_t>&,
+                                      const uint64_t*, const std::vector<int64_t>&, uint64_t*,
+                                      const std::vector<int64_t>&);
 template void copy_to_contiguous<uint8_t>(const uint8_t*, const std::vector<int64_t>&,
                                           const std::vector<int64_t>&, uint8_t*);
 template void copy_to_contiguous<uint16_t>(const uint16_t*, const std::vector<int64_t>&,

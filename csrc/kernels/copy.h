@@ -1,4 +1,5 @@
-// Strided-to-contiguous copies (NumPy's ascontiguousarray), tiled for transposed layouts.
+// Strided-to-contiguous copies (NumPy's ascontiguousarray), tiled for transposed layouts, and
+// the select where(cond, a, b) with broadcasting.
 #pragma once
 
 #include <cstdint>
@@ -12,5 +13,12 @@ namespace autodiff::kernels {
 template <typename T>
 void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
                         const std::vector<int64_t>& strides, T* dst);
+
+// out (C-contiguous, shape) = cond ? a : b elementwise, each operand given by element strides
+// aligned with shape (0 on broadcast dims).  T moves bits, as above.
+template <typename T>
+void where_strided(const uint8_t* cond, const std::vector<int64_t>& sc, const T* a,
+                   const std::vector<int64_t>& sa, const T* b, const std::vector<int64_t>& sb,
+                   T* out, const std::vector<int64_t>& shape);
 
 }  // namespace autodiff::kernels

@@ -54,3 +54,34 @@ def test_copy_contiguous_bits_and_edge_cases(simd):
     assert C.copy_contiguous(obj).tolist() == obj.tolist()
     raw = np.zeros(4 * 65 + 1, np.uint8)[1:].view(np.float32).reshape(5, 13)  # misaligned
     np.testing.assert_array_equal(C.copy_contiguous(raw.T), raw.T)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int32, np.int64])
+def test_where_matches_numpy(dt):
+    rng = np.random.default_rng(1)
+    a = (rng.standard_normal((37, 65)) * 50).astype(dt)
+    b = (rng.standard_normal((37, 65)) * 50).astype(dt)
+    c = rng.random((37, 65)) > 0.5
+    zero = np.zeros((), dt)
+    cases = [(c, a, b), (c[:1], a, b), (c[:, :1], a, b[:1]), (c, a, zero), (c, zero, b),
+             (c.T, a.T, b.T), (c[::2, ::-3], a[::2, ::-3], b[::2, ::-3]), (np.array(True), a, b),
+             (c[:, :0], a[:, :0], b[:, :0]), (c[None], a, b[:, None, :1].reshape(37, 1))]
+    for cc, x, y in cases:
+        got = C.where(cc, x, y)
+        assert got.dtype == dt and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, np.where(cc, x, y))
+    nan = np.array([np.nan, -0.0, np.inf], np.float32)
+    np.testing.assert_array_equal(C.where(np.array([True, True, False]), nan, nan[::-1]),
+                                  [np.nan, -0.0, np.nan])
+
+
+def test_where_errors():
+    a = np.ones((3, 4), np.float32)
+    with pytest.raises(TypeError, match="bool"):
+        C.where(a, a, a)
+    with pytest.raises(TypeError, match="dtype"):
+        C.where(a > 0, a, a.astype(np.float64))
+    with pytest.raises(TypeError, match="dtype"):
+        C.where(a > 0, a.astype(np.int16), a.astype(np.int16))
+    with pytest.raises(ValueError, match="broadcast"):
+        C.where(a > 0, a, np.ones((5,), np.float32))
