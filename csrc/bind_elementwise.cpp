@@ -113,14 +113,18 @@ py::array gelu(const py::array& x, const std::string& approximate) {
   return unary(gelu_tanh(approximate, "gelu") ? UnaryOp::kGeluTanh : UnaryOp::kGelu, x, "gelu");
 }
 
-py::array gelu_backward(const py::array& x, const py::array& g, const std::string& approximate) {
-  const char* name = "gelu_backward";
-  const auto op = gelu_tanh(approximate, name) ? kernels::GradOp::kGeluTanh : kernels::GradOp::kGelu;
+py::array grad(kernels::GradOp op, const py::array& x, const py::array& g, const char* name) {
   const DType dt = same_dtype(x, g, name);
   if (shape_of(x) != shape_of(g))
     throw py::value_error(std::string(name) + ": x and g must have the same shape, got " +
                           shape_str(shape_of(x)) + " and " + shape_str(shape_of(g)));
   return dt == DType::kF32 ? grad_typed<float>(op, x, g) : grad_typed<double>(op, x, g);
+}
+
+py::array gelu_backward(const py::array& x, const py::array& g, const std::string& approximate) {
+  const char* name = "gelu_backward";
+  return grad(gelu_tanh(approximate, name) ? kernels::GradOp::kGeluTanh : kernels::GradOp::kGelu,
+              x, g, name);
 }
 
 // A C-contiguous copy of any strided numeric array (bits moved as unsigned integers of the
@@ -244,6 +248,17 @@ void init_elementwise(py::module_& m) {
         "x * Phi(x) (approximate='tanh': PyTorch's tanh form); float32 vectorised.");
   m.def("gelu_backward", &gelu_backward, py::arg("x"), py::arg("g"),
         py::arg("approximate") = "none", "g * d gelu(x) / dx.");
+  m.def(
+      "silu", [](py::array x) { return unary(UnaryOp::kSilu, x, "silu"); }, py::arg("x"),
+      "x * sigmoid(x).");
+  m.def(
+      "silu_backward",
+      [](py::array x, py::array g) { return grad(kernels::GradOp::kSilu, x, g, "silu_backward"); },
+      py::arg("x"), py::arg("g"), "g * d silu(x) / dx.");
+  m.def(
+      "abs_backward",
+      [](py::array x, py::array g) { return grad(kernels::GradOp::kAbs, x, g, "abs_backward"); },
+      py::arg("x"), py::arg("g"), "g * sign(x) (0 at 0, NaN at NaN).");
   m.def(
       "relu", [](py::array x) { return unary(UnaryOp::kRelu, x, "relu"); }, py::arg("x"),
       "max(x, 0) (NaN propagates, as np.maximum).");

@@ -357,6 +357,16 @@ class NNKernels:
         pdf = xp.exp(t(-0.5) * x * x) * t(1 / math.sqrt(2 * math.pi))
         return g * (cdf + x * pdf)
 
+    def silu(self, x):
+        return x * self.sigmoid(x)
+
+    def silu_backward(self, x, g):
+        s = self.sigmoid(x)
+        return g * (s * (1 + x * (1 - s)))
+
+    def abs_backward(self, x, g):
+        return g * self.xp.sign(x)
+
     # ------------------------------------------------------------- init
     def orthogonal_from(self, a):
         """Q of a's reduced QR decomposition with the signs of R's diagonal folded in

@@ -310,6 +310,9 @@ class Abs(_UnaryIn):
     def backward(self, g):
         return (g * self.saved[0].sign(),)
 
+    def backward_data(self, g):
+        return (self.backend.abs_backward(self.saved[0]._data, g),)
+
 
 class Sin(_UnaryIn):
     """y = sin(x); dx = dy * cos(x)."""

@@ -92,6 +92,29 @@ void gelu_tanh_grad_k(const T* x, const T* g, T* out, int64_t n) {
   }
 }
 template <typename T>
+T sigmoid1(T v) {
+  const T e = std::exp(-std::fabs(v)), r = T(1) / (T(1) + e);
+  return v < T(0) ? e * r : r;
+}
+template <typename T>
+void silu_k(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid1(x[i]);
+}
+template <typename T>
+void silu_grad_k(const T* x, const T* g, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T s = sigmoid1(x[i]);
+    out[i] = g[i] * (s * (T(1) + x[i] * (T(1) - s)));
+  }
+}
+template <typename T>
+void abs_grad_k(const T* x, const T* g, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = x[i];
+    out[i] = g[i] * (v > T(0) ? T(1) : v < T(0) ? T(-1) : v == T(0) ? T(0) : v);
+  }
+}
+template <typename T>
 void relu_k(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     T v = x[i];
@@ -119,6 +142,9 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   t.unary[int(UnaryOp::kGeluTanh)] = gelu_tanh_k<T>;
   t.grad[int(GradOp::kGelu)] = gelu_grad_k<T>;
   t.grad[int(GradOp::kGeluTanh)] = gelu_tanh_grad_k<T>;
+  t.unary[int(UnaryOp::kSilu)] = silu_k<T>;
+  t.grad[int(GradOp::kSilu)] = silu_grad_k<T>;
+  t.grad[int(GradOp::kAbs)] = abs_grad_k<T>;
 }
 template void fill_elementwise_scalar<float>(KernelTable<float>&);
 template void fill_elementwise_scalar<double>(KernelTable<double>&);

@@ -169,6 +169,20 @@ AD_AVX2_INLINE __m256 gelu_tanh_d(__m256 x) {
   return _mm256_fmadd_ps(half, _mm256_add_ps(one, th), right);
 }
 
+// SiLU x sigmoid(x), and its derivative s (1 + x (1 - s)).
+AD_AVX2_INLINE __m256 silu_v(__m256 x) { return _mm256_mul_ps(x, avx2::sigmoid_ps(x)); }
+AD_AVX2_INLINE __m256 silu_d(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f), s = avx2::sigmoid_ps(x);
+  return _mm256_mul_ps(s, _mm256_fmadd_ps(x, _mm256_sub_ps(one, s), one));
+}
+// sign(x): +-1, 0 at +-0, NaN at NaN (as PyTorch's abs backward).
+AD_AVX2_INLINE __m256 sign_d(__m256 x) {
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 pos = _mm256_and_ps(_mm256_cmp_ps(x, zero, _CMP_GT_OQ), _mm256_set1_ps(1.0f));
+  const __m256 neg = _mm256_and_ps(_mm256_cmp_ps(x, zero, _CMP_LT_OQ), _mm256_set1_ps(-1.0f));
+  return _mm256_blendv_ps(_mm256_or_ps(pos, neg), x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
 // out = g * D(x), with the tail through padded vectors as in unary_f32.
 template <__m256 (*D)(__m256)>
 AD_AVX2 void grad_f32(const float* x, const float* g, float* out, int64_t n) {
@@ -223,6 +237,9 @@ void fill_elementwise_avx2(KernelTable<T>& t) {
     t.unary[int(UnaryOp::kGeluTanh)] = unary_f32<gelu_tanh_v>;
     t.grad[int(GradOp::kGelu)] = grad_f32<gelu_d>;
     t.grad[int(GradOp::kGeluTanh)] = grad_f32<gelu_tanh_d>;
+    t.unary[int(UnaryOp::kSilu)] = unary_f32<silu_v>;
+    t.grad[int(GradOp::kSilu)] = grad_f32<silu_d>;
+    t.grad[int(GradOp::kAbs)] = grad_f32<sign_d>;
   }
 }
 template void fill_elementwise_avx2<float>(KernelTable<float>&);

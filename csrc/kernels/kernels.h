@@ -21,12 +21,14 @@ enum class UnaryOp : int {
   kRelu = 4,
   kErf = 5,
   kGelu = 6,
-  kGeluTanh = 7
+  kGeluTanh = 7,
+  kSilu = 8
 };
-constexpr int kNumUnaryOps = 8;
-// Gradients from the op's input x and the output gradient g: out = g * f'(x).
-enum class GradOp : int { kGelu = 0, kGeluTanh = 1 };
-constexpr int kNumGradOps = 2;
+constexpr int kNumUnaryOps = 9;
+// Gradients from the op's input x and the output gradient g: out = g * f'(x) (kAbs:
+// g * sign(x), 0 at 0, NaN at NaN).
+enum class GradOp : int { kGelu = 0, kGeluTanh = 1, kSilu = 2, kAbs = 3 };
+constexpr int kNumGradOps = 4;
 
 // out[i] = a[i*sa] op b[i*sb] for i < n, with sa, sb in {0, 1} (0: a broadcast scalar).
 template <typename T>

@@ -270,3 +270,21 @@ def test_gelu_tail_specials_and_errors(simd):
         C.gelu_backward(x, x[:3])
     with pytest.raises((TypeError, ValueError), match="dtype|float"):
         C.gelu_backward(x, x.astype(np.float64))
+
+
+@pytest.mark.parametrize("n", ODD_SIZES)
+def test_silu_and_abs_backward(simd, dtype, n):
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 8).astype(dtype)
+    x[: min(n, 2)] = 0
+    g = rand(rng, (n,), dtype)
+    x64 = x.astype(np.float64)
+    s = 1 / (1 + np.exp(-x64))
+    rtol = 64 * np.finfo(dtype).eps
+    np.testing.assert_allclose(C.silu(x), x64 * s, rtol=rtol, atol=1e-37)
+    np.testing.assert_allclose(C.silu_backward(x, g), g * s * (1 + x64 * (1 - s)), rtol=rtol,
+                               atol=16 * np.finfo(dtype).eps)
+    np.testing.assert_array_equal(C.abs_backward(x, g), g * np.sign(x))
+    special = np.array([np.nan, np.inf, -np.inf, -0.0], dtype)
+    np.testing.assert_array_equal(C.abs_backward(special, np.ones(4, dtype)), [np.nan, 1, -1, 0])
+    np.testing.assert_array_equal(C.silu(special), [np.nan, np.inf, np.nan, -0.0])
