@@ -197,6 +197,13 @@ class LogSumExp(Op):
         y = _unreduce(self.output(), shape, axes, keepdim)
         return (_unreduce(g, shape, axes, keepdim) * (x - y).exp(),)
 
+    def backward_data(self, g):
+        (x,) = self.saved
+        shape, axes, _ = self.meta
+        k, kept = self.backend, _kept_shape(shape, axes)
+        e = k.exp(k.sub(x._data, self.out_data.reshape(kept)))  # softmax over axes
+        return (k.mul(e, g.reshape(kept)),)
+
 
 class Norm2(Op):
     """y = sqrt(sum(x**2)); dx = dy * x / y (0 where y == 0)."""
