@@ -205,6 +205,26 @@ class LogSumExp(Op):
         return (k.mul(e, g.reshape(kept)),)
 
 
+class SumSquares(Op):
+    """y = sum(x**2) over all elements (no x**2 in memory); dx = 2 x dy."""
+
+    def forward(self, x):
+        self.saved = (x,)
+        xd = x._data
+        return self.backend.mul_sum_to(xd, xd, (1,) * xd.ndim).reshape(())
+
+    def backward(self, g):
+        return (self.saved[0] * (g * 2),)
+
+    def backward_data(self, g):
+        return (self.backend.mul(self.saved[0]._data, g * g.dtype.type(2)),)
+
+
+def sum_squares(x):
+    """sum(x**2) in one fused pass each way (the MSE loss's reduction)."""
+    return SumSquares.apply(float_operand(x))
+
+
 class Norm2(Op):
     """y = sqrt(sum(x**2)); dx = dy * x / y (0 where y == 0)."""
 

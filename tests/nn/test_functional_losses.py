@@ -119,6 +119,11 @@ def test_loss_gradcheck(cpu_device):
         lambda x: F.cross_entropy(x, t, label_smoothing=0.1, ignore_index=-100), (x,))
     y = ad.rand(3, 4, dtype=ad.float64, device=cpu_device)
     assert ad.autograd.gradcheck(lambda x: F.binary_cross_entropy_with_logits(x, y), (x,))
+    for reduction in ("mean", "sum"):  # the fused sum of squares, both inputs, 2nd order
+        assert ad.autograd.gradcheck(lambda x, y: F.mse_loss(x, y, reduction=reduction),
+                                     (x, y.requires_grad_()))
+        assert ad.autograd.gradgradcheck(lambda x: F.mse_loss(x, y, reduction=reduction), (x,))
+        y.requires_grad_(False)
 
 
 def test_loss_errors_name_the_op():

@@ -50,10 +50,14 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     """(input - target)^2, reduced."""
     _check_same(input, target, "mse_loss")
     d = input - target
+    reduction = _legacy(size_average, reduce, reduction)
+    if weight is None and reduction in ("mean", "sum") and d.numel():
+        total = ops.reduce.sum_squares(d)  # no d * d array either way
+        return total / d.numel() if reduction == "mean" else total
     loss = d * d
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, _legacy(size_average, reduce, reduction), "mse_loss")
+    return _reduce(loss, reduction, "mse_loss")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
