@@ -256,6 +256,21 @@ void init_elementwise(py::module_& m) {
       [](py::array x, py::array g) { return grad(kernels::GradOp::kSilu, x, g, "silu_backward"); },
       py::arg("x"), py::arg("g"), "g * d silu(x) / dx.");
   m.def(
+      "output_backward",
+      [](const std::string& op, py::array y, py::array g) {
+        using kernels::GradOp;
+        const GradOp k = op == "sigmoid" ? GradOp::kSigmoidOut
+                         : op == "tanh"  ? GradOp::kTanhOut
+                         : op == "sqrt"  ? GradOp::kSqrtOut
+                                         : throw py::value_error(
+                                               "output_backward: op must be 'sigmoid', 'tanh' "
+                                               "or 'sqrt', got '" + op + "'");
+        return grad(k, y, g, "output_backward");
+      },
+      py::arg("op"), py::arg("y"), py::arg("g"),
+      "The gradient of sigmoid / tanh / sqrt from their output y: g y (1 - y), g (1 - y^2), "
+      "g / (2 y).");
+  m.def(
       "abs_backward",
       [](py::array x, py::array g) { return grad(kernels::GradOp::kAbs, x, g, "abs_backward"); },
       py::arg("x"), py::arg("g"), "g * sign(x) (0 at 0, NaN at NaN).");

@@ -228,6 +228,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.silu_backward(x, g)
         return super().silu_backward(x, g)
 
+    def output_backward(self, op, y, g):
+        if self._fused_ok(y) and _same(y, g) and y.shape == g.shape:
+            return _C.output_backward(op, y, g)
+        return super().output_backward(op, y, g)
+
     def abs_backward(self, x, g):
         if self._fused_ok(x) and _same(x, g) and x.shape == g.shape:
             return _C.abs_backward(x, g)

@@ -367,6 +367,12 @@ class NNKernels:
     def abs_backward(self, x, g):
         return g * self.xp.sign(x)
 
+    def output_backward(self, op, y, g):
+        """dx of sigmoid / tanh / sqrt from their output y."""
+        if op == "sigmoid":
+            return g * y * (1 - y)
+        return g * (1 - y * y) if op == "tanh" else g / (2 * y)
+
     # ------------------------------------------------------------- init
     def orthogonal_from(self, a):
         """Q of a's reduced QR decomposition with the signs of R's diagonal folded in

@@ -220,6 +220,9 @@ class Sqrt(_UnaryOut):
     def backward(self, g):
         return (g / (2 * self.output()),)
 
+    def backward_data(self, g):
+        return (self.backend.output_backward("sqrt", self.out_data, g),)
+
 
 class Rsqrt(_UnaryOut):
     """y = 1 / sqrt(x); dx = -dy * y**3 / 2."""
@@ -241,8 +244,7 @@ class Tanh(_UnaryOut):
         return (g * (1 - y * y),)
 
     def backward_data(self, g):
-        k, y = self.backend, self.out_data
-        return (k.mul(g, 1 - k.mul(y, y)),)
+        return (self.backend.output_backward("tanh", self.out_data, g),)
 
 
 class Sigmoid(_UnaryOut):
@@ -255,8 +257,7 @@ class Sigmoid(_UnaryOut):
         return (g * y * (1 - y),)
 
     def backward_data(self, g):
-        k, y = self.backend, self.out_data
-        return (k.mul(k.mul(g, y), 1 - y),)
+        return (self.backend.output_backward("sigmoid", self.out_data, g),)
 
 
 class Relu(_UnaryOut):

@@ -114,6 +114,19 @@ void abs_grad_k(const T* x, const T* g, T* out, int64_t n) {
     out[i] = g[i] * (v > T(0) ? T(1) : v < T(0) ? T(-1) : v == T(0) ? T(0) : v);
   }
 }
+// Gradients from the output y: plain loops the compiler vectorizes (memory-bound anyway).
+template <typename T>
+void sigmoid_out_grad_k(const T* y, const T* g, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = g[i] * y[i] * (T(1) - y[i]);
+}
+template <typename T>
+void tanh_out_grad_k(const T* y, const T* g, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = g[i] * (T(1) - y[i] * y[i]);
+}
+template <typename T>
+void sqrt_out_grad_k(const T* y, const T* g, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = g[i] / (T(2) * y[i]);
+}
 template <typename T>
 void relu_k(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -145,6 +158,9 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   t.unary[int(UnaryOp::kSilu)] = silu_k<T>;
   t.grad[int(GradOp::kSilu)] = silu_grad_k<T>;
   t.grad[int(GradOp::kAbs)] = abs_grad_k<T>;
+  t.grad[int(GradOp::kSigmoidOut)] = sigmoid_out_grad_k<T>;
+  t.grad[int(GradOp::kTanhOut)] = tanh_out_grad_k<T>;
+  t.grad[int(GradOp::kSqrtOut)] = sqrt_out_grad_k<T>;
 }
 template void fill_elementwise_scalar<float>(KernelTable<float>&);
 template void fill_elementwise_scalar<double>(KernelTable<double>&);

@@ -26,9 +26,18 @@ enum class UnaryOp : int {
 };
 constexpr int kNumUnaryOps = 9;
 // Gradients from the op's input x and the output gradient g: out = g * f'(x) (kAbs:
-// g * sign(x), 0 at 0, NaN at NaN).
-enum class GradOp : int { kGelu = 0, kGeluTanh = 1, kSilu = 2, kAbs = 3 };
-constexpr int kNumGradOps = 4;
+// g * sign(x), 0 at 0, NaN at NaN).  The *Out ops take the op's output y in place of x:
+// sigmoid g y (1 - y), tanh g (1 - y^2), sqrt g / (2 y).
+enum class GradOp : int {
+  kGelu = 0,
+  kGeluTanh = 1,
+  kSilu = 2,
+  kAbs = 3,
+  kSigmoidOut = 4,
+  kTanhOut = 5,
+  kSqrtOut = 6
+};
+constexpr int kNumGradOps = 7;
 
 // out[i] = a[i*sa] op b[i*sb] for i < n, with sa, sb in {0, 1} (0: a broadcast scalar).
 template <typename T>

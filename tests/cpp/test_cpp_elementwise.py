@@ -288,3 +288,16 @@ def test_silu_and_abs_backward(simd, dtype, n):
     special = np.array([np.nan, np.inf, -np.inf, -0.0], dtype)
     np.testing.assert_array_equal(C.abs_backward(special, np.ones(4, dtype)), [np.nan, 1, -1, 0])
     np.testing.assert_array_equal(C.silu(special), [np.nan, np.inf, np.nan, -0.0])
+
+
+@pytest.mark.parametrize("n", [1, 7, 1025])
+def test_output_backward(simd, dtype, n):
+    rng = np.random.default_rng(n)
+    y, g = rand(rng, (n,), dtype, 0.1, 0.9), rand(rng, (n,), dtype)
+    want = {"sigmoid": g * y * (1 - y), "tanh": g * (1 - y * y), "sqrt": g / (2 * y)}
+    for op, w in want.items():
+        np.testing.assert_allclose(C.output_backward(op, y, g), w, **tol(dtype))
+    with pytest.raises(ValueError, match="'sigmoid', 'tanh' or 'sqrt'"):
+        C.output_backward("exp", y, g)
+    with pytest.raises(ValueError, match="same shape"):
+        C.output_backward("tanh", y, g[:0])
