@@ -270,7 +270,41 @@ void index_add_rows(py::array out, const py::array& rows0, const py::array& g0) 
     index_add_rows_typed<double>(out, rows, g, width);
 }
 
+template <typename T>
+py::tuple topk_typed(const py::array& x, int64_t rows, int64_t n, int64_t k, bool largest,
+                     Shape out_shape) {
+  auto vals = empty<T>(out_shape);
+  py::array_t<int64_t> idx(std::vector<py::ssize_t>(out_shape.begin(), out_shape.end()));
+  const T* px = static_cast<const T*>(x.data());
+  T* pv = vals.mutable_data();
+  int64_t* pi = idx.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::topk_rows<T>(px, rows, n, k, largest, pv, pi);
+  }
+  return py::make_tuple(vals, idx);
+}
+
+// (values, int64 indices) of the k largest (or smallest) along the last axis, sorted.
+py::tuple topk(const py::array& x0, int64_t k, bool largest) {
+  const DType dt = dtype_of(x0, "topk");
+  if (x0.ndim() == 0) throw py::value_error("topk: expected at least a 1-D array");
+  const int64_t n = x0.shape(x0.ndim() - 1);
+  if (k < 0 || k > n)
+    throw py::value_error("topk: k (" + std::to_string(k) + ") is out of range for a last "
+                          "dimension of size " + std::to_string(n));
+  py::array x = contiguous(x0);
+  Shape out = shape_of(x);
+  out.back() = k;
+  const int64_t rows = n ? int64_t(x.size()) / n : numel(out) / std::max<int64_t>(k, 1);
+  return dt == DType::kF32 ? topk_typed<float>(x, rows, n, k, largest, out)
+                           : topk_typed<double>(x, rows, n, k, largest, out);
+}
+
 void init_reduce(py::module_& m) {
+  m.def("topk", &topk, py::arg("x"), py::arg("k"), py::arg("largest") = true,
+        "(values, indices) of the k largest (smallest) along the last axis, sorted; NaN "
+        "ranks highest; ties keep the lower index first.  For k much smaller than n.");
   m.def(
       "sum",
       [](py::array x, py::object axis, bool keepdims) {

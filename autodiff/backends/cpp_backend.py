@@ -171,6 +171,15 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
                 return _C.where(cond, a, b)
         return super().where(cond, a, b)
 
+    def topk(self, a, k, axis, largest, sorted_):
+        # one pass per row keeping the k best (np.argpartition: 6 ms for 1024 x 1024)
+        if (type(a) is np.ndarray and a.dtype in (_F32, _F64) and 0 < k <= 64
+                and 4 * k <= a.shape[axis] and a.size >= MIN_COPY):
+            last = axis in (-1, a.ndim - 1)
+            v, i = _C.topk(a if last else self.contiguous(np.moveaxis(a, axis, -1)), k, largest)
+            return (v, i) if last else (np.moveaxis(v, -1, axis), np.moveaxis(i, -1, axis))
+        return super().topk(a, k, axis, largest, sorted_)
+
     def index_add(self, shape, idx, g):
         # rows gathered by an integer array (x[index], embedding): their gradients added back
         # in one threaded pass (NumPy's sort + add.reduceat took 48 ms for 4096 x 1024)

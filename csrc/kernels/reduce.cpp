@@ -288,6 +288,52 @@ void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_
   }
 }
 
+namespace {
+
+// a ranks before b: larger (or smaller) first, NaN counted above every number (first among
+// the largest, last among the smallest).
+template <typename T, bool kLargest>
+inline bool ranks_before(T a, T b) {
+  if (a != a) return kLargest && b == b;
+  if (b != b) return !kLargest;
+  return kLargest ? a > b : a < b;
+}
+
+template <typename T, bool kLargest>
+void topk_row(const T* x, int64_t n, int64_t k, T* v, int64_t* ix) {
+  int64_t m = 0;  // filled entries of the sorted buffer (v, ix)
+  for (int64_t i = 0; i < n; ++i) {
+    const T xi = x[i];
+    if (m == k && !ranks_before<T, kLargest>(xi, v[k - 1])) continue;  // the common case
+    int64_t p = m < k ? m++ : k - 1;  // drop the last when full
+    for (; p > 0 && ranks_before<T, kLargest>(xi, v[p - 1]); --p) {  // after equal values
+      v[p] = v[p - 1];
+      ix[p] = ix[p - 1];
+    }
+    v[p] = xi;
+    ix[p] = i;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void topk_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool largest, T* vals,
+               int64_t* idx) {
+  if (rows == 0 || k == 0) return;
+  const int nt = cap_threads(threads_for(rows * n), rows);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
+  for (int64_t r = 0; r < rows; ++r) {
+    if (largest)
+      topk_row<T, true>(x + r * n, n, k, vals + r * k, idx + r * k);
+    else
+      topk_row<T, false>(x + r * n, n, k, vals + r * k, idx + r * k);
+  }
+}
+
+template void topk_rows<float>(const float*, int64_t, int64_t, int64_t, bool, float*, int64_t*);
+template void topk_rows<double>(const double*, int64_t, int64_t, int64_t, bool, double*,
+                                int64_t*);
 template void scatter_add_rows<float>(float*, const int64_t*, int64_t, const float*, int64_t);
 template void scatter_add_rows<double>(double*, const int64_t*, int64_t, const double*, int64_t);
 template void reduce_axis<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, double);

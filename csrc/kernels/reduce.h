@@ -36,6 +36,13 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
 template <typename T>
 void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_t width);
 
+// The k best of each of `rows` contiguous rows of n (largest or smallest first; NaN counts
+// as above every number, as in PyTorch; ties keep the lower index first), sorted, into
+// vals / idx (rows x k).  One pass over each row keeping a sorted buffer of k: for k << n.
+template <typename T>
+void topk_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool largest, T* vals,
+               int64_t* idx);
+
 // Merge (count, mean, M2) statistics of two parts (Chan et al.).
 inline void welford_merge(double& n, double& mean, double& m2, double nb, double mb, double m2b) {
   if (nb == 0) return;

@@ -224,3 +224,29 @@ def test_index_add_rows_errors():
     rows = np.array([-1, 0])
     C.index_add_rows(out, rows, g)
     assert rows.tolist() == [-1, 0] and out[3].tolist() == [1, 1, 1]  # caller's rows untouched
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("shape,k", [((3, 50), 5), ((1, 1), 1), ((4, 7), 7), ((2, 3, 300), 64),
+                                     ((5, 0), 0), ((6, 9), 0)])
+def test_topk_rows(dtype, largest, shape, k):
+    rng = np.random.default_rng(8)
+    x = rng.integers(-20, 20, shape).astype(dtype)  # many ties
+    if x.size:
+        x.reshape(-1)[:: 7] = np.nan
+    v, i = C.topk(x, k, largest)
+    assert v.shape == shape[:-1] + (k,) and i.dtype == np.int64
+    key = np.where(np.isnan(x), np.inf, x)  # NaN above every number
+    order = np.argsort(-key if largest else key, axis=-1, kind="stable")[..., :k]
+    np.testing.assert_array_equal(i, order)  # ties: the lower index first
+    np.testing.assert_array_equal(v, np.take_along_axis(x, order, -1))
+
+
+def test_topk_rows_errors_and_sorted_input():
+    x = np.arange(1000, dtype=np.float32)  # ascending: every element enters the buffer
+    v, i = C.topk(x, 10)
+    assert i.tolist() == list(range(999, 989, -1))
+    with pytest.raises(ValueError, match="out of range"):
+        C.topk(x, 1001)
+    with pytest.raises(ValueError, match="at least a 1-D"):
+        C.topk(np.ones((), np.float32), 1)
