@@ -223,6 +223,10 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def _fused_ok(self, a) -> bool:
         return type(a) is np.ndarray and a.dtype in (_F32, _F64) and a.size >= MIN_ERF
 
+    def _grad_ok(self, x, g) -> bool:
+        """A fused gradient kernel takes (x, g): both float arrays of one dtype and shape."""
+        return self._fused_ok(x) and _same(x, g) and x.shape == g.shape
+
     def erf(self, a):
         return _C.erf(a) if self._fused_ok(a) else super().erf(a)
 
@@ -233,22 +237,22 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         return _C.silu(x) if self._fused_ok(x) else super().silu(x)
 
     def silu_backward(self, x, g):
-        if self._fused_ok(x) and _same(x, g) and x.shape == g.shape:
+        if self._grad_ok(x, g):
             return _C.silu_backward(x, g)
         return super().silu_backward(x, g)
 
     def output_backward(self, op, y, g):
-        if self._fused_ok(y) and _same(y, g) and y.shape == g.shape:
+        if self._grad_ok(y, g):
             return _C.output_backward(op, y, g)
         return super().output_backward(op, y, g)
 
     def abs_backward(self, x, g):
-        if self._fused_ok(x) and _same(x, g) and x.shape == g.shape:
+        if self._grad_ok(x, g):
             return _C.abs_backward(x, g)
         return super().abs_backward(x, g)
 
     def gelu_backward(self, x, g, approximate):
-        if self._fused_ok(x) and _same(x, g) and x.shape == g.shape:
+        if self._grad_ok(x, g):
             return _C.gelu_backward(x, g, approximate)
         return super().gelu_backward(x, g, approximate)
 

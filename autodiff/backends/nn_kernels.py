@@ -371,7 +371,7 @@ class NNKernels:
         """dx of sigmoid / tanh / sqrt from their output y."""
         if op == "sigmoid":
             return g * y * (1 - y)
-        return g * (1 - y * y) if op == "tanh" else g / (2 * y)
+        return g * (1 - y * y) if op == "tanh" else self.div(g, 2 * y)  # x/0: inf, silently
 
     # ------------------------------------------------------------- init
     def orthogonal_from(self, a):

@@ -6,14 +6,18 @@ from ..autograd.node import Op
 from ._util import broadcast_error, constant, operands
 
 
+def _apply(kernel, a, b):
+    """The backend's element-wise ``kernel`` of two tensors, as a constant tensor."""
+    try:
+        data = a._dev.backend.compare(kernel, a._data, b._data)
+    except ValueError:
+        raise broadcast_error(kernel, a, b) from None
+    return constant(data, a._dev)
+
+
 def _compare(kernel):
     def op(a, b):
-        a, b = operands(a, b)
-        try:
-            data = a._dev.backend.compare(kernel, a._data, b._data)
-        except ValueError:
-            raise broadcast_error(kernel, a, b) from None
-        return constant(data, a._dev)
+        return _apply(kernel, *operands(a, b))
 
     op.__name__ = kernel
     op.__doc__ = f"Element-wise {kernel} (a bool tensor; not differentiable)."
@@ -84,13 +88,7 @@ def _bitwise(kernel, logical):
         if a.dtype.is_floating_point:
             raise NotImplementedError(f"{kernel}: expected integer or bool tensors, got "
                                       f"{a.dtype.name}")  # (a RuntimeError, as in PyTorch)
-        if a.dtype.name == "bool":
-            return logical(a, b)
-        try:
-            data = a._dev.backend.compare(kernel, a._data, b._data)
-        except ValueError:
-            raise broadcast_error(kernel, a, b) from None
-        return constant(data, a._dev)
+        return logical(a, b) if a.dtype.name == "bool" else _apply(kernel, a, b)
 
     op.__name__ = kernel
     op.__doc__ = f"Element-wise {kernel} of integer or bool tensors (``&``, ``|``, ``^``)."
