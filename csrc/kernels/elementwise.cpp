@@ -58,7 +58,7 @@ void binary_broadcast(BinaryOp op, const T* a, const std::vector<int64_t>& a_str
   const BinaryFn<T> fn = (stream ? table<T>().binary_stream : table<T>().binary)[int(op)];
   const int nt = threads_for(total);
   const int64_t chunk = dyn_chunk(std::min(inner, kChunk));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, chunk) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(guided, chunk) if (nt > 1)
   for (int64_t it = 0; it < items; ++it) {
     int64_t o = it / nchunks, ch = it % nchunks;
     int64_t offa = 0, offb = 0, rem = o;
@@ -87,7 +87,7 @@ void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n) {
   const int64_t chunk = op == UnaryOp::kRelu ? kChunk : 4096;
   const int64_t nchunks = (n + chunk - 1) / chunk;
   const int nt = threads_for(n, chunk);
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
   for (int64_t ch = 0; ch < nchunks; ++ch) {
     int64_t i0 = ch * chunk;
     fn(x + i0, y + i0, std::min(chunk, n - i0));
@@ -101,7 +101,7 @@ void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n) {
   constexpr int64_t chunk = 4096;  // math per element: thread early, as unary_contiguous
   const int64_t nchunks = (n + chunk - 1) / chunk;
   const int nt = threads_for(n, chunk);
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
   for (int64_t ch = 0; ch < nchunks; ++ch) {
     int64_t i0 = ch * chunk;
     fn(x + i0, g + i0, out + i0, std::min(chunk, n - i0));
