@@ -5,6 +5,7 @@
 
 #include "bind_util.h"
 #include "kernels/conv.h"
+#include "kernels/pool.h"
 
 namespace autodiff::bind {
 
@@ -151,7 +152,96 @@ py::tuple conv2d_backward(const py::array& dy0, const py::array& x0, const py::a
 
 }  // namespace
 
+// The pooling geometry of an (N, C, H, W) input; ValueError on bad arguments.
+kernels::PoolGeom pool_geom(const Shape& s, Pair kernel, Pair dilation, Pads pads, Pair stride,
+                            const char* name) {
+  if (s.size() != 4)
+    throw py::value_error(std::string(name) + ": expected an (N, C, H, W) array, got shape " +
+                          shape_str(s));
+  const auto [pt, pb, pl, pr] = pads;  // top, bottom, left, right
+  kernels::PoolGeom g{s[0] * s[1], s[2], s[3], 0, 0, kernel.first, kernel.second,
+                      stride.first, stride.second, pt, pl, dilation.first, dilation.second};
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || pt < 0 ||
+      pb < 0 || pl < 0 || pr < 0)
+    throw py::value_error(std::string(name) + ": kernel, stride and dilation must be >= 1 "
+                          "and padding >= 0");
+  g.oh = (g.h + pt + pb - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+  g.ow = (g.w + pl + pr - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+  if (g.h + pt + pb < g.dh * (g.kh - 1) + 1 || g.w + pl + pr < g.dw * (g.kw - 1) + 1)
+    throw py::value_error(std::string(name) + ": the window is larger than the padded input " +
+                          shape_str(s));
+  return g;
+}
+
+template <typename T>
+py::tuple max_pool_typed(const kernels::PoolGeom& g, const py::array& x, const Shape& s) {
+  const Shape ys{s[0], s[1], g.oh, g.ow};
+  auto y = empty<T>(ys);
+  py::array_t<int64_t> idx(std::vector<py::ssize_t>{s[0], s[1], g.oh, g.ow, 1});
+  const T* px = static_cast<const T*>(x.data());
+  T* py_ = y.mutable_data();
+  int64_t* pi = idx.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::max_pool2d_forward<T>(g, px, py_, pi);
+  }
+  return py::make_tuple(y, idx);
+}
+
+py::tuple max_pool2d(const py::array& x0, Pair kernel, Pair dilation, Pads pads, Pair stride) {
+  const DType dt = dtype_of(x0, "max_pool2d");
+  py::array x = contiguous(x0);
+  const Shape s = shape_of(x);
+  const auto g = pool_geom(s, kernel, dilation, pads, stride, "max_pool2d");
+  return dt == DType::kF32 ? max_pool_typed<float>(g, x, s) : max_pool_typed<double>(g, x, s);
+}
+
+template <typename T>
+py::array max_pool_bwd_typed(const kernels::PoolGeom& g, const py::array& gy,
+                             const py::array_t<int64_t>& idx, const Shape& xs) {
+  py::array_t<T> gx(std::vector<py::ssize_t>(xs.begin(), xs.end()));
+  T* po = gx.mutable_data();
+  std::fill(po, po + gx.size(), T(0));
+  const T* pg = static_cast<const T*>(gy.data());
+  const int64_t* pi = idx.data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::max_pool2d_backward<T>(g, pg, pi, po);
+  }
+  return gx;
+}
+
+// dx of max pooling: gy (N, C, oh, ow) added at each window's argmax idx (N, C, oh, ow, 1).
+py::array max_pool2d_backward(const py::array& gy0, const py::array& idx0, Pair size,
+                              Pair kernel, Pair dilation, Pads pads, Pair stride) {
+  const char* name = "max_pool2d_backward";
+  const DType dt = dtype_of(gy0, name);
+  const Shape gs = shape_of(gy0);
+  if (gs.size() != 4)
+    throw py::value_error(std::string(name) + ": expected gy of shape (N, C, oh, ow), got " +
+                          shape_str(gs));
+  const Shape xs{gs[0], gs[1], size.first, size.second};
+  const auto g = pool_geom(xs, kernel, dilation, pads, stride, name);
+  const Shape is{gs[0], gs[1], g.oh, g.ow, 1};
+  if (gs != Shape{gs[0], gs[1], g.oh, g.ow} || shape_of(idx0) != is ||
+      (idx0.dtype().kind() != 'i' && idx0.dtype().kind() != 'u'))
+    throw py::value_error(std::string(name) + ": expected gy " + shape_str(Shape(is.begin(), is.end() - 1)) +
+                          " and integer idx " + shape_str(is) + ", got " + shape_str(gs) +
+                          " and " + dtype_str(idx0) + " " + shape_str(shape_of(idx0)));
+  auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(idx0);
+  py::array gy = contiguous(gy0);
+  return dt == DType::kF32 ? max_pool_bwd_typed<float>(g, gy, idx, xs)
+                           : max_pool_bwd_typed<double>(g, gy, idx, xs);
+}
+
 void init_conv(py::module_& m) {
+  m.def("max_pool2d", &max_pool2d, py::arg("x"), py::arg("kernel"), py::arg("dilation"),
+        py::arg("pads"), py::arg("stride"),
+        "(y, idx) of max pooling an (N, C, H, W) array; pads = (top, bottom, left, right); "
+        "idx is each window's flat in-window argmax, shape (N, C, oh, ow, 1).");
+  m.def("max_pool2d_backward", &max_pool2d_backward, py::arg("gy"), py::arg("idx"),
+        py::arg("size"), py::arg("kernel"), py::arg("dilation"), py::arg("pads"),
+        py::arg("stride"), "dx of max_pool2d: gy added at each window's argmax.");
   m.def("conv2d", &conv2d, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("stride"),
         py::arg("pads"), py::arg("dilation"), py::arg("groups"),
         "2-D cross-correlation of x (N, C, H, W) with weight (C_out, C/groups, kh, kw) plus "

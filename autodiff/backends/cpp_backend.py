@@ -180,6 +180,17 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return (v, i) if last else (np.moveaxis(v, -1, axis), np.moveaxis(i, -1, axis))
         return super().topk(a, k, axis, largest, sorted_)
 
+    # ------------------------------------------------------------- pooling
+    def max_pool2d(self, x, kernel, dilation, pads, stride):
+        if type(x) is np.ndarray and x.dtype in (_F32, _F64) and x.ndim == 4:
+            return _C.max_pool2d(x, kernel, dilation, pads, stride)  # one pass, no window views
+        return super().max_pool2d(x, kernel, dilation, pads, stride)
+
+    def max_pool2d_scatter(self, g, idx, size, kernel, dilation, pads, stride):
+        if type(g) is np.ndarray and g.dtype in (_F32, _F64) and type(idx) is np.ndarray:
+            return _C.max_pool2d_backward(g, idx, size, kernel, dilation, pads, stride)
+        return super().max_pool2d_scatter(g, idx, size, kernel, dilation, pads, stride)
+
     def index_add(self, shape, idx, g):
         # rows gathered by an integer array (x[index], embedding): their gradients added back
         # in one threaded pass (NumPy's sort + add.reduceat took 48 ms for 4096 x 1024)
