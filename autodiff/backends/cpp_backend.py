@@ -180,6 +180,20 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return (v, i) if last else (np.moveaxis(v, -1, axis), np.moveaxis(i, -1, axis))
         return super().topk(a, k, axis, largest, sorted_)
 
+    def concatenate(self, arrays, axis):
+        # threaded row copies (NumPy's concatenate is one thread)
+        if (all(type(a) is np.ndarray and a.dtype.kind in "fiub" for a in arrays)
+                and sum(a.size for a in arrays) >= MIN_COPY and arrays[0].ndim):
+            return _C.concatenate(list(arrays), axis)
+        return super().concatenate(arrays, axis)
+
+    def stack(self, arrays, axis):
+        if arrays and type(arrays[0]) is np.ndarray:
+            ax = axis + arrays[0].ndim + 1 if axis < 0 else axis
+            return self.concatenate([a.reshape(a.shape[:ax] + (1,) + a.shape[ax:])
+                                     for a in arrays], ax)
+        return super().stack(arrays, axis)
+
     # ------------------------------------------------------------- pooling
     def max_pool2d(self, x, kernel, dilation, pads, stride):
         if type(x) is np.ndarray and x.dtype in (_F32, _F64) and x.ndim == 4:

@@ -148,6 +148,21 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
   }
 }
 
+void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64_t>& piece,
+                 int64_t outer, uint8_t* dst) {
+  const int64_t k = int64_t(src.size());
+  std::vector<int64_t> off(size_t(k) + 1, 0);  // byte offset of each input within a row
+  for (int64_t i = 0; i < k; ++i) off[i + 1] = off[i] + piece[i];
+  const int64_t row = off[k];
+  if (row == 0 || outer == 0) return;
+  const int nt = cap_threads(threads_for(outer * row / 4), outer * k);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t it = 0; it < outer * k; ++it) {
+    const int64_t o = it / k, i = it % k;
+    if (piece[i]) std::memcpy(dst + o * row + off[i], src[i] + o * piece[i], size_t(piece[i]));
+  }
+}
+
 namespace {
 
 // One row of where: unit strides are compile-time, so the common layouts vectorize (a

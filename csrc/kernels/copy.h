@@ -14,6 +14,12 @@ template <typename T>
 void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
                         const std::vector<int64_t>& strides, T* dst);
 
+// Concatenation of C-contiguous arrays along one axis, as bytes: outer rows of the output
+// (the product of the dims before the axis) are made of each input's row of piece[i] bytes
+// in turn.  Threads split the (row, input) pieces.
+void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64_t>& piece,
+                 int64_t outer, uint8_t* dst);
+
 // out (C-contiguous, shape) = cond ? a : b elementwise, each operand given by element strides
 // aligned with shape (0 on broadcast dims).  T moves bits, as above.
 template <typename T>

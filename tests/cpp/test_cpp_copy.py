@@ -85,3 +85,35 @@ def test_where_errors():
         C.where(a > 0, a.astype(np.int16), a.astype(np.int16))
     with pytest.raises(ValueError, match="broadcast"):
         C.where(a > 0, a, np.ones((5,), np.float32))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_concatenate_matches_numpy(threads):
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((5, 6, 7)).astype(np.float32)
+    cases = [([a, a[:, :2]], 1), ([a, a], 0), ([a, a[..., ::2], a[..., :0]], -1),
+             ([a.T, a.T], 1), ([a.astype(np.int16)] * 3, 2), ([(a > 0)[:0], a > 0], 0),
+             ([a[:1]], 0)]
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        for arrays, axis in cases:
+            got = C.concatenate(arrays, axis)
+            assert got.flags.c_contiguous and got.dtype == arrays[0].dtype
+            np.testing.assert_array_equal(got, np.concatenate(arrays, axis))
+    finally:
+        C.set_num_threads(old)
+
+
+def test_concatenate_errors():
+    a = np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match="must match exactly"):
+        C.concatenate([a, np.zeros((3, 3), np.float32)], 1)
+    with pytest.raises(ValueError, match="must match exactly"):
+        C.concatenate([a, a.astype(np.float64)], 0)
+    with pytest.raises(ValueError, match="at least one"):
+        C.concatenate([], 0)
+    with pytest.raises(ValueError, match="out of bounds"):
+        C.concatenate([a, a], 2)
+    with pytest.raises(TypeError, match="object"):
+        C.concatenate([np.array([[None]], dtype=object)] * 2, 0)
