@@ -150,6 +150,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.copy_contiguous(a)
         return super().contiguous(a)
 
+    def copy(self, a):  # also dodges glibc's rep-movsb slow case (see kernels/copy.cpp)
+        if type(a) is np.ndarray and a.size >= MIN_COPY:
+            return _C.copy_contiguous(a)
+        return super().copy(a)
+
     def reshape(self, a, shape):
         if (_RESHAPE_NO_COPY and type(a) is np.ndarray and a.size >= MIN_COPY
                 and not a.flags.c_contiguous):

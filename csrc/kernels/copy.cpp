@@ -62,6 +62,29 @@ AD_AVX2 void transpose8x8(const uint32_t* s32, int64_t sl, uint32_t* o32, int64_
   }
 }
 
+// memcpy through AVX2 registers: glibc's memcpy takes `rep movsb` for rows of a few KB,
+// which on Zen 3 runs several times slower when source and destination sit at nearby
+// offsets modulo 4 KiB (measured: concatenating two 1024 x 1024 float32 arrays 0.2 ms or
+// 1.2 ms depending on where NumPy placed them).  Plain vector loads and stores do not care.
+AD_AVX2 void copy_bytes_avx2(uint8_t* dst, const uint8_t* src, size_t n) {
+  size_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    __m256i r[4];
+    for (int k = 0; k < 4; ++k)
+      r[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i + 32 * k));
+    for (int k = 0; k < 4; ++k)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i + 32 * k), r[k]);
+  }
+  if (i < n) std::memcpy(dst + i, src + i, n - i);
+}
+
+void copy_bytes(void* dst, const void* src, size_t n) {
+  if (simd_level() == SimdLevel::kAvx2)
+    copy_bytes_avx2(static_cast<uint8_t*>(dst), static_cast<const uint8_t*>(src), n);
+  else
+    std::memcpy(dst, src, n);
+}
+
 // Source and destination offsets (elements) of outer index `o` over the dims in `dims`.
 void outer_offsets(const Dims& d, const std::vector<int64_t>& dst_stride,
                    const std::vector<int>& dims, int64_t o, int64_t& so, int64_t& dso) {
@@ -98,6 +121,14 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
         (p < 0 || std::llabs(d.stride[k]) < std::llabs(d.stride[p])))
       p = k;
   const int nt = threads_for(total, 16384);
+  if (nd == 1 && d.stride[0] == 1) {  // one contiguous block: threads split it
+    constexpr int64_t kPart = 1 << 16;
+    const int64_t parts = (total + kPart - 1) / kPart;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t q = 0; q < parts; ++q)
+      copy_bytes(dst + q * kPart, src + q * kPart, size_t(std::min(kPart, total - q * kPart)) * sizeof(T));
+    return;
+  }
   if (p < 0) {  // rows: unit (or at least innermost-smallest) stride along the last dim
     std::vector<int> outer;
     for (int k = 0; k < last; ++k) outer.push_back(k);
@@ -109,7 +140,7 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
       const T* s = src + so;
       T* o = dst + dso;
       if (st == 1) {
-        std::memcpy(o, s, size_t(n) * sizeof(T));
+        copy_bytes(o, s, size_t(n) * sizeof(T));
       } else {
         for (int64_t j = 0; j < n; ++j) o[j] = s[j * st];
       }
@@ -159,7 +190,7 @@ void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t it = 0; it < outer * k; ++it) {
     const int64_t o = it / k, i = it % k;
-    if (piece[i]) std::memcpy(dst + o * row + off[i], src[i] + o * piece[i], size_t(piece[i]));
+    if (piece[i]) copy_bytes(dst + o * row + off[i], src[i] + o * piece[i], size_t(piece[i]));
   }
 }
 
