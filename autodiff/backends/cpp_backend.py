@@ -146,18 +146,15 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     # NumPy copies a transposed view element by element (4.8 ms for 1024 x 1024 float32);
     # ours moves 8 x 8 blocks through registers, threaded.
     def contiguous(self, a):
-        if type(a) is np.ndarray and a.size >= MIN_COPY and not a.flags.c_contiguous:
+        if _copyable(a) and not a.flags.c_contiguous:
             return _C.copy_contiguous(a)
         return super().contiguous(a)
 
     def copy(self, a):  # also dodges glibc's rep-movsb slow case (see kernels/copy.cpp)
-        if type(a) is np.ndarray and a.size >= MIN_COPY:
-            return _C.copy_contiguous(a)
-        return super().copy(a)
+        return _C.copy_contiguous(a) if _copyable(a) else super().copy(a)
 
     def reshape(self, a, shape):
-        if (_RESHAPE_NO_COPY and type(a) is np.ndarray and a.size >= MIN_COPY
-                and not a.flags.c_contiguous):
+        if _RESHAPE_NO_COPY and _copyable(a) and not a.flags.c_contiguous:
             try:
                 return a.reshape(shape, copy=False)  # a view where one exists
             except ValueError:
@@ -425,6 +422,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.batch_norm_stats(x, axes)
         self._decline("batch_norm_stats", "dtype, axes or small", getattr(x, "dtype", None))
         return super().batch_norm_stats(x, axes)
+
+
+def _copyable(a) -> bool:
+    """A large ndarray with no broadcast (stride-0) dim: NumPy fills those well."""
+    return type(a) is np.ndarray and a.size >= MIN_COPY and 0 not in a.strides
 
 
 def _same(a, b) -> bool:

@@ -116,8 +116,8 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
   for (int k = nd - 2; k >= 0; --k) ds[k] = ds[k + 1] * d.shape[k + 1];
   const int last = nd - 1;
   int p = -1;  // the source's smallest-stride dim, if not the innermost
-  for (int k = 0; k < last; ++k)
-    if (std::llabs(d.stride[k]) < std::llabs(d.stride[last]) &&
+  for (int k = 0; k < last; ++k)  // (a broadcast dim, stride 0, is no reason to tile)
+    if (d.stride[k] != 0 && std::llabs(d.stride[k]) < std::llabs(d.stride[last]) &&
         (p < 0 || std::llabs(d.stride[k]) < std::llabs(d.stride[p])))
       p = k;
   const int nt = threads_for(total, 16384);
@@ -141,6 +141,8 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
       T* o = dst + dso;
       if (st == 1) {
         copy_bytes(o, s, size_t(n) * sizeof(T));
+      } else if (st == 0) {
+        std::fill(o, o + n, s[0]);
       } else {
         for (int64_t j = 0; j < n; ++j) o[j] = s[j * st];
       }

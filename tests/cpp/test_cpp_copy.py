@@ -50,6 +50,10 @@ def test_copy_contiguous_bits_and_edge_cases(simd):
         got = C.copy_contiguous(a)
         assert got.shape == a.shape and got.flags.c_contiguous
         np.testing.assert_array_equal(got, a)
+    row = np.arange(40, dtype=np.float32)
+    for b in (np.broadcast_to(row, (33, 40)), np.broadcast_to(row[:, None], (40, 33)),
+              np.broadcast_to(np.float32(2), (5, 6))):  # stride-0 dims
+        np.testing.assert_array_equal(C.copy_contiguous(b), b)
     obj = np.array([[1, "a"], [None, 2.5]], dtype=object).T  # falls back to NumPy
     assert C.copy_contiguous(obj).tolist() == obj.tolist()
     raw = np.zeros(4 * 65 + 1, np.uint8)[1:].view(np.float32).reshape(5, 13)  # misaligned
