@@ -123,9 +123,65 @@ py::tuple layer_norm_backward(const py::array& gy0, const py::array& x0, const p
                            : backward_typed<double>(gy, x, mean, rstd, w, r, k);
 }
 
+template <typename T>
+py::tuple bn_backward_typed(const py::array& gy, const py::array& x, const py::array& mean,
+                            const py::array& rstd, const py::object& w, const Shape& s) {
+  const int64_t outer = s[0], c = s[1], inner = numel(s) / std::max<int64_t>(1, outer * c);
+  auto gx = empty<T>(s);
+  auto gw = empty<T>({c}), gb = empty<T>({c});
+  const T* pw = w.is_none() ? nullptr : static_cast<const T*>(w.cast<py::array>().data());
+  const T* pg = static_cast<const T*>(gy.data());
+  const T* px = static_cast<const T*>(x.data());
+  const T* pm = static_cast<const T*>(mean.data());
+  const T* pr = static_cast<const T*>(rstd.data());
+  T* pgx = gx.mutable_data();
+  T* pgw = gw.mutable_data();
+  T* pgb = gb.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::batch_norm_backward_channels<T>(pg, px, pm, pr, pw, outer, c, inner, pgx, pgw, pgb);
+  }
+  return py::make_tuple(gx, gw, gb);
+}
+
+// Batch norm backward over (N, C, ...) with per-channel mean, rstd and weight (C values each,
+// weight may be None) -> (gx, gweight, gbias), the last two of shape (C,).
+py::tuple batch_norm_backward(const py::array& gy0, const py::array& x0, const py::array& mean0,
+                              const py::array& rstd0, const py::object& weight) {
+  const char* name = "batch_norm_backward";
+  const DType dt = same_dtype(gy0, x0, name);
+  same_dtype(x0, mean0, name);
+  same_dtype(x0, rstd0, name);
+  const Shape s = shape_of(x0);
+  if (s.size() < 2 || shape_of(gy0) != s)
+    throw py::value_error(std::string(name) + ": expected x and gy of one shape (N, C, ...), got " +
+                          shape_str(shape_of(gy0)) + " and " + shape_str(s));
+  const int64_t c = s[1];
+  if (mean0.size() != c || rstd0.size() != c)
+    throw py::value_error(std::string(name) + ": mean and rstd need " + std::to_string(c) +
+                          " values, got shapes " + shape_str(shape_of(mean0)) + " and " +
+                          shape_str(shape_of(rstd0)));
+  py::object w = py::none();
+  if (!weight.is_none()) {
+    py::array wa = contiguous(weight.cast<py::array>());
+    same_dtype(x0, wa, name);
+    if (wa.size() != c)
+      throw py::value_error(std::string(name) + ": weight needs " + std::to_string(c) +
+                            " values, got shape " + shape_str(shape_of(wa)));
+    w = wa;
+  }
+  py::array gy = contiguous(gy0), x = contiguous(x0), mean = contiguous(mean0),
+            rstd = contiguous(rstd0);
+  return dt == DType::kF32 ? bn_backward_typed<float>(gy, x, mean, rstd, w, s)
+                           : bn_backward_typed<double>(gy, x, mean, rstd, w, s);
+}
+
 }  // namespace
 
 void init_norm(py::module_& m) {
+  m.def("batch_norm_backward", &batch_norm_backward, py::arg("gy"), py::arg("x"), py::arg("mean"),
+        py::arg("rstd"), py::arg("weight"),
+        "-> (gx, gweight, gbias) of batch norm over (N, C, ...) with per-channel statistics.");
   m.def("layer_norm", &layer_norm, py::arg("x"), py::arg("weight"), py::arg("bias"),
         py::arg("n_norm_dims") = 1, py::arg("eps") = 1e-5,
         "Layer norm over the last n_norm_dims dims -> (y, mean, rstd); mean and rstd have shape "

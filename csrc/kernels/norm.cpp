@@ -58,6 +58,46 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
     }
 }
 
+template <typename T>
+void batch_norm_backward_channels(const T* gy, const T* x, const T* mean, const T* rstd,
+                                  const T* w, int64_t outer, int64_t c, int64_t inner, T* gx,
+                                  T* gw, T* gb) {
+  if (c == 0) return;
+  const auto& t = table<T>();
+  const double m = double(outer) * double(inner);
+  const int nt = cap_threads(threads_for(outer * c * inner, 8192), c);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double sg = 0, sgx = 0;  // sum(gy), sum(gy * x)
+    for (int64_t o = 0; o < outer; ++o) {
+      const int64_t off = (o * c + ch) * inner;
+      sg += t.row_sum(gy + off, inner);
+      sgx += t.row_dot(gy + off, x + off, inner);
+    }
+    const double mu = double(mean[ch]), rs = double(rstd[ch]);
+    const double sgxh = rs * (sgx - mu * sg);  // sum(gy * xhat)
+    gb[ch] = T(sg);
+    gw[ch] = T(sgxh);
+    if (m == 0) continue;
+    // gx = a gy + b x + d, the per-channel constants folded from the formula above
+    const double scale = rs * (w ? double(w[ch]) : 1.0);
+    const T a = T(scale), b = T(-scale * rs * sgxh / m), d = T(-scale * sg / m - double(b) * mu);
+    for (int64_t o = 0; o < outer; ++o) {
+      const int64_t off = (o * c + ch) * inner;
+      const T* g = gy + off;
+      const T* xv = x + off;
+      T* out = gx + off;
+      for (int64_t i = 0; i < inner; ++i) out[i] = a * g[i] + (b * xv[i] + d);
+    }
+  }
+}
+
+template void batch_norm_backward_channels<float>(const float*, const float*, const float*,
+                                                  const float*, const float*, int64_t, int64_t,
+                                                  int64_t, float*, float*, float*);
+template void batch_norm_backward_channels<double>(const double*, const double*, const double*,
+                                                   const double*, const double*, int64_t,
+                                                   int64_t, int64_t, double*, double*, double*);
 template void layer_norm_forward<float>(const float*, const float*, const float*, float*, float*,
                                         float*, int64_t, int64_t, float);
 template void layer_norm_forward<double>(const double*, const double*, const double*, double*,

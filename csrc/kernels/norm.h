@@ -24,4 +24,12 @@ template <typename T>
 void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, const T* w, T* gx,
                          T* gw, T* gb, int64_t rows, int64_t n);
 
+// Batch norm backward of x viewed as (outer, c, inner) with statistics per channel (mean,
+// rstd, optional w: c values each): gb = sum(gy), gw = sum(gy * xhat), gx = w * rstd *
+// (gy - gb / m - xhat * gw / m), m = outer * inner.  Two passes; threads split channels.
+template <typename T>
+void batch_norm_backward_channels(const T* gy, const T* x, const T* mean, const T* rstd,
+                                  const T* w, int64_t outer, int64_t c, int64_t inner, T* gx,
+                                  T* gw, T* gb);
+
 }  // namespace autodiff::kernels

@@ -211,3 +211,42 @@ def test_streaming_outputs_match_cached_path(simd, dtype, affine):
     gx = C.layer_norm_backward(gy, x, mean, rstd, w, 1)[0]
     gx9 = C.layer_norm_backward(gy[few], x[few], mean9, rstd9, w, 1)[0]
     np.testing.assert_allclose(gx[few], gx9, **tol(dtype))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(4, 3, 17), (2, 5, 7, 9), (1, 1, 3)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_backward_channels(dtype, threads, shape, affine):
+    from autodiff.backends.numpy_backend import NumpyBackend
+
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal(shape) * 2 + 1).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    axes = (0,) + tuple(range(2, len(shape)))
+    mean = x.mean(axis=axes, keepdims=True)
+    rstd = (1 / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype) if affine else None
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        gx, gw, gb = C.batch_norm_backward(gy, x, mean, rstd, w)
+    finally:
+        C.set_num_threads(old)
+    want = NumpyBackend().batch_norm_backward(gy, x, mean, rstd, w, axes)
+    for got, ref in zip((gx, gw, gb), want):
+        assert got.shape == ref.shape and got.dtype == dtype
+        np.testing.assert_allclose(got, ref, rtol=2e-4 if dtype == np.float32 else 1e-10,
+                                   atol=2e-4 if dtype == np.float32 else 1e-10)
+
+
+def test_batch_norm_backward_errors():
+    x = np.zeros((2, 3, 4), np.float32)
+    m = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match="same shape|one shape"):
+        C.batch_norm_backward(x[:1], x, m, m, None)
+    with pytest.raises(ValueError, match="need 3 values"):
+        C.batch_norm_backward(x, x, m[:2], m, None)
+    with pytest.raises(ValueError, match="weight needs 3"):
+        C.batch_norm_backward(x, x, m, m, m[:1])
+    gx, gw, gb = C.batch_norm_backward(x[..., :0], x[..., :0], m, m, None)  # zero-size
+    assert gx.shape == (2, 3, 0) and not gw.any() and not gb.any()
