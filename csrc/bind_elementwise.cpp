@@ -240,9 +240,41 @@ py::array concatenate(const std::vector<py::array>& arrays0, int64_t axis0) {
   return res;
 }
 
+// a[rows] for integer rows of any shape (negative ones from the end): rows of a (made
+// C-contiguous) copied in threads.  IndexError names the first index out of range.
+py::array take_rows(const py::array& a0, const py::array& rows0) {
+  const char* name = "take_rows";
+  if (a0.ndim() == 0 || a0.dtype().kind() == 'O')
+    throw py::type_error(std::string(name) + ": expected a numeric array of at least 1 dim");
+  const char kind = rows0.dtype().kind();
+  if (kind != 'i' && kind != 'u')
+    throw py::type_error(std::string(name) + ": rows must be integers, got " + dtype_str(rows0));
+  py::array a = contiguous(a0);
+  auto rows = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(rows0);
+  const int64_t n = a.shape(0), k = int64_t(rows.size());
+  std::vector<int64_t> r(rows.data(), rows.data() + k);
+  for (auto& v : r) {
+    if (v < -n || v >= n)
+      throw py::index_error("index " + std::to_string(v) + " is out of bounds for axis 0 with "
+                            "size " + std::to_string(n));
+    if (v < 0) v += n;
+  }
+  Shape out = shape_of(rows0);
+  for (py::ssize_t d = 1; d < a.ndim(); ++d) out.push_back(a.shape(d));
+  py::array res(a.dtype(), std::vector<py::ssize_t>(out.begin(), out.end()));
+  const int64_t row_bytes = n ? int64_t(a.nbytes()) / n : 0;
+  const auto* src = static_cast<const uint8_t*>(a.data());
+  auto* dst = static_cast<uint8_t*>(res.mutable_data());
+  py::gil_scoped_release nogil;
+  kernels::gather_rows(src, row_bytes, r.data(), k, dst);
+  return res;
+}
+
 }  // namespace
 
 void init_elementwise(py::module_& m) {
+  m.def("take_rows", &take_rows, py::arg("a"), py::arg("rows"),
+        "a[rows] along the first axis for integer rows, threaded (a copy).");
   m.def("concatenate", &concatenate, py::arg("arrays"), py::arg("axis"),
         "np.concatenate for arrays of one dtype, threaded (the inputs made C-contiguous).");
   m.def("where", &where, py::arg("cond"), py::arg("a"), py::arg("b"),

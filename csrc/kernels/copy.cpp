@@ -196,6 +196,15 @@ void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64
   }
 }
 
+void gather_rows(const uint8_t* src, int64_t row_bytes, const int64_t* rows, int64_t k,
+                 uint8_t* dst) {
+  if (k == 0 || row_bytes == 0) return;
+  const int nt = cap_threads(threads_for(k * row_bytes / 4), k);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t i = 0; i < k; ++i)
+    copy_bytes(dst + i * row_bytes, src + rows[i] * row_bytes, size_t(row_bytes));
+}
+
 namespace {
 
 // One row of where: unit strides are compile-time, so the common layouts vectorize (a

@@ -20,6 +20,11 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
 void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64_t>& piece,
                  int64_t outer, uint8_t* dst);
 
+// dst row i = src row rows[i] (rows of row_bytes bytes; rows already in range): a gather
+// along the first axis (embedding lookup, x[index]).  Threads split the rows.
+void gather_rows(const uint8_t* src, int64_t row_bytes, const int64_t* rows, int64_t k,
+                 uint8_t* dst);
+
 // out (C-contiguous, shape) = cond ? a : b elementwise, each operand given by element strides
 // aligned with shape (0 on broadcast dims).  T moves bits, as above.
 template <typename T>

@@ -121,3 +121,26 @@ def test_concatenate_errors():
         C.concatenate([a, a], 2)
     with pytest.raises(TypeError, match="object"):
         C.concatenate([np.array([[None]], dtype=object)] * 2, 0)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_take_rows_matches_numpy(threads):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((50, 3, 7)).astype(np.float32)
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        for arr, rows in [(a, rng.integers(-50, 50, (4, 9))), (a.T.copy(), np.array([0, 6, -1])),
+                          (a[:, 1], np.arange(50)[::-1]), (a.astype(np.int64), np.zeros(0, int)),
+                          (a > 0, np.array([3], np.uint8)), (a[::2], np.array([[1], [2]]))]:
+            got = C.take_rows(arr, rows)
+            np.testing.assert_array_equal(got, arr[rows])
+            assert got.dtype == arr.dtype and got.flags.c_contiguous
+    finally:
+        C.set_num_threads(old)
+    with pytest.raises(IndexError, match="index 50 is out of bounds for axis 0 with size 50"):
+        C.take_rows(a, np.array([1, 50]))
+    with pytest.raises(IndexError):
+        C.take_rows(a, np.array([-51]))
+    with pytest.raises(TypeError, match="integers"):
+        C.take_rows(a, np.array([1.0]))
