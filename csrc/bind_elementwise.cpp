@@ -313,6 +313,9 @@ void init_elementwise(py::module_& m) {
       "sigmoid", [](py::array x) { return unary(UnaryOp::kSigmoid, x, "sigmoid"); }, py::arg("x"),
       "1 / (1 + exp(-x)), evaluated without overflow.");
   m.def(
+      "sqrt", [](py::array x) { return unary(UnaryOp::kSqrt, x, "sqrt"); }, py::arg("x"),
+      "sqrt(x), correctly rounded (NaN for x < 0, as NumPy without the warning).");
+  m.def(
       "erf", [](py::array x) { return unary(UnaryOp::kErf, x, "erf"); }, py::arg("x"),
       "erf(x); float32 vectorised (<= 3 ulp measured), float64 via libm.");
   m.def("gelu", &gelu, py::arg("x"), py::arg("approximate") = "none",

@@ -271,6 +271,9 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def erf(self, a):
         return _C.erf(a) if self._fused_ok(a) else super().erf(a)
 
+    def sqrt(self, a):  # threaded and vectorized (NumPy's is one thread)
+        return _C.sqrt(a) if self._fused_ok(a) else super().sqrt(a)
+
     def gelu(self, x, approximate):
         return _C.gelu(x, approximate) if self._fused_ok(x) else super().gelu(x, approximate)
 

@@ -55,6 +55,10 @@ void sigmoid_k(const T* x, T* y, int64_t n) {
   }
 }
 template <typename T>
+void sqrt_k(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
+}
+template <typename T>
 void erf_k(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
 }
@@ -151,6 +155,7 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   t.unary[int(UnaryOp::kSigmoid)] = sigmoid_k<T>;
   t.unary[int(UnaryOp::kRelu)] = relu_k<T>;
   t.unary[int(UnaryOp::kErf)] = erf_k<T>;
+  t.unary[int(UnaryOp::kSqrt)] = sqrt_k<T>;
   t.unary[int(UnaryOp::kGelu)] = gelu_k<T>;
   t.unary[int(UnaryOp::kGeluTanh)] = gelu_tanh_k<T>;
   t.grad[int(GradOp::kGelu)] = gelu_grad_k<T>;

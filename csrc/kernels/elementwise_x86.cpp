@@ -131,6 +131,7 @@ AD_AVX2_INLINE __m256 log_v(__m256 x) { return avx2::log_ps(x); }
 AD_AVX2_INLINE __m256 tanh_v(__m256 x) { return avx2::tanh_ps(x); }
 AD_AVX2_INLINE __m256 sigmoid_v(__m256 x) { return avx2::sigmoid_ps(x); }
 AD_AVX2_INLINE __m256 erf_v(__m256 x) { return avx2::erf_ps(x); }
+AD_AVX2_INLINE __m256 sqrt_v(__m256 x) { return _mm256_sqrt_ps(x); }  // correctly rounded
 
 // GELU: x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2, with 1 + erf taken as erfc(-x / sqrt 2)
 // for x << 0 (no cancellation); the tanh form x (1 + tanh(c (x + a x^3))) / 2.
@@ -233,6 +234,7 @@ void fill_elementwise_avx2(KernelTable<T>& t) {
     t.unary[int(UnaryOp::kTanh)] = unary_f32<tanh_v>;
     t.unary[int(UnaryOp::kSigmoid)] = unary_f32<sigmoid_v>;
     t.unary[int(UnaryOp::kErf)] = unary_f32<erf_v>;
+    t.unary[int(UnaryOp::kSqrt)] = unary_f32<sqrt_v>;
     t.unary[int(UnaryOp::kGelu)] = unary_f32<gelu_v>;
     t.unary[int(UnaryOp::kGeluTanh)] = unary_f32<gelu_tanh_v>;
     t.grad[int(GradOp::kGelu)] = grad_f32<gelu_d>;

@@ -22,9 +22,10 @@ enum class UnaryOp : int {
   kErf = 5,
   kGelu = 6,
   kGeluTanh = 7,
-  kSilu = 8
+  kSilu = 8,
+  kSqrt = 9
 };
-constexpr int kNumUnaryOps = 9;
+constexpr int kNumUnaryOps = 10;
 // Gradients from the op's input x and the output gradient g: out = g * f'(x) (kAbs:
 // g * sign(x), 0 at 0, NaN at NaN).  The *Out ops take the op's output y in place of x:
 // sigmoid g y (1 - y), tanh g (1 - y^2), sqrt g / (2 y).

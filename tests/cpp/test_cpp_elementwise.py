@@ -301,3 +301,13 @@ def test_output_backward(simd, dtype, n):
         C.output_backward("exp", y, g)
     with pytest.raises(ValueError, match="same shape"):
         C.output_backward("tanh", y, g[:0])
+
+
+def test_sqrt_is_correctly_rounded(simd, dtype):
+    x = np.concatenate([np.random.default_rng(4).random(1025) * 100,
+                        [0.0, -0.0, -1.0, np.inf, np.nan, 1e-300]]).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        want = np.sqrt(x)
+    got = C.sqrt(x)
+    np.testing.assert_array_equal(got, want)  # bit-exact, NaN for x < 0
+    assert np.array_equal(np.signbit(got), np.signbit(want))  # sqrt(-0) = -0
