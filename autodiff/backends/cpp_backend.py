@@ -184,13 +184,14 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
 
     def concatenate(self, arrays, axis):
         # threaded row copies (NumPy's concatenate is one thread)
-        if (all(type(a) is np.ndarray and a.dtype.kind in "fiub" for a in arrays)
-                and sum(a.size for a in arrays) >= MIN_COPY and arrays[0].ndim):
+        if (all(type(a) is np.ndarray and a.dtype == arrays[0].dtype for a in arrays)
+                and arrays[0].dtype.kind in "fiub" and arrays[0].ndim
+                and sum(a.size for a in arrays) >= MIN_COPY):
             return _C.concatenate(list(arrays), axis)
         return super().concatenate(arrays, axis)
 
     def stack(self, arrays, axis):
-        if arrays and type(arrays[0]) is np.ndarray:
+        if arrays and all(type(a) is np.ndarray for a in arrays):
             ax = axis + arrays[0].ndim + 1 if axis < 0 else axis
             return self.concatenate([a.reshape(a.shape[:ax] + (1,) + a.shape[ax:])
                                      for a in arrays], ax)
@@ -215,8 +216,8 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         return super().max_pool2d_scatter(g, idx, size, kernel, dilation, pads, stride)
 
     def getitem(self, a, idx):
-        if (type(idx) is np.ndarray and idx.dtype.kind in "iu" and type(a) is np.ndarray
-                and a.ndim > 1 and a.dtype.kind in "fiub"
+        if (type(idx) is np.ndarray and idx.dtype.kind in "iu" and idx.ndim and a.ndim > 1
+                and type(a) is np.ndarray and a.dtype.kind in "fiub"
                 and idx.size * (a.size // max(a.shape[0], 1)) >= MIN_COPY):
             return _C.take_rows(a, idx)  # a row gather (embedding), threaded
         return super().getitem(a, idx)

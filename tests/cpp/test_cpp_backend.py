@@ -176,3 +176,30 @@ def test_fast_path_runs(monkeypatch):
         "layer_norm_backward",
         "batch_norm_stats",
     }
+
+
+def test_layout_and_selection_routes_match_numpy():
+    """The cpp backend's C++ routes for where / concatenate / stack / row gathers / topk /
+    copies give NumPy's results, and hand what they do not take (mixed dtypes, 0-d
+    indices, broadcast copies) back to NumPy."""
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((64, 130)).astype(np.float32)
+    b = rng.standard_normal((64, 130))
+    ref = NumpyBackend()
+    cond = a > 0
+    for x, y in [(a, 0.5), (a, a[::-1]), (a, b), (np.float32(1), a)]:
+        np.testing.assert_array_equal(CPP.where(cond, x, y), ref.where(cond, x, y))
+    np.testing.assert_array_equal(CPP.concatenate([a, b], 1), np.concatenate([a, b], 1))
+    np.testing.assert_array_equal(CPP.stack([a, a.T.T], -1), np.stack([a, a], -1))
+    rows = rng.integers(-64, 64, (3, 50))
+    np.testing.assert_array_equal(CPP.getitem(a, rows), a[rows])
+    np.testing.assert_array_equal(CPP.getitem(a, np.array(5)), a[np.array(5)])
+    for axis in (0, 1, -1):
+        v, i = CPP.topk(a, 7, axis, True, True)
+        np.testing.assert_array_equal(v, -np.sort(-a, axis=axis).take(range(7), axis=axis))
+        np.testing.assert_array_equal(np.take_along_axis(a, i, axis), v)
+    bc = np.broadcast_to(a[:1], a.shape)
+    for got in (CPP.copy(bc), CPP.contiguous(a.T), CPP.reshape(a.T, (-1,))):
+        assert got.flags.c_contiguous
+    np.testing.assert_array_equal(CPP.reshape(a.T, (-1,)), a.T.reshape(-1))
+    np.testing.assert_array_equal(CPP.copy(bc), bc)
