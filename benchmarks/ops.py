@@ -1,11 +1,13 @@
-"""Tensor ops through autograd, timed beside PyTorch CPU: forward, and forward + backward.
+"""Tensor ops through autograd, timed beside PyTorch: forward, and forward + backward.
 
 What a user times: ``y = op(x); y.sum().backward()`` on 1024 x 1024 float32 tensors (the conv
 and pooling cases on a 32 x 64 x 32 x 32 batch), against the same calls in PyTorch with the
 same number of threads, in one run (these machines are noisy: compare the ratios).  Without
-PyTorch the reference is autodiff's own numpy backend.  A ratio above 1.5 is flagged.
+PyTorch the reference is autodiff's own numpy backend.  A ratio above 1.5 is flagged.  On
+``--device cuda`` the reference is PyTorch CUDA and every timed call ends with a synchronize.
 
     python benchmarks/ops.py                      # every op, device cpp
+    python benchmarks/ops.py --device cuda        # on a GPU, against PyTorch CUDA
     python benchmarks/ops.py --ops gelu,where --device numpy --json ops.json
 """
 
@@ -96,22 +98,27 @@ CASES = {
 }
 
 
-def best(fn, reps: int) -> float:
+def best(fn, reps: int, sync) -> float:
     fn()
+    sync()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t0)
     return min(times)
 
 
 def measure(lib, device, fn, arrays, reps: int) -> tuple[float, float]:
     """(forward, forward + backward) seconds of fn on lib's tensors made from arrays."""
+    gpu = str(device).startswith("cuda")
     if lib is ad:
         ts = [ad.tensor(a, device=device, requires_grad=a.dtype.kind == "f") for a in arrays]
+        sync = ad.cuda.synchronize if gpu else (lambda: None)
     else:
-        ts = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+        ts = [torch.tensor(a, device=device, requires_grad=a.dtype.kind == "f") for a in arrays]
+        sync = torch.cuda.synchronize if gpu else (lambda: None)
 
     def forward():
         return fn(lib, *ts)
@@ -121,10 +128,11 @@ def measure(lib, device, fn, arrays, reps: int) -> tuple[float, float]:
             t.grad = None
         fn(lib, *ts).sum().backward()
 
-    return best(forward, reps), best(forward_backward, reps)
+    return best(forward, reps, sync), best(forward_backward, reps, sync)
 
 
 def main() -> None:
+    global torch
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ops", help="comma list of op names (default: all)")
     p.add_argument("--device", default="cpp", help="autodiff device (default cpp)")
@@ -133,6 +141,12 @@ def main() -> None:
     args = p.parse_args()
     names = args.ops.split(",") if args.ops else list(CASES)
     ref_name = "PyTorch" if torch is not None else "numpy backend"
+    torch_device = "cuda" if args.device.startswith("cuda") else "cpu"
+    if torch is not None and torch_device == "cuda" and not torch.cuda.is_available():
+        torch = None  # a CPU-only PyTorch: compare with the numpy backend instead
+        ref_name = "numpy backend"
+    if torch_device == "cuda":
+        ref_name += " CUDA" if torch is not None else ""
     if torch is not None:
         try:
             from autodiff._C import get_num_threads
@@ -147,7 +161,7 @@ def main() -> None:
     for name in names:  # a row per op as it finishes
         fn, arrays = CASES[name]
         ours = measure(ad, args.device, fn, arrays, args.reps)
-        ref = (measure(torch, None, fn, arrays, args.reps) if torch is not None
+        ref = (measure(torch, torch_device, fn, arrays, args.reps) if torch is not None
                else measure(ad, "numpy", fn, arrays, args.reps))
         ratio = (ours[0] / ref[0], ours[1] / ref[1])
         flag = "  <<" if max(ratio) > 1.5 else ""

@@ -561,7 +561,7 @@ def _scalar_param(m, name):
         (p * p * 3).backward()  # the gradient of a 0-d parameter
         opt.step()
         opt.zero_grad(set_to_none=False)
-    return p, p.numpy() if m is ad else p.detach().numpy()
+    return p, p.detach().cpu().numpy()
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])

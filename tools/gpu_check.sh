@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Everything a session lent a GPU should run, in one device call (see docs/benchmarks.md, GPU):
 #   bash tools/gpu_check.sh [build] [cuda] [suite] [suitedefault] [bench] [rowpaths] [train]
-#       [ncu] [profile] [overhead]     (default: build cuda bench rowpaths train suite suitedefault)
+#       [ops] [ncu] [profile] [overhead]  (default: build cuda bench rowpaths train suite suitedefault)
 # build: the C++ extension in place (the device's Python differs from this machine's);
 # cuda:  tests/cuda on the GPU;  suite: the whole test suite with AUTODIFF_DEVICE=cuda
 # (suitedefault: on the default device);
 # bench: benchmarks/gpu.py (fused kernels vs PyTorch CUDA, then autodiff.bench --backends cuda);
-# train: benchmarks/train.py on cuda vs PyTorch CUDA eager.
+# train: benchmarks/train.py on cuda vs PyTorch CUDA eager;
+# ops:   benchmarks/ops.py, each tensor op through autograd on cuda vs PyTorch CUDA.
 # Logs go to $OUT (the device tool's return folder), else /tmp/gpu_check.
 set -u
 OUT=${OUT:-/tmp/gpu_check}
@@ -42,6 +43,7 @@ for stage in $stages; do
                    --row-cache-bytes $b; done ;;
         train) run train "${TRAIN_LIMIT:-120}" $PY benchmarks/train.py --backends cuda,torch-cuda --steps 30 \
                    --rounds 3 --json "$OUT/train.json" ;;
+        ops)   run ops "${OPS_LIMIT:-200}" $PY benchmarks/ops.py --device cuda --json "$OUT/ops.json" ;;
         ncu)   # kernel times without host overhead (ours and PyTorch's), as CSV
                run ncu 300 ncu --metrics gpu__time_duration.sum,dram__bytes_read.sum,\
 dram__bytes_write.sum --csv $PY tools/gpu_kernel_launches.py --torch ;;

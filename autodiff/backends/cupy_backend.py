@@ -3,7 +3,7 @@
 ``CupyBackend`` is the NumPy reference backend with ``xp = cupy``: every kernel written
 with ``self.xp`` runs on the GPU unchanged. On top of that it overrides
   * what CuPy spells differently: host <-> device moves, DLPack, ``owns``, scatter-adds
-    (``cupy.add.at``, else the older ``cupyx.scatter_add``), sorting, scalar constants;
+    (``cupy.add.at``), sorting, scalar constants, out-of-range index checks;
   * ``matmul``/``einsum`` through cuBLAS, with opt-in TF32 tensor cores (``AUTODIFF_TF32=1``
     or ``backend.tf32 = True``) for float32;
   * the hot primitives with our fused CUDA kernels (autodiff/backends/cuda_kernels/*.cu,
@@ -32,7 +32,6 @@ import contextlib
 import functools
 
 import cupy
-import cupyx
 import numpy as np
 
 from .._config import config
@@ -78,8 +77,7 @@ def kernel(template: str, dtype, device: int):
     return k
 
 
-def _i64(v) -> np.int64:
-    return np.int64(v)
+_i64 = np.int64
 
 
 class CupyBackend(NumpyBackend):
@@ -192,10 +190,19 @@ class CupyBackend(NumpyBackend):
         return a.copy()
 
     # ----------------------------------------------------------------- indexing
+    def getitem(self, a, idx):
+        _check_bounds(a.shape, idx)
+        return a[idx]
+
     def setitem(self, a, idx, value):
         if isinstance(value, (np.ndarray, list, tuple)):
             value = self.asarray(value)
+        _check_bounds(a.shape, idx)
         a[idx] = value
+
+    def gather(self, a, axis, idx):
+        _check_bounds(a.shape, (slice(None),) * axis + (idx,))
+        return cupy.take_along_axis(a, idx, axis=axis)
 
     def index_add(self, shape, idx, g):
         out = cupy.zeros(shape, dtype=g.dtype)
@@ -214,16 +221,8 @@ class CupyBackend(NumpyBackend):
         _scatter_add_into(out, full, src[tuple(slice(0, n) for n in idx.shape)])
         return out
 
-    def sort(self, a, axis, descending, stable):
-        # CuPy's argsort is always stable (and takes no ``kind``)
-        if descending:
-            n = a.shape[axis]
-            idx = cupy.flip(cupy.argsort(cupy.flip(a, axis), axis=axis), axis)
-            if n:
-                idx = (n - 1) - idx
-        else:
-            idx = cupy.argsort(a, axis=axis)
-        return cupy.take_along_axis(a, idx, axis=axis), idx
+    def _argsort(self, a, axis, stable):
+        return cupy.argsort(a, axis=axis)  # always stable; takes no ``kind``
 
     # ----------------------------------------------------------------- linear algebra
     @contextlib.contextmanager
@@ -449,12 +448,15 @@ class CupyBackend(NumpyBackend):
         return out.reshape(shape)
 
     # ----------------------------------------------------------------- cross-entropy
+    def _ce_ok(self, op, logits, target, *more) -> bool:
+        return (logits.ndim == 2 and target.shape == logits.shape[:1]
+                and target.dtype.kind in "iu" and self._fast(op, logits, *more))
+
     def cross_entropy(self, logits, target, ignore_index=-100):
         """Per-row cross-entropy of (N, C) logits (classes on the last axis) against integer
         targets (N,): returns (loss (N,), lse (N,)), loss = logsumexp(x) - x[t], 0 where
         t == ignore_index, NaN where t is out of range; lse is saved for the backward."""
-        if not (logits.ndim == 2 and target.shape == logits.shape[:1]
-                and target.dtype.kind in "iu" and self._fast("cross_entropy", logits)):
+        if not self._ce_ok("cross_entropy", logits, target):
             return reference.cross_entropy(self, logits, target, ignore_index)
         x = cupy.ascontiguousarray(logits)
         t = cupy.ascontiguousarray(target, dtype=np.int64)
@@ -469,9 +471,7 @@ class CupyBackend(NumpyBackend):
     def cross_entropy_backward(self, logits, target, lse, gloss, ignore_index=-100):
         """d(sum_r gloss[r] * loss[r]) / d logits = gloss[r] * (softmax(x_r) - onehot(t_r)),
         zero on ignored rows; ``gloss`` is (N,) or broadcastable to it."""
-        if not (logits.ndim == 2 and target.shape == logits.shape[:1]
-                and target.dtype.kind in "iu"
-                and self._fast("cross_entropy_backward", logits, lse)):
+        if not self._ce_ok("cross_entropy_backward", logits, target, lse):
             return reference.cross_entropy_backward(self, logits, target, lse, gloss,
                                                     ignore_index)
         x = cupy.ascontiguousarray(logits)
@@ -534,6 +534,22 @@ def _from_last_axis(a, axis):
     return cupy.ascontiguousarray(cupy.moveaxis(a, -1, axis))
 
 
+def _check_bounds(shape, idx) -> None:
+    """CuPy wraps out-of-range integer-array indices around; NumPy and PyTorch raise, and so do
+    we, at the cost of one synchronizing reduction per index array."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    spans = [0 if i is None or i is Ellipsis else getattr(i, "ndim", 1)
+             if getattr(i, "dtype", None) == np.bool_ else 1 for i in items]
+    d = 0
+    for i, span in zip(items, spans):
+        if isinstance(i, cupy.ndarray) and i.dtype.kind in "iu" and i.size:
+            n = shape[d]
+            if bool(((i < -n) | (i >= n)).any()):
+                raise IndexError(f"index out of range: an index is outside [{-n}, {n - 1}] "
+                                 f"for dimension {d} of size {n}")
+        d += len(shape) - sum(spans) if i is Ellipsis else span
+
+
 def _unique_index(idx) -> bool:
     """Basic indices plus boolean masks only: every position is hit at most once."""
     items = idx if isinstance(idx, tuple) else (idx,)
@@ -541,26 +557,17 @@ def _unique_index(idx) -> bool:
                or (isinstance(i, cupy.ndarray) and i.dtype == np.bool_) for i in items)
 
 
-def _add_at(out, idx, val):
-    """``cupy.add.at`` (CuPy 13+; ``cupyx.scatter_add`` is deprecated there), else the old."""
-    add_at = getattr(cupy.add, "at", None)
-    if add_at is not None:
-        add_at(out, idx, val)
-    else:
-        cupyx.scatter_add(out, idx, val)
-
-
 def _scatter_add_into(out, idx, val):
     """out[idx] += val with repeated indices accumulating (NumPy's ``np.add.at``)."""
     dt = out.dtype
     if dt in _ATOMIC:
-        _add_at(out, idx, val.astype(dt, copy=False))
+        cupy.add.at(out, idx, val.astype(dt, copy=False))
     elif dt == np.int64:  # two's-complement addition is the same on uint64 bit patterns
-        _add_at(out.view(np.uint64), idx,
-                          cupy.ascontiguousarray(val, dtype=np.int64).view(np.uint64))
+        cupy.add.at(out.view(np.uint64), idx,
+                    cupy.ascontiguousarray(val, dtype=np.int64).view(np.uint64))
     elif dt.kind == "f":  # float16: accumulate in float32
         tmp = out.astype(np.float32)
-        _add_at(tmp, idx, val.astype(np.float32))
+        cupy.add.at(tmp, idx, val.astype(np.float32))
         out[...] = tmp.astype(dt)
     else:  # bool, small ints: no atomics on the GPU; do it on the host
         host = cupy.asnumpy(out)

@@ -458,14 +458,15 @@ class NumpyBackend(NNKernels):
         self.xp.add.at(out, full, src[tuple(slice(0, n) for n in idx.shape)])
         return out
 
+    def _argsort(self, a, axis, stable):
+        return self.xp.argsort(a, axis=axis, kind="stable" if stable else None)
+
     def sort(self, a, axis, descending, stable):
-        kind = "stable" if stable or descending else None
-        if descending:
-            idx = self.xp.flip(self.xp.argsort(self.xp.flip(a, axis), axis=axis, kind="stable"),
-                               axis)
+        if descending:  # stable among ties: argsort the flipped array, then map back
+            idx = self.xp.flip(self._argsort(self.xp.flip(a, axis), axis, True), axis)
             idx = a.shape[axis] - 1 - idx if a.shape[axis] else idx
         else:
-            idx = self.xp.argsort(a, axis=axis, kind=kind)
+            idx = self._argsort(a, axis, stable)
         return self.xp.take_along_axis(a, idx, axis=axis), idx
 
     def topk(self, a, k, axis, largest, sorted_):

@@ -97,6 +97,33 @@ def test_sort_topk_and_scatter_paths():
                                   REF.index_add((3,), (mask,), np.ones(2)))
 
 
+@pytest.mark.parametrize("idx,bad", [
+    (np.array([0, 2, -3]), False), (np.array([3]), True), (np.array([-4]), True),
+    ((Ellipsis, np.array([3])), False), ((Ellipsis, np.array([4])), True),
+    ((slice(None), np.array([[1], [-5]])), True), ((None, 1, np.array([3, 0])), False),
+    ((np.ones((3, 4), bool), ), False), ((np.array([True, False, True]), np.array([4, 0])), True),
+    ((np.array([True, False, True]), np.array([3, 0])), False),
+], ids=lambda v: repr(v) if isinstance(v, bool) else None)
+def test_out_of_range_array_indices_raise(idx, bad):
+    """CuPy wraps such indices around; the backend checks first, as NumPy and PyTorch raise."""
+    a = np.arange(12.0).reshape(3, 4)
+    if bad:
+        with pytest.raises(IndexError, match="out of range"):
+            BACKEND.getitem(a, idx)
+        with pytest.raises(IndexError, match="out of range"):
+            BACKEND.setitem(a.copy(), idx, 0.0)
+    else:
+        np.testing.assert_array_equal(BACKEND.getitem(a, idx), a[idx])
+
+
+def test_gather_checks_its_indices():
+    a = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(BACKEND.gather(a, 1, np.array([[3], [0], [-4]])),
+                                  np.take_along_axis(a, np.array([[3], [0], [0]]), 1))
+    with pytest.raises(IndexError, match="dimension 0 of size 3"):
+        BACKEND.gather(a, 0, np.array([[3, 0, 0, 0]]))
+
+
 def test_every_kernel_is_guarded_by_the_device_context():
     for name in ("softmax", "layer_norm", "matmul", "zeros", "copy", "sum_to", "unfold"):
         fn = getattr(MOD.CupyBackend, name, None)

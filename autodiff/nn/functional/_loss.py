@@ -98,8 +98,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(f"binary_cross_entropy: target of shape {tuple(target.shape)} must "
                          f"match input of shape {tuple(input.shape)}")
-    if input.device.backend.is_cpu and input.numel() and bool(
-            ((input < 0) | (input > 1)).any()):  # (on a GPU that would cost a sync)
+    if input.numel() and bool(((input < 0) | (input > 1)).any()):  # (a sync on a GPU)
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
                            "and 1")
     logp = input.log().clamp(min=-100.0)
@@ -146,11 +145,9 @@ def _pick(logp: Tensor, target: Tensor, weight, ignore_index: int, name: str):
         raise ShapeError(f"{name}: expected target of shape "
                          f"{(logp.shape[0],) + tuple(logp.shape[2:])} for input of shape "
                          f"{tuple(logp.shape)}, got {tuple(target.shape)}")
+    _check_classes(target, c, ignore_index, name)
     valid = target != ignore_index
     safe = ops.where(valid, target, 0)
-    if target.numel() and bool(((safe < 0) | (safe >= c)).any()):
-        raise IndexError(f"{name}: target values must be in [0, {c}) or ignore_index "
-                         f"{ignore_index}")
     picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1)
     w = valid.to(logp.dtype)
     if weight is not None:
@@ -174,6 +171,15 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _reduce(loss, reduction, "nll_loss")
 
 
+def _check_classes(target: Tensor, c: int, ignore_index: int, name: str) -> None:
+    """Class indices must be in [0, c) or ``ignore_index`` (on a GPU this costs one sync, as
+    PyTorch's device-side assert does not; an out-of-range class must not pass silently)."""
+    bad = (target != ignore_index) & ((target < 0) | (target >= c))
+    if target.numel() and bool(bad.any()):
+        raise IndexError(f"{name}: target values must be in [0, {c}) or ignore_index "
+                         f"{ignore_index}")
+
+
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -188,6 +194,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
             and reduction in ("mean", "sum", "none") and not target.is_floating_point()
             and tuple(target.shape) == (input.shape[0],)):
         # the common classifier case: one fused node (log_softmax + NLL + reduction)
+        if not input.device.backend.is_cpu:  # (the CPU kernels check as they go)
+            _check_classes(target, input.shape[1], ignore_index, "cross_entropy")
         return _nn_ops.cross_entropy(input, target, ignore_index, reduction)
     x, unbatched = _class_last(input)
     logp = x.log_softmax(1)
