@@ -42,9 +42,13 @@ def F(m):
     return m.nn.functional
 
 
+DEVICES = {"ours": "cpp", "torch": "cpu"}  # set by main()
+
+
 def idx(m, a):
-    """An index array as the library's tensor."""
-    return ad.tensor(a) if m is ad else torch.from_numpy(a)
+    """An index array as the library's tensor, on the device being timed."""
+    return (ad.tensor(a, device=DEVICES["ours"]) if m is ad
+            else torch.from_numpy(a).to(DEVICES["torch"]))
 
 
 # name -> (f(module, *tensors), input arrays); every input of a float dtype requires grad
@@ -113,6 +117,7 @@ def best(fn, reps: int, sync) -> float:
 def measure(lib, device, fn, arrays, reps: int) -> tuple[float, float]:
     """(forward, forward + backward) seconds of fn on lib's tensors made from arrays."""
     gpu = str(device).startswith("cuda")
+    DEVICES["ours" if lib is ad else "torch"] = device
     if lib is ad:
         ts = [ad.tensor(a, device=device, requires_grad=a.dtype.kind == "f") for a in arrays]
         sync = ad.cuda.synchronize if gpu else (lambda: None)

@@ -12,7 +12,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FILE_LIMIT = 600
 CORE = ["autodiff/tensor.py", "autodiff/_inplace.py", "autodiff/autograd", "autodiff/ops", "autodiff/backends"]
-CORE_LIMIT = 6000
+CORE_LIMIT = 6100  # 6000 until the CUDA pointwise kernels and index checks (2026-11-23)
 
 
 def code_lines(path: pathlib.Path) -> int:

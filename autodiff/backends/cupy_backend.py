@@ -9,8 +9,9 @@ with ``self.xp`` runs on the GPU unchanged. On top of that it overrides
   * the hot primitives with our fused CUDA kernels (autodiff/backends/cuda_kernels/*.cu,
     compiled by NVRTC on first use and cached per (file, dtype, device)): softmax and
     log-softmax forward/backward, layer norm forward/backward, batch-norm statistics,
-    ``sum_to`` (the backward of broadcasting) and its fused multiply ``mul_sum_to``, and
-    cross-entropy from logits; and Adam's update as one ElementwiseKernel per parameter.
+    ``sum_to`` (the backward of broadcasting) and its fused multiply ``mul_sum_to``,
+    cross-entropy from logits, the pointwise activations (cuda_pointwise.py); and Adam's
+    update as one ElementwiseKernel per parameter.
 A fused kernel applies to float32/float64 inputs of non-zero size; otherwise the method
 declines to the ``xp`` composite of NumpyBackend (logged once with AUTODIFF_DEBUG=1).
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from math import prod as _prod
 
 import cupy
 import numpy as np
@@ -38,6 +40,7 @@ from .._config import config
 from . import cuda_kernels
 from .cuda_kernels import reference
 from .cuda_kernels.plan import BLOCKS_PER_SM, chunking, rcs_plan, rows_grid, threads_for
+from .cuda_pointwise import CudaPointwise
 from .numpy_backend import NumpyBackend, _is_basic_index
 
 _FLOATS = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
@@ -80,7 +83,7 @@ def kernel(template: str, dtype, device: int):
 _i64 = np.int64
 
 
-class CupyBackend(NumpyBackend):
+class CupyBackend(CudaPointwise, NumpyBackend):
     """CuPy storage on GPU ``index`` with fused CUDA kernels for the hot primitives."""
 
     name = "cuda"
@@ -136,6 +139,9 @@ class CupyBackend(NumpyBackend):
 
     def synchronize(self) -> None:
         self.device.synchronize()
+
+    def kernel(self, template: str, dtype):
+        return kernel(template, dtype, self.index)
 
     def _fast(self, op: str, *arrays) -> bool:
         """True when the fused kernel applies: one float32/float64 dtype, no empty array."""
@@ -508,13 +514,6 @@ def _adam_kernel(amsgrad: bool):
 
 def _b(flag: bool) -> str:
     return "true" if flag else "false"
-
-
-def _prod(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return n
 
 
 def _sum0(part):

@@ -456,36 +456,21 @@ def minimum(a, b):
     return Minimum.apply(*operands(a, b))
 
 
+def _float_unary(node):
+    """``f(x) = node(x)``, an integer x promoted to the default float dtype first."""
+    def fn(x):
+        return node.apply(float_operand(x))
+
+    fn.__name__ = fn.__qualname__ = node.__name__.lower()
+    return fn
+
+
+exp, log, log1p, sqrt, rsqrt, tanh, sigmoid, sin, cos = map(
+    _float_unary, (Exp, Log, Log1p, Sqrt, Rsqrt, Tanh, Sigmoid, Sin, Cos))
+
+
 def neg(x):
     return Neg.apply(x)
-
-
-def exp(x):
-    return Exp.apply(float_operand(x))
-
-
-def log(x):
-    return Log.apply(float_operand(x))
-
-
-def log1p(x):
-    return Log1p.apply(float_operand(x))
-
-
-def sqrt(x):
-    return Sqrt.apply(float_operand(x))
-
-
-def rsqrt(x):
-    return Rsqrt.apply(float_operand(x))
-
-
-def tanh(x):
-    return Tanh.apply(float_operand(x))
-
-
-def sigmoid(x):
-    return Sigmoid.apply(float_operand(x))
 
 
 def relu(x):
@@ -494,14 +479,6 @@ def relu(x):
 
 def abs(x):
     return Abs.apply(x)
-
-
-def sin(x):
-    return Sin.apply(float_operand(x))
-
-
-def cos(x):
-    return Cos.apply(float_operand(x))
 
 
 def sign(x):

@@ -92,6 +92,18 @@ def ce_case(rows, c, ignore=-100):
     return f"cross_entropy{rows}x{c}", run, [(rows, c), (rows,)]
 
 
+def pointwise_case(method, shape, word=None):
+    """A fused activation (or its gradient) of cuda_pointwise.py; ``word`` its mode."""
+    words = () if word is None else (word,)
+
+    def run(b, x, g):
+        if method == "output_backward":
+            y = {"sigmoid": b.sigmoid, "tanh": b.tanh, "sqrt": lambda a: b.sqrt(abs(a))}[word](x)
+            return b.output_backward(word, y, g)
+        return getattr(b, method)(*((x, g) if method.endswith("_backward") else (x,)), *words)
+    return f"{method}{shape}{word or ''}", run, [shape, shape]
+
+
 CASES = [
     *(softmax_case(fn, s, ax) for fn in ("softmax", "log_softmax")
       for s, ax in [((7, 33), -1), ((1, 1), -1), ((3, 1000), -1), ((2, 4097), -1),
@@ -110,6 +122,11 @@ CASES = [
     *(mul_sum_to_case(g, s) for g, s in [((5, 7), (7,)), ((4, 3, 50), (3, 1)),
                                          ((300, 40), (40,)), ((2, 3, 4), (2, 1, 4))]),
     *(ce_case(r, c) for r, c in [(5, 7), (1, 1), (3, 1000), (64, 10), (4, 4097)]),
+    *(pointwise_case(m, s, w) for m, w in [
+        ("erf", None), ("sigmoid", None), ("silu", None), ("silu_backward", None),
+        ("gelu", "none"), ("gelu", "tanh"), ("gelu_backward", "none"), ("gelu_backward", "tanh"),
+        ("output_backward", "sigmoid"), ("output_backward", "tanh"), ("output_backward", "sqrt")]
+      for s in [(7, 33), (1,), (0, 3), (3, 70001)]),
 ]
 
 

@@ -12,6 +12,7 @@ partial results. The CUDA code itself is covered by the GPU tests and the compil
 from __future__ import annotations
 
 import importlib.util
+import math
 import pathlib
 import sys
 import types
@@ -33,6 +34,10 @@ SIGS = {
     "batch_norm_stats_partial": ("T*", "T*", "T*", "T*", "i64", "i64", "i64", "i64"),
     "cross_entropy_forward": ("T*", "L", "T*", "T*", "i64", "i64", "i64"),
     "cross_entropy_backward": ("T*", "L", "T*", "T*", "T*", "i64", "i64", "i64"),
+    **{k: ("T*", "T*", "i64", "i32") for k in (
+        "erf_forward", "sigmoid_forward", "silu_forward", "gelu_forward")},
+    **{k: ("T*", "T*", "T*", "i64", "i32") for k in (
+        "silu_backward", "gelu_backward", "output_backward")},
 }
 _CT = {"float": np.float32, "double": np.float64}
 
@@ -176,6 +181,41 @@ def cross_entropy_backward(_, grid, block, x, t, lse, gloss, gx, rows, c, ignore
             O[r] = 0
         else:
             O[r] = gloss[r] * (p[r] - (np.arange(c) == t[r]))
+
+
+def _pointwise(fn):
+    """An emulated pointwise kernel: ``fn(mode, *inputs)`` into the output, over n elements."""
+    def run(_, grid, block, *args):
+        *ins, out, n, mode = args
+        assert grid[0] * block[0] >= 1 and out.size == n
+        out[...] = fn(int(mode), *ins)
+    return run
+
+
+def _erf(x):
+    return np.vectorize(math.erf, otypes=[x.dtype])(x)
+
+
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _gelu_d(mode, x):
+    if mode:
+        c = np.sqrt(2 / np.pi)
+        th = np.tanh(c * (x + 0.044715 * x ** 3))
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044715 * x * x)
+    return 0.5 * (1 + _erf(x / np.sqrt(2))) + x * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+
+
+erf_forward = _pointwise(lambda m, x: _erf(x))
+sigmoid_forward = _pointwise(lambda m, x: _sig(x))
+silu_forward = _pointwise(lambda m, x: x * _sig(x))
+silu_backward = _pointwise(lambda m, x, g: g * _sig(x) * (1 + x * (1 - _sig(x))))
+gelu_forward = _pointwise(lambda m, x: 0.5 * x * (1 + (
+    np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)) if m else _erf(x / np.sqrt(2)))))
+gelu_backward = _pointwise(lambda m, x, g: g * _gelu_d(m, x))
+output_backward = _pointwise(lambda m, y, g: (g * y * (1 - y), g * (1 - y * y), g / (2 * y))[m])
 
 
 class _Kernel:
