@@ -40,13 +40,12 @@ from .._config import config
 from . import cuda_kernels
 from .cuda_kernels import reference
 from .cuda_kernels.plan import BLOCKS_PER_SM, chunking, rcs_plan, rows_grid, threads_for
+from .cuda_indexing import CudaIndexing
 from .cuda_pointwise import CudaPointwise
-from .numpy_backend import NumpyBackend, _is_basic_index
+from .numpy_backend import NumpyBackend
 
 _FLOATS = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 _SCALARS = (bool, int, float, np.generic)
-_ATOMIC = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.uint32,
-                                          np.uint64))
 _modules: dict = {}  # (file, ctype, device) -> cupy.RawModule
 _kernels: dict = {}  # (kernel template, dtype, device) -> cupy.RawKernel
 _smem_opted_in: dict = {}  # same key -> dynamic shared bytes the kernel was opted in to
@@ -83,7 +82,7 @@ def kernel(template: str, dtype, device: int):
 _i64 = np.int64
 
 
-class CupyBackend(CudaPointwise, NumpyBackend):
+class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
     """CuPy storage on GPU ``index`` with fused CUDA kernels for the hot primitives."""
 
     name = "cuda"
@@ -194,41 +193,6 @@ class CupyBackend(CudaPointwise, NumpyBackend):
 
     def copy(self, a):
         return a.copy()
-
-    # ----------------------------------------------------------------- indexing
-    def getitem(self, a, idx):
-        _check_bounds(a.shape, idx)
-        return a[idx]
-
-    def setitem(self, a, idx, value):
-        if isinstance(value, (np.ndarray, list, tuple)):
-            value = self.asarray(value)
-        _check_bounds(a.shape, idx)
-        a[idx] = value
-
-    def gather(self, a, axis, idx):
-        _check_bounds(a.shape, (slice(None),) * axis + (idx,))
-        return cupy.take_along_axis(a, idx, axis=axis)
-
-    def index_add(self, shape, idx, g):
-        out = cupy.zeros(shape, dtype=g.dtype)
-        if _is_basic_index(idx) or _unique_index(idx):
-            out[idx] = g
-        else:
-            _scatter_add_into(out, idx, g)
-        return out
-
-    def scatter_add(self, base, axis, idx, src):
-        out = base.copy()
-        nd = idx.ndim
-        full = tuple(idx if d == axis else
-                     cupy.arange(n).reshape(tuple(-1 if e == d else 1 for e in range(nd)))
-                     for d, n in enumerate(idx.shape))
-        _scatter_add_into(out, full, src[tuple(slice(0, n) for n in idx.shape)])
-        return out
-
-    def _argsort(self, a, axis, stable):
-        return cupy.argsort(a, axis=axis)  # always stable; takes no ``kind``
 
     # ----------------------------------------------------------------- linear algebra
     @contextlib.contextmanager
@@ -531,50 +495,6 @@ def _from_last_axis(a, axis):
     if axis == a.ndim - 1 or axis == -1:
         return a
     return cupy.ascontiguousarray(cupy.moveaxis(a, -1, axis))
-
-
-def _check_bounds(shape, idx) -> None:
-    """CuPy wraps out-of-range integer-array indices around; NumPy and PyTorch raise, and so do
-    we, at the cost of one synchronizing reduction per index array."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    spans = [0 if i is None or i is Ellipsis else getattr(i, "ndim", 1)
-             if getattr(i, "dtype", None) == np.bool_ else 1 for i in items]
-    d = 0
-    for i, span in zip(items, spans):
-        if isinstance(i, cupy.ndarray) and i.dtype.kind in "iu" and i.size:
-            n = shape[d]
-            if bool(((i < -n) | (i >= n)).any()):
-                raise IndexError(f"index out of range: an index is outside [{-n}, {n - 1}] "
-                                 f"for dimension {d} of size {n}")
-        d += len(shape) - sum(spans) if i is Ellipsis else span
-
-
-def _unique_index(idx) -> bool:
-    """Basic indices plus boolean masks only: every position is hit at most once."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice))
-               or (isinstance(i, cupy.ndarray) and i.dtype == np.bool_) for i in items)
-
-
-def _scatter_add_into(out, idx, val):
-    """out[idx] += val with repeated indices accumulating (NumPy's ``np.add.at``)."""
-    dt = out.dtype
-    if dt in _ATOMIC:
-        cupy.add.at(out, idx, val.astype(dt, copy=False))
-    elif dt == np.int64:  # two's-complement addition is the same on uint64 bit patterns
-        cupy.add.at(out.view(np.uint64), idx,
-                    cupy.ascontiguousarray(val, dtype=np.int64).view(np.uint64))
-    elif dt.kind == "f":  # float16: accumulate in float32
-        tmp = out.astype(np.float32)
-        cupy.add.at(tmp, idx, val.astype(np.float32))
-        out[...] = tmp.astype(dt)
-    else:  # bool, small ints: no atomics on the GPU; do it on the host
-        host = cupy.asnumpy(out)
-        hidx = tuple(cupy.asnumpy(i) if isinstance(i, cupy.ndarray) else i for i in (
-            idx if isinstance(idx, tuple) else (idx,)))
-        np.add.at(host, hidx, cupy.asnumpy(val))
-        out[...] = cupy.asarray(host)
-    return out
 
 
 def _on_device(fn):

@@ -409,6 +409,14 @@ class NumpyBackend(NNKernels):
     def getitem(self, a, idx):
         return a[idx]
 
+    def check_indices(self, shape, idx):
+        """Raise IndexError for an out-of-range integer-array index (NumPy raises by itself)."""
+
+    def any_outside(self, a, lo: int, hi: int, skip=None) -> bool:
+        """Whether an element of integer ``a`` other than ``skip`` lies outside [lo, hi)."""
+        bad = (a < lo) | (a >= hi)
+        return bool((bad if skip is None else bad & (a != skip)).any())
+
     def setitem(self, a, idx, value):
         a[idx] = value
 

@@ -475,7 +475,9 @@ def repeat_interleave(x, repeats, dim=None):
 
 
 def gather(x, dim, index):
-    return Gather.apply(x, index, dim=norm_dim(dim, x.ndim))
+    d = norm_dim(dim, x.ndim)
+    x._dev.backend.check_indices(x.shape, (slice(None),) * d + (index._data,))
+    return Gather.apply(x, index, dim=d)
 
 
 def scatter_add(x, dim, index, src):
@@ -499,7 +501,7 @@ def sort(x, dim=-1, descending=False, stable=False):
         return Sorted(x, constant(b.zeros((), dtypes.int64.np), x._dev))
     _, idx = b.sort(x._data, d, descending, stable)
     index = constant(b.cast(idx, dtypes.int64.np), x._dev)
-    return Sorted(gather(x, d, index), index)
+    return Sorted(Gather.apply(x, index, dim=d), index)  # (indices known in range)
 
 
 def argsort(x, dim=-1, descending=False, stable=False):
@@ -514,4 +516,4 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     b = x._dev.backend
     _, idx = b.topk(x._data, k, d, largest, sorted)
     index = constant(b.cast(idx, dtypes.int64.np), x._dev)
-    return Sorted(gather(x, d, index), index)
+    return Sorted(Gather.apply(x, index, dim=d), index)  # (indices known in range)

@@ -11,6 +11,7 @@ from ..autograd.node import Op
 from ..errors import DTypeError
 from ._util import constant, float_operand, norm_dim, norm_dims
 from .elementwise import Expand, expand, where
+from .movement import Gather
 
 Extremum = collections.namedtuple("Extremum", ["values", "indices"])
 
@@ -293,7 +294,7 @@ def _extremum(op, argop, x, dim, keepdim):
     if x.ndim == 0:  # PyTorch: a 0-d tensor is its own maximum, at index 0
         return Extremum(x * 1, argop(x, d, keepdim))
     idx = argop(x, d, keepdim=True)
-    values = x.gather(d, idx)
+    values = Gather.apply(x, idx, dim=d)  # (indices known in range: no check)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
     return Extremum(values, idx)

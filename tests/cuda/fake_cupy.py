@@ -263,11 +263,32 @@ class _Device:
         pass
 
 
+def _reduction_kernel(*sig):
+    """The CuPy backend's one ReductionKernel: any element outside [lo, hi) but ``skip``."""
+    assert sig[-1] == "autodiff_any_outside", sig[-1]
+    return lambda a, lo, hi, skip, use: np.asarray(((a < lo) | (a >= hi)) & ~(use & (a == skip))
+                                                   ).any()
+
+
+def _elementwise_kernel(*sig):
+    """The CuPy backend's gather ElementwiseKernel (its contract, in NumPy)."""
+    assert sig[-1] == "autodiff_gather", sig[-1]
+
+    def run(a, k, n, m, inner):
+        assert a.flags.c_contiguous and k.flags.c_contiguous
+        outer = k.size // (m * inner)
+        k3 = k.reshape(outer, m, inner)
+        return np.take_along_axis(a.reshape(outer, n, inner), np.where(k3 < 0, k3 + n, k3),
+                                  1).reshape(k.shape)
+    return run
+
+
 def _make_modules():
     cupy = types.ModuleType("cupy")
     cupy.__getattr__ = lambda name: getattr(np, name)
     cupy.ndarray = np.ndarray
     cupy.RawModule = RawModule
+    cupy.ReductionKernel, cupy.ElementwiseKernel = _reduction_kernel, _elementwise_kernel
     cupy.asnumpy = np.asarray
     cupy.ascontiguousarray = lambda a, dtype=None: np.require(a, dtype, "C")
     cupy.argsort = lambda a, axis=-1: np.argsort(a, axis=axis, kind="stable")

@@ -174,8 +174,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 def _check_classes(target: Tensor, c: int, ignore_index: int, name: str) -> None:
     """Class indices must be in [0, c) or ``ignore_index`` (on a GPU this costs one sync, as
     PyTorch's device-side assert does not; an out-of-range class must not pass silently)."""
-    bad = (target != ignore_index) & ((target < 0) | (target >= c))
-    if target.numel() and bool(bad.any()):
+    if target.numel() and target.device.backend.any_outside(target._data, 0, c, ignore_index):
         raise IndexError(f"{name}: target values must be in [0, {c}) or ignore_index "
                          f"{ignore_index}")
 
