@@ -476,7 +476,10 @@ def repeat_interleave(x, repeats, dim=None):
 
 def gather(x, dim, index):
     d = norm_dim(dim, x.ndim)
-    x._dev.backend.check_indices(x.shape, (slice(None),) * d + (index._data,))
+    try:  # (CuPy would wrap an out-of-range index around; NumPy raises by itself)
+        x._dev.backend.check_indices(x.shape, (slice(None),) * d + (index._data,))
+    except IndexError as exc:
+        raise ShapeError(f"gather: {exc}") from None
     return Gather.apply(x, index, dim=d)
 
 
