@@ -160,23 +160,22 @@ class InplaceMixin:
             self._version[0] += 1
         return self
 
-    def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
+    def _fill_random(self, draw: str, scale, shift, generator) -> Tensor:
+        """self = backend.<draw>(...) * scale + shift (draw: randn or rand)."""
         from .random import _generator
 
         self._check_leaf_inplace()
-        b = self._dev.backend
-        self._writable()[...] = b.randn(_generator(generator), self.shape, self._data.dtype) * std + mean
+        sample = getattr(self._dev.backend, draw)(_generator(generator), self.shape,
+                                                  self._data.dtype)
+        self._writable()[...] = sample * scale + shift
         self._version[0] += 1
         return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
+        return self._fill_random("randn", std, mean, generator)
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None) -> Tensor:
-        from .random import _generator
-
-        self._check_leaf_inplace()
-        be = self._dev.backend
-        self._writable()[...] = be.rand(_generator(generator), self.shape, self._data.dtype) * (b - a) + a
-        self._version[0] += 1
-        return self
+        return self._fill_random("rand", b - a, a, generator)
 
     def _check_leaf_inplace(self) -> None:
         if state.enabled and self._requires_grad and self.grad_fn is None:

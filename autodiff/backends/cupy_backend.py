@@ -236,7 +236,7 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
     # ----------------------------------------------------------------- softmax family
     def _softmax(self, op, x, axis, log):
         if not (x.ndim and self._fast(op, x)):
-            return None
+            return getattr(NumpyBackend, op)(self, x, axis)
         xc = _last_axis(x, axis)
         n = xc.shape[-1]
         rows = xc.size // n
@@ -252,7 +252,7 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
 
     def _softmax_bwd(self, op, y, gy, axis, log):
         if not (y.ndim and self._fast(op, y, gy) and y.shape == gy.shape):
-            return None
+            return getattr(NumpyBackend, op)(self, y, gy, axis)
         yc, gc = _last_axis(y, axis), _last_axis(gy, axis)
         n = yc.shape[-1]
         rows = yc.size // n
@@ -264,20 +264,16 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
         return _from_last_axis(gx, axis)
 
     def softmax(self, x, axis):
-        y = self._softmax("softmax", x, axis, False)
-        return super().softmax(x, axis) if y is None else y
+        return self._softmax("softmax", x, axis, False)
 
     def log_softmax(self, x, axis):
-        y = self._softmax("log_softmax", x, axis, True)
-        return super().log_softmax(x, axis) if y is None else y
+        return self._softmax("log_softmax", x, axis, True)
 
     def softmax_backward(self, y, gy, axis):
-        gx = self._softmax_bwd("softmax_backward", y, gy, axis, False)
-        return super().softmax_backward(y, gy, axis) if gx is None else gx
+        return self._softmax_bwd("softmax_backward", y, gy, axis, False)
 
     def log_softmax_backward(self, y, gy, axis):
-        gx = self._softmax_bwd("log_softmax_backward", y, gy, axis, True)
-        return super().log_softmax_backward(y, gy, axis) if gx is None else gx
+        return self._softmax_bwd("log_softmax_backward", y, gy, axis, True)
 
     # ----------------------------------------------------------------- normalization
     def _norm_ok(self, op, x, params, n_norm_dims) -> bool:
@@ -371,6 +367,32 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
         d = mu - mean
         var = (m2 + cnt * d * d).sum(axis=1, keepdims=True) / total
         return mean.reshape(keep), var.reshape(keep)
+
+    # ----------------------------------------------------------------- pooling
+    def _pool(self, template, arrays, total, geometry):
+        if total:
+            self.kernel(template, arrays[0].dtype)(
+                (min(-(-total // 256), 32 * self.sm_count),), (256,),
+                (*arrays, _i64(total), *map(np.int32, geometry)))
+
+    def max_pool2d(self, x, kernel, dilation, pads, stride):
+        if x.ndim != 4 or not self._fast("max_pool2d", x):
+            return super().max_pool2d(x, kernel, dilation, pads, stride)
+        geometry = _pool_geometry(x.shape[2:], kernel, dilation, pads, stride)
+        y = cupy.empty(x.shape[:2] + geometry[2:4], x.dtype)
+        idx = cupy.empty(y.shape + (1,), np.int64)
+        self._pool("max_pool2d_forward<{T}>", (cupy.ascontiguousarray(x), y, idx), y.size,
+                   geometry)
+        return y, idx
+
+    def max_pool2d_scatter(self, g, idx, size, kernel, dilation, pads, stride):
+        if g.ndim != 4 or not self._fast("max_pool2d_scatter", g) or idx.dtype != np.int64:
+            return super().max_pool2d_scatter(g, idx, size, kernel, dilation, pads, stride)
+        gx = cupy.zeros(g.shape[:2] + tuple(size), g.dtype)
+        self._pool("max_pool2d_backward<{T}>", (cupy.ascontiguousarray(g),
+                                                 cupy.ascontiguousarray(idx), gx), g.size,
+                   _pool_geometry(size, kernel, dilation, pads, stride))
+        return gx
 
     # ----------------------------------------------------------------- broadcast reductions
     def sum_to(self, g, shape):
@@ -482,6 +504,13 @@ def _b(flag: bool) -> str:
 
 def _sum0(part):
     return part[0] if part.shape[0] == 1 else part.sum(axis=0)
+
+
+def _pool_geometry(size, kernel, dilation, pads, stride) -> tuple:
+    """pool.cu's geometry arguments (H, W, OH, OW, kh, kw, sh, sw, pt, pl, dh, dw)."""
+    (h, w), (kh, kw), (dh, dw), (sh, sw), (pt, pb, pl, pr) = size, kernel, dilation, stride, pads
+    return (h, w, (h + pt + pb - dh * (kh - 1) - 1) // sh + 1,
+            (w + pl + pr - dw * (kw - 1) - 1) // sw + 1, kh, kw, sh, sw, pt, pl, dh, dw)
 
 
 def _last_axis(a, axis):

@@ -414,8 +414,7 @@ class NumpyBackend(NNKernels):
 
     def any_outside(self, a, lo: int, hi: int, skip=None) -> bool:
         """Whether an element of integer ``a`` other than ``skip`` lies outside [lo, hi)."""
-        bad = (a < lo) | (a >= hi)
-        return bool((bad if skip is None else bad & (a != skip)).any())
+        return bool((((a < lo) | (a >= hi)) & (True if skip is None else a != skip)).any())
 
     def setitem(self, a, idx, value):
         a[idx] = value

@@ -73,21 +73,16 @@ def operands(a, b):
         if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:
             return a, b
         dt = result_type(a, b)
-    elif ta:
-        if isinstance(b, _SCALARS):
-            dt = scalar_result_type(a.dtype, b)
-            if dt is not a.dtype:
-                a = a.to(dt)
-            return a, constant(a._dev.backend.asarray(b, dt.np), a._dev)
-        b = to_tensor_like(b, a)
-        dt = result_type(a, b)
-    elif tb:
-        if isinstance(a, _SCALARS):
-            dt = scalar_result_type(b.dtype, a)
-            if dt is not b.dtype:
-                b = b.to(dt)
-            return constant(b._dev.backend.asarray(a, dt.np), b._dev), b
-        a = to_tensor_like(a, b)
+    elif ta or tb:
+        t, other = (a, b) if ta else (b, a)
+        if isinstance(other, _SCALARS):
+            dt = scalar_result_type(t.dtype, other)
+            if dt is not t.dtype:
+                t = t.to(dt)
+            c = constant(t._dev.backend.asarray(other, dt.np), t._dev)
+            return (t, c) if ta else (c, t)
+        other = to_tensor_like(other, t)
+        a, b = (t, other) if ta else (other, t)
         dt = result_type(a, b)
     else:
         raise TypeError(f"expected at least one Tensor, got {type(a).__name__} and "

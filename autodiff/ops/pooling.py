@@ -4,6 +4,8 @@ backward), average pooling on the unfold primitive, adaptive average pooling as 
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.node import Op
 from ..errors import ShapeError
 from ._util import float_operand
@@ -148,8 +150,9 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 
     dh = _divisors(h, oh, k[0], s[0], p[0], count_include_pad)
     dw = _divisors(w, ow, k[1], s[1], p[1], count_include_pad)
-    div = tensor([[a * b for b in dw] for a in dh], dtype=x.dtype, device=x.device)
-    return total / div
+    if len(set(dh)) <= 1 and len(set(dw)) <= 1:  # every window counts the same: a scalar
+        return total / float(dh[0] * dw[0]) if dh and dw else total
+    return total / tensor(np.outer(dh, dw), dtype=x.dtype, device=x.device)
 
 
 def _divisors(size, o, k, s, p, count_include_pad):

@@ -104,6 +104,15 @@ def pointwise_case(method, shape, word=None):
     return f"{method}{shape}{word or ''}", run, [shape, shape]
 
 
+def max_pool_case(shape, kernel, dilation, pads, stride):
+    """Max pooling forward (values, in-window argmax) and its scatter backward."""
+    def run(b, x):
+        y, idx = b.max_pool2d(x, kernel, dilation, pads, stride)
+        g = b.xp.ascontiguousarray(y * 3 + 1)
+        return y, idx, b.max_pool2d_scatter(g, idx, shape[2:], kernel, dilation, pads, stride)
+    return f"max_pool2d{shape}k{kernel}d{dilation}p{pads}s{stride}", run, [shape]
+
+
 CASES = [
     *(softmax_case(fn, s, ax) for fn in ("softmax", "log_softmax")
       for s, ax in [((7, 33), -1), ((1, 1), -1), ((3, 1000), -1), ((2, 4097), -1),
@@ -122,6 +131,13 @@ CASES = [
     *(mul_sum_to_case(g, s) for g, s in [((5, 7), (7,)), ((4, 3, 50), (3, 1)),
                                          ((300, 40), (40,)), ((2, 3, 4), (2, 1, 4))]),
     *(ce_case(r, c) for r, c in [(5, 7), (1, 1), (3, 1000), (64, 10), (4, 4097)]),
+    *(max_pool_case(*a) for a in [
+        ((2, 3, 8, 8), (2, 2), (1, 1), (0, 0, 0, 0), (2, 2)),
+        ((2, 3, 9, 7), (3, 3), (1, 1), (1, 1, 1, 1), (2, 2)),
+        ((1, 2, 7, 7), (2, 2), (1, 1), (0, 1, 0, 1), (2, 2)),  # ceil mode
+        ((1, 2, 10, 9), (3, 2), (2, 1), (1, 1, 0, 0), (1, 2)),
+        ((1, 1, 5, 5), (3, 3), (1, 1), (0, 0, 0, 0), (1, 1)),  # overlapping windows
+        ((0, 2, 4, 4), (2, 2), (1, 1), (0, 0, 0, 0), (2, 2))]),
     *(pointwise_case(m, s, w) for m, w in [
         ("erf", None), ("sigmoid", None), ("silu", None), ("silu_backward", None),
         ("gelu", "none"), ("gelu", "tanh"), ("gelu_backward", "none"), ("gelu_backward", "tanh"),

@@ -34,6 +34,8 @@ SIGS = {
     "batch_norm_stats_partial": ("T*", "T*", "T*", "T*", "i64", "i64", "i64", "i64"),
     "cross_entropy_forward": ("T*", "L", "T*", "T*", "i64", "i64", "i64"),
     "cross_entropy_backward": ("T*", "L", "T*", "T*", "T*", "i64", "i64", "i64"),
+    "max_pool2d_forward": ("T*", "T*", "L", "i64") + ("i32",) * 12,
+    "max_pool2d_backward": ("T*", "L", "T*", "i64") + ("i32",) * 12,
     **{k: ("T*", "T*", "i64", "i32") for k in (
         "erf_forward", "sigmoid_forward", "silu_forward", "gelu_forward")},
     **{k: ("T*", "T*", "T*", "i64", "i32") for k in (
@@ -216,6 +218,39 @@ gelu_forward = _pointwise(lambda m, x: 0.5 * x * (1 + (
     np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)) if m else _erf(x / np.sqrt(2)))))
 gelu_backward = _pointwise(lambda m, x, g: g * _gelu_d(m, x))
 output_backward = _pointwise(lambda m, y, g: (g * y * (1 - y), g * (1 - y * y), g / (2 * y))[m])
+
+
+def _pool_positions(planes, H, W, OH, OW, kh, kw, sh, sw, pt, pl, dh, dw):
+    """Per in-window index k: (h, w, inside) grids of shape (OH, OW)."""
+    r, s = np.arange(OH)[:, None], np.arange(OW)[None, :]
+    for k in range(kh * kw):
+        h, w = np.broadcast_arrays(r * sh - pt + (k // kw) * dh, s * sw - pl + (k % kw) * dw)
+        yield k, np.clip(h, 0, H - 1), np.clip(w, 0, W - 1), (h >= 0) & (h < H) & (w >= 0) & (
+            w < W)
+
+
+def max_pool2d_forward(_, grid, block, x, y, idx, total, H, W, OH, OW, *geom):
+    planes = total // (OH * OW)
+    X = x.reshape(planes, H, W)
+    best = bi = None
+    for k, h, w, inside in _pool_positions(planes, H, W, OH, OW, *geom):
+        v = np.where(inside, X[:, h, w], -np.inf)
+        if best is None:
+            best, bi = v, np.zeros(v.shape, np.int64)
+        else:
+            take = ~np.isnan(best) & ((v > best) | np.isnan(v))
+            best, bi = np.where(take, v, best), np.where(take, k, bi)
+    y[...] = best.reshape(y.shape)
+    idx[...] = bi.reshape(idx.shape)
+
+
+def max_pool2d_backward(_, grid, block, g, idx, gx, total, H, W, OH, OW, *geom):
+    planes = total // (OH * OW)
+    G, I, GX = g.reshape(planes, OH, OW), idx.reshape(planes, OH, OW), gx.reshape(planes, H, W)
+    for k, h, w, inside in _pool_positions(planes, H, W, OH, OW, *geom):
+        sel = (I == k) & inside
+        p, rr, ss = np.nonzero(sel)
+        np.add.at(GX, (p, h[rr, ss], w[rr, ss]), G[sel])
 
 
 class _Kernel:

@@ -32,6 +32,7 @@ KERNELS: dict = {
         "batch_norm_stats_partial<{T}>",
     ),
     "cross_entropy.cu": ("cross_entropy_forward<{T}>", "cross_entropy_backward<{T}>"),
+    "pool.cu": ("max_pool2d_forward<{T}>", "max_pool2d_backward<{T}>"),
     "pointwise.cu": tuple(f"{k}<{{T}}>" for k in (
         "erf_forward", "sigmoid_forward", "silu_forward", "silu_backward", "gelu_forward",
         "gelu_backward", "output_backward")),
