@@ -376,7 +376,7 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
                 (*arrays, _i64(total), *map(np.int32, geometry)))
 
     def max_pool2d(self, x, kernel, dilation, pads, stride):
-        if x.ndim != 4 or not self._fast("max_pool2d", x):
+        if x.ndim != 4 or x.dtype not in _FLOATS:  # (empty arrays too: no launch)
             return super().max_pool2d(x, kernel, dilation, pads, stride)
         geometry = _pool_geometry(x.shape[2:], kernel, dilation, pads, stride)
         y = cupy.empty(x.shape[:2] + geometry[2:4], x.dtype)
@@ -386,7 +386,7 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
         return y, idx
 
     def max_pool2d_scatter(self, g, idx, size, kernel, dilation, pads, stride):
-        if g.ndim != 4 or not self._fast("max_pool2d_scatter", g) or idx.dtype != np.int64:
+        if g.ndim != 4 or g.dtype not in _FLOATS or idx.dtype != np.int64:
             return super().max_pool2d_scatter(g, idx, size, kernel, dilation, pads, stride)
         gx = cupy.zeros(g.shape[:2] + tuple(size), g.dtype)
         self._pool("max_pool2d_backward<{T}>", (cupy.ascontiguousarray(g),

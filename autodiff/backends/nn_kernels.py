@@ -32,7 +32,7 @@ class NNKernels:
         cache = getattr(_SCRATCH, "bufs", None)
         if cache is None:
             cache = _SCRATCH.bufs = {}
-        key = (tag, self.xp.__name__, shape, dtype)
+        key = (tag, id(self.xp), self.index, shape, dtype)  # per array module and device
         buf = cache.pop(key, None)
         if buf is None:
             buf = (self.xp.zeros if zeroed else self.xp.empty)(shape, dtype=dtype)
