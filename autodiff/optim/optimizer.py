@@ -9,6 +9,8 @@ written with ``ad.save`` and read back on any device.
 
 from __future__ import annotations
 
+import warnings
+
 import copy
 from collections import defaultdict
 from collections.abc import Iterable
@@ -89,7 +91,8 @@ class Optimizer:
         if any(id(p) in seen for p in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
         if len({id(p) for p in group["params"]}) != len(group["params"]):
-            raise ValueError("a parameter group holds the same parameter more than once")
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error (as PyTorch warns)", stacklevel=3)
         self.param_groups.append(group)
 
     # ----------------------------------------------------------------- gradients

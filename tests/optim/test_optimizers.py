@@ -135,6 +135,23 @@ def test_param_groups_use_their_own_hyperparameters(device):
         opt.add_param_group({"params": [a]})
 
 
+def test_duplicate_parameters_warn_and_step_like_torch(torch):
+    """PyTorch warns (does not raise) and updates a repeated parameter once per entry
+    (with momentum its buffers differ: a deprecated case, not matched)."""
+    p = ad.tensor([1.0, -2.0], requires_grad=True)
+    tp = torch.tensor([1.0, -2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt = optim.SGD([p, p], lr=0.1)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        topt = torch.optim.SGD([tp, tp], lr=0.1)
+    for _ in range(2):
+        (p * p).sum().backward()
+        (tp * tp).sum().backward()
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_bad_arguments():
     p = ad.zeros(2, requires_grad=True)
     with pytest.raises(ValueError, match="empty parameter list"):
