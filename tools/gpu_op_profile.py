@@ -15,7 +15,7 @@ import sys
 import autodiff as ad
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
-import ops  # noqa: E402  (benchmarks/ops.py: the op table)
+import ops
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
         ts = [ad.tensor(a, device=args.device, requires_grad=a.dtype.kind == "f")
               for a in arrays]
 
-        def step():
+        def step(fn=fn, ts=ts):
             for t in ts:
                 t.grad = None
             fn(ad, *ts).sum().backward()

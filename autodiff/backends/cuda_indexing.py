@@ -64,7 +64,7 @@ class CudaIndexing:
         return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _outside_kernel(xp):
     return xp.ReductionKernel(
         "T a, int64 lo, int64 hi, int64 skip, bool use_skip", "bool y",
@@ -77,7 +77,7 @@ def _any_outside(xp, a, lo, hi, skip=None) -> bool:
     return bool(_outside_kernel(xp)(a, lo, hi, lo if skip is None else skip, skip is not None))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gather_kernel(xp):
     """y[o, j, r] = a[o, k[o, j, r] (+ n if negative), r] over contiguous (outer, ., inner)."""
     return xp.ElementwiseKernel(

@@ -1,0 +1,420 @@
+"""PyTorch tensor functions beyond the API contract, composed from the core ops, as
+torch/functional.py composes its own: cumulative sums, ``index_select``, ``roll``, diagonals,
+``masked_select``, ``nonzero``, ``isclose``/``allclose``, ``meshgrid``, ``unique``, ``lerp``,
+``addmm``/``baddbmm``, ``logaddexp``, ``hypot``, ``atan2``, ``cross``, ``median``, the nan-
+and pair-reductions, ``clamp_min``/``clamp_max``, ``floor_divide``.
+
+They add no primitive to the engine: each is a composite of differentiable ops (so gradients
+and double backward come for free), a custom autograd Function over the backend's array
+module (``cumsum``, ``atan2``), or a host-side query with no gradient (``nonzero``,
+``unique``). Exported as ``ad.<name>`` and, where PyTorch has one, as a Tensor method.
+"""
+
+from __future__ import annotations
+
+import collections
+import warnings
+
+import numpy as np
+
+from . import dtypes, ops
+from .autograd.function import Function
+from .creation import arange, eye, tensor, zeros
+from .errors import DTypeError, ShapeError
+from .ops._util import float_operand, norm_dim, operands
+from .tensor import Tensor
+
+__all__ = [
+    "addmm",
+    "allclose",
+    "aminmax",
+    "arctan2",
+    "argwhere",
+    "atan2",
+    "baddbmm",
+    "clamp_max",
+    "clamp_min",
+    "count_nonzero",
+    "cross",
+    "cumsum",
+    "diag",
+    "diagonal",
+    "floor_divide",
+    "hypot",
+    "index_select",
+    "isclose",
+    "lerp",
+    "logaddexp",
+    "masked_select",
+    "median",
+    "meshgrid",
+    "nanmean",
+    "nansum",
+    "nonzero",
+    "roll",
+    "std_mean",
+    "trace",
+    "unique",
+    "var_mean",
+]
+
+MinMax = collections.namedtuple("aminmax", ["min", "max"])
+ValuesIndices = collections.namedtuple("median", ["values", "indices"])
+
+
+def _wrap(array, like: Tensor) -> Tensor:
+    """A backend array as a Tensor on ``like``'s device (no copy)."""
+    return Tensor._make(array, like._dev, False, None)
+
+
+def _as_tensor(v, like: Tensor) -> Tensor:
+    return v if isinstance(v, Tensor) else tensor(v, device=like.device)
+
+
+# ----------------------------------------------------------------------------- cumulative
+class _CumSum(Function):
+    """y_i = sum_{j <= i} x_j along dim; dx = the reversed cumulative sum of dy."""
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.dim = dim
+        out = x._dev.backend.xp.cumsum(x._data, axis=dim, dtype=dtype)
+        return _wrap(out, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        d = ctx.dim
+        return cumsum(g.flip(d), d).flip(d), None, None
+
+
+def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Cumulative sum along ``dim``; integer and bool inputs sum in int64, as PyTorch."""
+    if dtype is not None:
+        dt = dtypes.from_any(dtype)
+    elif x.dtype.is_floating_point:
+        dt = x.dtype
+    else:
+        dt = dtypes.int64
+    d = norm_dim(dim, max(x.ndim, 1))
+    if x.ndim == 0:
+        return x.to(dt) * 1
+    return _CumSum.apply(x, d, dt.np)
+
+
+# ----------------------------------------------------------------------------- selection
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries at the 1-D integer ``index`` along ``dim`` (a copy, differentiable)."""
+    if not isinstance(index, Tensor) or index.is_floating_point() or index.dtype is dtypes.bool_:
+        raise DTypeError("index_select: index must be an integer tensor")
+    if index.ndim > 1:
+        raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape "
+                         f"{tuple(index.shape)}")
+    d = norm_dim(dim, max(x.ndim, 1))
+    if x.ndim == 0:
+        return x[index.reshape(-1)[0]] * 1 if index.numel() else x * 1
+    return x[(slice(None),) * d + (index.reshape(-1),)]
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The entries of ``x`` where the boolean ``mask`` (broadcast with x) holds, as 1-D."""
+    if mask.dtype is not dtypes.bool_:
+        raise DTypeError(f"masked_select: expected a bool mask, got {mask.dtype.name}")
+    shape = np.broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+    return x.broadcast_to(shape)[mask.broadcast_to(shape)]
+
+
+def nonzero(x: Tensor, *, as_tuple: bool = False):
+    """Indices of the non-zero entries: an (N, ndim) int64 tensor, or ``ndim`` 1-D ones."""
+    host = np.asarray(x.detach().cpu().numpy())
+    idx = np.argwhere(host).astype(np.int64)
+    if as_tuple:
+        if x.ndim == 0:
+            return (tensor(idx[:, 0] if idx.shape[1] else np.zeros(int(bool(host)), np.int64),
+                           device=x.device),)
+        return tuple(tensor(np.ascontiguousarray(idx[:, i]), device=x.device)
+                     for i in range(x.ndim))
+    return tensor(idx, device=x.device)
+
+
+def argwhere(x: Tensor) -> Tensor:
+    return nonzero(x)
+
+
+def roll(x: Tensor, shifts, dims=None) -> Tensor:
+    """Entries shifted cyclically along ``dims`` (the flattened tensor when None)."""
+    if dims is None:
+        if not isinstance(shifts, int) and len(shifts) != 1:
+            raise ShapeError("roll: shifts must be one int when dims is None")
+        return roll(x.flatten(), shifts, 0).reshape(tuple(x.shape))
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ShapeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    out = x
+    for s, d in zip(shifts, dims):
+        d = norm_dim(d, x.ndim)
+        n = x.shape[d]
+        s = s % n if n else 0
+        if s:
+            out = ops.cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+    return out if out is not x else x * 1
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, as the last dim (a copy)."""
+    d1, d2 = norm_dim(dim1, x.ndim), norm_dim(dim2, x.ndim)
+    if d1 == d2:
+        raise ShapeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({dim1})")
+    y = x.movedim((d1, d2), (-2, -1))
+    n1, n2 = y.shape[-2], y.shape[-1]
+    length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    rows = arange(length, device=x.device) + max(-offset, 0)
+    return y[..., rows, rows + (max(0, offset)) - max(-offset, 0)]
+
+
+def diag(x: Tensor, diagonal_: int = 0, *, diagonal: int | None = None) -> Tensor:
+    """1-D x: the square matrix with x on diagonal ``k``; 2-D x: its k-th diagonal."""
+    k = diagonal_ if diagonal is None else diagonal
+    if x.ndim == 2:
+        return globals()["diagonal"](x, k)
+    if x.ndim != 1:
+        raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
+    n = x.shape[0]
+    from .nn import functional as F
+
+    square = x.unsqueeze(0) * eye(n, dtype=x.dtype, device=x.device)
+    return F.pad(square, (k, 0, 0, k) if k >= 0 else (0, -k, -k, 0))
+
+
+def trace(x: Tensor) -> Tensor:
+    """Sum of the main diagonal of a 2-D tensor."""
+    if x.ndim != 2:
+        raise ShapeError(f"trace: expected a 2-D tensor, got shape {tuple(x.shape)}")
+    return diagonal(x).sum()
+
+
+def meshgrid(*tensors, indexing: str | None = None):
+    """Coordinate grids of 1-D tensors; ``indexing`` 'ij' (matrix, PyTorch's default, with
+    its warning when not given) or 'xy' (Cartesian: the first two dims swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid: expected 0-D or 1-D tensors, got shape {tuple(t.shape)}")
+    flat = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    if swap:
+        flat[0], flat[1] = flat[1], flat[0]
+    shape = tuple(t.shape[0] for t in flat)
+    grids = [t.reshape(tuple(-1 if j == i else 1 for j in range(len(flat)))).expand(shape)
+             for i, t in enumerate(flat)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None):
+    """The distinct values (sorted), optionally the inverse indices and counts (no grad)."""
+    host = np.asarray(x.detach().cpu().numpy())
+    axis = None if dim is None else norm_dim(dim, x.ndim)
+    vals, inv, counts = np.unique(host, return_inverse=True, return_counts=True, axis=axis)
+    out = [tensor(vals, device=x.device)]
+    if return_inverse:
+        inv = inv.reshape(host.shape) if axis is None else inv.reshape(-1)
+        out.append(tensor(inv.astype(np.int64), device=x.device))
+    if return_counts:
+        out.append(tensor(counts.astype(np.int64), device=x.device))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+# ----------------------------------------------------------------------------- comparison
+def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """|a - b| <= atol + rtol |b| elementwise (equal infinities are close; NaNs only with
+    ``equal_nan``)."""
+    b = _as_tensor(b, a)
+    if a.dtype is not b.dtype:
+        raise DTypeError(f"isclose: {a.dtype.name} and {b.dtype.name} tensors must have the "
+                         f"same dtype")
+    close = a == b
+    if a.dtype.is_floating_point:
+        near = (a - b).abs() <= atol + rtol * b.abs()
+        close = close | (a.isfinite() & b.isfinite() & near)
+        if equal_nan:
+            close = close | (a.isnan() & b.isnan())
+    elif a.dtype is not dtypes.bool_:
+        close = close | ((a - b).abs().to(dtypes.float64) <= atol + rtol * b.abs().to(
+            dtypes.float64))
+    return close
+
+
+def allclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    return bool(isclose(a, b, rtol, atol, equal_nan).all())
+
+
+# ----------------------------------------------------------------------------- arithmetic
+def lerp(start: Tensor, end, weight) -> Tensor:
+    """start + weight (end - start)."""
+    return start + weight * (_as_tensor(end, start) - start)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta input + alpha (mat1 @ mat2); input is ignored when beta is 0 (NaNs too)."""
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(f"addmm: expected 2-D matrices, got shapes {tuple(mat1.shape)} and "
+                         f"{tuple(mat2.shape)}")
+    return _scaled_sum(input, mat1 @ mat2, beta, alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta input + alpha bmm(batch1, batch2)."""
+    return _scaled_sum(input, ops.bmm(batch1, batch2), beta, alpha)
+
+
+def _scaled_sum(input, product, beta, alpha):
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:  # PyTorch ignores input then (NaN and inf in it do not propagate)
+        np.broadcast_shapes(tuple(input.shape), tuple(product.shape))  # still must fit
+        return product
+    return product + (input if beta == 1 else input * beta)
+
+
+def logaddexp(a: Tensor, b) -> Tensor:
+    """log(exp(a) + exp(b)) without overflow."""
+    b = _as_tensor(b, a)
+    m = ops.maximum(a, b)
+    out = m + (-(a - b).abs()).exp().log1p()
+    return ops.where(m.isinf() & (a == b), m, out)  # (-inf, -inf) and (inf, inf)
+
+
+def hypot(a: Tensor, b) -> Tensor:
+    """sqrt(a^2 + b^2)."""
+    b = _as_tensor(b, a)
+    return (a * a + b * b).sqrt()
+
+
+class _Atan2(Function):
+    """atan2(y, x); dy = x / (x^2 + y^2), dx = -y / (x^2 + y^2), reduced to each shape."""
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return _wrap(y._dev.backend.xp.arctan2(y._data, x._data), y)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, x = ctx.saved_tensors
+        r = x * x + y * y
+        gy, gx = g * x / r, -g * y / r
+        return gy.sum_to_size(tuple(y.shape)), gx.sum_to_size(tuple(x.shape))
+
+
+def atan2(y: Tensor, x) -> Tensor:
+    """The angle of the point (x, y), elementwise, in (-pi, pi]."""
+    y, x = operands(y, x)
+    return _Atan2.apply(float_operand(y), float_operand(x))
+
+
+arctan2 = atan2
+
+
+def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (without it: the first dim of size 3,
+    PyTorch's deprecated default, with its warning)."""
+    shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    a, b = a.broadcast_to(shape), b.broadcast_to(shape)
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.",
+                      UserWarning, stacklevel=2)
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise ShapeError(f"cross: no dimension of size 3 in shape {shape}")
+    d = norm_dim(dim, len(shape))
+    if shape[d] != 3:
+        raise ShapeError(f"cross: dimension {dim} does not have size 3 (shape {shape})")
+    i1 = tensor([1, 2, 0], device=a.device)
+    i2 = tensor([2, 0, 1], device=a.device)
+    return (index_select(a, d, i1) * index_select(b, d, i2)
+            - index_select(a, d, i2) * index_select(b, d, i1))
+
+
+# ----------------------------------------------------------------------------- reductions
+def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
+    """The lower median (of the flattened tensor, or (values, indices) along ``dim``)."""
+    if dim is None:
+        flat = x.reshape(-1)
+        if flat.numel() == 0:
+            return zeros((), dtype=x.dtype, device=x.device) * float("nan")
+        return flat.sort().values[(flat.numel() - 1) // 2]
+    d = norm_dim(dim, max(x.ndim, 1))
+    if x.ndim == 0:
+        return ValuesIndices(x * 1, zeros((), dtype=dtypes.int64, device=x.device))
+    n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"median: dimension {dim} is empty")
+    s = x.sort(d)
+    values, indices = s.values.narrow(d, (n - 1) // 2, 1), s.indices.narrow(d, (n - 1) // 2, 1)
+    if not keepdim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return ValuesIndices(values, indices)
+
+
+def count_nonzero(x: Tensor, dim=None) -> Tensor:
+    return (x != 0).sum(dim) if dim is not None else (x != 0).sum()
+
+
+def nansum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Sum treating NaN as zero."""
+    clean = ops.where(x.isnan(), 0.0, x) if x.dtype.is_floating_point else x
+    return clean.sum(dim, keepdim=keepdim) if dim is not None else clean.sum()
+
+
+def nanmean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Mean over the entries that are not NaN."""
+    if not x.dtype.is_floating_point:
+        raise DTypeError(f"nanmean(): expected a floating point input, got {x.dtype.name}")
+    count = count_nonzero(~x.isnan(), dim)
+    if keepdim and dim is not None:
+        count = count.reshape(nansum(x, dim, True).shape)
+    return nansum(x, dim, keepdim) / count.to(x.dtype)
+
+
+def var_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False):
+    return x.var(dim, correction=correction, keepdim=keepdim), (
+        x.mean(dim, keepdim=keepdim) if dim is not None else x.mean())
+
+
+def std_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False):
+    return x.std(dim, correction=correction, keepdim=keepdim), (
+        x.mean(dim, keepdim=keepdim) if dim is not None else x.mean())
+
+
+def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
+    return MinMax(x.amin(dim, keepdim=keepdim) if dim is not None else x.amin(),
+                  x.amax(dim, keepdim=keepdim) if dim is not None else x.amax())
+
+
+def clamp_min(x: Tensor, min) -> Tensor:
+    return x.clamp(min=min)
+
+
+def clamp_max(x: Tensor, max) -> Tensor:
+    return x.clamp(max=max)
+
+
+def floor_divide(a, b) -> Tensor:
+    return a // b
+
+
+_METHODS = ["cumsum", "index_select", "roll", "diagonal", "diag", "trace", "masked_select", "nonzero", "argwhere", "isclose", "allclose", "unique", "lerp", "addmm", "baddbmm", "logaddexp", "hypot", "atan2", "arctan2", "cross", "median", "count_nonzero", "nansum", "nanmean", "aminmax", "clamp_min", "clamp_max", "floor_divide"]
+for _name in _METHODS:
+    setattr(Tensor, _name, globals()[_name])
+del _name

@@ -1,0 +1,195 @@
+"""The PyTorch functions of autodiff/composites.py against PyTorch (values, dtypes, shapes and
+gradients, on every device), gradchecked in float64, and their errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+R = np.random.default_rng(0)
+M = R.uniform(-2, 2, (3, 4))
+MR = M[::-1].copy()
+X3 = R.uniform(-2, 2, (2, 3, 4))
+V = R.uniform(-2, 2, (4,))
+SQ = R.uniform(-2, 2, (4, 4))
+NANS = np.array([[1.0, np.nan, 2.0], [np.nan, np.nan, 3.0]])
+INTS = np.array([[3, 0, -2, 3], [0, 5, 5, 1]])
+BOOLS = np.array([[True, False], [False, True]])
+
+
+def _ix(m, ref, data):
+    return m.tensor(data, device=ref.device)
+
+
+# (name, fn(module, *tensors), arrays)
+CASES = [
+    ("cumsum_0", lambda m, a: m.cumsum(a, 0), M),
+    ("cumsum_neg", lambda m, a: a.cumsum(-1), X3),
+    ("cumsum_int", lambda m, a: m.cumsum(a, 1), INTS),
+    ("cumsum_bool", lambda m, a: m.cumsum(a, 0), BOOLS),
+    ("cumsum_dtype", lambda m, a: m.cumsum(a, 1, dtype=m.float64), INTS),
+    ("cumsum_0d", lambda m, a: m.cumsum(a, 0), np.array(2.5)),
+    ("index_select", lambda m, a: m.index_select(a, 1, _ix(m, a, [3, 0, 3])), M),
+    ("index_select_0d_index", lambda m, a: a.index_select(0, _ix(m, a, 1)), M),
+    ("index_select_neg_dim", lambda m, a: a.index_select(-1, _ix(m, a, [1, 1])), X3),
+    ("masked_select", lambda m, a: m.masked_select(a, a > 0), M),
+    ("masked_select_bcast", lambda m, a, b: a.masked_select(b > 0), M, V),
+    ("roll_1", lambda m, a: m.roll(a, 1, 1), M),
+    ("roll_neg", lambda m, a: a.roll(-5, 0), M),
+    ("roll_multi", lambda m, a: a.roll((1, 2), (0, 2)), X3),
+    ("roll_flat", lambda m, a: a.roll(3), M),
+    ("diagonal", lambda m, a: m.diagonal(a), M),
+    ("diagonal_offset", lambda m, a: a.diagonal(1), M),
+    ("diagonal_neg", lambda m, a: a.diagonal(-2), M),
+    ("diagonal_dims", lambda m, a: a.diagonal(0, 0, 2), X3),
+    ("diagonal_far", lambda m, a: a.diagonal(7), M),
+    ("diag_vec", lambda m, a: m.diag(a), V),
+    ("diag_vec_k", lambda m, a: m.diag(a, 2), V),
+    ("diag_vec_neg", lambda m, a: m.diag(a, -1), V),
+    ("diag_mat", lambda m, a: m.diag(a, 1), M),
+    ("trace", lambda m, a: m.trace(a), M),
+    ("nonzero", lambda m, a: m.nonzero(a), INTS),
+    ("nonzero_tuple", lambda m, a: m.nonzero(a, as_tuple=True), INTS),
+    ("argwhere", lambda m, a: m.argwhere(a), BOOLS),
+    ("isclose", lambda m, a: m.isclose(a, a + 1e-9), M),
+    ("isclose_nan", lambda m, a: m.isclose(a, a, equal_nan=True), NANS),
+    ("isclose_nan_default", lambda m, a: a.isclose(a), NANS),
+    ("isclose_int", lambda m, a: m.isclose(a, a * 0 + 3), INTS),
+    ("meshgrid_ij", lambda m, a, b: m.meshgrid(a, b, indexing="ij"), V, V[:3]),
+    ("meshgrid_xy", lambda m, a, b, c: m.meshgrid(a, b, c, indexing="xy"), V, V[:3], V[:2]),
+    ("unique", lambda m, a: m.unique(a), INTS),
+    ("unique_all", lambda m, a: m.unique(a, return_inverse=True, return_counts=True), INTS),
+    ("unique_dim", lambda m, a: m.unique(a, dim=1), np.array([[1, 2, 1], [3, 4, 3]])),
+    ("lerp", lambda m, a, b: m.lerp(a, b, 0.3), M, MR),
+    ("lerp_tensor_weight", lambda m, a, b, w: a.lerp(b, w), M, M * 2, V),
+    ("addmm", lambda m, c, a, b: m.addmm(c, a, b, beta=0.5, alpha=2.0), V, M, SQ),
+    ("addmm_beta0", lambda m, c, a, b: m.addmm(c, a, b, beta=0), V, M, SQ),
+    ("baddbmm", lambda m, c, a, b: m.baddbmm(c, a, b), M, X3, R.uniform(-1, 1, (2, 4, 4))),
+    ("logaddexp", lambda m, a, b: m.logaddexp(a, b), M, MR * 3),
+    ("logaddexp_inf", lambda m, a: m.logaddexp(a, a),
+     np.array([-np.inf, np.inf, 0.0, -1.0])),
+    ("hypot", lambda m, a, b: m.hypot(a, b), M, MR),
+    ("atan2", lambda m, a, b: m.atan2(a, b), M, MR),
+    ("atan2_bcast", lambda m, a, b: a.atan2(b), M, V),
+    ("cross", lambda m, a, b: m.cross(a, b, dim=1), X3[:, :, :3].reshape(2, 3, 3)[0],
+     X3[:, :, 1:].reshape(2, 3, 3)[1]),
+    ("cross_last", lambda m, a, b: a.cross(b, dim=-1), R.uniform(-1, 1, (4, 3)),
+     R.uniform(-1, 1, (4, 3))),
+    ("median", lambda m, a: m.median(a), M),
+    ("median_dim", lambda m, a: m.median(a, 1), M[:, :3]),
+    ("median_keepdim", lambda m, a: a.median(0, keepdim=True), X3),
+    ("count_nonzero", lambda m, a: m.count_nonzero(a), INTS),
+    ("count_nonzero_dim", lambda m, a: a.count_nonzero(1), INTS),
+    ("nansum", lambda m, a: m.nansum(a), NANS),
+    ("nansum_dim", lambda m, a: a.nansum(1, keepdim=True), NANS),
+    ("nanmean", lambda m, a: m.nanmean(a, 0), NANS),
+    ("var_mean", lambda m, a: m.var_mean(a, 1), M),
+    ("std_mean", lambda m, a: m.std_mean(a, correction=0), M),
+    ("aminmax", lambda m, a: m.aminmax(a), M),
+    ("aminmax_dim", lambda m, a: a.aminmax(dim=0, keepdim=True), X3),
+    ("clamp_min", lambda m, a: m.clamp_min(a, 0.5), M),
+    ("clamp_max", lambda m, a: a.clamp_max(-0.5), M),
+    ("floor_divide", lambda m, a: m.floor_divide(a, 2), INTS),
+]
+
+
+NAN_GRADS = {"nanmean"}  # PyTorch's gradient is NaN at the NaN entries, ours 0
+
+
+def _tensors(m, arrays, device):
+    out = []
+    for a in arrays:
+        a = np.asarray(a)
+        rg = a.dtype.kind == "f"
+        out.append(ad.tensor(a, device=device, requires_grad=rg) if m is ad
+                   else m.tensor(a, requires_grad=rg))
+    return out
+
+
+def _flat(y):
+    if isinstance(y, (tuple, list)):
+        return [v for item in y for v in _flat(item)]
+    return [y]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name,fn,arrays", [(c[0], c[1], c[2:]) for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_matches_torch(name, fn, arrays, device, torch):
+    ours, theirs = _tensors(ad, arrays, device), _tensors(torch, arrays, None)
+    ys, ts = _flat(fn(ad, *ours)), _flat(fn(torch, *theirs))
+    assert len(ys) == len(ts), name
+    for i, (y, t) in enumerate(zip(ys, ts)):
+        assert isinstance(y, ad.Tensor), f"output {i} is {type(y).__name__}"
+        assert (tuple(y.shape), y.dtype.name) == (tuple(t.shape), str(t.dtype).split(".")[-1])
+        np.testing.assert_allclose(np.asarray(y.detach().cpu().numpy(), dtype=float),
+                                   np.asarray(t.detach().numpy(), dtype=float), rtol=1e-6,
+                                   atol=1e-6, err_msg=f"{name} output {i}")
+    pairs = [(y, t) for y, t in zip(ys, ts) if t.requires_grad]
+    if not pairs:
+        return
+    rng = np.random.default_rng(1)
+    lo = lt = 0
+    for y, t in pairs:
+        g = rng.standard_normal(tuple(t.shape))
+        lo = lo + (y * ad.tensor(g, dtype=y.dtype, device=device)).nansum()
+        lt = lt + (t * torch.tensor(g, dtype=t.dtype)).nansum()
+    lo.backward()
+    lt.backward()
+    for i, (a, t) in enumerate(zip(ours, theirs)):
+        if t.grad is not None and name not in NAN_GRADS:  # (no grad: all zeros)
+            got = a.grad.cpu().numpy() if a.grad is not None else np.zeros(tuple(a.shape))
+            np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-6, atol=1e-6,
+                                       err_msg=f"{name} grad {i}")
+
+
+def test_allclose_returns_a_python_bool():
+    a = ad.tensor([1.0, 2.0])
+    assert ad.allclose(a, a + 1e-9) is True
+    assert a.allclose(a + 1) is False
+
+
+def test_meshgrid_without_indexing_warns_like_torch():
+    with pytest.warns(UserWarning, match="indexing"):
+        g = ad.meshgrid(ad.arange(2), ad.arange(3))
+    assert tuple(g[0].shape) == (2, 3)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: ad.cumsum(x, 1),
+    lambda x: ad.roll(x, (1, -2), (0, 1)),
+    lambda x: ad.diagonal(x, 1),
+    lambda x: ad.diag(x[0], -1),
+    lambda x: ad.atan2(x, x.flip(0) + 3),
+    lambda x: ad.logaddexp(x, x * 2),
+    lambda x: ad.cross(x[:, :3], x[:, 1:], dim=1),
+    lambda x: ad.median(x, 1).values,
+    lambda x: ad.addmm(x[:, 0], x, x.t(), beta=0.5, alpha=2.0),
+    lambda x: ad.index_select(x, 0, ad.tensor([2, 0, 2])),
+], ids=["cumsum", "roll", "diagonal", "diag", "atan2", "logaddexp", "cross", "median",
+        "addmm", "index_select"])
+def test_gradcheck_float64(fn):
+    x = ad.tensor(np.random.default_rng(2).uniform(-1, 1, (3, 4)), dtype=ad.float64,
+                  requires_grad=True)
+    assert ad.autograd.gradcheck(fn, (x,))
+    assert ad.autograd.gradgradcheck(fn, (x,))
+
+
+def test_errors_name_the_problem():
+    m = ad.tensor(M)
+    with pytest.raises(ValueError, match="index must be 0-D or 1-D"):  # (a ShapeError)
+        m.index_select(0, ad.tensor([[0]]))
+    with pytest.raises(TypeError, match="integer"):
+        m.index_select(0, ad.tensor([0.0]))
+    with pytest.raises(ValueError, match="same length"):
+        m.roll((1, 2), 0)
+    with pytest.raises(ValueError, match="cannot be the same"):
+        m.diagonal(0, 1, 1)
+    with pytest.raises(ValueError, match="size 3"):
+        ad.cross(m, m, dim=1)
+    with pytest.raises(TypeError, match="same dtype"):
+        ad.isclose(m, m.float())
+    with pytest.raises(TypeError, match="bool mask"):
+        m.masked_select(m)
