@@ -11,6 +11,7 @@ import autodiff as ad
 R = np.random.default_rng(0)
 M = R.uniform(-2, 2, (3, 4))
 MR = M[::-1].copy()
+UNIT = R.uniform(-0.9, 0.9, (2, 5))
 X3 = R.uniform(-2, 2, (2, 3, 4))
 V = R.uniform(-2, 2, (4,))
 SQ = R.uniform(-2, 2, (4, 4))
@@ -21,6 +22,10 @@ BOOLS = np.array([[True, False], [False, True]])
 
 def _ix(m, ref, data):
     return m.tensor(data, device=ref.device)
+
+
+def _by_name(name):
+    return lambda m, a: getattr(m, name)(a)
 
 
 # (name, fn(module, *tensors), arrays)
@@ -92,10 +97,30 @@ CASES = [
     ("clamp_min", lambda m, a: m.clamp_min(a, 0.5), M),
     ("clamp_max", lambda m, a: a.clamp_max(-0.5), M),
     ("floor_divide", lambda m, a: m.floor_divide(a, 2), INTS),
+    *((f, _by_name(f), UNIT) for f in (
+        "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "expm1", "log2",
+        "log10", "exp2", "arcsin", "arctan", "sgn", "deg2rad", "rad2deg")),
+    ("acosh", lambda m, a: m.acosh(a.abs() + 1.5), UNIT),
+    ("log2_int", lambda m, a: m.log2(a), np.array([1, 2, 8])),
+    ("logit", lambda m, a: m.logit(a.abs() * 0.9 + 0.05), UNIT),
+    ("logit_eps", lambda m, a: a.logit(eps=0.1), np.array([0.0, 0.05, 0.5, 1.0])),
+    ("xlogy", lambda m, a, b: m.xlogy(a, b.abs()), np.array([0.0, 1.5, -2.0, 0.0]),
+     np.array([0.0, 2.0, 3.0, np.nan])),
+    ("copysign", lambda m, a, b: m.copysign(a, b), UNIT, -UNIT[::-1].copy()),
+    ("copysign_zero", lambda m, a, b: a.copysign(b), np.array([1.0, 2.0]), np.array([-0.0, 0.0])),
+    ("fmax", lambda m, a, b: m.fmax(a, b), np.array([1.0, np.nan, 3.0, np.nan]),
+     np.array([2.0, 1.0, np.nan, np.nan])),
+    ("fmin", lambda m, a, b: a.fmin(b), np.array([1.0, np.nan, 3.0]), np.array([2.0, 1.0, 0.5])),
+    ("nan_to_num", lambda m, a: m.nan_to_num(a), np.array([np.nan, np.inf, -np.inf, 1.0])),
+    ("nan_to_num_args", lambda m, a: a.nan_to_num(1.0, 9.0, -9.0),
+     np.array([np.nan, np.inf, -np.inf, 1.0])),
+    ("signbit", lambda m, a: m.signbit(a), np.array([-0.0, 0.0, -1.0, 2.0])),
+    ("heaviside", lambda m, a: m.heaviside(a.detach(), m.tensor(0.5, dtype=a.dtype, device=a.device)),
+     np.array([-1.0, 0.0, 2.0])),
 ]
 
 
-NAN_GRADS = {"nanmean"}  # PyTorch's gradient is NaN at the NaN entries, ours 0
+NAN_GRADS = {"nanmean", "xlogy"}  # PyTorch's gradient is NaN at NaN (and 0/0) entries, ours 0
 
 
 def _tensors(m, arrays, device):
@@ -141,7 +166,7 @@ def test_matches_torch(name, fn, arrays, device, torch):
     for i, (a, t) in enumerate(zip(ours, theirs)):
         if t.grad is not None and name not in NAN_GRADS:  # (no grad: all zeros)
             got = a.grad.cpu().numpy() if a.grad is not None else np.zeros(tuple(a.shape))
-            np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-6, atol=1e-6,
+            np.testing.assert_allclose(got, t.grad.numpy(force=True), rtol=1e-6, atol=1e-6,
                                        err_msg=f"{name} grad {i}")
 
 
@@ -168,8 +193,12 @@ def test_meshgrid_without_indexing_warns_like_torch():
     lambda x: ad.median(x, 1).values,
     lambda x: ad.addmm(x[:, 0], x, x.t(), beta=0.5, alpha=2.0),
     lambda x: ad.index_select(x, 0, ad.tensor([2, 0, 2])),
+    lambda x: ad.asin(x * 0.9) + ad.acos(x * 0.9) * ad.atan(x),
+    lambda x: ad.sinh(x) * ad.cosh(x) + ad.tan(x) + ad.atanh(x * 0.9) + ad.asinh(x),
+    lambda x: ad.expm1(x) + ad.log2(x.abs() + 1) + ad.log10(x.abs() + 1) + ad.exp2(x),
+    lambda x: ad.logit(x.abs() * 0.9 + 0.05) + ad.xlogy(x, x.abs() + 1),
 ], ids=["cumsum", "roll", "diagonal", "diag", "atan2", "logaddexp", "cross", "median",
-        "addmm", "index_select"])
+        "addmm", "index_select", "inverse_trig", "hyperbolic", "exp_log", "logit_xlogy"])
 def test_gradcheck_float64(fn):
     x = ad.tensor(np.random.default_rng(2).uniform(-1, 1, (3, 4)), dtype=ad.float64,
                   requires_grad=True)

@@ -1,0 +1,177 @@
+"""Elementwise math beyond the API contract, under PyTorch's names: the rest of the
+trigonometric and hyperbolic family, ``expm1``, ``log2``, ``log10``, ``exp2``, ``logit``,
+``xlogy``, ``copysign``, ``fmax``/``fmin``, ``nan_to_num``, ``sgn``, ``signbit``,
+``heaviside``, ``deg2rad``/``rad2deg``.
+
+Each unary function is a custom autograd Function: the forward runs the backend's array
+module (NumPy or CuPy) on the data, the backward is written with Tensor ops, so gradients
+are differentiable again (double backward). Integer inputs are promoted to the default float
+dtype, as PyTorch does. Exported as ``ad.<name>`` and as Tensor methods.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import ops
+from .autograd.function import Function
+from .creation import ones_like, zeros_like
+from .ops._util import float_operand, operands
+from .tensor import Tensor
+
+__all__ = [
+    "acos",
+    "acosh",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctanh",
+    "asin",
+    "asinh",
+    "atan",
+    "atanh",
+    "copysign",
+    "cosh",
+    "deg2rad",
+    "exp2",
+    "expm1",
+    "fmax",
+    "fmin",
+    "heaviside",
+    "log2",
+    "log10",
+    "logit",
+    "nan_to_num",
+    "rad2deg",
+    "sgn",
+    "signbit",
+    "sinh",
+    "tan",
+    "xlogy",
+]
+
+
+def _unary(name: str, ufunc: str, derivative):
+    """``name(x)``: ``xp.<ufunc>`` forward; dx = dy * derivative(x, y) (Tensor ops)."""
+
+    class _Op(Function):
+        @staticmethod
+        def forward(ctx, x):
+            with np.errstate(all="ignore"):  # log(0) = -inf, asin(2) = nan, silently
+                y = Tensor._make(getattr(x._dev.backend.xp, ufunc)(x._data), x._dev, False,
+                                 None)
+            ctx.save_for_backward(x, y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * derivative(x, y)
+
+    _Op.__name__ = _Op.__qualname__ = name.capitalize()
+
+    def fn(x: Tensor) -> Tensor:
+        return _Op.apply(float_operand(x))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name}, differentiable (PyTorch's torch.{name})."
+    return fn
+
+
+tan = _unary("tan", "tan", lambda x, y: 1 + y * y)
+asin = _unary("asin", "arcsin", lambda x, y: (1 - x * x).rsqrt())
+acos = _unary("acos", "arccos", lambda x, y: -(1 - x * x).rsqrt())
+atan = _unary("atan", "arctan", lambda x, y: 1 / (1 + x * x))
+sinh = _unary("sinh", "sinh", lambda x, y: cosh(x))
+cosh = _unary("cosh", "cosh", lambda x, y: sinh(x))
+asinh = _unary("asinh", "arcsinh", lambda x, y: (x * x + 1).rsqrt())
+acosh = _unary("acosh", "arccosh", lambda x, y: (x * x - 1).rsqrt())
+atanh = _unary("atanh", "arctanh", lambda x, y: 1 / (1 - x * x))
+expm1 = _unary("expm1", "expm1", lambda x, y: y + 1)
+log2 = _unary("log2", "log2", lambda x, y: 1 / (x * math.log(2.0)))
+log10 = _unary("log10", "log10", lambda x, y: 1 / (x * math.log(10.0)))
+exp2 = _unary("exp2", "exp2", lambda x, y: y * math.log(2.0))
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+
+def logit(x: Tensor, eps: float | None = None) -> Tensor:
+    """log(x / (1 - x)), x clamped to [eps, 1 - eps] first when eps is given."""
+    x = float_operand(x)
+    if eps is not None:
+        x = x.clamp(eps, 1 - eps)
+    return (x / (1 - x)).log()
+
+
+def xlogy(x, y) -> Tensor:
+    """x * log(y), 0 where x == 0 (and y is not NaN)."""
+    x, y = operands(x, y)
+    x, y = float_operand(x), float_operand(y)
+    zero = (x == 0) & ~y.isnan()
+    safe_y = ops.where(zero, ones_like(y), y)
+    return ops.where(zero, zeros_like(x * safe_y), x * safe_y.log())
+
+
+def copysign(a, b) -> Tensor:
+    """|a| with the sign of b (the sign bit: -0.0 counts as negative)."""
+    a, b = operands(a, b)
+    a = float_operand(a)
+    return ops.where(signbit(b), -a.abs(), a.abs())
+
+
+def fmax(a, b) -> Tensor:
+    """Elementwise maximum that ignores NaN (NaN only where both are)."""
+    a, b = operands(a, b)
+    return ops.where(b.isnan() | (a >= b), a, b) if a.dtype.is_floating_point else \
+        ops.maximum(a, b)
+
+
+def fmin(a, b) -> Tensor:
+    """Elementwise minimum that ignores NaN (NaN only where both are)."""
+    a, b = operands(a, b)
+    return ops.where(b.isnan() | (a <= b), a, b) if a.dtype.is_floating_point else \
+        ops.minimum(a, b)
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """NaN -> nan, +inf -> posinf, -inf -> neginf (default: the dtype's largest finite)."""
+    if not x.dtype.is_floating_point:
+        return x * 1
+    big = float(np.finfo(x.dtype.np).max)
+    out = ops.where(x.isnan(), nan, x)
+    out = ops.where(out == math.inf, big if posinf is None else posinf, out)
+    return ops.where(out == -math.inf, -big if neginf is None else neginf, out)
+
+
+def sgn(x: Tensor) -> Tensor:
+    """The sign, as ``sign`` for real tensors."""
+    return x.sign()
+
+
+def signbit(x: Tensor) -> Tensor:
+    """True where the sign bit is set (negative numbers, -0.0, negative NaNs)."""
+    return Tensor._make(x._dev.backend.xp.signbit(x._data), x._dev, False, None)
+
+
+def heaviside(x: Tensor, values) -> Tensor:
+    """0 where x < 0, ``values`` where x == 0, 1 where x > 0 (no gradient)."""
+    x, values = operands(x, values)
+    one, zero = ones_like(x), zeros_like(x)
+    return ops.where(x == 0, values, ops.where(x > 0, one, zero)).detach()
+
+
+def deg2rad(x: Tensor) -> Tensor:
+    return float_operand(x) * (math.pi / 180.0)
+
+
+def rad2deg(x: Tensor) -> Tensor:
+    return float_operand(x) * (180.0 / math.pi)
+
+
+for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])
+del _name
