@@ -117,6 +117,60 @@ CASES = [
     ("signbit", lambda m, a: m.signbit(a), np.array([-0.0, 0.0, -1.0, 2.0])),
     ("heaviside", lambda m, a: m.heaviside(a.detach(), m.tensor(0.5, dtype=a.dtype, device=a.device)),
      np.array([-1.0, 0.0, 2.0])),
+    ("scatter", lambda m, a, b: a.scatter(1, _ix(m, a, [[2, 0], [1, 3], [0, 1]]), b), M,
+     R.uniform(-1, 1, (3, 2))),
+    ("scatter_value", lambda m, a: m.scatter(a, 0, _ix(m, a, [[2, 1, 0, 2]]), value=7.0), M),
+    ("scatter_add_reduce", lambda m, a, b: a.detach().scatter(  # (torch: no derivative)
+        0, _ix(m, a, [[1, 1, 0, 2]]), b.detach(), reduce="add"), M, MR),
+    ("index_add", lambda m, a, b: a.index_add(0, _ix(m, a, [2, 0, 2]), b, alpha=0.5), M,
+     R.uniform(-1, 1, (3, 4))),
+    ("index_copy", lambda m, a, b: a.index_copy(1, _ix(m, a, [3, 0]), b), M,
+     R.uniform(-1, 1, (3, 2))),
+    ("index_fill", lambda m, a: a.index_fill(1, _ix(m, a, [1, 3]), -1.5), M),
+    ("take", lambda m, a: m.take(a, _ix(m, a, [[0, 11], [-1, 5]])), M),
+    ("take_along_dim", lambda m, a: m.take_along_dim(a, _ix(m, a, [[0], [3], [1]]), 1), M),
+    ("take_along_dim_bcast", lambda m, a: a.take_along_dim(_ix(m, a, [[1, 0, 2, 2]]), 0), M),
+    ("take_along_dim_flat", lambda m, a: a.take_along_dim(_ix(m, a, [5, 0])), M),
+    ("masked_scatter", lambda m, a, b: a.masked_scatter(a > 0, b), M, R.uniform(-1, 1, (12,))),
+    ("cumprod", lambda m, a: m.cumprod(a, 1), M),
+    ("cumprod_zero", lambda m, a: a.cumprod(0), np.array([[1.5, 0.0], [0.0, 2.0], [3.0, -1.0]])),
+    ("cumprod_int", lambda m, a: a.cumprod(1), INTS),
+    ("cummax", lambda m, a: m.cummax(a, 1), np.array([[1.0, 3.0, 3.0, 2.0, 5.0]])),
+    ("cummin", lambda m, a: a.cummin(0), M),
+    ("logcumsumexp", lambda m, a: m.logcumsumexp(a, 1), M * 30),
+    ("searchsorted", lambda m, a, b: m.searchsorted(a, b), np.array([1.0, 2.0, 2.0, 5.0]),
+     np.array([[0.0, 2.0], [2.5, 9.0]])),
+    ("searchsorted_right", lambda m, a, b: m.searchsorted(a, b, right=True),
+     np.array([1.0, 2.0, 2.0, 5.0]), np.array([2.0, 5.0])),
+    ("searchsorted_2d", lambda m, a, b: m.searchsorted(a, b),
+     np.array([[1.0, 3.0], [0.0, 9.0]]), np.array([[2.0, 3.0], [10.0, -1.0]])),
+    ("bucketize", lambda m, a, b: m.bucketize(a, b), np.array([0.5, 2.0, 7.0]),
+     np.array([1.0, 2.0, 5.0])),
+    ("bincount", lambda m, a: m.bincount(a), np.array([0, 3, 3, 1])),
+    ("bincount_w", lambda m, a, w: m.bincount(a, w.detach(), minlength=6), np.array([0, 3, 3]),
+     np.array([0.5, 1.0, 2.0])),
+    ("tensor_split", lambda m, a: m.tensor_split(a, 3, 1), M),
+    ("tensor_split_idx", lambda m, a: a.tensor_split([1, 5], dim=1), M),
+    ("hsplit", lambda m, a: m.hsplit(a, 2), M),
+    ("vsplit", lambda m, a: a.vsplit([1]), M),
+    ("kron", lambda m, a, b: m.kron(a, b), M[:2, :3].copy(), R.uniform(-1, 1, (2, 2))),
+    ("kron_nd", lambda m, a, b: m.kron(a, b), V, M),
+    ("rot90", lambda m, a: m.rot90(a), M),
+    ("rot90_k", lambda m, a: a.rot90(3, (1, 2)), X3),
+    ("rot90_2", lambda m, a: a.rot90(-2), M),
+    ("block_diag", lambda m, a, b, c: m.block_diag(a, b, c), M, V, np.array(2.0)),
+    ("cdist", lambda m, a, b: m.cdist(a, b), M, R.uniform(-1, 1, (5, 4))),
+    ("cdist_p1", lambda m, a, b: m.cdist(a, b, p=1.0), M, R.uniform(-1, 1, (5, 4))),
+    ("dist", lambda m, a, b: m.dist(a, b, 3), M, MR),
+    ("quantile", lambda m, a: m.quantile(a, 0.3), M),
+    ("quantile_dim", lambda m, a: a.quantile(0.75, dim=1, keepdim=True), M),
+    ("quantile_q_tensor", lambda m, a: a.quantile(m.tensor([0.1, 0.5, 1.0], dtype=a.dtype,
+                                                            device=a.device), dim=0), M),
+    ("quantile_lower", lambda m, a: a.quantile(0.4, 1, interpolation="lower"), M),
+    ("quantile_midpoint", lambda m, a: a.quantile(0.4, 1, interpolation="midpoint"), M),
+    ("kthvalue", lambda m, a: m.kthvalue(a, 2, 1), M),
+    ("msort", lambda m, a: m.msort(a), M),
+    ("ravel", lambda m, a: a.ravel(), X3),
 ]
 
 
@@ -140,6 +194,7 @@ def _flat(y):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
 @pytest.mark.parametrize("name,fn,arrays", [(c[0], c[1], c[2:]) for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_matches_torch(name, fn, arrays, device, torch):
@@ -197,8 +252,16 @@ def test_meshgrid_without_indexing_warns_like_torch():
     lambda x: ad.sinh(x) * ad.cosh(x) + ad.tan(x) + ad.atanh(x * 0.9) + ad.asinh(x),
     lambda x: ad.expm1(x) + ad.log2(x.abs() + 1) + ad.log10(x.abs() + 1) + ad.exp2(x),
     lambda x: ad.logit(x.abs() * 0.9 + 0.05) + ad.xlogy(x, x.abs() + 1),
+    lambda x: ad.cumprod(x, 1),
+    lambda x: x.scatter(1, ad.tensor([[0, 2], [1, 1], [3, 0]]), x[:, :2] * 2),
+    lambda x: x.index_add(0, ad.tensor([1, 1]), x[:2] * x[:2]),
+    lambda x: ad.logcumsumexp(x, 0),
+    lambda x: ad.quantile(x, 0.35, dim=1),
+    lambda x: ad.cdist(x, x.flip(0) + 0.5),
+    lambda x: ad.kron(x, x[:2, :2]),
 ], ids=["cumsum", "roll", "diagonal", "diag", "atan2", "logaddexp", "cross", "median",
-        "addmm", "index_select", "inverse_trig", "hyperbolic", "exp_log", "logit_xlogy"])
+        "addmm", "index_select", "inverse_trig", "hyperbolic", "exp_log", "logit_xlogy",
+        "cumprod", "scatter", "index_add", "logcumsumexp", "quantile", "cdist", "kron"])
 def test_gradcheck_float64(fn):
     x = ad.tensor(np.random.default_rng(2).uniform(-1, 1, (3, 4)), dtype=ad.float64,
                   requires_grad=True)
@@ -222,3 +285,22 @@ def test_errors_name_the_problem():
         ad.isclose(m, m.float())
     with pytest.raises(TypeError, match="bool mask"):
         m.masked_select(m)
+
+
+def test_inplace_forms_write_into_the_tensor_and_keep_the_graph(torch):
+    for name, args in [("sqrt_", ()), ("tanh_", ()), ("index_add_", (0, [1, 0], "src")),
+                       ("index_fill_", (1, [0], -3.0)), ("scatter_", (1, [[1], [0]], "src1"))]:
+        base = np.abs(np.random.default_rng(3).standard_normal((2, 3))) + 0.5
+        out = []
+        for m in (ad, torch):
+            x = m.tensor(base, requires_grad=True)
+            y = x * 2
+            src = {"src": y[:2] * 1, "src1": y[:, :1] * 1}
+            extra = [m.tensor(a) if isinstance(a, list) else src.get(a, a)
+                     if isinstance(a, str) else a for a in args]
+            z = getattr(y, name)(*extra)
+            assert z is y, name
+            (y * y).sum().backward()
+            out.append((y.detach().numpy(), x.grad.numpy()))
+        np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-6, err_msg=name)

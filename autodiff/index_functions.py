@@ -1,0 +1,456 @@
+"""Scatter/index and shape functions beyond the API contract, under PyTorch's names:
+``scatter`` (and ``scatter_``), ``index_add``, ``index_copy``, ``index_fill`` (and their
+in-place forms), ``take``, ``take_along_dim``, ``masked_scatter``; the cumulative
+``cumprod``, ``cummax``, ``cummin``, ``logcumsumexp``; ``searchsorted``, ``bucketize``,
+``bincount``; ``tensor_split``, ``hsplit``, ``vsplit``, ``kron``, ``rot90``,
+``tril_indices``/``triu_indices``, ``block_diag``, ``cdist``, ``dist``, ``quantile``,
+``kthvalue``, ``msort``, ``ravel``; and in-place forms of the unary ops (``sqrt_``, ...).
+
+Composites of the core ops (so differentiable twice), except the integer-valued queries
+(``searchsorted``, ``bincount``, index tables), which carry no gradient, and ``cumprod``, a
+custom Function. Exported as ``ad.<name>`` and as Tensor methods where PyTorch has them.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from . import dtypes, ops
+from .autograd.function import Function
+from .composites import ValuesIndices, cumsum
+from .creation import arange, full, ones_like, tensor, zeros, zeros_like
+from .errors import DTypeError, ShapeError
+from .ops._util import float_operand, norm_dim
+from .tensor import Tensor
+
+__all__ = [
+    "bincount",
+    "block_diag",
+    "bucketize",
+    "cdist",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "dist",
+    "hsplit",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "kron",
+    "kthvalue",
+    "logcumsumexp",
+    "masked_scatter",
+    "msort",
+    "quantile",
+    "ravel",
+    "rot90",
+    "scatter",
+    "searchsorted",
+    "take",
+    "take_along_dim",
+    "tensor_split",
+    "tril_indices",
+    "triu_indices",
+    "vsplit",
+]
+
+CumResult = collections.namedtuple("cummax", ["values", "indices"])
+
+
+def _index_along(index: Tensor, dim: int, shape) -> Tensor:
+    """A 1-D index of positions along ``dim`` broadcast to ``shape`` (for scatter/gather)."""
+    if index.ndim > 1:
+        raise ShapeError(f"index must be 0-D or 1-D, got shape {tuple(index.shape)}")
+    view = [1] * len(shape)
+    view[dim] = -1
+    return index.reshape(-1).reshape(tuple(view)).expand(tuple(shape))
+
+
+def _check_index(index, name):
+    if not isinstance(index, Tensor) or index.is_floating_point() or index.dtype is dtypes.bool_:
+        raise DTypeError(f"{name}: index must be an int64 tensor")
+
+
+# ----------------------------------------------------------------------------- scatter
+def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None,
+            reduce: str | None = None) -> Tensor:
+    """A copy of x with ``src`` (or the scalar ``value``) written at ``index`` along dim
+    (with reduce='add', added). Where index repeats a position PyTorch keeps one write,
+    unspecified which; here the writes are summed."""
+    _check_index(index, "scatter")
+    if src is None:
+        src = value
+    d = norm_dim(dim, max(x.ndim, 1))
+    if not isinstance(src, Tensor):
+        src = full(tuple(index.shape), src, dtype=x.dtype, device=x.device)
+    src = src[tuple(slice(0, n) for n in index.shape)].to(x.dtype)
+    added = x.scatter_add(d, index, src) if reduce in (None, "add") else None
+    if reduce == "add":
+        return added
+    if reduce is not None:
+        raise ValueError(f"scatter: reduce must be 'add' (or None), got {reduce!r}")
+    hit = zeros_like(x).scatter_add(d, index, ones_like(src)) > 0
+    return ops.where(hit, zeros_like(x).scatter_add(d, index, src), x)
+
+
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """x with ``alpha * source`` slices added at ``index`` along dim (repeats accumulate)."""
+    _check_index(index, "index_add")
+    d = norm_dim(dim, max(x.ndim, 1))
+    src = source if alpha == 1 else source * alpha
+    return x.scatter_add(d, _index_along(index, d, tuple(source.shape)), src.to(x.dtype))
+
+
+def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """x with ``source`` slices written at ``index`` along dim."""
+    _check_index(index, "index_copy")
+    d = norm_dim(dim, max(x.ndim, 1))
+    return scatter(x, d, _index_along(index, d, tuple(source.shape)), source)
+
+
+def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """x with the slices at ``index`` along dim set to ``value``."""
+    _check_index(index, "index_fill")
+    d = norm_dim(dim, max(x.ndim, 1))
+    shape = list(x.shape)
+    shape[d] = index.numel()
+    return scatter(x, d, _index_along(index, d, tuple(shape)), value=float(value)
+                   if x.dtype.is_floating_point else value)
+
+
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """The entries of the flattened x at ``index`` (negative indices count from the end)."""
+    _check_index(index, "take")
+    return x.reshape(-1)[index]
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """``gather`` with the indices broadcast against x outside ``dim`` (flattened if None)."""
+    _check_index(indices, "take_along_dim")
+    if dim is None:
+        return x.reshape(-1).gather(0, indices.reshape(-1))
+    d = norm_dim(dim, x.ndim)
+    if x.ndim != indices.ndim:
+        raise ShapeError(f"take_along_dim: input and indices should have the same number of "
+                         f"dims, got {x.ndim} and {indices.ndim}")
+    shape = [max(a, b) for a, b in zip(x.shape, indices.shape)]
+    xs, ix = list(shape), list(shape)
+    xs[d], ix[d] = x.shape[d], indices.shape[d]
+    return x.broadcast_to(tuple(xs)).gather(d, indices.broadcast_to(tuple(ix)))
+
+
+def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """x with the entries where ``mask`` holds replaced, in row-major order, by the leading
+    entries of ``source``."""
+    if mask.dtype is not dtypes.bool_:
+        raise DTypeError(f"masked_scatter: expected a bool mask, got {mask.dtype.name}")
+    m = mask.broadcast_to(tuple(x.shape))
+    order = cumsum(m.reshape(-1), 0) - 1
+    need = int(m.sum())
+    if source.numel() < need:
+        raise ShapeError(f"masked_scatter: source has {source.numel()} elements, the mask "
+                         f"selects {need}")
+    picked = source.reshape(-1)[order.clamp(min=0)].reshape(tuple(x.shape))
+    return ops.where(m, picked.to(x.dtype), x)
+
+
+# ----------------------------------------------------------------------------- cumulative
+class _CumProd(Function):
+    """y_i = prod_{j <= i} x_j; dx_k = sum_{i >= k} dy_i prod_{j <= i, j != k} x_j."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(x)
+        return Tensor._make(x._dev.backend.xp.cumprod(x._data, axis=dim), x._dev, False, None)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        d = ctx.dim
+        if not bool((x == 0).any()):
+            y = cumprod(x, d)
+            return cumsum((g * y).flip(d), d).flip(d) / x, None
+        n = x.shape[d]  # zeros: the product without x_k, column by column (O(n^2))
+        cols = []
+        for k in range(n):
+            keep = (arange(n, device=x.device) != k).reshape(
+                tuple(-1 if i == d else 1 for i in range(x.ndim)))
+            y = cumprod(ops.where(keep, x, ones_like(x)), d)
+            cols.append((g * y).narrow(d, k, n - k).sum(d, keepdim=True))
+        return ops.cat(cols, d), None
+
+
+def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Cumulative product along ``dim`` (integers in int64, as PyTorch)."""
+    dt = dtypes.from_any(dtype) if dtype is not None else (
+        x.dtype if x.dtype.is_floating_point else dtypes.int64)
+    d = norm_dim(dim, max(x.ndim, 1))
+    if x.ndim == 0:
+        return x.to(dt) * 1
+    return _CumProd.apply(x.to(dt), d)
+
+
+def _cum_extremum(x: Tensor, dim: int, ufunc: str, name: str):
+    d = norm_dim(dim, max(x.ndim, 1))
+    if x.ndim == 0:
+        return CumResult(x * 1, zeros((), dtype=dtypes.int64, device=x.device))
+    host = np.asarray(x.detach().cpu().numpy())
+    vals = getattr(np, ufunc).accumulate(host, axis=d)
+    pos = np.arange(host.shape[d]).reshape(tuple(-1 if i == d else 1 for i in range(x.ndim)))
+    idx = np.maximum.accumulate(np.where(host == vals, pos, 0), axis=d).astype(np.int64)
+    index = tensor(idx, device=x.device)
+    return collections.namedtuple(name, ["values", "indices"])(x.gather(d, index), index)
+
+
+def cummax(x: Tensor, dim: int):
+    """(running maxima, index of each: the latest among ties) along ``dim``."""
+    return _cum_extremum(x, dim, "maximum", "cummax")
+
+
+def cummin(x: Tensor, dim: int):
+    """(running minima, index of each: the latest among ties) along ``dim``."""
+    return _cum_extremum(x, dim, "minimum", "cummin")
+
+
+def logcumsumexp(x: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(x))) along ``dim``, shifted by the maximum for stability."""
+    x = float_operand(x)
+    d = norm_dim(dim, max(x.ndim, 1))
+    m = x.detach().amax(d, keepdim=True) if x.numel() else x.detach()
+    m = ops.where(m.isfinite(), m, zeros_like(m))
+    return cumsum((x - m).exp(), d).log() + m
+
+
+# ----------------------------------------------------------------------------- search
+def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None) -> Tensor:
+    """Insertion positions of ``values`` in the sorted last dim of ``sorted_sequence``."""
+    side = side or ("right" if right else "left")
+    seq = np.asarray(sorted_sequence.detach().cpu().numpy())
+    vals = np.asarray(values.detach().cpu().numpy() if isinstance(values, Tensor) else values)
+    if seq.ndim <= 1:
+        out = np.searchsorted(seq, vals, side=side)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise ShapeError(f"searchsorted: boundaries {seq.shape} and input {vals.shape} "
+                             f"must match in all but the last dim")
+        s2, v2 = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
+        out = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(s2, v2)])
+        out = out.reshape(vals.shape)
+    return tensor(out.astype(np.int32 if out_int32 else np.int64),
+                  device=sorted_sequence.device)
+
+
+def bucketize(x, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
+    """The bucket of each entry of x among the sorted 1-D ``boundaries``."""
+    if boundaries.ndim != 1:
+        raise ShapeError(f"bucketize: boundaries must be 1-D, got {tuple(boundaries.shape)}")
+    return searchsorted(boundaries, x, out_int32=out_int32, right=right)
+
+
+def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """Counts (or summed weights) of each non-negative integer in the 1-D x."""
+    if x.ndim != 1 or x.is_floating_point():
+        raise ShapeError(f"bincount: expected a 1-D integer tensor, got {x.dtype.name} "
+                         f"{tuple(x.shape)}")
+    host = np.asarray(x.cpu().numpy())
+    if host.size and host.min() < 0:
+        raise ValueError("bincount: only non-negative integers can be counted")
+    w = None if weights is None else np.asarray(weights.detach().cpu().numpy())
+    out = np.bincount(host, w, minlength)
+    dt = np.int64 if w is None else w.dtype
+    return tensor(out.astype(dt), device=x.device)
+
+
+# ----------------------------------------------------------------------------- shapes
+def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Split into ``n`` nearly equal parts (the first ones one longer) or at the given
+    indices, as numpy.array_split."""
+    d = norm_dim(dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        if k <= 0:
+            raise ValueError(f"tensor_split: number of sections must be positive, got {k}")
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        cuts = list(np.cumsum([0] + sizes))
+    else:
+        cuts = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
+    return tuple(x.narrow(d, a, max(b - a, 0)) for a, b in zip(cuts[:-1], cuts[1:]))
+
+
+def _even_split(x, sections, dim, name):
+    if isinstance(sections, int) and x.shape[dim] % sections:
+        raise ValueError(f"{name}: dimension {dim} of size {x.shape[dim]} is not divisible "
+                         f"by {sections}")
+    return tensor_split(x, sections, dim)
+
+
+def hsplit(x: Tensor, sections) -> tuple:
+    return _even_split(x, sections, 1 if x.ndim > 1 else 0, "hsplit")
+
+
+def vsplit(x: Tensor, sections) -> tuple:
+    if x.ndim < 2:
+        raise ShapeError("vsplit: the input needs at least 2 dims")
+    return _even_split(x, sections, 0, "vsplit")
+
+
+def ravel(x: Tensor) -> Tensor:
+    return x.reshape(-1)
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """The Kronecker product (the shorter shape padded with leading ones)."""
+    nd = max(a.ndim, b.ndim)
+    sa, sb = (1,) * (nd - a.ndim) + tuple(a.shape), (1,) * (nd - b.ndim) + tuple(b.shape)
+    left = a.reshape(tuple(v for n in sa for v in (n, 1)))
+    right = b.reshape(tuple(v for n in sb for v in (1, n)))
+    return (left * right).reshape(tuple(p * q for p, q in zip(sa, sb)))
+
+
+def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the
+    second)."""
+    d0, d1 = (norm_dim(d, x.ndim) for d in dims)
+    if d0 == d1:
+        raise ValueError(f"rot90: the two dims must differ, got {dims}")
+    k %= 4
+    if k == 1:
+        return x.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return x.flip((d0, d1))
+    if k == 3:
+        return x.flip(d0).transpose(d0, d1)
+    return x * 1
+
+
+def _tri_indices(fn, row, col, offset, device):
+    r, c = fn(row, offset, col)
+    return tensor(np.stack([r, c]).astype(np.int64), device=device)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, device=None, dtype=None) -> Tensor:
+    """(2, N) coordinates of the lower triangle of a row x col matrix, row by row."""
+    return _tri_indices(np.tril_indices, row, col, offset, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, device=None, dtype=None) -> Tensor:
+    """(2, N) coordinates of the upper triangle of a row x col matrix, row by row."""
+    return _tri_indices(np.triu_indices, row, col, offset, device)
+
+
+def block_diag(*tensors) -> Tensor:
+    """The block-diagonal matrix of 0-, 1- or 2-D tensors."""
+    from .nn import functional as F
+
+    mats = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    if any(m.ndim != 2 for m in mats):
+        raise ShapeError("block_diag: inputs must have at most 2 dims")
+    if not mats:
+        return zeros((1, 0))
+    dt = mats[0].dtype
+    for m in mats[1:]:
+        dt = dtypes.promote(dt, m.dtype)
+    width = sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        rows.append(F.pad(m.to(dt), (left, width - left - m.shape[1], 0, 0)))
+        left += m.shape[1]
+    return ops.cat(rows, 0)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+    """Pairwise p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M)."""
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(f"cdist: X1 and X2 must have the same number of columns, got "
+                         f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
+
+
+def dist(a: Tensor, b: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm of a - b."""
+    return (a - b).norm(p)
+
+
+# ----------------------------------------------------------------------------- order stats
+def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles (q a float or a 1-D tensor in [0, 1]) along ``dim`` (of the
+    flattened x when None), interpolating between order statistics as PyTorch."""
+    x = float_operand(x)
+    scalar_q = not isinstance(q, Tensor)
+    qs = np.atleast_1d(np.asarray(q.detach().cpu().numpy() if isinstance(q, Tensor) else q,
+                                  dtype=np.float64))
+    if qs.size and (qs.min() < 0 or qs.max() > 1):
+        raise ValueError("quantile() q values must be in the range [0, 1]")
+    src = x.reshape(-1) if dim is None else x
+    d = 0 if dim is None else norm_dim(dim, x.ndim)
+    s = src.sort(d).values
+    n = s.shape[d]
+    outs = []
+    for qv in qs:
+        pos = qv * (n - 1)
+        lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = int(np.round(pos))
+        elif interpolation not in ("linear", "midpoint"):
+            raise ValueError(f"quantile: unknown interpolation {interpolation!r}")
+        frac = 0.5 if interpolation == "midpoint" and hi != lo else pos - lo
+        a, b = s.narrow(d, lo, 1), s.narrow(d, hi, 1)
+        v = a if hi == lo else a + (b - a) * frac
+        if keepdim and dim is None:
+            v = v.reshape((1,) * x.ndim)
+        elif not keepdim:
+            v = v.squeeze(d)
+        outs.append(v)
+    return outs[0] if scalar_q else ops.stack(outs, 0)
+
+
+def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """(the k-th smallest value, its index) along ``dim``."""
+    d = norm_dim(dim, max(x.ndim, 1))
+    n = x.shape[d] if x.ndim else 1
+    if not 1 <= k <= n:
+        raise IndexError(f"kthvalue: k ({k}) out of range for dimension of size {n}")
+    if x.ndim == 0:
+        return ValuesIndices(x * 1, zeros((), dtype=dtypes.int64, device=x.device))
+    s = x.sort(d)
+    v, i = s.values.narrow(d, k - 1, 1), s.indices.narrow(d, k - 1, 1)
+    if not keepdim:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return ValuesIndices(v, i)
+
+
+def msort(x: Tensor) -> Tensor:
+    return x.sort(0).values
+
+
+# ----------------------------------------------------------------------------- methods
+_METHODS = ["scatter", "index_add", "index_copy", "index_fill", "take", "take_along_dim", "masked_scatter", "cumprod", "cummax", "cummin", "logcumsumexp", "tensor_split", "hsplit", "vsplit", "kron", "rot90", "quantile", "kthvalue", "msort", "ravel"]
+for _name in _METHODS:
+    setattr(Tensor, _name, globals()[_name])
+
+
+def _inplace_of(fn):
+    def method(self, *args, **kwargs):
+        return self._inplace(fn, *args, **kwargs)
+
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+for _name in ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter"):
+    setattr(Tensor, _name + "_", _inplace_of(globals()[_name]))
+for _name in ("sqrt", "rsqrt", "abs", "neg", "sigmoid", "tanh", "log", "log1p", "sin", "cos",
+              "floor", "ceil", "round", "trunc", "sign", "reciprocal", "square"):
+    if not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _inplace_of(getattr(ops, _name)))
+del _name
