@@ -82,3 +82,7 @@ def __getattr__(name: str):
 
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'autodiff' has no attribute {name!r}")
+
+# torch.linalg (the name ``linalg`` from ``ops`` is its own module, replaced here)
+linalg = __import__("importlib").import_module(".linalg", __name__)
+globals().update(linalg.TORCH_NAMES)  # ad.det, ad.inverse, ad.svd (U, S, V), ...

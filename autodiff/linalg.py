@@ -1,0 +1,467 @@
+"""``autodiff.linalg``: PyTorch's ``torch.linalg`` for real matrices (and stacks of them,
+batched over the leading dims): norms, ``det``, ``slogdet``, ``inv``, ``solve``,
+``cholesky``, ``qr``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``, ``pinv``, ``matrix_rank``,
+``matrix_power``, ``multi_dot``, ``vecdot``, ``cross``, ``diagonal``.
+
+The factorizations run the backend's array module (``numpy.linalg`` or ``cupy.linalg``) in
+custom autograd Functions whose backward is written with Tensor ops (so double backward
+works): the standard matrix-calculus adjoints (inverse, determinant, solve, Cholesky as in
+Murray 2016, QR for tall matrices, symmetric eigendecomposition for distinct eigenvalues,
+pseudo-inverse for constant rank, SVD for distinct singular values, all as PyTorch's).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import ops
+from .autograd.function import Function
+from .composites import cross as _cross
+from .composites import diagonal as _diagonal
+from .creation import eye
+from .errors import ShapeError
+from .ops._util import float_operand
+from .tensor import Tensor
+
+__all__ = [
+    "cholesky",
+    "cross",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matmul",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+]
+
+matmul = ops.matmul
+
+
+def _wrap(array, like: Tensor) -> Tensor:
+    return Tensor._make(array, like._dev, False, None)
+
+
+def _xla(x: Tensor):
+    return x._dev.backend.xp.linalg
+
+
+def _mT(x: Tensor) -> Tensor:
+    return x.transpose(-2, -1)
+
+
+def _square(x: Tensor, name: str) -> Tensor:
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                         f"{tuple(x.shape[-2:]) if x.ndim >= 2 else tuple(x.shape)} matrices")
+    return float_operand(x)
+
+
+# ----------------------------------------------------------------------------- norms
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The ord-norm of x as a vector over ``dim`` (all entries when None)."""
+    x = float_operand(x) if dtype is None else x.to(dtype)
+    if ord == 0:
+        return (x != 0).to(x.dtype).sum(dim, keepdim=keepdim) if dim is not None else \
+            (x != 0).to(x.dtype).sum()
+    if ord in (math.inf, -math.inf):
+        a = x.abs()
+        red = a.amax if ord > 0 else a.amin
+        return red(dim, keepdim=keepdim) if dim is not None else red()
+    return x.norm(ord, dim=dim, keepdim=keepdim)
+
+
+def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """'fro', 'nuc', 1, -1, 2, -2, inf or -inf norm of the matrices in ``dim``."""
+    x = float_operand(x)
+    d0, d1 = (d % x.ndim for d in dim)
+    if ord == "fro":
+        return x.norm(2, dim=(d0, d1), keepdim=keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(x.movedim((d0, d1), (-2, -1)))
+        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if keepdim:
+            for d in sorted((d0, d1)):
+                out = out.unsqueeze(d)
+        return out
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, over = (d0, d1) if ord in (1, -1) else (d1, d0)
+        col = x.abs().sum(summed, keepdim=True)
+        out = (col.amax if ord > 0 else col.amin)(over, keepdim=True)
+        return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+    raise ValueError(f"linalg.matrix_norm: order {ord!r} is not supported")
+
+
+def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False) -> Tensor:
+    """A vector norm (1-D x or an int dim) or a matrix norm (2-D x or a pair of dims)."""
+    if isinstance(dim, int) or (dim is None and x.ndim == 1):
+        return vector_norm(x, 2 if ord is None else ord, dim, keepdim)
+    if dim is None and ord is None:
+        return vector_norm(x, 2, None, keepdim)
+    if dim is None and x.ndim != 2:
+        raise ShapeError(f"linalg.norm: input must be 1-D or 2-D when dim is None and ord is "
+                         f"given, got {x.ndim}-D")
+    return matrix_norm(x, "fro" if ord is None else ord, (-2, -1) if dim is None else dim,
+                       keepdim)
+
+
+# ----------------------------------------------------------------------------- inverse family
+class _Inv(Function):
+    """Y = A^-1; dA = -Y^T dY Y^T."""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = _wrap(_singular_raises(_xla(a).inv, "inv", a._data), a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return -(_mT(y) @ g @ _mT(y))
+
+
+def inv(a: Tensor) -> Tensor:
+    """The inverse of square matrices (a singular one raises, as PyTorch)."""
+    return _Inv.apply(_square(a, "inv"))
+
+
+def _singular_raises(fn, name: str, *arrays):
+    """fn(*arrays), NumPy's LinAlgError for a singular matrix as PyTorch's RuntimeError."""
+    try:
+        return fn(*arrays)
+    except np.linalg.LinAlgError as exc:
+        raise RuntimeError(f"linalg.{name}: the input matrix is singular ({exc}), so the "
+                           f"inversion could not be completed") from None
+
+
+class _SlogDet(Function):
+    """(sign, log|det A|); d log|det A| = tr(A^-1 dA), so dA = g A^-T."""
+
+    @staticmethod
+    def forward(ctx, a):
+        sign, logabs = _xla(a).slogdet(a._data)
+        ctx.save_for_backward(a)
+        sign = _wrap(sign.astype(a._data.dtype), a)
+        ctx.mark_non_differentiable(sign)
+        return sign, _wrap(logabs.astype(a._data.dtype), a)
+
+    @staticmethod
+    def backward(ctx, gsign, glog):
+        (a,) = ctx.saved_tensors
+        return glog.unsqueeze(-1).unsqueeze(-1) * _mT(inv(a))
+
+
+def slogdet(a: Tensor):
+    """(sign of det A, log |det A|) for square matrices."""
+    return tuple(_SlogDet.apply(_square(a, "slogdet")))
+
+
+def det(a: Tensor) -> Tensor:
+    """The determinant: sign * exp(log |det|), differentiable where A is invertible."""
+    sign, logabs = slogdet(a)
+    return sign.detach() * logabs.exp()
+
+
+class _Solve(Function):
+    """X = A^-1 B; dB = A^-T dX, dA = -dB X^T."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        x = _wrap(_singular_raises(_xla(a).solve, "solve", a._data, b._data), a)
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        gb = solve(_mT(a), g)
+        return -(gb @ _mT(x)), gb
+
+
+def solve(a: Tensor, b: Tensor) -> Tensor:
+    """X with A X = B; B is (.., n, k) or, when it has one dim less than A, (.., n)."""
+    a = _square(a, "solve")
+    b = float_operand(b)
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape) == tuple(a.shape[:-1]))
+    if b.shape[-2 if not vector else -1] != a.shape[-1]:
+        raise ShapeError(f"linalg.solve: incompatible shapes A {tuple(a.shape)} and B "
+                         f"{tuple(b.shape)}")
+    if vector:
+        return _Solve.apply(a, b.unsqueeze(-1)).squeeze(-1)
+    batch = np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    return _Solve.apply(a.broadcast_to(batch + tuple(a.shape[-2:])),
+                        b.broadcast_to(batch + tuple(b.shape[-2:])))
+
+
+# ----------------------------------------------------------------------------- factorizations
+class _Cholesky(Function):
+    """A = L L^T; dA = sym(L^-T Phi(L^T dL) L^-1), Phi = lower triangle, half diagonal."""
+
+    @staticmethod
+    def forward(ctx, a):
+        try:
+            lower = _wrap(_xla(a).cholesky(a._data), a)
+        except np.linalg.LinAlgError:
+            raise RuntimeError("linalg.cholesky: The factorization could not be completed "
+                               "because the input is not positive-definite.") from None
+        ctx.save_for_backward(lower)
+        return lower
+
+    @staticmethod
+    def backward(ctx, g):
+        (lower,) = ctx.saved_tensors
+        phi = (_mT(lower) @ g).tril()
+        phi = phi - 0.5 * _diag_embed(_diagonal(phi, 0, -2, -1))
+        li = inv(lower)
+        s = _mT(li) @ phi @ li
+        return 0.5 * (s + _mT(s))
+
+
+def _diag_embed(d: Tensor) -> Tensor:
+    n = d.shape[-1]
+    return d.unsqueeze(-1) * eye(n, dtype=d.dtype, device=d.device)
+
+
+def cholesky(a: Tensor, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor of symmetric positive-definite matrices (lower, or upper)."""
+    lower = _Cholesky.apply(_square(a, "cholesky"))
+    return _mT(lower) if upper else lower
+
+
+class _QR(Function):
+    """A = Q R (reduced, m >= n); dA = (dQ + Q copyltu(M)) R^-T, M = R dR^T - dQ^T Q."""
+
+    @staticmethod
+    def forward(ctx, a, mode):
+        q, r = _xla(a).qr(a._data, mode=mode)
+        q, r = _wrap(q, a), _wrap(r, a)
+        ctx.save_for_backward(q, r)
+        ctx.tall = a.shape[-2] >= a.shape[-1] and mode == "reduced"
+        return q, r
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        q, r = ctx.saved_tensors
+        if not ctx.tall:
+            raise NotImplementedError("linalg.qr: the gradient is implemented for mode="
+                                      "'reduced' and matrices with at least as many rows as "
+                                      "columns")
+        m = r @ _mT(gr) - _mT(gq) @ q
+        m = m.tril() + _mT(m.tril(-1))
+        return _mT(solve(r, _mT(gq + q @ m))), None
+
+
+def qr(a: Tensor, mode: str = "reduced"):
+    """(Q, R) with A = Q R; mode 'reduced' or 'complete'."""
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced' or 'complete', got {mode!r}")
+    a = float_operand(a)
+    if a.ndim < 2:
+        raise ShapeError(f"linalg.qr: expected a matrix, got shape {tuple(a.shape)}")
+    return _QR.apply(a, mode)
+
+
+class _Eigh(Function):
+    """A = V diag(w) V^T (symmetric, lower triangle read); for distinct eigenvalues
+    dA = sym(V (diag(dw) + F o (V^T dV)) V^T), F_ij = 1 / (w_j - w_i)."""
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        w, v = _xla(a).eigh(a._data, UPLO=uplo)
+        w, v = _wrap(w, a), _wrap(v, a)
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gw, gv):
+        w, v = ctx.saved_tensors
+        diff = w.unsqueeze(-2) - w.unsqueeze(-1)
+        n = w.shape[-1]
+        off = 1 - eye(n, dtype=w.dtype, device=w.device)
+        f = off / (diff + (1 - off))
+        inner = _diag_embed(gw) + f * (_mT(v) @ gv)
+        s = v @ inner @ _mT(v)
+        return 0.5 * (s + _mT(s)), None
+
+
+def eigh(a: Tensor, UPLO: str = "L"):
+    """(eigenvalues ascending, eigenvectors as columns) of symmetric matrices."""
+    return tuple(_Eigh.apply(_square(a, "eigh"), UPLO))
+
+
+def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:
+    return eigh(a, UPLO)[0]
+
+
+class _SVD(Function):
+    """A = U diag(S) Vh (reduced, k = min(m, n)); for distinct non-zero singular values
+    dA = U [skew(U^T dU) / E S + S skew(V^T dV) / E + diag(dS)] Vh
+         + (I - U U^T) dU S^-1 Vh + U S^-1 dV^T (I - V V^T),
+    skew(X) = X - X^T, E_jk = S_k^2 - S_j^2 (1 on the diagonal), as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a):
+        u, s, vh = _xla(a).svd(a._data, full_matrices=False)
+        u, s, vh = _wrap(u, a), _wrap(s, a), _wrap(vh, a)
+        ctx.save_for_backward(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, gu, gs, gvh):
+        u, s, vh = ctx.saved_tensors
+        ga = _diag_embed(gs)
+        if bool(gu.abs().sum() > 0) or bool(gvh.abs().sum() > 0):
+            v, gv = _mT(vh), _mT(gvh)
+            uhgu, vhgv = _mT(u) @ gu, _mT(v) @ gv
+            s2 = s * s
+            k = s.shape[-1]
+            e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye(k, dtype=s.dtype, device=s.device)
+            ga = (ga + ((uhgu - _mT(uhgu)) / e) * s.unsqueeze(-2)
+                  + s.unsqueeze(-1) * ((vhgv - _mT(vhgv)) / e))
+            out = u @ ga @ vh
+            m, n = u.shape[-2], vh.shape[-1]
+            if m > k:
+                out = out + ((gu - u @ uhgu) / s.unsqueeze(-2)) @ vh
+            if n > k:
+                out = out + u @ _mT((gv - v @ vhgv) / s.unsqueeze(-2))
+            return out
+        return u @ ga @ vh
+
+
+def svd(a: Tensor, full_matrices: bool = True):
+    """(U, S, Vh) with A = U diag(S) Vh; full_matrices=False gives the reduced factors."""
+    a = float_operand(a)
+    if a.ndim < 2:
+        raise ShapeError(f"linalg.svd: expected a matrix, got shape {tuple(a.shape)}")
+    if full_matrices and a.shape[-1] != a.shape[-2]:
+        u, _, vh = _xla(a).svd(a.detach()._data, full_matrices=True)
+        return _wrap(u, a), _SVD.apply(a)[1], _wrap(vh, a)
+    return tuple(_SVD.apply(a))
+
+
+def svdvals(a: Tensor) -> Tensor:
+    """The singular values, descending (differentiable)."""
+    return svd(a, full_matrices=False)[1]
+
+
+class _Pinv(Function):
+    """X = A^+; dA = -X^T dX X^T + (I - A X) dX^T X X^T + X^T X dX^T (I - X A) (constant
+    rank, Golub & Pereyra)."""
+
+    @staticmethod
+    def forward(ctx, a, rtol):
+        x = _wrap(_xla(a).pinv(a._data, rcond=rtol), a)
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        m, n = a.shape[-2], a.shape[-1]
+        im, i_n = (eye(k, dtype=a.dtype, device=a.device) for k in (m, n))
+        return (-(_mT(x) @ g @ _mT(x)) + (im - a @ x) @ _mT(g) @ x @ _mT(x)
+                + _mT(x) @ x @ _mT(g) @ (i_n - x @ a)), None
+
+
+def pinv(a: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse (singular values below rtol * max dropped)."""
+    a = float_operand(a)
+    if rtol is None:
+        rtol = max(a.shape[-2:]) * float(np.finfo(a.dtype.np).eps)
+    return _Pinv.apply(a, rtol)
+
+
+def matrix_rank(a: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Tensor:
+    """The number of singular values above rtol * the largest (no gradient)."""
+    a = float_operand(a)
+    s = svdvals(a.detach())
+    if rtol is None:
+        rtol = max(a.shape[-2:]) * float(np.finfo(a.dtype.np).eps)
+    return (s > rtol * s.amax(-1, keepdim=True)).sum(-1)
+
+
+def matrix_power(a: Tensor, n: int) -> Tensor:
+    """A^n by repeated squaring (n < 0: of the inverse; n = 0: the identity)."""
+    a = _square(a, "matrix_power") if a.dtype.is_floating_point or n < 0 else a
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    base = a
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    if result is None:
+        k = a.shape[-1]
+        return eye(k, dtype=a.dtype, device=a.device).broadcast_to(tuple(a.shape)) * 1
+    return result
+
+
+def multi_dot(tensors) -> Tensor:
+    """The chained product, 1-D ends treated as row / column vectors."""
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise ValueError("linalg.multi_dot: expected at least two tensors")
+    out = ts[0]
+    for t in ts[1:]:
+        out = out @ t
+    return out
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    return (x * y).sum(dim)
+
+
+def cross(a: Tensor, b: Tensor, *, dim: int = -1) -> Tensor:
+    return _cross(a, b, dim=dim)
+
+
+def diagonal(a: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    return _diagonal(a, offset, dim1, dim2)
+
+
+# ----------------------------------------------------------------------------- torch.* names
+def logdet(a: Tensor) -> Tensor:
+    """log det A: NaN where det < 0, -inf where det == 0 (PyTorch's torch.logdet)."""
+    sign, logabs = slogdet(a)
+    return ops.where(sign < 0, float("nan"), logabs)
+
+
+def _svd_torch(a: Tensor, some: bool = True, compute_uv: bool = True):
+    """torch.svd: (U, S, V) with V, not Vh."""
+    u, s, vh = svd(a, full_matrices=not some)
+    return u, s, _mT(vh)
+
+
+def _qr_torch(a: Tensor, some: bool = True):
+    return qr(a, "reduced" if some else "complete")
+
+
+def _cholesky_torch(a: Tensor, upper: bool = False) -> Tensor:
+    return cholesky(a, upper=upper)
+
+
+# name in torch / on Tensor -> function
+TORCH_NAMES = {"det": det, "inverse": inv, "logdet": logdet, "slogdet": slogdet,
+               "pinverse": pinv, "matrix_power": matrix_power, "cholesky": _cholesky_torch,
+               "qr": _qr_torch, "svd": _svd_torch}
+for _name, _fn in TORCH_NAMES.items():
+    setattr(Tensor, _name, _fn)
+del _name, _fn
