@@ -235,3 +235,51 @@ def op_table_tests(cases):
 
 def fresh_leaf(values, device="numpy", dtype="float64"):
     return ad.tensor(values, dtype=dtype, device=device, requires_grad=True)
+
+
+def compare_with_torch(name, fn, arrays, device, torch, tol=1e-6, grads=True, values=None):
+    """Run ``fn(module, *tensors)`` on autodiff (``device``) and on PyTorch (CPU) from the same
+    arrays (float ones require grad) and compare every output's shape, dtype and values
+    (``values`` maps both sides' arrays first, e.g. np.abs for sign-ambiguous factors), then,
+    with ``grads``, the input gradients of a random weighting of the outputs. An output that
+    is constant in autodiff must have a zero gradient in PyTorch."""
+    def tensors(m):
+        out = []
+        for a in arrays:
+            a = np.asarray(a)
+            rg = a.dtype.kind == "f"
+            out.append(ad.tensor(a, device=device, requires_grad=rg) if m is ad
+                       else m.tensor(a, requires_grad=rg))
+        return out
+
+    def flat(y):
+        return [v for item in y for v in flat(item)] if isinstance(y, (tuple, list)) else [y]
+
+    ours, theirs = tensors(ad), tensors(torch)
+    ys, ts = flat(fn(ad, *ours)), flat(fn(torch, *theirs))
+    assert len(ys) == len(ts), name
+    for i, (y, t) in enumerate(zip(ys, ts)):
+        assert isinstance(y, ad.Tensor), f"{name}: output {i} is {type(y).__name__}"
+        assert (tuple(y.shape), y.dtype.name) == (tuple(t.shape), str(t.dtype).split(".")[-1])
+        got, want = (np.asarray(v, dtype=float) for v in (y.detach().cpu().numpy(),
+                                                           t.detach().numpy()))
+        if values is not None:
+            got, want = values(got), values(want)
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=f"{name}[{i}]")
+    pairs = [(y, t) for y, t in zip(ys, ts) if t.requires_grad]
+    if not (grads and pairs):
+        return
+    rng = np.random.default_rng(1)
+    weights = [rng.standard_normal(tuple(t.shape)) for _, t in pairs]
+    sum((t * torch.tensor(g, dtype=t.dtype)).nansum() for (_, t), g in zip(pairs, weights)
+        ).backward()
+    live = [(y, g) for (y, _), g in zip(pairs, weights) if y.requires_grad]
+    if not live:  # constant in autodiff: PyTorch's gradient must be zero
+        assert all(t.grad is None or not t.grad.any() for t in theirs), name
+        return
+    sum((y * ad.tensor(g, dtype=y.dtype, device=device)).nansum() for y, g in live).backward()
+    for i, (a, t) in enumerate(zip(ours, theirs)):
+        if t.grad is not None:
+            got = a.grad.cpu().numpy() if a.grad is not None else np.zeros(tuple(a.shape))
+            np.testing.assert_allclose(got, t.grad.numpy(force=True), rtol=tol, atol=tol,
+                                       err_msg=f"{name} grad {i}")

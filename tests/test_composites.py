@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import compare_with_torch
 
 import autodiff as ad
 
@@ -177,52 +178,12 @@ CASES = [
 NAN_GRADS = {"nanmean", "xlogy"}  # PyTorch's gradient is NaN at NaN (and 0/0) entries, ours 0
 
 
-def _tensors(m, arrays, device):
-    out = []
-    for a in arrays:
-        a = np.asarray(a)
-        rg = a.dtype.kind == "f"
-        out.append(ad.tensor(a, device=device, requires_grad=rg) if m is ad
-                   else m.tensor(a, requires_grad=rg))
-    return out
-
-
-def _flat(y):
-    if isinstance(y, (tuple, list)):
-        return [v for item in y for v in _flat(item)]
-    return [y]
-
-
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
 @pytest.mark.parametrize("name,fn,arrays", [(c[0], c[1], c[2:]) for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_matches_torch(name, fn, arrays, device, torch):
-    ours, theirs = _tensors(ad, arrays, device), _tensors(torch, arrays, None)
-    ys, ts = _flat(fn(ad, *ours)), _flat(fn(torch, *theirs))
-    assert len(ys) == len(ts), name
-    for i, (y, t) in enumerate(zip(ys, ts)):
-        assert isinstance(y, ad.Tensor), f"output {i} is {type(y).__name__}"
-        assert (tuple(y.shape), y.dtype.name) == (tuple(t.shape), str(t.dtype).split(".")[-1])
-        np.testing.assert_allclose(np.asarray(y.detach().cpu().numpy(), dtype=float),
-                                   np.asarray(t.detach().numpy(), dtype=float), rtol=1e-6,
-                                   atol=1e-6, err_msg=f"{name} output {i}")
-    pairs = [(y, t) for y, t in zip(ys, ts) if t.requires_grad]
-    if not pairs:
-        return
-    rng = np.random.default_rng(1)
-    lo = lt = 0
-    for y, t in pairs:
-        g = rng.standard_normal(tuple(t.shape))
-        lo = lo + (y * ad.tensor(g, dtype=y.dtype, device=device)).nansum()
-        lt = lt + (t * torch.tensor(g, dtype=t.dtype)).nansum()
-    lo.backward()
-    lt.backward()
-    for i, (a, t) in enumerate(zip(ours, theirs)):
-        if t.grad is not None and name not in NAN_GRADS:  # (no grad: all zeros)
-            got = a.grad.cpu().numpy() if a.grad is not None else np.zeros(tuple(a.shape))
-            np.testing.assert_allclose(got, t.grad.numpy(force=True), rtol=1e-6, atol=1e-6,
-                                       err_msg=f"{name} grad {i}")
+    compare_with_torch(name, fn, arrays, device, torch, grads=name not in NAN_GRADS)
 
 
 def test_allclose_returns_a_python_bool():

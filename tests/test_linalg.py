@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import compare_with_torch
 
 import autodiff as ad
 
@@ -60,45 +61,12 @@ CASES = [
 ]
 
 
-def _run(m, fn, arrays, device):
-    ts = [ad.tensor(a, device=device, requires_grad=True) if m is ad
-          else m.tensor(a, requires_grad=True) for a in arrays]
-    return ts, fn(m, *ts)
-
-
-def _flat(y):
-    return [v for item in y for v in _flat(item)] if isinstance(y, (tuple, list)) else [y]
-
-
 @pytest.mark.parametrize("name,fn,arrays", [(c[0], c[1], c[2:]) for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_matches_torch(name, fn, arrays, device, torch):
-    ours, ys = _run(ad, fn, arrays, device)
-    theirs, ts = _run(torch, fn, arrays, None)
-    ys, ts = _flat(ys), _flat(ts)
-    assert len(ys) == len(ts)
-    for i, (y, t) in enumerate(zip(ys, ts)):
-        assert tuple(y.shape) == tuple(t.shape), (name, i)
-        assert y.dtype.name == str(t.dtype).split(".")[-1], (name, i)
-        got, want = y.detach().cpu().numpy(), t.detach().numpy()
-        if name.startswith("qr"):  # Q and R are unique up to the signs of R's diagonal
-            got, want = np.abs(got), np.abs(want)
-        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9, err_msg=f"{name}[{i}]")
-    g = [np.random.default_rng(i).standard_normal(tuple(t.shape)) for i, t in enumerate(ts)]
-    pairs = [(y, t, gi) for y, t, gi in zip(ys, ts, g) if t.requires_grad]
-    if not pairs or name.startswith("qr"):
-        return
-    if not any(y.requires_grad for y, _, _ in pairs):  # ours constant: torch's grad is zero
-        sum((t * torch.tensor(gi)).sum() for _, t, gi in pairs).backward()
-        assert all(t.grad is None or not t.grad.any() for t in theirs), name
-        return
-    pairs = [p for p in pairs if p[0].requires_grad]  # (slogdet's sign: constant in both)
-    sum((y * ad.tensor(gi, device=device)).sum() for y, _, gi in pairs).backward()
-    sum((t * torch.tensor(gi)).sum() for _, t, gi in pairs).backward()
-    for a, t in zip(ours, theirs):
-        want = t.grad.numpy() if t.grad is not None else 0 * t.detach().numpy()
-        got = a.grad.cpu().numpy() if a.grad is not None else 0 * want
-        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8, err_msg=f"{name} grad")
+    qr = name.startswith("qr")  # Q and R are unique up to the signs of R's diagonal
+    compare_with_torch(name, fn, arrays, device, torch, tol=1e-7, grads=not qr,
+                       values=np.abs if qr else None)
 
 
 def _sym(x):
