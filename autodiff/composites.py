@@ -25,6 +25,7 @@ from .ops._util import float_operand, norm_dim, operands
 from .tensor import Tensor
 
 __all__ = [
+    "where",
     "addmm",
     "allclose",
     "aminmax",
@@ -138,6 +139,14 @@ def nonzero(x: Tensor, *, as_tuple: bool = False):
 
 def argwhere(x: Tensor) -> Tensor:
     return nonzero(x)
+
+
+def where(condition: Tensor, input=None, other=None):
+    """``where(condition, input, other)`` selects elementwise; ``where(condition)`` alone is
+    ``nonzero(condition, as_tuple=True)``, as in PyTorch."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    return ops.where(condition, input, other)
 
 
 def roll(x: Tensor, shifts, dims=None) -> Tensor:
