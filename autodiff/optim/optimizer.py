@@ -9,9 +9,8 @@ written with ``ad.save`` and read back on any device.
 
 from __future__ import annotations
 
-import warnings
-
 import copy
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Callable
