@@ -16,14 +16,21 @@ from typing import Callable
 from .optimizer import Optimizer
 
 __all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
     "LinearLR",
     "MultiStepLR",
+    "MultiplicativeLR",
     "OneCycleLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
 ]
 
@@ -34,6 +41,8 @@ class LRScheduler:
     Subclasses implement ``get_lr()`` returning the new lr of each group for
     ``self.last_epoch``, usually from the current ``group["lr"]``.
     """
+
+    _is_initial = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -48,8 +57,17 @@ class LRScheduler:
                                f"when resuming a scheduler with last_epoch={last_epoch}")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Reset the step count and take the constructor's step, during which ``get_lr``
+        sees ``self._is_initial`` (so resuming with ``last_epoch >= 0`` keeps the lr)."""
         self._step_count = 0
-        self.step()
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list:
         raise NotImplementedError
@@ -61,6 +79,11 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance one step (or jump to ``epoch``) and set each group's ``lr``."""
         self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """Compute and set the next lrs (the closed form, where there is one, for an
+        explicit ``epoch``); ``SequentialLR`` calls it to restart a scheduler at 0."""
         if epoch is None:
             self.last_epoch += 1
             lrs = self.get_lr()
@@ -141,7 +164,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
-        if self.last_epoch == 0:
+        if self._is_initial:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
@@ -186,7 +209,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_lr(self) -> list:
         e, t_max, eta = self.last_epoch, self.T_max, self.eta_min
-        if e == 0:
+        if self._is_initial:
             return self._lrs()
         if self._step_count == 1 and e > 0:
             return self._get_closed_form_lr()
@@ -222,7 +245,7 @@ class LinearLR(LRScheduler):
         e, s, f = self.last_epoch, self.start_factor, self.end_factor
         if e == 0:
             return [lr * s for lr in self._lrs()]
-        if e > self.total_iters:
+        if self._is_initial or e > self.total_iters:
             return self._lrs()
         scale = 1.0 + (f - s) / (self.total_iters * s + (e - 1) * (f - s))
         return [lr * scale for lr in self._lrs()]
@@ -333,6 +356,10 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
+class _LRScheduler(LRScheduler):
+    """PyTorch's old name of ``LRScheduler``, kept for code that subclasses it."""
+
+
 def _per_group(value, n: int, name: str) -> list:
     if isinstance(value, (list, tuple)):
         if len(value) != n:
@@ -414,3 +441,16 @@ class ReduceLROnPlateau:
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)
+
+
+# the rest of PyTorch's schedulers live in their own module (this one's line budget); they
+# import LRScheduler from here, so this import comes last
+from .lr_scheduler_extra import (
+    ChainedScheduler,
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    MultiplicativeLR,
+    PolynomialLR,
+    SequentialLR,
+)

@@ -9,14 +9,16 @@ written with ``ad.save`` and read back on any device.
 
 from __future__ import annotations
 
-import warnings
-
 import copy
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Callable
 
+import numpy as np
+
 from ..autograd.grad_mode import enable_grad
+from ..dtypes import float64, get_default_dtype
 from ..tensor import Tensor
 
 
@@ -28,6 +30,9 @@ class _Required:
 
 
 required = _Required()
+
+# hyper-parameters that are tuples (a saved file may hand them back as lists)
+_TUPLE_KEYS = ("betas", "etas", "step_sizes")
 
 
 def _wrap(arr, dev) -> Tensor:
@@ -155,6 +160,19 @@ class Optimizer:
             xp.negative(g, out=out)
         return out
 
+    def _lerp(self, p: Tensor, m, g, weight: float) -> None:
+        """``m += weight * (g - m)`` in place, as PyTorch's ``lerp_`` (which switches to
+        ``g - (g - m) * (1 - weight)`` for weights of 0.5 and above). Uses work slot 6."""
+        xp = p._dev.backend.xp
+        tmp = self._work(p, 6)
+        xp.subtract(g, m, out=tmp)
+        if abs(weight) < 0.5:
+            xp.multiply(tmp, weight, out=tmp)
+            xp.add(m, tmp, out=m)
+        else:
+            xp.multiply(tmp, 1.0 - weight, out=tmp)
+            xp.subtract(g, tmp, out=m)
+
     def _state_tensor(self, p: Tensor, fill: float = 0.0) -> Tensor:
         """A new state tensor shaped like ``p`` filled with ``fill``."""
         b = p._dev.backend
@@ -205,8 +223,17 @@ class Optimizer:
         for mine, saved in zip(self.param_groups, saved_groups):
             for k, v in saved.items():
                 if k != "params":
-                    mine[k] = tuple(v) if isinstance(v, list) and k == "betas" else \
+                    mine[k] = tuple(v) if isinstance(v, list) and k in _TUPLE_KEYS else \
                         copy.deepcopy(v)
+
+
+def _scalar(value: float) -> float:
+    """``value`` rounded as PyTorch stores scalar optimizer state (NAdam's ``mu_product``,
+    ASGD's ``eta`` and ``mu``): in a 0-dim tensor of float32, or float64 when that is the
+    default dtype. Matching this rounding keeps the steps equal to PyTorch's."""
+    if get_default_dtype() is float64:
+        return float(value)
+    return float(np.float32(value))
 
 
 def _cast_state(name: str, value: Any, p: Tensor) -> Any:

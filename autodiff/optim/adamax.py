@@ -1,0 +1,85 @@
+"""Adamax: Adam with the infinity norm of past gradients in place of their second moment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Callable
+
+from .optimizer import Optimizer
+
+
+def _check_adam_args(name: str, lr: float, betas, eps: float, weight_decay: float) -> None:
+    """The argument checks shared by the Adam family (Adamax, NAdam, RAdam)."""
+    if lr < 0.0:
+        raise ValueError(f"{name}: invalid learning rate {lr}; expected >= 0")
+    if eps < 0.0:
+        raise ValueError(f"{name}: invalid eps {eps}; expected >= 0")
+    if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
+        raise ValueError(f"{name}: invalid betas {tuple(betas)}; expected each in [0, 1)")
+    if weight_decay < 0.0:
+        raise ValueError(f"{name}: invalid weight_decay {weight_decay}; expected >= 0")
+
+
+class Adamax(Optimizer):
+    """Adamax (Kingma & Ba, 2014, section 7.1), PyTorch's formulation.
+
+    With ``g = grad + weight_decay * p`` (negated first when ``maximize``) and step ``t``::
+
+        m = beta1 * m + (1 - beta1) * g
+        u = max(beta2 * u, |g| + eps)
+        p = p - lr / (1 - beta1^t) * m / u
+
+    Args:
+        params: parameters (Tensors) or parameter groups (dicts).
+        lr: learning rate (default 2e-3).
+        betas: decay rates of the first moment and of the infinity norm (default (0.9, 0.999)).
+        eps: added to ``|g|`` for numerical stability (default 1e-8).
+        weight_decay: L2 penalty added to the gradient (default 0).
+        maximize: maximize the objective instead of minimizing it.
+
+    ``foreach``, ``differentiable`` and ``capturable`` are accepted for PyTorch
+    compatibility and ignored (one code path on every device).
+
+    Example:
+        >>> opt = optim.Adamax(model.parameters(), lr=2e-3)
+    """
+
+    def __init__(self, params: Iterable, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, foreach=None, *,
+                 maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False) -> None:
+        _check_adam_args("Adamax", lr, betas, eps, weight_decay)
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
+                                  "weight_decay": weight_decay, "maximize": maximize})
+
+    def step(self, closure: Callable | None = None):
+        """One Adamax update of every parameter that has a gradient; returns closure's loss."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, group)
+        return loss
+
+    def _update(self, p, group: dict) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        xp = p._dev.backend.xp
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = self._state_tensor(p)
+            state["exp_inf"] = self._state_tensor(p)
+        state["step"] = t = state["step"] + 1
+        g = self._effective_grad(p, group["weight_decay"], group["maximize"])
+        m, u, tmp = state["exp_avg"]._data, state["exp_inf"]._data, self._work(p)
+        self._lerp(p, m, g, 1.0 - beta1)
+        # u = max(beta2 * u, |g| + eps)
+        xp.multiply(u, beta2, out=u)
+        xp.abs(g, out=tmp)
+        xp.add(tmp, eps, out=tmp)
+        xp.maximum(u, tmp, out=u)
+        # p -= lr / (1 - beta1^t) * m / u
+        xp.divide(m, u, out=tmp)
+        xp.multiply(tmp, lr / (1.0 - beta1**t), out=tmp)
+        xp.subtract(p._data, tmp, out=p._data)
+        p._version[0] += 1
