@@ -60,6 +60,39 @@ from ._loss import (
     nll_loss,
     smooth_l1_loss,
 )
+from ._activation import (
+    celu,
+    celu_,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh_,
+    leaky_relu_,
+    prelu,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from ._distance import pairwise_distance, pdist
+from ._loss_extra import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 
 
 def relu(x, inplace: bool = False):
@@ -85,5 +118,6 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     return _log_softmax(x, -1 if dim is None else dim, dtype)
 
 
-def softmin(x, dim=None, dtype=None):
+def softmin(x, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
     return _softmax(-x, -1 if dim is None else dim, dtype)
