@@ -211,6 +211,11 @@ DISTANCES = [
     ("pdist_one_row", lambda m, F, a: F.pdist(a), X[:1]),
     ("cosine_similarity", lambda m, F, a, b: F.cosine_similarity(a, b), X, X2),
     ("cosine_similarity_dim0", lambda m, F, a, b: F.cosine_similarity(a, b, 0, 1e-6), X, X2),
+    # broadcast along the reduced dim (a size-1 dim counts once per copy, as PyTorch)
+    ("cosine_similarity_bcast", lambda m, F, a, b: F.cosine_similarity(a, b), X[:, :1], X2),
+    ("cosine_similarity_tiny_norm", lambda m, F, a, b: F.cosine_similarity(a * 1e-10, b * 100),
+     X, X2),
+    ("cosine_similarity_zero", lambda m, F, a, b: F.cosine_similarity(a * 0, b, -1), X, X2),
 ]
 
 CASES = ACTIVATIONS + LOSSES + DISTANCES
