@@ -12,6 +12,7 @@ import pytest
 
 import autodiff as ad
 import autodiff.nn.functional as F
+from autodiff import nn
 
 R = np.random.default_rng(0)
 X = R.uniform(-2, 2, (4, 5))
@@ -43,9 +44,12 @@ class Const:
         self.a = np.asarray(a)
 
 
+def _reduced(fn, reduction):
+    return lambda m, F, *t: fn(m, F, *t, reduction=reduction)
+
+
 def _reductions(name, fn, *arrays):
-    return [(f"{name}_{r}", (lambda r: lambda m, F, *t: fn(m, F, *t, reduction=r))(r), *arrays)
-            for r in ("none", "mean", "sum")]
+    return [(f"{name}_{r}", _reduced(fn, r), *arrays) for r in ("none", "mean", "sum")]
 
 
 # (id, fn(module, functional namespace, *tensors), arrays)
@@ -83,6 +87,15 @@ ACTIVATIONS = [
     ("softmin", lambda m, F, a: F.softmin(a, 1), X),
     ("softmin_dim0_dtype", lambda m, F, a: F.softmin(a, 0, dtype=m.float64), X),
     ("relu6", lambda m, F, a: F.relu6(a * 4), X),
+    # the redefined core activations: PyTorch's gradient at 0 and at the clamp bounds
+    ("relu6_edge", lambda m, F, a: F.relu6(a * 2), EDGE),
+    ("hardtanh_edge", lambda m, F, a: F.hardtanh(a), EDGE),
+    ("hardtanh_bounds", lambda m, F, a: F.hardtanh(a, -0.5, 2.5), EDGE),
+    ("logsigmoid_edge", lambda m, F, a: F.logsigmoid(a), EDGE),
+    ("logsigmoid_big", lambda m, F, a: F.logsigmoid(a * 300), EDGE),
+    ("softplus_edge", lambda m, F, a: F.softplus(a), EDGE),
+    ("softplus_beta_threshold", lambda m, F, a: F.softplus(a * 10, beta=0.5, threshold=5),
+     EDGE),
 ]
 
 LOSSES = [
@@ -267,3 +280,322 @@ def _check(name, fn, arrays, device, torch, dtype):
                          ids=[c[0] for c in CASES])
 def test_matches_torch(name, fn, arrays, dtype, device, torch):
     _check(name, fn, arrays, device, torch, dtype)
+
+
+# ----------------------------------------------------------------------------- modules
+# (id, constructor(nn namespace, tensor factory), input arrays); targets are detached by CALLS
+MODULES = [
+    ("CELU", lambda nn, T: nn.CELU(), [EDGE]),
+    ("CELU_alpha", lambda nn, T: nn.CELU(0.5), [X]),
+    ("SELU", lambda nn, T: nn.SELU(), [EDGE]),
+    ("GLU", lambda nn, T: nn.GLU(), [R.uniform(-2, 2, (3, 4))]),
+    ("GLU_dim1", lambda nn, T: nn.GLU(1), [R.uniform(-2, 2, (2, 4, 3))]),
+    ("Hardswish", lambda nn, T: nn.Hardswish(), [EDGE]),
+    ("Hardsigmoid", lambda nn, T: nn.Hardsigmoid(), [EDGE]),
+    ("Softsign", lambda nn, T: nn.Softsign(), [EDGE]),
+    ("Hardshrink", lambda nn, T: nn.Hardshrink(), [EDGE]),
+    ("Hardshrink_lambd", lambda nn, T: nn.Hardshrink(1.0), [EDGE]),
+    ("Softshrink", lambda nn, T: nn.Softshrink(0.3), [EDGE]),
+    ("Tanhshrink", lambda nn, T: nn.Tanhshrink(), [EDGE]),
+    ("Threshold", lambda nn, T: nn.Threshold(0.1, 20.0), [EDGE]),
+    ("RReLU_eval", lambda nn, T: nn.RReLU(0.2, 0.4).eval(), [EDGE]),
+    ("PReLU", lambda nn, T: nn.PReLU(), [X4]),
+    ("PReLU_channels", lambda nn, T: nn.PReLU(3, init=0.1), [X4]),
+    ("PReLU_1d_shared", lambda nn, T: nn.PReLU(init=-0.3), [EDGE]),
+    ("Softmin", lambda nn, T: nn.Softmin(1), [X]),
+    ("ReLU6", lambda nn, T: nn.ReLU6(), [EDGE * 2]),
+    ("LogSigmoid", lambda nn, T: nn.LogSigmoid(), [X]),
+    ("Softmax2d", lambda nn, T: nn.Softmax2d(), [X4]),
+    ("Softmax2d_3d", lambda nn, T: nn.Softmax2d(), [X4[0]]),
+    ("MarginRankingLoss", lambda nn, T: nn.MarginRankingLoss(0.2), [V, V[::-1].copy(),
+                                                                     np.sign(V)]),
+    ("HingeEmbeddingLoss", lambda nn, T: nn.HingeEmbeddingLoss(0.5, reduction="sum"),
+     [R.uniform(-2, 2, (2, 5)), HINGE_T]),
+    ("CosineEmbeddingLoss", lambda nn, T: nn.CosineEmbeddingLoss(0.1), [X, X2, COS_T]),
+    ("TripletMarginLoss", lambda nn, T: nn.TripletMarginLoss(p=1, swap=True), [X, X2, X3]),
+    ("TripletMarginLoss_legacy", lambda nn, T: nn.TripletMarginLoss(size_average=False),
+     [X, X2, X3]),
+    ("PoissonNLLLoss", lambda nn, T: nn.PoissonNLLLoss(log_input=False, full=True),
+     [np.abs(X[:2]) + 0.1, COUNTS]),
+    ("GaussianNLLLoss", lambda nn, T: nn.GaussianNLLLoss(full=True, eps=0.1),
+     [X, X2, np.abs(X3)]),
+    ("SoftMarginLoss", lambda nn, T: nn.SoftMarginLoss(reduction="none"), [X, np.sign(X2)]),
+    ("MultiLabelSoftMarginLoss", lambda nn, T: nn.MultiLabelSoftMarginLoss(weight=T(W5)),
+     [X, BITS]),
+    ("MultiMarginLoss", lambda nn, T: nn.MultiMarginLoss(p=2, margin=0.5, weight=T(W5)),
+     [X, IDX]),
+    ("MultiMarginLoss_legacy", lambda nn, T: nn.MultiMarginLoss(reduce=False), [X, IDX]),
+    ("PairwiseDistance", lambda nn, T: nn.PairwiseDistance(p=1, keepdim=True), [X, X2]),
+    ("CosineSimilarity", lambda nn, T: nn.CosineSimilarity(dim=0), [X, X2]),
+]
+# the last input of a loss is its target: detached (PyTorch differentiates few targets)
+TARGETED = {"HingeEmbeddingLoss", "CosineEmbeddingLoss", "PoissonNLLLoss", "SoftMarginLoss",
+            "MultiLabelSoftMarginLoss", "MarginRankingLoss"}
+
+
+@pytest.mark.filterwarnings(LEGACY_WARNING)
+@pytest.mark.parametrize("ctor,inputs", [c[1:] for c in MODULES], ids=[c[0] for c in MODULES])
+def test_module_matches_torch(request, ctor, inputs, cpu_device, torch):
+    from nn_helpers import compare_with_torch
+
+    name = request.node.callspec.id.split("-")[-1]
+    ours = ctor(nn, lambda a: ad.tensor(a))
+    theirs = ctor(torch.nn, lambda a: torch.tensor(a))
+    assert repr(ours) == repr(theirs)
+
+    def detached_target(m, *xs):
+        return m(*xs[:-1], xs[-1].detach())
+
+    call = detached_target if name in TARGETED else None
+    compare_with_torch(ours, theirs, inputs, cpu_device, torch, train=False, call=call)
+
+
+@pytest.mark.parametrize("ctor,want", [
+    (lambda nn: nn.CELU(2.0, inplace=True), "CELU(alpha=2.0, inplace=True)"),
+    (lambda nn: nn.SELU(inplace=True), "SELU(inplace=True)"),
+    (lambda nn: nn.ReLU6(inplace=True), "ReLU6(inplace=True)"),
+    (lambda nn: nn.Threshold(0.5, 1.0, True), "Threshold(threshold=0.5, value=1.0, inplace=True)"),
+    (lambda nn: nn.RReLU(inplace=True),
+     "RReLU(lower=0.125, upper=0.3333333333333333, inplace=True)"),
+    (lambda nn: nn.Sequential(nn.Linear(2, 3), nn.PReLU(3), nn.Hardswish(), nn.GLU()),
+     None),
+])
+def test_repr_matches_torch(ctor, want, torch):
+
+    assert repr(ctor(nn)) == repr(ctor(torch.nn))
+    if want is not None:
+        assert repr(ctor(nn)) == want
+
+
+def test_prelu_parameters_init_and_state_dict(torch, cpu_device):
+
+    m = nn.PReLU(3, init=0.1, device=cpu_device, dtype=ad.float64)
+    names = [(k, tuple(p.shape), p.dtype.name) for k, p in m.named_parameters()]
+    assert names == [("weight", (3,), "float64")]
+    assert m.weight.requires_grad and str(m.weight.device) == cpu_device
+    np.testing.assert_array_equal(m.weight.numpy(), [0.1, 0.1, 0.1])
+    sd = m.state_dict()
+    assert list(sd) == ["weight"]
+    other = nn.PReLU(3, dtype=ad.float64, device=cpu_device)
+    np.testing.assert_array_equal(other.weight.numpy(), [0.25, 0.25, 0.25])
+    other.load_state_dict(sd)
+    np.testing.assert_array_equal(other.weight.numpy(), m.weight.numpy())
+    # a PyTorch state dict loads unchanged
+    tm = torch.nn.PReLU(3, init=-0.7, dtype=torch.float64)
+    other.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    np.testing.assert_array_equal(other.weight.numpy(), [-0.7] * 3)
+    with pytest.raises((RuntimeError, ValueError)):
+        other.load_state_dict({"weight": np.zeros(2)})
+    x = ad.tensor(X4, device=cpu_device)
+    other(x).sum().backward()
+    np.testing.assert_allclose(other.weight.grad.numpy(),
+                               np.minimum(X4, 0).sum(axis=(0, 2, 3)), rtol=1e-12)
+    other.weight.data = other.weight.detach() * 0 + 5
+    other.reset_parameters()
+    np.testing.assert_array_equal(other.weight.numpy(), [0.25] * 3)
+
+
+# ----------------------------------------------------------------------------- RReLU
+def test_rrelu_training_draws_slopes_in_bounds_and_differentiates_through_them(cpu_device):
+
+    lower, upper = 0.1, 0.3
+    base = np.random.default_rng(4).uniform(-2, 2, (64, 32))
+    m = nn.RReLU(lower, upper)
+    assert m.training
+    x = ad.tensor(base, device=cpu_device, requires_grad=True)
+    y = m(x)
+    y.backward(ad.ones_like(y))
+    out, grad = y.detach().numpy(), x.grad.numpy()
+    pos = base > 0
+    np.testing.assert_array_equal(out[pos], base[pos])
+    np.testing.assert_array_equal(grad[pos], 1.0)
+    slopes = out[~pos] / base[~pos]
+    assert np.all((slopes >= lower) & (slopes <= upper))
+    assert slopes.std() > 0.03  # one slope per element, spread over (lower, upper)
+    np.testing.assert_allclose(grad[~pos], slopes, rtol=1e-12)
+    ad.manual_seed(11)
+    a = F.rrelu(ad.tensor(base, device=cpu_device), lower, upper, training=True)
+    ad.manual_seed(11)
+    b = F.rrelu(ad.tensor(base, device=cpu_device), lower, upper, training=True)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_rrelu_eval_and_functional_default_use_the_mean_slope(torch, cpu_device):
+
+    x = ad.tensor(EDGE, device=cpu_device)
+    m = nn.RReLU(0.1, 0.5).eval()
+    np.testing.assert_allclose(m(x).numpy(), np.where(EDGE > 0, EDGE, EDGE * 0.3), rtol=1e-15)
+    np.testing.assert_array_equal(F.rrelu(x).numpy(),
+                                  torch.nn.functional.rrelu(torch.tensor(EDGE)).numpy())
+
+
+# ----------------------------------------------------------------------------- in-place
+@pytest.mark.parametrize("name,args", [
+    ("celu_", (0.7,)), ("selu_", ()), ("threshold_", (0.25, -3.0)), ("rrelu_", (0.1, 0.2)),
+    ("elu_", (1.5,)), ("leaky_relu_", (0.2,)), ("hardtanh_", (-0.5, 2.0)),
+])
+def test_inplace_functional_writes_into_the_input_and_keeps_the_graph(name, args, torch,
+                                                                      cpu_device):
+    res = []
+    for mod, Fn in ((ad, F), (torch, torch.nn.functional)):
+        kw = {"device": cpu_device} if mod is ad else {}
+        x = mod.tensor(EDGE, requires_grad=True, **kw)
+        y = x * 2
+        z = getattr(Fn, name)(y, *args)
+        assert z is y, name
+        (y * y).sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-6, atol=1e-7, err_msg=name)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("ctor", [
+    lambda nn: nn.CELU(inplace=True), lambda nn: nn.SELU(inplace=True),
+    lambda nn: nn.Hardswish(inplace=True), lambda nn: nn.Hardsigmoid(inplace=True),
+    lambda nn: nn.Threshold(0.5, 9.0, inplace=True), lambda nn: nn.ReLU6(inplace=True),
+    lambda nn: nn.RReLU(inplace=True).eval(),
+], ids=["CELU", "SELU", "Hardswish", "Hardsigmoid", "Threshold", "ReLU6", "RReLU"])
+def test_inplace_modules_match_torch(ctor, torch, cpu_device):
+
+    res = []
+    for mod, ns in ((ad, nn), (torch, torch.nn)):
+        kw = {"device": cpu_device} if mod is ad else {}
+        x = mod.tensor(EDGE * 2, requires_grad=True, **kw)
+        y = x * 1.5
+        assert ctor(ns)(y) is y
+        (y * y).sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6, atol=1e-7)
+
+
+def test_inplace_on_a_leaf_that_requires_grad_raises():
+    x = ad.tensor(EDGE, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        F.celu(x, inplace=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        F.threshold_(x, 0.0, 1.0)
+    with ad.no_grad():
+        y = F.selu_(x.detach())
+    np.testing.assert_allclose(y.numpy(), F.selu(ad.tensor(EDGE)).numpy())
+
+
+# ----------------------------------------------------------------------------- gradcheck
+def _t(a):
+    return ad.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+
+
+def _const(a):
+    return ad.tensor(np.asarray(a))
+
+
+GRADCHECK = [
+    ("celu", lambda x: F.celu(x, 0.7), [X]),
+    ("selu", lambda x: F.selu(x), [X]),
+    ("glu", lambda x: F.glu(x, 0), [X]),
+    ("hardswish", lambda x: F.hardswish(x * 2), [X]),
+    ("softsign_tanhshrink", lambda x: F.softsign(x) * F.tanhshrink(x), [X]),
+    ("softshrink_hardshrink", lambda x: F.softshrink(x, 0.3) + F.hardshrink(x, 0.2) ** 2, [X]),
+    ("threshold_rrelu_eval", lambda x: F.threshold(x, 0.1, 2.0) * F.rrelu(x), [X]),
+    ("prelu", lambda x, w: F.prelu(x, w), [X4, [0.3, -0.2, 1.5]]),
+    ("softmin", lambda x: F.softmin(x, 1), [X]),
+    ("margin_ranking", lambda a, b: F.margin_ranking_loss(a, b, _const(SIGNS), 0.3),
+     [V[:4], X[0, :4]]),
+    ("hinge", lambda x: F.hinge_embedding_loss(x, _const(HINGE_T), 0.7, reduction="sum"),
+     [R.uniform(-2, 2, (2, 5))]),
+    ("cosine_emb", lambda a, b: F.cosine_embedding_loss(a, b, _const(COS_T), 0.1), [X, X2]),
+    ("triplet_swap", lambda a, p, n: F.triplet_margin_loss(a, p, n, swap=True), [X, X2, X3]),
+    ("triplet_p3", lambda a, p, n: F.triplet_margin_loss(a, p, n, 3.0, p=3), [X, X2, X3]),
+    ("poisson_full", lambda x: F.poisson_nll_loss(x, _const(COUNTS), full=True), [X[:2]]),
+    ("poisson_rate", lambda x, t: F.poisson_nll_loss(x.abs() + 0.5, t, log_input=False),
+     [X[:2], COUNTS]),
+    ("gaussian", lambda x, t, v: F.gaussian_nll_loss(x, t, v.abs() + 0.1, full=True),
+     [X, X2, X3]),
+    ("gaussian_homo", lambda x, v: F.gaussian_nll_loss(x, _const(X2), v.abs() + 0.1), [X, V[:4]]),
+    ("soft_margin", lambda x: F.soft_margin_loss(x, _const(np.sign(X2))), [X]),
+    ("multilabel_sm", lambda x, w: F.multilabel_soft_margin_loss(x, _const(BITS), w),
+     [X, W5]),
+    ("multi_margin_p2_w", lambda x: F.multi_margin_loss(x, _const(IDX), 2, 0.8, _const(W5)),
+     [X]),
+    ("multi_margin_p1", lambda x: F.multi_margin_loss(x, _const(IDX), reduction="none"), [X]),
+    ("pairwise", lambda a, b: F.pairwise_distance(a, b, 2.5), [X, X2]),
+    ("pdist", lambda x: F.pdist(x) + F.pdist(x, 1.5), [X]),
+    ("cosine_similarity", lambda a, b: F.cosine_similarity(a, b[:1]), [X, X2]),
+]
+
+
+@pytest.mark.parametrize("fn,arrays", [c[1:] for c in GRADCHECK], ids=[c[0] for c in GRADCHECK])
+def test_gradcheck_float64(fn, arrays):
+    inputs = tuple(_t(a) for a in arrays)
+    assert ad.autograd.gradcheck(fn, inputs)
+    assert ad.autograd.gradgradcheck(fn, inputs)
+
+
+# ----------------------------------------------------------------------------- errors
+def _x(*shape):
+    return ad.tensor(R.uniform(-1, 1, shape))
+
+
+@pytest.mark.parametrize("call,err,match", [
+    (lambda: F.glu(_x(3, 3), 1), RuntimeError,
+     r"Halving dimension must be even, but dimension 1 is size 3"),
+    (lambda: F.glu(_x(3, 3)), RuntimeError, "dimension 1 is size 3"),
+    (lambda: F.glu(ad.tensor(1.0)), RuntimeError, "glu does not support scalars"),
+    (lambda: F.celu(_x(3), alpha=0.0), RuntimeError, "alpha cannot be 0"),
+    (lambda: F.softshrink(_x(3), -0.5), RuntimeError, "lambda must be greater or equal to 0"),
+    (lambda: F.rrelu(_x(3), 0.5, 0.1), RuntimeError, "Lower bound should be less than"),
+    (lambda: F.prelu(_x(2, 3), ad.ones(2)), RuntimeError,
+     r"Found parameter numbers = 2 and channel size = 3 \(input of shape \(2, 3\)\)"),
+    (lambda: F.prelu(_x(3), ad.ones(3)), RuntimeError, "channel size = 1"),
+    (lambda: F.prelu(_x(2, 3), ad.ones(1, 3)), RuntimeError, "scalar or 1D tensor"),
+    (lambda: F.prelu(ad.tensor(1.0), ad.ones(3)), RuntimeError, "zero-dim input"),
+    (lambda: nn.Softmax2d()(_x(2, 3)), ValueError,
+     "Softmax2d: expected input to be 3D or 4D, got 2D instead"),
+    (lambda: F.margin_ranking_loss(_x(3), _x(3), _x(1, 3)), RuntimeError,
+     r"All input tensors should have same dimension but got sizes: input1: \(3,\)"),
+    (lambda: F.margin_ranking_loss(_x(3), _x(3), _x(3), reduction="avg"), ValueError,
+     "'avg' is not a valid value for reduction"),
+    (lambda: F.cosine_embedding_loss(_x(3, 4), _x(3, 4), _x(3, 1)), RuntimeError,
+     "0D or 1D target tensor expected"),
+    (lambda: F.cosine_embedding_loss(_x(3, 4), _x(4), _x(3)), RuntimeError,
+     r"1D target tensor expects 2D input tensors, but found inputs with sizes \(3, 4\) and \(4,"),
+    (lambda: F.triplet_margin_loss(_x(3, 4), _x(3, 4), _x(4)), RuntimeError,
+     "anchor 2D, positive 2D, and negative 1D inputs"),
+    (lambda: F.triplet_margin_loss(_x(3, 4), _x(3, 4), _x(3, 4), margin=0.0), ValueError,
+     "margin must be greater than 0, got 0.0"),
+    (lambda: nn.TripletMarginLoss(margin=-1), ValueError,
+     "expected margin to be greater than 0"),
+    (lambda: F.poisson_nll_loss(_x(3), _x(3), reduction="avg"), ValueError, "reduction"),
+    (lambda: F.gaussian_nll_loss(_x(3, 4), _x(3, 4), -ad.ones(3, 4)), ValueError,
+     "var has negative entry/entries"),
+    (lambda: F.gaussian_nll_loss(_x(3, 4), _x(3, 4), -1.0), ValueError, "negative entr"),
+    (lambda: F.gaussian_nll_loss(_x(3, 4), _x(3, 4), ad.ones(4)), ValueError,
+     r"var is of incorrect size: var of shape \(4,\) for input of shape \(3, 4\)"),
+    (lambda: F.gaussian_nll_loss(_x(3, 4), _x(3, 4), ad.ones(1, 1)), ValueError,
+     "incorrect size"),
+    (lambda: F.gaussian_nll_loss(_x(3), _x(3), ad.ones(3), reduction="avg"), ValueError,
+     "'avg' is not valid"),
+    (lambda: F.multi_margin_loss(_x(2, 4), ad.tensor([1, 2]), p=3), ValueError,
+     "only p == 1 and p == 2 supported"),
+    (lambda: F.multi_margin_loss(_x(2, 4), ad.tensor([1, 2]), weight=ad.ones(2, 2)),
+     ValueError, "weight must be one-dimensional"),
+    (lambda: F.multi_margin_loss(_x(2, 4), ad.tensor([1, 2]), weight=ad.ones(3)),
+     RuntimeError, r"inconsistent weight size, expected 4 but got \(3,\)"),
+    (lambda: F.multi_margin_loss(_x(2, 4), ad.tensor([1, 4])), RuntimeError,
+     "target out of range"),
+    (lambda: F.multi_margin_loss(_x(2, 4), ad.tensor([1])), RuntimeError,
+     r"Expected target size \(2,\), but got \(1,\). Input has shape \(2, 4\)"),
+    (lambda: F.multi_margin_loss(_x(2, 4), ad.tensor([1.0, 2.0])), RuntimeError,
+     "expected integer class indices as target, got float32"),
+    (lambda: F.multi_margin_loss(_x(2, 3, 4), ad.tensor([1, 2])), RuntimeError,
+     r"Expected non-empty vector or matrix .* got: \(2, 3, 4\)"),
+    (lambda: nn.MultiMarginLoss(p=0), ValueError,
+     "only p == 1 and p == 2"),
+    (lambda: nn.MultiMarginLoss(weight=ad.ones(2, 2)), ValueError,
+     "expected weight to be None or 1D tensor, got 2D instead"),
+    (lambda: F.pdist(_x(3)), RuntimeError, "pdist only supports 2D tensors, got: 1D"),
+    (lambda: F.pdist(_x(3, 2), p=-1), RuntimeError, "non-negative p values"),
+])
+def test_errors_match_torch_types_and_name_the_problem(call, err, match):
+    with pytest.raises(err, match=match):
+        call()

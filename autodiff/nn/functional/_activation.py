@@ -1,14 +1,18 @@
 """nn.functional activations beyond the core ones in ``autodiff.ops.activation``: CELU, SELU,
 GLU, the hard and shrink families, threshold, RReLU and PReLU, and the in-place ``F.xxx_``
 forms. Each is composed from differentiable ops (``where`` picks the branch, so the gradient
-of each piece is PyTorch's, boundaries included, and double backward comes for free)."""
+of each piece is PyTorch's, boundaries included, and double backward comes for free).
+
+softplus, logsigmoid, hardtanh and relu6 are redefined here for ``nn.functional``: the core
+forms (relu(z) + log1p(exp(-|z|)), clamp) give a zero gradient at z = 0 where PyTorch gives
+sigmoid(0) = 1/2, and a gradient of 1 at the clamp bounds where PyTorch gives 0."""
 
 from __future__ import annotations
 
 from ... import creation
 from ...errors import ShapeError
 from ...ops import where
-from ...ops.activation import elu, hardtanh, leaky_relu
+from ...ops.activation import elu, leaky_relu
 from ...tensor import Tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -18,6 +22,43 @@ SELU_SCALE = 1.0507009873554804934193349852946
 def _maybe_inplace(fn, x: Tensor, inplace: bool, *args) -> Tensor:
     """``fn(x, *args)``, written into ``x`` when ``inplace`` (PyTorch's ``inplace=True``)."""
     return x._inplace(fn, *args) if inplace else fn(x, *args)
+
+
+def _log1p_exp(z: Tensor) -> Tensor:
+    """log(1 + exp(z)) without overflow, its derivative sigmoid(z) exact at z = 0 too (each
+    branch sees a clamped z, so the branch not taken has a finite, zero gradient)."""
+    zp, zn = z.clamp(min=0), z.clamp(max=0)
+    return where(z > 0, zp + (-zp).exp().log1p(), zn.exp().log1p())
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """Softplus(x) = log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    z = input * beta if beta != 1 else input
+    soft = _log1p_exp(z) if beta == 1 else _log1p_exp(z) / beta
+    return where(z > threshold, input, soft)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """LogSigmoid(x) = log(1 / (1 + exp(-x))) = -softplus(-x)."""
+    return _log1p_exp(-input).neg()
+
+
+def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
+    return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """HardTanh(x) = clamp(x, min_val, max_val) (dx = 0 at the bounds, as PyTorch)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > "
+                         f"{max_val}")
+    return _maybe_inplace(_hardtanh, input, inplace, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """ReLU6(x) = min(max(0, x), 6) (dx = 0 at 0 and 6, as PyTorch)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def _celu(x: Tensor, alpha: float) -> Tensor:
@@ -195,5 +236,5 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """In-place hardtanh: clamp(x, min_val, max_val)."""
-    return input._inplace(hardtanh, min_val, max_val)
+    """In-place :func:`hardtanh`."""
+    return hardtanh(input, min_val, max_val, inplace=True)

@@ -11,17 +11,11 @@ from ... import creation, ops
 from ...errors import DTypeError, ShapeError
 from ...ops import where
 from ...tensor import Tensor
+from ._activation import _log1p_exp
 from ._distance import pairwise_distance
 from ._loss import _legacy, _reduce
 
 _REDUCTIONS = ("none", "mean", "sum")
-
-
-def _softplus(z: Tensor) -> Tensor:
-    """log(1 + exp(z)) without overflow, its derivative sigmoid(z) exact at z = 0 too (each
-    branch sees a clamped z, so the branch not taken has a finite, zero gradient)."""
-    zp, zn = z.clamp(min=0), z.clamp(max=0)
-    return where(z > 0, zp + (-zp).exp().log1p(), zn.exp().log1p())
 
 
 def _reduction(size_average, reduce, reduction: str, name: str) -> str:
@@ -183,7 +177,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
         input (*), target broadcastable with input; output as reduced.
     """
     reduction = _reduction(size_average, reduce, reduction, "soft_margin_loss")
-    return _reduce(_softplus(-input * target), reduction, "soft_margin_loss")
+    return _reduce(_log1p_exp(-input * target), reduction, "soft_margin_loss")
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -195,7 +189,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
         input (N, C) or (C,); target like input; weight (C,); output (N,) or () as reduced.
     """
     reduction = _reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
-    loss = target * _softplus(-input) + (1 - target) * _softplus(input)  # -log sigmoid
+    loss = target * _log1p_exp(-input) + (1 - target) * _log1p_exp(input)  # -log sigmoid
     if weight is not None:
         loss = loss * weight
     classes = input.shape[-1] if input.ndim else 1
@@ -226,7 +220,7 @@ def _multi_margin_check(input: Tensor, target: Tensor, weight: Tensor | None, p:
         raise ShapeError(f"multi_margin_loss: inconsistent weight size, expected {classes} but "
                          f"got {tuple(weight.shape)}")
     if target.numel() and bool(((target < 0) | (target >= classes)).any()):  # (a GPU sync)
-        raise IndexError(f"multi_margin_loss: target out of range: class indices must be in "
+        raise RuntimeError(f"multi_margin_loss: target out of range: class indices must be in "
                          f"[0, {classes})")
 
 

@@ -160,7 +160,7 @@ class ReLU6(Hardtanh):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.hardtanh_(x, 0.0, 6.0) if self.inplace else F.relu6(x)
+        return F.relu6(x, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
