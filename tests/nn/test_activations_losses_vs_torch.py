@@ -184,6 +184,11 @@ LOSSES = [
      V, BITS[0]),
     ("multilabel_sm_3d", lambda m, F, a, t: F.multilabel_soft_margin_loss(a, t, reduction="none"),
      X4, (X4 > 0).astype(np.float64)),
+    # logits exactly 0: d/dx = sigmoid(0) - t (the old relu + log1p(exp(-|x|)) form gave -t)
+    ("bce_logits_zero", lambda m, F, a, t: F.binary_cross_entropy_with_logits(a * 0, t), X,
+     BITS),
+    ("bce_logits_zero_pos_weight", lambda m, F, a, t, w: F.binary_cross_entropy_with_logits(
+        a * 0, t, pos_weight=w, reduction="none"), X, Const(BITS), Const(W5)),
     *_reductions("multi_margin", lambda m, F, a, t, **k: F.multi_margin_loss(a, t, **k),
                  X, IDX),
     ("multi_margin_p2", lambda m, F, a, t: F.multi_margin_loss(a, t, p=2, margin=0.5), X, IDX),
