@@ -12,13 +12,9 @@ from ...ops.activation import (
     elu,
     erf,
     gelu,
-    hardtanh,
     leaky_relu,
-    logsigmoid,
     mish,
-    relu6,
     silu,
-    softplus,
 )
 from ...ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ...ops.nn_ops import layer_norm
@@ -60,6 +56,43 @@ from ._loss import (
     nll_loss,
     smooth_l1_loss,
 )
+from ._activation import (
+    celu,
+    celu_,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu_,
+    logsigmoid,
+    prelu,
+    relu6,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from ._distance import pairwise_distance, pdist
+from ._loss_extra import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 
 
 def relu(x, inplace: bool = False):
@@ -85,5 +118,6 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     return _log_softmax(x, -1 if dim is None else dim, dtype)
 
 
-def softmin(x, dim=None, dtype=None):
+def softmin(x, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
     return _softmax(-x, -1 if dim is None else dim, dtype)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import creation, dtypes, ops
 from ...errors import DTypeError, ShapeError
 from ...ops import linalg as _linalg
@@ -310,6 +312,16 @@ def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Te
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    num = (x1 * x2).sum(dim)
-    den = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp(min=eps * eps).sqrt()
-    return num / den
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along ``dim``, as PyTorch: inputs
+    broadcast first (a dim of size 1 counts once per copy), each divided by its own clamped
+    norm (stable, in [-1, 1]), the clamp passing the norm's gradient through (no-grad clamp).
+
+    Shape:
+        x1, x2 (*_1, D, *_2) (broadcastable), output (*_1, *_2).
+    """
+    shape = tuple(np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    n1, n2 = x1.norm(2, dim, keepdim=True), x2.norm(2, dim, keepdim=True)
+    n1 = ops.where(n1 < eps, n1 - n1.detach() + eps, n1)
+    n2 = ops.where(n2 < eps, n2 - n2.detach() + eps, n2)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)

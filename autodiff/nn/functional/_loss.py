@@ -10,6 +10,7 @@ from ... import ops
 from ...errors import DTypeError, ShapeError
 from ...ops import nn_ops as _nn_ops
 from ...tensor import Tensor
+from ._activation import _log1p_exp
 
 
 def _legacy(size_average, reduce, reduction):
@@ -117,7 +118,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(f"binary_cross_entropy_with_logits: target of shape "
                          f"{tuple(target.shape)} must match input of shape {tuple(input.shape)}")
-    softplus_neg = input.abs().neg().exp().log1p() + input.neg().relu()  # log(1 + exp(-x))
+    softplus_neg = _log1p_exp(-input)  # log(1 + exp(-x)); its gradient is exact at x = 0
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     else:

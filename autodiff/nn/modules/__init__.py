@@ -16,6 +16,24 @@ from .activation import (
     Softplus,
     Tanh,
 )
+from .activation import (
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    LogSigmoid,
+    PReLU,
+    ReLU6,
+    RReLU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from .attention import (
     AdditiveAttention,
     DotProductAttention,
@@ -38,6 +56,18 @@ from .loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from .loss import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
+from .distance import CosineSimilarity, PairwiseDistance
 from .misc import (
     ChannelShuffle,
     Embedding,
