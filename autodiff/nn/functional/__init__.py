@@ -87,3 +87,19 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
 
 def softmin(x, dim=None, dtype=None):
     return _softmax(-x, -1 if dim is None else dim, dtype)
+
+
+from ._conv_extra import conv_transpose1d  # noqa: E402
+from ._norm_extra import local_response_norm  # noqa: E402
+from ._pooling_extra import (  # noqa: E402
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+)

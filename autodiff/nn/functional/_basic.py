@@ -187,6 +187,13 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = Non
                              f"dimension {n} for reflect mode")
         if lo == hi == 0:
             continue
+        if mode == "circular":  # as PyTorch: crop the negative sides first, then wrap once
+            cut_lo, cut_hi = max(-lo, 0), max(-hi, 0)
+            n -= cut_lo + cut_hi
+            x, lo, hi = x.narrow(d, cut_lo, n), max(lo, 0), max(hi, 0)
+            if lo > n or hi > n:
+                raise ValueError(f"pad: padding ({lo}, {hi}) wraps around more than once an "
+                                 f"input dimension of size {n} in circular mode")
         idx = creation.tensor(_edge_index(n, lo, hi, mode), dtype=dtypes.int64, device=x.device)
         x = x[(slice(None),) * d + (idx,)]
     return x

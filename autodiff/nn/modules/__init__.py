@@ -73,3 +73,35 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+
+from .container import ParameterDict, ParameterList  # noqa: E402
+from .conv import ConvTranspose1d  # noqa: E402
+from .fold import Fold, Unfold  # noqa: E402
+from .normalization import LocalResponseNorm  # noqa: E402
+from .padding import (  # noqa: E402
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+from .pooling import (  # noqa: E402
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    LPPool1d,
+    LPPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+)
+from .softmax2d import Softmax2d  # noqa: E402
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
