@@ -89,9 +89,9 @@ def softmin(x, dim=None, dtype=None):
     return _softmax(-x, -1 if dim is None else dim, dtype)
 
 
-from ._conv_extra import conv_transpose1d  # noqa: E402
-from ._norm_extra import local_response_norm  # noqa: E402
-from ._pooling_extra import (  # noqa: E402
+from ._conv_extra import conv_transpose1d
+from ._norm_extra import local_response_norm
+from ._pooling_extra import (
     adaptive_max_pool1d,
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ... import ops
 from ...autograd.function import Function
 from ...creation import tensor
 from ...errors import DTypeError, ShapeError
@@ -123,8 +124,12 @@ def max_pool1d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dila
 
 # ----------------------------------------------------------------------------- LP pooling
 def _lp(out: Tensor, norm_type: float, window: int) -> Tensor:
-    """(sum x^p)^(1/p) from the window mean, written as PyTorch does (sign * relu(abs))."""
-    return (out.sign() * out.abs().relu() * window).pow(1.0 / norm_type)
+    """(window * mean of x^p)^(1/p), with a zero gradient where the sum is zero (PyTorch's
+    sign(out) * relu(abs(out)) gives that; masking with where keeps the inf of the root's
+    derivative at 0 out of the product)."""
+    nonzero = out != 0
+    safe = ops.where(nonzero, out, 1.0)
+    return ops.where(nonzero, (safe * window).pow(1.0 / norm_type), 0.0)
 
 
 def lp_pool2d(x: Tensor, norm_type: float, kernel_size, stride=None,

@@ -74,11 +74,11 @@ from .transformer import (
     TransformerEncoderLayer,
 )
 
-from .container import ParameterDict, ParameterList  # noqa: E402
-from .conv import ConvTranspose1d  # noqa: E402
-from .fold import Fold, Unfold  # noqa: E402
-from .normalization import LocalResponseNorm  # noqa: E402
-from .padding import (  # noqa: E402
+from .container import ParameterDict, ParameterList
+from .conv import ConvTranspose1d
+from .fold import Fold, Unfold
+from .normalization import LocalResponseNorm
+from .padding import (
     CircularPad1d,
     CircularPad2d,
     CircularPad3d,
@@ -95,7 +95,7 @@ from .padding import (  # noqa: E402
     ZeroPad2d,
     ZeroPad3d,
 )
-from .pooling import (  # noqa: E402
+from .pooling import (
     AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
     LPPool1d,
@@ -103,5 +103,5 @@ from .pooling import (  # noqa: E402
     MaxUnpool1d,
     MaxUnpool2d,
 )
-from .softmax2d import Softmax2d  # noqa: E402
-from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+from .softmax2d import Softmax2d
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
