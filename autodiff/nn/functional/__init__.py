@@ -121,3 +121,19 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
 def softmin(x, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
     return _softmax(-x, -1 if dim is None else dim, dtype)
+
+
+from ._conv_extra import conv_transpose1d
+from ._norm_extra import local_response_norm
+from ._pooling_extra import (
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+)

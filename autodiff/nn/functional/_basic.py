@@ -10,6 +10,7 @@ from ... import creation, dtypes, ops
 from ...errors import DTypeError, ShapeError
 from ...ops import linalg as _linalg
 from ...tensor import Tensor
+from ._interpolate_extra import resample as _resample
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -189,6 +190,13 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = Non
                              f"dimension {n} for reflect mode")
         if lo == hi == 0:
             continue
+        if mode == "circular":  # as PyTorch: crop the negative sides first, then wrap once
+            cut_lo, cut_hi = max(-lo, 0), max(-hi, 0)
+            n -= cut_lo + cut_hi
+            x, lo, hi = x.narrow(d, cut_lo, n), max(lo, 0), max(hi, 0)
+            if lo > n or hi > n:
+                raise ValueError(f"pad: padding ({lo}, {hi}) wraps around more than once an "
+                                 f"input dimension of size {n} in circular mode")
         idx = creation.tensor(_edge_index(n, lo, hi, mode), dtype=dtypes.int64, device=x.device)
         x = x[(slice(None),) * d + (idx,)]
     return x
@@ -215,12 +223,15 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     """Resample (N, C, *spatial) by ``size`` or ``scale_factor``.
 
     Args:
-        mode: "nearest" (any spatial rank), "linear" (3-D input) or "bilinear" (4-D input).
-        align_corners: for the linear modes, map corner pixel centres onto each other.
+        mode: "nearest", "nearest-exact" or "area" (any spatial rank), "linear" (3-D input),
+            "bilinear" or "bicubic" (4-D input), "trilinear" (5-D input).
+        align_corners: for the linear and cubic modes, map corner pixel centres onto each other.
     """
     out, sf = _resize_args(x, size, scale_factor, "interpolate")
     if recompute_scale_factor:
         sf = [None] * len(sf)
+    if mode in ("nearest-exact", "area", "bicubic"):
+        return _resample(x, out, sf, mode, align_corners)
     if mode == "nearest":
         if align_corners is not None:
             raise ValueError("interpolate: align_corners only has an effect for linear modes")
@@ -230,9 +241,10 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
             idx = [min(int(math.floor(j * scale)), n - 1) for j in range(o)]
             x = x[(slice(None),) * (2 + i) + (_long(idx, x),)]
         return x
-    if mode not in ("linear", "bilinear"):
-        raise ValueError(f"interpolate: unsupported mode {mode!r} (nearest, linear, bilinear)")
-    want = 3 if mode == "linear" else 4
+    want = {"linear": 3, "bilinear": 4, "trilinear": 5}.get(mode)
+    if want is None:
+        raise ValueError(f"interpolate: unsupported mode {mode!r} (nearest, nearest-exact, "
+                         f"area, linear, bilinear, bicubic, trilinear)")
     if x.ndim != want:
         raise ShapeError(f"interpolate: mode {mode!r} expects a {want}-D input, got shape "
                          f"{tuple(x.shape)}")

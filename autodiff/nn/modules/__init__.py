@@ -103,3 +103,35 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+
+from .container import ParameterDict, ParameterList
+from .conv import ConvTranspose1d
+from .fold import Fold, Unfold
+from .normalization import LocalResponseNorm
+from .padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+from .pooling import (
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    LPPool1d,
+    LPPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+)
+from .softmax2d import Softmax2d
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d

@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose2d (im2col + matmul underneath)."""
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d (im2col + matmul
+underneath)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,26 @@ class _ConvNd(Module):
             raise ShapeError(f"{type(self).__name__}: expected input of shape (N, "
                              f"{self.in_channels}, ...) with {n} spatial dims (in_channels="
                              f"{self.in_channels}), got shape {tuple(x.shape)}")
+
+    def _output_padding(self, x: Tensor, output_size, n: int) -> tuple:
+        """output_padding, or the one that makes the output ``output_size`` (PyTorch's
+        ConvTranspose check of the size range)."""
+        if output_size is None:
+            return self.output_padding
+        size = [int(o) for o in output_size]
+        lead = x.ndim - n
+        if len(size) == lead + n:
+            size = size[lead:]
+        if len(size) != n:
+            raise ValueError(f"{type(self).__name__}: for {x.ndim}D input, output_size must "
+                             f"have {n} or {lead + n} elements (got {len(size)})")
+        lo = [(i - 1) * s - 2 * p + d * (k - 1) + 1 for i, s, p, d, k in zip(
+            x.shape[lead:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        hi = [m + s - 1 for m, s in zip(lo, self.stride)]
+        if any(not a <= o <= b for o, a, b in zip(size, lo, hi)):
+            raise ValueError(f"requested an output size of {size}, but valid sizes range from "
+                             f"{lo} to {hi} (for an input of {list(x.shape[lead:])})")
+        return tuple(o - m for o, m in zip(size, lo))
 
     def _mode_pad(self, x: Tensor):
         """Explicit non-zero padding modes: pad first, then convolve without padding."""
@@ -183,12 +204,44 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, x: Tensor, output_size=None) -> Tensor:
         self._check(x, 2)
-        op = self.output_padding
-        if output_size is not None:
-            size = tuple(output_size)[-2:]
-            op = tuple(
-                int(o) - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
-                for o, i, s, p, d, k in zip(size, x.shape[-2:], self.stride, self.padding,
-                                            self.dilation, self.kernel_size))
+        op = self._output_padding(x, output_size, 2)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, op,
+                                  self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvNd):
+    """Transposed 1-D convolution (the adjoint of Conv1d), conv_transpose2d on a height-1
+    image. Weight from kaiming_uniform_(a=sqrt(5)), bias from U(-1/sqrt(fan_in), ..) with
+    fan_in = (C_out / groups) * kernel_size, as PyTorch.
+
+    Args:
+        in_channels, out_channels, kernel_size; stride=1, padding=0, output_padding=0,
+        groups=1, bias=True, dilation=1, padding_mode="zeros" (the only one supported).
+
+    Shape:
+        input (N, C_in, L_in) or (C_in, L_in), output (N, C_out, L_out) with
+        L_out = (L_in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1;
+        weight (C_in, C_out / groups, kernel_size).
+
+    Example:
+        >>> nn.ConvTranspose1d(4, 2, 3, stride=2)(ad.randn(1, 4, 5)).shape
+        (1, 2, 11)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose1d: only 'zeros' padding mode is supported, got "
+                             f"{padding_mode!r}")
+        if isinstance(padding, str):
+            raise ValueError("ConvTranspose1d: padding must be an int")
+        super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, transposed=True,
+                         output_padding=output_padding)
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
+        self._check(x, 1)
+        op = self._output_padding(x, output_size, 1)
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, op,
                                   self.groups, self.dilation)

@@ -228,3 +228,30 @@ class RMSNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class LocalResponseNorm(Module):
+    """AlexNet's local response normalization across channels: each a_c is divided by
+    (k + alpha / size * sum of a_c'^2 over the ``size`` channels around c) ^ beta.
+
+    Args:
+        size: channels in the window; alpha=1e-4; beta=0.75; k=1.0. No parameters.
+
+    Shape:
+        input (N, C, *), output the same.
+
+    Example:
+        >>> nn.LocalResponseNorm(2)(ad.randn(32, 5, 24, 24)).shape
+        (32, 5, 24, 24)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                 k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

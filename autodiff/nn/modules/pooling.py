@@ -1,7 +1,9 @@
-"""Pooling layers: max / average / adaptive average, 1-D and 2-D."""
+"""Pooling layers: max / average / adaptive average / adaptive max / power-average (LP) and
+max unpooling, 1-D and 2-D."""
 
 from __future__ import annotations
 
+from ...ops.conv import pair
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -105,3 +107,138 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.adaptive_avg_pool1d(x, self.output_size)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, H, W) or (C, H, W) to a fixed output size; bin i of a dim of size
+    H covers [floor(i H / H_out), ceil((i + 1) H / H_out)).
+
+    Args:
+        output_size: int or (H_out, W_out) (None keeps that dim); return_indices=False: also
+            return the flat H*W positions of the maxima (for ``nn.MaxUnpool2d``).
+
+    Shape:
+        input (N, C, H_in, W_in), output (N, C, H_out, W_out).
+
+    Example:
+        >>> nn.AdaptiveMaxPool2d((5, 7))(ad.randn(1, 64, 8, 9)).shape
+        (1, 64, 5, 7)
+    """
+
+    def forward(self, x: Tensor):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, L) or (C, L) to a fixed length L_out (bins as AdaptiveMaxPool2d).
+
+    Args:
+        output_size: int; return_indices=False.
+    """
+
+    def forward(self, x: Tensor):
+        return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type: float, kernel_size, stride=None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling of (N, C, H, W): (sum over each window of x^p)^(1/p); p = 1 is
+    sum pooling, p = inf max pooling (of |x|).
+
+    Args:
+        norm_type: p; kernel_size: int or pair; stride=kernel_size; ceil_mode=False.
+
+    Shape:
+        H_out = floor_or_ceil((H_in - kH) / stride) + 1 (no padding).
+
+    Example:
+        >>> nn.LPPool2d(2, 3, stride=2)(ad.randn(1, 4, 7, 7)).shape
+        (1, 4, 3, 3)
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.lp_pool2d(x, float(self.norm_type), self.kernel_size, self.stride,
+                           self.ceil_mode)
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling of (N, C, L) or (C, L): (sum over each window of x^p)^(1/p).
+
+    Args:
+        norm_type: p; kernel_size: int; stride=kernel_size; ceil_mode=False.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.lp_pool1d(x, float(self.norm_type), self.kernel_size, self.stride,
+                           self.ceil_mode)
+
+
+class _MaxUnpoolNd(Module):
+    spatial = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        n, name = self.spatial, type(self).__name__
+        self.kernel_size = pair(kernel_size, f"{name}: kernel_size", n)
+        self.stride = pair(kernel_size if stride is None else stride, f"{name}: stride", n)
+        self.padding = pair(padding, f"{name}: padding", n)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d: the maxima written back at their indices (from
+    ``MaxPool2d(..., return_indices=True)``), zeros elsewhere.
+
+    Args:
+        kernel_size; stride=kernel_size; padding=0 (the pooling's).
+
+    Shape:
+        input and indices (N, C, H_in, W_in); output (N, C, H_out, W_out) with
+        H_out = (H_in - 1) stride - 2 padding + kH, or ``output_size`` given to forward.
+
+    Example:
+        >>> pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+        >>> y, idx = pool(x)
+        >>> unpool(y, idx, output_size=x.shape)
+    """
+
+    def forward(self, x: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d on (N, C, L) or (C, L):
+    L_out = (L_in - 1) stride - 2 padding + kernel_size (or ``output_size``).
+
+    Args:
+        kernel_size; stride=kernel_size; padding=0.
+    """
+
+    spatial = 1
+
+    def forward(self, x: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return F.max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
