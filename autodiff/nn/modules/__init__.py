@@ -133,5 +133,4 @@ from .pooling import (
     MaxUnpool1d,
     MaxUnpool2d,
 )
-from .softmax2d import Softmax2d
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
