@@ -9,6 +9,18 @@ from typing import Callable
 from .optimizer import Optimizer
 
 
+def _check_adam_args(name: str, lr: float, betas, eps: float, weight_decay: float) -> None:
+    """The argument checks shared by the Adam family (Adam, AdamW, Adamax, NAdam, RAdam)."""
+    if lr < 0.0:
+        raise ValueError(f"{name}: invalid learning rate {lr}; expected >= 0")
+    if eps < 0.0:
+        raise ValueError(f"{name}: invalid eps {eps}; expected >= 0")
+    if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
+        raise ValueError(f"{name}: invalid betas {tuple(betas)}; expected each in [0, 1)")
+    if weight_decay < 0.0:
+        raise ValueError(f"{name}: invalid weight_decay {weight_decay}; expected >= 0")
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2014), PyTorch's formulation.
 
@@ -38,15 +50,7 @@ class Adam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
                  maximize: bool = False, foreach=None, capturable: bool = False,
                  differentiable: bool = False, fused=None) -> None:
-        name = type(self).__name__
-        if lr < 0.0:
-            raise ValueError(f"{name}: invalid learning rate {lr}; expected >= 0")
-        if eps < 0.0:
-            raise ValueError(f"{name}: invalid eps {eps}; expected >= 0")
-        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ValueError(f"{name}: invalid betas {tuple(betas)}; expected each in [0, 1)")
-        if weight_decay < 0.0:
-            raise ValueError(f"{name}: invalid weight_decay {weight_decay}; expected >= 0")
+        _check_adam_args(type(self).__name__, lr, betas, eps, weight_decay)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                       "weight_decay": weight_decay, "amsgrad": amsgrad,
                                       "maximize": maximize})

@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Callable
 
+from .adam import _check_adam_args
 from .optimizer import Optimizer
-
-
-def _check_adam_args(name: str, lr: float, betas, eps: float, weight_decay: float) -> None:
-    """The argument checks shared by the Adam family (Adamax, NAdam, RAdam)."""
-    if lr < 0.0:
-        raise ValueError(f"{name}: invalid learning rate {lr}; expected >= 0")
-    if eps < 0.0:
-        raise ValueError(f"{name}: invalid eps {eps}; expected >= 0")
-    if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-        raise ValueError(f"{name}: invalid betas {tuple(betas)}; expected each in [0, 1)")
-    if weight_decay < 0.0:
-        raise ValueError(f"{name}: invalid weight_decay {weight_decay}; expected >= 0")
 
 
 class Adamax(Optimizer):
@@ -51,15 +39,6 @@ class Adamax(Optimizer):
         _check_adam_args("Adamax", lr, betas, eps, weight_decay)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay, "maximize": maximize})
-
-    def step(self, closure: Callable | None = None):
-        """One Adamax update of every parameter that has a gradient; returns closure's loss."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, group)
-        return loss
 
     def _update(self, p, group: dict) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Callable
 
 from .optimizer import Optimizer, _scalar
 
@@ -46,15 +45,6 @@ class ASGD(Optimizer):
             raise ValueError(f"ASGD: invalid weight_decay {weight_decay}; expected >= 0")
         super().__init__(params, {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
                                   "weight_decay": weight_decay, "maximize": maximize})
-
-    def step(self, closure: Callable | None = None):
-        """One ASGD update of every parameter that has a gradient; returns closure's loss."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, group)
-        return loss
 
     def _update(self, p, group: dict) -> None:
         lr, lambd = group["lr"], group["lambd"]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Callable
 
-from .adamax import _check_adam_args
+from .adam import _check_adam_args
 from .optimizer import Optimizer, _scalar
 
 
@@ -52,15 +51,6 @@ class NAdam(Optimizer):
                                   "weight_decay": weight_decay, "momentum_decay": momentum_decay,
                                   "decoupled_weight_decay": decoupled_weight_decay,
                                   "maximize": maximize})
-
-    def step(self, closure: Callable | None = None):
-        """One NAdam update of every parameter that has a gradient; returns closure's loss."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, group)
-        return loss
 
     def _update(self, p, group: dict) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]

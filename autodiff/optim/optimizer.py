@@ -118,7 +118,19 @@ class Optimizer:
 
     def step(self, closure: Callable | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the
-        loss."""
+        loss. The default applies ``self._update(p, group)`` to every parameter that has a
+        gradient (optimizers with a per-parameter rule define just ``_update``)."""
+        if type(self)._update is Optimizer._update:
+            raise NotImplementedError(f"{type(self).__name__} defines neither step nor _update")
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, group)
+        return loss
+
+    def _update(self, p, group: dict) -> None:
+        """One parameter's update (see ``step``)."""
         raise NotImplementedError
 
     def _closure(self, closure):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Callable
 
 from .optimizer import Optimizer
 
@@ -43,15 +42,6 @@ class RMSprop(Optimizer):
                 raise ValueError(f"RMSprop: invalid {name} {value}; expected >= 0")
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
                                       "momentum": momentum, "centered": centered, "maximize": maximize})
-
-    def step(self, closure: Callable | None = None):
-        """One RMSprop update of every parameter that has a gradient."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, group)
-        return loss
 
     def _update(self, p, group: dict) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]

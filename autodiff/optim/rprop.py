@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Callable
 
 from .optimizer import Optimizer
 
@@ -41,15 +40,6 @@ class Rprop(Optimizer):
                              "< eta_plus")
         super().__init__(params, {"lr": lr, "etas": tuple(etas),
                                   "step_sizes": tuple(step_sizes), "maximize": maximize})
-
-    def step(self, closure: Callable | None = None):
-        """One Rprop update of every parameter that has a gradient; returns closure's loss."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, group)
-        return loss
 
     def _update(self, p, group: dict) -> None:
         (eta_minus, eta_plus), (lo, hi) = group["etas"], group["step_sizes"]
