@@ -86,3 +86,8 @@ def __getattr__(name: str):
 # torch.linalg (the name ``linalg`` from ``ops`` is its own module, replaced here)
 linalg = __import__("importlib").import_module(".linalg", __name__)
 globals().update(linalg.TORCH_NAMES)  # ad.det, ad.inverse, ad.svd (U, S, V), ...
+
+# torch.special and torch.distributions
+from . import special  # noqa: E402
+from .special import digamma, erfinv, polygamma  # noqa: E402,F401
+from .special import gammaln as lgamma  # noqa: E402,F401
