@@ -91,3 +91,4 @@ globals().update(linalg.TORCH_NAMES)  # ad.det, ad.inverse, ad.svd (U, S, V), ..
 from . import special  # noqa: E402
 from .special import digamma, erfinv, polygamma  # noqa: E402,F401
 from .special import gammaln as lgamma  # noqa: E402,F401
+_LAZY_SUBMODULES += ("distributions",)  # ad.distributions loads on first use (imports nn)
