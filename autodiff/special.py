@@ -442,8 +442,11 @@ def i1(x: Tensor) -> Tensor:
 
 
 def expit(x: Tensor) -> Tensor:
-    """The logistic sigmoid 1 / (1 + exp(-x))."""
-    return float_operand(x).sigmoid()
+    """The logistic sigmoid 1 / (1 + exp(-x)), exp of -|x| only (no underflow to 0 for
+    x << 0, which ``Tensor.sigmoid`` shows at x = -30)."""
+    x = float_operand(x)
+    e = (-x.abs()).exp()
+    return ops.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def xlog1py(x, y) -> Tensor:
@@ -458,9 +461,10 @@ def xlog1py(x, y) -> Tensor:
 def sinc(x: Tensor) -> Tensor:
     """sin(pi x) / (pi x), 1 at x = 0 (the normalized sinc)."""
     x = float_operand(x)
-    zero = x == 0
-    px = ops.where(zero, 1.0, x) * math.pi
-    return ops.where(zero, 1.0, px.sin() / px)
+    small = x.abs() < 1e-3  # Taylor series there: right value and derivatives at 0
+    px = ops.where(small, 1.0, x) * math.pi
+    z2 = (x * math.pi) ** 2
+    return ops.where(small, 1 - z2 / 6 + z2 * z2 / 120, px.sin() / px)
 
 
 def entr(x: Tensor) -> Tensor:
