@@ -34,9 +34,32 @@ from .ops.activation import erf
 from .tensor import Tensor
 
 __all__ = [
-    "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "expit", "expm1", "exp2", "gammaln",
-    "i0", "i1", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln",
-    "ndtr", "ndtri", "polygamma", "psi", "sinc", "softmax", "xlog1py", "xlogy",
+    "digamma",
+    "entr",
+    "erf",
+    "erfc",
+    "erfcx",
+    "erfinv",
+    "exp2",
+    "expit",
+    "expm1",
+    "gammaln",
+    "i0",
+    "i1",
+    "log1p",
+    "log_ndtr",
+    "log_softmax",
+    "logit",
+    "logsumexp",
+    "multigammaln",
+    "ndtr",
+    "ndtri",
+    "polygamma",
+    "psi",
+    "sinc",
+    "softmax",
+    "xlog1py",
+    "xlogy",
 ]
 
 _LANCZOS_G = 7.0
@@ -102,7 +125,7 @@ def _polygamma_pos(xp, n: int, x, cutoff: float = 10.0):
     sign = -1.0 if n % 2 == 0 else 1.0  # (-1)^(n+1)
     fact = float(math.factorial(n))
     acc = xp.zeros_like(x)
-    steps = int(math.ceil(cutoff - float(xp.min(x)))) if x.size else 0
+    steps = math.ceil(cutoff - float(xp.min(x))) if x.size else 0
     for _ in range(max(steps, 0)):
         small = x < cutoff
         if n == 0:

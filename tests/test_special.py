@@ -116,7 +116,7 @@ GRAD_CASES = [
 
 @pytest.mark.parametrize("case", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
 def test_grad_vs_torch(case, device, torch):
-    name, fn, tname, x = case
+    _, fn, tname, x = case
     a = ad.tensor(x, dtype=ad.float64, device=device, requires_grad=True)
     fn(a).sum().backward()
     t = torch.tensor(x, dtype=torch.float64, requires_grad=True)

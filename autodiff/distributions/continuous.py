@@ -5,14 +5,22 @@ reparameterized ``rsample``), Gamma and Beta (sampled on the host with NumPy's g
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
-from .. import special
+from .. import ops, special
 from ..creation import as_tensor, rand, randn
 from ..tensor import Tensor
 from .distribution import (
-    LOG_SQRT_2PI, Distribution, broadcast_all, constraints, eps, host_array, host_gen, tiny,
+    LOG_SQRT_2PI,
+    Distribution,
+    broadcast_all,
+    constraints,
+    eps,
+    host_array,
+    host_gen,
+    tiny,
 )
 
 __all__ = ["Beta", "Exponential", "Gamma", "Laplace", "Normal", "Uniform"]
@@ -30,7 +38,7 @@ class Normal(Distribution):
         >>> Normal(ad.zeros(3), ad.ones(3)).rsample((5,)).shape  # (5, 3)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
     _params = ("loc", "scale")
@@ -67,7 +75,7 @@ class Normal(Distribution):
 class Uniform(Distribution):
     """U[low, high)."""
 
-    arg_constraints = {"low": constraints.real, "high": constraints.real}
+    arg_constraints: ClassVar[dict] = {"low": constraints.real, "high": constraints.real}
     has_rsample = True
     _params = ("low", "high")
 
@@ -116,7 +124,7 @@ def _half_open(low, high):
 class Laplace(Distribution):
     """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale)."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
     _params = ("loc", "scale")
@@ -155,7 +163,7 @@ class Laplace(Distribution):
 class Exponential(Distribution):
     """Exponential(rate): density rate * exp(-rate x) on x >= 0."""
 
-    arg_constraints = {"rate": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
     _params = ("rate",)
@@ -198,7 +206,7 @@ def _host_sample(draw, like: Tensor, shape: tuple, *params) -> Tensor:
 class Gamma(Distribution):
     """Gamma(concentration, rate): density rate^a x^(a-1) exp(-rate x) / Gamma(a)."""
 
-    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     _params = ("concentration", "rate")
 
@@ -230,7 +238,7 @@ class Gamma(Distribution):
 class Beta(Distribution):
     """Beta(concentration1, concentration0) on [0, 1]."""
 
-    arg_constraints = {"concentration1": constraints.positive,
+    arg_constraints: ClassVar[dict] = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval
     _params = ("concentration1", "concentration0")
@@ -246,8 +254,10 @@ class Beta(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        a, b = self.concentration1, self.concentration0
-        return (a - 1) / (a + b - 2)
+        m1 = (self.concentration1 - 1).clamp(min=0)
+        m0 = (self.concentration0 - 1).clamp(min=0)
+        both_below_one = (self.concentration1 < 1) & (self.concentration0 < 1)
+        return ops.where(both_below_one, 1.0, m1 / (m1 + m0))  # PyTorch's choice there
 
     @property
     def variance(self) -> Tensor:

@@ -5,6 +5,7 @@ host from autodiff's generator)."""
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -12,10 +13,15 @@ from .. import ops, special
 from ..creation import eye, multinomial, rand
 from ..nn.functional import softplus
 from ..tensor import Tensor
-from .distribution import (
-    Distribution, broadcast_all, constraints, eps, lazy_property, tiny,
-)
 from .continuous import _host_sample
+from .distribution import (
+    Distribution,
+    broadcast_all,
+    constraints,
+    eps,
+    lazy_property,
+    tiny,
+)
 
 __all__ = ["Bernoulli", "Categorical", "Dirichlet", "OneHotCategorical"]
 
@@ -33,7 +39,7 @@ def _clamp_probs(p: Tensor) -> Tensor:
 class Bernoulli(Distribution):
     """Bernoulli(probs) or Bernoulli(logits = log(p / (1 - p)))."""
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
     _params = ("probs", "logits")
@@ -88,7 +94,7 @@ class Categorical(Distribution):
         probs/logits: (*, K); batch_shape (*); samples are int64 indices of shape (*).
     """
 
-    arg_constraints = {"probs": constraints.simplex,
+    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
                        "logits": constraints.independent(constraints.real, 1)}
     has_enumerate_support = True
     _params = ("probs", "logits")
@@ -160,7 +166,7 @@ class OneHotCategorical(Distribution):
         probs/logits: (*, K); batch_shape (*), event_shape (K,).
     """
 
-    arg_constraints = Categorical.arg_constraints
+    arg_constraints: ClassVar[dict] = Categorical.arg_constraints
     support = constraints.one_hot
     has_enumerate_support = True
 
@@ -213,7 +219,7 @@ class Dirichlet(Distribution):
         concentration: (*, K); batch_shape (*), event_shape (K,).
     """
 
-    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    arg_constraints: ClassVar[dict] = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     _params = ("concentration",)
 
@@ -232,7 +238,10 @@ class Dirichlet(Distribution):
     @property
     def mode(self) -> Tensor:
         m = (self.concentration - 1).clamp(min=0)
-        return m / m.sum(-1, keepdim=True)
+        m = m / m.sum(-1, keepdim=True)
+        all_below_one = (self.concentration < 1).all(-1, keepdim=True)
+        first = eye(m.shape[-1], dtype=m.dtype, device=m.device)[0]
+        return ops.where(all_below_one, first, m)  # PyTorch: one_hot(argmax(nan row)) = e_0
 
     @property
     def variance(self) -> Tensor:

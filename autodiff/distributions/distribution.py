@@ -5,6 +5,7 @@ sample_shape, ``expand``, argument validation on by default, ValueError on bad i
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -55,9 +56,9 @@ def _is_positive_definite(v: Tensor) -> Tensor:
         return sym & (eigvalsh(v.detach()) > 0).all(-1)
 
 
-class constraints:  # noqa: N801 - a namespace, as torch.distributions.constraints
-    real = Constraint("Real()", lambda v: v == v)
-    real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda v: (v == v).all(-1), 1)
+class constraints:  # a namespace, as torch.distributions.constraints
+    real = Constraint("Real()", lambda v: ~v.isnan())
+    real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda v: (~v.isnan()).all(-1), 1)
     positive = Constraint("GreaterThan(lower_bound=0.0)", lambda v: v > 0)
     nonnegative = Constraint("GreaterThanEq(lower_bound=0.0)", lambda v: v >= 0)
     unit_interval = _interval(0.0, 1.0)
@@ -87,7 +88,7 @@ class constraints:  # noqa: N801 - a namespace, as torch.distributions.constrain
 
 
 # ------------------------------------------------------------------ helpers
-class lazy_property:  # noqa: N801
+class lazy_property:
     """Computed on first access and cached on the instance (``probs`` from ``logits``)."""
 
     def __init__(self, fn) -> None:
@@ -154,7 +155,7 @@ class Distribution:
     has_rsample = False
     has_enumerate_support = False
     _validate_args = True
-    arg_constraints: dict = {}
+    arg_constraints: ClassVar[dict] = {}
     support: Constraint | None = None
 
     @staticmethod
@@ -251,7 +252,7 @@ class Distribution:
 
     def _validate_sample(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
-            raise ValueError("The value argument to log_prob must be a Tensor")
+            raise TypeError("The value argument to log_prob must be a Tensor")
         event_dim_start = value.ndim - len(self._event_shape)
         if tuple(value.shape[event_dim_start:]) != self._event_shape:
             raise ValueError(f"The right-most size of value must match event_shape: "
@@ -277,7 +278,7 @@ class Distribution:
 
     def __repr__(self) -> str:
         names = [k for k in self.arg_constraints if k in self.__dict__]
-        args = ", ".join(f"{k}: {tuple(self.__dict__[k].shape) if self.__dict__[k].ndim else self.__dict__[k].item()}"  # noqa: E501
+        args = ", ".join(f"{k}: {tuple(self.__dict__[k].shape) if self.__dict__[k].ndim else self.__dict__[k].item()}"
                          for k in names)
         return f"{type(self).__name__}({args})"
 

@@ -5,6 +5,7 @@ Independent (reinterprets batch dims of a base distribution as event dims)."""
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class MultivariateNormal(Distribution):
         >>> MultivariateNormal(ad.zeros(2), scale_tril=ad.eye(2)).rsample((4,)).shape  # (4, 2)
     """
 
-    arg_constraints = {"loc": constraints.real_vector,
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real_vector,
                        "covariance_matrix": constraints.positive_definite,
                        "precision_matrix": constraints.positive_definite,
                        "scale_tril": constraints.lower_cholesky}
@@ -66,7 +67,8 @@ class MultivariateNormal(Distribution):
         self.loc = loc.expand(batch + (n,))
         super().__init__(batch, (n,), validate_args=validate_args)
         if scale_tril is not None:
-            self._unbroadcasted_scale_tril = as_float(scale_tril, loc)
+            # only the lower triangle is read (as a triangular solve would): no gradient above
+            self._unbroadcasted_scale_tril = as_float(scale_tril, loc).tril()
         elif covariance_matrix is not None:
             self._unbroadcasted_scale_tril = linalg.cholesky(as_float(covariance_matrix, loc))
         else:
@@ -139,7 +141,7 @@ class Independent(Distribution):
         >>> Independent(Normal(ad.zeros(3), ad.ones(3)), 1).event_shape  # (3,)
     """
 
-    arg_constraints: dict = {}
+    arg_constraints: ClassVar[dict] = {}
 
     def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
                  validate_args=None) -> None:
