@@ -10,8 +10,8 @@ import pytest
 from nn_helpers import compare_with_torch, gradcheck_module
 
 import autodiff as ad
-import autodiff.nn as nn
 import autodiff.nn.functional as F
+from autodiff import nn
 
 R = np.random.default_rng(0)
 
@@ -120,10 +120,10 @@ def test_conv3d_gradgradcheck():
     x = ad.tensor(rn(1, 2, 3, 4, 3), requires_grad=True)
     w = ad.tensor(rn(2, 1, 2, 2, 2), requires_grad=True)
     b = ad.tensor(rn(2), requires_grad=True)
-    fn = lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=1, groups=2)  # noqa
+    fn = lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=1, groups=2)
     assert ad.autograd.gradgradcheck(fn, (x, w, b))
     wt = ad.tensor(rn(2, 1, 2, 2, 2), requires_grad=True)
-    fnt = lambda x, w: F.conv_transpose3d(x, w, None, stride=2, padding=1, groups=2)  # noqa
+    fnt = lambda x, w: F.conv_transpose3d(x, w, None, stride=2, padding=1, groups=2)
     assert ad.autograd.gradgradcheck(fnt, (x, wt))
 
 

@@ -49,8 +49,8 @@ def test_grid_sample_matches_torch(ndim, mode, padding_mode, align_corners, devi
         x, g = R.standard_normal((2, 3, 5, 6)), R.uniform(-1.4, 1.4, (2, 4, 7, 2))
     else:
         x, g = R.standard_normal((2, 2, 4, 5, 3)), R.uniform(-1.4, 1.4, (2, 3, 4, 2, 3))
-    _compare("grid_sample", [x, g], dict(mode=mode, padding_mode=padding_mode,
-                                         align_corners=align_corners), device, torch)
+    _compare("grid_sample", [x, g], {"mode": mode, "padding_mode": padding_mode,
+                                         "align_corners": align_corners}, device, torch)
 
 
 @pytest.mark.filterwarnings("ignore:Since version 1.3.0, affine_grid")  # PyTorch's, unit size
@@ -58,7 +58,7 @@ def test_grid_sample_matches_torch(ndim, mode, padding_mode, align_corners, devi
 @pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 1, 5), (2, 3, 3, 4, 5)])
 def test_affine_grid_matches_torch(size, align_corners, device, torch):
     theta = R.standard_normal((2, len(size) - 2, len(size) - 1))
-    _compare("affine_grid", [theta], dict(align_corners=align_corners), device, torch,
+    _compare("affine_grid", [theta], {"align_corners": align_corners}, device, torch,
              args=(size,))
 
 
@@ -76,7 +76,7 @@ def test_grid_sample_gradcheck(padding_mode, cpu_device):
     # keep samples off the pixel lattice and the clip bounds, where the derivative jumps
     g = ad.tensor(R.uniform(-1.3, 1.3, (1, 3, 2, 2)) + 0.013, device=cpu_device,
                   requires_grad=True)
-    fn = lambda x, g: F.grid_sample(x, g, padding_mode=padding_mode,  # noqa: E731
+    fn = lambda x, g: F.grid_sample(x, g, padding_mode=padding_mode,
                                     align_corners=padding_mode == "border")
     assert ad.autograd.gradcheck(fn, (x, g))
 

@@ -117,7 +117,7 @@ def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         raise ShapeError(f"conv_transpose3d: expected a 5-D input and a 5-D weight, got shapes "
                          f"{tuple(x.shape)} and {tuple(weight.shape)}")
     n, c, depth, h, w = x.shape
-    cin, ocg, kd, kh, kw = weight.shape
+    cin, kd = weight.shape[0], weight.shape[2]
     if groups <= 0 or c != cin or cin % groups:
         raise ShapeError(f"conv_transpose3d: expected input with {cin} channels (weight "
                          f"{tuple(weight.shape)}, groups={groups}), got shape {tuple(x.shape)}")

@@ -69,7 +69,7 @@ class ConvTranspose3d(_ConvNd):
             raise ValueError(f"ConvTranspose3d: only 'zeros' padding mode is supported, got "
                              f"{padding_mode!r}")
         if isinstance(padding, str):
-            raise ValueError("ConvTranspose3d: padding must be an int or a triple")
+            raise TypeError("ConvTranspose3d: padding must be an int or a triple")
         super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype, transposed=True,
                          output_padding=output_padding)
