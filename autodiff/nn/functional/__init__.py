@@ -137,3 +137,14 @@ from ._pooling_extra import (
     max_unpool1d,
     max_unpool2d,
 )
+from ._conv3d import conv3d, conv_transpose3d
+from ._pool3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    max_pool3d,
+    max_pool3d_with_indices,
+)
+from ._misc_extra import dropout3d, embedding_bag, gumbel_softmax, multilabel_margin_loss
+from ._grid import affine_grid, grid_sample

@@ -134,3 +134,15 @@ from .pooling import (
     MaxUnpool2d,
 )
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .bag import EmbeddingBag, MultiLabelMarginLoss
+from .layers3d import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    BatchNorm3d,
+    Conv3d,
+    ConvTranspose3d,
+    Dropout3d,
+    InstanceNorm3d,
+    MaxPool3d,
+)

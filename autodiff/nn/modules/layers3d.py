@@ -1,0 +1,163 @@
+"""The 3-D layers over (N, C, D, H, W): Conv3d, ConvTranspose3d, MaxPool3d, AvgPool3d,
+AdaptiveAvgPool3d, AdaptiveMaxPool3d, BatchNorm3d, InstanceNorm3d and Dropout3d, thin
+modules over ``nn.functional``'s 3-D composites and the N-D norm primitives."""
+
+from __future__ import annotations
+
+from ...tensor import Tensor
+from .. import functional as F
+from .conv import _ConvNd
+from .dropout import _DropoutNd
+from .normalization import _BatchNorm, _InstanceNorm
+from .pooling import AdaptiveAvgPool2d, _AdaptiveMaxPoolNd, _Pool
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W): a sum over the kernel's depth offsets of 2-D
+    convolutions. Weight from kaiming_uniform_(a=sqrt(5)), bias from U(-1/sqrt(fan_in), ..)
+    with fan_in = (C_in / groups) kD kH kW, as PyTorch.
+
+    Args:
+        in_channels, out_channels, kernel_size; stride=1, padding=0 (int, triple, "valid" or
+        "same"), dilation=1, groups=1, bias=True, padding_mode="zeros" ("reflect",
+        "replicate", "circular").
+
+    Shape:
+        input (N, C_in, D_in, H_in, W_in) or unbatched, output (N, C_out, D_out, H_out, W_out)
+        with D_out = (D_in + 2 padding - dilation (kD - 1) - 1) // stride + 1;
+        weight (C_out, C_in / groups, kD, kH, kW).
+
+    Example:
+        >>> nn.Conv3d(2, 4, 3, padding=1)(ad.randn(1, 2, 5, 6, 7)).shape
+        (1, 4, 5, 6, 7)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x, 3)
+        x, padding = self._mode_pad(x)
+        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                        self.groups)
+
+
+class ConvTranspose3d(_ConvNd):
+    """Transposed 3-D convolution (the adjoint of Conv3d). Initialised as ConvTranspose2d.
+
+    Args:
+        in_channels, out_channels, kernel_size; stride=1, padding=0, output_padding=0,
+        groups=1, bias=True, dilation=1, padding_mode="zeros" (the only one supported).
+
+    Shape:
+        input (N, C_in, D_in, H_in, W_in) or unbatched, output (N, C_out, D_out, H_out, W_out)
+        with D_out = (D_in - 1) stride - 2 padding + dilation (kD - 1) + output_padding + 1;
+        weight (C_in, C_out / groups, kD, kH, kW).
+
+    Example:
+        >>> nn.ConvTranspose3d(4, 2, 3, stride=2)(ad.randn(1, 4, 3, 3, 3)).shape
+        (1, 2, 7, 7, 7)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose3d: only 'zeros' padding mode is supported, got "
+                             f"{padding_mode!r}")
+        if isinstance(padding, str):
+            raise TypeError("ConvTranspose3d: padding must be an int or a triple")
+        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, transposed=True,
+                         output_padding=output_padding)
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
+        self._check(x, 3)
+        op = self._output_padding(x, output_size, 3)
+        return F.conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding, op,
+                                  self.groups, self.dilation)
+
+
+class MaxPool3d(_Pool):
+    """Max over each kD x kH x kW window of (N, C, D, H, W) (padding counts as -inf).
+
+    Args:
+        kernel_size; stride=kernel_size; padding=0; dilation=1; return_indices=False (flat
+        D*H*W positions); ceil_mode=False.
+
+    Shape:
+        D_out = floor_or_ceil((D + 2 padding - dilation (k - 1) - 1) / stride) + 1.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def forward(self, x: Tensor):
+        return F.max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool3d(_Pool):
+    """Mean over each kD x kH x kW window of (N, C, D, H, W).
+
+    Args:
+        kernel_size; stride=kernel_size; padding=0; ceil_mode=False; count_include_pad=True;
+        divisor_override=None.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average pooling of (N, C, D, H, W) to a fixed output size (None keeps that dim)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool3d(x, self.output_size)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, D, H, W) to a fixed output size; with return_indices also the
+    flat D*H*W positions of the maxima."""
+
+    def forward(self, x: Tensor):
+        return F.adaptive_max_pool3d(x, self.output_size, self.return_indices)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over (N, C, D, H, W) per channel (see BatchNorm1d)."""
+
+    _dims = (5,)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalize each (sample, channel) of (N, C, D, H, W) over D, H, W; affine and running
+    statistics off by default, as PyTorch."""
+
+    _spatial = 3
+
+
+class Dropout3d(_DropoutNd):
+    """In training, zero whole channels of (N, C, D, H, W) with probability p."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout3d(x, self.p, self.training)
