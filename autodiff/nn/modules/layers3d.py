@@ -9,7 +9,7 @@ from .. import functional as F
 from .conv import _ConvNd
 from .dropout import _DropoutNd
 from .normalization import _BatchNorm, _InstanceNorm
-from .pooling import AdaptiveAvgPool2d, _AdaptiveMaxPoolNd, _Pool
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, _AdaptiveMaxPoolNd
 
 
 class Conv3d(_ConvNd):
@@ -81,51 +81,21 @@ class ConvTranspose3d(_ConvNd):
                                   self.groups, self.dilation)
 
 
-class MaxPool3d(_Pool):
-    """Max over each kD x kH x kW window of (N, C, D, H, W) (padding counts as -inf).
-
-    Args:
-        kernel_size; stride=kernel_size; padding=0; dilation=1; return_indices=False (flat
-        D*H*W positions); ceil_mode=False.
-
-    Shape:
-        D_out = floor_or_ceil((D + 2 padding - dilation (k - 1) - 1) / stride) + 1.
-    """
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__(kernel_size, stride, padding)
-        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+class MaxPool3d(MaxPool2d):
+    """Max over each kD x kH x kW window of (N, C, D, H, W) (padding counts as -inf);
+    arguments as MaxPool2d's; return_indices gives flat D*H*W positions."""
 
     def forward(self, x: Tensor):
         return F.max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
-
-class AvgPool3d(_Pool):
-    """Mean over each kD x kH x kW window of (N, C, D, H, W).
-
-    Args:
-        kernel_size; stride=kernel_size; padding=0; ceil_mode=False; count_include_pad=True;
-        divisor_override=None.
-    """
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override=None) -> None:
-        super().__init__(kernel_size, stride, padding)
-        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
-        self.divisor_override = divisor_override
+class AvgPool3d(AvgPool2d):
+    """Mean over each kD x kH x kW window of (N, C, D, H, W); arguments as AvgPool2d's."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
