@@ -181,7 +181,34 @@ class Conv2d(_ConvNd):
                         self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
+class _ConvTransposeNd(_ConvNd):
+    """The constructor and forward shared by ConvTranspose1d/2d/3d (``dims`` spatial dims,
+    ``F.conv_transpose{dims}d``); only 'zeros' padding, and no string padding."""
+
+    dims = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        name = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only 'zeros' padding mode is supported, got "
+                             f"{padding_mode!r}")
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple of ints")
+        super().__init__(self.dims, in_channels, out_channels, kernel_size, stride, padding,
+                         dilation, groups, bias, padding_mode, device, dtype, transposed=True,
+                         output_padding=output_padding)
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
+        self._check(x, self.dims)
+        op = self._output_padding(x, output_size, self.dims)
+        fn = getattr(F, f"conv_transpose{self.dims}d")
+        return fn(x, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                  self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-D convolution (the adjoint of Conv2d), via matmul + col2im.
 
     Shape:
@@ -190,26 +217,10 @@ class ConvTranspose2d(_ConvNd):
         weight (C_in, C_out / groups, kH, kW).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        if padding_mode != "zeros":
-            raise ValueError(f"ConvTranspose2d: only 'zeros' padding mode is supported, got "
-                             f"{padding_mode!r}")
-        if isinstance(padding, str):
-            raise ValueError("ConvTranspose2d: padding must be an int or a pair")
-        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device, dtype, transposed=True,
-                         output_padding=output_padding)
-
-    def forward(self, x: Tensor, output_size=None) -> Tensor:
-        self._check(x, 2)
-        op = self._output_padding(x, output_size, 2)
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, op,
-                                  self.groups, self.dilation)
+    dims = 2
 
 
-class ConvTranspose1d(_ConvNd):
+class ConvTranspose1d(_ConvTransposeNd):
     """Transposed 1-D convolution (the adjoint of Conv1d), conv_transpose2d on a height-1
     image. Weight from kaiming_uniform_(a=sqrt(5)), bias from U(-1/sqrt(fan_in), ..) with
     fan_in = (C_out / groups) * kernel_size, as PyTorch.
@@ -228,20 +239,4 @@ class ConvTranspose1d(_ConvNd):
         (1, 2, 11)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        if padding_mode != "zeros":
-            raise ValueError(f"ConvTranspose1d: only 'zeros' padding mode is supported, got "
-                             f"{padding_mode!r}")
-        if isinstance(padding, str):
-            raise ValueError("ConvTranspose1d: padding must be an int")
-        super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device, dtype, transposed=True,
-                         output_padding=output_padding)
-
-    def forward(self, x: Tensor, output_size=None) -> Tensor:
-        self._check(x, 1)
-        op = self._output_padding(x, output_size, 1)
-        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, op,
-                                  self.groups, self.dilation)
+    dims = 1

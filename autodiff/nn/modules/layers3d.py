@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ...tensor import Tensor
 from .. import functional as F
-from .conv import _ConvNd
+from .conv import _ConvNd, _ConvTransposeNd
 from .dropout import _DropoutNd
 from .normalization import _BatchNorm, _InstanceNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, _AdaptiveMaxPoolNd
@@ -45,7 +45,7 @@ class Conv3d(_ConvNd):
                         self.groups)
 
 
-class ConvTranspose3d(_ConvNd):
+class ConvTranspose3d(_ConvTransposeNd):
     """Transposed 3-D convolution (the adjoint of Conv3d). Initialised as ConvTranspose2d.
 
     Args:
@@ -62,23 +62,7 @@ class ConvTranspose3d(_ConvNd):
         (1, 2, 7, 7, 7)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        if padding_mode != "zeros":
-            raise ValueError(f"ConvTranspose3d: only 'zeros' padding mode is supported, got "
-                             f"{padding_mode!r}")
-        if isinstance(padding, str):
-            raise TypeError("ConvTranspose3d: padding must be an int or a triple")
-        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device, dtype, transposed=True,
-                         output_padding=output_padding)
-
-    def forward(self, x: Tensor, output_size=None) -> Tensor:
-        self._check(x, 3)
-        op = self._output_padding(x, output_size, 3)
-        return F.conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding, op,
-                                  self.groups, self.dilation)
+    dims = 3
 
 
 class MaxPool3d(MaxPool2d):
