@@ -193,8 +193,9 @@ py::array where(const py::array& cond0, const py::array& a0, const py::array& b0
   const void* pa = a.data();
   const void* pb = b.data();
   void* po = out.mutable_data();
+  const bool four_bytes = a.itemsize() == 4;  // with the GIL: itemsize() touches refcounts
   py::gil_scoped_release nogil;
-  if (a.itemsize() == 4)
+  if (four_bytes)
     kernels::where_strided(pc, bc, static_cast<const uint32_t*>(pa), ba,
                            static_cast<const uint32_t*>(pb), bb, static_cast<uint32_t*>(po), os);
   else
