@@ -82,8 +82,10 @@ AD_SIMD_INLINE void binary_body(const T* a, const T* b, T* out, int64_t n) {
   auto va = [&](int64_t k) AD_SIMD_INLINE_LAMBDA { return SA ? V::load(a + k) : as; };
   auto vb = [&](int64_t k) AD_SIMD_INLINE_LAMBDA { return SB ? V::load(b + k) : bs; };
   auto put = [](T* p, R v) AD_SIMD_INLINE_LAMBDA {
-    if constexpr (Stream) V::stream(p, v);
-    else V::store(p, v);
+    if constexpr (Stream)
+      V::stream(p, v);
+    else
+      V::store(p, v);
   };
   for (; i + U * W <= n; i += U * W) {
     R r[U];
@@ -181,8 +183,7 @@ template <typename V, typename M>
 AD_SIMD_INLINE typename V::R gelu_d(typename V::R x) {
   const auto half = V::set1(0.5f);
   const auto cdf = V::mul(half, M::one_plus_erf(V::mul(x, V::set1(kRsqrt2))));
-  const auto pdf =
-      V::mul(M::exp(V::mul(V::set1(-0.5f), V::mul(x, x))), V::set1(kRsqrt2Pi));
+  const auto pdf = V::mul(M::exp(V::mul(V::set1(-0.5f), V::mul(x, x))), V::set1(kRsqrt2Pi));
   return V::fma(x, pdf, cdf);
 }
 template <typename V, typename M>
