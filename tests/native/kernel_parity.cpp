@@ -187,13 +187,13 @@ void check_unary(SimdLevel level, std::mt19937& rng) {
   const std::string lv = k::simd_level_name(level);
   const double tiny = std::numeric_limits<T>::min();  // subnormal results: ulps of FLT_MIN
   // Tolerances: float32 vector math vs libm is a few ulps each way, except gelu's x << 0
-  // tail, exp(Q - x^2/2) of the erfc fit, where the rounding of x^2/2 gives ~x^2/4 ulps (33
-  // at x = -12); float64 math stays on libm at every level (bitwise equal), and relu and sqrt
-  // are exact in every form.
+  // tail, x exp(Q - x^2/2) / 2 from the erfc fit: the roundings of x / sqrt(2) and of its
+  // square reach exp's argument as up to 3x^2/4 ulps (108 at |x| = 12; 33-56 measured).
+  // float64 math stays on libm at every level (bitwise equal); relu and sqrt are exact.
   const UnaryCase cases[k::kNumUnaryOps] = {
       {"exp", -103, 88.7, false, 4},  {"log", 1e-37, 1e37, true, 4},    {"tanh", -10, 10, false, 6},
       {"sigmoid", -80, 80, false, 6}, {"relu", -5, 5, false, 0},        {"erf", -6, 6, false, 6},
-      {"gelu", -12, 12, false, 48},   {"gelu_tanh", -12, 12, false, 8}, {"silu", -20, 20, false, 8},
+      {"gelu", -12, 12, false, 128},  {"gelu_tanh", -12, 12, false, 8}, {"silu", -20, 20, false, 8},
       {"sqrt", 0, 1e6, false, 0}};
   for (int op = 0; op < k::kNumUnaryOps; ++op) {
     const UnaryCase& c = cases[op];
