@@ -129,8 +129,7 @@ SimdLevel parse_simd_level(const std::string& name) {
     throw std::invalid_argument(
         "set_simd: avx512 kernels are not compiled into this build (untestable here); "
         "use avx2, neon or scalar");
-  throw std::invalid_argument("set_simd: expected one of avx2, neon, scalar; got '" + name +
-                              "'");
+  throw std::invalid_argument("set_simd: expected one of avx2, neon, scalar; got '" + name + "'");
 }
 
 int get_num_threads() { return g_threads; }

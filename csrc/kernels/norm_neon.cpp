@@ -22,8 +22,9 @@ void layer_norm_row(const T* x, const T* w, const T* b, T* y, int64_t n, T eps, 
   const auto mv = V::set1(m), rv = V::set1(rs);
   // The normalising pass reads x from L1 and prefetches the next row for row_welford.
   const int64_t ahead = neon::next_row_ahead<T>(n);
-  auto xhat = [&](int64_t k)
-                  AD_NEON_INLINE_LAMBDA { return V::mul(V::sub(V::load(x + k), mv), rv); };
+  auto xhat = [&](int64_t k) AD_NEON_INLINE_LAMBDA {
+    return V::mul(V::sub(V::load(x + k), mv), rv);
+  };
   auto xhat1 = [&](int64_t k) { return (x[k] - m) * rs; };
   if (w && b) {
     neon::write_row<T>(
