@@ -107,8 +107,8 @@ constexpr int64_t next_row_ahead(int64_t n) {
   return n * int64_t(sizeof(T)) <= 8192 ? n : 0;
 }
 template <typename T, typename Body, typename... Src>
-AD_NEON_INLINE int64_t lines_prefetching_next(int64_t i0, int64_t n, int64_t ahead, Body body,
-                                              const Src*... srcs) {
+AD_NEON_INLINE int64_t lines_prefetching_next(int64_t i0, int64_t n, [[maybe_unused]] int64_t ahead,
+                                              Body body, const Src*... srcs) {
   constexpr int64_t kLine = 64 / sizeof(T), W = Vec<T>::W;
   int64_t i = i0;
   for (; i + kLine <= n; i += kLine) {

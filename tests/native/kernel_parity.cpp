@@ -10,8 +10,9 @@
 // (each check states its floor).  GEMM measures |got - ref| / (eps * sum_k |a_ik b_kj|).
 // Prints checks run and max error per kernel; exits 1 on any error above its tolerance.
 //
-//   g++ -std=c++17 -O2 -fopenmp -Icsrc tests/native/kernel_parity.cpp csrc/dispatch.cpp \
-//       csrc/kernels/*.cpp -o kernel_parity && ./kernel_parity      (tools/neon_check.sh)
+// Built and run by tools/neon_check.sh (aarch64 under qemu, and native under ASan + UBSan):
+//   g++ -std=c++17 -O2 -fopenmp -Icsrc tests/native/kernel_parity.cpp csrc/dispatch.cpp
+//       csrc/kernels/*.cpp -o kernel_parity && ./kernel_parity
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
