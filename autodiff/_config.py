@@ -4,7 +4,7 @@
 |------------------------|-------------------------------------------------------------|---------|
 | AUTODIFF_DEVICE        | default device: numpy, cpp, cuda, cuda:N or cpu             | cpu     |
 | AUTODIFF_NUM_THREADS   | threads of the C++ kernels (else OMP_NUM_THREADS, else all) | -       |
-| AUTODIFF_SIMD          | force a SIMD level of the C++ kernels: avx512, avx2, scalar | best    |
+| AUTODIFF_SIMD          | SIMD level of the C++ kernels: avx512, avx2, neon, scalar   | best    |
 | AUTODIFF_DEBUG         | 1: log each fast-path decline once per (op, dtype, reason)  | 0       |
 | AUTODIFF_TF32          | 1: allow TF32 tensor-core matmul on CUDA                    | 0       |
 | AUTODIFF_MALLOC_TUNE   | 0: leave glibc malloc's thresholds alone (see backends)     | 1       |
@@ -48,8 +48,8 @@ class Config:
 
 def _read() -> Config:
     simd = os.environ.get("AUTODIFF_SIMD", "").strip().lower() or None
-    if simd is not None and simd not in ("avx512", "avx2", "scalar"):
-        raise ValueError(f"AUTODIFF_SIMD must be one of avx512, avx2, scalar; got {simd!r}")
+    if simd is not None and simd not in ("avx512", "avx2", "neon", "scalar"):
+        raise ValueError(f"AUTODIFF_SIMD must be one of avx512, avx2, neon, scalar; got {simd!r}")
     threads = _int_or_none(os.environ.get("AUTODIFF_NUM_THREADS"), "AUTODIFF_NUM_THREADS")
     if threads is None:
         threads = _int_or_none(os.environ.get("OMP_NUM_THREADS"), "OMP_NUM_THREADS")

@@ -29,7 +29,8 @@ void init_dispatch(py::module_& m) {
           throw py::value_error(e.what());
         }
       },
-      py::arg("level"), "Force the SIMD level of every kernel: 'avx2' or 'scalar'.");
+      py::arg("level"),
+      "Force the SIMD level of every kernel: 'avx2' (x86), 'neon' (AArch64) or 'scalar'.");
   m.def(
       "simd_level", [] { return k::simd_level_name(k::simd_level()); },
       "The SIMD level the kernels run at.");
@@ -40,7 +41,7 @@ void init_dispatch(py::module_& m) {
       "supported_simd_levels",
       [] {
         py::list out;
-        for (auto l : {k::SimdLevel::kScalar, k::SimdLevel::kAvx2})
+        for (auto l : {k::SimdLevel::kScalar, k::SimdLevel::kAvx2, k::SimdLevel::kNeon})
           if (k::cpu_supports(l)) out.append(k::simd_level_name(l));
         return out;
       },
@@ -67,7 +68,7 @@ void init_dispatch(py::module_& m) {
 }  // namespace autodiff::bind
 
 PYBIND11_MODULE(_C, m) {
-  m.doc() = "autodiff C++ kernels (AVX2+FMA and scalar variants, OpenMP)";
+  m.doc() = "autodiff C++ kernels (AVX2+FMA, NEON and scalar variants, OpenMP)";
   autodiff::bind::init_dispatch(m);
   autodiff::bind::init_elementwise(m);
   autodiff::bind::init_reduce(m);

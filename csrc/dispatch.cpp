@@ -34,7 +34,9 @@ void fill(KernelTable<T>& t, SimdLevel level) {
   fill_gemm_scalar(t);
   fill_rnn_scalar(t);
   fill_conv_scalar(t);
-  if (level == SimdLevel::kAvx2) {  // AVX2 overrides what it implements, scalar stays for the rest
+  // A SIMD level overrides what it implements; scalar stays for the rest.
+#if defined(__x86_64__) || defined(__i386__)
+  if (level == SimdLevel::kAvx2) {
     fill_elementwise_avx2(t);
     fill_reduce_avx2(t);
     fill_softmax_avx2(t);
@@ -44,6 +46,15 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_rnn_avx2(t);
     fill_conv_avx2(t);
   }
+#elif defined(__aarch64__)
+  if (level == SimdLevel::kNeon) {
+    fill_elementwise_neon(t);
+    fill_reduce_neon(t);
+    fill_softmax_neon(t);
+    fill_norm_neon(t);
+    fill_gemm_neon(t);
+  }
+#endif
 }
 
 struct Init {
@@ -72,12 +83,20 @@ bool cpu_supports(SimdLevel level) {
 #else
       return false;
 #endif
+    case SimdLevel::kNeon:
+#if defined(__aarch64__)
+      return true;  // Advanced SIMD is part of every ARMv8-A core
+#else
+      return false;
+#endif
   }
   return false;
 }
 
 SimdLevel best_level() {
-  return cpu_supports(SimdLevel::kAvx2) ? SimdLevel::kAvx2 : SimdLevel::kScalar;
+  for (SimdLevel level : {SimdLevel::kAvx2, SimdLevel::kNeon})
+    if (cpu_supports(level)) return level;
+  return SimdLevel::kScalar;
 }
 
 SimdLevel simd_level() { return g_level; }
@@ -91,17 +110,26 @@ void set_simd(SimdLevel level) {
 }
 
 std::string simd_level_name(SimdLevel level) {
-  return level == SimdLevel::kAvx2 ? "avx2" : "scalar";
+  switch (level) {
+    case SimdLevel::kAvx2:
+      return "avx2";
+    case SimdLevel::kNeon:
+      return "neon";
+    case SimdLevel::kScalar:
+      break;
+  }
+  return "scalar";
 }
 
 SimdLevel parse_simd_level(const std::string& name) {
   if (name == "scalar") return SimdLevel::kScalar;
   if (name == "avx2") return SimdLevel::kAvx2;
+  if (name == "neon") return SimdLevel::kNeon;
   if (name == "avx512")
     throw std::invalid_argument(
         "set_simd: avx512 kernels are not compiled into this build (untestable here); "
-        "use avx2 or scalar");
-  throw std::invalid_argument("set_simd: expected one of avx2, scalar; got '" + name + "'");
+        "use avx2, neon or scalar");
+  throw std::invalid_argument("set_simd: expected one of avx2, neon, scalar; got '" + name + "'");
 }
 
 int get_num_threads() { return g_threads; }

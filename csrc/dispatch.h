@@ -12,7 +12,8 @@
 
 namespace autodiff::kernels {
 
-enum class SimdLevel : int { kScalar = 0, kAvx2 = 1 };
+// kNeon: AArch64 Advanced SIMD (mandatory in ARMv8-A, so always available there).
+enum class SimdLevel : int { kScalar = 0, kAvx2 = 1, kNeon = 2 };
 
 // Kernels of one dtype at one SIMD level.
 template <typename T>

@@ -1,8 +1,13 @@
-// A small vocabulary of inline SIMD operations per ISA, written once per type.
+// A small vocabulary of inline SIMD operations per ISA, written once per type: AVX2+FMA
+// here (x86 only), NEON in simd_neon.h.
 //
 // Every function carries the target attribute of its ISA, so callers compiled with
 // the same attribute inline them while the extension as a whole keeps baseline flags.
+// AD_SIMD* name the attributes of the ISA a file includes, for the kernels written once
+// over a Vec vocabulary (kernels/*_simd.h).
 #pragma once
+
+#if defined(__x86_64__) || defined(__i386__)
 
 #include <immintrin.h>
 
@@ -11,6 +16,9 @@
 #define AD_AVX2 __attribute__((target("avx2,fma")))
 #define AD_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
 #define AD_AVX2_INLINE_LAMBDA __attribute__((target("avx2,fma"), always_inline))
+#define AD_SIMD AD_AVX2
+#define AD_SIMD_INLINE AD_AVX2_INLINE
+#define AD_SIMD_INLINE_LAMBDA AD_AVX2_INLINE_LAMBDA
 
 namespace autodiff::kernels::avx2 {
 
@@ -25,6 +33,8 @@ struct Vec<float> {
   static AD_AVX2_INLINE void store(float* p, R v) { _mm256_storeu_ps(p, v); }
   // Non-temporal store (p 32-byte aligned): no read-for-ownership, bypasses the caches.
   static AD_AVX2_INLINE void stream(float* p, R v) { _mm256_stream_ps(p, v); }
+  // Orders earlier stream() stores before later stores (and the driver's barrier).
+  static AD_AVX2_INLINE void stream_fence() { _mm_sfence(); }
   static AD_AVX2_INLINE R set1(float x) { return _mm256_set1_ps(x); }
   static AD_AVX2_INLINE R zero() { return _mm256_setzero_ps(); }
   static AD_AVX2_INLINE R add(R a, R b) { return _mm256_add_ps(a, b); }
@@ -70,6 +80,7 @@ struct Vec<double> {
   static AD_AVX2_INLINE R load(const double* p) { return _mm256_loadu_pd(p); }
   static AD_AVX2_INLINE void store(double* p, R v) { _mm256_storeu_pd(p, v); }
   static AD_AVX2_INLINE void stream(double* p, R v) { _mm256_stream_pd(p, v); }
+  static AD_AVX2_INLINE void stream_fence() { _mm_sfence(); }
   static AD_AVX2_INLINE R set1(double x) { return _mm256_set1_pd(x); }
   static AD_AVX2_INLINE R zero() { return _mm256_setzero_pd(); }
   static AD_AVX2_INLINE R add(R a, R b) { return _mm256_add_pd(a, b); }
@@ -352,6 +363,18 @@ AD_AVX2_INLINE __m256 sigmoid_ps(__m256 x) {
   return _mm256_blendv_ps(r, _mm256_mul_ps(e, r), neg);
 }
 
+// The float32 functions above by the names the Vec-generic kernels call (kernels/*_simd.h).
+struct MathF32 {
+  using R = __m256;
+  static AD_AVX2_INLINE R exp(R x) { return exp_ps(x); }
+  static AD_AVX2_INLINE R log(R x) { return log_ps(x); }
+  static AD_AVX2_INLINE R tanh(R x) { return tanh_ps(x); }
+  static AD_AVX2_INLINE R sigmoid(R x) { return sigmoid_ps(x); }
+  static AD_AVX2_INLINE R erf(R x) { return erf_ps(x); }
+  static AD_AVX2_INLINE R one_plus_erf(R x) { return one_plus_erf_ps(x); }
+  static AD_AVX2_INLINE R sqrt(R x) { return _mm256_sqrt_ps(x); }  // correctly rounded
+};
+
 // Write rows 0..m of an MR x 2-vector accumulator tile to C (leading dimension ldc),
 // adding C's old values when accumulate: the store of the GEMM and convolution
 // micro-kernels.  A constant trip count with a break keeps acc[] in registers (a runtime
@@ -374,3 +397,5 @@ AD_AVX2_INLINE void store_tile_rows(typename Vec<T>::R (&acc)[MR][2], T* c, int6
 }
 
 }  // namespace autodiff::kernels::avx2
+
+#endif  // x86

@@ -1,3 +1,4 @@
+#if defined(__x86_64__) || defined(__i386__)  // the whole file: AVX2 kernels
 // AVX2+FMA convolution micro-kernel: the GEMM kernel's 6 x 2-vector tile (float 6x16,
 // double 6x8), with B rows loaded in place from the padded image (two vectors at b + boff[k] and
 // + half) instead of
@@ -46,3 +47,4 @@ template void fill_conv_avx2<float>(KernelTable<float>&);
 template void fill_conv_avx2<double>(KernelTable<double>&);
 
 }  // namespace autodiff::kernels
+#endif

@@ -38,6 +38,7 @@ Dims collapse(const std::vector<int64_t>& shape, const std::vector<int64_t>& str
   return d;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
 // o[k * dp + i] = s[i + k * ... ]: the 8x8 block whose source rows are s + k * sl (8
 // elements each, contiguous) lands transposed in o's rows o + k * dp.  Bits are moved by
 // shuffles, never by arithmetic.
@@ -77,12 +78,16 @@ AD_AVX2 void copy_bytes_avx2(uint8_t* dst, const uint8_t* src, size_t n) {
   }
   if (i < n) std::memcpy(dst + i, src + i, n - i);
 }
+#endif
 
 void copy_bytes(void* dst, const void* src, size_t n) {
-  if (simd_level() == SimdLevel::kAvx2)
+#if defined(__x86_64__) || defined(__i386__)
+  if (simd_level() == SimdLevel::kAvx2) {
     copy_bytes_avx2(static_cast<uint8_t*>(dst), static_cast<const uint8_t*>(src), n);
-  else
-    std::memcpy(dst, src, n);
+    return;
+  }
+#endif
+  std::memcpy(dst, src, n);
 }
 
 // Source and destination offsets (elements) of outer index `o` over the dims in `dims`.
@@ -156,7 +161,9 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
   const int64_t sp = d.stride[p], sl = d.stride[last], dp = ds[p];
   const int64_t tiles_p = (np_ + kTile - 1) / kTile, tiles_l = (nl + kTile - 1) / kTile;
   const int64_t items = (total / (np_ * nl)) * tiles_p;
+#if defined(__x86_64__) || defined(__i386__)
   const bool vec = simd_level() == SimdLevel::kAvx2;
+#endif
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t it = 0; it < items; ++it) {
     int64_t so, dso;
@@ -164,6 +171,7 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
     const int64_t i0 = (it % tiles_p) * kTile, i1 = std::min(np_, i0 + kTile);
     for (int64_t tl = 0; tl < tiles_l; ++tl) {
       const int64_t j0 = tl * kTile, j1 = std::min(nl, j0 + kTile);
+#if defined(__x86_64__) || defined(__i386__)
       if constexpr (sizeof(T) == 4) {
         if (vec && sp == 1 && i1 - i0 == kTile && j1 - j0 == kTile) {
           for (int64_t jb = j0; jb < j1; jb += 8)
@@ -172,6 +180,7 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
           continue;
         }
       }
+#endif
       for (int64_t j = j0; j < j1; ++j) {
         const T* s = src + so + j * sl;
         T* o = dst + dso + j;

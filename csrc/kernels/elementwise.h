@@ -12,6 +12,8 @@ template <typename T>
 void fill_elementwise_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_elementwise_avx2(KernelTable<T>& t);
+template <typename T>
+void fill_elementwise_neon(KernelTable<T>& t);
 
 // out[idx] = a[idx] op b[idx] over a broadcast shape.  a_strides / b_strides are in elements,
 // aligned with out_shape (0 where broadcast); out is C-contiguous.  Threads over blocks.

@@ -31,6 +31,8 @@ template <typename T>
 void fill_gemm_avx2(KernelTable<T>& t);
 template <typename T>
 void fill_gemm_dot_avx2(KernelTable<T>& t);
+template <typename T>
+void fill_gemm_neon(KernelTable<T>& t);
 
 // Packing (gemm_pack.cpp).  Rows/cols beyond the block are zero-filled up to MR / NR.
 template <typename T>

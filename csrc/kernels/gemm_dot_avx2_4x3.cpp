@@ -1,3 +1,4 @@
+#if defined(__x86_64__) || defined(__i386__)  // the whole file: AVX2 kernels
 // AVX2+FMA narrow-GEMM kernel: a tile of up to 4 rows of row-major A times up to 3 columns
 // of column-major B (x @ W^T for a linear layer with few outputs), each C element an inner
 // product of two contiguous runs.  Vectorising along k keeps every lane useful however
@@ -181,3 +182,4 @@ template void fill_gemm_dot_avx2<float>(KernelTable<float>&);
 template void fill_gemm_dot_avx2<double>(KernelTable<double>&);
 
 }  // namespace autodiff::kernels
+#endif

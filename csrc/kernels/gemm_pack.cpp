@@ -9,6 +9,18 @@ namespace autodiff::kernels {
 
 namespace {
 
+// Vector packing of full float panels where the AVX2 tile applies; false: pack generically.
+template <typename T>
+bool pack_a_fast(int64_t, int64_t, const T*, int64_t, int64_t, int, T*) {
+  return false;
+}
+template <typename T>
+bool pack_b_fast(int64_t, int64_t, const T*, int64_t, int64_t, int, T*) {
+  return false;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+
 // 8 x 8 float transpose in registers.
 AD_AVX2_INLINE void transpose8(__m256 r[8]) {
   __m256 t[8];
@@ -89,10 +101,6 @@ AD_AVX2 void pack_b16_f32(int64_t kc, const float* b, int64_t rsb, int64_t csb, 
     for (int j = 0; j < 16; ++j) pb[k * 16 + j] = b[j * csb + k];
 }
 
-template <typename T>
-bool pack_a_fast(int64_t, int64_t, const T*, int64_t, int64_t, int, T*) {
-  return false;
-}
 template <>
 bool pack_a_fast<float>(int64_t kc, int64_t rows, const float* src, int64_t rsa, int64_t csa,
                         int mr, float* pa) {
@@ -106,10 +114,6 @@ bool pack_a_fast<float>(int64_t kc, int64_t rows, const float* src, int64_t rsa,
   return true;
 }
 
-template <typename T>
-bool pack_b_fast(int64_t, int64_t, const T*, int64_t, int64_t, int, T*) {
-  return false;
-}
 template <>
 bool pack_b_fast<float>(int64_t kc, int64_t nr_valid, const float* b, int64_t rsb, int64_t csb,
                         int nr, float* pb) {
@@ -119,6 +123,8 @@ bool pack_b_fast<float>(int64_t kc, int64_t nr_valid, const float* b, int64_t rs
   pack_b16_f32(kc, b, rsb, csb, pb);
   return true;
 }
+
+#endif  // x86
 
 }  // namespace
 

@@ -1,3 +1,4 @@
+#if defined(__x86_64__) || defined(__i386__)  // the whole file: AVX2 kernels
 // AVX2+FMA GEMM micro-kernel: 6 rows x 2 vectors (float 6x16, double 6x8).
 // 12 accumulators + 2 B vectors + 1 broadcast A = 15 of the 16 ymm registers; 12 independent
 // FMAs per k cover Zen 3's 2 FMA pipes x 4-cycle latency (8 needed).
@@ -141,3 +142,4 @@ template void fill_gemm_avx2<float>(KernelTable<float>&);
 template void fill_gemm_avx2<double>(KernelTable<double>&);
 
 }  // namespace autodiff::kernels
+#endif

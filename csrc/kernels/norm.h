@@ -11,6 +11,8 @@ template <typename T>
 void fill_norm_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_norm_avx2(KernelTable<T>& t);
+template <typename T>
+void fill_norm_neon(KernelTable<T>& t);
 
 // y = (x - mean) * rstd * w + b per row; mean and rstd have one value per row.
 // w and b may be null (no affine).

@@ -1,3 +1,4 @@
+#if defined(__x86_64__) || defined(__i386__)  // the whole file: AVX2 kernels
 // AVX2+FMA layer norm kernels: statistics in one pass over memory (blockwise Welford),
 // then one fused normalise-scale-shift pass; backward in two passes per row.
 #include <cmath>
@@ -114,3 +115,4 @@ template void fill_norm_avx2<float>(KernelTable<float>&);
 template void fill_norm_avx2<double>(KernelTable<double>&);
 
 }  // namespace autodiff::kernels
+#endif

@@ -13,6 +13,8 @@ template <typename T>
 void fill_reduce_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_reduce_avx2(KernelTable<T>& t);
+template <typename T>
+void fill_reduce_neon(KernelTable<T>& t);
 
 // out[o, i] = reduce_j x[o, j, i].  kVar divides the sum of squared deviations by
 // max(n - correction, 0) (NumPy's rule); kMax needs n >= 1 (checked by the binding).

@@ -1,3 +1,4 @@
+#if defined(__x86_64__) || defined(__i386__)  // the whole file: AVX2 kernels
 // AVX2+FMA LSTM and GRU cell kernels: 8 hidden units per step, the tail through zero-padded
 // buffers so that every unit gets exactly the vector math.  float64 forward stays on the
 // scalar (libm) kernel; the backward has no transcendental and is vectorised for both.
@@ -201,3 +202,4 @@ template void fill_rnn_avx2<float>(KernelTable<float>&);
 template void fill_rnn_avx2<double>(KernelTable<double>&);
 
 }  // namespace autodiff::kernels
+#endif

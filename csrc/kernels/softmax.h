@@ -11,6 +11,8 @@ template <typename T>
 void fill_softmax_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_softmax_avx2(KernelTable<T>& t);
+template <typename T>
+void fill_softmax_neon(KernelTable<T>& t);
 
 // y = softmax(x) (or log_softmax when log) along the middle axis.  y must not alias x.
 template <typename T>

@@ -1,3 +1,4 @@
+#if defined(__x86_64__) || defined(__i386__)  // the whole file: AVX2 kernels
 // AVX2+FMA softmax kernels.  Forward: pass 1 walks the row in L1-sized blocks keeping an
 // online (max, sum) pair and storing exp(x - running max); pass 2 rescales each block by
 // exp(block max - final max) / sum.  One exp per element, two passes over memory.
@@ -247,3 +248,4 @@ template void fill_softmax_avx2<float>(KernelTable<float>&);
 template void fill_softmax_avx2<double>(KernelTable<double>&);
 
 }  // namespace autodiff::kernels
+#endif

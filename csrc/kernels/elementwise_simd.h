@@ -1,0 +1,251 @@
+// Elementwise row kernels written once over a Vec vocabulary and a float32 math policy
+// (simd.h's avx2::Vec / avx2::MathF32, simd_neon.h's neon::Vec / neon::MathF32): binary
+// ops (plain and streaming stores), relu, and the float32 math functions, GELU, SiLU and
+// their gradients.  float64 math stays on the scalar (libm) kernels.  Include after the
+// ISA's header, which defines the AD_SIMD* attributes; fill_elementwise_vec fills a table.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/elementwise.h"
+
+namespace autodiff::kernels::vec_kernels {
+
+struct AddOp {
+  template <typename V, typename R>
+  static AD_SIMD_INLINE R v(R a, R b) {
+    return V::add(a, b);
+  }
+  template <typename T>
+  static inline T s(T a, T b) {
+    return a + b;
+  }
+};
+struct SubOp {
+  template <typename V, typename R>
+  static AD_SIMD_INLINE R v(R a, R b) {
+    return V::sub(a, b);
+  }
+  template <typename T>
+  static inline T s(T a, T b) {
+    return a - b;
+  }
+};
+struct MulOp {
+  template <typename V, typename R>
+  static AD_SIMD_INLINE R v(R a, R b) {
+    return V::mul(a, b);
+  }
+  template <typename T>
+  static inline T s(T a, T b) {
+    return a * b;
+  }
+};
+struct DivOp {
+  template <typename V, typename R>
+  static AD_SIMD_INLINE R v(R a, R b) {
+    return V::div(a, b);
+  }
+  template <typename T>
+  static inline T s(T a, T b) {
+    return a / b;
+  }
+};
+
+struct ReluBwdOp {  // a = relu output y, b = gradient g
+  template <typename V, typename R>
+  static AD_SIMD_INLINE R v(R y, R g) {
+    return V::mul(g, V::band(V::lt(V::zero(), y), V::set1(1)));
+  }
+  template <typename T>
+  static inline T s(T y, T g) {
+    return g * T(y > T(0) ? 1 : 0);
+  }
+};
+
+// Vector body unrolled by U registers, then one-vector steps, then an explicit scalar tail;
+// SA / SB false: that operand is one broadcast scalar.
+// Stream: non-temporal stores for outputs too large to stay in cache (no read-for-ownership
+// of the destination: 2/3 of the traffic of a same-shape op), after a scalar head that
+// aligns out to a vector; the closing fence orders them before the driver's barrier.
+template <typename V, typename T, typename Op, bool SA, bool SB, bool Stream>
+AD_SIMD_INLINE void binary_body(const T* a, const T* b, T* out, int64_t n) {
+  using R = typename V::R;
+  constexpr int W = V::W, U = 4;
+  int64_t i = 0;
+  if constexpr (Stream)
+    for (; i < n && reinterpret_cast<uintptr_t>(out + i) % sizeof(R) != 0; ++i)
+      out[i] = Op::s(a[SA ? i : 0], b[SB ? i : 0]);
+  const R as = V::set1(a[0]), bs = V::set1(b[0]);
+  auto va = [&](int64_t k) AD_SIMD_INLINE_LAMBDA { return SA ? V::load(a + k) : as; };
+  auto vb = [&](int64_t k) AD_SIMD_INLINE_LAMBDA { return SB ? V::load(b + k) : bs; };
+  auto put = [](T* p, R v) AD_SIMD_INLINE_LAMBDA {
+    if constexpr (Stream)
+      V::stream(p, v);
+    else
+      V::store(p, v);
+  };
+  for (; i + U * W <= n; i += U * W) {
+    R r[U];
+    for (int u = 0; u < U; ++u) r[u] = Op::template v<V>(va(i + u * W), vb(i + u * W));
+    for (int u = 0; u < U; ++u) put(out + i + u * W, r[u]);
+  }
+  for (; i + W <= n; i += W) put(out + i, Op::template v<V>(va(i), vb(i)));
+  for (; i < n; ++i) out[i] = Op::s(a[SA ? i : 0], b[SB ? i : 0]);
+  if constexpr (Stream) V::stream_fence();
+}
+
+template <typename V, typename T, typename Op, bool Stream>
+AD_SIMD void binary_vec(const T* a, const T* b, T* out, int64_t n, int64_t sa, int64_t sb) {
+  if (sa && sb) {
+    binary_body<V, T, Op, true, true, Stream>(a, b, out, n);
+  } else if (sb) {
+    binary_body<V, T, Op, false, true, Stream>(a, b, out, n);
+  } else if (sa) {
+    binary_body<V, T, Op, true, false, Stream>(a, b, out, n);
+  } else {
+    const T v = Op::s(a[0], b[0]);
+    for (int64_t i = 0; i < n; ++i) out[i] = v;
+  }
+}
+
+template <typename V, typename T>
+AD_SIMD void relu_vec(const T* x, T* y, int64_t n) {
+  constexpr int W = V::W;
+  const auto zero = V::zero();
+  int64_t i = 0;
+  for (; i + W <= n; i += W) V::store(y + i, V::max(zero, V::load(x + i)));  // NaN kept
+  for (; i < n; ++i) {
+    T v = x[i];
+    y[i] = (v > T(0) || v != v) ? v : T(0);
+  }
+}
+
+// Unary float32 math: vector body, and the tail through a zero-padded vector so that
+// every element gets exactly the vector algorithm.  V is the float Vec.
+template <typename V, typename V::R (*F)(typename V::R)>
+AD_SIMD void unary_f32(const float* x, float* y, int64_t n) {
+  constexpr int W = V::W;
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    const auto r0 = F(V::load(x + i)), r1 = F(V::load(x + i + W));
+    V::store(y + i, r0);
+    V::store(y + i + W, r1);
+  }
+  for (; i + W <= n; i += W) V::store(y + i, F(V::load(x + i)));
+  if (i < n) {
+    float buf[W] = {0};
+    std::copy(x + i, x + n, buf);
+    V::store(buf, F(V::load(buf)));
+    std::copy(buf, buf + (n - i), y + i);
+  }
+}
+
+// out = g * D(x), with the tail through padded vectors as in unary_f32.
+template <typename V, typename V::R (*D)(typename V::R)>
+AD_SIMD void grad_f32(const float* x, const float* g, float* out, int64_t n) {
+  constexpr int W = V::W;
+  int64_t i = 0;
+  for (; i + W <= n; i += W) V::store(out + i, V::mul(V::load(g + i), D(V::load(x + i))));
+  if (i < n) {
+    float bx[W] = {0}, bg[W] = {0};
+    std::copy(x + i, x + n, bx);
+    std::copy(g + i, g + n, bg);
+    V::store(bx, V::mul(V::load(bg), D(V::load(bx))));
+    std::copy(bx, bx + (n - i), out + i);
+  }
+}
+
+// GELU: x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2, with 1 + erf taken as erfc(-x / sqrt 2)
+// for x << 0 (no cancellation); the tanh form x (1 + tanh(c (x + a x^3))) / 2.
+constexpr float kRsqrt2 = 0.70710678118654752f, kRsqrt2Pi = 0.39894228040143268f;
+constexpr float kTanhC = 0.79788456080286536f, kTanhA = 0.044715f;
+
+template <typename V, typename M>
+AD_SIMD_INLINE typename V::R gelu_v(typename V::R x) {
+  const auto cdf2 = M::one_plus_erf(V::mul(x, V::set1(kRsqrt2)));
+  return V::mul(V::mul(V::set1(0.5f), x), cdf2);
+}
+template <typename V>
+AD_SIMD_INLINE typename V::R gelu_tanh_arg(typename V::R x) {
+  const auto ax2 = V::mul(V::set1(kTanhA), V::mul(x, x));
+  return V::mul(V::set1(kTanhC), V::fma(ax2, x, x));
+}
+template <typename V, typename M>
+AD_SIMD_INLINE typename V::R gelu_tanh_v(typename V::R x) {
+  const auto th = M::tanh(gelu_tanh_arg<V>(x));
+  return V::mul(V::mul(V::set1(0.5f), x), V::add(V::set1(1.0f), th));
+}
+// d/dx: Phi(x) + x phi(x), and for the tanh form (1 + th) / 2 + x (1 - th^2) c (1 + 3a x^2) / 2.
+template <typename V, typename M>
+AD_SIMD_INLINE typename V::R gelu_d(typename V::R x) {
+  const auto half = V::set1(0.5f);
+  const auto cdf = V::mul(half, M::one_plus_erf(V::mul(x, V::set1(kRsqrt2))));
+  const auto pdf = V::mul(M::exp(V::mul(V::set1(-0.5f), V::mul(x, x))), V::set1(kRsqrt2Pi));
+  return V::fma(x, pdf, cdf);
+}
+template <typename V, typename M>
+AD_SIMD_INLINE typename V::R gelu_tanh_d(typename V::R x) {
+  const auto half = V::set1(0.5f), one = V::set1(1.0f);
+  const auto th = M::tanh(gelu_tanh_arg<V>(x));
+  const auto inner = V::fma(V::set1(3.0f * kTanhA), V::mul(x, x), one);
+  const auto sech2 = V::fnma(th, th, one);
+  const auto right = V::mul(V::mul(V::mul(half, x), sech2), V::mul(V::set1(kTanhC), inner));
+  return V::fma(half, V::add(one, th), right);
+}
+
+// SiLU x sigmoid(x), and its derivative s (1 + x (1 - s)).
+template <typename V, typename M>
+AD_SIMD_INLINE typename V::R silu_v(typename V::R x) {
+  return V::mul(x, M::sigmoid(x));
+}
+template <typename V, typename M>
+AD_SIMD_INLINE typename V::R silu_d(typename V::R x) {
+  const auto one = V::set1(1.0f), s = M::sigmoid(x);
+  return V::mul(s, V::fma(x, V::sub(one, s), one));
+}
+// sign(x): +-1, 0 at +-0, NaN at NaN (as PyTorch's abs backward).
+template <typename V>
+AD_SIMD_INLINE typename V::R sign_d(typename V::R x) {
+  const auto zero = V::zero();
+  const auto pos = V::band(V::lt(zero, x), V::set1(1.0f));
+  const auto neg = V::band(V::lt(x, zero), V::set1(-1.0f));
+  return V::blend(V::bor(pos, neg), x, V::isnan(x));
+}
+
+// Vec: the ISA's Vec template; M: its float32 math (exp, log, tanh, sigmoid, erf,
+// one_plus_erf, sqrt on Vec<float>::R).
+template <template <typename> class Vec, typename M, typename T>
+void fill_elementwise_vec(KernelTable<T>& t) {
+  using V = Vec<T>;
+  t.binary[int(BinaryOp::kAdd)] = binary_vec<V, T, AddOp, false>;
+  t.binary[int(BinaryOp::kSub)] = binary_vec<V, T, SubOp, false>;
+  t.binary[int(BinaryOp::kMul)] = binary_vec<V, T, MulOp, false>;
+  t.binary[int(BinaryOp::kDiv)] = binary_vec<V, T, DivOp, false>;
+  t.binary[int(BinaryOp::kReluBwd)] = binary_vec<V, T, ReluBwdOp, false>;
+  t.binary_stream[int(BinaryOp::kAdd)] = binary_vec<V, T, AddOp, true>;
+  t.binary_stream[int(BinaryOp::kSub)] = binary_vec<V, T, SubOp, true>;
+  t.binary_stream[int(BinaryOp::kMul)] = binary_vec<V, T, MulOp, true>;
+  t.binary_stream[int(BinaryOp::kDiv)] = binary_vec<V, T, DivOp, true>;
+  t.binary_stream[int(BinaryOp::kReluBwd)] = binary_vec<V, T, ReluBwdOp, true>;
+  t.unary[int(UnaryOp::kRelu)] = relu_vec<V, T>;
+  if constexpr (std::is_same_v<T, float>) {
+    t.unary[int(UnaryOp::kExp)] = unary_f32<V, M::exp>;
+    t.unary[int(UnaryOp::kLog)] = unary_f32<V, M::log>;
+    t.unary[int(UnaryOp::kTanh)] = unary_f32<V, M::tanh>;
+    t.unary[int(UnaryOp::kSigmoid)] = unary_f32<V, M::sigmoid>;
+    t.unary[int(UnaryOp::kErf)] = unary_f32<V, M::erf>;
+    t.unary[int(UnaryOp::kSqrt)] = unary_f32<V, M::sqrt>;
+    t.unary[int(UnaryOp::kGelu)] = unary_f32<V, gelu_v<V, M>>;
+    t.unary[int(UnaryOp::kGeluTanh)] = unary_f32<V, gelu_tanh_v<V, M>>;
+    t.unary[int(UnaryOp::kSilu)] = unary_f32<V, silu_v<V, M>>;
+    t.grad[int(GradOp::kGelu)] = grad_f32<V, gelu_d<V, M>>;
+    t.grad[int(GradOp::kGeluTanh)] = grad_f32<V, gelu_tanh_d<V, M>>;
+    t.grad[int(GradOp::kSilu)] = grad_f32<V, silu_d<V, M>>;
+    t.grad[int(GradOp::kAbs)] = grad_f32<V, sign_d<V>>;
+  }
+}
+
+}  // namespace autodiff::kernels::vec_kernels

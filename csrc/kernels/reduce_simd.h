@@ -1,0 +1,182 @@
+// Reduction row kernels written once over a Vec vocabulary (simd.h's avx2::Vec, simd_neon.h's
+// neon::Vec): row sum / dot / max / Welford statistics and the column accumulators.  Include
+// after the ISA's header, which defines the AD_SIMD* attributes; fill_reduce_vec<Vec> puts
+// them into a table.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/reduce.h"
+
+namespace autodiff::kernels::vec_kernels {
+
+constexpr int U = 4;  // independent accumulators
+
+// Sum of x (Dot: of x * y) in blocks of kBlock elements with U vector accumulators of T;
+// block sums are added in double, which keeps float32 sums of long rows accurate.
+template <template <typename> class Vec, typename T, bool Dot>
+AD_SIMD_INLINE double blocked_sum(const T* x, const T* y, int64_t n) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  constexpr int64_t kBlock = 2048;
+  double total = 0;
+  int64_t i = 0;
+  while (i + U * W <= n) {
+    int64_t end = std::min(n, i + kBlock);
+    typename V::R acc[U];
+    for (int u = 0; u < U; ++u) acc[u] = V::zero();
+    for (; i + U * W <= end; i += U * W)
+      for (int u = 0; u < U; ++u) {
+        if constexpr (Dot)
+          acc[u] = V::fma(V::load(x + i + u * W), V::load(y + i + u * W), acc[u]);
+        else
+          acc[u] = V::add(acc[u], V::load(x + i + u * W));
+      }
+    total += V::hsum_d(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
+  }
+  for (; i < n; ++i) total += Dot ? double(x[i]) * double(y[i]) : double(x[i]);
+  return total;
+}
+
+template <template <typename> class Vec, typename T>
+AD_SIMD double row_sum(const T* x, int64_t n) {
+  return blocked_sum<Vec, T, false>(x, nullptr, n);
+}
+
+template <template <typename> class Vec, typename T>
+AD_SIMD double row_dot(const T* x, const T* y, int64_t n) {
+  return blocked_sum<Vec, T, true>(x, y, n);
+}
+
+template <template <typename> class Vec, typename T>
+AD_SIMD T row_max(const T* x, int64_t n) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  int64_t i = 0;
+  T m = x[0];
+  if (n >= U * W) {
+    typename V::R acc[U], nan = V::zero();
+    for (int u = 0; u < U; ++u) acc[u] = V::load(x + u * W);
+    for (i = U * W; i + U * W <= n; i += U * W)
+      for (int u = 0; u < U; ++u) {
+        auto v = V::load(x + i + u * W);
+        nan = V::bor(nan, V::isnan(v));
+        acc[u] = V::max(acc[u], v);
+      }
+    for (int u = 0; u < U; ++u) nan = V::bor(nan, V::isnan(acc[u]));
+    if (V::any(nan)) return T(NAN);
+    m = V::hmax(V::max(V::max(acc[0], acc[1]), V::max(acc[2], acc[3])));
+  }
+  for (; i < n; ++i) {
+    if (x[i] != x[i]) return x[i];
+    if (x[i] > m) m = x[i];
+  }
+  return m;
+}
+
+// One pass over memory: each block of kBlock elements (L1-resident) gets its exact mean and
+// M2 from a sum and a sum of squared deviations, and blocks merge by Chan's formula.
+template <template <typename> class Vec, typename T>
+AD_SIMD void row_welford(const T* x, int64_t n, double* mean, double* m2) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  constexpr int64_t kBlock = 1024;
+  double cn = 0, cmean = 0, cm2 = 0;
+  for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
+    const int64_t len = std::min(kBlock, n - b0);
+    const T* p = x + b0;
+    double bmean = row_sum<Vec, T>(p, len) / double(len);
+    auto mv = V::set1(T(bmean));
+    // U independent FMA chains: with fewer the loop waits on FMA latency, not L1.
+    typename V::R acc[U];
+    for (int u = 0; u < U; ++u) acc[u] = V::zero();
+    int64_t i = 0;
+    for (; i + U * W <= len; i += U * W)
+      for (int u = 0; u < U; ++u) {
+        auto d = V::sub(V::load(p + i + u * W), mv);
+        acc[u] = V::fma(d, d, acc[u]);
+      }
+    for (; i + W <= len; i += W) {
+      auto d = V::sub(V::load(p + i), mv);
+      acc[0] = V::fma(d, d, acc[0]);
+    }
+    double bm2 = V::hsum_d(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
+    for (; i < len; ++i) {
+      double d = double(p[i]) - bmean;
+      bm2 += d * d;
+    }
+    welford_merge(cn, cmean, cm2, double(len), bmean, bm2);
+  }
+  *mean = cmean;
+  *m2 = cm2;
+}
+
+template <template <typename> class Vec, typename T>
+AD_SIMD void col_add(T* acc, const T* x, int64_t w) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  int64_t j = 0;
+  for (; j + W <= w; j += W) V::store(acc + j, V::add(V::load(acc + j), V::load(x + j)));
+  for (; j < w; ++j) acc[j] += x[j];
+}
+
+template <template <typename> class Vec, typename T>
+AD_SIMD void col_fma(T* acc, const T* x, const T* y, int64_t w) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  int64_t j = 0;
+  for (; j + W <= w; j += W)
+    V::store(acc + j, V::fma(V::load(x + j), V::load(y + j), V::load(acc + j)));
+  for (; j < w; ++j) acc[j] += x[j] * y[j];
+}
+
+template <template <typename> class Vec, typename T>
+AD_SIMD void col_max(T* acc, const T* x, int64_t w) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  int64_t j = 0;
+  for (; j + W <= w; j += W) {
+    auto a = V::load(acc + j);
+    // max(x, a) returns a when either is NaN: keep a NaN that is already in a, and take x's.
+    auto m = V::max(V::load(x + j), a);
+    V::store(acc + j, V::blend(m, V::load(x + j), V::isnan(V::load(x + j))));
+  }
+  for (; j < w; ++j)
+    if (x[j] > acc[j] || x[j] != x[j]) acc[j] = x[j];
+}
+
+template <template <typename> class Vec, typename T>
+AD_SIMD void col_welford(const T* x, int64_t w, int64_t k, T* mean, T* m2) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  const T rk = T(1) / T(k);
+  const auto rkv = V::set1(rk);
+  int64_t j = 0;
+  for (; j + W <= w; j += W) {
+    auto xv = V::load(x + j), mu = V::load(mean + j);
+    auto d = V::sub(xv, mu);
+    mu = V::fma(d, rkv, mu);
+    V::store(mean + j, mu);
+    V::store(m2 + j, V::fma(d, V::sub(xv, mu), V::load(m2 + j)));
+  }
+  for (; j < w; ++j) {
+    T d = x[j] - mean[j];
+    mean[j] += d * rk;
+    m2[j] += d * (x[j] - mean[j]);
+  }
+}
+
+template <template <typename> class Vec, typename T>
+void fill_reduce_vec(KernelTable<T>& t) {
+  t.row_sum = row_sum<Vec, T>;
+  t.row_max = row_max<Vec, T>;
+  t.row_welford = row_welford<Vec, T>;
+  t.row_dot = row_dot<Vec, T>;
+  t.col_fma = col_fma<Vec, T>;
+  t.col_add = col_add<Vec, T>;
+  t.col_max = col_max<Vec, T>;
+  t.col_welford = col_welford<Vec, T>;
+}
+
+}  // namespace autodiff::kernels::vec_kernels
