@@ -34,7 +34,6 @@ struct Vec<float> {
   // Non-temporal store (p 32-byte aligned): no read-for-ownership, bypasses the caches.
   static AD_AVX2_INLINE void stream(float* p, R v) { _mm256_stream_ps(p, v); }
   // Orders earlier stream() stores before later stores (and the driver's barrier).
-  static AD_AVX2_INLINE void stream_fence() { _mm_sfence(); }
   static AD_AVX2_INLINE R set1(float x) { return _mm256_set1_ps(x); }
   static AD_AVX2_INLINE R zero() { return _mm256_setzero_ps(); }
   static AD_AVX2_INLINE R add(R a, R b) { return _mm256_add_ps(a, b); }
@@ -80,7 +79,6 @@ struct Vec<double> {
   static AD_AVX2_INLINE R load(const double* p) { return _mm256_loadu_pd(p); }
   static AD_AVX2_INLINE void store(double* p, R v) { _mm256_storeu_pd(p, v); }
   static AD_AVX2_INLINE void stream(double* p, R v) { _mm256_stream_pd(p, v); }
-  static AD_AVX2_INLINE void stream_fence() { _mm_sfence(); }
   static AD_AVX2_INLINE R set1(double x) { return _mm256_set1_pd(x); }
   static AD_AVX2_INLINE R zero() { return _mm256_setzero_pd(); }
   static AD_AVX2_INLINE R add(R a, R b) { return _mm256_add_pd(a, b); }
@@ -133,7 +131,7 @@ AD_AVX2_INLINE int64_t lines_prefetching_next(int64_t i0, int64_t n, int64_t ahe
 
 // Writes out[k] = vec(k) (vectors) / scalar(k) for k < n: the output pass of a row kernel.
 // stream: non-temporal stores (see kStreamBytes) after a scalar head that aligns out to 32
-// bytes, closed by an sfence so that they are ordered before the driver's barrier.
+// bytes; the driver fences them once per thread (stream_fence in kernels/parallel.h).
 // `ahead` > 0 prefetches that far on in each of srcs (lines_prefetching_next).
 template <typename T, typename VecF, typename ScalarF, typename... Src>
 AD_AVX2_INLINE void write_row(T* out, int64_t n, bool stream, int64_t ahead, VecF vec,
@@ -151,7 +149,6 @@ AD_AVX2_INLINE void write_row(T* out, int64_t n, bool stream, int64_t ahead, Vec
         srcs...);
   }
   for (; i < n; ++i) out[i] = scalar(i);
-  if (stream) _mm_sfence();
 }
 
 // ---- float32 transcendental functions (Cephes polynomials, <= 2 ulp measured) ----

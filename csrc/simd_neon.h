@@ -33,7 +33,6 @@ struct Vec<float> {
   static AD_NEON_INLINE R load(const float* p) { return vld1q_f32(p); }
   static AD_NEON_INLINE void store(float* p, R v) { vst1q_f32(p, v); }
   static AD_NEON_INLINE void stream(float* p, R v) { vst1q_f32(p, v); }
-  static AD_NEON_INLINE void stream_fence() {}
   static AD_NEON_INLINE R set1(float x) { return vdupq_n_f32(x); }
   static AD_NEON_INLINE R zero() { return vdupq_n_f32(0.0f); }
   static AD_NEON_INLINE R add(R a, R b) { return vaddq_f32(a, b); }
@@ -70,7 +69,6 @@ struct Vec<double> {
   static AD_NEON_INLINE R load(const double* p) { return vld1q_f64(p); }
   static AD_NEON_INLINE void store(double* p, R v) { vst1q_f64(p, v); }
   static AD_NEON_INLINE void stream(double* p, R v) { vst1q_f64(p, v); }
-  static AD_NEON_INLINE void stream_fence() {}
   static AD_NEON_INLINE R set1(double x) { return vdupq_n_f64(x); }
   static AD_NEON_INLINE R zero() { return vdupq_n_f64(0.0); }
   static AD_NEON_INLINE R add(R a, R b) { return vaddq_f64(a, b); }

@@ -58,24 +58,28 @@ void binary_broadcast(BinaryOp op, const T* a, const std::vector<int64_t>& a_str
   const BinaryFn<T> fn = (stream ? table<T>().binary_stream : table<T>().binary)[int(op)];
   const int nt = threads_for(total);
   const int64_t chunk = dyn_chunk(std::min(inner, kChunk));
-#pragma omp parallel for num_threads(nt) schedule(guided, chunk) if (nt > 1)
-  for (int64_t it = 0; it < items; ++it) {
-    int64_t o = it / nchunks, ch = it % nchunks;
-    int64_t offa = 0, offb = 0, rem = o;
-    for (int d = nd - 2; d >= 0; --d) {
-      int64_t idx = rem % c.shape[d];
-      rem /= c.shape[d];
-      offa += idx * c.sa[d];
-      offb += idx * c.sb[d];
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+#pragma omp for schedule(guided, chunk) nowait
+    for (int64_t it = 0; it < items; ++it) {
+      int64_t o = it / nchunks, ch = it % nchunks;
+      int64_t offa = 0, offb = 0, rem = o;
+      for (int d = nd - 2; d >= 0; --d) {
+        int64_t idx = rem % c.shape[d];
+        rem /= c.shape[d];
+        offa += idx * c.sa[d];
+        offb += idx * c.sb[d];
+      }
+      int64_t i0 = ch * kChunk, len = std::min(kChunk, inner - i0);
+      T* dst = out + o * inner + i0;
+      if (unit) {
+        fn(a + offa + i0 * isa, b + offb + i0 * isb, dst, len, isa, isb);
+      } else {  // inner dim strided: one element at a time (never hit with contiguous inputs)
+        for (int64_t i = 0; i < len; ++i)
+          fn(a + offa + (i0 + i) * isa, b + offb + (i0 + i) * isb, dst + i, 1, 0, 0);
+      }
     }
-    int64_t i0 = ch * kChunk, len = std::min(kChunk, inner - i0);
-    T* dst = out + o * inner + i0;
-    if (unit) {
-      fn(a + offa + i0 * isa, b + offb + i0 * isb, dst, len, isa, isb);
-    } else {  // inner dim strided: one element at a time (never hit with contiguous inputs)
-      for (int64_t i = 0; i < len; ++i)
-        fn(a + offa + (i0 + i) * isa, b + offb + (i0 + i) * isb, dst + i, 1, 0, 0);
-    }
+    if (stream) stream_fence();  // once per thread (the kernels leave it to their driver)
   }
 }
 

@@ -94,7 +94,6 @@ AD_SIMD_INLINE void binary_body(const T* a, const T* b, T* out, int64_t n) {
   }
   for (; i + W <= n; i += W) put(out + i, Op::template v<V>(va(i), vb(i)));
   for (; i < n; ++i) out[i] = Op::s(a[SA ? i : 0], b[SB ? i : 0]);
-  if constexpr (Stream) V::stream_fence();
 }
 
 template <typename V, typename T, typename Op, bool Stream>

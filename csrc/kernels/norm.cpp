@@ -16,9 +16,9 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rs
   const auto fn = table<T>().layer_norm_row;
   const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
   const int nt = cap_threads(threads_for(rows * n, 8192), rows);
-#pragma omp parallel for num_threads(nt) schedule(dynamic, dyn_chunk(n)) if (nt > 1)
-  for (int64_t r = 0; r < rows; ++r)
+  parallel_rows(nt, rows, dyn_chunk(n), stream, [&](int64_t r) {
     fn(x + r * n, w, b, y + r * n, n, eps, mean + r, rstd + r, stream);
+  });
 }
 
 template <typename T>
@@ -44,9 +44,10 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
     }
     // Each thread accumulates gw/gb of its rows into its own buffer.  A static schedule
     // keeps the row-to-buffer assignment, hence the float sums, the same on every run.
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (int64_t r = 0; r < rows; ++r)
       fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n, stream);
+    if (stream) stream_fence();
   }
   if (w)
     for (int k = 1; k < nt; ++k) {

@@ -78,8 +78,8 @@ void softmax_axis(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, boo
     const SoftmaxRowFn<T> fn = log ? t.log_softmax_row : t.softmax_row;
     const bool stream = outer * n * int64_t(sizeof(T)) >= kStreamBytes;
     const int ntr = cap_threads(nt, outer);
-#pragma omp parallel for num_threads(ntr) schedule(dynamic, dyn_chunk(n)) if (ntr > 1)
-    for (int64_t o = 0; o < outer; ++o) fn(x + o * n, y + o * n, n, stream);
+    parallel_rows(ntr, outer, dyn_chunk(n), stream,
+                  [&](int64_t o) { fn(x + o * n, y + o * n, n, stream); });
     return;
   }
   const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
@@ -102,8 +102,8 @@ void softmax_backward_axis(const T* y, const T* gy, T* gx, int64_t outer, int64_
     const SoftmaxBwdRowFn<T> fn = log ? t.log_softmax_bwd_row : t.softmax_bwd_row;
     const bool stream = outer * n * int64_t(sizeof(T)) >= kStreamBytes;
     const int ntr = cap_threads(nt, outer);
-#pragma omp parallel for num_threads(ntr) schedule(dynamic, dyn_chunk(n)) if (ntr > 1)
-    for (int64_t o = 0; o < outer; ++o) fn(y + o * n, gy + o * n, gx + o * n, n, stream);
+    parallel_rows(ntr, outer, dyn_chunk(n), stream,
+                  [&](int64_t o) { fn(y + o * n, gy + o * n, gx + o * n, n, stream); });
     return;
   }
   const int64_t nchunks = (inner + kColChunk - 1) / kColChunk;
