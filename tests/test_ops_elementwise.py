@@ -116,6 +116,15 @@ def test_sigmoid_saturates_without_overflow(value, expected, device):
     assert np.isfinite(y.cpu().numpy()).all() and abs(y.item() - expected) < 1e-6
 
 
+@pytest.mark.parametrize("dtype,x", [("float32", -20.0), ("float32", -80.0), ("float64", -40.0),
+                                     ("float64", -700.0)])
+def test_sigmoid_keeps_relative_accuracy_in_its_tail(dtype, x, device):
+    # 1 / (1 + exp(-x)) = exp(x) / (1 + exp(x)): tiny but far from 0 (log(sigmoid) stays finite)
+    y = ad.tensor(np.array([x, 1000.0], dtype), device=device).sigmoid().cpu().numpy()
+    expected = np.exp(np.float64(x)) / (1 + np.exp(np.float64(x)))
+    assert y[0] > 0 and abs(y[0] / expected - 1) < (1e-5 if dtype == "float32" else 1e-12)
+
+
 def test_relu_grad_is_zero_below_zero(device):
     x = ad.tensor([-1.0, 2.0, -3.0], device=device, requires_grad=True)
     x.relu().sum().backward()

@@ -213,9 +213,10 @@ class NumpyBackend(NNKernels):
         return self.xp.tanh(a)
 
     def sigmoid(self, a):
-        # 0.5 * (1 + tanh(x / 2)) is exact in float arithmetic terms and never overflows
-        half = a.dtype.type(0.5)
-        return half + half * self.xp.tanh(a * half)
+        # e / (1 + e), e = exp(-|x|), for x < 0: never overflows, and stays accurate where
+        # 0.5 + 0.5 tanh(x / 2) cancels to 0 (below x ~ -17 in float32)
+        e = self.xp.exp(-self.xp.abs(a))
+        return self.xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
     def relu(self, a):
         return self.xp.maximum(a, a.dtype.type(0))
