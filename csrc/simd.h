@@ -151,6 +151,21 @@ AD_AVX2_INLINE void write_row(T* out, int64_t n, bool stream, int64_t ahead, Vec
   for (; i < n; ++i) out[i] = scalar(i);
 }
 
+// This level as one type, for the row kernels written once over levels (kernels/*_simd.h):
+// its Vec and its row passes.
+struct Isa {
+  template <typename T>
+  using Vec = avx2::Vec<T>;
+  template <typename T>
+  static constexpr int64_t next_row_ahead(int64_t n) {
+    return avx2::next_row_ahead<T>(n);
+  }
+  template <typename T, typename... A>
+  static AD_AVX2_INLINE void write_row(T* out, A... args) {
+    avx2::write_row<T>(out, args...);
+  }
+};
+
 // ---- float32 transcendental functions (Cephes polynomials, <= 2 ulp measured) ----
 
 // exp(r) for |r| <= ln2/2: the Cephes degree-6 polynomial 1 + r + r^2 P(r).

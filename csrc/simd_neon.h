@@ -126,6 +126,20 @@ AD_NEON_INLINE void write_row(T* out, int64_t n, bool /*stream*/, int64_t ahead,
   for (; i < n; ++i) out[i] = scalar(i);
 }
 
+// This level as one type, as avx2::Isa (simd.h).
+struct Isa {
+  template <typename T>
+  using Vec = neon::Vec<T>;
+  template <typename T>
+  static constexpr int64_t next_row_ahead(int64_t n) {
+    return neon::next_row_ahead<T>(n);
+  }
+  template <typename T, typename... A>
+  static AD_NEON_INLINE void write_row(T* out, A... args) {
+    neon::write_row<T>(out, args...);
+  }
+};
+
 // ---- float32 transcendental functions: simd.h's Cephes polynomials on float32x4_t ----
 
 using F = Vec<float>;
