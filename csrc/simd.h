@@ -46,6 +46,8 @@ struct Vec<float> {
   static AD_AVX2_INLINE R max(R a, R b) { return _mm256_max_ps(a, b); }
   static AD_AVX2_INLINE R min(R a, R b) { return _mm256_min_ps(a, b); }
   static AD_AVX2_INLINE R isnan(R a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+  // NaN in a or b
+  static AD_AVX2_INLINE R unord(R a, R b) { return _mm256_cmp_ps(a, b, _CMP_UNORD_Q); }
   static AD_AVX2_INLINE R lt(R a, R b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static AD_AVX2_INLINE R bor(R a, R b) { return _mm256_or_ps(a, b); }
   static AD_AVX2_INLINE R band(R a, R b) { return _mm256_and_ps(a, b); }
@@ -379,6 +381,7 @@ AD_AVX2_INLINE __m256 sigmoid_ps(__m256 x) {
 struct MathF32 {
   using R = __m256;
   static AD_AVX2_INLINE R exp(R x) { return exp_ps(x); }
+  static AD_AVX2_INLINE R exp_normal_range(R x) { return exp_normal_range_ps(x); }  // |x| <= 86
   static AD_AVX2_INLINE R log(R x) { return log_ps(x); }
   static AD_AVX2_INLINE R tanh(R x) { return tanh_ps(x); }
   static AD_AVX2_INLINE R sigmoid(R x) { return sigmoid_ps(x); }

@@ -48,6 +48,7 @@ struct Vec<float> {
   static AD_NEON_INLINE R bor(R a, R b) {
     return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
   }
+  static AD_NEON_INLINE R unord(R a, R b) { return bor(isnan(a), isnan(b)); }  // a or b NaN
   static AD_NEON_INLINE R band(R a, R b) {
     return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
   }
@@ -306,6 +307,7 @@ AD_NEON_INLINE R4 sigmoid_ps(R4 x) {
 struct MathF32 {
   using R = float32x4_t;
   static AD_NEON_INLINE R exp(R x) { return exp_ps(x); }
+  static AD_NEON_INLINE R exp_normal_range(R x) { return exp_normal_range_ps(x); }  // |x| <= 86
   static AD_NEON_INLINE R log(R x) { return log_ps(x); }
   static AD_NEON_INLINE R tanh(R x) { return tanh_ps(x); }
   static AD_NEON_INLINE R sigmoid(R x) { return sigmoid_ps(x); }
