@@ -52,7 +52,7 @@ py::array binary_typed(BinaryOp op, const py::array& a0, const py::array& b0, co
   py::array a = streamable(a0, sa), b = streamable(b0, sb);
   const Shape as = shape_of(a), bs = shape_of(b);
   const Shape os = broadcast_shapes(as, bs, name);
-  auto out = empty<T>(os);
+  auto out = empty_apart<T>(os, {&a, &b});
   const auto ba = broadcast_strides(as, sa, os), bb = broadcast_strides(bs, sb, os);
   const T* pa = static_cast<const T*>(a.data());
   const T* pb = static_cast<const T*>(b.data());
@@ -72,7 +72,7 @@ py::array binary(BinaryOp op, const py::array& a, const py::array& b, const char
 template <typename T>
 py::array unary_typed(UnaryOp op, const py::array& x0) {
   py::array x = contiguous(x0);
-  auto out = empty<T>(shape_of(x));
+  auto out = empty_apart<T>(shape_of(x), {&x});
   const T* px = static_cast<const T*>(x.data());
   T* py_ = out.mutable_data();
   const int64_t n = x.size();
@@ -90,7 +90,7 @@ py::array unary(UnaryOp op, const py::array& x, const char* name) {
 template <typename T>
 py::array grad_typed(kernels::GradOp op, const py::array& x0, const py::array& g0) {
   py::array x = contiguous(x0), g = contiguous(g0);
-  auto out = empty<T>(shape_of(x));
+  auto out = empty_apart<T>(shape_of(x), {&x, &g});
   const T* px = static_cast<const T*>(x.data());
   const T* pg = static_cast<const T*>(g.data());
   T* po = out.mutable_data();

@@ -52,7 +52,7 @@ const T* ptr(const py::object& o) {
 template <typename T>
 py::tuple forward_typed(const py::array& x, const py::object& w, const py::object& b, const Rows& r,
                         double eps) {
-  auto y = empty<T>(shape_of(x));
+  auto y = empty_apart<T>(shape_of(x), {&x});
   auto mean = empty<T>(r.stat_shape), rstd = empty<T>(r.stat_shape);
   const T *px = static_cast<const T*>(x.data()), *pw = ptr<T>(w), *pb = ptr<T>(b);
   T *py_ = y.mutable_data(), *pm = mean.mutable_data(), *pr = rstd.mutable_data();
@@ -79,7 +79,7 @@ template <typename T>
 py::tuple backward_typed(const py::array& gy, const py::array& x, const py::array& mean,
                          const py::array& rstd, const py::object& w, const Rows& r, int64_t k) {
   const Shape s = shape_of(x);
-  auto gx = empty<T>(s);
+  auto gx = empty_apart<T>(s, {&gy, &x});
   py::object gw = py::none(), gb = py::none();
   T *pgw = nullptr, *pgb = nullptr;
   if (!w.is_none()) {

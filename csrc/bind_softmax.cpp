@@ -12,7 +12,7 @@ py::array forward_typed(const py::array& x, int axis, bool log) {
   const Shape s = shape_of(x);
   int64_t outer, n, inner;
   split_at(s, axis, outer, n, inner);
-  auto y = empty<T>(s);
+  auto y = empty_apart<T>(s, {&x});
   const T* px = static_cast<const T*>(x.data());
   T* py_ = y.mutable_data();
   {
@@ -35,7 +35,7 @@ py::array backward_typed(const py::array& y, const py::array& gy, int axis, bool
   const Shape s = shape_of(y);
   int64_t outer, n, inner;
   split_at(s, axis, outer, n, inner);
-  auto gx = empty<T>(s);
+  auto gx = empty_apart<T>(s, {&y, &gy});
   const T* py_ = static_cast<const T*>(y.data());
   const T* pg = static_cast<const T*>(gy.data());
   T* po = gx.mutable_data();

@@ -78,8 +78,8 @@ class NumpyBackend(NNKernels):
         base = a.base
         if base is None:
             return True
-        # references to base: a.base and getrefcount's own argument
-        return type(base) is np.ndarray and base.base is None and sys.getrefcount(base) <= 2
+        # references to base: a's, the local `base` and getrefcount's own argument
+        return type(base) is np.ndarray and base.base is None and sys.getrefcount(base) <= 3
 
     # ----------------------------------------------------------------- creation
     def asarray(self, data, dtype=None):
