@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import autograd, cuda, dtypes, info, ops  # noqa: F401
+from . import autograd, cuda, dtypes, ops  # noqa: F401
 from .autograd import (  # noqa: F401
     enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
 )
@@ -71,7 +71,9 @@ def _init_default_device() -> None:
 _init_default_device()
 
 
-_LAZY_SUBMODULES = ("nn", "optim", "models", "serialization", "bench")
+# ``info`` too: imported here, ``python -m autodiff.info`` would warn that runpy found it
+# in sys.modules already
+_LAZY_SUBMODULES = ("nn", "optim", "models", "serialization", "bench", "info")
 
 
 def __getattr__(name: str):
