@@ -201,19 +201,21 @@ AD_AVX2_INLINE __m256 exp_normal_range_ps(__m256 x) {
   // x - k ln2 / 8 in two steps (Cody-Waite): the high part has 13 bits, so k * hi is exact
   __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.086639404296875f), x);
   r = _mm256_fnmadd_ps(k, _mm256_set1_ps(3.9932729123e-06f), r);
-  __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(0.16666403413f), r, _mm256_set1_ps(0.50006455183f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  const __m256 em1 = _mm256_mul_ps(p, r);  // e^r - 1, kept apart for one rounding below
+  // e^r - 1 = r + r^2 (c2 + c3 r): r^2 and the inner FMA run side by side
+  const __m256 q = _mm256_fmadd_ps(_mm256_set1_ps(0.16666403413f), r, _mm256_set1_ps(0.50006455183f));
+  const __m256 em1 = _mm256_fmadd_ps(_mm256_mul_ps(r, r), q, r);
   const __m256 table = _mm256_setr_ps(1.0f, 1.09050774574f, 1.18920707703f, 1.29683959484f,
                                       1.41421353817f, 1.54221081734f, 1.68179285526f,
                                       1.83400809765f);  // 2^(j / 8)
+  // 2^(k / 8) = 2^((k & 7) / 8) (the table, indexed by t's low 3 bits) with (k >> 3) added
+  // to its exponent field; (k >> 3) << 23 = (k << 20) with the low 23 bits cleared (the
+  // shift's own bits drop out).  Off the polynomial's dependency chain.
   const __m256i ti = _mm256_castps_si256(t);
-  const __m256 tj = _mm256_permutevar8x32_ps(table, ti);  // uses the low 3 bits: k & 7
-  const __m256 y = _mm256_fmadd_ps(tj, em1, tj);
-  // (k >> 3) << 23 = (k << 20) with the low 23 bits cleared (the shift's own bits drop out)
   const __m256i scale =
       _mm256_and_si256(_mm256_slli_epi32(ti, 20), _mm256_set1_epi32(int(0xff800000u)));
-  return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(y), scale));
+  const __m256 tk = _mm256_castsi256_ps(
+      _mm256_add_epi32(_mm256_castps_si256(_mm256_permutevar8x32_ps(table, ti)), scale));
+  return _mm256_fmadd_ps(tk, em1, tk);
 }
 
 // All lanes inside exp_normal_range_ps's domain (|x| <= 86; NaN is outside).
