@@ -197,7 +197,7 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
   const int mr = t.gemm_mr, nr = t.gemm_nr;
   const ConvUkernelFn<T> cuk = t.conv_ukernel;
   const bool direct = cuk && t.conv_mr == mr && t.conv_nr == nr;  // same tile as pack_a's
-  const int64_t KC = balanced_kc(K, GemmBlocking<T>::kKC);
+  const int64_t KC = balanced_kc(K, GemmBlocking<T>::kKCPass);
   const int64_t mp = (og + mr - 1) / mr * mr;  // packed rows per group
   // Every group's weight packed once: group gi, K block pc at apack[gi*mp*K + mp*pc].
   std::vector<T> apack(size_t(g.groups * mp * K));
@@ -272,7 +272,7 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
   const int mr = t.gemm_mr, nr = t.gemm_nr;
   const ConvUkernelFn<T> cuk = t.conv_ukernel;
   const bool direct = cuk && t.conv_mr == mr && t.conv_nr == nr;  // same tile as pack_a's
-  const int64_t KC = balanced_kc(Q, GemmBlocking<T>::kKC);
+  const int64_t KC = balanced_kc(Q, GemmBlocking<T>::kKCPass);
   const int64_t mp = (og + mr - 1) / mr * mr;
   // Channels-last window offsets, columns ordered (i, j, c): a tap's cg channels are one run.
   std::vector<int64_t> coff(static_cast<size_t>(K));

@@ -93,7 +93,7 @@ void forward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool rever
                   const T* y, int64_t y_row, Cell cell, Prefetch prefetch_rows) {
   const auto& t = table<T>();
   const int mr = t.gemm_mr, nr = t.gemm_nr;
-  const int64_t kc_max = GemmBlocking<T>::kKC;
+  const int64_t kc_max = GemmBlocking<T>::kKCPass;
   const int64_t nb = (H + nr - 1) / nr, n_panels = G * nb, np = n_panels * nr;
   const int64_t mp = round_up(N, mr);
   const int nt = step_threads(2.0 * double(N) * double(G * H) * double(H), nb);
@@ -142,7 +142,7 @@ void backward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reve
                    Cell cell, Prefetch prefetch_rows) {
   const auto& t = table<T>();
   const int mr = t.gemm_mr, nr = t.gemm_nr;
-  const int64_t kc_max = GemmBlocking<T>::kKC, gh = G * H;
+  const int64_t kc_max = GemmBlocking<T>::kKCPass, gh = G * H;
   const int64_t nb = (H + nr - 1) / nr, hp_cols = nb * nr, mp = round_up(N, mr);
   const int nt = step_threads(2.0 * double(N) * double(gh) * double(H), nb);
   AlignedBuffer<T> wb(gh * hp_cols), dh(mp * hp_cols), pa_all(int64_t(nt) * mp * gh);
