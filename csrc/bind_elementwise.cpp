@@ -1,4 +1,7 @@
 // Bindings: binary ops with NumPy broadcasting (add, sub, mul, div) and unary math.
+#include <cmath>
+#include <optional>
+
 #include "bind_util.h"
 #include "kernels/copy.h"
 #include "kernels/elementwise.h"
@@ -85,6 +88,28 @@ py::array unary_typed(UnaryOp op, const py::array& x0) {
 
 py::array unary(UnaryOp op, const py::array& x, const char* name) {
   return dtype_of(x, name) == DType::kF32 ? unary_typed<float>(op, x) : unary_typed<double>(op, x);
+}
+
+template <typename T>
+py::array clamp_typed(const py::array& x0, double lo, double hi) {
+  py::array x = contiguous(x0);
+  auto out = empty_apart<T>(shape_of(x), {&x});
+  const T* px = static_cast<const T*>(x.data());
+  T* po = out.mutable_data();
+  const int64_t n = x.size();
+  {
+    py::gil_scoped_release nogil;
+    kernels::clamp_contiguous<T>(px, po, n, T(lo), T(hi));
+  }
+  return out;
+}
+
+py::array clamp(const py::array& x, std::optional<double> lo, std::optional<double> hi) {
+  if ((lo && std::isnan(*lo)) || (hi && std::isnan(*hi)))
+    throw py::value_error("clamp: a NaN bound (NumPy's clip handles it: the result is NaN)");
+  const double l = lo.value_or(-INFINITY), h = hi.value_or(INFINITY);
+  return dtype_of(x, "clamp") == DType::kF32 ? clamp_typed<float>(x, l, h)
+                                             : clamp_typed<double>(x, l, h);
 }
 
 template <typename T>
@@ -352,6 +377,12 @@ void init_elementwise(py::module_& m) {
   m.def(
       "relu", [](py::array x) { return unary(UnaryOp::kRelu, x, "relu"); }, py::arg("x"),
       "max(x, 0) (NaN propagates, as np.maximum).");
+  m.def(
+      "abs", [](py::array x) { return unary(UnaryOp::kAbs, x, "abs"); }, py::arg("x"),
+      "|x| (the sign bit cleared: NaN stays NaN).");
+  m.def("clamp", &clamp, py::arg("x"), py::arg("min") = py::none(), py::arg("max") = py::none(),
+        "min(max(x, min), max) (max when min > max; NaN x stays NaN), as np.clip; a bound "
+        "of None is no bound.");
 }
 
 }  // namespace autodiff::bind

@@ -22,6 +22,7 @@ struct KernelTable {
   BinaryFn<T> binary_stream[kNumBinaryOps];  // same, non-temporal stores (large outputs)
   UnaryFn<T> unary[kNumUnaryOps];     // indexed by UnaryOp
   GradFn<T> grad[kNumGradOps];        // indexed by GradOp
+  ClampFn<T> clamp;
   RowSumFn<T> row_sum;
   RowMaxFn<T> row_max;
   RowWelfordFn<T> row_welford;

@@ -42,9 +42,7 @@ def result_type(a, b):
     if a0 != b0:
         (big, dbig, cbig), (small, dsmall, csmall) = (
             ((b, db, cb), (a, da, ca)) if a0 else ((a, da, ca), (b, db, cb)))
-        if csmall <= cbig:
-            return dbig
-        return dsmall
+        return dbig if csmall <= cbig else dsmall
     return dtypes.promote(da, db)
 
 

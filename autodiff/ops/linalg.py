@@ -90,9 +90,7 @@ class Linear(Op):
 
 def linear(x, w, b=None):
     """y = x @ w^T + b for 2-D x and w (one node); see nn.functional.linear for the rest."""
-    if b is None:
-        return Linear.apply(x, w)
-    return Linear.apply(x, w, b)
+    return Linear.apply(x, w) if b is None else Linear.apply(x, w, b)
 
 
 def _swap(a):

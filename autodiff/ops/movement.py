@@ -176,9 +176,7 @@ class Tri(Op):
 # ------------------------------------------------------------------ public functions
 def reshape(x, *shape):
     shape = shape_arg(shape)
-    if x._data.shape == shape:
-        return x
-    return Reshape.apply(x, shape=shape)
+    return x if x._data.shape == shape else Reshape.apply(x, shape=shape)
 
 
 def view(x, *shape):
@@ -233,9 +231,7 @@ def expand_(x, *sizes):
         raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
                          f"or equal to the number of dimensions in the tensor ({x.ndim})")
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    if x._data.shape == shape:
-        return x
-    return Expand.apply(x, shape=shape, view=True)
+    return x if x._data.shape == shape else Expand.apply(x, shape=shape, view=True)
 
 
 def broadcast_to(x, shape):

@@ -24,9 +24,7 @@ def _kept_shape(shape, axes):
 
 
 def _count(shape, axes) -> int:
-    if axes is None:
-        return math.prod(shape)
-    return math.prod(shape[i] for i in axes)
+    return math.prod(shape) if axes is None else math.prod(shape[i] for i in axes)
 
 
 def _unreduce(g, in_shape, axes, keepdim):

@@ -88,13 +88,26 @@ void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n) {
   if (n <= 0) return;
   const UnaryFn<T> fn = table<T>().unary[int(op)];
   // Math functions cost more per element than a copy: thread earlier for them.
-  const int64_t chunk = op == UnaryOp::kRelu ? kChunk : 4096;
+  const int64_t chunk = op == UnaryOp::kRelu || op == UnaryOp::kAbs ? kChunk : 4096;
   const int64_t nchunks = (n + chunk - 1) / chunk;
   const int nt = threads_for(n, chunk);
 #pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
   for (int64_t ch = 0; ch < nchunks; ++ch) {
     int64_t i0 = ch * chunk;
     fn(x + i0, y + i0, std::min(chunk, n - i0));
+  }
+}
+
+template <typename T>
+void clamp_contiguous(const T* x, T* y, int64_t n, T lo, T hi) {
+  if (n <= 0) return;
+  const ClampFn<T> fn = table<T>().clamp;
+  const int64_t nchunks = (n + kChunk - 1) / kChunk;
+  const int nt = threads_for(n, kChunk);
+#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
+  for (int64_t ch = 0; ch < nchunks; ++ch) {
+    const int64_t i0 = ch * kChunk;
+    fn(x + i0, y + i0, std::min(kChunk, n - i0), lo, hi);
   }
 }
 
@@ -122,5 +135,7 @@ template void binary_broadcast<double>(BinaryOp, const double*, const std::vecto
                                        const std::vector<int64_t>&);
 template void unary_contiguous<float>(UnaryOp, const float*, float*, int64_t);
 template void unary_contiguous<double>(UnaryOp, const double*, double*, int64_t);
+template void clamp_contiguous<float>(const float*, float*, int64_t, float, float);
+template void clamp_contiguous<double>(const double*, double*, int64_t, double, double);
 
 }  // namespace autodiff::kernels

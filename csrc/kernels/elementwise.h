@@ -26,6 +26,10 @@ void binary_broadcast(BinaryOp op, const T* a, const std::vector<int64_t>& a_str
 template <typename T>
 void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n);
 
+// y = min(max(x, lo), hi) over n contiguous elements, threaded in chunks.
+template <typename T>
+void clamp_contiguous(const T* x, T* y, int64_t n, T lo, T hi);
+
 // out = g * f'(x) over n contiguous elements, threaded in chunks.
 template <typename T>
 void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n);

@@ -139,10 +139,25 @@ void relu_k(const T* x, T* y, int64_t n) {
   }
 }
 
+template <typename T>
+void abs_k(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::abs(x[i]);
+}
+
+template <typename T>
+void clamp_k(const T* x, T* y, int64_t n, T lo, T hi) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T r = x[i] < lo ? lo : x[i];  // a NaN x fails both comparisons and stays
+    y[i] = r > hi ? hi : r;
+  }
+}
+
 }  // namespace
 
 template <typename T>
 void fill_elementwise_scalar(KernelTable<T>& t) {
+  t.unary[int(UnaryOp::kAbs)] = abs_k<T>;
+  t.clamp = clamp_k<T>;
   t.binary[int(BinaryOp::kAdd)] = add<T>;
   t.binary[int(BinaryOp::kSub)] = sub<T>;
   t.binary[int(BinaryOp::kMul)] = mul<T>;

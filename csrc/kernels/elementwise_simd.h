@@ -6,7 +6,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "kernels/elementwise.h"
@@ -122,6 +124,34 @@ AD_SIMD void relu_vec(const T* x, T* y, int64_t n) {
   }
 }
 
+// |x|: the sign bit cleared (NaN stays NaN, -0 becomes 0).
+template <typename V, typename T>
+AD_SIMD void abs_vec(const T* x, T* y, int64_t n) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr int W = V::W;
+  const U bits = ~(U(1) << (8 * sizeof(T) - 1));
+  T m;
+  std::memcpy(&m, &bits, sizeof m);
+  const auto mask = V::set1(m);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) V::store(y + i, V::band(V::load(x + i), mask));
+  for (; i < n; ++i) y[i] = std::abs(x[i]);
+}
+
+// min(max(x, lo), hi): max/min return their second operand when either is NaN, so a NaN x
+// comes through both, as in the scalar kernel.
+template <typename V, typename T>
+AD_SIMD void clamp_vec(const T* x, T* y, int64_t n, T lo, T hi) {
+  constexpr int W = V::W;
+  const auto lv = V::set1(lo), hv = V::set1(hi);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) V::store(y + i, V::min(hv, V::max(lv, V::load(x + i))));
+  for (; i < n; ++i) {
+    const T r = x[i] < lo ? lo : x[i];
+    y[i] = r > hi ? hi : r;
+  }
+}
+
 // Unary float32 math: vector body, and the tail through a zero-padded vector so that
 // every element gets exactly the vector algorithm.  V is the float Vec.
 template <typename V, typename V::R (*F)(typename V::R)>
@@ -230,6 +260,8 @@ void fill_elementwise_vec(KernelTable<T>& t) {
   t.binary_stream[int(BinaryOp::kDiv)] = binary_vec<V, T, DivOp, true>;
   t.binary_stream[int(BinaryOp::kReluBwd)] = binary_vec<V, T, ReluBwdOp, true>;
   t.unary[int(UnaryOp::kRelu)] = relu_vec<V, T>;
+  t.unary[int(UnaryOp::kAbs)] = abs_vec<V, T>;
+  t.clamp = clamp_vec<V, T>;
   if constexpr (std::is_same_v<T, float>) {
     t.unary[int(UnaryOp::kExp)] = unary_f32<V, M::exp>;
     t.unary[int(UnaryOp::kLog)] = unary_f32<V, M::log>;

@@ -23,9 +23,10 @@ enum class UnaryOp : int {
   kGelu = 6,
   kGeluTanh = 7,
   kSilu = 8,
-  kSqrt = 9
+  kSqrt = 9,
+  kAbs = 10
 };
-constexpr int kNumUnaryOps = 10;
+constexpr int kNumUnaryOps = 11;
 // Gradients from the op's input x and the output gradient g: out = g * f'(x) (kAbs:
 // g * sign(x), 0 at 0, NaN at NaN).  The *Out ops take the op's output y in place of x:
 // sigmoid g y (1 - y), tanh g (1 - y^2), sqrt g / (2 y).
@@ -48,6 +49,10 @@ template <typename T>
 using UnaryFn = void (*)(const T* x, T* y, int64_t n);
 template <typename T>
 using GradFn = void (*)(const T* x, const T* g, T* out, int64_t n);
+// y[i] = min(max(x[i], lo), hi) (hi when lo > hi, as NumPy and PyTorch); a NaN x stays NaN.
+// lo and hi are not NaN (the binding leaves that case to NumPy).  y may equal x.
+template <typename T>
+using ClampFn = void (*)(const T* x, T* y, int64_t n, T lo, T hi);
 
 // Reductions of one contiguous row.
 template <typename T>

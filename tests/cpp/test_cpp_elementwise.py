@@ -24,6 +24,7 @@ UNARY = {
     "tanh": np.tanh,
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
     "relu": lambda x: np.maximum(x, 0),
+    "abs": np.abs,
 }
 
 BROADCASTS = [
@@ -230,6 +231,32 @@ def test_unary_special_values(simd):
             got = getattr(C, op)(x)
             want = ref(x.astype(np.float64)).astype(np.float32)
             np.testing.assert_allclose(got, want, rtol=3e-7, atol=3e-45, equal_nan=True, err_msg=op)
+
+
+CLAMP_BOUNDS = [(-1.0, 2.0), (0.5, -0.5), (None, 0.0), (0.0, None), (-np.inf, np.inf), (-3, 3)]
+
+
+@pytest.mark.parametrize("lo, hi", CLAMP_BOUNDS)
+@pytest.mark.parametrize("n", ODD_SIZES)
+def test_clamp_matches_clip(simd, dtype, lo, hi, n):
+    """Exactly np.clip: lo > hi gives hi, a bound of None is none, NaN x stays NaN."""
+    x = rand(np.random.default_rng(n), (n,), dtype, -3.0, 3.0)
+    x[:: max(1, n // 3)] = np.nan
+    got = C.clamp(x, lo, hi)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, np.clip(x, lo, hi))
+
+
+def test_clamp_views_empty_and_special_values(simd):
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -2.5, 7.0] * 5, np.float32)
+    np.testing.assert_array_equal(C.clamp(special, -1, 1), np.clip(special, -1, 1))
+    np.testing.assert_array_equal(C.abs(special), np.abs(special))
+    assert not np.signbit(C.abs(special)[~np.isnan(special)]).any()  # |-0| is +0
+    x = rand(np.random.default_rng(8), (31, 33), np.float64, -2.0, 2.0)
+    for v in (x.T, x[::2, ::3], x[:, ::-1], x[:0]):
+        np.testing.assert_array_equal(C.clamp(v, -1, 0.5), np.clip(v, -1, 0.5))
+    with pytest.raises(ValueError, match="NaN bound"):
+        C.clamp(x, np.nan, 1.0)
 
 
 def _gelu_ref(x, tanh):

@@ -21,6 +21,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dispatch.h"
@@ -195,7 +196,7 @@ void check_unary(SimdLevel level, std::mt19937& rng) {
       {"exp", -103, 88.7, false, 4},  {"log", 1e-37, 1e37, true, 4},    {"tanh", -10, 10, false, 6},
       {"sigmoid", -80, 80, false, 6}, {"relu", -5, 5, false, 0},        {"erf", -6, 6, false, 6},
       {"gelu", -12, 12, false, 128},  {"gelu_tanh", -12, 12, false, 8}, {"silu", -20, 20, false, 8},
-      {"sqrt", 0, 1e6, false, 0}};
+      {"sqrt", 0, 1e6, false, 0},     {"abs", -5, 5, false, 0}};
   for (int op = 0; op < k::kNumUnaryOps; ++op) {
     const UnaryCase& c = cases[op];
     const double tol = sizeof(T) == 4 ? c.tol_f32 : 0;
@@ -230,6 +231,18 @@ void check_unary(SimdLevel level, std::mt19937& rng) {
       compare<T>(std::string("grad_") + grads[op], lv, dims({n}), r.first, r.second,
                  sizeof(T) == 4 ? grad_tol[op] : 0,
                  [&](size_t i) { return std::abs(double(g[i])); });
+    }
+  // Clamp: exact; bounds crossed (lo > hi gives hi) and infinite.
+  const std::pair<T, T> bounds[] = {{T(-1), T(2)}, {T(0.5), T(-0.5)}, {-INFINITY, T(0)}};
+  for (const auto& [lo, hi] : bounds)
+    for (int64_t n : kSizes) {
+      const auto x = random_vec<T>(rng, n, -3, 3);
+      const auto r = both(level, [&] {
+        std::vector<T> y(x.size());
+        k::clamp_contiguous<T>(x.data(), y.data(), n, lo, hi);
+        return y;
+      });
+      compare<T>("clamp", lv, dims({n}), r.first, r.second, 0, [](size_t) { return 1.0; });
     }
 }
 
