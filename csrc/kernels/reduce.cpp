@@ -12,7 +12,11 @@ namespace autodiff::kernels {
 
 namespace {
 
-constexpr int64_t kColChunk = 512;  // columns per work item in the column layout
+// Columns per work item in the column layout.  2048, not 512: a (rows, 1024) array reduced
+// over its rows is then one column item, so the threads take contiguous runs of whole rows
+// (sliced) instead of half rows 4 KiB apart; sum over axis 0 of 4096 x 1024 went 461 -> 382
+// us, (32, 128, 1024) over axis 1 430 -> 332 (2 threads, builds interleaved).
+constexpr int64_t kColChunk = 2048;
 
 template <typename T>
 T finish_moments(ReduceOp op, double n, double mean, double m2, double correction) {
