@@ -161,14 +161,23 @@ AD_NEON_INLINE R4 exp_reduce_ps(R4 x, R4 n) {
   return F::fnma(n, F::set1(-2.12194440e-4f), r);
 }
 
-// exp(x) for |x| <= 86 (see simd.h).
-AD_NEON_INLINE R4 exp_normal_range_ps(R4 x) {
-  const R4 shift = F::set1(12582912.0f);
+// exp(x - K ln2) for an integer K, given as shift = 1.5 * 2^23 - K, where the result is a
+// normal float (x - K ln2 in [-86, 86], |x| < 176): t = shift + round(x / ln2), so
+// j = t - shift = round(x / ln2) exactly and t's bits, less those of 1.5 * 2^23, are
+// j - K.  The Cephes polynomial of x - j ln2, scaled by 2^(j - K) in its exponent field.
+// As simd.h's exp_shifted_ps (there in steps of ln2 / 8): the softmax forward's reference.
+AD_NEON_INLINE R4 exp_shifted_ps(R4 x, R4 shift) {
   const R4 t = F::fma(x, F::set1(1.44269504088896341f), shift);
-  const R4 n = F::sub(t, shift);
-  const int32x4_t ni = vsubq_s32(vreinterpretq_s32_f32(t), vreinterpretq_s32_f32(shift));
-  const R4 p = exp_reduced_ps(exp_reduce_ps(x, n));
-  return vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(p), vshlq_n_s32(ni, 23)));
+  const R4 j = F::sub(t, shift);
+  const int32x4_t k =
+      vsubq_s32(vreinterpretq_s32_f32(t), vreinterpretq_s32_f32(F::set1(12582912.0f)));
+  const R4 p = exp_reduced_ps(exp_reduce_ps(x, j));
+  return vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(p), vshlq_n_s32(k, 23)));
+}
+
+// exp(x) for |x| <= 86: exp_shifted_ps with K = 0.
+AD_NEON_INLINE R4 exp_normal_range_ps(R4 x) {
+  return exp_shifted_ps(x, F::set1(12582912.0f));
 }
 
 AD_NEON_INLINE bool exp_in_normal_range(R4 x) {
@@ -308,6 +317,10 @@ struct MathF32 {
   using R = float32x4_t;
   static AD_NEON_INLINE R exp(R x) { return exp_ps(x); }
   static AD_NEON_INLINE R exp_normal_range(R x) { return exp_normal_range_ps(x); }  // |x| <= 86
+  // exp(x - K ln2) with shift = 1.5 * 2^23 - K: see exp_shifted_ps for the domain
+  static constexpr bool kShiftedExp = true;
+  static constexpr int kShiftSteps = 1;  // K counts steps of ln2 / kShiftSteps
+  static AD_NEON_INLINE R exp_shifted(R x, R shift) { return exp_shifted_ps(x, shift); }
   static AD_NEON_INLINE R log(R x) { return log_ps(x); }
   static AD_NEON_INLINE R tanh(R x) { return tanh_ps(x); }
   static AD_NEON_INLINE R sigmoid(R x) { return sigmoid_ps(x); }

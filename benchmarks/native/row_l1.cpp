@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < n; ++i)
     x[i] = u(rng), g[i] = u(rng), w[i] = 1, b[i] = 0, gw[i] = gb[i] = 0;
   volatile double sink = 0;
+  const float shift = sm::shifted_reference(3.0f, Math::kShiftSteps).shift;  // the max of x
   float mean, rstd;
   const struct {
     const char* name;
@@ -59,9 +60,15 @@ int main(int argc, char** argv) {
        cycles_per_element([&] { sm::softmax_row_f32<Isa, Math>(x, y, n, false); }, n)},
       {"  block_stats", cycles_per_element([&] { sink = sm::block_stats<Isa>(x, n).max; }, n)},
       {"  exp_sum, exps stored",
-       cycles_per_element([&] { sink = sm::exp_sum<Isa, Math, true>(x, y, n, 3.0f, 0); }, n)},
-      {"  exp_sum, sum only",
-       cycles_per_element([&] { sink = sm::exp_sum<Isa, Math, true>(x, nullptr, n, 3.0f, 0); }, n)},
+       cycles_per_element(
+           [&] { sink = sm::exp_sum<Isa, Math, sm::ExpForm::kShifted>(x, y, n, 0.0f, shift, 0); },
+           n)},
+      {"  exp_sum, sum only", cycles_per_element(
+                                  [&] {
+                                    sink = sm::exp_sum<Isa, Math, sm::ExpForm::kShifted>(
+                                        x, nullptr, n, 0.0f, shift, 0);
+                                  },
+                                  n)},
       {"  scale", cycles_per_element([&] { sm::scale<Isa>(x, y, n, 0.5f, false); }, n)},
       {"softmax backward row",
        cycles_per_element([&] { sm::softmax_bwd_row<Isa, float>(y, g, b, n, false); }, n)},

@@ -20,7 +20,7 @@ void softmax_row(const T* x, T* y, int64_t n, bool /*stream*/) {
   const T m = row_max_nan(x, n);
   double s = 0;
   for (int64_t i = 0; i < n; ++i) {
-    y[i] = std::exp(x[i] - m);
+    y[i] = T(std::exp(double(x[i]) - double(m)));  // x - m unrounded, as the vector levels
     s += double(y[i]);
   }
   const T r = T(1.0 / s);
@@ -32,7 +32,7 @@ void log_softmax_row(const T* x, T* y, int64_t n, bool /*stream*/) {
   if (n == 0) return;
   const T m = row_max_nan(x, n);
   double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += double(std::exp(x[i] - m));
+  for (int64_t i = 0; i < n; ++i) s += std::exp(double(x[i]) - double(m));
   const T lse = T(double(m) + std::log(s));
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] - lse;
 }

@@ -67,24 +67,50 @@ inline bool block_in_normal_exp_range(const BlockStats& st, float m) {
   return !st.has_nan && std::isfinite(m) && st.min - m >= -86.0f;
 }
 
-// Returns sum(exp(x - m)); stores the exps into y when y != nullptr.  kNormalRange: every
-// x - m is known to be in [-86, 0] (block_in_normal_exp_range), so the short exp applies.
-// The loop is compute-bound, so it prefetches the memory `ahead` floats on (the next row
-// or block) for the next pass 1 to find in L1.  One vector and one sum per iteration: with
-// two of each GCC spilled a sum to the stack once the exps were stored, and the
-// store-to-load round trip on it cost 0.63 instead of 0.54 cycles per element (AVX2).
-template <typename Isa, typename Math, bool kNormalRange>
-AD_SIMD double exp_sum(const float* x, float* y, int64_t n, float m, int64_t ahead) {
+// How exp_sum takes exp(x - m): kFull, any x (Math::exp of the rounded x - m); kNormal,
+// x - m known to be in [-86, 0] (block_in_normal_exp_range), the short exp of the rounded
+// x - m; kShifted, the same range and |m| <= 90 on a level with Math::exp_shifted: the
+// reference is K ln2 / steps (K = ceil(steps m / ln2), less than one step above m), folded
+// into the exp's first FMA, so x - m is neither rounded nor computed (shifted_reference).
+// The rounding of x - m costs up to |x - m| 2^-24 relative (20 ulps at x - m = -20).
+enum class ExpForm { kFull, kNormal, kShifted };
+
+// K ln2 / steps for K = ceil(steps m / ln2), and the exp_shifted argument 1.5 * 2^23 - K.
+struct ShiftedReference {
+  double ref;
+  float shift;
+};
+inline ShiftedReference shifted_reference(float m, int steps) {
+  constexpr double kLn2 = 0.69314718055994530942;
+  const double k = std::ceil(double(m) * double(steps) / kLn2);
+  return {k * kLn2 / double(steps), float(12582912.0 - k)};
+}
+
+// Returns sum(exp(x - m)) (kShifted: m is the reference, `shift` its exp_shifted argument);
+// stores the exps into y when y != nullptr.  The loop is compute-bound, so it prefetches
+// the memory `ahead` floats on (the next row or block) for the next pass 1 to find in L1.
+// One vector and one sum per iteration: with two of each GCC spilled a sum to the stack once
+// the exps were stored, and the store-to-load round trip on it cost 0.63 instead of 0.54
+// cycles per element (AVX2).
+template <typename Isa, typename Math, ExpForm kForm>
+AD_SIMD double exp_sum(const float* x, float* y, int64_t n, float m, float shift, int64_t ahead) {
   using F = typename Isa::template Vec<float>;
   using R = typename F::R;
   constexpr int W = F::W;
-  const R mv = F::set1(m);
+  const R mv = F::set1(m), sv = F::set1(shift);
+  auto exp_of = [&](R xv) AD_SIMD_INLINE_LAMBDA {
+    if constexpr (kForm == ExpForm::kShifted)
+      return Math::exp_shifted(xv, sv);
+    else if constexpr (kForm == ExpForm::kNormal)
+      return Math::exp_normal_range(F::sub(xv, mv));
+    else
+      return Math::exp(F::sub(xv, mv));
+  };
   R acc = F::zero();
   int64_t i = 0;
   for (; i + W <= n; i += W) {
     __builtin_prefetch(x + i + ahead);
-    const R a = F::sub(F::load(x + i), mv);
-    const R e = kNormalRange ? Math::exp_normal_range(a) : Math::exp(a);
+    const R e = exp_of(F::load(x + i));
     if (y) F::store(y + i, e);
     acc = F::add(acc, e);
   }
@@ -92,8 +118,10 @@ AD_SIMD double exp_sum(const float* x, float* y, int64_t n, float m, int64_t ahe
   if (i < n) {  // the tail through a padded vector: the same exp as the body
     alignas(64) float buf[W];
     const int64_t r = n - i;
-    for (int64_t k = 0; k < W; ++k) buf[k] = k < r ? x[i + k] - m : -INFINITY;
-    F::store(buf, Math::exp(F::load(buf)));
+    // padding: -inf (exp 0) where any x is allowed, else a valid x (its exp is dropped)
+    const float pad = kForm == ExpForm::kFull ? -INFINITY : x[i];
+    for (int64_t k = 0; k < W; ++k) buf[k] = k < r ? x[i + k] : pad;
+    F::store(buf, exp_of(F::load(buf)));
     for (int64_t k = 0; k < r; ++k) {
       if (y) y[i + k] = buf[k];
       s += double(buf[k]);
@@ -112,33 +140,47 @@ AD_SIMD void scale(const float* e, float* y, int64_t n, float f, bool stream) {
       [&](int64_t k) { return e[k] * f; });
 }
 
-// Pass 1 of both forwards: online (max, sum) over blocks.  block_m (if given) receives the
-// max each block's exps were taken against.
+// Pass 1 of both forwards: online (max, sum) over blocks.  Each block's exps are taken
+// against a reference at or just above the running max (ExpForm); the sum is kept relative
+// to the latest one, *ref_out (-inf when every x so far is -inf).  block_ref (if given)
+// receives the reference of each block's exps.
 template <typename Isa, typename Math>
-AD_SIMD void online_max_sum(const float* x, float* y, int64_t n, float* block_m, float* m_out,
-                            double* s_out) {
+AD_SIMD void online_max_sum(const float* x, float* y, int64_t n, double* block_ref,
+                            double* ref_out, double* s_out) {
   float m = -INFINITY;
-  double s = 0;
+  double ref = -INFINITY, s = 0;
   // Rows are contiguous in the row layout: a short row prefetches the next row, a long
   // one its own next block.
   const int64_t ahead = std::min(n, kBlock);
   for (int64_t b0 = 0, b = 0; b0 < n; b0 += kBlock, ++b) {
     const int64_t len = std::min(kBlock, n - b0);
     const BlockStats st = block_stats<Isa>(x + b0, len);
-    const float mnew = std::max(m, st.max);
+    m = std::max(m, st.max);
     float* yb = y ? y + b0 : nullptr;
-    if (mnew == -INFINITY) {  // all -inf so far: exps are 0 (NaN inputs stay NaN)
-      s += exp_sum<Isa, Math, false>(x + b0, yb, len, 0.0f, ahead);
+    if (m == -INFINITY) {  // all -inf so far: exps are 0 (NaN inputs stay NaN)
+      s += exp_sum<Isa, Math, ExpForm::kFull>(x + b0, yb, len, 0.0f, 0.0f, ahead);
     } else {
-      if (s != 0) s *= std::exp(double(m) - double(mnew));
-      s += block_in_normal_exp_range(st, mnew)
-               ? exp_sum<Isa, Math, true>(x + b0, yb, len, mnew, ahead)
-               : exp_sum<Isa, Math, false>(x + b0, yb, len, mnew, ahead);
-      m = mnew;
+      ShiftedReference sr{double(m), 0.0f};
+      bool shifted = false;
+      if constexpr (Math::kShiftedExp) {
+        if (std::fabs(m) <= 90.0f) {
+          sr = shifted_reference(m, Math::kShiftSteps);
+          shifted = block_in_normal_exp_range(st, float(sr.ref));
+        }
+      }
+      const double new_ref = shifted ? sr.ref : double(m);
+      if (s != 0) s *= std::exp(ref - new_ref);
+      ref = new_ref;
+      if (!shifted)
+        s += block_in_normal_exp_range(st, m)
+                 ? exp_sum<Isa, Math, ExpForm::kNormal>(x + b0, yb, len, m, 0.0f, ahead)
+                 : exp_sum<Isa, Math, ExpForm::kFull>(x + b0, yb, len, m, 0.0f, ahead);
+      else if constexpr (Math::kShiftedExp)  // (shifted is false on levels without it)
+        s += exp_sum<Isa, Math, ExpForm::kShifted>(x + b0, yb, len, 0.0f, sr.shift, ahead);
     }
-    if (block_m) block_m[b] = mnew;
+    if (block_ref) block_ref[b] = ref;
   }
-  *m_out = m;
+  *ref_out = ref;
   *s_out = s;
 }
 
@@ -148,21 +190,20 @@ template <typename Isa, typename Math>
 AD_SIMD void softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   if (n == 0) return;
   const int64_t nb = (n + kBlock - 1) / kBlock;
-  float stack_m[64];
-  std::vector<float> heap_m;
-  float* bm = stack_m;
+  double stack_ref[64];
+  std::vector<double> heap_ref;
+  double* bref = stack_ref;
   if (nb > 64) {
-    heap_m.resize(nb);
-    bm = heap_m.data();
+    heap_ref.resize(nb);
+    bref = heap_ref.data();
   }
   float* e = stream ? thread_buffer<float, kSoftmaxExps>(size_t(n)) : y;
-  float m;
-  double s;
-  online_max_sum<Isa, Math>(x, e, n, bm, &m, &s);
-  if (m == -INFINITY) s = NAN;  // all -inf: NaN, as NumPy's x - max
+  double ref, s;
+  online_max_sum<Isa, Math>(x, e, n, bref, &ref, &s);
+  if (ref == -INFINITY) s = NAN;  // all -inf: NaN, as NumPy's x - max
   for (int64_t b0 = 0, b = 0; b0 < n; b0 += kBlock, ++b) {
-    double f = (bm[b] == -INFINITY ? 0.0 : std::exp(double(bm[b]) - double(m))) / s;
-    if (m == -INFINITY) f = NAN;
+    double f = (bref[b] == -INFINITY ? 0.0 : std::exp(bref[b] - ref)) / s;
+    if (ref == -INFINITY) f = NAN;
     scale<Isa>(e + b0, y + b0, std::min(kBlock, n - b0), float(f), stream);
   }
 }
@@ -171,10 +212,9 @@ template <typename Isa, typename Math>
 AD_SIMD void log_softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   using F = typename Isa::template Vec<float>;
   if (n == 0) return;
-  float m;
-  double s;
-  online_max_sum<Isa, Math>(x, nullptr, n, nullptr, &m, &s);
-  const float lse = m == -INFINITY ? NAN : float(double(m) + std::log(s));
+  double ref, s;
+  online_max_sum<Isa, Math>(x, nullptr, n, nullptr, &ref, &s);
+  const float lse = ref == -INFINITY ? NAN : float(ref + std::log(s));
   const auto lv = F::set1(lse);
   Isa::template write_row<float>(
       y, n, stream, 0, [&](int64_t k) AD_SIMD_INLINE_LAMBDA { return F::sub(F::load(x + k), lv); },
