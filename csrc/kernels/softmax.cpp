@@ -25,12 +25,12 @@ void softmax_cols(const KernelTable<T>& t, const T* x, T* y, int64_t n, int64_t 
     t.unary[int(UnaryOp::kExp)](tmp.data(), yr, w);
     t.col_add(s.data(), yr, w);
   }
-  if (log) {
-    for (int64_t k = 0; k < w; ++k) s[k] = m[k] + std::log(s[k]);
+  if (log) {  // (x - m) - log s, as the row kernels
+    for (int64_t k = 0; k < w; ++k) s[k] = std::log(s[k]);
     for (int64_t j = 0; j < n; ++j) {
       const T* xr = x + j * inner + c0;
       T* yr = y + j * inner + c0;
-      for (int64_t k = 0; k < w; ++k) yr[k] = xr[k] - s[k];
+      for (int64_t k = 0; k < w; ++k) yr[k] = (xr[k] - m[k]) - s[k];
     }
   } else {
     for (int64_t k = 0; k < w; ++k) s[k] = T(1) / s[k];

@@ -33,8 +33,8 @@ void log_softmax_row(const T* x, T* y, int64_t n, bool /*stream*/) {
   const T m = row_max_nan(x, n);
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += std::exp(double(x[i]) - double(m));
-  const T lse = T(double(m) + std::log(s));
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] - lse;
+  const T c = T(std::log(s));  // (x - m) - c: see softmax_simd.h's log_softmax_row_f32
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - c;
 }
 
 template <typename T>

@@ -142,11 +142,11 @@ AD_SIMD void scale(const float* e, float* y, int64_t n, float f, bool stream) {
 
 // Pass 1 of both forwards: online (max, sum) over blocks.  Each block's exps are taken
 // against a reference at or just above the running max (ExpForm); the sum is kept relative
-// to the latest one, *ref_out (-inf when every x so far is -inf).  block_ref (if given)
-// receives the reference of each block's exps.
+// to the latest one, *ref_out (-inf when every x so far is -inf); *m_out gets the max.
+// block_ref (if given) receives the reference of each block's exps.
 template <typename Isa, typename Math>
 AD_SIMD void online_max_sum(const float* x, float* y, int64_t n, double* block_ref,
-                            double* ref_out, double* s_out) {
+                            double* ref_out, double* s_out, float* m_out) {
   float m = -INFINITY;
   double ref = -INFINITY, s = 0;
   // Rows are contiguous in the row layout: a short row prefetches the next row, a long
@@ -182,6 +182,7 @@ AD_SIMD void online_max_sum(const float* x, float* y, int64_t n, double* block_r
   }
   *ref_out = ref;
   *s_out = s;
+  *m_out = m;
 }
 
 // Streaming: the exps go to a per-thread scratch row (L1/L2) and the scaling pass writes y
@@ -199,7 +200,8 @@ AD_SIMD void softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   }
   float* e = stream ? thread_buffer<float, kSoftmaxExps>(size_t(n)) : y;
   double ref, s;
-  online_max_sum<Isa, Math>(x, e, n, bref, &ref, &s);
+  float m;
+  online_max_sum<Isa, Math>(x, e, n, bref, &ref, &s, &m);
   if (ref == -INFINITY) s = NAN;  // all -inf: NaN, as NumPy's x - max
   for (int64_t b0 = 0, b = 0; b0 < n; b0 += kBlock, ++b) {
     double f = (bref[b] == -INFINITY ? 0.0 : std::exp(bref[b] - ref)) / s;
@@ -213,12 +215,16 @@ AD_SIMD void log_softmax_row_f32(const float* x, float* y, int64_t n, bool strea
   using F = typename Isa::template Vec<float>;
   if (n == 0) return;
   double ref, s;
-  online_max_sum<Isa, Math>(x, nullptr, n, nullptr, &ref, &s);
-  const float lse = ref == -INFINITY ? NAN : float(ref + std::log(s));
-  const auto lv = F::set1(lse);
+  float m;
+  online_max_sum<Isa, Math>(x, nullptr, n, nullptr, &ref, &s, &m);
+  // y = (x - m) - c with c = lse - m (m the row max), as NumPy and PyTorch: x - lse in one
+  // step loses c's digits to lse's rounding once |m| dwarfs c (m = 1e30: every y was 0).
+  const float c = ref == -INFINITY ? NAN : float(ref - double(m) + std::log(s));
+  const auto mv = F::set1(m), cv = F::set1(c);
   Isa::template write_row<float>(
-      y, n, stream, 0, [&](int64_t k) AD_SIMD_INLINE_LAMBDA { return F::sub(F::load(x + k), lv); },
-      [&](int64_t k) { return x[k] - lse; });
+      y, n, stream, 0,
+      [&](int64_t k) AD_SIMD_INLINE_LAMBDA { return F::sub(F::sub(F::load(x + k), mv), cv); },
+      [&](int64_t k) { return (x[k] - m) - c; });
 }
 
 // sum(a * b) over four accumulator chains (one waits on FMA latency).

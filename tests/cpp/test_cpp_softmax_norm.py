@@ -73,6 +73,29 @@ def test_softmax_views_and_extremes(simd):
     np.testing.assert_allclose(C.softmax(w, 0), softmax_ref(w, 0), atol=1e-9)
 
 
+@pytest.mark.parametrize("offset", [1e4, 1e6, 1e30, -1e30])
+@pytest.mark.parametrize("n", [7, 1024, 3000])
+def test_log_softmax_of_large_logits(simd, dtype, offset, n):
+    """(x - max) - log(sum): taking x - lse in one step lost log(sum) to lse's rounding
+    (every output 0 at offset 1e30)."""
+    x = (rand(np.random.default_rng(n), (3, n), np.float64) + offset).astype(dtype)
+    for axis, v in ((1, x), (0, np.ascontiguousarray(x.T))):
+        np.testing.assert_allclose(C.log_softmax(v, axis), log_softmax_ref(v, axis),
+                                   rtol=1e-6, atol=2e-5)
+
+
+@pytest.mark.parametrize("m", [-89.0, -20.0, 0.0, 35.5, 80.0, 89.9, 90.5, 200.0])
+def test_softmax_exps_taken_without_rounding_x_minus_max(simd, m):
+    """Logits up to a max m, spread less than 86: the float32 vector levels take exp(x - m)
+    with m folded into the exp (|m| <= 90), not of a rounded x - m (64 ulps near m = 80)."""
+    rng = np.random.default_rng(int(m * 10) % 1000)
+    x = (m - rng.uniform(0, 80, (4, 1500))).astype(np.float32)
+    want = softmax_ref(x, 1)
+    rel = np.abs(C.softmax(x, 1) - want) / want
+    # ~2.3 ulps where the exp is unrounded; beyond |m| = 90 the rounding of x - m stays
+    assert rel.max() < (4e-7 if abs(m) <= 90 else 8e-6), rel.max()
+
+
 @pytest.mark.parametrize("n", [64, 1023, 2050])
 def test_softmax_exp_range_edges(simd, n):
     """The forward takes a short exp when a block's x - max stays within [-86, 0]; blocks
