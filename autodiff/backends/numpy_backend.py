@@ -333,10 +333,15 @@ class NumpyBackend(NNKernels):
         if bool((valid & ((target < 0) | (target >= c))).any()):
             raise IndexError(f"cross_entropy: target values must be in [0, {c}) or "
                              f"ignore_index {ignore_index}")
-        lse = self.logsumexp(logits, -1, False)
+        # loss = (m - x[t]) + log(sum(exp(x - m))), m the row max: lse - x[t] with lse rounded
+        # loses the log-sum once |m| dwarfs it (logits offset by 1e6); lse is for backward
+        m = logits.max(-1, initial=-xp.inf, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        c = self.log(self.sum(self.exp(self.sub(logits, m)), -1, False))
+        m, lse = m[:, 0], m[:, 0] + c
         safe = xp.where(valid, target, 0)
         picked = xp.take_along_axis(logits, safe[:, None], axis=-1)[:, 0]
-        loss = xp.where(valid, lse - picked, logits.dtype.type(0))
+        loss = xp.where(valid, (m - picked) + c, logits.dtype.type(0))
         return loss.astype(logits.dtype, copy=False), lse
 
     def cross_entropy_backward(self, logits, target, lse, gloss, ignore_index=-100):

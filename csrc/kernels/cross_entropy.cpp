@@ -25,9 +25,11 @@ void cross_entropy_rows(const T* x, const int64_t* t, int64_t n, int64_t c, int6
       if (!std::isfinite(m)) m = T(0);
       for (int64_t j = 0; j < c; ++j) tmp[j] = xr[j] - m;
       tb.unary[int(UnaryOp::kExp)](tmp.data(), tmp.data(), c);
-      const T l = T(std::log(tb.row_sum(tmp.data(), c))) + m;
-      lse[r] = l;
-      loss[r] = t[r] == ignore ? T(0) : l - xr[t[r]];
+      // loss = (m - x[t]) + log(sum): lse - x[t] with lse rounded to T loses the log-sum
+      // once |m| dwarfs it (logits offset by 1e6); lse is kept for the backward
+      const double ls = std::log(tb.row_sum(tmp.data(), c));
+      lse[r] = T(double(m) + ls);
+      loss[r] = t[r] == ignore ? T(0) : T((double(m) - double(xr[t[r]])) + ls);
     }
   }
 }

@@ -37,6 +37,20 @@ def test_cross_entropy(simd, dtype, c, ignore):
         np.testing.assert_allclose(got, want_p * scale, **tol(dtype, 20))
 
 
+@pytest.mark.parametrize("offset", [1e4, 1e6, 1e8])
+def test_cross_entropy_loss_of_offset_logits(simd, offset):
+    """(m - x[t]) + log(sum): lse - x[t] with lse rounded to float32 lost the log-sum (an
+    error of ulp(1e6) / 2 = 0.03 at offset 1e6), on the C++ kernel and the NumPy backend."""
+    from autodiff.backends.numpy_backend import NumpyBackend
+
+    rng = np.random.default_rng(int(np.log10(offset)))
+    x = (rng.standard_normal((16, 50)) + offset).astype(np.float32)
+    t = rng.integers(0, 50, 16)
+    want = reference(x, t, -100)[0]
+    for loss in (C.cross_entropy(x, t, -100)[0], NumpyBackend().cross_entropy(x, t)[0]):
+        np.testing.assert_allclose(loss, want, rtol=2e-6)
+
+
 def test_cross_entropy_views_and_int32(simd, dtype):
     rng = np.random.default_rng(1)
     x = rand(rng, (20, 30), dtype)[::2, ::3]  # non-contiguous logits are copied
