@@ -72,26 +72,9 @@ py::array binary(BinaryOp op, const py::array& a, const py::array& b, const char
                                                : binary_typed<double>(op, a, b, name);
 }
 
-template <typename T>
-py::array unary_typed(UnaryOp op, const py::array& x0) {
-  py::array x = contiguous(x0);
-  auto out = empty_apart<T>(shape_of(x), {&x});
-  const T* px = static_cast<const T*>(x.data());
-  T* py_ = out.mutable_data();
-  const int64_t n = x.size();
-  {
-    py::gil_scoped_release nogil;
-    kernels::unary_contiguous<T>(op, px, py_, n);
-  }
-  return out;
-}
-
-py::array unary(UnaryOp op, const py::array& x, const char* name) {
-  return dtype_of(x, name) == DType::kF32 ? unary_typed<float>(op, x) : unary_typed<double>(op, x);
-}
-
-template <typename T>
-py::array clamp_typed(const py::array& x0, double lo, double hi) {
+// out = kernel(x) elementwise: kernel(px, pout, n) on x made contiguous, without the GIL.
+template <typename T, typename Kernel>
+py::array map_typed(const py::array& x0, Kernel kernel) {
   py::array x = contiguous(x0);
   auto out = empty_apart<T>(shape_of(x), {&x});
   const T* px = static_cast<const T*>(x.data());
@@ -99,9 +82,26 @@ py::array clamp_typed(const py::array& x0, double lo, double hi) {
   const int64_t n = x.size();
   {
     py::gil_scoped_release nogil;
-    kernels::clamp_contiguous<T>(px, po, n, T(lo), T(hi));
+    kernel(px, po, n);
   }
   return out;
+}
+
+template <typename T>
+py::array unary_typed(UnaryOp op, const py::array& x) {
+  return map_typed<T>(
+      x, [op](const T* px, T* po, int64_t n) { kernels::unary_contiguous<T>(op, px, po, n); });
+}
+
+py::array unary(UnaryOp op, const py::array& x, const char* name) {
+  return dtype_of(x, name) == DType::kF32 ? unary_typed<float>(op, x) : unary_typed<double>(op, x);
+}
+
+template <typename T>
+py::array clamp_typed(const py::array& x, double lo, double hi) {
+  return map_typed<T>(x, [lo, hi](const T* px, T* po, int64_t n) {
+    kernels::clamp_contiguous<T>(px, po, n, T(lo), T(hi));
+  });
 }
 
 py::array clamp(const py::array& x, std::optional<double> lo, std::optional<double> hi) {
