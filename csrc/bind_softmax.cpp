@@ -84,15 +84,15 @@ void check_logits(const py::array& x, const char* name) {
 template <typename T>
 py::tuple cross_entropy_typed(const py::array& x, const py::array_t<int64_t>& t, int64_t ignore) {
   const int64_t n = x.shape(0), c = x.shape(1);
-  auto loss = empty<T>({n}), lse = empty<T>({n});
+  auto loss = empty<T>({n}), stats = empty<T>({n, 2});
   const T* px = static_cast<const T*>(x.data());
   const int64_t* pt = t.data();
-  T *pl = loss.mutable_data(), *ps = lse.mutable_data();
+  T *pl = loss.mutable_data(), *ps = stats.mutable_data();
   {
     py::gil_scoped_release nogil;
     kernels::cross_entropy_rows<T>(px, pt, n, c, ignore, pl, ps);
   }
-  return py::make_tuple(loss, lse);
+  return py::make_tuple(loss, stats);
 }
 
 py::tuple cross_entropy(const py::array& x0, const py::array& t0, int64_t ignore) {
@@ -106,12 +106,12 @@ py::tuple cross_entropy(const py::array& x0, const py::array& t0, int64_t ignore
 }
 
 template <typename T>
-py::array ce_backward_typed(const py::array& x, const py::array_t<int64_t>& t, const py::array& lse,
+py::array ce_backward_typed(const py::array& x, const py::array_t<int64_t>& t, const py::array& stats,
                             const py::array& g, int64_t ignore) {
   const int64_t n = x.shape(0), c = x.shape(1);
   auto out = empty<T>({n, c});
   const T* px = static_cast<const T*>(x.data());
-  const T* pl = static_cast<const T*>(lse.data());
+  const T* pl = static_cast<const T*>(stats.data());
   const T* pg = static_cast<const T*>(g.data());
   const int64_t gs = g.ndim() == 0 ? 0 : 1;
   const int64_t* pt = t.data();
@@ -123,24 +123,25 @@ py::array ce_backward_typed(const py::array& x, const py::array_t<int64_t>& t, c
   return out;
 }
 
-py::array cross_entropy_backward(const py::array& x0, const py::array& t0, const py::array& lse0,
+py::array cross_entropy_backward(const py::array& x0, const py::array& t0, const py::array& stats0,
                                  const py::array& g0, int64_t ignore) {
   const char* name = "cross_entropy_backward";
-  const DType dt = same_dtype(x0, lse0, name);
+  const DType dt = same_dtype(x0, stats0, name);
   same_dtype(x0, g0, name);
   check_logits(x0, name);
   const int64_t n = x0.shape(0), c = x0.shape(1);
-  if (lse0.ndim() != 1 || lse0.shape(0) != n)
-    throw py::value_error(std::string(name) + ": lse must have shape (" + std::to_string(n) +
-                          ",), got " + shape_str(shape_of(lse0)));
+  if (stats0.ndim() != 2 || stats0.shape(0) != n || stats0.shape(1) != 2)
+    throw py::value_error(std::string(name) + ": stats (the forward's row max and log-sum) must "
+                          "have shape (" + std::to_string(n) + ", 2), got " +
+                          shape_str(shape_of(stats0)));
   if (!(g0.ndim() == 0 || (g0.ndim() == 1 && g0.shape(0) == n)))
     throw py::value_error(std::string(name) + ": the loss gradient must be a scalar or of shape (" +
                           std::to_string(n) + ",), got " + shape_str(shape_of(g0)));
   if (c == 0) throw py::value_error(std::string(name) + ": logits have no classes (C = 0)");
   auto t = checked_targets(t0, n, c, ignore);
-  py::array x = contiguous(x0), lse = contiguous(lse0), g = contiguous(g0);
-  return dt == DType::kF32 ? ce_backward_typed<float>(x, t, lse, g, ignore)
-                           : ce_backward_typed<double>(x, t, lse, g, ignore);
+  py::array x = contiguous(x0), stats = contiguous(stats0), g = contiguous(g0);
+  return dt == DType::kF32 ? ce_backward_typed<float>(x, t, stats, g, ignore)
+                           : ce_backward_typed<double>(x, t, stats, g, ignore);
 }
 
 }  // namespace
@@ -170,10 +171,11 @@ void init_softmax(py::module_& m) {
       "gy - exp(y) * sum(gy, axis, keepdims), y the log_softmax output.");
   m.def("cross_entropy", &cross_entropy, py::arg("logits"), py::arg("target"),
         py::arg("ignore_index") = -100,
-        "(loss, lse) per row of (N, C) logits against integer targets: loss = logsumexp - "
-        "x[t], 0 where t == ignore_index; IndexError for targets out of range.");
+        "(loss, stats) per row of (N, C) logits against integer targets: loss = logsumexp - "
+        "x[t], 0 where t == ignore_index; stats (N, 2) = (row max, log(sum(exp(x - max)))) for "
+        "the backward; IndexError for targets out of range.");
   m.def("cross_entropy_backward", &cross_entropy_backward, py::arg("logits"), py::arg("target"),
-        py::arg("lse"), py::arg("gloss"), py::arg("ignore_index") = -100,
+        py::arg("stats"), py::arg("gloss"), py::arg("ignore_index") = -100,
         "(softmax(x) - onehot(t)) * gloss per row (gloss a scalar or (N,)), 0 on ignored rows.");
 }
 

@@ -396,13 +396,13 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.cross_entropy(logits, target, ignore_index)
         return super().cross_entropy(logits, target, ignore_index)
 
-    def cross_entropy_backward(self, logits, target, lse, gloss, ignore_index=-100):
+    def cross_entropy_backward(self, logits, target, stats, gloss, ignore_index=-100):
         if self._ce_ok(logits, target):
             g = np.asarray(gloss, dtype=logits.dtype)
             if g.ndim == 0 or g.shape == (logits.shape[0],):
-                return _C.cross_entropy_backward(logits, target, lse.astype(logits.dtype, copy=False),
-                                                 g, ignore_index)
-        return super().cross_entropy_backward(logits, target, lse, gloss, ignore_index)
+                return _C.cross_entropy_backward(
+                    logits, target, stats.astype(logits.dtype, copy=False), g, ignore_index)
+        return super().cross_entropy_backward(logits, target, stats, gloss, ignore_index)
 
     # ------------------------------------------------------------- normalization
     def _norm_ok(self, op: str, x, params, n_norm_dims) -> bool:

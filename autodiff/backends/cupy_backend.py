@@ -446,25 +446,26 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
 
     def cross_entropy(self, logits, target, ignore_index=-100):
         """Per-row cross-entropy of (N, C) logits (classes on the last axis) against integer
-        targets (N,): returns (loss (N,), lse (N,)), loss = logsumexp(x) - x[t], 0 where
-        t == ignore_index, NaN where t is out of range; lse is saved for the backward."""
+        targets (N,): returns (loss (N,), stats (N, 2)), loss = logsumexp(x) - x[t], 0 where
+        t == ignore_index, NaN where t is out of range; stats = (row max, log-sum) is saved for
+        the backward (see reference.cross_entropy)."""
         if not self._ce_ok("cross_entropy", logits, target):
             return reference.cross_entropy(self, logits, target, ignore_index)
         x = cupy.ascontiguousarray(logits)
         t = cupy.ascontiguousarray(target, dtype=np.int64)
         rows, c = x.shape
         loss = cupy.empty(rows, dtype=x.dtype)
-        lse = cupy.empty(rows, dtype=x.dtype)
+        stats = cupy.empty((rows, 2), dtype=x.dtype)
         k = kernel("cross_entropy_forward<{T}>", x.dtype, self.index)
         k((rows_grid(rows),), (threads_for(c),),
-          (x, t, loss, lse, _i64(rows), _i64(c), _i64(ignore_index)))
-        return loss, lse
+          (x, t, loss, stats, _i64(rows), _i64(c), _i64(ignore_index)))
+        return loss, stats
 
-    def cross_entropy_backward(self, logits, target, lse, gloss, ignore_index=-100):
+    def cross_entropy_backward(self, logits, target, stats, gloss, ignore_index=-100):
         """d(sum_r gloss[r] * loss[r]) / d logits = gloss[r] * (softmax(x_r) - onehot(t_r)),
         zero on ignored rows; ``gloss`` is (N,) or broadcastable to it."""
-        if not self._ce_ok("cross_entropy_backward", logits, target, lse):
-            return reference.cross_entropy_backward(self, logits, target, lse, gloss,
+        if not self._ce_ok("cross_entropy_backward", logits, target, stats):
+            return reference.cross_entropy_backward(self, logits, target, stats, gloss,
                                                     ignore_index)
         x = cupy.ascontiguousarray(logits)
         t = cupy.ascontiguousarray(target, dtype=np.int64)
@@ -474,7 +475,7 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
         gx = cupy.empty_like(x)
         k = kernel("cross_entropy_backward<{T}>", x.dtype, self.index)
         k((rows_grid(rows),), (threads_for(c),),
-          (x, t, cupy.ascontiguousarray(lse), g, gx, _i64(rows), _i64(c),
+          (x, t, cupy.ascontiguousarray(stats), g, gx, _i64(rows), _i64(c),
            _i64(ignore_index)))
         return gx
 

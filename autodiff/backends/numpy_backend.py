@@ -325,32 +325,33 @@ class NumpyBackend(NNKernels):
 
     # ----------------------------------------------------------------- normalization
     def cross_entropy(self, logits, target, ignore_index=-100):
-        """(loss, lse) per row of (N, C) logits against integer targets (N,):
-        loss = logsumexp(x) - x[t], 0 where t == ignore_index; lse is kept for backward."""
+        """(loss, stats) per row of (N, C) logits against integer targets (N,):
+        loss = logsumexp(x) - x[t], 0 where t == ignore_index. stats (N, 2) holds the row max m
+        (0 where not finite) and l = log(sum(exp(x - m))) for the backward: lse = m + l rounded
+        loses l once |m| dwarfs it (logits offset by 1e6), in the loss and in softmax alike."""
         xp = self.xp
         c = logits.shape[-1]
         valid = target != ignore_index
         if bool((valid & ((target < 0) | (target >= c))).any()):
             raise IndexError(f"cross_entropy: target values must be in [0, {c}) or "
                              f"ignore_index {ignore_index}")
-        # loss = (m - x[t]) + log(sum(exp(x - m))), m the row max: lse - x[t] with lse rounded
-        # loses the log-sum once |m| dwarfs it (logits offset by 1e6); lse is for backward
         m = logits.max(-1, initial=-xp.inf, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        c = self.log(self.sum(self.exp(self.sub(logits, m)), -1, False))
-        m, lse = m[:, 0], m[:, 0] + c
+        m = xp.where(xp.isfinite(m), m, 0).astype(logits.dtype, copy=False)
+        ls = self.log(self.sum(self.exp(self.sub(logits, m)), -1, False))
+        m = m[:, 0]
         safe = xp.where(valid, target, 0)
         picked = xp.take_along_axis(logits, safe[:, None], axis=-1)[:, 0]
-        loss = xp.where(valid, (m - picked) + c, logits.dtype.type(0))
-        return loss.astype(logits.dtype, copy=False), lse
+        loss = xp.where(valid, (m - picked) + ls, logits.dtype.type(0))
+        return loss.astype(logits.dtype, copy=False), xp.stack([m, ls], axis=1)
 
-    def cross_entropy_backward(self, logits, target, lse, gloss, ignore_index=-100):
+    def cross_entropy_backward(self, logits, target, stats, gloss, ignore_index=-100):
         """d(sum_r gloss[r] * loss[r]) / d logits = gloss[r] * (softmax(x_r) - onehot(t_r)),
-        zero on ignored rows; ``gloss`` is (N,) or broadcastable to it."""
+        zero on ignored rows, softmax = exp((x - m) - l) from the forward's stats;
+        ``gloss`` is (N,) or broadcastable to it."""
         xp = self.xp
         valid = target != ignore_index
         g = xp.where(valid, xp.asarray(gloss, dtype=logits.dtype), logits.dtype.type(0))
-        out = self.exp(logits - lse[:, None])
+        out = self.exp((logits - stats[:, :1]) - stats[:, 1:])
         out[xp.arange(logits.shape[0]), xp.where(valid, target, 0)] -= 1
         out *= g[:, None]
         return out

@@ -123,9 +123,9 @@ class CrossEntropy(Op):
 
     def forward(self, x, target, ignore_index, reduction):
         b = self.backend
-        loss, lse = b.cross_entropy(x._data, target._data, ignore_index)
+        loss, stats = b.cross_entropy(x._data, target._data, ignore_index)
         self.saved = (x,)
-        self.meta = (target._data, lse, ignore_index, reduction)
+        self.meta = (target._data, stats, ignore_index, reduction)
         if reduction == "none":
             return loss
         total = b.sum(loss, None, False)
@@ -140,7 +140,7 @@ class CrossEntropy(Op):
 
     def backward(self, g):
         (x,) = self.saved
-        t, lse, ignore_index, reduction = self.meta
+        t, stats, ignore_index, reduction = self.meta
         if reduction == "mean" and (state.enabled or type(self.count) is not int):
             g = g / self.count
         if state.enabled:  # create_graph: the same formula with differentiable ops
@@ -152,7 +152,7 @@ class CrossEntropy(Op):
         gd = g._data
         if reduction == "mean" and type(self.count) is int:
             gd = gd / gd.dtype.type(self.count)
-        gx = self.backend.cross_entropy_backward(x._data, t, lse, gd, ignore_index)
+        gx = self.backend.cross_entropy_backward(x._data, t, stats, gd, ignore_index)
         return constant(gx, x._dev), None
 
 

@@ -12,7 +12,7 @@ namespace autodiff::kernels {
 
 template <typename T>
 void cross_entropy_rows(const T* x, const int64_t* t, int64_t n, int64_t c, int64_t ignore,
-                        T* loss, T* lse) {
+                        T* loss, T* stats) {
   const auto& tb = table<T>();
   const int nt = threads_for(n * c, 4096);  // exp per element: thread early
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -25,17 +25,16 @@ void cross_entropy_rows(const T* x, const int64_t* t, int64_t n, int64_t c, int6
       if (!std::isfinite(m)) m = T(0);
       for (int64_t j = 0; j < c; ++j) tmp[j] = xr[j] - m;
       tb.unary[int(UnaryOp::kExp)](tmp.data(), tmp.data(), c);
-      // loss = (m - x[t]) + log(sum): lse - x[t] with lse rounded to T loses the log-sum
-      // once |m| dwarfs it (logits offset by 1e6); lse is kept for the backward
       const double ls = std::log(tb.row_sum(tmp.data(), c));
-      lse[r] = T(double(m) + ls);
+      stats[2 * r] = m;
+      stats[2 * r + 1] = T(ls);
       loss[r] = t[r] == ignore ? T(0) : T((double(m) - double(xr[t[r]])) + ls);
     }
   }
 }
 
 template <typename T>
-void cross_entropy_backward_rows(const T* x, const int64_t* t, const T* lse, const T* g,
+void cross_entropy_backward_rows(const T* x, const int64_t* t, const T* stats, const T* g,
                                  int64_t g_stride, int64_t n, int64_t c, int64_t ignore, T* out) {
   const auto& tb = table<T>();
   const int nt = threads_for(n * c, 4096);
@@ -47,7 +46,8 @@ void cross_entropy_backward_rows(const T* x, const int64_t* t, const T* lse, con
       std::fill(o, o + c, T(0));
       continue;
     }
-    for (int64_t j = 0; j < c; ++j) o[j] = xr[j] - lse[r];
+    const T m = stats[2 * r], l = stats[2 * r + 1];
+    for (int64_t j = 0; j < c; ++j) o[j] = (xr[j] - m) - l;
     tb.unary[int(UnaryOp::kExp)](o, o, c);
     o[t[r]] -= T(1);  // in the reference's order: (p - onehot) * g
     const T gr = g[r * g_stride];

@@ -166,18 +166,21 @@ def batch_norm_stats_partial(_, grid, block, x, cnt, mean, m2, n, c, s, per):
         m2.reshape(c, chunks)[:, ch] = ((blk - mu[:, None]) ** 2).sum(axis=(0, 2))
 
 
-def cross_entropy_forward(_, grid, block, x, t, loss, lse, rows, c, ignore):
-    X = _rows(x, rows, c)
+def cross_entropy_forward(_, grid, block, x, t, loss, stats, rows, c, ignore):
+    X, S = _rows(x, rows, c), stats.reshape(rows, 2)
     m = X.max(axis=1)
-    lse[...] = m + np.log(np.exp(X - m[:, None]).sum(axis=1))
+    m = np.where(np.isfinite(m), m, 0)
+    S[:, 0] = m
+    S[:, 1] = np.log(np.exp(X - m[:, None]).sum(axis=1))
     for r in range(rows):
         tr = t[r]
-        loss[r] = 0 if tr == ignore else (np.nan if not 0 <= tr < c else lse[r] - X[r, tr])
+        loss[r] = 0 if tr == ignore else (np.nan if not 0 <= tr < c
+                                          else (S[r, 0] - X[r, tr]) + S[r, 1])
 
 
-def cross_entropy_backward(_, grid, block, x, t, lse, gloss, gx, rows, c, ignore):
-    X, O = _rows(x, rows, c), _rows(gx, rows, c)
-    p = np.exp(X - lse[:, None])
+def cross_entropy_backward(_, grid, block, x, t, stats, gloss, gx, rows, c, ignore):
+    X, O, S = _rows(x, rows, c), _rows(gx, rows, c), stats.reshape(rows, 2)
+    p = np.exp((X - S[:, :1]) - S[:, 1:])
     for r in range(rows):
         if t[r] == ignore:
             O[r] = 0

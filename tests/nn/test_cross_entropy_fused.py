@@ -48,3 +48,19 @@ def test_fused_rejects_out_of_range_targets(cpu_device):
     x = ad.zeros(2, 3, device=cpu_device)
     with pytest.raises(IndexError, match=r"\[0, 3\)"):
         F.cross_entropy(x, ad.tensor([0, 3], device=cpu_device))
+
+
+def test_fused_offset_logits_float32(cpu_device):
+    """Logits offset by 1e6 in float32: loss and gradient as the float64 composite. The row
+    max and log-sum travel apart to the backward; their sum rounded to float32 (ulp 0.0625)
+    put relative errors of up to 3% into every probability."""
+    rng = np.random.default_rng(2)
+    xs = (rng.standard_normal((8, 30)) + 1e6).astype(np.float32)
+    t = ad.tensor(rng.integers(0, 30, 8), device=cpu_device)
+    x32 = ad.tensor(xs, device=cpu_device, requires_grad=True)
+    x64 = ad.tensor(xs.astype(np.float64), device=cpu_device, requires_grad=True)
+    y32, y64 = F.cross_entropy(x32, t), _composite(x64, t, -100, "mean")
+    y32.backward()
+    y64.backward()
+    np.testing.assert_allclose(y32.item(), y64.item(), rtol=2e-6)
+    np.testing.assert_allclose(x32.grad.numpy(), x64.grad.numpy(), rtol=1e-5, atol=1e-8)

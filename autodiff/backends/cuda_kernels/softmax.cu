@@ -47,13 +47,15 @@ __device__ __forceinline__ void softmax_forward_row(const T* __restrict__ xr,
     if (CACHE && !LOG) cp[i] = v;
   }
   s = TM::sum(s, buf);
-  const T shift = m + ad_log(s), inv = T(1) / s;
+  // log: (x - m) - log(s), as NumPy and PyTorch; x - (m + log(s)) lost log(s) to the sum's
+  // rounding once |m| dwarfs it (logits offset by 1e6)
+  const T logs = ad_log(s), inv = T(1) / s;
 #pragma unroll 4
   for (index_t i = TM::rank(); i < packs; i += TM::size()) {
     P v = src[i];
 #pragma unroll
     for (int k = 0; k < N; ++k) {
-      if (LOG) v.v[k] -= shift;
+      if (LOG) v.v[k] = (v.v[k] - m) - logs;
       else v.v[k] = (CACHE ? v.v[k] : ad_exp(v.v[k] - m)) * inv;
     }
     yp[i] = v;
