@@ -27,9 +27,8 @@ struct KernelTable {
   RowMaxFn<T> row_max;
   RowWelfordFn<T> row_welford;
   RowDotFn<T> row_dot;
-  ColAccumFn<T> col_add;  // acc[j] += x[j]
+  ColSumFn<T> col_sum;    // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
   ColAccumFn<T> col_max;  // acc[j] = max(acc[j], x[j])
-  ColFmaFn<T> col_fma;    // acc[j] += x[j] * y[j]
   ColWelfordFn<T> col_welford;
   SoftmaxRowFn<T> softmax_row;
   SoftmaxRowFn<T> log_softmax_row;

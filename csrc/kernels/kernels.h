@@ -68,9 +68,11 @@ using RowDotFn = double (*)(const T* x, const T* y, int64_t n);
 // Column accumulation: acc[j] (op)= x[j] for j < w.
 template <typename T>
 using ColAccumFn = void (*)(T* acc, const T* x, int64_t w);
-// Column multiply-accumulate: acc[j] += x[j] * y[j] for j < w.
+// Column sums of `rows` rows `step` elements apart: acc[j] += sum_r x[r * step + j] (with y:
+// of x * y, fused multiply-add), added in row order, for j < w.
 template <typename T>
-using ColFmaFn = void (*)(T* acc, const T* x, const T* y, int64_t w);
+using ColSumFn = void (*)(T* acc, const T* x, const T* y, int64_t w, int64_t rows,
+                          int64_t step);
 // Column Welford step with count k (1-based): d = x - mean; mean += d / k; m2 += d * (x - mean).
 template <typename T>
 using ColWelfordFn = void (*)(const T* x, int64_t w, int64_t k, T* mean, T* m2);

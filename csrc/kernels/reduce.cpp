@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <vector>
 
 #include "kernels/parallel.h"
@@ -92,15 +93,36 @@ void merge_moments(T* mean, T* m2, double& cnt, const T* mb, const T* m2b, doubl
   cnt = tot;
 }
 
+// acc = max(acc, part) (kMax) or acc + part (sums), elementwise over w.
+template <typename T>
+void fold_into(ReduceOp op, const KernelTable<T>& t, T* acc, const T* part, int64_t w) {
+  if (op == ReduceOp::kMax) t.col_max(acc, part, w);
+  else t.col_sum(acc, part, nullptr, w, 1, 0);
+}
+
+// How many narrow contiguous rows of w elements reduce_col_block takes as one wide row.
+// max and var: k * w <= kWideRow, so that each column-kernel call covers a useful length.
+// Sums keep a band of up to 12 vectors in registers down the rows (col_sum): k * w of about
+// 96 floats (48 doubles), a whole number of 32-byte vectors where kWideRow allows, gives
+// each band enough independent additions without a long fold of the k partials.
+template <typename T>
+int64_t rows_per_group(ReduceOp op, int64_t w, int64_t rows) {
+  if (op == ReduceOp::kMax || op == ReduceOp::kVar)
+    return w < kWideRow ? std::min(kWideRow / w, rows) : 1;
+  constexpr int64_t kVec = 32 / sizeof(T), kTarget = 12 * kVec;
+  const int64_t g = kVec / std::gcd(w, kVec);  // rows per whole number of vectors
+  const int64_t k = g * w > kWideRow ? 1 : std::max(g, kTarget / w / g * g);
+  return std::min(k, rows);
+}
+
 // Reduces `rows` rows of w columns (row stride `stride`) into a_out (sum, max, or for var
 // the mean) and b_out (var: the sum of squared deviations); with h, the sum of src * h.
-// Narrow rows that are contiguous (w == stride) are taken k at a time as one wide row of
-// k * w <= kWideRow elements, so that each column-kernel call covers a useful length; the
-// k interleaved partial results are folded at the end.
+// Narrow rows that are contiguous (w == stride) are taken k at a time as one wide row
+// (rows_per_group); the k interleaved partial results are folded at the end.
 template <typename T>
 void reduce_col_block(ReduceOp op, const KernelTable<T>& t, const T* src, const T* h,
                       int64_t rows, int64_t stride, int64_t w, T* a_out, T* b_out) {
-  const int64_t k = w == stride && w < kWideRow ? std::min(kWideRow / w, rows) : 1;
+  const int64_t k = w == stride ? rows_per_group<T>(op, w, rows) : 1;
   const int64_t width = k * w, groups = rows / k, rem = rows - groups * k, step = k * stride;
   alignas(64) T a[std::max(kWideRow, kColChunk)];
   alignas(64) T b[std::max(kWideRow, kColChunk)];
@@ -113,14 +135,10 @@ void reduce_col_block(ReduceOp op, const KernelTable<T>& t, const T* src, const 
     std::fill(b, b + width, T(0));
     for (int64_t g = 0; g < groups; ++g) t.col_welford(src + g * step, width, g + 1, a, b);
     if (rem) t.col_welford(src + groups * step, rem * w, groups + 1, a, b);
-  } else if (h) {
-    std::fill(a, a + width, T(0));
-    for (int64_t g = 0; g < groups; ++g) t.col_fma(a, src + g * step, h + g * step, width);
-    if (rem) t.col_fma(a, src + groups * step, h + groups * step, rem * w);
   } else {
     std::fill(a, a + width, T(0));
-    for (int64_t g = 0; g < groups; ++g) t.col_add(a, src + g * step, width);
-    if (rem) t.col_add(a, src + groups * step, rem * w);
+    t.col_sum(a, src, h, width, groups, step);
+    if (rem) t.col_sum(a, src + groups * step, h ? h + groups * step : nullptr, rem * w, 1, 0);
   }
   if (op == ReduceOp::kVar) {
     std::copy(a, a + w, a_out);
@@ -131,8 +149,7 @@ void reduce_col_block(ReduceOp op, const KernelTable<T>& t, const T* src, const 
     return;
   }
   std::copy(a, a + w, a_out);
-  for (int64_t i = 1; i < k; ++i)
-    (op == ReduceOp::kMax ? t.col_max : t.col_add)(a_out, a + i * w, w);
+  for (int64_t i = 1; i < k; ++i) fold_into(op, t, a_out, a + i * w, w);
 }
 
 // The column layout (inner > 1): out[o, c] reduces x[o, :, c].  Work items are (outer,
@@ -182,7 +199,7 @@ void reduce_columns(ReduceOp op, const KernelTable<T>& t, const T* x, const T* h
     return;
   }
   for (int64_t sl = 1; sl < slices; ++sl)
-    if (rows_in(sl)) (op == ReduceOp::kMax ? t.col_max : t.col_add)(out, a_of(sl), nout);
+    if (rows_in(sl)) fold_into(op, t, out, a_of(sl), nout);
   if (op == ReduceOp::kMean) {
     const T r = T(1) / T(n);
     for (int64_t k = 0; k < nout; ++k) out[k] *= r;
@@ -288,7 +305,8 @@ void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
   for (int64_t b = 0; b < nblocks; ++b) {
     const int64_t c0 = b * kBlock, w = std::min(kBlock, width - c0);
-    for (int64_t i = 0; i < k; ++i) t.col_add(out + rows[i] * width + c0, g + i * width + c0, w);
+    for (int64_t i = 0; i < k; ++i)
+      t.col_sum(out + rows[i] * width + c0, g + i * width + c0, nullptr, w, 1, 0);
   }
 }
 

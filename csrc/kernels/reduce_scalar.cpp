@@ -43,13 +43,15 @@ double row_dot(const T* x, const T* y, int64_t n) {
 }
 
 template <typename T>
-void col_fma(T* acc, const T* x, const T* y, int64_t w) {
-  for (int64_t j = 0; j < w; ++j) acc[j] += x[j] * y[j];
-}
-
-template <typename T>
-void col_add(T* acc, const T* x, int64_t w) {
-  for (int64_t j = 0; j < w; ++j) acc[j] += x[j];
+void col_sum(T* acc, const T* x, const T* y, int64_t w, int64_t rows, int64_t step) {
+  for (int64_t r = 0; r < rows; ++r, x += step) {
+    if (y) {
+      for (int64_t j = 0; j < w; ++j) acc[j] += x[j] * y[j];
+      y += step;
+    } else {
+      for (int64_t j = 0; j < w; ++j) acc[j] += x[j];
+    }
+  }
 }
 
 template <typename T>
@@ -76,8 +78,7 @@ void fill_reduce_scalar(KernelTable<T>& t) {
   t.row_max = row_max<T>;
   t.row_welford = row_welford<T>;
   t.row_dot = row_dot<T>;
-  t.col_fma = col_fma<T>;
-  t.col_add = col_add<T>;
+  t.col_sum = col_sum<T>;
   t.col_max = col_max<T>;
   t.col_welford = col_welford<T>;
 }

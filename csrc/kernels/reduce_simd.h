@@ -112,23 +112,65 @@ AD_SIMD void row_welford(const T* x, int64_t n, double* mean, double* m2) {
   *m2 = cm2;
 }
 
-template <template <typename> class Vec, typename T>
-AD_SIMD void col_add(T* acc, const T* x, int64_t w) {
+constexpr int kBand = 12;  // vector column sums held in registers down the rows
+
+// acc[v * W + i] += the sum over r < rows of x[r * step + v * W + i] (Fma: of x * y), for the
+// NV vectors of one band; the sums stay in registers down all the rows.
+template <template <typename> class Vec, typename T, bool Fma, int NV>
+AD_SIMD_INLINE void col_band(T* acc, const T* x, const T* y, int64_t rows, int64_t step) {
   using V = Vec<T>;
   constexpr int W = V::W;
-  int64_t j = 0;
-  for (; j + W <= w; j += W) V::store(acc + j, V::add(V::load(acc + j), V::load(x + j)));
-  for (; j < w; ++j) acc[j] += x[j];
+  typename V::R a[NV];
+  for (int v = 0; v < NV; ++v) a[v] = V::load(acc + v * W);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * step;
+    if constexpr (Fma) {
+      const T* yr = y + r * step;
+      for (int v = 0; v < NV; ++v) a[v] = V::fma(V::load(xr + v * W), V::load(yr + v * W), a[v]);
+    } else {
+      for (int v = 0; v < NV; ++v) a[v] = V::add(a[v], V::load(xr + v * W));
+    }
+  }
+  for (int v = 0; v < NV; ++v) V::store(acc + v * W, a[v]);
+}
+
+// col_band with nv <= NV vectors, nv known at run time.
+template <template <typename> class Vec, typename T, bool Fma, int NV = kBand>
+AD_SIMD_INLINE void col_band_n(int nv, T* acc, const T* x, const T* y, int64_t rows,
+                               int64_t step) {
+  if constexpr (NV > 1) {
+    if (nv < NV) return col_band_n<Vec, T, Fma, NV - 1>(nv, acc, x, y, rows, step);
+  }
+  col_band<Vec, T, Fma, NV>(acc, x, y, rows, step);
+}
+
+// acc[j] += sum over r < rows of x[r * step + j] (times y[r * step + j] when y is given), in
+// row order per column, for j < w.  Each band of up to kBand vectors keeps its sums in
+// registers down a tile of rows, so acc is read and written once per band and tile instead
+// of once per row (2 loads and a store per vector and row were the bound of narrow column
+// sums in L2); tiles of ~64 KiB keep the bands' passes within a region of memory.
+template <template <typename> class Vec, typename T, bool Fma>
+AD_SIMD_INLINE void col_sum_t(T* acc, const T* x, const T* y, int64_t w, int64_t rows,
+                              int64_t step) {
+  constexpr int W = Vec<T>::W;
+  const int64_t nvec = w / W;
+  const int64_t tile = nvec > kBand ? std::max<int64_t>(16, 65536 / int64_t(sizeof(T) * w)) : rows;
+  for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+    const int64_t nr = std::min(tile, rows - r0);
+    const T* xt = x + r0 * step;
+    const T* yt = Fma ? y + r0 * step : nullptr;
+    for (int64_t v0 = 0; v0 < nvec; v0 += kBand)
+      col_band_n<Vec, T, Fma>(int(std::min<int64_t>(kBand, nvec - v0)), acc + v0 * W,
+                              xt + v0 * W, Fma ? yt + v0 * W : nullptr, nr, step);
+    for (int64_t j = nvec * W; j < w; ++j)
+      for (int64_t r = 0; r < nr; ++r) acc[j] += xt[r * step + j] * (Fma ? yt[r * step + j] : T(1));
+  }
 }
 
 template <template <typename> class Vec, typename T>
-AD_SIMD void col_fma(T* acc, const T* x, const T* y, int64_t w) {
-  using V = Vec<T>;
-  constexpr int W = V::W;
-  int64_t j = 0;
-  for (; j + W <= w; j += W)
-    V::store(acc + j, V::fma(V::load(x + j), V::load(y + j), V::load(acc + j)));
-  for (; j < w; ++j) acc[j] += x[j] * y[j];
+AD_SIMD void col_sum(T* acc, const T* x, const T* y, int64_t w, int64_t rows, int64_t step) {
+  if (y) col_sum_t<Vec, T, true>(acc, x, y, w, rows, step);
+  else col_sum_t<Vec, T, false>(acc, x, y, w, rows, step);
 }
 
 template <template <typename> class Vec, typename T>
@@ -173,8 +215,7 @@ void fill_reduce_vec(KernelTable<T>& t) {
   t.row_max = row_max<Vec, T>;
   t.row_welford = row_welford<Vec, T>;
   t.row_dot = row_dot<Vec, T>;
-  t.col_fma = col_fma<Vec, T>;
-  t.col_add = col_add<Vec, T>;
+  t.col_sum = col_sum<Vec, T>;
   t.col_max = col_max<Vec, T>;
   t.col_welford = col_welford<Vec, T>;
 }

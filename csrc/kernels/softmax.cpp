@@ -23,7 +23,7 @@ void softmax_cols(const KernelTable<T>& t, const T* x, T* y, int64_t n, int64_t 
     T* yr = y + j * inner + c0;
     for (int64_t k = 0; k < w; ++k) tmp[k] = xr[k] - m[k];
     t.unary[int(UnaryOp::kExp)](tmp.data(), yr, w);
-    t.col_add(s.data(), yr, w);
+    t.col_sum(s.data(), yr, nullptr, w, 1, 0);
   }
   if (log) {  // (x - m) - log s, as the row kernels
     for (int64_t k = 0; k < w; ++k) s[k] = std::log(s[k]);
@@ -45,15 +45,7 @@ template <typename T>
 void softmax_bwd_cols(const KernelTable<T>& t, const T* y, const T* gy, T* gx, int64_t n,
                       int64_t inner, int64_t c0, int64_t w, bool log) {
   std::vector<T> acc(w, T(0));
-  for (int64_t j = 0; j < n; ++j) {
-    const T* yr = y + j * inner + c0;
-    const T* gr = gy + j * inner + c0;
-    if (log) {
-      for (int64_t k = 0; k < w; ++k) acc[k] += gr[k];
-    } else {
-      for (int64_t k = 0; k < w; ++k) acc[k] += gr[k] * yr[k];
-    }
-  }
+  t.col_sum(acc.data(), gy + c0, log ? nullptr : y + c0, w, n, inner);
   for (int64_t j = 0; j < n; ++j) {
     const T* yr = y + j * inner + c0;
     const T* gr = gy + j * inner + c0;

@@ -111,15 +111,19 @@ SUM_TO = [
 ]
 
 
+def _np_sum_to(g, shape):
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    return g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g
+
+
 @pytest.mark.parametrize("gs,shape", SUM_TO)
 def test_sum_to(simd, dtype, gs, shape):
     rng = np.random.default_rng(4)
     g = rand(rng, gs, dtype)
-    lead = len(gs) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gs[lead + i] != 1
-    )
-    want = g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g
+    want = _np_sum_to(g, shape)
     got = C.sum_to(g, shape)
     assert got.shape == tuple(shape) and got.dtype == dtype
     np.testing.assert_allclose(got, want, **tol(dtype, 10))
@@ -141,6 +145,9 @@ MUL_SUM_TO = SUM_TO + [
     ((1, 70000), (1,)),  # one long row split over the threads
     ((8, 16, 9, 9), (1, 16, 1, 1)),  # NCHW per-channel: fused reduction, then sum_to
     ((6, 1, 7), (7,)),
+    ((300, 32), (32,)),  # rows grouped into one register band
+    ((257, 300), (300,)),  # four bands in tiles of rows, a tail of columns
+    ((40, 2100), (2100,)),  # column chunks
 ]
 
 
@@ -150,11 +157,11 @@ def test_mul_sum_to(simd, dtype, gs, shape):
     g, h = rand(rng, gs, dtype), rand(rng, gs, dtype)
     got = C.mul_sum_to(g, h, shape)
     assert got.shape == tuple(shape) and got.dtype == dtype
-    np.testing.assert_allclose(got, C.sum_to(g * h, shape), **tol(dtype, 10))
+    np.testing.assert_allclose(got, _np_sum_to(g.astype(np.float64) * h, shape), **tol(dtype, 10))
     # non-contiguous operands (transposed views) are copied first
     gt, ht = rand(rng, gs[::-1], dtype).T, rand(rng, gs[::-1], dtype).T
-    np.testing.assert_allclose(C.mul_sum_to(gt, ht, shape), C.sum_to(gt * ht, shape),
-                               **tol(dtype, 10))
+    np.testing.assert_allclose(C.mul_sum_to(gt, ht, shape),
+                               _np_sum_to(gt.astype(np.float64) * ht, shape), **tol(dtype, 10))
 
 
 @settings(max_examples=40, deadline=None)

@@ -104,13 +104,15 @@ def test_reduce_views_and_nan(simd):
 @pytest.mark.parametrize("op", ["sum", "mean", "amax", "var"])
 def test_reduce_columns_folded_and_sliced(dtype, op, threads):
     """The column layout: narrow rows folded k at a time (with a remainder of rows), and
-    the rows sliced over the threads when there are fewer column chunks than threads."""
+    the rows sliced over the threads when there are fewer column chunks than threads; sums
+    in register bands (several, in tiles of rows, with a tail of columns)."""
     rng = np.random.default_rng(5)
     old = C.get_num_threads()
     C.set_num_threads(threads)
     try:
         for outer, n, inner in [(1, 1000, 3), (3, 33, 16), (1, 7, 17), (2, 517, 100),
-                                (1, 129, 511), (1, 300, 513), (1, 4099, 1), (5, 1, 8)]:
+                                (1, 129, 511), (1, 300, 513), (1, 4099, 1), (5, 1, 8),
+                                (2, 100, 32), (1, 257, 300), (1, 40, 2100)]:
             x = rand(rng, (outer, n, inner), dtype) + 1.0
             if op == "amax":
                 x[-1, n - 1, inner // 2] = np.nan  # in the last (remainder) rows
