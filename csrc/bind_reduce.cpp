@@ -1,7 +1,9 @@
 // Bindings: sum / mean / amax / var over any axes, sum_to (the backward of broadcasting)
 // and batch_norm_stats (per-channel mean and biased variance).
 #include "bind_util.h"
+#include "kernels/index.h"
 #include "kernels/reduce.h"
+#include "kernels/sort.h"
 
 namespace autodiff::bind {
 
@@ -270,6 +272,85 @@ void index_add_rows(py::array out, const py::array& rows0, const py::array& g0) 
     index_add_rows_typed<double>(out, rows, g, width);
 }
 
+// idx as a C-contiguous int64 array whose shape is lead + (any m,), for x or out of shape
+// lead + (n,): the row layout of the last-axis gather and scatter-add.
+py::array_t<int64_t> last_axis_index(const py::array& idx0, const py::array& x, const char* name) {
+  const char kind = idx0.dtype().kind();
+  if (kind != 'i' && kind != 'u')
+    throw py::type_error(std::string(name) + ": index must be integers, got " + dtype_str(idx0));
+  Shape xs = shape_of(x), is = shape_of(idx0);
+  if (xs.empty() || is.size() != xs.size() || !std::equal(xs.begin(), xs.end() - 1, is.begin()))
+    throw py::value_error(std::string(name) + ": index of shape " + shape_str(is) +
+                          " must match the array's shape " + shape_str(xs) +
+                          " in every dimension but the last");
+  return py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(idx0);
+}
+
+[[noreturn]] void index_out_of_range(const char* name, int64_t bad, int64_t n) {
+  throw py::index_error(std::string(name) + ": index " + std::to_string(bad) +
+                        " is out of bounds for the last dimension, of size " + std::to_string(n));
+}
+
+template <typename T>
+py::array gather_last_typed(const py::array& x, const py::array_t<int64_t>& idx) {
+  const Shape is = shape_of(idx);
+  auto out = empty<T>(is);
+  const int64_t n = x.shape(x.ndim() - 1), m = is.back(), rows = m ? numel(is) / m : 0;
+  const T* px = static_cast<const T*>(x.data());
+  T* po = out.mutable_data();
+  int64_t bad = 0;
+  bool ok;
+  {
+    py::gil_scoped_release nogil;
+    ok = kernels::gather_last<T>(px, rows, n, idx.data(), m, po, &bad);
+  }
+  if (!ok) index_out_of_range("gather_last", bad, n);
+  return out;
+}
+
+// out[..., j] = x[..., idx[..., j]] (np.take_along_axis on the last axis), threaded.
+py::array gather_last(const py::array& x0, const py::array& idx0) {
+  const DType dt = dtype_of(x0, "gather_last");
+  auto idx = last_axis_index(idx0, x0, "gather_last");
+  py::array x = contiguous(x0);
+  return dt == DType::kF32 ? gather_last_typed<float>(x, idx) : gather_last_typed<double>(x, idx);
+}
+
+template <typename T>
+void scatter_add_last_typed(py::array& out, const py::array_t<int64_t>& idx, const py::array& src) {
+  const int64_t n = out.shape(out.ndim() - 1), m = src.shape(src.ndim() - 1);
+  const int64_t rows = m ? int64_t(src.size()) / m : 0;
+  T* po = static_cast<T*>(out.mutable_data());
+  const T* ps = static_cast<const T*>(src.data());
+  int64_t bad = 0;
+  bool ok;
+  {
+    py::gil_scoped_release nogil;
+    ok = kernels::scatter_add_last<T>(po, rows, n, idx.data(), ps, m, &bad);
+  }
+  if (!ok) index_out_of_range("scatter_add_last", bad, n);
+}
+
+// out[..., idx[..., j]] += src[..., j] in place (out C-contiguous, src of idx's shape).
+void scatter_add_last(py::array out, const py::array& idx0, const py::array& src0) {
+  const char* name = "scatter_add_last";
+  const DType dt = same_dtype(out, src0, name);
+  if (out.ndim() == 0 || !out.writeable() || !(out.flags() & py::array::c_style))
+    throw py::value_error(std::string(name) +
+                          ": out must be a writeable C-contiguous array of at least 1 dim");
+  auto idx = last_axis_index(idx0, out, name);
+  if (shape_of(src0) != shape_of(idx))
+    throw py::value_error(std::string(name) + ": src of shape " + shape_str(shape_of(src0)) +
+                          " must have the index's shape " + shape_str(shape_of(idx)));
+  py::array src = contiguous(src0);
+  if (py::module_::import("numpy").attr("may_share_memory")(out, src).cast<bool>())
+    src = src.attr("copy")();  // read src as it was, not as the adds leave it
+  if (dt == DType::kF32)
+    scatter_add_last_typed<float>(out, idx, src);
+  else
+    scatter_add_last_typed<double>(out, idx, src);
+}
+
 template <typename T>
 py::tuple topk_typed(const py::array& x, int64_t rows, int64_t n, int64_t k, bool largest,
                      Shape out_shape) {
@@ -301,7 +382,45 @@ py::tuple topk(const py::array& x0, int64_t k, bool largest) {
                            : topk_typed<double>(x, rows, n, k, largest, out);
 }
 
+template <typename T>
+py::tuple sort_typed(const py::array& x, int64_t rows, int64_t n, bool descending) {
+  const Shape shape = shape_of(x);
+  auto vals = empty<T>(shape);
+  py::array_t<int64_t> idx(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+  const T* px = static_cast<const T*>(x.data());
+  T* pv = vals.mutable_data();
+  int64_t* pi = idx.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::sort_rows<T>(px, rows, n, descending, pv, pi);
+  }
+  return py::make_tuple(vals, idx);
+}
+
+// (values, int64 indices) of each row sorted along the last axis, stably.
+py::tuple sort(const py::array& x0, bool descending) {
+  const DType dt = dtype_of(x0, "sort");
+  if (x0.ndim() == 0) throw py::value_error("sort: expected at least a 1-D array");
+  const int64_t n = x0.shape(x0.ndim() - 1);
+  if (n >= (int64_t(1) << 32))
+    throw py::value_error("sort: rows of 2^32 elements or more are not supported, got " +
+                          std::to_string(n));
+  py::array x = contiguous(x0);
+  const int64_t rows = n ? int64_t(x.size()) / n : 0;
+  return dt == DType::kF32 ? sort_typed<float>(x, rows, n, descending)
+                           : sort_typed<double>(x, rows, n, descending);
+}
+
 void init_reduce(py::module_& m) {
+  m.def("gather_last", &gather_last, py::arg("x"), py::arg("index"),
+        "x gathered along the last axis at index (np.take_along_axis(x, index, -1)); index "
+        "of x's shape but for its last dim; negative indices count from the end.");
+  m.def("scatter_add_last", &scatter_add_last, py::arg("out"), py::arg("index"), py::arg("src"),
+        "out[..., index[..., j]] += src[..., j] in place, along the last axis (the backward of "
+        "gather_last); IndexError for an index out of range.");
+  m.def("sort", &sort, py::arg("x"), py::arg("descending") = false,
+        "(values, indices) of every row sorted along the last axis (descending: largest "
+        "first); stable; NaN ranks above every number, as in PyTorch and NumPy.");
   m.def("topk", &topk, py::arg("x"), py::arg("k"), py::arg("largest") = true,
         "(values, indices) of the k largest (smallest) along the last axis, sorted; NaN "
         "ranks highest; ties keep the lower index first.  For k much smaller than n.");

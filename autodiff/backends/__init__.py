@@ -37,9 +37,7 @@ def cpp_unavailable_reason() -> str | None:
             warnings.warn(
                 f"autodiff: C++ extension autodiff._C is not available ({_cpp_error}); "
                 "running on the NumPy backend. Reinstall with a C++17 compiler to build it.",
-                UserWarning,
-                stacklevel=3,
-            )
+                UserWarning, stacklevel=3)
     return _cpp_error
 
 

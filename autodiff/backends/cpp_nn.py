@@ -39,15 +39,9 @@ class CppNNKernels:
     """Mixin: C++ overrides of the nn kernels of NNKernels (declining via super())."""
 
     def conv2d_forward(self, x, weight, bias, kernel, dilation, pads, stride, groups):
-        if (
-            type(x) is np.ndarray
-            and type(weight) is np.ndarray
-            and x.dtype is weight.dtype
-            and x.dtype in _FLOATS
-            and x.ndim == 4
-            and weight.ndim == 4
-            and (bias is None or (type(bias) is np.ndarray and bias.dtype is x.dtype))
-        ):
+        if (type(x) is np.ndarray and type(weight) is np.ndarray and x.dtype is weight.dtype
+                and x.dtype in _FLOATS and x.ndim == 4 and weight.ndim == 4
+                and (bias is None or (type(bias) is np.ndarray and bias.dtype is x.dtype))):
             y = _ext().conv2d(x, weight, bias, stride, pads, dilation, groups)
             return y, _ConvSaved(x)
         self._decline("conv2d", "dtype or not an ndarray", getattr(x, "dtype", None))
@@ -61,6 +55,5 @@ class CppNNKernels:
         x = cols.x
         if type(g) is not np.ndarray or g.dtype is not x.dtype:
             g = np.asarray(g, dtype=x.dtype)
-        return _ext().conv2d_backward(
-            g, x, weight, stride, pads, dilation, groups, bool(need_x), bool(need_w), bool(need_b)
-        )
+        return _ext().conv2d_backward(g, x, weight, stride, pads, dilation, groups, bool(need_x),
+                                      bool(need_w), bool(need_b))

@@ -346,8 +346,7 @@ class NumpyBackend(NNKernels):
 
     def cross_entropy_backward(self, logits, target, stats, gloss, ignore_index=-100):
         """d(sum_r gloss[r] * loss[r]) / d logits = gloss[r] * (softmax(x_r) - onehot(t_r)),
-        zero on ignored rows, softmax = exp((x - m) - l) from the forward's stats;
-        ``gloss`` is (N,) or broadcastable to it."""
+        0 on ignored rows; softmax = exp((x - m) - l) (stats); gloss broadcasts to (N,)."""
         xp = self.xp
         valid = target != ignore_index
         g = xp.where(valid, xp.asarray(gloss, dtype=logits.dtype), logits.dtype.type(0))

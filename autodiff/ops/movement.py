@@ -114,10 +114,13 @@ class Pad(Op):
 
 
 class Gather(Op):
-    """y = x gathered at index along dim; dx = scatter_add(zeros, dim, index, dy)."""
+    """y = x gathered at index along dim; dx = scatter_add(zeros, dim, index, dy). ``values``:
+    y already gathered (sort and topk's values, with indices known to fit)."""
 
-    def forward(self, x, index, dim):
+    def forward(self, x, index, dim, values=None):
         self.meta = (x._data.shape, index, dim)
+        if values is not None:
+            return values
         a, shape = x._data, x._data.shape
         if index.ndim == a.ndim and builtins.any(
                 i < n for d, (i, n) in enumerate(zip(index.shape, shape)) if d != dim):
@@ -498,9 +501,9 @@ def sort(x, dim=-1, descending=False, stable=False):
     b = x._dev.backend
     if x.ndim == 0:
         return Sorted(x, constant(b.zeros((), dtypes.int64.np), x._dev))
-    _, idx = b.sort(x._data, d, descending, stable)
+    values, idx = b.sort(x._data, d, descending, stable)
     index = constant(b.cast(idx, dtypes.int64.np), x._dev)
-    return Sorted(Gather.apply(x, index, dim=d), index)  # (indices known in range)
+    return Sorted(Gather.apply(x, index, dim=d, values=values), index)
 
 
 def argsort(x, dim=-1, descending=False, stable=False):
@@ -513,6 +516,6 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size {n}")
     b = x._dev.backend
-    _, idx = b.topk(x._data, k, d, largest, sorted)
+    values, idx = b.topk(x._data, k, d, largest, sorted)
     index = constant(b.cast(idx, dtypes.int64.np), x._dev)
-    return Sorted(Gather.apply(x, index, dim=d), index)  # (indices known in range)
+    return Sorted(Gather.apply(x, index, dim=d, values=values), index)

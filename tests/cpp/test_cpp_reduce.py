@@ -252,3 +252,98 @@ def test_topk_rows_errors_and_sorted_input():
         C.topk(x, 1001)
     with pytest.raises(ValueError, match="at least a 1-D"):
         C.topk(np.ones((), np.float32), 1)
+
+
+def _stable_order(x, descending):
+    """np's stable argsort with NaN above every number and -0.0 equal to 0.0 (PyTorch's)."""
+    if descending:  # stable among ties: sort the reversed row, map back, reverse
+        n = x.shape[-1]
+        return n - 1 - np.flip(np.argsort(np.flip(x, -1), -1, kind="stable"), -1)
+    return np.argsort(x, -1, kind="stable")
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("n", (0, 2, 24, 32) + ODD_SIZES + (70_001,))
+def test_sort_rows(dtype, descending, n):
+    rng = np.random.default_rng(n)
+    for x in (rng.standard_normal((3, n)).astype(dtype),
+              rng.integers(-4, 4, (5, n)).astype(dtype)):  # many ties
+        if n and x.dtype.kind == "f" and x[0, 0] == round(x[0, 0]):
+            x[:, ::7] = np.nan
+            x[:, 1::5] = -0.0
+            x[:, 2::9] = np.inf
+            x[:, 3::11] = -np.inf
+        v, i = C.sort(x, descending)
+        assert v.shape == i.shape == x.shape and v.dtype == dtype and i.dtype == np.int64
+        order = _stable_order(x, descending)
+        np.testing.assert_array_equal(i, order)
+        np.testing.assert_array_equal(v, np.take_along_axis(x, order, -1))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sort_rows_threaded_views_and_errors(threads):
+    rng = np.random.default_rng(2)
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        x = rng.standard_normal((40, 300, 7))[:, ::2, 3]  # a strided view: copied first
+        v, i = C.sort(x)
+        np.testing.assert_array_equal(i, np.argsort(x, -1, kind="stable"))
+        np.testing.assert_array_equal(v, np.sort(x, -1))
+        # (2, 3, 0) and (0, 5): nothing to sort
+        assert C.sort(np.zeros((2, 3, 0), np.float32))[1].shape == (2, 3, 0)
+        assert C.sort(np.zeros((0, 5), np.float32))[0].shape == (0, 5)
+    finally:
+        C.set_num_threads(old)
+    with pytest.raises(ValueError, match="at least a 1-D"):
+        C.sort(np.ones((), np.float32))
+    with pytest.raises(TypeError, match="int64"):
+        C.sort(np.ones(3, np.int64))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape,m", [((3, 7), 5), ((2, 3, 33), 40), ((1025, 17), 17),
+                                     ((4, 1), 3), ((0, 5), 2), ((3, 4), 0)])
+def test_gather_and_scatter_add_last(dtype, threads, shape, m):
+    rng = np.random.default_rng(m)
+    x = rand(rng, shape, dtype)
+    n = shape[-1]
+    idx = rng.integers(-n, n, shape[:-1] + (m,))  # repeats and negatives
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        got = C.gather_last(x, idx)
+        np.testing.assert_array_equal(got, np.take_along_axis(x, idx, -1))
+        src = rand(rng, idx.shape, dtype)
+        out = x.copy()
+        C.scatter_add_last(out, idx, src)
+        want = x.astype(np.float64)
+        grid = np.indices(idx.shape, sparse=True)
+        np.add.at(want, tuple(grid[:-1]) + (idx % max(n, 1),), src)
+        np.testing.assert_allclose(out, want, **tol(dtype, 4))
+    finally:
+        C.set_num_threads(old)
+
+
+def test_gather_and_scatter_add_last_views_aliasing_and_errors():
+    x = np.arange(24, dtype=np.float32).reshape(4, 6)
+    idx = np.array([[5, 0], [1, 1], [2, 3], [0, 0]], np.int32)
+    np.testing.assert_array_equal(C.gather_last(x[:, ::2], idx % 3), np.take_along_axis(
+        x[:, ::2], idx % 3, -1))  # a strided input is copied
+    out = np.ones((4, 2), np.float32)
+    C.scatter_add_last(out, np.zeros((4, 2), np.int64), out)  # src is out: read as it was
+    assert out.tolist() == [[3, 1]] * 4
+    with pytest.raises(IndexError, match="index 6 is out of bounds for the last dimension, of "
+                                         "size 6"):
+        C.gather_last(x, np.array([[0], [6], [0], [0]]))
+    with pytest.raises(IndexError, match="index -7 is out of bounds"):
+        C.scatter_add_last(x.copy(), np.array([[0], [0], [-7], [0]]), np.ones((4, 1), np.float32))
+    with pytest.raises(ValueError, match=r"index of shape \(3, 1\) must match the array's shape "
+                                         r"\(4, 6\) in every dimension but the last"):
+        C.gather_last(x, np.zeros((3, 1), np.int64))
+    with pytest.raises(TypeError, match="index must be integers"):
+        C.gather_last(x, np.zeros((4, 1), np.float32))
+    with pytest.raises(ValueError, match="src of shape"):
+        C.scatter_add_last(x.copy(), np.zeros((4, 1), np.int64), np.ones((4, 2), np.float32))
+    with pytest.raises(ValueError, match="writeable C-contiguous"):
+        C.scatter_add_last(x.T, np.zeros((6, 1), np.int64), np.ones((6, 1), np.float32))
