@@ -186,6 +186,25 @@ def bench_small_gemm(reps: int) -> None:
         torch.set_num_threads(before)
 
 
+def bench_reductions(reps: int) -> None:
+    """Sums along one axis: rows (inner == 1) and the column layout, whose narrow rows
+    (a bias gradient, a mean over time steps) are where a reduction kernel shows its cost."""
+    print("\n## sum along an axis, float32 (us per call)")
+    rng = np.random.default_rng(4)
+    for shape, axis in [((4096, 1024), 1), ((4096, 1024), 0), ((1024, 256), 0), ((4096, 96), 0),
+                        ((8, 4096, 96), 1), ((32, 4096, 64), 1), ((16, 1024, 256), 1),
+                        ((8, 4096, 32), 1)]:
+        x = rng.standard_normal(shape, dtype=np.float32)
+        fns = {"cpp": lambda x=x, a=axis: _C.sum(x, a), "numpy": lambda x=x, a=axis: x.sum(a)}
+        if torch is not None:
+            fns["torch"] = lambda t=torch.from_numpy(x), a=axis: t.sum(a)
+        t = compare(fns, 10 * reps)
+        cells = "  ".join(f"{k} {v * 1e6:7.1f}" for k, v in t.items())
+        vs = f"  cpp/torch {t['cpp'] / t['torch']:.2f}" if torch is not None else ""
+        print(f"{str(shape):>16} axis {axis}  {cells}  | cpp/numpy {t['cpp'] / t['numpy']:.2f}"
+              f"{vs}", flush=True)
+
+
 def bench_streaming(bw: float, reps: int) -> None:
     print(f"\n## 4096x1024 float32 fwd+bwd (ms; GB/s vs {bw:.1f} GB/s measured copy)")
     rng = np.random.default_rng(1)
@@ -317,6 +336,7 @@ def main() -> None:
         bench_gemm(args.peak_gflops, args.reps)
         bench_small_gemm(args.reps)
     bench_streaming(bw, args.reps)
+    bench_reductions(args.reps)
 
 
 if __name__ == "__main__":
