@@ -46,8 +46,9 @@ DEVICES = {"ours": "cpp", "torch": "cpu"}  # set by main()
 
 
 def idx(m, a):
-    """An index array as the library's tensor, on the device being timed."""
-    return (ad.tensor(a, device=DEVICES["ours"]) if m is ad
+    """An index array as the library's tensor, on the device being timed: sharing the
+    array's memory on the CPU on both sides (ad.as_tensor, torch.from_numpy)."""
+    return (ad.as_tensor(a, device=DEVICES["ours"]) if m is ad
             else torch.from_numpy(a).to(DEVICES["torch"]))
 
 

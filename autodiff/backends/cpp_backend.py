@@ -38,12 +38,12 @@ MIN_BINARY = 32768  # add/sub/mul/div: a NumPy ufunc call is ~1 us cheaper than 
 MIN_ERF = 256  # below this the call overhead is the cost either way
 _RESHAPE_NO_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"  # reshape(copy=False)
 MIN_COPY = 4096  # strided copies: NumPy's loop is as fast on small arrays
+MIN_FILL = 1 << 18  # copies of broadcast arrays (1024 x 1024 from a column: 105 -> 69 us)
 MIN_RELU = 1024  # np.maximum and g * (y > 0) are slow: C++ wins from ~256 elements
 MIN_ABS = 1 << 17  # np.abs is vectorised too: ours wins by its second thread, from ~100K
 MIN_MATH = 512  # float32 exp/log/tanh/sigmoid: vector math wins from ~512 elements
 # float64 exp/log/tanh/sigmoid run libm in C++, no faster than NumPy: always declined.
 MIN_REDUCE = 4096  # sum/mean/amax/var, sum_to, batch_norm_stats
-MIN_SORT = 1  # one call beats np.argsort + take_along_axis at every size
 MIN_INDEX = 1  # gather / scatter_add on the last axis: faster than NumPy from 4 x 8 up
 MIN_SOFTMAX = 1  # one C++ call beats NumPy's 4-5 ufunc composite at every size
 MIN_NORM = 1  # likewise for layer_norm (forward and backward)
@@ -147,8 +147,9 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.copy_contiguous(a)
         return super().contiguous(a)
 
-    def copy(self, a):  # also dodges glibc's rep-movsb slow case (see kernels/copy.cpp)
-        return _C.copy_contiguous(a) if _copyable(a) else super().copy(a)
+    def copy(self, a):  # glibc's rep-movsb slow case (kernels/copy.cpp); large broadcast grads
+        ok = _copyable(a) or type(a) is np.ndarray and a.size >= MIN_FILL and any(a.strides)
+        return _C.copy_contiguous(a) if ok else super().copy(a)
 
     def reshape(self, a, shape):
         if _RESHAPE_NO_COPY and _copyable(a) and not a.flags.c_contiguous:
@@ -202,7 +203,7 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         # stable radix sort of each row, threaded: 1024 x 1024 floats in 7 ms, np.argsort and
         # take_along_axis 38 ms; NumPy's quicksort still wins on rows of 33 to ~150 floats
         # (~350 doubles), where the radix passes' fixed costs dominate
-        if _float(a) and a.ndim and a.size >= MIN_SORT and (
+        if _float(a) and a.size and (
                 a.shape[axis] <= 32 or a.shape[axis] >= (160 if a.dtype == _F32 else 384)):
             return self._along_last(lambda r: _C.sort(r, descending), a, axis)
         return super().sort(a, axis, descending, stable)
@@ -218,8 +219,7 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def stack(self, arrays, axis):
         if arrays and all(type(a) is np.ndarray for a in arrays):
             ax = axis + arrays[0].ndim + 1 if axis < 0 else axis
-            return self.concatenate([a.reshape(a.shape[:ax] + (1,) + a.shape[ax:])
-                                     for a in arrays], ax)
+            return self.concatenate([np.expand_dims(a, ax) for a in arrays], ax)
         return super().stack(arrays, axis)
 
     def batch_norm_backward(self, gy, x, mean, rstd, weight, axes):
