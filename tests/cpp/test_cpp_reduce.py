@@ -347,3 +347,32 @@ def test_gather_and_scatter_add_last_views_aliasing_and_errors():
         C.scatter_add_last(x.copy(), np.zeros((4, 1), np.int64), np.ones((4, 2), np.float32))
     with pytest.raises(ValueError, match="writeable C-contiguous"):
         C.scatter_add_last(x.T, np.zeros((6, 1), np.int64), np.ones((6, 1), np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=hnp.arrays(
+        st.sampled_from([np.float32, np.float64]),
+        hnp.array_shapes(min_dims=1, max_dims=3, max_side=40),
+        elements=st.floats(allow_nan=True, allow_infinity=True, width=32),
+    ),
+    descending=st.booleans(),
+    data=st.data(),
+)
+def test_sort_gather_scatter_fuzz(x, descending, data):
+    """Any values (NaN, infinities, signed zeros, ties) and shapes: the radix sort against
+    NumPy's stable argsort, and the last-axis gather / scatter-add against NumPy."""
+    v, i = C.sort(x, descending)
+    order = _stable_order(x, descending)
+    np.testing.assert_array_equal(i, order)
+    np.testing.assert_array_equal(v, np.take_along_axis(x, order, -1))
+    n = x.shape[-1]
+    m = data.draw(st.integers(0, 2 * n))
+    idx = data.draw(hnp.arrays(np.int64, x.shape[:-1] + (m,), elements=st.integers(-n, n - 1)))
+    np.testing.assert_array_equal(C.gather_last(x, idx), np.take_along_axis(x, idx, -1))
+    src = np.ones(idx.shape, x.dtype)
+    out = np.zeros(x.shape, x.dtype)
+    C.scatter_add_last(out, idx, src)
+    want = np.zeros(x.shape)
+    np.add.at(want, tuple(np.indices(idx.shape, sparse=True)[:-1]) + (idx % n,), 1.0)
+    np.testing.assert_array_equal(out, want)
