@@ -397,9 +397,14 @@ py::tuple sort_typed(const py::array& x, int64_t rows, int64_t n, bool descendin
   return py::make_tuple(vals, idx);
 }
 
-// (values, int64 indices) of each row sorted along the last axis, stably.
+// (values, int64 indices) of each row sorted along the last axis, stably: float32/64 and
+// int32/64 arrays.
 py::tuple sort(const py::array& x0, bool descending) {
-  const DType dt = dtype_of(x0, "sort");
+  const char kind = x0.dtype().kind();
+  const auto size = x0.dtype().itemsize();
+  if (!((kind == 'f' || kind == 'i') && (size == 4 || size == 8)))
+    throw py::type_error("sort: expected a float32, float64, int32 or int64 array, got " +
+                         dtype_str(x0));
   if (x0.ndim() == 0) throw py::value_error("sort: expected at least a 1-D array");
   const int64_t n = x0.shape(x0.ndim() - 1);
   if (n >= (int64_t(1) << 32))
@@ -407,8 +412,11 @@ py::tuple sort(const py::array& x0, bool descending) {
                           std::to_string(n));
   py::array x = contiguous(x0);
   const int64_t rows = n ? int64_t(x.size()) / n : 0;
-  return dt == DType::kF32 ? sort_typed<float>(x, rows, n, descending)
-                           : sort_typed<double>(x, rows, n, descending);
+  if (kind == 'i')
+    return size == 4 ? sort_typed<int32_t>(x, rows, n, descending)
+                     : sort_typed<int64_t>(x, rows, n, descending);
+  return size == 4 ? sort_typed<float>(x, rows, n, descending)
+                   : sort_typed<double>(x, rows, n, descending);
 }
 
 void init_reduce(py::module_& m) {
@@ -419,8 +427,9 @@ void init_reduce(py::module_& m) {
         "out[..., index[..., j]] += src[..., j] in place, along the last axis (the backward of "
         "gather_last); IndexError for an index out of range.");
   m.def("sort", &sort, py::arg("x"), py::arg("descending") = false,
-        "(values, indices) of every row sorted along the last axis (descending: largest "
-        "first); stable; NaN ranks above every number, as in PyTorch and NumPy.");
+        "(values, indices) of every row of a float32/64 or int32/64 array sorted along the "
+        "last axis (descending: largest first); stable; NaN ranks above every number, as in "
+        "PyTorch and NumPy.");
   m.def("topk", &topk, py::arg("x"), py::arg("k"), py::arg("largest") = true,
         "(values, indices) of the k largest (smallest) along the last axis, sorted; NaN "
         "ranks highest; ties keep the lower index first.  For k much smaller than n.");

@@ -245,3 +245,15 @@ def test_sort_matches_torch(device, torch, shape, dim, descending):
     (v * ad.tensor(g, device=device)).sum().backward()
     (tv * torch.tensor(g)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+@pytest.mark.parametrize("n", [20, 100, 500])
+def test_sort_integers_matches_torch(device, torch, dtype, n):
+    a = np.random.default_rng(n).integers(-50, 50, (3, n)).astype(dtype)  # many ties
+    for descending in (False, True):
+        v, i = ad.tensor(a, device=device).sort(dim=1, descending=descending, stable=True)
+        tv, ti = torch.tensor(a).sort(dim=1, descending=descending, stable=True)
+        assert v.dtype == getattr(ad, dtype)
+        np.testing.assert_array_equal(v.numpy(), tv.numpy())
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())

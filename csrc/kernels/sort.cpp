@@ -18,17 +18,20 @@ namespace {
 template <typename T>
 using KeyOf = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
 
-// An unsigned key ordered as the value: the sign bit set on numbers >= 0, every bit flipped
-// on negative ones; -0.0 as 0.0 and every NaN as the largest key.  Descending: the complement.
+// An unsigned key ordered as the value.  Floats: the sign bit set on numbers >= 0, every
+// bit flipped on negative ones; -0.0 as 0.0 and every NaN as the largest key.  Signed
+// integers: the sign bit flipped.  Descending: the complement.
 template <typename T>
 inline KeyOf<T> sort_key(T v, bool descending) {
   using K = KeyOf<T>;
   constexpr K kSign = K(1) << (8 * sizeof(T) - 1);
   K b;
-  if (v != v) {
+  std::memcpy(&b, &v, sizeof(T));
+  if constexpr (std::is_integral_v<T>) {
+    b ^= kSign;
+  } else if (v != v) {
     b = ~K(0);
   } else {
-    std::memcpy(&b, &v, sizeof(T));
     if (b == kSign) b = 0;  // -0.0
     b = (b & kSign) ? ~b : b | kSign;
   }
@@ -144,5 +147,7 @@ void sort_rows(const T* x, int64_t rows, int64_t n, bool descending, T* vals, in
 
 template void sort_rows<float>(const float*, int64_t, int64_t, bool, float*, int64_t*);
 template void sort_rows<double>(const double*, int64_t, int64_t, bool, double*, int64_t*);
+template void sort_rows<int32_t>(const int32_t*, int64_t, int64_t, bool, int32_t*, int64_t*);
+template void sort_rows<int64_t>(const int64_t*, int64_t, int64_t, bool, int64_t*, int64_t*);
 
 }  // namespace autodiff::kernels

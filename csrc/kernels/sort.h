@@ -9,6 +9,7 @@ namespace autodiff::kernels {
 // into vals, with idx[j] the position in the row that vals[j] came from.  Stable: equal
 // values (-0.0 and 0.0 among them) keep their order in the row.  NaN ranks above every
 // number, as in NumPy and PyTorch: last ascending, first descending.  Threaded over rows.
+// T: float, double, int32_t or int64_t.
 template <typename T>
 void sort_rows(const T* x, int64_t rows, int64_t n, bool descending, T* vals, int64_t* idx);
 

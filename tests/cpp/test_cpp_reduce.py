@@ -297,8 +297,23 @@ def test_sort_rows_threaded_views_and_errors(threads):
         C.set_num_threads(old)
     with pytest.raises(ValueError, match="at least a 1-D"):
         C.sort(np.ones((), np.float32))
-    with pytest.raises(TypeError, match="int64"):
-        C.sort(np.ones(3, np.int64))
+    with pytest.raises(TypeError, match="float32, float64, int32 or int64 array, got int16"):
+        C.sort(np.ones(3, np.int16))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+def test_sort_rows_integers(itype, descending):
+    rng = np.random.default_rng(3)
+    info = np.iinfo(itype)
+    for x in (rng.integers(info.min, info.max, (4, 1000), dtype=itype, endpoint=True),
+              rng.integers(-3, 3, (6, 77)).astype(itype)):  # ties
+        x[:, :2] = [info.min, info.max]
+        v, i = C.sort(x, descending)
+        assert v.dtype == itype and i.dtype == np.int64
+        order = _stable_order(x, descending)
+        np.testing.assert_array_equal(i, order)
+        np.testing.assert_array_equal(v, np.take_along_axis(x, order, -1))
 
 
 @pytest.mark.parametrize("threads", [1, 2])
