@@ -5,6 +5,7 @@
 #include "bind_util.h"
 #include "kernels/copy.h"
 #include "kernels/elementwise.h"
+#include "kernels/optim.h"
 
 namespace autodiff::bind {
 
@@ -298,7 +299,57 @@ py::array take_rows(const py::array& a0, const py::array& rows0) {
 
 }  // namespace
 
+// One Adam step in place: p, m, v (and vmax) writeable C-contiguous arrays of one float
+// dtype and shape, g of the same dtype and shape (any layout; copied when it overlaps them).
+void adam_update(py::array p, const py::array& g0, py::array m, py::array v,
+                 std::optional<py::array> vmax, double beta1, double beta2, double step_size,
+                 double inv_sqrt_bc2, double eps) {
+  const char* name = "adam_update";
+  const DType dt = dtype_of(p, name);
+  const Shape shape = shape_of(p);
+  std::vector<py::array*> state = {&p, &m, &v};
+  if (vmax) state.push_back(&*vmax);
+  for (py::array* a : state) {
+    same_dtype(p, *a, name);
+    if (shape_of(*a) != shape || !a->writeable() || !(a->flags() & py::array::c_style))
+      throw py::value_error(std::string(name) + ": p, m, v and vmax must be writeable "
+                            "C-contiguous arrays of one shape, got " + shape_str(shape_of(*a)) +
+                            " for " + shape_str(shape));
+  }
+  same_dtype(p, g0, name);
+  if (shape_of(g0) != shape)
+    throw py::value_error(std::string(name) + ": g of shape " + shape_str(shape_of(g0)) +
+                          " for a parameter of shape " + shape_str(shape));
+  py::array g = contiguous(g0);
+  const auto may_share = py::module_::import("numpy").attr("may_share_memory");
+  for (py::array* a : state)
+    if (may_share(*a, g).cast<bool>()) {
+      g = g.attr("copy")();
+      break;
+    }
+  const kernels::AdamStep st{beta1, beta2, step_size, inv_sqrt_bc2, eps};
+  const int64_t n = numel(shape);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    auto ptr = [](py::array* a) { return a ? static_cast<T*>(a->mutable_data()) : nullptr; };
+    T *pp = ptr(&p), *pm = ptr(&m), *pv = ptr(&v), *pmax = vmax ? ptr(&*vmax) : nullptr;
+    const T* pg = static_cast<const T*>(g.data());
+    py::gil_scoped_release nogil;
+    kernels::adam_update<T>(pp, pg, pm, pv, pmax, n, st);
+  };
+  if (dt == DType::kF32)
+    run(float());
+  else
+    run(double());
+}
+
 void init_elementwise(py::module_& m) {
+  m.def("adam_update", &adam_update, py::arg("p"), py::arg("g"), py::arg("m"), py::arg("v"),
+        py::arg("vmax"), py::arg("beta1"), py::arg("beta2"), py::arg("step_size"),
+        py::arg("inv_sqrt_bc2"), py::arg("eps"),
+        "One Adam step in place, in one pass: m += (1 - beta1)(g - m); v = beta2 v + "
+        "(1 - beta2) g^2; vmax = max(vmax, v) when given; p -= step_size m / (sqrt(v) "
+        "inv_sqrt_bc2 + eps).");
   m.def("take_rows", &take_rows, py::arg("a"), py::arg("rows"),
         "a[rows] along the first axis for integer rows, threaded (a copy).");
   m.def("concatenate", &concatenate, py::arg("arrays"), py::arg("axis"),

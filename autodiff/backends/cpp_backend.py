@@ -222,6 +222,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return self.concatenate([np.expand_dims(a, ax) for a in arrays], ax)
         return super().stack(arrays, axis)
 
+    def adam_update(self, data, g, *state_and_scalars):  # one pass, not 13 ufunc calls
+        if _float(data) and data.flags.c_contiguous and _same(data, g):
+            return _C.adam_update(data, g, *state_and_scalars) or True
+        return False
+
     def batch_norm_backward(self, gy, x, mean, rstd, weight, axes):
         # two fused passes per channel instead of ~9 NumPy array passes
         if (type(x) is np.ndarray and x.dtype in (_F32, _F64) and x.ndim >= 3 and _same(x, gy)
@@ -409,8 +414,7 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         if _float(logits) and logits.ndim == 2 and logits.shape[1] and type(target) is np.ndarray \
                 and target.dtype.kind in "iu":
             return True
-        self._decline("cross_entropy", "dtype or shape", getattr(logits, "dtype", None))
-        return False
+        return self._decline("cross_entropy", "dtype or shape", getattr(logits, "dtype", None))
 
     def cross_entropy(self, logits, target, ignore_index=-100):
         if self._ce_ok(logits, target):
@@ -428,16 +432,13 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     # ------------------------------------------------------------- normalization
     def _norm_ok(self, op: str, x, params, n_norm_dims) -> bool:
         if not (_float(x) and type(n_norm_dims) is int and 1 <= n_norm_dims <= x.ndim):
-            self._decline(op, "dtype or n_norm_dims", getattr(x, "dtype", None))
-            return False
+            return self._decline(op, "dtype or n_norm_dims", getattr(x, "dtype", None))
         pshape = x.shape[x.ndim - n_norm_dims :]
         for p in params:
             if p is not None and not (_float(p) and p.dtype is x.dtype and p.shape == pshape):
-                self._decline(op, "parameter shape or dtype", x.dtype)
-                return False
+                return self._decline(op, "parameter shape or dtype", x.dtype)
         if x.size < MIN_NORM:
-            self._decline(op, "small", x.dtype)
-            return False
+            return self._decline(op, "small", x.dtype)
         return True
 
     def layer_norm(self, x, weight, bias, n_norm_dims, eps):

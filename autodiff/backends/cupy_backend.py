@@ -147,12 +147,10 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
         a = arrays[0]
         dt = a.dtype
         if dt not in _FLOATS:
-            self._decline(op, "dtype", dt)
-            return False
+            return self._decline(op, "dtype", dt)
         for b in arrays:
             if b is not None and (b.dtype != dt or b.size == 0):
-                self._decline(op, "mixed dtypes or empty", dt)
-                return False
+                return self._decline(op, "mixed dtypes or empty", dt)
         return True
 
     # ----------------------------------------------------------------- housekeeping
@@ -278,12 +276,10 @@ class CupyBackend(CudaIndexing, CudaPointwise, NumpyBackend):
     # ----------------------------------------------------------------- normalization
     def _norm_ok(self, op, x, params, n_norm_dims) -> bool:
         if not (type(n_norm_dims) is int and 1 <= n_norm_dims <= x.ndim):
-            self._decline(op, "n_norm_dims", x.dtype)
-            return False
+            return self._decline(op, "n_norm_dims", x.dtype)
         pshape = x.shape[x.ndim - n_norm_dims:]
         if any(p is not None and p.shape != pshape for p in params):
-            self._decline(op, "parameter shape", x.dtype)
-            return False
+            return self._decline(op, "parameter shape", x.dtype)
         return self._fast(op, x, *params)
 
     def layer_norm(self, x, weight, bias, n_norm_dims, eps):

@@ -57,14 +57,16 @@ class NumpyBackend(NNKernels):
         self.index = index
 
     # ----------------------------------------------------------------- housekeeping
-    def _decline(self, op: str, reason: str, dtype=None) -> None:
-        """Record that a fast kernel did not apply; logged once per (op, dtype, reason)."""
+    def _decline(self, op: str, reason: str, dtype=None) -> bool:
+        """Record that a fast kernel did not apply (logged once per (op, dtype, reason));
+        False, for ``return self._decline(...)`` in a check."""
         if config.debug:
             key = (self.name, op, str(dtype), reason)
             if key not in _declined:
                 _declined.add(key)
                 _log.warning("%s backend: %s falls back to NumPy (%s, dtype %s)",
                              self.name, op, reason, dtype)
+        return False
 
     def is_array(self, obj) -> bool:
         return isinstance(obj, self.xp.ndarray)

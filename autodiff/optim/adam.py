@@ -86,10 +86,11 @@ class Adam(Optimizer):
             g = self._effective_grad(p, wd, maximize)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         fused = getattr(p._dev.backend, "adam_update", None)
-        if fused is not None:  # one kernel on GPUs instead of the ufunc sequence below
-            vmax = state["max_exp_avg_sq"]._data if amsgrad else None
-            fused(data, g, m, v, vmax, beta1, beta2, lr / (1.0 - beta1**t),
-                  1.0 / math.sqrt(1.0 - beta2**t), eps)
+        vmax = state["max_exp_avg_sq"]._data if amsgrad else None
+        # one pass (a GPU kernel; C++ on cpp) instead of the ufunc sequence below, unless the
+        # backend declines (returns False)
+        if fused is not None and fused(data, g, m, v, vmax, beta1, beta2, lr / (1.0 - beta1**t),
+                                       1.0 / math.sqrt(1.0 - beta2**t), eps) is not False:
             p._version[0] += 1
             return
         tmp = self._work(p)

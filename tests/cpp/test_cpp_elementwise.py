@@ -345,3 +345,53 @@ def test_sqrt_is_correctly_rounded(simd, dtype):
     got = C.sqrt(x)
     np.testing.assert_array_equal(got, want)  # bit-exact, NaN for x < 0
     assert np.array_equal(np.signbit(got), np.signbit(want))  # sqrt(-0) = -0
+
+
+def _adam_numpy(p, g, m, v, vmax, beta1, beta2, step, ibc, eps):
+    """The optimizer's ufunc sequence (autodiff/optim/adam.py), in the arrays' dtype."""
+    m += (g - m) * (1.0 - beta1)
+    v *= beta2
+    v += g * g * (1.0 - beta2)
+    if vmax is not None:
+        np.maximum(vmax, v, out=vmax)
+        v = vmax
+    p -= m / (np.sqrt(v) * ibc + eps) * step
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("n", [1, 7, 33, 16385, 100_003])
+def test_adam_update_matches_the_optimizer_sequence(dtype, amsgrad, n):
+    rng = np.random.default_rng(n)
+    p, g, m = (rand(rng, (n,), dtype) for _ in range(3))
+    v = np.abs(rand(rng, (n,), dtype))
+    vmax = np.abs(rand(rng, (n,), dtype)) if amsgrad else None
+    if n > 3:
+        g[1], v[2] = np.nan, np.inf  # NaN and inf flow through as in NumPy
+    want = [a.copy() for a in (p, m, v)] + ([vmax.copy()] if amsgrad else [None])
+    args = (0.9, 0.999, 1e-3 / (1 - 0.9 ** 3), 1 / np.sqrt(1 - 0.999 ** 3), 1e-8)
+    with np.errstate(all="ignore"):
+        _adam_numpy(want[0], g, want[1], want[2], want[3], *args)
+    C.adam_update(p, g, m, v, vmax, *args)
+    for got, w in zip((p, m, v, vmax), want):
+        if w is not None:
+            np.testing.assert_allclose(got, w, rtol=tol(dtype, 2)["rtol"], equal_nan=True)
+
+
+def test_adam_update_views_aliasing_and_errors():
+    p, m, v = np.ones(8, np.float32), np.zeros(8, np.float32), np.zeros(8, np.float32)
+    g = np.arange(16, dtype=np.float32)[::2]  # a strided gradient is copied
+    C.adam_update(p, g, m, v, None, 0.9, 0.999, 0.1, 1.0, 1e-8)
+    np.testing.assert_allclose(m, g * np.float32(0.1))
+    m2 = np.ones(8, np.float32)
+    C.adam_update(p, m2, m2, v, None, 0.5, 0.5, 0.1, 1.0, 1e-8)  # g is m: read as it was
+    np.testing.assert_allclose(m2, 1.0)
+    with pytest.raises(ValueError, match=r"writeable C-contiguous arrays of one shape, got "
+                                         r"\(4,\) for \(8,\)"):
+        C.adam_update(p, g, m[:4], v, None, 0.9, 0.999, 0.1, 1.0, 1e-8)
+    with pytest.raises(ValueError, match=r"g of shape \(4,\) for a parameter of shape \(8,\)"):
+        C.adam_update(p, g[:4], m, v, None, 0.9, 0.999, 0.1, 1.0, 1e-8)
+    with pytest.raises(TypeError, match="same dtype"):
+        C.adam_update(p, g.astype(np.float64), m, v, None, 0.9, 0.999, 0.1, 1.0, 1e-8)
+    with pytest.raises(ValueError, match="writeable"):
+        C.adam_update(p, g, np.zeros((8, 2), np.float32)[:, 0], v, None, 0.9, 0.999, 0.1, 1.0,
+                      1e-8)
