@@ -351,9 +351,10 @@ void scatter_add_last(py::array out, const py::array& idx0, const py::array& src
     scatter_add_last_typed<double>(out, idx, src);
 }
 
-template <typename T>
-py::tuple topk_typed(const py::array& x, int64_t rows, int64_t n, int64_t k, bool largest,
-                     Shape out_shape) {
+// (values of T, int64 indices), both of out_shape, filled by kernel(x's data, values,
+// indices) without the GIL.
+template <typename T, typename Kernel>
+py::tuple values_and_indices(const py::array& x, const Shape& out_shape, Kernel kernel) {
   auto vals = empty<T>(out_shape);
   py::array_t<int64_t> idx(std::vector<py::ssize_t>(out_shape.begin(), out_shape.end()));
   const T* px = static_cast<const T*>(x.data());
@@ -361,9 +362,17 @@ py::tuple topk_typed(const py::array& x, int64_t rows, int64_t n, int64_t k, boo
   int64_t* pi = idx.mutable_data();
   {
     py::gil_scoped_release nogil;
-    kernels::topk_rows<T>(px, rows, n, k, largest, pv, pi);
+    kernel(px, pv, pi);
   }
   return py::make_tuple(vals, idx);
+}
+
+template <typename T>
+py::tuple topk_typed(const py::array& x, int64_t rows, int64_t n, int64_t k, bool largest,
+                     Shape out_shape) {
+  return values_and_indices<T>(x, out_shape, [&](const T* px, T* pv, int64_t* pi) {
+    kernels::topk_rows<T>(px, rows, n, k, largest, pv, pi);
+  });
 }
 
 // (values, int64 indices) of the k largest (or smallest) along the last axis, sorted.
@@ -384,17 +393,9 @@ py::tuple topk(const py::array& x0, int64_t k, bool largest) {
 
 template <typename T>
 py::tuple sort_typed(const py::array& x, int64_t rows, int64_t n, bool descending) {
-  const Shape shape = shape_of(x);
-  auto vals = empty<T>(shape);
-  py::array_t<int64_t> idx(std::vector<py::ssize_t>(shape.begin(), shape.end()));
-  const T* px = static_cast<const T*>(x.data());
-  T* pv = vals.mutable_data();
-  int64_t* pi = idx.mutable_data();
-  {
-    py::gil_scoped_release nogil;
+  return values_and_indices<T>(x, shape_of(x), [&](const T* px, T* pv, int64_t* pi) {
     kernels::sort_rows<T>(px, rows, n, descending, pv, pi);
-  }
-  return py::make_tuple(vals, idx);
+  });
 }
 
 // (values, int64 indices) of each row sorted along the last axis, stably: float32/64 and
