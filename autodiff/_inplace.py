@@ -124,6 +124,27 @@ class InplaceMixin:
     def clamp_(self, min=None, max=None) -> Tensor:
         return self._inplace(ops.clamp, min, max)
 
+    def clamp_min_(self, min) -> Tensor:
+        return self._inplace(ops.clamp, min, None)
+
+    def clamp_max_(self, max) -> Tensor:
+        return self._inplace(ops.clamp, None, max)
+
+    def floor_divide_(self, other) -> Tensor:
+        return self._inplace(lambda a, b: a // b, other)
+
+    def remainder_(self, other) -> Tensor:
+        return self._inplace(lambda a, b: a % b, other)
+
+    def bitwise_and_(self, other) -> Tensor:
+        return self._inplace(lambda a, b: a & b, other)
+
+    def bitwise_or_(self, other) -> Tensor:
+        return self._inplace(lambda a, b: a | b, other)
+
+    def bitwise_xor_(self, other) -> Tensor:
+        return self._inplace(lambda a, b: a ^ b, other)
+
     def masked_fill_(self, mask, value) -> Tensor:
         return self._inplace(ops.masked_fill, mask, value)
 
@@ -214,4 +235,22 @@ class InplaceMixin:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __ipow__(self, other):  # x **= 2 changes x in place, as in PyTorch
+        return self.pow_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
 

@@ -170,22 +170,19 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
 
 
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal of the (dim1, dim2) planes, as the last dim (a copy)."""
+    """The diagonal of the (dim1, dim2) planes, as the last dim: a view, as in PyTorch
+    (``x.diagonal().fill_(0)`` zeroes x's diagonal)."""
     d1, d2 = norm_dim(dim1, x.ndim), norm_dim(dim2, x.ndim)
     if d1 == d2:
         raise ShapeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({dim1})")
-    y = x.movedim((d1, d2), (-2, -1))
-    n1, n2 = y.shape[-2], y.shape[-1]
-    length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
-    rows = arange(length, device=x.device) + max(-offset, 0)
-    return y[..., rows, rows + (max(0, offset)) - max(-offset, 0)]
+    return ops.movement.Diagonal.apply(x, offset=offset, d1=d1, d2=d2)
 
 
 def diag(x: Tensor, diagonal_: int = 0, *, diagonal: int | None = None) -> Tensor:
     """1-D x: the square matrix with x on diagonal ``k``; 2-D x: its k-th diagonal."""
     k = diagonal_ if diagonal is None else diagonal
     if x.ndim == 2:
-        return globals()["diagonal"](x, k)
+        return globals()["diagonal"](x, k).clone()  # a copy in PyTorch, unlike diagonal()
     if x.ndim != 1:
         raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
     n = x.shape[0]

@@ -180,9 +180,13 @@ def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None) 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
     if end is None:
         start, end = 0, start
-    vals = (start, end, step)
+    vals = start, end, step = tuple(v.item() if isinstance(v, Tensor) else v
+                                    for v in (start, end, step))
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start {start}, end {end}, step {step})")
     integral = all(isinstance(v, (int, np.integer)) for v in vals)
     dt = _dt(dtype, dtypes.int64 if integral else None)
     dev = _dev(device)

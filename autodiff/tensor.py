@@ -55,7 +55,9 @@ class Tensor(InplaceMixin):
             self.requires_grad_(True)
 
     def _init(self, data, dev, requires_grad, grad_fn) -> None:
-        self._data = data
+        # a NumPy reduction to 0-d gives a scalar: hold a 0-d array, so views, detach() and
+        # numpy() share its memory as in PyTorch
+        self._data = np.asarray(data) if isinstance(data, np.generic) else data
         self._dev = dev
         self._requires_grad = requires_grad
         self.grad = None
@@ -325,6 +327,7 @@ class Tensor(InplaceMixin):
                 g = g if state.enabled else g.detach()
                 t.grad = ops.clone(g) if t.grad is None else t.grad + g
 
+        keep.retains_grad = True
         self.grad_fn.register_hook(self._output_nr, keep)
 
     # ----------------------------------------------------------------- creation helpers
@@ -406,8 +409,12 @@ class Tensor(InplaceMixin):
     __truediv__ = ops.div
     __pow__ = ops.pow
     __matmul__ = ops.matmul
-    __eq__ = ops.eq
-    __ne__ = ops.ne
+    def __eq__(self, other):  # t == None is False, as in PyTorch
+        return NotImplemented if other is None else ops.eq(self, other)
+
+    def __ne__(self, other):
+        return NotImplemented if other is None else ops.ne(self, other)
+
     __lt__ = ops.lt
     __le__ = ops.le
     __gt__ = ops.gt

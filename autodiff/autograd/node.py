@@ -53,7 +53,9 @@ class Node:
     def register_hook(self, nr: int, fn) -> None:
         if self.pre_hooks is None:
             self.pre_hooks = {}
-        self.pre_hooks.setdefault(nr, []).append(fn)
+        hooks = self.pre_hooks.setdefault(nr, [])
+        # retain_grad's hook stays last: .grad sees every tensor hook (PyTorch >= 2.0)
+        hooks.insert(len(hooks) - (bool(hooks) and hasattr(hooks[-1], "retains_grad")), fn)
 
     def unpack_check(self) -> None:
         """Raise if saved tensors were freed or modified in place since the forward."""

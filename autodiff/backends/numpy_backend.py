@@ -403,6 +403,13 @@ class NumpyBackend(NNKernels):
     def transpose(self, a, axes):
         return a.transpose(axes)
 
+    def diagonal(self, a, offset, d1, d2):
+        """A writeable view of a diagonal (NumPy's is flagged read-only, CuPy's is not)."""
+        v = self.xp.diagonal(a, offset, d1, d2)
+        if self.xp is np and a.flags.writeable:
+            v.flags.writeable = True
+        return v
+
     def broadcast_to(self, a, shape):
         if self.xp is np and _small(shape):
             # np.broadcast_to costs ~8 us of Python; filling a small array is cheaper

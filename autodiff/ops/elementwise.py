@@ -435,6 +435,8 @@ def div(a, b, *, rounding_mode=None):
 
 
 def pow(a, b):
+    if isinstance(b, int) and b < 0 and isinstance(a, _util.Tensor) and a.dtype.np.kind in "iub":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     if isinstance(b, (int, float)) and isinstance(a, _util.Tensor) and (
             isinstance(b, int) or a.dtype.is_floating_point):  # int ** 2.0 is float
         if b == 1:
@@ -492,12 +494,10 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min or max must be given")
     if isinstance(min, _util.Tensor) or isinstance(max, _util.Tensor):
-        out = x
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        # PyTorch's gradients: x's where min <= x <= max, a bound's where it is the value
+        # (not max/min's even split at ties)
+        out = x if min is None else where(x < min, min, x)
+        return out if max is None else where(out > max, max, out)
     if not x.dtype.is_floating_point and any(
             isinstance(v, float) for v in (min, max)):  # PyTorch promotes int by float bounds
         x = x.to(dtypes.get_default_dtype())

@@ -172,7 +172,8 @@ class Einsum(Op):
             present = set(output).union(*others) if others else set(output)
             kept = "".join(c for c in sub if c in present)
             operands_ = [g] + [x for j, x in enumerate(xs) if j != i]
-            gi = einsum(",".join([output] + others) + "->" + kept, *operands_)
+            gi = einsum(",".join([output] + others) + "->" + kept, *operands_)  # size-1 dims
+            gi = sum_to(gi, tuple(n for n, c in zip(xs[i].shape, sub) if c in present))  # of x_i
             if kept != sub:  # indices summed only inside x_i: broadcast back
                 gi = expand(gi.reshape(_fill_shape(sub, present, xs[i].shape)), xs[i].shape)
             grads.append(gi)

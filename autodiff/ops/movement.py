@@ -176,6 +176,33 @@ class Tri(Op):
         return (Tri.apply(g, k=self.k, upper=self.upper),)
 
 
+class Diagonal(Op):
+    """y = the (d1, d2) diagonal of x at ``offset``, as the last dim (a view); dx = dy written
+    onto that diagonal of zeros."""
+
+    is_view = 1
+
+    def forward(self, x, offset, d1, d2):
+        self.args, self.in_shape = (offset, d1, d2), x._data.shape
+        return self.backend.diagonal(x._data, offset, d1, d2)
+
+    def backward(self, g):
+        return (DiagonalScatter.apply(g, shape=self.in_shape, args=self.args),)
+
+
+class DiagonalScatter(Op):
+    """y = zeros(shape) with x on a diagonal (Diagonal's adjoint); dx = that diagonal of dy."""
+
+    def forward(self, x, shape, args):
+        self.args = args
+        out = self.backend.zeros(shape, x._data.dtype)
+        self.backend.diagonal(out, *args)[...] = x._data
+        return out
+
+    def backward(self, g):
+        return (Diagonal.apply(g, offset=self.args[0], d1=self.args[1], d2=self.args[2]),)
+
+
 # ------------------------------------------------------------------ public functions
 def reshape(x, *shape):
     shape = shape_arg(shape)
@@ -345,6 +372,9 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t_ in enumerate(tensors):
+        if t_.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     ref = tensors[0]
     dt = ref.dtype
     for t_ in tensors[1:]:
@@ -392,6 +422,8 @@ def split(x, split_size_or_sections, dim=0):
 
 
 def chunk(x, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = norm_dim(dim, x.ndim)
     size = -(-x.shape[d] // chunks) if x.shape[d] else 1
     return split(x, builtins.max(size, 1), d)

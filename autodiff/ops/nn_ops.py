@@ -18,7 +18,7 @@ class Softmax(Op):
 
     def forward(self, x, dim):
         self.dim = dim
-        return self.save_output(self.backend.softmax(x._data, dim))
+        return self.save_output(self.backend.softmax(x._data, dim) if x._data.size else x._data * 1)
 
     def backward(self, g):
         y = self.output()
@@ -32,7 +32,7 @@ class LogSoftmax(Op):
 
     def forward(self, x, dim):
         self.dim = dim
-        return self.save_output(self.backend.log_softmax(x._data, dim))
+        return self.save_output(self.backend.log_softmax(x._data, dim) if x._data.size else x._data * 1)
 
     def backward(self, g):
         y = self.output()

@@ -274,18 +274,31 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    return Var.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=int(correction),
+    return Var.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=correction,
                      keepdim=keepdim)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    return Std.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=int(correction),
+    return Std.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=correction,
                      keepdim=keepdim)
 
 
+def _nonempty(name, x, axes):
+    """PyTorch's errors for a max/min/arg reduction over no elements."""
+    if x.numel() or x.ndim == 0:
+        return
+    if axes is None:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                           f"input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+
+
 def _extremum(op, argop, x, dim, keepdim):
+    _nonempty(op.__name__[1:].lower(), x, None if dim is None else (norm_dim(dim, x.ndim),))
     if dim is None:
         return op.apply(x, axes=None, keepdim=False, nan_wins=True)
     d = norm_dim(dim, x.ndim)
@@ -317,17 +330,18 @@ def min(x, dim=None, keepdim=False):
 
 
 def amax(x, dim=None, keepdim=False):
+    _nonempty("amax", x, norm_dims(dim, x.ndim))
     return Amax.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def amin(x, dim=None, keepdim=False):
+    _nonempty("amin", x, norm_dims(dim, x.ndim))
     return Amin.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def _arg(kernel):
     def op(x, dim=None, keepdim=False):
-        if x.numel() == 0:
-            raise RuntimeError(f"{kernel}(): cannot reduce an empty tensor")
+        _nonempty(kernel, x, None if dim is None else (norm_dim(dim, x.ndim),))
         b = x._dev.backend
         if dim is None or x.ndim == 0:
             norm_dim(dim or 0, x.ndim)
@@ -370,7 +384,15 @@ def norm(x, p="fro", dim=None, keepdim=False):
         return x.abs().sum(dim, keepdim)
     if p == 0:
         return (x != 0).to(x.dtype).sum(dim, keepdim)
-    return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    if p < 0:
+        return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    # PyTorch's gradient conventions, never 0 * inf = NaN: 0 at a zero vector, and (p < 1)
+    # 0 at a zero element
+    a = x.abs()
+    if p < 1:
+        a = where(a > 0, where(a > 0, a, 1) ** p, 0)
+    s = a.sum(dim, keepdim) if p < 1 else (a ** p).sum(dim, keepdim)
+    return where(s > 0, where(s > 0, s, 1) ** (1.0 / p), 0)
 
 
 def _bool_reduce(kernel):

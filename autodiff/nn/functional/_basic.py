@@ -318,9 +318,7 @@ def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
 
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps)."""
-    norm = x.abs().pow(p).sum(dim, keepdim=True).pow(1.0 / p) if p != 2 else \
-        (x * x).sum(dim, keepdim=True).sqrt()
-    return x / norm.clamp(min=eps)
+    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)  # norm: gradient 0 at a zero vector
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

@@ -1,0 +1,161 @@
+"""PyTorch behaviours at the edges, each once wrong here: diagonal() as a view, einsum gradients
+of size-1 (broadcast) dims, zero-vector norms, clamp with tensor bounds, reductions over
+empty batches, 0-d results sharing memory, retain_grad after hooks, and the in-place
+operators. Expected values are PyTorch 2.13's, written out so the tests need no PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import autodiff.nn.functional as F
+
+DEVICES = [d for d in ("numpy", "cpp") if d in ad.available_devices()]
+
+
+@pytest.fixture(params=DEVICES)
+def dev(request):
+    return request.param
+
+
+def test_diagonal_is_a_writeable_view(dev):
+    y = ad.arange(12.0, device=dev).reshape(3, 4)
+    y.diagonal().fill_(0.0)
+    y.diagonal(1)[...] = -1.0
+    np.testing.assert_array_equal(
+        y.numpy(), [[0, -1, 2, 3], [4, 0, -1, 7], [8, 9, 0, -1]])
+    z = ad.arange(24.0, device=dev).reshape(2, 3, 4)
+    assert z.diagonal(-1, 2, 1).shape == (2, 3) and z.diagonal(7).shape == (4, 0)
+    assert ad.diag(y).numpy().base is None or not np.shares_memory(ad.diag(y).numpy(), y.numpy())
+
+
+def test_diagonal_gradients_and_in_place_through_the_view(dev):
+    x = ad.arange(12.0, device=dev).reshape(3, 4).requires_grad_()
+    (x.diagonal(1) * ad.tensor([1.0, 2.0, 3.0], device=dev)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 3]])
+    w = ad.ones(3, 3, device=dev, requires_grad=True)
+    z = w * 2
+    z.diagonal().mul_(3)  # a non-leaf's diagonal scaled in place: its gradient follows
+    z.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), 2 + 4 * np.eye(3))
+    x64 = ad.randn(3, 4, dtype=ad.float64, requires_grad=True)
+    assert ad.autograd.gradcheck(lambda a: a.diagonal(-1) ** 2, (x64,))
+    assert ad.autograd.gradgradcheck(lambda a: a.diagonal(1) ** 3, (x64,))
+
+
+def test_einsum_sums_gradients_of_broadcast_dims(dev):
+    b = ad.ones(1, device=dev, requires_grad=True)
+    ad.einsum("ij,j->ij", ad.ones(4, 3, device=dev), b).sum().backward()
+    assert b.grad.shape == (1,) and b.grad.item() == 12.0
+    y = ad.ones(1, 4, 5, device=dev, requires_grad=True)
+    ad.einsum("bij,bjk->bik", ad.ones(2, 3, 4, device=dev), y).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), np.full((1, 4, 5), 6.0))
+
+
+@pytest.mark.parametrize("p", [0.5, 1.5, 3, 4])
+def test_norm_gradient_is_zero_at_a_zero_vector(dev, p):
+    x = ad.tensor([[0.0, 0.0], [3.0, -4.0], [0.0, 2.0]], dtype=ad.float64, device=dev,
+                  requires_grad=True)
+    n = x.norm(p, dim=1)
+    n.sum().backward()
+    ref = np.array([[0.0, 0.0], [3.0, -4.0], [0.0, 2.0]])
+    norms = (np.abs(ref) ** p).sum(1) ** (1 / p)
+    np.testing.assert_allclose(n.detach().numpy(), norms)
+    expect = np.zeros_like(ref)
+    nz = ref != 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expect[nz] = (np.sign(ref) * np.abs(ref) ** (p - 1) / norms[:, None] ** (p - 1))[nz]
+    np.testing.assert_allclose(x.grad.numpy(), expect)
+    x64 = ad.randn(3, 4, dtype=ad.float64, device=dev, requires_grad=True)
+    assert ad.autograd.gradcheck(lambda a: a.norm(p, 1), (x64,))
+
+
+def test_normalize_has_finite_gradients_at_a_zero_vector(dev):
+    x = ad.tensor([[0.0, 0.0], [3.0, 4.0]], device=dev, requires_grad=True)
+    F.normalize(x, dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[1e12, 1e12], [0.032, -0.024]], rtol=1e-5)
+
+
+def test_clamp_with_tensor_bounds_gives_ties_to_the_input(dev):
+    x = ad.tensor([0.0, 1.0, -2.0, 5.0, 3.0], device=dev, requires_grad=True)
+    lo = ad.tensor([0.0, 1.0, -1.0, 4.0, 0.0], device=dev, requires_grad=True)
+    hi = ad.tensor([1.0, 1.0, 0.0, 5.0, 2.0], device=dev, requires_grad=True)
+    y = x.clamp(min=lo, max=hi)
+    (y * ad.arange(1.0, 6.0, device=dev)).sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), [0, 1, -1, 5, 2])
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 2, 0, 4, 0])
+    np.testing.assert_array_equal(lo.grad.numpy(), [0, 0, 3, 0, 0])
+    np.testing.assert_array_equal(hi.grad.numpy(), [0, 0, 0, 0, 5])
+    assert x.clamp(min=ad.tensor(0.0, device=dev), max=0.5).tolist() == [0, 0.5, 0, 0.5, 0.5]
+
+
+def test_reductions_over_an_empty_batch(dev):
+    e = ad.zeros(0, 3, device=dev, requires_grad=True)
+    assert e.max(1).values.shape == (0,) and e.min(1).indices.shape == (0,)
+    assert e.argmax(1).shape == (0,) and e.softmax(0).shape == (0, 3)
+    assert e.log_softmax(0).shape == (0, 3)
+    e.softmax(0).sum().backward()
+    assert e.grad.shape == (0, 3)
+    with pytest.raises(IndexError, match="dim 0 to have non-zero size"):
+        e.max(0)
+    with pytest.raises(IndexError, match="amax.*dim 0"):
+        e.amax(0)
+    with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+        ad.zeros(0, device=dev).max()
+    assert ad.zeros(3, device=dev).max().item() == 0.0
+
+
+def test_zero_dim_results_share_memory_with_their_views(dev):
+    x = ad.tensor([1.0, 2.0], device=dev)
+    s = x.sum()
+    s.detach().add_(1)
+    s.view(1).add_(1)
+    s.numpy()[...] += 1
+    assert s.item() == 6.0
+
+
+def test_retained_grad_sees_hooks_registered_after_retain_grad(dev):
+    x = ad.ones(2, device=dev, requires_grad=True)
+    y = x * 1
+    y.retain_grad()
+    y.register_hook(lambda g: g * 5)
+    y.register_hook(lambda g: g + 1)
+    y.sum().backward()
+    assert y.grad.tolist() == [6.0, 6.0] and x.grad.tolist() == [6.0, 6.0]
+
+
+def test_in_place_operators_modify_the_tensor(dev):
+    x = ad.tensor([1.0, 2.0, 3.0], device=dev)
+    alias = x
+    x **= 2
+    x //= 2
+    x %= 3
+    assert alias.tolist() == [0.0, 2.0, 1.0] and x is alias
+    b = ad.tensor([True, False], device=dev)
+    b |= ad.tensor([False, True], device=dev)
+    b &= ad.tensor([True, True], device=dev)
+    b ^= ad.tensor([True, False], device=dev)
+    assert b.tolist() == [False, True]
+    assert x.clamp_min_(0.5).clamp_max_(1.5).tolist() == [0.5, 1.5, 1.0]
+    w = ad.ones(2, device=dev, requires_grad=True)
+    z = w * 2
+    z **= 2
+    z.sum().backward()
+    assert w.grad.tolist() == [8.0, 8.0]
+
+
+def test_small_pytorch_conventions(dev):
+    t = ad.tensor([1.0, 2.0], device=dev)
+    assert (t == None) is False and (t != None) is True  # noqa: E711
+    v = ad.tensor([-5.0, -4.0, -3.0, -2.0], device=dev)
+    assert v.var(correction=1.5).item() == pytest.approx(2.0)
+    assert ad.arange(ad.tensor(3)).tolist() == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        ad.tensor([1, 2], device=dev) ** -1
+    with pytest.raises(RuntimeError, match="chunks"):
+        t.chunk(0)
+    with pytest.raises(RuntimeError, match="zero-dimensional"):
+        ad.cat([ad.tensor(1.0), ad.tensor(2.0)])
+    with pytest.raises(RuntimeError, match="step sign"):
+        ad.arange(0, 5, -1)
