@@ -317,7 +317,8 @@ class _Reader:
         arr = np.frombuffer(buf, dtype=_DTYPES[dtype]).reshape(shape)
         if dtype == "bool" and nbytes and np.frombuffer(buf, np.uint8).max() > 1:
             raise _bad(f"tensor {index}: bool data holds values other than 0 and 1")
-        arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)
+        native = np.dtype(dtype)  # the canonical dtype object, not an equal copy of it
+        arr = arr.astype(native, copy=False).view(native)
         return arr, rec
 
     def _place(self, host: np.ndarray, rec: dict) -> Tensor:

@@ -202,7 +202,7 @@ py::array where(const py::array& cond0, const py::array& a0, const py::array& b0
     throw py::type_error(std::string(name) + ": cond must be a bool array, got " +
                          dtype_str(cond0));
   const char kind = a0.dtype().kind();
-  if (!a0.dtype().is(b0.dtype()) || (kind != 'f' && kind != 'i' && kind != 'u') ||
+  if (!same_type(a0.dtype(), b0.dtype()) || (kind != 'f' && kind != 'i' && kind != 'u') ||
       (a0.itemsize() != 4 && a0.itemsize() != 8))
     throw py::type_error(std::string(name) + ": a and b must share one 4- or 8-byte numeric "
                          "dtype, got " + dtype_str(a0) + " and " + dtype_str(b0));
@@ -243,7 +243,7 @@ py::array concatenate(const std::vector<py::array>& arrays0, int64_t axis0) {
   out[axis] = 0;
   for (const auto& a0 : arrays0) {
     const Shape s = shape_of(a0);
-    bool ok = a0.dtype().is(arrays0[0].dtype()) && int(s.size()) == nd;
+    bool ok = same_type(a0.dtype(), arrays0[0].dtype()) && int(s.size()) == nd;
     for (int d = 0; ok && d < nd; ++d) ok = d == axis || s[d] == out[d];
     if (!ok)
       throw py::value_error("all the input array dimensions except for the concatenation axis "

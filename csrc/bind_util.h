@@ -38,10 +38,16 @@ inline int64_t numel(const Shape& s) {
 
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
+// Equivalent dtypes (same type and byte order), not only one dtype object: np.frombuffer and
+// newbyteorder("=") give dtypes equal to float32's that are other objects.
+inline bool same_type(const py::dtype& a, const py::dtype& b) {
+  return a.is(b) || py::detail::npy_api::get().PyArray_EquivTypes_(a.ptr(), b.ptr());
+}
+
 // float32 or float64 in native byte order, else TypeError.
 inline DType dtype_of(const py::array& a, const char* op) {
-  if (a.dtype().is(py::dtype::of<float>())) return DType::kF32;
-  if (a.dtype().is(py::dtype::of<double>())) return DType::kF64;
+  if (same_type(a.dtype(), py::dtype::of<float>())) return DType::kF32;
+  if (same_type(a.dtype(), py::dtype::of<double>())) return DType::kF64;
   throw py::type_error(std::string(op) + ": expected a float32 or float64 array, got " +
                        dtype_str(a));
 }

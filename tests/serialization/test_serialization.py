@@ -301,3 +301,33 @@ def test_model_and_optimizer_checkpoint(device, tmp_path):
     for (name, a), b in zip(model.state_dict().items(), model2.state_dict().values()):
         np.testing.assert_allclose(_host(a), _host(b), rtol=1e-6, atol=1e-7, err_msg=name)
     assert sched2.get_last_lr() == sched.get_last_lr()
+
+
+@pytest.mark.skipif("cpp" not in ad.available_devices(), reason="no C++ extension")
+def test_loaded_tensors_run_the_cpp_kernels(tmp_path):
+    """Loaded arrays carry NumPy's own dtype objects, and the C++ bindings compare dtypes by
+    equivalence: a checkpoint's tensors once raised 'expected a float32 or float64 array,
+    got float32' in every C++ kernel (resuming Adam crashed in its first step)."""
+    nn = ad.nn
+    model = nn.Linear(3, 2).to("cpp")
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    model(ad.randn(4, 3, device="cpp")).sum().backward()
+    opt.step()
+    ad.save({"model": model.state_dict(), "opt": opt.state_dict(),
+             "idx": ad.arange(3, device="cpp")}, tmp_path / "ck.ad")
+    ck = ad.load(tmp_path / "ck.ad")
+    w = ck["model"]["weight"]
+    assert w.numpy().dtype is np.dtype(np.float32)
+    assert w.device == ad.device("cpp")
+    np.testing.assert_allclose(w.softmax(-1).numpy().sum(-1), 1.0, rtol=1e-6)
+    assert ad.cat([ck["idx"], ad.arange(3, device="cpp")]).tolist() == [0, 1, 2, 0, 1, 2]
+    model2 = nn.Linear(3, 2).to("cpp")
+    model2.load_state_dict(ck["model"])
+    opt2 = optim.Adam(model2.parameters(), lr=1e-3)
+    opt2.load_state_dict(ck["opt"])
+    model2(ad.randn(4, 3, device="cpp")).sum().backward()
+    opt2.step()
+    # an equal dtype that is another object reaches the kernels too
+    other = np.dtype(np.float32).newbyteorder("=")
+    x = np.frombuffer(np.ones(8, np.float32).tobytes(), dtype=other).reshape(2, 4)
+    np.testing.assert_allclose(ad._C.softmax(x, 1), np.full((2, 4), 0.25))
