@@ -24,11 +24,11 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ops  # noqa: E402  (the op cases and their timing, shared with benchmarks/ops.py)
-import train  # noqa: E402
+import ops
+import train
 
-import autodiff as ad  # noqa: E402
-import autodiff.nn as adnn  # noqa: E402
+import autodiff as ad
+import autodiff.nn as adnn
 
 try:
     import chainer
@@ -98,7 +98,7 @@ def measure_chainer(fn, arrays, reps: int) -> tuple[float, float]:
         y.grad = np.ones_like(y.array)
         y.backward()
 
-    no_sync = lambda: None  # noqa: E731
+    no_sync = lambda: None
     return ops.best(lambda: fn(*vs), reps, no_sync), ops.best(forward_backward, reps, no_sync)
 
 

@@ -147,7 +147,7 @@ def test_in_place_operators_modify_the_tensor(dev):
 
 def test_small_pytorch_conventions(dev):
     t = ad.tensor([1.0, 2.0], device=dev)
-    assert (t == None) is False and (t != None) is True  # noqa: E711
+    assert (t == None) is False and (t != None) is True
     v = ad.tensor([-5.0, -4.0, -3.0, -2.0], device=dev)
     assert v.var(correction=1.5).item() == pytest.approx(2.0)
     assert ad.arange(ad.tensor(3)).tolist() == [0, 1, 2]

@@ -82,6 +82,10 @@ class Optimizer:
         group = dict(param_group)
         params = group["params"]
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        if group["params"] and all(isinstance(p, tuple) and len(p) == 2 for p in group["params"]):
+            # model.named_parameters(), as PyTorch accepts: names kept as param_names
+            group["param_names"] = [n for n, _ in group["params"]]
+            group["params"] = [p for _, p in group["params"]]
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")

@@ -6,6 +6,8 @@ norm, activation); this namespace gathers them with the losses, attention and th
 
 from __future__ import annotations
 
+import warnings
+
 from ...ops import log_softmax as _log_softmax
 from ...ops import softmax as _softmax
 from ...ops.activation import (
@@ -108,19 +110,28 @@ def tanh(x):
     return x.tanh()
 
 
+def _softmax_dim(name: str, x, dim, stacklevel: int) -> int:
+    """PyTorch's implicit dim: 0 for 0-, 1- and 3-D inputs, else 1, with its warning."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
 def softmax(x, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``."""
-    return _softmax(x, -1 if dim is None else dim, dtype)
+    return _softmax(x, _softmax_dim("softmax", x, dim, _stacklevel), dtype)
 
 
 def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     """x - logsumexp(x) along ``dim``."""
-    return _log_softmax(x, -1 if dim is None else dim, dtype)
+    return _log_softmax(x, _softmax_dim("log_softmax", x, dim, _stacklevel), dtype)
 
 
 def softmin(x, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
-    return _softmax(-x, -1 if dim is None else dim, dtype)
+    return _softmax(-x, _softmax_dim("softmin", x, dim, _stacklevel), dtype)
 
 
 from ._conv_extra import conv_transpose1d

@@ -45,12 +45,21 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     scores = (query * s) @ key.mT
     if is_causal:
         attn_mask = _causal_keep(query.shape[-2], key.shape[-2], query.device)
+    fully_masked = None
     if attn_mask is not None:
         if attn_mask.dtype is dtypes.bool_:
             scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+            fully_masked = attn_mask.logical_not().all(-1, keepdim=True)
         else:
             scores = scores + attn_mask
+            fully_masked = (attn_mask == float("-inf")).all(-1, keepdim=True)
+        if not bool(fully_masked.any()):
+            fully_masked = None
+    if fully_masked is not None:  # a query that may attend to nothing gets 0, not NaN (PyTorch)
+        scores = scores.masked_fill(fully_masked, 0.0)
     attn = scores.softmax(-1)
+    if fully_masked is not None:
+        attn = attn.masked_fill(fully_masked, 0.0)
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p)
     return attn @ value

@@ -118,12 +118,21 @@ def embedding(x: Tensor, weight: Tensor, padding_idx: int | None = None, max_nor
         raise DTypeError(f"embedding: expected integer indices, got {x.dtype.name}")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
+    if x.numel() and bool((x < 0).any()):  # (weight[x] would count from the end)
+        raise IndexError(f"embedding: index out of range in self (negative index "
+                         f"{int(x.min().item())}, {weight.shape[0]} embeddings)")
     if max_norm is not None:
         _renorm_rows(x, weight, max_norm, norm_type)
     out = weight[x]
     if padding_idx is not None and weight.requires_grad:
         keep = (x != padding_idx).unsqueeze(-1)
         out = ops.where(keep, out, out.detach())
+    if scale_grad_by_freq and weight.requires_grad and x.numel():
+        # each row's gradient divided by how often its index occurs in x (value unchanged)
+        from ...index_functions import bincount
+
+        counts = bincount(x.reshape(-1), minlength=weight.shape[0])[x].unsqueeze(-1)
+        out = out.detach() + (out - out.detach()) / counts.to(out.dtype)
     return out
 
 
@@ -230,6 +239,15 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     out, sf = _resize_args(x, size, scale_factor, "interpolate")
     if recompute_scale_factor:
         sf = [None] * len(sf)
+    if antialias:
+        if mode not in ("bilinear", "bicubic") or x.ndim != 4:
+            raise ValueError(f"interpolate: antialias is for 4-D inputs in modes bilinear and "
+                             f"bicubic, got mode {mode!r} and shape {tuple(x.shape)}")
+        for i, (o, s) in enumerate(zip(out, sf)):
+            w = _antialias_weights(x.shape[2 + i], o, s, mode == "bicubic", bool(align_corners))
+            x = (x.movedim(2 + i, -1) @ creation.tensor(w.T, dtype=x.dtype, device=x.device)
+                 ).movedim(-1, 2 + i)
+        return x
     if mode in ("nearest-exact", "area", "bicubic"):
         return _resample(x, out, sf, mode, align_corners)
     if mode == "nearest":
@@ -251,6 +269,35 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     for i, (o, s) in enumerate(zip(out, sf)):
         x = _linear_1d(x, 2 + i, o, s, bool(align_corners))
     return x
+
+
+def _antialias_weights(n: int, o: int, s, cubic: bool, align_corners: bool) -> np.ndarray:
+    """(o, n) resampling weights of PyTorch's antialiased bilinear/bicubic (as PIL): the
+    triangle or cubic (a = -0.5) filter, stretched by the scale when downsampling, each row
+    normalized to sum 1."""
+    if align_corners:
+        scale = (n - 1) / (o - 1) if o > 1 else 0.0
+    else:
+        scale = 1.0 / s if s else n / o
+    support = (2.0 if cubic else 1.0) * (scale if scale >= 1.0 else 1.0)
+    inv = 1.0 / scale if scale >= 1.0 else 1.0
+
+    def kernel(t):
+        t = np.abs(t)
+        if not cubic:
+            return np.maximum(0.0, 1.0 - t)
+        return np.where(t < 1, ((1.5 * t - 2.5) * t) * t + 1,
+                        np.where(t < 2, ((-0.5 * t + 2.5) * t - 4) * t + 2, 0.0))
+
+    w = np.zeros((o, n))
+    for i in range(o):
+        center = scale * (i + 0.5)  # (PyTorch keeps no half-pixel shift under align_corners)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n)
+        ws = kernel((np.arange(lo, hi) - center + 0.5) * inv)
+        total = ws.sum()
+        w[i, lo:hi] = ws / total if total != 0 else ws
+    return w
 
 
 def _long(idx, x):

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from ... import ops
+from ...autograd.function import Function
 from ...errors import DTypeError, ShapeError
 from ...ops import nn_ops as _nn_ops
 from ...tensor import Tensor
@@ -93,6 +94,28 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _reduce(loss, reduction, "huber_loss")
 
 
+class _BinaryCrossEntropy(Function):
+    """-(t log p + (1 - t) log(1 - p)) with PyTorch's gradients, which stay finite where p is
+    exactly 0 or 1 (a saturated sigmoid): dp = (p - t) / max(p (1 - p), 1e-12), and
+    dt = log(1 - p) - log(p), unclamped (infinite there, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, p, t):
+        ctx.save_for_backward(p, t)
+        return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
+
+    @staticmethod
+    def backward(ctx, g):
+        p, t = ctx.saved_tensors
+        gp = g * (p - t) / (p * (1 - p)).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        gt = g * ((1 - p).log() - p.log()) if ctx.needs_input_grad[1] else None
+        return gp, gt
+
+
+def _clamped_log(x: Tensor) -> Tensor:
+    return x.log().clamp(min=-100.0)
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)), each log clamped at -100 as in PyTorch."""
@@ -102,9 +125,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if input.numel() and bool(((input < 0) | (input > 1)).any()):  # (a sync on a GPU)
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
                            "and 1")
-    logp = input.log().clamp(min=-100.0)
-    log1mp = (1 - input).log().clamp(min=-100.0)
-    loss = -(target * logp + (1 - target) * log1mp)
+    loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _legacy(size_average, reduce, reduction), "binary_cross_entropy")
@@ -168,8 +189,15 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if reduction == "none":
         return loss.squeeze(0) if unbatched else loss
     if reduction == "mean":
-        return loss.sum() / w.sum()
+        return _weighted_mean(loss.sum(), w.sum())
     return _reduce(loss, reduction, "nll_loss")
+
+
+def _weighted_mean(total: Tensor, wsum: Tensor) -> Tensor:
+    """total / wsum: NaN when every target is ignored (wsum = 0), as in PyTorch, with zero
+    gradients there rather than 0 * inf = NaN."""
+    none = wsum == 0
+    return ops.where(none, float("nan"), total / ops.where(none, 1.0, wsum))
 
 
 def _check_classes(target: Tensor, c: int, ignore_index: int, name: str) -> None:
@@ -220,13 +248,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         lp = logp if weight is None else logp * weight.reshape(wshape)
         smooth = -lp.sum(1) * valid.to(logp.dtype)
         if reduction == "mean":
-            denom = w.sum()
-            return (nll.sum() * (1 - label_smoothing)
-                    + smooth.sum() * (label_smoothing / c)) / denom
+            return _weighted_mean(nll.sum() * (1 - label_smoothing)
+                                  + smooth.sum() * (label_smoothing / c), w.sum())
         loss = nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
     else:
         if reduction == "mean":
-            return nll.sum() / w.sum()
+            return _weighted_mean(nll.sum(), w.sum())
         loss = nll
     loss = _reduce(loss, reduction, "cross_entropy")
     return loss.squeeze(0) if unbatched and reduction == "none" else loss

@@ -30,12 +30,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         return tensor(0.0)
     norm_type = float(norm_type)
     with no_grad():
-        if norm_type == float("inf"):
-            norms = [g.detach().abs().max() for g in grads]
-            total = ops.stack([n.to(grads[0].dtype) for n in norms]).max()
-        else:
-            parts = [g.detach().abs().pow(norm_type).sum() for g in grads]
-            total = ops.stack([t.to(grads[0].dtype) for t in parts]).sum().pow(1.0 / norm_type)
+        # the norm of the per-tensor norms, as PyTorch (any order: inf, 0, fractional)
+        norms = [g.detach().norm(norm_type).to(grads[0].dtype) for g in grads]
+        total = ops.stack(norms).norm(norm_type)
         if error_if_nonfinite and not bool(total.isfinite().all()):
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
                                f"gradients is non-finite, so it cannot be clipped")
