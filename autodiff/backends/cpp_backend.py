@@ -148,7 +148,7 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         return super().contiguous(a)
 
     def copy(self, a):  # glibc's rep-movsb slow case (kernels/copy.cpp); large broadcast grads
-        ok = _copyable(a) or type(a) is np.ndarray and a.size >= MIN_FILL and any(a.strides)
+        ok = _copyable(a) or type(a) is np.ndarray and a.size >= MIN_FILL
         return _C.copy_contiguous(a) if ok else super().copy(a)
 
     def reshape(self, a, shape):

@@ -83,8 +83,13 @@ class Mul(_Binary):
         a, b = self.saved
         sa, sb = self.shapes
         k = self.backend
-        ga = k.mul_sum_to(g, b._data, sa) if self.next[0] is not None else None
-        gb = k.mul_sum_to(g, a._data, sb) if self.next[1] is not None else None
+        n0, n1 = self.next
+        if n0 is not None and n1 is not None and n0[0] is n1[0] and n0[1] == n1[1]:
+            ga = k.mul_sum_to(g, b._data, sa)  # x * x: 2 x dz (a new array), not two products
+            ga += ga
+            return ga, None
+        ga = k.mul_sum_to(g, b._data, sa) if n0 is not None else None
+        gb = k.mul_sum_to(g, a._data, sb) if n1 is not None else None
         return ga, gb
 
 

@@ -126,12 +126,17 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
         (p < 0 || std::llabs(d.stride[k]) < std::llabs(d.stride[p])))
       p = k;
   const int nt = threads_for(total, 16384);
-  if (nd == 1 && d.stride[0] == 1) {  // one contiguous block: threads split it
-    constexpr int64_t kPart = 1 << 16;
+  if (nd == 1 && (d.stride[0] == 1 || d.stride[0] == 0)) {  // one block, or one value (a
+    constexpr int64_t kPart = 1 << 16;                      // scalar broadcast): threads split it
     const int64_t parts = (total + kPart - 1) / kPart;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int64_t q = 0; q < parts; ++q)
-      copy_bytes(dst + q * kPart, src + q * kPart, size_t(std::min(kPart, total - q * kPart)) * sizeof(T));
+    for (int64_t q = 0; q < parts; ++q) {
+      const int64_t len = std::min(kPart, total - q * kPart);
+      if (d.stride[0] == 1)
+        copy_bytes(dst + q * kPart, src + q * kPart, size_t(len) * sizeof(T));
+      else
+        std::fill(dst + q * kPart, dst + q * kPart + len, src[0]);
+    }
     return;
   }
   if (p < 0) {  // rows: unit (or at least innermost-smallest) stride along the last dim
