@@ -212,7 +212,9 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
         if node.saved is None or node._versions or node._out_version is not None:
             node.unpack_check()
         fast = None if create_graph else node.backward_data
-        if fast is not None and grads[0] is not None:  # Ops have one output
+        if all(g is None for g in grads):  # every path here gave None: nothing to pass on
+            in_grads = [None] * len(node.next)
+        elif fast is not None and grads[0] is not None:  # Ops have one output
             arrays = fast(*[g._data for g in grads])
             if arrays is None:
                 in_grads = node.backward(*grads)
@@ -228,18 +230,21 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
             node.saved = None  # free what forward saved
             node.out_data = None
         for e, g in zip(node.next, in_grads):
-            if e is None or g is None:
+            if e is None:
                 continue
             child, nr = e
-            if isinstance(child, Node):
+            if isinstance(child, Node):  # (a None grad still counts towards the child's deps)
                 buf = buffers.get(child)
                 if buf is None:
                     buf = buffers[child] = [None] * child.n_outputs
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                if g is not None:
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
                 left = deps[child] - 1
                 deps[child] = left
                 if not left:
                     ready.append(child)
+            elif g is None:
+                continue
             elif targets is None and not child._hooks:
                 accumulate(child, g)
             else:
