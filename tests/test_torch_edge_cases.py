@@ -159,3 +159,25 @@ def test_small_pytorch_conventions(dev):
         ad.cat([ad.tensor(1.0), ad.tensor(2.0)])
     with pytest.raises(RuntimeError, match="step sign"):
         ad.arange(0, 5, -1)
+
+
+def test_square_of_a_view_and_none_gradients_reach_shared_nodes(dev):
+    base = ad.randn(3, 4, dtype=ad.float64, device=dev, requires_grad=True)
+    xt = base.t()
+    (xt * xt * ad.arange(12.0, device=dev, dtype=ad.float64).reshape(4, 3)).sum().backward()
+    w = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_allclose(base.grad.numpy(), (2 * xt.detach().numpy() * w).T)
+
+    class FirstOnly(ad.autograd.Function):  # a backward that gives None to an input
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None
+
+    x = ad.ones(3, device=dev, requires_grad=True)
+    h = x * 2  # h feeds both inputs: the None must not leave h's backward waiting
+    (FirstOnly.apply(h, h) + h).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0, 4.0]
