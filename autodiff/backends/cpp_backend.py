@@ -152,7 +152,12 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         return _C.copy_contiguous(a) if ok else super().copy(a)
 
     def reshape(self, a, shape):
-        if _RESHAPE_NO_COPY and _copyable(a) and not a.flags.c_contiguous:
+        if _copyable(a) and not a.flags.c_contiguous:
+            if not _RESHAPE_NO_COPY:  # NumPy < 2.1: no copy= (and a failed view costs a copy)
+                from ..ops.movement import _viewable
+
+                return a.reshape(shape) if _viewable(a, shape) else _C.copy_contiguous(
+                    a).reshape(shape)
             try:
                 return a.reshape(shape, copy=False)  # a view where one exists
             except ValueError:
