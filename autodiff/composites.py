@@ -319,6 +319,7 @@ class _Atan2(Function):
     def backward(ctx, g):
         y, x = ctx.saved_tensors
         r = x * x + y * y
+        r = ops.where(r == 0, 1.0, r)  # at the origin both gradients are 0 (PyTorch), not NaN
         gy, gx = g * x / r, -g * y / r
         return gy.sum_to_size(tuple(y.shape)), gx.sum_to_size(tuple(x.shape))
 

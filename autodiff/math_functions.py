@@ -103,7 +103,7 @@ def logit(x: Tensor, eps: float | None = None) -> Tensor:
     x = float_operand(x)
     if eps is not None:
         x = x.clamp(eps, 1 - eps)
-    return (x / (1 - x)).log()
+    return x.log() - (-x).log1p()  # its gradient 1/x + 1/(1 - x): inf at 0 and 1, not NaN
 
 
 def xlogy(x, y) -> Tensor:

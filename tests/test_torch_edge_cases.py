@@ -181,3 +181,14 @@ def test_square_of_a_view_and_none_gradients_reach_shared_nodes(dev):
     h = x * 2  # h feeds both inputs: the None must not leave h's backward waiting
     (FirstOnly.apply(h, h) + h).sum().backward()
     assert x.grad.tolist() == [4.0, 4.0, 4.0]
+
+
+def test_atan2_at_the_origin_and_logit_at_0_and_1(dev):
+    x = ad.tensor([0.0, 1.0], device=dev, requires_grad=True)
+    y = ad.tensor([0.0, 1.0], device=dev, requires_grad=True)
+    ad.atan2(y, x).sum().backward()
+    assert x.grad.tolist() == [0.0, -0.5] and y.grad.tolist() == [0.0, 0.5]
+    p = ad.tensor([0.0, 1.0, 0.5], dtype=ad.float64, device=dev, requires_grad=True)
+    out = ad.logit(p)
+    out.sum().backward()
+    assert out.tolist() == [-np.inf, np.inf, 0.0] and p.grad.tolist() == [np.inf, np.inf, 4.0]
