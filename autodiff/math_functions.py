@@ -103,7 +103,22 @@ def logit(x: Tensor, eps: float | None = None) -> Tensor:
     x = float_operand(x)
     if eps is not None:
         x = x.clamp(eps, 1 - eps)
-    return x.log() - (-x).log1p()  # its gradient 1/x + 1/(1 - x): inf at 0 and 1, not NaN
+    return _Logit.apply(x)
+
+
+class _Logit(Function):
+    """log(x / (1 - x)) (PyTorch's formula); dx = dy / (x (1 - x)): inf at 0 and 1, not the
+    NaN that the chain rule through x / (1 - x) gives."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (x / (1 - x)).log()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * (1 - x))
 
 
 def xlogy(x, y) -> Tensor:
