@@ -360,7 +360,8 @@ def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
         flat = x.reshape(-1)
         if flat.numel() == 0:
             return zeros((), dtype=x.dtype, device=x.device) * float("nan")
-        return flat.sort().values[(flat.numel() - 1) // 2]
+        v = flat.sort().values
+        return v[-1] * 1 if bool(v[-1].isnan()) else v[(flat.numel() - 1) // 2]  # NaN: NaN
     d = norm_dim(dim, max(x.ndim, 1))
     if x.ndim == 0:
         return ValuesIndices(x * 1, zeros((), dtype=dtypes.int64, device=x.device))
@@ -369,6 +370,11 @@ def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
         raise IndexError(f"median: dimension {dim} is empty")
     s = x.sort(d)
     values, indices = s.values.narrow(d, (n - 1) // 2, 1), s.indices.narrow(d, (n - 1) // 2, 1)
+    if x.is_floating_point():  # a row holding NaN has median NaN (sorted last), as PyTorch
+        last = s.values.narrow(d, n - 1, 1)
+        nan = last.isnan()
+        values = ops.where(nan, last, values)
+        indices = ops.where(nan, s.indices.narrow(d, n - 1, 1), indices)
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return ValuesIndices(values, indices)

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd.function import Function
-from .composites import ValuesIndices, cumsum
+from .composites import ValuesIndices, cumsum, logaddexp
 from .creation import arange, full, ones_like, tensor, zeros, zeros_like
 from .errors import DTypeError, ShapeError
 from .ops._util import float_operand, norm_dim
@@ -77,8 +77,8 @@ def _check_index(index, name):
 def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None,
             reduce: str | None = None) -> Tensor:
     """A copy of x with ``src`` (or the scalar ``value``) written at ``index`` along dim
-    (with reduce='add', added). Where index repeats a position PyTorch keeps one write,
-    unspecified which; here the writes are summed."""
+    (with reduce='add', added). Where index repeats a position one write is kept (the last,
+    as PyTorch's CPU kernel keeps), never their sum."""
     _check_index(index, "scatter")
     if src is None:
         src = value
@@ -91,8 +91,28 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None,
         return added
     if reduce is not None:
         raise ValueError(f"scatter: reduce must be 'add' (or None), got {reduce!r}")
-    hit = zeros_like(x).scatter_add(d, index, ones_like(src)) > 0
+    last = _last_writes(index, d, tuple(x.shape))
+    src = ops.where(last, src, zeros_like(src))
+    hit = zeros_like(x).scatter_add(d, index, last.to(x.dtype)) > 0
     return ops.where(hit, zeros_like(x).scatter_add(d, index, src), x)
+
+
+def _last_writes(index: Tensor, d: int, shape: tuple) -> Tensor:
+    """True at each entry of ``index`` that is the last one to write its position of an
+    array of ``shape`` (scatter along dim d)."""
+    xp = index.device.backend.xp
+    idx = index._data
+    coords = [xp.broadcast_to(c, idx.shape) for c in xp.indices(idx.shape, sparse=True)]
+    coords[d] = idx
+    try:
+        flat = xp.ravel_multi_index(tuple(coords), shape).ravel()
+    except ValueError:
+        raise IndexError(f"scatter: index out of bounds for dim {d} of size {shape[d]} "
+                         f"(index values must be in [0, {shape[d]}))") from None
+    _, first_of_reversed = xp.unique(flat[::-1], return_index=True)
+    keep = xp.zeros(flat.size, dtype=bool)
+    keep[flat.size - 1 - first_of_reversed] = True
+    return Tensor._make(keep.reshape(idx.shape), index.device, False, None)
 
 
 def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
@@ -200,7 +220,10 @@ def _cum_extremum(x: Tensor, dim: int, ufunc: str, name: str):
     host = np.asarray(x.detach().cpu().numpy())
     vals = getattr(np, ufunc).accumulate(host, axis=d)
     pos = np.arange(host.shape[d]).reshape(tuple(-1 if i == d else 1 for i in range(x.ndim)))
-    idx = np.maximum.accumulate(np.where(host == vals, pos, 0), axis=d).astype(np.int64)
+    with np.errstate(invalid="ignore"):  # a NaN is its own running extremum from there on
+        hit = (host == vals) | (np.isnan(host) & np.isnan(vals)) if host.dtype.kind == "f" \
+            else host == vals
+    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d).astype(np.int64)
     index = tensor(idx, device=x.device)
     return collections.namedtuple(name, ["values", "indices"])(x.gather(d, index), index)
 
@@ -216,12 +239,19 @@ def cummin(x: Tensor, dim: int):
 
 
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:
-    """log(cumsum(exp(x))) along ``dim``, shifted by the maximum for stability."""
+    """log(cumsum(exp(x))) along ``dim``: a scan of logaddexp in log2(n) doubling steps, so
+    that no element underflows however far below the others it lies (one shift by the
+    maximum turned [-1000, 0] into [-inf, 0])."""
     x = float_operand(x)
-    d = norm_dim(dim, max(x.ndim, 1))
-    m = x.detach().amax(d, keepdim=True) if x.numel() else x.detach()
-    m = ops.where(m.isfinite(), m, zeros_like(m))
-    return cumsum((x - m).exp(), d).log() + m
+    if x.ndim == 0:
+        return x * 1
+    d = norm_dim(dim, x.ndim)
+    out, n, k = x, x.shape[d], 1
+    while k < n:
+        out = ops.cat([out.narrow(d, 0, k),
+                       logaddexp(out.narrow(d, k, n - k), out.narrow(d, 0, n - k))], d)
+        k *= 2
+    return out if out is not x else x * 1
 
 
 # ----------------------------------------------------------------------------- search
@@ -406,6 +436,9 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
         frac = 0.5 if interpolation == "midpoint" and hi != lo else pos - lo
         a, b = s.narrow(d, lo, 1), s.narrow(d, hi, 1)
         v = a if hi == lo else a + (b - a) * frac
+        if n:  # NaN anywhere in a row makes its quantiles NaN (sorted last), as PyTorch
+            last = s.narrow(d, n - 1, 1)
+            v = ops.where(last.isnan(), last, v)
         if keepdim and dim is None:
             v = v.reshape((1,) * x.ndim)
         elif not keepdim:

@@ -124,10 +124,31 @@ class _Logit(Function):
 def xlogy(x, y) -> Tensor:
     """x * log(y), 0 where x == 0 (and y is not NaN)."""
     x, y = operands(x, y)
-    x, y = float_operand(x), float_operand(y)
-    zero = (x == 0) & ~y.isnan()
-    safe_y = ops.where(zero, ones_like(y), y)
-    return ops.where(zero, zeros_like(x * safe_y), x * safe_y.log())
+    return _XLogY.apply(float_operand(x), float_operand(y))
+
+
+class _XLogY(Function):
+    """x log y (0 where x == 0 and y is not NaN); PyTorch's gradients: dx = log y (also where
+    x == 0, except 0 where y <= 0 there), dy = x / y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        zero = (x == 0) & ~y.isnan()
+        safe_y = ops.where(zero, ones_like(y), y)
+        return ops.where(zero, zeros_like(x * safe_y), x * safe_y.log())
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            mask = (x == 0) & (y <= 0)
+            gx = (g * ops.where(mask, zeros_like(y), ops.where(mask, ones_like(y), y).log())
+                  ).sum_to_size(tuple(x.shape))
+        if ctx.needs_input_grad[1]:
+            gy = (g * x / y).sum_to_size(tuple(y.shape))
+        return gx, gy
 
 
 def copysign(a, b) -> Tensor:

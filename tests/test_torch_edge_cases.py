@@ -192,3 +192,47 @@ def test_atan2_at_the_origin_and_logit_at_0_and_1(dev):
     out = ad.logit(p)
     out.backward(ad.ones_like(out))  # (out.sum() is -inf + inf)
     assert out.tolist() == [-np.inf, np.inf, 0.0] and p.grad.tolist() == [np.inf, np.inf, 4.0]
+
+
+def test_scatter_with_repeated_indices_keeps_one_write(dev):
+    z = ad.zeros(3, device=dev)
+    i = ad.tensor([1, 1], device=dev)
+    assert z.scatter(0, i, 7.0).tolist() == [0, 7, 0]
+    assert z.scatter(0, i, ad.tensor([1.0, 2.0], device=dev)).tolist() == [0, 2, 0]
+    assert z.index_fill(0, i, 5.0).tolist() == [0, 5, 0]
+    assert z.index_copy(0, i, ad.tensor([4.0, 4.0], device=dev)).tolist() == [0, 4, 0]
+    assert z.scatter(0, i, 7.0, reduce="add").tolist() == [0, 14, 0]
+    src = ad.arange(1.0, 4.0, device=dev, requires_grad=True)
+    z.scatter(0, ad.tensor([2, 0, 2], device=dev), src).sum().backward()
+    assert src.grad.tolist() == [0.0, 1.0, 1.0]  # only the kept writes get gradient
+    with pytest.raises(IndexError, match="out of bounds"):
+        z.scatter(0, ad.tensor([3], device=dev), 1.0)
+
+
+def test_logcumsumexp_does_not_underflow(dev):
+    x = ad.tensor([[-1000.0, 0.0, -800.0]], dtype=ad.float64, device=dev, requires_grad=True)
+    y = ad.logcumsumexp(x, 1)
+    np.testing.assert_allclose(y.detach().numpy(), [[-1000.0, 0.0, 0.0]])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[1.0, 2.0, 0.0]], atol=1e-300)
+    x64 = ad.randn(4, 9, dtype=ad.float64, device=dev, requires_grad=True)
+    assert ad.autograd.gradcheck(lambda a: ad.logcumsumexp(a * 50, 1), (x64,))
+
+
+def test_nan_in_median_quantile_cummax(dev):
+    nan = float("nan")
+    x = ad.tensor([1.0, nan, 3.0], device=dev)
+    assert np.isnan(ad.median(x).item()) and np.isnan(ad.quantile(x, 0.3).item())
+    v, i = ad.median(x, 0)
+    assert np.isnan(v.item()) and i.item() == 1
+    r = ad.cummax(ad.tensor([1.0, nan, 3.0, 2.0], device=dev), 0)
+    assert np.isnan(r.values.numpy()[1:]).all() and r.indices.tolist() == [0, 1, 1, 1]
+    assert ad.cummin(ad.tensor([1.0, 2.0, nan, 0.0], device=dev), 0).indices.tolist() == [0, 0, 2, 2]
+
+
+def test_xlogy_gradient_at_zero_x(dev):
+    x = ad.tensor([0.0, 0.0, 2.0], dtype=ad.float64, device=dev, requires_grad=True)
+    y = ad.tensor([2.0, -1.0, 3.0], dtype=ad.float64, device=dev, requires_grad=True)
+    ad.xlogy(x, y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [np.log(2.0), 0.0, np.log(3.0)])
+    np.testing.assert_allclose(y.grad.numpy(), [0.0, -0.0, 2 / 3])
