@@ -411,8 +411,11 @@ def std_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False):
 
 
 def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
-    return MinMax(x.amin(dim, keepdim=keepdim) if dim is not None else x.amin(),
-                  x.amax(dim, keepdim=keepdim) if dim is not None else x.amax())
+    if dim is None:  # all elements; keepdim keeps every dim as 1 (PyTorch)
+        lo, hi = x.amin(), x.amax()
+        ones = (1,) * x.ndim
+        return MinMax(lo.reshape(ones), hi.reshape(ones)) if keepdim else MinMax(lo, hi)
+    return MinMax(x.amin(dim, keepdim=keepdim), x.amax(dim, keepdim=keepdim))
 
 
 def clamp_min(x: Tensor, min) -> Tensor:

@@ -291,7 +291,7 @@ def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Te
         raise ValueError("bincount: only non-negative integers can be counted")
     w = None if weights is None else np.asarray(weights.detach().cpu().numpy())
     out = np.bincount(host, w, minlength)
-    dt = np.int64 if w is None else w.dtype
+    dt = np.int64 if w is None else w.dtype if w.dtype.kind == "f" else np.float64  # (PyTorch)
     return tensor(out.astype(dt), device=x.device)
 
 

@@ -12,6 +12,7 @@ pseudo-inverse for constant rank, SVD for distinct singular values, all as PyTor
 
 from __future__ import annotations
 
+import collections
 import math
 
 import numpy as np
@@ -24,6 +25,13 @@ from .creation import eye
 from .errors import ShapeError
 from .ops._util import float_operand
 from .tensor import Tensor
+
+# PyTorch's named results (torch.return_types)
+SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+QRResult = collections.namedtuple("qr", ["Q", "R"])
+EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+SVDResult = collections.namedtuple("svd", ["U", "S", "Vh"])
+TorchSVDResult = collections.namedtuple("svd", ["U", "S", "V"])
 
 __all__ = [
     "cholesky",
@@ -168,7 +176,7 @@ class _SlogDet(Function):
 
 def slogdet(a: Tensor):
     """(sign of det A, log |det A|) for square matrices."""
-    return tuple(_SlogDet.apply(_square(a, "slogdet")))
+    return SlogdetResult(*_SlogDet.apply(_square(a, "slogdet")))
 
 
 def det(a: Tensor) -> Tensor:
@@ -184,13 +192,14 @@ class _Solve(Function):
     def forward(ctx, a, b):
         x = _wrap(_singular_raises(_xla(a).solve, "solve", a._data, b._data), a)
         ctx.save_for_backward(a, x)
+        ctx.b_shape = tuple(b.shape)
         return x
 
     @staticmethod
     def backward(ctx, g):
         a, x = ctx.saved_tensors
-        gb = solve(_mT(a), g)
-        return -(gb @ _mT(x)), gb
+        gb = solve(_mT(a), g)  # (each reduced to its input's shape: a batch broadcast)
+        return (-(gb @ _mT(x))).sum_to_size(tuple(a.shape)), gb.sum_to_size(ctx.b_shape)
 
 
 def solve(a: Tensor, b: Tensor) -> Tensor:
@@ -273,7 +282,7 @@ def qr(a: Tensor, mode: str = "reduced"):
     a = float_operand(a)
     if a.ndim < 2:
         raise ShapeError(f"linalg.qr: expected a matrix, got shape {tuple(a.shape)}")
-    return _QR.apply(a, mode)
+    return QRResult(*_QR.apply(a, mode))
 
 
 class _Eigh(Function):
@@ -301,7 +310,7 @@ class _Eigh(Function):
 
 def eigh(a: Tensor, UPLO: str = "L"):
     """(eigenvalues ascending, eigenvectors as columns) of symmetric matrices."""
-    return tuple(_Eigh.apply(_square(a, "eigh"), UPLO))
+    return EighResult(*_Eigh.apply(_square(a, "eigh"), UPLO))
 
 
 def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:
@@ -350,8 +359,8 @@ def svd(a: Tensor, full_matrices: bool = True):
         raise ShapeError(f"linalg.svd: expected a matrix, got shape {tuple(a.shape)}")
     if full_matrices and a.shape[-1] != a.shape[-2]:
         u, _, vh = _xla(a).svd(a.detach()._data, full_matrices=True)
-        return _wrap(u, a), _SVD.apply(a)[1], _wrap(vh, a)
-    return tuple(_SVD.apply(a))
+        return SVDResult(_wrap(u, a), _SVD.apply(a)[1], _wrap(vh, a))
+    return SVDResult(*_SVD.apply(a))
 
 
 def svdvals(a: Tensor) -> Tensor:
@@ -447,7 +456,7 @@ def logdet(a: Tensor) -> Tensor:
 def _svd_torch(a: Tensor, some: bool = True, compute_uv: bool = True):
     """torch.svd: (U, S, V) with V, not Vh."""
     u, s, vh = svd(a, full_matrices=not some)
-    return u, s, _mT(vh)
+    return TorchSVDResult(u, s, _mT(vh))
 
 
 def _qr_torch(a: Tensor, some: bool = True):

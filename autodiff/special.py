@@ -125,7 +125,8 @@ def _polygamma_pos(xp, n: int, x, cutoff: float = 10.0):
     sign = -1.0 if n % 2 == 0 else 1.0  # (-1)^(n+1)
     fact = float(math.factorial(n))
     acc = xp.zeros_like(x)
-    steps = math.ceil(cutoff - float(xp.min(x))) if x.size else 0
+    finite = xp.where(xp.isfinite(x), x, cutoff)  # NaN and inf need no recurrence steps
+    steps = math.ceil(cutoff - float(xp.min(finite))) if x.size else 0
     for _ in range(max(steps, 0)):
         small = x < cutoff
         if n == 0:
@@ -159,6 +160,8 @@ def _polygamma(xp, n: int, x):
         else:  # psi1(x) = pi^2 / sin^2(pi x) - psi1(1 - x)
             out = (math.pi / xp.sin(r)) ** 2 - y
             pole = xp.inf
+        if n == 0:  # digamma(0) = -inf (PyTorch); NaN at the negative integers
+            pole = xp.where(x == 0, -xp.inf, pole)
         return xp.where(refl, xp.where(frac == 0, pole, out), y)
 
 
@@ -403,7 +406,7 @@ def gammaln(x: Tensor) -> Tensor:
 
 
 def digamma(x: Tensor) -> Tensor:
-    """psi(x) = d/dx lgamma(x); NaN at 0, -1, -2, ... (PyTorch gives -inf at 0)."""
+    """psi(x) = d/dx lgamma(x); -inf at 0 and NaN at -1, -2, ..., as PyTorch."""
     return _Polygamma.apply(float_operand(x), 0)
 
 

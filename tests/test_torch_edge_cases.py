@@ -236,3 +236,29 @@ def test_xlogy_gradient_at_zero_x(dev):
     ad.xlogy(x, y).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [np.log(2.0), 0.0, np.log(3.0)])
     np.testing.assert_allclose(y.grad.numpy(), [0.0, -0.0, 2 / 3])
+
+
+def test_linalg_named_results_and_batched_solve_gradients(dev):
+    a = ad.randn(3, 3, dtype=ad.float64, device=dev)
+    s = a @ a.T + 3 * ad.eye(3, dtype=ad.float64, device=dev)
+    assert ad.linalg.eigh(s).eigenvalues.shape == (3,) and ad.linalg.svd(a).Vh.shape == (3, 3)
+    assert ad.linalg.qr(a).R.shape == (3, 3) and ad.svd(a).V.shape == (3, 3)
+    sign, logabs = ad.linalg.slogdet(s)
+    assert sign.item() == 1.0 and ad.linalg.slogdet(s).logabsdet.item() == logabs.item()
+    A = (ad.eye(3, dtype=ad.float64, device=dev) * 3 + 0.1).expand(2, 3, 3).clone()
+    A.requires_grad_()
+    b = ad.ones(3, dtype=ad.float64, device=dev, requires_grad=True)
+    ad.linalg.solve(A, b).sum().backward()  # b broadcast over A's batch: its grad is summed
+    assert b.grad.shape == (3,) and A.grad.shape == (2, 3, 3)
+    np.testing.assert_allclose(b.grad.numpy(), np.full(3, 2 / 3.3))
+    assert ad.norm(a, p="nuc").item() == pytest.approx(np.linalg.norm(a.numpy(), "nuc"))
+
+
+def test_special_and_reduction_details(dev):
+    d = ad.special.digamma(ad.tensor([float("nan"), 1.0, 0.0, -1.0], device=dev)).numpy()
+    assert np.isnan(d[0]) and d[1] == pytest.approx(-0.5772157) and d[2] == -np.inf
+    assert np.isnan(d[3])
+    mm = ad.aminmax(ad.randn(2, 3, device=dev), keepdim=True)
+    assert mm.min.shape == (1, 1) and mm.max.shape == (1, 1)
+    counts = ad.bincount(ad.tensor([0, 1, 1], device=dev), weights=ad.tensor([1, 2, 3], device=dev))
+    assert counts.dtype == ad.float64 and counts.tolist() == [1.0, 5.0]

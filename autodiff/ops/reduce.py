@@ -384,6 +384,10 @@ def norm(x, p="fro", dim=None, keepdim=False):
         return x.abs().sum(dim, keepdim)
     if p == 0:
         return (x != 0).to(x.dtype).sum(dim, keepdim)
+    if p == "nuc":
+        from ..linalg import matrix_norm
+
+        return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if p < 0:
         return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
     # PyTorch's gradient conventions, never 0 * inf = NaN: 0 at a zero vector, and (p < 1)
