@@ -262,3 +262,15 @@ def test_special_and_reduction_details(dev):
     assert mm.min.shape == (1, 1) and mm.max.shape == (1, 1)
     counts = ad.bincount(ad.tensor([0, 1, 1], device=dev), weights=ad.tensor([1, 2, 3], device=dev))
     assert counts.dtype == ad.float64 and counts.tolist() == [1.0, 5.0]
+
+
+@pytest.mark.parametrize("n", [64, 100, 8192])
+def test_max_and_min_see_a_nan_at_the_start_of_a_row(dev, n):
+    for dt in (np.float32, np.float64):
+        for pos in (0, 3, 17, 31):
+            x = np.arange(2 * n, dtype=dt).reshape(2, n)
+            x[0, pos] = np.nan
+            t = ad.tensor(x, device=dev)
+            for got in (t.amax(1), t.amin(1), t.max(1).values, t.max().reshape(1)):
+                assert np.isnan(got.numpy()[0]), (dt, pos)
+            assert t.amax(1).numpy()[1] == 2 * n - 1

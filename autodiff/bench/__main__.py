@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -24,12 +25,16 @@ DEFAULT_SIZES = "256x256,2048x1024"
 
 
 def _parse_size(text: str) -> tuple[int, int]:
+    """ROWSxCOLS, or N for a square N x N."""
     try:
-        r, c = (int(v) for v in text.lower().split("x"))
+        dims = [int(v) for v in text.lower().split("x")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size {text!r} must look like ROWSxCOLS, e.g. 1024x512"
-                                         ) from None
-    return r, c
+        dims = []
+    if len(dims) == 1:
+        dims *= 2
+    if len(dims) != 2 or min(dims) < 1:
+        raise ValueError(f"size {text!r} must look like ROWSxCOLS (e.g. 1024x512) or N")
+    return dims[0], dims[1]
 
 
 def _timeit(fn, min_time: float = 0.2, max_reps: int = 200) -> float:
@@ -131,8 +136,21 @@ def main(argv=None) -> list[dict]:
     unknown = [o for o in ops if o not in OPS]
     if unknown:
         p.error(f"unknown op(s) {unknown}; choose from {', '.join(OPS)}")
-    sizes = [_parse_size(s) for s in args.sizes.split(",") if s.strip()]
-    backends = [ad.device(b.strip()).__str__() for b in args.backends.split(",") if b.strip()]
+    if not ops:
+        p.error("--ops names no op")
+    try:
+        sizes = [_parse_size(s) for s in args.sizes.split(",") if s.strip()]
+        backends = [str(ad.device(b.strip())) for b in args.backends.split(",") if b.strip()]
+    except (ValueError, RuntimeError) as exc:  # bad size; unknown or unavailable device
+        p.error(str(exc))
+    missing = [b for b in backends if b not in ad.available_devices()]
+    if missing or not sizes or not backends:
+        p.error(f"--backends: {missing} not available here (available: "
+                f"{', '.join(ad.available_devices())})" if missing else "--sizes/--backends empty")
+    for path, what in ((args.json, "--json"), (args.plot, "--plot")):
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and not os.path.isdir(folder):  # fail now, not after the benchmark
+            p.error(f"{what}: folder {folder} does not exist")
     jobs = [(o, b, s) for s in sizes for o in ops for b in backends]
     try:
         from tqdm import tqdm

@@ -57,7 +57,10 @@ AD_SIMD T row_max(const T* x, int64_t n) {
   T m = x[0];
   if (n >= U * W) {
     typename V::R acc[U], nan = V::zero();
-    for (int u = 0; u < U; ++u) acc[u] = V::load(x + u * W);
+    for (int u = 0; u < U; ++u) {  // (flag the first loads' NaNs now: a later max drops them)
+      acc[u] = V::load(x + u * W);
+      nan = V::bor(nan, V::isnan(acc[u]));
+    }
     for (i = U * W; i + U * W <= n; i += U * W)
       for (int u = 0; u < U; ++u) {
         auto v = V::load(x + i + u * W);
