@@ -274,3 +274,18 @@ def test_max_and_min_see_a_nan_at_the_start_of_a_row(dev, n):
             for got in (t.amax(1), t.amin(1), t.max(1).values, t.max().reshape(1)):
                 assert np.isnan(got.numpy()[0]), (dt, pos)
             assert t.amax(1).numpy()[1] == 2 * n - 1
+
+
+def test_small_dtype_and_empty_batch_cases(dev):
+    assert ad.tensor(np.array([2, 3], np.uint8), device=dev).prod().item() == 6
+    assert ad.tensor([True, True], device=dev).prod().dtype == ad.int64
+    assert ad.tensor(1.5, device=dev).flip(0).item() == 1.5
+    assert F.group_norm(ad.zeros(0, 4, 8, 8, device=dev), 2).shape == (0, 4, 8, 8)
+    x = ad.zeros(0, 3, 8, 8, device=dev, requires_grad=True)
+    w = ad.randn(4, 3, 3, 3, device=dev, requires_grad=True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    assert x.grad.shape == (0, 3, 8, 8) and float(w.grad.abs().sum().item()) == 0.0
+    weights = ad.randn(300, 4, device=dev, requires_grad=True)
+    idx = ad.tensor(np.array([1, 255, 255], np.uint8), device=dev)
+    F.embedding(idx, weights).sum().backward()
+    assert weights.grad.numpy()[255].tolist() == [2.0] * 4

@@ -171,6 +171,9 @@ class NNKernels:
     def conv2d_backward(self, g, cols, weight, x_shape, kernel, dilation, pads, stride, groups,
                         need_x, need_w, need_b):
         """Gradients of conv2d_forward: (gx, gw, gb), each None when not needed."""
+        if not g.size:  # an empty batch (or output): every gradient is zero
+            z = lambda need, shape: self.xp.zeros(shape, g.dtype) if need else None  # noqa: E731
+            return z(need_x, x_shape), z(need_w, weight.shape), z(need_b, (weight.shape[0],))
         if self._flat_ok(kernel, dilation, pads, stride):
             return self._conv_flat_backward(g, cols, weight, x_shape, kernel, dilation, pads,
                                             groups, need_x, need_w, need_b)

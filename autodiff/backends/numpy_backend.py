@@ -37,7 +37,7 @@ def _add_rows(out, rows, g):
     equal ones summed with one reduceat. np.add.at, one indexed add per element, took 1.5 ms
     for a (16, 64) batch of 128-wide embeddings, this takes ~0.1 ms."""
     n = out.shape[0]
-    flat = rows.ravel()
+    flat = rows.ravel().astype(np.intp, copy=False)  # (uint8 + n would overflow)
     flat = np.where(flat < 0, flat + n, flat)
     order = np.argsort(flat, kind="stable")
     keys = flat[order]

@@ -436,6 +436,10 @@ def unbind(x, dim=0):
 
 def flip(x, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if x.ndim == 0:  # a 0-d tensor flipped along "dim 0" is a copy of itself (PyTorch)
+        for d in dims:
+            norm_dim(d, 1)
+        return clone(x)
     return Flip.apply(x, dims=tuple(norm_dim(d, x.ndim) for d in dims))
 
 

@@ -3,6 +3,8 @@ instance and RMS norm composed from layer_norm (its fused kernel) and elementwis
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.grad_mode import no_grad, state
 from ..autograd.node import Op
 from ..errors import ShapeError
@@ -120,7 +122,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
                          f"{num_groups}, got shape {tuple(x.shape)}")
     x = float_operand(x)
     n = x.shape[0]
-    xg = x.reshape(n, num_groups, -1)
+    xg = x.reshape(n, num_groups, math.prod(x.shape[1:]) // num_groups)  # (not -1: n may be 0)
     y = layer_norm(xg, (xg.shape[-1],), None, None, eps).reshape(x.shape)
     cs = _channel_shape(x)
     if weight is not None:

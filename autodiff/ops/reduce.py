@@ -361,8 +361,8 @@ argmax, argmin = _arg("argmax"), _arg("argmin")
 
 
 def prod(x, dim=None, keepdim=False, *, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
+    if dtype is not None or not x.dtype.is_floating_point:  # integers and bool: int64
+        x = x.to(dtype or dtypes.int64)
     return Prod.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
