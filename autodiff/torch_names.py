@@ -1,0 +1,250 @@
+"""More of PyTorch's everyday names, composed from existing ops (no new primitive): ``mm``,
+``addcmul``/``addcdiv``, ``fmod``/``remainder``, ``erf``, ``hstack``/``vstack``/``dstack``/
+``column_stack``, ``diff``, ``isin``, ``tensordot``, ``broadcast_tensors``/
+``broadcast_shapes``, ``logspace``, ``moveaxis``/``swapdims``, ``clip``, ``finfo``/``iinfo``,
+``inference_mode``, ``is_floating_point``, ``set_num_threads``/``get_num_threads``, ``compile``
+(which returns its argument), and the constants ``pi``, ``e``, ``inf``, ``nan``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import dtypes, ops
+from .autograd.grad_mode import _GradModeContext, state
+from .creation import linspace
+from .errors import ShapeError
+from .ops._util import norm_dim, operands
+from .tensor import Tensor
+
+pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
+
+__all__ = [
+    "addcdiv", "addcmul", "broadcast_shapes", "broadcast_tensors", "clip", "column_stack",
+    "compile", "diff", "dstack", "e", "erf", "finfo", "fmod", "get_num_threads", "hstack",
+    "iinfo", "inf", "inference_mode", "is_floating_point", "isin", "logspace", "mm",
+    "moveaxis", "nan", "pi", "set_num_threads", "swapdims", "tensordot", "vstack",
+]
+# also Tensor methods (x.mm(y), x.addcmul_(a, b), ...)
+_METHODS = ["addcdiv", "addcmul", "diff", "fmod", "isin", "mm", "moveaxis", "swapdims"]
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """The product of two matrices (no broadcasting, as PyTorch)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError(f"mm: expected two matrices, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    return ops.matmul(a, b)
+
+
+def addcmul(x: Tensor, t1: Tensor, t2: Tensor, *, value=1) -> Tensor:
+    """x + value * t1 * t2."""
+    return x + t1 * t2 * value if value != 1 else x + t1 * t2
+
+
+def addcdiv(x: Tensor, t1: Tensor, t2: Tensor, *, value=1) -> Tensor:
+    """x + value * t1 / t2."""
+    return x + t1 / t2 * value if value != 1 else x + t1 / t2
+
+
+def fmod(x: Tensor, other) -> Tensor:
+    """C's fmod: the remainder with the sign of the dividend (``%`` takes the divisor's)."""
+    x, other = operands(x, other)
+    r = x % other
+    fix = (r != 0) & ((r < 0) != (x < 0))  # Python's remainder, moved to x's sign
+    return ops.where(fix, r - other, r)
+
+
+def erf(x: Tensor) -> Tensor:
+    from .special import erf as _erf
+
+    return _erf(x)
+
+
+def _atleast(ts, n: int):
+    out = []
+    for t in ts:
+        while t.ndim < n:
+            t = t.unsqueeze(0) if t.ndim == 0 or n == 2 or t.ndim == 1 else t.unsqueeze(-1)
+        out.append(t)
+    return out
+
+
+def hstack(tensors) -> Tensor:
+    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
+    ts = _atleast(list(tensors), 1)
+    return ops.cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Concatenate along dim 0, 1-D tensors as rows."""
+    return ops.cat(_atleast(list(tensors), 2), 0)
+
+
+def dstack(tensors) -> Tensor:
+    """Concatenate along dim 2: 1-D (n,) as (1, n, 1), 2-D (m, n) as (m, n, 1)."""
+    ts = [t.reshape(1, -1, 1) if t.ndim <= 1 else t.unsqueeze(-1) if t.ndim == 2 else t
+          for t in tensors]
+    return ops.cat(ts, 2)
+
+
+def column_stack(tensors) -> Tensor:
+    """1-D (and 0-d) tensors as columns, then concatenated along dim 1."""
+    return ops.cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The n-th forward difference along ``dim`` (bool: exclusive or, as PyTorch)."""
+    d = norm_dim(dim, x.ndim)
+    if prepend is not None or append is not None:
+        x = ops.cat([t for t in (prepend, x, append) if t is not None], d)
+    for _ in range(n):
+        m = x.shape[d]
+        hi, lo = x.narrow(d, 1, max(m - 1, 0)), x.narrow(d, 0, max(m - 1, 0))
+        x = (hi != lo) if x.dtype is dtypes.bool_ else hi - lo
+    return x
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
+    """Whether each element occurs in ``test_elements`` (a bool tensor of elements' shape)."""
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    xp = ref.device.backend.xp
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return Tensor._make(xp.asarray(xp.isin(a, b, invert=invert)), ref.device, False, None)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """Contract the last ``dims`` dims of a with the first of b (or the given dim lists)."""
+    if isinstance(dims, int):
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da, db = [norm_dim(d, a.ndim) for d in da], [norm_dim(d, b.ndim) for d in db]
+    free_a = [d for d in range(a.ndim) if d not in da]
+    free_b = [d for d in range(b.ndim) if d not in db]
+    k = math.prod(a.shape[d] for d in da)
+    left = a.permute(*free_a, *da).reshape(-1, k)
+    right = b.permute(*db, *free_b).reshape(k, -1)
+    return (left @ right).reshape(*(a.shape[d] for d in free_a), *(b.shape[d] for d in free_b))
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    shape = broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    return tuple(t.broadcast_to(shape) for t in tensors)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    out = base ** linspace(start, end, steps, dtype=dtypes.float64, device=device)
+    out = out.to(dtype or dtypes.get_default_dtype())
+    return out.requires_grad_() if requires_grad else out
+
+
+def moveaxis(x: Tensor, source, destination) -> Tensor:
+    return x.movedim(source, destination)
+
+
+def swapdims(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    return x.transpose(dim0, dim1)
+
+
+def clip(x: Tensor, min=None, max=None) -> Tensor:
+    return ops.clamp(x, min, max)
+
+
+def is_floating_point(x: Tensor) -> bool:
+    return x.is_floating_point()
+
+
+class _Info:
+    """The limits of a dtype, as Python numbers (PyTorch's finfo/iinfo)."""
+
+    def __init__(self, info, names) -> None:
+        self.dtype = str(info.dtype)
+        for n in names:
+            v = getattr(info, n)
+            setattr(self, n, float(v) if isinstance(v, np.floating) else int(v))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in vars(self).items())})"
+
+
+class finfo(_Info):  # noqa: N801 (PyTorch's name)
+    def __init__(self, dtype=None) -> None:
+        dt = dtypes.get_default_dtype() if dtype is None else dtypes.from_any(dtype)
+        if not dt.is_floating_point:
+            raise TypeError(f"finfo: {dt.name} is not a floating point dtype")
+        super().__init__(np.finfo(dt.np), ("bits", "eps", "max", "min", "tiny",
+                                           "smallest_normal", "resolution"))
+
+
+class iinfo(_Info):  # noqa: N801
+    def __init__(self, dtype) -> None:
+        dt = dtypes.from_any(dtype)
+        if dt.is_floating_point:
+            raise TypeError(f"iinfo: {dt.name} is not an integer dtype")
+        super().__init__(np.iinfo(dt.np if dt is not dtypes.bool_ else np.uint8),
+                         ("bits", "max", "min"))
+
+
+class inference_mode(_GradModeContext):  # noqa: N801
+    """``no_grad`` by another name (autodiff has no cheaper mode): a context manager and
+    decorator; ``inference_mode(False)`` leaves grad mode as it is."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self._on = bool(mode)
+
+    def __enter__(self):
+        self._prev = state.enabled
+        if self._on:
+            state.enabled = False
+        return self
+
+    def _fresh(self) -> inference_mode:
+        return inference_mode(self._on)
+
+
+def set_num_threads(n: int) -> None:
+    """Threads of the C++ kernels (PyTorch's intra-op threads)."""
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
+    try:
+        from . import _C
+    except ImportError:  # no extension: NumPy's BLAS keeps its own threads
+        return
+    _C.set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    try:
+        from . import _C
+    except ImportError:
+        return 1
+    return _C.get_num_threads()
+
+
+def compile(model=None, **kwargs):  # noqa: A001 (PyTorch's name)
+    """Returns ``model`` unchanged (autodiff runs eagerly); as a decorator factory, too."""
+    return model if model is not None else (lambda m: m)
+
+
+for _name in _METHODS:
+    setattr(Tensor, _name, globals()[_name])
+    if _name in ("addcmul", "addcdiv", "fmod"):
+        setattr(Tensor, _name + "_", lambda self, *a, _f=globals()[_name], **k:
+                self._inplace(_f, *a, **k))
+Tensor.remainder = lambda self, other: self % other
+for _name in ("logical_and", "logical_or", "logical_xor"):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, getattr(ops, _name))
+if not hasattr(Tensor, "logical_not"):
+    Tensor.logical_not = ops.logical_not
+del _name
