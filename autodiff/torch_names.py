@@ -14,7 +14,7 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd.grad_mode import _GradModeContext, state
-from .creation import linspace
+from .creation import bernoulli, linspace, multinomial, rand, randint
 from .errors import ShapeError
 from .ops._util import norm_dim, operands
 from .tensor import Tensor
@@ -236,6 +236,45 @@ def compile(model=None, **kwargs):  # noqa: A001 (PyTorch's name)
     return model if model is not None else (lambda m: m)
 
 
+def _fill(self, values: Tensor) -> Tensor:
+    """Overwrite self with freshly drawn ``values`` (the random in-place methods)."""
+    self._check_leaf_inplace()
+    self._writable()[...] = values._data
+    self._version[0] += 1
+    return self
+
+
+def _bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
+    """Fill with 1 (probability ``p``, a number or a tensor) or 0."""
+    u = rand(tuple(self.shape), generator=generator, device=self.device)
+    return _fill(self, u < p)
+
+
+def _random_(self, from_=0, to=None, *, generator=None) -> Tensor:
+    """Fill with integers uniform in [from, to) (``random_(to)``: [0, to)); without bounds,
+    [0, 2^mantissa] for floats and the dtype's range for integers, as PyTorch."""
+    if to is None:
+        if from_:
+            from_, to = 0, from_
+        elif self.dtype.is_floating_point:
+            to = 2 ** (np.finfo(self.dtype.np).nmant + 1) + 1
+        else:
+            to = 2 if self.dtype is dtypes.bool_ else min(int(np.iinfo(self.dtype.np).max) + 1,
+                                                           2 ** 63 - 1)
+    return _fill(self, randint(int(from_), int(to), tuple(self.shape), generator=generator,
+                               device=self.device))
+
+
+def _exponential_(self, lambd=1.0, *, generator=None) -> Tensor:
+    """Fill with draws of the exponential distribution of rate ``lambd``."""
+    u = rand(tuple(self.shape), generator=generator, dtype=dtypes.float64, device=self.device)
+    return _fill(self, -(-u).log1p() / lambd)
+
+
+Tensor.bernoulli_, Tensor.random_, Tensor.exponential_ = _bernoulli_, _random_, _exponential_
+Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
+Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: multinomial(
+    self, num_samples, replacement, generator=generator)
 for _name in _METHODS:
     setattr(Tensor, _name, globals()[_name])
     if _name in ("addcmul", "addcdiv", "fmod"):

@@ -89,3 +89,32 @@ def test_dtype_limits_modes_and_threads():
     ad.set_num_threads(n)
     model = ad.nn.Linear(2, 2)
     assert ad.compile(model) is model and ad.pi == math.pi and ad.is_floating_point(ad.ones(1))
+
+
+def test_random_in_place_methods(dev):
+    ad.manual_seed(0)
+    x = ad.zeros(20000, device=dev)
+    assert set(np.unique(x.bernoulli_(0.3).numpy())) == {0.0, 1.0}
+    assert abs(x.mean().item() - 0.3) < 0.02
+    ints = ad.zeros(5000, dtype=ad.int64, device=dev).random_(3, 7)
+    assert set(np.unique(ints.numpy())) == {3, 4, 5, 6}
+    assert set(np.unique(ad.zeros(5000, device=dev).random_(4).numpy())) == {0, 1, 2, 3}
+    assert 0.45 < ad.zeros(20000, device=dev).exponential_(2.0).mean().item() < 0.55
+    assert set(np.unique(ad.full((4,), 0.5, device=dev).bernoulli().numpy())) <= {0.0, 1.0}
+    assert ad.tensor([[0.0, 1.0, 0.0]], device=dev).multinomial(2, True).tolist() == [[1, 1]]
+    with pytest.raises(RuntimeError, match="leaf"):
+        ad.zeros(3, device=dev, requires_grad=True).bernoulli_()
+
+
+def test_pad_sequence(dev):
+    from autodiff.nn.utils.rnn import pad_sequence, unpad_sequence
+
+    seqs = [ad.tensor([1.0, 2.0], device=dev), ad.tensor([3.0], device=dev)]
+    assert pad_sequence(seqs).tolist() == [[1.0, 3.0], [2.0, 0.0]]
+    assert pad_sequence(seqs, batch_first=True, padding_value=-1.0,
+                        padding_side="left").tolist() == [[1.0, 2.0], [-1.0, 3.0]]
+    xs = [ad.ones(n, 3, device=dev, requires_grad=True) for n in (4, 2)]
+    pad_sequence(xs, batch_first=True).sum().backward()
+    assert xs[1].grad.shape == (2, 3)
+    back = unpad_sequence(pad_sequence(xs, batch_first=True), [4, 2], batch_first=True)
+    assert [tuple(b.shape) for b in back] == [(4, 3), (2, 3)]

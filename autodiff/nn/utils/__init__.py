@@ -1,4 +1,5 @@
-"""nn.utils: gradient clipping, flattening parameters to a vector, and LoRA (``nn.utils.lora``)."""
+"""nn.utils: gradient clipping, flattening parameters to a vector, LoRA (``nn.utils.lora``) and
+``nn.utils.rnn.pad_sequence``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 from ... import ops
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from . import lora
+from . import lora, rnn  # noqa: F401
 
 
 def _params(parameters) -> list:
