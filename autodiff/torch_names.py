@@ -64,12 +64,8 @@ def erf(x: Tensor) -> Tensor:
 
 
 def _atleast(ts, n: int):
-    out = []
-    for t in ts:
-        while t.ndim < n:
-            t = t.unsqueeze(0) if t.ndim == 0 or n == 2 or t.ndim == 1 else t.unsqueeze(-1)
-        out.append(t)
-    return out
+    """Each tensor with leading dims of 1 added up to ``n`` dims (n <= 2)."""
+    return [t.reshape((1,) * (n - t.ndim) + tuple(t.shape)) if t.ndim < n else t for t in ts]
 
 
 def hstack(tensors) -> Tensor:
