@@ -34,6 +34,7 @@ from .ops import *  # noqa: F401,F403
 from .composites import *  # noqa: F401,F403,E402
 from .math_functions import *  # noqa: F401,F403,E402
 from .index_functions import *  # noqa: F401,F403,E402
+from .reduce_functions import *  # noqa: F401,F403,E402
 from .torch_names import *  # noqa: F401,F403,E402
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401,A004
 from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401

@@ -111,6 +111,10 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
         raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape "
                          f"{tuple(index.shape)}")
     d = norm_dim(dim, max(x.ndim, 1))
+    n = x.shape[d] if x.ndim else 1
+    if index.numel() and x.device.backend.any_outside(index._data, 0, n):
+        raise IndexError(f"index_select: index out of range for dim {d} of size {n} (index "
+                         f"values must be in [0, {n}))")
     if x.ndim == 0:
         return x[index.reshape(-1)[0]] * 1 if index.numel() else x * 1
     return x[(slice(None),) * d + (index.reshape(-1),)]
@@ -361,7 +365,14 @@ def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
         if flat.numel() == 0:
             return zeros((), dtype=x.dtype, device=x.device) * float("nan")
         v = flat.sort().values
-        return v[-1] * 1 if bool(v[-1].isnan()) else v[(flat.numel() - 1) // 2]  # NaN: NaN
+        if bool(v[-1].isnan()):  # NaN: NaN
+            return v[-1] * 1
+        # the gradient is shared evenly by the entries equal to the median, as PyTorch's
+        m = v[(flat.numel() - 1) // 2]
+        if not (x.requires_grad and bool(m.isfinite())):
+            return m
+        m, tie = m.detach(), (flat == m).to(x.dtype)
+        return m + ((flat - m) * tie).sum() / tie.sum()
     d = norm_dim(dim, max(x.ndim, 1))
     if x.ndim == 0:
         return ValuesIndices(x * 1, zeros((), dtype=dtypes.int64, device=x.device))

@@ -412,11 +412,7 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     """The q-th quantiles (q a float or a 1-D tensor in [0, 1]) along ``dim`` (of the
     flattened x when None), interpolating between order statistics as PyTorch."""
     x = float_operand(x)
-    scalar_q = not isinstance(q, Tensor)
-    qs = np.atleast_1d(np.asarray(q.detach().cpu().numpy() if isinstance(q, Tensor) else q,
-                                  dtype=np.float64))
-    if qs.size and (qs.min() < 0 or qs.max() > 1):
-        raise ValueError("quantile() q values must be in the range [0, 1]")
+    scalar_q, qs = _quantiles(q)
     src = x.reshape(-1) if dim is None else x
     d = 0 if dim is None else norm_dim(dim, x.ndim)
     s = src.sort(d).values
@@ -445,6 +441,15 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
             v = v.squeeze(d)
         outs.append(v)
     return outs[0] if scalar_q else ops.stack(outs, 0)
+
+
+def _quantiles(q) -> tuple[bool, np.ndarray]:
+    """(whether q is a scalar, the q values as a 1-D float64 array), checked in [0, 1]."""
+    qs = np.atleast_1d(np.asarray(q.detach().cpu().numpy() if isinstance(q, Tensor) else q,
+                                  dtype=np.float64))
+    if qs.size and (qs.min() < 0 or qs.max() > 1):
+        raise ValueError("quantile() q values must be in the range [0, 1]")
+    return not isinstance(q, Tensor), qs
 
 
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):

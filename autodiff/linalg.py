@@ -31,6 +31,8 @@ SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 QRResult = collections.namedtuple("qr", ["Q", "R"])
 EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 SVDResult = collections.namedtuple("svd", ["U", "S", "Vh"])
+LstsqResult = collections.namedtuple("lstsq", ["solution", "residuals", "rank",
+                                               "singular_values"])
 TorchSVDResult = collections.namedtuple("svd", ["U", "S", "V"])
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "eigh",
     "eigvalsh",
     "inv",
+    "lstsq",
     "matmul",
     "matrix_norm",
     "matrix_power",
@@ -393,6 +396,36 @@ def pinv(a: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Te
     if rtol is None:
         rtol = max(a.shape[-2:]) * float(np.finfo(a.dtype.np).eps)
     return _Pinv.apply(a, rtol)
+
+
+def lstsq(a: Tensor, b: Tensor, rcond: float | None = None, *, driver: str | None = None):
+    """The least-squares solution X of A X = B (the minimum-norm one when A is rank
+    deficient), through the pseudo-inverse, so differentiable; with PyTorch's ``residuals``
+    (when m > n, A has full rank and the driver is not "gelsy"), ``rank`` (not for "gels")
+    and ``singular_values`` (for "gelsd" and "gelss"); the others are empty."""
+    drivers = ("gels", "gelsy", "gelsd", "gelss")
+    driver = driver or ("gelsy" if a.device.type != "cuda" else "gels")
+    if driver not in drivers:
+        raise ValueError(f"linalg.lstsq: driver must be one of {drivers}, got {driver!r}")
+    a, b = float_operand(a), float_operand(b)
+    if a.ndim < 2:
+        raise ShapeError(f"linalg.lstsq: A must have at least 2 dims, got {tuple(a.shape)}")
+    vector = b.ndim == a.ndim - 1
+    bm = b.unsqueeze(-1) if vector else b
+    if bm.ndim < 2 or bm.shape[-2] != a.shape[-2]:
+        raise ShapeError(f"linalg.lstsq: A {tuple(a.shape)} and B {tuple(b.shape)} must have "
+                         f"the same number of rows")
+    m, n = a.shape[-2:]
+    tol = rcond if rcond is not None else max(m, n) * float(np.finfo(a.dtype.np).eps)
+    x = pinv(a, rtol=tol) @ bm
+    empty = a.new_zeros((0,))
+    rank = matrix_rank(a, rtol=tol) if driver != "gels" else empty.long()
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((matrix_rank(a, rtol=tol) == n).all()):
+        residuals = ((a @ x - bm) ** 2).sum(-2)
+        residuals = residuals.squeeze(-1) if vector else residuals
+    sv = svdvals(a.detach()) if driver in ("gelsd", "gelss") else empty
+    return LstsqResult(x.squeeze(-1) if vector else x, residuals, rank, sv)
 
 
 def matrix_rank(a: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Tensor:

@@ -155,7 +155,8 @@ def copysign(a, b) -> Tensor:
     """|a| with the sign of b (the sign bit: -0.0 counts as negative)."""
     a, b = operands(a, b)
     a = float_operand(a)
-    return ops.where(signbit(b), -a.abs(), a.abs())
+    y = ops.where(signbit(b), -a.abs(), a.abs())
+    return y + 0 * b if b.requires_grad else y  # b gets a zero gradient, as in PyTorch
 
 
 def fmax(a, b) -> Tensor:

@@ -30,9 +30,6 @@ class CudaIndexing:
         _check_bounds(self.xp, a.shape, idx)
         a[idx] = value
 
-    def check_indices(self, shape, idx):
-        _check_bounds(self.xp, shape, idx)
-
     def any_outside(self, a, lo, hi, skip=None):
         return _any_outside(self.xp, a, lo, hi, skip)
 

@@ -424,9 +424,6 @@ class NumpyBackend(NNKernels):
     def getitem(self, a, idx):
         return a[idx]
 
-    def check_indices(self, shape, idx):
-        """Raise IndexError for an out-of-range integer-array index (NumPy raises by itself)."""
-
     def any_outside(self, a, lo: int, hi: int, skip=None) -> bool:
         """Whether an element of integer ``a`` other than ``skip`` lies outside [lo, hi)."""
         return bool((((a < lo) | (a >= hi)) & (True if skip is None else a != skip)).any())

@@ -509,19 +509,25 @@ def repeat_interleave(x, repeats, dim=None):
     return flatten(y, d, d + 1)
 
 
+def _in_range(op, x, d, index):
+    # PyTorch's check: every index in [0, size) along d (no negative index; CuPy would wrap
+    # an out-of-range one around)
+    n = x.shape[d] if x.ndim else 1
+    if index.numel() and x._dev.backend.any_outside(index._data, 0, n):
+        raise IndexError(f"{op}: index out of bounds for dim {d} of size {n} (index values "
+                         f"must be in [0, {n}))")
+    return d
+
+
 def gather(x, dim, index):
-    d = norm_dim(dim, x.ndim)
-    try:  # (CuPy would wrap an out-of-range index around; NumPy raises by itself)
-        x._dev.backend.check_indices(x.shape, (slice(None),) * d + (index._data,))
-    except IndexError as exc:
-        raise ShapeError(f"gather: {exc}") from None
-    return Gather.apply(x, index, dim=d)
+    return Gather.apply(x, index, dim=_in_range("gather", x, norm_dim(dim, x.ndim), index))
 
 
 def scatter_add(x, dim, index, src):
     if src.dtype is not x.dtype:
         src = src.to(x.dtype)
-    return ScatterAdd.apply(x, index, src, dim=norm_dim(dim, x.ndim))
+    d = _in_range("scatter_add", x, norm_dim(dim, x.ndim), index)
+    return ScatterAdd.apply(x, index, src, dim=d)
 
 
 def tril(x, diagonal=0):
