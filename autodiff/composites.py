@@ -306,9 +306,24 @@ def logaddexp(a: Tensor, b) -> Tensor:
 
 
 def hypot(a: Tensor, b) -> Tensor:
-    """sqrt(a^2 + b^2)."""
-    b = _as_tensor(b, a)
-    return (a * a + b * b).sqrt()
+    """sqrt(a^2 + b^2), without the overflow of the squares (1e200 stays finite)."""
+    a, b = operands(a, _as_tensor(b, a))
+    return _Hypot.apply(float_operand(a), float_operand(b))
+
+
+class _Hypot(Function):
+    """h = hypot(a, b); da = dh a / h, db = dh b / h (NaN at the origin, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        h = _wrap(a._dev.backend.xp.hypot(a._data, b._data), a)
+        ctx.save_for_backward(a, b, h)
+        return h
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, h = ctx.saved_tensors
+        return (g * a / h).sum_to_size(tuple(a.shape)), (g * b / h).sum_to_size(tuple(b.shape))
 
 
 class _Atan2(Function):

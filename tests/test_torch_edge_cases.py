@@ -289,3 +289,13 @@ def test_small_dtype_and_empty_batch_cases(dev):
     idx = ad.tensor(np.array([1, 255, 255], np.uint8), device=dev)
     F.embedding(idx, weights).sum().backward()
     assert weights.grad.numpy()[255].tolist() == [2.0] * 4
+
+
+def test_hypot_does_not_overflow_and_has_pytorchs_gradients(dev):
+    a = ad.tensor([3.0, 1e200, 0.0], dtype=ad.float64, device=dev, requires_grad=True)
+    b = ad.tensor([4.0, 1e200, 0.0], dtype=ad.float64, device=dev, requires_grad=True)
+    h = ad.hypot(a, b)
+    h.sum().backward()
+    np.testing.assert_allclose(h.detach().numpy(), [5.0, 2**0.5 * 1e200, 0.0])
+    np.testing.assert_allclose(a.grad.numpy(), [0.6, 2**-0.5, np.nan])  # 0/0 at the origin
+    np.testing.assert_allclose(b.grad.numpy(), [0.8, 2**-0.5, np.nan])
