@@ -426,7 +426,9 @@ class NumpyBackend(NNKernels):
 
     def any_outside(self, a, lo: int, hi: int, skip=None) -> bool:
         """Whether an element of integer ``a`` other than ``skip`` lies outside [lo, hi)."""
-        return bool((((a < lo) | (a >= hi)) & (True if skip is None else a != skip)).any())
+        if skip is None:  # two reductions, no temporaries
+            return bool(a.size) and bool(a.min() < lo or a.max() >= hi)
+        return bool((((a < lo) | (a >= hi)) & (a != skip)).any())
 
     def setitem(self, a, idx, value):
         a[idx] = value
