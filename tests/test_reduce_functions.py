@@ -130,7 +130,7 @@ def test_scatter_reduce_errors():
     x, i = ad.zeros(3), ad.tensor([0, 1])
     with pytest.raises(ValueError, match="reduce argument must be one of"):
         x.scatter_reduce(0, i, ad.ones(2), "max")
-    with pytest.raises(IndexError, match="index out of bounds"):
+    with pytest.raises(RuntimeError, match="index out of bounds"):
         x.scatter_reduce(0, ad.tensor([3]), ad.ones(1), "sum")
     with pytest.raises(ad.ShapeError, match="no larger than"):
         x.scatter_reduce(0, i, ad.ones(1), "sum")
@@ -155,13 +155,13 @@ def test_lstsq_like_torch(torch, dev, driver):
 
 def test_negative_indices_raise_as_in_torch(dev):
     x = ad.ones(3, device=dev)
-    with pytest.raises(IndexError, match=r"gather: index out of bounds for dim 0 of size 3"):
+    with pytest.raises(RuntimeError, match=r"gather: index out of bounds for dim 0 of size 3"):
         ad.gather(x, 0, ad.tensor([-1], device=dev))
     with pytest.raises(IndexError, match=r"index_select: index out of range"):
         x.index_select(0, ad.tensor([-1], device=dev))
-    with pytest.raises(IndexError, match=r"scatter_add: index out of bounds"):
+    with pytest.raises(RuntimeError, match=r"scatter_add: index out of bounds"):
         ad.zeros(3, device=dev).scatter_add(0, ad.tensor([-1], device=dev), ad.ones(1))
-    with pytest.raises(IndexError, match=r"gather: index out of bounds"):
+    with pytest.raises(RuntimeError, match=r"gather: index out of bounds"):
         ad.gather(x, 0, ad.tensor([3], device=dev))
 
 
