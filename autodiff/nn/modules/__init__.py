@@ -146,3 +146,32 @@ from .layers3d import (
     InstanceNorm3d,
     MaxPool3d,
 )
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+    LazyModuleMixin,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
+from .extra_layers import (
+    AlphaDropout,
+    CTCLoss,
+    FeatureAlphaDropout,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
+    LPPool3d,
+    MaxUnpool3d,
+    SyncBatchNorm,
+    TripletMarginWithDistanceLoss,
+)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 from typing import Any, Callable
 
 from ... import dtypes
-from ...autograd.grad_mode import no_grad
+from ...autograd.function import Function
+from ...autograd.grad_mode import no_grad, state
 from ...device import device as _device
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -52,6 +54,105 @@ def _check_slot(kind: str, name: str, value, cls, cls_name: str) -> None:
         raise TypeError(f"cannot assign '{type(value).__name__}' object to {kind} '{name}' "
                         f"({cls_name} or None required)")
 
+
+class _BackwardHookFunction(Function):
+    """Identity on tensors whose backward hands the gradients to ``hook`` (torch's
+    BackwardHookFunction): the node where a Module's full backward hooks see its grads."""
+
+    @staticmethod
+    def forward(ctx, hook, materialize, *args):
+        ctx.hook = hook
+        ctx.set_materialize_grads(materialize)
+        outs = tuple(a if a.requires_grad else a.detach() for a in args)
+        ctx.mark_non_differentiable(*[o for o in outs if not o.requires_grad])
+        return outs
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, None, *ctx.hook(grads))
+
+
+def _pack(index: list, values, n: int) -> tuple:
+    res = [None] * n
+    for i, v in zip(index, values):
+        res[i] = v
+    return tuple(res)
+
+
+def _check_len(kind: str, got, expected: tuple) -> tuple:
+    if len(got) != len(expected):
+        raise RuntimeError(f"Backward {kind} returned an invalid number of grad_"
+                           f"{'output' if kind == 'pre hook' else 'input'}, got {len(got)}, "
+                           f"but expected {len(expected)}")
+    return tuple(got)
+
+
+class _BackwardHook:
+    """One forward call's full backward hooks (torch.utils.hooks.BackwardHook): the positional
+    tensor inputs and the tensor outputs pass through a ``_BackwardHookFunction`` each; the
+    output node records grad_output (running the pre-hooks), the input node runs the hooks."""
+
+    def __init__(self, module: Module, hooks: tuple, pre_hooks: tuple) -> None:
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.grad_outputs = self.in_index = self.out_index = None
+        self.n_in = self.n_out = 0
+
+    @staticmethod
+    def _wrap(args: tuple, hook, materialize: bool):
+        index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not (state.enabled and any(args[i].requires_grad for i in index)):
+            return args, None
+        new = list(args)
+        outs = _BackwardHookFunction.apply(hook, materialize, *(args[i] for i in index))
+        for i, t in zip(index, outs):
+            new[i] = t
+        return tuple(new), index
+
+    def setup_input(self, args: tuple) -> tuple:
+        self.n_in = len(args)
+        args, self.in_index = self._wrap(args, self._on_input_grads, True)
+        return args
+
+    def setup_output(self, result):
+        single = not isinstance(result, tuple)
+        outs = (result,) if single else result
+        self.n_out = len(outs)
+        outs, self.out_index = self._wrap(outs, self._on_output_grads, False)
+        return outs[0] if single else outs
+
+    def _on_output_grads(self, grads: tuple) -> tuple:
+        self.grad_outputs = _pack(self.out_index, grads, self.n_out)
+        for hook in self.pre_hooks:
+            r = hook(self.module, self.grad_outputs)
+            if r is not None:
+                self.grad_outputs = _check_len("pre hook", r, self.grad_outputs)
+        local = self.grad_outputs
+        if self.in_index is None:  # no input requires grad: the hooks fire here, as torch's
+            warnings.warn("Full backward hook is firing when gradients are computed with "
+                          "respect to module outputs since no inputs require gradients.",
+                          UserWarning, stacklevel=2)
+            grad_in = (None,) * self.n_in
+            for hook in self.hooks:
+                r = hook(self.module, grad_in, self.grad_outputs)
+                if r is not None and not (isinstance(r, tuple) and all(g is None for g in r)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+            self.grad_outputs = None
+        return tuple(local[i] for i in self.out_index)
+
+    def _on_input_grads(self, grads: tuple) -> tuple:
+        if self.grad_outputs is None:  # reached without passing the outputs (double backward)
+            return grads
+        res = _pack(self.in_index, grads, self.n_in)
+        for hook in self.hooks:
+            r = hook(self.module, res, self.grad_outputs)
+            if r is not None:
+                res = _check_len("hook", r, res)
+        self.grad_outputs = None
+        return tuple(res[i] for i in self.in_index)
+
+
 class Module:
     """Base class of all layers: subclasses set parameters and submodules as attributes in
     ``__init__`` and define ``forward``.
@@ -78,6 +179,8 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
@@ -88,11 +191,22 @@ class Module:
             r = hook(self, args)
             if r is not None:
                 args = r if isinstance(r, tuple) else (r,)
+        bw, d = None, self.__dict__  # .get: modules pickled before backward hooks existed
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            bw = _BackwardHook(self, tuple(self._backward_hooks.values()),
+                               tuple(self._backward_pre_hooks.values()))
+            args = bw.setup_input(args)
         out = self.forward(*args, **kwargs)
         for hook in tuple(self._forward_hooks.values()):
             r = hook(self, args, out)
             if r is not None:
                 out = r
+        if bw is not None:
+            if not isinstance(out, (Tensor, tuple)):
+                warnings.warn(f"For backward hooks to be called, module output should be a "
+                              f"Tensor or a tuple of Tensors but received {type(out)}",
+                              UserWarning, stacklevel=2)
+            out = bw.setup_output(out)
         return out
 
     # ------------------------------------------------------------- registration
@@ -288,14 +402,38 @@ class Module:
     def register_forward_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, args, output)`` runs after forward; a non-None result replaces the
         output."""
-        h = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[h.id] = hook
-        return h
+        return self._add_hook(self._forward_hooks, hook, False)
 
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, args)`` runs before forward; a non-None result replaces the args."""
-        h = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[h.id] = hook
+        return self._add_hook(self._forward_pre_hooks, hook, False)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs once the grads w.r.t. the positional
+        tensor inputs are known (None for non-tensor args); a non-None result (a tuple as
+        long as grad_input) replaces grad_input. Inputs and outputs pass through an identity
+        autograd Function, as in PyTorch."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the grads w.r.t. the outputs are known; a
+        non-None result (a tuple as long as grad_output) replaces grad_output."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Deprecated: registered as a full backward hook (see register_full_backward_hook)."""
+        warnings.warn("register_backward_hook is deprecated; autodiff registers it as "
+                      "register_full_backward_hook", FutureWarning, stacklevel=2)
+        return self._add_hook(self._backward_hooks, hook, False)
+
+    @staticmethod
+    def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+        h = RemovableHandle(hooks)
+        hooks[h.id] = hook
+        if prepend:
+            hooks.move_to_end(h.id, last=False)
         return h
 
     # ------------------------------------------------------------- device and dtype
@@ -393,6 +531,8 @@ class Module:
                 src = state_dict[k]
                 if not isinstance(src, Tensor):
                     src = Tensor(src, device=target.device)
+                if getattr(target, "is_lazy", False) and src.numel():  # as torch's lazy load
+                    target.materialize(tuple(src.shape))
                 if tuple(src.shape) != tuple(target.shape):
                     mismatched.append(f"size mismatch for {k}: copying a param with shape "
                                       f"{tuple(src.shape)} from checkpoint, the shape in "

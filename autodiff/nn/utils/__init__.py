@@ -1,5 +1,6 @@
-"""nn.utils: gradient clipping, flattening parameters to a vector, LoRA (``nn.utils.lora``) and
-``nn.utils.rnn.pad_sequence``."""
+"""nn.utils: gradient clipping, flattening parameters to a vector, LoRA (``nn.utils.lora``),
+``nn.utils.rnn.pad_sequence``, weight and spectral normalization, and parametrizations
+(``nn.utils.parametrize``, ``nn.utils.parametrizations``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Iterable
 from ... import ops
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from . import lora, rnn  # noqa: F401
+from . import lora, parametrizations, parametrize, rnn  # noqa: F401
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
 
 def _params(parameters) -> list:
