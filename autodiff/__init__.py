@@ -40,6 +40,9 @@ from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401,A004
 from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 from . import utils  # noqa: E402,F401
+from . import amp  # noqa: E402,F401  (mixed precision: autocast, GradScaler)
+from .amp import autocast  # noqa: E402,F401
+from .amp._aliases import cpu  # noqa: E402,F401  (ad.cpu.amp, torch.cpu.amp's aliases)
 
 dtype = DType
 
@@ -96,3 +99,4 @@ from . import special  # noqa: E402
 from .special import digamma, erfinv, polygamma  # noqa: E402,F401
 from .special import gammaln as lgamma  # noqa: E402,F401
 _LAZY_SUBMODULES += ("distributions",)  # ad.distributions loads on first use (imports nn)
+from .torch_names_extra import *  # noqa: F401,F403,E402

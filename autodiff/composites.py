@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from . import dtypes, ops
+from .amp.autocast_mode import autocast_op
 from .autograd.function import Function
 from .creation import arange, eye, tensor, zeros
 from .errors import DTypeError, ShapeError
@@ -276,6 +277,7 @@ def lerp(start: Tensor, end, weight) -> Tensor:
     return start + weight * (_as_tensor(end, start) - start)
 
 
+@autocast_op("addmm")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta input + alpha (mat1 @ mat2); input is ignored when beta is 0 (NaNs too)."""
     if mat1.ndim != 2 or mat2.ndim != 2:
@@ -284,6 +286,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return _scaled_sum(input, mat1 @ mat2, beta, alpha)
 
 
+@autocast_op("baddbmm")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta input + alpha bmm(batch1, batch2)."""
     return _scaled_sum(input, ops.bmm(batch1, batch2), beta, alpha)

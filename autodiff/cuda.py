@@ -40,3 +40,12 @@ def manual_seed(seed: int) -> None:
 
 
 manual_seed_all = manual_seed
+
+
+def __getattr__(name: str):
+    """``ad.cuda.amp``: torch.cuda.amp's deprecated ``autocast``/``GradScaler`` aliases."""
+    if name == "amp":
+        from .amp._aliases import cuda_amp
+
+        return cuda_amp
+    raise AttributeError(f"module 'autodiff.cuda' has no attribute {name!r}")

@@ -14,3 +14,7 @@ class DeviceError(RuntimeError, ValueError):
 
 class DTypeError(RuntimeError, TypeError):
     """A dtype an op does not accept: ``exp: expected a floating dtype, got int64``."""
+
+
+class IndexRangeError(RuntimeError, IndexError):
+    """An index outside its dim: ``gather: index out of bounds for dim 0 of size 3``."""

@@ -21,7 +21,7 @@ from . import dtypes, ops
 from .autograd.function import Function
 from .composites import ValuesIndices, cumsum, logaddexp
 from .creation import arange, full, ones_like, tensor, zeros, zeros_like
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, IndexRangeError, ShapeError
 from .ops._util import float_operand, norm_dim
 from .tensor import Tensor
 
@@ -107,8 +107,8 @@ def _last_writes(index: Tensor, d: int, shape: tuple) -> Tensor:
     try:
         flat = xp.ravel_multi_index(tuple(coords), shape).ravel()
     except ValueError:
-        raise IndexError(f"scatter: index out of bounds for dim {d} of size {shape[d]} "
-                         f"(index values must be in [0, {shape[d]}))") from None
+        raise IndexRangeError(f"scatter: index out of bounds for dim {d} of size {shape[d]} "
+                              f"(index values must be in [0, {shape[d]}))") from None
     _, first_of_reversed = xp.unique(flat[::-1], return_index=True)
     keep = xp.zeros(flat.size, dtype=bool)
     keep[flat.size - 1 - first_of_reversed] = True

@@ -12,8 +12,9 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FILE_LIMIT = 600
 CORE = ["autodiff/tensor.py", "autodiff/_inplace.py", "autodiff/autograd", "autodiff/ops", "autodiff/backends"]
-CORE_LIMIT = 6200  # 6000, then 6100 for the CUDA pointwise kernels and index checks; 6200 for
-# the fixes of a PyTorch-parity audit (diagonal view, empty reductions, in-place operators)
+CORE_LIMIT = 6203  # 6000, then 6100 for the CUDA pointwise kernels and index checks; 6200 for
+# the fixes of a PyTorch-parity audit (diagonal view, empty reductions, in-place operators);
+# +3 for autocast's hook in ops.linalg.matmul (the one entry of @, matmul, mm, bmm, dot, mv)
 
 
 def code_lines(path: pathlib.Path) -> int:

@@ -104,8 +104,15 @@ def _mT(t):
     return Permute.apply(t, axes=tuple(range(n - 2)) + (n - 1, n - 2))
 
 
-def matmul(a, b):
+# autodiff.amp's hook (op, a, b) -> (a, b), set on first autocast use: casts the operands of
+# matmul (and dot, mv, bmm, which name themselves) in an autocast region
+AUTOCAST: list = [None]
+
+
+def matmul(a, b, _op: str = "matmul"):
     a, b = operands(a, b)
+    if AUTOCAST[0] is not None:
+        a, b = AUTOCAST[0](_op, a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
@@ -126,7 +133,7 @@ def matmul(a, b):
 def dot(a, b):
     if a.ndim != 1 or b.ndim != 1:
         raise ShapeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    return matmul(a, b)
+    return matmul(a, b, "dot")
 
 
 def outer(a, b):
@@ -137,14 +144,14 @@ def outer(a, b):
 
 
 def mv(a, v):
-    return matmul(a, v)
+    return matmul(a, v, "mv")
 
 
 def bmm(a, b):
     if a.ndim != 3 or b.ndim != 3:
         raise ShapeError(f"bmm: expected 3D tensors, got shapes {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
-    return matmul(a, b)
+    return matmul(a, b, "bmm")
 
 
 class Einsum(Op):

@@ -8,7 +8,7 @@ import math
 
 from .. import dtypes
 from ..autograd.node import Op
-from ..errors import ShapeError
+from ..errors import IndexRangeError, ShapeError
 from ._util import constant, norm_dim, shape_arg
 from .elementwise import Expand, expand
 from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
@@ -514,8 +514,8 @@ def _in_range(op, x, d, index):
     # an out-of-range one around)
     n = x.shape[d] if x.ndim else 1
     if index.numel() and x._dev.backend.any_outside(index._data, 0, n):
-        raise ShapeError(f"{op}: index out of bounds for dim {d} of size {n} (index values "
-                         f"must be in [0, {n}))")  # a RuntimeError, as PyTorch's
+        raise IndexRangeError(f"{op}: index out of bounds for dim {d} of size {n} (index "
+                              f"values must be in [0, {n}))")
     return d
 
 

@@ -5,14 +5,22 @@ module's in-place ufuncs (``xp.multiply(buf, m, out=buf)``), outside the autogra
 and bump each parameter's version counter so a graph that saved the old value notices.
 Per-parameter state (``optimizer.state[p]``) holds Tensors, so ``state_dict()`` can be
 written with ``ad.save`` and read back on any device.
+
+Hooks, as PyTorch's: ``register_step_pre_hook``/``register_step_post_hook`` on one optimizer,
+``register_optimizer_step_pre_hook``/``..._post_hook`` on all of them, and hooks around
+``state_dict`` and ``load_state_dict``. Every subclass's ``step`` is wrapped at class creation
+(``__init_subclass__``), so the step hooks fire for any optimizer, once per ``step()`` call even
+when an overriding ``step`` calls ``super().step()``.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any, Callable
 
 import numpy as np
@@ -39,6 +47,86 @@ def _wrap(arr, dev) -> Tensor:
     return Tensor._make(arr, dev, False, None)
 
 
+class RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook (also a
+    context manager). The same contract as ``nn.modules.module.RemovableHandle``."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+_global_optimizer_pre_hooks: OrderedDict = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict = OrderedDict()
+
+
+def _register(hooks: dict, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """Register ``hook(optimizer, args, kwargs) -> None | (new_args, new_kwargs)`` to run before
+    every optimizer's ``step`` (before the optimizer's own pre-hooks). ``args`` starts with the
+    optimizer, as in PyTorch."""
+    return _register(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """Register ``hook(optimizer, args, kwargs) -> None`` to run after every optimizer's
+    ``step`` (after the optimizer's own post-hooks)."""
+    return _register(_global_optimizer_post_hooks, hook)
+
+
+def _hook_step(step: Callable) -> Callable:
+    """``step`` with the step hooks around it (PyTorch's ``Optimizer.profile_hook_step``)."""
+    if getattr(step, "_hooked", False):
+        return step
+
+    @functools.wraps(step)
+    def wrapper(*args, **kwargs):
+        self = args[0]
+        if self.__dict__.get("_in_step"):  # super().step() inside a hooked step
+            return step(*args, **kwargs)
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(),
+                              self.__dict__.get("_optimizer_step_pre_hooks", {}).values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}.")
+                args, kwargs = result
+        self._in_step = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self._in_step = False
+        for post_hook in chain(self.__dict__.get("_optimizer_step_post_hooks", {}).values(),
+                               _global_optimizer_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
+
+    wrapper._hooked = True
+    return wrapper
+
+
 class Optimizer:
     """Base class of every optimizer.
 
@@ -55,6 +143,12 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {type(params).__name__}")
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
         self.defaults = dict(defaults)
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
@@ -66,6 +160,11 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _hook_step(cls.__dict__["step"])
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -104,6 +203,44 @@ class Optimizer:
                           "future, this will cause an error (as PyTorch warns)", stacklevel=3)
         self.param_groups.append(group)
 
+    # ----------------------------------------------------------------- hooks
+    def _hooks(self, name: str) -> OrderedDict:
+        """The hook dict ``name``, made here when a subclass skipped ``Optimizer.__init__``."""
+        return self.__dict__.setdefault(name, OrderedDict())
+
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Register ``hook(optimizer, args, kwargs) -> None | (new_args, new_kwargs)``, called
+        before ``step`` (``args`` starts with the optimizer); a returned pair replaces the
+        arguments ``step`` gets."""
+        return _register(self._hooks("_optimizer_step_pre_hooks"), hook)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Register ``hook(optimizer, args, kwargs) -> None``, called after ``step``."""
+        return _register(self._hooks("_optimizer_step_post_hooks"), hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable,
+                                     prepend: bool = False) -> RemovableHandle:
+        """Register ``hook(optimizer) -> None``, called first thing in ``state_dict()``
+        (before the hooks already registered when ``prepend``)."""
+        return _register(self._hooks("_optimizer_state_dict_pre_hooks"), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable,
+                                      prepend: bool = False) -> RemovableHandle:
+        """Register ``hook(optimizer, state_dict) -> state_dict | None``, called on the dict
+        ``state_dict()`` returns; a returned dict replaces it."""
+        return _register(self._hooks("_optimizer_state_dict_post_hooks"), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable,
+                                          prepend: bool = False) -> RemovableHandle:
+        """Register ``hook(optimizer, state_dict) -> state_dict | None``, called on (a shallow
+        copy of) the dict given to ``load_state_dict``; a returned dict is loaded instead."""
+        return _register(self._hooks("_optimizer_load_state_dict_pre_hooks"), hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable,
+                                           prepend: bool = False) -> RemovableHandle:
+        """Register ``hook(optimizer) -> None``, called after ``load_state_dict`` loaded."""
+        return _register(self._hooks("_optimizer_load_state_dict_post_hooks"), hook, prepend)
+
     # ----------------------------------------------------------------- gradients
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of every parameter (to None by default, as PyTorch does)."""
@@ -120,6 +257,7 @@ class Optimizer:
                     g._writable()[...] = 0
                     g._version[0] += 1
 
+    @_hook_step
     def step(self, closure: Callable | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the
         loss. The default applies ``self._update(p, group)`` to every parameter that has a
@@ -198,6 +336,8 @@ class Optimizer:
     def state_dict(self) -> dict:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``,
         with parameters replaced by their position across groups, as in PyTorch."""
+        for pre_hook in self._hooks("_optimizer_state_dict_pre_hooks").values():
+            pre_hook(self)
         index: dict = {}
         groups = []
         for group in self.param_groups:
@@ -208,11 +348,22 @@ class Optimizer:
                 packed["params"].append(index[id(p)])
             groups.append(packed)
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for post_hook in self._hooks("_optimizer_state_dict_post_hooks").values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyper-parameters and state saved by ``state_dict()`` (state tensors are
         copied onto each parameter's device and floating dtype)."""
+        if isinstance(state_dict, dict):
+            state_dict = state_dict.copy()  # shallow, as PyTorch: pre-hooks may edit it
+            for pre_hook in self._hooks("_optimizer_load_state_dict_pre_hooks").values():
+                result = pre_hook(self, state_dict)
+                if result is not None:
+                    state_dict = result
         if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
             raise ValueError("load_state_dict: expected a dict with 'state' and "
                              f"'param_groups', got {type(state_dict).__name__}")
@@ -241,6 +392,8 @@ class Optimizer:
                 if k != "params":
                     mine[k] = tuple(v) if isinstance(v, list) and k in _TUPLE_KEYS else \
                         copy.deepcopy(v)
+        for post_hook in self._hooks("_optimizer_load_state_dict_post_hooks").values():
+            post_hook(self)
 
 
 def _scalar(value: float) -> float:

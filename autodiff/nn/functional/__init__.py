@@ -95,6 +95,18 @@ from ._loss_extra import (
     soft_margin_loss,
     triplet_margin_loss,
 )
+from ._ctc import ctc_loss
+from ._fractional import (
+    alpha_dropout,
+    feature_alpha_dropout,
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+    lp_pool3d,
+    max_unpool3d,
+    triplet_margin_with_distance_loss,
+)
 
 
 def relu(x, inplace: bool = False):
@@ -159,3 +171,9 @@ from ._pool3d import (
 )
 from ._misc_extra import dropout3d, embedding_bag, gumbel_softmax, multilabel_margin_loss
 from ._grid import affine_grid, grid_sample
+
+# autocast (autodiff.amp): the ops its policies list cast their inputs in an autocast region.
+# Keep this last: it wraps the names defined above.
+from ...amp.autocast_mode import wrap_functional as _wrap_functional  # noqa: E402
+
+_wrap_functional(globals())

@@ -7,12 +7,14 @@ import math
 import numpy as np
 
 from ... import creation, dtypes, ops
+from ...amp.autocast_mode import autocast_op
 from ...errors import DTypeError, ShapeError
 from ...ops import linalg as _linalg
 from ...tensor import Tensor
 from ._interpolate_extra import resample as _resample
 
 
+@autocast_op("linear")  # here, not in __init__: _attention imports this linear
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b.
 
