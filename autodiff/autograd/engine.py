@@ -140,6 +140,7 @@ class _GradSink:
                 self.stored[id(a)] = a
             t.grad = g
         elif (self.create_graph or old._requires_grad or old._data.shape != g._data.shape
+              or id(old._data) in self.stored  # stored uncopied: may still be flowing
               or not old._dev.backend.owns(old._data) or old._dev is not g._dev):
             t.grad = old + g
         else:
