@@ -1,6 +1,8 @@
-"""Univariate continuous distributions: Normal, Uniform, Laplace, Exponential (all with a
-reparameterized ``rsample``), Gamma and Beta (sampled on the host with NumPy's generator from
-``autodiff.random``, so ``ad.manual_seed`` controls them; no ``rsample``)."""
+"""Univariate continuous distributions: Normal, Uniform, Laplace, Exponential, Gamma, Chi2 and
+Beta, all with a reparameterized ``rsample``. Gamma draws come from NumPy's generator in
+``autodiff.random`` (so ``ad.manual_seed`` controls them) and are differentiated implicitly in
+the concentration (see ``_gamma.py``); Beta is the first coordinate of a two-class
+Dirichlet, as in PyTorch."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import numpy as np
 from .. import ops, special
 from ..creation import as_tensor, rand, randn
 from ..tensor import Tensor
+from ._gamma import gammainc, standard_gamma
 from .distribution import (
     LOG_SQRT_2PI,
     Distribution,
@@ -22,16 +25,20 @@ from .distribution import (
     host_gen,
     tiny,
 )
+from .exp_family import ExponentialFamily
 
-__all__ = ["Beta", "Exponential", "Gamma", "Laplace", "Normal", "Uniform"]
+__all__ = ["Beta", "Chi2", "Exponential", "Gamma", "Laplace", "Normal", "Uniform"]
 
 
 def _noise(kind, shape: tuple, like: Tensor) -> Tensor:
-    return kind(*shape, dtype=like.dtype, device=like.device) if shape else \
-        kind(1, dtype=like.dtype, device=like.device).reshape(())
+    return (
+        kind(*shape, dtype=like.dtype, device=like.device)
+        if shape
+        else kind(1, dtype=like.dtype, device=like.device).reshape(())
+    )
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     """N(loc, scale^2), batched over the broadcast shape of loc and scale.
 
     Example:
@@ -71,6 +78,12 @@ class Normal(Distribution):
     def entropy(self) -> Tensor:
         return 0.5 + LOG_SQRT_2PI + self.scale.log()
 
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.loc / self.scale**2, -0.5 / self.scale**2))
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return -0.25 * x * x / y + 0.5 * (-math.pi / y).log()
+
 
 class Uniform(Distribution):
     """U[low, high)."""
@@ -85,9 +98,9 @@ class Uniform(Distribution):
         if self._validate_args and not bool((self.low < self.high).all()):
             raise ValueError("Uniform is not defined when low>= high")
 
-    @property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
-        return _half_open(self.low, self.high)
+        return constraints.interval(self.low, self.high)
 
     mean = property(lambda self: (self.high + self.low) / 2)
     mode = property(lambda self: self.high * math.nan)
@@ -112,13 +125,6 @@ class Uniform(Distribution):
 
     def entropy(self) -> Tensor:
         return (self.high - self.low).log()
-
-
-def _half_open(low, high):
-    from .distribution import Constraint
-
-    return Constraint("Interval(lower_bound=low, upper_bound=high)",
-                      lambda v: (v >= low) & (v < high))
 
 
 class Laplace(Distribution):
@@ -160,7 +166,7 @@ class Laplace(Distribution):
         return 1 + (2 * self.scale).log()
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential(rate): density rate * exp(-rate x) on x >= 0."""
 
     arg_constraints: ClassVar[dict] = {"rate": constraints.positive}
@@ -175,7 +181,7 @@ class Exponential(Distribution):
     mean = property(lambda self: 1 / self.rate)
     mode = property(lambda self: self.rate * 0)
     stddev = property(lambda self: 1 / self.rate)
-    variance = property(lambda self: self.rate ** -2)
+    variance = property(lambda self: self.rate**-2)
 
     def rsample(self, sample_shape=()) -> Tensor:
         u = _noise(rand, self._extended_shape(sample_shape), self.rate)
@@ -195,6 +201,12 @@ class Exponential(Distribution):
     def entropy(self) -> Tensor:
         return 1 - self.rate.log()
 
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (-self.rate,))
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return -(-x).log()
+
 
 def _host_sample(draw, like: Tensor, shape: tuple, *params) -> Tensor:
     """A NumPy draw on the host from autodiff's generator, moved to ``like``'s device."""
@@ -203,11 +215,23 @@ def _host_sample(draw, like: Tensor, shape: tuple, *params) -> Tensor:
     return as_tensor(out, dtype=like.dtype, device=like.device)
 
 
-class Gamma(Distribution):
-    """Gamma(concentration, rate): density rate^a x^(a-1) exp(-rate x) / Gamma(a)."""
+class Gamma(ExponentialFamily):
+    """Gamma(concentration, rate): density rate^a x^(a-1) exp(-rate x) / Gamma(a).
 
-    arg_constraints: ClassVar[dict] = {"concentration": constraints.positive, "rate": constraints.positive}
+    ``rsample`` is differentiable in both parameters (implicit reparameterization).
+
+    Example:
+        >>> a = ad.tensor([2.0], requires_grad=True)
+        >>> Gamma(a, 1.0).rsample((1000,)).mean().backward()  # a.grad ~ 1 (d mean / da)
+    """
+
+    arg_constraints: ClassVar[dict] = {
+        "concentration": constraints.positive,
+        "rate": constraints.positive,
+    }
     support = constraints.nonnegative
+    has_rsample = True
+    _mean_carrier_measure = 0
     _params = ("concentration", "rate")
 
     def __init__(self, concentration, rate, validate_args=None) -> None:
@@ -216,36 +240,56 @@ class Gamma(Distribution):
 
     mean = property(lambda self: self.concentration / self.rate)
     mode = property(lambda self: ((self.concentration - 1) / self.rate).clamp(min=0))
-    variance = property(lambda self: self.concentration / self.rate ** 2)
+    variance = property(lambda self: self.concentration / self.rate**2)
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        g = _host_sample(lambda gen, a, s: gen.standard_gamma(a, s), self.rate, shape,
-                         self.concentration)
-        return (g / self.rate.detach()).clamp(min=tiny(self.rate))
+        return standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
 
     def log_prob(self, value) -> Tensor:
         value = self._value(value, self.rate)
         a, b = self.concentration, self.rate
-        return (special.xlogy(a, b) + special.xlogy(a - 1, value) - b * value
-                - special.gammaln(a))
+        return special.xlogy(a, b) + special.xlogy(a - 1, value) - b * value - special.gammaln(a)
+
+    def cdf(self, value) -> Tensor:
+        value = self._value(value, self.rate)
+        return gammainc(self.concentration, self.rate * value)
 
     def entropy(self) -> Tensor:
         a = self.concentration
         return a - self.rate.log() + special.gammaln(a) + (1 - a) * special.digamma(a)
 
+    _natural_params = property(lambda self: (self.concentration - 1, -self.rate))
 
-class Beta(Distribution):
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return special.gammaln(x + 1) + (x + 1) * (-1 / y).log()
+
+
+class Chi2(Gamma):
+    """Chi-squared with ``df`` degrees of freedom: exactly Gamma(df / 2, 1 / 2)."""
+
+    arg_constraints: ClassVar[dict] = {"df": constraints.positive}
+
+    def __init__(self, df, validate_args=None) -> None:
+        (df,) = broadcast_all(df)
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    df = property(lambda self: self.concentration * 2)
+
+
+class Beta(ExponentialFamily):
     """Beta(concentration1, concentration0) on [0, 1]."""
 
-    arg_constraints: ClassVar[dict] = {"concentration1": constraints.positive,
-                       "concentration0": constraints.positive}
+    arg_constraints: ClassVar[dict] = {
+        "concentration1": constraints.positive,
+        "concentration0": constraints.positive,
+    }
     support = constraints.unit_interval
+    has_rsample = True
     _params = ("concentration1", "concentration0")
 
     def __init__(self, concentration1, concentration0, validate_args=None) -> None:
-        self.concentration1, self.concentration0 = broadcast_all(concentration1,
-                                                                 concentration0)
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         super().__init__(tuple(self.concentration1.shape), validate_args=validate_args)
 
     @property
@@ -265,25 +309,33 @@ class Beta(Distribution):
         total = a + b
         return a * b / (total * total * (total + 1))
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        x = _host_sample(lambda gen, a, b, s: gen.beta(a, b, s), self.concentration1, shape,
-                         self.concentration1, self.concentration0)
-        e = eps(x)
-        return x.clamp(tiny(x), 1 - e / 2)
+        g1 = standard_gamma(self.concentration1.expand(shape))
+        g0 = standard_gamma(self.concentration0.expand(shape))
+        return clamp_keep_grad(g1 / (g1 + g0), tiny(g1), 1 - eps(g1))
 
     def log_prob(self, value) -> Tensor:
         value = self._value(value, self.concentration1)
         a, b = self.concentration1, self.concentration0
-        return (special.xlogy(a - 1, value) + special.xlog1py(b - 1, -value)
-                - _lbeta(a, b))
+        return special.xlogy(a - 1, value) + special.xlog1py(b - 1, -value) - _lbeta(a, b)
 
     def entropy(self) -> Tensor:
         a, b = self.concentration1, self.concentration0
         dg = special.digamma
         return _lbeta(a, b) - (a - 1) * dg(a) - (b - 1) * dg(b) + (a + b - 2) * dg(a + b)
 
+    _natural_params = property(lambda self: (self.concentration1, self.concentration0))
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return _lbeta(x, y)
+
+
+def clamp_keep_grad(x: Tensor, low: float, high: float) -> Tensor:
+    """x clamped to [low, high] in value, with the gradient of x (PyTorch clamps samples in
+    place on a detached view, so the clamp is not recorded)."""
+    return x + (x.detach().clamp(low, high) - x.detach())
+
 
 def _lbeta(a: Tensor, b: Tensor) -> Tensor:
     return special.gammaln(a) + special.gammaln(b) - special.gammaln(a + b)
-

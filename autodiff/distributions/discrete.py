@@ -1,6 +1,6 @@
 """Discrete distributions: Bernoulli, Categorical, OneHotCategorical (given ``probs`` or
-``logits``, the other computed on first use), and Dirichlet on the simplex (sampled on the
-host from autodiff's generator)."""
+``logits``, the other computed on first use), and Dirichlet on the simplex (normalized gamma
+draws from autodiff's generator, reparameterized through the implicit gamma gradient)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from .. import ops, special
 from ..creation import eye, multinomial, rand
 from ..nn.functional import softplus
 from ..tensor import Tensor
-from .continuous import _host_sample
+from ._gamma import standard_gamma
+from .continuous import clamp_keep_grad
 from .distribution import (
     Distribution,
     broadcast_all,
@@ -22,6 +23,7 @@ from .distribution import (
     lazy_property,
     tiny,
 )
+from .exp_family import ExponentialFamily
 
 __all__ = ["Bernoulli", "Categorical", "Dirichlet", "OneHotCategorical"]
 
@@ -36,10 +38,13 @@ def _clamp_probs(p: Tensor) -> Tensor:
     return p.clamp(e, 1 - e)
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Bernoulli(probs) or Bernoulli(logits = log(p / (1 - p)))."""
 
-    arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval, "logits": constraints.real}
+    arg_constraints: ClassVar[dict] = {
+        "probs": constraints.unit_interval,
+        "logits": constraints.real,
+    }
     support = constraints.boolean
     has_enumerate_support = True
     _params = ("probs", "logits")
@@ -74,8 +79,11 @@ class Bernoulli(Distribution):
     def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         p = self.probs.detach().expand(shape)
-        u = rand(*shape, dtype=p.dtype, device=p.device) if shape else \
-            rand(1, dtype=p.dtype, device=p.device).reshape(())
+        u = (
+            rand(*shape, dtype=p.dtype, device=p.device)
+            if shape
+            else rand(1, dtype=p.dtype, device=p.device).reshape(())
+        )
         return (u < p).to(p.dtype)
 
     def log_prob(self, value) -> Tensor:
@@ -86,6 +94,19 @@ class Bernoulli(Distribution):
     def entropy(self) -> Tensor:
         return softplus(self.logits) - self.probs * self.logits
 
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        from ..creation import arange
+
+        values = arange(2, dtype=self.logits.dtype, device=self.logits.device)
+        values = values.reshape((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + self._batch_shape) if expand else values
+
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.logits,))
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return softplus(x)
+
 
 class Categorical(Distribution):
     """A categorical over K classes given by the last dim of probs (or logits).
@@ -94,8 +115,10 @@ class Categorical(Distribution):
         probs/logits: (*, K); batch_shape (*); samples are int64 indices of shape (*).
     """
 
-    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
+    arg_constraints: ClassVar[dict] = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
     has_enumerate_support = True
     _params = ("probs", "logits")
 
@@ -124,7 +147,7 @@ class Categorical(Distribution):
     def probs(self) -> Tensor:
         return self.logits.softmax(-1)
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
 
@@ -172,8 +195,9 @@ class OneHotCategorical(Distribution):
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
         self._categorical = Categorical(probs, logits, validate_args=validate_args)
-        super().__init__(self._categorical.batch_shape,
-                         (self._categorical._num_events,), validate_args=False)
+        super().__init__(
+            self._categorical.batch_shape, (self._categorical._num_events,), validate_args=False
+        )
         if validate_args is not None:
             self._validate_args = validate_args
 
@@ -212,15 +236,18 @@ class OneHotCategorical(Distribution):
         return f"OneHotCategorical(probs: {tuple(self.probs.shape)})"
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet(concentration) on the simplex of the last dim.
 
     Shape:
         concentration: (*, K); batch_shape (*), event_shape (K,).
     """
 
-    arg_constraints: ClassVar[dict] = {"concentration": constraints.independent(constraints.positive, 1)}
+    arg_constraints: ClassVar[dict] = {
+        "concentration": constraints.independent(constraints.positive, 1)
+    }
     support = constraints.simplex
+    has_rsample = True
     _params = ("concentration",)
 
     def __init__(self, concentration, validate_args=None) -> None:
@@ -228,8 +255,11 @@ class Dirichlet(Distribution):
         if concentration.ndim < 1:
             raise ValueError("`concentration` parameter must be at least one-dimensional.")
         self.concentration = concentration
-        super().__init__(tuple(concentration.shape[:-1]), tuple(concentration.shape[-1:]),
-                         validate_args=validate_args)
+        super().__init__(
+            tuple(concentration.shape[:-1]),
+            tuple(concentration.shape[-1:]),
+            validate_args=validate_args,
+        )
 
     @property
     def mean(self) -> Tensor:
@@ -249,23 +279,34 @@ class Dirichlet(Distribution):
         c0 = c.sum(-1, keepdim=True)
         return c * (c0 - c) / (c0 * c0 * (c0 + 1))
 
-    def sample(self, sample_shape=()) -> Tensor:
-        shape = self._extended_shape(sample_shape)
-        g = _host_sample(lambda gen, a, s: gen.standard_gamma(a, s), self.concentration,
-                         shape, self.concentration)
-        g = g.clamp(min=tiny(g))
-        return (g / g.sum(-1, keepdim=True)).clamp(tiny(g), 1 - eps(g))
+    def rsample(self, sample_shape=()) -> Tensor:
+        """Normalized gamma draws; the gradient flows through each draw's implicit gamma
+        gradient and the normalization (PyTorch differentiates the Beta marginals instead:
+        the same expected gradient, different per-sample values)."""
+        g = standard_gamma(self.concentration.expand(self._extended_shape(sample_shape)))
+        return clamp_keep_grad(g / g.sum(-1, keepdim=True), tiny(g), 1 - eps(g))
 
     def log_prob(self, value) -> Tensor:
         value = self._value(value, self.concentration)
         c = self.concentration
-        return (special.xlogy(c - 1, value).sum(-1) + special.gammaln(c.sum(-1))
-                - special.gammaln(c).sum(-1))
+        return (
+            special.xlogy(c - 1, value).sum(-1)
+            + special.gammaln(c.sum(-1))
+            - special.gammaln(c).sum(-1)
+        )
 
     def entropy(self) -> Tensor:
         c = self.concentration
         k = c.shape[-1]
         c0 = c.sum(-1)
-        return (special.gammaln(c).sum(-1) - special.gammaln(c0)
-                - (k - c0) * special.digamma(c0) - ((c - 1) * special.digamma(c)).sum(-1))
+        return (
+            special.gammaln(c).sum(-1)
+            - special.gammaln(c0)
+            - (k - c0) * special.digamma(c0)
+            - ((c - 1) * special.digamma(c)).sum(-1)
+        )
 
+    _natural_params = property(lambda self: (self.concentration,))
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return special.gammaln(x).sum(-1) - special.gammaln(x.sum(-1))

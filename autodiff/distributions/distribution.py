@@ -1,6 +1,7 @@
-"""The ``Distribution`` base class, parameter constraints and shared helpers, after
-``torch.distributions`` (batch_shape / event_shape, ``sample`` / ``rsample`` with a
-sample_shape, ``expand``, argument validation on by default, ValueError on bad input)."""
+"""The ``Distribution`` base class and shared helpers, after ``torch.distributions``
+(batch_shape / event_shape, ``sample`` / ``rsample`` with a sample_shape, ``expand``,
+argument validation on by default, ValueError on bad input). Constraints live in
+constraints.py."""
 
 from __future__ import annotations
 
@@ -15,76 +16,9 @@ from ..creation import as_tensor
 from ..dtypes import get_default_dtype
 from ..random import _generator
 from ..tensor import Tensor
+from . import constraints
 
 __all__ = ["Distribution", "constraints"]
-
-
-# ------------------------------------------------------------------ constraints
-class Constraint:
-    """A set of valid values; ``check(value)`` is a bool tensor over the batch."""
-
-    event_dim = 0
-
-    def __init__(self, name: str, fn, event_dim: int = 0) -> None:
-        self._name, self._fn, self.event_dim = name, fn, event_dim
-
-    def check(self, value: Tensor) -> Tensor:
-        return self._fn(value)
-
-    def __repr__(self) -> str:
-        return self._name
-
-
-def _interval(low, high, closed_high: bool = True) -> Constraint:
-    if closed_high:
-        return Constraint(f"Interval(lower_bound={low}, upper_bound={high})",
-                          lambda v: (v >= low) & (v <= high))
-    return Constraint(f"HalfOpenInterval(lower_bound={low}, upper_bound={high})",
-                      lambda v: (v >= low) & (v < high))
-
-
-def _is_lower_cholesky(v: Tensor) -> Tensor:
-    lower = (v.tril() == v).all(-1).all(-1)
-    return lower & (v.diagonal(0, -2, -1) > 0).all(-1)
-
-
-def _is_positive_definite(v: Tensor) -> Tensor:
-    from ..linalg import eigvalsh
-
-    sym = ((v - v.transpose(-2, -1)).abs() <= 1e-6 * (v.abs() + 1)).all(-1).all(-1)
-    with no_grad():
-        return sym & (eigvalsh(v.detach()) > 0).all(-1)
-
-
-class constraints:  # a namespace, as torch.distributions.constraints
-    real = Constraint("Real()", lambda v: ~v.isnan())
-    real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda v: (~v.isnan()).all(-1), 1)
-    positive = Constraint("GreaterThan(lower_bound=0.0)", lambda v: v > 0)
-    nonnegative = Constraint("GreaterThanEq(lower_bound=0.0)", lambda v: v >= 0)
-    unit_interval = _interval(0.0, 1.0)
-    boolean = Constraint("Boolean()", lambda v: (v == 0) | (v == 1))
-    simplex = Constraint("Simplex()", lambda v: (v >= 0).all(-1) & (
-        (v.sum(-1) - 1).abs() < 1e-6), 1)
-    one_hot = Constraint("OneHot()", lambda v: ((v == 0) | (v == 1)).all(-1) & (
-        v.sum(-1) == 1), 1)
-    lower_cholesky = Constraint("LowerCholesky()", _is_lower_cholesky, 2)
-    positive_definite = Constraint("PositiveDefinite()", _is_positive_definite, 2)
-    interval = staticmethod(_interval)
-
-    @staticmethod
-    def integer_interval(low, high) -> Constraint:
-        return Constraint(f"IntegerInterval(lower_bound={low}, upper_bound={high})",
-                          lambda v: (v % 1 == 0) & (v >= low) & (v <= high))
-
-    @staticmethod
-    def independent(base: Constraint, n: int) -> Constraint:
-        def fn(v):
-            ok = base.check(v)
-            for _ in range(n):
-                ok = ok.all(-1)
-            return ok
-
-        return Constraint(f"IndependentConstraint({base!r}, {n})", fn, base.event_dim + n)
 
 
 # ------------------------------------------------------------------ helpers
@@ -119,8 +53,7 @@ def broadcast_all(*values) -> tuple:
 
 
 def sum_rightmost(value: Tensor, dim: int) -> Tensor:
-    return value.reshape(tuple(value.shape[: value.ndim - dim]) + (-1,)).sum(-1) if dim else \
-        value
+    return value.reshape(tuple(value.shape[: value.ndim - dim]) + (-1,)).sum(-1) if dim else value
 
 
 def host_array(t: Tensor) -> np.ndarray:
@@ -156,7 +89,7 @@ class Distribution:
     has_enumerate_support = False
     _validate_args = True
     arg_constraints: ClassVar[dict] = {}
-    support: Constraint | None = None
+    support: constraints.Constraint | None = None
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
@@ -169,15 +102,20 @@ class Distribution:
         if not self._validate_args:
             return
         for param, constraint in self.arg_constraints.items():
-            if isinstance(getattr(type(self), param, None), lazy_property) and \
-                    param not in self.__dict__:
+            if constraints.is_dependent(constraint):
+                continue
+            if (
+                isinstance(getattr(type(self), param, None), lazy_property)
+                and param not in self.__dict__
+            ):
                 continue  # the parameter the user did not give
             value = getattr(self, param)
             if not bool(constraint.check(value).all()):
                 raise ValueError(
                     f"Expected parameter {param} ({type(value).__name__} of shape "
                     f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
-                    f"constraint {constraint!r}, but found invalid values:\n{value}")
+                    f"constraint {constraint!r}, but found invalid values:\n{value}"
+                )
 
     @property
     def batch_shape(self) -> tuple:
@@ -209,6 +147,9 @@ class Distribution:
 
     def icdf(self, value) -> Tensor:
         raise NotImplementedError
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} does not enumerate its support")
 
     def entropy(self) -> Tensor:
         raise NotImplementedError
@@ -250,25 +191,39 @@ class Distribution:
         new._validate_args = self._validate_args
         return new
 
+    def _get_checked_instance(self, cls: type, _instance=None) -> Distribution:
+        """A blank instance for ``expand`` (torch's helper for subclasses)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                f"__init__ method must also define a custom .expand() method."
+            )
+        return type(self).__new__(type(self)) if _instance is None else _instance
+
     def _validate_sample(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError("The value argument to log_prob must be a Tensor")
         event_dim_start = value.ndim - len(self._event_shape)
         if tuple(value.shape[event_dim_start:]) != self._event_shape:
-            raise ValueError(f"The right-most size of value must match event_shape: "
-                             f"{tuple(value.shape)} vs {self._event_shape}.")
+            raise ValueError(
+                f"The right-most size of value must match event_shape: "
+                f"{tuple(value.shape)} vs {self._event_shape}."
+            )
         try:
             np.broadcast_shapes(tuple(value.shape), self._batch_shape + self._event_shape)
         except ValueError:
-            raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
-                             f"{tuple(value.shape)} vs "
-                             f"{self._batch_shape + self._event_shape}.") from None
+            raise ValueError(
+                f"Value is not broadcastable with batch_shape+event_shape: "
+                f"{tuple(value.shape)} vs "
+                f"{self._batch_shape + self._event_shape}."
+            ) from None
         support = self.support
         if support is not None and not bool(support.check(value).all()):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape "
                 f"{tuple(value.shape)}) to be within the support ({support!r}) of the "
-                f"distribution {self!r}, but found invalid values:\n{value}")
+                f"distribution {self!r}, but found invalid values:\n{value}"
+            )
 
     def _value(self, value, like: Tensor) -> Tensor:
         value = as_float(value, like) if not isinstance(value, Tensor) else value
@@ -278,8 +233,10 @@ class Distribution:
 
     def __repr__(self) -> str:
         names = [k for k in self.arg_constraints if k in self.__dict__]
-        args = ", ".join(f"{k}: {tuple(self.__dict__[k].shape) if self.__dict__[k].ndim else self.__dict__[k].item()}"
-                         for k in names)
+        args = ", ".join(
+            f"{k}: {tuple(self.__dict__[k].shape) if self.__dict__[k].ndim else self.__dict__[k].item()}"
+            for k in names
+        )
         return f"{type(self).__name__}({args})"
 
 

@@ -52,8 +52,10 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """
     fn = _dispatch(type(p), type(q))
     if fn is None:
-        raise NotImplementedError(f"No KL(p || q) is implemented for p type "
-                                  f"{type(p).__name__} and q type {type(q).__name__}")
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type "
+            f"{type(p).__name__} and q type {type(q).__name__}"
+        )
     return fn(p, q)
 
 
@@ -146,8 +148,10 @@ def _kl_laplace_laplace(p, q):
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_mvn_mvn(p, q):
     if p.event_shape != q.event_shape:
-        raise ValueError("KL-divergence between two Multivariate Normals with different "
-                         "event shapes cannot be computed")
+        raise ValueError(
+            "KL-divergence between two Multivariate Normals with different "
+            "event shapes cannot be computed"
+        )
     lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
     half_term1 = q._half_log_det() - p._half_log_det()
     m = linalg.solve(lq, lp.expand(np.broadcast_shapes(tuple(lq.shape), tuple(lp.shape))))

@@ -33,28 +33,39 @@ class MultivariateNormal(Distribution):
         >>> MultivariateNormal(ad.zeros(2), scale_tril=ad.eye(2)).rsample((4,)).shape  # (4, 2)
     """
 
-    arg_constraints: ClassVar[dict] = {"loc": constraints.real_vector,
-                       "covariance_matrix": constraints.positive_definite,
-                       "precision_matrix": constraints.positive_definite,
-                       "scale_tril": constraints.lower_cholesky}
+    arg_constraints: ClassVar[dict] = {
+        "loc": constraints.real_vector,
+        "covariance_matrix": constraints.positive_definite,
+        "precision_matrix": constraints.positive_definite,
+        "scale_tril": constraints.lower_cholesky,
+    }
     support = constraints.real_vector
     has_rsample = True
     _params = ("loc", "_unbroadcasted_scale_tril")
 
-    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
-                 validate_args=None) -> None:
+    def __init__(
+        self,
+        loc,
+        covariance_matrix=None,
+        precision_matrix=None,
+        scale_tril=None,
+        validate_args=None,
+    ) -> None:
         loc = as_float(loc)
         if loc.ndim < 1:
             raise ValueError("loc must be at least one-dimensional.")
         if sum(m is not None for m in (covariance_matrix, precision_matrix, scale_tril)) != 1:
-            raise ValueError("Exactly one of covariance_matrix or precision_matrix or "
-                             "scale_tril may be specified.")
-        matrix = next(m for m in (scale_tril, covariance_matrix, precision_matrix)
-                      if m is not None)
+            raise ValueError(
+                "Exactly one of covariance_matrix or precision_matrix or "
+                "scale_tril may be specified."
+            )
+        matrix = next(m for m in (scale_tril, covariance_matrix, precision_matrix) if m is not None)
         matrix = as_float(matrix, loc)
         if matrix.ndim < 2:
-            raise ValueError("scale_tril, covariance_matrix or precision_matrix must be at "
-                             "least two-dimensional, with optional leading batch dimensions")
+            raise ValueError(
+                "scale_tril, covariance_matrix or precision_matrix must be at "
+                "least two-dimensional, with optional leading batch dimensions"
+            )
         batch = np.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
         n = loc.shape[-1]
         matrix = matrix.expand(batch + (n, n))
@@ -73,7 +84,8 @@ class MultivariateNormal(Distribution):
             self._unbroadcasted_scale_tril = linalg.cholesky(as_float(covariance_matrix, loc))
         else:
             self._unbroadcasted_scale_tril = linalg.cholesky(
-                linalg.inv(as_float(precision_matrix, loc)))
+                linalg.inv(as_float(precision_matrix, loc))
+            )
 
     @lazy_property
     def scale_tril(self) -> Tensor:
@@ -143,36 +155,44 @@ class Independent(Distribution):
 
     arg_constraints: ClassVar[dict] = {}
 
-    def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
-                 validate_args=None) -> None:
+    def __init__(
+        self, base_distribution: Distribution, reinterpreted_batch_ndims: int, validate_args=None
+    ) -> None:
         n = int(reinterpreted_batch_ndims)
         if n > len(base_distribution.batch_shape):
             raise ValueError(
                 "Expected reinterpreted_batch_ndims <= len(base_distribution.batch_shape), "
-                f"actual {n} vs {len(base_distribution.batch_shape)}")
+                f"actual {n} vs {len(base_distribution.batch_shape)}"
+            )
         shape = base_distribution.batch_shape + base_distribution.event_shape
         event_dim = n + len(base_distribution.event_shape)
         self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
-        super().__init__(shape[: len(shape) - event_dim], shape[len(shape) - event_dim:],
-                         validate_args=validate_args)
+        super().__init__(
+            shape[: len(shape) - event_dim],
+            shape[len(shape) - event_dim :],
+            validate_args=validate_args,
+        )
 
     has_rsample = property(lambda self: self.base_dist.has_rsample)
     mean = property(lambda self: self.base_dist.mean)
     mode = property(lambda self: self.base_dist.mode)
     variance = property(lambda self: self.base_dist.variance)
 
-    @property
+    @constraints.dependent_property
     def support(self):
         base = self.base_dist.support
-        return None if base is None else constraints.independent(base,
-                                                                 self.reinterpreted_batch_ndims)
+        if base is None or not self.reinterpreted_batch_ndims:
+            return base
+        return constraints.independent(base, self.reinterpreted_batch_ndims)
 
     def expand(self, batch_shape, _instance=None) -> Independent:
         batch_shape = tuple(batch_shape)
-        base = self.base_dist.expand(batch_shape + self._event_shape[
-            : self.reinterpreted_batch_ndims])
-        return Independent(base, self.reinterpreted_batch_ndims,
-                           validate_args=self._validate_args and None)
+        base = self.base_dist.expand(
+            batch_shape + self._event_shape[: self.reinterpreted_batch_ndims]
+        )
+        return Independent(
+            base, self.reinterpreted_batch_ndims, validate_args=self._validate_args and None
+        )
 
     def sample(self, sample_shape=()) -> Tensor:
         return self.base_dist.sample(sample_shape)
