@@ -1,0 +1,386 @@
+"""Top-level PyTorch names around the math: dtype queries (``promote_types``, ``result_type``,
+``can_cast``), global switches (deterministic algorithms, float32 matmul precision, anomaly
+mode, print options, warn-always, interop threads), ``Size``, ``vmap`` and the top-level
+aliases of ``nn.functional`` (``torch.conv2d`` etc.). Creation and random sampling:
+``torch_random_extra``.
+
+Switches that autodiff has no use for (deterministic algorithms, matmul precision, interop
+threads) are stored and reported back, as PyTorch does on hardware where they change nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import warnings
+
+from . import dtypes, ops
+from .autograd.grad_mode import state
+from .ops._util import _category, _scalar_category, scalar_result_type
+from .ops._util import result_type as _tensor_result_type
+from .random import default_generator
+from .tensor import Tensor
+
+# fmt: off
+__all__ = [
+    "Size", "are_deterministic_algorithms_enabled", "can_cast", "default_generator",
+    "get_deterministic_debug_mode", "get_float32_matmul_precision", "get_num_interop_threads",
+    "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
+    "is_deterministic_algorithms_warn_only_enabled", "is_inference_mode_enabled",
+    "is_warn_always_enabled", "newaxis", "promote_types", "result_type", "set_anomaly_enabled",
+    "set_deterministic_debug_mode", "set_float32_matmul_precision", "set_flush_denormal",
+    "set_num_interop_threads", "set_printoptions", "set_warn_always",
+    "use_deterministic_algorithms", "vmap",
+]
+# fmt: on
+
+newaxis = None
+
+
+class Size(tuple):
+    """A shape: a tuple of ints with ``numel()`` (``Tensor.shape`` itself is a plain tuple)."""
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(s) for s in sizes))
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+    def __repr__(self) -> str:
+        return f"autodiff.Size({list(self)})"
+
+
+# ----------------------------------------------------------------- dtypes
+def promote_types(type1, type2) -> dtypes.DType:
+    """The dtype PyTorch's promotion gives two tensor dtypes."""
+    return dtypes.promote(dtypes.from_any(type1), dtypes.from_any(type2))
+
+
+def result_type(tensor1, tensor2) -> dtypes.DType:
+    """The dtype an arithmetic op on these operands (tensors or Python numbers) returns."""
+    t1, t2 = isinstance(tensor1, Tensor), isinstance(tensor2, Tensor)
+    if t1 and t2:
+        return _tensor_result_type(tensor1, tensor2)
+    if t1 or t2:
+        t, s = (tensor1, tensor2) if t1 else (tensor2, tensor1)
+        return scalar_result_type(t.dtype, s)
+    c = max(_scalar_category(tensor1), _scalar_category(tensor2))
+    return (dtypes.bool_, dtypes.int64, dtypes.get_default_dtype())[c]
+
+
+def can_cast(from_, to) -> bool:
+    """Whether PyTorch's casting rules allow from_ -> to (never float -> int, nor to bool)."""
+    return _category(dtypes.from_any(from_)) <= _category(dtypes.from_any(to))
+
+
+# ----------------------------------------------------------------- global switches
+_SWITCHES = {
+    "deterministic": False,
+    "warn_only": False,
+    "matmul_precision": "highest",
+    "warn_always": False,
+    "interop_threads": 1,
+}
+PRINT_OPTIONS = {
+    "precision": 4,
+    "threshold": 1000,
+    "edgeitems": 3,
+    "linewidth": 80,
+    "sci_mode": None,
+}
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Record the switch (autodiff's kernels are deterministic already)."""
+    _SWITCHES["deterministic"], _SWITCHES["warn_only"] = bool(mode), bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _SWITCHES["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _SWITCHES["warn_only"]
+
+
+def set_deterministic_debug_mode(debug_mode) -> None:
+    """0/"default": off; 1/"warn": deterministic, warn only; 2/"error": deterministic."""
+    modes = {"default": 0, "warn": 1, "error": 2}
+    mode = modes.get(debug_mode, debug_mode) if isinstance(debug_mode, str) else debug_mode
+    if mode not in (0, 1, 2):
+        raise RuntimeError(
+            f"invalid value of debug_mode, expected one of `default`, `warn`, "
+            f"`error`, but got {debug_mode}"
+        )
+    use_deterministic_algorithms(mode > 0, warn_only=mode == 1)
+
+
+def get_deterministic_debug_mode() -> int:
+    if not _SWITCHES["deterministic"]:
+        return 0
+    return 1 if _SWITCHES["warn_only"] else 2
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """'highest', 'high' or 'medium' (recorded; float32 matmuls always run in full float32)."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+            f"set_float32_matmul_precision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    _SWITCHES["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _SWITCHES["matmul_precision"]
+
+
+def set_warn_always(b: bool) -> None:
+    _SWITCHES["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _SWITCHES["warn_always"]
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Recorded only: autodiff runs no inter-op thread pool."""
+    if n < 1:
+        raise RuntimeError(f"set_num_interop_threads: expected a positive number, got {n}")
+    _SWITCHES["interop_threads"] = int(n)
+
+
+def get_num_interop_threads() -> int:
+    return _SWITCHES["interop_threads"]
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Returns False: flushing denormals is not supported (PyTorch's answer on such CPUs)."""
+    return False
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Turn anomaly detection on or off (``autograd.set_detect_anomaly``)."""
+    state.anomaly = bool(enabled and check_nan)
+
+
+def is_anomaly_enabled() -> bool:
+    return bool(state.anomaly)
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return bool(state.anomaly)
+
+
+def is_inference_mode_enabled() -> bool:
+    """Always False: autodiff's ``inference_mode`` is ``no_grad`` and leaves no trace of its
+    own (see the report: telling them apart needs a flag in the grad-mode state)."""
+    return False
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """Store print options in ``PRINT_OPTIONS`` (PyTorch's names and profiles); the Tensor
+    repr reads them once the core does (see the module docs)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r}")
+        p = _PROFILES[profile]
+        PRINT_OPTIONS.update(precision=p[0], threshold=p[1], edgeitems=p[2], linewidth=p[3])
+    for key, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
+        if value is not None:
+            PRINT_OPTIONS[key] = value
+    PRINT_OPTIONS["sci_mode"] = sci_mode
+
+
+# ----------------------------------------------------------------- vmap
+def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+    """torch.vmap: ``autodiff.func.vmap`` (pytrees, randomness modes) where that package is
+    present; else a loop over the mapped dim and a stack (ints or None as ``in_dims``, a
+    tensor or a tuple of them out). Same values and gradients as PyTorch, not its speed."""
+    try:
+        from .func import vmap as func_vmap
+    except ImportError:
+        return _vmap_loop(func, in_dims, out_dims)
+    return func_vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
+
+
+def _vmap_loop(func, in_dims, out_dims):
+    def mapped(*args):
+        dims = tuple(in_dims) if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap: in_dims has {len(dims)} entries for {len(args)} arguments")
+        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None and isinstance(a, Tensor)}
+        if len(sizes) != 1:
+            raise ValueError(
+                f"vmap: expected all tensors to have the same size in the mapped "
+                f"dimension, got sizes {sorted(sizes)}"
+            )
+        n = sizes.pop()
+        outs = [
+            func(
+                *[
+                    a.select(d, i) if d is not None and isinstance(a, Tensor) else a
+                    for a, d in zip(args, dims)
+                ]
+            )
+            for i in builtins.range(n)
+        ]
+        if isinstance(outs[0], tuple):
+            od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(outs[0])
+            return tuple(
+                ops.stack([o[k] for o in outs], od[k]) for k in builtins.range(len(outs[0]))
+            )
+        return ops.stack(outs, out_dims)
+
+    return mapped
+
+
+# ----------------------------------------------------------------- nn.functional aliases
+def _functional(name: str):
+    """torch.<name>: ``nn.functional.<name>`` (imported on first call: ``nn`` loads lazily)."""
+
+    def fn(*args, **kwargs):
+        from .nn import functional as F
+
+        return getattr(F, name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``nn.functional.{name}`` under PyTorch's top-level name."
+    return fn
+
+
+_SAME_SIGNATURE = (
+    "adaptive_avg_pool1d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "avg_pool1d",
+    "bilinear",
+    "celu",
+    "celu_",
+    "channel_shuffle",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "cosine_similarity",
+    "dropout",
+    "group_norm",
+    "hardshrink",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "pairwise_distance",
+    "pdist",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "prelu",
+    "rms_norm",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "threshold",
+    "threshold_",
+)
+for _name in _SAME_SIGNATURE:
+    globals()[_name] = _functional(_name)
+__all__ += list(_SAME_SIGNATURE)
+native_channel_shuffle = _functional("channel_shuffle")
+
+
+def adaptive_max_pool1d(input: Tensor, output_size) -> tuple:
+    """(output, indices), as torch.adaptive_max_pool1d returns both."""
+    return _functional("adaptive_max_pool1d")(input, output_size, return_indices=True)
+
+
+def max_pool1d_with_indices(
+    input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False
+) -> tuple:
+    return _functional("max_pool1d")(
+        input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True
+    )
+
+
+def batch_norm(
+    input: Tensor,
+    weight,
+    bias,
+    running_mean,
+    running_var,
+    training: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool = True,
+) -> Tensor:
+    """torch.batch_norm's argument order (weight and bias first)."""
+    return _functional("batch_norm")(
+        input, running_mean, running_var, weight, bias, training, momentum, eps
+    )
+
+
+def instance_norm(
+    input: Tensor,
+    weight,
+    bias,
+    running_mean,
+    running_var,
+    use_input_stats: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool = True,
+) -> Tensor:
+    """torch.instance_norm's argument order (weight and bias first)."""
+    return _functional("instance_norm")(
+        input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps
+    )
+
+
+def embedding(
+    weight: Tensor,
+    indices: Tensor,
+    padding_idx: int = -1,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """torch.embedding: weight first; padding_idx -1 means none."""
+    return _functional("embedding")(
+        indices,
+        weight,
+        None if padding_idx < 0 else padding_idx,
+        scale_grad_by_freq=scale_grad_by_freq,
+        sparse=sparse,
+    )
+
+
+def constant_pad_nd(input: Tensor, pad, value: float = 0) -> Tensor:
+    return ops.pad(input, tuple(pad), "constant", value)
+
+
+__all__ += [
+    "adaptive_max_pool1d",
+    "batch_norm",
+    "constant_pad_nd",
+    "embedding",
+    "instance_norm",
+    "max_pool1d_with_indices",
+    "native_channel_shuffle",
+]
+del _name

@@ -1,0 +1,476 @@
+"""Shape, indexing and sequence PyTorch names that were still missing: ``atleast_1d/2d/3d``,
+``fliplr``/``flipud``, ``row_stack``, ``diag_embed``, ``diagflat``, the ``*_scatter`` family,
+``split_with_sizes``, ``dsplit``, ``unique_consecutive``, ``Tensor.unfold`` (a strided window
+view), ``cartesian_prod``, ``combinations``, ``vander``, ``unravel_index``, ``index_put``, ``put``, ``renorm``, ``mode`` and
+``nonzero_static`` and ``index_reduce``.
+
+Each is a composite of differentiable ops (gradients come for free) or, for index queries, a
+host-side computation with no gradient, as in PyTorch. ``unfold`` is a view primitive of its
+own: its forward is NumPy's/CuPy's ``as_strided``, its backward sums the windows' gradients
+back into place with ``index_add`` (itself differentiable).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+
+import numpy as np
+
+from . import dtypes, ops
+from .autograd.node import Op
+from .composites import diag, meshgrid
+from .creation import ones_like, tensor, zeros
+from .errors import DTypeError, ShapeError
+from .index_functions import index_add, index_copy, tensor_split
+from .linalg import vector_norm
+from .ops._util import norm_dim
+from .ops.movement import DiagonalScatter
+from .tensor import Tensor
+
+# fmt: off
+__all__ = [
+    "atleast_1d", "atleast_2d", "atleast_3d", "cartesian_prod", "combinations", "diag_embed",
+    "diagflat", "diagonal_scatter", "dsplit", "fliplr", "flipud", "index_put", "index_reduce",
+    "mode", "nonzero_static", "put", "renorm", "row_stack", "select_scatter", "slice_scatter",
+    "split_with_sizes", "unique_consecutive", "unravel_index", "vander",
+]
+# fmt: on
+
+ModeResult = collections.namedtuple("mode", ["values", "indices"])
+
+
+def _const(array, like: Tensor) -> Tensor:
+    return Tensor._make(array, like._dev, False, None)
+
+
+# ----------------------------------------------------------------- stacking and flipping
+def _atleast(n: int, tensors):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    ts = tensors[0] if len(tensors) == 1 and not single else tensors
+    out = []
+    for t in ts:
+        if t.ndim < n:
+            shape = tuple(t.shape)
+            if n == 3 and t.ndim == 2:
+                shape = shape + (1,)
+            elif n == 3 and t.ndim == 1:
+                shape = (1,) + shape + (1,)
+            else:
+                shape = (1,) * (n - t.ndim) + shape
+            t = t.reshape(shape)
+        out.append(t)
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Each tensor viewed with at least 1 dim (a tuple when given several or a sequence)."""
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    """Each tensor viewed with at least 2 dims (leading dims of size 1 added)."""
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dims: (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    return _atleast(3, tensors)
+
+
+def fliplr(x: Tensor) -> Tensor:
+    """Reverse dim 1 (the columns)."""
+    if x.ndim < 2:
+        raise ShapeError(f"fliplr: input must be >= 2-d, got {x.ndim}-d")
+    return x.flip(1)
+
+
+def flipud(x: Tensor) -> Tensor:
+    """Reverse dim 0 (the rows)."""
+    if x.ndim < 1:
+        raise ShapeError("flipud: input must be >= 1-d, got 0-d")
+    return x.flip(0)
+
+
+def row_stack(tensors) -> Tensor:
+    """``vstack``: concatenate along dim 0, 1-D tensors as rows."""
+    return ops.cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+# ----------------------------------------------------------------- diagonals and scatters
+def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Tensors whose (dim1, dim2) diagonal at ``offset`` holds x's last dim, zeros elsewhere.
+
+    Shape:
+        x (*, n) -> output of x.ndim + 1 dims, n + |offset| at dim1 and dim2.
+    """
+    nd = x.ndim + 1
+    d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    m = (x.shape[-1] if x.ndim else 1) + abs(offset)
+    rest = iter(x.shape[:-1])
+    shape = tuple(m if i in (d1, d2) else next(rest) for i in range(nd))
+    src = x if x.ndim else x.reshape(1)
+    return DiagonalScatter.apply(src, shape=shape, args=(offset, d1, d2))
+
+
+def diagflat(x: Tensor, offset: int = 0) -> Tensor:
+    """The flattened x on the ``offset`` diagonal of a square matrix."""
+    return diag(x.reshape(-1), offset)
+
+
+def diagonal_scatter(
+    x: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+) -> Tensor:
+    """x with its (dim1, dim2) diagonal at ``offset`` replaced by src (differentiable in both)."""
+    d1, d2 = norm_dim(dim1, x.ndim), norm_dim(dim2, x.ndim)
+    want = tuple(x.diagonal(offset, d1, d2).shape)
+    if tuple(src.shape) != want:
+        raise ShapeError(
+            f"diagonal_scatter: src must have shape {want} (the diagonal's), got {tuple(src.shape)}"
+        )
+    args = (offset, d1, d2)
+    placed = DiagonalScatter.apply(src.to(x.dtype), shape=tuple(x.shape), args=args)
+    ones = _const(x._dev.backend.ones(want, np.bool_), x)
+    mask = DiagonalScatter.apply(ones, shape=tuple(x.shape), args=args)
+    return ops.where(mask, placed, x)
+
+
+def select_scatter(x: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """x with ``x.select(dim, index)`` replaced by src."""
+    d = norm_dim(dim, x.ndim)
+    n = x.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select_scatter: index {index} out of range for dim {dim} of size {n}")
+    want = tuple(x.shape[:d] + x.shape[d + 1 :])
+    if tuple(src.shape) != want:
+        raise ShapeError(f"select_scatter: src must have shape {want}, got {tuple(src.shape)}")
+    idx = tensor([index % n], dtype=dtypes.int64, device=x.device)
+    return index_copy(x, d, idx, src.to(x.dtype).unsqueeze(d))
+
+
+def slice_scatter(
+    x: Tensor,
+    src: Tensor,
+    dim: int = 0,
+    start: int | None = None,
+    end: int | None = None,
+    step: int = 1,
+) -> Tensor:
+    """x with ``x[start:end:step]`` along dim replaced by src."""
+    d = norm_dim(dim, x.ndim)
+    if step <= 0:
+        raise ValueError(f"slice_scatter: slice step must be positive, got {step}")
+    positions = range(x.shape[d])[slice(start, end, step)]
+    want = list(x.shape)
+    want[d] = len(positions)
+    if tuple(src.shape) != tuple(want):
+        raise ShapeError(
+            f"slice_scatter: src must have shape {tuple(want)}, got {tuple(src.shape)}"
+        )
+    if not len(positions):
+        return x.clone()
+    idx = tensor(list(positions), dtype=dtypes.int64, device=x.device)
+    return index_copy(x, d, idx, src.to(x.dtype))
+
+
+# ----------------------------------------------------------------- splitting
+def split_with_sizes(x: Tensor, split_sizes, dim: int = 0) -> tuple:
+    """Split into pieces of the given sizes along dim (they must sum to its size)."""
+    d = norm_dim(dim, x.ndim)
+    sizes = [int(s) for s in split_sizes]
+    if sum(sizes) != x.shape[d] or any(s < 0 for s in sizes):
+        raise ShapeError(
+            f"split_with_sizes: expects split_sizes to sum exactly to "
+            f"{x.shape[d]} (the size of dim {d}), but got split_sizes={sizes}"
+        )
+    return ops.split(x, sizes, d)
+
+
+def dsplit(x: Tensor, sections) -> tuple:
+    """Split along dim 2 (``tensor_split`` into equal parts, or at indices)."""
+    if x.ndim < 3:
+        raise ShapeError(
+            f"dsplit: requires a tensor with at least 3 dimensions, but got a "
+            f"tensor with {x.ndim} dimensions"
+        )
+    if isinstance(sections, int) and (sections <= 0 or x.shape[2] % sections):
+        raise ShapeError(
+            f"dsplit: the size of dimension 2, {x.shape[2]}, is not divisible by "
+            f"the split_size {sections}"
+        )
+    return tensor_split(x, sections, 2)
+
+
+def unique_consecutive(
+    x: Tensor, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+):
+    """Collapse runs of equal consecutive elements (or slices along ``dim``) to one."""
+    a = x._dev.backend.to_numpy(x._data)
+    if dim is None:
+        flat = a.reshape(-1)
+        change = np.concatenate([[flat.size > 0], flat[1:] != flat[:-1]])
+        values, inv_shape = flat[change], a.shape
+    else:
+        d = norm_dim(dim, x.ndim)
+        moved = np.moveaxis(a, d, 0)
+        diff = (moved[1:] != moved[:-1]).reshape(max(len(moved) - 1, 0), -1).any(1)
+        change = np.concatenate([[len(moved) > 0], diff])
+        values, inv_shape = np.moveaxis(moved[change], 0, d), (len(moved),)
+    inverse = (np.cumsum(change) - 1).reshape(inv_shape)
+    starts = np.flatnonzero(change)
+    counts = np.diff(np.append(starts, change.size))
+    out = [tensor(values, device=x.device)]
+    if return_inverse:
+        out.append(tensor(inverse.astype(np.int64), device=x.device))
+    if return_counts:
+        out.append(tensor(counts.astype(np.int64), device=x.device))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+# ----------------------------------------------------------------- windows (a view)
+class _Unfold(Op):
+    """y = the windows x[i step : i step + size] along dim, as a new last dim (a view of x);
+    dx = each window's gradient added back into place."""
+
+    is_view = 1
+
+    def forward(self, x, dim, size, step):
+        a = x._data
+        self.in_shape, self.args = a.shape, (dim, size, step)
+        if a.ndim == 0:
+            return a.reshape(1)
+        n = (a.shape[dim] - size) // step + 1
+        shape = a.shape[:dim] + (n,) + a.shape[dim + 1 :] + (size,)
+        st = a.strides
+        strides = st[:dim] + (st[dim] * step,) + st[dim + 1 :] + (st[dim],)
+        return self.backend.xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+    def backward(self, g):
+        dim, size, step = self.args
+        if not self.in_shape:
+            return (g.reshape(()),)
+        n = g.shape[dim]
+        pos = (np.arange(n)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+        idx = tensor(pos, dtype=dtypes.int64, device=g.device)
+        gw = g.movedim(dim, -2)
+        outer = tuple(gw.shape[:-2])
+        base = zeros(outer + (self.in_shape[dim],), dtype=g.dtype, device=g.device)
+        dx = index_add(base, -1, idx, gw.reshape(outer + (n * size,)))
+        return (dx.movedim(-1, dim),)
+
+
+def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Tensor.unfold: every window of ``size`` elements ``step`` apart along ``dimension``, as
+    a view with the window as a new last dim.
+
+    Shape:
+        (*, L, *) -> (*, (L - size) // step + 1, *, size).
+    """
+    d = norm_dim(dimension, x.ndim)
+    length = x.shape[d] if x.ndim else 1
+    if size < 0:
+        raise RuntimeError(f"unfold: size is {size} but must be >= 0")
+    if size > length:
+        raise RuntimeError(
+            f"unfold: maximum size for tensor at dimension {d} is {length} but size is {size}"
+        )
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    return _Unfold.apply(x, dim=d, size=int(size), step=int(step))
+
+
+# ----------------------------------------------------------------- products of sequences
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of one element from each 1-D tensor, as rows (N, len(tensors))."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return ops.stack([g.reshape(-1) for g in grids], 1)
+
+
+def combinations(x: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-r combinations of a 1-D tensor's elements, as rows (itertools' order)."""
+    if x.ndim != 1:
+        raise ShapeError(f"combinations: expect a 1D vector, but got shape {tuple(x.shape)}")
+    if r < 0:
+        raise ValueError(f"combinations: expect a non-negative number, but got {r}")
+    if r == 0:
+        return x.narrow(0, 0, 0)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(pick(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return x[tensor(idx.reshape(-1), device=x.device)].reshape(-1, r)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix: columns x^(N-1), ..., x, 1 (reversed when ``increasing``)."""
+    if x.ndim != 1:
+        raise ShapeError(f"vander: x must be a one-dimensional tensor, got shape {tuple(x.shape)}")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise ValueError(f"vander: N must be non-negative, got {n}")
+    if n == 0:
+        return x.reshape(-1, 1).narrow(1, 0, 0)
+    cols = [ones_like(x)]
+    for _ in range(n - 1):
+        cols.append(cols[-1] * x)
+    return ops.stack(cols if increasing else cols[::-1], 1)
+
+
+# ----------------------------------------------------------------- index arithmetic
+def unravel_index(indices, shape) -> tuple:
+    """The coordinates in ``shape`` of flat indices (negative ones wrap, as in PyTorch)."""
+    if isinstance(indices, Tensor):
+        if indices.dtype.is_floating_point or indices.dtype is dtypes.bool_:
+            raise DTypeError(
+                f"unravel_index: expected 'indices' to be an integer tensor, got "
+                f"{indices.dtype.name}"
+            )
+        dev, flat = indices.device, indices._dev.backend.to_numpy(indices._data).astype(np.int64)
+    else:
+        dev, flat = None, np.asarray(indices, dtype=np.int64)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"unravel_index: 'shape' cannot have negative values, got {shape}")
+    out = []
+    for n in reversed(shape):
+        out.append(flat % n if n else flat * 0)
+        flat = flat // n if n else flat
+    return tuple(tensor(c, dtype=dtypes.int64, device=dev) for c in reversed(out))
+
+
+def _flat_positions(name: str, x: Tensor, indices) -> tuple[Tensor, tuple, int]:
+    """The row-major positions in x's first k dims of a tuple of k index tensors (bool masks
+    expanded), broadcast, as a flat int64 tensor; also the broadcast shape and k."""
+    idx = []
+    for t in indices:
+        if not isinstance(t, Tensor):
+            t = tensor(t, device=x.device)
+        if t.dtype is dtypes.bool_:
+            idx.extend(t.nonzero(as_tuple=True))
+        elif t.dtype.is_floating_point:
+            raise IndexError(
+                f"{name}: tensors used as indices must be long, int, uint8 or bool "
+                f"tensors, got {t.dtype.name}"
+            )
+        else:
+            idx.append(t)
+    k = len(idx)
+    if k > x.ndim:
+        raise IndexError(f"{name}: too many indices for tensor of dimension {x.ndim} (got {k})")
+    arrays = [t._dev.backend.to_numpy(t._data).astype(np.int64) for t in idx]
+    bshape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+    flat = np.zeros(bshape, np.int64)
+    for a, n in zip(arrays, x.shape[:k]):
+        if a.size and (a.min() < -n or a.max() >= n):
+            bad = a.min() if a.min() < -n else a.max()
+            raise IndexError(f"{name}: index {bad} is out of bounds for dimension with size {n}")
+        flat = flat * n + a % max(n, 1)
+    return tensor(flat.reshape(-1), device=x.device), tuple(bshape), k
+
+
+def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """x with ``values`` written at ``x[indices]`` (added when ``accumulate``)."""
+    if not isinstance(values, Tensor):
+        values = tensor(values, dtype=x.dtype, device=x.device)
+    if values.dtype is not x.dtype:
+        raise RuntimeError(
+            f"index_put: requires the source and destination dtypes match, got "
+            f"{x.dtype.name} for the destination and {values.dtype.name} for "
+            f"the source"
+        )
+    flat, bshape, k = _flat_positions("index_put", x, tuple(indices))
+    rest = tuple(x.shape[k:])
+    lead = int(np.prod(x.shape[:k], dtype=np.int64))
+    v = values.broadcast_to(bshape + rest).reshape((flat.shape[0],) + rest)
+    xf = x.reshape((lead,) + rest)
+    out = index_add(xf, 0, flat, v) if accumulate else index_copy(xf, 0, flat, v)
+    return out.reshape(tuple(x.shape))
+
+
+def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """x with ``source`` written at the flat positions ``index`` (added when ``accumulate``)."""
+    if index.numel() != source.numel():
+        raise RuntimeError(
+            f"put: expected source and index to have the same number of "
+            f"elements, got {source.numel()} and {index.numel()}"
+        )
+    flat = x.reshape(-1)
+    return index_put(flat, (index.reshape(-1),), source.reshape(-1), accumulate).reshape(
+        tuple(x.shape)
+    )
+
+
+def renorm(x: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice along dim rescaled to p-norm at most ``maxnorm`` (scale maxnorm/(norm+1e-7))."""
+    if x.ndim < 2:
+        raise ShapeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions")
+    if p <= 0:
+        raise ValueError(f"renorm: non-positive-norm not supported, got p={p}")
+    if maxnorm < 0:
+        raise ValueError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if not x.dtype.is_floating_point:
+        raise DTypeError(f"renorm: expected a floating dtype, got {x.dtype.name}")
+    d = norm_dim(dim, x.ndim)
+    others = tuple(i for i in range(x.ndim) if i != d)
+    norm = vector_norm(x, p, dim=others, keepdim=True)
+    factor = ops.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return x * factor
+
+
+def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
+    """The most frequent value along dim (the smallest on ties) and the index of its last
+    occurrence; differentiable through the values (as ``max``)."""
+    if x.ndim == 0:
+        return ModeResult(x.clone(), tensor(0, device=x.device))
+    d = norm_dim(dim, x.ndim)
+    a = np.moveaxis(x._dev.backend.to_numpy(x._data), d, -1)
+    n = a.shape[-1]
+    if n == 0:
+        raise IndexError(f"mode: expected reduction dim {d} to have non-zero size")
+    rows = a.reshape(-1, n)
+    pos = np.empty(len(rows), np.int64)
+    for i, row in enumerate(rows):
+        vals, counts = np.unique(row, return_counts=True)
+        pos[i] = n - 1 - np.flatnonzero(row[::-1] == vals[np.argmax(counts)])[0]
+    idx = tensor(pos.reshape(a.shape[:-1]), device=x.device).unsqueeze(d)
+    values = x.gather(d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return ModeResult(values, idx)
+
+
+def nonzero_static(x: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """``nonzero()`` cut or padded with ``fill_value`` to exactly ``size`` rows."""
+    if size < 0:
+        raise ValueError(f"nonzero_static: 'size' must be a non-negative integer, got {size}")
+    nz = np.argwhere(x._dev.backend.to_numpy(x._data))[:size]
+    pad = np.full((size - len(nz), max(x.ndim, 0)), fill_value, np.int64)
+    return tensor(np.concatenate([nz.astype(np.int64), pad]), device=x.device)
+
+
+def index_reduce(
+    x: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """x with the slices of ``source`` reduced ('prod', 'mean', 'amax', 'amin') into the
+    slices at ``index`` along dim (``scatter_reduce`` with the index broadcast)."""
+    from .reduce_functions import scatter_reduce
+
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise ValueError(
+            f"index_reduce: reduce argument must be one of 'prod', 'mean', 'amax', "
+            f"'amin', got {reduce!r}"
+        )
+    d = norm_dim(dim, max(x.ndim, 1))
+    if index.ndim > 1 or index.numel() != (source.shape[d] if source.ndim else 1):
+        raise ShapeError(
+            f"index_reduce: index should be 1-D with one entry per slice of "
+            f"source along dim {d}, got index {tuple(index.shape)} and source "
+            f"{tuple(source.shape)}"
+        )
+    view = [1] * source.ndim
+    if source.ndim:
+        view[d] = -1
+    idx = index.reshape(tuple(view)).expand(tuple(source.shape))
+    return scatter_reduce(x, d, idx, source, reduce, include_self=include_self)
