@@ -419,17 +419,9 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     n = s.shape[d]
     outs = []
     for qv in qs:
-        pos = qv * (n - 1)
-        lo, hi = int(np.floor(pos)), int(np.ceil(pos))
-        if interpolation == "lower":
-            hi = lo
-        elif interpolation == "higher":
-            lo = hi
-        elif interpolation == "nearest":
-            lo = hi = int(np.round(pos))
-        elif interpolation not in ("linear", "midpoint"):
-            raise ValueError(f"quantile: unknown interpolation {interpolation!r}")
-        frac = 0.5 if interpolation == "midpoint" and hi != lo else pos - lo
+        lo, hi, frac = (x.item() for x in _positions(np.float64(qv * (n - 1)), interpolation,
+                                                      "quantile"))
+        lo, hi = int(lo), int(hi)
         a, b = s.narrow(d, lo, 1), s.narrow(d, hi, 1)
         v = a if hi == lo else a + (b - a) * frac
         if n:  # NaN anywhere in a row makes its quantiles NaN (sorted last), as PyTorch
@@ -441,6 +433,21 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
             v = v.squeeze(d)
         outs.append(v)
     return outs[0] if scalar_q else ops.stack(outs, 0)
+
+
+def _positions(pos: np.ndarray, interpolation: str, name: str):
+    """(lower index, upper index, weight of the upper) for fractional positions ``pos``."""
+    lo, hi = np.floor(pos), np.ceil(pos)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(pos)
+    elif interpolation not in ("linear", "midpoint"):
+        raise ValueError(f"{name}: unknown interpolation {interpolation!r}")
+    frac = np.where(hi != lo, 0.5, 0.0) if interpolation == "midpoint" else pos - lo
+    return lo, hi, frac
 
 
 def _quantiles(q) -> tuple[bool, np.ndarray]:

@@ -18,7 +18,7 @@ from .autograd.function import Function
 from .composites import ValuesIndices, median
 from .creation import full_like, ones_like, tensor, zeros, zeros_like
 from .errors import ShapeError
-from .index_functions import _quantiles
+from .index_functions import _positions, _quantiles
 from .ops._util import float_operand, norm_dim
 from .tensor import Tensor
 
@@ -66,7 +66,7 @@ def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     last = (count - 1).clamp(min=0).detach().cpu().numpy().astype(np.float64)
     outs = []
     for qv in qs:
-        lo, hi, frac = _positions(qv * last, interpolation)
+        lo, hi, frac = _positions(qv * last, interpolation, "nanquantile")
         a = s.gather(d, _index_like(lo, count))
         b = s.gather(d, _index_like(hi, count))
         fr = tensor(frac.astype(x.dtype.np), device=x.device)
@@ -78,21 +78,6 @@ def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
             v = v.squeeze(d)
         outs.append(v)
     return outs[0] if scalar_q else ops.stack(outs, 0)
-
-
-def _positions(pos: np.ndarray, interpolation: str):
-    """(lower index, upper index, weight of the upper) for fractional positions ``pos``."""
-    lo, hi = np.floor(pos), np.ceil(pos)
-    if interpolation == "lower":
-        hi = lo
-    elif interpolation == "higher":
-        lo = hi
-    elif interpolation == "nearest":
-        lo = hi = np.round(pos)
-    elif interpolation not in ("linear", "midpoint"):
-        raise ValueError(f"nanquantile: unknown interpolation {interpolation!r}")
-    frac = np.where(hi != lo, 0.5, 0.0) if interpolation == "midpoint" else pos - lo
-    return lo, hi, frac
 
 
 def _index_like(idx: np.ndarray, like: Tensor) -> Tensor:
