@@ -119,7 +119,7 @@ class NumpyBackend(NNKernels):
         return a.copy() if type(a) is np.ndarray else np.array(a)
 
     def contiguous(self, a):
-        return self.xp.ascontiguousarray(a)
+        return self.xp.ascontiguousarray(a) if a.ndim else a  # (it makes a 0-d array 1-d)
 
     def cast(self, a, dtype):
         return a.astype(dtype, copy=False)

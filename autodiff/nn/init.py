@@ -1,11 +1,16 @@
 """Parameter initialisation (``nn.init``), in place and outside the graph, as in PyTorch.
 
 Random draws come from the default generator (``ad.manual_seed``) unless ``generator=``.
+The names without a trailing underscore (``uniform``, ``normal``, ...) are PyTorch's
+deprecated aliases: they warn (FutureWarning) and call the underscore form.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
+from typing import Callable
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
@@ -99,6 +104,55 @@ def eye_(tensor: Tensor) -> Tensor:
         return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
 
 
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta: each of the ``groups``
+    groups of output channels passes its first input channels through unchanged (a one at
+    the kernel centre of ``[g * out_per_group + d, d]``, zeros elsewhere).
+
+    Example:
+        >>> w = ad.empty(24, 8, 3, 3)
+        >>> nn.init.dirac_(w, groups=3)
+    """
+    dims = tensor.ndim
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_per_group = sizes[0] // groups
+    min_dim = min(out_per_group, sizes[1])
+    with no_grad():
+        tensor.zero_()
+        if min_dim:
+            rows = [g * out_per_group + d for g in range(groups) for d in range(min_dim)]
+            cols = [d for _ in range(groups) for d in range(min_dim)]
+            tensor[(rows, cols) + tuple(s // 2 for s in sizes[2:])] = 1
+    return tensor
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """Fill a 2-D tensor with N(0, std^2) and zero ``ceil(sparsity * rows)`` random entries
+    of every column (Martens, 2010).
+
+    Example:
+        >>> w = ad.empty(3, 5)
+        >>> nn.init.sparse_(w, sparsity=0.1)
+    """
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    from ..creation import randperm
+
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):
+            zero_rows = randperm(rows, generator=generator, device="numpy")[:num_zeros]
+            if num_zeros:
+                tensor[zero_rows.tolist(), col] = 0
+    return tensor
+
+
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -161,3 +215,33 @@ def default_weight_bias_(weight: Tensor, bias: Tensor | None) -> None:
         fan_in, _ = _calculate_fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         uniform_(bias, -bound, bound)
+
+
+def _make_deprecate(meth: Callable) -> Callable:
+    """PyTorch's deprecated alias of ``meth`` (its name without the trailing underscore)."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    @functools.wraps(meth)
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = (f"{old_name}(...): deprecated, use ``nn.init.{new_name}`` "
+                               f"(warns FutureWarning and calls it).")
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

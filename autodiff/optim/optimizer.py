@@ -28,6 +28,7 @@ import numpy as np
 from ..autograd.grad_mode import enable_grad
 from ..dtypes import float64, get_default_dtype
 from ..tensor import Tensor
+from ..utils.hooks import RemovableHandle
 
 
 class _Required:
@@ -45,27 +46,6 @@ _TUPLE_KEYS = ("betas", "etas", "step_sizes")
 
 def _wrap(arr, dev) -> Tensor:
     return Tensor._make(arr, dev, False, None)
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook (also a
-    context manager). The same contract as ``nn.modules.module.RemovableHandle``."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict) -> None:
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 _global_optimizer_pre_hooks: OrderedDict = OrderedDict()

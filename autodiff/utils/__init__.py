@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 from .checkpoint import checkpoint  # noqa: F401
-from . import data  # noqa: E402,F401
+from . import data, hooks  # noqa: E402,F401

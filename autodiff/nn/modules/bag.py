@@ -5,6 +5,7 @@ from __future__ import annotations
 from ... import creation
 from ...autograd.grad_mode import no_grad
 from ...errors import ShapeError
+from ...optim.sparse_adam import mark_sparse_grad
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -55,6 +56,8 @@ class EmbeddingBag(Module):
                 raise ShapeError(f"EmbeddingBag: _weight shape {tuple(_weight.shape)} does not "
                                  f"match ({num_embeddings}, {embedding_dim})")
             self.weight = Parameter(_weight)
+        if sparse:  # SparseAdam takes its (dense) gradient as row-sparse, as PyTorch's
+            mark_sparse_grad(self.weight)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
