@@ -100,3 +100,4 @@ from .special import digamma, erfinv, polygamma  # noqa: E402,F401
 from .special import gammaln as lgamma  # noqa: E402,F401
 _LAZY_SUBMODULES += ("distributions",)  # ad.distributions loads on first use (imports nn)
 from .torch_names_extra import *  # noqa: F401,F403,E402
+_LAZY_SUBMODULES += ("func",)  # ad.func (torch.func); ad.autograd.forward_ad already imports it
