@@ -26,57 +26,35 @@ def _named(cls: type, module: str, name: str) -> type:
     return cls
 
 
-class _CudaAutocast(autocast):
-    """See ``autodiff.autocast``; ``autocast("cuda", ...)`` under its deprecated name."""
+def _autocast_alias(device: str) -> type:
+    """``autocast(device, ...)`` under its deprecated ``ad.<device>.amp.autocast`` name (float16
+    by default on every device: autodiff has no bfloat16, PyTorch's CPU default)."""
 
-    def __init__(
-        self, enabled: bool = True, dtype: dtypes.DType = dtypes.float16, cache_enabled: bool = True
-    ) -> None:
-        _deprecated("autodiff.cuda.amp.autocast", "autodiff.amp.autocast('cuda', args...)")
-        super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+    class Alias(autocast):
+        def __init__(self, enabled: bool = True, dtype: dtypes.DType = dtypes.float16,
+                     cache_enabled: bool = True) -> None:
+            _deprecated(f"autodiff.{device}.amp.autocast",
+                        f"autodiff.amp.autocast('{device}', args...)")
+            super().__init__(device, enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
 
-
-class _CpuAutocast(autocast):
-    """See ``autodiff.autocast``; ``autocast("cpu", ...)`` under its deprecated name (float16
-    by default: autodiff has no bfloat16, PyTorch's default here)."""
-
-    def __init__(
-        self, enabled: bool = True, dtype: dtypes.DType = dtypes.float16, cache_enabled: bool = True
-    ) -> None:
-        _deprecated("autodiff.cpu.amp.autocast", "autodiff.amp.autocast('cpu', args...)")
-        super().__init__("cpu", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+    Alias.__doc__ = f"``autodiff.amp.autocast('{device}', ...)`` under its deprecated name."
+    return Alias
 
 
-class _CudaGradScaler(GradScaler):
-    """See ``autodiff.amp.GradScaler``; ``GradScaler("cuda", ...)`` under its deprecated name."""
+def _scaler_alias(device: str) -> type:
+    """``GradScaler(device, ...)`` under its deprecated ``ad.<device>.amp.GradScaler`` name."""
 
-    def __init__(
-        self,
-        init_scale: float = 2.0**16,
-        growth_factor: float = 2.0,
-        backoff_factor: float = 0.5,
-        growth_interval: int = 2000,
-        enabled: bool = True,
-    ) -> None:
-        _deprecated("autodiff.cuda.amp.GradScaler", "autodiff.amp.GradScaler('cuda', args...)")
-        super().__init__(
-            "cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled
-        )
+    class Alias(GradScaler):
+        def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0,
+                     backoff_factor: float = 0.5, growth_interval: int = 2000,
+                     enabled: bool = True) -> None:
+            _deprecated(f"autodiff.{device}.amp.GradScaler",
+                        f"autodiff.amp.GradScaler('{device}', args...)")
+            super().__init__(device, init_scale, growth_factor, backoff_factor, growth_interval,
+                             enabled)
 
-
-class _CpuGradScaler(GradScaler):
-    """See ``autodiff.amp.GradScaler``; ``GradScaler("cpu", ...)`` under its deprecated name."""
-
-    def __init__(
-        self,
-        init_scale: float = 2.0**16,
-        growth_factor: float = 2.0,
-        backoff_factor: float = 0.5,
-        growth_interval: int = 2000,
-        enabled: bool = True,
-    ) -> None:
-        _deprecated("autodiff.cpu.amp.GradScaler", "autodiff.amp.GradScaler('cpu', args...)")
-        super().__init__("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+    Alias.__doc__ = f"``autodiff.amp.GradScaler('{device}', ...)`` under its deprecated name."
+    return Alias
 
 
 def _cuda_custom_fwd(
@@ -96,14 +74,14 @@ def _cuda_custom_bwd(bwd: Callable | None = None) -> Callable:
 
 
 cuda_amp = types.ModuleType("autodiff.cuda.amp", "torch.cuda.amp's deprecated aliases.")
-cuda_amp.autocast = _named(_CudaAutocast, cuda_amp.__name__, "autocast")
-cuda_amp.GradScaler = _named(_CudaGradScaler, cuda_amp.__name__, "GradScaler")
+cuda_amp.autocast = _named(_autocast_alias("cuda"), cuda_amp.__name__, "autocast")
+cuda_amp.GradScaler = _named(_scaler_alias("cuda"), cuda_amp.__name__, "GradScaler")
 cuda_amp.custom_fwd = _cuda_custom_fwd
 cuda_amp.custom_bwd = _cuda_custom_bwd
 
 cpu_amp = types.ModuleType("autodiff.cpu.amp", "torch.cpu.amp's deprecated aliases.")
-cpu_amp.autocast = _named(_CpuAutocast, cpu_amp.__name__, "autocast")
-cpu_amp.GradScaler = _named(_CpuGradScaler, cpu_amp.__name__, "GradScaler")
+cpu_amp.autocast = _named(_autocast_alias("cpu"), cpu_amp.__name__, "autocast")
+cpu_amp.GradScaler = _named(_scaler_alias("cpu"), cpu_amp.__name__, "GradScaler")
 
 cpu = types.ModuleType(
     "autodiff.cpu", "``ad.cpu``: only ``ad.cpu.amp`` (torch.cpu.amp's deprecated aliases) for now."
