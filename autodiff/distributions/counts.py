@@ -19,7 +19,13 @@ from ..creation import arange, as_tensor, rand
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid
 from ..tensor import Tensor
 from .continuous import Gamma, _noise
-from .discrete import Categorical, OneHotCategorical, _clamp_probs, _one_of
+from .discrete import (
+    Categorical,
+    OneHotCategorical,
+    _clamp_probs,
+    _one_of,
+    _set_probs_or_logits,
+)
 from .distribution import (
     Distribution,
     broadcast_all,
@@ -179,17 +185,11 @@ class Geometric(_BinaryParam):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
-        _one_of(probs, logits, "Geometric")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            shape = tuple(self.probs.shape)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            shape = tuple(self.logits.shape)
-        super().__init__(shape, validate_args=validate_args)
+        param = _set_probs_or_logits(self, probs, logits, "Geometric")
+        super().__init__(tuple(param.shape), validate_args=validate_args)
         if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
             raise ValueError(
-                f"Expected parameter probs (Tensor of shape {shape}) of "
+                f"Expected parameter probs (Tensor of shape {tuple(param.shape)}) of "
                 f"distribution {self!r} to be positive but found invalid "
                 f"values:\n{self.probs}"
             )

@@ -33,6 +33,17 @@ def _one_of(probs, logits, name: str) -> None:
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
+def _set_probs_or_logits(dist, probs, logits, name: str) -> Tensor:
+    """Store whichever of probs / logits is given (exactly one) on ``dist``, broadcast to a
+    tensor; the other is derived lazily. Returns the stored one."""
+    _one_of(probs, logits, name)
+    if probs is not None:
+        (dist.probs,) = broadcast_all(probs)
+        return dist.probs
+    (dist.logits,) = broadcast_all(logits)
+    return dist.logits
+
+
 def _clamp_probs(p: Tensor) -> Tensor:
     e = eps(p)
     return p.clamp(e, 1 - e)
@@ -50,14 +61,8 @@ class Bernoulli(ExponentialFamily):
     _params = ("probs", "logits")
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
-        _one_of(probs, logits, "Bernoulli")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            shape = tuple(self.probs.shape)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            shape = tuple(self.logits.shape)
-        super().__init__(shape, validate_args=validate_args)
+        param = _set_probs_or_logits(self, probs, logits, "Bernoulli")
+        super().__init__(tuple(param.shape), validate_args=validate_args)
 
     @lazy_property
     def logits(self) -> Tensor:

@@ -15,7 +15,7 @@ from .. import special
 from ..creation import full_like, rand
 from ..tensor import Tensor
 from .continuous import _noise
-from .discrete import Categorical, _clamp_probs, _one_of
+from .discrete import Categorical, _clamp_probs, _set_probs_or_logits
 from .distribution import Distribution, as_float, broadcast_all, constraints, lazy_property
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
@@ -40,13 +40,7 @@ class LogitRelaxedBernoulli(Distribution):
     _params = ("probs", "logits")
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None) -> None:
-        _one_of(probs, logits, "LogitRelaxedBernoulli")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
+        param = _set_probs_or_logits(self, probs, logits, "LogitRelaxedBernoulli")
         self.temperature = as_float(temperature, param)
         super().__init__(tuple(param.shape), validate_args=validate_args)
 
