@@ -16,6 +16,7 @@ from .autograd.grad_mode import state
 from .device import Device, device as _device
 from .ops import _util
 from ._inplace import InplaceMixin
+from ._printing import ARRAY2STRING
 from .ops.transfer import ToDevice
 
 
@@ -139,7 +140,7 @@ class Tensor(InplaceMixin):
 
     @property
     def retains_grad(self) -> bool:
-        return self._retains_grad
+        return self._retains_grad is not False
 
     def size(self, dim: int | None = None):
         if dim is None:
@@ -316,19 +317,19 @@ class Tensor(InplaceMixin):
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
+        if self.grad_fn is None or self._retains_grad is self.grad_fn:
             return
-        self._retains_grad = True
+        self._retains_grad = fn = self.grad_fn  # an in-place op moves it to the new grad_fn
         ref = weakref.ref(self)
 
         def keep(g):
             t = ref()
-            if t is not None:
+            if t is not None and t._retains_grad is fn:
                 g = g if state.enabled else g.detach()
                 t.grad = ops.clone(g) if t.grad is None else t.grad + g
 
         keep.retains_grad = True
-        self.grad_fn.register_hook(self._output_nr, keep)
+        fn.register_hook(self._output_nr, keep)
 
     # ----------------------------------------------------------------- creation helpers
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -356,8 +357,7 @@ class Tensor(InplaceMixin):
     # ----------------------------------------------------------------- Python protocol
     def __repr__(self) -> str:
         arr = self._dev.backend.to_numpy(self._data)
-        body = np.array2string(arr, separator=", ", precision=4, threshold=1000, edgeitems=3,
-                               prefix="tensor(")
+        body = np.array2string(arr, separator=", ", prefix="tensor(", **ARRAY2STRING)
         extras = [f"device='{self._dev}'", f"dtype={self.dtype}"]
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")

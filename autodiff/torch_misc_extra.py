@@ -15,6 +15,7 @@ import math
 import warnings
 
 from . import dtypes, ops
+from ._printing import ARRAY2STRING, set_printoptions  # noqa: F401
 from .autograd.grad_mode import state
 from .ops._util import _category, _scalar_category, scalar_result_type
 from .ops._util import result_type as _tensor_result_type
@@ -81,14 +82,7 @@ _SWITCHES = {
     "warn_always": False,
     "interop_threads": 1,
 }
-PRINT_OPTIONS = {
-    "precision": 4,
-    "threshold": 1000,
-    "edgeitems": 3,
-    "linewidth": 80,
-    "sci_mode": None,
-}
-_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+PRINT_OPTIONS = ARRAY2STRING  # (autodiff._printing: what the Tensor repr reads)
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
@@ -180,32 +174,6 @@ def is_inference_mode_enabled() -> bool:
     """Always False: autodiff's ``inference_mode`` is ``no_grad`` and leaves no trace of its
     own (see the report: telling them apart needs a flag in the grad-mode state)."""
     return False
-
-
-def set_printoptions(
-    precision: int | None = None,
-    threshold: float | None = None,
-    edgeitems: int | None = None,
-    linewidth: int | None = None,
-    profile: str | None = None,
-    sci_mode: bool | None = None,
-) -> None:
-    """Store print options in ``PRINT_OPTIONS`` (PyTorch's names and profiles); the Tensor
-    repr reads them once the core does (see the module docs)."""
-    if profile is not None:
-        if profile not in _PROFILES:
-            raise ValueError(f"set_printoptions: unknown profile {profile!r}")
-        p = _PROFILES[profile]
-        PRINT_OPTIONS.update(precision=p[0], threshold=p[1], edgeitems=p[2], linewidth=p[3])
-    for key, value in (
-        ("precision", precision),
-        ("threshold", threshold),
-        ("edgeitems", edgeitems),
-        ("linewidth", linewidth),
-    ):
-        if value is not None:
-            PRINT_OPTIONS[key] = value
-    PRINT_OPTIONS["sci_mode"] = sci_mode
 
 
 # ----------------------------------------------------------------- vmap

@@ -334,12 +334,17 @@ def test_switches(torch):
     assert ad.is_anomaly_enabled() and ad.is_anomaly_check_nan_enabled()
     ad.set_anomaly_enabled(False)
     assert not ad.is_anomaly_enabled() and not ad.is_inference_mode_enabled()
+    x = ad.tensor([1.123456, 2.5], dtype=ad.float64)
     ad.set_printoptions(precision=2)
-    from autodiff.torch_misc_extra import PRINT_OPTIONS
-
-    assert PRINT_OPTIONS["precision"] == 2
+    assert repr(x).startswith("tensor([1.12, 2.5 ]")
+    ad.set_printoptions(sci_mode=True)
+    assert repr(x).startswith("tensor([1.12e+00, 2.50e+00]")
+    ad.set_printoptions(threshold=3, edgeitems=1)
+    assert repr(ad.arange(10.0)).startswith("tensor([0., ..., 9.]")
     ad.set_printoptions(profile="default")
-    assert PRINT_OPTIONS["precision"] == 4
+    assert repr(x).startswith("tensor([1.1235, 2.5   ]")
+    with pytest.raises(ValueError, match="unknown profile"):
+        ad.set_printoptions(profile="long")
     ad.set_warn_always(True)
     assert ad.is_warn_always_enabled()
     ad.set_warn_always(False)
