@@ -108,9 +108,15 @@ def weight_norm(module: T_module, name: str = "weight", dim: int | None = 0) -> 
 
 def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
     """Undo ``weight_norm``: ``<name>`` becomes a plain parameter holding g * v / ||v||."""
+    return _remove_hook(module, WeightNorm, name, "weight_norm")
+
+
+def _remove_hook(module: T_module, hook_cls: type, name: str, label: str) -> T_module:
+    """Remove the ``hook_cls`` forward pre-hook of parameter ``name`` (weight or spectral
+    norm), restoring the plain parameter."""
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, hook_cls) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{label} of '{name}' not found in {module}")
