@@ -186,18 +186,20 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = Non
     Args:
         mode: "constant" (with ``value``), "reflect", "replicate" or "circular".
     """
+    if len(pad) % 2:  # a ShapeError (a RuntimeError, as PyTorch's) in every mode
+        raise ShapeError(f"pad: padding length must be divisible by 2, got {len(pad)}")
     if mode == "constant":
         return ops.pad(x, pad, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: unsupported padding mode {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: padding length {len(pad)} must be even and at most 2*ndim")
+        raise ShapeError(f"pad: padding length {len(pad)} must be even and at most 2*ndim")
     for i in range(len(pad) // 2):
         d = x.ndim - 1 - i
         lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
         n = x.shape[d]
         if mode == "reflect" and (lo >= n or hi >= n):
-            raise ValueError(f"pad: padding ({lo}, {hi}) should be smaller than the input "
+            raise ShapeError(f"pad: padding ({lo}, {hi}) should be smaller than the input "
                              f"dimension {n} for reflect mode")
         if lo == hi == 0:
             continue
@@ -206,7 +208,7 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = Non
             n -= cut_lo + cut_hi
             x, lo, hi = x.narrow(d, cut_lo, n), max(lo, 0), max(hi, 0)
             if lo > n or hi > n:
-                raise ValueError(f"pad: padding ({lo}, {hi}) wraps around more than once an "
+                raise ShapeError(f"pad: padding ({lo}, {hi}) wraps around more than once an "
                                  f"input dimension of size {n} in circular mode")
         idx = creation.tensor(_edge_index(n, lo, hi, mode), dtype=dtypes.int64, device=x.device)
         x = x[(slice(None),) * d + (idx,)]
@@ -220,6 +222,11 @@ def _resize_args(x, size, scale_factor, name):
                          f"{tuple(x.shape)}")
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{name}: exactly one of size and scale_factor must be given")
+    given = size if size is not None else scale_factor
+    if isinstance(given, (tuple, list)) and len(given) != nsp:  # ValueError, as PyTorch
+        raise ValueError(f"{name}: input and {'size' if size is not None else 'scale_factor'} "
+                         f"must have the same number of spatial dimensions, got input shape "
+                         f"{tuple(x.shape)} ({nsp} spatial) and {tuple(given)}")
     if size is not None:
         out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nsp
         return [int(o) for o in out], [None] * nsp

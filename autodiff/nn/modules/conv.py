@@ -105,8 +105,7 @@ class _ConvNd(Module):
              f"stride={self.stride}")
         n = len(self.kernel_size)
         if self.padding != (0,) * n:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
-                f", padding={self.padding}"
+            s += f", padding={self.padding}"  # PyTorch's: padding=same, unquoted
         if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * n:

@@ -134,9 +134,9 @@ class SyncBatchNorm(_BatchNorm):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, process_group=None,
-                 device=None, dtype=None) -> None:
+                 device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
-                         dtype)
+                         dtype, bias=bias)
         self.process_group = process_group
 
     def forward(self, x: Tensor) -> Tensor:
@@ -151,7 +151,8 @@ class SyncBatchNorm(_BatchNorm):
         parameters and running statistics (the same objects)."""
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             out = cls(module.num_features, module.eps, module.momentum, module.affine,
-                      module.track_running_stats, process_group)
+                      module.track_running_stats, process_group,
+                      bias=module.bias is not None or not module.affine)
             for name in ("weight", "bias"):
                 if getattr(module, name, None) is not None:
                     setattr(out, name, getattr(module, name))

@@ -15,7 +15,10 @@ from ...tensor import Tensor
 from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    def __repr__(self) -> str:  # as PyTorch's _IncompatibleKeys
+        return super().__repr__() if any(self) else "<All keys matched successfully>"
 
 
 def _addindent(s: str, n: int) -> str:
@@ -26,14 +29,18 @@ def _addindent(s: str, n: int) -> str:
 
 
 
-def _check_slot(kind: str, name: str, value, cls, cls_name: str) -> None:
-    """The checks register_parameter and register_buffer share: a dot-free name and a value
-    of the right type (or None)."""
+def _check_slot(kind: str, name: str, value, cls, cls_name: str, owner, store) -> None:
+    """The checks register_parameter and register_buffer share: a dot-free name, a value
+    of the right type (or None), and no other member (parameter, buffer or submodule) of that
+    name (a key may shadow a method, as ParameterDict's "keys")."""
     if "." in name or not name:
         raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
     if value is not None and not isinstance(value, cls):
         raise TypeError(f"cannot assign '{type(value).__name__}' object to {kind} '{name}' "
                         f"({cls_name} or None required)")
+    others = ("_parameters", "_buffers", "_modules")  # as PyTorch: a member is not replaced
+    if name not in store and any(name in owner.__dict__[k] for k in others):
+        raise KeyError(f"attribute '{name}' already exists")
 
 
 class _BackwardHookFunction(Function):
@@ -257,13 +264,13 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or None, a declared-but-absent parameter) under ``name``."""
-        _check_slot("parameter", name, param, Parameter, "nn.Parameter")
+        _check_slot("parameter", name, param, Parameter, "nn.Parameter", self, self._parameters)
         self._drop(name)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (e.g. BatchNorm's running_mean)."""
-        _check_slot("buffer", name, tensor, Tensor, "Tensor")
+        _check_slot("buffer", name, tensor, Tensor, "Tensor", self, self._buffers)
         self._drop(name)
         self._buffers[name] = tensor
         if persistent:
@@ -289,8 +296,19 @@ class Module:
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
+        return self._get_member(target, "_parameters", "an nn.Parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        return self._get_member(target, "_buffers", "a buffer")
+
+    def _get_member(self, target: str, store: str, what: str):
         mod_path, _, name = target.rpartition(".")
-        return getattr(self.get_submodule(mod_path), name)
+        mod = self.get_submodule(mod_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        if name not in getattr(mod, store):
+            raise AttributeError(f"`{name}` is not {what}")
+        return getattr(mod, name)
 
     # ------------------------------------------------------------- iteration
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
@@ -324,7 +342,8 @@ class Module:
 
     def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate=True):
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse
+                else [(prefix, self)])
         for mp, m in mods:
             for name, v in getattr(m, store).items():
                 if v is None or (remove_duplicate and id(v) in seen):
@@ -494,8 +513,11 @@ class Module:
                 m.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values (Tensors or arrays) into the parameters and buffers by name.
+    def load_state_dict(self, state_dict, strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
+        """Copy values (Tensors or arrays) into the parameters and buffers by name; with
+        ``assign``, put the given tensors in their place (their dtype and device kept; a
+        parameter keeps its requires_grad), as PyTorch.
 
         Raises:
             RuntimeError: listing missing and unexpected keys (when ``strict``) and keys whose
@@ -519,6 +541,9 @@ class Module:
                                       f"{tuple(src.shape)} from checkpoint, the shape in "
                                       f"current model is {tuple(target.shape)}.")
                     continue
+                if assign:
+                    self._assign_member(k, src, target)
+                    continue
                 if src.device is not target.device:
                     src = src.to(target.device)
                 target.copy_(src.to(target.dtype))
@@ -534,6 +559,17 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
         return IncompatibleKeys(missing, unexpected)
+
+    def _assign_member(self, key: str, src: Tensor, old: Tensor) -> None:
+        mod_path, _, name = key.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if name in mod._parameters:
+            if not isinstance(src, Parameter):
+                src = Parameter(src, requires_grad=old.requires_grad)
+            src.requires_grad_(old.requires_grad)
+            mod._parameters[name] = src
+        else:
+            mod._buffers[name] = src
 
     # ------------------------------------------------------------- repr
     def extra_repr(self) -> str:

@@ -11,21 +11,26 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def _affine_params(m: Module, affine: bool, bias: bool, shape: tuple, device, dtype) -> None:
+    """Register ``weight`` = 1 (when affine) and ``bias`` = 0 (when affine and bias), else
+    None, as PyTorch's norm layers (``bias`` is keyword-only on BatchNorm/InstanceNorm/
+    GroupNorm since torch 2.13)."""
+    fk = {"device": device, "dtype": dtype}
+    m.register_parameter("weight", Parameter(creation.ones(*shape, **fk)) if affine else None)
+    m.register_parameter("bias", Parameter(creation.zeros(*shape, **fk))
+                         if affine and bias else None)
+
+
 class _NormBase(Module):
     """Shared state of batch and instance norm: weight/bias (affine) and running statistics."""
 
     def __init__(self, num_features: int, eps: float, momentum: float | None, affine: bool,
-                 track_running_stats: bool, device, dtype) -> None:
+                 track_running_stats: bool, device, dtype, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        _affine_params(self, affine, bias, (num_features,), device, dtype)
         fk = {"device": device, "dtype": dtype}
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, **fk))
-            self.bias = Parameter(creation.zeros(num_features, **fk))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, **fk))
             self.register_buffer("running_var", creation.ones(num_features, **fk))
@@ -44,8 +49,9 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _momentum(self) -> float:
@@ -58,7 +64,8 @@ class _NormBase(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_NormBase):
@@ -66,8 +73,9 @@ class _BatchNorm(_NormBase):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in self._dims or x.shape[1] != self.num_features:
@@ -105,8 +113,9 @@ class _InstanceNorm(_NormBase):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
-                 dtype=None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def forward(self, x: Tensor) -> Tensor:
         s = self._spatial
@@ -151,16 +160,7 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        fk = {"device": device, "dtype": dtype}
-        if elementwise_affine:
-            self.weight = Parameter(creation.ones(*self.normalized_shape, **fk))
-            if bias:
-                self.bias = Parameter(creation.zeros(*self.normalized_shape, **fk))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, elementwise_affine, bias, self.normalized_shape, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         n = len(self.normalized_shape)
@@ -172,7 +172,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
@@ -180,20 +180,14 @@ class GroupNorm(Module):
     (weight = 1, bias = 0)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device=None, dtype=None) -> None:
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
-        fk = {"device": device, "dtype": dtype}
-        if affine:
-            self.weight = Parameter(creation.ones(num_channels, **fk))
-            self.bias = Parameter(creation.zeros(num_channels, **fk))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, affine, bias, (num_channels,), device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 2 or x.shape[1] != self.num_channels:
@@ -202,7 +196,8 @@ class GroupNorm(Module):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class RMSNorm(Module):

@@ -9,6 +9,11 @@ from .. import functional as F
 from .module import Module
 
 
+def _single(v):
+    """An int (or list) as a 1-tuple, as PyTorch stores AvgPool1d's arguments; None kept."""
+    return v if v is None or isinstance(v, tuple) else tuple(v) if isinstance(v, list) else (v,)
+
+
 class _Pool(Module):
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
@@ -77,7 +82,7 @@ class AvgPool1d(_Pool):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
-        super().__init__(kernel_size, stride, padding)
+        super().__init__(_single(kernel_size), _single(stride), _single(padding))
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, x: Tensor) -> Tensor:

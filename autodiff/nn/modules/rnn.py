@@ -138,6 +138,17 @@ class RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -std, std)
 
+    def flatten_parameters(self) -> None:
+        """A no-op: PyTorch compacts the weights for cuDNN; ours need no compaction."""
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters of each layer and direction, as lists in ``_flat_weights_names``
+        order (PyTorch's ``all_weights``)."""
+        per = len(self._flat_weights_names) // (self.num_layers * (1 + self.bidirectional))
+        names = self._flat_weights_names
+        return [[getattr(self, n) for n in names[i:i + per]] for i in range(0, len(names), per)]
+
     def _weights(self, layer: int, d: int):
         """(weight_ih, weight_hh, bias_ih, bias_hh, weight_hr) of one layer and direction."""
         sfx = f"_l{layer}" + ("_reverse" if d else "")
@@ -383,11 +394,17 @@ class RNNCellBase(Module):
             h = None if h is None else h.unsqueeze(0)
         if h is None:
             h = creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
+        if tuple(h.shape) != (x.shape[0], self.hidden_size):  # no silent broadcasting
+            raise ShapeError(f"{type(self).__name__}: expected hidden state of shape "
+                             f"{(x.shape[0], self.hidden_size)} for input {tuple(x.shape)}, "
+                             f"got {tuple(h.shape) if not unbatched else tuple(h.shape[1:])}")
         return x, h, unbatched
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
-        return s if self.bias else s + ", bias=False"
+        s = s if self.bias else s + ", bias=False"
+        nonlinearity = self.__dict__.get("nonlinearity", "tanh")
+        return s if nonlinearity == "tanh" else s + f", nonlinearity={nonlinearity}"
 
 
 class RNNCell(RNNCellBase):
@@ -399,6 +416,8 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} (tanh or relu)")
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
