@@ -11,6 +11,7 @@ import numpy as np
 
 from . import ops
 from .autograd.grad_mode import no_grad, state
+from .autograd.node import _edge, _regenerate_view
 from .ops import _util
 from .ops.indexing import IndexPut, _convert_index
 from .ops.transfer import CopySlices
@@ -33,9 +34,7 @@ class InplaceMixin:
     def _inplace(self, fn, *args, **kwargs) -> Tensor:
         """Apply ``fn(self, *args)`` and write the result into this tensor's memory."""
         grad_on = state.enabled
-        if grad_on and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
+        self._check_leaf_inplace()
         graph = grad_on and (self._requires_grad or any(
             isinstance(a, _util.Tensor) and a._requires_grad for a in args))
         if not graph:
@@ -51,29 +50,35 @@ class InplaceMixin:
         r = fn(snapshot, *args, **kwargs)
         self._write(r)
         self.grad_fn, self._output_nr, self._requires_grad = r.grad_fn, r._output_nr, True
+        if self._retains_grad:  # .grad is the gradient of the new value (PyTorch)
+            self.retain_grad()
         return self
 
     def _inplace_view(self, fn, *args, **kwargs) -> Tensor:
-        """In-place op on a view, recorded by autograd: the base is rebased onto a CopySlices
-        node and this view is re-derived from it (what PyTorch does)."""
-        base = self._base
-        if base._requires_grad and base.grad_fn is None:
+        """In-place op on a view, recorded by autograd."""
+        if self._base._requires_grad and self._base.grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
+        _edge(self)  # re-derives its grad_fn if the base was changed in place since
         snapshot = _util.Tensor._make(self._dev.backend.copy(self._data), self._dev,
                                 self._requires_grad, self.grad_fn)
         snapshot._output_nr = self._output_nr
         r = fn(snapshot, *args, **kwargs)
         self._write(r)
+        return self._rebase_view(r)
+
+    def _rebase_view(self, r) -> Tensor:
+        """This view's memory now holds ``r`` (recorded): the base is rebased onto a CopySlices
+        node and this view is re-derived from it (what PyTorch does)."""
+        base = self._base
         old = _util.Tensor._make(base._data, base._dev, base._requires_grad, base.grad_fn)
         old._output_nr = base._output_nr
         new = CopySlices.apply(old, r, chain=self._view_chain)
         base.grad_fn, base._output_nr, base._requires_grad = new.grad_fn, 0, True
-        view = base
-        for cls, kw in self._view_chain:
-            view = cls.apply(view, **kw)
-        self.grad_fn, self._output_nr, self._requires_grad = view.grad_fn, 0, True
-        self._base_fn = base.grad_fn
+        if base._retains_grad:
+            base.retain_grad()
+        _regenerate_view(self)
+        self._requires_grad = True
         return self
 
     def _writable(self):
@@ -161,6 +166,7 @@ class InplaceMixin:
         if src._dev is not self._dev:
             src = src.to(self._dev)
         self._check_no_overlap()
+        self._check_leaf_inplace()
         if not (state.enabled and (self._requires_grad or src._requires_grad)):
             self._writable()[...] = src._data
             self._version[0] += 1
@@ -202,6 +208,11 @@ class InplaceMixin:
         if state.enabled and self._requires_grad and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
+        # a view taken under no_grad of a tensor that requires grad: the write would bypass the
+        # graph, so the base's gradient would silently ignore it
+        if state.enabled and self._base is not None and self._base._requires_grad > self._requires_grad:
+            raise RuntimeError("A view was created in no_grad mode and is being modified inplace "
+                               "with grad mode enabled; clone() it or modify it under no_grad.")
 
     def __setitem__(self, idx, value) -> None:
         cidx, then = _convert_index(idx, self._dev)

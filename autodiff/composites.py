@@ -348,8 +348,11 @@ class _Atan2(Function):
 
 def atan2(y: Tensor, x) -> Tensor:
     """The angle of the point (x, y), elementwise, in (-pi, pi]."""
-    y, x = operands(y, x)
-    return _Atan2.apply(float_operand(y), float_operand(x))
+    a, b = operands(y, x)
+    if not a.dtype.is_floating_point and isinstance(y, Tensor) and isinstance(x, Tensor):
+        a, b = y, x  # two integer tensors go to float each from its own dtype, as in PyTorch
+        # (not through their common type first: uint8 with an int8 -1 would make it 255)
+    return _Atan2.apply(float_operand(a), float_operand(b))
 
 
 arctan2 = atan2

@@ -73,11 +73,12 @@ def from_numpy_dtype(np_dtype) -> DType:
 
 
 def from_any(dtype) -> DType:
-    """Accept an autodiff dtype, a NumPy dtype/type, a name ('float32'), or a Python type."""
+    """Accept an autodiff dtype, a NumPy dtype/type, a name ('float32'), or a Python type
+    (``float`` is float64, ``int`` int64, ``bool`` bool, as PyTorch maps them)."""
     if isinstance(dtype, DType):
         return dtype
-    if dtype is float:
-        return _default_float
+    if dtype is float:  # Python's float is a double, whatever the default (as in PyTorch)
+        return float64
     if dtype is int:
         return int64
     if dtype is bool:

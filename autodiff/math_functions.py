@@ -177,7 +177,7 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN -> nan, +inf -> posinf, -inf -> neginf (default: the dtype's largest finite)."""
     if not x.dtype.is_floating_point:
-        return x * 1
+        return x.clone()  # nothing to replace; the dtype stays (bool * 1 would be int64)
     big = float(np.finfo(x.dtype.np).max)
     out = ops.where(x.isnan(), nan, x)
     out = ops.where(out == math.inf, big if posinf is None else posinf, out)

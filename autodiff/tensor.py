@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from . import dtypes, ops
+from . import autograd, dtypes, ops
 from .autograd import engine, function, gradcheck, node
 from .autograd.grad_mode import state
 from .device import Device, device as _device
@@ -269,16 +269,7 @@ class Tensor(InplaceMixin):
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
-        if retain_graph is None:
-            retain_graph = create_graph
-        if inputs is not None:
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            grads = engine.run_backward([self], [gradient], retain_graph, create_graph, inputs)
-            for t, g in zip(inputs, grads):
-                if g is not None:
-                    engine._GradSink(None, create_graph).accumulate(t, g)
-            return
-        engine.run_backward([self], [gradient], retain_graph, create_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
         t = Tensor._make(self._data, self._dev, False, None)
@@ -286,6 +277,8 @@ class Tensor(InplaceMixin):
         return t
 
     def detach_(self) -> Tensor:
+        if self._base is not None and self._requires_grad:  # its writes would reach the graph
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -305,6 +298,7 @@ class Tensor(InplaceMixin):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node._edge(self)  # a view whose base changed in place: re-derive its grad_fn first
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
@@ -317,6 +311,7 @@ class Tensor(InplaceMixin):
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        node._edge(self)
         if self.grad_fn is None or self._retains_grad is self.grad_fn:
             return
         self._retains_grad = fn = self.grad_fn  # an in-place op moves it to the new grad_fn

@@ -129,6 +129,13 @@ _NO_GRAD_INPLACE.update(
 for _name, _fn in _NO_GRAD_INPLACE.items():
     _attach(_name + "_", _no_grad_inplace(_fn, _name + "_"))
 _attach("float_power_", _float_power_)
+# the shift operators: x << y, y >> x (Python scalars too), and the in-place x <<= y, x >>= y
+_attach("__lshift__", torch_math_extra.bitwise_left_shift)
+_attach("__rshift__", torch_math_extra.bitwise_right_shift)
+_attach("__rlshift__", lambda self, other: torch_math_extra.bitwise_left_shift(other, self))
+_attach("__rrshift__", lambda self, other: torch_math_extra.bitwise_right_shift(other, self))
+_attach("__ilshift__", Tensor.bitwise_left_shift_)
+_attach("__irshift__", Tensor.bitwise_right_shift_)
 
 
 def _fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:

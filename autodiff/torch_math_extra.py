@@ -252,7 +252,7 @@ def bitwise_not(x: Tensor) -> Tensor:
 
 def _shift(name: str, ufunc: str, a, b) -> Tensor:
     a, b = operands(a, b)
-    if a.dtype.is_floating_point:
+    if a.dtype.is_floating_point or a.dtype is dtypes.bool_:  # PyTorch shifts no bools either
         raise DTypeError(f"{name}: expected integer tensors, got {a.dtype.name}")
     return _const(getattr(a._dev.backend.xp, ufunc)(a._data, b._data), a)
 

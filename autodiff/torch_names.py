@@ -15,7 +15,7 @@ import numpy as np
 from . import dtypes, ops
 from .autograd.grad_mode import _GradModeContext, state
 from .creation import bernoulli, linspace, multinomial, rand, randint
-from .errors import ShapeError
+from .errors import DTypeError, ShapeError
 from .ops._util import norm_dim, operands
 from .tensor import Tensor
 
@@ -52,6 +52,8 @@ def addcdiv(x: Tensor, t1: Tensor, t2: Tensor, *, value=1) -> Tensor:
 def fmod(x: Tensor, other) -> Tensor:
     """C's fmod: the remainder with the sign of the dividend (``%`` takes the divisor's)."""
     x, other = operands(x, other)
+    if x.dtype is dtypes.bool_:
+        raise DTypeError("fmod: expected integer or floating tensors, got bool")  # as PyTorch
     r = x % other
     fix = (r != 0) & ((r < 0) != (x < 0))  # Python's remainder, moved to x's sign
     return ops.where(fix, r - other, r)
@@ -193,15 +195,14 @@ class iinfo(_Info):  # noqa: N801
 
 class inference_mode(_GradModeContext):  # noqa: N801
     """``no_grad`` by another name (autodiff has no cheaper mode): a context manager and
-    decorator; ``inference_mode(False)`` leaves grad mode as it is."""
+    decorator; ``inference_mode(False)`` enables grad mode, as in PyTorch."""
 
     def __init__(self, mode: bool = True) -> None:
         self._on = bool(mode)
 
     def __enter__(self):
         self._prev = state.enabled
-        if self._on:
-            state.enabled = False
+        state.enabled = not self._on
         return self
 
     def _fresh(self) -> inference_mode:

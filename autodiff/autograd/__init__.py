@@ -22,4 +22,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         grad_tensors = [grad_tensors]
     if retain_graph is None:
         retain_graph = create_graph
-    engine.run_backward(tensors, list(grad_tensors), retain_graph, create_graph)
+    if inputs is not None:  # accumulate into these only, through one sink (no aliased .grads)
+        inputs = [inputs] if isinstance(inputs, engine.Tensor) else list(inputs)
+    grads = engine.run_backward(tensors, list(grad_tensors), retain_graph, create_graph, inputs)
+    sink = engine._GradSink(None, create_graph)
+    for t, g in zip(inputs or (), grads or ()):
+        if g is not None:
+            sink.accumulate(t, g)

@@ -98,6 +98,7 @@ class _GradSink:
                 r = hook(g)
                 if r is not None:
                     g = r
+                    self.mark_shared(r)  # the hook may keep it: never store it as a .grad
             self._deliver(t, g)
 
     def mark_shared(self, g) -> None:
@@ -203,7 +204,7 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
         node = ready.pop()
         grads = buffers.pop(node)
         if node.pre_hooks:
-            _run_pre_hooks(node, grads)
+            _run_pre_hooks(node, grads, sink)
         if targets is not None:
             for nr, g in enumerate(grads):
                 if g is not None and (node, nr) in targets:
@@ -225,6 +226,8 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
                             for a in arrays]
         else:
             in_grads = node.backward(*grads)
+            if node.user_grads:  # a custom backward may return tensors the user holds
+                sink.stored.update((id(g._data), g._data) for g in in_grads if g is not None)
         if anomaly:
             _check_anomaly(node, in_grads)
         if not retain_graph and (node.saved or node.out_data is not None):
@@ -252,7 +255,7 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
                 leaf(child, g)
 
 
-def _run_pre_hooks(node, grads) -> None:
+def _run_pre_hooks(node, grads, sink) -> None:
     for nr, hooks in node.pre_hooks.items():
         g = grads[nr]
         if g is None:
@@ -261,6 +264,7 @@ def _run_pre_hooks(node, grads) -> None:
             r = hook(g)
             if r is not None:
                 g = r
+                sink.mark_shared(r)
         grads[nr] = g
 
 

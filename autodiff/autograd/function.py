@@ -27,6 +27,8 @@ Tensor = None  # set by autodiff.autograd.__init__
 class FunctionCtx(Node):
     """The ``ctx`` of a custom Function; it is also the graph node."""
 
+    user_grads = True
+
     def save_for_backward(self, *tensors) -> None:
         self.to_save = tensors
 
@@ -61,7 +63,7 @@ class FunctionCtx(Node):
         grads = list(grads)
         if self.materialize_grads:
             for i, g in enumerate(grads):
-                if g is None:
+                if g is None and self.out_meta[i][1] is not None:  # not for non-tensor outputs
                     shape, dt, dev = self.out_meta[i]
                     grads[i] = Tensor._make(dev.backend.zeros(shape, dt), dev, False, None)
         result = self.fn_cls.backward(self, *grads)
@@ -152,6 +154,10 @@ class Function:
                 wrapped.append(o)
                 continue
             dirty = any(o is d for d in ctx.dirty)
+            root = o if o._base is None else o._base
+            if dirty and root._requires_grad and root.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
             if any(o is a for a in args) and not dirty:
                 o = o.detach()
                 o = Tensor._make(o._data, o._dev, False, None)
@@ -161,6 +167,8 @@ class Function:
                 o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
                 if dirty:
                     o._version[0] += 1
+                    if o._base is not None:  # an in-place change of a view: rebase its base
+                        o._rebase_view(o)
             wrapped.append(o)
         ctx.n_outputs = len(outs)
         ctx.out_meta = tuple((tuple(o.shape), o._data.dtype, o._dev) if isinstance(o, Tensor)

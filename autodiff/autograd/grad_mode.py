@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import threading
 
 
-class _State:
-    __slots__ = ("enabled", "anomaly")
-
+# per thread, as in PyTorch: a no_grad in one thread is not seen by another, and a new thread
+# starts with grad enabled
+class _State(threading.local):
     def __init__(self) -> None:
         self.enabled = True
         self.anomaly = False
@@ -43,7 +45,18 @@ class _GradModeContext:
             with self._fresh():
                 return func(*args, **kwargs)
 
-        return wrapper
+        @functools.wraps(func)
+        def generator(*args, **kwargs):  # the mode holds inside each step, not between them
+            gen, sent = func(*args, **kwargs), None
+            while True:
+                with self._fresh():
+                    try:
+                        item = gen.send(sent)
+                    except StopIteration as stop:
+                        return stop.value
+                sent = yield item
+
+        return generator if inspect.isgeneratorfunction(func) else wrapper
 
 
 class no_grad(_GradModeContext):

@@ -33,6 +33,7 @@ class Node:
     _out_version = None
     pre_hooks = None  # {output_nr: [hook, ...]}: tensor hooks on this node's outputs
     trace = None  # the forward stack, recorded under detect_anomaly
+    user_grads = False  # backward is user code (custom Function): its grads may be held
     # Optional fast path: backward on raw arrays, used when the backward is not itself
     # recorded (no create_graph). It must compute what ``backward`` computes; it may return
     # None to defer to ``backward``. Written for the hot primitives only, to skip wrapping
@@ -98,6 +99,8 @@ class Node:
 def _edge(t):
     if t is None or not t._requires_grad:
         return None
+    if t._base is not None and t._base.grad_fn is not t._base_fn:
+        _regenerate_view(t)  # its base was changed in place through another view
     fn = t.grad_fn
     return (t, 0) if fn is None else (fn, t._output_nr)
 
@@ -175,6 +178,8 @@ def _regenerate_view(t) -> None:
         for cls, kw in t._view_chain:
             view = cls.apply(view, **kw)
     t.grad_fn, t._output_nr, t._base_fn = view.grad_fn, 0, base.grad_fn
+    if t._retains_grad:
+        t.retain_grad()
 
 
 def _device_mismatch(cls, a, b):

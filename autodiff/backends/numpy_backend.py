@@ -202,8 +202,8 @@ class NumpyBackend(NNKernels):
     def abs(self, a):
         return self.xp.abs(a)
 
-    def sign(self, a):
-        return self.xp.sign(a)
+    def sign(self, a):  # NumPy has no sign of bool; PyTorch's is the identity
+        return a.copy() if a.dtype == bool else self.xp.sign(a)
 
     def sin(self, a):
         return self.xp.sin(a)
@@ -244,14 +244,14 @@ class NumpyBackend(NNKernels):
         return self.xp.isfinite(a)
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, a, axis, keepdims):
-        return a.sum(axis=axis, keepdims=keepdims)
+    def sum(self, a, axis, keepdims):  # int8-32 stay (NumPy would widen); bool counts
+        return a.sum(axis=axis, keepdims=keepdims, dtype=None if a.dtype == bool else a.dtype)
 
     def mean(self, a, axis, keepdims):
         return a.mean(axis=axis, keepdims=keepdims)
 
     def prod(self, a, axis, keepdims):
-        return a.prod(axis=axis, keepdims=keepdims)
+        return a.prod(axis=axis, keepdims=keepdims, dtype=a.dtype)
 
     def amax(self, a, axis, keepdims):
         return a.max(axis=axis, keepdims=keepdims)

@@ -442,8 +442,9 @@ def div(a, b, *, rounding_mode=None):
 def pow(a, b):
     if isinstance(b, int) and b < 0 and isinstance(a, _util.Tensor) and a.dtype.np.kind in "iub":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    # a ** 1 and a ** 2 as products, but not int ** 2.0 (float) nor bool ** 2 (int64)
     if isinstance(b, (int, float)) and isinstance(a, _util.Tensor) and (
-            isinstance(b, int) or a.dtype.is_floating_point):  # int ** 2.0 is float
+            isinstance(b, int) and a.dtype.name != "bool" or a.dtype.is_floating_point):
         if b == 1:
             return a * 1
         if b == 2:
@@ -540,7 +541,7 @@ def cast(x, dtype):
 
 
 def square(x):
-    return x * x
+    return pow(x, 2)  # bool ** 2 is int64 (PyTorch); otherwise x * x
 
 
 def reciprocal(x):

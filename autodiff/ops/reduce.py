@@ -9,7 +9,7 @@ import math
 from .. import dtypes
 from ..autograd.node import Op
 from ..errors import DTypeError
-from ._util import constant, float_operand, norm_dim, norm_dims
+from ._util import constant, float_operand, norm_dim, norm_dims, require_float
 from .elementwise import Expand, expand, where
 from .movement import Gather
 
@@ -272,16 +272,16 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    return Var.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=correction,
+    correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+    require_float("var", x)  # PyTorch: std and var only support floating point dtypes
+    return Var.apply(x, axes=norm_dims(dim, x.ndim), correction=correction,
                      keepdim=keepdim)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    return Std.apply(float_operand(x), axes=norm_dims(dim, x.ndim), correction=correction,
+    correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+    require_float("std", x)  # PyTorch: std and var only support floating point dtypes
+    return Std.apply(x, axes=norm_dims(dim, x.ndim), correction=correction,
                      keepdim=keepdim)
 
 
