@@ -308,11 +308,13 @@ class NumpyBackend(NNKernels):
         return self.xp.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
     # ----------------------------------------------------------------- softmax family
+    @np.errstate(invalid="ignore")  # a row of -inf gives NaN quietly, as PyTorch's
     def softmax(self, x, axis):
         e = self.xp.exp(x - x.max(axis=axis, keepdims=True))
         e /= e.sum(axis=axis, keepdims=True)
         return e
 
+    @np.errstate(invalid="ignore")
     def log_softmax(self, x, axis):
         s = x - x.max(axis=axis, keepdims=True)
         return s - self.xp.log(self.xp.exp(s).sum(axis=axis, keepdims=True))

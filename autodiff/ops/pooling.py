@@ -49,7 +49,7 @@ class _MaxGather(Op):
 def _pool_geometry(size, k, s, p, d, ceil_mode, name):
     """Output size and extra right padding (ceil mode) for one spatial dim, as PyTorch."""
     if p > k // 2:
-        raise ValueError(f"{name}: pad should be at most half of effective kernel size, but got "
+        raise ShapeError(f"{name}: pad should be at most half of effective kernel size, but got "
                          f"pad={p}, kernel_size={k}")
     span = size + 2 * p - d * (k - 1) - 1
     o = (-(-span // s) if ceil_mode else span // s) + 1
