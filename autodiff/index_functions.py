@@ -427,12 +427,16 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
         if n:  # NaN anywhere in a row makes its quantiles NaN (sorted last), as PyTorch
             last = s.narrow(d, n - 1, 1)
             v = ops.where(last.isnan(), last, v)
-        if keepdim and dim is None:
-            v = v.reshape((1,) * x.ndim)
-        elif not keepdim:
-            v = v.squeeze(d)
-        outs.append(v)
+        outs.append(_keep_dims(v, x, dim, d, keepdim))
     return outs[0] if scalar_q else ops.stack(outs, 0)
+
+
+def _keep_dims(v: Tensor, x: Tensor, dim, d: int, keepdim: bool) -> Tensor:
+    """A quantile taken along d (size 1 there) shaped as PyTorch returns it: all dims kept as
+    ones (keepdim without a dim), d kept (keepdim), or d dropped."""
+    if keepdim and dim is None:
+        return v.reshape((1,) * x.ndim)
+    return v if keepdim else v.squeeze(d)
 
 
 def _positions(pos: np.ndarray, interpolation: str, name: str):

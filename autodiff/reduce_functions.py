@@ -18,7 +18,7 @@ from .autograd.function import Function
 from .composites import ValuesIndices, median
 from .creation import full_like, ones_like, tensor, zeros, zeros_like
 from .errors import ShapeError
-from .index_functions import _positions, _quantiles
+from .index_functions import _keep_dims, _positions, _quantiles
 from .ops._util import float_operand, norm_dim
 from .tensor import Tensor
 
@@ -72,11 +72,7 @@ def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
         fr = tensor(frac.astype(x.dtype.np), device=x.device)
         v = ops.where(fr == 0, a, a + (b - a) * fr)
         v = ops.where(count == 0, full_like(v, float("nan")), v)
-        if keepdim and dim is None:
-            v = v.reshape((1,) * x.ndim)
-        elif not keepdim:
-            v = v.squeeze(d)
-        outs.append(v)
+        outs.append(_keep_dims(v, x, dim, d, keepdim))
     return outs[0] if scalar_q else ops.stack(outs, 0)
 
 
