@@ -10,6 +10,7 @@ from ... import ops
 from ...autograd.function import Function
 from ...errors import DTypeError, ShapeError
 from ...ops import nn_ops as _nn_ops
+from ...math_functions import xlogy
 from ...tensor import Tensor
 from ._activation import _log1p_exp
 
@@ -267,9 +268,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        pos = target > 0
-        safe = ops.where(pos, target, 1.0)
-        loss = target * (safe.log() - input)
+        loss = xlogy(target, target) - target * input  # NaN for a negative target, as PyTorch
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction, "kl_div")
