@@ -138,13 +138,13 @@ def test_fixed_values(cpu_device):
 # ------------------------------------------------------------------ known gaps (core)
 # Each needs a change in the core (tensor, ops, backends), which is at its line budget. They
 # are strict xfails, so that whoever fixes one sees it.
-@pytest.mark.xfail(
-    reason="int pow with a negative tensor exponent: NumPy raises (PyTorch: 0 unless |base| == 1)",
-    raises=RuntimeError,
-)
-def test_gap_int_pow_negative_tensor_exponent(cpu_device):
-    got = t([2, 1, -1], "int64", cpu_device) ** t([-1, -1, -1], "int64", cpu_device)
-    assert got.tolist() == [0, 1, -1]
+def test_int_pow_negative_tensor_exponent(cpu_device):
+    """PyTorch: 0 where the exponent is negative, unless |base| == 1."""
+    got = t([0, 2, 1, -1, -1, 3], "int64", cpu_device) ** t([-1, -1, -1, -1, -2, -3], "int64",
+                                                            cpu_device)
+    assert got.tolist() == [0, 0, 1, -1, 1, 0] and got.dtype == ad.int64
+    got = t([2, -1], "int8", cpu_device) ** t([-1, -3], "int8", cpu_device)
+    assert got.tolist() == [0, -1] and got.dtype == ad.int8
 
 
 @pytest.mark.xfail(

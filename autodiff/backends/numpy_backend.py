@@ -170,6 +170,8 @@ class NumpyBackend(NNKernels):
 
     def pow(self, a, b):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if a.dtype.kind in "iu" and b.dtype.kind == "i":  # PyTorch: 0 where b < 0, |a| != 1
+                return self.xp.where((b >= 0) | (abs(a) == 1), self.xp.power(a, abs(b)), 0)
             return self.xp.power(a, b)
 
     def maximum(self, a, b):
