@@ -193,3 +193,24 @@ def test_wrong_grad_shape_raises(device):
 
     with pytest.raises(RuntimeError, match=r"\(2,\)"):
         Bad.apply(leaf([1.0, 2.0], device)).sum().backward()
+
+
+def test_once_differentiable_backward_runs_without_grad():
+    from autodiff.autograd.function import once_differentiable
+
+    class Square(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = ad.tensor([3.0], requires_grad=True)
+    (g,) = ad.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    assert g.tolist() == [6.0] and not g.requires_grad
+    assert Square.backward.__name__ == "backward"

@@ -181,3 +181,15 @@ class Function:
             ctx.trace = "".join(traceback.format_stack()[:-1])
         return wrapped[0] if single else tuple(wrapped)
 
+
+
+def once_differentiable(backward):
+    """Decorator for a Function's ``backward`` that is not differentiable itself (PyTorch's):
+    it runs with grad disabled, so its results carry no graph."""
+
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+
+    wrapper.__name__, wrapper.__doc__ = backward.__name__, backward.__doc__
+    return wrapper
