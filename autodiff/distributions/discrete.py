@@ -203,8 +203,9 @@ class OneHotCategorical(Distribution):
         super().__init__(
             self._categorical.batch_shape, (self._categorical._num_events,), validate_args=False
         )
-        if validate_args is not None:
-            self._validate_args = validate_args
+        # The parameters were checked by the inner Categorical; values are checked here, by the
+        # same rule (the global default unless validate_args says otherwise), as in PyTorch.
+        self._validate_args = self._categorical._validate_args
 
     probs = property(lambda self: self._categorical.probs)
     logits = property(lambda self: self._categorical.logits)
@@ -236,6 +237,13 @@ class OneHotCategorical(Distribution):
 
     def entropy(self) -> Tensor:
         return self._categorical.entropy()
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """The K one-hot vectors, shape (K, *batch_shape, K) (or (K, 1, ..., 1, K))."""
+        k = self._categorical._num_events
+        values = eye(k, dtype=self.probs.dtype, device=self.probs.device)
+        values = values.reshape((k,) + (1,) * len(self._batch_shape) + (k,))
+        return values.expand((k,) + self._batch_shape + (k,)) if expand else values
 
     def __repr__(self) -> str:
         return f"OneHotCategorical(probs: {tuple(self.probs.shape)})"
