@@ -94,6 +94,11 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
                          f"{reduce!r}")
     if index.is_floating_point() or index.dtype is dtypes.bool_:
         raise TypeError(f"scatter_reduce: expected an integer index, got {index.dtype.name}")
+    if x.ndim == 0:  # a 0-d self: scatter into its one element, as a 1-element tensor
+        norm_dim(dim, 1)
+        index, src = (t.reshape(1) if t.ndim == 0 else t for t in (index, src))
+        return scatter_reduce(x.reshape(1), 0, index, src, reduce,
+                              include_self=include_self).reshape(())
     if not x.ndim == index.ndim == src.ndim and x.ndim:
         raise ShapeError(f"scatter_reduce: index {tuple(index.shape)}, self {tuple(x.shape)} "
                          f"and src {tuple(src.shape)} must have the same number of dims")

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import linalg, ops
 from .autograd.grad_mode import state
-from .creation import eye, tensor
+from .creation import eye, ones_like, tensor
 from .errors import DTypeError, ShapeError
 from .ops._util import float_operand
 from .tensor import Tensor
@@ -52,6 +52,7 @@ __all__ = [
 
 LUUnpack = collections.namedtuple("lu_unpack", ["P", "L", "U"])
 LUFactor = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
+LUFactorEx = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 LinalgLU = collections.namedtuple("linalg_lu", ["P", "L", "U"])
 TriangularSolve = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 Histogram = collections.namedtuple("histogram", ["hist", "bin_edges"])
@@ -230,7 +231,7 @@ def _lu_host(a: np.ndarray):
     factors and the 0-based row each step swapped in."""
     m, n = a.shape[-2:]
     k = min(m, n)
-    work = a.reshape(-1, m, n).copy()
+    work = a.reshape(math.prod(a.shape[:-2]), m, n).copy()  # not -1: 0-size matrices
     piv = np.empty((work.shape[0], k), np.int64)
     rows = np.arange(work.shape[0])
     with np.errstate(all="ignore"):
@@ -248,7 +249,7 @@ def _lu_host(a: np.ndarray):
 
 def _perm(piv: np.ndarray, m: int) -> np.ndarray:
     """The row order perm with A[perm] = L U, from the swaps ``piv`` (0-based)."""
-    flat = piv.reshape(-1, piv.shape[-1])
+    flat = piv.reshape(math.prod(piv.shape[:-1]), piv.shape[-1])
     perm = np.tile(np.arange(m), (flat.shape[0], 1))
     rows = np.arange(flat.shape[0])
     for j in range(flat.shape[1]):
@@ -514,7 +515,7 @@ def histogram(
         if range is not None:
             lo, hi = float(range[0]), float(range[1])
         else:
-            lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+            lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)
         if lo > hi:
             raise ValueError(f"histogram: min should not exceed max, got {lo} and {hi}")
         if lo == hi:
@@ -536,8 +537,32 @@ def histogram(
     return Histogram(tensor(hist, device=x.device), tensor(edges, device=x.device))
 
 
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
+    """(LU, pivots, info): ``lu_factor`` that reports a zero pivot in ``info`` (the 1-based
+    index of the first one, else 0; int32) instead of raising, unless ``check_errors``."""
+    if check_errors:
+        packed, pivots = lu_factor(A, pivot=pivot)
+    else:
+        packed, pivots = _lu_factor(A, pivot)
+    return LUFactorEx(packed, pivots, tensor(_lu_infos(packed), device=A.device))
+
+
+def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """torch.linalg.vander: the powers x^0, ..., x^(N-1) in a new last dim (batched; N
+    defaults to x's last size); a running product, so x = 0 has finite gradients."""
+    n = (x.shape[-1] if x.ndim else 0) if N is None else int(N)
+    if n <= 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {n}")
+    from .index_functions import cumprod
+
+    reps = x.unsqueeze(-1).expand(*x.shape, n - 1)
+    return ops.cat([ones_like(x).unsqueeze(-1), cumprod(reps, -1)], -1)
+
+
 # torch.linalg's names that autodiff.linalg lacks
 for _name, _fn in (
+    ("lu_factor_ex", lu_factor_ex),
+    ("vander", linalg_vander),
     ("solve_triangular", solve_triangular),
     ("lu_factor", lu_factor),
     ("lu", linalg_lu),

@@ -239,8 +239,12 @@ def frexp(x: Tensor):
         raise DTypeError(f"frexp: only supports floating-point dtypes, got {x.dtype.name}")
     _, e = x._dev.backend.xp.frexp(x._data)
     exponent = _const(e.astype(np.int32), x)
-    scale = _const(x._dev.backend.xp.ldexp(np.ones((), x._data.dtype), -e), x)
-    return FrexpResult(x * scale, exponent)
+    # 2 ** -e overflows for subnormal x (e < -1021 in float64): scale in two halves.
+    one = np.ones((), x._data.dtype)
+    half = -e // 2
+    scale1 = _const(x._dev.backend.xp.ldexp(one, half), x)
+    scale2 = _const(x._dev.backend.xp.ldexp(one, -e - half), x)
+    return FrexpResult(x * scale1 * scale2, exponent)
 
 
 def bitwise_not(x: Tensor) -> Tensor:

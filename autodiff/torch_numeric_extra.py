@@ -21,8 +21,8 @@ def _trapezoid_terms(name: str, y: Tensor, x, dx, dim: int):
     d = norm_dim(dim, y.ndim)
     y = y if y.dtype.is_floating_point else y.to(dtypes.get_default_dtype())
     n = y.shape[d]
-    m = max(n - 1, 0)
-    pairs = (y.narrow(d, 1, m) + y.narrow(d, 0, m)) * 0.5
+    m, one = max(n - 1, 0), min(n, 1)  # 0 samples: empty pairs (an integral of 0)
+    pairs = (y.narrow(d, one, m) + y.narrow(d, 0, m)) * 0.5
     if x is None:
         return pairs * (1.0 if dx is None else dx), d
     if not isinstance(x, Tensor):
@@ -33,10 +33,10 @@ def _trapezoid_terms(name: str, y: Tensor, x, dx, dim: int):
                 f"{name}: there must be one `x` value for each sample point: "
                 f"x has {x.shape[0]}, y has {n} along dim {dim}"
             )
-        h = x.narrow(0, 1, m) - x.narrow(0, 0, m)
+        h = x.narrow(0, one, m) - x.narrow(0, 0, m)
         h = h.reshape((m,) + (1,) * (y.ndim - d - 1))
     else:
-        h = x.narrow(dim, 1, m) - x.narrow(dim, 0, m)
+        h = x.narrow(dim, one, m) - x.narrow(dim, 0, m)
     return pairs * h, d
 
 

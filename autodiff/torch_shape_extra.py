@@ -210,13 +210,14 @@ def unique_consecutive(
     a = x._dev.backend.to_numpy(x._data)
     if dim is None:
         flat = a.reshape(-1)
-        change = np.concatenate([[flat.size > 0], flat[1:] != flat[:-1]])
+        change = np.concatenate([[True], flat[1:] != flat[:-1]])[: flat.size]
         values, inv_shape = flat[change], a.shape
     else:
         d = norm_dim(dim, x.ndim)
         moved = np.moveaxis(a, d, 0)
-        diff = (moved[1:] != moved[:-1]).reshape(max(len(moved) - 1, 0), -1).any(1)
-        change = np.concatenate([[len(moved) > 0], diff])
+        ne = moved[1:] != moved[:-1]
+        diff = ne.reshape(len(ne), int(np.prod(ne.shape[1:]))).any(1)
+        change = np.concatenate([[True], diff])[: len(moved)]
         values, inv_shape = np.moveaxis(moved[change], 0, d), (len(moved),)
     inverse = (np.cumsum(change) - 1).reshape(inv_shape)
     starts = np.flatnonzero(change)
@@ -433,7 +434,13 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
     pos = np.empty(len(rows), np.int64)
     for i, row in enumerate(rows):
         vals, counts = np.unique(row, return_counts=True)
-        pos[i] = n - 1 - np.flatnonzero(row[::-1] == vals[np.argmax(counts)])[0]
+        v = vals[np.argmax(counts)]  # np.unique counts NaNs as one value: match them too
+        hit = (
+            (row[::-1] == v) | (np.isnan(row[::-1]) & np.isnan(v))
+            if row.dtype.kind == "f"
+            else row[::-1] == v
+        )
+        pos[i] = n - 1 - np.flatnonzero(hit)[0]
     idx = tensor(pos.reshape(a.shape[:-1]), device=x.device).unsqueeze(d)
     values = x.gather(d, idx)
     if not keepdim:

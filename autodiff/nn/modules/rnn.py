@@ -152,9 +152,9 @@ class RNNBase(Module):
     def _weights(self, layer: int, d: int):
         """(weight_ih, weight_hh, bias_ih, bias_hh, weight_hr) of one layer and direction."""
         sfx = f"_l{layer}" + ("_reverse" if d else "")
-        get = self._parameters.get
-        return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
-                get("bias_hh" + sfx), get("weight_hr" + sfx))
+        # getattr, not _parameters: weight_norm / parametrize replace a weight by a computed one
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        return tuple(getattr(self, n + sfx, None) for n in names)
 
     def _check_input(self, x: Tensor) -> None:
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
