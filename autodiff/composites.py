@@ -402,11 +402,11 @@ def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
         raise IndexError(f"median: dimension {dim} is empty")
     s = x.sort(d)
     values, indices = s.values.narrow(d, (n - 1) // 2, 1), s.indices.narrow(d, (n - 1) // 2, 1)
-    if x.is_floating_point():  # a row holding NaN has median NaN (sorted last), as PyTorch
-        last = s.values.narrow(d, n - 1, 1)
-        nan = last.isnan()
-        values = ops.where(nan, last, values)
-        indices = ops.where(nan, s.indices.narrow(d, n - 1, 1), indices)
+    if x.is_floating_point():  # a row holding NaN: its first NaN (value, index, gradient)
+        nan = s.values.narrow(d, n - 1, 1).isnan()  # (NaN sorts last)
+        first = x.isnan().to(dtypes.int64).argmax(d, keepdim=True)
+        values = ops.where(nan, x.gather(d, first), values)
+        indices = ops.where(nan, first, indices)
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return ValuesIndices(values, indices)

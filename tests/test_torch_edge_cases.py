@@ -299,3 +299,13 @@ def test_hypot_does_not_overflow_and_has_pytorchs_gradients(dev):
     np.testing.assert_allclose(h.detach().numpy(), [5.0, 2**0.5 * 1e200, 0.0])
     np.testing.assert_allclose(a.grad.numpy(), [0.6, 2**-0.5, np.nan])  # 0/0 at the origin
     np.testing.assert_allclose(b.grad.numpy(), [0.8, 2**-0.5, np.nan])
+
+
+def test_median_along_dim_with_nan_picks_the_first_nan(dev):
+    nan = float("nan")
+    x = ad.tensor([[1, nan, 2, nan], [3.0, 1, 2, 0], [nan, nan, 1, 2]], device=dev,
+                  requires_grad=True)
+    r = x.median(1)
+    r.values.sum().backward()
+    assert r.indices.tolist() == [1, 1, 0]  # PyTorch 2.13's
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0, 0], [0, 1, 0, 0], [1, 0, 0, 0]])
