@@ -1,0 +1,141 @@
+"""Every ```python block in README.md and docs/*.md runs as written.
+
+Each block runs in its own interpreter (a fresh namespace and a fresh ``import autodiff``)
+with ``AUTODIFF_DEVICE`` unset, so the default device is used, warnings turned into errors
+(except the documented notice that the C++ extension is missing), and the current directory
+set to a ``tmp_path``, so a block that saves files writes nothing into the repository.
+
+Conventions for doc writers:
+
+- A block that must not run here (it needs a GPU, or takes more than a few seconds) is
+  marked with the HTML comment ``<!-- no-test -->`` on the line just before its fence::
+
+      <!-- no-test -->
+      ```python
+      x = ad.randn(4096, 4096, device="cuda")
+      ```
+
+- A block that imports ``torch`` is skipped when PyTorch is not installed.
+- Only fences that open with exactly ```` ```python ```` are run; use ```` ```bash ```` or a
+  plain fence for commands and output.
+
+docs/benchmarks.md is excluded: its blocks are measurements, not examples. Shell commands
+are not run (they install packages or take minutes), but every ``python -m MODULE`` names an
+importable module and every ``python PATH.py`` / ``bash PATH.sh`` names a file that exists.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md"] + sorted(
+    p for p in (ROOT / "docs").glob("*.md") if p.name != "benchmarks.md"
+)
+NO_TEST = "<!-- no-test -->"
+TIMEOUT_S = 60
+
+# Run the block as __main__ with warnings as errors, as pytest's configuration does.
+RUNNER = """\
+import runpy, sys, warnings
+warnings.simplefilter("error")
+warnings.filterwarnings("ignore", r"autodiff. C\\+\\+ extension", UserWarning)
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+@dataclass(frozen=True)
+class Block:
+    path: Path
+    line: int  # 1-based line of the opening fence
+    code: str
+    skip: bool
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+
+def _blocks(path: Path) -> list[Block]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found, i = [], 0
+    while i < len(lines):
+        if lines[i].strip() == "```python":
+            start = i
+            j = i + 1
+            while j < len(lines) and lines[j].strip() != "```":
+                j += 1
+            if j == len(lines):
+                raise AssertionError(f"{path.name}:{start + 1}: ```python block never closed")
+            prev = next((s.strip() for s in reversed(lines[:start]) if s.strip()), "")
+            code = "\n".join(lines[start + 1 : j]) + "\n"
+            found.append(Block(path, start + 1, code, prev == NO_TEST))
+            i = j + 1
+        else:
+            i += 1
+    return found
+
+
+BLOCKS = [b for p in DOCS for b in _blocks(p)]
+
+
+def test_docs_have_examples():
+    assert any(not b.skip for b in BLOCKS), "no runnable ```python block found in the docs"
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if not b.skip], ids=lambda b: b.id)
+def test_docs_example_runs(block: Block, tmp_path: Path):
+    if re.search(r"^\s*(import torch|from torch)\b", block.code, re.MULTILINE):
+        pytest.importorskip("torch")
+    script = tmp_path / "doc_example.py"
+    script.write_text(block.code, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "AUTODIFF_DEVICE"}
+    # the repository's autodiff, as the rest of the suite imports it
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["MPLBACKEND"] = "Agg"
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+    assert proc.returncode == 0, (
+        f"{block.id}: the example failed (exit {proc.returncode})\n"
+        f"--- code\n{block.code}--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+    )
+
+
+def _commands() -> list[tuple[str, str]]:
+    """(where, command) for each `python -m ...`, `python X.py`, `bash X.sh` in the docs."""
+    pat = re.compile(r"\b(python -m [\w.]+|python [\w/.-]+\.py|bash [\w/.-]+\.sh)")
+    out = []
+    for path in DOCS:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            out += [(f"{path.relative_to(ROOT)}:{n}", m) for m in pat.findall(line)]
+    return out
+
+
+@pytest.mark.parametrize("where,command", _commands(), ids=lambda x: str(x))
+def test_docs_commands_exist(where: str, command: str):
+    _, *rest = command.split()
+    if rest[0] == "-m":
+        module = rest[1]
+        if module == "pytest":
+            return
+        if module.split(".")[0] == "examples":  # a folder of the repository, not installed
+            assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), f"{where}: {command}"
+            return
+        assert importlib.util.find_spec(module) is not None, f"{where}: no module {module}"
+    elif rest[0] != "train.py":  # README's "AUTODIFF_DEVICE=numpy python train.py": yours
+        assert (ROOT / rest[0]).is_file(), f"{where}: {command}: no file {rest[0]}"
