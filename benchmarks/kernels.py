@@ -45,14 +45,22 @@ def best(fn, reps: int, min_time: float = 0.0) -> float:
     return min(ts)
 
 
+# Seconds to wait before each block of calls: OpenBLAS's idle worker threads spin (yielding)
+# for 2^28 cycles, about 0.1 s, after each call; while they do, a 2-thread kernel of another
+# library shares a core with one of them.  Measured here: our 1024^3 GEMM ran at 75-130
+# GFLOP/s for up to 0.1 s after a NumPy matmul, 180 otherwise.
+SETTLE = 0.25
+
+
 def compare(fns: dict, reps: int, rounds: int = 3) -> dict:
-    """Min time of each fn.  Each fn runs in a block of reps // rounds calls (so that one
-    library's spinning worker threads do not steal the cores from the next library's
-    call), and the blocks rotate `rounds` times so that drift hits all of them alike."""
+    """Min time of each fn.  Each fn runs in a block of reps // rounds calls, after SETTLE
+    seconds in which the previous library's spinning worker threads go to sleep, and the
+    blocks rotate `rounds` times so that drift hits all of them alike."""
     out = {k: float("inf") for k in fns}
     per = max(1, reps // rounds)
     for _ in range(rounds):
         for k, f in fns.items():
+            time.sleep(SETTLE)
             f()
             for _ in range(per):
                 t = time.perf_counter()

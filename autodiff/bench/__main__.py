@@ -37,8 +37,15 @@ def _parse_size(text: str) -> tuple[int, int]:
     return dims[0], dims[1]
 
 
+# Seconds to wait before timing: OpenBLAS's idle threads spin for about 0.1 s after a NumPy
+# matmul, and a 2-thread C++ kernel timed meanwhile shares a core with one of them (our
+# 1024^3 GEMM measured at 75-130 instead of 180 GFLOP/s).
+SETTLE = 0.15
+
+
 def _timeit(fn, min_time: float = 0.2, max_reps: int = 200) -> float:
     """Median milliseconds per call, repeating until ``min_time`` seconds have passed."""
+    time.sleep(SETTLE)
     fn()
     times = []
     start = time.perf_counter()
