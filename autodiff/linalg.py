@@ -1,7 +1,8 @@
 """``autodiff.linalg``: PyTorch's ``torch.linalg`` for real matrices (and stacks of them,
 batched over the leading dims): norms, ``det``, ``slogdet``, ``inv``, ``solve``,
 ``cholesky``, ``qr``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``, ``pinv``, ``matrix_rank``,
-``matrix_power``, ``multi_dot``, ``vecdot``, ``cross``, ``diagonal``.
+``matrix_power``, ``multi_dot``, ``vecdot``, ``cross``, ``diagonal``, ``householder_product``
+(and ``geqrf``).
 
 The factorizations run the backend's array module (``numpy.linalg`` or ``cupy.linalg``) in
 custom autograd Functions whose backward is written with Tensor ops (so double backward
@@ -42,6 +43,7 @@ __all__ = [
     "diagonal",
     "eigh",
     "eigvalsh",
+    "householder_product",
     "inv",
     "lstsq",
     "matmul",
@@ -288,6 +290,61 @@ def qr(a: Tensor, mode: str = "reduced"):
     return QRResult(*_QR.apply(a, mode))
 
 
+GeqrfResult = collections.namedtuple("geqrf", ["a", "tau"])
+
+
+def geqrf(a: Tensor):
+    """LAPACK's geqrf: (R above the diagonal with the Householder vectors below it, tau), as
+    ``torch.geqrf``; not differentiable (PyTorch's is not either)."""
+    a = float_operand(a)
+    if a.ndim < 2:
+        raise ShapeError(f"geqrf: input must have at least 2 dimensions, got shape "
+                         f"{tuple(a.shape)}")
+    xla, data = _xla(a), a._data
+    xp = a._dev.backend.xp
+    batch, (m, n) = data.shape[:-2], data.shape[-2:]
+    out = xp.empty(data.shape, data.dtype)
+    tau = xp.empty(batch + (min(m, n),), data.dtype)
+    for idx in np.ndindex(*batch):
+        h, t = xla.qr(data[idx], mode="raw")  # h is the transposed (Fortran-order) result
+        out[idx], tau[idx] = h.T, t
+    return GeqrfResult(_wrap(out, a), _wrap(tau, a))
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i the i-th column
+    of A below the diagonal and 1 on it (LAPACK's orgqr). A composite of matmuls, so the
+    gradients (to A's strict lower triangle and to tau) need no backward of their own.
+
+    Shape:
+        A: (*, m, n) with m >= n; tau: (*, k) with k <= n; result (*, m, n).
+    """
+    head = "torch.linalg.householder_product:"
+    if A.ndim < 2:
+        raise RuntimeError(f"{head} input must have at least 2 dimensions.")
+    m, n = A.shape[-2:]
+    if m < n:
+        raise RuntimeError(f"{head} input.shape[-2] must be greater than or equal to "
+                           f"input.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(f"{head} Expected tau to have one dimension less than input, but "
+                           f"got tau.ndim equal to {tau.ndim} and input.ndim is equal to "
+                           f"{A.ndim}")
+    if tau.shape[-1] > n:
+        raise RuntimeError(f"{head} input.shape[-1] must be greater than or equal to "
+                           f"tau.shape[-1]")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{head} Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], but got {tuple(tau.shape[:-1])}")
+    ident = eye(m, n, dtype=A.dtype, device=A.device)
+    V = ops.tril(A, -1) + ident
+    Q = ident.expand(*A.shape)
+    for i in reversed(range(tau.shape[-1])):  # Q = H_i Q, from the last reflector back
+        v = V[..., i:i + 1]
+        Q = Q - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (_mT(v) @ Q)
+    return Q
+
+
 class _Eigh(Function):
     """A = V diag(w) V^T (symmetric, lower triangle read); for distinct eigenvalues
     dA = sym(V (diag(dw) + F o (V^T dV)) V^T), F_ij = 1 / (w_j - w_i)."""
@@ -503,7 +560,8 @@ def _cholesky_torch(a: Tensor, upper: bool = False) -> Tensor:
 # name in torch / on Tensor -> function
 TORCH_NAMES = {"det": det, "inverse": inv, "logdet": logdet, "slogdet": slogdet,
                "pinverse": pinv, "matrix_power": matrix_power, "cholesky": _cholesky_torch,
-               "qr": _qr_torch, "svd": _svd_torch}
+               "qr": _qr_torch, "svd": _svd_torch, "geqrf": geqrf,
+               "orgqr": householder_product}
 for _name, _fn in TORCH_NAMES.items():
     setattr(Tensor, _name, _fn)
 del _name, _fn

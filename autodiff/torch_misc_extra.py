@@ -171,9 +171,10 @@ def is_anomaly_check_nan_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
-    """Always False: autodiff's ``inference_mode`` is ``no_grad`` and leaves no trace of its
-    own (see the report: telling them apart needs a flag in the grad-mode state)."""
-    return False
+    """True inside ``inference_mode()`` (kept with it, in torch_names)."""
+    from .torch_names import is_inference_mode_enabled as enabled
+
+    return enabled()
 
 
 # ----------------------------------------------------------------- vmap

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -193,20 +194,37 @@ class iinfo(_Info):  # noqa: N801
                          ("bits", "max", "min"))
 
 
+class _InferenceState(threading.local):
+    enabled = False  # per thread, as grad mode
+
+
+_inference = _InferenceState()
+
+
 class inference_mode(_GradModeContext):  # noqa: N801
-    """``no_grad`` by another name (autodiff has no cheaper mode): a context manager and
-    decorator; ``inference_mode(False)`` enables grad mode, as in PyTorch."""
+    """``no_grad`` that ``is_inference_mode_enabled()`` reports (autodiff has no cheaper mode
+    and no inference tensors): a context manager and decorator; ``inference_mode(False)``
+    enables grad mode, as in PyTorch."""
 
     def __init__(self, mode: bool = True) -> None:
         self._on = bool(mode)
 
     def __enter__(self):
-        self._prev = state.enabled
+        self._prev, self._prev_inference = state.enabled, _inference.enabled
         state.enabled = not self._on
+        _inference.enabled = self._on
         return self
+
+    def __exit__(self, *exc) -> None:
+        state.enabled, _inference.enabled = self._prev, self._prev_inference
 
     def _fresh(self) -> inference_mode:
         return inference_mode(self._on)
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (and not inside a nested ``inference_mode(False)``)."""
+    return _inference.enabled
 
 
 def set_num_threads(n: int) -> None:

@@ -143,7 +143,8 @@ class Function:
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        record = state.enabled and any(t._requires_grad for t in tensors)
+        record = any(t._requires_grad for t in tensors) and (
+            state.enabled or state.fw is not None and state.fw(tensors))  # forward AD: no_grad
         if not record:
             return outputs
         ctx.next = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)

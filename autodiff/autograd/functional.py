@@ -6,8 +6,12 @@ from . import engine
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False, only_inputs=True, materialize_grads=False):
+         allow_unused=False, only_inputs=True, materialize_grads=False, is_grads_batched=False):
     """Return d(outputs)/d(inputs) as a tuple (differentiable again with create_graph)."""
+    if is_grads_batched:  # a loop over the batch, kept outside the core (PyTorch vmaps)
+        from ..func._batched_grad import batched_grad
+        return batched_grad(grad, outputs, inputs, grad_outputs, retain_graph, create_graph,
+                            allow_unused, materialize_grads)
     Tensor = engine.Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)

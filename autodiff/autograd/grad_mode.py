@@ -10,6 +10,8 @@ import threading
 # per thread, as in PyTorch: a no_grad in one thread is not seen by another, and a new thread
 # starts with grad enabled
 class _State(threading.local):
+    fw = None  # forward AD's hook: whether to record ops on dual tensors under no_grad
+
     def __init__(self) -> None:
         self.enabled = True
         self.anomaly = False

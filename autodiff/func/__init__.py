@@ -1,6 +1,6 @@
 """``ad.func``: function transforms, as ``torch.func``: ``grad``, ``grad_and_value``, ``vjp``,
-``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap``, ``functional_call`` and
-``stack_module_state``.
+``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap``, ``functional_call``,
+``stack_module_state`` and ``replace_all_batch_norm_modules_``.
 
     params = {k: v.detach() for k, v in model.named_parameters()}
 
@@ -32,9 +32,10 @@ from __future__ import annotations
 from ._functional_call import functional_call, stack_module_state
 from ._pytree import TreeSpec, tree_flatten, tree_map, tree_unflatten
 from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
-from ._vmap import vmap
+from ._vmap import replace_all_batch_norm_modules_, vmap
 
 __all__ = [
     "TreeSpec", "functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-    "stack_module_state", "tree_flatten", "tree_map", "tree_unflatten", "vjp", "vmap",
+    "replace_all_batch_norm_modules_", "stack_module_state", "tree_flatten", "tree_map",
+    "tree_unflatten", "vjp", "vmap",
 ]

@@ -10,11 +10,14 @@ that the reverse-mode graph records (a fresh leaf, or a view of ``x0`` when ``x0
 requires grad), and ``unpack_dual(y)`` computes the tangent on demand by the double-vjp trick:
 g(u) = J^T u is linear in a dummy cotangent u, so J v = d<g(u), v>/du, two reverse passes.
 
+Forward AD ignores grad mode, as PyTorch's: under ``no_grad`` inside a level, ops whose inputs
+derive from a dual are still recorded (the core asks ``_record_under_no_grad``), everything
+else is not.
+
 Differences from PyTorch, all from building on the recorded graph:
-- ops run under ``no_grad`` record nothing, so their results carry no tangent (PyTorch's
-  forward AD ignores grad mode);
-- a dual tensor, and what is computed from it, report ``requires_grad=True`` and a
-  ``grad_fn`` (PyTorch's do not unless reverse mode tracks them too);
+- a dual tensor, and what is computed from it (also under ``no_grad``), report
+  ``requires_grad=True`` and a ``grad_fn`` (PyTorch's do not unless reverse mode tracks them
+  too), so a backward from such a tensor reaches what it was computed from;
 - each ``unpack_dual`` of a computed tensor costs two backward passes over its graph.
 Only one level exists at a time, as in PyTorch ("Nested forward mode AD is not supported").
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -42,6 +46,7 @@ class _Level:
         self.leaves: dict[int, tuple] = {}  # id(dual) -> (dual, tangent)
         self.nodes: dict[Node, tuple] = {}  # dual.grad_fn -> (dual, tangent)
         self.blocking = False  # set while unpack_dual differentiates: _Primal passes nothing
+        self.derived: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # node -> bool
 
 
 _level = _Level()
@@ -71,6 +76,7 @@ def enter_dual_level() -> int:
     if _level.current >= 0:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
     _level.current = 0
+    state.fw = _record_under_no_grad
     return 0
 
 
@@ -85,7 +91,9 @@ def exit_dual_level(*, level: int | None = None) -> None:
                            "created. This is not supported.")
     _level.leaves.clear()
     _level.nodes.clear()
+    _level.derived = weakref.WeakKeyDictionary()
     _level.current = -1
+    state.fw = None
 
 
 class dual_level:
@@ -150,6 +158,42 @@ def _scan(t: ad.Tensor) -> tuple[dict, bool]:
             else:
                 outer = True
     return found, outer
+
+
+def _derives_from_dual(node: Node) -> bool:
+    """Whether a dual of the level is reachable from ``node`` (not through a ``_Primal``),
+    remembered per node: a node's inputs never change."""
+    lv = _level
+    known = lv.derived.get(node)
+    if known is not None:
+        return known
+    stack, seen, found = [node], set(), False
+    while stack and not found:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        known = lv.derived.get(n)
+        if n in lv.nodes or known:
+            found = True
+        elif known is None and getattr(n, "fn_cls", None) is not _Primal:
+            for e in n.next:
+                if e is not None:
+                    if isinstance(e[0], Node):
+                        stack.append(e[0])
+                    elif id(e[0]) in lv.leaves:
+                        found = True
+    lv.derived[node] = found
+    return found
+
+
+def _record_under_no_grad(inputs) -> bool:
+    """The core's question under no_grad inside a level: record this op (an input derives
+    from a dual, so its result carries a tangent)?"""
+    return any(t is not None and t._requires_grad
+               and (id(t) in _level.leaves if t.grad_fn is None
+                    else _derives_from_dual(t.grad_fn))
+               for t in inputs)
 
 
 def make_dual(tensor: ad.Tensor, tangent: ad.Tensor, *, level: int | None = None) -> ad.Tensor:

@@ -9,6 +9,8 @@ from typing import Any
 
 import autodiff as ad
 
+from ._vmap import check_batch_norm
+
 _MISSING = object()
 
 
@@ -143,6 +145,7 @@ def functional_call(module: Any, parameter_and_buffer_dicts: dict | Sequence[dic
     elif not isinstance(args, tuple):
         args = (args,)
     with _reparametrize(module, tensors, tie_weights, strict):
+        check_batch_norm(module)  # inside vmap: PyTorch's error for unbatched running stats
         return module(*args, **(kwargs or {}))
 
 

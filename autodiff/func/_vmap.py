@@ -8,6 +8,7 @@ slow as that loop. PyTorch instead runs ``func`` once on batched tensors.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,36 @@ from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 _RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either "
                  "use the 'same' or 'different' randomness flags on vmap or perform the "
                  "randomness operation out of vmap")
+_BATCH_NORM_ERROR = (
+    "Batch norm got a batched tensor as input while the running_mean or running_var, which "
+    "will be updated in place, were not batched.\nIf you are using a module and do not need "
+    "eval mode, please set `track_running_stats` to be False.If you are using a prebuilt "
+    "module and do not need eval mode, please see the functorch website for resources on how "
+    "to patch your module to work with vmap")
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.levels: list[set] = []  # per active vmap: ids of the current element's slices
+
+
+_state = _State()
+
+
+def check_batch_norm(module: Any) -> None:
+    """Inside vmap, PyTorch's error for a BatchNorm in training mode whose running stats (which
+    it would update in place) are not batched; called for a module vmap maps directly and by
+    ``functional_call`` (a closure calling a module is not seen)."""
+    if not _state.levels or not isinstance(module, ad.nn.Module):
+        return
+    from ..nn.modules.normalization import _BatchNorm
+
+    batched = set().union(*_state.levels)
+    for m in module.modules():
+        if (isinstance(m, _BatchNorm) and m.training and m.track_running_stats
+                and m.running_mean is not None and m.running_var is not None
+                and not (id(m.running_mean) in batched and id(m.running_var) in batched)):
+            raise RuntimeError(_BATCH_NORM_ERROR)
 
 
 def _process_inputs(func: Callable, in_dims: Any, args: tuple) -> tuple[int, list, list, Any]:
@@ -171,12 +202,36 @@ def vmap(func: Callable, in_dims: int | tuple = 0, out_dims: int | tuple | None 
             before = rng.get_state() if randomness == "error" else None
             flat = [a if d is None else _element(a, d, i, size)
                     for a, d in zip(flat_args, flat_dims)]
-            outs.append(func(*tree_unflatten(flat, spec), **kwargs))
+            _state.levels.append({id(a) for a, d in zip(flat, flat_dims) if d is not None})
+            try:
+                check_batch_norm(func)
+                outs.append(func(*tree_unflatten(flat, spec), **kwargs))
+            finally:
+                _state.levels.pop()
             if before is not None and rng.get_state() != before:
                 raise RuntimeError(_RANDOM_ERROR)
         return _combine(func, outs, out_dims, empty=size == 0)
 
     return wrapped
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """Make every BatchNorm in ``root`` (``root`` included) stop tracking running stats, in
+    place, so it can run under vmap in training mode (``torch.func``'s function of this name):
+    running_mean, running_var and num_batches_tracked become None.
+
+    Returns:
+        ``root``.
+    """
+    from ..nn.modules.normalization import _BatchNorm
+
+    for m in root.modules():
+        if isinstance(m, _BatchNorm) and m.track_running_stats:
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root
 
 
 def _element(a: ad.Tensor, d: int, i: int, size: int) -> ad.Tensor:
