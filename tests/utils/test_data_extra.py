@@ -178,6 +178,14 @@ def test_get_worker_info_is_none_in_this_process(torch):
             start, step = (0, 1) if info is None else (info.id, info.num_workers)
             yield from range(start, 6, step)
 
-    # loading runs here whatever num_workers says, so the stream is not sharded
+    # in the main process the stream is whole; two workers each read their own share
+    assert [b.tolist() for b in D.DataLoader(Sharded(), batch_size=3)] == [[0, 1, 2], [3, 4, 5]]
     got = [b.tolist() for b in D.DataLoader(Sharded(), batch_size=3, num_workers=2)]
-    assert got == [[0, 1, 2], [3, 4, 5]]
+    class TorchSharded(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            info = torch.utils.data.get_worker_info()
+            yield from range(info.id, 6, info.num_workers)
+
+    loader = torch.utils.data.DataLoader(TorchSharded(), batch_size=3, num_workers=2)
+    want = [b.tolist() for b in loader]
+    assert got == want == [[0, 2, 4], [1, 3, 5]]

@@ -5,8 +5,9 @@
     for xb, yb in DataLoader(train, batch_size=32, shuffle=True):
         ...
 
-Everything runs in the calling process: ``num_workers`` and ``pin_memory`` are accepted
-for source compatibility and have no effect (so ``get_worker_info()`` is always None).
+With ``num_workers > 0`` batches are loaded in worker processes, as in PyTorch (``_worker``:
+in-order delivery, ``prefetch_factor``, ``persistent_workers``, ``timeout``, per-worker seeds,
+worker errors re-raised here); ``pin_memory`` is accepted and has no effect.
 Shuffling draws from ``generator`` (an ``ad.Generator``) or, without one, from the global
 generator that ``ad.manual_seed`` seeds, so a seeded run sees the same batches every time;
 ``DistributedSampler`` shuffles with PyTorch's own permutation of ``seed + epoch``.

@@ -1,5 +1,5 @@
-"""Collation (``default_collate``, ``default_convert``), ``DataLoader`` and
-``get_worker_info``."""
+"""Collation (``default_collate``, ``default_convert``) and ``DataLoader``; worker processes
+(``num_workers > 0``) and ``get_worker_info`` live in ``_worker``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Callable
 from ... import creation, ops
 from ...random import Generator
 from ...tensor import Tensor
+from ._worker import MultiProcessIter, WorkerInfo, get_worker_info, resolve_context
 from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -91,11 +92,24 @@ class DataLoader:
         sampler: an iterable of indices to use instead of the sequential/random order.
         batch_sampler: an iterable of index lists; excludes batch_size, shuffle, sampler,
             drop_last.
-        num_workers, pin_memory, timeout, worker_init_fn, prefetch_factor,
-            persistent_workers: accepted for compatibility; loading runs in this process.
+        num_workers: worker processes that fetch and collate batches (0: load here).
         collate_fn: merges a list of samples into a batch (default: ``default_collate``).
-        drop_last: drop the last batch when it is smaller than batch_size.
-        generator: the ``ad.Generator`` that shuffling draws from.
+        pin_memory: accepted for compatibility (CPU only: no effect).
+        drop_last: drop the last batch when it is smaller than batch_size (with an
+            IterableDataset and workers: each worker's last partial batch, as PyTorch).
+        timeout: seconds to wait for a batch from the workers before RuntimeError (0: forever).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after seeding.
+        multiprocessing_context: a start method name (``"fork"``, ``"spawn"``,
+            ``"forkserver"``) or a multiprocessing context; default: multiprocessing's.
+        generator: the ``ad.Generator`` that shuffling and the workers' base seed draw from.
+        prefetch_factor: batches loaded ahead per worker (default 2 with workers).
+        persistent_workers: keep the workers alive from one epoch to the next.
+        in_order: yield batches in sampler order (False: as workers finish them).
+
+    With workers, each worker ``i`` seeds ``random``, ``ad.manual_seed`` (``base_seed + i``,
+    ``base_seed`` drawn per iterator from ``generator`` or the global generator) and NumPy's
+    global RNG; an IterableDataset is copied into every worker, so shard it with
+    ``get_worker_info()`` or each worker yields the whole stream.
 
     Example:
         >>> loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
@@ -106,12 +120,18 @@ class DataLoader:
                  sampler=None, batch_sampler=None, num_workers: int = 0,
                  collate_fn: Callable | None = None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0, worker_init_fn=None,
-                 generator: Generator | None = None, *, prefetch_factor=None,
-                 persistent_workers: bool = False) -> None:
-        if num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
+                 multiprocessing_context=None, generator: Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
+        self._check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.num_workers, self.generator = num_workers, generator
+        self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device  # CPU: no-ops
+        self.timeout, self.worker_init_fn, self.in_order = timeout, worker_init_fn, in_order
+        self.persistent_workers = persistent_workers
+        self.prefetch_factor = 2 if num_workers > 0 and prefetch_factor is None else prefetch_factor
+        self.multiprocessing_context = resolve_context(multiprocessing_context, num_workers)
+        self._iterator = None  # the persistent workers' iterator, reused across epochs
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
             raise ValueError("DataLoader with an IterableDataset: shuffle, sampler and "
@@ -138,7 +158,39 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
 
+    @staticmethod
+    def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers) -> None:
+        """PyTorch's checks of the worker options, with its messages."""
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                             "disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set "
+                             "prefetch_factor to None.")
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+
+    def _fast_path(self) -> bool:
+        """Batches of a TensorDataset are gathered with one index per tensor."""
+        return isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
+
     def __iter__(self) -> Iterator:
+        if self.num_workers == 0:
+            return self._iter_here()
+        if not self.persistent_workers:
+            return MultiProcessIter(self)
+        if self._iterator is None or self._iterator._shutdown:  # first epoch, or after a failure
+            self._iterator = MultiProcessIter(self)
+        else:
+            self._iterator._reset(self)
+        return self._iterator
+
+    def _iter_here(self) -> Iterator:
         if self._iterable:
             yield from self._iter_stream()
             return
@@ -146,7 +198,7 @@ class DataLoader:
             for i in self.sampler:
                 yield self.collate_fn(self.dataset[i])
             return
-        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
+        fast = self._fast_path()
         # a dataset's own batched fetch, as PyTorch's fetcher uses it (StackDataset has one)
         fetch = getattr(self.dataset, "__getitems__", None)
         for indices in self.batch_sampler:
@@ -180,40 +232,3 @@ class DataLoader:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
-
-
-class WorkerInfo:
-    """What ``get_worker_info()`` returns inside a DataLoader worker: ``id``,
-    ``num_workers``, ``seed`` and ``dataset`` (read-only)."""
-
-    __slots__ = ("dataset", "id", "num_workers", "seed")
-
-    def __init__(self, id: int, num_workers: int, seed: int, dataset) -> None:
-        for name, value in (("id", id), ("num_workers", num_workers), ("seed", seed),
-                            ("dataset", dataset)):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value) -> None:
-        raise AttributeError(f"Cannot assign attributes to {type(self).__name__} objects")
-
-    def __repr__(self) -> str:
-        return (f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, "
-                f"dataset={self.dataset!r})")
-
-
-_worker_info: WorkerInfo | None = None
-
-
-def get_worker_info() -> WorkerInfo | None:
-    """Information about the DataLoader worker this code runs in, or None in the main
-    process, as in PyTorch.
-
-    This DataLoader loads every batch in the calling process (``num_workers`` has no
-    effect), so an ``IterableDataset`` that shards itself with ``get_worker_info()`` always
-    sees None here and yields its whole stream - what PyTorch gives with ``num_workers=0``.
-
-    Example:
-        >>> info = get_worker_info()
-        >>> start, step = (0, 1) if info is None else (info.id, info.num_workers)
-    """
-    return _worker_info
