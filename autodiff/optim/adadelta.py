@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Callable
 
-from .optimizer import Optimizer
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _check_nonneg,
+    _invalid,
+    _next_step,
+    _step_tensor,
+    _value,
+)
 
 
 class Adadelta(Optimizer):
@@ -33,29 +41,29 @@ class Adadelta(Optimizer):
     def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, foreach=None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False) -> None:
-        if lr < 0.0 or eps < 0.0 or weight_decay < 0.0:
-            raise ValueError(f"Adadelta: invalid lr={lr}, eps={eps} or weight_decay="
-                             f"{weight_decay}; expected each >= 0")
+        _check_lr("Adadelta", lr)
         if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Adadelta: invalid rho {rho}; expected in [0, 1]")
+            raise _invalid("Adadelta", f"Invalid rho value: {rho}", f"rho in [0, 1], got {rho}")
+        _check_nonneg("Adadelta", eps=eps, weight_decay=weight_decay)
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
-                                      "maximize": maximize})
+                                  "maximize": maximize, "capturable": capturable,
+                                  "foreach": foreach, "differentiable": differentiable})
 
     def step(self, closure: Callable | None = None):
         """One Adadelta update of every parameter that has a gradient."""
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["rho"], group["eps"]
+            lr, rho, eps = _value(group["lr"]), group["rho"], group["eps"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 xp = p._dev.backend.xp
                 state = self.state[p]
                 if not state:
-                    state["step"] = 0
+                    state["step"] = _step_tensor()
                     state["square_avg"] = self._state_tensor(p)
                     state["acc_delta"] = self._state_tensor(p)
-                state["step"] += 1
+                _next_step(state)
                 g = self._effective_grad(p, group["weight_decay"], group["maximize"])
                 v, u = state["square_avg"]._data, state["acc_delta"]._data
                 tmp, delta = self._work(p), self._work(p, 1)

@@ -7,7 +7,8 @@ from typing import Callable
 
 import numpy as np
 
-from .optimizer import Optimizer, _wrap
+from ..tensor import Tensor
+from .optimizer import Optimizer, _next_step, _step_tensor, _value, _wrap
 
 
 def _lerp(xp, start, end, weight: float) -> None:
@@ -54,6 +55,8 @@ class Adafactor(Optimizer):
     def __init__(self, params: Iterable, lr: float = 1e-2, beta2_decay: float = -0.8,
                  eps: tuple = (None, 1e-3), d: float = 1.0, weight_decay: float = 0.0, *,
                  foreach: bool | None = None, maximize: bool = False) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 >= beta2_decay:
@@ -89,7 +92,7 @@ class Adafactor(Optimizer):
         state = self.state[p]
         if not state:
             b, shape, dt = p._dev.backend, p._data.shape, p._data.dtype
-            state["step"] = 0.0
+            state["step"] = _step_tensor()
             if len(shape) > 1:
                 state["row_var"] = _wrap(b.zeros(shape[:-1] + (1,), dt), p._dev)
                 state["col_var"] = _wrap(b.zeros(shape[:-2] + (1, shape[-1]), dt), p._dev)
@@ -104,8 +107,8 @@ class Adafactor(Optimizer):
         g = self._grad_of(p)
         if group["maximize"]:
             g = xp.negative(g)
-        state["step"] = t = state["step"] + 1.0
-        lr, wd = group["lr"], group["weight_decay"]
+        t = _next_step(state)
+        lr, wd = _value(group["lr"]), group["weight_decay"]
         one_minus_beta2_t = t ** group["beta2_decay"]
         rho_t = min(lr, 1 / (t**0.5))
         numel = max(int(data.size), 1)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Callable
 
-from .optimizer import Optimizer
+from .optimizer import (
+    Optimizer,
+    _check_flags,
+    _check_lr,
+    _check_nonneg,
+    _next_step,
+    _step_tensor,
+    _value,
+)
 
 
 class Adagrad(Optimizer):
@@ -34,14 +42,15 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, foreach=None, *, maximize: bool = False,
                  differentiable: bool = False, fused=None) -> None:
-        for name, value in (("learning rate", lr), ("lr_decay", lr_decay), ("eps", eps),
-                            ("weight_decay", weight_decay),
-                            ("initial_accumulator_value", initial_accumulator_value)):
-            if value < 0.0:
-                raise ValueError(f"Adagrad: invalid {name} {value}; expected >= 0")
+        _check_lr("Adagrad", lr)
+        _check_nonneg("Adagrad", lr_decay=lr_decay, weight_decay=weight_decay,
+                      initial_accumulator_value=initial_accumulator_value, eps=eps)
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps,
-                                      "weight_decay": weight_decay, "maximize": maximize,
-                                      "initial_accumulator_value": initial_accumulator_value})
+                                  "weight_decay": weight_decay,
+                                  "initial_accumulator_value": initial_accumulator_value,
+                                  "foreach": foreach, "maximize": maximize,
+                                  "differentiable": differentiable, "fused": fused})
+        _check_flags(fused, foreach, differentiable)
         for group in self.param_groups:  # PyTorch creates Adagrad's state eagerly
             for p in group["params"]:
                 self._init_state(p, group)
@@ -49,7 +58,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group: dict) -> dict:
         state = self.state[p]
         if not state:
-            state["step"] = 0
+            state["step"] = _step_tensor()
             state["sum"] = self._state_tensor(p, group["initial_accumulator_value"])
         return state
 
@@ -57,13 +66,13 @@ class Adagrad(Optimizer):
         """One Adagrad update of every parameter that has a gradient."""
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            lr, lr_decay, eps = _value(group["lr"]), group["lr_decay"], group["eps"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 xp = p._dev.backend.xp
                 state = self._init_state(p, group)
-                state["step"] = t = state["step"] + 1
+                t = _next_step(state)
                 g = self._effective_grad(p, group["weight_decay"], group["maximize"])
                 clr = lr / (1.0 + (t - 1) * lr_decay)
                 s, tmp = state["sum"]._data, self._work(p)

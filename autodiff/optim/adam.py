@@ -6,19 +6,25 @@ import math
 from collections.abc import Iterable
 from typing import Callable
 
-from .optimizer import Optimizer
+from ..tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    _check_betas,
+    _check_flags,
+    _check_lr,
+    _check_nonneg,
+    _next_step,
+    _step_tensor,
+    _value,
+)
 
 
-def _check_adam_args(name: str, lr: float, betas, eps: float, weight_decay: float) -> None:
-    """The argument checks shared by the Adam family (Adam, AdamW, Adamax, NAdam, RAdam)."""
-    if lr < 0.0:
-        raise ValueError(f"{name}: invalid learning rate {lr}; expected >= 0")
-    if eps < 0.0:
-        raise ValueError(f"{name}: invalid eps {eps}; expected >= 0")
-    if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-        raise ValueError(f"{name}: invalid betas {tuple(betas)}; expected each in [0, 1)")
-    if weight_decay < 0.0:
-        raise ValueError(f"{name}: invalid weight_decay {weight_decay}; expected >= 0")
+def _check_adam_args(name: str, lr, betas, eps: float, weight_decay: float) -> None:
+    """PyTorch's argument checks shared by the Adam family, in its order."""
+    _check_lr(name, lr)
+    _check_nonneg(name, eps=eps)
+    _check_betas(name, betas)
+    _check_nonneg(name, weight_decay=weight_decay)
 
 
 class Adam(Optimizer):
@@ -39,46 +45,61 @@ class Adam(Optimizer):
         weight_decay: L2 penalty added to the gradient (default 0).
         amsgrad: keep the running maximum of ``v`` (Reddi et al., 2018).
         maximize: maximize the objective instead of minimizing it.
+        decoupled_weight_decay: decay the weights directly, as AdamW (default False).
+        foreach, capturable, differentiable, fused: accepted (and checked) as PyTorch does;
+            one code path runs here.
 
     Example:
         >>> opt = optim.Adam(model.parameters(), lr=3e-4)
     """
 
-    _decoupled = False
-
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False, foreach=None, capturable: bool = False,
-                 differentiable: bool = False, fused=None) -> None:
-        _check_adam_args(type(self).__name__, lr, betas, eps, weight_decay)
+                 foreach=None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused=None,
+                 decoupled_weight_decay: bool = False) -> None:
+        name = type(self).__name__
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
+        _check_adam_args(name, lr, betas, eps, weight_decay)
+        if isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+            raise ValueError(f"betas must be either both floats or both Tensors ({name}: got "
+                             f"{type(betas[0]).__name__} and {type(betas[1]).__name__})")
+        _check_flags(fused, foreach, differentiable)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
-                                      "weight_decay": weight_decay, "amsgrad": amsgrad,
-                                      "maximize": maximize})
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                  "maximize": maximize, "foreach": foreach,
+                                  "capturable": capturable, "differentiable": differentiable,
+                                  "fused": fused,
+                                  "decoupled_weight_decay": decoupled_weight_decay})
 
     def step(self, closure: Callable | None = None):
         """One Adam update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            lr, eps, wd = _value(group["lr"]), group["eps"], _value(group["weight_decay"])
+            beta1, beta2 = (_value(b) for b in group["betas"])
+            amsgrad, maximize = group["amsgrad"], group["maximize"]
+            decoupled = group.get("decoupled_weight_decay", False)
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._update(p, lr, beta1, beta2, eps, wd, amsgrad, maximize)
+                self._update(p, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled)
         return loss
 
-    def _update(self, p, lr, beta1, beta2, eps, wd, amsgrad, maximize) -> None:
+    def _update(self, p, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled) -> None:
         xp = p._dev.backend.xp
         data = p._data
         state = self.state[p]
         if not state:
-            state["step"] = 0
+            state["step"] = _step_tensor()
             state["exp_avg"] = self._state_tensor(p)
             state["exp_avg_sq"] = self._state_tensor(p)
         if amsgrad and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = self._state_tensor(p)
-        state["step"] = t = state["step"] + 1
-        if self._decoupled:
+        t = _next_step(state)
+        if decoupled:
             if wd:
                 xp.multiply(data, 1.0 - lr * wd, out=data)
             g = self._effective_grad(p, 0.0, maximize)
@@ -128,11 +149,11 @@ class AdamW(Adam):
         >>> opt = optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     """
 
-    _decoupled = True
-
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
                  maximize: bool = False, foreach=None, capturable: bool = False,
                  differentiable: bool = False, fused=None) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

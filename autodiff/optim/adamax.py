@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .adam import _check_adam_args
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _next_step, _step_tensor, _value
 
 
 class Adamax(Optimizer):
@@ -38,17 +38,19 @@ class Adamax(Optimizer):
                  capturable: bool = False) -> None:
         _check_adam_args("Adamax", lr, betas, eps, weight_decay)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
-                                  "weight_decay": weight_decay, "maximize": maximize})
+                                  "weight_decay": weight_decay, "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable,
+                                  "capturable": capturable})
 
     def _update(self, p, group: dict) -> None:
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        lr, (beta1, beta2), eps = _value(group["lr"]), group["betas"], group["eps"]
         xp = p._dev.backend.xp
         state = self.state[p]
         if not state:
-            state["step"] = 0
+            state["step"] = _step_tensor()
             state["exp_avg"] = self._state_tensor(p)
             state["exp_inf"] = self._state_tensor(p)
-        state["step"] = t = state["step"] + 1
+        t = _next_step(state)
         g = self._effective_grad(p, group["weight_decay"], group["maximize"])
         m, u, tmp = state["exp_avg"]._data, state["exp_inf"]._data, self._work(p)
         self._lerp(p, m, g, 1.0 - beta1)

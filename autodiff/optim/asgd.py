@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .optimizer import Optimizer, _scalar
+from ..tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _check_nonneg,
+    _next_step,
+    _scalar,
+    _scalar_state,
+    _set_scalar,
+    _step_tensor,
+    _value,
+)
 
 
 class ASGD(Optimizer):
@@ -39,26 +50,27 @@ class ASGD(Optimizer):
                  alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0,
                  foreach=None, maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
-        if lr < 0.0:
-            raise ValueError(f"ASGD: invalid learning rate {lr}; expected >= 0")
-        if weight_decay < 0.0:
-            raise ValueError(f"ASGD: invalid weight_decay {weight_decay}; expected >= 0")
+        _check_lr("ASGD", lr)
+        _check_nonneg("ASGD", weight_decay=weight_decay)
         super().__init__(params, {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
-                                  "weight_decay": weight_decay, "maximize": maximize})
+                                  "weight_decay": weight_decay, "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable,
+                                  "capturable": capturable})
 
     def _update(self, p, group: dict) -> None:
-        lr, lambd = group["lr"], group["lambd"]
+        lr, lambd = _value(group["lr"]), group["lambd"]
         xp = p._dev.backend.xp
         data = p._data
         state = self.state[p]
         if not state:
-            state["step"] = 0
-            state["eta"] = _scalar(lr)
-            state["mu"] = 1.0
+            state["step"] = _step_tensor()
+            state["eta"] = _scalar_state(p, lr)
+            state["mu"] = _scalar_state(p, 1.0)
             state["ax"] = self._state_tensor(p)
-        state["step"] = t = state["step"] + 1
+        t = _next_step(state)
         g = self._effective_grad(p, group["weight_decay"], group["maximize"])
-        eta, mu, ax, tmp = state["eta"], state["mu"], state["ax"]._data, self._work(p)
+        eta, mu = float(state["eta"]._data), float(state["mu"]._data)
+        ax, tmp = state["ax"]._data, self._work(p)
         xp.multiply(data, 1.0 - lambd * eta, out=data)
         xp.multiply(g, -eta, out=tmp)
         xp.add(data, tmp, out=data)
@@ -68,6 +80,11 @@ class ASGD(Optimizer):
             xp.add(ax, tmp, out=ax)
         else:
             ax[...] = data
-        state["eta"] = _scalar(lr / ((1 + lambd * lr * t) ** group["alpha"]))
-        state["mu"] = _scalar(1 / max(1, t - group["t0"]))
+        # PyTorch: eta.copy_(torch.as_tensor(new_eta)): rounded first to the default dtype, or
+        # to lr's dtype when lr is a tensor
+        eta = lr / ((1 + lambd * lr * t) ** group["alpha"])
+        lr_t = group["lr"]
+        eta = float(lr_t._data.dtype.type(eta)) if isinstance(lr_t, Tensor) else _scalar(eta)
+        _set_scalar(state["eta"], eta)
+        _set_scalar(state["mu"], _scalar(1 / max(1, t - group["t0"])))
         p._version[0] += 1

@@ -9,10 +9,12 @@ the learning rates it last set.
 from __future__ import annotations
 
 import math
+import types
 from collections import Counter
 from collections.abc import Iterable
 from typing import Callable
 
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 __all__ = [
@@ -51,12 +53,14 @@ class LRScheduler:
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
-                group.setdefault("initial_lr", group["lr"])
+                lr = group["lr"]
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
             elif "initial_lr" not in group:
                 raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
                                f"when resuming a scheduler with last_epoch={last_epoch}")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._get_lr_called_within_step = False  # PyTorch's flag, part of its state dict
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -92,8 +96,8 @@ class LRScheduler:
             closed = getattr(self, "_get_closed_form_lr", None)
             lrs = closed() if closed is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_lr(group, lr)
+        self._last_lr = _last_lrs(self.optimizer)
 
     def state_dict(self) -> dict:
         """Everything but the optimizer (and functions), as plain values."""
@@ -105,6 +109,21 @@ class LRScheduler:
 
     def _lrs(self) -> list:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _set_lr(group: dict, lr) -> None:
+    """``group["lr"] = lr``, or in place when the lr is a tensor (as PyTorch's ``fill_``)."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"]._data[...] = float(lr)
+        group["lr"]._version[0] += 1
+    else:
+        group["lr"] = lr
+
+
+def _last_lrs(optimizer: Optimizer) -> list:
+    """Each group's lr; tensors cloned, so the caller cannot change the optimizer's."""
+    return [g["lr"].clone() if isinstance(g["lr"], Tensor) else g["lr"]
+            for g in optimizer.param_groups]
 
 
 class StepLR(LRScheduler):
@@ -192,6 +211,29 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self) -> list:
         return [b * fn(self.last_epoch) for b, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict:
+        """As PyTorch: each function is kept only as a callable object's ``__dict__`` (None
+        for plain functions and lambdas)."""
+        return _with_lambdas(self, LRScheduler.state_dict(self))
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        _load_with_lambdas(self, state_dict)
+
+
+def _with_lambdas(sched, state: dict) -> dict:
+    state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
+                           for fn in sched.lr_lambdas]
+    return state
+
+
+def _load_with_lambdas(sched, state_dict: dict) -> None:
+    state = dict(state_dict)
+    saved = state.pop("lr_lambdas", [None] * len(sched.lr_lambdas))
+    sched.__dict__.update(state)
+    for fn, attrs in zip(sched.lr_lambdas, saved):
+        if attrs is not None:
+            fn.__dict__.update(attrs)
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -283,7 +325,7 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
                              f"{anneal_strategy!r}")
-        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        self.total_steps, self._anneal_func_type = total_steps, anneal_strategy
         p = pct_start * total_steps
         if three_phase:
             self._schedule_phases = [
@@ -327,7 +369,7 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
@@ -392,6 +434,8 @@ class ReduceLROnPlateau:
                             f"{type(optimizer).__name__}")
         self.optimizer = optimizer
         self.min_lrs = _per_group(min_lr, len(optimizer.param_groups), "min_lr")
+        # a single min_lr also serves groups added later (PyTorch's default_min_lr)
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.factor, self.patience, self.cooldown, self.eps = factor, patience, cooldown, eps
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self.mode_worse = math.inf if mode == "min" else -math.inf
@@ -413,7 +457,17 @@ class ReduceLROnPlateau:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            groups = self.optimizer.param_groups
+            if len(groups) != len(self.min_lrs):
+                if self.default_min_lr is None:
+                    raise RuntimeError(
+                        f"The number of param groups in the `optimizer` ({len(groups)}) "
+                        f"differs from when `ReduceLROnPlateau` was initialized "
+                        f"({len(self.min_lrs)}), usually due to a new param group being added "
+                        "to the optimizer. Please modify the `min_lrs` field to match the "
+                        "length of the `optimizer` param groups.")
+                self.min_lrs = [self.default_min_lr] * len(groups)
+            for group, min_lr in zip(groups, self.min_lrs):
                 old = float(group["lr"])
                 new = max(old * self.factor, min_lr)
                 if old - new > self.eps:

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Callable
 
-from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _per_group
+from .lr_scheduler import (
+    LRScheduler,
+    ReduceLROnPlateau,
+    _load_with_lambdas,
+    _per_group,
+    _with_lambdas,
+)
 from .optimizer import Optimizer
 
 __all__ = [
@@ -100,18 +106,10 @@ class MultiplicativeLR(LRScheduler):
         return [lr * fn(self.last_epoch) for lr, fn in zip(self._lrs(), self.lr_lambdas)]
 
     def state_dict(self) -> dict:
-        state = super().state_dict()
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else
-                               dict(fn.__dict__) for fn in self.lr_lambdas]
-        return state
+        return _with_lambdas(self, super().state_dict())
 
     def load_state_dict(self, state_dict: dict) -> None:
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
-        self.__dict__.update(state)
-        for fn, attrs in zip(self.lr_lambdas, saved):
-            if attrs is not None:
-                fn.__dict__.update(attrs)
+        _load_with_lambdas(self, state_dict)
 
 
 class PolynomialLR(LRScheduler):

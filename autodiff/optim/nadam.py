@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .adam import _check_adam_args
-from .optimizer import Optimizer, _scalar
+from .optimizer import (
+    Optimizer,
+    _check_nonneg,
+    _next_step,
+    _scalar_state,
+    _step_tensor,
+    _value,
+)
 
 
 class NAdam(Optimizer):
@@ -45,32 +52,35 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach=None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
         _check_adam_args("NAdam", lr, betas, eps, weight_decay)
-        if momentum_decay < 0.0:
-            raise ValueError(f"NAdam: invalid momentum_decay {momentum_decay}; expected >= 0")
+        _check_nonneg("NAdam", momentum_decay=momentum_decay)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay, "momentum_decay": momentum_decay,
                                   "decoupled_weight_decay": decoupled_weight_decay,
-                                  "maximize": maximize})
+                                  "maximize": maximize, "foreach": foreach,
+                                  "capturable": capturable, "differentiable": differentiable})
 
     def _update(self, p, group: dict) -> None:
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        lr, (beta1, beta2), eps = _value(group["lr"]), group["betas"], group["eps"]
         wd, psi = group["weight_decay"], group["momentum_decay"]
         xp = p._dev.backend.xp
         data = p._data
         state = self.state[p]
         if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
+            state["step"] = _step_tensor()
+            state["mu_product"] = _scalar_state(p, 1.0)
             state["exp_avg"] = self._state_tensor(p)
             state["exp_avg_sq"] = self._state_tensor(p)
-        state["step"] = t = state["step"] + 1
+        t = _next_step(state)
         if wd and group["decoupled_weight_decay"]:
             xp.multiply(data, 1.0 - lr * wd, out=data)
             wd = 0.0
         g = self._effective_grad(p, wd, group["maximize"])
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        state["mu_product"] = mu_product = _scalar(_scalar(state["mu_product"]) * _scalar(mu))
+        # mu_product *= mu, in the dtype of the 0-dim state tensor (as PyTorch)
+        mp = state["mu_product"]._data
+        mp[...] = mp * mp.dtype.type(mu)
+        mu_product = float(mp)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         tmp, denom = self._work(p), self._work(p, 1)
         self._lerp(p, m, g, 1.0 - beta1)

@@ -26,7 +26,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
-from ..dtypes import float64, get_default_dtype
+from ..device import device as _device
+from ..dtypes import float32, float64, get_default_dtype
 from ..tensor import Tensor
 from ..utils.hooks import RemovableHandle
 
@@ -46,6 +47,11 @@ _TUPLE_KEYS = ("betas", "etas", "step_sizes")
 
 def _wrap(arr, dev) -> Tensor:
     return Tensor._make(arr, dev, False, None)
+
+
+def _host():
+    """The device of host-side state (PyTorch keeps ``step`` on the CPU)."""
+    return _device("cpu")
 
 
 _global_optimizer_pre_hooks: OrderedDict = OrderedDict()
@@ -376,23 +382,108 @@ class Optimizer:
             post_hook(self)
 
 
+def _scalar_dtype():
+    """The dtype of PyTorch's scalar optimizer state (``step``, NAdam's ``mu_product``, ASGD's
+    ``eta`` and ``mu``): float64 when that is the default dtype, else float32."""
+    return float64 if get_default_dtype() is float64 else float32
+
+
 def _scalar(value: float) -> float:
-    """``value`` rounded as PyTorch stores scalar optimizer state (NAdam's ``mu_product``,
-    ASGD's ``eta`` and ``mu``): in a 0-dim tensor of float32, or float64 when that is the
-    default dtype. Matching this rounding keeps the steps equal to PyTorch's."""
+    """``value`` rounded as PyTorch rounds a Python float put in a tensor of the default
+    dtype (``torch.as_tensor(value)``): float32, or float64 when that is the default."""
     if get_default_dtype() is float64:
         return float(value)
     return float(np.float32(value))
 
 
+def _step_tensor(value: float = 0.0) -> Tensor:
+    """A new 0-dim step counter on the host, of the scalar dtype, as PyTorch's ``state["step"]``."""
+    return _wrap(np.array(value, dtype=_scalar_dtype().np), _host())
+
+
+def _next_step(state: dict) -> float:
+    """``state["step"] += 1`` in place (a plain number from an old state dict becomes a
+    tensor, as PyTorch's ``__setstate__`` does); returns the new count as a float."""
+    step = state.get("step")
+    if not isinstance(step, Tensor):
+        step = state["step"] = _step_tensor(float(step or 0))
+    arr = step._data
+    arr[...] = arr + 1
+    return float(arr)
+
+
+def _scalar_state(p: Tensor, value: float) -> Tensor:
+    """A 0-dim state tensor of the scalar dtype on ``p``'s device (NAdam's ``mu_product``)."""
+    b = p._dev.backend
+    return _wrap(b.full((), value, _scalar_dtype().np), p._dev)
+
+
+def _set_scalar(t: Tensor, value) -> float:
+    """``t.copy_(value)`` on a 0-dim state tensor (rounded to its dtype); returns the float."""
+    arr = t._data
+    arr[...] = value
+    return float(arr)
+
+
+def _value(v) -> float:
+    """A hyper-parameter as a float (PyTorch accepts a 1-element tensor for ``lr``)."""
+    return float(v) if isinstance(v, Tensor) else v
+
+
+def _invalid(name: str, torch_message: str, expected: str) -> ValueError:
+    """PyTorch's message for a bad hyper-parameter, then the optimizer and what it expects."""
+    return ValueError(f"{torch_message} ({name}: expected {expected})")
+
+
+def _check_lr(name: str, lr, strict: bool = False) -> None:
+    """PyTorch's checks of ``lr``: a number or a 1-element tensor, >= 0 (> 0 if ``strict``)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"Tensor lr must be 1-element ({name}: got shape {tuple(lr.shape)})")
+    if (lr <= 0.0) if strict else (lr < 0.0):
+        raise _invalid(name, f"Invalid learning rate: {lr}",
+                       f"{'>' if strict else '>='} 0, got learning rate {_value(lr)}")
+
+
+def _check_nonneg(name: str, **values) -> None:
+    """PyTorch's ``Invalid <what> value: v`` for each negative value (``eps`` is "epsilon")."""
+    for key, v in values.items():
+        if not 0.0 <= v:
+            what = "epsilon" if key == "eps" else key
+            raise _invalid(name, f"Invalid {what} value: {v}", f"{key} >= 0, got {v}")
+
+
+def _check_betas(name: str, betas) -> None:
+    for i, b in enumerate(betas[:2]):
+        if not 0.0 <= b < 1.0:
+            raise _invalid(name, f"Invalid beta parameter at index {i}: {b}",
+                           f"betas[{i}] in [0, 1), got {b}")
+
+
+def _check_flags(fused, foreach, differentiable) -> None:
+    """PyTorch's checks of the implementation flags (which all run one code path here)."""
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+# 0-dim scalar state kept in its own dtype when loaded. PyTorch casts all but ``step`` to the
+# parameter's dtype, so a float64 model resumes NAdam/ASGD with float64 scalars and drifts
+# (~1e-10) from the uninterrupted run; keeping the saved dtype resumes exactly.
+_SCALAR_KEYS = ("mu_product", "eta", "mu")
+
+
 def _cast_state(name: str, value: Any, p: Tensor) -> Any:
-    """A private copy of a saved state value, on ``p``'s device (floats in ``p``'s dtype)."""
+    """A private copy of a saved state value, as PyTorch's load policy: ``step`` keeps its
+    device and dtype; other tensors go to ``p``'s device (floats to ``p``'s dtype, but for
+    the scalars of ``_SCALAR_KEYS``)."""
     if not isinstance(value, Tensor):
         return copy.deepcopy(value)
     t = value.detach()
-    if t._dev is not p._dev:
-        t = t.to(p._dev)
-    if name != "step" and t.is_floating_point() and t.dtype is not p.dtype:
-        t = t.to(p.dtype)
-    b = p._dev.backend
-    return _wrap(b.contiguous(b.copy(t._data)), p._dev)
+    if name != "step":
+        if t._dev is not p._dev:
+            t = t.to(p._dev)
+        if t.is_floating_point() and t.dtype is not p.dtype and name not in _SCALAR_KEYS:
+            t = t.to(p.dtype)
+    b = t._dev.backend
+    return _wrap(b.contiguous(b.copy(t._data)), t._dev)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .adam import _check_adam_args
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _next_step, _step_tensor, _value
 
 
 class RAdam(Optimizer):
@@ -43,19 +43,20 @@ class RAdam(Optimizer):
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay,
                                   "decoupled_weight_decay": decoupled_weight_decay,
-                                  "maximize": maximize})
+                                  "maximize": maximize, "foreach": foreach,
+                                  "capturable": capturable, "differentiable": differentiable})
 
     def _update(self, p, group: dict) -> None:
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        lr, (beta1, beta2), eps = _value(group["lr"]), group["betas"], group["eps"]
         wd = group["weight_decay"]
         xp = p._dev.backend.xp
         data = p._data
         state = self.state[p]
         if not state:
-            state["step"] = 0
+            state["step"] = _step_tensor()
             state["exp_avg"] = self._state_tensor(p)
             state["exp_avg_sq"] = self._state_tensor(p)
-        state["step"] = t = state["step"] + 1
+        t = _next_step(state)
         if wd and group["decoupled_weight_decay"]:
             xp.multiply(data, 1.0 - lr * wd, out=data)
             wd = 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_lr, _check_nonneg, _next_step, _step_tensor, _value
 
 
 class RMSprop(Optimizer):
@@ -36,26 +36,27 @@ class RMSprop(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False, *, maximize: bool = False, foreach=None,
                  capturable: bool = False, differentiable: bool = False) -> None:
-        for name, value in (("learning rate", lr), ("eps", eps), ("momentum", momentum),
-                            ("weight_decay", weight_decay), ("alpha", alpha)):
-            if value < 0.0:
-                raise ValueError(f"RMSprop: invalid {name} {value}; expected >= 0")
-        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
-                                      "momentum": momentum, "centered": centered, "maximize": maximize})
+        _check_lr("RMSprop", lr)
+        _check_nonneg("RMSprop", eps=eps, momentum=momentum, weight_decay=weight_decay,
+                      alpha=alpha)
+        super().__init__(params, {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
+                                  "centered": centered, "weight_decay": weight_decay,
+                                  "capturable": capturable, "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable})
 
     def _update(self, p, group: dict) -> None:
-        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        lr, alpha, eps = _value(group["lr"]), group["alpha"], group["eps"]
         momentum, centered = group["momentum"], group["centered"]
         xp = p._dev.backend.xp
         state = self.state[p]
         if not state:
-            state["step"] = 0
+            state["step"] = _step_tensor()
             state["square_avg"] = self._state_tensor(p)
         if momentum > 0 and "momentum_buffer" not in state:
             state["momentum_buffer"] = self._state_tensor(p)
         if centered and "grad_avg" not in state:
             state["grad_avg"] = self._state_tensor(p)
-        state["step"] += 1
+        _next_step(state)
         g = self._effective_grad(p, group["weight_decay"], group["maximize"])
         v = state["square_avg"]._data
         tmp, denom = self._work(p), self._work(p, 1)

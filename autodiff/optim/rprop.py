@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_lr, _invalid, _next_step, _step_tensor, _value
 
 
 class Rprop(Optimizer):
@@ -33,23 +33,24 @@ class Rprop(Optimizer):
     def __init__(self, params: Iterable, lr: float = 1e-2, etas: tuple = (0.5, 1.2),
                  step_sizes: tuple = (1e-6, 50), *, capturable: bool = False, foreach=None,
                  maximize: bool = False, differentiable: bool = False) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Rprop: invalid learning rate {lr}; expected >= 0")
+        _check_lr("Rprop", lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
-            raise ValueError(f"Rprop: invalid etas {tuple(etas)}; expected 0 < eta_minus < 1 "
-                             "< eta_plus")
+            raise _invalid("Rprop", f"Invalid eta values: {etas[0]}, {etas[1]}",
+                           f"0 < eta_minus < 1 < eta_plus, got {tuple(etas)}")
         super().__init__(params, {"lr": lr, "etas": tuple(etas),
-                                  "step_sizes": tuple(step_sizes), "maximize": maximize})
+                                  "step_sizes": tuple(step_sizes), "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable,
+                                  "capturable": capturable})
 
     def _update(self, p, group: dict) -> None:
         (eta_minus, eta_plus), (lo, hi) = group["etas"], group["step_sizes"]
         xp = p._dev.backend.xp
         state = self.state[p]
         if not state:
-            state["step"] = 0
+            state["step"] = _step_tensor()
             state["prev"] = self._state_tensor(p)
-            state["step_size"] = self._state_tensor(p, group["lr"])
-        state["step"] += 1
+            state["step_size"] = self._state_tensor(p, _value(group["lr"]))
+        _next_step(state)
         g = self._effective_grad(p, 0.0, group["maximize"])
         prev, size = state["prev"]._data, state["step_size"]._data
         factor, new_g = self._work(p), self._work(p, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Callable
 
-from .optimizer import Optimizer, _wrap, required
+from .optimizer import Optimizer, _check_flags, _check_lr, _check_nonneg, _value, _wrap, required
 
 
 class SGD(Optimizer):
@@ -36,24 +36,24 @@ class SGD(Optimizer):
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
                  *, maximize: bool = False, foreach=None, differentiable: bool = False,
                  fused=None) -> None:
-        if lr is not required and lr < 0.0:
-            raise ValueError(f"SGD: invalid learning rate {lr}; expected >= 0")
-        if momentum < 0.0:
-            raise ValueError(f"SGD: invalid momentum {momentum}; expected >= 0")
-        if weight_decay < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay {weight_decay}; expected >= 0")
+        if lr is not required:
+            _check_lr("SGD", lr)
+        _check_nonneg("SGD", momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero "
-                             f"dampening, got momentum={momentum}, dampening={dampening}")
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening (SGD: "
+                             f"got momentum={momentum}, dampening={dampening})")
+        _check_flags(fused, foreach, differentiable)
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
-                                      "weight_decay": weight_decay, "nesterov": nesterov,
-                                      "maximize": maximize})
+                                  "weight_decay": weight_decay, "nesterov": nesterov,
+                                  "maximize": maximize, "foreach": foreach,
+                                  "differentiable": differentiable, "fused": fused})
 
     def step(self, closure: Callable | None = None):
         """One SGD update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+            lr, momentum = _value(group["lr"]), group["momentum"]
+            wd = _value(group["weight_decay"])
             dampening, nesterov, maximize = group["dampening"], group["nesterov"], \
                 group["maximize"]
             for p in group["params"]:
