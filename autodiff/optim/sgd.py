@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Callable
 
-from .optimizer import Optimizer, _check_flags, _check_lr, _check_nonneg, _value, _wrap, required
+from .optimizer import Optimizer, _check_flags, _check_lr, _check_nonneg, _value, _wrap
 
 
 class SGD(Optimizer):
@@ -20,7 +20,7 @@ class SGD(Optimizer):
 
     Args:
         params: parameters (Tensors) or parameter groups (dicts).
-        lr: learning rate.
+        lr: learning rate (default 1e-3, as PyTorch since 2.6).
         momentum: momentum factor (default 0).
         dampening: dampening of the momentum (default 0).
         weight_decay: L2 penalty (default 0).
@@ -32,12 +32,11 @@ class SGD(Optimizer):
         >>> opt.zero_grad(); loss.backward(); opt.step()
     """
 
-    def __init__(self, params: Iterable, lr: float = required, momentum: float = 0.0,
+    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
                  *, maximize: bool = False, foreach=None, differentiable: bool = False,
                  fused=None) -> None:
-        if lr is not required:
-            _check_lr("SGD", lr)
+        _check_lr("SGD", lr)
         _check_nonneg("SGD", momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening (SGD: "
