@@ -20,7 +20,7 @@ class SGD(Optimizer):
 
     Args:
         params: parameters (Tensors) or parameter groups (dicts).
-        lr: learning rate (default 1e-3, as PyTorch since 2.6).
+        lr: learning rate (default 1e-3, as PyTorch 2.13).
         momentum: momentum factor (default 0).
         dampening: dampening of the momentum (default 0).
         weight_decay: L2 penalty (default 0).

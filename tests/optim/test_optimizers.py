@@ -250,7 +250,7 @@ def test_bad_arguments():
         optim.SGD([], lr=0.1)
     with pytest.raises(TypeError, match="iterable of Tensors"):
         optim.SGD(p, lr=0.1)
-    assert optim.SGD([p]).defaults["lr"] == 1e-3  # PyTorch's default since 2.6
+    assert optim.SGD([p]).defaults["lr"] == 1e-3  # PyTorch 2.13's default
     with pytest.raises(ValueError, match="Nesterov"):
         optim.SGD([p], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="learning rate -1"):
