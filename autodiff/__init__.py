@@ -101,3 +101,4 @@ from .special import gammaln as lgamma  # noqa: E402,F401
 _LAZY_SUBMODULES += ("distributions",)  # ad.distributions loads on first use (imports nn)
 from .torch_names_extra import *  # noqa: F401,F403,E402
 _LAZY_SUBMODULES += ("func",)  # ad.func (torch.func); ad.autograd.forward_ad already imports it
+_LAZY_SUBMODULES += ("safetensors",)  # ad.safetensors: save_file / load_file / safe_open

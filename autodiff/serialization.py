@@ -21,6 +21,14 @@ huge allocations from a lying header. Anything unexpected raises ``ValueError`` 
 hostile file) or ``RuntimeError`` (a device that is not available here).
 
 The same tensor object saved twice is stored once and loads as one tensor.
+
+PyTorch files: ``load`` also reads what ``torch.save`` writes (its default zip format, told
+apart from ours by the missing ``header.json``), e.g. ``model.load_state_dict(ad.load("m.pt"))``
+for a state dict saved from the equivalent torch model. Its pickle runs on a small whitelisting
+interpreter (``autodiff._torch_checkpoint``), never on ``pickle``: only tensors, OrderedDicts
+and plain containers come back, bfloat16 is upcast to float32, and any other global, a legacy
+non-zip torch file or an unsupported dtype raises ``ValueError``. For the safetensors format
+see ``autodiff.safetensors``.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
+from . import _torch_checkpoint, dtypes
 from .device import Device
 from .device import device as _device
 from .tensor import Tensor
@@ -156,10 +164,11 @@ def _sniff(head: bytes) -> str:
 
 
 def load(f, map_location=None) -> Any:
-    """Read what ``save`` wrote. Never executes code from the file.
+    """Read what ``save`` wrote, or a ``torch.save`` zip file. Never executes code from the file.
 
     Args:
-        f: a path or a binary file object.
+        f: a path or a binary file object (an autodiff save file, or a PyTorch checkpoint in
+            the default zip format: see ``autodiff._torch_checkpoint``).
         map_location: where tensors go: None (the device they were saved from; "cpp"
             falls back to "cpu" when the extension is missing), a device string or
             ``Device`` (everything there), a dict ``{saved_device: device}``, or a callable
@@ -187,10 +196,14 @@ def _load(fh, map_location) -> Any:
     else:
         fh.seek(start)
     if head[:4] != b"PK\x03\x04":
+        if head == _torch_checkpoint.LEGACY_MAGIC[:8]:
+            raise _bad(_torch_checkpoint.LEGACY_MESSAGE)
         raise _bad(f"not an autodiff save file: expected a ZIP archive, got a file starting "
                    f"with {head[:8]!r}{_sniff(head)}")
     try:
         with zipfile.ZipFile(fh, "r") as zf:
+            if _HEADER not in zf.namelist() and _torch_checkpoint.is_torch_zip(zf):
+                return _torch_checkpoint.load_zip(zf, map_location)
             header = _read_header(zf)
             reader = _Reader(zf, header, map_location)
             return reader.decode(header["root"], 0)
