@@ -49,7 +49,8 @@ class InplaceMixin:
         snapshot._output_nr = self._output_nr
         r = fn(snapshot, *args, **kwargs)
         self._write(r)
-        self.grad_fn, self._output_nr, self._requires_grad = r.grad_fn, r._output_nr, True
+        self.grad_fn, self._output_nr = r.grad_fn, r._output_nr
+        self._requires_grad = r._requires_grad  # not when r is cast to an integer (copy_)
         if self._retains_grad:  # .grad is the gradient of the new value (PyTorch)
             self.retain_grad()
         return self
@@ -93,7 +94,7 @@ class InplaceMixin:
         """An element-wise write into an expanded tensor (a stride-0 dim) raises, as in PyTorch
         (fill_ and zero_ are allowed: they write one value wherever it lands)."""
         d = self._data if d is None else d
-        if 0 in getattr(d, "strides", ()) and any(
+        if 0 in getattr(d, "strides", ()) and d.size and any(
                 s == 0 and n > 1 for s, n in zip(d.strides, d.shape)):
             raise RuntimeError("unsupported operation: more than one element of the written-to "
                                "tensor refers to a single memory location. Please clone() the "
@@ -231,7 +232,14 @@ class InplaceMixin:
         if value._dev is not self._dev:
             raise RuntimeError(f"setitem: value is on {value._dev} but the tensor is on "
                                f"{self._dev}")
-        if value.dtype is not self.dtype:
+        while value.ndim and value.shape[0] == 1:  # PyTorch drops a value's leading ones
+            value = value[0]
+        if value.dtype is not self.dtype:  # PyTorch's index_put_ refuses it, but for x[True]
+            a = [i for i in (cidx if isinstance(cidx, tuple) else (cidx,)) if hasattr(i, "ndim")]
+            if a and type(idx) is not bool and not (  # its masked_fill path: one mask, one value
+                    value.numel() == 1 and len(a) == 1 and a[0].ndim and a[0].dtype.kind == "b"):
+                raise RuntimeError(f"Index put requires the source and destination dtypes match, "
+                                   f"got {self.dtype.name} and {value.dtype.name}")
             value = value.to(self.dtype)
         self._inplace(lambda s, v: IndexPut.apply(s, v, idx=cidx), value)
 

@@ -116,8 +116,11 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.numel() and x.device.backend.any_outside(index._data, 0, n):
         raise IndexError(f"index_select: index out of range for dim {d} of size {n} (index "
                          f"values must be in [0, {n}))")
-    if x.ndim == 0:
-        return x[index.reshape(-1)[0]] * 1 if index.numel() else x * 1
+    if x.ndim == 0:  # a 0-d x is read as 1-d, and gives a 0-d result (PyTorch)
+        if index.numel() != 1:
+            raise RuntimeError(f"index_select: index to a 0-d tensor can have only 1 value, "
+                               f"got {index.numel()}")
+        return x * 1
     return x[(slice(None),) * d + (index.reshape(-1),)]
 
 
@@ -214,10 +217,13 @@ def meshgrid(*tensors, indexing: str | None = None):
                       "indexing argument.", UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise ShapeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     for t in tensors:
         if t.ndim > 1:
             raise ShapeError(f"meshgrid: expected 0-D or 1-D tensors, got shape {tuple(t.shape)}")
+        if t.dtype is not tensors[0].dtype:
+            raise DTypeError(f"meshgrid: expected tensors of one dtype, got "
+                             f"{tensors[0].dtype.name} and {t.dtype.name}")
     flat = [t.reshape(-1) for t in tensors]
     swap = indexing == "xy" and len(flat) >= 2
     if swap:

@@ -68,9 +68,17 @@ def _index_along(index: Tensor, dim: int, shape) -> Tensor:
     return index.reshape(-1).reshape(tuple(view)).expand(tuple(shape))
 
 
-def _check_index(index, name):
-    if not isinstance(index, Tensor) or index.is_floating_point() or index.dtype is dtypes.bool_:
-        raise DTypeError(f"{name}: index must be an int64 tensor")
+def _check_index(index, name, long=False, error=DTypeError):
+    """An integer index tensor (``long``: int64 only, as PyTorch's take/index_copy/index_fill)."""
+    if not isinstance(index, Tensor) or index.is_floating_point() or index.dtype is dtypes.bool_ \
+            or (long and index.dtype is not dtypes.int64):
+        raise error(f"{name}: index must be an int64 tensor, got "
+                    f"{getattr(index, 'dtype', type(index).__name__)}")
+
+
+def _wrap_negative(index: Tensor, n: int) -> Tensor:
+    """Negative positions counted from the end (where PyTorch accepts them)."""
+    return ops.where(index < 0, index + n, index)
 
 
 # ----------------------------------------------------------------------------- scatter
@@ -118,6 +126,9 @@ def _last_writes(index: Tensor, d: int, shape: tuple) -> Tensor:
 def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """x with ``alpha * source`` slices added at ``index`` along dim (repeats accumulate)."""
     _check_index(index, "index_add")
+    if source.dtype is not x.dtype:
+        raise RuntimeError(f"index_add: self ({x.dtype.name}) and source ({source.dtype.name}) "
+                           f"must have the same dtype")
     d = norm_dim(dim, max(x.ndim, 1))
     src = source if alpha == 1 else source * alpha
     return x.scatter_add(d, _index_along(index, d, tuple(source.shape)), src.to(x.dtype))
@@ -125,24 +136,34 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
 
 def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """x with ``source`` slices written at ``index`` along dim."""
-    _check_index(index, "index_copy")
+    _check_index(index, "index_copy", long=True)
     d = norm_dim(dim, max(x.ndim, 1))
+    if index.numel() != (source.shape[d] if source.ndim else 1):
+        raise IndexError(f"index_copy: number of indices ({index.numel()}) should be equal to "
+                         f"source.size(dim) ({source.shape[d] if source.ndim else 1})")
     return scatter(x, d, _index_along(index, d, tuple(source.shape)), source)
 
 
 def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
-    """x with the slices at ``index`` along dim set to ``value``."""
-    _check_index(index, "index_fill")
-    d = norm_dim(dim, max(x.ndim, 1))
+    """x with the slices at ``index`` along dim set to ``value`` (a number or a 0-d tensor,
+    through which it is differentiable)."""
+    _check_index(index, "index_fill", long=True, error=IndexError)
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"index_fill: only supports a 0-d value tensor, got {value.ndim} dims")
+    if x.ndim == 0:
+        return index_fill(x.reshape(1), dim, index, value).reshape(())
+    d = norm_dim(dim, x.ndim)
     shape = list(x.shape)
     shape[d] = index.numel()
-    return scatter(x, d, _index_along(index, d, tuple(shape)), value=float(value)
-                   if x.dtype.is_floating_point else value)
+    where = _index_along(_wrap_negative(index, x.shape[d]), d, tuple(shape))
+    if isinstance(value, Tensor):
+        return scatter(x, d, where, value.to(x.dtype).expand(tuple(shape)))
+    return scatter(x, d, where, value=float(value) if x.dtype.is_floating_point else value)
 
 
 def take(x: Tensor, index: Tensor) -> Tensor:
     """The entries of the flattened x at ``index`` (negative indices count from the end)."""
-    _check_index(index, "take")
+    _check_index(index, "take", long=True)
     return x.reshape(-1)[index]
 
 
@@ -150,12 +171,13 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor
     """``gather`` with the indices broadcast against x outside ``dim`` (flattened if None)."""
     _check_index(indices, "take_along_dim")
     if dim is None:
-        return x.reshape(-1).gather(0, indices.reshape(-1))
+        return x.reshape(-1).gather(0, _wrap_negative(indices.reshape(-1), x.numel()))
     d = norm_dim(dim, x.ndim)
+    indices = _wrap_negative(indices, x.shape[d])
     if x.ndim != indices.ndim:
         raise ShapeError(f"take_along_dim: input and indices should have the same number of "
                          f"dims, got {x.ndim} and {indices.ndim}")
-    shape = [max(a, b) for a, b in zip(x.shape, indices.shape)]
+    shape = [b if a == 1 else a for a, b in zip(x.shape, indices.shape)]  # broadcast
     xs, ix = list(shape), list(shape)
     xs[d], ix[d] = x.shape[d], indices.shape[d]
     return x.broadcast_to(tuple(xs)).gather(d, indices.broadcast_to(tuple(ix)))
@@ -166,6 +188,9 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     entries of ``source``."""
     if mask.dtype is not dtypes.bool_:
         raise DTypeError(f"masked_scatter: expected a bool mask, got {mask.dtype.name}")
+    if source.dtype is not x.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have the same dtype, "
+                           f"got {x.dtype.name} and {source.dtype.name}")
     m = mask.broadcast_to(tuple(x.shape))
     order = cumsum(m.reshape(-1), 0) - 1
     need = int(m.sum())
@@ -299,17 +324,24 @@ def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Te
 def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Split into ``n`` nearly equal parts (the first ones one longer) or at the given
     indices, as numpy.array_split."""
-    d = norm_dim(dim, x.ndim)
+    d = norm_dim(dim, x.ndim, "tensor_split")
     n = x.shape[d]
+    if isinstance(indices_or_sections, Tensor):  # 0-d: a number of sections; 1-d: indices
+        if indices_or_sections.dtype is not dtypes.int64 or indices_or_sections.ndim > 1:
+            raise RuntimeError(f"tensor_split: expected a 0-d or 1-d int64 tensor, got "
+                               f"{indices_or_sections.dtype.name} of shape "
+                               f"{tuple(indices_or_sections.shape)}")
+        indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k <= 0:
-            raise ValueError(f"tensor_split: number of sections must be positive, got {k}")
+            raise ShapeError(f"tensor_split: number of sections must be positive, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
         cuts = list(np.cumsum([0] + sizes))
-    else:
-        cuts = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
-    return tuple(x.narrow(d, a, max(b - a, 0)) for a, b in zip(cuts[:-1], cuts[1:]))
+    else:  # the parts are x[a:b] along dim, Python's slices (negative cuts count from the end)
+        cuts = [0] + [int(i) for i in indices_or_sections] + [n]
+    spans = [range(n)[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+    return tuple(x.narrow(d, s.start if len(s) else 0, len(s)) for s in spans)
 
 
 def _even_split(x, sections, dim, name):
@@ -345,9 +377,12 @@ def kron(a: Tensor, b: Tensor) -> Tensor:
 def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the
     second)."""
+    if len(dims) != 2 or x.ndim < 2:
+        raise RuntimeError(f"rot90: expected 2 dims and a tensor of at least 2 dims, got dims "
+                           f"{tuple(dims)} and a {x.ndim}-d tensor")
     d0, d1 = (norm_dim(d, x.ndim) for d in dims)
     if d0 == d1:
-        raise ValueError(f"rot90: the two dims must differ, got {dims}")
+        raise ShapeError(f"rot90: the two dims must differ, got {dims}")
     k %= 4
     if k == 1:
         return x.flip(d1).transpose(d0, d1)

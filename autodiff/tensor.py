@@ -135,7 +135,7 @@ class Tensor(InplaceMixin):
     @property
     def mT(self) -> Tensor:
         if self.ndim < 2:
-            raise ValueError(f"mT: tensor of dimension {self.ndim} has no matrix transpose")
+            raise RuntimeError(f"mT: tensor of dimension {self.ndim} has no matrix transpose")
         return ops.transpose(self, -2, -1)
 
     @property

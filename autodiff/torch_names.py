@@ -131,7 +131,11 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
 
 
 def broadcast_shapes(*shapes) -> tuple:
-    return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+    try:
+        return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
+                                           for s in shapes]))
+    except ValueError as exc:
+        raise ShapeError(f"broadcast_shapes: {exc}") from None
 
 
 def broadcast_tensors(*tensors) -> tuple:

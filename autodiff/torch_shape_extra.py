@@ -1,13 +1,13 @@
 """Shape, indexing and sequence PyTorch names that were still missing: ``atleast_1d/2d/3d``,
 ``fliplr``/``flipud``, ``row_stack``, ``diag_embed``, ``diagflat``, the ``*_scatter`` family,
 ``split_with_sizes``, ``dsplit``, ``unique_consecutive``, ``Tensor.unfold`` (a strided window
-view), ``cartesian_prod``, ``combinations``, ``vander``, ``unravel_index``, ``index_put``, ``put``, ``renorm``, ``mode`` and
+view), ``as_strided`` (a view of the base's memory), ``cartesian_prod``, ``combinations``, ``vander``, ``unravel_index``, ``index_put``, ``put``, ``renorm``, ``mode`` and
 ``nonzero_static`` and ``index_reduce``.
 
 Each is a composite of differentiable ops (gradients come for free) or, for index queries, a
 host-side computation with no gradient, as in PyTorch. ``unfold`` is a view primitive of its
 own: its forward is NumPy's/CuPy's ``as_strided``, its backward sums the windows' gradients
-back into place with ``index_add`` (itself differentiable).
+back into place with ``index_add`` (itself differentiable); so is ``as_strided``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from .tensor import Tensor
 
 # fmt: off
 __all__ = [
-    "atleast_1d", "atleast_2d", "atleast_3d", "cartesian_prod", "combinations", "diag_embed",
-    "diagflat", "diagonal_scatter", "dsplit", "fliplr", "flipud", "index_put", "index_reduce",
+    "as_strided", "atleast_1d", "atleast_2d", "atleast_3d", "cartesian_prod", "combinations",
+    "diag_embed", "diagflat", "diagonal_scatter", "dsplit", "fliplr", "flipud", "index_put",
+    "index_reduce",
     "mode", "nonzero_static", "put", "renorm", "row_stack", "select_scatter", "slice_scatter",
     "split_with_sizes", "unique_consecutive", "unravel_index", "vander",
 ]
@@ -282,6 +283,66 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     return _Unfold.apply(x, dim=d, size=int(size), step=int(step))
 
 
+class _AsStrided(Op):
+    """y[i] = flat(x)[offset + sum_k i_k stride_k] (a view of x's memory when x is contiguous,
+    as a base is); dx = dy added back at those flat positions."""
+
+    is_view = 1
+
+    def forward(self, x, size, stride, offset):
+        a = x._data if x._data.flags.c_contiguous else self.backend.contiguous(x._data)
+        self.in_shape, self.args = a.shape, (size, stride, offset)
+        strides = tuple(s * a.itemsize for s in stride)
+        return self.backend.xp.lib.stride_tricks.as_strided(a.reshape(-1)[offset:], size, strides)
+
+    def backward(self, g):
+        size, stride, offset = self.args
+        pos = np.full(size, offset, np.int64)
+        for k, (n, s) in enumerate(zip(size, stride)):
+            pos += (np.arange(n) * s).reshape((-1,) + (1,) * (len(size) - k - 1))
+        flat = zeros(int(np.prod(self.in_shape)), dtype=g.dtype, device=g.device)
+        idx = tensor(pos.reshape(-1), device=g.device)
+        return (index_add(flat, 0, idx, g.reshape(-1)).reshape(self.in_shape),)
+
+
+def storage_offset(x: Tensor) -> int:
+    """The position of x's first element in its base's memory, in elements (0 for a base)."""
+    if x._base is None:
+        return 0
+    ptr = [int(d.ctypes.data) if isinstance(d, np.ndarray) else int(d.data.ptr)
+           for d in (x._data, x._base._data)]
+    return (ptr[0] - ptr[1]) // x._data.itemsize
+
+
+def as_strided(x: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """A view of x's memory (its base's, read row-major) with the given sizes and strides, in
+    elements; ``storage_offset`` defaults to x's own. Differentiable (overlapping windows'
+    gradients add up).
+
+    Shape:
+        any -> ``size``.
+    """
+    base = x if x._base is None else x._base
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    offset = globals()["storage_offset"](x) if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride):
+        raise RuntimeError(f"as_strided: mismatch in length of strides and shape: {size} and "
+                           f"{stride}")
+    if any(s < 0 for s in stride) or offset < 0:
+        raise RuntimeError(f"as_strided: negative strides or storage offset are not supported, "
+                           f"got strides {stride} and offset {offset}")
+    need = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+    if need > base.numel():
+        raise RuntimeError(f"as_strided: sizes {list(size)}, strides {list(stride)} and storage "
+                           f"offset {offset} need a storage of {need} elements, out of bounds "
+                           f"for storage of size {base.numel()}")
+    return _AsStrided.apply(base, size=size, stride=stride, offset=offset)
+
+
+if not hasattr(Tensor, "storage_offset"):
+    Tensor.storage_offset = storage_offset
+
+
 # ----------------------------------------------------------------- products of sequences
 def cartesian_prod(*tensors) -> Tensor:
     """Every combination of one element from each 1-D tensor, as rows (N, len(tensors))."""
@@ -392,8 +453,10 @@ def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
 
 def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """x with ``source`` written at the flat positions ``index`` (added when ``accumulate``)."""
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError(f"put: expected an int64 index, got {index.dtype.name}")
     if index.numel() != source.numel():
-        raise RuntimeError(
+        raise IndexError(
             f"put: expected source and index to have the same number of "
             f"elements, got {source.numel()} and {index.numel()}"
         )

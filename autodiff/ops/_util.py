@@ -106,7 +106,10 @@ def broadcast_error(name: str, a, b) -> ShapeError:
     return ShapeError(f"{name}: cannot broadcast {tuple(a.shape)} with {tuple(b.shape)}")
 
 
-def norm_dim(dim: int, ndim: int, name: str = "dim") -> int:
+def norm_dim(dim: int, ndim: int, op: str = "") -> int:
+    # dim in [0, ndim); a 0-d tensor has dim 0 (or -1), unless ``op`` needs a real one
+    if op and not ndim:
+        raise RuntimeError(f"{op} expects at least a 1-dimensional tensor")
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "

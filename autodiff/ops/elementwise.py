@@ -525,6 +525,9 @@ def where(cond, a, b):
 
 
 def masked_fill(x, mask, value):
+    if mask.dtype is not dtypes.bool_ or getattr(value, "ndim", 0):  # as PyTorch
+        raise RuntimeError(f"masked_fill: expected a bool mask and a 0-d value, got a "
+                           f"{mask.dtype.name} mask and a {getattr(value, 'ndim', 0)}-d value")
     if not isinstance(value, _util.Tensor):
         value = constant(x._dev.backend.asarray(value, x.dtype.np), x._dev)
     elif value.dtype is not x.dtype:

@@ -9,6 +9,7 @@ backend (NumPy or CuPy arrays underneath) gives PyTorch's result:
   split in two: the basic part (a view), then the advanced part;
 - a list holding sequences, tensors, slices, ``None`` or ``...`` is a tuple of indices
   (``x[[[0, 1], [1, 2]]]`` is ``x[[0, 1], [1, 2]]``), and an empty list is an empty index;
+- a Python bool is an advanced index (a 0-d mask, a copy): ``x[True, :, [0]]`` is (1, n);
 - a slice step must be positive;
 - integers alone give a 0-d view (NumPy would give a scalar copy), so ``y = x[0]`` sees later
   in-place changes of ``x``.
@@ -58,7 +59,7 @@ def _convert_item(i, dev):
     if b.is_array(i) or (hasattr(i, "__array__") and not isinstance(i, (int, slice))):
         i = b.asarray(i)
         return int(i) if i.ndim == 0 and i.dtype.kind in "iu" else i  # selects, as an int
-    return i
+    return b.asarray(i) if isinstance(i, bool) else i  # a bool is an advanced index (a copy)
 
 
 def _split(items):
@@ -153,7 +154,7 @@ class IndexPut(Op):
         out = self.backend.copy(x._data)
         try:
             self.backend.setitem(out, idx, v._data)
-        except ValueError:
+        except (ValueError, TypeError):  # NumPy: TypeError for a mask and a value of >1 dims
             target = self.backend.getitem(out, idx).shape
             raise ShapeError(f"setitem: shape mismatch: value of shape {tuple(v.shape)} cannot "
                              f"be broadcast to indexing result of shape {tuple(target)}"

@@ -9,7 +9,7 @@ import math
 from .. import dtypes
 from ..autograd.node import Op
 from ..errors import IndexRangeError, ShapeError
-from ._util import constant, norm_dim, shape_arg
+from ._util import constant, norm_dim, norm_dims, shape_arg
 from .elementwise import Expand, expand
 from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
 
@@ -74,10 +74,10 @@ class Cat(Op):
 
     def forward(self, *xs, dim):
         self.dim = dim
-        self.sizes = [x._data.shape[dim] for x in xs]
         try:
+            self.sizes = [x._data.shape[dim] for x in xs]
             return self.backend.concatenate([x._data for x in xs], dim)
-        except ValueError:
+        except (ValueError, IndexError):  # IndexError: a tensor has fewer dims
             shapes = ", ".join(str(tuple(x.shape)) for x in xs)
             raise ShapeError(f"cat: sizes of tensors must match except in dimension {dim}; "
                              f"got shapes {shapes}") from None
@@ -133,7 +133,7 @@ class Gather(Op):
                 raise ValueError("index is larger than the input outside dim, or has "
                                  "another number of dims")
             return self.backend.gather(a, dim, index._data)
-        except (ValueError, IndexError) as exc:
+        except (ValueError, IndexError, TypeError) as exc:
             raise ShapeError(f"gather: index of shape {tuple(index.shape)} does not fit input "
                              f"of shape {tuple(x.shape)} along dim {dim} ({exc})") from None
 
@@ -170,6 +170,8 @@ class Tri(Op):
 
     def forward(self, x, k, upper):
         self.k, self.upper = k, upper
+        if x._data.ndim < 2:
+            raise ShapeError(f"tril/triu: input must have at least 2 dims, got {x._data.ndim}")
         return (self.backend.triu if upper else self.backend.tril)(x._data, k)
 
     def backward(self, g):
@@ -272,23 +274,24 @@ def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
         return reshape(x, 1)
     s, e = norm_dim(start_dim, x.ndim), norm_dim(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
     shape = x.shape
-    n = 1
-    for d in shape[s:e + 1]:
-        n *= d
-    return reshape(x, shape[:s] + (n,) + shape[e + 1:])
+    return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
 def unflatten(x, dim, sizes):
-    d = norm_dim(dim, x.ndim)
-    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+    d = norm_dim(dim, x.ndim, "unflatten")
+    known = math.prod(n for n in sizes if n != -1)  # a -1 is inferred from this dim alone
+    sizes = tuple(x.shape[d] // known if n == -1 and known else n for n in sizes)
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
 
 def squeeze(x, dim=None):
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = {norm_dim(d, x.ndim) for d in dims}
+    dims = norm_dims(dims, x.ndim) or () if dims else ()  # (checks for repeated dims)
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
@@ -336,11 +339,11 @@ def movedim(x, source, destination):
                                          else destination)]
     if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: invalid source {source} or destination {destination}")
-    order = [None] * x.ndim
+    order = [None] * max(x.ndim, 1)  # a 0-d tensor has dim 0 (and an empty permutation)
     for s, d in zip(src, dst):
         order[d] = s
     rest = iter(d for d in range(x.ndim) if d not in src)
-    return permute(x, *[o if o is not None else next(rest) for o in order])
+    return permute(x, *[o if o is not None else next(rest) for o in order][:x.ndim])
 
 
 def contiguous(x):
@@ -354,12 +357,12 @@ def clone(x):
 
 
 def narrow(x, dim, start, length):
-    d = norm_dim(dim, x.ndim)
+    d = norm_dim(dim, x.ndim, "narrow")
     if start < 0:
         start += x.shape[d]
-    if start < 0 or start + length > x.shape[d]:
-        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
-                         f"({x.shape[d]})")
+    if start < 0 or length < 0 or start + length > x.shape[d]:
+        raise IndexRangeError(f"narrow: start ({start}) and length ({length}) do not fit the "
+                              f"dimension size ({x.shape[d]})")
     return GetItem.apply(x, idx=(slice(None),) * d + (slice(start, start + length),))
 
 
@@ -393,7 +396,7 @@ concat = concatenate = cat
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise ShapeError("stack: expected a non-empty sequence of tensors")
     shapes = {tuple(t_.shape) for t_ in tensors}
     if len(shapes) > 1:
         raise ShapeError(f"stack expects each tensor to be equal size, got shapes "
@@ -403,16 +406,16 @@ def stack(tensors, dim=0):
 
 
 def split(x, split_size_or_sections, dim=0):
-    d = norm_dim(dim, x.ndim)
+    d = norm_dim(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
-        sizes = [builtins.min(step, n - s) for s in range(0, n, step)] or [0]
+        if step < 0 or step == 0 and n:
+            raise ShapeError(f"split: split_size must be positive, got {step}")
+        sizes = [builtins.min(step, n - s) for s in range(0, n, step or 1)] or [0]
     else:
         sizes = list(split_size_or_sections)
-        if builtins.sum(sizes) != n:
+        if builtins.sum(sizes) != n or builtins.min(sizes, default=0) < 0:
             raise ShapeError(f"split: sections {sizes} do not sum to dimension size {n}")
     out, start = [], 0
     for s in sizes:
@@ -424,9 +427,9 @@ def split(x, split_size_or_sections, dim=0):
 def chunk(x, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    d = norm_dim(dim, x.ndim)
-    size = -(-x.shape[d] // chunks) if x.shape[d] else 1
-    return split(x, builtins.max(size, 1), d)
+    d = norm_dim(dim, x.ndim, "chunk")
+    size = -(-x.shape[d] // chunks)
+    return split(x, size if size else [0] * chunks, d)  # an empty dim: ``chunks`` empty parts
 
 
 def unbind(x, dim=0):
@@ -440,7 +443,7 @@ def flip(x, dims):
         for d in dims:
             norm_dim(d, 1)
         return clone(x)
-    return Flip.apply(x, dims=tuple(norm_dim(d, x.ndim) for d in dims))
+    return Flip.apply(x, dims=norm_dims(dims, x.ndim) or ())  # (checks for repeated dims)
 
 
 def pad(x, pad, mode="constant", value=0.0):
@@ -488,15 +491,17 @@ def tile(x, *dims):
     return repeat(x, *reps)
 
 
-def repeat_interleave(x, repeats, dim=None):
+def repeat_interleave(x, repeats=None, dim=None, output_size=None):
+    if repeats is None:  # repeat_interleave(r): each index i repeated r[i] times
+        x, repeats = constant(x._dev.backend.xp.arange(x.shape[0]), x._dev), x
     if dim is None:
         x, dim = flatten(x), 0
     d = norm_dim(dim, x.ndim)
     if not isinstance(repeats, int) and getattr(repeats, "ndim", 0) > 0 and len(repeats) != 1:
         reps = [int(r) for r in (repeats.tolist() if hasattr(repeats, "tolist") else repeats)]
-        if len(reps) != x.shape[d]:
-            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input "
-                               f"along dim {dim}: {len(reps)} != {x.shape[d]}")
+        if len(reps) != x.shape[d] or builtins.min(reps, default=0) < 0:
+            raise RuntimeError(f"repeat_interleave: repeats must be non-negative, one per entry "
+                               f"of the input along dim {dim}: got {reps} for {x.shape[d]}")
         from ..creation import tensor
 
         idx = tensor([i for i, r in enumerate(reps) for _ in range(r)], dtype=dtypes.int64,
@@ -520,12 +525,15 @@ def _in_range(op, x, d, index):
 
 
 def gather(x, dim, index):
+    if min(x.ndim, index.ndim) == 0 and max(x.ndim, index.ndim) < 2:  # 0-d read as 1-d
+        return gather(x.reshape(-1), dim, index.reshape(-1)).reshape(index.shape)
     return Gather.apply(x, index, dim=_in_range("gather", x, norm_dim(dim, x.ndim), index))
 
 
 def scatter_add(x, dim, index, src):
     if src.dtype is not x.dtype:
-        src = src.to(x.dtype)
+        raise RuntimeError(f"scatter_add: expected src of dtype {x.dtype.name}, got "
+                           f"{src.dtype.name}")
     d = _in_range("scatter_add", x, norm_dim(dim, x.ndim), index)
     return ScatterAdd.apply(x, index, src, dim=d)
 
