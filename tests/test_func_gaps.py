@@ -215,3 +215,13 @@ def test_is_inference_mode_enabled_as_torch():
         return ad.is_inference_mode_enabled()
 
     assert inside() and not ad.is_inference_mode_enabled()
+
+
+def test_vmap_closure_over_training_batch_norm_raises_as_torch():
+    """A closure calling the module is caught too (the module checks, not vmap's argument)."""
+    bn = ad.nn.BatchNorm1d(3)
+    x = ad.randn(4, 5, 3)
+    with pytest.raises(RuntimeError, match="Batch norm got a batched tensor"):
+        ad.func.vmap(lambda t: bn(t))(x)
+    bn.eval()  # eval mode reads the running stats: allowed, as in PyTorch
+    assert ad.func.vmap(lambda t: bn(t))(x).shape == (4, 5, 3)

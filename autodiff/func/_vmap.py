@@ -39,7 +39,7 @@ _state = _State()
 def check_batch_norm(module: Any) -> None:
     """Inside vmap, PyTorch's error for a BatchNorm in training mode whose running stats (which
     it would update in place) are not batched; called for a module vmap maps directly and by
-    ``functional_call`` (a closure calling a module is not seen)."""
+    ``functional_call``, and by the BatchNorm modules themselves (F.batch_norm is not seen)."""
     if not _state.levels or not isinstance(module, ad.nn.Module):
         return
     from ..nn.modules.normalization import _BatchNorm

@@ -85,6 +85,10 @@ class _BatchNorm(_NormBase):
         momentum = self._momentum()
         use_batch = self.training or self.running_mean is None
         track = self.training and self.track_running_stats
+        if track:  # inside vmap, PyTorch's error for running stats it would update per element
+            from ...func._vmap import check_batch_norm
+
+            check_batch_norm(self)
         return F.batch_norm(x, self.running_mean if track or not use_batch else None,
                             self.running_var if track or not use_batch else None,
                             self.weight, self.bias, use_batch, momentum, self.eps)
