@@ -1,5 +1,5 @@
 """Result dtypes, values and errors of mixed-dtype ops against PyTorch's promotion rules:
-a table of literal expectations, strict xfails for the known gaps, and a sweep over every
+a table of literal expectations, tests of the gaps closed since, and a sweep over every
 pair of our dtypes (dimensioned and 0-d tensors, Python scalars) with PyTorch as the oracle."""
 
 from __future__ import annotations
@@ -135,9 +135,7 @@ def test_fixed_values(cpu_device):
     assert t([200, 100], "uint8", d).sum(dtype=ad.uint8).item() == 44  # wraps, as PyTorch
 
 
-# ------------------------------------------------------------------ known gaps (core)
-# Each needs a change in the core (tensor, ops, backends), which is at its line budget. They
-# are strict xfails, so that whoever fixes one sees it.
+# ------------------------------------------------------------------ gaps closed
 def test_int_pow_negative_tensor_exponent(cpu_device):
     """PyTorch: 0 where the exponent is negative, unless |base| == 1."""
     got = t([0, 2, 1, -1, -1, 3], "int64", cpu_device) ** t([-1, -1, -1, -1, -2, -3], "int64",
@@ -147,46 +145,39 @@ def test_int_pow_negative_tensor_exponent(cpu_device):
     assert got.tolist() == [0, -1] and got.dtype == ad.int8
 
 
-@pytest.mark.xfail(
-    reason="a Python int outside a small int dtype's range raises OverflowError (PyTorch wraps it)",
-    raises=OverflowError,
-)
-def test_gap_uint8_negative_python_int(cpu_device):
+def test_python_int_outside_a_small_int_dtype_wraps(cpu_device):
+    """PyTorch casts the scalar to the tensor's dtype with C's wrap-around."""
     assert (t([3], "uint8", cpu_device) + -1).tolist() == [2]
+    assert (t([1], "uint8", cpu_device) + 300).tolist() == [45]
+    assert (t([1], "int8", cpu_device) - 200).tolist() == [57]
+    assert (t([3], "uint8", cpu_device) * -1).tolist() == [253]
 
 
-@pytest.mark.xfail(
-    reason="true division casts both ints to their common type before float: "
-    "uint8 / 0-d int8 -1 divides by 255",
-    raises=AssertionError,
-)
-def test_gap_true_division_uint8_by_0d_int8(cpu_device):
-    got = t([3], "uint8", cpu_device) / t(-1, "int8", cpu_device)
-    assert got.tolist() == [-3.0]
+def test_true_division_casts_each_int_to_float(cpu_device):
+    """Not through their common int type: uint8 / 0-d int8 -1 is -3, not 3 / 255."""
+    assert (t([3], "uint8", cpu_device) / t(-1, "int8", cpu_device)).tolist() == [-3.0]
+    assert (t([3], "uint8", cpu_device) / -1).tolist() == [-3.0]
 
 
-@pytest.mark.xfail(
-    reason="PyTorch refuses - with bool operands; autodiff computes it",
-    raises=pytest.fail.Exception,
-)
-def test_gap_sub_with_bool(cpu_device):
-    with pytest.raises(RuntimeError):
-        t([True], "bool", cpu_device) - 2  # (bool - bool fails, in NumPy's TypeError)
+def test_sub_with_bool_raises(cpu_device):
+    b = t([True], "bool", cpu_device)
+    with pytest.raises(RuntimeError, match="two bool tensors"):
+        b - b
+    for expr in (lambda: b - 2, lambda: 2 - b, lambda: t([1], "int64", cpu_device) - True):
+        with pytest.raises(RuntimeError, match="with a bool tensor is not supported"):
+            expr()
 
 
-@pytest.mark.xfail(
-    reason="PyTorch refuses //, % and ** of two bools; autodiff gives int8",
-    raises=pytest.fail.Exception,
-)
-def test_gap_floor_divide_bools(cpu_device):
-    with pytest.raises(RuntimeError):
-        t([True], "bool", cpu_device) // t([True], "bool", cpu_device)
+def test_floor_divide_remainder_pow_of_two_bools_raise(cpu_device):
+    b = t([True], "bool", cpu_device)
+    for op, kernel in ((operator.floordiv, "div_floor_cpu"), (operator.mod, "remainder_cpu"),
+                       (operator.pow, "pow")):
+        with pytest.raises(NotImplementedError, match=kernel):
+            op(b, b)
+    assert (b // 2).tolist() == [0] and (b % 2).tolist() == [1] and (b**2).tolist() == [1]
 
 
-@pytest.mark.xfail(
-    reason="float % 0 warns in NumPy's multiply (PyTorch gives NaN silently)", raises=RuntimeWarning
-)
-def test_gap_float_remainder_by_zero_warns(cpu_device):
+def test_float_remainder_by_zero_is_nan_without_warning(cpu_device):
     assert np.isnan((t([1.0], "float32", cpu_device) % 0.0).item())
 
 
@@ -231,13 +222,6 @@ def _operand(spec, side, lib, device, nonneg=False):
 
 
 def _known_gap(op, a, b) -> bool:
-    kinds = [_kind(s[1]) if s[0] != "s" else ("b" if s[1] is True else "x") for s in (a, b)]
-    if op in ("sub", "sub_") and "b" in kinds:
-        return True
-    if op in ("floordiv", "mod", "pow", "fmod") and kinds == ["b", "b"]:
-        return True
-    if op in ("truediv", "div_") and {a[1], b[1]} & {"uint8"} and "0d" in (a[0], b[0]):
-        return True  # see test_gap_true_division_uint8_by_0d_int8
     return op == "clamp_min" and a[1] == "bool"
 
 

@@ -77,6 +77,8 @@ def operands(a, b):
             dt = scalar_result_type(t.dtype, other)
             if dt is not t.dtype:
                 t = t.to(dt)
+            if dt.np.kind in "iu" and not isinstance(other, bool):  # wraps, as PyTorch's cast
+                other = np.int64(other).astype(dt.np)
             c = constant(t._dev.backend.asarray(other, dt.np), t._dev)
             return (t, c) if ta else (c, t)
         other = to_tensor_like(other, t)
@@ -90,6 +92,12 @@ def operands(a, b):
     if b.dtype is not dt:
         b = b.to(dt)
     return a, b
+
+
+def no_bool(kernel: str, a) -> None:
+    """PyTorch has no bool kernel for //, % and **: the same NotImplementedError."""
+    if a.dtype is dtypes.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def float_operand(x):

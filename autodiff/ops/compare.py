@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.node import Op
-from ._util import broadcast_error, constant, operands
+from ._util import broadcast_error, constant, no_bool, operands
 
 
 def _apply(kernel, a, b):
@@ -118,6 +120,8 @@ def remainder(a, b):
     from .elementwise import div
 
     a, b = operands(a, b)
+    no_bool("remainder_cpu", a)
     if not a.dtype.is_floating_point:
         return int_divmod(a, b, "remainder")
-    return a - div(a, b, rounding_mode="floor") * b
+    with np.errstate(invalid="ignore"):  # x % 0.0 is NaN without a warning, as in PyTorch
+        return a - div(a, b, rounding_mode="floor") * b

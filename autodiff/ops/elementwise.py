@@ -413,6 +413,13 @@ def add(a, b, *, alpha=1):
 
 
 def sub(a, b, *, alpha=1):
+    bools = [x for x in (a, b) if x is True or x is False or getattr(x, "dtype", 0) is dtypes.bool_]
+    if bools:  # PyTorch's errors
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead." if len(bools) == 2 else
+                           "Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     a, b = operands(a, b)
     if alpha != 1:
         b = b * alpha
@@ -426,10 +433,16 @@ def mul(a, b):
 
 
 def div(a, b, *, rounding_mode=None):
+    a0, b0 = a, b
     a, b = operands(a, b)
     if rounding_mode not in (None, "floor", "trunc"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
+    if rounding_mode is None and not a.dtype.is_floating_point:  # each int to float on its own,
+        a, b = operands(*(float_operand(x) if isinstance(x, _util.Tensor) else  # not through
+                          float(x) if isinstance(x, int) else x for x in (a0, b0)))  # uint8
+    if rounding_mode is not None:
+        _util.no_bool("div_floor_cpu" if rounding_mode == "floor" else "div_trunc_cpu", a)
     if rounding_mode is not None and not a.dtype.is_floating_point:
         return int_divmod(a, b, rounding_mode)
     if rounding_mode is not None:
@@ -449,7 +462,11 @@ def pow(a, b):
             return a * 1
         if b == 2:
             return a * a
-    return Pow.apply(*operands(a, b))
+    if isinstance(b, bool) and isinstance(a, _util.Tensor) and a.dtype is dtypes.bool_:
+        return a * True if b else a == a  # PyTorch: x ** 1 is x, x ** 0 is 1, even for bools
+    a, b = operands(a, b)
+    _util.no_bool("pow", a)
+    return Pow.apply(a, b)
 
 
 def rsub(a, b, *, alpha=1):
