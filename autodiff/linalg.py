@@ -154,12 +154,14 @@ def inv(a: Tensor) -> Tensor:
 
 
 def _singular_raises(fn, name: str, *arrays):
-    """fn(*arrays), NumPy's LinAlgError for a singular matrix as PyTorch's RuntimeError."""
+    """fn(*arrays), NumPy's LinAlgError for a singular matrix as PyTorch's LinAlgError."""
     try:
         return fn(*arrays)
-    except np.linalg.LinAlgError as exc:
-        raise RuntimeError(f"linalg.{name}: the input matrix is singular ({exc}), so the "
-                           f"inversion could not be completed") from None
+    except np.linalg.LinAlgError:
+        a = np.asarray(getattr(arrays[0], "get", lambda: arrays[0])())
+        head = "torch.linalg.solve" if name == "solve" else f"linalg.{name}"
+        _ex.raise_if_singular(a, head, solver=name == "solve")
+        raise _ex.LinAlgError(f"{head}: the input matrix is singular") from None
 
 
 class _SlogDet(Function):
@@ -231,8 +233,10 @@ class _Cholesky(Function):
         try:
             lower = _wrap(_xla(a).cholesky(a._data), a)
         except np.linalg.LinAlgError:
-            raise RuntimeError("linalg.cholesky: The factorization could not be completed "
-                               "because the input is not positive-definite.") from None
+            _ex.raise_if_not_pd(np.asarray(getattr(a._data, "get", lambda: a._data)()),
+                                "linalg.cholesky")
+            raise _ex.LinAlgError("linalg.cholesky: The factorization could not be completed "
+                                  "because the input is not positive-definite.") from None
         ctx.save_for_backward(lower)
         return lower
 
@@ -565,3 +569,9 @@ TORCH_NAMES = {"det": det, "inverse": inv, "logdet": logdet, "slogdet": slogdet,
 for _name, _fn in TORCH_NAMES.items():
     setattr(Tensor, _name, _fn)
 del _name, _fn
+
+# LinAlgError, the *_ex variants, cond, tensorinv/tensorsolve, the LDL^T family, eig stubs
+from . import linalg_extra as _ex
+from .linalg_extra import *
+
+__all__ += _ex.__all__

@@ -543,3 +543,11 @@ Tensor.lgamma = gammaln
 Tensor.erf = erf
 Tensor.polygamma = lambda self, n: polygamma(n, self)
 del _name
+
+# Bessel, Airy, Hurwitz zeta; the orthogonal polynomials and round
+from . import special_cephes as _cephes
+from . import special_polynomials as _polys
+from .special_cephes import *
+from .special_polynomials import *
+
+__all__ += _cephes.__all__ + _polys.__all__
