@@ -39,7 +39,17 @@ from .torch_names import *  # noqa: F401,F403,E402
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401,A004
 from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401
 from .tensor import Tensor  # noqa: F401
+from ._memory_format import (  # noqa: F401
+    channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
+)
+from ._memory_format import install as _install_memory_format
+
+_install_memory_format(Tensor)  # contiguous / clone / is_contiguous(memory_format=...)
 from . import utils  # noqa: E402,F401
+for _m in ("cuda", "cudnn", "mkl", "mps", "openmp"):  # ad.backends.cudnn.benchmark = ..., as torch
+    __import__(f"{__name__}.backends.{_m}")
+del _m
+__import__(f"{__name__}.autograd.profiler")  # ad.autograd.profiler (it binds ad.profiler too)
 from . import amp  # noqa: E402,F401  (mixed precision: autocast, GradScaler)
 from .amp import autocast  # noqa: E402,F401
 from .amp._aliases import cpu  # noqa: E402,F401  (ad.cpu.amp, torch.cpu.amp's aliases)
@@ -79,6 +89,7 @@ _init_default_device()
 # ``info`` too: imported here, ``python -m autodiff.info`` would warn that runpy found it
 # in sys.modules already
 _LAZY_SUBMODULES = ("nn", "optim", "models", "serialization", "bench", "info")
+_LAZY_SUBMODULES += ("testing", "jit", "compiler")  # torch.testing, torch.jit, torch.compiler
 
 
 def __getattr__(name: str):
@@ -102,3 +113,5 @@ _LAZY_SUBMODULES += ("distributions",)  # ad.distributions loads on first use (i
 from .torch_names_extra import *  # noqa: F401,F403,E402
 _LAZY_SUBMODULES += ("func",)  # ad.func (torch.func); ad.autograd.forward_ad already imports it
 _LAZY_SUBMODULES += ("safetensors",)  # ad.safetensors: save_file / load_file / safe_open
+from .torch_nn_extra import *  # noqa: F401,F403,E402  (torch.kl_div, native_*, lstm_cell, ...)
+from .torch_gaps_extra import *  # noqa: F401,F403,E402  (histogramdd, svd_lowrank, autocast state)

@@ -133,8 +133,8 @@ def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _fill("ones", size, None, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _fill("empty", size, None, dtype, device, requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _laid_out(_fill("empty", size, None, dtype, device, requires_grad), None, memory_format)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -145,36 +145,52 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
                  device, requires_grad)
 
 
-def _like(fn, t, dtype, device, requires_grad, *extra):
-    return fn(t.shape, *extra, dtype=dtype or t.dtype, device=device or t._dev,
-              requires_grad=requires_grad)
+def _laid_out(out: Tensor, like: Tensor | None, memory_format) -> Tensor:
+    """``out`` in ``memory_format``; None or ``preserve_format`` (PyTorch's default for the
+    ``*_like`` functions) keeps ``like``'s channels-last layout."""
+    if memory_format is None and (like is None or like._data.flags.c_contiguous):
+        return out  # the common case, without the import
+    from ._memory_format import _layout_of, contiguous_format, preserve_format
+
+    fmt = _layout_of(like) if memory_format in (None, preserve_format) else memory_format
+    if fmt is contiguous_format or fmt is preserve_format:
+        return out
+    return out.detach().contiguous(memory_format=fmt).requires_grad_(out.requires_grad)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _like(zeros, t, dtype, device, requires_grad)
+def _like(fn, t, dtype, device, requires_grad, memory_format=None, **kw):
+    out = fn(t.shape, dtype=dtype or t.dtype, device=device or t._dev,
+             requires_grad=requires_grad, **kw)
+    return _laid_out(out, t, memory_format)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _like(ones, t, dtype, device, requires_grad)
+def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(zeros, t, dtype, device, requires_grad, memory_format)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _like(empty, t, dtype, device, requires_grad)
+def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(ones, t, dtype, device, requires_grad, memory_format)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t._dev,
-                requires_grad=requires_grad)
+def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(empty, t, dtype, device, requires_grad, memory_format)
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, device=device or t._dev,
-                requires_grad=requires_grad, generator=generator)
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    out = full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t._dev,
+               requires_grad=requires_grad)
+    return _laid_out(out, t, memory_format)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, device=device or t._dev,
-                 requires_grad=requires_grad, generator=generator)
+def rand_like(t, dtype=None, device=None, requires_grad=False, generator=None,
+              memory_format=None) -> Tensor:
+    return _like(rand, t, dtype, device, requires_grad, memory_format, generator=generator)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None,
+               memory_format=None) -> Tensor:
+    return _like(randn, t, dtype, device, requires_grad, memory_format, generator=generator)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -209,7 +209,7 @@ class Tensor(InplaceMixin):
         """to(device), to(dtype), to(device, dtype), to(tensor); differentiable."""
         dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
-        copy = kwargs.pop("copy", False)
+        copy, fmt = kwargs.pop("copy", False), kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
@@ -229,7 +229,7 @@ class Tensor(InplaceMixin):
             out = ops.elementwise.cast(out, dtypes.from_any(dt))
         if copy and out is self:
             out = ops.clone(self)
-        return out
+        return out if fmt is None else out.contiguous(memory_format=fmt)  # (preserve: itself)
 
     def cpu(self) -> Tensor:
         if self._dev.backend.is_cpu:

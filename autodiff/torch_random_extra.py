@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from . import dtypes
-from .creation import _dev, _dt, as_tensor, from_numpy, tensor
+from .creation import _dev, _dt, _laid_out, as_tensor, from_numpy, tensor
 from .errors import DTypeError
 from .random import _generator, default_generator
 from .tensor import Tensor
@@ -273,6 +273,7 @@ def randint_like(
     dtype=None,
     device=None,
     requires_grad: bool = False,
+    memory_format=None,
 ) -> Tensor:
     """Integers uniform on [low, high) in input's shape (and dtype, unless given);
     ``randint_like(input, high)`` starts at 0."""
@@ -285,7 +286,7 @@ def randint_like(
     dt = dtypes.from_any(dtype) if dtype is not None else input.dtype
     dev = _dev(device) if device is not None else input.device
     z = _generator(None).integers(low, high, tuple(input.shape))
-    t = tensor(z, dtype=dt, device=dev)
+    t = _laid_out(tensor(z, dtype=dt, device=dev), input, memory_format)
     return t.requires_grad_() if requires_grad else t
 
 

@@ -12,7 +12,11 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FILE_LIMIT = 600
 CORE = ["autodiff/tensor.py", "autodiff/_inplace.py", "autodiff/autograd", "autodiff/ops", "autodiff/backends"]
-CORE_LIMIT = 6252  # 6000, then 6100 for the CUDA pointwise kernels and index checks; 6200 for
+# PyTorch's module paths that live inside core packages but hold no engine code: the
+# torch.backends flag modules and the legacy autograd.Variable / autograd.profiler shims.
+NOT_CORE = {f"autodiff/backends/{m}.py" for m in ("cuda", "cudnn", "mkl", "mps", "openmp")} | {
+    "autodiff/autograd/variable.py", "autodiff/autograd/profiler.py"}
+CORE_LIMIT = 6310  # 6000, then 6100 for the CUDA pointwise kernels and index checks; 6200 for
 # the fixes of a PyTorch-parity audit (diagonal view, empty reductions, in-place operators);
 # +3 for autocast's hook in ops.linalg.matmul (the one entry of @, matmul, mm, bmm, dot, mv)
 # +1 for ad.autograd.forward_ad, one import line (the code is in autodiff/func/_forward_ad.py)
@@ -22,6 +26,11 @@ CORE_LIMIT = 6252  # 6000, then 6100 for the CUDA pointwise kernels and index ch
 # +2 so the numpy softmax / log_softmax of an all -inf row give NaN without a RuntimeWarning
 # +2 for integer tensors to negative integer-tensor powers (PyTorch: 0 unless |base| == 1)
 # +8 for autograd.function.once_differentiable (custom Functions ported from PyTorch import it)
+# +58, ninth session: 22 for an indexing audit against PyTorch (setitem dtype and leading ones,
+# 0-d gather, tril/triu and unflatten checks, one-argument repeat_interleave, masked_fill);
+# 26 for the dtype gaps (Python ints wrap into small dtypes, int / int via float, PyTorch's
+# errors for bools in -, //, %, **, x % 0.0 silent); 6 for forward AD under no_grad and
+# grad(is_grads_batched=); 3 for post-accumulate-grad hooks; 1 for autograd.Variable
 
 
 def code_lines(path: pathlib.Path) -> int:
@@ -38,7 +47,8 @@ def python_files(rel: str):
 def main() -> int:
     over = [(f, n) for f in python_files("autodiff")
             if (n := len(f.read_text().splitlines())) > FILE_LIMIT]
-    core = sum(code_lines(f) for rel in CORE for f in python_files(rel))
+    core = sum(code_lines(f) for rel in CORE for f in python_files(rel)
+               if str(f.relative_to(ROOT)) not in NOT_CORE)
     print(f"core (tensor, autograd, ops, backends): {core} lines of code (budget {CORE_LIMIT})")
     for f, n in over:
         print(f"over budget: {f.relative_to(ROOT)} has {n} lines (limit {FILE_LIMIT})")

@@ -8,6 +8,7 @@ from .functional import grad  # noqa: F401
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .node import Node  # noqa: F401
+from .variable import Variable  # noqa: F401
 from ..func import _forward_ad as forward_ad  # noqa: F401  (code outside the core)
 
 

@@ -100,6 +100,9 @@ class _GradSink:
                     g = r
                     self.mark_shared(r)  # the hook may keep it: never store it as a .grad
             self._deliver(t, g)
+            if self.targets is None:  # Tensor.register_post_accumulate_grad_hook's hooks
+                for hook in [h for h in t._hooks or () if hasattr(h, "post")]:
+                    hook.post(t)
 
     def mark_shared(self, g) -> None:
         self.stored[id(g._data)] = g._data

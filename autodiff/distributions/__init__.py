@@ -165,3 +165,24 @@ __all__ = [
     "transform_to",
     "transforms",
 ]
+
+# PyTorch's one-module-per-family import paths (``distributions.normal.Normal``, ...): thin
+# re-export modules (normal.py, categorical.py, ...), loaded on first attribute access.
+_FAMILY_MODULES = frozenset((
+    "bernoulli", "beta", "binomial", "categorical", "cauchy", "chi2", "continuous_bernoulli",
+    "dirichlet", "exponential", "fishersnedecor", "gamma", "generalized_pareto", "geometric",
+    "gumbel", "half_cauchy", "half_normal", "independent", "inverse_gamma", "kumaraswamy",
+    "laplace", "lkj_cholesky", "log_normal", "logistic_normal", "lowrank_multivariate_normal",
+    "mixture_same_family", "multinomial", "multivariate_normal", "negative_binomial", "normal",
+    "one_hot_categorical", "pareto", "poisson", "relaxed_bernoulli", "relaxed_categorical",
+    "studentT", "transformed_distribution", "uniform", "von_mises", "weibull", "wishart",
+    "constraint_registry", "distribution", "exp_family", "kl", "utils",
+))
+
+
+def __getattr__(name: str):
+    if name in _FAMILY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

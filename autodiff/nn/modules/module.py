@@ -458,6 +458,7 @@ class Module:
         parameters and buffers only are cast) in place; returns self."""
         dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
+        fmt = kwargs.pop("memory_format", None)  # channels_last: the 4-D weights, as PyTorch
         if kwargs:
             raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
@@ -478,6 +479,9 @@ class Module:
                 t = t.to(target)
             if dt is not None and t.is_floating_point() and t.dtype is not dt:
                 t = t.to(dt)
+            if fmt is not None and t.ndim == {"channels_last": 4, "channels_last_3d": 5}.get(
+                    getattr(fmt, "_name", None)):
+                t = t.contiguous(memory_format=fmt)
             return t
 
         return self._apply_tensors(move)
