@@ -63,9 +63,9 @@ def sweep(threads: int, sizes: list[int], blockings: list[tuple[int, int]]) -> N
                 for mc, kc in blockings:
                     _C._set_gemm_blocking(mc, kc, 0)
                     time.sleep(0.15)
-                    res[(mc, kc)].append(flop / best(lambda: _C.matmul(a, b)))
+                    res[(mc, kc)].append(flop / best(lambda a=a, b=b: _C.matmul(a, b)))
                 time.sleep(0.15)
-                res["numpy"].append(flop / best(lambda: a @ b))
+                res["numpy"].append(flop / best(lambda a=a, b=b: a @ b))
             _C._set_gemm_blocking(0, 0, 0)
             cells = "  ".join(f"{k if k == 'numpy' else f'{k[0]}x{k[1]}'}: {max(v):.1f}"
                               for k, v in res.items())
