@@ -422,10 +422,10 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     return (x != 0).sum(dim) if dim is not None else (x != 0).sum()
 
 
-def nansum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def nansum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum treating NaN as zero."""
     clean = ops.where(x.isnan(), 0.0, x) if x.dtype.is_floating_point else x
-    return clean.sum(dim, keepdim=keepdim) if dim is not None else clean.sum()
+    return clean.sum(dim, keepdim=keepdim, dtype=dtype)
 
 
 def nanmean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:

@@ -209,7 +209,9 @@ class _CumProd(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         ctx.save_for_backward(x)
-        return Tensor._make(x._dev.backend.xp.cumprod(x._data, axis=dim), x._dev, False, None)
+        # dtype=: NumPy's cumprod would promote int8/int16/int32 to int64
+        out = x._dev.backend.xp.cumprod(x._data, axis=dim, dtype=x._data.dtype)
+        return Tensor._make(out, x._dev, False, None)
 
     @staticmethod
     def backward(ctx, g):
@@ -281,10 +283,13 @@ def logcumsumexp(x: Tensor, dim: int) -> Tensor:
 
 # ----------------------------------------------------------------------------- search
 def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
-                 right: bool = False, side: str | None = None) -> Tensor:
-    """Insertion positions of ``values`` in the sorted last dim of ``sorted_sequence``."""
+                 right: bool = False, side: str | None = None, sorter=None) -> Tensor:
+    """Insertion positions of ``values`` in the sorted last dim of ``sorted_sequence`` (or of
+    ``sorted_sequence`` gathered by ``sorter``, the indices that sort its last dim)."""
     side = side or ("right" if right else "left")
     seq = np.asarray(sorted_sequence.detach().cpu().numpy())
+    if sorter is not None:
+        seq = np.take_along_axis(seq, np.asarray(sorter.detach().cpu().numpy()), -1)
     vals = np.asarray(values.detach().cpu().numpy() if isinstance(values, Tensor) else values)
     if seq.ndim <= 1:
         out = np.searchsorted(seq, vals, side=side)
@@ -447,9 +452,9 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     """The q-th quantiles (q a float or a 1-D tensor in [0, 1]) along ``dim`` (of the
     flattened x when None), interpolating between order statistics as PyTorch."""
     x = float_operand(x)
-    scalar_q, qs = _quantiles(q)
-    src = x.reshape(-1) if dim is None else x
-    d = 0 if dim is None else norm_dim(dim, x.ndim)
+    scalar_q, qs = _quantiles(q, x)
+    src = x.reshape(-1) if dim is None or x.ndim == 0 else x
+    d = 0 if dim is None else norm_dim(dim, max(x.ndim, 1))
     s = src.sort(d).values
     n = s.shape[d]
     outs = []
@@ -469,7 +474,7 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
 def _keep_dims(v: Tensor, x: Tensor, dim, d: int, keepdim: bool) -> Tensor:
     """A quantile taken along d (size 1 there) shaped as PyTorch returns it: all dims kept as
     ones (keepdim without a dim), d kept (keepdim), or d dropped."""
-    if keepdim and dim is None:
+    if keepdim and (dim is None or x.ndim == 0):
         return v.reshape((1,) * x.ndim)
     return v if keepdim else v.squeeze(d)
 
@@ -489,8 +494,10 @@ def _positions(pos: np.ndarray, interpolation: str, name: str):
     return lo, hi, frac
 
 
-def _quantiles(q) -> tuple[bool, np.ndarray]:
+def _quantiles(q, x: Tensor) -> tuple[bool, np.ndarray]:
     """(whether q is a scalar, the q values as a 1-D float64 array), checked in [0, 1]."""
+    if x.numel() == 0:
+        raise ShapeError("quantile() input tensor must be non-empty")
     qs = np.atleast_1d(np.asarray(q.detach().cpu().numpy() if isinstance(q, Tensor) else q,
                                   dtype=np.float64))
     if qs.size and (qs.min() < 0 or qs.max() > 1):
@@ -503,7 +510,7 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     d = norm_dim(dim, max(x.ndim, 1))
     n = x.shape[d] if x.ndim else 1
     if not 1 <= k <= n:
-        raise IndexError(f"kthvalue: k ({k}) out of range for dimension of size {n}")
+        raise IndexRangeError(f"kthvalue: k ({k}) out of range for dimension of size {n}")
     if x.ndim == 0:
         return ValuesIndices(x * 1, zeros((), dtype=dtypes.int64, device=x.device))
     s = x.sort(d)

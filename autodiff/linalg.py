@@ -88,9 +88,6 @@ def _square(x: Tensor, name: str) -> Tensor:
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The ord-norm of x as a vector over ``dim`` (all entries when None)."""
     x = float_operand(x) if dtype is None else x.to(dtype)
-    if ord == 0:
-        return (x != 0).to(x.dtype).sum(dim, keepdim=keepdim) if dim is not None else \
-            (x != 0).to(x.dtype).sum()
     if ord in (math.inf, -math.inf):
         a = x.abs()
         red = a.amax if ord > 0 else a.amin

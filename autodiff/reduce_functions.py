@@ -56,7 +56,7 @@ def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """``quantile`` of the entries that are not NaN (NaN where a row has none)."""
     x = float_operand(x)
-    scalar_q, qs = _quantiles(q)
+    scalar_q, qs = _quantiles(q, x)
     src = x.reshape(-1) if dim is None else x
     d = 0 if dim is None else norm_dim(dim, max(x.ndim, 1))
     if src.ndim == 0:

@@ -96,12 +96,14 @@ def column_stack(tensors) -> Tensor:
 
 def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """The n-th forward difference along ``dim`` (bool: exclusive or, as PyTorch)."""
+    if x.ndim == 0:
+        raise ShapeError("diff expects input to be at least one-dimensional")
     d = norm_dim(dim, x.ndim)
     if prepend is not None or append is not None:
         x = ops.cat([t for t in (prepend, x, append) if t is not None], d)
     for _ in range(n):
         m = x.shape[d]
-        hi, lo = x.narrow(d, 1, max(m - 1, 0)), x.narrow(d, 0, max(m - 1, 0))
+        hi, lo = x.narrow(d, min(m, 1), max(m - 1, 0)), x.narrow(d, 0, max(m - 1, 0))
         x = (hi != lo) if x.dtype is dtypes.bool_ else hi - lo
     return x
 

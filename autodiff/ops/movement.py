@@ -565,6 +565,8 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     n = x.shape[d] if x.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size {n}")
+    if x.ndim == 0:  # PyTorch: (x, 0), for k = 0 as well
+        return sort(x)
     b = x._dev.backend
     values, idx = b.topk(x._data, k, d, largest, sorted)
     index = constant(b.cast(idx, dtypes.int64.np), x._dev)

@@ -8,7 +8,7 @@ import math
 
 from .. import dtypes
 from ..autograd.node import Op
-from ..errors import DTypeError
+from ..errors import DTypeError, IndexRangeError
 from ._util import constant, float_operand, norm_dim, norm_dims, require_float
 from .elementwise import Expand, expand, where
 from .movement import Gather
@@ -81,8 +81,10 @@ class Var(Op):
         dims = tuple(range(len(shape))) if axes is None else axes
         centered = x - x.mean(dims, keepdim=True)
         dof = _count(shape, axes) - correction
-        scale = 2.0 / dof if dof > 0 else float("nan")
-        return (_unreduce(g, shape, axes, keepdim) * centered * scale,)
+        whole = dof <= 0 and axes is None  # PyTorch: dy * (NaN where x == mean, else inf)
+        scale = math.inf if whole or not dof else 2.0 / dof  # else 2 / (n - c), any sign
+        return (_unreduce(g, shape, axes, keepdim) * (centered / centered if whole else centered)
+                * scale,)
 
     def backward_data(self, g):
         (x,) = self.saved
@@ -90,9 +92,11 @@ class Var(Op):
         k, xd = self.backend, x._data
         dims = tuple(range(len(shape))) if axes is None else axes
         dof = _count(shape, axes) - correction
-        scale = g.dtype.type(2.0 / dof if dof > 0 else float("nan"))
+        whole = dof <= 0 and axes is None  # as in backward
+        scale = g.dtype.type(math.inf if whole or not dof else 2.0 / dof)
         # two full-size passes: x - mean, then times the (reduced-shape) dy * scale
         centered = k.sub(xd, k.mean(xd, dims, True))
+        centered = k.div(centered, centered) if whole else centered
         return (k.mul(centered, k.mul(g.reshape(_kept_shape(shape, axes)), scale)),)
 
 
@@ -290,11 +294,11 @@ def _nonempty(name, x, axes):
     if x.numel() or x.ndim == 0:
         return
     if axes is None:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+        raise IndexRangeError(f"{name}(): Expected reduction dim to be specified for "
                            f"input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
     for a in axes:
         if x.shape[a] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+            raise IndexRangeError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
 
 def _extremum(op, argop, x, dim, keepdim):
@@ -382,14 +386,15 @@ def norm(x, p="fro", dim=None, keepdim=False):
         return amin(x.abs(), dim, keepdim)
     if p == 1:
         return x.abs().sum(dim, keepdim)
-    if p == 0:
-        return (x != 0).to(x.dtype).sum(dim, keepdim)
+    if p == 0:  # differentiable, with PyTorch's zero gradient
+        return where(x != 0, 1.0, x * 0).sum(dim, keepdim)
     if p == "nuc":
         from ..linalg import matrix_norm
 
         return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
-    if p < 0:
-        return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    if p < 0:  # a zero element makes the norm 0 (inf ** (1/p)), with a zero gradient
+        _nonempty("linalg.vector_norm", x, axes)  # (no identity: PyTorch raises)
+        return where(x != 0, where(x != 0, x.abs(), 1) ** p, math.inf).sum(dim, keepdim) ** (1 / p)
     # PyTorch's gradient conventions, never 0 * inf = NaN: 0 at a zero vector, and (p < 1)
     # 0 at a zero element
     a = x.abs()
