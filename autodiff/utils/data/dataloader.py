@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Callable
 
 from ... import creation, ops
+from ... import random as ad_random
 from ...random import Generator
 from ...tensor import Tensor
 from ._worker import MultiProcessIter, WorkerInfo, get_worker_info, resolve_context
@@ -28,20 +30,35 @@ def default_convert(data):
     if _is_array(data) and getattr(data.dtype, "kind", "") not in "OSU":
         return creation.as_tensor(data)
     if isinstance(data, Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()}) \
-            if type(data) is not dict else {k: default_convert(v) for k, v in data.items()}
+        return _same_mapping(data, {k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, tuple):  # a list, as PyTorch ("backwards compatibility")
+        return [default_convert(d) for d in data]
+    if isinstance(data, list):
         return type(data)(default_convert(d) for d in data)
     return data
+
+
+def _same_mapping(like: Mapping, items: dict) -> Mapping:
+    """``items`` in a mapping of ``like``'s type where it can be built (OrderedDict,
+    defaultdict keep theirs, as in PyTorch), else a dict."""
+    if type(like) is dict:
+        return items
+    try:
+        clone = copy.copy(like)
+        clone.update(items)
+        return clone
+    except Exception:  # noqa: BLE001 (a read-only or unusual mapping: a plain dict)
+        return items
 
 
 def default_collate(batch: list):
     """Stack a list of samples into a batch, as PyTorch does.
 
     Tensors and arrays are stacked along a new first dimension; Python ints become an
-    int64 tensor, floats a float64 tensor, bools a bool tensor; strings stay a list;
+    int64 tensor (float32 when mixed with floats, as ``torch.tensor``), floats a float64
+    tensor, bools a bool tensor; strings are left as the list (or tuple) they come in;
     dicts, named tuples and sequences are collated field by field (tuples and lists
     become lists). Numbers land on the default device, stacked tensors stay where they are.
 
@@ -59,24 +76,22 @@ def default_collate(batch: list):
         if elem.dtype.kind in "OSU":
             raise TypeError(f"default_collate: arrays of dtype {elem.dtype} are not supported")
         return ops.stack([creation.as_tensor(b) for b in batch], 0)
-    if isinstance(elem, bool):
-        return creation.tensor(list(batch), dtype="bool")
-    if isinstance(elem, int):
-        return creation.tensor(list(batch), dtype="int64")
+    if isinstance(elem, int):  # bool included; the dtype is inferred, as torch.tensor(batch)
+        return creation.tensor(list(batch))
     if isinstance(elem, float):
         return creation.tensor(list(batch), dtype="float64")
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch  # as given: a list at the top, a tuple inside a sequence (as PyTorch)
     if isinstance(elem, Mapping):
-        return {k: default_collate([d[k] for d in batch]) for k in elem}
+        return _same_mapping(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, Sequence):
         size = len(elem)
         if any(len(e) != size for e in batch):
             raise RuntimeError("default_collate: each element in list of batch should be of "
                                f"equal size, got sizes {sorted({len(e) for e in batch})}")
-        return [default_collate(list(s)) for s in zip(*batch)]
+        return [default_collate(s) for s in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, arrays, numbers, strings, "
                     f"dicts or lists; found {type(elem).__name__}")
 
@@ -181,6 +196,9 @@ class DataLoader:
 
     def __iter__(self) -> Iterator:
         if self.num_workers == 0:
+            # PyTorch draws the workers' base seed per iterator with or without workers, so the
+            # shuffle order a generator gives does not depend on num_workers
+            ad_random._generator(self.generator).integers(0, 2**63)
             return self._iter_here()
         if not self.persistent_workers:
             return MultiProcessIter(self)
