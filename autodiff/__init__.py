@@ -72,11 +72,12 @@ def save(obj, path) -> None:
     _save(obj, path)
 
 
-def load(path, map_location=None):
-    """Load what ``save`` wrote; never executes code from the file."""
+def load(path, map_location=None, pickle_module=None, **kwargs):
+    """Load what ``save`` (or ``torch.save``) wrote; never executes code from the file.
+    ``weights_only`` and ``mmap`` are accepted as ``torch.load`` takes them (serialization)."""
     from .serialization import load as _load
 
-    return _load(path, map_location=map_location)
+    return _load(path, map_location, pickle_module, **kwargs)
 
 
 def _init_default_device() -> None:

@@ -160,11 +160,17 @@ def _sniff(head: bytes) -> str:
     if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q"):
         return " (it looks like a Python pickle, which autodiff never unpickles because " \
                "unpickling can run arbitrary code)"
+    if len(head) == 8 and head[:1] != b"\x00" and head[5:8] == b"\x00\x00\x00":
+        return " (it looks like a safetensors file: use autodiff.safetensors.load_file)"
     return ""
 
 
-def load(f, map_location=None) -> Any:
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None) -> Any:
     """Read what ``save`` wrote, or a ``torch.save`` zip file. Never executes code from the file.
+
+    ``torch.load``'s other arguments are accepted so that ported calls run: loading is always
+    what PyTorch calls ``weights_only`` (``weights_only=False`` loads no more), ``mmap`` reads
+    the file as usual, and ``pickle_module`` must be None (nothing is unpickled).
 
     Args:
         f: a path or a binary file object (an autodiff save file, or a PyTorch checkpoint in
@@ -182,6 +188,8 @@ def load(f, map_location=None) -> Any:
     Example:
         >>> sd = ad.load("model.ad", map_location="numpy")
     """
+    if pickle_module is not None:
+        raise ValueError("load: pickle_module is not supported: autodiff never unpickles")
     if isinstance(f, (str, os.PathLike)):
         with open(os.fspath(f), "rb") as fh:
             return _load(fh, map_location)

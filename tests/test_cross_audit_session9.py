@@ -106,3 +106,20 @@ def test_torch_adam_checkpoint_continues_training(tmp_path):
         aopt.step()
     for p, q in zip(am.parameters(), tm.parameters()):
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), atol=1e-6)
+
+
+def test_nn_modules_utils_helpers_and_bilinear_keywords():
+    from collections import OrderedDict
+
+    from autodiff.nn.modules.utils import (
+        _pair, _reverse_repeat_tuple, _triple, consume_prefix_in_state_dict_if_present)
+
+    assert _pair(3) == (3, 3) and _pair((1, 2)) == (1, 2) and _triple(1) == (1, 1, 1)
+    assert _reverse_repeat_tuple((1, 2), 2) == (2, 2, 1, 1)
+    dp = ad.nn.DataParallel(ad.nn.Linear(2, 3))
+    sd = OrderedDict(dp.state_dict())
+    consume_prefix_in_state_dict_if_present(sd, "module.")
+    assert sorted(sd) == ["bias", "weight"]
+    ad.nn.Linear(2, 3).load_state_dict(sd)
+    out = ad.nn.Bilinear(2, 2, 1)(ad.ones(3, 2), input2=ad.ones(3, 2))
+    assert out.shape == (3, 1)

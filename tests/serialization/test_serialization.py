@@ -332,3 +332,22 @@ def test_loaded_tensors_run_the_cpp_kernels(tmp_path):
     other = np.dtype(np.float32).newbyteorder("=")
     x = np.frombuffer(np.ones(8, np.float32).tobytes(), dtype=other).reshape(2, 4)
     np.testing.assert_allclose(ad._C.softmax(x, 1), np.full((2, 4), 0.25))
+
+
+def test_torch_load_keywords_are_accepted(tmp_path):
+    """Ported torch.load calls pass weights_only / mmap; pickle_module cannot be honoured."""
+    ad.save({"a": ad.ones(2)}, tmp_path / "x.ad")
+    got = ad.load(tmp_path / "x.ad", weights_only=True, mmap=True)
+    assert got["a"].tolist() == [1.0, 1.0]
+    assert ad.load(tmp_path / "x.ad", map_location="numpy", weights_only=False)["a"].device.type \
+        == "numpy"
+    with pytest.raises(ValueError, match="never unpickles"):
+        ad.load(tmp_path / "x.ad", pickle_module=object())
+
+
+def test_a_safetensors_file_given_to_load_names_the_right_reader(tmp_path):
+    from autodiff.safetensors import save_file
+
+    save_file({"w": ad.ones(3)}, tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match="safetensors.load_file"):
+        ad.load(tmp_path / "m.safetensors")
