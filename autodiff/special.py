@@ -113,11 +113,11 @@ def _lgamma(xp, x):
         s = _lgamma_near_one(z)
         y = xp.where(near2, s, xp.where(near1, s - xp.log1p(z), y))
         y = xp.where(xp.isinf(xr), xp.inf, y)
-        # Gamma(x) Gamma(1 - x) = pi / sin(pi x); sin(pi x) via x's distance to an integer
-        frac = x - xp.floor(x)
-        sinpi = xp.abs(xp.sin(math.pi * xp.where(frac > 0.5, frac - 1.0, frac)))
-        refl_y = math.log(math.pi) - xp.log(sinpi) - y
-        return xp.where(refl, xp.where(frac == 0, xp.inf, refl_y), y)
+        # Gamma(x) Gamma(1 - x) = pi / sin(pi x); sin(pi x) via x's distance to the nearest
+        # integer (exact, also for a tiny x, where x - floor(x) would round to 1)
+        r = x - xp.round(x)
+        refl_y = math.log(math.pi) - xp.log(xp.abs(xp.sin(math.pi * r))) - y
+        return xp.where(refl & (r != 0) & (x > -xp.inf), refl_y, xp.where(refl, xp.inf, y))
 
 
 def _polygamma_pos(xp, n: int, x, cutoff: float = 10.0):
@@ -152,16 +152,16 @@ def _polygamma(xp, n: int, x):
             return xp.where((x == xp.floor(x)) & (x <= 0), xp.nan, _polygamma_pos(xp, n, x))
         refl = x < 0.5
         y = _polygamma_pos(xp, n, xp.where(refl, 1.0 - x, x))
-        frac = x - xp.floor(x)
-        r = math.pi * xp.where(frac > 0.5, frac - 1.0, frac)  # pi x reduced to [-pi/2, pi/2]
+        frac = x - xp.round(x)  # exact, also for a tiny x
+        r = math.pi * frac  # pi x reduced to [-pi/2, pi/2]
         if n == 0:  # psi(x) = psi(1 - x) - pi / tan(pi x)
             out = y - math.pi / xp.tan(r)
             pole = xp.nan
         else:  # psi1(x) = pi^2 / sin^2(pi x) - psi1(1 - x)
             out = (math.pi / xp.sin(r)) ** 2 - y
             pole = xp.inf
-        if n == 0:  # digamma(0) = -inf (PyTorch); NaN at the negative integers
-            pole = xp.where(x == 0, -xp.inf, pole)
+        if n == 0:  # digamma(+-0) = -+inf (PyTorch); NaN at the negative integers
+            pole = xp.where(x == 0, xp.copysign(xp.inf, -x), pole)
         return xp.where(refl, xp.where(frac == 0, pole, out), y)
 
 
@@ -239,7 +239,7 @@ def _erfinv(xp, y):
             step = (_erf(xp, x) - a) * (math.sqrt(math.pi) / 2) * xp.exp(x * x)
             x = xp.where(a < 0.5, x - step, x)
         x = xp.where(a == 1, xp.inf, x)
-        return xp.where(a > 1, xp.nan, xp.where(y < 0, -x, x))
+        return xp.where(a > 1, xp.nan, xp.copysign(x, y))  # erfinv(-0) = -0
 
 
 def _log_ndtr(xp, x):
@@ -281,7 +281,9 @@ def _apply_xp(kernel, x: Tensor, *args) -> Tensor:
     xp = x._dev.backend.xp
     out = kernel(xp, *args, x._data.astype(np.float64)) if args else \
         kernel(xp, x._data.astype(np.float64))
-    return Tensor._make(out.astype(x._data.dtype, copy=False), x._dev, False, None)
+    with np.errstate(over="ignore"):  # a float64 result beyond float32's range: inf, silently
+        out = out.astype(x._data.dtype, copy=False)
+    return Tensor._make(out, x._dev, False, None)
 
 
 class _Lgamma(Function):

@@ -375,8 +375,8 @@ void init_elementwise(py::module_& m) {
       "relu_backward",
       [](py::array y, py::array g) { return binary(BinaryOp::kReluBwd, y, g, "relu_backward"); },
       py::arg("y"), py::arg("g"),
-      "g * (y > 0): the gradient of relu from its output y (NaN/inf in g times 0 stays NaN, "
-      "as NumPy).");
+      "g where not y <= 0, else 0: the gradient of relu from its output y (a NaN y passes g, "
+      "an inf g where y <= 0 gives 0, as PyTorch's threshold_backward).");
   m.def(
       "exp", [](py::array x) { return unary(UnaryOp::kExp, x, "exp"); }, py::arg("x"),
       "exp(x); float32 vectorised (<= 2 ulp), float64 via libm.");

@@ -311,6 +311,7 @@ AD_AVX2_INLINE __m256 tanh_ps(__m256 x) {
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036E-1f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422E-1f));
   __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  small = _mm256_or_ps(small, _mm256_and_ps(x, sign));  // fma(-0 * z, -0, -0) is +0: tanh(-0) = -0
   __m256 e = exp_ps(_mm256_add_ps(ax, ax));
   const __m256 one = _mm256_set1_ps(1.0f);
   __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));

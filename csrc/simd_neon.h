@@ -250,7 +250,7 @@ AD_NEON_INLINE R4 tanh_ps(R4 x) {
   p = F::fma(p, z, F::set1(-5.37397155531E-2f));
   p = F::fma(p, z, F::set1(1.33314422036E-1f));
   p = F::fma(p, z, F::set1(-3.33332819422E-1f));
-  const R4 small = F::fma(F::mul(p, z), x, x);
+  const R4 small = F::bor(F::fma(F::mul(p, z), x, x), sign_of(x));  // tanh(-0) = -0
   const R4 e = exp_ps(F::add(ax, ax));
   const R4 one = F::set1(1.0f);
   const R4 big = F::bor(F::sub(one, F::div(F::set1(2.0f), F::add(e, one))), sign_of(x));

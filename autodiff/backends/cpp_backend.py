@@ -112,13 +112,13 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         return False
 
     def add(self, a, b):
-        return _C.add(a, b) if self._binary_ok("add", a, b) else a + b
+        return _C.add(a, b) if self._binary_ok("add", a, b) else NumpyBackend.add(self, a, b)
 
     def sub(self, a, b):
-        return _C.sub(a, b) if self._binary_ok("sub", a, b) else a - b
+        return _C.sub(a, b) if self._binary_ok("sub", a, b) else NumpyBackend.sub(self, a, b)
 
     def mul(self, a, b):
-        return _C.mul(a, b) if self._binary_ok("mul", a, b) else a * b
+        return _C.mul(a, b) if self._binary_ok("mul", a, b) else NumpyBackend.mul(self, a, b)
 
     def div(self, a, b):
         return _C.div(a, b) if self._binary_ok("div", a, b) else NumpyBackend.div(self, a, b)

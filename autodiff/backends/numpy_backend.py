@@ -18,6 +18,27 @@ from .nn_kernels import NNKernels
 
 _log = logging.getLogger("autodiff.backends")
 _declined: set = set()
+try:  # NumPy 2 keeps the ufunc error state in a context variable: setting it costs 0.2 us,
+    from numpy._core.umath import _extobj_contextvar as _fp_state  # np.errstate 2 us
+    with np.errstate(all="ignore"):
+        _QUIET = _fp_state.get()
+except ImportError:  # NumPy 1.x
+    _fp_state = None
+
+
+def _quiet(fn):
+    """fn with NumPy's floating-point warnings off: overflow to inf, inf - inf = NaN, x / 0 are
+    IEEE results, silent as in PyTorch."""
+    def quiet(*args):
+        if _fp_state is None:
+            with np.errstate(all="ignore"):
+                return fn(*args)
+        token = _fp_state.set(_QUIET)
+        try:
+            return fn(*args)
+        finally:
+            _fp_state.reset(token)
+    return quiet
 
 
 def _small(shape, limit: int = 4096) -> bool:
@@ -152,27 +173,32 @@ class NumpyBackend(NNKernels):
         return self.asarray(out.reshape(p.shape[:-1] + (num_samples,)))
 
     # ----------------------------------------------------------------- elementwise
+    @_quiet
     def add(self, a, b):
         return a + b
 
+    @_quiet
     def sub(self, a, b):
         return a - b
 
+    @_quiet
     def mul(self, a, b):
         return a * b
 
+    @_quiet
     def div(self, a, b):
-        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 -> inf, silently
-            return a / b
+        return a / b
 
     def neg(self, a):
         return -a
 
+    @_quiet
     def pow(self, a, b):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if a.dtype.kind in "iu" and b.dtype.kind == "i":  # PyTorch: 0 where b < 0, |a| != 1
-                return self.xp.where((b >= 0) | (abs(a) == 1), self.xp.power(a, abs(b)), 0)
-            return self.xp.power(a, b)
+        if a.dtype.kind in "iu" and b.dtype.kind == "i":  # PyTorch: 0 where b < 0, |a| != 1
+            return self.xp.where((b >= 0) | (abs(a) == 1), self.xp.power(a, abs(b)), 0)
+        if b.ndim == 0 and b == -0.5 and a.dtype.kind == "f":  # PyTorch's rsqrt: -inf at -0
+            return 1 / self.xp.sqrt(a)
+        return self.xp.power(a, b)
 
     def maximum(self, a, b):
         return self.xp.maximum(a, b)
@@ -180,36 +206,38 @@ class NumpyBackend(NNKernels):
     def minimum(self, a, b):
         return self.xp.minimum(a, b)
 
+    @_quiet
     def exp(self, a):
-        with np.errstate(over="ignore"):
-            return self.xp.exp(a)
+        return self.xp.exp(a)
 
     # log(0) = -inf, log(-1) = nan, 1/sqrt(0) = inf: IEEE results, silent as in PyTorch
+    @_quiet
     def log(self, a):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.xp.log(a)
+        return self.xp.log(a)
 
+    @_quiet
     def log1p(self, a):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.xp.log1p(a)
+        return self.xp.log1p(a)
 
+    @_quiet
     def sqrt(self, a):
-        with np.errstate(invalid="ignore"):
-            return self.xp.sqrt(a)
+        return self.xp.sqrt(a)
 
+    @_quiet
     def rsqrt(self, a):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return 1 / self.xp.sqrt(a)
+        return 1 / self.xp.sqrt(a)
 
     def abs(self, a):
         return self.xp.abs(a)
 
-    def sign(self, a):  # NumPy has no sign of bool; PyTorch's is the identity
-        return a.copy() if a.dtype == bool else self.xp.sign(a)
+    def sign(self, a):  # NumPy has no sign of bool; PyTorch's is the identity, sign(NaN) = 0
+        return a.copy() if a.dtype == bool else self.xp.where(self.xp.isnan(a), 0, self.xp.sign(a))
 
+    @_quiet
     def sin(self, a):
         return self.xp.sin(a)
 
+    @_quiet
     def cos(self, a):
         return self.xp.cos(a)
 
@@ -222,12 +250,15 @@ class NumpyBackend(NNKernels):
         e = self.xp.exp(-self.xp.abs(a))
         return self.xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
-    def relu(self, a):
-        return self.xp.maximum(a, a.dtype.type(0))
+    def relu(self, a):  # NaN and -0.0 stay (NumPy's maximum returns its first at ties)
+        return self.xp.maximum(a.dtype.type(0), a)
 
     def relu_backward(self, y, g):
-        """dx = g where y > 0, else 0 (one pass, no float mask)."""
-        return g * (y > 0)
+        """dx = g where not y <= 0 (a NaN y passes g), else 0: a select, as PyTorch."""
+        return self.xp.where(y <= 0, g.dtype.type(0), g)
+
+    def abs_backward(self, x, g):  # sgn(NaN) = 0 (PyTorch)
+        return g * self.sign(x)
 
     def clamp(self, a, lo, hi):
         # min(max(a, lo), hi) in one pass (NaN propagates; 5x faster than the two ufuncs)

@@ -30,7 +30,7 @@ void div(const T* a, const T* b, T* o, int64_t n, int64_t sa, int64_t sb) {
 
 template <typename T>
 void relu_bwd(const T* a, const T* b, T* o, int64_t n, int64_t sa, int64_t sb) {
-  binary_loop(a, b, o, n, sa, sb, [](T y, T g) { return g * T(y > T(0) ? 1 : 0); });
+  binary_loop(a, b, o, n, sa, sb, [](T y, T g) { return y <= T(0) ? T(0) : g; });
 }
 
 template <typename T>
@@ -115,7 +115,7 @@ template <typename T>
 void abs_grad_k(const T* x, const T* g, T* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const T v = x[i];
-    out[i] = g[i] * (v > T(0) ? T(1) : v < T(0) ? T(-1) : v == T(0) ? T(0) : v);
+    out[i] = g[i] * (v > T(0) ? T(1) : v < T(0) ? T(-1) : T(0));  // sgn(NaN) = 0
   }
 }
 // Gradients from the output y: plain loops the compiler vectorizes (memory-bound anyway).
@@ -134,8 +134,7 @@ void sqrt_out_grad_k(const T* y, const T* g, T* out, int64_t n) {
 template <typename T>
 void relu_k(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    T v = x[i];
-    y[i] = (v > T(0) || v != v) ? v : T(0);  // NaN propagates, as np.maximum(x, 0)
+    y[i] = x[i] < T(0) ? T(0) : x[i];  // NaN and -0 stay, as PyTorch
   }
 }
 

@@ -56,14 +56,16 @@ struct DivOp {
   }
 };
 
-struct ReluBwdOp {  // a = relu output y, b = gradient g
+// a = relu output y, b = gradient g: g where !(y <= 0), else 0 -- a select, as PyTorch's
+// threshold_backward (an inf g gives 0, not NaN; a NaN y passes g).
+struct ReluBwdOp {
   template <typename V, typename R>
   static AD_SIMD_INLINE R v(R y, R g) {
-    return V::mul(g, V::band(V::lt(V::zero(), y), V::set1(1)));
+    return V::blend(V::zero(), g, V::bor(V::lt(V::zero(), y), V::isnan(y)));
   }
   template <typename T>
   static inline T s(T y, T g) {
-    return g * T(y > T(0) ? 1 : 0);
+    return y <= T(0) ? T(0) : g;
   }
 };
 
@@ -118,10 +120,7 @@ AD_SIMD void relu_vec(const T* x, T* y, int64_t n) {
   const auto zero = V::zero();
   int64_t i = 0;
   for (; i + W <= n; i += W) V::store(y + i, V::max(zero, V::load(x + i)));  // NaN kept
-  for (; i < n; ++i) {
-    T v = x[i];
-    y[i] = (v > T(0) || v != v) ? v : T(0);
-  }
+  for (; i < n; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];  // as max_ps: -0 and NaN stay
 }
 
 // |x|: the sign bit cleared (NaN stays NaN, -0 becomes 0).
@@ -235,13 +234,13 @@ AD_SIMD_INLINE typename V::R silu_d(typename V::R x) {
   const auto one = V::set1(1.0f), s = M::sigmoid(x);
   return V::mul(s, V::fma(x, V::sub(one, s), one));
 }
-// sign(x): +-1, 0 at +-0, NaN at NaN (as PyTorch's abs backward).
+// sign(x): +-1, 0 at +-0 and at NaN (as PyTorch's sgn, so abs'(NaN) = 0).
 template <typename V>
 AD_SIMD_INLINE typename V::R sign_d(typename V::R x) {
   const auto zero = V::zero();
   const auto pos = V::band(V::lt(zero, x), V::set1(1.0f));
   const auto neg = V::band(V::lt(x, zero), V::set1(-1.0f));
-  return V::blend(V::bor(pos, neg), x, V::isnan(x));
+  return V::bor(pos, neg);
 }
 
 // Vec: the ISA's Vec template; M: its float32 math (exp, log, tanh, sigmoid, erf,
