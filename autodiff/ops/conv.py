@@ -11,6 +11,7 @@ from ..autograd.grad_mode import enable_grad, state
 from ..autograd.node import Op
 from ..errors import DTypeError, ShapeError
 from ._util import constant, float_operand
+from .movement import pad as pad_
 
 
 def pair(v, name: str = "value", n: int = 2) -> tuple:
@@ -155,10 +156,10 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     p = pair(padding)
     pads = (p[0], p[0], p[1], p[1])
     kk = k[0] * k[1]
-    n_blocks = (out_size(size[0], k[0], d[0], s[0], p[0], p[0])
-                * out_size(size[1], k[1], d[1], s[1], p[1], p[1]))
-    if x.shape[1] % kk or x.shape[2] != n_blocks:
-        raise ShapeError(f"fold: expected input of shape (N, C*{kk}, {n_blocks}) for output "
+    nh, nw = (out_size(size[0], k[0], d[0], s[0], p[0], p[0]),
+              out_size(size[1], k[1], d[1], s[1], p[1], p[1]))
+    if x.shape[1] % kk or x.shape[2] != nh * nw or min(nh, nw) < 1:
+        raise ShapeError(f"fold: expected input of shape (N, C*{kk}, {nh * nw}) for output "
                          f"size {size} and kernel {k}, got {tuple(x.shape)}")
     return Fold.apply(x, size=size, kernel=k, dilation=d, pads=pads, stride=s)
 
@@ -257,18 +258,21 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                          f"{tuple(weight.shape)}), got shape {tuple(x.shape)}")
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
     p, op = pair(padding, "padding"), pair(output_padding, "output_padding")
-    if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
-        raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than either "
-                         f"stride {s} or dilation {d}")
     size = tuple((i - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + o_ + 1
                  for i, s_, p_, d_, k_, o_ in zip((h, w), s, p, d, (kh, kw), op))
+    if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]) or min(size) < 1:
+        raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than either "
+                         f"stride {s} or dilation {d}, and the output size {size} positive")
     x = float_operand(x)
     oc, kk = ocg * groups, kh * kw
     xf = x.reshape(n, groups, cin // groups, h * w)
     wg = weight.reshape(groups, cin // groups, ocg * kk).transpose(1, 2)
     cols = (wg @ xf).reshape(n, oc * kk, h * w)
-    out = Fold.apply(cols, size=size, kernel=(kh, kw), dilation=d, pads=(p[0], p[0], p[1], p[1]),
-                     stride=s)
+    # output_padding rows come out of the high-side padding, and past it (cut) are zeros
+    cut = (max(op[0] - p[0], 0), max(op[1] - p[1], 0))
+    out = Fold.apply(cols, size=(size[0] - cut[0], size[1] - cut[1]), kernel=(kh, kw), dilation=d,
+                     pads=(p[0], p[0] - op[0] + cut[0], p[1], p[1] - op[1] + cut[1]), stride=s)
+    out = pad_(out, (0, cut[1], 0, cut[0])) if any(cut) else out
     if bias is not None:
         out = out + bias.reshape(1, oc, 1, 1)
     return out

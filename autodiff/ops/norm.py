@@ -117,9 +117,9 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     Returns:
         Tensor of the input's shape.
     """
-    if x.ndim < 2 or x.shape[1] % num_groups:
+    if x.ndim < 2 or x.shape[1] % num_groups or math.prod(x.shape) == num_groups:  # as PyTorch
         raise ShapeError(f"group_norm: expected input (N, C, *) with C divisible by num_groups "
-                         f"{num_groups}, got shape {tuple(x.shape)}")
+                         f"{num_groups} and more than 1 value per group, got {tuple(x.shape)}")
     x = float_operand(x)
     n = x.shape[0]
     xg = x.reshape(n, num_groups, math.prod(x.shape[1:]) // num_groups)  # (not -1: n may be 0)
@@ -140,9 +140,9 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
     layers that track them); in training the running statistics are updated with the
     batch-average of the instance statistics.
     """
-    if x.ndim < 3:
-        raise ShapeError(f"instance_norm: expected input (N, C, *) with spatial dims, got shape "
-                         f"{tuple(x.shape)}")
+    if x.ndim < 2 + use_input_stats or (use_input_stats and math.prod(x.shape[2:]) == 1):
+        raise ShapeError(f"instance_norm: expected input (N, C, *) with more than 1 spatial "
+                         f"element to take statistics of, got shape {tuple(x.shape)}")
     x = float_operand(x)
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)

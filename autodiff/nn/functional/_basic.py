@@ -156,7 +156,9 @@ def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
     if x.numel() and int(x.min().item()) < 0:
         raise RuntimeError("one_hot: class values must be non-negative")
     if num_classes < 0:
-        num_classes = int(x.max().item()) + 1 if x.numel() else 0
+        if not x.numel():  # as PyTorch
+            raise RuntimeError("one_hot: cannot infer num_classes from an empty tensor")
+        num_classes = int(x.max().item()) + 1
     elif x.numel() and int(x.max().item()) >= num_classes:
         raise RuntimeError(f"one_hot: class values must be smaller than num_classes "
                            f"({num_classes})")
@@ -188,6 +190,11 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = Non
     """
     if len(pad) % 2:  # a ShapeError (a RuntimeError, as PyTorch's) in every mode
         raise ShapeError(f"pad: padding length must be divisible by 2, got {len(pad)}")
+    least = 1 if mode in ("reflect", "replicate") else 0  # PyTorch's least output size
+    for n, lo, hi in zip(x.shape[::-1], pad[::2], pad[1::2]):  # RuntimeErrors, as PyTorch's
+        if n + lo + hi < least or (mode == "constant" and n + min(lo, 0) + min(hi, 0) < 0):
+            raise ShapeError(f"pad: padding {tuple(pad)} of an input of shape {tuple(x.shape)} "
+                             f"gives a size below {least} in {mode} mode")
     if mode == "constant":
         return ops.pad(x, pad, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
@@ -229,10 +236,18 @@ def _resize_args(x, size, scale_factor, name):
                          f"{tuple(x.shape)} ({nsp} spatial) and {tuple(given)}")
     if size is not None:
         out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nsp
+        _check_sizes(x, [int(o) for o in out], name)
         return [int(o) for o in out], [None] * nsp
     sf = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nsp
     out = [int(math.floor(n * s)) for n, s in zip(x.shape[2:], sf)]
+    _check_sizes(x, out, name)
     return out, [float(s) for s in sf]
+
+
+def _check_sizes(x, out, name):
+    if min(out) < 1 or min(x.shape[2:]) < 1:  # a RuntimeError, as PyTorch's
+        raise ShapeError(f"{name}: input and output sizes should be greater than 0, got input "
+                         f"{tuple(x.shape[2:])} and output {tuple(out)}")
 
 
 def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",

@@ -109,6 +109,9 @@ def avg_pool3d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool =
         (1, 2, 2, 2, 2)
     """
     k, s, p, d = _pool3d_args(x, kernel_size, stride, padding, 1, "avg_pool3d")
+    if any(n < k_ for n, k_ in zip(x.shape[-3:], k)):  # PyTorch checks this, padding aside
+        raise RuntimeError(f"avg_pool3d: input image {tuple(x.shape[-3:])} is smaller than the "
+                           f"kernel size {k}")
     if divisor_override is not None and divisor_override == 0:
         raise ValueError("avg_pool3d: divisor must be not zero")
     x = float_operand(x)
