@@ -9,6 +9,7 @@ so kernels may assume their array arguments share one dtype.
 from __future__ import annotations
 
 import logging
+import operator
 import sys
 
 import numpy as np
@@ -22,23 +23,41 @@ try:  # NumPy 2 keeps the ufunc error state in a context variable: setting it co
     from numpy._core.umath import _extobj_contextvar as _fp_state  # np.errstate 2 us
     with np.errstate(all="ignore"):
         _QUIET = _fp_state.get()
+    _fp_on, _fp_off = _fp_state.set, _fp_state.reset
 except ImportError:  # NumPy 1.x
-    _fp_state = None
+    _QUIET = None
+
+    def _fp_on(_):
+        quiet = np.errstate(all="ignore")
+        quiet.__enter__()
+        return quiet
+
+    def _fp_off(quiet):
+        quiet.__exit__(None, None, None)
 
 
 def _quiet(fn):
     """fn with NumPy's floating-point warnings off: overflow to inf, inf - inf = NaN, x / 0 are
     IEEE results, silent as in PyTorch."""
     def quiet(*args):
-        if _fp_state is None:
-            with np.errstate(all="ignore"):
-                return fn(*args)
-        token = _fp_state.set(_QUIET)
+        token = _fp_on(_QUIET)
         try:
             return fn(*args)
         finally:
-            _fp_state.reset(token)
+            _fp_off(token)
     return quiet
+
+
+def _quiet_binary(op):
+    """The kernel ``op(a, b)``, quiet as ``_quiet`` makes it but without its extra call: add,
+    sub, mul and div are the hottest kernels (0.2 us on a 0.5 us add, not 0.55)."""
+    def kernel(self, a, b):
+        token = _fp_on(_QUIET)
+        try:
+            return op(a, b)
+        finally:
+            _fp_off(token)
+    return kernel
 
 
 def _small(shape, limit: int = 4096) -> bool:
@@ -173,21 +192,8 @@ class NumpyBackend(NNKernels):
         return self.asarray(out.reshape(p.shape[:-1] + (num_samples,)))
 
     # ----------------------------------------------------------------- elementwise
-    @_quiet
-    def add(self, a, b):
-        return a + b
-
-    @_quiet
-    def sub(self, a, b):
-        return a - b
-
-    @_quiet
-    def mul(self, a, b):
-        return a * b
-
-    @_quiet
-    def div(self, a, b):
-        return a / b
+    add, sub = _quiet_binary(operator.add), _quiet_binary(operator.sub)
+    mul, div = _quiet_binary(operator.mul), _quiet_binary(operator.truediv)
 
     def neg(self, a):
         return -a
