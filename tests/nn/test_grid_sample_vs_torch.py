@@ -92,7 +92,7 @@ def test_grid_sample_gradgradcheck():
 
 def test_grid_sample_errors():
     with pytest.raises(ValueError, match="mode"):
-        F.grid_sample(ad.randn(1, 1, 2, 2), ad.randn(1, 2, 2, 2), mode="bicubic")
+        F.grid_sample(ad.randn(1, 1, 2, 2), ad.randn(1, 2, 2, 2), mode="cubic")
     with pytest.raises(ValueError, match="padding_mode"):
         F.grid_sample(ad.randn(1, 1, 2, 2), ad.randn(1, 2, 2, 2), padding_mode="wrap")
     with pytest.raises(ad.errors.ShapeError):

@@ -40,6 +40,7 @@ from ._basic import (
     embedding,
     interpolate,
     linear,
+    native_channel_shuffle,
     normalize,
     one_hot,
     pad,

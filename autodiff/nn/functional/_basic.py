@@ -268,6 +268,8 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
             raise ValueError(f"interpolate: antialias is for 4-D inputs in modes bilinear and "
                              f"bicubic, got mode {mode!r} and shape {tuple(x.shape)}")
         for i, (o, s) in enumerate(zip(out, sf)):
+            if o == x.shape[2 + i]:  # PyTorch copies a dim that keeps its size (any scale)
+                continue
             w = _antialias_weights(x.shape[2 + i], o, s, mode == "bicubic", bool(align_corners))
             x = (x.movedim(2 + i, -1) @ creation.tensor(w.T, dtype=x.dtype, device=x.device)
                  ).movedim(-1, 2 + i)
@@ -330,6 +332,8 @@ def _long(idx, x):
 
 def _linear_1d(x, d, o, s, align_corners):
     n = x.shape[d]
+    if n == o:  # PyTorch copies a dim that keeps its size, whatever the scale factor
+        return x
     lo, hi, frac = [], [], []
     for j in range(o):
         if align_corners:
@@ -360,6 +364,11 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     n, c = x.shape[:2]
     rest = tuple(x.shape[2:])
     return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+def native_channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """PyTorch's native-kernel spelling of ``channel_shuffle``; the same values."""
+    return channel_shuffle(x, groups)
 
 
 def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:

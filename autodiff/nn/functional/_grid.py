@@ -1,12 +1,14 @@
 """Spatial transformers: ``affine_grid`` (a grid of sampling positions from affine matrices)
-and ``grid_sample`` (bilinear / trilinear or nearest sampling of an image at those positions),
-on 4-D and 5-D inputs.
+and ``grid_sample`` (bilinear / trilinear, nearest or bicubic sampling of an image at those
+positions), on 4-D and 5-D inputs (bicubic: 4-D only, as PyTorch).
 
 Both are composites of differentiable Tensor ops: the sample positions are unnormalized and
 folded into the image (clip or reflection, PyTorch's formulas), each of the 2^d neighbouring
 corners is read with one ``gather`` over the flattened image, and weighted by its fractional
 distances. Gradients reach the input (through gather) and the grid (through the weights),
-and double backward comes for free.
+and double backward comes for free. Bicubic reads the 4x4 taps around the unnormalized
+position, folding each tap's integer position into the image separately (PyTorch's
+get_value_bounded), and weights them with Keys' cubic convolution (A = -0.75).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from ... import creation, ops
 from ...errors import DTypeError, ShapeError
 from ...tensor import Tensor
 
-_MODES = ("bilinear", "nearest")
+_MODES = ("bilinear", "nearest", "bicubic")
+_A = -0.75  # PyTorch's cubic convolution coefficient
 _PADDINGS = ("zeros", "border", "reflection")
 
 
@@ -58,6 +61,47 @@ def _source(g: Tensor, size: int, padding_mode: str, align_corners: bool) -> Ten
     return c
 
 
+def _cubic_coeffs(t: Tensor) -> Tensor:
+    """(..., 4): Keys' weights of the taps floor - 1 .. floor + 2 at the fraction t."""
+
+    def near(v):  # |v| <= 1
+        return ((_A + 2) * v - (_A + 3)) * v * v + 1.0
+
+    def far(v):  # 1 < |v| < 2
+        return ((_A * v - 5 * _A) * v + 8 * _A) * v - 4 * _A
+
+    return ops.stack([far(t + 1.0), near(t), near(1.0 - t), far(2.0 - t)], -1)
+
+
+def _tap(c: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """A bicubic tap's integer position, folded into the image on its own (border: clamp;
+    reflection: reflect then clamp; zeros: as is, read as zero outside)."""
+    if padding_mode == "border":
+        c = _clip(c, size)
+    elif padding_mode == "reflection":
+        c = _reflect(c, 0, 2 * (size - 1)) if align_corners else _reflect(c, -1, 2 * size - 1)
+        c = _clip(c, size)
+    return c.long()
+
+
+def _bicubic(input: Tensor, g: Tensor, padding_mode: str, align_corners: bool) -> Tensor:
+    """input (N, C, H, W) sampled at g (N, P, 2) from its 4x4 neighbourhoods: (N, C, P)."""
+    n, ch, h, w = input.shape
+    p = g.shape[1]
+    ix = _unnormalize(g[..., 0], w, align_corners)  # not folded: the taps are
+    iy = _unnormalize(g[..., 1], h, align_corners)
+    x0, y0 = ix.detach().floor(), iy.detach().floor()
+    wx, wy = _cubic_coeffs(ix - x0), _cubic_coeffs(iy - y0)  # (N, P, 4)
+    offs = creation.tensor(np.arange(-1.0, 3.0), dtype=ix.dtype, device=ix.device)
+    xs = _tap(x0.unsqueeze(-1) + offs, w, padding_mode, align_corners)
+    ys = _tap(y0.unsqueeze(-1) + offs, h, padding_mode, align_corners)
+    xs = xs.unsqueeze(2).expand(n, p, 4, 4).reshape(n, -1)  # tap (i, j) at y_i, x_j
+    ys = ys.unsqueeze(3).expand(n, p, 4, 4).reshape(n, -1)
+    vals = _read(input.reshape(n, ch, -1), [xs, ys], (h, w)).reshape(n, ch, p, 4, 4)
+    rows = (vals * wx.unsqueeze(1).unsqueeze(3)).sum(-1)  # along x first, as PyTorch
+    return (rows * wy.unsqueeze(1)).sum(-1)
+
+
 def _read(flat: Tensor, coords: list, sizes: tuple) -> Tensor:
     """flat (N, C, prod(sizes)) read at integer coords (each (N, P) int64, last dim first),
     zero where any coord is out of bounds: (N, C, P)."""
@@ -81,7 +125,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     Args:
         input: (N, C, H_in, W_in) or (N, C, D_in, H_in, W_in).
         grid: (N, H_out, W_out, 2) or (N, D_out, H_out, W_out, 3), the last dim (x, y[, z]).
-        mode: "bilinear" (trilinear for 5-D) or "nearest" (ties to even);
+        mode: "bilinear" (trilinear for 5-D), "nearest" (ties to even) or "bicubic" (4-D
+            only: the 4x4 taps around each position, Keys' cubic convolution, A = -0.75);
         padding_mode: "zeros", "border" (clamp) or "reflection" for positions outside;
         align_corners: -1 and 1 are the corner pixels' centres (True) or the image's edges
             (False, the default).
@@ -95,8 +140,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         (1, 3, 4, 5)
     """
     if mode not in _MODES:
-        raise ValueError(f"grid_sample: expected mode to be 'bilinear' or 'nearest', got "
-                         f"{mode!r} (bicubic is not supported)")
+        raise ValueError(f"grid_sample: expected mode to be 'bilinear', 'nearest' or "
+                         f"'bicubic', but got: {mode!r}")
     if padding_mode not in _PADDINGS:
         raise ValueError(f"grid_sample: expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: {padding_mode!r}")
@@ -109,16 +154,24 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if not input.is_floating_point() or grid.dtype is not input.dtype:
         raise DTypeError(f"grid_sample: expected a floating input and a grid of its dtype, got "
                          f"{input.dtype.name} and {grid.dtype.name}")
+    if mode == "bicubic" and nsp != 2:
+        raise RuntimeError(f"grid_sample: bicubic interpolation only supports 4-D input, got "
+                           f"shape {tuple(input.shape)}")
     align = bool(align_corners)
     n, ch = input.shape[:2]
     sizes = tuple(input.shape[2:])
     out_sp = tuple(grid.shape[1:-1])
     g = grid.reshape(n, -1, nsp)
+    if mode == "bicubic":
+        return _bicubic(input, g, padding_mode, align).reshape(n, ch, *out_sp)
     coords = [_source(g[..., i], sizes[nsp - 1 - i], padding_mode, align) for i in range(nsp)]
     flat = input.reshape(n, ch, -1)
     if mode == "nearest":
         idx = [c.detach().round().long() for c in coords]
-        return _read(flat, idx, sizes).reshape(n, ch, *out_sp)
+        out = _read(flat, idx, sizes)
+        # PyTorch's grid gradient is zero here, not absent: a never-taken branch on g gives it
+        never = creation.tensor(np.zeros((1, 1, 1), bool), device=out.device)
+        return ops.where(never, g[..., 0].unsqueeze(1), out).reshape(n, ch, *out_sp)
     lows = [c.detach().floor() for c in coords]
     fracs = [c - lo for c, lo in zip(coords, lows)]
     lows = [lo.long() for lo in lows]

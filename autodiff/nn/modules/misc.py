@@ -82,6 +82,9 @@ class PixelUnshuffle(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.pixel_unshuffle(x, self.downscale_factor)
 
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
 
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``.
