@@ -20,13 +20,14 @@ import numpy as np
 from . import dtypes, ops
 from .amp.autocast_mode import autocast_op
 from .autograd.function import Function
-from .creation import arange, eye, tensor, zeros
+from .backends.numpy_backend import _quiet
+from .creation import eye, tensor, zeros
 from .errors import DTypeError, ShapeError
+from .math_functions import floating_only
 from .ops._util import float_operand, norm_dim, operands
 from .tensor import Tensor
 
 __all__ = [
-    "where",
     "addmm",
     "allclose",
     "aminmax",
@@ -58,6 +59,7 @@ __all__ = [
     "trace",
     "unique",
     "var_mean",
+    "where",
 ]
 
 MinMax = collections.namedtuple("aminmax", ["min", "max"])
@@ -309,6 +311,7 @@ def _scaled_sum(input, product, beta, alpha):
 def logaddexp(a: Tensor, b) -> Tensor:
     """log(exp(a) + exp(b)) without overflow."""
     b = _as_tensor(b, a)
+    floating_only("logaddexp_cpu", operands(a, b)[0])
     m = ops.maximum(a, b)
     out = m + (-(a - b).abs()).exp().log1p()
     return ops.where(m.isinf() & (a == b), m, out)  # (-inf, -inf) and (inf, inf)
@@ -317,13 +320,15 @@ def logaddexp(a: Tensor, b) -> Tensor:
 def hypot(a: Tensor, b) -> Tensor:
     """sqrt(a^2 + b^2), without the overflow of the squares (1e200 stays finite)."""
     a, b = operands(a, _as_tensor(b, a))
-    return _Hypot.apply(float_operand(a), float_operand(b))
+    floating_only("hypot_cpu", a)
+    return _Hypot.apply(a, b)
 
 
 class _Hypot(Function):
     """h = hypot(a, b); da = dh a / h, db = dh b / h (NaN at the origin, as PyTorch)."""
 
     @staticmethod
+    @_quiet  # overflow to inf, silently as in PyTorch
     def forward(ctx, a, b):
         h = _wrap(a._dev.backend.xp.hypot(a._data, b._data), a)
         ctx.save_for_backward(a, b, h)

@@ -17,7 +17,8 @@ import numpy as np
 
 from . import ops
 from .autograd.function import Function
-from .creation import ones_like, zeros_like
+from .backends.numpy_backend import _quiet
+from .creation import ones_like, zeros, zeros_like
 from .ops._util import float_operand, operands
 from .tensor import Tensor
 
@@ -208,6 +209,139 @@ def deg2rad(x: Tensor) -> Tensor:
 def rad2deg(x: Tensor) -> Tensor:
     return float_operand(x) * (180.0 / math.pi)
 
+
+# ----------------------------------------------------------------- floating-only kernels
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                "int32": "Int", "int64": "Long"}
+
+
+def floating_only(kernel: str, *xs: Tensor) -> None:
+    """PyTorch's NotImplementedError for a kernel without integer and bool versions."""
+    for x in xs:
+        if not x.dtype.is_floating_point:
+            raise NotImplementedError(f'"{kernel}" not implemented for '
+                                      f"'{_TORCH_NAMES.get(x.dtype.name, x.dtype.name)}'")
+
+
+def round_decimals(x: Tensor, decimals: int) -> Tensor:
+    """round(x, decimals=d), d != 0: half to even at d decimal places (zero gradient)."""
+    floating_only("round_cpu", x)
+    xp = x._dev.backend.xp
+    return ops.compare.piecewise_constant(x, _quiet(lambda a: xp.round(a, decimals)))
+
+
+# ----------------------------------------------------------------- rounded division, remainder
+# PyTorch's CPU kernels value for value: floor division and remainder start from C's fmod, which
+# is exact (a - b * floor(a / b) rounds for large quotients and is NaN at b = inf).
+@_quiet
+def _fmod_kernel(xp, a, b):
+    return xp.fmod(a, b)
+
+
+@_quiet
+def _remainder_kernel(xp, a, b):
+    m = xp.fmod(a, b)
+    return xp.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)  # moved to b's sign
+
+
+@_quiet
+def _div_floor_kernel(xp, a, b):
+    m = xp.fmod(a, b)
+    d = (a - m) / b  # exact up to the last rounding
+    d = xp.where((m != 0) & ((b < 0) != (m < 0)), d - 1, d)
+    f = xp.floor(d)
+    f = xp.where(d - f > 0.5, f + 1, f)
+    q = a / b
+    return xp.where(b == 0, q, xp.where(d != 0, f, xp.copysign(xp.zeros_like(q), q)))
+
+
+@_quiet
+def _div_trunc_kernel(xp, a, b):
+    return xp.trunc(a / b)
+
+
+class _Rounded(Function):
+    """q = floor(a / b) or trunc(a / b), PyTorch's; da = db = 0 (piecewise constant)."""
+
+    @staticmethod
+    def forward(ctx, a, b, kernel):
+        ctx.shapes = (tuple(a.shape), tuple(b.shape))
+        return Tensor._make(kernel(a._dev.backend.xp, a._data, b._data), a._dev, False, None)
+
+    @staticmethod
+    def backward(ctx, g):
+        return zeros(ctx.shapes[0], dtype=g.dtype, device=g.device), zeros(
+            ctx.shapes[1], dtype=g.dtype, device=g.device), None
+
+
+def div_rounded(a: Tensor, b: Tensor, mode: str) -> Tensor:
+    """``div(a, b, rounding_mode=mode)`` of two floating tensors of one dtype."""
+    return _Rounded.apply(a, b, _div_floor_kernel if mode == "floor" else _div_trunc_kernel)
+
+
+class _Remainder(Function):
+    """r = a - b q exactly, q = floor(a / b) (remainder) or trunc(a / b) (fmod); da = dr,
+    db = -dr q (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        ctx.save_for_backward(a, b)
+        ctx.mode = mode
+        kernel = _remainder_kernel if mode == "floor" else _fmod_kernel
+        return Tensor._make(kernel(a._dev.backend.xp, a._data, b._data), a._dev, False, None)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = g.sum_to_size(tuple(a.shape)) if ctx.needs_input_grad[0] else None
+        gb = (-g * div_rounded(a, b, ctx.mode)).sum_to_size(tuple(b.shape)) \
+            if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
+def float_remainder(a: Tensor, b: Tensor, mode: str = "floor") -> Tensor:
+    """Python's ``%`` (mode "floor") or C's fmod (mode "trunc") of floating tensors of one
+    dtype, exact."""
+    return _Remainder.apply(a, b, mode)
+
+
+# ----------------------------------------------------------------- clamp with tensor bounds
+def clamp_tensor(x: Tensor, lo, hi) -> Tensor:
+    """min(max(x, lo), hi) for tensor bounds, PyTorch's: a NaN in x or a bound is NaN, lo > hi
+    gives hi; dx = dy where lo <= x <= hi, dlo = dy where x < lo < hi, dhi = dy where x > hi or
+    hi < lo."""
+    if lo is not None:
+        x, lo = operands(x, lo)
+    if hi is not None:
+        x, hi = operands(x, hi)
+    if lo is not None and lo.dtype is not x.dtype:
+        lo = lo.to(x.dtype)
+    return _ClampT.apply(x, lo, hi)
+
+
+class _ClampT(Function):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        xp, y = x._dev.backend.xp, x._data
+        y = y if lo is None else xp.where(y > lo._data, y, lo._data)  # ties: the bound (as
+        # PyTorch's vector kernel; its scalar one takes x: 0 or -0, varying by size)
+        y = y if hi is None else xp.where(y < hi._data, y, hi._data)
+        return Tensor._make(xp.where(xp.isnan(x._data), x._data, y), x._dev, False, None)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        keep = ~x.isnan() if lo is None else x >= lo
+        keep = keep if hi is None else keep & (x <= hi)
+        grads = [ops.where(keep, g, 0.0).sum_to_size(tuple(x.shape)), None, None]
+        if lo is not None and ctx.needs_input_grad[1]:
+            m = (x < lo) & (lo < hi) if hi is not None else x < lo
+            grads[1] = ops.where(m, g, 0.0).sum_to_size(tuple(lo.shape))
+        if hi is not None and ctx.needs_input_grad[2]:
+            m = (x > hi) | (hi < lo) if lo is not None else x > hi
+            grads[2] = ops.where(m, g, 0.0).sum_to_size(tuple(hi.shape))
+        return tuple(grads)
 
 for _name in __all__:
     setattr(Tensor, _name, globals()[_name])

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import ops
 from .autograd.function import Function
+from .backends.numpy_backend import _quiet
 from .creation import zeros_like
 from .math_functions import logit, xlogy
 from .ops._util import float_operand, operands
@@ -378,6 +379,7 @@ class _BesselI(Function):
     """y = I_nu(x), nu in {0, 1}; dI0 = I1, dI1 = I0 - I1 / x (1/2 at x = 0)."""
 
     @staticmethod
+    @_quiet  # I0 overflows to inf silently, as in PyTorch
     def forward(ctx, x, nu):
         ctx.save_for_backward(x)
         ctx.nu = nu

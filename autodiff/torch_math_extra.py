@@ -19,8 +19,9 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd.function import Function
+from .backends.numpy_backend import _quiet
 from .errors import DTypeError
-from .math_functions import log2
+from .math_functions import floating_only
 from .ops._util import float_operand, operands, to_tensor_like
 from .special import _lgamma, gammaln, multigammaln
 from .tensor import Tensor
@@ -167,14 +168,14 @@ def ldexp(x: Tensor, other) -> Tensor:
 def logaddexp2(a, b) -> Tensor:
     """log2(2^a + 2^b) without overflow; d/da = 1 / (1 + 2^(b - a)) (1/2 at a == b)."""
     a, b = operands(a, b)
-    a, b = float_operand(a), float_operand(b)
+    floating_only("logaddexp2_cpu", a)
     both_inf = a.isinf() & (a == b)
     infs = bool(both_inf.any())
     a_in = a
     if infs:  # inf - inf would be NaN: take those out of the formula
         a, b = ops.where(both_inf, 0.0, a), ops.where(both_inf, 0.0, b)
-    m = ops.where(a > b, a, ops.where(a < b, b, (a + b) * 0.5))
-    out = m + log2(1 + 2.0 ** -(a - b).abs())
+    m = ops.where(a > b, a, ops.where(a < b, b, a * 0.5 + b * 0.5))  # (a + b overflows)
+    out = m + (2.0 ** -(a - b).abs()).log1p() * (1 / math.log(2.0))  # 2^-80 stays
     return ops.where(both_inf, a_in, out) if infs else out
 
 
@@ -229,7 +230,8 @@ def nextafter(x: Tensor, other) -> Tensor:
     """The next representable float after x toward other (no gradient)."""
     x, other = operands(x, other)
     _require_float("nextafter", x)
-    return _const(x._dev.backend.xp.nextafter(x._data, other._data), x)
+    y = _const(_quiet(x._dev.backend.xp.nextafter)(x._data, other._data), x)  # (max -> inf)
+    return zero_grad_link(y, x)  # PyTorch's zero gradient
 
 
 def frexp(x: Tensor):

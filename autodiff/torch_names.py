@@ -55,6 +55,10 @@ def fmod(x: Tensor, other) -> Tensor:
     x, other = operands(x, other)
     if x.dtype is dtypes.bool_:
         raise DTypeError("fmod: expected integer or floating tensors, got bool")  # as PyTorch
+    if x.dtype.is_floating_point:  # exact, from C's fmod (a % detour gives NaN at b = inf)
+        from .math_functions import float_remainder
+
+        return float_remainder(x, other, "trunc")
     r = x % other
     fix = (r != 0) & ((r < 0) != (x < 0))  # Python's remainder, moved to x's sign
     return ops.where(fix, r - other, r)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.node import Op
 from ._util import broadcast_error, constant, no_bool, operands
 
@@ -60,6 +58,7 @@ def piecewise_constant(x, fn):
 
 def _rounding(name):
     def op(x):
+        no_bool(f"{name}_vml_cpu", x)  # (PyTorch's error)
         return piecewise_constant(x, getattr(x._dev.backend.xp, name))
 
     op.__name__ = name
@@ -72,8 +71,11 @@ floor, ceil, trunc = (_rounding(n) for n in ("floor", "ceil", "trunc"))
 
 def round(x, *, decimals=0):
     """Round half to even, to ``decimals`` decimal places (zero gradient, as in PyTorch)."""
-    xp = x._dev.backend.xp
-    return piecewise_constant(x, lambda a: xp.round(a, decimals))
+    if decimals:  # x * 10**d (silent where it overflows), of floating x only
+        from ..math_functions import round_decimals
+        return round_decimals(x, decimals)
+    no_bool("round_vml_cpu", x)
+    return piecewise_constant(x, x._dev.backend.xp.round)
 
 
 def isnan(x):
@@ -117,11 +119,10 @@ def int_divmod(a, b, mode):
 
 def remainder(a, b):
     """a - floor(a / b) * b, with the sign of b (Python's and PyTorch's ``%``)."""
-    from .elementwise import div
+    from ..math_functions import float_remainder
 
     a, b = operands(a, b)
     no_bool("remainder_cpu", a)
     if not a.dtype.is_floating_point:
         return int_divmod(a, b, "remainder")
-    with np.errstate(invalid="ignore"):  # x % 0.0 is NaN without a warning, as in PyTorch
-        return a - div(a, b, rounding_mode="floor") * b
+    return float_remainder(a, b)  # exact, from C's fmod (as PyTorch)

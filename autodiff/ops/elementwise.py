@@ -86,7 +86,7 @@ class Mul(_Binary):
         n0, n1 = self.next
         if n0 is not None and n1 is not None and n0[0] is n1[0] and n0[1] == n1[1]:
             ga = k.mul_sum_to(g, b._data, sa)  # x * x: 2 x dz (a new array), not two products
-            ga += ga
+            ga = k.add(ga, ga)  # (quiet where it overflows)
             return ga, None
         ga = k.mul_sum_to(g, b._data, sa) if n0 is not None else None
         gb = k.mul_sum_to(g, a._data, sb) if n1 is not None else None
@@ -347,15 +347,10 @@ class Clamp(Op):
         return self.backend.clamp(x._data, lo, hi)
 
     def backward(self, g):
-        x = self.saved[0]
-        lo, hi = self.bounds
-        mask = None
-        if lo is not None:
-            mask = x >= lo
-        if hi is not None:
-            m = x <= hi
-            mask = m if mask is None else mask & m
-        return (g * mask.to(g.dtype),)
+        (x,), (lo, hi) = self.saved, self.bounds
+        keep = ~x.isnan() if lo is None else x >= lo
+        keep = keep if hi is None else keep & (x <= hi)
+        return (g * keep.to(g.dtype),)
 
     def backward_data(self, g):
         k, xd = self.backend, self.saved[0]._data
@@ -445,10 +440,9 @@ def div(a, b, *, rounding_mode=None):
         _util.no_bool("div_floor_cpu" if rounding_mode == "floor" else "div_trunc_cpu", a)
     if rounding_mode is not None and not a.dtype.is_floating_point:
         return int_divmod(a, b, rounding_mode)
-    if rounding_mode is not None:
-        q = Div.apply(float_operand(a), float_operand(b))
-        out = q.floor() if rounding_mode == "floor" else q.trunc()  # zero gradient
-        return out.to(a.dtype)
+    if rounding_mode is not None:  # PyTorch's values (from C's fmod), a zero gradient
+        from ..math_functions import div_rounded
+        return div_rounded(a, b, rounding_mode)
     return Div.apply(float_operand(a), float_operand(b))
 
 
@@ -499,10 +493,12 @@ def neg(x):
 
 
 def relu(x):
+    _util.no_bool("relu", x)  # (PyTorch raises for bool here and in abs)
     return Relu.apply(x)
 
 
 def abs(x):
+    _util.no_bool("abs_cpu", x)
     return Abs.apply(x)
 
 
@@ -517,10 +513,8 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min or max must be given")
     if isinstance(min, _util.Tensor) or isinstance(max, _util.Tensor):
-        # PyTorch's gradients: x's where min <= x <= max, a bound's where it is the value
-        # (not max/min's even split at ties)
-        out = x if min is None else where(x < min, min, x)
-        return out if max is None else where(out > max, max, out)
+        from ..math_functions import clamp_tensor  # PyTorch's NaNs, ties and gradients
+        return clamp_tensor(x, min, max)
     if not x.dtype.is_floating_point and any(
             isinstance(v, float) for v in (min, max)):  # PyTorch promotes int by float bounds
         x = x.to(dtypes.get_default_dtype())
