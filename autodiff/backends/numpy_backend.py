@@ -287,6 +287,8 @@ class NumpyBackend(NNKernels):
         return a.sum(axis=axis, keepdims=keepdims, dtype=None if a.dtype == bool else a.dtype)
 
     def mean(self, a, axis, keepdims):
+        if a.size == 0:  # NaN, without NumPy's "Mean of empty slice" warning (PyTorch is silent)
+            return self.xp.full_like(a.sum(axis=axis, keepdims=keepdims), self.xp.nan)
         return a.mean(axis=axis, keepdims=keepdims)
 
     def prod(self, a, axis, keepdims):

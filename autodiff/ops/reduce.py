@@ -261,6 +261,8 @@ class Norm2(Op):
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
+        if x.dtype is dtypes.bool_:  # PyTorch: a sum into bool is an any
+            return sum(x, dim, keepdim).to(dtypes.bool_)
     elif x._data.dtype.kind != "f":
         x = x.to(dtypes.int64)  # PyTorch sums bool/int into int64
     return Sum.apply(x, axes=None if dim is None else norm_dims(dim, x.ndim), keepdim=keepdim)
@@ -408,7 +410,9 @@ def _bool_reduce(kernel):
     def op(x, dim=None, keepdim=False):
         b = x._dev.backend
         axes = norm_dims(dim, x.ndim)
-        return constant(b.asarray(getattr(b, kernel)(x._data, axes, keepdim)), x._dev)
+        r = b.asarray(getattr(b, kernel)(x._data, axes, keepdim))
+        uint8 = x.dtype is dtypes.uint8  # PyTorch keeps uint8 (its any/all predate bool)
+        return constant(r.astype(x._data.dtype) if uint8 else r, x._dev)
 
     op.__name__ = kernel
     op.__doc__ = f"True where {kernel} elements along dim are non-zero."
