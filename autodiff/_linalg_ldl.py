@@ -195,7 +195,7 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False)
                          f"but has {B.ndim} dimensions instead")
     host = LD._dev.backend.to_numpy
     ld = np.asarray(host(LD.detach()._data), np.float64)
-    piv = np.asarray(pivots.detach().numpy(), np.int64)
+    piv = np.asarray(pivots._dev.backend.to_numpy(pivots.detach()._data), np.int64)
     b = np.asarray(host(float_operand(B).detach()._data), np.float64)
     batch = np.broadcast_shapes(ld.shape[:-2], piv.shape[:-1], b.shape[:-2])
     ld = np.broadcast_to(ld, batch + ld.shape[-2:])

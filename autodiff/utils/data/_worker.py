@@ -94,6 +94,10 @@ def _rebuild_tensor(arr: np.ndarray, dev: str, requires_grad: bool) -> Tensor:
 
 
 def _reduce_tensor(t: Tensor):
+    if t._dev.type == "cuda":  # PyTorch: CUDA cannot be re-initialized in a forked worker
+        raise RuntimeError(f"DataLoader workers cannot send {t._dev} tensors: CUDA does not "
+                           f"survive fork. Keep the dataset on the CPU and move each batch to "
+                           f"{t._dev} in the main loop (or use num_workers=0).")
     if t.requires_grad and t.grad_fn is not None:
         raise RuntimeError("Cowardly refusing to serialize non-leaf tensor which requires_grad, "
                            "since autograd does not support crossing process boundaries. If "
