@@ -216,7 +216,7 @@ class InplaceMixin:
                                "with grad mode enabled; clone() it or modify it under no_grad.")
 
     def __setitem__(self, idx, value) -> None:
-        cidx, then = _convert_index(idx, self._dev)
+        cidx, then = _convert_index(idx, self._dev, self._data.ndim)
         if then is not None:  # ints mixed with advanced indices: select a view, then index it
             ops.getitem(self, cidx).__setitem__(then, value)
             return

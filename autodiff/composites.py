@@ -427,9 +427,26 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     return (x != 0).sum(dim) if dim is not None else (x != 0).sum()
 
 
+class _NanToZero(Function):
+    """y = x with NaN -> 0; dx = dy * (x == x), as PyTorch's nansum backward. A Function, not
+    ``where``: where's backward selects 0 at NaN, while dy * 0 is NaN where dy is inf, as in an
+    all-NaN slice of nanmean (dy = 1 / 0), where PyTorch's gradient is NaN."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = x._dev.backend.xp
+        keep = ~xp.isnan(x._data)
+        ctx.keep = _wrap(keep.astype(x._data.dtype), x)
+        return _wrap(xp.where(keep, x._data, x._data.dtype.type(0)), x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.keep
+
+
 def nansum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Sum treating NaN as zero."""
-    clean = ops.where(x.isnan(), 0.0, x) if x.dtype.is_floating_point else x
+    """Sum treating NaN as zero (the gradient is dy where x is not NaN, dy * 0 where it is)."""
+    clean = _NanToZero.apply(x) if x.dtype.is_floating_point else x
     return clean.sum(dim, keepdim=keepdim, dtype=dtype)
 
 

@@ -2,21 +2,43 @@
 (PyTorch 2.5+): ``self.running = nn.Buffer(ad.zeros(3), persistent=False)`` is
 ``self.register_buffer("running", ad.zeros(3), persistent=False)``.
 
-Module.__setattr__ learns this here, wrapped when ``autodiff.nn`` is imported (the one
-addition: a Buffer assigned to a name that is not a parameter or a submodule registers)."""
+As in PyTorch, ``nn.Buffer(t)`` is a plain Tensor (``type(m.running) is Tensor``) that shares
+``t``'s memory and is marked; ``isinstance(x, nn.Buffer)`` is True for a marked tensor.
+A Tensor has slots, not a ``__dict__``, so the mark (and ``persistent``) is kept here, by id,
+and dropped when the tensor is collected; ``Module.__setattr__`` reads it."""
 
 from __future__ import annotations
 
+import weakref
+
 from ..tensor import Tensor
-from .modules.module import Module
 
 __all__ = ["Buffer"]
 
+# id(tensor) -> (weak reference, persistent); an entry leaves when its tensor is collected,
+# before the id can be reused.
+_MARKS: dict[int, tuple[weakref.ref, bool]] = {}
 
-class Buffer(Tensor):
+
+def buffer_mark(t: Tensor) -> bool | None:
+    """``persistent`` of a tensor made by ``nn.Buffer``, None for any other tensor."""
+    entry = _MARKS.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else None
+
+
+class _BufferMeta(type):
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Buffer and isinstance(instance, Tensor) and buffer_mark(instance) is not None:
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
     """A Tensor marked to become a buffer when assigned to a Module attribute.
 
-    It shares memory with ``data`` and keeps its ``requires_grad``.
+    ``Buffer(data)`` returns a plain Tensor sharing memory with ``data`` and keeping its
+    ``requires_grad`` (PyTorch: ``data.detach().requires_grad_(data.requires_grad)``), marked
+    so that ``isinstance(t, nn.Buffer)`` is True and a Module registers it on assignment.
 
     Args:
         data: the value (an empty tensor when None).
@@ -25,41 +47,20 @@ class Buffer(Tensor):
     Example:
         >>> m = nn.Module()
         >>> m.steps = nn.Buffer(ad.zeros(()))
-        >>> list(m.state_dict())
-        ['steps']
+        >>> list(m.state_dict()), type(m.steps) is ad.Tensor
+        (['steps'], True)
     """
 
-    __slots__ = ("persistent",)
+    __slots__ = ()
 
-    def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Tensor:
         if data is None:
             from ..creation import empty
 
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Buffer: expected a Tensor, got {type(data).__name__}")
-        self._init(data._data, data._dev, data.requires_grad, None)
-        self.persistent = persistent
-
-
-def _install() -> None:
-    module_setattr = Module.__setattr__
-    if getattr(module_setattr, "_registers_buffers", False):
-        return
-
-    def __setattr__(self, name: str, value) -> None:
-        d = self.__dict__
-        if (isinstance(value, Buffer) and name not in d.get("_parameters", ())
-                and name not in d.get("_modules", ())):
-            if "_buffers" not in d:
-                raise AttributeError("cannot assign buffer before Module.__init__() call")
-            self.register_buffer(name, value, value.persistent)
-            return
-        module_setattr(self, name, value)
-
-    __setattr__._registers_buffers = True
-    __setattr__.__doc__ = module_setattr.__doc__
-    Module.__setattr__ = __setattr__
-
-
-_install()
+        t = data.detach().requires_grad_(data.requires_grad)
+        key = id(t)
+        _MARKS[key] = (weakref.ref(t, lambda _, key=key: _MARKS.pop(key, None)), persistent)
+        return t

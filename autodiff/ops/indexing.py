@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numbers
 
+from .._index_items import array_item, odd_item, one_ellipsis
 from ..autograd.node import Op
 from ..errors import ShapeError
 from . import _util
@@ -55,11 +56,11 @@ def _convert_item(i, dev):
         return i
     if isinstance(i, (list, range)):
         i = list(i)
-        return b.asarray(i) if i else b.asarray(i, dtype="int64")
+        return array_item(b.asarray(i)) if i else b.asarray(i, dtype="int64")
     if b.is_array(i) or (hasattr(i, "__array__") and not isinstance(i, (int, slice))):
         i = b.asarray(i)
         return int(i) if i.ndim == 0 and i.dtype.kind in "iu" else i  # selects, as an int
-    return b.asarray(i) if isinstance(i, bool) else i  # a bool is an advanced index (a copy)
+    return b.asarray(i) if isinstance(i, bool) else odd_item(i)  # a bool is an advanced index (a copy)
 
 
 def _split(items):
@@ -84,7 +85,7 @@ def _split(items):
     return tuple(first), tuple(then)
 
 
-def _convert_index(idx, dev):
+def _convert_index(idx, dev, ndim):
     """``idx`` as backend indices ``(first, then)``: index with ``first``, then, unless ``then``
     is None, index the result with ``then`` (see the module docstring)."""
     if isinstance(idx, list) and any(isinstance(i, _INDEX_ITEMS + (_util.Tensor,)) or (
@@ -93,7 +94,7 @@ def _convert_index(idx, dev):
     if not isinstance(idx, tuple):
         i = _convert_item(idx, dev)
         return ((i, Ellipsis) if _is_int(i) else i), None
-    items, ints, arrays, ellipsis = [], False, False, False
+    items, ints, arrays, ellipsis = [], False, False, 0
     for i in idx:  # one pass; the common items (slices, ints, None) need no conversion
         kind = type(i)
         if kind is int:
@@ -102,7 +103,7 @@ def _convert_index(idx, dev):
             if i.step is not None:
                 _convert_item(i, dev)  # checks that the step is positive
         elif i is Ellipsis:
-            ellipsis = True
+            ellipsis += 1
         elif i is not None:
             i = _convert_item(i, dev)
             if _is_int(i):
@@ -110,6 +111,8 @@ def _convert_index(idx, dev):
             elif getattr(i, "ndim", None) is not None:
                 arrays = True
         items.append(i)
+    if ellipsis > 1:  # PyTorch takes repeated ellipses (see one_ellipsis)
+        items = one_ellipsis(items, ndim)
     if ints and arrays:
         return _split(items)
     if ints and not ellipsis:
@@ -174,7 +177,7 @@ class IndexPut(Op):
 
 
 def getitem(x, idx):
-    first, then = _convert_index(idx, x._dev)
+    first, then = _convert_index(idx, x._dev, x._data.ndim)
     try:
         out = GetItem.apply(x, idx=first)
         return out if then is None else GetItem.apply(out, idx=then)

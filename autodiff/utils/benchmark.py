@@ -5,7 +5,8 @@ limited to ``num_threads`` threads (1 by default, as torch) and the GPU synchron
 block when the CUDA backend is loaded. ``timeit(number)`` is one measurement of ``number`` runs;
 ``blocked_autorange`` picks a block size whose timer overhead is negligible and repeats blocks
 for ``min_run_time`` seconds; ``adaptive_autorange`` repeats until the interquartile range is
-below ``threshold`` of the median. ``Compare`` is not provided.
+below ``threshold`` of the median. ``Compare`` prints Measurements as one table per label:
+a row per (threads, sub_label), a column per description, medians in one unit per table.
 
 Example:
     >>> from autodiff.utils.benchmark import Timer
@@ -23,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Measurement", "TaskSpec", "Timer"]
+__all__ = ["Compare", "Measurement", "TaskSpec", "Timer"]
 
 _IQR_WARN_THRESHOLD = 0.1
 _IQR_GROSS_WARN_THRESHOLD = 0.5
@@ -238,3 +239,90 @@ class Timer:
 
             times = self._loop(number, stop, min_run_time, max_run_time, callback)
         return Measurement(number, times, self._task_spec)
+
+
+def _significant(m: Measurement) -> int:
+    """Significant figures the spread supports (PyTorch's trimming): log10(median / IQR)."""
+    if len(m.times) < 2 or m.iqr <= 0:
+        return 4
+    return int(max(1, min(4, np.floor(np.log10(m.median / m.iqr)))))
+
+
+class Compare:
+    """Measurements as tables, as ``torch.utils.benchmark.Compare``: one table per ``label``,
+    a row per (``num_threads``, ``sub_label``), a column per ``description``, each cell the
+    median in the table's unit (the smallest median's).
+
+    Args:
+        results: Measurements to show; ``extend_results`` adds more.
+
+    Example:
+        >>> Compare([m1, m2]).print()
+    """
+
+    def __init__(self, results: list[Measurement]) -> None:
+        self._results: list[Measurement] = []
+        self._trim = self._color = False
+        self.extend_results(results)
+
+    def extend_results(self, results: list[Measurement]) -> None:
+        for r in results:
+            if not isinstance(r, Measurement):
+                raise TypeError(f"Compare: expected Measurements, got {type(r).__name__}")
+        self._results.extend(results)
+
+    def trim_significant_figures(self) -> None:
+        """Print each cell with only the digits its interquartile range supports."""
+        self._trim = True
+
+    def colorize(self, rowwise: bool = False) -> None:
+        """Accepted for PyTorch compatibility; the table is printed without colour."""
+        self._color = True
+
+    def highlight_warnings(self) -> None:
+        """Accepted for PyTorch compatibility (no marks are added)."""
+
+    def print(self) -> None:
+        print(str(self))
+
+    def __str__(self) -> str:
+        labels: dict = {}
+        for r in self._results:
+            labels.setdefault(r.task_spec.label, []).append(r)
+        return "\n".join(self._table(label, rs) for label, rs in labels.items())
+
+    def _cell(self, m: Measurement, scale: float) -> str:
+        v = m.median / scale
+        if not self._trim:
+            return f"{v:.1f}"
+        digits = _significant(m)
+        magnitude = int(np.floor(np.log10(abs(v)))) + 1 if v > 0 else 1
+        return f"{round(v, digits - magnitude):.{max(digits - magnitude, 0)}f}"
+
+    def _table(self, label, results: list[Measurement]) -> str:
+        cols = list(dict.fromkeys(r.task_spec.description or "" for r in results))
+        groups: dict = {}
+        for r in results:
+            row = groups.setdefault(r.num_threads, {}).setdefault(r.task_spec.sub_label or "", {})
+            row[r.task_spec.description or ""] = r
+        unit, scale = _unit(min(r.median for r in results))
+        names = [n for rows in groups.values() for n in rows]
+        left = max([len(n) + 6 for n in names] + [len("1 threads: ")])
+        cells = {id(r): self._cell(r, scale) for r in results}
+        width = [max([len(c)] + [len(cells[id(r)]) for r in results
+                                 if (r.task_spec.description or "") == c]) for c in cols]
+        header = " " * left + "".join(f"|  {c:>{w}}  " for c, w in zip(cols, width)).rstrip()
+        total = len(header)
+        lines = [header]
+        for threads, rows in groups.items():
+            lead = f"{threads} threads: "
+            lines.append(lead.ljust(left) + "-" * (total - left))
+            for name, row in rows.items():
+                vals = "".join(f"|  {cells[id(row[c])] if c in row else '':>{w}}  "
+                               for c, w in zip(cols, width))
+                lines.append(f"      {name}".ljust(left) + vals.rstrip())
+        title = f" {label} " if label else ""
+        dashes = max(total - len(title) - 2, 2)
+        top = f"[{'-' * (dashes // 2)}{title}{'-' * (dashes - dashes // 2)}]"
+        units = {"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds", "s": "seconds"}
+        return "\n".join([top, *lines, "", f"Times are in {units[unit]} ({unit}).", ""])

@@ -11,6 +11,7 @@ from ...amp.autocast_mode import autocast_op
 from ...errors import DTypeError, ShapeError
 from ...ops import linalg as _linalg
 from ...tensor import Tensor
+from ._interpolate_extra import nearest_index
 from ._interpolate_extra import resample as _resample
 
 
@@ -280,9 +281,7 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
         if align_corners is not None:
             raise ValueError("interpolate: align_corners only has an effect for linear modes")
         for i, (o, s) in enumerate(zip(out, sf)):
-            n = x.shape[2 + i]
-            scale = 1.0 / s if s else n / o
-            idx = [min(int(math.floor(j * scale)), n - 1) for j in range(o)]
+            idx = nearest_index(x.shape[2 + i], o, s, False, x)
             x = x[(slice(None),) * (2 + i) + (_long(idx, x),)]
         return x
     want = {"linear": 3, "bilinear": 4, "trilinear": 5}.get(mode)

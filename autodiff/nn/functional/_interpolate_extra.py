@@ -1,7 +1,9 @@
-"""The resampling modes ``F.interpolate`` routes here: "nearest-exact", "area" and "bicubic".
+"""The resampling modes ``F.interpolate`` routes here: "nearest-exact", "area" and "bicubic",
+and the source index of "nearest" and "nearest-exact" (``nearest_index``).
 
 Each is separable: along every spatial dim a fixed (out, in) matrix (PyTorch's sampling
-positions and weights) multiplies the input, so gradients and double backward are matmul's.
+positions and weights) multiplies the input, so gradients and double backward are matmul's;
+the nearest modes gather instead (exact, and an inf stays an inf rather than inf * 0 = NaN).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 import numpy as np
 
 from ...creation import tensor
+from ...dtypes import float64
 from ...errors import ShapeError
 from ...tensor import Tensor
 
@@ -54,11 +57,22 @@ def _area_matrix(n: int, o: int) -> np.ndarray:
     return m
 
 
-def _nearest_exact_matrix(n: int, o: int, s) -> np.ndarray:
-    m, scale = np.zeros((o, n)), _scale(n, o, s, False)
-    for j in range(o):
-        m[j, min(math.floor((j + 0.5) * scale), n - 1)] = 1.0
-    return m
+def nearest_index(n: int, o: int, s, exact: bool, x: Tensor) -> np.ndarray:
+    """The input index of each of the ``o`` outputs along a dim of ``n`` of ``x``, as PyTorch's
+    CPU kernels compute it: ``floor(j * scale)`` ("nearest") or ``floor((j + 0.5) * scale)``
+    ("nearest-exact"), clamped to ``n - 1``, where ``scale`` is ``1 / s`` for a given scale
+    factor ``s`` (not n / o) and ``n / o`` without, the product rounded to float32 (floorf).
+    For 3-D and 5-D inputs ``scale`` is in the op's math type (float64 for float64 input);
+    for 4-D inputs (ATen's nearest_idx) always float32, and "nearest" copies a dim where
+    o == n and takes j // 2 where o == 2 n, whatever the scale factor."""
+    j = np.arange(o)
+    four_d = x.ndim == 4
+    if four_d and not exact and o in (n, 2 * n):
+        return j if o == n else j // 2
+    xp = np.float64 if x.dtype == float64 and not four_d else np.float32
+    scale = xp(1.0 / s) if s else xp(n) / xp(o)
+    src = (j + (0.5 if exact else 0.0)) * np.float64(scale)
+    return np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n - 1)
 
 
 def _along(x: Tensor, d: int, m: np.ndarray) -> Tensor:
@@ -86,6 +100,9 @@ def resample(x: Tensor, out: list, sf: list, mode: str, align_corners) -> Tensor
         elif mode == "area":
             m = _area_matrix(n, o)
         else:
-            m = _nearest_exact_matrix(n, o, s)
+            idx = nearest_index(n, o, s, True, x)
+            idx = tensor(idx, device=x.device)
+            x = x[(slice(None),) * (2 + i) + (idx,)]
+            continue
         x = _along(x, 2 + i, m)
     return x

@@ -13,6 +13,7 @@ from ...autograd.grad_mode import no_grad, state
 from ...device import device as _device
 from ...tensor import Tensor
 from ...utils.hooks import RemovableHandle
+from ..buffer import buffer_mark
 from ..parameter import Parameter
 
 
@@ -226,6 +227,10 @@ class Module:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
                                 f"'{name}' (nn.Module or None expected)")
             d["_modules"][name] = value
+        elif isinstance(value, Tensor) and (persistent := buffer_mark(value)) is not None:
+            if "_buffers" not in d:  # an nn.Buffer (a marked plain Tensor, as in PyTorch)
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, persistent)
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
