@@ -48,17 +48,9 @@ def _batched_grad_outputs(outputs: list, grad_outputs: list) -> tuple[list, int]
 def batched_grad(grad, outputs, inputs, grad_outputs, retain_graph, create_graph,
                  allow_unused, materialize_grads) -> tuple:
     """``grad`` (autograd.grad) once per batch element of the grad_outputs, stacked."""
-    outputs = [outputs] if isinstance(outputs, ad.Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, ad.Tensor) else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, ad.Tensor):
-        grad_outputs = [grad_outputs]
-    else:
-        grad_outputs = list(grad_outputs)
-    if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} "
-                           f"outputs")
+    from ..autograd.functional import as_lists
+
+    outputs, inputs, grad_outputs = as_lists(outputs, inputs, grad_outputs)
     gos, size = _batched_grad_outputs(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
