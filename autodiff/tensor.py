@@ -10,13 +10,12 @@ import weakref
 
 import numpy as np
 
-from . import autograd, dtypes, ops
+from . import _printing, autograd, dtypes, ops
 from .autograd import engine, function, gradcheck, node
 from .autograd.grad_mode import state
 from .device import Device, device as _device
 from .ops import _util
 from ._inplace import InplaceMixin
-from ._printing import ARRAY2STRING
 from .ops.transfer import ToDevice
 
 
@@ -351,14 +350,7 @@ class Tensor(InplaceMixin):
 
     # ----------------------------------------------------------------- Python protocol
     def __repr__(self) -> str:
-        arr = self._dev.backend.to_numpy(self._data)
-        body = np.array2string(arr, separator=", ", prefix="tensor(", **ARRAY2STRING)
-        extras = [f"device='{self._dev}'", f"dtype={self.dtype}"]
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return f"tensor({body}, {', '.join(extras)})"
+        return _printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
         if self._data.size == 1 and spec:

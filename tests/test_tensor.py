@@ -127,9 +127,11 @@ def test_python_scalar_protocols(device):
 def test_repr_shows_values_device_dtype_grad_fn(device):
     x = ad.tensor([1.0, 2.0], device=device, requires_grad=True)
     r = repr(x)
-    assert "1." in r and "2." in r and device in r and "float32" in r and "requires_grad" in r
+    # the default float dtype, int64 and bool are not printed, as in PyTorch
+    assert "1." in r and "2." in r and device in r and "dtype" not in r and "requires_grad" in r
     assert "grad_fn=<MulBackward" in repr(x * 2)
-    assert "int64" in repr(ad.tensor([1], device=device))
+    assert repr(ad.tensor([1], device=device)) == f"tensor([1], device='{device}')"
+    assert "dtype=autodiff.int32" in repr(ad.tensor([1], dtype=ad.int32, device=device))
     big = repr(ad.zeros(10000, device=device))
     assert "..." in big and len(big) < 500
 
