@@ -208,7 +208,7 @@ class InplaceMixin:
     def _check_leaf_inplace(self) -> None:
         if state.enabled and self._requires_grad and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
+                               "operation. Do it under no_grad() or on a .clone().")
         # a view taken under no_grad of a tensor that requires grad: the write would bypass the
         # graph, so the base's gradient would silently ignore it
         if state.enabled and self._base is not None and self._base._requires_grad > self._requires_grad:

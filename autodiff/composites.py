@@ -156,6 +156,9 @@ def where(condition: Tensor, input=None, other=None):
     ``nonzero(condition, as_tuple=True)``, as in PyTorch."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if isinstance(condition, Tensor) and condition.dtype is not dtypes.bool_:
+        raise DTypeError(f"where: expected a bool condition, got {condition.dtype.name} of shape "
+                         f"{tuple(condition.shape)}; compare first (x > 0) or use .bool()")
     return ops.where(condition, input, other)
 
 

@@ -13,9 +13,9 @@ def _root_edges(tensors, grads):
     edges = []
     for i, (t, g) in enumerate(zip(tensors, grads)):
         if not t._requires_grad:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn"
-            )
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not "
+                               f"have a grad_fn (set requires_grad=True on the inputs, and "
+                               f"do not build the graph under no_grad())")
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError(

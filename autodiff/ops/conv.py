@@ -208,6 +208,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if oh < 1 or ow < 1:
         raise ShapeError(f"conv2d: kernel ({kh}, {kw}) with dilation {d} is larger than the "
                          f"padded input of shape {tuple(x.shape)}")
+    if bias is not None and tuple(bias.shape) != (oc,):
+        raise ShapeError(f"conv2d: expected bias of shape ({oc},), got {tuple(bias.shape)}")
     x = float_operand(x)
     if weight.dtype is not x.dtype or (bias is not None and bias.dtype is not x.dtype):
         raise DTypeError(f"conv2d: input ({x.dtype.name}), weight ({weight.dtype.name}) and "
@@ -229,6 +231,9 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if x.ndim != 3 or weight.ndim != 3:
         raise ShapeError(f"conv1d: expected a 3-D input (N, C, L) and a 3-D weight, got shapes "
                          f"{tuple(x.shape)} and {tuple(weight.shape)}")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise ShapeError(f"conv1d: expected input with {weight.shape[1] * groups} channels (weight"
+                         f" {tuple(weight.shape)}, groups={groups}), got shape {tuple(x.shape)}")
     pad = padding if isinstance(padding, str) else (0, pair(padding, "conv1d: padding", 1)[0])
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, pair(stride, "stride", 1)[0]),
                  pad, (1, pair(dilation, "dilation", 1)[0]), groups)

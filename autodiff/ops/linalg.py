@@ -6,7 +6,7 @@ import builtins
 
 from ..autograd.node import Op
 from ..errors import DeviceError, DTypeError, ShapeError
-from ._util import operands
+from . import _util
 from .elementwise import expand, sum_to
 from .movement import Permute
 
@@ -110,9 +110,12 @@ AUTOCAST: list = [None]
 
 
 def matmul(a, b, _op: str = "matmul"):
-    a, b = operands(a, b)
+    if not (isinstance(a, _util.Tensor) and isinstance(b, _util.Tensor)):
+        a, b = _util.operands(a, b)  # a Python number or array: never two Tensors' promotion
     if AUTOCAST[0] is not None:
         a, b = AUTOCAST[0](_op, a, b)
+    if a.dtype is not b.dtype:  # as PyTorch (after autocast's casts)
+        raise DTypeError(f"{_op}: dtypes {a.dtype.name} and {b.dtype.name} differ; use .to()")
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")

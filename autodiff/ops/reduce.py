@@ -273,7 +273,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     if not x.dtype.is_floating_point:
         raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                        f"floating point or complex dtype. Got: {x.dtype.name}")
+                        f"floating point or complex dtype. Got: {x.dtype.name}; use x.float()")
     return Mean.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 

@@ -15,6 +15,18 @@ from ._interpolate_extra import nearest_index
 from ._interpolate_extra import resample as _resample
 
 
+def linear_shape_message(name: str, x: Tensor, weight: Tensor) -> str:
+    """What a linear layer says of an input whose last dim is not in_features, with the fix
+    for the common mistake of an unflattened image: (N, C, H, W) with C * H * W features."""
+    k = weight.shape[-1]
+    msg = (f"{name}: expected input with last dimension {k} (in_features), got shape "
+           f"{tuple(x.shape)} (weight of shape {tuple(weight.shape)})")
+    if x.ndim > 2 and math.prod(x.shape[1:]) == k:
+        msg += (f"; flatten all but the batch dim first: x.flatten(1) (or nn.Flatten()) "
+                f"gives shape {(x.shape[0], k)}")
+    return msg
+
+
 @autocast_op("linear")  # here, not in __init__: _attention imports this linear
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b.
@@ -25,8 +37,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         Tensor (*, out_features).
     """
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
-        raise ShapeError(f"linear: expected input with last dimension {weight.shape[-1]} "
-                         f"(in_features), got shape {tuple(x.shape)}")
+        raise ShapeError(linear_shape_message("linear", x, weight))
     if weight.ndim == 2 and x.ndim >= 2 and x.dtype is weight.dtype and (
             bias is None or bias.dtype is weight.dtype):
         # one fused node and one 2-D GEMM (and a 2-D weight gradient), even for batched x
@@ -35,6 +46,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         lead = tuple(x.shape[:-1])
         y = _linalg.linear(x.reshape(-1, x.shape[-1]), weight, bias)
         return y.reshape(*lead, weight.shape[0])
+    if x.dtype is not weight.dtype:  # promoted (PyTorch raises; tests and callers rely on it)
+        dt = dtypes.promote(x.dtype, weight.dtype)
+        x, weight = x.to(dt), weight.to(dt)
     y = x @ weight.mT if weight.ndim == 2 else x @ weight
     return y if bias is None else y + bias
 
@@ -118,7 +132,8 @@ def embedding(x: Tensor, weight: Tensor, padding_idx: int | None = None, max_nor
         Tensor (*x.shape, embedding_dim).
     """
     if x.is_floating_point():
-        raise DTypeError(f"embedding: expected integer indices, got {x.dtype.name}")
+        raise DTypeError(f"embedding: expected integer indices, got {x.dtype.name} of shape "
+                         f"{tuple(x.shape)}; convert them with .long()")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
     if x.numel() and bool((x < 0).any()):  # (weight[x] would count from the end)

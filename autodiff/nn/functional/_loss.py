@@ -34,18 +34,20 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
                      f"(expected 'none', 'mean' or 'sum')")
 
 
-def _check_same(x, target, name):
-    """PyTorch broadcasts input and target of different shapes, with a warning."""
+def _check_same(x, target, name, warn: bool = True):
+    """PyTorch broadcasts input and target of different shapes, with a warning (none for
+    ``warn=False``: kl_div broadcasts silently, as PyTorch's)."""
     if tuple(x.shape) != tuple(target.shape):
         try:
             np.broadcast_shapes(x.shape, target.shape)  # shape arithmetic only
         except ValueError:
             raise ShapeError(f"{name}: target of shape {tuple(target.shape)} does not broadcast "
                              f"with input of shape {tuple(x.shape)}") from None
-        warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different "
-                      f"to the input size ({tuple(x.shape)}). This will likely lead to incorrect "
-                      f"results due to broadcasting. Please ensure they have the same size.",
-                      UserWarning, stacklevel=3)
+        if warn:
+            warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different "
+                          f"to the input size ({tuple(x.shape)}). This will likely lead to "
+                          f"incorrect results due to broadcasting. Please ensure they have the "
+                          f"same size.", UserWarning, stacklevel=3)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -206,7 +208,14 @@ def _check_classes(target: Tensor, c: int, ignore_index: int, name: str) -> None
     PyTorch's device-side assert does not; an out-of-range class must not pass silently)."""
     if target.numel() and target.device.backend.any_outside(target._data, 0, c, ignore_index):
         raise IndexError(f"{name}: target values must be in [0, {c}) or ignore_index "
-                         f"{ignore_index}")
+                         f"{ignore_index}{_bad_class(target, c, ignore_index)}")
+
+
+def _bad_class(target: Tensor, c: int, ignore_index: int) -> str:
+    """'; got target 7' for the first class index outside [0, c) and not ignore_index."""
+    t = np.asarray(target.detach().cpu().numpy())
+    bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
+    return f"; got target {bad.flat[0]}" if bad.size else ""
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -225,7 +234,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         # the common classifier case: one fused node (log_softmax + NLL + reduction)
         if not input.device.backend.is_cpu:  # (the CPU kernels check as they go)
             _check_classes(target, input.shape[1], ignore_index, "cross_entropy")
-        return _nn_ops.cross_entropy(input, target, ignore_index, reduction)
+        try:
+            return _nn_ops.cross_entropy(input, target, ignore_index, reduction)
+        except IndexError as exc:  # the CPU kernels' message, with the offending target
+            raise IndexError(f"{exc}{_bad_class(target, input.shape[1], ignore_index)}") from None
     x, unbatched = _class_last(input)
     logp = x.log_softmax(1)
     c = x.shape[1]
@@ -233,7 +245,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if target.is_floating_point():
         if tuple(target.shape) != tuple(input.shape):
             raise ShapeError(f"cross_entropy: probability targets of shape "
-                             f"{tuple(target.shape)} must match input {tuple(input.shape)}")
+                             f"{tuple(target.shape)} must match input {tuple(input.shape)}; "
+                             f"class-index targets must be integers, got {target.dtype.name} "
+                             f"(convert them with target.long())")
         t = target.unsqueeze(0) if unbatched else target
         if label_smoothing > 0:
             t = t * (1 - label_smoothing) + label_smoothing / c
@@ -265,6 +279,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     """target * (log target - input) (0 where target == 0); input holds log-probabilities.
     reduction 'batchmean' divides the sum by the batch size (the true KL divergence)."""
     reduction = _legacy(size_average, reduce, reduction)
+    _check_same(input, target, "kl_div", warn=False)
     if log_target:
         loss = target.exp() * (target - input)
     else:

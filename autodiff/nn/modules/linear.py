@@ -9,6 +9,7 @@ from ...errors import ShapeError
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from ..functional._basic import linear_shape_message
 from ..parameter import Parameter
 from .module import Module
 
@@ -64,8 +65,7 @@ class Linear(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ShapeError(f"Linear: expected input with last dimension {self.in_features} "
-                             f"(in_features), got shape {tuple(x.shape)}")
+            raise ShapeError(linear_shape_message("Linear", x, self.weight))
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:

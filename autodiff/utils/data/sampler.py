@@ -53,6 +53,10 @@ class RandomSampler(Sampler):
                  generator: Generator | None = None) -> None:
         self.data_source, self.replacement, self.generator = data_source, replacement, generator
         self._num_samples = num_samples
+        if num_samples is None and not hasattr(data_source, "__len__"):  # PyTorch: len() fails
+            raise TypeError(f"RandomSampler (DataLoader shuffle=True): the dataset "
+                            f"{type(data_source).__name__} has no __len__, so it cannot be "
+                            f"shuffled; define __len__ and __getitem__, or pass shuffle=False")
         if num_samples is not None and (not isinstance(num_samples, int) or num_samples <= 0):
             raise ValueError(f"RandomSampler: num_samples should be a positive integer, got "
                              f"{num_samples!r}")
