@@ -18,3 +18,13 @@ class DTypeError(RuntimeError, TypeError):
 
 class IndexRangeError(RuntimeError, IndexError):
     """An index outside its dim: ``gather: index out of bounds for dim 0 of size 3``."""
+
+
+def bool_subtraction_error(n_bools: int) -> RuntimeError:
+    """PyTorch's refusal of ``-`` with one or two bool operands."""
+    if n_bools == 2:
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    return RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                        "you are trying to invert a mask, use the `~` or `logical_not()` operator "
+                        "instead.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd.grad_mode import state
 from ..autograd.node import Op
-from ..errors import ShapeError
+from ..errors import ShapeError, bool_subtraction_error
 from . import _util
 from ._util import broadcast_error, constant, float_operand, operands
 from .broadcast import Expand, SumTo, expand, sum_to  # noqa: F401 (re-exported)
@@ -408,13 +408,11 @@ def add(a, b, *, alpha=1):
 
 
 def sub(a, b, *, alpha=1):
-    bools = [x for x in (a, b) if x is True or x is False or getattr(x, "dtype", 0) is dtypes.bool_]
-    if bools:  # PyTorch's errors
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead." if len(bools) == 2 else
-                           "Subtraction, the `-` operator, with a bool tensor is not supported. If "
-                           "you are trying to invert a mask, use the `~` or `logical_not()` "
-                           "operator instead.")
+    if alpha == 1 and type(a) is type(b) and a._data.dtype == b._data.dtype != bool:  # hot path
+        return Sub.apply(a, b)
+    bools = sum(x is True or x is False or getattr(x, "dtype", 0) is dtypes.bool_ for x in (a, b))
+    if bools:
+        raise bool_subtraction_error(bools)
     a, b = operands(a, b)
     if alpha != 1:
         b = b * alpha
