@@ -36,6 +36,12 @@ struct KernelTable {
   SoftmaxBwdRowFn<T> log_softmax_bwd_row;
   LayerNormRowFn<T> layer_norm_row;
   LayerNormBwdRowFn<T> layer_norm_bwd_row;
+  // Pipelined forms over contiguous rows (row_pipeline.h); null on the scalar level.
+  SoftmaxRowsFn<T> softmax_rows;  // float only
+  SoftmaxBwdRowsFn<T> softmax_bwd_rows;
+  SoftmaxBwdRowsFn<T> log_softmax_bwd_rows;  // float only
+  LayerNormRowsFn<T> layer_norm_rows;
+  LayerNormBwdRowsFn<T> layer_norm_bwd_rows;
   LstmFwdRowFn<T> lstm_fwd_row;
   LstmBwdRowFn<T> lstm_bwd_row;
   GruFwdRowFn<T> gru_fwd_row;

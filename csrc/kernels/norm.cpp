@@ -14,9 +14,16 @@ template <typename T>
 void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows,
                         int64_t n, T eps) {
   if (rows == 0 || n == 0) return;
-  const auto fn = table<T>().layer_norm_row;
+  const auto& t = table<T>();
+  const auto fn = t.layer_norm_row;
   const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
   const int nt = cap_threads(threads_for(rows * n, 8192), rows);
+  if (stream && t.layer_norm_rows && pipelinable_rows(n, y)) {
+    parallel_row_blocks(nt, rows, kPipelineBlock * dyn_chunk(n), [&](int64_t r0, int64_t r1) {
+      t.layer_norm_rows(x + r0 * n, w, b, y + r0 * n, n, r1 - r0, eps, mean + r0, rstd + r0);
+    });
+    return;
+  }
   parallel_rows(nt, rows, dyn_chunk(n), stream, [&](int64_t r) {
     fn(x + r * n, w, b, y + r * n, n, eps, mean + r, rstd + r, stream);
   });
@@ -30,8 +37,10 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
     std::fill(gb, gb + n, T(0));
   }
   if (rows == 0 || n == 0) return;
-  const auto fn = table<T>().layer_norm_bwd_row;
+  const auto& t = table<T>();
+  const auto fn = t.layer_norm_bwd_row;
   const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
+  const bool pipelined = stream && t.layer_norm_bwd_rows && pipelinable_rows(n, gx);
   const int nt = int(std::min<int64_t>(threads_for(rows * n, 8192), rows));
   // Each thread accumulates gw/gb of its rows into its own part of a 64-byte-aligned buffer
   // (gw and gb themselves may sit at any 16-byte offset, and the per-row read-modify-write
@@ -47,9 +56,17 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
     T* gba = w ? gwa + stride : nullptr;
     // A static schedule keeps the row-to-part assignment, hence the float sums, the same on
     // every run.
+    if (pipelined) {
+      // one contiguous range of rows per thread (the pipeline restarts once per range)
+      const int64_t per = (rows + team_size() - 1) / team_size();
+      const int64_t r0 = std::min(rows, per * thread_id()), r1 = std::min(rows, r0 + per);
+      t.layer_norm_bwd_rows(gy + r0 * n, x + r0 * n, mean + r0, rstd + r0, w, gx + r0 * n, gwa,
+                            gba, n, r1 - r0);
+    } else {
 #pragma omp for schedule(static) nowait
-    for (int64_t r = 0; r < rows; ++r)
-      fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n, stream);
+      for (int64_t r = 0; r < rows; ++r)
+        fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n, stream);
+    }
     if (stream) stream_fence();
   }
   if (w)

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernels/norm.h"
+#include "kernels/row_pipeline.h"
 
 namespace autodiff::kernels::vec_kernels {
 
@@ -107,10 +108,151 @@ AD_SIMD void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T
       }, gy, x);
 }
 
+// layer_norm_row over rows [0, rows) (pipelinable_rows), pipelined as row_pipeline.h
+// describes: the sum pass of row r (memory) writes row r - 1; a pass over row r in L1 then
+// sums (x - mean)^2, the two-pass variance row_welford takes on a block.
+template <typename Isa, typename T, bool HasW, bool HasB>
+AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t n, int64_t rows,
+                               T eps, T* mean, T* rstd) {
+  using V = typename Isa::template Vec<T>;
+  using R = typename V::R;
+  constexpr int W = V::W;
+  R a0 = V::zero(), a1 = V::zero(), mv = V::zero(), rv = V::zero();
+  const T* px = x;  // the pending row
+  T* po = y;
+  auto out = [&](int64_t k) AD_SIMD_INLINE_LAMBDA {
+    R v = V::mul(V::sub(V::load(px + k), mv), rv);
+    if constexpr (HasW && HasB)
+      v = V::fma(v, V::load(w + k), V::load(b + k));
+    else if constexpr (HasW)
+      v = V::mul(v, V::load(w + k));
+    else if constexpr (HasB)
+      v = V::add(v, V::load(b + k));
+    V::stream(po + k, v);
+  };
+  pipeline_rows(
+      rows, n, 2 * W,
+      [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
+        const T* xr = x + r * n + i;
+        a0 = V::add(a0, V::load(xr));
+        a1 = V::add(a1, V::load(xr + W));
+      },
+      [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
+        const T* xr = x + r * n;
+        const double mu = V::hsum_d(V::add(a0, a1)) / double(n);
+        a0 = a1 = V::zero();
+        const R m = V::set1(T(mu));
+        R q0 = V::zero(), q1 = V::zero();
+        for (int64_t i = 0; i < n; i += 2 * W) {
+          const R d0 = V::sub(V::load(xr + i), m), d1 = V::sub(V::load(xr + i + W), m);
+          q0 = V::fma(d0, d0, q0);
+          q1 = V::fma(d1, d1, q1);
+        }
+        const double m2 = V::hsum_d(V::add(q0, q1));
+        mean[r] = T(mu);
+        rstd[r] = T(1.0 / std::sqrt(m2 / double(n) + double(eps)));
+        mv = V::set1(mean[r]);
+        rv = V::set1(rstd[r]);
+        px = xr;
+        po = y + r * n;
+      },
+      [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+        out(i);
+        out(i + W);
+      });
+}
+
+template <typename Isa, typename T>
+AD_SIMD void layer_norm_rows(const T* x, const T* w, const T* b, T* y, int64_t n, int64_t rows,
+                             T eps, T* mean, T* rstd) {
+  if (w && b)
+    layer_norm_rows_t<Isa, T, true, true>(x, w, b, y, n, rows, eps, mean, rstd);
+  else if (w)
+    layer_norm_rows_t<Isa, T, true, false>(x, w, b, y, n, rows, eps, mean, rstd);
+  else if (b)
+    layer_norm_rows_t<Isa, T, false, true>(x, w, b, y, n, rows, eps, mean, rstd);
+  else
+    layer_norm_rows_t<Isa, T, false, false>(x, w, b, y, n, rows, eps, mean, rstd);
+}
+
+// layer_norm_bwd_row over rows [0, rows), pipelined: the sums pass of row r (which also
+// accumulates gw and gb) writes row r - 1.
+template <typename Isa, typename T, bool HasW>
+AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const T* rstd,
+                                   const T* w, T* gx, T* gw_acc, T* gb_acc, int64_t n,
+                                   int64_t rows) {
+  using V = typename Isa::template Vec<T>;
+  using R = typename V::R;
+  constexpr int W = V::W;
+  R sg0 = V::zero(), sg1 = V::zero(), sx0 = V::zero(), sx1 = V::zero();
+  R mv = V::zero(), rv = V::zero();              // the current row's statistics
+  R pm = V::zero(), pr = V::zero(), c1v = V::zero(), c2v = V::zero();  // the pending row's
+  const T *pg = gy, *px = x;
+  T* po = gx;
+  auto sums = [&](const T* g, const T* xr, int64_t k, R& sg, R& sx) AD_SIMD_INLINE_LAMBDA {
+    const R gyv = V::load(g + k);
+    const R xh = V::mul(V::sub(V::load(xr + k), mv), rv);
+    const R gv = HasW ? V::mul(gyv, V::load(w + k)) : gyv;
+    sg = V::add(sg, gv);
+    sx = V::fma(gv, xh, sx);
+    if constexpr (HasW) {
+      V::store(gw_acc + k, V::fma(gyv, xh, V::load(gw_acc + k)));
+      V::store(gb_acc + k, V::add(V::load(gb_acc + k), gyv));
+    }
+  };
+  auto out = [&](int64_t k) AD_SIMD_INLINE_LAMBDA {
+    const R xh = V::mul(V::sub(V::load(px + k), pm), pr);
+    const R gv = HasW ? V::mul(V::load(pg + k), V::load(w + k)) : V::load(pg + k);
+    V::stream(po + k, V::fnma(xh, c2v, V::sub(V::mul(pr, gv), c1v)));
+  };
+  if (rows > 0) {
+    mv = V::set1(mean[0]);
+    rv = V::set1(rstd[0]);
+  }
+  pipeline_rows(
+      rows, n, 2 * W,
+      [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
+        sums(gy + r * n, x + r * n, i, sg0, sx0);
+        sums(gy + r * n, x + r * n, i + W, sg1, sx1);
+      },
+      [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
+        const double ssg = V::hsum_d(V::add(sg0, sg1)), ssx = V::hsum_d(V::add(sx0, sx1));
+        sg0 = sg1 = sx0 = sx1 = V::zero();
+        const T rs = rstd[r];
+        c1v = V::set1(T(rs * ssg / double(n)));
+        c2v = V::set1(T(rs * ssx / double(n)));
+        pm = mv;
+        pr = rv;
+        pg = gy + r * n;
+        px = x + r * n;
+        po = gx + r * n;
+        if (r + 1 < rows) {
+          mv = V::set1(mean[r + 1]);
+          rv = V::set1(rstd[r + 1]);
+        }
+      },
+      [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+        out(i);
+        out(i + W);
+      });
+}
+
+template <typename Isa, typename T>
+AD_SIMD void layer_norm_bwd_rows(const T* gy, const T* x, const T* mean, const T* rstd,
+                                 const T* w, T* gx, T* gw_acc, T* gb_acc, int64_t n,
+                                 int64_t rows) {
+  if (w)
+    layer_norm_bwd_rows_t<Isa, T, true>(gy, x, mean, rstd, w, gx, gw_acc, gb_acc, n, rows);
+  else
+    layer_norm_bwd_rows_t<Isa, T, false>(gy, x, mean, rstd, w, gx, gw_acc, gb_acc, n, rows);
+}
+
 template <typename Isa, typename T>
 void fill_norm_vec(KernelTable<T>& t) {
   t.layer_norm_row = layer_norm_row<Isa, T>;
   t.layer_norm_bwd_row = layer_norm_bwd_row<Isa, T>;
+  t.layer_norm_rows = layer_norm_rows<Isa, T>;
+  t.layer_norm_bwd_rows = layer_norm_bwd_rows<Isa, T>;
 }
 
 }  // namespace autodiff::kernels::vec_kernels

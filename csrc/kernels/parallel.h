@@ -74,4 +74,21 @@ void parallel_rows(int nt, int64_t n, int64_t chunk, bool fence, Body body) {
   }
 }
 
+// Rows per block of parallel_row_blocks, in dyn_chunk units: a pipelined row kernel
+// (row_pipeline.h) restarts its pipeline once per block.
+constexpr int64_t kPipelineBlock = 4;
+
+// body(r0, r1) over [0, n) in blocks of `per` rows handed out dynamically, for row kernels
+// that stream (each thread fences its stores before the closing barrier, as parallel_rows).
+template <typename Body>
+void parallel_row_blocks(int nt, int64_t n, int64_t per, Body body) {
+  const int64_t blocks = (n + per - 1) / per;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t b = 0; b < blocks; ++b) body(b * per, std::min(n, (b + 1) * per));
+    stream_fence();
+  }
+}
+
 }  // namespace autodiff::kernels

@@ -70,6 +70,12 @@ void softmax_axis(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, boo
     const SoftmaxRowFn<T> fn = log ? t.log_softmax_row : t.softmax_row;
     const bool stream = outer * n * int64_t(sizeof(T)) >= kStreamBytes;
     const int ntr = cap_threads(nt, outer);
+    if (!log && stream && t.softmax_rows && pipelinable_rows(n, y)) {
+      parallel_row_blocks(ntr, outer, kPipelineBlock * dyn_chunk(n), [&](int64_t r0, int64_t r1) {
+        t.softmax_rows(x + r0 * n, y + r0 * n, n, r1 - r0);
+      });
+      return;
+    }
     parallel_rows(ntr, outer, dyn_chunk(n), stream,
                   [&](int64_t o) { fn(x + o * n, y + o * n, n, stream); });
     return;
@@ -94,6 +100,13 @@ void softmax_backward_axis(const T* y, const T* gy, T* gx, int64_t outer, int64_
     const SoftmaxBwdRowFn<T> fn = log ? t.log_softmax_bwd_row : t.softmax_bwd_row;
     const bool stream = outer * n * int64_t(sizeof(T)) >= kStreamBytes;
     const int ntr = cap_threads(nt, outer);
+    const SoftmaxBwdRowsFn<T> rows_fn = log ? t.log_softmax_bwd_rows : t.softmax_bwd_rows;
+    if (stream && rows_fn && pipelinable_rows(n, gx)) {
+      parallel_row_blocks(ntr, outer, kPipelineBlock * dyn_chunk(n), [&](int64_t r0, int64_t r1) {
+        rows_fn(y + r0 * n, gy + r0 * n, gx + r0 * n, n, r1 - r0);
+      });
+      return;
+    }
     parallel_rows(ntr, outer, dyn_chunk(n), stream,
                   [&](int64_t o) { fn(y + o * n, gy + o * n, gx + o * n, n, stream); });
     return;

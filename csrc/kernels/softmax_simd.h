@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/buffers.h"
+#include "kernels/row_pipeline.h"
 #include "kernels/softmax.h"
 
 namespace autodiff::kernels::vec_kernels::softmax_detail {
@@ -210,6 +211,65 @@ AD_SIMD void softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   }
 }
 
+// softmax_row_f32 over rows [0, rows) (pipelinable_rows), pipelined as row_pipeline.h
+// describes with a third pass in front: the stats pass of row r reads memory, then its exp
+// pass (into one of two scratch rows) writes row r - 1, scaled from the other.  The exp
+// pass is compute-bound, so the stores drain in its shadow.  A row outside the shifted exp's
+// range goes through softmax_row_f32 on its own.
+template <typename Isa, typename Math>
+AD_SIMD void softmax_rows_f32(const float* x, float* y, int64_t n, int64_t rows) {
+  using F = typename Isa::template Vec<float>;
+  using R = typename F::R;
+  constexpr int W = F::W;
+  float* buf = thread_buffer<float, kSoftmaxExps>(size_t(2 * n));
+  const float* prev = nullptr;  // the pending row's exps, its output and scale
+  float* prev_out = nullptr;
+  float prev_f = 0;
+  auto flush = [&]() AD_SIMD_INLINE_LAMBDA {
+    if (prev) scale<Isa>(prev, prev_out, n, prev_f, true);
+    prev = nullptr;
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    const BlockStats st = block_stats<Isa>(xr, n);
+    ShiftedReference sr{0.0, 0.0f};
+    bool ok = std::fabs(st.max) <= 90.0f;  // false for -inf and NaN rows
+    if (ok) {
+      sr = shifted_reference(st.max, Math::kShiftSteps);
+      ok = block_in_normal_exp_range(st, float(sr.ref));
+    }
+    if (!ok) {
+      flush();
+      softmax_row_f32<Isa, Math>(xr, yr, n, true);
+      continue;
+    }
+    float* cur = buf + (r & 1) * n;
+    const R sv = F::set1(sr.shift), fv = F::set1(prev_f);
+    R acc = F::zero();
+    if (prev) {
+      for (int64_t i = 0; i < n; i += W) {
+        __builtin_prefetch(xr + i + n);
+        const R e = Math::exp_shifted(F::load(xr + i), sv);
+        F::store(cur + i, e);
+        acc = F::add(acc, e);
+        F::stream(prev_out + i, F::mul(F::load(prev + i), fv));
+      }
+    } else {
+      for (int64_t i = 0; i < n; i += W) {
+        __builtin_prefetch(xr + i + n);
+        const R e = Math::exp_shifted(F::load(xr + i), sv);
+        F::store(cur + i, e);
+        acc = F::add(acc, e);
+      }
+    }
+    prev = cur;
+    prev_out = yr;
+    prev_f = float(1.0 / F::hsum_d(acc));
+  }
+  flush();
+}
+
 template <typename Isa, typename Math>
 AD_SIMD void log_softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   using F = typename Isa::template Vec<float>;
@@ -257,6 +317,68 @@ AD_SIMD void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n, bool str
       [&](int64_t k) { return y[k] * (gy[k] - d); }, y, gy);
 }
 
+// softmax_bwd_row over rows [0, rows), pipelined (row_pipeline.h): the dot pass of row r
+// writes row r - 1.
+template <typename Isa, typename T>
+AD_SIMD void softmax_bwd_rows(const T* y, const T* gy, T* gx, int64_t n, int64_t rows) {
+  using V = typename Isa::template Vec<T>;
+  using R = typename V::R;
+  constexpr int W = V::W;
+  R a0 = V::zero(), a1 = V::zero(), dv = V::zero();
+  const T *py = y, *pg = gy;  // the pending row
+  T* po = gx;
+  pipeline_rows(
+      rows, n, 2 * W,
+      [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
+        const T* yr = y + r * n + i;
+        const T* gr = gy + r * n + i;
+        a0 = V::fma(V::load(yr), V::load(gr), a0);
+        a1 = V::fma(V::load(yr + W), V::load(gr + W), a1);
+      },
+      [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
+        dv = V::set1(T(V::hsum_d(V::add(a0, a1))));
+        a0 = a1 = V::zero();
+        py = y + r * n;
+        pg = gy + r * n;
+        po = gx + r * n;
+      },
+      [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+        V::stream(po + i, V::mul(V::load(py + i), V::sub(V::load(pg + i), dv)));
+        V::stream(po + i + W, V::mul(V::load(py + i + W), V::sub(V::load(pg + i + W), dv)));
+      });
+}
+
+// log_softmax_bwd_row_f32 over rows [0, rows), pipelined: the sum pass of row r writes row
+// r - 1 (an exp per element: the stores drain in its shadow).
+template <typename Isa, typename Math>
+AD_SIMD void log_softmax_bwd_rows_f32(const float* y, const float* gy, float* gx, int64_t n,
+                                      int64_t rows) {
+  using F = typename Isa::template Vec<float>;
+  using R = typename F::R;
+  constexpr int W = F::W;
+  R a0 = F::zero(), a1 = F::zero(), sv = F::zero();
+  const float *py = y, *pg = gy;
+  float* po = gx;
+  pipeline_rows(
+      rows, n, 2 * W,
+      [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
+        const float* gr = gy + r * n + i;
+        a0 = F::add(a0, F::load(gr));
+        a1 = F::add(a1, F::load(gr + W));
+      },
+      [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
+        sv = F::set1(float(F::hsum_d(F::add(a0, a1))));
+        a0 = a1 = F::zero();
+        py = y + r * n;
+        pg = gy + r * n;
+        po = gx + r * n;
+      },
+      [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+        F::stream(po + i, F::fnma(Math::exp(F::load(py + i)), sv, F::load(pg + i)));
+        F::stream(po + i + W, F::fnma(Math::exp(F::load(py + i + W)), sv, F::load(pg + i + W)));
+      });
+}
+
 template <typename Isa, typename Math>
 AD_SIMD void log_softmax_bwd_row_f32(const float* y, const float* gy, float* gx, int64_t n,
                                      bool stream) {
@@ -298,10 +420,13 @@ template <typename Isa, typename Math, typename T>
 void fill_softmax_vec(KernelTable<T>& t) {
   using namespace softmax_detail;
   t.softmax_bwd_row = softmax_bwd_row<Isa, T>;
+  t.softmax_bwd_rows = softmax_bwd_rows<Isa, T>;
   if constexpr (std::is_same_v<T, float>) {
     t.softmax_row = softmax_row_f32<Isa, Math>;
     t.log_softmax_row = log_softmax_row_f32<Isa, Math>;
     t.log_softmax_bwd_row = log_softmax_bwd_row_f32<Isa, Math>;
+    t.log_softmax_bwd_rows = log_softmax_bwd_rows_f32<Isa, Math>;
+    if constexpr (Math::kShiftedExp) t.softmax_rows = softmax_rows_f32<Isa, Math>;
   }
 }
 

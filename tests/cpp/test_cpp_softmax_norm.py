@@ -237,6 +237,55 @@ def test_streaming_outputs_match_cached_path(simd, dtype, affine):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
+def test_pipelined_rows_match_reference(simd, dtype, threads):
+    """Streaming outputs whose rows are short and a multiple of 16 take the software-pipelined
+    row kernels (row_pipeline.h: row r - 1 is written inside row r's first pass).  Every row
+    is checked against float64, with rows the pipeline must hand to the one-row kernel (an
+    all -inf row, a NaN, a range too wide for the shifted exp) between ordinary ones, and the
+    layer-norm weight and bias gradients summed over all rows."""
+    n = 1024 if dtype == np.float32 else 512  # rows of 4 KiB
+    rows = (16 << 20) // (n * np.dtype(dtype).itemsize) + 3
+    rng = np.random.default_rng(11)
+    x = rand(rng, (rows, n), dtype, -8, 8)
+    x[5] = -np.inf
+    x[6, 3] = np.nan
+    x[7, 100:] = -200.0  # exp underflows: outside the shifted exp's range
+    x[8, 0] = 1e30
+    gy = rand(rng, (rows, n), dtype)
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        with np.errstate(all="ignore"):
+            y = C.softmax(x, 1)
+            np.testing.assert_allclose(y, softmax_ref(x, 1), equal_nan=True, **tol(dtype))
+            y[5:9] = C.softmax(x[9:13], 1)  # finite rows for the backward
+            y64 = y.astype(np.float64)
+            want = y64 * (gy - (gy * y64).sum(1, keepdims=True))
+            np.testing.assert_allclose(C.softmax_backward(y, gy, 1), want, **tol(dtype, 5))
+            ly = np.log(y)
+            want = gy - y64 * gy.astype(np.float64).sum(1, keepdims=True)
+            np.testing.assert_allclose(C.log_softmax_backward(ly, gy, 1), want, **tol(dtype, 50))
+        xf = x.copy()
+        xf[5:9] = x[9:13] * 100 + 1e3  # finite rows, one far from zero mean
+        w = rand(rng, (n,), dtype)
+        b = rand(rng, (n,), dtype)
+        for wi, bi in ((w, b), (w, None), (None, b), (None, None)):
+            y, mean, rstd = C.layer_norm(xf, wi, bi, 1, 1e-5)
+            want = ln_ref(xf, wi, bi, 1, 1e-5)
+            np.testing.assert_allclose(y, want[0], **tol(dtype, 5))
+            np.testing.assert_allclose(mean.ravel(), xf.astype(np.float64).mean(1), **tol(dtype))
+            gx, gw, gb = C.layer_norm_backward(gy, xf, mean, rstd, wi, 1)
+            gx9 = C.layer_norm_backward(gy[:9], xf[:9], mean[:9], rstd[:9], wi, 1)[0]
+            np.testing.assert_allclose(gx[:9], gx9, **tol(dtype))
+            if wi is not None:
+                xh = (xf - mean.reshape(-1, 1).astype(np.float64)) * rstd.reshape(-1, 1)
+                np.testing.assert_allclose(gw, (gy * xh).sum(0), rtol=1e-3, atol=1e-3)
+                np.testing.assert_allclose(gb, gy.astype(np.float64).sum(0), rtol=1e-3, atol=1e-3)
+    finally:
+        C.set_num_threads(old)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("shape", [(4, 3, 17), (2, 5, 7, 9), (1, 1, 3)])
 @pytest.mark.parametrize("affine", [True, False])
 def test_batch_norm_backward_channels(dtype, threads, shape, affine):

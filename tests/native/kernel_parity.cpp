@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "kernels/buffers.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/norm.h"
@@ -317,6 +318,78 @@ void check_softmax(SimdLevel level, std::mt19937& rng) {
       }
 }
 
+// A kernel's output of `n` elements written into a 64-byte-aligned buffer, as the Python
+// bindings allocate large outputs: the pipelined row kernels (row_pipeline.h) need it.
+template <typename T, typename F>
+std::vector<T> into_aligned(size_t n, F write) {
+  k::AlignedBuffer<T> buf(n);
+  write(buf.get());
+  return std::vector<T>(buf.get(), buf.get() + n);
+}
+
+// Streaming outputs (16 MiB on) with rows of 4 KiB take the software-pipelined row kernels,
+// row r - 1 written inside row r's first pass; an all -inf row, a NaN and a row outside the
+// shifted exp's range sit between ordinary rows (softmax hands them to its one-row kernel).
+template <typename T>
+void check_pipelined_rows(SimdLevel level, std::mt19937& rng) {
+  const std::string lv = k::simd_level_name(level);
+  const int64_t n = 4096 / int64_t(sizeof(T)), rows = (16 << 20) / 4096 + 3, total = rows * n;
+  const std::string shape = dims({rows, n}) + " pipelined";
+  auto x = random_vec<T>(rng, total, -10, 10);
+  const auto gy = random_vec<T>(rng, total, -1, 1);
+  const auto w = random_vec<T>(rng, n, 0.5, 1.5), b = random_vec<T>(rng, n, -1, 1);
+  for (int64_t i = 0; i < n; ++i) x[size_t(5 * n + i)] = -kInf;
+  x[size_t(6 * n + 3)] = std::numeric_limits<T>::quiet_NaN();
+  // (the one-row kernel rounds x - max: keep that small where exp does not underflow)
+  for (int64_t i = 0; i < n; ++i) x[size_t(7 * n + i)] = i < 100 ? T(i % 5) : T(-200);
+  for (bool log : {false, true}) {
+    const std::string name = log ? "log_softmax" : "softmax";
+    const auto fwd = both(level, [&] {
+      return into_aligned<T>(size_t(total), [&](T* y) {
+        k::softmax_axis<T>(x.data(), y, rows, n, 1, log);
+      });
+    });
+    compare<T>(name, lv, shape, fwd.first, fwd.second, 8, log ? 1.0 : 0.0);
+    const auto bwd = both(level, [&] {
+      return into_aligned<T>(size_t(total), [&](T* gx) {
+        k::softmax_backward_axis<T>(fwd.second.data(), gy.data(), gx, rows, n, 1, log);
+      });
+    });
+    compare<T>(name + "_bwd", lv, shape, bwd.first, bwd.second, 16, max_abs(bwd.second));
+  }
+  for (int64_t i = 0; i < 3 * n; ++i) x[size_t(5 * n + i)] = T(i % 7);  // finite rows again
+  for (int affine : {0, 1, 3}) {  // bit 0: w, bit 1: b
+    const T* wp = affine & 1 ? w.data() : nullptr;
+    const T* bp = affine & 2 ? b.data() : nullptr;
+    const std::string form = shape + " affine " + std::to_string(affine);
+    std::vector<T> stats(size_t(2 * rows));
+    const auto fwd = both(level, [&] {
+      auto y = into_aligned<T>(size_t(total), [&](T* out) {
+        k::layer_norm_forward<T>(x.data(), wp, bp, out, stats.data(), stats.data() + rows, rows,
+                                 n, T(1e-5));
+      });
+      y.insert(y.end(), stats.begin(), stats.end());
+      return y;
+    });
+    compare<T>("layer_norm", lv, form, fwd.first, fwd.second, sizeof(T) == 4 ? 16 : 64, 1.0);
+    const T* mean = fwd.second.data() + total;
+    const auto bwd = both(level, [&] {
+      std::vector<T> gwb(size_t(2 * n));
+      auto gx = into_aligned<T>(size_t(total), [&](T* out) {
+        k::layer_norm_backward<T>(gy.data(), x.data(), mean, mean + rows, wp, out,
+                                  wp ? gwb.data() : nullptr, wp ? gwb.data() + n : nullptr, rows,
+                                  n);
+      });
+      gx.insert(gx.end(), gwb.begin(), gwb.end());
+      return gx;
+    });
+    const double scale = max_abs(std::vector<T>(mean + rows, mean + 2 * rows)) * max_abs(gy) *
+                         (wp ? max_abs(w) : 1.0);
+    compare<T>("layer_norm_bwd", lv, form, bwd.first, bwd.second, 32,
+               std::max(scale, max_abs(bwd.second)));
+  }
+}
+
 template <typename T>
 void check_layer_norm(SimdLevel level, std::mt19937& rng) {
   const std::string lv = k::simd_level_name(level);
@@ -527,6 +600,8 @@ int main() {
     check_batch_norm<double>(l, rng);
     check_gemm<float>(l, rng);
     check_gemm<double>(l, rng);
+    check_pipelined_rows<float>(l, rng);  // last: the others' data stay as they were
+    check_pipelined_rows<double>(l, rng);
   }
   measure_math_ulps(SimdLevel::kScalar, false);
   for (SimdLevel l : levels) measure_math_ulps(l, true);
