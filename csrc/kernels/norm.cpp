@@ -10,6 +10,11 @@
 
 namespace autodiff::kernels {
 
+// Row blocks of the layer-norm backward (each with its own gw/gb part), and the most memory
+// their parts may take.
+constexpr int64_t kNormBwdBlocks = 16;
+constexpr int64_t kNormBwdPartBytes = 8 << 20;
+
 template <typename T>
 void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows,
                         int64_t n, T eps) {
@@ -42,35 +47,35 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
   const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
   const bool pipelined = stream && t.layer_norm_bwd_rows && pipelinable_rows(n, gx);
   const int nt = int(std::min<int64_t>(threads_for(rows * n, 8192), rows));
-  // Each thread accumulates gw/gb of its rows into its own part of a 64-byte-aligned buffer
-  // (gw and gb themselves may sit at any 16-byte offset, and the per-row read-modify-write
-  // of vectors that straddle cache lines took 1.4x the time of the whole backward).  Parts
-  // are a line longer than n so that gw and gb of one thread do not alias modulo 4 KiB.
+  // Rows are cut into blocks handed out dynamically (a thread slowed by another process takes
+  // fewer), each accumulating gw/gb into its own part of a 64-byte-aligned buffer (gw and gb
+  // themselves may sit at any 16-byte offset, and the per-row read-modify-write of vectors
+  // that straddle cache lines took 1.4x the time of the whole backward).  Parts are a line
+  // longer than n so that gw and gb of one block do not alias modulo 4 KiB.  They are summed
+  // in block order: the float sums depend neither on which thread took a block nor on the
+  // thread count.
   const int64_t line = 64 / int64_t(sizeof(T));
   const int64_t stride = (n + line - 1) / line * line + line;
-  AlignedBuffer<T> part(w ? size_t(2 * stride * nt) : 0);
-  if (w) std::fill(part.get(), part.get() + 2 * stride * nt, T(0));
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    T* gwa = w ? part.get() + 2 * stride * thread_id() : nullptr;
+  int64_t blocks = std::min<int64_t>(rows, kNormBwdBlocks);
+  if (w)  // at most kNormBwdPartBytes of parts, and one block per thread
+    blocks = std::max<int64_t>(
+        nt, std::min<int64_t>(blocks, kNormBwdPartBytes / (2 * stride * int64_t(sizeof(T)))));
+  const int64_t per = (rows + blocks - 1) / blocks;
+  blocks = (rows + per - 1) / per;
+  AlignedBuffer<T> part(w ? size_t(2 * stride * blocks) : 0);
+  if (w) std::fill(part.get(), part.get() + 2 * stride * blocks, T(0));
+  parallel_row_blocks(nt, rows, per, [&](int64_t r0, int64_t r1) {
+    T* gwa = w ? part.get() + 2 * stride * (r0 / per) : nullptr;
     T* gba = w ? gwa + stride : nullptr;
-    // A static schedule keeps the row-to-part assignment, hence the float sums, the same on
-    // every run.
-    if (pipelined) {
-      // one contiguous range of rows per thread (the pipeline restarts once per range)
-      const int64_t per = (rows + team_size() - 1) / team_size();
-      const int64_t r0 = std::min(rows, per * thread_id()), r1 = std::min(rows, r0 + per);
+    if (pipelined)
       t.layer_norm_bwd_rows(gy + r0 * n, x + r0 * n, mean + r0, rstd + r0, w, gx + r0 * n, gwa,
                             gba, n, r1 - r0);
-    } else {
-#pragma omp for schedule(static) nowait
-      for (int64_t r = 0; r < rows; ++r)
+    else
+      for (int64_t r = r0; r < r1; ++r)
         fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n, stream);
-    }
-    if (stream) stream_fence();
-  }
+  });
   if (w)
-    for (int k = 0; k < nt; ++k) {
+    for (int64_t k = 0; k < blocks; ++k) {
       const T* p = part.get() + 2 * stride * k;
       for (int64_t i = 0; i < n; ++i) {
         gw[i] += p[i];
