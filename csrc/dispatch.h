@@ -38,6 +38,7 @@ struct KernelTable {
   LayerNormBwdRowFn<T> layer_norm_bwd_row;
   // Pipelined forms over contiguous rows (row_pipeline.h); null on the scalar level.
   SoftmaxRowsFn<T> softmax_rows;  // float only
+  SoftmaxRowsFn<T> log_softmax_rows;  // float only
   SoftmaxBwdRowsFn<T> softmax_bwd_rows;
   SoftmaxBwdRowsFn<T> log_softmax_bwd_rows;  // float only
   LayerNormRowsFn<T> layer_norm_rows;

@@ -70,9 +70,10 @@ void softmax_axis(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, boo
     const SoftmaxRowFn<T> fn = log ? t.log_softmax_row : t.softmax_row;
     const bool stream = outer * n * int64_t(sizeof(T)) >= kStreamBytes;
     const int ntr = cap_threads(nt, outer);
-    if (!log && stream && t.softmax_rows && pipelinable_rows(n, y)) {
+    const SoftmaxRowsFn<T> rows_fn = log ? t.log_softmax_rows : t.softmax_rows;
+    if (stream && rows_fn && pipelinable_rows(n, y)) {
       parallel_row_blocks(ntr, outer, kPipelineBlock * dyn_chunk(n), [&](int64_t r0, int64_t r1) {
-        t.softmax_rows(x + r0 * n, y + r0 * n, n, r1 - r0);
+        rows_fn(x + r0 * n, y + r0 * n, n, r1 - r0);
       });
       return;
     }

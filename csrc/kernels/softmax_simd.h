@@ -211,65 +211,6 @@ AD_SIMD void softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   }
 }
 
-// softmax_row_f32 over rows [0, rows) (pipelinable_rows), pipelined as row_pipeline.h
-// describes with a third pass in front: the stats pass of row r reads memory, then its exp
-// pass (into one of two scratch rows) writes row r - 1, scaled from the other.  The exp
-// pass is compute-bound, so the stores drain in its shadow.  A row outside the shifted exp's
-// range goes through softmax_row_f32 on its own.
-template <typename Isa, typename Math>
-AD_SIMD void softmax_rows_f32(const float* x, float* y, int64_t n, int64_t rows) {
-  using F = typename Isa::template Vec<float>;
-  using R = typename F::R;
-  constexpr int W = F::W;
-  float* buf = thread_buffer<float, kSoftmaxExps>(size_t(2 * n));
-  const float* prev = nullptr;  // the pending row's exps, its output and scale
-  float* prev_out = nullptr;
-  float prev_f = 0;
-  auto flush = [&]() AD_SIMD_INLINE_LAMBDA {
-    if (prev) scale<Isa>(prev, prev_out, n, prev_f, true);
-    prev = nullptr;
-  };
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * n;
-    float* yr = y + r * n;
-    const BlockStats st = block_stats<Isa>(xr, n);
-    ShiftedReference sr{0.0, 0.0f};
-    bool ok = std::fabs(st.max) <= 90.0f;  // false for -inf and NaN rows
-    if (ok) {
-      sr = shifted_reference(st.max, Math::kShiftSteps);
-      ok = block_in_normal_exp_range(st, float(sr.ref));
-    }
-    if (!ok) {
-      flush();
-      softmax_row_f32<Isa, Math>(xr, yr, n, true);
-      continue;
-    }
-    float* cur = buf + (r & 1) * n;
-    const R sv = F::set1(sr.shift), fv = F::set1(prev_f);
-    R acc = F::zero();
-    if (prev) {
-      for (int64_t i = 0; i < n; i += W) {
-        __builtin_prefetch(xr + i + n);
-        const R e = Math::exp_shifted(F::load(xr + i), sv);
-        F::store(cur + i, e);
-        acc = F::add(acc, e);
-        F::stream(prev_out + i, F::mul(F::load(prev + i), fv));
-      }
-    } else {
-      for (int64_t i = 0; i < n; i += W) {
-        __builtin_prefetch(xr + i + n);
-        const R e = Math::exp_shifted(F::load(xr + i), sv);
-        F::store(cur + i, e);
-        acc = F::add(acc, e);
-      }
-    }
-    prev = cur;
-    prev_out = yr;
-    prev_f = float(1.0 / F::hsum_d(acc));
-  }
-  flush();
-}
-
 template <typename Isa, typename Math>
 AD_SIMD void log_softmax_row_f32(const float* x, float* y, int64_t n, bool stream) {
   using F = typename Isa::template Vec<float>;
@@ -285,6 +226,79 @@ AD_SIMD void log_softmax_row_f32(const float* x, float* y, int64_t n, bool strea
       y, n, stream, 0,
       [&](int64_t k) AD_SIMD_INLINE_LAMBDA { return F::sub(F::sub(F::load(x + k), mv), cv); },
       [&](int64_t k) { return (x[k] - m) - c; });
+}
+
+// softmax_row_f32 (Log: log_softmax_row_f32) over rows [0, rows) (pipelinable_rows),
+// pipelined as row_pipeline.h describes with a third pass in front: the stats pass of row r
+// reads memory, then its exp pass writes row r - 1 (softmax: the exps go to one of two
+// scratch rows, and row r - 1 is scaled from the other; log_softmax: (x - max) - c from x
+// in L1).  The exp pass is compute-bound, so the stores drain in its shadow.  A row outside
+// the shifted exp's range goes through the one-row kernel.
+template <typename Isa, typename Math, bool Log>
+AD_SIMD void softmax_rows_t(const float* x, float* y, int64_t n, int64_t rows) {
+  using F = typename Isa::template Vec<float>;
+  using R = typename F::R;
+  constexpr int W = F::W;
+  float* buf = Log ? nullptr : thread_buffer<float, kSoftmaxExps>(size_t(2 * n));
+  const float* prev = nullptr;  // the pending row's exps (log: its x), output, constants
+  float* prev_out = nullptr;
+  R pa = F::zero(), pc = F::zero();  // softmax: the scale; log: the max, and c
+  auto put = [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+    const R v = F::load(prev + i);
+    F::stream(prev_out + i, Log ? F::sub(F::sub(v, pa), pc) : F::mul(v, pa));
+  };
+  auto flush = [&]() AD_SIMD_INLINE_LAMBDA {
+    if (prev)
+      for (int64_t i = 0; i < n; i += W) put(i);
+    prev = nullptr;
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    const BlockStats st = block_stats<Isa>(xr, n);
+    ShiftedReference sr{0.0, 0.0f};
+    bool ok = std::fabs(st.max) <= 90.0f;  // false for -inf and NaN rows
+    if (ok) {
+      sr = shifted_reference(st.max, Math::kShiftSteps);
+      ok = block_in_normal_exp_range(st, float(sr.ref));
+    }
+    if (!ok) {
+      flush();
+      if constexpr (Log)
+        log_softmax_row_f32<Isa, Math>(xr, yr, n, true);
+      else
+        softmax_row_f32<Isa, Math>(xr, yr, n, true);
+      continue;
+    }
+    float* cur = Log ? nullptr : buf + (r & 1) * n;
+    const R sv = F::set1(sr.shift);
+    R acc = F::zero();
+    auto step = [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+      __builtin_prefetch(xr + i + n);
+      const R e = Math::exp_shifted(F::load(xr + i), sv);
+      if constexpr (!Log) F::store(cur + i, e);
+      acc = F::add(acc, e);
+    };
+    if (prev) {
+      for (int64_t i = 0; i < n; i += W) {
+        step(i);
+        put(i);
+      }
+    } else {
+      for (int64_t i = 0; i < n; i += W) step(i);
+    }
+    const double s = F::hsum_d(acc);
+    prev_out = yr;
+    if constexpr (Log) {
+      prev = xr;
+      pa = F::set1(st.max);
+      pc = F::set1(float(sr.ref - double(st.max) + std::log(s)));  // as log_softmax_row_f32
+    } else {
+      prev = cur;
+      pa = F::set1(float(1.0 / s));
+    }
+  }
+  flush();
 }
 
 // sum(a * b) over four accumulator chains (one waits on FMA latency).
@@ -426,7 +440,10 @@ void fill_softmax_vec(KernelTable<T>& t) {
     t.log_softmax_row = log_softmax_row_f32<Isa, Math>;
     t.log_softmax_bwd_row = log_softmax_bwd_row_f32<Isa, Math>;
     t.log_softmax_bwd_rows = log_softmax_bwd_rows_f32<Isa, Math>;
-    if constexpr (Math::kShiftedExp) t.softmax_rows = softmax_rows_f32<Isa, Math>;
+    if constexpr (Math::kShiftedExp) {
+      t.softmax_rows = softmax_rows_t<Isa, Math, false>;
+      t.log_softmax_rows = softmax_rows_t<Isa, Math, true>;
+    }
   }
 }
 

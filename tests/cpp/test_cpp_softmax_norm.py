@@ -258,6 +258,8 @@ def test_pipelined_rows_match_reference(simd, dtype, threads):
         with np.errstate(all="ignore"):
             y = C.softmax(x, 1)
             np.testing.assert_allclose(y, softmax_ref(x, 1), equal_nan=True, **tol(dtype))
+            np.testing.assert_allclose(C.log_softmax(x, 1), log_softmax_ref(x, 1), equal_nan=True,
+                                       **tol(dtype, 5))
             y[5:9] = C.softmax(x[9:13], 1)  # finite rows for the backward
             y64 = y.astype(np.float64)
             want = y64 * (gy - (gy * y64).sum(1, keepdims=True))
