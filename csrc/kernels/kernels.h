@@ -85,24 +85,27 @@ using ColWelfordFn = void (*)(const T* x, int64_t w, int64_t k, T* mean, T* m2);
 constexpr int64_t kStreamBytes = 16 << 20;
 
 // Rows the software-pipelined row kernels (row_pipeline.h) take: short enough for two rows
-// of two or three arrays to share L1, and n a multiple of every level's step (16 floats) so
-// that each row of an output aligned to 64 bytes starts aligned.
+// of two or three arrays to share L1, and n a multiple of every level's step (16 floats).
+// A streaming output must be aligned to 64 bytes (every row then starts aligned for the
+// non-temporal stores; the bindings allocate such outputs so); otherwise the choice depends
+// on the shape alone, so equal inputs give equal results whatever the output's address.
 constexpr int64_t kPipelinedRowBytes = 4096;
 template <typename T>
-inline bool pipelinable_rows(int64_t n, const T* out) {
+inline bool pipelinable_rows(int64_t n, const T* out, bool stream) {
   return n * int64_t(sizeof(T)) <= kPipelinedRowBytes && n % 16 == 0 &&
-         reinterpret_cast<uintptr_t>(out) % 64 == 0;
+         (!stream || reinterpret_cast<uintptr_t>(out) % 64 == 0);
 }
 
 // Softmax family over one contiguous row (y may not alias x).
 template <typename T>
 using SoftmaxRowFn = void (*)(const T* x, T* y, int64_t n, bool stream);
-// The pipelined row kernels (row_pipeline.h): `rows` contiguous rows of n, outputs written
-// with non-temporal stores; n and the output meet pipelinable_rows.
+// The pipelined row kernels (row_pipeline.h): `rows` contiguous rows of n; n and the output
+// meet pipelinable_rows; `stream` as for the one-row kernels.
 template <typename T>
-using SoftmaxRowsFn = void (*)(const T* x, T* y, int64_t n, int64_t rows);
+using SoftmaxRowsFn = void (*)(const T* x, T* y, int64_t n, int64_t rows, bool stream);
 template <typename T>
-using SoftmaxBwdRowsFn = void (*)(const T* y, const T* gy, T* gx, int64_t n, int64_t rows);
+using SoftmaxBwdRowsFn = void (*)(const T* y, const T* gy, T* gx, int64_t n, int64_t rows,
+                                  bool stream);
 template <typename T>
 using SoftmaxBwdRowFn = void (*)(const T* y, const T* gy, T* gx, int64_t n, bool stream);
 
@@ -117,11 +120,11 @@ using LayerNormBwdRowFn = void (*)(const T* gy, const T* x, T mean, T rstd, cons
 // The pipelined forms (row_pipeline.h): `rows` contiguous rows, mean/rstd one per row.
 template <typename T>
 using LayerNormRowsFn = void (*)(const T* x, const T* w, const T* b, T* y, int64_t n,
-                                 int64_t rows, T eps, T* mean, T* rstd);
+                                 int64_t rows, T eps, T* mean, T* rstd, bool stream);
 template <typename T>
 using LayerNormBwdRowsFn = void (*)(const T* gy, const T* x, const T* mean, const T* rstd,
                                     const T* w, T* gx, T* gw_acc, T* gb_acc, int64_t n,
-                                    int64_t rows);
+                                    int64_t rows, bool stream);
 
 // GEMM micro-kernel: C[m x n] (+)= Apanel[MR x kc] * Bpanel[kc x NR], m <= MR, n <= NR.
 // Panels are packed (A column-major in MR rows, B row-major in NR columns, zero padded);

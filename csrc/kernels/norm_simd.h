@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/norm.h"
 #include "kernels/row_pipeline.h"
@@ -111,7 +112,7 @@ AD_SIMD void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T
 // layer_norm_row over rows [0, rows) (pipelinable_rows), pipelined as row_pipeline.h
 // describes: the sum pass of row r (memory) writes row r - 1; a pass over row r in L1 then
 // sums (x - mean)^2, the two-pass variance row_welford takes on a block.
-template <typename Isa, typename T, bool HasW, bool HasB>
+template <typename Isa, typename T, bool HasW, bool HasB, bool Stream>
 AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t n, int64_t rows,
                                T eps, T* mean, T* rstd) {
   using V = typename Isa::template Vec<T>;
@@ -128,7 +129,7 @@ AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t
       v = V::mul(v, V::load(w + k));
     else if constexpr (HasB)
       v = V::add(v, V::load(b + k));
-    V::stream(po + k, v);
+    put_vec<V, Stream>(po + k, v);
   };
   pipeline_rows(
       rows, n, 2 * W,
@@ -162,17 +163,26 @@ AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t
       });
 }
 
+template <typename Isa, typename T, bool Stream>
+AD_SIMD void layer_norm_rows_s(const T* x, const T* w, const T* b, T* y, int64_t n, int64_t rows,
+                               T eps, T* mean, T* rstd) {
+  if (w && b)
+    layer_norm_rows_t<Isa, T, true, true, Stream>(x, w, b, y, n, rows, eps, mean, rstd);
+  else if (w)
+    layer_norm_rows_t<Isa, T, true, false, Stream>(x, w, b, y, n, rows, eps, mean, rstd);
+  else if (b)
+    layer_norm_rows_t<Isa, T, false, true, Stream>(x, w, b, y, n, rows, eps, mean, rstd);
+  else
+    layer_norm_rows_t<Isa, T, false, false, Stream>(x, w, b, y, n, rows, eps, mean, rstd);
+}
+
 template <typename Isa, typename T>
 AD_SIMD void layer_norm_rows(const T* x, const T* w, const T* b, T* y, int64_t n, int64_t rows,
-                             T eps, T* mean, T* rstd) {
-  if (w && b)
-    layer_norm_rows_t<Isa, T, true, true>(x, w, b, y, n, rows, eps, mean, rstd);
-  else if (w)
-    layer_norm_rows_t<Isa, T, true, false>(x, w, b, y, n, rows, eps, mean, rstd);
-  else if (b)
-    layer_norm_rows_t<Isa, T, false, true>(x, w, b, y, n, rows, eps, mean, rstd);
+                             T eps, T* mean, T* rstd, bool stream) {
+  if (stream)
+    layer_norm_rows_s<Isa, T, true>(x, w, b, y, n, rows, eps, mean, rstd);
   else
-    layer_norm_rows_t<Isa, T, false, false>(x, w, b, y, n, rows, eps, mean, rstd);
+    layer_norm_rows_s<Isa, T, false>(x, w, b, y, n, rows, eps, mean, rstd);
 }
 
 // layer_norm_bwd_row over rows [0, rows), pipelined: the sums pass of row r writes row
@@ -180,7 +190,7 @@ AD_SIMD void layer_norm_rows(const T* x, const T* w, const T* b, T* y, int64_t n
 // loop that holds both (row r odd: its terms are kept in registers for the pending row's
 // step), which saves a quarter of the loop's loads and stores (0.95 -> 0.85 ms on 4096 x
 // 1024 at 2 threads); an unpaired last row adds its own.
-template <typename Isa, typename T, bool HasW>
+template <typename Isa, typename T, bool HasW, bool Stream>
 AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const T* rstd,
                                    const T* w, T* gw_acc, T* gb_acc, T* gx, int64_t n,
                                    int64_t rows) {
@@ -235,7 +245,7 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
         const R gyv = V::load(pg + i);
         const R d = V::sub(V::load(px + i), pm);
         const R gv = HasW ? V::mul(gyv, V::load(w + i)) : gyv;
-        V::stream(po + i, V::fnma(d, c2v, V::fma(pr, gv, c1v)));
+        put_vec<V, Stream>(po + i, V::fnma(d, c2v, V::fma(pr, gv, c1v)));
         if constexpr (HasW)
           if (pending_adds) {
             R aw = V::mul(gyv, V::mul(d, pr)), ab = gyv;
@@ -252,11 +262,17 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
 template <typename Isa, typename T>
 AD_SIMD void layer_norm_bwd_rows(const T* gy, const T* x, const T* mean, const T* rstd,
                                  const T* w, T* gx, T* gw_acc, T* gb_acc, int64_t n,
-                                 int64_t rows) {
+                                 int64_t rows, bool stream) {
+  auto run = [&](auto has_w, auto st) AD_SIMD_INLINE_LAMBDA {
+    layer_norm_bwd_rows_t<Isa, T, decltype(has_w)::value, decltype(st)::value>(
+        gy, x, mean, rstd, w, gw_acc, gb_acc, gx, n, rows);
+  };
+  using Yes = std::true_type;
+  using No = std::false_type;
   if (w)
-    layer_norm_bwd_rows_t<Isa, T, true>(gy, x, mean, rstd, w, gw_acc, gb_acc, gx, n, rows);
+    stream ? run(Yes{}, Yes{}) : run(Yes{}, No{});
   else
-    layer_norm_bwd_rows_t<Isa, T, false>(gy, x, mean, rstd, w, gw_acc, gb_acc, gx, n, rows);
+    stream ? run(No{}, Yes{}) : run(No{}, No{});
 }
 
 template <typename Isa, typename T>

@@ -234,7 +234,7 @@ AD_SIMD void log_softmax_row_f32(const float* x, float* y, int64_t n, bool strea
 // scratch rows, and row r - 1 is scaled from the other; log_softmax: (x - max) - c from x
 // in L1).  The exp pass is compute-bound, so the stores drain in its shadow.  A row outside
 // the shifted exp's range goes through the one-row kernel.
-template <typename Isa, typename Math, bool Log>
+template <typename Isa, typename Math, bool Log, bool Stream>
 AD_SIMD void softmax_rows_t(const float* x, float* y, int64_t n, int64_t rows) {
   using F = typename Isa::template Vec<float>;
   using R = typename F::R;
@@ -245,7 +245,7 @@ AD_SIMD void softmax_rows_t(const float* x, float* y, int64_t n, int64_t rows) {
   R pa = F::zero(), pc = F::zero();  // softmax: the scale; log: the max, and c
   auto put = [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
     const R v = F::load(prev + i);
-    F::stream(prev_out + i, Log ? F::sub(F::sub(v, pa), pc) : F::mul(v, pa));
+    put_vec<F, Stream>(prev_out + i, Log ? F::sub(F::sub(v, pa), pc) : F::mul(v, pa));
   };
   auto flush = [&]() AD_SIMD_INLINE_LAMBDA {
     if (prev)
@@ -265,9 +265,9 @@ AD_SIMD void softmax_rows_t(const float* x, float* y, int64_t n, int64_t rows) {
     if (!ok) {
       flush();
       if constexpr (Log)
-        log_softmax_row_f32<Isa, Math>(xr, yr, n, true);
+        log_softmax_row_f32<Isa, Math>(xr, yr, n, Stream);
       else
-        softmax_row_f32<Isa, Math>(xr, yr, n, true);
+        softmax_row_f32<Isa, Math>(xr, yr, n, Stream);
       continue;
     }
     float* cur = Log ? nullptr : buf + (r & 1) * n;
@@ -333,8 +333,8 @@ AD_SIMD void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n, bool str
 
 // softmax_bwd_row over rows [0, rows), pipelined (row_pipeline.h): the dot pass of row r
 // writes row r - 1.
-template <typename Isa, typename T>
-AD_SIMD void softmax_bwd_rows(const T* y, const T* gy, T* gx, int64_t n, int64_t rows) {
+template <typename Isa, typename T, bool Stream>
+AD_SIMD void softmax_bwd_rows_t(const T* y, const T* gy, T* gx, int64_t n, int64_t rows) {
   using V = typename Isa::template Vec<T>;
   using R = typename V::R;
   constexpr int W = V::W;
@@ -357,16 +357,17 @@ AD_SIMD void softmax_bwd_rows(const T* y, const T* gy, T* gx, int64_t n, int64_t
         po = gx + r * n;
       },
       [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
-        V::stream(po + i, V::mul(V::load(py + i), V::sub(V::load(pg + i), dv)));
-        V::stream(po + i + W, V::mul(V::load(py + i + W), V::sub(V::load(pg + i + W), dv)));
+        put_vec<V, Stream>(po + i, V::mul(V::load(py + i), V::sub(V::load(pg + i), dv)));
+        put_vec<V, Stream>(po + i + W,
+                           V::mul(V::load(py + i + W), V::sub(V::load(pg + i + W), dv)));
       });
 }
 
 // log_softmax_bwd_row_f32 over rows [0, rows), pipelined: the sum pass of row r writes row
 // r - 1 (an exp per element: the stores drain in its shadow).
-template <typename Isa, typename Math>
-AD_SIMD void log_softmax_bwd_rows_f32(const float* y, const float* gy, float* gx, int64_t n,
-                                      int64_t rows) {
+template <typename Isa, typename Math, bool Stream>
+AD_SIMD void log_softmax_bwd_rows_t(const float* y, const float* gy, float* gx, int64_t n,
+                                    int64_t rows) {
   using F = typename Isa::template Vec<float>;
   using R = typename F::R;
   constexpr int W = F::W;
@@ -388,8 +389,9 @@ AD_SIMD void log_softmax_bwd_rows_f32(const float* y, const float* gy, float* gx
         po = gx + r * n;
       },
       [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
-        F::stream(po + i, F::fnma(Math::exp(F::load(py + i)), sv, F::load(pg + i)));
-        F::stream(po + i + W, F::fnma(Math::exp(F::load(py + i + W)), sv, F::load(pg + i + W)));
+        put_vec<F, Stream>(po + i, F::fnma(Math::exp(F::load(py + i)), sv, F::load(pg + i)));
+        put_vec<F, Stream>(po + i + W,
+                           F::fnma(Math::exp(F::load(py + i + W)), sv, F::load(pg + i + W)));
       });
 }
 
@@ -426,6 +428,31 @@ AD_SIMD void log_softmax_bwd_row_f32(const float* y, const float* gy, float* gx,
       gy, y);
 }
 
+// The table's entries: each pipelined kernel with or without non-temporal stores.
+template <typename Isa, typename Math, bool Log>
+AD_SIMD void softmax_rows(const float* x, float* y, int64_t n, int64_t rows, bool stream) {
+  if (stream)
+    softmax_rows_t<Isa, Math, Log, true>(x, y, n, rows);
+  else
+    softmax_rows_t<Isa, Math, Log, false>(x, y, n, rows);
+}
+template <typename Isa, typename T>
+AD_SIMD void softmax_bwd_rows(const T* y, const T* gy, T* gx, int64_t n, int64_t rows,
+                              bool stream) {
+  if (stream)
+    softmax_bwd_rows_t<Isa, T, true>(y, gy, gx, n, rows);
+  else
+    softmax_bwd_rows_t<Isa, T, false>(y, gy, gx, n, rows);
+}
+template <typename Isa, typename Math>
+AD_SIMD void log_softmax_bwd_rows(const float* y, const float* gy, float* gx, int64_t n,
+                                  int64_t rows, bool stream) {
+  if (stream)
+    log_softmax_bwd_rows_t<Isa, Math, true>(y, gy, gx, n, rows);
+  else
+    log_softmax_bwd_rows_t<Isa, Math, false>(y, gy, gx, n, rows);
+}
+
 }  // namespace autodiff::kernels::vec_kernels::softmax_detail
 
 namespace autodiff::kernels::vec_kernels {
@@ -439,10 +466,10 @@ void fill_softmax_vec(KernelTable<T>& t) {
     t.softmax_row = softmax_row_f32<Isa, Math>;
     t.log_softmax_row = log_softmax_row_f32<Isa, Math>;
     t.log_softmax_bwd_row = log_softmax_bwd_row_f32<Isa, Math>;
-    t.log_softmax_bwd_rows = log_softmax_bwd_rows_f32<Isa, Math>;
+    t.log_softmax_bwd_rows = log_softmax_bwd_rows<Isa, Math>;
     if constexpr (Math::kShiftedExp) {
-      t.softmax_rows = softmax_rows_t<Isa, Math, false>;
-      t.log_softmax_rows = softmax_rows_t<Isa, Math, true>;
+      t.softmax_rows = softmax_rows<Isa, Math, false>;
+      t.log_softmax_rows = softmax_rows<Isa, Math, true>;
     }
   }
 }
