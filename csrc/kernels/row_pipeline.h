@@ -2,7 +2,7 @@
 // ISA's vocabulary.  Include after the ISA's header, which defines the AD_SIMD* attributes.
 //
 // A row kernel's first pass reads memory (and reduces); its second pass reads the row back
-// from L1 and writes the output.  Done row by row, each second pass issues its stores in one
+// from L1 or L2 and writes the output.  Done row by row, each second pass issues its stores in one
 // burst: with non-temporal stores the memory's write bandwidth (about one 32-byte store per 9
 // cycles a core, both cores writing, on the Zen 3 we measure) turns it into a stall while
 // nothing else runs, and with plain stores into L2/L3 a smaller one.  Pipelined, the second

@@ -236,12 +236,13 @@ def test_streaming_outputs_match_cached_path(simd, dtype, affine):
     np.testing.assert_allclose(gx[few], gx9, **tol(dtype))
 
 
-@pytest.mark.parametrize("shape", [(1, 16), (2, 32), (5, 64), (33, 256), (300, 512), (70, 1024)])
+@pytest.mark.parametrize("shape", [(1, 16), (2, 32), (5, 64), (33, 256), (300, 512), (70, 1024),
+                                   (9, 4096)])
 def test_pipelined_rows_cached(simd, dtype, shape):
-    """Rows of at most 4 KiB whose length is a multiple of 16 take the pipelined row kernels
+    """Rows of at most 16 KiB whose length is a multiple of 16 take the pipelined row kernels
     at every size (plain stores below the streaming threshold, whatever the output's
     address); the rows around a special one must come out as computed alone."""
-    if shape[1] * np.dtype(dtype).itemsize > 4096:
+    if shape[1] * np.dtype(dtype).itemsize > 16384:
         shape = (shape[0], shape[1] // 2)
     rng = np.random.default_rng(shape[0])
     x = rand(rng, shape, dtype, -8, 8)
