@@ -4,6 +4,7 @@
 // passes per row.  Include after the ISA's header, which defines the AD_SIMD* attributes.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -131,25 +132,35 @@ AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t
       v = V::add(v, V::load(b + k));
     put_vec<V, Stream>(po + k, v);
   };
+  double sum = 0;  // the row's sum, taken to double every kSumBlock elements (row_welford's)
+  constexpr int64_t kSumBlock = 1024;
   pipeline_rows(
       rows, n, 2 * W,
       [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
         const T* xr = x + r * n + i;
+        if (i % kSumBlock == 0 && i > 0) {
+          sum += V::hsum_d(V::add(a0, a1));
+          a0 = a1 = V::zero();
+        }
         a0 = V::add(a0, V::load(xr));
         a1 = V::add(a1, V::load(xr + W));
       },
       [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
         const T* xr = x + r * n;
-        const double mu = V::hsum_d(V::add(a0, a1)) / double(n);
+        const double mu = (sum + V::hsum_d(V::add(a0, a1))) / double(n);
+        sum = 0;
         a0 = a1 = V::zero();
         const R m = V::set1(T(mu));
-        R q0 = V::zero(), q1 = V::zero();
-        for (int64_t i = 0; i < n; i += 2 * W) {
-          const R d0 = V::sub(V::load(xr + i), m), d1 = V::sub(V::load(xr + i + W), m);
-          q0 = V::fma(d0, d0, q0);
-          q1 = V::fma(d1, d1, q1);
+        double m2 = 0;
+        for (int64_t b0 = 0; b0 < n; b0 += kSumBlock) {
+          R q0 = V::zero(), q1 = V::zero();
+          for (int64_t i = b0; i < std::min(n, b0 + kSumBlock); i += 2 * W) {
+            const R d0 = V::sub(V::load(xr + i), m), d1 = V::sub(V::load(xr + i + W), m);
+            q0 = V::fma(d0, d0, q0);
+            q1 = V::fma(d1, d1, q1);
+          }
+          m2 += V::hsum_d(V::add(q0, q1));
         }
-        const double m2 = V::hsum_d(V::add(q0, q1));
         mean[r] = T(mu);
         rstd[r] = T(1.0 / std::sqrt(m2 / double(n) + double(eps)));
         mv = V::set1(mean[r]);
