@@ -338,9 +338,9 @@ AD_SIMD void softmax_bwd_row(const T* y, const T* gy, T* gx, int64_t n, bool str
       [&](int64_t k) { return y[k] * (gy[k] - d); }, y, gy);
 }
 
-// softmax_bwd_row over rows [0, rows), pipelined (row_pipeline.h): the dot pass of row r
-// writes row r - 1.
-template <typename Isa, typename T, bool Stream>
+// softmax_bwd_row (Log: log_softmax_bwd_row_f32, float only; Math gives its exp) over rows
+// [0, rows), pipelined (row_pipeline.h): the dot (Log: sum) pass of row r writes row r - 1.
+template <typename Isa, typename Math, typename T, bool Log, bool Stream>
 AD_SIMD void softmax_bwd_rows_t(const T* y, const T* gy, T* gx, int64_t n, int64_t rows) {
   using V = typename Isa::template Vec<T>;
   using R = typename V::R;
@@ -348,13 +348,24 @@ AD_SIMD void softmax_bwd_rows_t(const T* y, const T* gy, T* gx, int64_t n, int64
   R a0 = V::zero(), a1 = V::zero(), dv = V::zero();
   const T *py = y, *pg = gy;  // the pending row
   T* po = gx;
+  auto out = [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+    if constexpr (Log)
+      put_vec<V, Stream>(po + i, V::fnma(Math::exp(V::load(py + i)), dv, V::load(pg + i)));
+    else
+      put_vec<V, Stream>(po + i, V::mul(V::load(py + i), V::sub(V::load(pg + i), dv)));
+  };
   pipeline_rows(
       rows, n, 2 * W,
       [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
         const T* yr = y + r * n + i;
         const T* gr = gy + r * n + i;
-        a0 = V::fma(V::load(yr), V::load(gr), a0);
-        a1 = V::fma(V::load(yr + W), V::load(gr + W), a1);
+        if constexpr (Log) {
+          a0 = V::add(a0, V::load(gr));
+          a1 = V::add(a1, V::load(gr + W));
+        } else {
+          a0 = V::fma(V::load(yr), V::load(gr), a0);
+          a1 = V::fma(V::load(yr + W), V::load(gr + W), a1);
+        }
       },
       [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
         dv = V::set1(T(V::hsum_d(V::add(a0, a1))));
@@ -364,41 +375,8 @@ AD_SIMD void softmax_bwd_rows_t(const T* y, const T* gy, T* gx, int64_t n, int64
         po = gx + r * n;
       },
       [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
-        put_vec<V, Stream>(po + i, V::mul(V::load(py + i), V::sub(V::load(pg + i), dv)));
-        put_vec<V, Stream>(po + i + W,
-                           V::mul(V::load(py + i + W), V::sub(V::load(pg + i + W), dv)));
-      });
-}
-
-// log_softmax_bwd_row_f32 over rows [0, rows), pipelined: the sum pass of row r writes row
-// r - 1 (an exp per element: the stores drain in its shadow).
-template <typename Isa, typename Math, bool Stream>
-AD_SIMD void log_softmax_bwd_rows_t(const float* y, const float* gy, float* gx, int64_t n,
-                                    int64_t rows) {
-  using F = typename Isa::template Vec<float>;
-  using R = typename F::R;
-  constexpr int W = F::W;
-  R a0 = F::zero(), a1 = F::zero(), sv = F::zero();
-  const float *py = y, *pg = gy;
-  float* po = gx;
-  pipeline_rows(
-      rows, n, 2 * W,
-      [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
-        const float* gr = gy + r * n + i;
-        a0 = F::add(a0, F::load(gr));
-        a1 = F::add(a1, F::load(gr + W));
-      },
-      [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
-        sv = F::set1(float(F::hsum_d(F::add(a0, a1))));
-        a0 = a1 = F::zero();
-        py = y + r * n;
-        pg = gy + r * n;
-        po = gx + r * n;
-      },
-      [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
-        put_vec<F, Stream>(po + i, F::fnma(Math::exp(F::load(py + i)), sv, F::load(pg + i)));
-        put_vec<F, Stream>(po + i + W,
-                           F::fnma(Math::exp(F::load(py + i + W)), sv, F::load(pg + i + W)));
+        out(i);
+        out(i + W);
       });
 }
 
@@ -443,21 +421,13 @@ AD_SIMD void softmax_rows(const float* x, float* y, int64_t n, int64_t rows, boo
   else
     softmax_rows_t<Isa, Math, Log, false>(x, y, n, rows);
 }
-template <typename Isa, typename T>
+template <typename Isa, typename Math, typename T, bool Log>
 AD_SIMD void softmax_bwd_rows(const T* y, const T* gy, T* gx, int64_t n, int64_t rows,
                               bool stream) {
   if (stream)
-    softmax_bwd_rows_t<Isa, T, true>(y, gy, gx, n, rows);
+    softmax_bwd_rows_t<Isa, Math, T, Log, true>(y, gy, gx, n, rows);
   else
-    softmax_bwd_rows_t<Isa, T, false>(y, gy, gx, n, rows);
-}
-template <typename Isa, typename Math>
-AD_SIMD void log_softmax_bwd_rows(const float* y, const float* gy, float* gx, int64_t n,
-                                  int64_t rows, bool stream) {
-  if (stream)
-    log_softmax_bwd_rows_t<Isa, Math, true>(y, gy, gx, n, rows);
-  else
-    log_softmax_bwd_rows_t<Isa, Math, false>(y, gy, gx, n, rows);
+    softmax_bwd_rows_t<Isa, Math, T, Log, false>(y, gy, gx, n, rows);
 }
 
 }  // namespace autodiff::kernels::vec_kernels::softmax_detail
@@ -468,12 +438,12 @@ template <typename Isa, typename Math, typename T>
 void fill_softmax_vec(KernelTable<T>& t) {
   using namespace softmax_detail;
   t.softmax_bwd_row = softmax_bwd_row<Isa, T>;
-  t.softmax_bwd_rows = softmax_bwd_rows<Isa, T>;
+  t.softmax_bwd_rows = softmax_bwd_rows<Isa, Math, T, false>;
   if constexpr (std::is_same_v<T, float>) {
     t.softmax_row = softmax_row_f32<Isa, Math>;
     t.log_softmax_row = log_softmax_row_f32<Isa, Math>;
     t.log_softmax_bwd_row = log_softmax_bwd_row_f32<Isa, Math>;
-    t.log_softmax_bwd_rows = log_softmax_bwd_rows<Isa, Math>;
+    t.log_softmax_bwd_rows = softmax_bwd_rows<Isa, Math, float, true>;
     if constexpr (Math::kShiftedExp) {
       t.softmax_rows = softmax_rows<Isa, Math, false>;
       t.log_softmax_rows = softmax_rows<Isa, Math, true>;
