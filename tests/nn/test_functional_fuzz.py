@@ -20,24 +20,11 @@ import pytest
 
 import autodiff as ad
 import autodiff.nn.functional as AF
+from torch_oracle import C, T  # a float constant input; a non-contiguous (transposed) view
 
 
 class I:
     """An integer (or bool) constant input."""
-
-    def __init__(self, a) -> None:
-        self.a = np.asarray(a)
-
-
-class C:
-    """A float constant input (no grad)."""
-
-    def __init__(self, a) -> None:
-        self.a = np.asarray(a)
-
-
-class T:
-    """A float input that requires grad, built as a non-contiguous (transposed) view."""
 
     def __init__(self, a) -> None:
         self.a = np.asarray(a)
