@@ -53,14 +53,16 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
   // themselves may sit at any 16-byte offset, and the per-row read-modify-write of vectors
   // that straddle cache lines took 1.4x the time of the whole backward).  Parts are a line
   // longer than n so that gw and gb of one block do not alias modulo 4 KiB.  They are summed
-  // in block order: the float sums depend neither on which thread took a block nor on the
-  // thread count.
+  // in block order: the float sums do not depend on which thread took a block, nor, from
+  // 16 * kNormBwdBlocks rows on, on the thread count.
   const int64_t line = 64 / int64_t(sizeof(T));
   const int64_t stride = (n + line - 1) / line * line + line;
-  int64_t blocks = std::min<int64_t>(rows, kNormBwdBlocks);
-  if (w)  // at most kNormBwdPartBytes of parts, and one block per thread
-    blocks = std::max<int64_t>(
-        nt, std::min<int64_t>(blocks, kNormBwdPartBytes / (2 * stride * int64_t(sizeof(T)))));
+  // At least 16 rows a block (the parts, zeroed and summed, stay within 1/8 of the data),
+  // at most kNormBwdPartBytes of parts, and at least one block per thread.
+  int64_t blocks = std::min<int64_t>(kNormBwdBlocks, rows / 16);
+  if (w)
+    blocks = std::min<int64_t>(blocks, kNormBwdPartBytes / (2 * stride * int64_t(sizeof(T))));
+  blocks = std::max<int64_t>(blocks, nt);
   const int64_t per = (rows + blocks - 1) / blocks;
   blocks = (rows + per - 1) / per;
   AlignedBuffer<T> part(w ? size_t(2 * stride * blocks) : 0);
