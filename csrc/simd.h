@@ -27,6 +27,7 @@ struct Vec;
 
 template <>
 struct Vec<float> {
+  using T = float;
   using R = __m256;
   static constexpr int W = 8;
   static AD_AVX2_INLINE R load(const float* p) { return _mm256_loadu_ps(p); }
@@ -76,6 +77,7 @@ struct Vec<float> {
 
 template <>
 struct Vec<double> {
+  using T = double;
   using R = __m256d;
   static constexpr int W = 4;
   static AD_AVX2_INLINE R load(const double* p) { return _mm256_loadu_pd(p); }

@@ -28,6 +28,7 @@ struct Vec;
 
 template <>
 struct Vec<float> {
+  using T = float;
   using R = float32x4_t;
   static constexpr int W = 4;
   static AD_NEON_INLINE R load(const float* p) { return vld1q_f32(p); }
@@ -65,6 +66,7 @@ struct Vec<float> {
 
 template <>
 struct Vec<double> {
+  using T = double;
   using R = float64x2_t;
   static constexpr int W = 2;
   static AD_NEON_INLINE R load(const double* p) { return vld1q_f64(p); }

@@ -86,22 +86,31 @@ constexpr int64_t kStreamBytes = 16 << 20;
 
 // Rows the software-pipelined row kernels (row_pipeline.h) take: short enough for two rows
 // of two or three arrays to stay in L1/L2 (rows of 8 and 16 KiB measured 10-25% faster than
-// the one-row kernels too), and n a multiple of every level's step (16 floats).
-// A streaming output must be aligned to 64 bytes (every row then starts aligned for the
-// non-temporal stores; the bindings allocate such outputs so); otherwise the choice depends
-// on the shape alone, so equal inputs give equal results whatever the output's address.
+// the one-row kernels too), and at least one step of every level (16 floats).  A row whose
+// length is not a multiple of the step ends in a step that overlaps the one before
+// (TailLanes).  Against the one-row kernels, float32 at 2 threads: rows of 77 and 197 in
+// cache 1.2-2.2x faster; 75648 x 197 and 196608 x 77 (60 MB, streaming) 1.7-3.2x.
 constexpr int64_t kPipelinedRowBytes = 16384;
+inline bool pipelinable_rows(int64_t n, int64_t elem_bytes) {
+  return n >= 16 && n * elem_bytes <= kPipelinedRowBytes;
+}
+
+// Whether the pipelined kernels write a streaming output with non-temporal stores: only when
+// every row starts 64-byte aligned (n a multiple of 16, out aligned: the bindings allocate
+// such outputs).  Other streaming shapes take plain stores, which measured as fast per
+// element (75648 x 197: 8.0 ms, 75648 x 192 streaming 7.5-7.7).  The results do not depend on
+// the choice.
 template <typename T>
-inline bool pipelinable_rows(int64_t n, const T* out, bool stream) {
-  return n * int64_t(sizeof(T)) <= kPipelinedRowBytes && n % 16 == 0 &&
-         (!stream || reinterpret_cast<uintptr_t>(out) % 64 == 0);
+inline bool pipelined_stream(int64_t n, const T* out, bool stream) {
+  return stream && n % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 64 == 0;
 }
 
 // Softmax family over one contiguous row (y may not alias x).
 template <typename T>
 using SoftmaxRowFn = void (*)(const T* x, T* y, int64_t n, bool stream);
-// The pipelined row kernels (row_pipeline.h): `rows` contiguous rows of n; n and the output
-// meet pipelinable_rows; `stream` as for the one-row kernels.
+// The pipelined row kernels (row_pipeline.h): `rows` contiguous rows of n, n meeting
+// pipelinable_rows; `stream`: pipelined_stream.  No output may alias an input: a row
+// whose length is not a multiple of the step writes its last step again from the inputs.
 template <typename T>
 using SoftmaxRowsFn = void (*)(const T* x, T* y, int64_t n, int64_t rows, bool stream);
 template <typename T>

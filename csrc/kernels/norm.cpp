@@ -23,10 +23,10 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rs
   const auto fn = t.layer_norm_row;
   const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
   const int nt = cap_threads(threads_for(rows * n, 8192), rows);
-  if (t.layer_norm_rows && pipelinable_rows(n, y, stream)) {
+  if (t.layer_norm_rows && pipelinable_rows(n, sizeof(T))) {
     parallel_row_blocks(nt, rows, kPipelineBlock * dyn_chunk(n), [&](int64_t r0, int64_t r1) {
       t.layer_norm_rows(x + r0 * n, w, b, y + r0 * n, n, r1 - r0, eps, mean + r0, rstd + r0,
-                        stream);
+                        pipelined_stream(n, y, stream));
     });
     return;
   }
@@ -46,7 +46,7 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
   const auto& t = table<T>();
   const auto fn = t.layer_norm_bwd_row;
   const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
-  const bool pipelined = t.layer_norm_bwd_rows && pipelinable_rows(n, gx, stream);
+  const bool pipelined = t.layer_norm_bwd_rows && pipelinable_rows(n, sizeof(T));
   const int nt = int(std::min<int64_t>(threads_for(rows * n, 8192), rows));
   // Rows are cut into blocks handed out dynamically (a thread slowed by another process takes
   // fewer), each accumulating gw/gb into its own part of a 64-byte-aligned buffer (gw and gb
@@ -72,7 +72,7 @@ void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
     T* gba = w ? gwa + stride : nullptr;
     if (pipelined)
       t.layer_norm_bwd_rows(gy + r0 * n, x + r0 * n, mean + r0, rstd + r0, w, gx + r0 * n, gwa,
-                            gba, n, r1 - r0, stream);
+                            gba, n, r1 - r0, pipelined_stream(n, gx, stream));
     else
       for (int64_t r = r0; r < r1; ++r)
         fn(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gwa, gba, n, stream);

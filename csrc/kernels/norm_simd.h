@@ -136,14 +136,14 @@ AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t
   constexpr int64_t kSumBlock = 1024;
   pipeline_rows(
       rows, n, 2 * W,
-      [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
+      [&](int64_t r, int64_t i, auto lanes) AD_SIMD_INLINE_LAMBDA {
         const T* xr = x + r * n + i;
         if (i % kSumBlock == 0 && i > 0) {
           sum += V::hsum_d(V::add(a0, a1));
           a0 = a1 = V::zero();
         }
-        a0 = V::add(a0, V::load(xr));
-        a1 = V::add(a1, V::load(xr + W));
+        a0 = pick<V>(lanes, a0, V::add(a0, V::load(xr)), i);
+        a1 = pick<V>(lanes, a1, V::add(a1, V::load(xr + W)), i + W);
       },
       [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
         const T* xr = x + r * n;
@@ -152,13 +152,23 @@ AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t
         a0 = a1 = V::zero();
         const R m = V::set1(T(mu));
         double m2 = 0;
-        for (int64_t b0 = 0; b0 < n; b0 += kSumBlock) {
-          R q0 = V::zero(), q1 = V::zero();
-          for (int64_t i = b0; i < std::min(n, b0 + kSumBlock); i += 2 * W) {
+        const int64_t body = n - n % (2 * W);
+        R q0 = V::zero(), q1 = V::zero();
+        for (int64_t b0 = 0; b0 < body; b0 += kSumBlock) {
+          for (int64_t i = b0; i < std::min(body, b0 + kSumBlock); i += 2 * W) {
             const R d0 = V::sub(V::load(xr + i), m), d1 = V::sub(V::load(xr + i + W), m);
             q0 = V::fma(d0, d0, q0);
             q1 = V::fma(d1, d1, q1);
           }
+          m2 += V::hsum_d(V::add(q0, q1));
+          q0 = q1 = V::zero();
+        }
+        if (body < n) {  // the last two vectors, the lanes before body left out
+          const int64_t i = n - 2 * W;
+          const R d0 = V::sub(V::load(xr + i), m), d1 = V::sub(V::load(xr + i + W), m);
+          const TailLanes tail{body};
+          q0 = pick<V>(tail, q0, V::mul(d0, d0), i);
+          q1 = pick<V>(tail, q1, V::mul(d1, d1), i + W);
           m2 += V::hsum_d(V::add(q0, q1));
         }
         mean[r] = T(mu);
@@ -168,7 +178,7 @@ AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t
         px = xr;
         po = y + r * n;
       },
-      [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+      [&](int64_t i, auto) AD_SIMD_INLINE_LAMBDA {
         out(i);
         out(i + W);
       });
@@ -221,12 +231,12 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
   }
   pipeline_rows(
       rows, n, W,
-      [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
+      [&](int64_t r, int64_t i, auto lanes) AD_SIMD_INLINE_LAMBDA {
         const R gyv = V::load(gy + r * n + i);
         const R xh = V::mul(V::sub(V::load(x + r * n + i), mv), rv);
         const R gv = HasW ? V::mul(gyv, V::load(w + i)) : gyv;
-        sg = V::add(sg, gv);
-        sx = V::fma(gv, xh, sx);
+        sg = pick<V>(lanes, sg, V::add(sg, gv), i);
+        sx = pick<V>(lanes, sx, V::fma(gv, xh, sx), i);
         if constexpr (HasW)
           if (paired) {
             tw = V::mul(gyv, xh);
@@ -252,7 +262,7 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
         }
       },
       // gx = rstd g - c1 - c2 xhat = fma(rstd, g, -c1) - (c2 rstd) (x - mean)
-      [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+      [&](int64_t i, auto lanes) AD_SIMD_INLINE_LAMBDA {
         const R gyv = V::load(pg + i);
         const R d = V::sub(V::load(px + i), pm);
         const R gv = HasW ? V::mul(gyv, V::load(w + i)) : gyv;
@@ -264,8 +274,9 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
               aw = V::add(aw, tw);
               ab = V::add(ab, tb);
             }
-            V::store(gw_acc + i, V::add(V::load(gw_acc + i), aw));
-            V::store(gb_acc + i, V::add(V::load(gb_acc + i), ab));
+            const R gwo = V::load(gw_acc + i), gbo = V::load(gb_acc + i);
+            V::store(gw_acc + i, pick<V>(lanes, gwo, V::add(gwo, aw), i));
+            V::store(gb_acc + i, pick<V>(lanes, gbo, V::add(gbo, ab), i));
           }
       });
 }

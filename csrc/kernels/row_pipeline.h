@@ -12,30 +12,74 @@
 // 0.32 -> 0.24 ms.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/kernels.h"
 
 namespace autodiff::kernels::vec_kernels {
 
-// For rows r in [0, rows): first(r, i) at i = 0, step, ... < n, then finish(r); second(i) is
-// the pending row's step, run inside row r + 1's loop (and alone after the last row).  finish
-// makes row r the pending one; the caller's lambdas hold the per-row state.
+// Which lanes of a vector at element p a row kernel's pass takes.  A row's body takes all of
+// them (AllLanes).  A row whose length n is not a multiple of the step ends in one more step
+// at n - step, over elements partly done already: only those from lo, the first not done,
+// count (TailLanes).  Reductions and accumulators go through pick(lanes, old, new, p) (new in
+// the lanes that count, old elsewhere); output passes write the whole step again, the same
+// values (no output may alias an input).
+struct AllLanes {};
+struct TailLanes {
+  int64_t lo;
+};
+
+template <typename V, typename R>
+AD_SIMD_INLINE R pick(AllLanes, R, R neu, int64_t) {
+  return neu;
+}
+
+// 128 bytes of zeros, then 128 of ones: read as T from the first one less k, lane j of a
+// vector is set when j >= k.
+alignas(64) inline constexpr uint64_t kTailMaskBits[32] = {
+    0,     0,     0,     0,     0,     0,     0,     0,     0,     0,     0,
+    0,     0,     0,     0,     0,     ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull,
+    ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull};
+
+template <typename V, typename R>
+AD_SIMD_INLINE R pick(TailLanes lanes, R old, R neu, int64_t p) {
+  using T = typename V::T;
+  constexpr int64_t ones = 16 * int64_t(sizeof(uint64_t) / sizeof(T));  // the first set T
+  const int64_t k = std::clamp<int64_t>(lanes.lo - p, 0, V::W);
+  return V::blend(old, neu, V::load(reinterpret_cast<const T*>(kTailMaskBits) + ones - k));
+}
+
+// For rows r in [0, rows): first(r, i, lanes) at i = 0, step, ... < n, then finish(r);
+// second(i, lanes) is the pending row's step, run inside row r + 1's loop (and alone after
+// the last row).  finish makes row r the pending one; the caller's lambdas hold the per-row
+// state.  n >= step; where step does not divide n the last step of each pass is at n - step,
+// with TailLanes{n - n % step}; elsewhere lanes is AllLanes.
 template <typename First, typename Finish, typename Second>
 AD_SIMD_INLINE void pipeline_rows(int64_t rows, int64_t n, int64_t step, First first,
                                   Finish finish, Second second) {
+  const int64_t body = n - n % step;
+  const TailLanes tail{body};
   for (int64_t r = 0; r < rows; ++r) {
-    if (r == 0)
-      for (int64_t i = 0; i < n; i += step) first(r, i);
-    else
-      for (int64_t i = 0; i < n; i += step) {
-        first(r, i);
-        second(i);
+    if (r == 0) {
+      for (int64_t i = 0; i < body; i += step) first(r, i, AllLanes{});
+      if (body < n) first(r, n - step, tail);
+    } else {
+      for (int64_t i = 0; i < body; i += step) {
+        first(r, i, AllLanes{});
+        second(i, AllLanes{});
       }
+      if (body < n) {
+        first(r, n - step, tail);
+        second(n - step, tail);
+      }
+    }
     finish(r);
   }
-  if (rows > 0)
-    for (int64_t i = 0; i < n; i += step) second(i);
+  if (rows > 0) {
+    for (int64_t i = 0; i < body; i += step) second(i, AllLanes{});
+    if (body < n) second(n - step, tail);
+  }
 }
 
 // An output vector: a non-temporal store when the output streams (kStreamBytes), else a

@@ -247,9 +247,15 @@ AD_SIMD void softmax_rows_t(const float* x, float* y, int64_t n, int64_t rows) {
     const R v = F::load(prev + i);
     put_vec<F, Stream>(prev_out + i, Log ? F::sub(F::sub(v, pa), pc) : F::mul(v, pa));
   };
+  // Rows whose length is not a multiple of W end in a vector at n - W (row_pipeline.h's
+  // TailLanes): its exps and outputs are written again, its sum takes the lanes from body on.
+  const int64_t body = n - n % W;
+  const TailLanes tail{body};
   auto flush = [&]() AD_SIMD_INLINE_LAMBDA {
-    if (prev)
-      for (int64_t i = 0; i < n; i += W) put(i);
+    if (prev) {
+      for (int64_t i = 0; i < body; i += W) put(i);
+      if (body < n) put(n - W);
+    }
     prev = nullptr;
   };
   for (int64_t r = 0; r < rows; ++r) {
@@ -273,24 +279,30 @@ AD_SIMD void softmax_rows_t(const float* x, float* y, int64_t n, int64_t rows) {
     float* cur = Log ? nullptr : buf + (r & 1) * n;
     const R sv = F::set1(sr.shift);
     R acc = F::zero();
-    auto step = [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+    auto step = [&](int64_t i, auto lanes) AD_SIMD_INLINE_LAMBDA {
       __builtin_prefetch(xr + i + n);
       const R e = Math::exp_shifted(F::load(xr + i), sv);
       if constexpr (!Log) F::store(cur + i, e);
-      acc = F::add(acc, e);
+      acc = pick<F>(lanes, acc, F::add(acc, e), i);
     };
     // The sum goes to a double every kBlock elements, as exp_sum's calls per block: a float
     // lane summing a whole long row lost up to 11 ulps of the result (NEON, rows of 4096).
     double s = 0;
     for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
-      const int64_t b1 = std::min(n, b0 + kBlock);
+      const int64_t b1 = std::min(body, b0 + kBlock);
+      const bool last = b0 + kBlock >= n && body < n;
       if (prev) {
         for (int64_t i = b0; i < b1; i += W) {
-          step(i);
+          step(i, AllLanes{});
           put(i);
         }
+        if (last) {
+          step(n - W, tail);
+          put(n - W);
+        }
       } else {
-        for (int64_t i = b0; i < b1; i += W) step(i);
+        for (int64_t i = b0; i < b1; i += W) step(i, AllLanes{});
+        if (last) step(n - W, tail);
       }
       s += F::hsum_d(acc);
       acc = F::zero();
@@ -356,15 +368,15 @@ AD_SIMD void softmax_bwd_rows_t(const T* y, const T* gy, T* gx, int64_t n, int64
   };
   pipeline_rows(
       rows, n, 2 * W,
-      [&](int64_t r, int64_t i) AD_SIMD_INLINE_LAMBDA {
+      [&](int64_t r, int64_t i, auto lanes) AD_SIMD_INLINE_LAMBDA {
         const T* yr = y + r * n + i;
         const T* gr = gy + r * n + i;
         if constexpr (Log) {
-          a0 = V::add(a0, V::load(gr));
-          a1 = V::add(a1, V::load(gr + W));
+          a0 = pick<V>(lanes, a0, V::add(a0, V::load(gr)), i);
+          a1 = pick<V>(lanes, a1, V::add(a1, V::load(gr + W)), i + W);
         } else {
-          a0 = V::fma(V::load(yr), V::load(gr), a0);
-          a1 = V::fma(V::load(yr + W), V::load(gr + W), a1);
+          a0 = pick<V>(lanes, a0, V::fma(V::load(yr), V::load(gr), a0), i);
+          a1 = pick<V>(lanes, a1, V::fma(V::load(yr + W), V::load(gr + W), a1), i + W);
         }
       },
       [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
@@ -374,7 +386,7 @@ AD_SIMD void softmax_bwd_rows_t(const T* y, const T* gy, T* gx, int64_t n, int64
         pg = gy + r * n;
         po = gx + r * n;
       },
-      [&](int64_t i) AD_SIMD_INLINE_LAMBDA {
+      [&](int64_t i, auto) AD_SIMD_INLINE_LAMBDA {
         out(i);
         out(i + W);
       });

@@ -212,21 +212,23 @@ def test_layer_norm_large_threaded_and_views():
 
 @pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
 def test_streaming_outputs_match_cached_path(simd, dtype, affine):
-    """Outputs of 16 MiB or more are written with non-temporal stores (after a scalar head
-    that aligns each row to 32 bytes; rows of 1025 elements start at every alignment).
-    Rows are independent, so the first rows must match the same rows computed alone,
-    which stay below the threshold and take the cached path."""
-    rows = (16 << 20) // (1025 * np.dtype(dtype).itemsize) + 1
+    """Outputs of 16 MiB or more are written with non-temporal stores; rows longer than the
+    pipelined kernels' 16 KiB take the one-row kernels, which store after a scalar head that
+    aligns each row to 32 bytes (rows of an odd length start at every alignment).  Rows are
+    independent, so the first rows must match the same rows computed alone, which stay
+    below the threshold and take the cached path."""
+    n = 16384 // np.dtype(dtype).itemsize + 1
+    rows = (16 << 20) // (n * np.dtype(dtype).itemsize) + 1
     rng = np.random.default_rng(7)
-    x = rand(rng, (rows, 1025), dtype, -8, 8)
-    gy = rand(rng, (rows, 1025), dtype)
+    x = rand(rng, (rows, n), dtype, -8, 8)
+    gy = rand(rng, (rows, n), dtype)
     few = slice(0, 9)
     for fwd, bwd in ((C.softmax, C.softmax_backward), (C.log_softmax, C.log_softmax_backward)):
         y = fwd(x, 1)
         np.testing.assert_allclose(y[few], fwd(x[few], 1), **tol(dtype))
         np.testing.assert_allclose(bwd(y, gy, 1)[few], bwd(y[few], gy[few], 1), **tol(dtype))
-    w = rand(rng, (1025,), dtype) if affine in ("both", "weight") else None
-    b = rand(rng, (1025,), dtype) if affine in ("both", "bias") else None
+    w = rand(rng, (n,), dtype) if affine in ("both", "weight") else None
+    b = rand(rng, (n,), dtype) if affine in ("both", "bias") else None
     y, mean, rstd = C.layer_norm(x, w, b, 1, 1e-5)
     y9, mean9, rstd9 = C.layer_norm(x[few], w, b, 1, 1e-5)
     np.testing.assert_allclose(y[few], y9, **tol(dtype))
@@ -237,11 +239,13 @@ def test_streaming_outputs_match_cached_path(simd, dtype, affine):
 
 
 @pytest.mark.parametrize("shape", [(1, 16), (2, 32), (5, 64), (33, 256), (300, 512), (70, 1024),
-                                   (9, 4096)])
+                                   (9, 4096), (1, 17), (3, 23), (40, 77), (65, 197), (12, 1000),
+                                   (7, 4095)])
 def test_pipelined_rows_cached(simd, dtype, shape):
-    """Rows of at most 16 KiB whose length is a multiple of 16 take the pipelined row kernels
-    at every size (plain stores below the streaming threshold, whatever the output's
-    address); the rows around a special one must come out as computed alone."""
+    """Rows of 16 elements to 16 KiB take the pipelined row kernels below the streaming
+    threshold, whatever the output's address; rows whose length is not a multiple of the
+    kernels' step end in a step that overlaps the previous one, whose sums must count each
+    element once.  The rows around a special one must come out as computed alone."""
     if shape[1] * np.dtype(dtype).itemsize > 16384:
         shape = (shape[0], shape[1] // 2)
     rng = np.random.default_rng(shape[0])
@@ -272,13 +276,15 @@ def test_pipelined_rows_cached(simd, dtype, shape):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_pipelined_rows_match_reference(simd, dtype, threads):
-    """Streaming outputs whose rows are short and a multiple of 16 take the software-pipelined
-    row kernels (row_pipeline.h: row r - 1 is written inside row r's first pass).  Every row
-    is checked against float64, with rows the pipeline must hand to the one-row kernel (an
-    all -inf row, a NaN, a range too wide for the shifted exp) between ordinary ones, and the
-    layer-norm weight and bias gradients summed over all rows."""
-    n = 1024 if dtype == np.float32 else 512  # rows of 4 KiB
+@pytest.mark.parametrize("tail", [0, 21])
+def test_pipelined_rows_match_reference(simd, dtype, threads, tail):
+    """Streaming outputs whose rows are at most 16 KiB take the software-pipelined row
+    kernels (row_pipeline.h: row r - 1 is written inside row r's first pass), with
+    non-temporal stores where n is a multiple of 16, else plain ones and an overlapping last
+    step.  Every row is checked against float64, with rows the pipeline must hand to the
+    one-row kernel (an all -inf row, a NaN, a range too wide for the shifted exp) between
+    ordinary ones, and the layer-norm weight and bias gradients summed over all rows."""
+    n = (1024 if dtype == np.float32 else 512) - tail  # rows of about 4 KiB
     rows = (16 << 20) // (n * np.dtype(dtype).itemsize) + 3
     rng = np.random.default_rng(11)
     x = rand(rng, (rows, n), dtype, -8, 8)
