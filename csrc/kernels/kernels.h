@@ -84,13 +84,14 @@ using ColWelfordFn = void (*)(const T* x, int64_t w, int64_t k, T* mean, T* m2);
 // traffic of a same-shape binary op.  Levels without streaming stores ignore the flag.
 constexpr int64_t kStreamBytes = 16 << 20;
 
-// Rows the software-pipelined row kernels (row_pipeline.h) take: short enough for two rows
-// of two or three arrays to stay in L1/L2 (rows of 8 and 16 KiB measured 10-25% faster than
-// the one-row kernels too), and at least one step of every level (16 floats).  A row whose
+// Rows the software-pipelined row kernels (row_pipeline.h) take: at least one step of every
+// level (16 floats), at most 256 KiB (two rows of two or three arrays stay in L2: against
+// the one-row kernels, float32 at 2 threads, rows of 8 and 16 KiB measured 10-25% faster,
+// of 32 KiB 10-45%, of 128 and 256 KiB 1-20%, cached and streaming).  A row whose
 // length is not a multiple of the step ends in a step that overlaps the one before
 // (TailLanes).  Against the one-row kernels, float32 at 2 threads: rows of 77 and 197 in
 // cache 1.2-2.2x faster; 75648 x 197 and 196608 x 77 (60 MB, streaming) 1.7-3.2x.
-constexpr int64_t kPipelinedRowBytes = 16384;
+constexpr int64_t kPipelinedRowBytes = 256 << 10;
 inline bool pipelinable_rows(int64_t n, int64_t elem_bytes) {
   return n >= 16 && n * elem_bytes <= kPipelinedRowBytes;
 }

@@ -110,6 +110,10 @@ AD_SIMD void layer_norm_bwd_row(const T* gy, const T* x, T mean, T rstd, const T
       }, gy, x);
 }
 
+// The pipelined kernels' float row sums go to a double every kSumBlock elements, as
+// row_welford's blocks: float lanes summing whole rows of up to 64K elements lose digits.
+constexpr int64_t kSumBlock = 1024;
+
 // layer_norm_row over rows [0, rows) (pipelinable_rows), pipelined as row_pipeline.h
 // describes: the sum pass of row r (memory) writes row r - 1; a pass over row r in L1 then
 // sums (x - mean)^2, the two-pass variance row_welford takes on a block.
@@ -132,8 +136,7 @@ AD_SIMD void layer_norm_rows_t(const T* x, const T* w, const T* b, T* y, int64_t
       v = V::add(v, V::load(b + k));
     put_vec<V, Stream>(po + k, v);
   };
-  double sum = 0;  // the row's sum, taken to double every kSumBlock elements (row_welford's)
-  constexpr int64_t kSumBlock = 1024;
+  double sum = 0;  // the row's sum, taken to double every kSumBlock elements
   pipeline_rows(
       rows, n, 2 * W,
       [&](int64_t r, int64_t i, auto lanes) AD_SIMD_INLINE_LAMBDA {
@@ -219,6 +222,7 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
   using R = typename V::R;
   constexpr int W = V::W;
   R sg = V::zero(), sx = V::zero();  // the current row's sums of g and g xhat
+  double dsg = 0, dsx = 0;            // and what they held before the last kSumBlock
   R mv = V::zero(), rv = V::zero();  // and its statistics
   R pm = V::zero(), pr = V::zero(), c1v = V::zero(), c2v = V::zero();  // the pending row's
   R tw = V::zero(), tb = V::zero();  // an odd row's gw, gb terms at the current step
@@ -232,6 +236,11 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
   pipeline_rows(
       rows, n, W,
       [&](int64_t r, int64_t i, auto lanes) AD_SIMD_INLINE_LAMBDA {
+        if (i % kSumBlock == 0 && i > 0) {
+          dsg += V::hsum_d(sg);
+          dsx += V::hsum_d(sx);
+          sg = sx = V::zero();
+        }
         const R gyv = V::load(gy + r * n + i);
         const R xh = V::mul(V::sub(V::load(x + r * n + i), mv), rv);
         const R gv = HasW ? V::mul(gyv, V::load(w + i)) : gyv;
@@ -244,8 +253,9 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
           }
       },
       [&](int64_t r) AD_SIMD_INLINE_LAMBDA {
-        const double ssg = V::hsum_d(sg), ssx = V::hsum_d(sx);
+        const double ssg = dsg + V::hsum_d(sg), ssx = dsx + V::hsum_d(sx);
         sg = sx = V::zero();
+        dsg = dsx = 0;
         const T rs = rstd[r];
         c1v = V::set1(T(-rs * ssg / double(n)));              // -c1
         c2v = V::set1(T(double(rs) * rs * ssx / double(n)));  // c2 rstd

@@ -1,4 +1,5 @@
 // Scalar reference reduction kernels (float64 accumulation).
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/reduce.h"
@@ -23,16 +24,26 @@ T row_max(const T* x, int64_t n) {
   return m;
 }
 
+// As the vector levels: each block of kBlock elements gets its mean from a sum and its M2
+// from the squared deviations, and blocks merge by Chan's formula.  (Welford's update per
+// element drifted: the variance of 20001 small integers came out 28 ulps off in float64.)
 template <typename T>
 void row_welford(const T* x, int64_t n, double* mean, double* m2) {
-  double mu = 0, s = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    double d = double(x[i]) - mu;
-    mu += d / double(i + 1);
-    s += d * (double(x[i]) - mu);
+  constexpr int64_t kBlock = 1024;
+  double cn = 0, cmean = 0, cm2 = 0;
+  for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
+    const int64_t len = std::min(kBlock, n - b0);
+    const T* p = x + b0;
+    const double bmean = row_sum(p, len) / double(len);
+    double bm2 = 0;
+    for (int64_t i = 0; i < len; ++i) {
+      const double d = double(p[i]) - bmean;
+      bm2 += d * d;
+    }
+    welford_merge(cn, cmean, cm2, double(len), bmean, bm2);
   }
-  *mean = mu;
-  *m2 = s;
+  *mean = cmean;
+  *m2 = cm2;
 }
 
 template <typename T>

@@ -213,11 +213,11 @@ def test_layer_norm_large_threaded_and_views():
 @pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
 def test_streaming_outputs_match_cached_path(simd, dtype, affine):
     """Outputs of 16 MiB or more are written with non-temporal stores; rows longer than the
-    pipelined kernels' 16 KiB take the one-row kernels, which store after a scalar head that
+    pipelined kernels' 256 KiB take the one-row kernels, which store after a scalar head that
     aligns each row to 32 bytes (rows of an odd length start at every alignment).  Rows are
     independent, so the first rows must match the same rows computed alone, which stay
     below the threshold and take the cached path."""
-    n = 16384 // np.dtype(dtype).itemsize + 1
+    n = (256 << 10) // np.dtype(dtype).itemsize + 1
     rows = (16 << 20) // (n * np.dtype(dtype).itemsize) + 1
     rng = np.random.default_rng(7)
     x = rand(rng, (rows, n), dtype, -8, 8)
@@ -240,13 +240,13 @@ def test_streaming_outputs_match_cached_path(simd, dtype, affine):
 
 @pytest.mark.parametrize("shape", [(1, 16), (2, 32), (5, 64), (33, 256), (300, 512), (70, 1024),
                                    (9, 4096), (1, 17), (3, 23), (40, 77), (65, 197), (12, 1000),
-                                   (7, 4095)])
+                                   (7, 4095), (5, 20001), (3, 65536)])
 def test_pipelined_rows_cached(simd, dtype, shape):
-    """Rows of 16 elements to 16 KiB take the pipelined row kernels below the streaming
+    """Rows of 16 elements to 256 KiB take the pipelined row kernels below the streaming
     threshold, whatever the output's address; rows whose length is not a multiple of the
     kernels' step end in a step that overlaps the previous one, whose sums must count each
     element once.  The rows around a special one must come out as computed alone."""
-    if shape[1] * np.dtype(dtype).itemsize > 16384:
+    if shape[1] * np.dtype(dtype).itemsize > (256 << 10):
         shape = (shape[0], shape[1] // 2)
     rng = np.random.default_rng(shape[0])
     x = rand(rng, shape, dtype, -8, 8)
@@ -278,7 +278,7 @@ def test_pipelined_rows_cached(simd, dtype, shape):
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("tail", [0, 21])
 def test_pipelined_rows_match_reference(simd, dtype, threads, tail):
-    """Streaming outputs whose rows are at most 16 KiB take the software-pipelined row
+    """Streaming outputs whose rows are at most 256 KiB take the software-pipelined row
     kernels (row_pipeline.h: row r - 1 is written inside row r's first pass), with
     non-temporal stores where n is a multiple of 16, else plain ones and an overlapping last
     step.  Every row is checked against float64, with rows the pipeline must hand to the

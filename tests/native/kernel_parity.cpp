@@ -609,7 +609,7 @@ int main() {
     check_pipelined_rows<double>(l, rng, (16 << 20) / 4096 + 3, 512);
     check_pipelined_rows<float>(l, rng, (16 << 20) / 4000 + 3, 1003);  // streaming, plain stores
     for (int64_t rows : {1, 2, 9, 37})
-      for (int64_t n : {16, 17, 23, 48, 77, 197, 512, 1025, 4095, 4096}) {
+      for (int64_t n : {16, 17, 23, 48, 77, 197, 512, 1025, 4095, 4096, 20001}) {
         check_pipelined_rows<float>(l, rng, rows, n);
         check_pipelined_rows<double>(l, rng, rows, n);
       }
