@@ -92,8 +92,9 @@ constexpr int64_t kStreamBytes = 16 << 20;
 // (TailLanes).  Against the one-row kernels, float32 at 2 threads: rows of 77 and 197 in
 // cache 1.2-2.2x faster; 75648 x 197 and 196608 x 77 (60 MB, streaming) 1.7-3.2x.
 constexpr int64_t kPipelinedRowBytes = 256 << 10;
+constexpr int64_t kPipelineMinRow = 16;
 inline bool pipelinable_rows(int64_t n, int64_t elem_bytes) {
-  return n >= 16 && n * elem_bytes <= kPipelinedRowBytes;
+  return n >= kPipelineMinRow && n * elem_bytes <= kPipelinedRowBytes;
 }
 
 // Whether the pipelined kernels write a streaming output with non-temporal stores: only when
@@ -110,7 +111,8 @@ inline bool pipelined_stream(int64_t n, const T* out, bool stream) {
 template <typename T>
 using SoftmaxRowFn = void (*)(const T* x, T* y, int64_t n, bool stream);
 // The pipelined row kernels (row_pipeline.h): `rows` contiguous rows of n, n meeting
-// pipelinable_rows; `stream`: pipelined_stream.  No output may alias an input: a row
+// pipelinable_rows (the softmax family's also take 0 < n < kPipelineMinRow, a row at a time
+// in registers); `stream`: pipelined_stream.  No output may alias an input: a row
 // whose length is not a multiple of the step writes its last step again from the inputs.
 template <typename T>
 using SoftmaxRowsFn = void (*)(const T* x, T* y, int64_t n, int64_t rows, bool stream);

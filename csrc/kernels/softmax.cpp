@@ -71,7 +71,7 @@ void softmax_axis(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, boo
     const bool stream = outer * n * int64_t(sizeof(T)) >= kStreamBytes;
     const int ntr = cap_threads(nt, outer);
     const SoftmaxRowsFn<T> rows_fn = log ? t.log_softmax_rows : t.softmax_rows;
-    if (rows_fn && pipelinable_rows(n, sizeof(T))) {
+    if (rows_fn && (n < kPipelineMinRow || pipelinable_rows(n, sizeof(T)))) {
       parallel_row_blocks(ntr, outer, kPipelineBlock * dyn_chunk(n), [&](int64_t r0, int64_t r1) {
         rows_fn(x + r0 * n, y + r0 * n, n, r1 - r0, pipelined_stream(n, y, stream));
       });
@@ -102,7 +102,7 @@ void softmax_backward_axis(const T* y, const T* gy, T* gx, int64_t outer, int64_
     const bool stream = outer * n * int64_t(sizeof(T)) >= kStreamBytes;
     const int ntr = cap_threads(nt, outer);
     const SoftmaxBwdRowsFn<T> rows_fn = log ? t.log_softmax_bwd_rows : t.softmax_bwd_rows;
-    if (rows_fn && pipelinable_rows(n, sizeof(T))) {
+    if (rows_fn && (n < kPipelineMinRow || pipelinable_rows(n, sizeof(T)))) {
       parallel_row_blocks(ntr, outer, kPipelineBlock * dyn_chunk(n), [&](int64_t r0, int64_t r1) {
         rows_fn(y + r0 * n, gy + r0 * n, gx + r0 * n, n, r1 - r0, pipelined_stream(n, gx, stream));
       });

@@ -341,7 +341,7 @@ void check_pipelined_rows(SimdLevel level, std::mt19937& rng, int64_t rows, int6
   const auto w = random_vec<T>(rng, n, 0.5, 1.5), b = random_vec<T>(rng, n, -1, 1);
   if (rows >= 9) {
     for (int64_t i = 0; i < n; ++i) x[size_t(5 * n + i)] = -kInf;
-    x[size_t(6 * n + 3)] = std::numeric_limits<T>::quiet_NaN();
+    x[size_t(6 * n + std::min<int64_t>(3, n - 1))] = std::numeric_limits<T>::quiet_NaN();
     // (the one-row kernel rounds x - max: keep that small where exp does not underflow)
     for (int64_t i = 0; i < n; ++i) x[size_t(7 * n + i)] = i < n / 8 ? T(i % 5) : T(-200);
   }
@@ -358,7 +358,10 @@ void check_pipelined_rows(SimdLevel level, std::mt19937& rng, int64_t rows, int6
         k::softmax_backward_axis<T>(fwd.second.data(), gy.data(), gx, rows, n, 1, log);
       });
     });
-    compare<T>(name + "_bwd", lv, shape, bwd.first, bwd.second, 16, max_abs(bwd.second));
+    // gy - d cancels, and d's rounding is relative to gy's scale (|d| <= max |gy|): a row of
+    // 10 float64 whose largest |gx| was 0.009 came out 23 ulps of it off on NEON
+    compare<T>(name + "_bwd", lv, shape, bwd.first, bwd.second, 16,
+               std::max(max_abs(bwd.second), max_abs(gy)));
   }
   if (rows >= 9)
     for (int64_t i = 0; i < 3 * n; ++i) x[size_t(5 * n + i)] = T(i % 7);  // finite rows again
@@ -609,7 +612,7 @@ int main() {
     check_pipelined_rows<double>(l, rng, (16 << 20) / 4096 + 3, 512);
     check_pipelined_rows<float>(l, rng, (16 << 20) / 4000 + 3, 1003);  // streaming, plain stores
     for (int64_t rows : {1, 2, 9, 37})
-      for (int64_t n : {16, 17, 23, 48, 77, 197, 512, 1025, 4095, 4096, 20001}) {
+      for (int64_t n : {1, 3, 10, 15, 16, 17, 23, 48, 77, 197, 512, 1025, 4095, 4096, 20001}) {
         check_pipelined_rows<float>(l, rng, rows, n);
         check_pipelined_rows<double>(l, rng, rows, n);
       }
