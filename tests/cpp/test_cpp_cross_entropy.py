@@ -39,6 +39,26 @@ def test_cross_entropy(simd, dtype, c, ignore):
         np.testing.assert_allclose(got, want_p * scale, **tol(dtype, 20))
 
 
+@pytest.mark.parametrize("c", [2, 10, 1000])
+def test_cross_entropy_many_rows(dtype, c):
+    """Rows go in blocks of about 2048 elements (one exp call a block): many blocks, a
+    partial last one, ignored rows among them, split over threads."""
+    rng = np.random.default_rng(c)
+    n = 5003
+    x = rand(rng, (n, c), dtype, -10, 10)
+    t = rng.integers(0, c, n)
+    t[::7] = -100
+    x[14, 0] = np.inf  # an ignored row: its loss and gradient stay 0
+    want_loss, want_stats, want_p = reference(x[15:], t[15:], -100)
+    loss, stats = C.cross_entropy(x, t, -100)
+    g = rand(rng, (n,), dtype)
+    got = C.cross_entropy_backward(x, t, stats, g, -100)
+    assert loss[14] == 0 and not got[14].any()
+    np.testing.assert_allclose(loss[15:], want_loss, **tol(dtype, 20))
+    np.testing.assert_allclose(stats[15:], want_stats, **tol(dtype, 20))
+    np.testing.assert_allclose(got[15:], want_p * g[15:, None], **tol(dtype, 20))
+
+
 @pytest.mark.parametrize("offset", [1e4, 1e6, 1e8])
 def test_cross_entropy_of_offset_logits(simd, offset):
     """(m - x[t]) + log(sum) and exp((x - m) - log(sum)), the max and log-sum kept apart:
