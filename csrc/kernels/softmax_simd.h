@@ -230,6 +230,23 @@ AD_SIMD void log_softmax_row_f32(const float* x, float* y, int64_t n, bool strea
       [&](int64_t k) { return (x[k] - m) - c; });
 }
 
+// The two row-at-a-time kernels' checks, shared by the multi-row ones: whether a row whose
+// stats are st may take the shifted exp against *sr (false for -inf and NaN rows, and for
+// ranges past the normal exps), and its one-row kernel for the rows that may not.
+inline bool row_takes_shifted_exp(const BlockStats& st, int steps, ShiftedReference* sr) {
+  if (!(std::fabs(st.max) <= 90.0f)) return false;
+  *sr = shifted_reference(st.max, steps);
+  return block_in_normal_exp_range(st, float(sr->ref));
+}
+
+template <typename Isa, typename Math, bool Log>
+AD_SIMD void one_row(const float* x, float* y, int64_t n, bool stream) {
+  if constexpr (Log)
+    log_softmax_row_f32<Isa, Math>(x, y, n, stream);
+  else
+    softmax_row_f32<Isa, Math>(x, y, n, stream);
+}
+
 // softmax_row_f32 (Log: log_softmax_row_f32) over rows [0, rows) (pipelinable_rows),
 // pipelined as row_pipeline.h describes with a third pass in front: the stats pass of row r
 // reads memory, then its exp pass writes row r - 1 (softmax: the exps go to one of two
@@ -264,18 +281,10 @@ AD_SIMD void softmax_rows_t(const float* x, float* y, int64_t n, int64_t rows) {
     const float* xr = x + r * n;
     float* yr = y + r * n;
     const BlockStats st = block_stats<Isa>(xr, n);
-    ShiftedReference sr{0.0, 0.0f};
-    bool ok = std::fabs(st.max) <= 90.0f;  // false for -inf and NaN rows
-    if (ok) {
-      sr = shifted_reference(st.max, Math::kShiftSteps);
-      ok = block_in_normal_exp_range(st, float(sr.ref));
-    }
-    if (!ok) {
+    ShiftedReference sr{};
+    if (!row_takes_shifted_exp(st, Math::kShiftSteps, &sr)) {
       flush();
-      if constexpr (Log)
-        log_softmax_row_f32<Isa, Math>(xr, yr, n, Stream);
-      else
-        softmax_row_f32<Isa, Math>(xr, yr, n, Stream);
+      one_row<Isa, Math, Log>(xr, yr, n, Stream);
       continue;
     }
     float* cur = Log ? nullptr : buf + (r & 1) * n;
@@ -475,17 +484,9 @@ AD_SIMD void softmax_small_rows(const float* x, float* y, int64_t n, int64_t row
       nan = F::bor(nan, F::unord(v[j], v[j]));
     }
     const BlockStats st{F::hmax(hi), -F::hmax(F::sub(F::zero(), lo)), F::any(nan)};
-    ShiftedReference sr{0.0, 0.0f};
-    bool ok = std::fabs(st.max) <= 90.0f;
-    if (ok) {
-      sr = shifted_reference(st.max, Math::kShiftSteps);
-      ok = block_in_normal_exp_range(st, float(sr.ref));
-    }
-    if (!ok) {
-      if constexpr (Log)
-        log_softmax_row_f32<Isa, Math>(xr, yr, n, false);
-      else
-        softmax_row_f32<Isa, Math>(xr, yr, n, false);
+    ShiftedReference sr{};
+    if (!row_takes_shifted_exp(st, Math::kShiftSteps, &sr)) {
+      one_row<Isa, Math, Log>(xr, yr, n, false);
       continue;
     }
     const R sv = F::set1(sr.shift);
