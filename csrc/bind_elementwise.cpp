@@ -1,6 +1,9 @@
 // Bindings: binary ops with NumPy broadcasting (add, sub, mul, div) and unary math.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "bind_util.h"
 #include "kernels/copy.h"
@@ -113,16 +116,30 @@ py::array clamp(const py::array& x, std::optional<double> lo, std::optional<doub
                                              : clamp_typed<double>(x, l, h);
 }
 
+// Every stride 0 and at least one element: one value broadcast (the gradient of .sum()).
+bool broadcast_scalar(const py::array& a) {
+  for (py::ssize_t d = 0; d < a.ndim(); ++d)
+    if (a.strides(d) != 0 && a.shape(d) != 1) return false;
+  return a.size() > 0;
+}
+
 template <typename T>
 py::array grad_typed(kernels::GradOp op, const py::array& x0, const py::array& g0) {
-  py::array x = contiguous(x0), g = contiguous(g0);
+  py::array x = contiguous(x0);
+  // A broadcast scalar g is read from one chunk's worth of copies, not filled out to x's size.
+  const bool repeats = broadcast_scalar(g0) && reinterpret_cast<uintptr_t>(g0.data()) % sizeof(T) == 0;
+  std::vector<T> block;
+  py::array g = repeats ? g0 : contiguous(g0);
+  if (repeats)
+    block.assign(size_t(std::min<int64_t>(int64_t(x.size()), kernels::kGradChunk)),
+                 *static_cast<const T*>(g0.data()));
   auto out = empty_apart<T>(shape_of(x), {&x, &g});
   const T* px = static_cast<const T*>(x.data());
-  const T* pg = static_cast<const T*>(g.data());
+  const T* pg = repeats ? block.data() : static_cast<const T*>(g.data());
   T* po = out.mutable_data();
   {
     py::gil_scoped_release nogil;
-    kernels::grad_contiguous<T>(op, px, pg, po, int64_t(x.size()));
+    kernels::grad_contiguous<T>(op, px, pg, po, int64_t(x.size()), repeats);
   }
   return out;
 }

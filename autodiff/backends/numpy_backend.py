@@ -9,6 +9,7 @@ so kernels may assume their array arguments share one dtype.
 from __future__ import annotations
 
 import logging
+import math
 import operator
 import sys
 
@@ -84,6 +85,17 @@ def _add_rows(out, rows, g):
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     g2 = g.reshape(flat.size, -1)[order]
     out.reshape(n, -1)[keys[starts]] = np.add.reduceat(g2, starts, axis=0)
+
+
+def constant_reduced_axes(a, shape) -> tuple[int, ...]:
+    """The axes that ``sum_to(a, shape)`` reduces along which ``a`` is a broadcast (stride 0)."""
+    lead, strides = a.ndim - len(shape), getattr(a, "strides", None) or (1,) * a.ndim
+    return tuple(d for d, (n, s) in enumerate(zip(a.shape, strides))
+                 if s == 0 and n > 1 and (d < lead or shape[d - lead] == 1))
+
+
+def first_along(a, axes):
+    return a[tuple(slice(0, 1) if d in axes else slice(None) for d in range(a.ndim))]
 
 
 class NumpyBackend(NNKernels):
@@ -329,6 +341,7 @@ class NumpyBackend(NNKernels):
         shape = tuple(shape)
         if g.shape == shape:
             return g
+        g = self.fold_constant_sum(g, shape)
         lead = g.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
@@ -339,7 +352,30 @@ class NumpyBackend(NNKernels):
     def mul_sum_to(self, g, h, shape):
         """``sum_to(g * h, shape)``: the backward of a broadcast multiply (dz/db =
         sum_to(dz * a, b.shape)); the C++ and CUDA backends do it without the product."""
+        g, h = self.fold_constant_axes(g, h, shape)
         return self.sum_to(self.mul(g, h), shape)
+
+    def fold_constant_axes(self, g, h, shape):
+        """(g, h) with the reduced axes along which one is a broadcast (the gradient of .sum())
+        summed out first, ``sum(g * h) = g * sum(h)``: no product or copy of a whole array."""
+        for _ in range(2 if g.shape == h.shape and g.ndim >= len(shape) else 0):
+            if flat := constant_reduced_axes(g, shape):
+                h, g = self.sum(h, flat, True), first_along(g, flat)
+            g, h = h, g  # then h's axes; swapped back after the second pass
+        return g, h
+
+    def fold_constant_sum(self, g, shape):
+        """g with its broadcast reduced axes cut to length 1 and counted by a product."""
+        flat = constant_reduced_axes(g, shape) if g.dtype.kind in "fc" else ()
+        return first_along(g, flat) * math.prod(g.shape[d] for d in flat) if flat else g
+        for _ in range(2):  # g's constant axes, then (swapped) h's
+            flat = tuple(d for d in range(g.ndim) if g.strides[d] == 0 and g.shape[d] > 1
+                         and (d < lead or shape[d - lead] == 1))
+            if flat:
+                h = self.sum(h, flat, True)
+                g = g[tuple(slice(0, 1) if d in flat else slice(None) for d in range(g.ndim))]
+            g, h = h, g
+        return g, h
 
     # ----------------------------------------------------------------- linear algebra
     def matmul(self, a, b):

@@ -112,21 +112,22 @@ void clamp_contiguous(const T* x, T* y, int64_t n, T lo, T hi) {
 }
 
 template <typename T>
-void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n) {
+void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n, bool g_repeats) {
   if (n <= 0) return;
   const GradFn<T> fn = table<T>().grad[int(op)];
-  constexpr int64_t chunk = 4096;  // math per element: thread early, as unary_contiguous
+  constexpr int64_t chunk = kGradChunk;  // math per element: thread early, as unary_contiguous
   const int64_t nchunks = (n + chunk - 1) / chunk;
   const int nt = threads_for(n, chunk);
 #pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
   for (int64_t ch = 0; ch < nchunks; ++ch) {
     int64_t i0 = ch * chunk;
-    fn(x + i0, g + i0, out + i0, std::min(chunk, n - i0));
+    fn(x + i0, g_repeats ? g : g + i0, out + i0, std::min(chunk, n - i0));
   }
 }
 
-template void grad_contiguous<float>(GradOp, const float*, const float*, float*, int64_t);
-template void grad_contiguous<double>(GradOp, const double*, const double*, double*, int64_t);
+template void grad_contiguous<float>(GradOp, const float*, const float*, float*, int64_t, bool);
+template void grad_contiguous<double>(GradOp, const double*, const double*, double*, int64_t,
+                                      bool);
 template void binary_broadcast<float>(BinaryOp, const float*, const std::vector<int64_t>&,
                                       const float*, const std::vector<int64_t>&, float*,
                                       const std::vector<int64_t>&);

@@ -30,8 +30,14 @@ void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n);
 template <typename T>
 void clamp_contiguous(const T* x, T* y, int64_t n, T lo, T hi);
 
-// out = g * f'(x) over n contiguous elements, threaded in chunks.
+// Elements per chunk of grad_contiguous (one thread's grab).
+constexpr int64_t kGradChunk = 4096;
+
+// out = g * f'(x) over n contiguous elements, threaded in chunks.  With g_repeats, g holds
+// min(n, kGradChunk) elements that every chunk reads again: a broadcast scalar gradient
+// (that of .sum() or .mean()) without filling an array of n copies.
 template <typename T>
-void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n);
+void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n,
+                     bool g_repeats = false);
 
 }  // namespace autodiff::kernels

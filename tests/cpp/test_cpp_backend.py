@@ -36,6 +36,57 @@ def test_binary_and_sum_to(dtype, shape):
         same(CPP.sum_to(a, s), REF.sum_to(a, s), dtype, 10)
 
 
+# (g's shape, how g is a broadcast: the axes kept from a smaller array, None = a scalar,
+# which operand is the broadcast, the target shape of sum_to)
+BROADCAST_PRODUCTS = [
+    ((96, 1031), None, "g", (1031,)),  # the gradient of (a * v).sum() wrt v
+    ((96, 1031), None, "h", (96, 1)),
+    ((96, 1031), None, "g", ()),
+    ((4, 96, 33), (0, 2), "g", (96, 1)),  # g constant along axis 1 only, which is reduced
+    ((4, 96, 33), (1, 2), "h", (33,)),  # h constant along axis 0 (reduced), not along 2
+    ((4, 96, 33), (1,), "g", (4, 1, 33)),  # constant along kept axes only: nothing to fold
+    ((5, 0, 7), None, "g", (7,)),
+]
+
+
+@pytest.mark.parametrize("gs,kept,which,shape", BROADCAST_PRODUCTS)
+def test_mul_sum_to_of_broadcast_operands(dtype, gs, kept, which, shape):
+    """sum_to(g * h, shape) and sum_to(g, shape) where g or h is a stride-0 broadcast (the
+    gradient of .sum()): the broadcast axes are folded first (a sum of h there, a count of
+    g's copies), the result stays that of the filled-out arrays."""
+    rng = np.random.default_rng(12)
+    small = tuple(n if kept is not None and d in kept else 1 for d, n in enumerate(gs))
+    b = np.broadcast_to(rand(rng, small, dtype), gs)
+    full = rand(rng, gs, dtype)
+    g, h = (b, full) if which == "g" else (full, b)
+    want = NumpyBackend.sum_to(REF, np.multiply(np.ascontiguousarray(g, np.float64), h), shape)
+    want_b = NumpyBackend.sum_to(REF, np.ascontiguousarray(b, np.float64), shape)
+    tol = {"rtol": 2e-5, "atol": 2e-5 * gs[-1]} if dtype == np.float32 else {"rtol": 1e-11}
+    for backend in (CPP, REF):
+        got, got_b = backend.mul_sum_to(g, h, shape), backend.sum_to(b, shape)
+        assert got.shape == got_b.shape == tuple(shape) and got.dtype == got_b.dtype == dtype
+        np.testing.assert_allclose(got, want, **tol)
+        np.testing.assert_allclose(got_b, want_b, **tol)
+
+
+@pytest.mark.parametrize("n", [1, 5, 4096, 4097, 20000])
+def test_gradient_kernels_take_a_broadcast_scalar_g(dtype, n):
+    """The elementwise gradient kernels read a broadcast scalar g (stride 0) from a block of
+    copies: the same result as with g filled out, on every chunk including the last."""
+    rng = np.random.default_rng(13)
+    x = rand(rng, (n,), dtype, -3, 3)
+    g = np.broadcast_to(np.asarray(0.75, dtype), (n,))
+    assert g.strides == (0,)
+    for name, fn in [("relu_backward", lambda x, g: C.relu_backward(np.maximum(x, 0), g)),
+                     ("gelu_backward", C.gelu_backward), ("silu_backward", C.silu_backward),
+                     ("abs_backward", C.abs_backward),
+                     ("tanh output", lambda y, g: C.output_backward("tanh", y, g))]:
+        np.testing.assert_array_equal(fn(x, g), fn(x, np.ascontiguousarray(g)), err_msg=name)
+    g2 = np.broadcast_to(np.asarray(0.5, dtype), (2, n)).T  # a 2-d broadcast of a scalar
+    np.testing.assert_array_equal(C.silu_backward(np.stack([x, x], 1), g2),
+                                  C.silu_backward(np.stack([x, x], 1), np.full((n, 2), 0.5, dtype)))
+
+
 def test_unary(dtype, shape):
     x = rand(np.random.default_rng(1), shape, dtype, 0.1, 5)
     for op in ("exp", "log", "tanh", "sigmoid", "relu"):
