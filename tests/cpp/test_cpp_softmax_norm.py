@@ -280,6 +280,46 @@ def test_pipelined_rows_cached(simd, dtype, shape):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 10, 15])
+def test_short_rows_stored_past_their_end(simd, threads, n):
+    """Rows shorter than 16 elements are written as whole vectors running into the next
+    rows, which are written after (the block's last rows through a buffer); log-softmax takes
+    its rows in groups of 8 with one vector log.  Rows that go to the one-row kernel (NaN, a
+    -inf row, a range too wide for the shifted exp) sit at group edges and at the end, where
+    a neighbour's overrun must not clobber them; every row must equal its own computation."""
+    rows = 4099
+    rng = np.random.default_rng(n)
+    x = rand(rng, (rows, n), np.float32, -8, 8)
+    special = [0, 7, 8, 15, 16, 17, 1000, 2049, rows - 2, rows - 1]
+    for k, r in enumerate(special):
+        if k % 3 == 1:
+            x[r] = -np.inf
+        else:
+            x[r, k % n] = np.nan if k % 3 == 0 else 1e30
+    gy = rand(rng, (rows, n), np.float32)
+    old = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        with np.errstate(all="ignore"):
+            y, ly = C.softmax(x, 1), C.log_softmax(x, 1)
+            np.testing.assert_allclose(y, softmax_ref(x, 1), equal_nan=True, **tol(np.float32))
+            np.testing.assert_allclose(ly, log_softmax_ref(x, 1), equal_nan=True,
+                                       **tol(np.float32, 5))
+            for r in special + [1, 9, rows - 3]:
+                np.testing.assert_array_equal(C.softmax(x[r:r + 1], 1)[0], y[r], err_msg=r)
+                np.testing.assert_array_equal(C.log_softmax(x[r:r + 1], 1)[0], ly[r], err_msg=r)
+            yf = C.softmax(rand(rng, (rows, n), np.float32, -8, 8), 1)
+            y64 = yf.astype(np.float64)
+            want = y64 * (gy - (gy * y64).sum(1, keepdims=True))
+            np.testing.assert_allclose(C.softmax_backward(yf, gy, 1), want, **tol(np.float32, 5))
+            want = gy - y64 * gy.astype(np.float64).sum(1, keepdims=True)
+            np.testing.assert_allclose(C.log_softmax_backward(np.log(yf), gy, 1), want,
+                                       **tol(np.float32, 50))
+    finally:
+        C.set_num_threads(old)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("tail", [0, 21])
 def test_pipelined_rows_match_reference(simd, dtype, threads, tail):
     """Streaming outputs whose rows are at most 256 KiB take the software-pipelined row
