@@ -528,7 +528,7 @@ AD_SIMD void softmax_small_rows(const float* x, float* y, int64_t n, int64_t row
 }
 
 // Log-softmax: rows in groups of W, whose W sums take one vector log (a std::log a row
-// was a third of the time over 10 classes), the outputs x - max - c written in a second
+// was a fifth of the time over 10 classes), the outputs x - max - c written in a second
 // pass from the group's row vectors, kept from the first.
 template <typename Isa, typename Math>
 AD_SIMD void log_softmax_small_rows(const float* x, float* y, int64_t n, int64_t rows) {
