@@ -98,13 +98,18 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   // panels stay in the same place when the last step is shallower.
   const int64_t panel_stride = nr * kc_max;
   const int64_t m_panels = (m + mr - 1) / mr;
-  // Split M (threads share each packed B panel: two barriers per KC step) unless A is one
-  // MC block and B has panels enough for every thread, or M is too short to split: then
-  // each thread packs and multiplies its own B panels against all of A, barrier-free
-  // (packing A twice costs nt / n of the product; measured 0.90-0.97x the time for
-  // 64x1024x256 and 128x512x512 at 2 threads, large GEMMs unchanged).
-  const bool split_m =
-      nt == 1 || (m_panels >= 4 * nt && !(m <= MC && (nc_max + nr - 1) / nr >= 4 * nt));
+  // Split M (threads share each packed B panel: two barriers per KC step) unless B has
+  // panels enough for every thread and A is one MC block or C is at least twice as wide as
+  // tall (within one NC block), or M is too short to split: then each thread packs and
+  // multiplies its own B panels against all of A, barrier-free.  Packing A nt times costs
+  // less than the shared B panels do: a thread writing a panel must first take its lines
+  // from the other core's cache, where the previous step's reads left them (at 512^3 a
+  // thread's half of B took 0.08 ms, all of B on one thread 0.054).  Measured at 2 threads:
+  // 64x1024x256 and 128x512x512 0.90-0.97x the time; 256x3072x768, 512x2048x512 and
+  // 300x3000x1000 +3-4% GFLOP/s, 1024x2048x1024 +1%; taller shapes lose 1-4%.
+  const bool split_n_ok = (nc_max + nr - 1) / nr >= 4 * nt;
+  const bool split_m = nt == 1 || (m_panels >= 4 * nt &&
+                                   !(split_n_ok && (m <= MC || (n <= NC && n >= 2 * m))));
   // M is cut into a multiple of nt blocks of at most MC rows, whose micro-panel counts
   // differ by one at most; threads take blocks dynamically, so a thread slowed by another
   // process on a shared core does not hold the other back at the next barrier.  (Blocks of

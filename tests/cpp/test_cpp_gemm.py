@@ -52,11 +52,13 @@ def test_gemm_large_threaded(dtype):
 @pytest.mark.parametrize("threads", (2, 3))
 @pytest.mark.parametrize(
     "m,n,k",
-    [(128, 256, 784), (100, 200, 300), (144, 257, 513), (7, 3100, 260), (60, 6200, 300)],
+    [(128, 256, 784), (100, 200, 300), (144, 257, 513), (7, 3100, 260), (60, 6200, 300),
+     (300, 1000, 700), (151, 3001, 530)],
 )
 def test_gemm_split_n_threaded(dtype, threads, m, n, k):
-    """One A block and many B panels: threads pack and multiply disjoint panels with no
-    barrier per KC step, including a shallower last step and more than one NC block."""
+    """One A block, or C twice as wide as tall, and many B panels: threads pack and
+    multiply disjoint panels with no barrier per KC step, each packing all of A, including a
+    shallower last step and more than one NC block."""
     rng = np.random.default_rng(m + n + k)
     before = C.get_num_threads()
     C.set_num_threads(threads)
