@@ -195,6 +195,18 @@ def test_getitem_repeated_index_accumulates_grad(device):
     assert x.grad.tolist() == [3.0, 0.0, 1.0]
 
 
+def test_gather_backward_adds_repeats_and_scatter_add_leaves_its_input(device):
+    """gather's backward scatters into zeros of its own, in place; a user's scatter_add
+    returns a new tensor and leaves x as it was."""
+    x = ad.arange(12.0, device=device).reshape(3, 4).requires_grad_()
+    idx = ad.tensor([[0, 0, 3], [1, 2, 1], [3, 3, 3]], device=device)
+    x.gather(1, idx).backward(ad.ones(3, 3, device=device) * 2)
+    assert x.grad.tolist() == [[4, 0, 0, 2], [0, 4, 2, 0], [0, 0, 0, 6]]
+    base = ad.zeros(3, 4, device=device)
+    out = base.scatter_add(1, idx, ad.ones(3, 3, device=device))
+    assert base.tolist() == [[0.0] * 4] * 3 and out.sum().item() == 9
+
+
 def test_views_share_memory_and_version(device):
     x = ad.arange(6.0, device=device).reshape(2, 3)
     v = x[0]

@@ -187,11 +187,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.gather_last(a, idx)
         return super().gather(a, axis, idx)
 
-    def scatter_add(self, base, axis, idx, src):  # gather's backward (np.add.at: 21 ms, ours 1)
+    def scatter_add(self, base, axis, idx, src, inplace=False):  # np.add.at: 21 ms, ours 1
         if self._last_axis_index_ok(base, axis, idx) and _same(base, src) and src.shape == idx.shape:
-            _C.scatter_add_last(out := base.copy(), idx, src)
+            _C.scatter_add_last(out := base if inplace else base.copy(), idx, src)
             return out
-        return super().scatter_add(base, axis, idx, src)
+        return super().scatter_add(base, axis, idx, src, inplace)
 
     def _along_last(self, kernel, a, axis):
         """kernel(a)'s (values, indices) along ``axis``, for a kernel of the last axis."""

@@ -52,8 +52,8 @@ class CudaIndexing:
             _scatter_add_into(self.xp, out, idx, g)
         return out
 
-    def scatter_add(self, base, axis, idx, src):
-        xp, out, nd = self.xp, base.copy(), idx.ndim
+    def scatter_add(self, base, axis, idx, src, inplace=False):
+        xp, out, nd = self.xp, base if inplace else base.copy(), idx.ndim
         full = tuple(idx if d == axis else
                      xp.arange(n).reshape(tuple(-1 if e == d else 1 for e in range(nd)))
                      for d, n in enumerate(idx.shape))

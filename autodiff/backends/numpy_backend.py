@@ -550,9 +550,9 @@ class NumpyBackend(NNKernels):
     def gather(self, a, axis, idx):
         return self.xp.take_along_axis(a, idx, axis=axis)
 
-    def scatter_add(self, base, axis, idx, src):
-        """A copy of ``base`` with ``src`` added at ``idx`` along ``axis``."""
-        out = base.copy()
+    def scatter_add(self, base, axis, idx, src, inplace=False):
+        """``base`` (a copy, unless ``inplace``) with ``src`` added at ``idx`` along ``axis``."""
+        out = base if inplace else base.copy()
         grids = self.xp.indices(idx.shape, sparse=True)
         full = tuple(idx if d == axis else grids[d] for d in range(idx.ndim))
         self.xp.add.at(out, full, src[tuple(slice(0, n) for n in idx.shape)])

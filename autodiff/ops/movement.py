@@ -140,15 +140,15 @@ class Gather(Op):
     def backward(self, g):
         shape, index, dim = self.meta
         zeros = constant(g._dev.backend.zeros(shape, g._data.dtype), g._dev)
-        return ScatterAdd.apply(zeros, index, g, dim=dim), None
+        return ScatterAdd.apply(zeros, index, g, dim=dim, scratch=True), None  # zeros: ours
 
 
 class ScatterAdd(Op):
-    """y = x with src added at index along dim; dx = dy, dsrc = gather(dy, dim, index)."""
+    """y = x + src at index along dim (into x if ``scratch``); dx = dy, dsrc = gather(dy)."""
 
-    def forward(self, x, index, src, dim):
+    def forward(self, x, index, src, dim, scratch=False):
         self.meta = (index, dim, src._data.shape)
-        return self.backend.scatter_add(x._data, dim, index._data, src._data)
+        return self.backend.scatter_add(x._data, dim, index._data, src._data, inplace=scratch)
 
     def backward(self, g):
         index, dim, src_shape = self.meta
