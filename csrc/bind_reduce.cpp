@@ -71,6 +71,8 @@ py::array reduce_impl(const py::array& x0, const std::vector<int>& axes, ReduceO
     if (red[d]) n_red *= s[d];
   }
   const Shape& final_shape = keepdims ? keep_shape : out_shape;
+  if (n_red == 1 && op != ReduceOp::kVar)  // one element per output: the sum, mean or max is a copy
+    return reshape(x.attr("copy")().cast<py::array>(), final_shape);
   if (op == ReduceOp::kMax && n_red == 0 && numel(out_shape) > 0)
     throw py::value_error(std::string(name) +
                           ": zero-size array to reduction operation maximum which has no identity");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/parallel.h"
@@ -72,8 +73,12 @@ T reduce_row(ReduceOp op, const KernelTable<T>& t, const T* x, int64_t n, double
     t.row_welford(x, n, &mean, &m2);
     return finish_moments<T>(op, double(n), mean, m2, correction);
   }
-  double s = t.row_sum(x, n);
-  return T(op == ReduceOp::kMean ? s / double(n) : s);
+  const double s = t.row_sum(x, n);
+  if (op != ReduceOp::kMean) return T(s);
+  // A float32 mean multiplies by 1 / n (hoisted out of the row loop; PyTorch's mean does the
+  // same): a division a row bounded short rows (65536 x 16: 270 us against the sum's 234).
+  // The product is within an ulp of the quotient in double, far below float32's rounding.
+  return std::is_same_v<T, float> ? T(s * (1.0 / double(n))) : T(s / double(n));
 }
 
 constexpr int64_t kWideRow = 512;  // elements per column-kernel call for narrow rows

@@ -78,6 +78,27 @@ def test_reduce_rows_odd(simd, dtype, op, n):
             np.testing.assert_allclose(got, want, equal_nan=True, **tol(dtype, 10))
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 16, 23, 24, 31, 33, 40])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_reduce_many_short_rows(simd, dtype, n, threads):
+    """Many rows shorter than the kernels' 4-vector step: whole vectors, then scalars; one
+    element a row is a copy (not a view of the input)."""
+    rng = np.random.default_rng(n)
+    x = rand(rng, (20001, n), dtype)
+    before = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        for op in ("sum", "mean", "amax"):
+            got = getattr(C, op)(x, (1,), False)
+            np.testing.assert_allclose(got, _ref(op, x, (1,), False), **tol(dtype, 10))
+        if n == 1:
+            got = C.sum(x, (1,), True)
+            got[0, 0] += 1
+            assert got[0, 0] != x[0, 0]
+    finally:
+        C.set_num_threads(before)
+
+
 def test_reduce_single_long_row_threaded(dtype):
     rng = np.random.default_rng(1)
     x = rand(rng, (1_000_001,), dtype) + 3.0
