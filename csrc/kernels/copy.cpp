@@ -202,9 +202,27 @@ void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64
   for (int64_t i = 0; i < k; ++i) off[i + 1] = off[i] + piece[i];
   const int64_t row = off[k];
   if (row == 0 || outer == 0) return;
-  const int nt = cap_threads(threads_for(outer * row / 4), outer * k);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (int64_t it = 0; it < outer * k; ++it) {
+  const int64_t items = outer * k, total = outer * row;
+  const int nt = threads_for(total / 4);
+  if (nt > 1 && items < 4 * nt) {
+    // Few large pieces (stack or cat of a few big arrays): the threads take equal runs of
+    // the output, not whole pieces (a cat of three on two threads ran at one thread's pace
+    // for a third of the time; one piece on one thread).
+    const int64_t part = (total + 4 * nt - 1) / (4 * nt), parts = (total + part - 1) / part;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < parts; ++p) {
+      const int64_t b0 = p * part, b1 = std::min(total, b0 + part);
+      for (int64_t it = 0; it < items; ++it) {
+        const int64_t o = it / k, i = it % k, d0 = o * row + off[i];
+        const int64_t lo = std::max(b0, d0), hi = std::min(b1, d0 + piece[i]);
+        if (lo < hi) copy_bytes(dst + lo, src[i] + o * piece[i] + (lo - d0), size_t(hi - lo));
+      }
+    }
+    return;
+  }
+  const int ntc = cap_threads(nt, items);
+#pragma omp parallel for num_threads(ntc) schedule(static) if (ntc > 1)
+  for (int64_t it = 0; it < items; ++it) {
     const int64_t o = it / k, i = it % k;
     if (piece[i]) copy_bytes(dst + o * row + off[i], src[i] + o * piece[i], size_t(piece[i]));
   }

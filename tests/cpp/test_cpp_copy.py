@@ -95,9 +95,11 @@ def test_where_errors():
 def test_concatenate_matches_numpy(threads):
     rng = np.random.default_rng(2)
     a = rng.standard_normal((5, 6, 7)).astype(np.float32)
+    big = rng.standard_normal((301, 1001)).astype(np.float32)  # few large pieces: split runs
     cases = [([a, a[:, :2]], 1), ([a, a], 0), ([a, a[..., ::2], a[..., :0]], -1),
              ([a.T, a.T], 1), ([a.astype(np.int16)] * 3, 2), ([(a > 0)[:0], a > 0], 0),
-             ([a[:1]], 0)]
+             ([a[:1]], 0), ([big], 0), ([big, big[:7], big[:0], big], 0),
+             ([big[:2], big[:2, :999], big[:2, :5]], 1), ([big.astype(np.int8)] * 3, 0)]
     old = C.get_num_threads()
     C.set_num_threads(threads)
     try:
