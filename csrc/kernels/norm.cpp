@@ -23,7 +23,7 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rs
   const auto fn = t.layer_norm_row;
   const bool stream = rows * n * int64_t(sizeof(T)) >= kStreamBytes;
   const int nt = cap_threads(threads_for(rows * n, 8192), rows);
-  if (t.layer_norm_rows && pipelinable_rows(n, sizeof(T))) {
+  if (t.layer_norm_rows && (n < kPipelineMinRow || pipelinable_rows(n, sizeof(T)))) {
     parallel_row_blocks(nt, rows, kPipelineBlock * dyn_chunk(n), [&](int64_t r0, int64_t r1) {
       t.layer_norm_rows(x + r0 * n, w, b, y + r0 * n, n, r1 - r0, eps, mean + r0, rstd + r0,
                         pipelined_stream(n, y, stream));

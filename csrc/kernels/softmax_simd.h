@@ -437,43 +437,9 @@ AD_SIMD void log_softmax_bwd_row_f32(const float* y, const float* gy, float* gx,
 }
 
 // Rows shorter than the pipelined kernels' step (n < kPipelineMinRow): a row at a time in
-// registers, as kSmall / W vectors, its n outputs copied out of a buffer (a vector store
-// there would run into the next row, perhaps another thread's).  The vectors are loaded
-// straight from the row and past it, the lanes past n replaced (small_row); only the last
-// rows of a block, where that would read past the block, go through a padded copy (scalar
-// stores read back as a vector stall on store forwarding: 65536 x 10 backward 0.45 ->
-// 1.17 ms when every row did).  The one-row kernels spent most of such a row on their
-// scalar head and tail passes.
+// registers (small_row, put_small_row in row_pipeline.h).  The one-row kernels spent most
+// of such a row on their scalar head and tail passes.
 constexpr int64_t kSmall = kPipelineMinRow;
-
-// v[j] = the row's elements j W .. j W + W - 1, pad in the lanes past n.
-template <typename V, typename T>
-AD_SIMD_INLINE void small_row(const T* row, int64_t n, const T* block_end, T pad,
-                              typename V::R* v) {
-  constexpr int NV = int(kSmall) / V::W;
-  const TailLanes past{n};
-  const typename V::R pv = V::set1(pad);
-  if (row + kSmall <= block_end) {
-    for (int j = 0; j < NV; ++j) v[j] = pick<V>(past, V::load(row + j * V::W), pv, j * V::W);
-  } else {
-    alignas(64) T buf[kSmall];
-    for (int64_t k = 0; k < kSmall; ++k) buf[k] = k < n ? row[k] : pad;
-    for (int j = 0; j < NV; ++j) v[j] = V::load(buf + j * V::W);
-  }
-}
-
-// A row's outputs from its kSmall / W vectors o: stored whole where the kSmall elements from
-// out stay inside the block (the lanes past n land on the next rows, which are written
-// after), else through buf, n elements copied out.  Rows must be written in order.
-template <typename V, typename T>
-AD_SIMD_INLINE void put_small_row(T* out, int64_t n, const T* block_end,
-                                  const typename V::R* o, T* buf) {
-  constexpr int NV = int(kSmall) / V::W;
-  T* dst = out + kSmall <= block_end ? out : buf;
-  for (int j = 0; j < NV; ++j) V::store(dst + j * V::W, o[j]);
-  if (dst == buf)
-    for (int64_t k = 0; k < n; ++k) out[k] = buf[k];
-}
 
 // Forward: the padding repeats x[0] (neutral to the max, the min and NaN) and the sum
 // leaves it out; the formulas are softmax_rows_t's.  small_row_exps loads row xr into v and

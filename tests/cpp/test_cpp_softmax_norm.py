@@ -286,7 +286,8 @@ def test_short_rows_stored_past_their_end(simd, threads, n):
     rows, which are written after (the block's last rows through a buffer); log-softmax takes
     its rows in groups of 8 with one vector log.  Rows that go to the one-row kernel (NaN, a
     -inf row, a range too wide for the shifted exp) sit at group edges and at the end, where
-    a neighbour's overrun must not clobber them; every row must equal its own computation."""
+    a neighbour's overrun must not clobber them; every row must equal its own computation.
+    Layer norm's short rows take the same stores."""
     rows = 4099
     rng = np.random.default_rng(n)
     x = rand(rng, (rows, n), np.float32, -8, 8)
@@ -315,6 +316,17 @@ def test_short_rows_stored_past_their_end(simd, threads, n):
             want = gy - y64 * gy.astype(np.float64).sum(1, keepdims=True)
             np.testing.assert_allclose(C.log_softmax_backward(np.log(yf), gy, 1), want,
                                        **tol(np.float32, 50))
+        xf = rand(rng, (rows, n), np.float32, -8, 8) * 10 + 3  # layer norm, same store path
+        w, b = rand(rng, (n,), np.float32), rand(rng, (n,), np.float32)
+        for wi, bi in ((w, b), (w, None), (None, b), (None, None)):
+            out, mean, rstd = C.layer_norm(xf, wi, bi, 1, 1e-5)
+            want = ln_ref(xf, wi, bi, 1, 1e-5)
+            np.testing.assert_allclose(out, want[0], **tol(np.float32, 5))
+            np.testing.assert_allclose(mean.ravel(), xf.astype(np.float64).mean(1), rtol=1e-5,
+                                       atol=1e-5)
+            for r in (0, 7, 8, rows - 2, rows - 1):
+                np.testing.assert_array_equal(C.layer_norm(xf[r:r + 1], wi, bi, 1, 1e-5)[0][0],
+                                              out[r], err_msg=r)
     finally:
         C.set_num_threads(old)
 
