@@ -368,14 +368,6 @@ class NumpyBackend(NNKernels):
         """g with its broadcast reduced axes cut to length 1 and counted by a product."""
         flat = constant_reduced_axes(g, shape) if g.dtype.kind in "fc" else ()
         return first_along(g, flat) * math.prod(g.shape[d] for d in flat) if flat else g
-        for _ in range(2):  # g's constant axes, then (swapped) h's
-            flat = tuple(d for d in range(g.ndim) if g.strides[d] == 0 and g.shape[d] > 1
-                         and (d < lead or shape[d - lead] == 1))
-            if flat:
-                h = self.sum(h, flat, True)
-                g = g[tuple(slice(0, 1) if d in flat else slice(None) for d in range(g.ndim))]
-            g, h = h, g
-        return g, h
 
     # ----------------------------------------------------------------- linear algebra
     def matmul(self, a, b):

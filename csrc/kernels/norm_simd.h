@@ -223,15 +223,16 @@ AD_SIMD void layer_norm_small_rows(const T* x, const T* w, const T* b, T* y, int
     for (int j = 1; j < NV; ++j) acc = V::add(acc, v[j]);
     const T m = T(V::hsum_d(acc) / double(n));
     const R mv = V::set1(m);
-    R sq = V::zero();
+    R d[NV], sq = V::zero();
     for (int j = 0; j < NV; ++j) {
-      const R d = pick<V>(pad, V::sub(v[j], mv), V::zero(), j * W);
-      sq = V::fma(d, d, sq);
+      d[j] = V::sub(v[j], mv);
+      const R dr = pick<V>(pad, d[j], V::zero(), j * W);  // the row's lanes only
+      sq = V::fma(dr, dr, sq);
     }
     const T rs = T(1.0 / std::sqrt(V::hsum_d(sq) / double(n) + double(eps)));
     const R rv = V::set1(rs);
     for (int j = 0; j < NV; ++j) {
-      const R xh = V::mul(V::sub(v[j], mv), rv);
+      const R xh = V::mul(d[j], rv);
       v[j] = w ? (b ? V::fma(xh, wv[j], bv[j]) : V::mul(xh, wv[j])) : (b ? V::add(xh, bv[j]) : xh);
     }
     put_small_row<V>(y + r * n, n, y + rows * n, v, buf);
