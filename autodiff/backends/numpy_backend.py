@@ -358,7 +358,9 @@ class NumpyBackend(NNKernels):
     def fold_constant_axes(self, g, h, shape):
         """(g, h) with the reduced axes along which one is a broadcast (the gradient of .sum())
         summed out first, ``sum(g * h) = g * sum(h)``: no product or copy of a whole array."""
-        for _ in range(2 if g.shape == h.shape and g.ndim >= len(shape) else 0):
+        if g.shape != h.shape or g.shape == shape or g.ndim < len(shape):
+            return g, h  # (the first: also the common, unreduced case, in one comparison)
+        for _ in range(2):
             if flat := constant_reduced_axes(g, shape):
                 h, g = self.sum(h, flat, True), first_along(g, flat)
             g, h = h, g  # then h's axes; swapped back after the second pass
