@@ -136,7 +136,7 @@ def embedding(x: Tensor, weight: Tensor, padding_idx: int | None = None, max_nor
                          f"{tuple(x.shape)}; convert them with .long()")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    if x.numel() and bool((x < 0).any()):  # (weight[x] would count from the end)
+    if x.numel() and bool((x._data < 0).any()):  # (weight[x] would count from the end)
         raise IndexError(f"embedding: index out of range in self (negative index "
                          f"{int(x.min().item())}, {weight.shape[0]} embeddings)")
     if max_norm is not None:
