@@ -31,6 +31,8 @@ constexpr double kParallelFlops = 2.0 * 96 * 96 * 96;
 // 16x16x65536 915 -> 185-208 us, 64x10x16384 483 -> 247, 32x32x8192 170 -> 104, 64x64x8192
 // 535 -> 421-559; 128x128 outputs about even, so the cut is there).
 constexpr int64_t kSplitKMinDepth = 4096, kSplitKMaxC = 128 * 128;
+// C at most this tall splits B's panels over the threads, each packing all of A (below).
+constexpr int64_t kSplitNMaxM = 144;
 
 // C = A @ B with K cut into nt runs: thread 0 computes its run into C, the others into
 // their own m x n buffers, which are then added to C.  One thread per run, each through the
@@ -99,7 +101,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   const int64_t panel_stride = nr * kc_max;
   const int64_t m_panels = (m + mr - 1) / mr;
   // Split M (threads share each packed B panel: two barriers per KC step) unless B has
-  // panels enough for every thread and A is one MC block or C is at least twice as wide as
+  // panels enough for every thread and A is at most kSplitNMaxM rows or C is twice as wide as
   // tall (within one NC block), or M is too short to split: then each thread packs and
   // multiplies its own B panels against all of A, barrier-free.  Packing A nt times costs
   // less than the shared B panels do: a thread writing a panel must first take its lines
@@ -109,7 +111,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   // 300x3000x1000 +3-4% GFLOP/s, 1024x2048x1024 +1%; taller shapes lose 1-4%.
   const bool split_n_ok = (nc_max + nr - 1) / nr >= 4 * nt;
   const bool split_m = nt == 1 || (m_panels >= 4 * nt &&
-                                   !(split_n_ok && (m <= MC || (n <= NC && n >= 2 * m))));
+                                   !(split_n_ok && (m <= kSplitNMaxM || (n <= NC && n >= 2 * m))));
   // M is cut into a multiple of nt blocks of at most MC rows, whose micro-panel counts
   // differ by one at most; threads take blocks dynamically, so a thread slowed by another
   // process on a shared core does not hold the other back at the next barrier.  (Blocks of

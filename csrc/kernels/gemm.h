@@ -10,21 +10,24 @@
 namespace autodiff::kernels {
 
 // Cache blocking (elements) of the packed driver: the micro-kernel walks an MC x KC block of
-// A in L2 (float: 288 KiB of 512 KiB) against a KC x NR micro-panel of B (L1/L2); the
-// KC x NC panel of B sits in L3.  Float KC is 512, not 256: C is read and written half as
-// often, and 2048^3 / 4096x1024x1024 / 1024^3 went 158 -> 164 / 151 -> 162 / 143 -> 150
-// GFLOP/s (medians of 6, 2 threads), products of K <= 512 unchanged.  kKCPass is the depth
-// per pass of the drivers that read or build their operands differently (small-GEMM,
-// convolution, recurrent cells): measured with 256.
+// A in L2 (float: 192 KiB of 512 KiB) against a KC x NR micro-panel of B (L2); the KC x NC
+// panel of B sits in L3.  The deeper KC is, the fewer times C is read and written and the
+// longer each micro-kernel call runs between its C-tile loads and stores: float KC 256 ->
+// 512 (MC 144) took 2048^3 158 -> 164 GFLOP/s, 512 -> 1024 (MC 48) 186 -> 191 at 2 threads
+// and 95.4 -> 97.8 on one (NumPy's OpenBLAS 188-191 / 96), with 1024^3, 4096x1024x1024,
+// 1024x4096x1024, 768x768x3072, 512x2048x512 and 256x3072x768 1.5-3% faster (benchmarks/
+// gemm_blocking.py; MC 36-72 within noise of each other).  Double: 96 x 256 -> 48 x 512,
+// 1024^3 and 2048^3 +1.5-3%.  kKCPass is the depth per pass of the drivers that read or build
+// their operands differently (small-GEMM, convolution, recurrent cells): measured with 256.
 template <typename T>
 struct GemmBlocking;
 template <>
 struct GemmBlocking<float> {
-  static constexpr int64_t kMC = 144, kKC = 512, kNC = 3072, kKCPass = 256;
+  static constexpr int64_t kMC = 48, kKC = 1024, kNC = 3072, kKCPass = 256;
 };
 template <>
 struct GemmBlocking<double> {
-  static constexpr int64_t kMC = 96, kKC = 256, kNC = 3072, kKCPass = 256;
+  static constexpr int64_t kMC = 48, kKC = 512, kNC = 3072, kKCPass = 256;
 };
 
 // Tile of the narrow-GEMM dot kernel (GemmDotFn), the same at every SIMD level.
