@@ -17,11 +17,11 @@ namespace {
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-// Blocking in use: the named constants, overridable for tuning (benchmarks/kernels.py).
+// Blocking in use: the named constants, overridable for tuning (benchmarks/gemm_blocking.py;
+// 0: the constants).
 template <typename T>
 struct Blocking {
-  static inline int64_t mc = GemmBlocking<T>::kMC, kc = GemmBlocking<T>::kKC,
-                        nc = GemmBlocking<T>::kNC;
+  static inline int64_t mc = 0, kc = 0, nc = 0;
 };
 
 // Below this many flops a single thread is faster than waking the team (measured).
@@ -31,8 +31,6 @@ constexpr double kParallelFlops = 2.0 * 96 * 96 * 96;
 // 16x16x65536 915 -> 185-208 us, 64x10x16384 483 -> 247, 32x32x8192 170 -> 104, 64x64x8192
 // 535 -> 421-559; 128x128 outputs about even, so the cut is there).
 constexpr int64_t kSplitKMinDepth = 4096, kSplitKMaxC = 128 * 128;
-// C at most this tall splits B's panels over the threads, each packing all of A (below).
-constexpr int64_t kSplitNMaxM = 144;
 
 // C = A @ B with K cut into nt runs: thread 0 computes its run into C, the others into
 // their own m x n buffers, which are then added to C.  One thread per run, each through the
@@ -75,9 +73,8 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   const auto& t = table<T>();
   const GemmUkernelFn<T> uk = t.gemm_ukernel;
   const int mr = t.gemm_mr, nr = t.gemm_nr;
-  const int64_t MC = std::max<int64_t>(mr, Blocking<T>::mc / mr * mr);
-  const int64_t KC = std::max<int64_t>(1, Blocking<T>::kc);
-  const int64_t NC = std::max<int64_t>(nr, Blocking<T>::nc / nr * nr);
+  using G = GemmBlocking<T>;
+  const int64_t NC = std::max<int64_t>(nr, (Blocking<T>::nc ? Blocking<T>::nc : G::kNC) / nr * nr);
   int nt = nthreads > 0 ? nthreads : get_num_threads();
   if (nthreads <= 0 && 2.0 * double(m) * double(n) * double(k) < kParallelFlops) nt = 1;
   // A vector on either side: read the matrix in place (gemm_small.cpp).  N = 1 is the
@@ -93,15 +90,10 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   }
   // One thread on a small or skinny product: skip packing A (gemm_small.cpp).
   if (nt == 1 && gemm_small(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc)) return;
-  const int64_t kc_max = std::min(KC, k);
   const int64_t nc_max = std::min(NC, round_up(n, nr));
-  T* pb = thread_buffer<T, kGemmPackB>(size_t(kc_max * nc_max));
-  // Panel p of B lives at pb + p * panel_stride whatever the KC step's depth, so a thread's
-  // panels stay in the same place when the last step is shallower.
-  const int64_t panel_stride = nr * kc_max;
   const int64_t m_panels = (m + mr - 1) / mr;
   // Split M (threads share each packed B panel: two barriers per KC step) unless B has
-  // panels enough for every thread and A is at most kSplitNMaxM rows or C is twice as wide as
+  // panels enough for every thread and A is one kMCShortA block or C is twice as wide as
   // tall (within one NC block), or M is too short to split: then each thread packs and
   // multiplies its own B panels against all of A, barrier-free.  Packing A nt times costs
   // less than the shared B panels do: a thread writing a panel must first take its lines
@@ -110,8 +102,21 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
   // 64x1024x256 and 128x512x512 0.90-0.97x the time; 256x3072x768, 512x2048x512 and
   // 300x3000x1000 +3-4% GFLOP/s, 1024x2048x1024 +1%; taller shapes lose 1-4%.
   const bool split_n_ok = (nc_max + nr - 1) / nr >= 4 * nt;
-  const bool split_m = nt == 1 || (m_panels >= 4 * nt &&
-                                   !(split_n_ok && (m <= kSplitNMaxM || (n <= NC && n >= 2 * m))));
+  const bool wide = n <= NC && n >= 2 * m;
+  const bool split_m =
+      nt == 1 || (m_panels >= 4 * nt && !(split_n_ok && (m <= G::kMCShortA || wide)));
+  // The blocking (gemm.h): deep for A taller than one short-A block and C not wide, also on
+  // one thread (there 300x3000x1000 took 1.04x the time with the deep one).
+  const bool tall = split_m && m > G::kMCShortA && !wide;
+  const int64_t mc_set = Blocking<T>::mc ? Blocking<T>::mc : tall ? G::kMC : G::kMCShortA;
+  const int64_t KC =
+      std::max<int64_t>(1, Blocking<T>::kc ? Blocking<T>::kc : tall ? G::kKC : G::kKCShortA);
+  const int64_t MC = std::max<int64_t>(mr, mc_set / mr * mr);
+  const int64_t kc_max = std::min(KC, k);
+  T* pb = thread_buffer<T, kGemmPackB>(size_t(kc_max * nc_max));
+  // Panel p of B lives at pb + p * panel_stride whatever the KC step's depth, so a thread's
+  // panels stay in the same place when the last step is shallower.
+  const int64_t panel_stride = nr * kc_max;
   // M is cut into a multiple of nt blocks of at most MC rows, whose micro-panel counts
   // differ by one at most; threads take blocks dynamically, so a thread slowed by another
   // process on a shared core does not hold the other back at the next barrier.  (Blocks of
@@ -173,9 +178,9 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
 
 template <typename T>
 void set_gemm_blocking(int64_t mc, int64_t kc, int64_t nc) {
-  Blocking<T>::mc = mc > 0 ? mc : GemmBlocking<T>::kMC;
-  Blocking<T>::kc = kc > 0 ? kc : GemmBlocking<T>::kKC;
-  Blocking<T>::nc = nc > 0 ? nc : GemmBlocking<T>::kNC;
+  Blocking<T>::mc = std::max<int64_t>(mc, 0);
+  Blocking<T>::kc = std::max<int64_t>(kc, 0);
+  Blocking<T>::nc = std::max<int64_t>(nc, 0);
 }
 template void set_gemm_blocking<float>(int64_t, int64_t, int64_t);
 template void set_gemm_blocking<double>(int64_t, int64_t, int64_t);

@@ -10,24 +10,32 @@
 namespace autodiff::kernels {
 
 // Cache blocking (elements) of the packed driver: the micro-kernel walks an MC x KC block of
-// A in L2 (float: 192 KiB of 512 KiB) against a KC x NR micro-panel of B (L2); the KC x NC
-// panel of B sits in L3.  The deeper KC is, the fewer times C is read and written and the
-// longer each micro-kernel call runs between its C-tile loads and stores: float KC 256 ->
-// 512 (MC 144) took 2048^3 158 -> 164 GFLOP/s, 512 -> 1024 (MC 48) 186 -> 191 at 2 threads
-// and 95.4 -> 97.8 on one (NumPy's OpenBLAS 188-191 / 96), with 1024^3, 4096x1024x1024,
-// 1024x4096x1024, 768x768x3072, 512x2048x512 and 256x3072x768 1.5-3% faster (benchmarks/
-// gemm_blocking.py; MC 36-72 within noise of each other).  Double: 96 x 256 -> 48 x 512,
-// 1024^3 and 2048^3 +1.5-3%.  kKCPass is the depth per pass of the drivers that read or build
-// their operands differently (small-GEMM, convolution, recurrent cells): measured with 256.
+// A in L2 against a KC x NR micro-panel of B; the KC x NC panel of B sits in L3.  Two sets
+// (gemm.cpp picks):
+// - Threads splitting M (or one thread), A taller than kMCShortA and C not twice as wide as
+//   tall (each packed B panel meets many A micro-panels): kMC x kKC.  The deeper KC is, the fewer times C is read and written and
+//   the longer each micro-kernel call runs between its C-tile loads and stores.  Float
+//   144 x 512 -> 48 x 1024 (A block 288 -> 192 KiB): 2048^3 186 -> 191 GFLOP/s at 2
+//   threads, 95.4 -> 97.8 on one (NumPy's OpenBLAS 188-191 / 96); 1024^3, 4096x1024x1024
+//   and 768x768x3072 +1.5-3% (benchmarks/gemm_blocking.py; MC 36-72 alike).  Double
+//   96 x 256 -> 48 x 512: +1.5-3%.
+// - Otherwise (threads splitting B's panels, each packing all of A; a short A; a wide C):
+//   kMCShortA x kKCShortA.  A B micro-panel meets few A micro-panels there and should stay
+//   in L1 (float KC x NR at KC 512: 32 KiB); with the deep blocking 32x4096x1024 took 1.21x
+//   the time, 64x1024x2048, 100x3000x1000 and 300x3000x1000 1.02-1.04x.
+// kKCPass is the depth per pass of the drivers that read or build their operands differently
+// (small-GEMM, convolution, recurrent cells): measured with 256.
 template <typename T>
 struct GemmBlocking;
 template <>
 struct GemmBlocking<float> {
-  static constexpr int64_t kMC = 48, kKC = 1024, kNC = 3072, kKCPass = 256;
+  static constexpr int64_t kMC = 48, kKC = 1024, kMCShortA = 144, kKCShortA = 512, kNC = 3072,
+                           kKCPass = 256;
 };
 template <>
 struct GemmBlocking<double> {
-  static constexpr int64_t kMC = 48, kKC = 512, kNC = 3072, kKCPass = 256;
+  static constexpr int64_t kMC = 48, kKC = 512, kMCShortA = 96, kKCShortA = 256, kNC = 3072,
+                           kKCPass = 256;
 };
 
 // Tile of the narrow-GEMM dot kernel (GemmDotFn), the same at every SIMD level.
@@ -70,7 +78,8 @@ template <typename T>
 bool gemm_narrow_split(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
                        const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, int nt);
 
-// Override the blocking (0 restores a constant); for tuning runs only, not thread-safe.
+// Override the blocking of both sets (0 restores the constants); for tuning runs only, not
+// thread-safe.
 template <typename T>
 void set_gemm_blocking(int64_t mc, int64_t kc, int64_t nc);
 
