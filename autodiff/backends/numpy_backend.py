@@ -359,7 +359,7 @@ class NumpyBackend(NNKernels):
         """(g, h) with the reduced axes along which one is a broadcast (the gradient of .sum())
         summed out first, ``sum(g * h) = g * sum(h)``: no product or copy of a whole array."""
         if g.shape != h.shape or g.shape == shape or g.ndim < len(shape):
-            return g, h  # (the first: also the common, unreduced case, in one comparison)
+            return g, h  # nothing to fold; g.shape == shape is the common case, nothing reduced
         for _ in range(2):
             if flat := constant_reduced_axes(g, shape):
                 h, g = self.sum(h, flat, True), first_along(g, flat)
