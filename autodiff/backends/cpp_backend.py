@@ -31,6 +31,7 @@ _C = None  # autodiff._C, imported by the first CppBackend()
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _FLOATS = frozenset((_F32, _F64))
 _ND = np.ndarray
+_INDEX_INTS = frozenset((np.dtype(np.int64), np.dtype(np.int32)))
 _DEBUG = config.debug
 
 # Break-even sizes (elements of the largest operand / output; flops for matmul), measured
@@ -281,6 +282,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
                 and idx.size * (a.size // max(a.shape[0], 1)) >= MIN_COPY):
             return _C.take_rows(a, idx)  # a row gather (embedding), threaded
         return super().getitem(a, idx)
+
+    def any_outside(self, a, lo, hi, skip=None):  # one pass (NumPy: 2-4 passes, 3-5 us)
+        if type(a) is _ND and a.dtype in _INDEX_INTS and a.flags.c_contiguous:
+            return _C.index_outside(a, lo, hi, skip)
+        return super().any_outside(a, lo, hi, skip)
 
     def index_add(self, shape, idx, g):
         # rows gathered by an integer array (x[index], embedding): their gradients added back

@@ -254,3 +254,21 @@ def test_layout_and_selection_routes_match_numpy():
         assert got.flags.c_contiguous
     np.testing.assert_array_equal(CPP.reshape(a.T, (-1,)), a.T.reshape(-1))
     np.testing.assert_array_equal(CPP.copy(bc), bc)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.uint8])
+@pytest.mark.parametrize("n", [0, 1, 7, 4095, 4096, 4097, 20000])
+def test_any_outside_matches_numpy(dtype, n):
+    """The one-pass C++ range check of index arrays (int32 / int64, C-contiguous; other
+    dtypes and layouts take NumPy's) against NumPy's, with and without a skipped value."""
+    rng = np.random.default_rng(n)
+    a = rng.integers(0 if dtype == np.uint8 else -5, 20, n).astype(dtype)
+    for lo, hi, skip in ((0, 20, None), (-5, 20, None), (0, 10, None), (-5, 19, None),
+                         (0, 20, -5), (0, 15, -100), (3, 2, None), (19, 20, 7)):
+        for arr in (a, a[::2], a.reshape(1, -1) if n else a):
+            assert CPP.any_outside(arr, lo, hi, skip) == REF.any_outside(arr, lo, hi, skip)
+    lim = np.iinfo(np.int64)
+    ext = np.array([lim.min, -1, 0, lim.max], np.int64)
+    for lo, hi in ((lim.min, lim.max), (-1, 1), (0, lim.max), (lim.min, 0)):
+        assert CPP.any_outside(ext, lo, hi) == REF.any_outside(ext, lo, hi)
+    assert CPP.any_outside(np.array([5, 1]), 0, 4) and not CPP.any_outside(np.array([3, 0]), 0, 4)
