@@ -71,6 +71,23 @@ def test_gemm_split_n_threaded(dtype, threads, m, n, k):
         C.set_num_threads(before)
 
 
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize(
+    "m,n,k", [(144, 600, 1025), (145, 290, 1025), (145, 289, 2049), (300, 599, 1100),
+              (150, 3100, 520), (97, 200, 513)])
+def test_gemm_blocking_boundaries(dtype, threads, m, n, k):
+    """Shapes on either side of the choice between the deep and the short-A blocking (A of
+    144 rows, C twice as wide as tall), deeper than one K block of either."""
+    rng = np.random.default_rng(m * n + k)
+    before = C.get_num_threads()
+    C.set_num_threads(threads)
+    try:
+        check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
+        check(rand(rng, (k, m), dtype).T, rand(rng, (n, k), dtype).T)
+    finally:
+        C.set_num_threads(before)
+
+
 def test_gemm_views(simd, dtype):
     rng = np.random.default_rng(2)
     a, b = rand(rng, (70, 90), dtype), rand(rng, (90, 80), dtype)
