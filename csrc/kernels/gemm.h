@@ -13,8 +13,9 @@ namespace autodiff::kernels {
 // A in L2 against a KC x NR micro-panel of B; the KC x NC panel of B sits in L3.  Two sets
 // (gemm.cpp picks):
 // - Threads splitting M (or one thread), A taller than kMCShortA and C not twice as wide as
-//   tall (each packed B panel meets many A micro-panels): kMC x kKC.  The deeper KC is, the fewer times C is read and written and
-//   the longer each micro-kernel call runs between its C-tile loads and stores.  Float
+//   tall (each packed B panel meets many A micro-panels): kMC x kKC.  The deeper KC is,
+//   the fewer times C is read and written and the longer each micro-kernel call runs
+//   between its C-tile loads and stores.  Float
 //   144 x 512 -> 48 x 1024 (A block 288 -> 192 KiB): 2048^3 186 -> 191 GFLOP/s at 2
 //   threads, 95.4 -> 97.8 on one (NumPy's OpenBLAS 188-191 / 96); 1024^3, 4096x1024x1024
 //   and 768x768x3072 +1.5-3% (benchmarks/gemm_blocking.py; MC 36-72 alike).  Double
