@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -20,3 +22,14 @@ def tol(dtype, scale: float = 1.0) -> dict:
 
 def rand(rng, shape, dtype, lo=-2.0, hi=2.0):
     return rng.uniform(lo, hi, size=shape).astype(dtype)
+
+
+@contextlib.contextmanager
+def num_threads(n: int):
+    """The extension's thread count set to n inside the block, restored after."""
+    before = C.get_num_threads()
+    C.set_num_threads(n)
+    try:
+        yield
+    finally:
+        C.set_num_threads(before)

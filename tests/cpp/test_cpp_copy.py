@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cpp_helpers import C
+from cpp_helpers import C, num_threads
 
 
 def _views(a):
@@ -29,16 +29,12 @@ def _views(a):
 def test_copy_contiguous_matches_numpy(simd, threads, shape, dt):
     rng = np.random.default_rng(0)
     a = (rng.standard_normal(shape) * 100).astype(dt)
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         for v in _views(a):
             got = C.copy_contiguous(v)
             assert got.flags.c_contiguous and got.dtype == v.dtype and got.shape == v.shape
             np.testing.assert_array_equal(got, v)
             assert not np.shares_memory(got, a)
-    finally:
-        C.set_num_threads(old)
 
 
 def test_copy_contiguous_bits_and_edge_cases(simd):
@@ -100,15 +96,11 @@ def test_concatenate_matches_numpy(threads):
              ([a.T, a.T], 1), ([a.astype(np.int16)] * 3, 2), ([(a > 0)[:0], a > 0], 0),
              ([a[:1]], 0), ([big], 0), ([big, big[:7], big[:0], big], 0),
              ([big[:2], big[:2, :999], big[:2, :5]], 1), ([big.astype(np.int8)] * 3, 0)]
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         for arrays, axis in cases:
             got = C.concatenate(arrays, axis)
             assert got.flags.c_contiguous and got.dtype == arrays[0].dtype
             np.testing.assert_array_equal(got, np.concatenate(arrays, axis))
-    finally:
-        C.set_num_threads(old)
 
 
 def test_concatenate_errors():
@@ -129,17 +121,13 @@ def test_concatenate_errors():
 def test_take_rows_matches_numpy(threads):
     rng = np.random.default_rng(3)
     a = rng.standard_normal((50, 3, 7)).astype(np.float32)
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         for arr, rows in [(a, rng.integers(-50, 50, (4, 9))), (a.T.copy(), np.array([0, 6, -1])),
                           (a[:, 1], np.arange(50)[::-1]), (a.astype(np.int64), np.zeros(0, int)),
                           (a > 0, np.array([3], np.uint8)), (a[::2], np.array([[1], [2]]))]:
             got = C.take_rows(arr, rows)
             np.testing.assert_array_equal(got, arr[rows])
             assert got.dtype == arr.dtype and got.flags.c_contiguous
-    finally:
-        C.set_num_threads(old)
     with pytest.raises(IndexError, match="index 50 is out of bounds for axis 0 with size 50"):
         C.take_rows(a, np.array([1, 50]))
     with pytest.raises(IndexError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cpp_helpers import ODD_SIZES, C, rand
+from cpp_helpers import ODD_SIZES, C, num_threads, rand
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,14 +61,10 @@ def test_gemm_split_n_threaded(dtype, threads, m, n, k):
     multiply disjoint panels with no barrier per KC step, each packing all of A, including a
     shallower last step and more than one NC block."""
     rng = np.random.default_rng(m + n + k)
-    before = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         for _ in range(3):  # races would show as run-to-run differences
             check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
             check(rand(rng, (m, k), dtype), rand(rng, (n, k), dtype).T)
-    finally:
-        C.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", (1, 2))
@@ -79,13 +75,9 @@ def test_gemm_blocking_boundaries(dtype, threads, m, n, k):
     """Shapes on either side of the choice between the deep and the short-A blocking (A of
     144 rows, C twice as wide as tall), deeper than one K block of either."""
     rng = np.random.default_rng(m * n + k)
-    before = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
         check(rand(rng, (k, m), dtype).T, rand(rng, (n, k), dtype).T)
-    finally:
-        C.set_num_threads(before)
 
 
 def test_gemm_views(simd, dtype):
@@ -198,17 +190,13 @@ def test_gemm_small_path_b_in_place(simd, dtype, m, n, k):
 def test_matmul_batched_small(simd, dtype, threads):
     """Attention-shaped batches (per-head q @ k^T and attn @ v) with broadcast batch dims."""
     rng = np.random.default_rng(7)
-    before = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         q, kt = rand(rng, (2, 3, 17, 31), dtype), rand(rng, (2, 3, 33, 31), dtype)
         check(q, kt.swapaxes(-1, -2))
         check(rand(rng, (2, 3, 17, 33), dtype), kt)
         check(q[:1], kt[:, :1].swapaxes(-1, -2))  # (1, 3) and (2, 1) broadcast to (2, 3)
         check(rand(rng, (3, 7, 65), dtype), rand(rng, (4, 1, 3, 65), dtype).swapaxes(-1, -2))
         check(q[:, :, ::2, 1:], rand(rng, (30, 10), dtype))  # strided rows: no fold into one GEMM
-    finally:
-        C.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", (1, 2, 3))
@@ -220,17 +208,13 @@ def test_gemm_vector(simd, dtype, threads, n, k):
     products four columns at a time), a strided A row, a negative row stride of B, and a B
     that is neither (the packed path)."""
     rng = np.random.default_rng(n * 31 + k)
-    before = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         a, b = rand(rng, (1, k), dtype), rand(rng, (k, n + 2), dtype)
         check(a, b[:, 1:-1])
         check(rand(rng, (1, 2 * k), dtype)[:, ::2], b[::-1, 2:])
         check(a, rand(rng, (n, k), dtype).T)
         check(a, rand(rng, (2 * n, 2 * k), dtype)[::2, ::2].T)
         check(a[0], b)  # 1-D @ 2-D
-    finally:
-        C.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", (1, 2, 3))
@@ -241,9 +225,7 @@ def test_gemm_matrix_vector(simd, dtype, threads, m, k):
     row-major (dot products), A column-major (A's columns stream), A strided both ways (the
     packed path), a 1-D vector, a negative stride, and a batch of matrix-vector products."""
     rng = np.random.default_rng(m * 7 + k)
-    before = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         x = rand(rng, (k, 1), dtype)
         a = rand(rng, (m, k), dtype)
         check(a, x)
@@ -252,8 +234,6 @@ def test_gemm_matrix_vector(simd, dtype, threads, m, k):
         check(a, x[:, 0])
         check(a[::-1], rand(rng, (2 * k, 1), dtype)[::2])
         check(rand(rng, (3, m, k), dtype), rand(rng, (3, k, 1), dtype))
-    finally:
-        C.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", (1, 2, 3))
@@ -263,17 +243,13 @@ def test_gemm_narrow_split(simd, dtype, threads, n, k):
     threads splitting M in whole tiles: B column-major (x @ W^T), row-major (its columns
     copied contiguous first), strided both ways, and with a negative row stride."""
     rng = np.random.default_rng(n * 100 + k)
-    before = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         for m in (5, 1023):
             a = rand(rng, (m, k), dtype)
             check(a, rand(rng, (n, k), dtype).T)
             check(a, rand(rng, (k, n), dtype))
             check(a, rand(rng, (2 * k, 3 * n), dtype)[::2, ::3])
             check(a, rand(rng, (k, n), dtype)[::-1])
-    finally:
-        C.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", (2, 3))
@@ -282,10 +258,6 @@ def test_gemm_split_k(dtype, threads, m, n, k):
     """A small C over a long K: the threads split K into their own partial C's and add them
     up (odd run lengths, a transposed A as in a weight gradient, a strided B)."""
     rng = np.random.default_rng(m + n + k)
-    before = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
         check(rand(rng, (k, m), dtype).T, rand(rng, (k, 2 * n), dtype)[:, ::2])
-    finally:
-        C.set_num_threads(before)

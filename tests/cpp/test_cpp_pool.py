@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cpp_helpers import C
+from cpp_helpers import C, num_threads
 
 from autodiff.backends.numpy_backend import NumpyBackend
 
@@ -26,14 +26,10 @@ def test_max_pool2d_matches_numpy(dtype, threads, shape, kernel, dilation, pads,
     rng = np.random.default_rng(0)
     x = rng.integers(-3, 3, shape).astype(dtype)  # ties: the first in the window wins
     x.reshape(-1)[5::17] = np.nan  # NaN wins and propagates
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         y, idx = C.max_pool2d(x, kernel, dilation, pads, stride)
         g = rng.standard_normal(y.shape).astype(dtype)
         gx = C.max_pool2d_backward(g, idx, shape[2:], kernel, dilation, pads, stride)
-    finally:
-        C.set_num_threads(old)
     xf = np.where(np.isnan(x), np.inf, x)  # the reference's argmax takes the first NaN
     wy, widx = REF.max_pool2d(xf, kernel, dilation, pads, stride)
     np.testing.assert_array_equal(np.where(np.isinf(wy) & (wy > 0), np.nan, wy), y)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cpp_helpers import ODD_SIZES, C, rand, tol
+from cpp_helpers import ODD_SIZES, C, num_threads, rand, tol
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -85,9 +85,7 @@ def test_reduce_many_short_rows(simd, dtype, n, threads):
     element a row is a copy (not a view of the input)."""
     rng = np.random.default_rng(n)
     x = rand(rng, (20001, n), dtype)
-    before = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         for op in ("sum", "mean", "amax"):
             got = getattr(C, op)(x, (1,), False)
             np.testing.assert_allclose(got, _ref(op, x, (1,), False), **tol(dtype, 10))
@@ -95,8 +93,6 @@ def test_reduce_many_short_rows(simd, dtype, n, threads):
             got = C.sum(x, (1,), True)
             got[0, 0] += 1
             assert got[0, 0] != x[0, 0]
-    finally:
-        C.set_num_threads(before)
 
 
 def test_reduce_single_long_row_threaded(dtype):
@@ -128,9 +124,7 @@ def test_reduce_columns_folded_and_sliced(dtype, op, threads):
     the rows sliced over the threads when there are fewer column chunks than threads; sums
     in register bands (several, in tiles of rows, with a tail of columns)."""
     rng = np.random.default_rng(5)
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         for outer, n, inner in [(1, 1000, 3), (3, 33, 16), (1, 7, 17), (2, 517, 100),
                                 (1, 129, 511), (1, 300, 513), (1, 4099, 1), (5, 1, 8),
                                 (2, 100, 32), (1, 257, 300), (1, 40, 2100)]:
@@ -144,8 +138,6 @@ def test_reduce_columns_folded_and_sliced(dtype, op, threads):
                 np.testing.assert_allclose(got, want, equal_nan=True, **tol(dtype, 10))
             if op == "amax":
                 assert np.isnan(got[-1, inner // 2]) and np.isnan(got).sum() == 1
-    finally:
-        C.set_num_threads(old)
 
 
 @pytest.mark.parametrize("correction", [0.0, 1.0, 12.0])
@@ -218,13 +210,9 @@ def test_index_add_rows(dtype, threads, shape, rows_shape):
     rng = np.random.default_rng(7)
     rows = rng.integers(-shape[0], shape[0], rows_shape)  # repeats and negatives
     g = rand(rng, rows_shape + shape[1:], dtype)
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         out = np.zeros(shape, dtype)
         C.index_add_rows(out, rows, g)
-    finally:
-        C.set_num_threads(old)
     want = np.zeros(shape, np.float64)
     np.add.at(want, rows, g.astype(np.float64))
     np.testing.assert_allclose(out, want, **tol(dtype, 10))
@@ -304,9 +292,7 @@ def test_sort_rows(dtype, descending, n):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_sort_rows_threaded_views_and_errors(threads):
     rng = np.random.default_rng(2)
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         x = rng.standard_normal((40, 300, 7))[:, ::2, 3]  # a strided view: copied first
         v, i = C.sort(x)
         np.testing.assert_array_equal(i, np.argsort(x, -1, kind="stable"))
@@ -314,8 +300,6 @@ def test_sort_rows_threaded_views_and_errors(threads):
         # (2, 3, 0) and (0, 5): nothing to sort
         assert C.sort(np.zeros((2, 3, 0), np.float32))[1].shape == (2, 3, 0)
         assert C.sort(np.zeros((0, 5), np.float32))[0].shape == (0, 5)
-    finally:
-        C.set_num_threads(old)
     with pytest.raises(ValueError, match="at least a 1-D"):
         C.sort(np.ones((), np.float32))
     with pytest.raises(TypeError, match="float32, float64, int32 or int64 array, got int16"):
@@ -345,9 +329,7 @@ def test_gather_and_scatter_add_last(dtype, threads, shape, m):
     x = rand(rng, shape, dtype)
     n = shape[-1]
     idx = rng.integers(-n, n, shape[:-1] + (m,))  # repeats and negatives
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         got = C.gather_last(x, idx)
         np.testing.assert_array_equal(got, np.take_along_axis(x, idx, -1))
         src = rand(rng, idx.shape, dtype)
@@ -357,8 +339,6 @@ def test_gather_and_scatter_add_last(dtype, threads, shape, m):
         grid = np.indices(idx.shape, sparse=True)
         np.add.at(want, tuple(grid[:-1]) + (idx % max(n, 1),), src)
         np.testing.assert_allclose(out, want, **tol(dtype, 4))
-    finally:
-        C.set_num_threads(old)
 
 
 def test_gather_and_scatter_add_last_views_aliasing_and_errors():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cpp_helpers import ODD_SIZES, C, rand, tol
+from cpp_helpers import ODD_SIZES, C, num_threads, rand, tol
 
 
 def softmax_ref(x, axis):
@@ -298,9 +298,7 @@ def test_short_rows_stored_past_their_end(simd, threads, n):
         else:
             x[r, k % n] = np.nan if k % 3 == 0 else 1e30
     gy = rand(rng, (rows, n), np.float32)
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         with np.errstate(all="ignore"):
             y, ly = C.softmax(x, 1), C.log_softmax(x, 1)
             np.testing.assert_allclose(y, softmax_ref(x, 1), equal_nan=True, **tol(np.float32))
@@ -327,8 +325,6 @@ def test_short_rows_stored_past_their_end(simd, threads, n):
             for r in (0, 7, 8, rows - 2, rows - 1):
                 np.testing.assert_array_equal(C.layer_norm(xf[r:r + 1], wi, bi, 1, 1e-5)[0][0],
                                               out[r], err_msg=r)
-    finally:
-        C.set_num_threads(old)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -349,9 +345,7 @@ def test_pipelined_rows_match_reference(simd, dtype, threads, tail):
     x[7, 100:] = -200.0  # exp underflows: outside the shifted exp's range
     x[8, 0] = 1e30
     gy = rand(rng, (rows, n), dtype)
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         with np.errstate(all="ignore"):
             y = C.softmax(x, 1)
             np.testing.assert_allclose(y, softmax_ref(x, 1), equal_nan=True, **tol(dtype))
@@ -380,8 +374,6 @@ def test_pipelined_rows_match_reference(simd, dtype, threads, tail):
                 xh = (xf - mean.reshape(-1, 1).astype(np.float64)) * rstd.reshape(-1, 1)
                 np.testing.assert_allclose(gw, (gy * xh).sum(0), rtol=1e-3, atol=1e-3)
                 np.testing.assert_allclose(gb, gy.astype(np.float64).sum(0), rtol=1e-3, atol=1e-3)
-    finally:
-        C.set_num_threads(old)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -397,12 +389,8 @@ def test_batch_norm_backward_channels(dtype, threads, shape, affine):
     mean = x.mean(axis=axes, keepdims=True)
     rstd = (1 / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)).astype(dtype)
     w = rng.standard_normal(shape[1]).astype(dtype) if affine else None
-    old = C.get_num_threads()
-    C.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         gx, gw, gb = C.batch_norm_backward(gy, x, mean, rstd, w)
-    finally:
-        C.set_num_threads(old)
     want = NumpyBackend().batch_norm_backward(gy, x, mean, rstd, w, axes)
     for got, ref in zip((gx, gw, gb), want):
         assert got.shape == ref.shape and got.dtype == dtype
