@@ -2,9 +2,11 @@
 
 Everything is measured in one run, so the ratios are meaningful on a shared machine even
 when absolute numbers drift.  Times are the minimum over repetitions (interleaved between
-implementations).  Limits: GEMM against the FMA peak (2 cores x 2 FMA pipes x 8 lanes x
-2 flop x clock; the nominal 200 GFLOP/s of the issue unless --peak-gflops), streaming ops
-against a memory bandwidth measured here (two threads copying a 256 MiB buffer).
+implementations).  Limits: GEMM against the FMA peak measured before each size (the same
+threads running independent FMA chains with no memory traffic, `_C._fma_peak`; on the Zen 3
+here 2 cores x 2 FMA pipes x 8 lanes x 2 flop x clock, about 200 GFLOP/s; --peak-gflops
+gives one instead), streaming ops against a memory bandwidth measured here (two threads
+copying a 256 MiB buffer).
 
 Usage (unset OpenBLAS overrides for a fair NumPy reference):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/kernels.py
@@ -127,8 +129,11 @@ def row(name: str, times: dict, base: str = "numpy", extra: str = "") -> None:
     print(f"{name:<28} {cells}  | {ratios} {extra}", flush=True)
 
 
-def bench_gemm(peak: float, reps: int) -> None:
-    print("\n## GEMM float32 (GFLOP/s; % of FMA peak)")
+def bench_gemm(nominal: float | None, reps: int) -> None:
+    """GFLOP/s of the three libraries, each size against the FMA limit measured just before
+    it (`_C._fma_peak`: the same threads running independent FMA chains, no memory), unless
+    --peak-gflops names one."""
+    print("\n## GEMM float32 (GFLOP/s; % of the FMA peak)")
     rng = np.random.default_rng(0)
     for n in (512, 1024, 2048):
         a = rng.standard_normal((n, n), dtype=np.float32)
@@ -137,10 +142,15 @@ def bench_gemm(peak: float, reps: int) -> None:
         if torch is not None:
             ta, tb = torch.from_numpy(a), torch.from_numpy(b)
             fns["torch"] = lambda ta=ta, tb=tb: torch.matmul(ta, tb)
+        time.sleep(SETTLE)
+        peak = nominal or _C._fma_peak(0, 0.2)
         t = compare(fns, reps if n < 2048 else max(3, reps // 3))
         gf = {k: 2 * n**3 / v / 1e9 for k, v in t.items()}
         cells = "  ".join(f"{k} {g:6.1f} ({100 * g / peak:4.1f}%)" for k, g in gf.items())
-        print(f"{n}^3  {cells}  | cpp/numpy {gf['cpp'] / gf['numpy']:.2f}x", flush=True)
+        print(
+            f"{n}^3  peak {peak:5.1f}  {cells}  | cpp/numpy {gf['cpp'] / gf['numpy']:.2f}x",
+            flush=True,
+        )
 
 
 def bench_small_gemm(reps: int) -> None:
@@ -328,7 +338,10 @@ def bench_thresholds() -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=15)
-    p.add_argument("--peak-gflops", type=float, default=200.0)
+    p.add_argument(
+        "--peak-gflops", type=float, default=None,
+        help="GEMM's FMA limit; default: measured before each size (_C._fma_peak)",
+    )
     p.add_argument("--thresholds", action="store_true")
     p.add_argument("--skip-gemm", action="store_true")
     args = p.parse_args()
@@ -346,8 +359,10 @@ def main() -> None:
     bw = stream_bandwidth()
     print(
         f"memory bandwidth: 2-thread copy {bw:.1f} GB/s (read+write counted, write-allocate "
-        f"traffic not), 2-thread read-only {read_bandwidth():.1f} GB/s; "
-        f"FMA peak (nominal): {args.peak_gflops:.0f} GFLOP/s"
+        f"traffic not), 2-thread read-only {read_bandwidth():.1f} GB/s; FMA peak: "
+        + (f"{args.peak_gflops:.0f} GFLOP/s (given)" if args.peak_gflops else
+           f"{_C._fma_peak(0, 0.3):.1f} GFLOP/s measured ({threads} threads of independent "
+           f"{_C.simd_level()} FMA chains)")
     )
     if not args.skip_gemm:
         bench_gemm(args.peak_gflops, args.reps)

@@ -1,4 +1,6 @@
 // Binding: matmul with NumPy semantics (1-D operands, broadcast batch dims), any strides.
+#include <chrono>
+
 #include "bind_util.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
@@ -130,6 +132,32 @@ py::array matmul(const py::array& a0, const py::array& b0) {
                            : matmul_typed<double>(A, B, batch, out_shape, M, N, K);
 }
 
+// GFLOP/s of `threads` threads (0: the extension's count) each running the float32 FMA loop
+// of the dispatched level (12 independent vector chains, no memory traffic): the limit the
+// benchmarks hold GEMM against.  The best of repeated runs of ~5 ms over `seconds`.
+double fma_peak(int threads, double seconds) {
+  const int nt = threads > 0 ? threads : kernels::get_num_threads();
+  const auto loop = kernels::table<float>().fma_loop;
+  using Clock = std::chrono::steady_clock;
+  py::gil_scoped_release nogil;
+  int64_t iters = 1 << 14;
+  double best = 0;
+  const auto end = Clock::now() + std::chrono::duration<double>(std::max(seconds, 0.0));
+  do {
+    double flops = 0;
+    const auto t0 = Clock::now();
+#pragma omp parallel num_threads(nt) reduction(+ : flops) if (nt > 1)
+    {
+      float sink;
+      flops += loop(iters, &sink);
+    }
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    best = std::max(best, flops / dt / 1e9);
+    if (dt < 5e-3) iters *= 2;
+  } while (Clock::now() < end);
+  return best;
+}
+
 }  // namespace
 
 void init_gemm(py::module_& m) {
@@ -144,6 +172,9 @@ void init_gemm(py::module_& m) {
       },
       py::arg("mc") = 0, py::arg("kc") = 0, py::arg("nc") = 0, py::arg("float64") = false,
       "Tuning only: override GEMM cache blocking (0 restores the built-in constant).");
+  m.def("_fma_peak", &fma_peak, py::arg("threads") = 0, py::arg("seconds") = 0.2,
+        "Benchmarks only: GFLOP/s of `threads` threads running a float32 FMA loop at the "
+        "dispatched SIMD level (the FMA limit GEMM is measured against).");
 }
 
 }  // namespace autodiff::bind

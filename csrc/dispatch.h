@@ -30,6 +30,7 @@ struct KernelTable {
   ColSumFn<T> col_sum;    // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
   ColAccumFn<T> col_max;  // acc[j] = max(acc[j], x[j])
   ColWelfordFn<T> col_welford;
+  FmaLoopFn<T> fma_loop;
   SoftmaxRowFn<T> softmax_row;
   SoftmaxRowFn<T> log_softmax_row;
   SoftmaxBwdRowFn<T> softmax_bwd_row;

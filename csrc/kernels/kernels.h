@@ -65,6 +65,10 @@ using RowWelfordFn = void (*)(const T* x, int64_t n, double* mean, double* m2);
 // Dot product of two rows (float64 accumulation of block sums, like RowSumFn).
 template <typename T>
 using RowDotFn = double (*)(const T* x, const T* y, int64_t n);
+// The machine's FMA limit (benchmarks only): `iters` steps of 12 independent vector FMA
+// chains; returns the flops done, the chains' sum in *sink (so the loop stays).
+template <typename T>
+using FmaLoopFn = double (*)(int64_t iters, T* sink);
 // Column accumulation: acc[j] (op)= x[j] for j < w.
 template <typename T>
 using ColAccumFn = void (*)(T* acc, const T* x, int64_t w);

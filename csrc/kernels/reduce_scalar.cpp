@@ -81,10 +81,24 @@ void col_welford(const T* x, int64_t w, int64_t k, T* mean, T* m2) {
   }
 }
 
+template <typename T>
+double fma_loop(int64_t iters, T* sink) {
+  constexpr int C = 12;
+  T acc[C];
+  for (int c = 0; c < C; ++c) acc[c] = T(c) * T(1e-3);
+  for (int64_t k = 0; k < iters; ++k)
+    for (int c = 0; c < C; ++c) acc[c] = std::fma(acc[c], T(0.999), T(1e-4));
+  T s = 0;
+  for (int c = 0; c < C; ++c) s += acc[c];
+  *sink = s;
+  return 2.0 * C * double(iters);
+}
+
 }  // namespace
 
 template <typename T>
 void fill_reduce_scalar(KernelTable<T>& t) {
+  t.fma_loop = fma_loop<T>;
   t.row_sum = row_sum<T>;
   t.row_max = row_max<T>;
   t.row_welford = row_welford<T>;

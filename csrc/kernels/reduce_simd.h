@@ -230,7 +230,22 @@ AD_SIMD void col_welford(const T* x, int64_t w, int64_t k, T* mean, T* m2) {
 }
 
 template <template <typename> class Vec, typename T>
+AD_SIMD double fma_loop(int64_t iters, T* sink) {
+  using V = Vec<T>;
+  constexpr int C = 12;  // chains: two FMA pipes x 4-cycle latency, with room to spare
+  typename V::R acc[C];
+  for (int c = 0; c < C; ++c) acc[c] = V::set1(T(c) * T(1e-3));
+  const auto a = V::set1(T(0.999)), b = V::set1(T(1e-4));
+  for (int64_t k = 0; k < iters; ++k)
+    for (int c = 0; c < C; ++c) acc[c] = V::fma(acc[c], a, b);
+  for (int c = 1; c < C; ++c) acc[0] = V::add(acc[0], acc[c]);
+  *sink = T(V::hsum_d(acc[0]));
+  return 2.0 * C * V::W * double(iters);
+}
+
+template <template <typename> class Vec, typename T>
 void fill_reduce_vec(KernelTable<T>& t) {
+  t.fma_loop = fma_loop<Vec, T>;
   t.row_sum = row_sum<Vec, T>;
   t.row_max = row_max<Vec, T>;
   t.row_welford = row_welford<Vec, T>;

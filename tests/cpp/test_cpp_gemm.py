@@ -261,3 +261,11 @@ def test_gemm_split_k(dtype, threads, m, n, k):
     with num_threads(threads):
         check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
         check(rand(rng, (k, m), dtype).T, rand(rng, (k, 2 * n), dtype)[:, ::2])
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+def test_fma_peak(simd, threads):
+    """The FMA limit the GEMM benchmark reports against: a positive rate at every level, and
+    no more than a core can do (16 float lanes x 2 pipes x 2 flop x 6 GHz) per thread."""
+    gflops = C._fma_peak(threads, 0.0)
+    assert 0 < gflops < threads * 384
