@@ -321,10 +321,13 @@ AD_AVX2_INLINE __m256 tanh_ps(__m256 x) {
   return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
 }
 
-// erfc(a) for a >= 0 (z = a * a): Numerical Recipes' Chebyshev fit t * exp(Q(t) - a^2),
-// t = 1 / (1 + a / 2), fractional error < 1.2e-7 (erfc(inf) = 0, NaN stays NaN).  Q is
-// evaluated in Estrin's scheme: the chain of dependent FMAs is 4 long instead of 9.
-AD_AVX2_INLINE __m256 erfc_nonneg_ps(__m256 a, __m256 z) {
+// erfc(a) for every a >= 0 (z = a * a, expmz = exp(-z)): Numerical Recipes' Chebyshev fit
+// t * exp(Q(t) - a^2), t = 1 / (1 + a / 2), fractional error < 1.2e-7 (erfc(inf) = 0, NaN
+// stays NaN), taken as t exp(Q) exp(-z): exp(Q - z) would round Q - z, 30 ulp off at z = 32.
+// Q is evaluated in Estrin's scheme: the chain of dependent FMAs is 4 long instead of 9.
+// Kept out of line: erfc_nonneg_ps takes it only for vectors with a lane at 4 or beyond.
+__attribute__((target("avx2,fma"), noinline)) inline __m256 erfc_nonneg_wide_ps(__m256 a,
+                                                                               __m256 expmz) {
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(a, _mm256_set1_ps(0.5f), one));
   const __m256 t2 = _mm256_mul_ps(t, t), t4 = _mm256_mul_ps(t2, t2);
@@ -338,7 +341,62 @@ AD_AVX2_INLINE __m256 erfc_nonneg_ps(__m256 a, __m256 z) {
   const __m256 q89 = lin(-0.82215223f, 0.17087277f);
   const __m256 q03 = _mm256_fmadd_ps(q23, t2, q01), q47 = _mm256_fmadd_ps(q67, t2, q45);
   const __m256 q = _mm256_fmadd_ps(q89, t8, _mm256_fmadd_ps(q47, t4, q03));
-  return _mm256_mul_ps(t, exp_ps(_mm256_sub_ps(q, z)));
+  return _mm256_mul_ps(_mm256_mul_ps(t, exp_normal_range_ps(q)), expmz);  // |q| < 2
+}
+
+// erfc(a) for 0 <= a < 4 (z = a * a) as erfcx(a) exp(-z): erfcx = erfc(a) exp(a^2), smooth
+// and between 0.14 and 1 there, is a degree-6 polynomial in a - k / 2 on each of the eight
+// intervals [k / 2, (k + 1) / 2) (tools/fit_erfcx.py: least-squares fits, 2.8 ulp at most
+// in float; on the first the constant is 1, so erfc(0) = 1), its coefficients picked per
+// lane by vpermps from one register each.  No division and no range checks: 0.75 against
+// 0.90 ns an element for the Chebyshev form above.  With zlo (z + zlo = a^2 exactly)
+// exp(-a^2) is taken as exp(-z) (1 - zlo): z alone, rounded, costs up to z ulp of erfc's
+// relative accuracy (27 near a = 4).  *expmz, when given, receives exp(-a^2) (the GELU
+// backward's density).
+AD_AVX2_INLINE __m256 erfc_small_ps(__m256 a, __m256 z, const __m256* zlo, __m256* expmz) {
+  alignas(32) static constexpr float kC[7][8] = {  // kC[j][k]: u^(6 - j) on interval k
+      {7.121738046e-02f, 1.445737667e-02f, 3.589003813e-03f, 1.047997503e-03f,
+       3.509850940e-04f, 1.319478906e-04f, 5.468574091e-05f, 2.461682379e-05f},
+      {-2.456175238e-01f, -5.425136536e-02f, -1.461128611e-02f, -4.630791955e-03f,
+       -1.681502443e-03f, -6.839292473e-04f, -3.058389411e-04f, -1.480892679e-04f},
+      {4.827399254e-01f, 1.210519895e-01f, 3.691067919e-02f, 1.321023982e-02f,
+       5.391797051e-03f, 2.450781874e-03f, 1.217031386e-03f, 6.502540782e-04f},
+      {-7.494081855e-01f, -2.214780152e-01f, -7.911389321e-02f, -3.290230781e-02f,
+       -1.545224804e-02f, -7.998778485e-03f, -4.478397779e-03f, -2.672655508e-03f},
+      {9.997782111e-01f, 3.593016565e-01f, 1.543621868e-01f, 7.614867389e-02f,
+       4.180205986e-02f, 2.493776567e-02f, 1.588428579e-02f, 1.066109817e-02f},
+      {-1.128373265e+00f, -5.126874447e-01f, -2.732117176e-01f, -1.636228412e-01f,
+       -1.067964435e-01f, -7.434733957e-02f, -5.437225848e-02f, -4.132357612e-02f},
+      {1.000000000e+00f, 6.156903505e-01f, 4.275835752e-01f, 3.215854168e-01f,
+       2.553956807e-01f, 2.108063698e-01f, 1.790011525e-01f, 1.552936584e-01f},
+  };
+  const __m256i k = _mm256_cvttps_epi32(_mm256_add_ps(a, a));
+  const __m256 u = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(k), _mm256_set1_ps(0.5f), a);
+  auto c = [&](int j) AD_AVX2_INLINE_LAMBDA {
+    return _mm256_permutevar8x32_ps(_mm256_load_ps(kC[j]), k);
+  };
+  __m256 p = c(0);
+  for (int j = 1; j < 7; ++j) p = _mm256_fmadd_ps(p, u, c(j));
+  __m256 e = exp_normal_range_ps(_mm256_sub_ps(_mm256_setzero_ps(), z));
+  if (zlo) e = _mm256_fnmadd_ps(e, *zlo, e);
+  if (expmz) *expmz = e;
+  return _mm256_mul_ps(p, e);
+}
+
+// erfc(a) for a >= 0, z = a^2 (+ *zlo, when given: the rounding error of z): the short form
+// when every lane is below 4 (the common case: erfc(4) is 1.5e-8), else the Chebyshev one.
+// NaN lanes take the latter, where inf or NaN z drop zlo.  *expmz: as erfc_small_ps.
+AD_AVX2_INLINE __m256 erfc_nonneg_ps(__m256 a, __m256 z, const __m256* zlo = nullptr,
+                                     __m256* expmz = nullptr) {
+  const __m256 small = _mm256_cmp_ps(a, _mm256_set1_ps(4.0f), _CMP_LT_OQ);
+  if (__builtin_expect(_mm256_movemask_ps(small) == 0xff, 1))
+    return erfc_small_ps(a, z, zlo, expmz);
+  __m256 e = exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), z));
+  if (zlo)
+    e = _mm256_fnmadd_ps(
+        e, _mm256_and_ps(*zlo, _mm256_cmp_ps(z, _mm256_set1_ps(1e30f), _CMP_LT_OQ)), e);
+  if (expmz) *expmz = e;
+  return erfc_nonneg_wide_ps(a, e);
 }
 
 // erf(x) for |x| < 0.8: its Taylor series x P(x^2) up to x^21 (z = x * x).  Horner's
@@ -366,17 +424,28 @@ AD_AVX2_INLINE __m256 erf_ps(__m256 x) {
   const __m256 ax = _mm256_andnot_ps(sign, x), z = _mm256_mul_ps(x, x);
   const int small = _mm256_movemask_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(0.8f), _CMP_LT_OQ));
   if (small == 0xff) return erf_taylor_ps(x, z);
-  const __m256 big = _mm256_or_ps(
-      _mm256_sub_ps(_mm256_set1_ps(1.0f), erfc_nonneg_ps(ax, z)), _mm256_and_ps(x, sign));
+  const __m256 e = erfc_nonneg_ps(ax, z);  // (erfc < 0.26: the rounding of z matters little)
+  const __m256 big = _mm256_or_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), e), _mm256_and_ps(x, sign));
   if (small == 0) return big;
   return _mm256_blendv_ps(big, erf_taylor_ps(x, z),
                           _mm256_cmp_ps(ax, _mm256_set1_ps(0.8f), _CMP_LT_OQ));
 }
 
-// 1 + erf(x) = erfc(-x), accurate relative to itself also where it is tiny (x << 0).
-AD_AVX2_INLINE __m256 one_plus_erf_ps(__m256 x) {
+// GELU's parts: 1 + erf(x / sqrt 2) = erfc(-x / sqrt 2) (accurate relative to itself also
+// where it is tiny, x << 0), and exp(-x^2 / 2) in *expm when given, both from one exp.
+// x^2 / 2 is taken from x (the square of the rounded x / sqrt 2 is up to 2 ulp off: 100-300
+// ulp in the tails at |x| = 8-13), rounded once, or with Exact as z + zlo, exactly: GELU
+// forward 25 / 91 ulp at most for |x| < 4 / < 8 rounded (as before), 8 / 9 exact, which
+// costs it 8% of its time; the backward, exact, 4-7 ulp in the tails (was 19-67).
+template <bool Exact>
+AD_AVX2_INLINE __m256 gelu_parts_ps(__m256 x, __m256* expm) {
+  const __m256 half = _mm256_set1_ps(0.5f);
   const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-  const __m256 e = erfc_nonneg_ps(ax, _mm256_mul_ps(x, x));
+  const __m256 xx = _mm256_mul_ps(x, x);
+  const __m256 z = _mm256_mul_ps(half, xx);
+  const __m256 zlo = _mm256_mul_ps(half, _mm256_fmsub_ps(x, x, xx));
+  const __m256 e = erfc_nonneg_ps(_mm256_mul_ps(ax, _mm256_set1_ps(0.70710678118654752f)), z,
+                                  Exact ? &zlo : nullptr, expm);
   return _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(2.0f), e), e,
                           _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
 }
@@ -404,7 +473,9 @@ struct MathF32 {
   static AD_AVX2_INLINE R tanh(R x) { return tanh_ps(x); }
   static AD_AVX2_INLINE R sigmoid(R x) { return sigmoid_ps(x); }
   static AD_AVX2_INLINE R erf(R x) { return erf_ps(x); }
-  static AD_AVX2_INLINE R one_plus_erf(R x) { return one_plus_erf_ps(x); }
+  // 1 + erf(x / sqrt 2); with gelu_parts also exp(-x^2 / 2) (one exp here)
+  static AD_AVX2_INLINE R gelu_cdf2(R x) { return gelu_parts_ps<false>(x, nullptr); }
+  static AD_AVX2_INLINE R gelu_parts(R x, R& expm) { return gelu_parts_ps<true>(x, &expm); }
   static AD_AVX2_INLINE R sqrt(R x) { return _mm256_sqrt_ps(x); }  // correctly rounded
 };
 

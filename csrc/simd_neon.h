@@ -327,7 +327,14 @@ struct MathF32 {
   static AD_NEON_INLINE R tanh(R x) { return tanh_ps(x); }
   static AD_NEON_INLINE R sigmoid(R x) { return sigmoid_ps(x); }
   static AD_NEON_INLINE R erf(R x) { return erf_ps(x); }
-  static AD_NEON_INLINE R one_plus_erf(R x) { return one_plus_erf_ps(x); }
+  // 1 + erf(x / sqrt 2); with gelu_parts also exp(-x^2 / 2)
+  static AD_NEON_INLINE R gelu_cdf2(R x) {
+    return one_plus_erf_ps(F::mul(x, F::set1(0.70710678118654752f)));
+  }
+  static AD_NEON_INLINE R gelu_parts(R x, R& expm) {
+    expm = exp_ps(F::mul(F::set1(-0.5f), F::mul(x, x)));
+    return gelu_cdf2(x);
+  }
   static AD_NEON_INLINE R sqrt(R x) { return vsqrtq_f32(x); }  // correctly rounded
 };
 

@@ -187,14 +187,13 @@ AD_SIMD void grad_f32(const float* x, const float* g, float* out, int64_t n) {
 }
 
 // GELU: x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2, with 1 + erf taken as erfc(-x / sqrt 2)
-// for x << 0 (no cancellation); the tanh form x (1 + tanh(c (x + a x^3))) / 2.
-constexpr float kRsqrt2 = 0.70710678118654752f, kRsqrt2Pi = 0.39894228040143268f;
+// for x << 0 (no cancellation: M::gelu_cdf2); the tanh form x (1 + tanh(c (x + a x^3))) / 2.
+constexpr float kRsqrt2Pi = 0.39894228040143268f;
 constexpr float kTanhC = 0.79788456080286536f, kTanhA = 0.044715f;
 
 template <typename V, typename M>
 AD_SIMD_INLINE typename V::R gelu_v(typename V::R x) {
-  const auto cdf2 = M::one_plus_erf(V::mul(x, V::set1(kRsqrt2)));
-  return V::mul(V::mul(V::set1(0.5f), x), cdf2);
+  return V::mul(V::mul(V::set1(0.5f), x), M::gelu_cdf2(x));
 }
 template <typename V>
 AD_SIMD_INLINE typename V::R gelu_tanh_arg(typename V::R x) {
@@ -209,10 +208,9 @@ AD_SIMD_INLINE typename V::R gelu_tanh_v(typename V::R x) {
 // d/dx: Phi(x) + x phi(x), and for the tanh form (1 + th) / 2 + x (1 - th^2) c (1 + 3a x^2) / 2.
 template <typename V, typename M>
 AD_SIMD_INLINE typename V::R gelu_d(typename V::R x) {
-  const auto half = V::set1(0.5f);
-  const auto cdf = V::mul(half, M::one_plus_erf(V::mul(x, V::set1(kRsqrt2))));
-  const auto pdf = V::mul(M::exp(V::mul(V::set1(-0.5f), V::mul(x, x))), V::set1(kRsqrt2Pi));
-  return V::fma(x, pdf, cdf);
+  typename V::R e;  // exp(-x^2 / 2), from the erf's own exp where the level shares it
+  const auto cdf2 = M::gelu_parts(x, e);
+  return V::fma(V::mul(x, V::set1(kRsqrt2Pi)), e, V::mul(V::set1(0.5f), cdf2));
 }
 template <typename V, typename M>
 AD_SIMD_INLINE typename V::R gelu_tanh_d(typename V::R x) {
@@ -244,7 +242,7 @@ AD_SIMD_INLINE typename V::R sign_d(typename V::R x) {
 }
 
 // Vec: the ISA's Vec template; M: its float32 math (exp, log, tanh, sigmoid, erf,
-// one_plus_erf, sqrt on Vec<float>::R).
+// gelu_cdf2, gelu_parts, sqrt on Vec<float>::R).
 template <template <typename> class Vec, typename M, typename T>
 void fill_elementwise_vec(KernelTable<T>& t) {
   using V = Vec<T>;

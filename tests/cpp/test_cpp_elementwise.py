@@ -306,6 +306,28 @@ def test_gelu_tail_specials_and_errors(simd):
         C.gelu_backward(x, x.astype(np.float64))
 
 
+def _ulps(got, want):
+    """|got - want| in float32 ulps of want (subnormal spacing at the bottom)."""
+    spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+    return np.abs(got.astype(np.float64) - want) / np.maximum(spacing, 2.0**-149)
+
+
+def test_gelu_float32_ulps(simd):
+    """The float32 GELU and its derivative in ulps of the float64 values, on a grid across
+    both sides of the kernels' switch at |x| = 4 sqrt 2 (vectors on either side and mixed)
+    and into the tails, where x Phi(x) is tiny and only relative accuracy tells."""
+    x = np.concatenate([np.linspace(-14, 14, 40001), np.linspace(-5.7, -5.6, 997),
+                        np.linspace(5.6, 5.7, 997)]).astype(np.float32)
+    y, d = _gelu_ref(x, False)
+    fwd, bwd = _ulps(C.gelu(x), y), _ulps(C.gelu_backward(x, np.ones_like(x)), d)
+    core = np.abs(x) < 5.6
+    assert fwd[core].max() <= 16 and fwd[~core].max() <= 128, (fwd[core].max(), fwd.max())
+    # the derivative has a root at x = -0.7518, where only an absolute bound is meaningful
+    away = np.abs(x) >= 2
+    assert bwd[away].max() <= 8, bwd[away].max()
+    np.testing.assert_allclose(C.gelu_backward(x, np.ones_like(x))[~away], d[~away], atol=2e-7)
+
+
 @pytest.mark.parametrize("n", ODD_SIZES)
 def test_silu_and_abs_backward(simd, dtype, n):
     rng = np.random.default_rng(n)
