@@ -463,14 +463,19 @@ def nanmean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return nansum(x, dim, keepdim) / count.to(x.dtype)
 
 
-def var_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False):
-    return x.var(dim, correction=correction, keepdim=keepdim), (
-        x.mean(dim, keepdim=keepdim) if dim is not None else x.mean())
+def var_mean(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(var, mean), with var's arguments: a bool in dim's place is `unbiased`, as in PyTorch."""
+    return x.var(dim, unbiased, keepdim, correction=correction), _mean_for(x, dim, keepdim)
 
 
-def std_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False):
-    return x.std(dim, correction=correction, keepdim=keepdim), (
-        x.mean(dim, keepdim=keepdim) if dim is not None else x.mean())
+def std_mean(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(std, mean), with std's arguments (as var_mean)."""
+    return x.std(dim, unbiased, keepdim, correction=correction), _mean_for(x, dim, keepdim)
+
+
+def _mean_for(x: Tensor, dim, keepdim: bool) -> Tensor:
+    dim = None if dim.__class__ is bool else dim
+    return x.mean(dim, keepdim=keepdim) if dim is not None else x.mean()
 
 
 def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):

@@ -19,6 +19,13 @@ def _infer_dtype(data) -> dtypes.DType:
         return dtypes.bool_
     if kind in "iu":
         return dtypes.int64
+    if kind == "f" and _first_leaf(data).__class__.__module__ == "numpy":
+        # NumPy float scalars keep their precision, as in PyTorch: [np.float64(1.5)] -> float64
+        leaves = list(_flat(data))
+        scalars = [d.dtype for d in leaves if isinstance(d, np.floating)]
+        if any(type(d) is float for d in leaves):  # Python floats count as the default dtype
+            scalars.append(dtypes.get_default_dtype().np)
+        return dtypes.from_numpy_dtype(np.result_type(*scalars))
     if kind == "f" or arr.size == 0:
         return dtypes.get_default_dtype()
     raise TypeError(f"could not infer a dtype for data of NumPy dtype {arr.dtype}")
@@ -65,6 +72,12 @@ def _on_gpu(obj) -> bool:
         return int(obj.__dlpack_device__()[0]) == 2
     except (AttributeError, TypeError, ValueError, IndexError):
         return False
+
+
+def _first_leaf(data):
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return data
 
 
 def _flat(data):

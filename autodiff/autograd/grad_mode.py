@@ -61,13 +61,20 @@ class _GradModeContext:
         return generator if inspect.isgeneratorfunction(func) else wrapper
 
 
-class no_grad(_GradModeContext):
-    """Disable graph recording: ``with ad.no_grad(): ...`` or ``@ad.no_grad()``."""
+class _NoParamDecorator(_GradModeContext):
+    """Also a decorator without parentheses: ``@ad.no_grad`` (as PyTorch's)."""
+
+    def __new__(cls, func=None):
+        return super().__new__(cls) if func is None else cls()(func)
+
+
+class no_grad(_NoParamDecorator):
+    """Disable graph recording: ``with ad.no_grad(): ...``, ``@ad.no_grad()`` or ``@ad.no_grad``."""
 
     _mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoParamDecorator):
     """Enable graph recording inside a no_grad region."""
 
     _mode = True

@@ -118,6 +118,8 @@ def norm_dim(dim: int, ndim: int, op: str = "") -> int:
     # dim in [0, ndim); a 0-d tensor has dim 0 (or -1), unless ``op`` needs a real one
     if op and not ndim:
         raise RuntimeError(f"{op} expects at least a 1-dimensional tensor")
+    if dim.__class__ is bool:  # an int subclass, so a slip like x.sum(True) would pass as dim 1
+        raise TypeError(f"dim must be an int, got bool ({dim})")
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
@@ -130,7 +132,7 @@ def norm_dims(dim, ndim: int):
     if dim is None:
         return None
     if isinstance(dim, (int, np.integer)):
-        dims = (norm_dim(int(dim), ndim),)
+        dims = (norm_dim(dim if dim.__class__ is bool else int(dim), ndim),)
     else:
         dims = tuple(sorted({norm_dim(int(d), ndim) for d in dim}))
         if len(dims) != len(tuple(dim)):

@@ -6,6 +6,8 @@ import builtins
 import collections
 import math
 
+import numpy as np
+
 from .. import dtypes
 from ..autograd.node import Op
 from ..errors import DTypeError, IndexRangeError
@@ -67,13 +69,26 @@ class Mean(Op):
         return (k.broadcast_to(g.reshape(_kept_shape(shape, axes)), shape),)
 
 
+def _from_half(a):
+    """float16 data as float32, for the reductions that PyTorch accumulates in float32."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
+def _to_half(a, x):
+    return a.astype(np.float16) if x._data.dtype == np.float16 else a
+
+
 class Var(Op):
     """y = sum((x - mean)**2) / (n - c); dx = dy * 2 (x - mean) / (n - c)."""
 
     def forward(self, x, axes, correction, keepdim):
+        return _to_half(self.var32(x, axes, correction, keepdim), x)
+
+    def var32(self, x, axes, correction, keepdim):
+        """The variance, float16 input in float32 (as PyTorch: its squares overflow)."""
         self.saved = (x,)
         self.meta = (x._data.shape, axes, keepdim, correction)
-        return self.backend.var(x._data, axes, correction, keepdim)
+        return self.backend.var(_from_half(x._data), axes, correction, keepdim)
 
     def backward(self, g):
         (x,) = self.saved
@@ -104,8 +119,8 @@ class Std(Var):
     """y = sqrt(var(x)); dx = dy (x - mean) / ((n - c) y), 0 where y == 0 (PyTorch)."""
 
     def forward(self, x, axes, correction, keepdim):
-        b = self.backend
-        return self.save_output(b.sqrt(Var.forward(self, x, axes, correction, keepdim)))
+        return self.save_output(
+            _to_half(self.backend.sqrt(self.var32(x, axes, correction, keepdim)), x))
 
     def backward(self, g):
         y = self.output()  # the mask is applied at the reduced shape, where it is cheap
@@ -234,11 +249,11 @@ class Norm2(Op):
     def forward(self, x, axes, keepdim):
         self.saved = (x,)
         self.meta = (x._data.shape, axes, keepdim)
-        b, xd = self.backend, x._data
+        b, xd = self.backend, _from_half(x._data)
         kept = _kept_shape(xd.shape, axes)
         ss = b.mul_sum_to(xd, xd, kept)  # sum of squares without x * x in memory
-        return self.save_output(b.sqrt(ss if keepdim else ss.reshape(
-            tuple(n for i, n in enumerate(kept) if axes is not None and i not in axes))))
+        return self.save_output(_to_half(b.sqrt(ss if keepdim else ss.reshape(
+            tuple(n for i, n in enumerate(kept) if axes is not None and i not in axes))), x))
 
     def backward(self, g):
         (x,) = self.saved
@@ -277,7 +292,13 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     return Mean.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
+def _unbiased_overload(dim, unbiased):
+    """PyTorch's var(input, unbiased) / std(input, unbiased): a bool in dim's place."""
+    return (None, dim) if dim.__class__ is bool else (dim, unbiased)
+
+
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    dim, unbiased = _unbiased_overload(dim, unbiased)
     correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
     require_float("var", x)  # PyTorch: std and var only support floating point dtypes
     return Var.apply(x, axes=norm_dims(dim, x.ndim), correction=correction,
@@ -285,6 +306,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    dim, unbiased = _unbiased_overload(dim, unbiased)
     correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
     require_float("std", x)  # PyTorch: std and var only support floating point dtypes
     return Std.apply(x, axes=norm_dims(dim, x.ndim), correction=correction,
