@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import dtypes
@@ -138,16 +140,27 @@ def _fill(kind, size, value, dtype, device, requires_grad):
     return t.requires_grad_(True) if requires_grad else t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _fill("zeros", size, None, dtype, device, requires_grad)
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _fill("zeros", _size(shape, size), None, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _fill("ones", size, None, dtype, device, requires_grad)
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _fill("ones", _size(shape, size), None, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _laid_out(_fill("empty", size, None, dtype, device, requires_grad), None, memory_format)
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False,
+          memory_format=None) -> Tensor:
+    return _laid_out(_fill("empty", _size(shape, size), None, dtype, device, requires_grad),
+                     None, memory_format)
+
+
+def _size(shape: tuple, size) -> tuple:
+    """The shape given positionally, f(2, 3) or f((2, 3)), or as PyTorch's size= keyword."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError("got the shape both positionally and as size=")
+    return (size,)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -230,7 +243,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev, dt = _dev(device), _dt(dtype)
-    t = Tensor._make(dev.backend.linspace(start, end, int(steps), dt.np), dev, False, None)
+    if dt.is_floating_point:
+        arr = dev.backend.linspace(start, end, int(steps), dt.np)
+    else:  # PyTorch truncates the ends, then the points, toward zero (NumPy's floor them)
+        points = np.trunc(np.linspace(math.trunc(start), math.trunc(end), int(steps)))
+        arr = dev.backend.from_numpy(points.astype(dt.np))
+    t = Tensor._make(arr, dev, False, None)
     return t.requires_grad_(True) if requires_grad else t
 
 

@@ -171,8 +171,11 @@ class Tensor(InplaceMixin):
         return -1 if self._dev.index is None else self._dev.index
 
     # ----------------------------------------------------------------- conversion
-    def numpy(self) -> np.ndarray:
-        """The data as a NumPy array sharing memory (CPU devices only)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array sharing memory (CPU devices only; with force, a copy from
+        any device, as PyTorch's)."""
+        if force and not self._dev.backend.is_cpu:
+            return self.detach().cpu().numpy()
         if not self._dev.backend.is_cpu:
             raise TypeError(f"can't convert {self._dev} tensor to numpy; use .cpu() first")
         return self._writable()  # a 0-d array, never a NumPy scalar (PyTorch gives an array)

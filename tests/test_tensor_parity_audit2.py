@@ -83,3 +83,25 @@ def test_bare_grad_mode_decorators():
     [np.float32(1), np.float64(2)], [np.float64(1), 2], [1.5], [np.int64(2)]])
 def test_numpy_scalars_in_lists_keep_their_dtype(data):
     assert ad.tensor(data).dtype.name == str(torch.tensor(data).dtype).split(".")[1]
+
+
+@pytest.mark.parametrize("args", [(-5, 5, 4), (0, 1, 5), (-3.7, 2, 5), (2.9, -7.5, 6), (0, 10, 1)])
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_integer_linspace_truncates_as_pytorch(args, dtype):
+    got = ad.linspace(*args, dtype=getattr(ad, dtype))
+    want = torch.linspace(*args, dtype=getattr(torch, dtype))
+    assert got.dtype.name == dtype and got.numpy().tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_flip_varargs_size_keyword_and_numpy_force(device):
+    x, t = ad.arange(24, device=device).reshape(2, 3, 4), torch.arange(24).reshape(2, 3, 4)
+    for got, want in ((x.flip(0, 2), t.flip(0, 2)), (x.flip(1), t.flip(1)),
+                      (ad.flip(x, (0, 1)), torch.flip(t, (0, 1))), (x.flip([2]), t.flip([2]))):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    for make in ("zeros", "ones", "empty"):
+        assert getattr(ad, make)(size=(2, 3), device=device).shape == (2, 3)
+        with pytest.raises(TypeError):
+            getattr(ad, make)(2, size=(2, 3))
+    w = ad.ones(2, device=device, requires_grad=True)
+    np.testing.assert_array_equal(w.numpy(force=True), [1.0, 1.0])

@@ -437,7 +437,9 @@ def unbind(x, dim=0):
     return tuple(select(x, d, i) for i in range(x.shape[d]))
 
 
-def flip(x, dims):
+def flip(x, *dims):
+    """x reversed along dims: flip(x, (0, 1)), or x.flip(0, 1) as PyTorch's method."""
+    dims = dims[0] if len(dims) == 1 else dims
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if x.ndim == 0:  # a 0-d tensor flipped along "dim 0" is a copy of itself (PyTorch)
         for d in dims:
