@@ -105,3 +105,20 @@ def test_flip_varargs_size_keyword_and_numpy_force(device):
             getattr(ad, make)(2, size=(2, 3))
     w = ad.ones(2, device=device, requires_grad=True)
     np.testing.assert_array_equal(w.numpy(force=True), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_hook_may_not_change_the_gradient_shape(device):
+    x = ad.tensor([1.0, 2.0], device=device, requires_grad=True)
+    x.register_hook(lambda g: g.sum())  # on a leaf
+    with pytest.raises(RuntimeError, match="changed the size"):
+        (x * 3).sum().backward()
+    y = ad.tensor([1.0, 2.0], device=device, requires_grad=True)
+    z = y * 2
+    z.register_hook(lambda g: g[:1])  # on an intermediate
+    with pytest.raises(RuntimeError, match="changed the size"):
+        z.sum().backward()
+    w = ad.tensor([1.0, 2.0], device=device, requires_grad=True)
+    w.register_hook(lambda g: g * 2)
+    (w * 3).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [6.0, 6.0])

@@ -97,7 +97,7 @@ class _GradSink:
             for hook in t._hooks:
                 r = hook(g)
                 if r is not None:
-                    g = r
+                    g = _hook_result(hook, g, r)
                     self.mark_shared(r)  # the hook may keep it: never store it as a .grad
             self._deliver(t, g)
             if self.targets is None:  # Tensor.register_post_accumulate_grad_hook's hooks
@@ -266,9 +266,18 @@ def _run_pre_hooks(node, grads, sink) -> None:
         for hook in hooks:
             r = hook(g)
             if r is not None:
-                g = r
+                g = _hook_result(hook, g, r)
                 sink.mark_shared(r)
         grads[nr] = g
+
+
+def _hook_result(hook, g, r):
+    """A tensor hook's replacement gradient, which must keep the gradient's shape (PyTorch)."""
+    if getattr(r, "shape", None) != g.shape:
+        name = getattr(hook, "__name__", type(hook).__name__)
+        raise RuntimeError(f"hook '{name}' has changed the size of value: expected a gradient of "
+                           f"shape {tuple(g.shape)}, got {tuple(getattr(r, 'shape', ()))}")
+    return r
 
 
 def _check_anomaly(node, in_grads) -> None:
