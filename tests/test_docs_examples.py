@@ -18,6 +18,9 @@ Conventions for doc writers:
 - A block that imports ``torch`` is skipped when PyTorch is not installed.
 - Only fences that open with exactly ```` ```python ```` are run; use ```` ```bash ```` or a
   plain fence for commands and output.
+- README's quick-start training loop ends in ``print(...)  # <what it prints>``; the comment is
+  checked against what the block prints on each CPU device (numpy and cpp), every number to
+  the precision the comment gives, so the README cannot drift from the code.
 
 docs/benchmarks.md is excluded: its blocks are measurements, not examples. Shell commands
 are not run (they install packages or take minutes), but every ``python -m MODULE`` names an
@@ -35,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+import autodiff as ad
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md"] + sorted(
@@ -91,13 +96,13 @@ def test_docs_have_examples():
     assert any(not b.skip for b in BLOCKS), "no runnable ```python block found in the docs"
 
 
-@pytest.mark.parametrize("block", [b for b in BLOCKS if not b.skip], ids=lambda b: b.id)
-def test_docs_example_runs(block: Block, tmp_path: Path):
-    if re.search(r"^\s*(import torch|from torch)\b", block.code, re.MULTILINE):
-        pytest.importorskip("torch")
+def _run(block: Block, tmp_path: Path, device: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``block`` as a script in ``tmp_path`` (on the default device unless ``device``)."""
     script = tmp_path / "doc_example.py"
     script.write_text(block.code, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "AUTODIFF_DEVICE"}
+    if device is not None:
+        env["AUTODIFF_DEVICE"] = device
     # the repository's autodiff, as the rest of the suite imports it
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["MPLBACKEND"] = "Agg"
@@ -110,10 +115,58 @@ def test_docs_example_runs(block: Block, tmp_path: Path):
         timeout=TIMEOUT_S,
         check=False,
     )
+    return proc
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if not b.skip], ids=lambda b: b.id)
+def test_docs_example_runs(block: Block, tmp_path: Path):
+    if re.search(r"^\s*(import torch|from torch)\b", block.code, re.MULTILINE):
+        pytest.importorskip("torch")
+    proc = _run(block, tmp_path)
     assert proc.returncode == 0, (
         f"{block.id}: the example failed (exit {proc.returncode})\n"
         f"--- code\n{block.code}--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
     )
+
+
+# README's quick start: the block with the training loop; its last print's comment is its output
+QUICKSTART = next(b for b in BLOCKS if b.path.name == "README.md" and "opt.step()" in b.code)
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _stated_output(code: str) -> str:
+    """The comment on the block's last ``print(...)`` line: the output the README promises."""
+    lines = [ln for ln in code.splitlines() if ln.lstrip().startswith("print(") and "#" in ln]
+    assert lines, "README's quick start has no `print(...)  # output` line"
+    return lines[-1].rsplit("#", 1)[1].strip()
+
+
+def _assert_same_output(printed: str, stated: str) -> None:
+    """``printed`` reads as ``stated``: the same words, and each number equal to the stated
+    one to the stated precision (half a unit in its last decimal place)."""
+    assert NUMBER.sub("#", printed) == NUMBER.sub("#", stated), (printed, stated)
+    for got, want in zip(NUMBER.findall(printed), NUMBER.findall(stated)):
+        decimals = len(want.split(".")[1]) if "." in want and "e" not in want.lower() else 0
+        tol = 0.5 * 10.0**-decimals + 1e-12
+        assert abs(float(got) - float(want)) <= tol, (
+            f"README's quick start prints {printed!r}; its comment says {stated!r}")
+
+
+@pytest.mark.parametrize("device", ["numpy", "cpp"])
+def test_readme_quickstart_prints_what_its_comment_says(device: str, tmp_path: Path):
+    if device not in ad.available_devices():
+        pytest.skip(f"{device}: the C++ extension autodiff._C is not built")
+    proc = _run(QUICKSTART, tmp_path, device)
+    assert proc.returncode == 0, f"--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+    printed = proc.stdout.strip().splitlines()[-1]
+    _assert_same_output(printed, _stated_output(QUICKSTART.code))
+
+
+def test_stated_output_comparison():
+    _assert_same_output("loss 0.054, accuracy 0.99", "loss 0.054, accuracy 0.99")
+    for wrong in ("loss 0.091, accuracy 1.00", "loss 0.055, accuracy 0.99", "loss 0.054"):
+        with pytest.raises(AssertionError):
+            _assert_same_output(wrong, "loss 0.054, accuracy 0.99")
 
 
 def _commands() -> list[tuple[str, str]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
+import weakref
 from collections import Counter
 from collections.abc import Iterable
 from typing import Callable
@@ -61,6 +63,7 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._get_lr_called_within_step = False  # PyTorch's flag, part of its state dict
+        _track_optimizer_step(optimizer)
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -81,20 +84,27 @@ class LRScheduler:
         return self._last_lr
 
     def step(self, epoch: int | None = None) -> None:
-        """Advance one step (or jump to ``epoch``) and set each group's ``lr``."""
+        """Advance one step (or jump to ``epoch``, deprecated as in PyTorch) and set each
+        group's ``lr``. Call it after ``optimizer.step()``: as PyTorch, the first call warns
+        when the optimizer has not stepped yet."""
+        if self._step_count == 1:
+            _warn_if_optimizer_not_stepped(self.optimizer)
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Compute and set the next lrs (the closed form, where there is one, for an
         explicit ``epoch``); ``SequentialLR`` calls it to restart a scheduler at 0."""
-        if epoch is None:
-            self.last_epoch += 1
-            lrs = self.get_lr()
-        else:
-            self.last_epoch = int(epoch)
-            closed = getattr(self, "_get_closed_form_lr", None)
-            lrs = closed() if closed is not None else self.get_lr()
+        with _enable_get_lr_call(self):
+            if epoch is None:
+                self.last_epoch += 1
+                lrs = self.get_lr()
+            else:
+                self.last_epoch = epoch  # as PyTorch: a float epoch stays a float
+                closed = getattr(self, "_get_closed_form_lr", None)
+                lrs = closed() if closed is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs):
             _set_lr(group, lr)
         self._last_lr = _last_lrs(self.optimizer)
@@ -109,6 +119,77 @@ class LRScheduler:
 
     def _lrs(self) -> list:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being "
+    "deprecated where possible. Please use `scheduler.step()` to step the "
+    "scheduler. During the deprecation, if epoch is different from None, the "
+    "closed form is used instead of the new chainable form, where available. "
+    "Please open an issue if you are unable to replicate your use case: "
+    "https://github.com/pytorch/pytorch/issues/new/choose."
+)
+
+
+def _track_optimizer_step(optimizer: Optimizer) -> None:
+    """Wrap ``optimizer.step`` (once, on the instance) so it records ``_opt_called``, as
+    PyTorch's scheduler does to detect ``scheduler.step()`` before ``optimizer.step()``. The
+    wrapper holds the optimizer weakly (no reference cycle)."""
+    if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        return
+    step = optimizer.step
+    opt_ref, func = weakref.ref(optimizer), getattr(step, "__func__", None)
+
+    def wrapper(*args, **kwargs):
+        opt = opt_ref()
+        opt._opt_called = True
+        return (func.__get__(opt, type(opt)) if func is not None else step)(*args, **kwargs)
+
+    wrapper.__name__ = getattr(step, "__name__", "step")
+    wrapper.__doc__ = getattr(step, "__doc__", None)
+    wrapper._wrapped_by_lr_sched = True
+    optimizer.step = wrapper
+
+
+def _warn_if_optimizer_not_stepped(optimizer: Optimizer) -> None:
+    """PyTorch's warnings at a scheduler's first ``step()`` (pytorch/pytorch#20124)."""
+    if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        warnings.warn(
+            "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+            "initialization. Please, make sure to call `optimizer.step()` before "
+            "`lr_scheduler.step()`. See more details at "
+            "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+            UserWarning, stacklevel=3)
+    elif not getattr(optimizer, "_opt_called", False):
+        warnings.warn(
+            "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+            "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+            "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+            "will result in PyTorch skipping the first value of the learning rate schedule. "
+            "See more details at "
+            "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+            UserWarning, stacklevel=3)
+
+
+class _enable_get_lr_call:  # PyTorch's name
+    """Within ``step()``: ``get_lr()`` is being called by the scheduler, so it does not warn."""
+
+    def __init__(self, sched: LRScheduler) -> None:
+        self.sched = sched
+
+    def __enter__(self) -> None:
+        self.sched._get_lr_called_within_step = True
+
+    def __exit__(self, *exc) -> None:
+        self.sched._get_lr_called_within_step = False
+
+
+def _warn_get_lr_called_within_step(sched: LRScheduler) -> None:
+    """PyTorch's warning when a built-in scheduler's ``get_lr()`` is called from outside
+    ``step()`` (it computes the next lr; ``get_last_lr()`` is the current one)."""
+    if not sched._get_lr_called_within_step:
+        warnings.warn("To get the last learning rate computed by the scheduler, please use "
+                      "`get_last_lr()`.", UserWarning, stacklevel=3)
 
 
 def _set_lr(group: dict, lr) -> None:
@@ -135,10 +216,11 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.step_size, self.gamma = int(step_size), gamma
+        self.step_size, self.gamma = step_size, gamma  # a float step_size as PyTorch
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
@@ -156,11 +238,12 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = dict(Counter(int(m) for m in milestones))
+        self.milestones = dict(Counter(milestones))  # as given: PyTorch does not round
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         n = self.milestones.get(self.last_epoch, 0)
         if not n:
             return self._lrs()
@@ -183,6 +266,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
@@ -210,6 +294,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         return [b * fn(self.last_epoch) for b, fn in zip(self.base_lrs, self.lr_lambdas)]
 
     def state_dict(self) -> dict:
@@ -250,6 +335,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         e, t_max, eta = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._lrs()
@@ -284,6 +370,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         e, s, f = self.last_epoch, self.start_factor, self.end_factor
         if e == 0:
             return [lr * s for lr in self._lrs()]
@@ -374,6 +461,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"OneCycleLR: tried to step {step} times; total_steps is "
@@ -448,7 +536,9 @@ class ReduceLROnPlateau:
     def step(self, metrics, epoch: int | None = None) -> None:
         """Record ``metrics`` (a number or a one-element tensor) for this epoch."""
         current = float(metrics)
-        self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current):
             self.best, self.num_bad_epochs = current, 0
         else:

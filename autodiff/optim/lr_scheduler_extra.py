@@ -18,8 +18,10 @@ from typing import Callable
 from .lr_scheduler import (
     LRScheduler,
     ReduceLROnPlateau,
+    _enable_get_lr_call,
     _load_with_lambdas,
     _per_group,
+    _warn_get_lr_called_within_step,
     _with_lambdas,
 )
 from .optimizer import Optimizer
@@ -56,6 +58,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._lrs()]
         if self.last_epoch != self.total_iters:
@@ -101,6 +104,7 @@ class MultiplicativeLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return self._lrs()
         return [lr * fn(self.last_epoch) for lr, fn in zip(self._lrs(), self.lr_lambdas)]
@@ -131,6 +135,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         e, n = self.last_epoch, self.total_iters
         if self._is_initial or e > n:
             return self._lrs()
@@ -299,6 +304,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         cos = 1 + math.cos(math.pi * self.T_cur / self.T_i)
         return [self.eta_min + (b - self.eta_min) * cos / 2 for b in self.base_lrs]
 
@@ -326,7 +332,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_i = self.T_0
             self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        with _enable_get_lr_call(self):
+            lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = self._lrs()
 
@@ -425,6 +433,7 @@ class CyclicLR(LRScheduler):
             group["momentum"] = value
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:

@@ -99,6 +99,8 @@ def _hook_step(step: Callable) -> Callable:
                     raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
                                        f"new_kwargs), but got {result}.")
                 args, kwargs = result
+        if self.__dict__.get("_state_unchecked"):  # the first step after load_state_dict
+            _check_state_shapes(self)
         self._in_step = True
         try:
             out = step(*args, **kwargs)
@@ -151,6 +153,14 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:
             cls.step = _hook_step(cls.__dict__["step"])
+
+    def __getstate__(self) -> dict:
+        """The instance dict without an LR scheduler's wrapper of ``step`` (it holds this
+        optimizer weakly: a copy would step the original, and it cannot be pickled)."""
+        state = self.__dict__.copy()
+        if hasattr(state.get("step"), "_wrapped_by_lr_sched"):
+            del state["step"]
+        return state
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -378,8 +388,33 @@ class Optimizer:
                 if k != "params":
                     mine[k] = tuple(v) if isinstance(v, list) and k in _TUPLE_KEYS else \
                         copy.deepcopy(v)
+        self._state_unchecked = True  # shapes checked at the next step, as PyTorch fails there
         for post_hook in self._hooks("_optimizer_load_state_dict_post_hooks").values():
             post_hook(self)
+
+
+# per-parameter state shaped like its parameter (Adafactor's factored row_var / col_var and
+# L-BFGS's flat history are not)
+_PARAM_SHAPED = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "exp_inf", "square_avg",
+                 "acc_delta", "grad_avg", "sum", "ax", "momentum_buffer", "prev", "step_size",
+                 "variance")
+
+
+def _check_state_shapes(opt: Optimizer) -> None:
+    """Raise a clear error when loaded state does not fit its parameter (PyTorch fails in
+    ``step`` with a size mismatch; our kernels would name only their own arrays)."""
+    for gi, group in enumerate(opt.param_groups):
+        for pi, p in enumerate(group["params"]):
+            state = opt.state.get(p) or {}
+            for key in _PARAM_SHAPED:
+                v = state.get(key)
+                if isinstance(v, Tensor) and tuple(v.shape) != tuple(p.shape):
+                    raise RuntimeError(
+                        f"{type(opt).__name__}.step: state '{key}' of parameter {pi} in "
+                        f"param_groups[{gi}] has shape {tuple(v.shape)}, but the parameter has "
+                        f"shape {tuple(p.shape)}; was the loaded state_dict saved for other "
+                        f"parameters?")
+    opt._state_unchecked = False
 
 
 def _scalar_dtype():

@@ -30,7 +30,7 @@ from ..autograd.grad_mode import no_grad
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _BatchNorm
 from ..tensor import Tensor
-from .lr_scheduler import LRScheduler
+from .lr_scheduler import LRScheduler, _warn_get_lr_called_within_step
 from .optimizer import Optimizer, _scalar
 
 __all__ = [
@@ -335,6 +335,7 @@ class SWALR(LRScheduler):
 
     def get_lr(self) -> list:
         """Each group's next lr: PyTorch's step-by-step interpolation towards ``swa_lr``."""
+        _warn_get_lr_called_within_step(self)
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)

@@ -158,6 +158,7 @@ def test_swalr_state_dict_resumes():
     opt = optim.SGD([p], lr=0.5)
     sched = S.SWALR(opt, swa_lr=0.05, anneal_epochs=6, anneal_strategy="linear")
     for _ in range(3):
+        opt.step()
         sched.step()
     sd = sched.state_dict()
     fresh = S.SWALR(opt, swa_lr=0.05, anneal_epochs=6, anneal_strategy="cos")

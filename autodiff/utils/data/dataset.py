@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
 
 from ... import creation
 from ...random import Generator, default_generator
@@ -70,13 +74,14 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
-    def _batch(self, indices: list) -> tuple:
-        """The collated batch of ``indices`` in one gather per tensor (the fast path)."""
+    def _batch(self, indices: list) -> list:
+        """The collated batch of ``indices`` in one gather per tensor (the fast path): a
+        list, as ``default_collate`` makes of tuple samples (and PyTorch's DataLoader yields)."""
         out = []
         for t in self.tensors:
             idx = creation.tensor(indices, dtype="int64", device=t.device)
             out.append(t[idx])
-        return tuple(out)
+        return out
 
 
 class Subset(Dataset):
@@ -213,25 +218,34 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Generator | Non
 
     Args:
         dataset: the dataset to split.
-        lengths: sizes that sum to ``len(dataset)``, or fractions that sum to 1 (each
-            ``floor(n * fraction)``, the remainder handed out one by one from the first).
+        lengths: sizes that sum to ``len(dataset)`` (ints, NumPy integers or one-element
+            integer tensors), or fractions that sum to 1 (each ``floor(n * fraction)``, the
+            remainder handed out one by one from the first; a split of size 0 warns).
         generator: the ``ad.Generator`` for the permutation (default: the global one).
 
     Example:
         >>> train, val = random_split(ds, [0.8, 0.2], generator=ad.Generator().manual_seed(42))
     """
     n = len(dataset)
-    lengths = list(lengths)
+    lengths = [_length_value(x) for x in lengths]
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         if any(x < 0 or x > 1 for x in lengths):
             raise ValueError(f"random_split: fractions must be in [0, 1], got {lengths}")
         sizes = [math.floor(n * frac) for frac in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:  # PyTorch's warning, word for word
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
+                              f"empty dataset.", stacklevel=2)
         lengths = sizes
-    if any(not isinstance(x, int) or x < 0 for x in lengths):
-        raise ValueError(f"random_split: lengths must be non-negative integers or fractions "
-                         f"summing to 1, got {lengths}")
+    for x in lengths:
+        if not isinstance(x, numbers.Integral):
+            raise TypeError(f"random_split: lengths must be integers or fractions summing to "
+                            f"1, got {type(x).__name__} {x!r} in {lengths}")
+        if x < 0:
+            raise ValueError(f"random_split: lengths must be non-negative, got {lengths}")
+    lengths = [int(x) for x in lengths]
     if sum(lengths) != n:
         raise ValueError(f"random_split: sum of input lengths ({sum(lengths)}) does not equal "
                          f"the length of the input dataset ({n})")
@@ -241,3 +255,16 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Generator | Non
         out.append(Subset(dataset, perm[start:start + size]))
         start += size
     return out
+
+
+def _length_value(x):
+    """A length or fraction as a number: one-element tensors (ours, or anything with
+    ``.item()``) become NumPy scalars of their dtype, so float32 fractions sum to 1 in float32
+    as PyTorch's ``sum`` of its tensors does; NumPy bools become Python bools."""
+    if isinstance(x, np.ndarray) or (hasattr(x, "item") and not isinstance(x, np.generic)
+                                     and not isinstance(x, numbers.Number)):
+        x = np.asarray(x.detach().cpu().numpy() if isinstance(x, Tensor) else x)
+        if x.size != 1:
+            raise ValueError(f"random_split: a length must be one number, got shape {x.shape}")
+        x = x.reshape(())[()]
+    return bool(x) if isinstance(x, np.bool_) else x
