@@ -10,17 +10,10 @@ import warnings
 
 from ...ops import log_softmax as _log_softmax
 from ...ops import softmax as _softmax
-from ...ops.activation import (
-    elu,
-    erf,
-    gelu,
-    leaky_relu,
-    mish,
-    silu,
-)
-from ...ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+from ...ops.activation import erf, gelu
+from ...ops.conv import fold, unfold
 from ...ops.nn_ops import layer_norm
-from ...ops.norm import batch_norm, group_norm, instance_norm, rms_norm
+from ...ops.norm import group_norm, instance_norm, rms_norm
 from ...ops.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -29,6 +22,7 @@ from ...ops.pooling import (
     max_pool1d,
     max_pool2d,
 )
+from ._conv import conv1d, conv2d, conv_transpose2d
 from ._attention import multi_head_attention_forward, scaled_dot_product_attention
 from ._basic import (
     bilinear,
@@ -62,6 +56,7 @@ from ._loss import (
 from ._activation import (
     celu,
     celu_,
+    elu,
     elu_,
     glu,
     hardshrink,
@@ -69,14 +64,19 @@ from ._activation import (
     hardswish,
     hardtanh,
     hardtanh_,
+    leaky_relu,
     leaky_relu_,
     logsigmoid,
+    mish,
     prelu,
+    relu,
     relu6,
+    relu_,
     rrelu,
     rrelu_,
     selu,
     selu_,
+    silu,
     softplus,
     softshrink,
     softsign,
@@ -110,17 +110,12 @@ from ._fractional import (
 )
 
 
-def relu(x, inplace: bool = False):
-    """max(x, 0)."""
-    return x.relu()
+def sigmoid(input):
+    return input.sigmoid()
 
 
-def sigmoid(x):
-    return x.sigmoid()
-
-
-def tanh(x):
-    return x.tanh()
+def tanh(input):
+    return input.tanh()
 
 
 def _softmax_dim(name: str, x, dim, stacklevel: int) -> int:
@@ -132,23 +127,23 @@ def _softmax_dim(name: str, x, dim, stacklevel: int) -> int:
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
-def softmax(x, dim=None, _stacklevel=3, dtype=None):
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``."""
-    return _softmax(x, _softmax_dim("softmax", x, dim, _stacklevel), dtype)
+    return _softmax(input, _softmax_dim("softmax", input, dim, _stacklevel), dtype)
 
 
-def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x - logsumexp(x) along ``dim``."""
-    return _log_softmax(x, _softmax_dim("log_softmax", x, dim, _stacklevel), dtype)
+    return _log_softmax(input, _softmax_dim("log_softmax", input, dim, _stacklevel), dtype)
 
 
-def softmin(x, dim=None, _stacklevel=3, dtype=None):
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
-    return _softmax(-x, _softmax_dim("softmin", x, dim, _stacklevel), dtype)
+    return _softmax(-input, _softmax_dim("softmin", input, dim, _stacklevel), dtype)
 
 
 from ._conv_extra import conv_transpose1d
-from ._norm_extra import local_response_norm
+from ._norm_extra import batch_norm, local_response_norm
 from ._pooling_extra import (
     adaptive_max_pool1d,
     adaptive_max_pool1d_with_indices,

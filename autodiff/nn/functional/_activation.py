@@ -1,7 +1,8 @@
-"""nn.functional activations beyond the core ones in ``autodiff.ops.activation``: CELU, SELU,
-GLU, the hard and shrink families, threshold, RReLU and PReLU, and the in-place ``F.xxx_``
-forms. Each is composed from differentiable ops (``where`` picks the branch, so the gradient
-of each piece is PyTorch's, boundaries included, and double backward comes for free).
+"""nn.functional activations: the core ones of ``autodiff.ops.activation`` (ReLU, leaky ReLU,
+ELU, SiLU, Mish) with PyTorch's ``inplace`` argument, CELU, SELU, GLU, the hard and shrink
+families, threshold, RReLU and PReLU, and the in-place ``F.xxx_`` forms. Each is composed
+from differentiable ops (``where`` picks the branch, so the gradient of each piece is
+PyTorch's, boundaries included, and double backward comes for free).
 
 softplus, logsigmoid, hardtanh and relu6 are redefined here for ``nn.functional``: the core
 forms (relu(z) + log1p(exp(-|z|)), clamp) give a zero gradient at z = 0 where PyTorch gives
@@ -9,10 +10,10 @@ sigmoid(0) = 1/2, and a gradient of 1 at the clamp bounds where PyTorch gives 0.
 
 from __future__ import annotations
 
-from ... import creation
+from ... import creation, ops
 from ...errors import ShapeError
+from ...ops import activation as core
 from ...ops import where
-from ...ops.activation import elu, leaky_relu
 from ...tensor import Tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -22,6 +23,31 @@ SELU_SCALE = 1.0507009873554804934193349852946
 def _maybe_inplace(fn, x: Tensor, inplace: bool, *args) -> Tensor:
     """``fn(x, *args)``, written into ``x`` when ``inplace`` (PyTorch's ``inplace=True``)."""
     return x._inplace(fn, *args) if inplace else fn(x, *args)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """ReLU(x) = max(x, 0)."""
+    return _maybe_inplace(ops.relu, input, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """LeakyReLU(x) = max(0, x) + negative_slope * min(0, x)."""
+    return _maybe_inplace(core.leaky_relu, input, inplace, negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """ELU(x) = x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return _maybe_inplace(core.elu, input, inplace, alpha)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """SiLU(x) = x * sigmoid(x)."""
+    return _maybe_inplace(core.silu, input, inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """Mish(x) = x * tanh(softplus(x))."""
+    return _maybe_inplace(core.mish, input, inplace)
 
 
 def _log1p_exp(z: Tensor) -> Tensor:
@@ -167,7 +193,7 @@ def _rrelu(x: Tensor, lower: float, upper: float, training: bool) -> Tensor:
         raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper "
                            f"bound, got lower={lower} and upper={upper}")
     if not training:
-        return leaky_relu(x, (lower + upper) / 2)
+        return core.leaky_relu(x, (lower + upper) / 2)
     u = creation.rand(*x.shape, dtype=x.dtype, device=x.device)
     return where(x > 0, x, x * (u * (upper - lower) + lower))
 
@@ -204,6 +230,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- in-place forms
+def relu_(input: Tensor) -> Tensor:
+    """In-place :func:`relu`."""
+    return relu(input, inplace=True)
+
+
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """In-place :func:`celu`."""
     return input._inplace(_celu, alpha)
@@ -227,12 +258,12 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """In-place ELU: x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    return input._inplace(elu, alpha)
+    return elu(input, alpha, inplace=True)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """In-place leaky ReLU: max(0, x) + negative_slope * min(0, x)."""
-    return input._inplace(leaky_relu, negative_slope)
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:

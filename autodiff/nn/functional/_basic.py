@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from ...amp.autocast_mode import autocast_op
 from ...errors import DTypeError, ShapeError
 from ...ops import linalg as _linalg
 from ...tensor import Tensor
+from ._activation import _maybe_inplace
 from ._interpolate_extra import nearest_index
 from ._interpolate_extra import resample as _resample
 
@@ -28,28 +30,32 @@ def linear_shape_message(name: str, x: Tensor, weight: Tensor) -> str:
 
 
 @autocast_op("linear")  # here, not in __init__: _attention imports this linear
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b.
 
     Args:
-        x: (*, in_features); weight: (out_features, in_features); bias: (out_features,).
+        input: (*, in_features); weight: (out_features, in_features); bias: (out_features,)
+        or broadcastable to it (its gradient comes back in its own shape).
     Returns:
         Tensor (*, out_features).
     """
-    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
-        raise ShapeError(linear_shape_message("linear", x, weight))
-    if weight.ndim == 2 and x.ndim >= 2 and x.dtype is weight.dtype and (
-            bias is None or bias.dtype is weight.dtype):
-        # one fused node and one 2-D GEMM (and a 2-D weight gradient), even for batched x
-        if x.ndim == 2:
-            return _linalg.linear(x, weight, bias)
-        lead = tuple(x.shape[:-1])
-        y = _linalg.linear(x.reshape(-1, x.shape[-1]), weight, bias)
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ShapeError(linear_shape_message("linear", input, weight))
+    if bias is not None and weight.ndim == 2 and bias.ndim <= 1 and (
+            tuple(bias.shape) != (weight.shape[0],)):
+        bias = bias.expand(weight.shape[0])  # a () or (1,) bias: expand sums db to its shape
+    if weight.ndim == 2 and input.ndim >= 2 and input.dtype is weight.dtype and (
+            bias is None or (bias.dtype is weight.dtype and bias.ndim == 1)):
+        # one fused node and one 2-D GEMM (and a 2-D weight gradient), even for batched input
+        if input.ndim == 2:
+            return _linalg.linear(input, weight, bias)
+        lead = tuple(input.shape[:-1])
+        y = _linalg.linear(input.reshape(-1, input.shape[-1]), weight, bias)
         return y.reshape(*lead, weight.shape[0])
-    if x.dtype is not weight.dtype:  # promoted (PyTorch raises; tests and callers rely on it)
-        dt = dtypes.promote(x.dtype, weight.dtype)
-        x, weight = x.to(dt), weight.to(dt)
-    y = x @ weight.mT if weight.ndim == 2 else x @ weight
+    if input.dtype is not weight.dtype:  # promoted (PyTorch raises; tests and callers rely on it)
+        dt = dtypes.promote(input.dtype, weight.dtype)
+        input, weight = input.to(dt), weight.to(dt)
+    y = input @ weight.mT if weight.ndim == 2 else input @ weight
     return y if bias is None else y + bias
 
 
@@ -82,74 +88,111 @@ def _keep_mask(shape, p: float, x: Tensor) -> Tensor:
     return keep.to(x.dtype) * (1.0 / (1.0 - p))
 
 
+def _drop(x: Tensor, p: float, mask_shape: tuple) -> Tensor:
+    """x times a keep mask of ``mask_shape`` (broadcast over x) scaled by 1/(1-p)."""
+    return x * 0.0 if p == 1.0 else x * _keep_mask(mask_shape, p, x)
+
+
 def _check_p(p: float, name: str) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
-    Draws from the default generator, so ``ad.manual_seed`` makes it reproducible."""
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)
+    (written into ``input`` when ``inplace``). Draws from the default generator, so
+    ``ad.manual_seed`` makes it reproducible."""
     _check_p(p, "dropout")
     if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x * 0.0
-    return x * _keep_mask(x.shape, p, x)
+        return input
+    return _maybe_inplace(_drop, input, inplace, p, tuple(input.shape))
 
 
-def _channel_dropout(x: Tensor, p: float, training: bool, spatial: int, name: str) -> Tensor:
+def _channel_dropout(x: Tensor, p: float, training: bool, inplace: bool, spatial: int,
+                     name: str) -> Tensor:
+    """Zero whole channels: the mask covers every dim but the last ``spatial`` ones."""
     _check_p(p, name)
     if not training or p == 0.0:
         return x
     if x.ndim not in (spatial + 1, spatial + 2):
         raise ShapeError(f"{name}: expected a {spatial + 1}-D or {spatial + 2}-D input, got "
                          f"shape {tuple(x.shape)}")
-    if p == 1.0:
-        return x * 0.0
     shape = tuple(x.shape[:x.ndim - spatial]) + (1,) * spatial
-    return x * _keep_mask(shape, p, x)
+    return _maybe_inplace(_drop, x, inplace, p, shape)
 
 
-def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, L) with probability p (scaled by 1/(1-p))."""
-    return _channel_dropout(x, p, training, 1, "dropout1d")
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) with probability p (scaled by 1/(1-p))."""
+    return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
 
 
-def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, H, W) with probability p (scaled by 1/(1-p))."""
-    return _channel_dropout(x, p, training, 2, "dropout2d")
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) with probability p (scaled by 1/(1-p)).
+
+    As PyTorch 2.13, any input is taken as batched (N, C, *): a 3-D one as (N, C, L), with
+    PyTorch's warning (not as an unbatched (C, H, W)). Other than 3-D or 4-D inputs warn that
+    they are deprecated when dropout runs (PyTorch warns in eval mode too; the identity it
+    returns there does not depend on the shape, so we stay quiet).
+    """
+    _check_p(p, "dropout2d")
+    if input.ndim == 3:
+        warnings.warn(DROPOUT2D_3D_WARNING, stacklevel=2)
+    if not training or p == 0.0:
+        return input
+    if input.ndim not in (3, 4):
+        warnings.warn(DROPOUT2D_NDIM_WARNING.format(ndim=input.ndim), stacklevel=2)
+    if input.ndim < 2:
+        raise ShapeError(f"dropout2d: Feature dropout requires at least 2 dimensions in the "
+                         f"input, got shape {tuple(input.shape)}")
+    return _channel_dropout(input, p, training, inplace, input.ndim - 2, "dropout2d")
 
 
-def embedding(x: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
+DROPOUT2D_NDIM_WARNING = (
+    "dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in "
+    "an error in a future release. To retain the behavior and silence this warning, please use "
+    "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with "
+    "2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+    "inputs).")
+DROPOUT2D_3D_WARNING = (
+    "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+    "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+    "This behavior will change in a future release to interpret the input as one without a "
+    "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+    "please switch to using dropout1d instead.")
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False,
               sparse: bool = False) -> Tensor:
     """Rows of ``weight`` looked up by integer indices; the padding_idx row gets no gradient.
 
     Args:
-        x: integer indices of any shape; weight: (num_embeddings, embedding_dim).
+        input: integer indices of any shape; weight: (num_embeddings, embedding_dim).
     Returns:
-        Tensor (*x.shape, embedding_dim).
+        Tensor (*input.shape, embedding_dim).
     """
-    if x.is_floating_point():
-        raise DTypeError(f"embedding: expected integer indices, got {x.dtype.name} of shape "
-                         f"{tuple(x.shape)}; convert them with .long()")
+    if input.is_floating_point():
+        raise DTypeError(f"embedding: expected integer indices, got {input.dtype.name} of shape "
+                         f"{tuple(input.shape)}; convert them with .long()")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    if x.numel() and bool((x._data < 0).any()):  # (weight[x] would count from the end)
+    if input.numel() and bool((input._data < 0).any()):  # (weight[input] would count from the end)
         raise IndexError(f"embedding: index out of range in self (negative index "
-                         f"{int(x.min().item())}, {weight.shape[0]} embeddings)")
+                         f"{int(input.min().item())}, {weight.shape[0]} embeddings)")
     if max_norm is not None:
-        _renorm_rows(x, weight, max_norm, norm_type)
-    out = weight[x]
+        _renorm_rows(input, weight, max_norm, norm_type)
+    out = weight[input]
     if padding_idx is not None and weight.requires_grad:
-        keep = (x != padding_idx).unsqueeze(-1)
+        keep = (input != padding_idx).unsqueeze(-1)
         out = ops.where(keep, out, out.detach())
-    if scale_grad_by_freq and weight.requires_grad and x.numel():
-        # each row's gradient divided by how often its index occurs in x (value unchanged)
+    if scale_grad_by_freq and weight.requires_grad and input.numel():
+        # each row's gradient divided by how often its index occurs in input (value unchanged)
         from ...index_functions import bincount
 
-        counts = bincount(x.reshape(-1), minlength=weight.shape[0])[x].unsqueeze(-1)
+        counts = bincount(input.reshape(-1), minlength=weight.shape[0])[input].unsqueeze(-1)
         out = out.detach() + (out - out.detach()) / counts.to(out.dtype)
     return out
 
@@ -198,7 +241,7 @@ def _edge_index(n: int, lo: int, hi: int, mode: str) -> list:
     return out
 
 
-def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:
+def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad)/2 dims; ``pad`` lists (left, right) pairs from the last dim back.
 
     Args:
@@ -207,20 +250,20 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = Non
     if len(pad) % 2:  # a ShapeError (a RuntimeError, as PyTorch's) in every mode
         raise ShapeError(f"pad: padding length must be divisible by 2, got {len(pad)}")
     least = 1 if mode in ("reflect", "replicate") else 0  # PyTorch's least output size
-    for n, lo, hi in zip(x.shape[::-1], pad[::2], pad[1::2]):  # RuntimeErrors, as PyTorch's
+    for n, lo, hi in zip(input.shape[::-1], pad[::2], pad[1::2]):  # RuntimeErrors, as PyTorch's
         if n + lo + hi < least or (mode == "constant" and n + min(lo, 0) + min(hi, 0) < 0):
-            raise ShapeError(f"pad: padding {tuple(pad)} of an input of shape {tuple(x.shape)} "
+            raise ShapeError(f"pad: padding {tuple(pad)} of an input of shape {tuple(input.shape)} "
                              f"gives a size below {least} in {mode} mode")
     if mode == "constant":
-        return ops.pad(x, pad, value=0.0 if value is None else value)
+        return ops.pad(input, pad, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: unsupported padding mode {mode!r}")
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ShapeError(f"pad: padding length {len(pad)} must be even and at most 2*ndim")
     for i in range(len(pad) // 2):
-        d = x.ndim - 1 - i
+        d = input.ndim - 1 - i
         lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
-        n = x.shape[d]
+        n = input.shape[d]
         if mode == "reflect" and (lo >= n or hi >= n):
             raise ShapeError(f"pad: padding ({lo}, {hi}) should be smaller than the input "
                              f"dimension {n} for reflect mode")
@@ -229,13 +272,13 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = Non
         if mode == "circular":  # as PyTorch: crop the negative sides first, then wrap once
             cut_lo, cut_hi = max(-lo, 0), max(-hi, 0)
             n -= cut_lo + cut_hi
-            x, lo, hi = x.narrow(d, cut_lo, n), max(lo, 0), max(hi, 0)
+            input, lo, hi = input.narrow(d, cut_lo, n), max(lo, 0), max(hi, 0)
             if lo > n or hi > n:
                 raise ShapeError(f"pad: padding ({lo}, {hi}) wraps around more than once an "
                                  f"input dimension of size {n} in circular mode")
-        idx = creation.tensor(_edge_index(n, lo, hi, mode), dtype=dtypes.int64, device=x.device)
-        x = x[(slice(None),) * d + (idx,)]
-    return x
+        idx = creation.tensor(_edge_index(n, lo, hi, mode), dtype=dtypes.int64, device=input.device)
+        input = input[(slice(None),) * d + (idx,)]
+    return input
 
 
 def _resize_args(x, size, scale_factor, name):
@@ -266,7 +309,7 @@ def _check_sizes(x, out, name):
                          f"{tuple(x.shape[2:])} and output {tuple(out)}")
 
 
-def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor=None,
                 antialias: bool = False) -> Tensor:
     """Resample (N, C, *spatial) by ``size`` or ``scale_factor``.
@@ -276,39 +319,40 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
             "bilinear" or "bicubic" (4-D input), "trilinear" (5-D input).
         align_corners: for the linear and cubic modes, map corner pixel centres onto each other.
     """
-    out, sf = _resize_args(x, size, scale_factor, "interpolate")
+    out, sf = _resize_args(input, size, scale_factor, "interpolate")
     if recompute_scale_factor:
         sf = [None] * len(sf)
     if antialias:
-        if mode not in ("bilinear", "bicubic") or x.ndim != 4:
+        if mode not in ("bilinear", "bicubic") or input.ndim != 4:
             raise ValueError(f"interpolate: antialias is for 4-D inputs in modes bilinear and "
-                             f"bicubic, got mode {mode!r} and shape {tuple(x.shape)}")
+                             f"bicubic, got mode {mode!r} and shape {tuple(input.shape)}")
         for i, (o, s) in enumerate(zip(out, sf)):
-            if o == x.shape[2 + i]:  # PyTorch copies a dim that keeps its size (any scale)
+            if o == input.shape[2 + i]:  # PyTorch copies a dim that keeps its size (any scale)
                 continue
-            w = _antialias_weights(x.shape[2 + i], o, s, mode == "bicubic", bool(align_corners))
-            x = (x.movedim(2 + i, -1) @ creation.tensor(w.T, dtype=x.dtype, device=x.device)
-                 ).movedim(-1, 2 + i)
-        return x
+            w = _antialias_weights(input.shape[2 + i], o, s, mode == "bicubic",
+                                   bool(align_corners))
+            w = creation.tensor(w.T, dtype=input.dtype, device=input.device)
+            input = (input.movedim(2 + i, -1) @ w).movedim(-1, 2 + i)
+        return input
     if mode in ("nearest-exact", "area", "bicubic"):
-        return _resample(x, out, sf, mode, align_corners)
+        return _resample(input, out, sf, mode, align_corners)
     if mode == "nearest":
         if align_corners is not None:
             raise ValueError("interpolate: align_corners only has an effect for linear modes")
         for i, (o, s) in enumerate(zip(out, sf)):
-            idx = nearest_index(x.shape[2 + i], o, s, False, x)
-            x = x[(slice(None),) * (2 + i) + (_long(idx, x),)]
-        return x
+            idx = nearest_index(input.shape[2 + i], o, s, False, input)
+            input = input[(slice(None),) * (2 + i) + (_long(idx, input),)]
+        return input
     want = {"linear": 3, "bilinear": 4, "trilinear": 5}.get(mode)
     if want is None:
         raise ValueError(f"interpolate: unsupported mode {mode!r} (nearest, nearest-exact, "
                          f"area, linear, bilinear, bicubic, trilinear)")
-    if x.ndim != want:
+    if input.ndim != want:
         raise ShapeError(f"interpolate: mode {mode!r} expects a {want}-D input, got shape "
-                         f"{tuple(x.shape)}")
+                         f"{tuple(input.shape)}")
     for i, (o, s) in enumerate(zip(out, sf)):
-        x = _linear_1d(x, 2 + i, o, s, bool(align_corners))
-    return x
+        input = _linear_1d(input, 2 + i, o, s, bool(align_corners))
+    return input
 
 
 def _antialias_weights(n: int, o: int, s, cubic: bool, align_corners: bool) -> np.ndarray:
@@ -366,8 +410,8 @@ def _linear_1d(x, d, o, s, align_corners):
     return a + (b - a) * w
 
 
-def upsample(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    return interpolate(x, size, scale_factor, mode, align_corners)
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def channel_shuffle(x: Tensor, groups: int) -> Tensor:

@@ -10,6 +10,7 @@ from ...errors import DTypeError, ShapeError
 from ...ops import movement
 from ...ops.conv import conv2d, conv_transpose2d, out_size, pair
 from ...tensor import Tensor
+from ._conv import check_conv_args
 
 
 def _same_pads(padding, k, d, s, name: str) -> tuple:
@@ -57,6 +58,7 @@ def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
         >>> F.conv3d(ad.randn(2, 4, 5, 6, 7), ad.randn(8, 4, 3, 3, 3), padding=1).shape
         (2, 8, 5, 6, 7)
     """
+    check_conv_args("conv3d", stride, padding, dilation, groups)
     if x.ndim == 4:
         return conv3d(x.unsqueeze(0), weight, bias, stride, padding, dilation,
                       groups).squeeze(0)
@@ -110,6 +112,7 @@ def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         >>> F.conv_transpose3d(ad.randn(1, 4, 3, 3, 3), ad.randn(4, 2, 3, 3, 3), stride=2).shape
         (1, 2, 7, 7, 7)
     """
+    check_conv_args("conv_transpose3d", stride, padding, dilation, groups, output_padding)
     if x.ndim == 4:
         return conv_transpose3d(x.unsqueeze(0), weight, bias, stride, padding, output_padding,
                                 groups, dilation).squeeze(0)

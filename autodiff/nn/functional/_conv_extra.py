@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...errors import ShapeError
 from ...ops.conv import conv_transpose2d, pair
 from ...tensor import Tensor
+from ._conv import check_conv_args
 
 
 def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
@@ -24,6 +25,7 @@ def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         >>> F.conv_transpose1d(ad.randn(2, 4, 5), ad.randn(4, 3, 3), stride=2).shape
         (2, 3, 11)
     """
+    check_conv_args("conv_transpose1d", stride, padding, dilation, groups, output_padding)
     if x.ndim == 2:
         return conv_transpose1d(x.unsqueeze(0), weight, bias, stride, padding, output_padding,
                                 groups, dilation).squeeze(0)

@@ -17,10 +17,11 @@ from ._loss import _reduce
 from ._loss_extra import _reduction
 
 
-def dropout3d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p (the kept
     ones scaled by 1/(1-p)); the identity when not training."""
-    return _channel_dropout(x, p, training, 3, "dropout3d")
+    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
 
 
 def _host(t: Tensor) -> np.ndarray:

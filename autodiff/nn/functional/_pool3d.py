@@ -54,12 +54,12 @@ def _geometry(x, k, s, p, d, ceil_mode, name):
     return tuple(o for o, _ in geo), tuple(e for _, e in geo)
 
 
-def max_pool3d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """3-D max pooling over (N, C, D, H, W); padding counts as -inf.
 
     Args:
-        x: (N, C, D, H, W) or (C, D, H, W); kernel_size, stride (default kernel_size),
+        input: (N, C, D, H, W) or (C, D, H, W); kernel_size, stride (default kernel_size),
         padding, dilation: int or triple; ceil_mode: round the output size up;
         return_indices: also return each max's flat position in the D*H*W volume (int64).
 
@@ -71,15 +71,15 @@ def max_pool3d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
         >>> F.max_pool3d(ad.randn(1, 2, 5, 6, 7), 2).shape
         (1, 2, 2, 3, 3)
     """
-    k, s, p, d = _pool3d_args(x, kernel_size, stride, padding, dilation, "max_pool3d")
-    sizes, extra = _geometry(x, k, s, p, d, ceil_mode, "max_pool3d")
-    win = _windows(x, k, s, d, p, extra, sizes, -math.inf)  # (..., K, Do, Ho, Wo)
+    k, s, p, d = _pool3d_args(input, kernel_size, stride, padding, dilation, "max_pool3d")
+    sizes, extra = _geometry(input, k, s, p, d, ceil_mode, "max_pool3d")
+    win = _windows(input, k, s, d, p, extra, sizes, -math.inf)  # (..., K, Do, Ho, Wo)
     arg = win.detach().argmax(-4, keepdim=True)  # the first max, as PyTorch's kernel
     y = win.gather(-4, arg).squeeze(-4)
     if not return_indices:
         return y
-    vol = x.shape[-3:]
-    flat = tensor(np.arange(math.prod(vol), dtype=np.float64).reshape(vol), device=x.device)
+    vol = input.shape[-3:]
+    flat = tensor(np.arange(math.prod(vol), dtype=np.float64).reshape(vol), device=input.device)
     pos = _windows(flat, k, s, d, p, extra, sizes, -1.0).long()  # (K, Do, Ho, Wo)
     idx = pos.expand(*arg.shape[:-4], *pos.shape).gather(-4, arg).squeeze(-4)
     return y, idx
@@ -91,12 +91,12 @@ def max_pool3d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dila
     return max_pool3d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def avg_pool3d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """3-D average pooling over (N, C, D, H, W) with PyTorch's divisor rules.
 
     Args:
-        x: (N, C, D, H, W) or (C, D, H, W); kernel_size, stride (default kernel_size),
+        input: (N, C, D, H, W) or (C, D, H, W); kernel_size, stride (default kernel_size),
         padding: int or triple; ceil_mode; count_include_pad: count the zero padding in the
         divisor; divisor_override: divide every window sum by this instead.
 
@@ -108,23 +108,23 @@ def avg_pool3d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool =
         >>> F.avg_pool3d(ad.randn(1, 2, 4, 4, 4), 2).shape
         (1, 2, 2, 2, 2)
     """
-    k, s, p, d = _pool3d_args(x, kernel_size, stride, padding, 1, "avg_pool3d")
-    if any(n < k_ for n, k_ in zip(x.shape[-3:], k)):  # PyTorch checks this, padding aside
-        raise RuntimeError(f"avg_pool3d: input image {tuple(x.shape[-3:])} is smaller than the "
+    k, s, p, d = _pool3d_args(input, kernel_size, stride, padding, 1, "avg_pool3d")
+    if any(n < k_ for n, k_ in zip(input.shape[-3:], k)):  # PyTorch checks this, padding aside
+        raise RuntimeError(f"avg_pool3d: input image {tuple(input.shape[-3:])} is smaller than the "
                            f"kernel size {k}")
     if divisor_override is not None and divisor_override == 0:
         raise ValueError("avg_pool3d: divisor must be not zero")
-    x = float_operand(x)
-    sizes, extra = _geometry(x, k, s, p, d, ceil_mode, "avg_pool3d")
-    total = _windows(x, k, s, d, p, extra, sizes, 0.0).sum(-4)
+    input = float_operand(input)
+    sizes, extra = _geometry(input, k, s, p, d, ceil_mode, "avg_pool3d")
+    total = _windows(input, k, s, d, p, extra, sizes, 0.0).sum(-4)
     if divisor_override:
         return total / divisor_override
-    divs = [_divisors(x.shape[x.ndim - 3 + i], sizes[i], k[i], s[i], p[i], count_include_pad)
-            for i in range(3)]
+    divs = [_divisors(input.shape[input.ndim - 3 + i], sizes[i], k[i], s[i], p[i],
+                      count_include_pad) for i in range(3)]
     table = np.einsum("i,j,k->ijk", *[np.asarray(v, dtype=np.float64) for v in divs])
     if np.all(table == table.flat[0]):  # every window counts the same: a scalar
         return total / float(table.flat[0])
-    return total / tensor(table, dtype=x.dtype, device=x.device)
+    return total / tensor(table, dtype=input.dtype, device=input.device)
 
 
 def adaptive_avg_pool3d(x: Tensor, output_size) -> Tensor:

@@ -19,10 +19,10 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.relu()
+        return F.relu(x, self.inplace)
 
     def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+        return _inplace_repr(self.inplace)
 
 
 class LeakyReLU(Module):
@@ -33,10 +33,10 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return _inplace_repr(self.inplace, f"negative_slope={self.negative_slope}")
 
 
 class ELU(Module):
@@ -47,10 +47,10 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return _inplace_repr(self.inplace, f"alpha={self.alpha}")
 
 
 class GELU(Module):
@@ -75,7 +75,10 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.silu(x)
+        return F.silu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
 
 
 class Sigmoid(Module):
@@ -152,8 +155,17 @@ class Hardtanh(Module):
 
 
 class Mish(Module):
+    """x * tanh(softplus(x))."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x: Tensor) -> Tensor:
-        return F.mish(x)
+        return F.mish(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
 
 
 def _inplace_repr(inplace: bool, lead: str = "") -> str:

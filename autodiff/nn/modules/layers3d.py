@@ -114,4 +114,4 @@ class Dropout3d(_DropoutNd):
     """In training, zero whole channels of (N, C, D, H, W) with probability p."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout3d(x, self.p, self.training)
+        return F.dropout3d(x, self.p, self.training, self.inplace)

@@ -218,6 +218,9 @@ class RNNBase(Module):
 
     def _prepare(self, x: Tensor):
         self._check_input(x)
+        if x.shape[1 if self.batch_first and x.ndim == 3 else 0] == 0:
+            raise RuntimeError(f"{type(self).__name__}: Expected sequence length to be larger "
+                               f"than 0 in RNN, got input of shape {tuple(x.shape)}")
         unbatched = x.ndim == 2
         if unbatched:
             x = x.unsqueeze(1)
