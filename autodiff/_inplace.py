@@ -110,7 +110,7 @@ class InplaceMixin:
                                f"type {self.dtype.name}")
         if r._data is not self._data:
             self._writable()[...] = r._data
-        self._version[0] += 1
+        self._vc[0] += 1
 
     def add_(self, other, alpha=1) -> Tensor:
         return self._inplace(ops.add, other, alpha=alpha)
@@ -170,7 +170,7 @@ class InplaceMixin:
         self._check_leaf_inplace()
         if not (state.enabled and (self._requires_grad or src._requires_grad)):
             self._writable()[...] = src._data
-            self._version[0] += 1
+            self._vc[0] += 1
             return self
         return self._inplace(lambda s, v: _overwrite(s, v.to(s.dtype)), src)
 
@@ -185,7 +185,7 @@ class InplaceMixin:
             return self._inplace(lambda s: _overwrite(s, value))
         with no_grad():
             self._writable()[...] = value.item() if isinstance(value, _util.Tensor) else value
-            self._version[0] += 1
+            self._vc[0] += 1
         return self
 
     def _fill_random(self, draw: str, scale, shift, generator) -> Tensor:
@@ -196,7 +196,7 @@ class InplaceMixin:
         sample = getattr(self._dev.backend, draw)(_generator(generator), self.shape,
                                                   self._data.dtype)
         self._writable()[...] = sample * scale + shift
-        self._version[0] += 1
+        self._vc[0] += 1
         return self
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
@@ -226,7 +226,7 @@ class InplaceMixin:
                 if 0 in getattr(self._data, "strides", ()):  # the written region must not overlap
                     self._check_no_overlap(self._dev.backend.getitem(self._data, cidx))
                 self._dev.backend.setitem(self._writable(), cidx, value)
-                self._version[0] += 1
+                self._vc[0] += 1
                 return
             value = _util.Tensor(value, dtype=self.dtype, device=self._dev)
         if value._dev is not self._dev:

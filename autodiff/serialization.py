@@ -7,7 +7,7 @@ Format (version 1): an uncompressed ZIP archive holding
   themselves, and ``{"$dict": [[k, v], ...]}``, ``{"$list": [...]}``, ``{"$tuple": [...]}``,
   ``{"$float": "nan"}``, ``{"$tensor": i}`` (and a few more tags) for the rest. Each
   entry of ``tensors`` gives ``dtype``, ``shape``, ``device``, ``requires_grad`` and the
-  name of its data member.
+  name of its data member (and ``"parameter": true`` for an ``nn.Parameter``).
 * ``data/<i>`` -- each tensor's bytes, C order, little-endian.
 
 Why this format: loading is JSON parsing plus ``numpy.frombuffer`` on a whitelisted dtype,
@@ -20,7 +20,8 @@ size their dtype and shape imply, before any byte is read -- no decompression bo
 huge allocations from a lying header. Anything unexpected raises ``ValueError`` (bad or
 hostile file) or ``RuntimeError`` (a device that is not available here).
 
-The same tensor object saved twice is stored once and loads as one tensor.
+The same tensor object saved twice is stored once and loads as one tensor; distinct views of
+one memory are stored apart and load as separate tensors (PyTorch keeps them sharing).
 
 PyTorch files: ``load`` also reads what ``torch.save`` writes (its default zip format, told
 apart from ours by the missing ``header.json``), e.g. ``model.load_state_dict(ad.load("m.pt"))``
@@ -106,9 +107,11 @@ class _Writer:
             return self._memo[key]
         i = self._memo[key] = len(self.tensors)
         self.tensors.append(t)
-        self.records.append({"dtype": t.dtype.name, "shape": list(t.shape),
-                             "device": str(t.device), "requires_grad": bool(t.requires_grad),
-                             "member": f"data/{i}"})
+        rec = {"dtype": t.dtype.name, "shape": list(t.shape), "device": str(t.device),
+               "requires_grad": bool(t.requires_grad), "member": f"data/{i}"}
+        if type(t).__name__ == "Parameter":  # loads as an nn.Parameter again, as in PyTorch
+            rec["parameter"] = True
+        self.records.append(rec)
         return i
 
 
@@ -369,7 +372,12 @@ class _Reader:
 
 
 def _with_grad(t: Tensor, rec: dict) -> Tensor:
-    if rec.get("requires_grad") is True and t.is_floating_point():
+    grad = rec.get("requires_grad") is True and t.is_floating_point()
+    if rec.get("parameter") is True:
+        from .nn.parameter import Parameter
+
+        return Parameter(t, requires_grad=grad)
+    if grad:
         t.requires_grad_(True)
     return t
 

@@ -40,7 +40,7 @@ class Tensor(InplaceMixin):
 
     # set only on views (when _base is not None): _view_chain, ((op class, kwargs), ...) from
     # the base, and _base_fn, the base's grad_fn this view's own grad_fn was derived from
-    __slots__ = ("_data", "_dev", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version",
+    __slots__ = ("_data", "_dev", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc",
                  "_base", "_view_chain", "_base_fn", "_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators
@@ -60,10 +60,10 @@ class Tensor(InplaceMixin):
         self._data = np.asarray(data) if isinstance(data, np.generic) else data
         self._dev = dev
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._output_nr = 0
-        self._version = [0]
+        self._vc = [0]
         self._base = None
         self._hooks = None
         self._retains_grad = False
@@ -107,6 +107,31 @@ class Tensor(InplaceMixin):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         self.requires_grad_(value)
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (shared with its views)."""
+        return self._vc[0]
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward() (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}")
+            for what, got, want in (("size", value.shape, self.shape),
+                                    ("data type", value.dtype, self.dtype),
+                                    ("device", value.device, self.device)):
+                if got != want:
+                    raise RuntimeError(f"attempting to assign a gradient with {what} {got} to a "
+                                       f"tensor with {what} {want}. Please ensure that the "
+                                       f"gradient and the tensor have the same {what}")
+        self._grad = value
 
     @property
     def data(self) -> Tensor:
@@ -275,7 +300,7 @@ class Tensor(InplaceMixin):
 
     def detach(self) -> Tensor:
         t = Tensor._make(self._data, self._dev, False, None)
-        t._version = self._version  # shares memory, so shares the version counter
+        t._vc = self._vc  # shares memory, so shares the version counter
         return t
 
     def detach_(self) -> Tensor:
@@ -323,7 +348,7 @@ class Tensor(InplaceMixin):
             t = ref()
             if t is not None and t._retains_grad is fn:
                 g = g if state.enabled else g.detach()
-                t.grad = ops.clone(g) if t.grad is None else t.grad + g
+                t._grad = ops.clone(g) if t._grad is None else t._grad + g
 
         keep.retains_grad = True
         fn.register_hook(self._output_nr, keep)

@@ -195,7 +195,7 @@ for _name, _fn in (
 def _fill_sample(self, values: np.ndarray) -> Tensor:
     self._check_leaf_inplace()
     self._writable()[...] = self._dev.backend.asarray(values.astype(self._data.dtype))
-    self._version[0] += 1
+    self._vc[0] += 1
     return self
 
 

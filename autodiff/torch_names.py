@@ -265,7 +265,7 @@ def _fill(self, values: Tensor) -> Tensor:
     """Overwrite self with freshly drawn ``values`` (the random in-place methods)."""
     self._check_leaf_inplace()
     self._writable()[...] = values._data
-    self._version[0] += 1
+    self._vc[0] += 1
     return self
 
 

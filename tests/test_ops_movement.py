@@ -212,7 +212,7 @@ def test_views_share_memory_and_version(device):
     v = x[0]
     x.add_(1)
     assert v.tolist() == [1.0, 2.0, 3.0]
-    assert v._version[0] == x._version[0] == 1
+    assert v._version == x._version == 1
 
 
 def test_setitem_without_grad(device):

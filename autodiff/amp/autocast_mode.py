@@ -221,8 +221,8 @@ def _cast(t: Any, dtype: dtypes.DType, device_type: str, st: _State) -> Any:
         return t.to(dtype)
     key = (id(t), is_grad_enabled())  # a cast made under no_grad has no graph to reuse
     hit = st.cache.get(key)
-    if hit is None or hit[1] != t._version[0]:  # recast a weight updated in the region
-        hit = st.cache[key] = (t, t._version[0], t.to(dtype))
+    if hit is None or hit[1] != t._vc[0]:  # recast a weight updated in the region
+        hit = st.cache[key] = (t, t._vc[0], t.to(dtype))
     return hit[2]
 
 

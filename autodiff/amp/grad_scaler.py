@@ -159,7 +159,7 @@ class GradScaler:
                         arr[...] = (arr.astype(np.float32) * inv).astype(np.float16)
                     else:
                         xp.multiply(arr, arr.dtype.type(inv), out=arr)
-                    g._version[0] += 1
+                    g._vc[0] += 1
         return {k: full((), v, dtype=dtypes.float32, device=k) for k, v in found.items()}
 
     def unscale_(self, optimizer) -> None:

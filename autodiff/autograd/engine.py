@@ -142,14 +142,14 @@ class _GradSink:
                 g = self.owned(g)
             else:
                 self.stored[id(a)] = a
-            t.grad = g
+            t._grad = g
         elif (self.create_graph or old._requires_grad or old._data.shape != g._data.shape
               or id(old._data) in self.stored  # stored uncopied: may still be flowing
               or not old._dev.backend.owns(old._data) or old._dev is not g._dev):
-            t.grad = old + g
+            t._grad = old + g
         else:
             old._data += g._data  # in-place accumulation, as PyTorch does
-            old._version[0] += 1
+            old._vc[0] += 1
 
     def _capture(self, key, g) -> None:
         prev = self.captured.get(key)

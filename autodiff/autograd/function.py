@@ -101,10 +101,10 @@ def _index_of(items, t) -> int:
 class _SavedOutput:
     """An output saved for backward, kept as data (a Tensor would make a reference cycle)."""
 
-    __slots__ = ("index", "data", "_version", "dtype", "shape")
+    __slots__ = ("index", "data", "_vc", "dtype", "shape")
 
     def __init__(self, index, t) -> None:
-        self.index, self.data, self._version = index, t._data, t._version
+        self.index, self.data, self._vc = index, t._data, t._vc
         self.dtype, self.shape = t.dtype, t.shape
 
     def unpack(self, ctx):
@@ -167,7 +167,7 @@ class Function:
             else:
                 o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
                 if dirty:
-                    o._version[0] += 1
+                    o._vc[0] += 1
                     if o._base is not None:  # an in-place change of a view: rebase its base
                         o._rebase_view(o)
             wrapped.append(o)
@@ -176,7 +176,7 @@ class Function:
                              else ((), None, None) for o in wrapped)
         ctx.saved = tuple(_SavedOutput(_index_of(wrapped, t), t) if any(t is w for w in wrapped)
                           else t for t in ctx.to_save)
-        ctx._versions = tuple(0 if t is None else t._version[0] for t in ctx.saved)
+        ctx._versions = tuple(0 if t is None else t._vc[0] for t in ctx.saved)
         ctx.to_save = ()
         if state.anomaly:
             ctx.trace = "".join(traceback.format_stack()[:-1])

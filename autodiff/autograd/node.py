@@ -66,7 +66,7 @@ class Node:
         versions = self._versions
         if versions:
             for i, t in enumerate(saved):
-                if t is not None and t._version[0] != versions[i]:
+                if t is not None and t._vc[0] != versions[i]:
                     self._raise_modified(t, versions[i])
         ov = self._out_version
         if ov is not None and ov[0][0] != ov[1]:
@@ -80,7 +80,7 @@ class Node:
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [{t.dtype.name} {tuple(t.shape)}], which is input of "
-            f"{self.name()}, is at version {t._version[0]}; expected version {expected} instead."
+            f"{self.name()}, is at version {t._vc[0]}; expected version {expected} instead."
         )
 
     def release(self) -> None:
@@ -145,10 +145,10 @@ class Op(Node):
                     edges.append((t, 0) if fn is None else (fn, t._output_nr))
             node.next = tuple(edges)
             saved = node.saved
-            node._versions = tuple([t._version[0] if t is not None else 0 for t in saved]
+            node._versions = tuple([t._vc[0] if t is not None else 0 for t in saved]
                                    ) if saved else ()
             if node.out_data is not None:
-                node._out_version = (out._version, 0)
+                node._out_version = (out._vc, 0)
             if state.anomaly:
                 node.trace = "".join(traceback.format_stack()[:-2])
         else:
@@ -191,7 +191,7 @@ def _share_view(out, x, cls, kwargs) -> None:
     """Make ``out`` (a view of ``x``'s memory) share x's version counter and remember how to
     re-create it from the root base (for in-place ops through views)."""
     if cls.is_view == 1 or x._dev.backend.xp.may_share_memory(out._data, x._data):
-        out._version = x._version
+        out._vc = x._vc
         if x._base is None:
             out._base, out._view_chain = x, ((cls, kwargs),)
         else:

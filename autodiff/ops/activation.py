@@ -53,9 +53,10 @@ def _gelu_derivative(x, approximate):
     return cdf + x * pdf
 
 
-def gelu(x, approximate: str = "none"):
+def gelu(input, approximate: str = "none"):
     """GELU(x) = x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses
     0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))."""
+    x = input
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return Gelu.apply(float_operand(x), approximate=approximate)

@@ -59,7 +59,4 @@ class Expand(Op):
 
 
 def expand(x, shape):
-    shape = tuple(shape)
-    if x._data.shape == shape:
-        return x
-    return Expand.apply(x, shape=shape)
+    return Expand.apply(x, shape=tuple(shape))

@@ -115,7 +115,7 @@ def _conv2d_composite(x, weight, bias, d, pads, s, groups):
     return out.reshape(n, oc, oh, L // oh)
 
 
-def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L).
 
     Args:
@@ -124,6 +124,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     Returns:
         Tensor of shape (N, C*kh*kw, L), L the number of block positions.
     """
+    x = input
     if x.ndim not in (3, 4):
         raise ShapeError(f"unfold: expected a 3-D or 4-D input, got shape {tuple(x.shape)}")
     if x.ndim == 3:
@@ -138,7 +139,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     return Unfold.apply(x, kernel=k, dilation=d, pads=pads, stride=s)
 
 
-def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Combine sliding local blocks into a tensor, summing overlaps: the adjoint of unfold.
 
     Args:
@@ -147,6 +148,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     Returns:
         Tensor of shape (N, C, H, W).
     """
+    x = input
     if x.ndim not in (2, 3):
         raise ShapeError(f"fold: expected a 2-D or 3-D input, got shape {tuple(x.shape)}")
     if x.ndim == 2:

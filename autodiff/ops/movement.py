@@ -208,7 +208,7 @@ class DiagonalScatter(Op):
 # ------------------------------------------------------------------ public functions
 def reshape(x, *shape):
     shape = shape_arg(shape)
-    return x if x._data.shape == shape else Reshape.apply(x, shape=shape)
+    return Reshape.apply(x, shape=shape)  # a new view even of the same shape, as in PyTorch
 
 
 def view(x, *shape):
@@ -263,7 +263,7 @@ def expand_(x, *sizes):
         raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
                          f"or equal to the number of dimensions in the tensor ({x.ndim})")
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    return x if x._data.shape == shape else Expand.apply(x, shape=shape, view=True)
+    return Expand.apply(x, shape=shape, view=True)
 
 
 def broadcast_to(x, shape):
@@ -308,14 +308,12 @@ def permute(x, *dims):
     axes = tuple(norm_dim(d, x.ndim) for d in dims)
     if len(set(axes)) != len(axes):
         raise ShapeError(f"permute: repeated dim in {dims}")
-    if axes == tuple(range(x.ndim)):
-        return x
     return Permute.apply(x, axes=axes)
 
 
 def transpose(x, dim0, dim1):
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return x
+        return Reshape.apply(x, shape=x.shape)
     d0, d1 = norm_dim(dim0, x.ndim), norm_dim(dim1, x.ndim)
     axes = list(range(x.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
@@ -328,7 +326,7 @@ swapaxes = transpose
 def t(x):
     if x.ndim > 2:
         raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else x
+    return transpose(x, 0, 1) if x.ndim == 2 else Reshape.apply(x, shape=x.shape)
 
 
 def movedim(x, source, destination):

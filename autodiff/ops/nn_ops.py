@@ -100,7 +100,8 @@ def _layer_norm_composite_grads(op, g, x, w, b, n_dims, eps):
     return gx, gw, gb
 
 
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    x = input
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)

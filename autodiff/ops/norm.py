@@ -110,13 +110,14 @@ def _update_running(running_mean, running_var, mean, var, count, momentum, x):
             running_var.mul_(1 - momentum).add_(v * momentum)
 
 
-def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Group normalization of (N, C, *): statistics over each group of C / num_groups channels
     and all spatial positions, then a per-channel affine.
 
     Returns:
         Tensor of the input's shape.
     """
+    x = input
     if x.ndim < 2 or x.shape[1] % num_groups or math.prod(x.shape) == num_groups:  # as PyTorch
         raise ShapeError(f"group_norm: expected input (N, C, *) with C divisible by num_groups "
                          f"{num_groups} and more than 1 value per group, got {tuple(x.shape)}")
@@ -132,7 +133,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     return y
 
 
-def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     """Instance normalization of (N, C, *): statistics per sample and channel.
 
@@ -140,6 +141,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
     layers that track them); in training the running statistics are updated with the
     batch-average of the instance statistics.
     """
+    x = input
     if x.ndim < 2 + use_input_stats or (use_input_stats and math.prod(x.shape[2:]) == 1):
         raise ShapeError(f"instance_norm: expected input (N, C, *) with more than 1 spatial "
                          f"element to take statistics of, got shape {tuple(x.shape)}")
@@ -160,9 +162,10 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
     return y
 
 
-def rms_norm(x, normalized_shape, weight=None, eps=None):
+def rms_norm(input, normalized_shape, weight=None, eps=None):
     """y = x / sqrt(mean(x^2 over the normalized dims) + eps) * weight; eps defaults to the
     dtype's machine epsilon."""
+    x = input
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     shape = tuple(normalized_shape)

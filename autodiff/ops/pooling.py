@@ -71,13 +71,14 @@ def _pool_args(x, kernel_size, stride, padding, dilation, name):
     return k, s, pair(padding, f"{name}: padding"), pair(dilation, f"{name}: dilation")
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2-D max pooling over (N, C, H, W); padding counts as -inf.
 
     Returns:
         Tensor (N, C, H_out, W_out); with return_indices also the flat H*W index of each max.
     """
+    x = input
     if x.ndim == 3:
         r = max_pool2d(x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode,
                        return_indices)
@@ -115,9 +116,10 @@ def _max_indices(y, x, k, d, pads, s):
     return r * x.shape[3] + c
 
 
-def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling over (N, C, L)."""
+    x = input
     one = (lambda v: (1, pair(v, "max_pool1d", 1)[0]))
     st = None if stride is None else one(stride)
     r = max_pool2d(x.unsqueeze(-2), one(kernel_size), st, (0, pair(padding, "p", 1)[0]),
@@ -125,13 +127,14 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     return tuple(t.squeeze(-2) for t in r) if return_indices else r.squeeze(-2)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """2-D average pooling over (N, C, H, W) with PyTorch's divisor rules.
 
     Returns:
         Tensor (N, C, H_out, W_out).
     """
+    x = input
     if x.ndim == 3:
         return avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
                           count_include_pad, divisor_override).squeeze(0)
@@ -166,8 +169,9 @@ def _divisors(size, o, k, s, p, count_include_pad):
     return out
 
 
-def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """1-D average pooling over (N, C, L)."""
+    x = input
     one = (lambda v: (1, pair(v, "avg_pool1d", 1)[0]))
     st = None if stride is None else one(stride)
     return avg_pool2d(x.unsqueeze(-2), one(kernel_size), st, (0, pair(padding, "p", 1)[0]),
@@ -185,13 +189,14 @@ def _adaptive_matrix(n_in, n_out, x):
     return tensor(rows, dtype=x.dtype, device=x.device)
 
 
-def adaptive_avg_pool2d(x, output_size):
+def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H_out, W_out): bin i covers [floor(i*H/H_out),
     ceil((i+1)*H/H_out)), computed as P_h @ x @ P_w^T with averaging matrices.
 
     Returns:
         Tensor (N, C, H_out, W_out) (or (C, H_out, W_out) for 3-D input).
     """
+    x = input
     if x.ndim not in (3, 4):
         raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape "
                          f"{tuple(x.shape)}")
@@ -205,8 +210,9 @@ def adaptive_avg_pool2d(x, output_size):
     return _adaptive_matrix(h, oh, x) @ x @ _adaptive_matrix(w, ow, x).t()
 
 
-def adaptive_avg_pool1d(x, output_size):
+def adaptive_avg_pool1d(input, output_size):
     """Average pooling of (N, C, L) to a fixed length."""
+    x = input
     o = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
     return adaptive_avg_pool2d(x.unsqueeze(-2), (1, o)).squeeze(-2)
 

@@ -83,5 +83,5 @@ class Adadelta(Optimizer):
                 xp.add(u, tmp, out=u)
                 xp.multiply(delta, lr, out=delta)
                 xp.subtract(p._data, delta, out=p._data)
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

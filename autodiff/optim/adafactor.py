@@ -138,4 +138,4 @@ class Adafactor(Optimizer):
         denom = max(1.0, rms)
         xp.multiply(update, -alpha / denom, out=update)
         xp.add(data, update, out=data)
-        p._version[0] += 1
+        p._vc[0] += 1

@@ -83,5 +83,5 @@ class Adagrad(Optimizer):
                 xp.divide(g, tmp, out=tmp)
                 xp.multiply(tmp, clr, out=tmp)
                 xp.subtract(p._data, tmp, out=p._data)
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

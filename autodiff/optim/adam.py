@@ -112,7 +112,7 @@ class Adam(Optimizer):
         # backend declines (returns False)
         if fused is not None and fused(data, g, m, v, vmax, beta1, beta2, lr / (1.0 - beta1**t),
                                        1.0 / math.sqrt(1.0 - beta2**t), eps) is not False:
-            p._version[0] += 1
+            p._vc[0] += 1
             return
         tmp = self._work(p)
         # m += (1 - beta1) * (g - m), PyTorch's lerp
@@ -136,7 +136,7 @@ class Adam(Optimizer):
         xp.divide(m, tmp, out=tmp)
         xp.multiply(tmp, step_size, out=tmp)
         xp.subtract(data, tmp, out=data)
-        p._version[0] += 1
+        p._vc[0] += 1
 
 
 class AdamW(Adam):

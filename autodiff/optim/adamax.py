@@ -63,4 +63,4 @@ class Adamax(Optimizer):
         xp.divide(m, u, out=tmp)
         xp.multiply(tmp, lr / (1.0 - beta1**t), out=tmp)
         xp.subtract(p._data, tmp, out=p._data)
-        p._version[0] += 1
+        p._vc[0] += 1

@@ -87,4 +87,4 @@ class ASGD(Optimizer):
         eta = float(lr_t._data.dtype.type(eta)) if isinstance(lr_t, Tensor) else _scalar(eta)
         _set_scalar(state["eta"], eta)
         _set_scalar(state["mu"], _scalar(1 / max(1, t - group["t0"])))
-        p._version[0] += 1
+        p._vc[0] += 1

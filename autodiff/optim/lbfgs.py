@@ -200,7 +200,7 @@ class LBFGS(Optimizer):
             tmp = self._work(p)
             xp.multiply(update[offset:offset + n].reshape(p._data.shape), step_size, out=tmp)
             xp.add(p._data, tmp, out=p._data)
-            p._version[0] += 1
+            p._vc[0] += 1
             offset += n
 
     def _clone_param(self) -> list:
@@ -210,7 +210,7 @@ class LBFGS(Optimizer):
     def _set_param(self, params_data: list) -> None:
         for p, data in zip(self._params, params_data):
             p._data[...] = data
-            p._version[0] += 1
+            p._vc[0] += 1
 
     def _directional_evaluate(self, closure, x, t, d):
         """The loss and flat gradient at ``x + t * d``; the parameters go back to ``x``."""

@@ -196,7 +196,7 @@ def _set_lr(group: dict, lr) -> None:
     """``group["lr"] = lr``, or in place when the lr is a tensor (as PyTorch's ``fill_``)."""
     if isinstance(group["lr"], Tensor):
         group["lr"]._data[...] = float(lr)
-        group["lr"]._version[0] += 1
+        group["lr"]._vc[0] += 1
     else:
         group["lr"] = lr
 

@@ -159,7 +159,7 @@ class Muon(Optimizer):
         data = p._data
         xp.multiply(data, 1 - lr * group["weight_decay"], out=data)
         xp.subtract(data, adjusted * ortho.astype(data.dtype), out=data)
-        p._version[0] += 1
+        p._vc[0] += 1
 
 
 def _size(p: Tensor) -> str:

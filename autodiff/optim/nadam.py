@@ -98,4 +98,4 @@ class NAdam(Optimizer):
         xp.divide(m, denom, out=tmp)
         xp.multiply(tmp, -lr * mu_next / (1.0 - mu_product * mu_next), out=tmp)
         xp.add(data, tmp, out=data)
-        p._version[0] += 1
+        p._vc[0] += 1

@@ -251,7 +251,7 @@ class Optimizer:
                     if g.grad_fn is not None:
                         p.grad = g = g.detach()
                     g._writable()[...] = 0
-                    g._version[0] += 1
+                    g._vc[0] += 1
 
     @_hook_step
     def step(self, closure: Callable | None = None):

@@ -83,4 +83,4 @@ class RAdam(Optimizer):
             xp.multiply(upd, tmp, out=upd)
             xp.multiply(upd, rect, out=upd)
         xp.subtract(data, upd, out=data)
-        p._version[0] += 1
+        p._vc[0] += 1

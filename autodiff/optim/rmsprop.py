@@ -86,4 +86,4 @@ class RMSprop(Optimizer):
             xp.divide(g, denom, out=tmp)
             xp.multiply(tmp, lr, out=tmp)
         xp.subtract(data, tmp, out=data)
-        p._version[0] += 1
+        p._vc[0] += 1

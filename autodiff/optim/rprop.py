@@ -69,4 +69,4 @@ class Rprop(Optimizer):
         xp.multiply(factor, size, out=factor)
         xp.subtract(p._data, factor, out=p._data)
         prev[...] = new_g
-        p._version[0] += 1
+        p._vc[0] += 1

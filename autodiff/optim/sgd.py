@@ -65,7 +65,7 @@ class SGD(Optimizer):
                     tmp = self._work(p)
                     xp.multiply(self._grad_of(p), lr, out=tmp)
                     (xp.add if maximize else xp.subtract)(data, tmp, out=data)
-                    p._version[0] += 1
+                    p._vc[0] += 1
                     continue
                 g = self._effective_grad(p, wd, maximize)
                 d = g
@@ -93,5 +93,5 @@ class SGD(Optimizer):
                 tmp = self._work(p, 1)
                 xp.multiply(d, lr, out=tmp)
                 xp.subtract(data, tmp, out=data)
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

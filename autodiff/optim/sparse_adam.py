@@ -141,4 +141,4 @@ class SparseAdam(Optimizer):
         denom = xp.sqrt(upd_v + old_v) + group["eps"]
         step_size = group["lr"] * math.sqrt(1 - beta2**t) / (1 - beta1**t)
         data[rows] = data[rows] + (-step_size) * (numer / denom)
-        p._version[0] += 1
+        p._vc[0] += 1

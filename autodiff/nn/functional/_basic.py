@@ -205,11 +205,12 @@ def _renorm_rows(x, weight, max_norm, norm_type):
         norms = rows.abs().pow(norm_type).sum(-1, keepdim=True).pow(1.0 / norm_type)
         scale = ops.where(norms > max_norm, max_norm / (norms + 1e-7), norms * 0 + 1)
         weight._data[x._data.reshape(-1)] = (rows * scale)._data
-        weight._version[0] += 1
+        weight._vc[0] += 1
 
 
-def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
+def one_hot(input: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding: (*) -> (*, num_classes)."""
+    x = input
     if x.is_floating_point():
         raise DTypeError(f"one_hot: expected an integer tensor, got {x.dtype.name}")
     if x.numel() and int(x.min().item()) < 0:
@@ -414,8 +415,9 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-def channel_shuffle(x: Tensor, groups: int) -> Tensor:
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """(N, g*k, *) -> (N, k*g, *): interleave the channels of the groups."""
+    x = input
     if x.ndim < 3 or x.shape[1] % groups:
         raise ShapeError(f"channel_shuffle: expected input (N, C, *) with C divisible by groups "
                          f"{groups}, got shape {tuple(x.shape)}")
@@ -424,13 +426,15 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
 
 
-def native_channel_shuffle(x: Tensor, groups: int) -> Tensor:
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """PyTorch's native-kernel spelling of ``channel_shuffle``; the same values."""
+    x = input
     return channel_shuffle(x, groups)
 
 
-def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C*r^2, H, W) -> (*, C, H*r, W*r)."""
+    x = input
     r = int(upscale_factor)
     if x.ndim < 3 or x.shape[-3] % (r * r):
         raise ShapeError(f"pixel_shuffle: expected input (*, C*{r * r}, H, W), got shape "
@@ -442,8 +446,9 @@ def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
     return y.permute(*perm).reshape(*lead, c // (r * r), h * r, w * r)
 
 
-def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H*r, W*r) -> (*, C*r^2, H, W)."""
+    x = input
     r = int(downscale_factor)
     *lead, c, h, w = x.shape
     if h % r or w % r:
@@ -454,8 +459,9 @@ def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
     return y.permute(*perm).reshape(*lead, c * r * r, h // r, w // r)
 
 
-def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps)."""
+    x = input
     return x / x.norm(p, dim, keepdim=True).clamp(min=eps)  # norm: gradient 0 at a zero vector
 
 

@@ -37,7 +37,7 @@ def _depth_batch(x: Tensor, start: int, count: int, step: int) -> Tensor:
     return sl.permute(0, 2, 1, 3, 4).reshape(n * count, c, h, w)
 
 
-def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """3-D convolution (cross-correlation) over (N, C_in, D, H, W).
 
@@ -58,6 +58,7 @@ def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
         >>> F.conv3d(ad.randn(2, 4, 5, 6, 7), ad.randn(8, 4, 3, 3, 3), padding=1).shape
         (2, 8, 5, 6, 7)
     """
+    x = input
     check_conv_args("conv3d", stride, padding, dilation, groups)
     if x.ndim == 4:
         return conv3d(x.unsqueeze(0), weight, bias, stride, padding, dilation,
@@ -96,7 +97,7 @@ def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     return out
 
 
-def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """Transposed 3-D convolution (the gradient of conv3d with respect to its input).
 
@@ -112,6 +113,7 @@ def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         >>> F.conv_transpose3d(ad.randn(1, 4, 3, 3, 3), ad.randn(4, 2, 3, 3, 3), stride=2).shape
         (1, 2, 7, 7, 7)
     """
+    x = input
     check_conv_args("conv_transpose3d", stride, padding, dilation, groups, output_padding)
     if x.ndim == 4:
         return conv_transpose3d(x.unsqueeze(0), weight, bias, stride, padding, output_padding,

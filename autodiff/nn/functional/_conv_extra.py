@@ -9,7 +9,7 @@ from ...tensor import Tensor
 from ._conv import check_conv_args
 
 
-def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """Transposed 1-D convolution (the gradient of conv1d with respect to its input).
 
@@ -25,6 +25,7 @@ def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         >>> F.conv_transpose1d(ad.randn(2, 4, 5), ad.randn(4, 3, 3), stride=2).shape
         (2, 3, 11)
     """
+    x = input
     check_conv_args("conv_transpose1d", stride, padding, dilation, groups, output_padding)
     if x.ndim == 2:
         return conv_transpose1d(x.unsqueeze(0), weight, bias, stride, padding, output_padding,

@@ -36,16 +36,18 @@ def _alpha_dropout(x: Tensor, p: float, training: bool, mask_shape, name: str) -
     return x * (keep * a) + (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
 
 
-def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False,
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: dropped units take SELU's negative saturation value and the
     result is rescaled so a zero-mean, unit-variance input keeps those moments."""
+    x = input
     return _alpha_dropout(x, p, training, tuple(x.shape), "alpha_dropout")
 
 
-def feature_alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False,
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
     """``alpha_dropout`` of whole channels of (N, C, *) (one draw per (n, c))."""
+    x = input
     if x.ndim < 2:
         raise ShapeError(f"feature_alpha_dropout: expected an input of at least 2 dims "
                          f"(N, C, ...), got shape {tuple(x.shape)}")
@@ -123,38 +125,43 @@ def _fractional_max_pool(x, kernel_size, output_size, output_ratio, return_indic
     return values, indices if batched else indices.squeeze(0)
 
 
-def fractional_max_pool2d(x: Tensor, kernel_size, output_size=None, output_ratio=None,
+def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
                           return_indices: bool = False, _random_samples=None):
     """Max pooling over pseudo-random, overlapping kH x kW regions whose starts grow by a
     fractional step so (H, W) maps onto ``output_size`` (or ``output_ratio`` times (H, W));
     ``_random_samples`` (N, C, 2) in [0, 1) fixes the regions (default: drawn uniformly)."""
+    x = input
     return _fractional_max_pool(x, kernel_size, output_size, output_ratio, return_indices,
                                 _random_samples, 2, "fractional_max_pool2d")
 
 
-def fractional_max_pool3d(x: Tensor, kernel_size, output_size=None, output_ratio=None,
+def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
                           return_indices: bool = False, _random_samples=None):
     """``fractional_max_pool2d`` over (T, H, W); ``_random_samples`` is (N, C, 3)."""
+    x = input
     return _fractional_max_pool(x, kernel_size, output_size, output_ratio, return_indices,
                                 _random_samples, 3, "fractional_max_pool3d")
 
 
-def fractional_max_pool2d_with_indices(x, kernel_size, output_size=None, output_ratio=None,
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
                                        return_indices: bool = False, _random_samples=None):
+    x = input
     return fractional_max_pool2d(x, kernel_size, output_size, output_ratio, True,
                                  _random_samples)
 
 
-def fractional_max_pool3d_with_indices(x, kernel_size, output_size=None, output_ratio=None,
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
                                        return_indices: bool = False, _random_samples=None):
+    x = input
     return fractional_max_pool3d(x, kernel_size, output_size, output_ratio, True,
                                  _random_samples)
 
 
 # ----------------------------------------------------------------------------- 3-D LP, unpool
-def lp_pool3d(x: Tensor, norm_type: float, kernel_size, stride=None,
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """(sum over each kT x kH x kW window of x^p)^(1/p); p = inf is max pooling of |x|."""
+    x = input
     k = pair(kernel_size, "lp_pool3d: kernel_size", 3)
     if norm_type == math.inf:
         return max_pool3d(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
@@ -162,9 +169,10 @@ def lp_pool3d(x: Tensor, norm_type: float, kernel_size, stride=None,
     return _lp(out, norm_type, math.prod(k))
 
 
-def max_unpool3d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """The partial inverse of ``max_pool3d``: each value written at its flat T*H*W index."""
+    x = input
     return _max_unpool(x, indices, kernel_size, stride, padding, output_size, 3,
                        "max_unpool3d")
 

@@ -34,6 +34,18 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
                      f"(expected 'none', 'mean' or 'sum')")
 
 
+def _weighted(loss: Tensor, input: Tensor, weight: Tensor, reduction: str, name: str) -> Tensor:
+    """loss * weight reduced as PyTorch's mse_loss and l1_loss do: 'mean' is the sum over the
+    sum of the weights."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: weights of shape {tuple(weight.shape)} and input of shape "
+                         f"{tuple(input.shape)} must have the same size")
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction, name)
+
+
 def _check_same(x, target, name, warn: bool = True):
     """PyTorch broadcasts input and target of different shapes, with a warning (none for
     ``warn=False``: kl_div broadcasts silently, as PyTorch's)."""
@@ -59,17 +71,19 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if weight is None and reduction in ("mean", "sum") and d.numel():
         total = ops.reduce.sum_squares(d)  # no d * d array either way
         return total / d.numel() if reduction == "mean" else total
-    loss = d * d
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "mse_loss")
+        return _weighted(d * d, input, weight, reduction, "mse_loss")
+    return _reduce(d * d, reduction, "mse_loss")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
-    """|input - target|, reduced."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """|input - target|, reduced (times ``weight`` and over its sum for 'mean', if given)."""
     _check_same(input, target, "l1_loss")
-    return _reduce((input - target).abs(), _legacy(size_average, reduce, reduction), "l1_loss")
+    reduction = _legacy(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted((input - target).abs(), input, weight, reduction, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,

@@ -34,7 +34,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
-def local_response_norm(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
                         k: float = 1.0) -> Tensor:
     """b_c = a_c / (k + alpha / n * sum of a_c'^2 over the n = ``size`` channels c' around c)
     ^ beta, the window running from c - n // 2 to c + (n - 1) // 2 (zeros beyond the ends).
@@ -50,6 +50,7 @@ def local_response_norm(x: Tensor, size: int, alpha: float = 1e-4, beta: float =
         >>> F.local_response_norm(ad.randn(2, 6, 4, 4), size=3).shape
         (2, 6, 4, 4)
     """
+    x = input
     if x.ndim < 3:
         raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input "
                          f"(got {x.ndim} dimensions)")

@@ -85,9 +85,10 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     return y, idx
 
 
-def max_pool3d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False):
     """``max_pool3d`` that always returns (output, indices)."""
+    x = input
     return max_pool3d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -127,7 +128,7 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     return total / tensor(table, dtype=input.dtype, device=input.device)
 
 
-def adaptive_avg_pool3d(x: Tensor, output_size) -> Tensor:
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, D, H, W) to a fixed (D_out, H_out, W_out); bin i of a dim of
     size D covers [floor(i D / D_out), ceil((i + 1) D / D_out)). One averaging matmul per axis.
 
@@ -141,6 +142,7 @@ def adaptive_avg_pool3d(x: Tensor, output_size) -> Tensor:
         >>> F.adaptive_avg_pool3d(ad.randn(1, 2, 5, 7, 6), (2, 3, 1)).shape
         (1, 2, 2, 3, 1)
     """
+    x = input
     if x.ndim not in (4, 5) or x.numel() == 0:
         raise ShapeError(f"adaptive_avg_pool3d: expected a non-empty 4-D or 5-D input, got "
                          f"shape {tuple(x.shape)}")
@@ -156,7 +158,7 @@ def adaptive_avg_pool3d(x: Tensor, output_size) -> Tensor:
     return x
 
 
-def adaptive_max_pool3d(x: Tensor, output_size, return_indices: bool = False):
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, D, H, W) to a fixed (D_out, H_out, W_out) (bins as in
     ``adaptive_avg_pool3d``).
 
@@ -171,6 +173,7 @@ def adaptive_max_pool3d(x: Tensor, output_size, return_indices: bool = False):
         >>> F.adaptive_max_pool3d(ad.randn(1, 2, 5, 7, 6), 2).shape
         (1, 2, 2, 2, 2)
     """
+    x = input
     if x.ndim not in (4, 5) or x.numel() == 0:
         raise ShapeError(f"adaptive_max_pool3d: expected a non-empty 4-D or 5-D input, got "
                          f"shape {tuple(x.shape)}")
@@ -186,6 +189,7 @@ def adaptive_max_pool3d(x: Tensor, output_size, return_indices: bool = False):
     return y, table.expand(*lead, *table.shape).gather(-1, arg).squeeze(-1)
 
 
-def adaptive_max_pool3d_with_indices(x: Tensor, output_size, return_indices: bool = False):
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = False):
     """``adaptive_max_pool3d`` that always returns (output, indices)."""
+    x = input
     return adaptive_max_pool3d(x, output_size, True)

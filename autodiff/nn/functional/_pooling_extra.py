@@ -74,7 +74,7 @@ def _adaptive_max(x: Tensor, output_size, nsp: int, return_indices: bool, name: 
     return y, table.expand(*lead, *table.shape).gather(-1, arg).squeeze(-1)
 
 
-def adaptive_max_pool2d(x: Tensor, output_size, return_indices: bool = False):
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) to a fixed (H_out, W_out); bin i of a dim of size H covers
     [floor(i H / H_out), ceil((i + 1) H / H_out)).
 
@@ -91,34 +91,40 @@ def adaptive_max_pool2d(x: Tensor, output_size, return_indices: bool = False):
         >>> F.adaptive_max_pool2d(ad.randn(1, 3, 7, 5), (3, 2)).shape
         (1, 3, 3, 2)
     """
+    x = input
     return _adaptive_max(x, output_size, 2, return_indices, "adaptive_max_pool2d")
 
 
-def adaptive_max_pool1d(x: Tensor, output_size, return_indices: bool = False):
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, L) or (C, L) to a fixed length L_out (bins as in
     ``adaptive_max_pool2d``); with ``return_indices`` also the argmax positions in L."""
+    x = input
     return _adaptive_max(x, output_size, 1, return_indices, "adaptive_max_pool1d")
 
 
-def adaptive_max_pool2d_with_indices(x: Tensor, output_size, return_indices: bool = False):
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False):
     """``adaptive_max_pool2d`` that always returns (output, indices)."""
+    x = input
     return adaptive_max_pool2d(x, output_size, True)
 
 
-def adaptive_max_pool1d_with_indices(x: Tensor, output_size, return_indices: bool = False):
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False):
     """``adaptive_max_pool1d`` that always returns (output, indices)."""
+    x = input
     return adaptive_max_pool1d(x, output_size, True)
 
 
-def max_pool2d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False):
     """``max_pool2d`` that always returns (output, indices)."""
+    x = input
     return max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool1d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False):
     """``max_pool1d`` that always returns (output, indices)."""
+    x = input
     return max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -132,7 +138,7 @@ def _lp(out: Tensor, norm_type: float, window: int) -> Tensor:
     return ops.where(nonzero, (safe * window).pow(1.0 / norm_type), 0.0)
 
 
-def lp_pool2d(x: Tensor, norm_type: float, kernel_size, stride=None,
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """Power-average pooling: (sum over each window of x^p)^(1/p); p = inf is max pooling of
     |x|. No padding; windows as ``avg_pool2d``'s (ceil-mode windows are scaled by the full
@@ -148,6 +154,7 @@ def lp_pool2d(x: Tensor, norm_type: float, kernel_size, stride=None,
         >>> F.lp_pool2d(ad.randn(1, 2, 4, 4), 2, 2).shape
         (1, 2, 2, 2)
     """
+    x = input
     kh, kw = pair(kernel_size, "lp_pool2d: kernel_size")
     if norm_type == math.inf:
         return max_pool2d(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
@@ -157,13 +164,14 @@ def lp_pool2d(x: Tensor, norm_type: float, kernel_size, stride=None,
     return _lp(out, norm_type, kh * kw)
 
 
-def lp_pool1d(x: Tensor, norm_type: float, kernel_size, stride=None,
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """Power-average pooling of (N, C, L) or (C, L): (sum over each window of x^p)^(1/p).
 
     Returns:
         Tensor (N, C, L_out), L_out = floor_or_ceil((L - kernel_size) / stride) + 1.
     """
+    x = input
     (k,) = pair(kernel_size, "lp_pool1d: kernel_size", 1)
     if norm_type == math.inf:
         return max_pool1d(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
@@ -247,7 +255,7 @@ def _max_unpool(x, indices, kernel_size, stride, padding, output_size, nsp, name
     return _MaxUnpool.apply(flat_x, flat_i, plane).reshape(*lead, *size)
 
 
-def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """The partial inverse of ``max_pool2d``: each value written at its flat H*W index (from
     ``max_pool2d(..., return_indices=True)``), zeros elsewhere.
@@ -265,13 +273,15 @@ def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0
         >>> F.max_unpool2d(y, idx, 2).shape == x.shape  # for even H, W
         True
     """
+    x = input
     return _max_unpool(x, indices, kernel_size, stride, padding, output_size, 2,
                        "max_unpool2d")
 
 
-def max_unpool1d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """The partial inverse of ``max_pool1d`` on (N, C, L_in) or (C, L_in):
     L_out = (L_in - 1) stride - 2 padding + kernel_size by default."""
+    x = input
     return _max_unpool(x, indices, kernel_size, stride, padding, output_size, 1,
                        "max_unpool1d")
