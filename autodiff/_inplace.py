@@ -193,6 +193,9 @@ class InplaceMixin:
         from .random import _generator
 
         self._check_leaf_inplace()
+        if not self.dtype.is_floating_point:
+            raise NotImplementedError(f"{draw} fill of a {self.dtype.name} tensor: floating "
+                                      f"point only, as PyTorch's normal_ / uniform_")
         sample = getattr(self._dev.backend, draw)(_generator(generator), self.shape,
                                                   self._data.dtype)
         self._writable()[...] = sample * scale + shift
@@ -200,9 +203,14 @@ class InplaceMixin:
         return self
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         return self._fill_random("randn", std, mean, generator)
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None) -> Tensor:
+        if a > b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={a} > to={b}")
         return self._fill_random("rand", b - a, a, generator)
 
     def _check_leaf_inplace(self) -> None:

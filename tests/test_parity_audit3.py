@@ -138,3 +138,39 @@ def test_weighted_regression_losses(device, name, reduction):
 def test_weighted_loss_needs_the_inputs_shape():
     with pytest.raises(ValueError, match=r"weights of shape \(4,\) and input of shape \(3, 4\)"):
         F.l1_loss(ad.zeros(3, 4), ad.zeros(3, 4), weight=ad.ones(4))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name, size, shape", [
+    ("adaptive_avg_pool1d", 0, (1, 2, 0)), ("adaptive_avg_pool2d", 0, (1, 2, 0, 0)),
+    ("adaptive_avg_pool2d", (2, 0), (1, 2, 2, 0)), ("adaptive_max_pool2d", (0, 3), (1, 2, 0, 3)),
+    ("adaptive_max_pool1d", 0, (1, 2, 0)), ("adaptive_avg_pool3d", (1, 0, 2), (1, 2, 1, 0, 2)),
+    ("adaptive_max_pool3d", 0, (1, 2, 0, 0, 0)),
+])
+def test_adaptive_pool_to_size_zero_is_empty(device, name, size, shape):
+    dims = len(shape) - 2
+    x = ad.randn(1, 2, *(5,) * dims, device=device, requires_grad=True)
+    y = getattr(F, name)(x, size)
+    want = getattr(TF, name)(torch.randn(1, 2, *(5,) * dims), size)
+    assert y.shape == tuple(want.shape) == shape
+    y.sum().backward()
+    assert x.grad.shape == x.shape and not x.grad.numpy().any()
+    if "max" in name:
+        _, idx = getattr(F, name)(x, size, return_indices=True)
+        assert idx.shape == shape and idx.dtype is ad.int64
+
+
+def test_cross_entropy_probabilities_refuse_ignore_index():
+    x, p = ad.randn(3, 4), ad.randn(3, 4).softmax(1)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+        F.cross_entropy(x, p, ignore_index=1)
+    F.cross_entropy(x, p)  # the default -100 passes
+
+
+def test_error_types_as_pytorch():
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        ad.nn.GRU(4, 6, proj_size=2)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        ad.nn.RNN(4, 6, proj_size=2)
+    with pytest.raises(ad.errors.DTypeError, match="^conv1d"):
+        ad.nn.Conv1d(2, 3, 3)(ad.randn(1, 2, 5, dtype=ad.float64))

@@ -22,7 +22,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "sigmoid")
     if nonlinearity in linear:
-        return 1.0
+        return 1  # an int, as PyTorch's
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
@@ -57,6 +57,9 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+_calculate_correct_fan = _fan  # PyTorch's private name, which some model code calls
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b)."""
     with no_grad():
@@ -70,15 +73,22 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 
 def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std^2) redrawn outside [a, b] (clamped after a few redraws)."""
+    """Fill with N(mean, std^2) truncated to [a, b], by inverting the normal CDF on uniform
+    draws between CDF(a) and CDF(b) (PyTorch's method: no redraws, no mass at the bounds)."""
+    if a > b:
+        raise RuntimeError(f"trunc_normal_: a={a} > b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     with no_grad():
-        tensor.normal_(mean, std, generator=generator)
-        for _ in range(8):
-            bad = (tensor < a) | (tensor > b)
-            if not bool(bad.any()):
-                break
-            fresh = tensor.clone().normal_(mean, std, generator=generator)
-            tensor.copy_(bad.float().to(tensor.dtype) * fresh + (~bad).to(tensor.dtype) * tensor)
+        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
+        tensor.erfinv_()
+        tensor.mul_(std * math.sqrt(2.0)).add_(mean)
         return tensor.clamp_(a, b)
 
 

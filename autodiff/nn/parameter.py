@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 
 from ..tensor import Tensor
 
@@ -32,8 +31,10 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             data = Tensor(data)
         self._init(data._data, data._dev, False, None)
-        if requires_grad and data.is_floating_point():
-            self._requires_grad = True
+        if requires_grad and not data.is_floating_point():
+            raise RuntimeError(f"Only Tensors of floating point dtype can require gradients "
+                               f"(nn.Parameter of {data.dtype.name}: pass requires_grad=False)")
+        self._requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + Tensor.__repr__(self)
@@ -42,9 +43,7 @@ class Parameter(Tensor):
         if id(self) in memo:
             return memo[id(self)]
         p = Parameter(Tensor._make(self._dev.backend.copy(self._data), self._dev, False, None),
-                      self._requires_grad)
-        if self.grad is not None:
-            p.grad = copy.deepcopy(self.grad, memo)
+                      self._requires_grad)  # without its grad, as PyTorch's
         memo[id(self)] = p
         return p
 

@@ -213,11 +213,15 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None and tuple(bias.shape) != (oc,):
         raise ShapeError(f"conv2d: expected bias of shape ({oc},), got {tuple(bias.shape)}")
     x = float_operand(x)
-    if weight.dtype is not x.dtype or (bias is not None and bias.dtype is not x.dtype):
-        raise DTypeError(f"conv2d: input ({x.dtype.name}), weight ({weight.dtype.name}) and "
-                         f"bias must share one dtype")
+    check_same_dtype("conv2d", x, weight, bias)
     return Conv2d.apply(x, weight, bias, kernel=k, dilation=d, pads=pads, stride=s,
                         groups=groups)
+
+
+def check_same_dtype(name: str, x, weight, bias) -> None:
+    if weight.dtype is not x.dtype or (bias is not None and bias.dtype is not x.dtype):
+        raise DTypeError(f"{name}: input ({x.dtype.name}), weight ({weight.dtype.name}) and "
+                         f"bias must share one dtype")
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -236,6 +240,7 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if x.shape[1] != weight.shape[1] * groups:
         raise ShapeError(f"conv1d: expected input with {weight.shape[1] * groups} channels (weight"
                          f" {tuple(weight.shape)}, groups={groups}), got shape {tuple(x.shape)}")
+    check_same_dtype("conv1d", float_operand(x), weight, bias)
     pad = padding if isinstance(padding, str) else (0, pair(padding, "conv1d: padding", 1)[0])
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, pair(stride, "stride", 1)[0]),
                  pad, (1, pair(dilation, "dilation", 1)[0]), groups)

@@ -189,6 +189,14 @@ def _adaptive_matrix(n_in, n_out, x):
     return tensor(rows, dtype=x.dtype, device=x.device)
 
 
+def empty_pool(x, nsp: int, out: tuple, return_indices: bool = False):
+    """An adaptive pool's result when a size of ``out`` is 0: empty, as PyTorch's (and in the
+    graph, so backward gives x a zero gradient); with the (empty, int64) indices."""
+    y = x.flatten(-nsp)[..., :0].sum(-1)  # (*lead): zeros
+    y = y.reshape(*y.shape, *(1,) * nsp).expand(*y.shape, *out)
+    return (y, y.detach().long()) if return_indices else y
+
+
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H_out, W_out): bin i covers [floor(i*H/H_out),
     ceil((i+1)*H/H_out)), computed as P_h @ x @ P_w^T with averaging matrices.
@@ -204,6 +212,8 @@ def adaptive_avg_pool2d(input, output_size):
     osz = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     oh, ow = (h if osz[0] is None else int(osz[0])), (w if osz[1] is None else int(osz[1]))
     x = float_operand(x)
+    if oh == 0 or ow == 0:
+        return empty_pool(x, 2, (oh, ow))
     if h % oh == 0 and w % ow == 0:
         lead = tuple(x.shape[:-2])
         return x.reshape(*lead, oh, h // oh, ow, w // ow).mean((-3, -1))

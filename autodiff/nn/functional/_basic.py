@@ -428,8 +428,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
 
 def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """PyTorch's native-kernel spelling of ``channel_shuffle``; the same values."""
-    x = input
-    return channel_shuffle(x, groups)
+    return channel_shuffle(input, groups)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -461,8 +460,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps)."""
-    x = input
-    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)  # norm: gradient 0 at a zero vector
+    # norm: gradient 0 at a zero vector
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

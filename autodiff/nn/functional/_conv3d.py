@@ -6,9 +6,9 @@ offsets only, run the fast 2-D kernels, and inherit their gradients and double b
 
 from __future__ import annotations
 
-from ...errors import DTypeError, ShapeError
+from ...errors import ShapeError
 from ...ops import movement
-from ...ops.conv import conv2d, conv_transpose2d, out_size, pair
+from ...ops.conv import check_same_dtype, conv2d, conv_transpose2d, out_size, pair
 from ...tensor import Tensor
 from ._conv import check_conv_args
 
@@ -70,9 +70,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     if groups <= 0 or x.shape[1] != cg * groups or oc % groups:
         raise ShapeError(f"conv3d: expected input with {cg * groups} channels (weight "
                          f"{tuple(weight.shape)}, groups={groups}), got shape {tuple(x.shape)}")
-    if weight.dtype is not x.dtype or (bias is not None and bias.dtype is not x.dtype):
-        raise DTypeError(f"conv3d: input ({x.dtype.name}), weight ({weight.dtype.name}) and "
-                         f"bias must share one dtype")
+    check_same_dtype("conv3d", x, weight, bias)
     k = (kd, kh, kw)
     s, d = pair(stride, "conv3d: stride", 3), pair(dilation, "conv3d: dilation", 3)
     pads = _same_pads(padding, k, d, s, "conv3d")
@@ -126,9 +124,7 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if groups <= 0 or c != cin or cin % groups:
         raise ShapeError(f"conv_transpose3d: expected input with {cin} channels (weight "
                          f"{tuple(weight.shape)}, groups={groups}), got shape {tuple(x.shape)}")
-    if weight.dtype is not x.dtype or (bias is not None and bias.dtype is not x.dtype):
-        raise DTypeError(f"conv_transpose3d: input ({x.dtype.name}), weight "
-                         f"({weight.dtype.name}) and bias must share one dtype")
+    check_same_dtype("conv_transpose3d", x, weight, bias)
     s, d = pair(stride, "stride", 3), pair(dilation, "dilation", 3)
     p, op = pair(padding, "padding", 3), pair(output_padding, "output_padding", 3)
     if any(o >= max(s_, d_) for o, s_, d_ in zip(op, s, d)):

@@ -35,7 +35,7 @@ def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: i
                          f"{tuple(log_probs.shape)}")
     t_max, n, c = lp.shape
     if not 0 <= blank < c:
-        raise ValueError(f"ctc_loss: blank must be in the label range [0, {c}), got {blank}")
+        raise RuntimeError(f"ctc_loss: blank must be in the label range [0, {c}), got {blank}")
     in_len = _lengths(input_lengths, n, "input_lengths")
     tg_len = _lengths(target_lengths, n, "target_lengths")
     if (in_len > t_max).any() or (in_len < 0).any():

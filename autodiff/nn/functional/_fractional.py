@@ -40,8 +40,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: dropped units take SELU's negative saturation value and the
     result is rescaled so a zero-mean, unit-variance input keeps those moments."""
-    x = input
-    return _alpha_dropout(x, p, training, tuple(x.shape), "alpha_dropout")
+    return _alpha_dropout(input, p, training, tuple(input.shape), "alpha_dropout")
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
@@ -130,30 +129,26 @@ def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_r
     """Max pooling over pseudo-random, overlapping kH x kW regions whose starts grow by a
     fractional step so (H, W) maps onto ``output_size`` (or ``output_ratio`` times (H, W));
     ``_random_samples`` (N, C, 2) in [0, 1) fixes the regions (default: drawn uniformly)."""
-    x = input
-    return _fractional_max_pool(x, kernel_size, output_size, output_ratio, return_indices,
+    return _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
                                 _random_samples, 2, "fractional_max_pool2d")
 
 
 def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
                           return_indices: bool = False, _random_samples=None):
     """``fractional_max_pool2d`` over (T, H, W); ``_random_samples`` is (N, C, 3)."""
-    x = input
-    return _fractional_max_pool(x, kernel_size, output_size, output_ratio, return_indices,
+    return _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
                                 _random_samples, 3, "fractional_max_pool3d")
 
 
 def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
                                        return_indices: bool = False, _random_samples=None):
-    x = input
-    return fractional_max_pool2d(x, kernel_size, output_size, output_ratio, True,
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True,
                                  _random_samples)
 
 
 def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
                                        return_indices: bool = False, _random_samples=None):
-    x = input
-    return fractional_max_pool3d(x, kernel_size, output_size, output_ratio, True,
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True,
                                  _random_samples)
 
 
@@ -172,8 +167,7 @@ def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """The partial inverse of ``max_pool3d``: each value written at its flat T*H*W index."""
-    x = input
-    return _max_unpool(x, indices, kernel_size, stride, padding, output_size, 3,
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3,
                        "max_unpool3d")
 
 

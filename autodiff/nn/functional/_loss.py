@@ -262,6 +262,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                              f"{tuple(target.shape)} must match input {tuple(input.shape)}; "
                              f"class-index targets must be integers, got {target.dtype.name} "
                              f"(convert them with target.long())")
+        if ignore_index != -100:
+            raise RuntimeError("cross_entropy: ignore_index is not supported for floating point "
+                               "(probability) targets")
         t = target.unsqueeze(0) if unbatched else target
         if label_smoothing > 0:
             t = t * (1 - label_smoothing) + label_smoothing / c

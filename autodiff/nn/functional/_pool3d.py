@@ -16,9 +16,9 @@ from ...errors import ShapeError
 from ...ops import movement
 from ...ops._util import float_operand
 from ...ops.conv import pair
-from ...ops.pooling import _adaptive_matrix, _divisors, _pool_geometry
+from ...ops.pooling import _adaptive_matrix, _divisors, _pool_geometry, empty_pool
 from ...tensor import Tensor
-from ._pooling_extra import _adaptive_out, _window_table
+from ._pooling_extra import _adaptive_max, _adaptive_out
 
 
 def _pool3d_args(x, kernel_size, stride, padding, dilation, name):
@@ -88,8 +88,7 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
 def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False):
     """``max_pool3d`` that always returns (output, indices)."""
-    x = input
-    return max_pool3d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -149,6 +148,8 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     x = float_operand(x)
     in_sizes = tuple(x.shape[-3:])
     out = _adaptive_out(output_size, in_sizes, "adaptive_avg_pool3d")
+    if 0 in out:
+        return empty_pool(x, 3, out)
     for axis, (n_in, n_out) in enumerate(zip(in_sizes, out)):
         if n_in == n_out:
             continue
@@ -173,23 +174,9 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
         >>> F.adaptive_max_pool3d(ad.randn(1, 2, 5, 7, 6), 2).shape
         (1, 2, 2, 2, 2)
     """
-    x = input
-    if x.ndim not in (4, 5) or x.numel() == 0:
-        raise ShapeError(f"adaptive_max_pool3d: expected a non-empty 4-D or 5-D input, got "
-                         f"shape {tuple(x.shape)}")
-    in_sizes = tuple(x.shape[-3:])
-    out = _adaptive_out(output_size, in_sizes, "adaptive_max_pool3d")
-    lead = tuple(x.shape[:-3])
-    table = tensor(_window_table(in_sizes, out), device=x.device)
-    windows = x.reshape(*lead, -1)[..., table]  # (*lead, *out, K)
-    arg = windows.detach().argmax(-1, keepdim=True)
-    y = windows.gather(-1, arg).squeeze(-1)
-    if not return_indices:
-        return y
-    return y, table.expand(*lead, *table.shape).gather(-1, arg).squeeze(-1)
+    return _adaptive_max(input, output_size, 3, return_indices, "adaptive_max_pool3d")
 
 
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = False):
     """``adaptive_max_pool3d`` that always returns (output, indices)."""
-    x = input
-    return adaptive_max_pool3d(x, output_size, True)
+    return adaptive_max_pool3d(input, output_size, True)

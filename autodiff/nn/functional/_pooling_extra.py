@@ -17,7 +17,7 @@ from ...autograd.function import Function
 from ...creation import tensor
 from ...errors import DTypeError, ShapeError
 from ...ops.conv import pair
-from ...ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from ...ops.pooling import avg_pool1d, avg_pool2d, empty_pool, max_pool1d, max_pool2d
 from ...tensor import Tensor
 
 
@@ -28,8 +28,8 @@ def _adaptive_out(output_size, in_sizes, name: str) -> tuple:
     if len(out) != n:
         raise ValueError(f"{name}: output_size must have {n} elements, got {output_size}")
     out = tuple(i if o is None else int(o) for o, i in zip(out, in_sizes))
-    if any(o <= 0 for o in out):
-        raise ValueError(f"{name}: output_size must be positive, got {output_size}")
+    if any(o < 0 for o in out):
+        raise ValueError(f"{name}: output_size must not be negative, got {output_size}")
     return out
 
 
@@ -60,7 +60,9 @@ def _adaptive_max(x: Tensor, output_size, nsp: int, return_indices: bool, name: 
                          f"shape {tuple(x.shape)}")
     in_sizes = tuple(x.shape[-nsp:])
     out = _adaptive_out(output_size, in_sizes, name)
-    if all(i % o == 0 for i, o in zip(in_sizes, out)):  # equal windows: the max-pool kernel
+    if 0 in out:
+        return empty_pool(x, nsp, out, return_indices)
+    if nsp < 3 and all(i % o == 0 for i, o in zip(in_sizes, out)):  # equal windows
         k = tuple(i // o for i, o in zip(in_sizes, out))
         pool = max_pool2d if nsp == 2 else max_pool1d
         return pool(x, k, k, 0, 1, False, return_indices)
@@ -91,41 +93,35 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
         >>> F.adaptive_max_pool2d(ad.randn(1, 3, 7, 5), (3, 2)).shape
         (1, 3, 3, 2)
     """
-    x = input
-    return _adaptive_max(x, output_size, 2, return_indices, "adaptive_max_pool2d")
+    return _adaptive_max(input, output_size, 2, return_indices, "adaptive_max_pool2d")
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, L) or (C, L) to a fixed length L_out (bins as in
     ``adaptive_max_pool2d``); with ``return_indices`` also the argmax positions in L."""
-    x = input
-    return _adaptive_max(x, output_size, 1, return_indices, "adaptive_max_pool1d")
+    return _adaptive_max(input, output_size, 1, return_indices, "adaptive_max_pool1d")
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False):
     """``adaptive_max_pool2d`` that always returns (output, indices)."""
-    x = input
-    return adaptive_max_pool2d(x, output_size, True)
+    return adaptive_max_pool2d(input, output_size, True)
 
 
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False):
     """``adaptive_max_pool1d`` that always returns (output, indices)."""
-    x = input
-    return adaptive_max_pool1d(x, output_size, True)
+    return adaptive_max_pool1d(input, output_size, True)
 
 
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False):
     """``max_pool2d`` that always returns (output, indices)."""
-    x = input
-    return max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False):
     """``max_pool1d`` that always returns (output, indices)."""
-    x = input
-    return max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 # ----------------------------------------------------------------------------- LP pooling
@@ -273,8 +269,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
         >>> F.max_unpool2d(y, idx, 2).shape == x.shape  # for even H, W
         True
     """
-    x = input
-    return _max_unpool(x, indices, kernel_size, stride, padding, output_size, 2,
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2,
                        "max_unpool2d")
 
 
@@ -282,6 +277,5 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
                  output_size=None) -> Tensor:
     """The partial inverse of ``max_pool1d`` on (N, C, L_in) or (C, L_in):
     L_out = (L_in - 1) stride - 2 padding + kernel_size by default."""
-    x = input
-    return _max_unpool(x, indices, kernel_size, stride, padding, output_size, 1,
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1,
                        "max_unpool1d")

@@ -8,7 +8,23 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from ...tensor import Tensor
 from ..parameter import Parameter
-from .module import Module
+from .module import Module, _addindent
+
+
+def _key_at(container: Module, idx: int) -> str:
+    """The key of the idx-th child (negative from the end); IndexError out of range."""
+    keys = list(container._modules)
+    n = len(keys)
+    idx = operator.index(idx)
+    if not -n <= idx < n:
+        raise IndexError(f"index {idx} is out of range")
+    return keys[idx % n]
+
+
+def _renumber(container: Module, modules: list) -> None:
+    container._modules.clear()
+    for i, m in enumerate(modules):
+        container.add_module(str(i), m)
 
 
 class Sequential(Module):
@@ -28,12 +44,7 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def _index(self, idx: int) -> str:
-        keys = list(self._modules)
-        n = len(keys)
-        idx = operator.index(idx)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range")
-        return keys[idx % n]
+        return _key_at(self, idx)
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -50,9 +61,7 @@ class Sequential(Module):
         self._renumber(list(self._modules.values()))  # as PyTorch: append() then cannot collide
 
     def _renumber(self, modules: list) -> None:
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
+        _renumber(self, modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -92,6 +101,21 @@ class Sequential(Module):
     def __iadd__(self, other: Sequential) -> Sequential:
         return self.extend(other)
 
+    def __mul__(self, times: int) -> Sequential:
+        """The modules repeated ``times`` over (the same objects, as PyTorch's)."""
+        if not isinstance(times, int) or isinstance(times, bool):
+            raise TypeError(f"unsupported operand type(s) for *: Sequential and "
+                            f"{type(times).__name__}")
+        if times <= 0:
+            raise ValueError(f"Non-positive multiplication factor {times} for Sequential")
+        return Sequential(*(list(self) * times))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times: int) -> Sequential:
+        self._renumber(list((self * times)))
+        return self
+
     def forward(self, x):
         for m in self._modules.values():
             x = m(x)
@@ -109,21 +133,23 @@ class ModuleList(Module):
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return ModuleList(list(self._modules.values())[idx])
-        n = len(self)
-        idx = operator.index(idx)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range")
-        return self._modules[str(idx % n)]
+        return self._modules[_key_at(self, idx)]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        self.add_module(str(operator.index(idx) % len(self)), module)
+        self.add_module(_key_at(self, idx), module)
 
     def __delitem__(self, idx) -> None:
         items = list(self._modules.values())
         del items[idx]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
+
+    def pop(self, key: int | slice = -1) -> Module:
+        v = self[key]
+        del self[key]
+        return v
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -146,12 +172,25 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward; iterate over it instead")
+
+    def __repr__(self) -> str:
+        """As PyTorch's: runs of equal children print once, as ``(0-2): 3 x Linear(...)``."""
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, m in enumerate(self):
+            r = repr(m)
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        if not runs:
+            return self._get_name() + "()"
+        lines = [_addindent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2)
+                 for a, b, r in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -15,11 +15,7 @@ from ...tensor import Tensor
 from ...utils.hooks import RemovableHandle
 from ..buffer import buffer_mark
 from ..parameter import Parameter
-
-
-class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self) -> str:  # as PyTorch's _IncompatibleKeys
-        return super().__repr__() if any(self) else "<All keys matched successfully>"
+from ._state_dict import StateDictMixin
 
 
 def _addindent(s: str, n: int) -> str:
@@ -32,15 +28,15 @@ def _addindent(s: str, n: int) -> str:
 
 def _check_slot(kind: str, name: str, value, cls, cls_name: str, owner, store) -> None:
     """The checks register_parameter and register_buffer share: a dot-free name, a value
-    of the right type (or None), and no other member (parameter, buffer or submodule) of that
-    name (a key may shadow a method, as ParameterDict's "keys")."""
+    of the right type (or None), and no other attribute of that name (member or method)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if "." in name or not name:
         raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
     if value is not None and not isinstance(value, cls):
         raise TypeError(f"cannot assign '{type(value).__name__}' object to {kind} '{name}' "
                         f"({cls_name} or None required)")
-    others = ("_parameters", "_buffers", "_modules")  # as PyTorch: a member is not replaced
-    if name not in store and any(name in owner.__dict__[k] for k in others):
+    if name not in store and hasattr(owner, name):  # as PyTorch: nothing is replaced
         raise KeyError(f"attribute '{name}' already exists")
 
 
@@ -142,7 +138,7 @@ class _BackwardHook:
         return tuple(res[i] for i in self.in_index)
 
 
-class Module:
+class Module(StateDictMixin):
     """Base class of all layers: subclasses set parameters and submodules as attributes in
     ``__init__`` and define ``forward``.
 
@@ -176,20 +172,31 @@ class Module:
                                   f"\"forward\" function")
 
     def __call__(self, *args, **kwargs):
-        for hook in tuple(self._forward_pre_hooks.values()):
-            r = hook(self, args)
-            if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
-        bw, d = None, self.__dict__  # .get: modules pickled before backward hooks existed
+        d = self.__dict__  # .get: modules pickled before these hooks existed
+        with_kw = d.get("_hooks_with_kwargs", ())
+        for hid, hook in tuple(self._forward_pre_hooks.items()):
+            if hid in with_kw:
+                r = hook(self, args, kwargs)
+                if r is not None:
+                    if not (isinstance(r, tuple) and len(r) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {r}.")
+                    args, kwargs = r
+            else:
+                r = hook(self, args)
+                if r is not None:
+                    args = r if isinstance(r, tuple) else (r,)
+        bw = None
         if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
             bw = _BackwardHook(self, tuple(self._backward_hooks.values()),
                                tuple(self._backward_pre_hooks.values()))
             args = bw.setup_input(args)
-        out = self.forward(*args, **kwargs)
-        for hook in tuple(self._forward_hooks.values()):
-            r = hook(self, args, out)
-            if r is not None:
-                out = r
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            self._run_forward_hooks(args, kwargs, None, d.get("_hooks_always_called", ()))
+            raise
+        out = self._run_forward_hooks(args, kwargs, out)
         if bw is not None:
             if not isinstance(out, (Tensor, tuple)):
                 warnings.warn(f"For backward hooks to be called, module output should be a "
@@ -286,6 +293,12 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if "." in name or not name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        if name not in self._modules and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")
         if name not in self._modules:
             self._drop(name)
         self._modules[name] = module
@@ -376,8 +389,9 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.__dict__["training"] = mode
+        for m in self.children():  # each child's own train() (an override may freeze a part)
+            m.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -394,8 +408,10 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            else:
-                p.grad = p.grad.detach()
+            else:  # in place, as PyTorch: the same grad object stays
+                if p.grad.grad_fn is not None:
+                    p.grad = p.grad.detach()
+                p.grad.requires_grad_(False)
                 p.grad.zero_()
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
@@ -404,14 +420,47 @@ class Module:
         fn(self)
         return self
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after forward; a non-None result replaces the
-        output."""
-        return self._add_hook(self._forward_hooks, hook, False)
+    def _run_forward_hooks(self, args, kwargs, out, only=None):
+        """The forward hooks on ``out``; with ``only`` (forward raised), just those ids, each
+        of whose own errors becomes a warning (forward's error is the one raised)."""
+        with_kw = self.__dict__.get("_hooks_with_kwargs", ())
+        for hid, hook in tuple(self._forward_hooks.items()):
+            if only is not None and hid not in only:
+                continue
+            try:
+                r = hook(self, args, kwargs, out) if hid in with_kw else hook(self, args, out)
+            except Exception as e:
+                if only is None:
+                    raise
+                warnings.warn(f"forward hook with ``always_call=True`` raised an exception that "
+                              f"was silenced as another error was raised in forward: {e}")
+                continue
+            if r is not None:
+                out = r
+        return out
 
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """``hook(module, args)`` runs before forward; a non-None result replaces the args."""
-        return self._add_hook(self._forward_pre_hooks, hook, False)
+    def _add_forward_hook(self, hooks, hook, prepend, with_kwargs, always_call=False):
+        h = self._add_hook(hooks, hook, prepend)
+        for flag, name in ((with_kwargs, "_hooks_with_kwargs"),
+                           (always_call, "_hooks_always_called")):
+            if flag:
+                self.__dict__.setdefault(name, set()).add(h.id)  # ids are never reused
+        return h
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False
+                              ) -> RemovableHandle:
+        """``hook(module, args, output)`` (with_kwargs: ``hook(module, args, kwargs,
+        output)``) runs after forward; a non-None result replaces the output.  always_call:
+        it runs also when forward raises (output None)."""
+        return self._add_forward_hook(self._forward_hooks, hook, prepend, with_kwargs,
+                                      always_call)
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before forward; a non-None result replaces the args.
+        with_kwargs: ``hook(module, args, kwargs)``, returning None or (args, kwargs)."""
+        return self._add_forward_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False
                                     ) -> RemovableHandle:
@@ -442,20 +491,23 @@ class Module:
         return h
 
     # ------------------------------------------------------------- device and dtype
-    def _apply_tensors(self, fn: Callable[[Tensor], Tensor]) -> Module:
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
         """Replace every parameter's and buffer's storage by ``fn(tensor)``, in place: a
-        Parameter keeps its identity (optimizers still hold it); its grad moves along."""
+        Parameter keeps its identity (optimizers still hold it); its grad moves along.  The
+        children's own _apply runs first (a subclass may override it to convert a cache)."""
+        if recurse:
+            for m in self.children():
+                m._apply(fn)
         with no_grad():
-            for m in self.modules():
-                for p in m._parameters.values():
-                    if p is None:
-                        continue
-                    p.data = fn(p.data)
-                    if p.grad is not None:
-                        p.grad = fn(p.grad)
-                for k, b in m._buffers.items():
-                    if b is not None:
-                        m._buffers[k] = fn(b)
+            for p in self._parameters.values():
+                if p is None:
+                    continue
+                p.data = fn(p.data)
+                if p.grad is not None:
+                    p._grad = fn(p.grad)
+            for k, b in self._buffers.items():
+                if b is not None:
+                    self._buffers[k] = fn(b)
         return self
 
     def to(self, *args, **kwargs) -> Module:
@@ -489,7 +541,7 @@ class Module:
                 t = t.contiguous(memory_format=fmt)
             return t
 
-        return self._apply_tensors(move)
+        return self._apply(move)
 
     def cpu(self) -> Module:
         return self.to("cpu")
@@ -506,79 +558,20 @@ class Module:
     def half(self) -> Module:
         return self.to(dtypes.float16)
 
-    # ------------------------------------------------------------- state dict
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
-        """An ordered dict of every parameter and persistent buffer by dotted name."""
-        if destination is None:
-            destination = OrderedDict()
-        for name, p in self._parameters.items():
-            if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
-        for name, m in self._modules.items():
-            if m is not None:
-                m.state_dict(destination, prefix + name + ".", keep_vars)
-        return destination
+    def type(self, dst_type) -> Module:
+        """Cast every parameter and buffer (integer ones too, unlike to()) to ``dst_type``."""
+        dt = dtypes.from_any(dst_type)
+        return self._apply(lambda t: t if t.dtype is dt else t.to(dt))
 
-    def load_state_dict(self, state_dict, strict: bool = True,
-                        assign: bool = False) -> IncompatibleKeys:
-        """Copy values (Tensors or arrays) into the parameters and buffers by name; with
-        ``assign``, put the given tensors in their place (their dtype and device kept; a
-        parameter keeps its requires_grad), as PyTorch.
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Replace every parameter and buffer by uninitialised memory on ``device``."""
+        from ...creation import empty_like
 
-        Raises:
-            RuntimeError: listing missing and unexpected keys (when ``strict``) and keys whose
-                shape does not match (always).
-        """
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
-        with no_grad():
-            for k, target in own.items():
-                if k not in state_dict:
-                    continue
-                src = state_dict[k]
-                if not isinstance(src, Tensor):
-                    src = Tensor(src, device=target.device)
-                if getattr(target, "is_lazy", False) and src.numel():  # as torch's lazy load
-                    target.materialize(tuple(src.shape))
-                if tuple(src.shape) != tuple(target.shape):
-                    mismatched.append(f"size mismatch for {k}: copying a param with shape "
-                                      f"{tuple(src.shape)} from checkpoint, the shape in "
-                                      f"current model is {tuple(target.shape)}.")
-                    continue
-                if assign:
-                    self._assign_member(k, src, target)
-                    continue
-                if src.device is not target.device:
-                    src = src.to(target.device)
-                target.copy_(src.to(target.dtype))
-        errors = list(mismatched)
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ".")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
-        return IncompatibleKeys(missing, unexpected)
+        return self._apply(lambda t: empty_like(t, device=device or t.device), recurse)
 
-    def _assign_member(self, key: str, src: Tensor, old: Tensor) -> None:
-        mod_path, _, name = key.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if name in mod._parameters:
-            if not isinstance(src, Parameter):
-                src = Parameter(src, requires_grad=old.requires_grad)
-            src.requires_grad_(old.requires_grad)
-            mod._parameters[name] = src
-        else:
-            mod._buffers[name] = src
+    def share_memory(self) -> Module:
+        """A no-op: parameters are host (or CUDA) arrays that processes do not share."""
+        return self
 
     # ------------------------------------------------------------- repr
     def extra_repr(self) -> str:

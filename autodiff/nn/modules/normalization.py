@@ -24,6 +24,8 @@ def _affine_params(m: Module, affine: bool, bias: bool, shape: tuple, device, dt
 class _NormBase(Module):
     """Shared state of batch and instance norm: weight/bias (affine) and running statistics."""
 
+    _version = 2  # as PyTorch's: version 2 added num_batches_tracked
+
     def __init__(self, num_features: int, eps: float, momentum: float | None, affine: bool,
                  track_running_stats: bool, device, dtype, *, bias: bool = True) -> None:
         super().__init__()
@@ -53,6 +55,15 @@ class _NormBase(Module):
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, *args) -> None:
+        """A state dict of version < 2 (or without metadata: a plain dict, an old or a
+        safetensors checkpoint) may lack num_batches_tracked: it loads as 0, as in PyTorch."""
+        key = prefix + "num_batches_tracked"
+        if (local_metadata.get("version") or 0) < 2 and self.track_running_stats and \
+                key not in state_dict:
+            state_dict[key] = creation.tensor(0, dtype=dtypes.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, *args)
 
     def _momentum(self) -> float:
         """The update factor; momentum=None means a cumulative moving average."""
