@@ -73,7 +73,7 @@ def test_random_split_takes_what_torch_takes(make, torch):
 def test_random_split_errors_and_zero_split_warning(torch):
     with pytest.raises(ValueError, match="non-negative"):
         D.random_split(range(10), [-1, 11])
-    with pytest.raises(TypeError, match="integers or fractions"):
+    with pytest.raises(ValueError, match="integers or fractions"):
         D.random_split(range(10), [8.0, 2.0])
     with pytest.raises(ValueError, match="does not equal"):
         D.random_split(range(10), np.array([8, 3]))

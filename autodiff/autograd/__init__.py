@@ -28,5 +28,5 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = engine.run_backward(tensors, list(grad_tensors), retain_graph, create_graph, inputs)
     sink = engine._GradSink(None, create_graph)
     for t, g in zip(inputs or (), grads or ()):
-        if g is not None:
+        if g is not None and not (t.grad_fn is not None and t._retains_grad):  # (stored it)
             sink.accumulate(t, g)

@@ -146,3 +146,23 @@ def shape_arg(shape) -> tuple:
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
+
+
+def composite_grads(op, g, inputs: tuple, build) -> tuple:
+    """Gradients of ``build(*inputs)`` (the op's forward, written in differentiable ops) for
+    the inputs the op's node needs, as graph expressions: a fused kernel's backward under
+    create_graph.  Each input enters through a fresh alias node, so autograd.grad gives the
+    partial derivative: with the saved tensors themselves, the gradient of w would also follow
+    the path through x where x depends on w (a weight applied twice) and count it twice."""
+    from ..autograd import functional
+    from ..autograd.grad_mode import enable_grad
+
+    wanted = [i for i, t in enumerate(inputs) if t is not None and op.next[i] is not None]
+    with enable_grad():
+        alias = [t.view_as(t) if i in wanted else t for i, t in enumerate(inputs)]
+        grads = functional.grad([build(*alias)], [alias[i] for i in wanted], [g],
+                                create_graph=True, allow_unused=True)
+    out = [None] * len(inputs)
+    for i, gr in zip(wanted, grads):
+        out[i] = gr
+    return tuple(out)

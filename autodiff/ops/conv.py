@@ -7,10 +7,10 @@ backward) falls out of theirs and matmul's; the GEMM does the heavy lifting on e
 
 from __future__ import annotations
 
-from ..autograd.grad_mode import enable_grad, state
+from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..errors import DTypeError, ShapeError
-from ._util import constant, float_operand
+from ._util import composite_grads, constant, float_operand
 from .movement import pad as pad_
 
 
@@ -83,20 +83,9 @@ class Conv2d(Op):
 
 
 def _conv_composite_grads(op, g):
-    from ..autograd import functional
-
-    x, w, b = op.saved
     kernel, dilation, pads, stride, groups = op.meta
-    inputs = (x, w, b)
-    wanted = [i for i, t in enumerate(inputs) if t is not None and op.next[i] is not None]
-    with enable_grad():
-        y = _conv2d_composite(x, w, b, dilation, pads, stride, groups)
-        grads = functional.grad([y], [inputs[i] for i in wanted], [g], create_graph=True,
-                                allow_unused=True)
-    out = [None] * 3
-    for i, gr in zip(wanted, grads):
-        out[i] = gr
-    return tuple(out)
+    return composite_grads(op, g, op.saved, lambda x, w, b: _conv2d_composite(
+        x, w, b, dilation, pads, stride, groups))
 
 
 def _conv2d_composite(x, weight, bias, d, pads, s, groups):

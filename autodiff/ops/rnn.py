@@ -10,9 +10,9 @@ composite cells instead, so higher-order gradients stay exact.
 
 from __future__ import annotations
 
-from ..autograd.grad_mode import enable_grad, state
+from ..autograd.grad_mode import state
 from ..autograd.node import Op
-from ._util import constant
+from ._util import composite_grads, constant
 from .movement import stack
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
@@ -110,18 +110,8 @@ class RNNLayer(Op):
 
 
 def _composite_grads(op, g, mode, reverse):
-    from ..autograd import functional
-
-    inputs = op.saved
-    wanted = [i for i, t in enumerate(inputs) if t is not None and op.next[i] is not None]
-    with enable_grad():
-        y = _composite_layer(*inputs, mode=mode, reverse=reverse)
-        grads = functional.grad([y], [inputs[i] for i in wanted], [g], create_graph=True,
-                                allow_unused=True)
-    out = [None] * len(inputs)
-    for i, gr in zip(wanted, grads):
-        out[i] = gr
-    return tuple(out)
+    return composite_grads(op, g, op.saved, lambda *inputs: _composite_layer(
+        *inputs, mode=mode, reverse=reverse))
 
 
 def rnn_layer(xproj, h0, c0, w_hh, b_hh, mode: str, reverse: bool = False):

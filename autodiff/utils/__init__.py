@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from .checkpoint import checkpoint  # noqa: F401
+from . import checkpoint  # noqa: F401  (a callable module: checkpoint(fn, x) as before)
 from . import data, hooks  # noqa: E402,F401

@@ -172,6 +172,17 @@ class DataLoader:
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
+        self._initialized = True
+
+    _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+               "persistent_workers")
+
+    def __setattr__(self, name: str, value) -> None:
+        # as PyTorch: the batching is fixed at construction (a new batch_size would be ignored)
+        if name in self._FROZEN and self.__dict__.get("_initialized"):
+            raise ValueError(f"{name} attribute should not be set after "
+                             f"{type(self).__name__} is initialized")
+        super().__setattr__(name, value)
 
     @staticmethod
     def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers) -> None:

@@ -45,6 +45,9 @@ class IterableDataset(Dataset):
     def __iter__(self) -> Iterator:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
 
 class TensorDataset(Dataset):
     """Samples are ``(t[i] for t in tensors)``; every tensor has the same first dimension.
@@ -95,6 +98,14 @@ class Subset(Dataset):
             return [self.dataset[self.indices[i]] for i in index]
         return self.dataset[self.indices[index]]
 
+    def __getitems__(self, indices: list) -> list:
+        """A batch through the dataset's own batched fetch when it has one (the DataLoader
+        calls this), as PyTorch's Subset."""
+        fetch = getattr(self.dataset, "__getitems__", None)
+        if callable(fetch):
+            return fetch([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
     def __len__(self) -> int:
         return len(self.indices)
 
@@ -118,8 +129,9 @@ class ConcatDataset(Dataset):
 
     def __getitem__(self, index: int):
         if index < 0:
-            if -index > len(self):
-                raise IndexError(f"index {index} out of range for length {len(self)}")
+            if -index > len(self):  # ValueError, as PyTorch's
+                raise ValueError(f"absolute value of index {index} should not exceed dataset "
+                                 f"length {len(self)}")
             index += len(self)
         which = bisect.bisect_right(self.cumulative_sizes, index)
         if which >= len(self.datasets):
@@ -241,7 +253,7 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Generator | Non
         lengths = sizes
     for x in lengths:
         if not isinstance(x, numbers.Integral):
-            raise TypeError(f"random_split: lengths must be integers or fractions summing to "
+            raise ValueError(f"random_split: lengths must be integers or fractions summing to "
                             f"1, got {type(x).__name__} {x!r} in {lengths}")
         if x < 0:
             raise ValueError(f"random_split: lengths must be non-negative, got {lengths}")

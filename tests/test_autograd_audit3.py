@@ -1,0 +1,119 @@
+"""Autograd against PyTorch (fifteenth session's audit): fused kernels' backward under
+create_graph gives partial derivatives (a conv or RNN weight applied twice was counted twice),
+backward(inputs=[h]) with h.retain_grad() stores h.grad once, and checkpoint behaves as
+PyTorch's use_reentrant=False."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.utils.checkpoint import checkpoint, checkpoint_sequential
+
+torch = pytest.importorskip("torch")
+DEVICES = ["numpy", "cpp"]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_conv_weight_applied_twice_under_create_graph(device):
+    rng = np.random.default_rng(0)
+    x0, w0 = rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((2, 2, 3, 3)) * 0.3
+    want = []
+    for L, kw in ((torch, {}), (ad, {"device": device})):
+        w = L.tensor(w0, requires_grad=True, **kw)
+        F = L.nn.functional
+        y = F.conv2d(F.conv2d(L.tensor(x0, **kw), w, padding=1), w, padding=1)
+        g, = L.autograd.grad(y.pow(2).sum(), w, create_graph=True)
+        gg, = L.autograd.grad(g.pow(2).sum(), w)  # and the second derivative through it
+        want.append((g.detach().numpy(), gg.numpy()))
+    for t, a in zip(*want):
+        np.testing.assert_allclose(a, t, rtol=1e-9)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_conv_weight_from_its_input_under_create_graph(device):
+    got = []
+    for L, kw in ((torch, {}), (ad, {"device": device})):
+        x = L.tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True, **kw)
+        g, = L.autograd.grad(L.nn.functional.conv2d(x, x[:, :, :2, :2]).sum(), x,
+                             create_graph=True)
+        got.append(g.detach().numpy())
+    np.testing.assert_allclose(got[1], got[0])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("mode", ["RNN", "GRU", "LSTM"])
+def test_rnn_applied_twice_under_create_graph(device, mode):
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.standard_normal((2, 3, 1, 2))
+    got = []
+    for L, kw in ((torch, {}), (ad, {"device": device})):
+        rnn = getattr(L.nn, mode)(2, 3).double()
+        with L.no_grad():
+            for i, p in enumerate(rnn.parameters()):
+                p.copy_(L.tensor(np.sin(np.arange(p.numel()) * 0.7 + i).reshape(tuple(p.shape))))
+        if L is ad:
+            rnn.to(device)
+        _, h1 = rnn(L.tensor(x1, **kw))
+        o2, _ = rnn(L.tensor(x2, **kw), h1)
+        g, = L.autograd.grad(o2.sum(), rnn.weight_hh_l0, create_graph=True)
+        got.append(g.detach().numpy())
+    np.testing.assert_allclose(got[1], got[0], rtol=1e-9)
+
+
+def test_backward_inputs_with_retain_grad_stores_once():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    (h * h).sum().backward(inputs=[h])
+    assert h.grad.tolist() == [6.0, 12.0] and x.grad is None
+
+
+def _block():
+    ad.manual_seed(0)
+    return ad.nn.Linear(3, 3)
+
+
+def test_checkpoint_parameters_get_grads_when_no_input_requires_grad():
+    grads = []
+    for use in (False, True):
+        block, x = _block(), ad.ones(2, 3)
+        f = lambda a: block(a).relu()  # noqa: E731
+        h = checkpoint(f, x, use_reentrant=False) if use else f(x)
+        h.sum().backward()
+        grads.append(block.weight.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])
+
+
+def test_checkpoint_autograd_grad_writes_no_param_grad():
+    block = _block()
+    x = ad.randn(2, 3, requires_grad=True)
+    y = checkpoint(lambda a: block(a).tanh(), x, use_reentrant=False)
+    gx, = ad.autograd.grad(y.sum(), x)
+    assert block.weight.grad is None and x.grad is None
+    y2 = block(x).tanh()
+    np.testing.assert_allclose(gx.numpy(), ad.autograd.grad(y2.sum(), x)[0].numpy(), rtol=1e-6)
+
+
+def test_checkpoint_kwargs_double_backward_and_module_call():
+    x = ad.tensor([1.0, 2.0], requires_grad=True, dtype=ad.float64)
+    y = ad.utils.checkpoint(lambda a, *, k: (a * k).exp(), x, k=1.0)  # callable module
+    g, = ad.autograd.grad(y.sum(), x, create_graph=True)
+    gg, = ad.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), np.exp([1.0, 2.0]))
+    assert ad.utils.checkpoint.checkpoint is checkpoint
+
+
+def test_checkpoint_sequential_matches_and_keeps_dropout_masks():
+    results = []
+    for use in (False, True):
+        ad.manual_seed(1)
+        seq = ad.nn.Sequential(ad.nn.Linear(4, 4), ad.nn.Dropout(0.5), ad.nn.Tanh(),
+                               ad.nn.Linear(4, 4), ad.nn.Tanh(), ad.nn.Linear(4, 2))
+        x = ad.randn(3, 4, requires_grad=True)
+        y = checkpoint_sequential(seq, 2, x, use_reentrant=False) if use else seq(x)
+        y.pow(2).sum().backward()
+        results.append([y.detach().numpy(), x.grad.numpy(), seq[0].weight.grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-6)
