@@ -167,7 +167,7 @@ def is_anomaly_enabled() -> bool:
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    return bool(state.anomaly)
+    return bool(state.anomaly and state.anomaly_check_nan)
 
 
 def is_inference_mode_enabled() -> bool:

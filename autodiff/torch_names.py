@@ -216,6 +216,11 @@ class inference_mode(_GradModeContext):  # noqa: N801
     and no inference tensors): a context manager and decorator; ``inference_mode(False)``
     enables grad mode, as in PyTorch."""
 
+    def __new__(cls, mode=True):
+        if callable(mode):  # bare @inference_mode, as PyTorch allows
+            return cls()(mode)
+        return super().__new__(cls)
+
     def __init__(self, mode: bool = True) -> None:
         self._on = bool(mode)
 

@@ -117,3 +117,29 @@ def test_checkpoint_sequential_matches_and_keeps_dropout_masks():
         results.append([y.detach().numpy(), x.grad.numpy(), seq[0].weight.grad.numpy()])
     for a, b in zip(*results):
         np.testing.assert_allclose(b, a, rtol=1e-6)
+
+
+def test_anomaly_mode_checks_nan_only_and_restores():
+    x = ad.tensor([0.0, 1.0], requires_grad=True)
+    with ad.autograd.detect_anomaly():
+        x.sqrt().sum().backward()  # an inf gradient passes, as in PyTorch
+    assert x.grad.tolist()[0] == float("inf")
+    with ad.autograd.detect_anomaly(check_nan=False):
+        assert ad.is_anomaly_enabled() and not ad.is_anomaly_check_nan_enabled()
+    with ad.autograd.set_detect_anomaly(True):
+        assert ad.is_anomaly_enabled()
+    assert not ad.is_anomaly_enabled()
+    y = ad.tensor([-1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="returned nan values"):
+        with ad.autograd.detect_anomaly():
+            (y.sqrt() * 0).sum().backward()
+
+
+def test_bare_inference_mode_decorator():
+    @ad.inference_mode
+    def f(t):
+        return t * 2, ad.is_grad_enabled()
+
+    out, enabled = f(ad.ones(1, requires_grad=True))
+    assert not enabled and not out.requires_grad
+    assert ad.autograd.inference_mode is ad.inference_mode

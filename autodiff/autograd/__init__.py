@@ -30,3 +30,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for t, g in zip(inputs or (), grads or ()):
         if g is not None and not (t.grad_fn is not None and t._retains_grad):  # (stored it)
             sink.accumulate(t, g)
+
+
+def __getattr__(name: str):
+    if name == "inference_mode":  # defined with the torch names, which import this package
+        from ..torch_names import inference_mode
+
+        return inference_mode
+    raise AttributeError(f"module 'autodiff.autograd' has no attribute '{name}'")

@@ -14,7 +14,8 @@ class _State(threading.local):
 
     def __init__(self) -> None:
         self.enabled = True
-        self.anomaly = False
+        self.anomaly = False  # record forward traces (detect_anomaly)
+        self.anomaly_check_nan = True  # and raise on NaN gradients
 
 
 state = _State()
