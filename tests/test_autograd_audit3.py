@@ -143,3 +143,42 @@ def test_bare_inference_mode_decorator():
     out, enabled = f(ad.ones(1, requires_grad=True))
     assert not enabled and not out.requires_grad
     assert ad.autograd.inference_mode is ad.inference_mode
+
+
+def test_argument_checks_as_pytorch():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="non-empty inputs"):
+        ad.autograd.grad((x * 2).sum(), [])
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        (x * 2).sum().backward(inputs=[])
+    with pytest.raises(ValueError, match="allow_unused"):
+        ad.autograd.grad((x * 2).sum(), x, materialize_grads=True, allow_unused=False)
+    assert ad.autograd.grad((x * 2).sum(), x, materialize_grads=True)[0].tolist() == [2.0, 2.0]
+
+    class Keep(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t, 3)
+            return t * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(TypeError, match="argument 1 is of type int"):
+        Keep.apply(x)
+
+
+def test_custom_backward_broadcast_gradient_is_reduced():
+    class Wide(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.reshape(1, 2).expand(3, 2)  # broadcast against the (2,) input
+
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    Wide.apply(x).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]

@@ -25,6 +25,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         retain_graph = create_graph
     if inputs is not None:  # accumulate into these only, through one sink (no aliased .grads)
         inputs = [inputs] if isinstance(inputs, engine.Tensor) else list(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     grads = engine.run_backward(tensors, list(grad_tensors), retain_graph, create_graph, inputs)
     sink = engine._GradSink(None, create_graph)
     for t, g in zip(inputs or (), grads or ()):

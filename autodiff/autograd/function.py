@@ -30,6 +30,10 @@ class FunctionCtx(Node):
     user_grads = True
 
     def save_for_backward(self, *tensors) -> None:
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument "
+                                f"{i} is of type {type(t).__name__}")
         self.to_save = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
@@ -84,12 +88,19 @@ class FunctionCtx(Node):
                 if not isinstance(g, Tensor):
                     raise TypeError(f"function {self.name()} returned a {type(g).__name__} as "
                                     f"gradient {i}; expected a Tensor or None")
+                if tuple(g.shape) != shape and _expandable(shape, tuple(g.shape)):
+                    g = g.sum_to_size(shape)  # as PyTorch: a broadcast gradient is reduced
                 if tuple(g.shape) != shape:
                     raise RuntimeError(f"Function {self.name()} returned an invalid gradient at "
                                        f"index {i} - got {tuple(g.shape)} but expected shape "
                                        f"compatible with {shape}")
             out.append(g if self.next[i] is not None else None)
         return tuple(out)
+
+
+def _expandable(shape: tuple, to: tuple) -> bool:
+    return len(shape) <= len(to) and all(
+        a in (1, b) for a, b in zip(reversed(shape), reversed(to)))
 
 
 def _index_of(items, t) -> int:
