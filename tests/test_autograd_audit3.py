@@ -182,3 +182,26 @@ def test_custom_backward_broadcast_gradient_is_reduced():
     x = ad.tensor([1.0, 2.0], requires_grad=True)
     Wide.apply(x).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_function_with_setup_context():
+    class MulConst(ad.autograd.Function):
+        @staticmethod
+        def forward(x, k):
+            return x * k, (x * k).argmax()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            _, k = inputs
+            ctx.k = k
+            ctx.mark_non_differentiable(output[1])
+
+        @staticmethod
+        def backward(ctx, g, _):
+            return g * ctx.k, None
+
+    x = ad.tensor([1.0, 2.0], requires_grad=True, dtype=ad.float64)
+    y, idx = MulConst.apply(x, 3.0)
+    assert not idx.requires_grad
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [18.0, 36.0]

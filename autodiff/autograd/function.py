@@ -136,6 +136,12 @@ class Function:
     def backward(ctx, *grads):  # pragma: no cover - abstract
         raise NotImplementedError("a Function subclass must define backward(ctx, *grads)")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Override (with a forward that takes no ctx) to save what backward needs, as
+        PyTorch's setup_context style."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = FunctionCtx.__new__(FunctionCtx)
@@ -151,7 +157,11 @@ class Function:
         tensors = [a for a in args if isinstance(a, Tensor)]
         ctx._needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         with no_grad():
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                outputs = cls.forward(ctx, *args, **kwargs)
+            else:  # forward(*args) without ctx, then setup_context(ctx, inputs, output)
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         record = any(t._requires_grad for t in tensors) and (
