@@ -29,7 +29,7 @@ from ..autograd.grad_mode import enable_grad
 from ..device import device as _device
 from ..dtypes import float32, float64, get_default_dtype
 from ..tensor import Tensor
-from ..utils.hooks import RemovableHandle
+from ..utils.hooks import RemovableHandle, new_args_kwargs
 
 
 class _Required:
@@ -95,10 +95,7 @@ def _hook_step(step: Callable) -> Callable:
                               self.__dict__.get("_optimizer_step_pre_hooks", {}).values()):
             result = pre_hook(self, args, kwargs)
             if result is not None:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
-                                       f"new_kwargs), but got {result}.")
-                args, kwargs = result
+                args, kwargs = new_args_kwargs(result, str(step))
         if self.__dict__.get("_state_unchecked"):  # the first step after load_state_dict
             _check_state_shapes(self)
         self._in_step = True

@@ -22,3 +22,11 @@ class RemovableHandle:
 
     def __exit__(self, *exc) -> None:
         self.remove()
+
+
+def new_args_kwargs(result, what: str) -> tuple:
+    """A pre-hook's non-None result, checked as PyTorch does: a pair (new_args, new_kwargs)."""
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise RuntimeError(f"{what} must return None or a tuple of (new_args, new_kwargs), but "
+                           f"got {result}.")
+    return result

@@ -12,7 +12,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad, state
 from ...device import device as _device
 from ...tensor import Tensor
-from ...utils.hooks import RemovableHandle
+from ...utils.hooks import RemovableHandle, new_args_kwargs
 from ..buffer import buffer_mark
 from ..parameter import Parameter
 from ._state_dict import StateDictMixin
@@ -178,10 +178,7 @@ class Module(StateDictMixin):
             if hid in with_kw:
                 r = hook(self, args, kwargs)
                 if r is not None:
-                    if not (isinstance(r, tuple) and len(r) == 2):
-                        raise RuntimeError(f"forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {r}.")
-                    args, kwargs = r
+                    args, kwargs = new_args_kwargs(r, "forward pre-hook")
             else:
                 r = hook(self, args)
                 if r is not None:
