@@ -205,3 +205,12 @@ def test_function_with_setup_context():
     assert not idx.requires_grad
     (y * y).sum().backward()
     assert x.grad.tolist() == [18.0, 36.0]
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_hook_changing_the_dtype_raises(leaf):
+    x = ad.ones(2, requires_grad=True)
+    t = x if leaf else x * 2
+    t.register_hook(lambda g: g.double())
+    with pytest.raises(RuntimeError, match="changed the type of value"):
+        (t * 2).sum().backward()

@@ -272,11 +272,15 @@ def _run_pre_hooks(node, grads, sink) -> None:
 
 
 def _hook_result(hook, g, r):
-    """A tensor hook's replacement gradient, which must keep the gradient's shape (PyTorch)."""
+    """A tensor hook's replacement gradient, which must keep the gradient's shape and dtype
+    (PyTorch)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
     if getattr(r, "shape", None) != g.shape:
-        name = getattr(hook, "__name__", type(hook).__name__)
         raise RuntimeError(f"hook '{name}' has changed the size of value: expected a gradient of "
                            f"shape {tuple(g.shape)}, got {tuple(getattr(r, 'shape', ()))}")
+    if r.dtype is not g.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.dtype.name} "
+                           f"got {r.dtype.name})")
     return r
 
 
