@@ -191,9 +191,11 @@ class Module(StateDictMixin):
         try:
             out = self.forward(*args, **kwargs)
         except Exception:
-            self._run_forward_hooks(args, kwargs, None, d.get("_hooks_always_called", ()))
+            if d.get("_hooks_always_called"):
+                self._run_forward_hooks(args, kwargs, None, d["_hooks_always_called"])
             raise
-        out = self._run_forward_hooks(args, kwargs, out)
+        if self._forward_hooks:  # (most calls have none: no method call for them)
+            out = self._run_forward_hooks(args, kwargs, out)
         if bw is not None:
             if not isinstance(out, (Tensor, tuple)):
                 warnings.warn(f"For backward hooks to be called, module output should be a "
