@@ -234,7 +234,76 @@ py::array max_pool2d_backward(const py::array& gy0, const py::array& idx0, Pair 
                            : max_pool_bwd_typed<double>(g, gy, idx, xs);
 }
 
+// An average pool's divisor factors: int64 arrays of oh and ow entries.
+py::array_t<int64_t> divisors_of(const py::array& d0, int64_t n, const char* what,
+                                 const char* name) {
+  if (d0.ndim() != 1 || d0.shape(0) != n || (d0.dtype().kind() != 'i' && d0.dtype().kind() != 'u'))
+    throw py::value_error(std::string(name) + ": expected " + what + " as " + std::to_string(n) +
+                          " integers, got " + dtype_str(d0) + " " + shape_str(shape_of(d0)));
+  return py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(d0);
+}
+
+template <typename T>
+py::array avg_pool_typed(bool forward, const kernels::PoolGeom& g, const py::array& a,
+                         const py::array_t<int64_t>& dh, const py::array_t<int64_t>& dw,
+                         const Shape& out_shape) {
+  auto out = empty<T>(out_shape);
+  const T* pa = static_cast<const T*>(a.data());
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    if (forward)
+      kernels::avg_pool2d_forward<T>(g, pa, dh.data(), dw.data(), po);
+    else
+      kernels::avg_pool2d_backward<T>(g, pa, dh.data(), dw.data(), po);
+  }
+  return out;
+}
+
+// y of average pooling x (N, C, H, W) (forward), or dx of it from gy (N, C, oh, ow) and the
+// input's (H, W) `size` (backward); divisor of output (oy, ox) = div_h[oy] * div_w[ox].
+py::array avg_pool2d_any(bool forward, const py::array& a0, Pair size, Pair kernel, Pads pads,
+                         Pair stride, const py::array& dh0, const py::array& dw0) {
+  const char* name = forward ? "avg_pool2d" : "avg_pool2d_backward";
+  const DType dt = dtype_of(a0, name);
+  py::array a = contiguous(a0);
+  const Shape as = shape_of(a);
+  if (as.size() != 4)
+    throw py::value_error(std::string(name) + ": expected an array of shape (N, C, " +
+                          (forward ? "H, W" : "oh, ow") + "), got " + shape_str(as));
+  const Shape xs = forward ? as : Shape{as[0], as[1], size.first, size.second};
+  const auto g = pool_geom(xs, kernel, {1, 1}, pads, stride, name);
+  const Shape ys{xs[0], xs[1], g.oh, g.ow};
+  if (!forward && as != ys)
+    throw py::value_error(std::string(name) + ": expected gy of shape " + shape_str(ys) +
+                          ", got " + shape_str(as));
+  const auto dh = divisors_of(dh0, g.oh, "div_h", name);
+  const auto dw = divisors_of(dw0, g.ow, "div_w", name);
+  const Shape& out = forward ? ys : xs;
+  return dt == DType::kF32 ? avg_pool_typed<float>(forward, g, a, dh, dw, out)
+                           : avg_pool_typed<double>(forward, g, a, dh, dw, out);
+}
+
 void init_conv(py::module_& m) {
+  m.def(
+      "avg_pool2d",
+      [](const py::array& x, Pair kernel, Pads pads, Pair stride, const py::array& div_h,
+         const py::array& div_w) {
+        return avg_pool2d_any(true, x, {0, 0}, kernel, pads, stride, div_h, div_w);
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("pads"), py::arg("stride"), py::arg("div_h"),
+      py::arg("div_w"),
+      "Average pooling of an (N, C, H, W) array: each window's in-image sum divided by "
+      "div_h[oy] * div_w[ox]; pads = (top, bottom, left, right).");
+  m.def(
+      "avg_pool2d_backward",
+      [](const py::array& gy, Pair size, Pair kernel, Pads pads, Pair stride,
+         const py::array& div_h, const py::array& div_w) {
+        return avg_pool2d_any(false, gy, size, kernel, pads, stride, div_h, div_w);
+      },
+      py::arg("gy"), py::arg("size"), py::arg("kernel"), py::arg("pads"), py::arg("stride"),
+      py::arg("div_h"), py::arg("div_w"),
+      "dx of avg_pool2d: each gy / divisor added over its window of an (N, C, *size) array.");
   m.def("max_pool2d", &max_pool2d, py::arg("x"), py::arg("kernel"), py::arg("dilation"),
         py::arg("pads"), py::arg("stride"),
         "(y, idx) of max pooling an (N, C, H, W) array; pads = (top, bottom, left, right); "

@@ -276,6 +276,16 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.max_pool2d_backward(g, idx, size, kernel, dilation, pads, stride)
         return super().max_pool2d_scatter(g, idx, size, kernel, dilation, pads, stride)
 
+    def avg_pool2d(self, x, kernel, pads, stride, div_h, div_w):
+        if type(x) is np.ndarray and x.dtype in (_F32, _F64) and x.ndim == 4:
+            return _C.avg_pool2d(x, kernel, pads, stride, div_h, div_w)  # one pass
+        return super().avg_pool2d(x, kernel, pads, stride, div_h, div_w)
+
+    def avg_pool2d_backward(self, gy, size, kernel, pads, stride, div_h, div_w):
+        if type(gy) is np.ndarray and gy.dtype in (_F32, _F64) and gy.ndim == 4:
+            return _C.avg_pool2d_backward(gy, size, kernel, pads, stride, div_h, div_w)
+        return super().avg_pool2d_backward(gy, size, kernel, pads, stride, div_h, div_w)
+
     def getitem(self, a, idx):
         if (type(idx) is np.ndarray and idx.dtype.kind in "iu" and idx.ndim and a.ndim > 1
                 and type(a) is np.ndarray and a.dtype.kind in "fiub"

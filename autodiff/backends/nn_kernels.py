@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import threading
 
+from .pool_kernels import PoolKernels
+
 
 def _out_size(n: int, k: int, d: int, s: int) -> int:
     return (n - d * (k - 1) - 1) // s + 1
@@ -19,7 +21,7 @@ _SCRATCH = threading.local()
 _SCRATCH_ENTRIES = 8
 
 
-class NNKernels:
+class NNKernels(PoolKernels):
     """Mixin: nn-layer kernels on top of the array module ``self.xp``."""
 
     # Large short-lived buffers (padded inputs, the im2col of dy) are reused across calls:
@@ -222,90 +224,6 @@ class NNKernels:
             wt = self.contiguous(wt).reshape(groups * cg, og * kh * kw)
             gx, _ = self._conv_flat(g, wt, kernel, dilation, gpads, groups, scratch=True)
         return gx, gw, gb
-
-    # ------------------------------------------------------------- pooling
-    # Non-overlapping windows (kernel == stride, the common 2x2/2) take a tiled path: the
-    # window argmax is found with a few whole-array compares over long runs (rows of W, then
-    # every kw-th element), and dx is one scatter of dy to flat positions. The windowed view
-    # + argmax + take/put_along_axis it replaces iterated over kh*kw-element rows, ~5x slower.
-    @staticmethod
-    def _tiled(shape, kernel, dilation, pads, stride) -> bool:
-        return (kernel == stride and dilation == (1, 1) and not any(pads)
-                and shape[2] % kernel[0] == 0 and shape[3] % kernel[1] == 0)
-
-    def _tiled_max(self, x, kernel):
-        xp = self.xp
-        n, c, h, w = x.shape
-        (kh, kw), oh, ow = kernel, h // kernel[0], w // kernel[1]
-        # (kh, N*C*oh*W): each window row one contiguous plane, so the compares run on long
-        # 1-D loops (NumPy is ~10x slower on the W-long rows of the strided view)
-        rows = self.contiguous(x.reshape(n * c * oh, kh, w).transpose(1, 0, 2))
-        rows = rows.reshape(kh, -1)
-        m, ri = rows[0], xp.zeros(rows.shape[1], dtype=xp.intp)
-        for i in range(1, kh):  # the first row holding each column's max
-            e = rows[i]
-            gt = (e > m) | xp.isnan(e)  # a NaN wins (and propagates), as in PyTorch
-            ri += gt * (i * kw - ri)  # arithmetic select: np.where is ~10x slower here
-            m = xp.maximum(e, m)
-        m, ri = m.reshape(-1, kw), ri.reshape(-1, kw)
-        best, arg = m[:, 0], ri[:, 0]
-        for j in range(1, kw):  # then the column; ties go to the smaller flat index
-            e, cand = m[:, j], ri[:, j] + j
-            gt = (e > best) | ((e == best) & (cand < arg)) | xp.isnan(e)
-            best, arg = xp.maximum(e, best), arg + gt * (cand - arg)
-        return best.reshape(n, c, oh, ow), arg.reshape(n, c, oh, ow, 1)
-
-    def _tiled_positions(self, idx, size, kernel):
-        """Flat positions in the (N, C, H, W) input of each window's in-window index."""
-        xp = self.xp
-        n, c, oh, ow, _ = idx.shape
-        (kh, kw), w = kernel, size[1]
-
-        def fill(base):  # the flat position of each window's top-left element
-            rows = (xp.arange(n * c * oh, dtype=idx.dtype) * (kh * w)).reshape(n, c, oh, 1)
-            base[...] = rows + xp.arange(ow, dtype=idx.dtype) * kw
-
-        base = self._scratch(("pool_base", kernel, w), idx.shape[:4], idx.dtype, init=fill)
-        row, col = xp.divmod(idx[..., 0], kw)
-        row *= w
-        row += col
-        row += base
-        return row
-
-    def max_pool2d(self, x, kernel, dilation, pads, stride):
-        """Returns (y, idx): the window maxima and the flat in-window index of each."""
-        xp = self.xp
-        if self._tiled(x.shape, kernel, dilation, pads, stride):
-            return self._tiled_max(x, kernel)
-        fill = -math.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-        v = self._windows(self._pad4(x, pads, fill), kernel, dilation, stride)
-        n, c, kh, kw, oh, ow = v.shape
-        win = v.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, kh * kw)
-        idx = win.argmax(axis=-1)[..., None]
-        return xp.take_along_axis(win, idx, axis=-1)[..., 0], idx
-
-    def max_pool2d_scatter(self, g, idx, size, kernel, dilation, pads, stride):
-        """dx of max pooling: each dy added at the position its window's max came from."""
-        n, c, oh, ow = g.shape
-        if self._tiled((n, c) + tuple(size), kernel, dilation, pads, stride):
-            out = self.xp.zeros((n, c) + tuple(size), dtype=g.dtype)
-            out.reshape(-1)[self._tiled_positions(idx, size, kernel)] = g
-            return out
-        kk = kernel[0] * kernel[1]
-        cols = self.xp.zeros((n, c, oh, ow, kk), dtype=g.dtype)
-        self.xp.put_along_axis(cols, idx, g[..., None], axis=-1)
-        cols = cols.transpose(0, 1, 4, 2, 3).reshape(n, c * kk, oh * ow)
-        return self.fold(cols, size, kernel, dilation, pads, stride)
-
-    def max_pool2d_gather(self, gx, idx, kernel, dilation, pads, stride):
-        """The adjoint of max_pool2d_scatter: gx read at each window's argmax."""
-        if self._tiled(gx.shape, kernel, dilation, pads, stride):
-            gx = self.contiguous(gx)
-            return gx.reshape(-1)[self._tiled_positions(idx, gx.shape[2:], kernel)]
-        v = self._windows(self._pad4(gx, pads), kernel, dilation, stride)
-        n, c, kh, kw, oh, ow = v.shape
-        win = v.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, kh * kw)
-        return self.xp.take_along_axis(win, idx, axis=-1)[..., 0]
 
     # ------------------------------------------------------------- normalization
     def batch_norm(self, x, weight, bias, mean, var, eps):

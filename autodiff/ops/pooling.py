@@ -1,5 +1,7 @@
 """Pooling: max pooling as a primitive (with its scatter/gather adjoint pair for double
-backward), average pooling on the unfold primitive, adaptive average pooling as two matmuls.
+backward), average pooling as a primitive (with its adjoint, the spread of each output over its
+window), adaptive average pooling as an average pool when the bins are even, else as two
+matmuls.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import numpy as np
 from ..autograd.node import Op
 from ..errors import ShapeError
 from ._util import float_operand
-from .conv import Unfold, pair
+from .conv import pair
 
 
 class MaxPool2d(Op):
@@ -44,6 +46,31 @@ class _MaxGather(Op):
 
     def backward(self, g):
         return (_MaxScatter.apply(g, idx=self.idx, meta=self.meta),)
+
+
+class AvgPool2d(Op):
+    """y = each window's sum / its divisor (div_h[oy] * div_w[ox]); dx = dy spread back."""
+
+    def forward(self, x, kernel, pads, stride, divisors):
+        self.meta = (x._data.shape[2:], kernel, pads, stride, divisors)
+        return self.backend.avg_pool2d(x._data, kernel, pads, stride, *divisors)
+
+    def backward(self, g):
+        return (_AvgSpread.apply(g, meta=self.meta),)
+
+
+class _AvgSpread(Op):
+    """x = each dy / divisor added over its window (the adjoint of AvgPool2d, a linear map,
+    so each one's backward is the other)."""
+
+    def forward(self, g, meta):
+        self.meta = meta
+        size, kernel, pads, stride, divisors = meta
+        return self.backend.avg_pool2d_backward(g._data, size, kernel, pads, stride, *divisors)
+
+    def backward(self, gg):
+        _, kernel, pads, stride, divisors = self.meta
+        return (AvgPool2d.apply(gg, kernel=kernel, pads=pads, stride=stride, divisors=divisors),)
 
 
 def _pool_geometry(size, k, s, p, d, ceil_mode, name):
@@ -139,23 +166,18 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         return avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
                           count_include_pad, divisor_override).squeeze(0)
     k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, "avg_pool2d")
-    n, c, h, w = x.shape
+    if divisor_override is not None and not divisor_override:
+        raise ValueError("avg_pool2d: divisor_override must be non-zero")
+    h, w = x.shape[2:]
     (oh, eh), (ow, ew) = (_pool_geometry(x.shape[2 + i], k[i], s[i], p[i], 1, ceil_mode,
                                          "avg_pool2d") for i in range(2))
-    x = float_operand(x)
-    pads = (p[0], p[0] + eh, p[1], p[1] + ew)
-    cols = Unfold.apply(x.reshape(n * c, 1, h, w), kernel=k, dilation=(1, 1), pads=pads,
-                        stride=s)
-    total = cols.sum(1).reshape(n, c, oh, ow)
     if divisor_override:
-        return total / divisor_override
-    from ..creation import tensor
-
-    dh = _divisors(h, oh, k[0], s[0], p[0], count_include_pad)
-    dw = _divisors(w, ow, k[1], s[1], p[1], count_include_pad)
-    if len(set(dh)) <= 1 and len(set(dw)) <= 1:  # every window counts the same: a scalar
-        return total / float(dh[0] * dw[0]) if dh and dw else total
-    return total / tensor(np.outer(dh, dw), dtype=x.dtype, device=x.device)
+        divisors = (np.full(oh, int(divisor_override), np.int64), np.ones(ow, np.int64))
+    else:
+        divisors = (np.array(_divisors(h, oh, k[0], s[0], p[0], count_include_pad), np.int64),
+                    np.array(_divisors(w, ow, k[1], s[1], p[1], count_include_pad), np.int64))
+    pads = (p[0], p[0] + eh, p[1], p[1] + ew)
+    return AvgPool2d.apply(float_operand(x), kernel=k, pads=pads, stride=s, divisors=divisors)
 
 
 def _divisors(size, o, k, s, p, count_include_pad):
@@ -214,9 +236,10 @@ def adaptive_avg_pool2d(input, output_size):
     x = float_operand(x)
     if oh == 0 or ow == 0:
         return empty_pool(x, 2, (oh, ow))
-    if h % oh == 0 and w % ow == 0:
-        lead = tuple(x.shape[:-2])
-        return x.reshape(*lead, oh, h // oh, ow, w // ow).mean((-3, -1))
+    if oh == ow == 1:  # global pooling: a mean over the trailing plane
+        return x.mean((-2, -1), keepdim=True)
+    if h % oh == 0 and w % ow == 0:  # even bins: an average pool
+        return avg_pool2d(x, (h // oh, w // ow))
     return _adaptive_matrix(h, oh, x) @ x @ _adaptive_matrix(w, ow, x).t()
 
 
