@@ -25,7 +25,15 @@ import autodiff as ad
 from autodiff import nn
 
 
+# Seconds to wait before timing a library: OpenBLAS's idle workers (the numpy backend's, and
+# PyTorch's OpenMP team) spin for up to ~0.1 s after a call, and while they do, a 2-thread
+# kernel of the next library shares a core with one of them (the cpp conv2d read 8-16 ms
+# right after the numpy backend's run, 4.4 ms otherwise).
+SETTLE = 0.5
+
+
 def _time(fn, repeat: int) -> float:
+    time.sleep(SETTLE)
     fn()  # warm-up
     times = []
     for _ in range(repeat):
