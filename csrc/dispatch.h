@@ -28,7 +28,7 @@ struct KernelTable {
   RowWelfordFn<T> row_welford;
   RowDotFn<T> row_dot;
   ColSumFn<T> col_sum;    // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
-  ColAccumFn<T> col_max;  // acc[j] = max(acc[j], x[j])
+  ColMaxFn<T> col_max;    // acc[j] = max(acc[j], x[r * step + j] for r < rows), NaN wins
   ColWelfordFn<T> col_welford;
   FmaLoopFn<T> fma_loop;
   SoftmaxRowFn<T> softmax_row;

@@ -71,7 +71,7 @@ template <typename T>
 using FmaLoopFn = double (*)(int64_t iters, T* sink);
 // Column accumulation: acc[j] (op)= x[j] for j < w.
 template <typename T>
-using ColAccumFn = void (*)(T* acc, const T* x, int64_t w);
+using ColMaxFn = void (*)(T* acc, const T* x, int64_t w, int64_t rows, int64_t step);
 // Column sums of `rows` rows `step` elements apart: acc[j] += sum_r x[r * step + j] (with y:
 // of x * y, fused multiply-add), added in row order, for j < w.
 template <typename T>

@@ -101,19 +101,18 @@ void merge_moments(T* mean, T* m2, double& cnt, const T* mb, const T* m2b, doubl
 // acc = max(acc, part) (kMax) or acc + part (sums), elementwise over w.
 template <typename T>
 void fold_into(ReduceOp op, const KernelTable<T>& t, T* acc, const T* part, int64_t w) {
-  if (op == ReduceOp::kMax) t.col_max(acc, part, w);
+  if (op == ReduceOp::kMax) t.col_max(acc, part, w, 1, 0);
   else t.col_sum(acc, part, nullptr, w, 1, 0);
 }
 
 // How many narrow contiguous rows of w elements reduce_col_block takes as one wide row.
-// max and var: k * w <= kWideRow, so that each column-kernel call covers a useful length.
-// Sums keep a band of up to 12 vectors in registers down the rows (col_sum): k * w of about
+// var: k * w <= kWideRow, so that each column-kernel call covers a useful length.  Sums and
+// maxima keep a band of up to 12 vectors in registers down the rows (col_reduce_t): k * w of about
 // 96 floats (48 doubles), a whole number of 32-byte vectors where kWideRow allows, gives
 // each band enough independent additions without a long fold of the k partials.
 template <typename T>
 int64_t rows_per_group(ReduceOp op, int64_t w, int64_t rows) {
-  if (op == ReduceOp::kMax || op == ReduceOp::kVar)
-    return w < kWideRow ? std::min(kWideRow / w, rows) : 1;
+  if (op == ReduceOp::kVar) return w < kWideRow ? std::min(kWideRow / w, rows) : 1;
   constexpr int64_t kVec = 32 / sizeof(T), kTarget = 12 * kVec;
   const int64_t g = kVec / std::gcd(w, kVec);  // rows per whole number of vectors
   const int64_t k = g * w > kWideRow ? 1 : std::max(g, kTarget / w / g * g);
@@ -133,8 +132,8 @@ void reduce_col_block(ReduceOp op, const KernelTable<T>& t, const T* src, const 
   alignas(64) T b[std::max(kWideRow, kColChunk)];
   if (op == ReduceOp::kMax) {
     std::copy(src, src + width, a);
-    for (int64_t g = 1; g < groups; ++g) t.col_max(a, src + g * step, width);
-    if (rem) t.col_max(a, src + groups * step, rem * w);
+    t.col_max(a, src + step, width, groups - 1, step);
+    if (rem) t.col_max(a, src + groups * step, rem * w, 1, 0);
   } else if (op == ReduceOp::kVar) {
     std::fill(a, a + width, T(0));
     std::fill(b, b + width, T(0));

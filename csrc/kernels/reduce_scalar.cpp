@@ -66,9 +66,10 @@ void col_sum(T* acc, const T* x, const T* y, int64_t w, int64_t rows, int64_t st
 }
 
 template <typename T>
-void col_max(T* acc, const T* x, int64_t w) {
-  for (int64_t j = 0; j < w; ++j)
-    if (x[j] > acc[j] || x[j] != x[j]) acc[j] = x[j];
+void col_max(T* acc, const T* x, int64_t w, int64_t rows, int64_t step) {
+  for (int64_t r = 0; r < rows; ++r, x += step)
+    for (int64_t j = 0; j < w; ++j)
+      if (x[j] > acc[j] || x[j] != x[j]) acc[j] = x[j];
 }
 
 template <typename T>

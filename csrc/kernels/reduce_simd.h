@@ -134,9 +134,13 @@ AD_SIMD void row_welford(const T* x, int64_t n, double* mean, double* m2) {
 
 constexpr int kBand = 12;  // vector column sums held in registers down the rows
 
-// acc[v * W + i] += the sum over r < rows of x[r * step + v * W + i] (Fma: of x * y), for the
-// NV vectors of one band; the sums stay in registers down all the rows.
-template <template <typename> class Vec, typename T, bool Fma, int NV>
+// What a column band accumulates: x, x * y, or the running max of x (a NaN wins).
+enum class ColKind { kAdd, kFma, kMax };
+
+// acc[v * W + i] (+)= the sum (kAdd), the sum of x * y (kFma) or the max (kMax) over r < rows
+// of x[r * step + v * W + i], for the NV vectors of one band; the running values stay in
+// registers down all the rows.
+template <template <typename> class Vec, typename T, ColKind K, int NV>
 AD_SIMD_INLINE void col_band(T* acc, const T* x, const T* y, int64_t rows, int64_t step) {
   using V = Vec<T>;
   constexpr int W = V::W;
@@ -144,68 +148,73 @@ AD_SIMD_INLINE void col_band(T* acc, const T* x, const T* y, int64_t rows, int64
   for (int v = 0; v < NV; ++v) a[v] = V::load(acc + v * W);
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * step;
-    if constexpr (Fma) {
+    if constexpr (K == ColKind::kFma) {
       const T* yr = y + r * step;
       for (int v = 0; v < NV; ++v) a[v] = V::fma(V::load(xr + v * W), V::load(yr + v * W), a[v]);
-    } else {
+    } else if constexpr (K == ColKind::kAdd) {
       for (int v = 0; v < NV; ++v) a[v] = V::add(a[v], V::load(xr + v * W));
+    } else {
+      // max(x, a) returns a when either is NaN: keep a NaN that is already in a, take x's.
+      for (int v = 0; v < NV; ++v) {
+        const auto xv = V::load(xr + v * W);
+        a[v] = V::blend(V::max(xv, a[v]), xv, V::isnan(xv));
+      }
     }
   }
   for (int v = 0; v < NV; ++v) V::store(acc + v * W, a[v]);
 }
 
 // col_band with nv <= NV vectors, nv known at run time.
-template <template <typename> class Vec, typename T, bool Fma, int NV = kBand>
+template <template <typename> class Vec, typename T, ColKind K, int NV = kBand>
 AD_SIMD_INLINE void col_band_n(int nv, T* acc, const T* x, const T* y, int64_t rows,
                                int64_t step) {
   if constexpr (NV > 1) {
-    if (nv < NV) return col_band_n<Vec, T, Fma, NV - 1>(nv, acc, x, y, rows, step);
+    if (nv < NV) return col_band_n<Vec, T, K, NV - 1>(nv, acc, x, y, rows, step);
   }
-  col_band<Vec, T, Fma, NV>(acc, x, y, rows, step);
+  col_band<Vec, T, K, NV>(acc, x, y, rows, step);
 }
 
-// acc[j] += sum over r < rows of x[r * step + j] (times y[r * step + j] when y is given), in
-// row order per column, for j < w.  Each band of up to kBand vectors keeps its sums in
+// acc[j] (+)= the reduction over r < rows of x[r * step + j] (times y[r * step + j] for kFma),
+// in row order per column, for j < w.  Each band of up to kBand vectors keeps its values in
 // registers down a tile of rows, so acc is read and written once per band and tile instead
 // of once per row (2 loads and a store per vector and row were the bound of narrow column
-// sums in L2); tiles of ~64 KiB keep the bands' passes within a region of memory.
-template <template <typename> class Vec, typename T, bool Fma>
-AD_SIMD_INLINE void col_sum_t(T* acc, const T* x, const T* y, int64_t w, int64_t rows,
-                              int64_t step) {
+// sums in L2, and of column maxima); tiles of ~64 KiB keep the bands' passes within a region
+// of memory.
+template <template <typename> class Vec, typename T, ColKind K>
+AD_SIMD_INLINE void col_reduce_t(T* acc, const T* x, const T* y, int64_t w, int64_t rows,
+                                 int64_t step) {
   constexpr int W = Vec<T>::W;
+  constexpr bool kFma = K == ColKind::kFma;
   const int64_t nvec = w / W;
   const int64_t tile = nvec > kBand ? std::max<int64_t>(16, 65536 / int64_t(sizeof(T) * w)) : rows;
   for (int64_t r0 = 0; r0 < rows; r0 += tile) {
     const int64_t nr = std::min(tile, rows - r0);
     const T* xt = x + r0 * step;
-    const T* yt = Fma ? y + r0 * step : nullptr;
+    const T* yt = kFma ? y + r0 * step : nullptr;
     for (int64_t v0 = 0; v0 < nvec; v0 += kBand)
-      col_band_n<Vec, T, Fma>(int(std::min<int64_t>(kBand, nvec - v0)), acc + v0 * W,
-                              xt + v0 * W, Fma ? yt + v0 * W : nullptr, nr, step);
+      col_band_n<Vec, T, K>(int(std::min<int64_t>(kBand, nvec - v0)), acc + v0 * W,
+                            xt + v0 * W, kFma ? yt + v0 * W : nullptr, nr, step);
     for (int64_t j = nvec * W; j < w; ++j)
-      for (int64_t r = 0; r < nr; ++r) acc[j] += xt[r * step + j] * (Fma ? yt[r * step + j] : T(1));
+      for (int64_t r = 0; r < nr; ++r) {
+        const T v = xt[r * step + j];
+        if constexpr (K == ColKind::kMax) {
+          if (v > acc[j] || v != v) acc[j] = v;
+        } else {
+          acc[j] += v * (kFma ? yt[r * step + j] : T(1));
+        }
+      }
   }
 }
 
 template <template <typename> class Vec, typename T>
 AD_SIMD void col_sum(T* acc, const T* x, const T* y, int64_t w, int64_t rows, int64_t step) {
-  if (y) col_sum_t<Vec, T, true>(acc, x, y, w, rows, step);
-  else col_sum_t<Vec, T, false>(acc, x, y, w, rows, step);
+  if (y) col_reduce_t<Vec, T, ColKind::kFma>(acc, x, y, w, rows, step);
+  else col_reduce_t<Vec, T, ColKind::kAdd>(acc, x, y, w, rows, step);
 }
 
 template <template <typename> class Vec, typename T>
-AD_SIMD void col_max(T* acc, const T* x, int64_t w) {
-  using V = Vec<T>;
-  constexpr int W = V::W;
-  int64_t j = 0;
-  for (; j + W <= w; j += W) {
-    auto a = V::load(acc + j);
-    // max(x, a) returns a when either is NaN: keep a NaN that is already in a, and take x's.
-    auto m = V::max(V::load(x + j), a);
-    V::store(acc + j, V::blend(m, V::load(x + j), V::isnan(V::load(x + j))));
-  }
-  for (; j < w; ++j)
-    if (x[j] > acc[j] || x[j] != x[j]) acc[j] = x[j];
+AD_SIMD void col_max(T* acc, const T* x, int64_t w, int64_t rows, int64_t step) {
+  col_reduce_t<Vec, T, ColKind::kMax>(acc, x, nullptr, w, rows, step);
 }
 
 template <template <typename> class Vec, typename T>

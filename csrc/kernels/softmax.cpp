@@ -17,7 +17,7 @@ template <typename T>
 void softmax_cols(const KernelTable<T>& t, const T* x, T* y, int64_t n, int64_t inner, int64_t c0,
                   int64_t w, bool log) {
   std::vector<T> m(x + c0, x + c0 + w), s(w, T(0)), tmp(w);
-  for (int64_t j = 1; j < n; ++j) t.col_max(m.data(), x + j * inner + c0, w);
+  t.col_max(m.data(), x + inner + c0, w, n - 1, inner);
   for (int64_t j = 0; j < n; ++j) {
     const T* xr = x + j * inner + c0;
     T* yr = y + j * inner + c0;
