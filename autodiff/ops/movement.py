@@ -8,7 +8,7 @@ import math
 
 from .. import dtypes
 from ..autograd.node import Op
-from ..errors import IndexRangeError, ShapeError
+from ..errors import DTypeError, IndexRangeError, ShapeError
 from ._util import constant, norm_dim, norm_dims, shape_arg
 from .elementwise import Expand, expand
 from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
@@ -121,15 +121,17 @@ class Gather(Op):
         self.meta = (x._data.shape, index, dim)
         if values is not None:
             return values
-        a, shape = x._data, x._data.shape
-        if index.ndim == a.ndim and builtins.any(
-                i < n for d, (i, n) in enumerate(zip(index.shape, shape)) if d != dim):
-            # PyTorch reads only the leading index.shape[d] entries of the other dims
-            a = self.backend.getitem(a, tuple(slice(0, i) if d != dim else slice(None)
-                                              for d, i in enumerate(index.shape)))
+        a, shape, ishape = x._data, x._data.shape, index._data.shape
         try:
+            if ishape[:dim] == shape[:dim] and ishape[dim + 1:] == shape[dim + 1:]:
+                return self.backend.gather(a, dim, index._data)  # the common case
+            if index.ndim == a.ndim and builtins.any(
+                    i < n for d, (i, n) in enumerate(zip(ishape, shape)) if d != dim):
+                # PyTorch reads only the leading index.shape[d] entries of the other dims
+                a = self.backend.getitem(a, tuple(slice(0, i) if d != dim else slice(None)
+                                                  for d, i in enumerate(ishape)))
             if index.ndim != a.ndim or builtins.any(
-                    i > n for d, (i, n) in enumerate(zip(index.shape, shape)) if d != dim):
+                    i > n for d, (i, n) in enumerate(zip(ishape, shape)) if d != dim):
                 raise ValueError("index is larger than the input outside dim, or has "
                                  "another number of dims")
             return self.backend.gather(a, dim, index._data)
@@ -525,6 +527,8 @@ def _in_range(op, x, d, index):
 
 
 def gather(x, dim, index):
+    if index._data.dtype.kind not in "iu":
+        raise DTypeError(f"gather(): Expected dtype int32/int64 for index, got {index.dtype}")
     if min(x.ndim, index.ndim) == 0 and max(x.ndim, index.ndim) < 2:  # 0-d read as 1-d
         return gather(x.reshape(-1), dim, index.reshape(-1)).reshape(index.shape)
     return Gather.apply(x, index, dim=_in_range("gather", x, norm_dim(dim, x.ndim), index))
