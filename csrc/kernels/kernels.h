@@ -79,7 +79,8 @@ using ColSumFn = void (*)(T* acc, const T* x, const T* y, int64_t w, int64_t row
                           int64_t step);
 // Column Welford step with count k (1-based): d = x - mean; mean += d / k; m2 += d * (x - mean).
 template <typename T>
-using ColWelfordFn = void (*)(const T* x, int64_t w, int64_t k, T* mean, T* m2);
+using ColWelfordFn = void (*)(const T* x, const T* shift, int64_t w, int64_t k, T* mean,
+                              T* m2);
 
 // Outputs from this size on are written with non-temporal stores (the row kernels' `stream`
 // argument; binary ops): with its inputs such an output no longer fits in the last-level

@@ -73,12 +73,13 @@ void col_max(T* acc, const T* x, int64_t w, int64_t rows, int64_t step) {
 }
 
 template <typename T>
-void col_welford(const T* x, int64_t w, int64_t k, T* mean, T* m2) {
+void col_welford(const T* x, const T* shift, int64_t w, int64_t k, T* mean, T* m2) {
   const T rk = T(1) / T(k);
   for (int64_t j = 0; j < w; ++j) {
-    T d = x[j] - mean[j];
+    const T xs = x[j] - shift[j];
+    T d = xs - mean[j];
     mean[j] += d * rk;
-    m2[j] += d * (x[j] - mean[j]);
+    m2[j] += d * (xs - mean[j]);
   }
 }
 
