@@ -121,8 +121,8 @@ class InplaceMixin:
     def mul_(self, other) -> Tensor:
         return self._inplace(ops.mul, other)
 
-    def div_(self, other) -> Tensor:
-        return self._inplace(ops.div, other)
+    def div_(self, other, *, rounding_mode=None) -> Tensor:
+        return self._inplace(ops.div, other, rounding_mode=rounding_mode)
 
     def pow_(self, other) -> Tensor:
         return self._inplace(ops.pow, other)

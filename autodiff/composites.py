@@ -82,7 +82,13 @@ class _CumSum(Function):
     @staticmethod
     def forward(ctx, x, dim, dtype):
         ctx.dim = dim
-        out = x._dev.backend.xp.cumsum(x._data, axis=dim, dtype=dtype)
+        xp = x._dev.backend.xp
+        if np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize < 8:
+            # added up in float64 and rounded once, as PyTorch's CPU scan (float16 stalled at
+            # 2048, float32 at 2^24)
+            out = xp.cumsum(x._data, axis=dim, dtype=np.float64).astype(dtype)
+        else:
+            out = xp.cumsum(x._data, axis=dim, dtype=dtype)
         return _wrap(out, x)
 
     @staticmethod
@@ -246,7 +252,9 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,
     """The distinct values (sorted), optionally the inverse indices and counts (no grad)."""
     host = np.asarray(x.detach().cpu().numpy())
     axis = None if dim is None else norm_dim(dim, x.ndim)
-    vals, inv, counts = np.unique(host, return_inverse=True, return_counts=True, axis=axis)
+    # each NaN is distinct, as PyTorch's (NumPy merges them by default)
+    vals, inv, counts = np.unique(host, return_inverse=True, return_counts=True, axis=axis,
+                                  equal_nan=False)
     out = [tensor(vals, device=x.device)]
     if return_inverse:
         inv = inv.reshape(host.shape) if axis is None else inv.reshape(-1)
@@ -284,8 +292,13 @@ def allclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
 
 # ----------------------------------------------------------------------------- arithmetic
 def lerp(start: Tensor, end, weight) -> Tensor:
-    """start + weight (end - start)."""
-    return start + weight * (_as_tensor(end, start) - start)
+    """start + weight (end - start) for |weight| < 0.5, else end - (1 - weight) (end - start):
+    PyTorch's two forms (exact at both ends; an infinite end gives inf, not inf - inf)."""
+    end = _as_tensor(end, start)
+    diff = end - start
+    if isinstance(weight, Tensor):
+        return ops.where(weight.abs() < 0.5, start + weight * diff, end - diff * (1 - weight))
+    return start + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
 
 
 @autocast_op("addmm")

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd.function import Function
-from .composites import ValuesIndices, cumsum, logaddexp
+from .composites import ValuesIndices, cumsum, lerp, logaddexp
 from .creation import arange, full, ones_like, tensor, zeros, zeros_like
 from .errors import DTypeError, IndexRangeError, ShapeError
 from .ops._util import float_operand, norm_dim
@@ -463,7 +463,7 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
                                                       "quantile"))
         lo, hi = int(lo), int(hi)
         a, b = s.narrow(d, lo, 1), s.narrow(d, hi, 1)
-        v = a if hi == lo else a + (b - a) * frac
+        v = a if hi == lo else lerp(a, b, frac)
         if n:  # NaN anywhere in a row makes its quantiles NaN (sorted last), as PyTorch
             last = s.narrow(d, n - 1, 1)
             v = ops.where(last.isnan(), last, v)
@@ -490,7 +490,8 @@ def _positions(pos: np.ndarray, interpolation: str, name: str):
         lo = hi = np.round(pos)
     elif interpolation not in ("linear", "midpoint"):
         raise ValueError(f"{name}: unknown interpolation {interpolation!r}")
-    frac = np.where(hi != lo, 0.5, 0.0) if interpolation == "midpoint" else pos - lo
+    # no weight where the two ends coincide (lower / higher / nearest): inf - inf is NaN
+    frac = np.where(hi != lo, 0.5 if interpolation == "midpoint" else pos - lo, 0.0)
     return lo, hi, frac
 
 

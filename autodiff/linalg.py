@@ -183,10 +183,33 @@ def slogdet(a: Tensor):
     return SlogdetResult(*_SlogDet.apply(_square(a, "slogdet")))
 
 
+class _Det(Function):
+    """det A; dA = g adj(A)^T: g det(A) A^-T if A is invertible, else from the SVD A = U S V^T,
+    adj(A)^T = det(U V^T) U diag(prod_{j != i} s_j) V^T (not differentiable twice there)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _wrap(_xla(a).det(a._data).astype(a._data.dtype), a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        d = det(a)
+        if bool((d._data != 0).all()):
+            return (g * d).unsqueeze(-1).unsqueeze(-1) * _mT(inv(a))
+        xp, la = a._dev.backend.xp, _xla(a)
+        u, s, vh = la.svd(a._data)
+        n = s.shape[-1]
+        others = xp.stack([xp.prod(xp.delete(s, i, axis=-1), axis=-1) for i in range(n)], -1)
+        c = (la.det(u) * la.det(vh))[..., None, None]
+        adj_t = c * ((u * others[..., None, :]) @ vh)
+        return g.unsqueeze(-1).unsqueeze(-1) * _wrap(adj_t.astype(a._data.dtype), a)
+
+
 def det(a: Tensor) -> Tensor:
-    """The determinant: sign * exp(log |det|), differentiable where A is invertible."""
-    sign, logabs = slogdet(a)
-    return sign.detach() * logabs.exp()
+    """The determinant, differentiable everywhere (singular matrices too)."""
+    return _Det.apply(_square(a, "det"))
 
 
 class _Solve(Function):

@@ -19,7 +19,7 @@ from . import ops
 from .autograd.function import Function
 from .backends.numpy_backend import _quiet
 from .creation import ones_like, zeros, zeros_like
-from .ops._util import float_operand, operands
+from .ops._util import float_operand, float_operands, operands
 from .tensor import Tensor
 
 __all__ = [
@@ -124,8 +124,7 @@ class _Logit(Function):
 
 def xlogy(x, y) -> Tensor:
     """x * log(y), 0 where x == 0 (and y is not NaN)."""
-    x, y = operands(x, y)
-    return _XLogY.apply(float_operand(x), float_operand(y))
+    return _XLogY.apply(*float_operands(x, y))
 
 
 class _XLogY(Function):
@@ -154,8 +153,7 @@ class _XLogY(Function):
 
 def copysign(a, b) -> Tensor:
     """|a| with the sign of b (the sign bit: -0.0 counts as negative)."""
-    a, b = operands(a, b)
-    a = float_operand(a)
+    a, b = float_operands(a, b)
     y = ops.where(signbit(b), -a.abs(), a.abs())
     return y + 0 * b if b.requires_grad else y  # b gets a zero gradient, as in PyTorch
 

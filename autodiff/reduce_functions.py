@@ -15,7 +15,7 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd.function import Function
-from .composites import ValuesIndices, median
+from .composites import ValuesIndices, lerp, median
 from .creation import full_like, ones_like, tensor, zeros, zeros_like
 from .errors import ShapeError
 from .index_functions import _keep_dims, _positions, _quantiles
@@ -70,7 +70,7 @@ def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
         a = s.gather(d, _index_like(lo, count))
         b = s.gather(d, _index_like(hi, count))
         fr = tensor(frac.astype(x.dtype.np), device=x.device)
-        v = ops.where(fr == 0, a, a + (b - a) * fr)
+        v = ops.where(fr == 0, a, lerp(a, b, fr))
         v = ops.where(count == 0, full_like(v, float("nan")), v)
         outs.append(_keep_dims(v, x, dim, d, keepdim))
     return outs[0] if scalar_q else ops.stack(outs, 0)

@@ -30,7 +30,7 @@ from .autograd.function import Function
 from .backends.numpy_backend import _quiet
 from .creation import zeros_like
 from .math_functions import logit, xlogy
-from .ops._util import float_operand, operands
+from .ops._util import float_operand, float_operands, operands
 from .ops.activation import erf
 from .tensor import Tensor
 
@@ -488,12 +488,16 @@ def expit(x: Tensor) -> Tensor:
 
 
 def xlog1py(x, y) -> Tensor:
-    """x * log1p(y), 0 where x == 0 (and y is not NaN)."""
-    x, y = operands(x, y)
-    x, y = float_operand(x), float_operand(y)
+    """x * log1p(y), 0 where x == 0 (and y is not NaN); d/dx = log1p(y) there too, as
+    PyTorch's derivative (xlogy's is 0 at x == 0)."""
+    x, y = float_operands(x, y)
     zero = (x == 0) & ~y.isnan()
     safe_y = ops.where(zero, zeros_like(y), y)
-    return ops.where(zero, zeros_like(x * safe_y), x * safe_y.log1p())
+    out = ops.where(zero, zeros_like(x * safe_y), x * safe_y.log1p())
+    if x.requires_grad and zero.any():  # the slope at x == 0, with no value of its own
+        slope = ops.where(zero, y.detach().log1p(), 0.0)
+        out = out + (x - x.detach()) * ops.where(slope.isfinite(), slope, 0.0)
+    return out
 
 
 def sinc(x: Tensor) -> Tensor:
@@ -505,12 +509,26 @@ def sinc(x: Tensor) -> Tensor:
     return ops.where(small, 1 - z2 / 6 + z2 * z2 / 120, px.sin() / px)
 
 
+class _Entr(Function):
+    """y = -x log x (0 at 0, -inf for x < 0, NaN for NaN); dy = -(1 + log x) dx, as PyTorch's
+    (+inf at 0, NaN for x < 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        pos = x > 0
+        safe = ops.where(pos, x, 1.0)
+        return ops.where(pos, -safe * safe.log(), ops.where(x < 0, -math.inf, x * 0))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * -(1 + x.log())
+
+
 def entr(x: Tensor) -> Tensor:
     """-x log x for x > 0, 0 at 0, -inf for x < 0."""
-    x = float_operand(x)
-    pos = x > 0
-    safe = ops.where(pos, x, 1.0)
-    return ops.where(pos, -safe * safe.log(), ops.where(x == 0, 0.0, -math.inf))
+    return _Entr.apply(float_operand(x))
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:

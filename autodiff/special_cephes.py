@@ -25,7 +25,7 @@ import numpy as np
 
 from . import ops
 from .autograd.function import Function
-from .ops._util import float_operand, operands
+from .ops._util import float_operand, float_operands, operands
 from .tensor import Tensor
 
 __all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "i0e", "i1e",
@@ -469,8 +469,7 @@ def zeta(input, other) -> Tensor:
     Example:
         >>> zeta(ad.tensor([2.0]), 1.0)  # pi^2 / 6
     """
-    x, q = operands(input, other)
-    x, q = float_operand(x), float_operand(q)
+    x, q = float_operands(input, other)
     if x.dtype is not q.dtype:
         wide = x.dtype if x.dtype.itemsize >= q.dtype.itemsize else q.dtype
         x, q = x.to(wide), q.to(wide)

@@ -497,7 +497,10 @@ class Tensor(InplaceMixin):
         return ops.clamp(self, min, max)
 
     def sum_to_size(self, *size) -> Tensor:
-        return ops.sum_to(self, _util.shape_arg(size))
+        shape, x = _util.shape_arg(size), self
+        if tuple(shape) != tuple(x.shape) and not (x.is_floating_point() or x.is_complex()):
+            x = x.to(dtypes.int64)  # a sum of integers or bools is int64, as PyTorch's
+        return ops.sum_to(x, shape)
 
 
 _METHODS = """abs add argmax argmin argsort all amax amin any broadcast_to ceil chunk clamp clone

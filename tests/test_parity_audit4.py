@@ -34,3 +34,95 @@ def test_float32_variance_of_data_far_from_zero(device):
     stats(x)
     np.testing.assert_allclose(stats.running_var.numpy(), 0.9 + 0.1 * exact.var(0, ddof=1),
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_small_float_sums_and_scans_add_up_wider(device):
+    assert ad.ones(5000, dtype=ad.float16, device=device).cumsum(0)[-1].item() == 5000
+    assert ad.ones(2**24 + 10, device=device).cumsum(0)[-1].item() == 2**24 + 10
+    got = (ad.ones(100, 50, dtype=ad.float16, device=device) * 1.1).sum(0)
+    want = (torch.ones(100, 50, dtype=torch.float16) * 1.1).sum(0)
+    assert got.dtype == ad.float16 and got[0].item() == want[0].item()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_special_points_as_pytorch(device):
+    def both(fn_ad, fn_t, *vals):
+        xs = [ad.tensor(v, dtype=ad.float64, device=device, requires_grad=True) for v in vals]
+        ts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in vals]
+        a, t = fn_ad(*xs), fn_t(*ts)
+        np.testing.assert_allclose(a.detach().numpy(), t.detach().numpy(), equal_nan=True)
+        a.sum().backward()
+        t.sum().backward()
+        for x, y in zip(xs, ts):
+            np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), equal_nan=True)
+
+    both(ad.special.xlog1py, torch.special.xlog1py, [0.0, 1.0, 0.0], [2.0, 2.0, 0.5])
+    both(ad.special.entr, torch.special.entr, [0.0, 0.5, -1.0, float("nan"), 2.0])
+    both(lambda s, e, w: ad.lerp(s, e, w), torch.lerp, [float("inf"), 0.0, 1.0],
+         [0.0, 1.0, 3.0], [0.7, 0.2, 0.5])
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+@pytest.mark.parametrize("q", [0.1, 0.3, 0.5, 0.9])
+def test_quantiles_with_infinities(interpolation, q):
+    inf = float("inf")
+    for v in ([4.0, 1.0, inf, -inf], [4.0, 1.0, inf, 2.0], [3.0, 1.0, 2.0, 5.0, 7.0]):
+        want = torch.quantile(torch.tensor(v), q, interpolation=interpolation).item()
+        for fn in (ad.quantile, ad.nanquantile):
+            got = fn(ad.tensor(v), q, interpolation=interpolation).item()
+            np.testing.assert_allclose(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_integer_and_unsigned_operands(device):
+    def t(v, dt):
+        return ad.tensor(v, dtype=dt, device=device)
+
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(-128, 128, 200), rng.integers(-9, 10, 200)
+    b[b == 0] = 1
+    a[:3] = -128  # abs(-128) is -128 in int8: the old trunc division went wrong there
+    got = ad.div(t(a, ad.int8), t(b, ad.int8), rounding_mode="trunc").numpy()
+    want = torch.div(torch.tensor(a, dtype=torch.int8), torch.tensor(b, dtype=torch.int8),
+                     rounding_mode="trunc").numpy()
+    np.testing.assert_array_equal(got, want)
+    assert ad.copysign(t([1, 200], ad.uint8), -3).tolist() == [-1.0, -200.0]
+    assert np.isnan(ad.xlogy(t([1, 2], ad.uint8), -3).numpy()).all()
+    np.testing.assert_allclose(ad.xlogy(t(255, ad.uint8), t([2, 3], ad.int8)).numpy(),
+                               [176.7525, 280.1461], rtol=1e-5)
+    assert ad.xlogy(t([1, 2], ad.int64), t(2.0, ad.float64)).dtype == ad.float64
+    s = t([[200, 100], [1, 2]], ad.uint8).sum_to_size(1, 2)
+    assert s.dtype == ad.int64 and s.tolist() == [[201, 102]]
+    x = t([5.0, -5.0], ad.float32)
+    x.div_(2, rounding_mode="floor")
+    assert x.tolist() == [2.0, -3.0]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_uint8_index_is_a_mask_and_unique_keeps_nans(device):
+    x = ad.arange(6, device=device).reshape(3, 2)
+    with pytest.warns(UserWarning, match="uint8"):
+        got = x[ad.tensor([1, 0, 1], dtype=ad.uint8, device=device)]
+    assert got.tolist() == [[0, 1], [4, 5]]
+    nan = float("nan")
+    vals, inv, counts = ad.unique(ad.tensor([2.0, nan, 1.0, 2.0, nan], device=device),
+                                  return_inverse=True, return_counts=True)
+    tv, ti, tc = torch.unique(torch.tensor([2.0, nan, 1.0, 2.0, nan]), return_inverse=True,
+                              return_counts=True)
+    np.testing.assert_array_equal(vals.numpy(), tv.numpy())
+    assert inv.tolist() == ti.tolist() and counts.tolist() == tc.tolist()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_det_gradient_of_singular_matrices_is_the_adjugate(device):
+    for m in ([[1.0, 2.0], [2.0, 4.0]], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]):
+        a = ad.tensor(m, dtype=ad.float64, device=device, requires_grad=True)
+        ad.linalg.det(a).backward()
+        A = np.array(m)
+        n = len(m)
+        adj = np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(A, j, 0), i, 1))
+                         for j in range(n)] for i in range(n)])
+        np.testing.assert_allclose(a.grad.numpy(), adj.T, atol=1e-12)
+    a = ad.tensor(np.random.default_rng(1).random((2, 3, 3)), device=device, requires_grad=True)
+    assert ad.autograd.gradcheck(ad.linalg.det, (a.double().detach().requires_grad_(),))

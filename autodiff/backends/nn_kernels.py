@@ -226,6 +226,49 @@ class NNKernels(PoolKernels):
         return gx, gw, gb
 
     # ------------------------------------------------------------- normalization
+    def layer_norm(self, x, weight, bias, n_norm_dims, eps):
+        """Normalize over the last ``n_norm_dims`` dims; returns (y, mean, rstd)."""
+        axes = tuple(range(x.ndim - n_norm_dims, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        rstd = 1 / self.xp.sqrt(var + x.dtype.type(eps))
+        y = xc * rstd
+        if weight is not None:
+            y *= weight
+        if bias is not None:
+            y += bias
+        batch = x.shape[: x.ndim - n_norm_dims]
+        return y, mean.reshape(batch), rstd.reshape(batch)
+
+    def layer_norm_backward(self, gy, x, mean, rstd, weight, n_norm_dims):
+        """Gradients of layer_norm: (gx, gweight or None, gbias or None)."""
+        axes = tuple(range(x.ndim - n_norm_dims, x.ndim))
+        bshape = mean.shape + (1,) * n_norm_dims
+        mean, rstd = mean.reshape(bshape), rstd.reshape(bshape)
+        xhat = (x - mean) * rstd
+        batch_axes = tuple(range(x.ndim - n_norm_dims))
+        gw = gb = None
+        if weight is not None:
+            gw = (gy * xhat).sum(axis=batch_axes)
+            gb = gy.sum(axis=batch_axes)
+            g = gy * weight
+        else:
+            g = gy
+        gx = rstd * (g - g.mean(axis=axes, keepdims=True)
+                     - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+        return gx, gw, gb
+
+    def batch_norm_stats(self, x, axes):
+        """Mean and biased variance over ``axes``, both with keepdims=True."""
+        if x.dtype.kind == "f" and x.dtype.itemsize < 8 and x.size:
+            mean, s1, s2 = self._shifted_moments(x, axes, True)
+            n = x.size // mean.size
+            return mean.astype(x.dtype), ((s2 - s1 * s1 / n) / n).astype(x.dtype)
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        return mean, (xc * xc).mean(axis=axes, keepdims=True)
+
     def batch_norm(self, x, weight, bias, mean, var, eps):
         """Normalize with the batch statistics ``mean``, ``var`` (keepdims, from
         batch_norm_stats) and apply the per-channel affine: returns (y, rstd)."""

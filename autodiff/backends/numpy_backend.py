@@ -296,6 +296,8 @@ class NumpyBackend(NNKernels):
 
     # ----------------------------------------------------------------- reductions
     def sum(self, a, axis, keepdims):  # int8-32 stay (NumPy would widen); bool counts
+        if a.dtype == np.float16:  # added up in float32, as PyTorch
+            return a.sum(axis=axis, keepdims=keepdims, dtype=np.float32).astype(a.dtype)
         return a.sum(axis=axis, keepdims=keepdims, dtype=None if a.dtype == bool else a.dtype)
 
     def mean(self, a, axis, keepdims):
@@ -325,9 +327,8 @@ class NumpyBackend(NNKernels):
         return a.all(axis=axis, keepdims=keepdims)
 
     def _shifted_moments(self, a, axis, keepdims):
-        """(mean, sum of x - m, sum of (x - m)^2) of a float16/32 array, m its mean rounded to
-        a's dtype: sums in float64 (as PyTorch's CPU kernels add), on deviations small enough
-        that float32 keeps their digits (a.var of 1e5 + 0.1 N(0, 1) in float32 was 4e-4 off)."""
+        """(mean, sum of x - m, sum of (x - m)^2), m = the mean rounded to a's dtype: float64
+        sums of deviations small enough for float32 (a.var of 1e5 + 0.1 N(0, 1) was 4e-4 off)."""
         f64 = self.xp.float64
         mean = a.mean(axis=axis, dtype=f64, keepdims=True)
         xc = a - mean.astype(a.dtype)
@@ -413,7 +414,7 @@ class NumpyBackend(NNKernels):
         """dx = gy - exp(y) * sum(gy)."""
         return gy - self.xp.exp(y) * gy.sum(axis=axis, keepdims=True)
 
-    # ----------------------------------------------------------------- normalization
+    # ----------------------------------------------------------------- losses
     def cross_entropy(self, logits, target, ignore_index=-100):
         """(loss, stats) per row of (N, C) logits against integer targets (N,):
         loss = logsumexp(x) - x[t], 0 where t == ignore_index. stats (N, 2) holds the row max m
@@ -444,49 +445,6 @@ class NumpyBackend(NNKernels):
         out[xp.arange(logits.shape[0]), xp.where(valid, target, 0)] -= 1
         out *= g[:, None]
         return out
-
-    def layer_norm(self, x, weight, bias, n_norm_dims, eps):
-        """Normalize over the last ``n_norm_dims`` dims; returns (y, mean, rstd)."""
-        axes = tuple(range(x.ndim - n_norm_dims, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        xc = x - mean
-        var = (xc * xc).mean(axis=axes, keepdims=True)
-        rstd = 1 / self.xp.sqrt(var + x.dtype.type(eps))
-        y = xc * rstd
-        if weight is not None:
-            y *= weight
-        if bias is not None:
-            y += bias
-        batch = x.shape[: x.ndim - n_norm_dims]
-        return y, mean.reshape(batch), rstd.reshape(batch)
-
-    def layer_norm_backward(self, gy, x, mean, rstd, weight, n_norm_dims):
-        """Gradients of layer_norm: (gx, gweight or None, gbias or None)."""
-        axes = tuple(range(x.ndim - n_norm_dims, x.ndim))
-        bshape = mean.shape + (1,) * n_norm_dims
-        mean, rstd = mean.reshape(bshape), rstd.reshape(bshape)
-        xhat = (x - mean) * rstd
-        batch_axes = tuple(range(x.ndim - n_norm_dims))
-        gw = gb = None
-        if weight is not None:
-            gw = (gy * xhat).sum(axis=batch_axes)
-            gb = gy.sum(axis=batch_axes)
-            g = gy * weight
-        else:
-            g = gy
-        gx = rstd * (g - g.mean(axis=axes, keepdims=True)
-                     - xhat * (g * xhat).mean(axis=axes, keepdims=True))
-        return gx, gw, gb
-
-    def batch_norm_stats(self, x, axes):
-        """Mean and biased variance over ``axes``, both with keepdims=True."""
-        if x.dtype.kind == "f" and x.dtype.itemsize < 8 and x.size:
-            mean, s1, s2 = self._shifted_moments(x, axes, True)
-            n = x.size // mean.size
-            return mean.astype(x.dtype), ((s2 - s1 * s1 / n) / n).astype(x.dtype)
-        mean = x.mean(axis=axes, keepdims=True)
-        xc = x - mean
-        return mean, (xc * xc).mean(axis=axes, keepdims=True)
 
     # ----------------------------------------------------------------- movement
     def reshape(self, a, shape):

@@ -105,6 +105,18 @@ def float_operand(x):
     return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
 
 
+def float_operands(a, b):
+    """``operands`` of a function with a floating result: integer tensors become floats first,
+    each from its own dtype (as PyTorch casts each input), so that a negative scalar beside a
+    uint8 tensor, or a uint8 255 beside an int8 one, keeps its value."""
+    x, y = operands(a, b)
+    if x.dtype.is_floating_point:  # each was cast to the float type from its own dtype
+        return x, y
+    a = float_operand(a) if isinstance(a, Tensor) else a
+    b = float_operand(b) if isinstance(b, Tensor) else b
+    return operands(a, b)
+
+
 def require_float(name: str, x) -> None:
     if not x.dtype.is_floating_point:
         raise DTypeError(f"{name}: expected a floating dtype, got {x.dtype.name}")

@@ -112,8 +112,11 @@ def int_divmod(a, b, mode):
     if mode == "floor":
         return constant(xp.floor_divide(a._data, b._data), a._dev)
     if mode == "trunc":
-        q = xp.floor_divide(xp.abs(a._data), xp.abs(b._data))
-        return constant(q * xp.sign(a._data) * xp.sign(b._data), a._dev)
+        # floor, plus one where it rounded an inexact negative quotient down (no abs: the
+        # abs of int8 -128 is -128)
+        q = xp.floor_divide(a._data, b._data)
+        up = (xp.remainder(a._data, b._data) != 0) & ((a._data < 0) != (b._data < 0))
+        return constant(q + up.astype(q.dtype), a._dev)
     return constant(xp.remainder(a._data, b._data), a._dev)
 
 

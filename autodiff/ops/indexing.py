@@ -18,6 +18,7 @@ backend (NumPy or CuPy arrays underneath) gives PyTorch's result:
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from .._index_items import array_item, odd_item, one_ellipsis
 from ..autograd.node import Op
@@ -44,6 +45,10 @@ def _convert_item(i, dev):
     if isinstance(i, _util.Tensor):
         if i.is_floating_point():
             raise IndexError("tensors used as indices must be long, int or bool tensors")
+        if i.dtype.name == "uint8":  # a byte tensor is a mask, as in PyTorch (deprecated there)
+            warnings.warn("indexing with dtype uint8 is now deprecated, please use a dtype "
+                          "bool instead.", UserWarning, stacklevel=4)
+            i = i.bool()
         if i._data.ndim == 0 and i.dtype.name != "bool":
             return int(i.item())  # a 0-d integer tensor selects, as an int does
         on_host = i._dev.backend.is_cpu

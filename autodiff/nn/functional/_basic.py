@@ -174,9 +174,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     Returns:
         Tensor (*input.shape, embedding_dim).
     """
-    if input.is_floating_point():
+    if input.is_floating_point() or input.dtype.name == "bool":
         raise DTypeError(f"embedding: expected integer indices, got {input.dtype.name} of shape "
                          f"{tuple(input.shape)}; convert them with .long()")
+    if input.dtype.name == "uint8":
+        input = input.long()  # positions, not the mask a uint8 index is elsewhere
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
     if input.numel() and bool((input._data < 0).any()):  # (weight[input] would count from the end)
