@@ -291,14 +291,29 @@ def allclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
 
 
 # ----------------------------------------------------------------------------- arithmetic
-def lerp(start: Tensor, end, weight) -> Tensor:
+class _Lerp(Function):
     """start + weight (end - start) for |weight| < 0.5, else end - (1 - weight) (end - start):
-    PyTorch's two forms (exact at both ends; an infinite end gives inf, not inf - inf)."""
-    end = _as_tensor(end, start)
-    diff = end - start
-    if isinstance(weight, Tensor):
+    PyTorch's two forms (exact at both ends; an infinite end gives inf, not inf - inf), with
+    its gradients (1 - w, w, end - start: no NaN from the branch not taken)."""
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        diff = end - start
         return ops.where(weight.abs() < 0.5, start + weight * diff, end - diff * (1 - weight))
-    return start + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
+
+    @staticmethod
+    def backward(ctx, g):
+        s, e, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return ((g * (1 - w)).sum_to_size(tuple(s.shape)) if need[0] else None,
+                (g * w).sum_to_size(tuple(e.shape)) if need[1] else None,
+                (g * (e - s)).sum_to_size(tuple(w.shape)) if need[2] else None)
+
+
+def lerp(start: Tensor, end, weight) -> Tensor:
+    """start + weight (end - start), as PyTorch computes it (see _Lerp)."""
+    return _Lerp.apply(start, _as_tensor(end, start), _as_tensor(weight, start))
 
 
 @autocast_op("addmm")
