@@ -163,7 +163,9 @@ class InplaceMixin:
     def copy_(self, src) -> Tensor:
         """Copy ``src`` (broadcast, cast) into this tensor; differentiable with respect to src."""
         if not isinstance(src, _util.Tensor):
-            src = _util.Tensor(src, device=self._dev)
+            from .creation import tensor
+
+            src = tensor(src, dtype=self.dtype, device=self._dev)
         if src._dev is not self._dev:
             src = src.to(self._dev)
         self._check_no_overlap()
@@ -236,7 +238,9 @@ class InplaceMixin:
                 self._dev.backend.setitem(self._writable(), cidx, value)
                 self._vc[0] += 1
                 return
-            value = _util.Tensor(value, dtype=self.dtype, device=self._dev)
+            from .creation import tensor
+
+            value = tensor(value, dtype=self.dtype, device=self._dev)
         if value._dev is not self._dev:
             raise RuntimeError(f"setitem: value is on {value._dev} but the tensor is on "
                                f"{self._dev}")

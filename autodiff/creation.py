@@ -104,7 +104,9 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     Example:
         >>> ad.tensor([[1, 2], [3, 4]], dtype=ad.float32, requires_grad=True)
     """
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    t = Tensor.__new__(Tensor)
+    t._construct(data, dtype, device, requires_grad)
+    return t
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

@@ -51,7 +51,11 @@ def _parse(name: str) -> tuple[str, int | None]:
     if kind == "cpu":
         if idx:
             raise ValueError(f"device 'cpu' takes no index, got {name!r}")
-        kind = "cpp" if backends.cpp_unavailable_reason() is None else "numpy"
+        # the host device: cpp when the extension imports, unless AUTODIFF_DEVICE=numpy chose
+        # NumPy as this program's CPU device (then .to("cpu") and map_location="cpu" keep
+        # tensors beside the ones created by default)
+        numpy_host = str(config.device).strip().lower() == "numpy"
+        kind = "cpp" if backends.cpp_unavailable_reason() is None and not numpy_host else "numpy"
     if kind not in ("numpy", "cpp", "cuda"):
         raise ValueError(
             f"unknown device {name!r}; expected one of numpy, cpp, cuda, cuda:N, cpu "

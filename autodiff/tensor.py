@@ -28,6 +28,12 @@ class _HookHandle:
             self._hooks.remove(self._fn)
 
 
+def _is_size(t: tuple) -> bool:
+    from .torch_misc_extra import Size
+
+    return isinstance(t, Size)
+
+
 class Tensor(InplaceMixin):
     """An n-dimensional array on a device that records operations for reverse-mode autograd.
 
@@ -45,7 +51,24 @@ class Tensor(InplaceMixin):
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators
 
-    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False) -> None:
+    def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False) -> None:
+        """PyTorch's legacy constructor: ``Tensor(data)`` copies data as floats (the default
+        dtype), ``Tensor(*sizes)`` / ``Tensor(Size)`` / ``Tensor()`` is an uninitialized float
+        tensor of that shape (``nn.Parameter(Tensor(out, in))``, then an init). ``tensor()``
+        infers the dtype instead."""
+        floats = dtypes.get_default_dtype()
+        if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            data = np.empty(args if args else (0,), floats.np)
+        elif len(args) == 1 and isinstance(args[0], tuple) and _is_size(args[0]):
+            data = np.empty(tuple(args[0]), floats.np)
+        elif len(args) == 1:
+            data = args[0]
+        else:
+            raise TypeError(f"Tensor(): expected data or sizes (ints), got "
+                            f"{tuple(type(a).__name__ for a in args)}")
+        self._construct(data, dtype or floats, device, requires_grad)
+
+    def _construct(self, data, dtype, device, requires_grad: bool) -> None:
         from .creation import _to_array
 
         dev = _device(device) if device is not None else None
@@ -168,7 +191,9 @@ class Tensor(InplaceMixin):
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return self._data.shape
+            from .torch_misc_extra import Size
+
+            return Size(self._data.shape)
         return self._data.shape[_util.norm_dim(dim, self.ndim)]
 
     def dim(self) -> int:
@@ -355,7 +380,9 @@ class Tensor(InplaceMixin):
 
     # ----------------------------------------------------------------- creation helpers
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return Tensor(data, dtype=dtype or self.dtype, device=device or self._dev,
+        from .creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device or self._dev,
                       requires_grad=requires_grad)
 
     def _new(self, fill, size, dtype, device, requires_grad):
@@ -381,9 +408,17 @@ class Tensor(InplaceMixin):
         return _printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.size == 1 and spec:
+        # a 0-d tensor formats as its number, as PyTorch's (f"{loss}" in a training log)
+        if (self._data.ndim == 0 and type(self) is Tensor) or (self._data.size == 1 and spec):
             return format(self.item(), spec)
         return repr(self)
+
+    def __contains__(self, element) -> bool:
+        """``element in t``: whether any entry equals it (a number, or a tensor broadcast)."""
+        if not isinstance(element, (Tensor, bool, int, float)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element).__name__}.")
+        return bool((self == element).any().item())
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

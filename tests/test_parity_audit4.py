@@ -126,3 +126,45 @@ def test_det_gradient_of_singular_matrices_is_the_adjugate(device):
         np.testing.assert_allclose(a.grad.numpy(), adj.T, atol=1e-12)
     a = ad.tensor(np.random.default_rng(1).random((2, 3, 3)), device=device, requires_grad=True)
     assert ad.autograd.gradcheck(ad.linalg.det, (a.double().detach().requires_grad_(),))
+
+
+def test_legacy_tensor_constructor():
+    x = ad.Tensor([1, 2])  # floats, as torch.Tensor: 0.7 is not truncated
+    x[0] = 0.7
+    assert x.dtype == ad.float32 and x.tolist() == pytest.approx([0.7, 2.0])
+    p = ad.nn.Parameter(ad.Tensor(4, 3))  # the custom-layer pattern, then an init
+    ad.nn.init.kaiming_uniform_(p)
+    assert p.shape == (4, 3) and p.dtype == ad.float32 and p.requires_grad
+    assert ad.Tensor().shape == (0,) and ad.Tensor(ad.Size([2, 3])).shape == (2, 3)
+    assert ad.Tensor((2, 3)).tolist() == [2.0, 3.0]  # a plain tuple is data
+    assert ad.Tensor(np.arange(3)).dtype == ad.float32
+    assert ad.tensor([1, 2]).dtype == ad.int64  # tensor() still infers
+    with pytest.raises(TypeError, match="data or sizes"):
+        ad.Tensor([1], [2])
+
+
+def test_format_size_contains_and_numpy_keyword_names():
+    assert f"{ad.tensor(0.123456)}" == f"{torch.tensor(0.123456)}"
+    assert f"{ad.tensor(2.0):.3f}" == "2.000" and f"{ad.tensor(3)}" == "3"
+    s = ad.ones(2, 3).size()
+    assert isinstance(s, ad.Size) and s == (2, 3) and s.numel() == 6
+    t = ad.arange(6.0).reshape(2, 3)
+    assert 3.0 in t and 7 not in t
+    assert t.sum(axis=0).tolist() == [3.0, 5.0, 7.0]
+    assert ad.sum(input=t, dim=1).tolist() == [3.0, 12.0]
+    assert t.mean(axis=1, keepdims=True).shape == (2, 1)
+    assert t.argmax(axis=1).tolist() == [2, 2] and t.amax(axis=0).tolist() == [3.0, 4.0, 5.0]
+    assert ad.cat([t, t], axis=1).shape == (2, 6) and ad.stack([t, t], axis=0).shape == (2, 2, 3)
+
+
+def test_cpu_means_the_host_device_chosen_by_autodiff_device():
+    import subprocess
+    import sys
+
+    code = ("import autodiff as ad; m = ad.nn.Linear(2, 2).cpu(); x = ad.ones(1, 2).cpu();"
+            "print(m(x).device, ad.ones(2).to('cpu').device, ad.ones(2, device='cpu').device)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ, "AUTODIFF_DEVICE": "numpy"})
+    assert out.stdout.split() == ["numpy"] * 3, out.stderr
+    m = ad.nn.Linear(2, 2).to("numpy").cpu()  # a host device already: stays, as Tensor.cpu()
+    assert m.weight.device == ad.device("numpy")

@@ -29,7 +29,9 @@ class Parameter(Tensor):
 
             data = empty(0)
         if not isinstance(data, Tensor):
-            data = Tensor(data)
+            from ..creation import tensor
+
+            data = tensor(data)
         self._init(data._data, data._dev, False, None)
         if requires_grad and not data.is_floating_point():
             raise RuntimeError(f"Only Tensors of floating point dtype can require gradients "

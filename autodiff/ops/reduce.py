@@ -273,7 +273,15 @@ class Norm2(Op):
 
 
 # ------------------------------------------------------------------ public functions
-def sum(x, dim=None, keepdim=False, *, dtype=None):
+def _np_names(dim, keepdim, axis, keepdims):
+    """PyTorch's NumPy-style keyword aliases: axis= for dim=, keepdims= for keepdim=."""
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     if dtype is not None:
         x = x.to(dtype)
         if x.dtype is dtypes.bool_:  # PyTorch: a sum into bool is an any
@@ -283,7 +291,10 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     return Sum.apply(x, axes=None if dim is None else norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def mean(x, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     if dtype is not None:
         x = x.to(dtype)
     if not x.dtype.is_floating_point:
@@ -297,7 +308,11 @@ def _unbiased_overload(dim, unbiased):
     return (None, dim) if dim.__class__ is bool else (dim, unbiased)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     dim, unbiased = _unbiased_overload(dim, unbiased)
     correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
     require_float("var", x)  # PyTorch: std and var only support floating point dtypes
@@ -305,7 +320,11 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
                      keepdim=keepdim)
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     dim, unbiased = _unbiased_overload(dim, unbiased)
     correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
     require_float("std", x)  # PyTorch: std and var only support floating point dtypes
@@ -339,8 +358,11 @@ def _extremum(op, argop, x, dim, keepdim):
     return Extremum(values, idx)
 
 
-def max(x, dim=None, keepdim=False):
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """max(x) -> the largest value; max(x, dim) -> (values, indices)."""
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     if dim is not None and not isinstance(dim, int):
         from .elementwise import maximum
 
@@ -348,8 +370,11 @@ def max(x, dim=None, keepdim=False):
     return _extremum(Amax, argmax, x, dim, keepdim)
 
 
-def min(x, dim=None, keepdim=False):
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """min(x) -> the smallest value; min(x, dim) -> (values, indices)."""
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     if dim is not None and not isinstance(dim, int):
         from .elementwise import minimum
 
@@ -357,18 +382,27 @@ def min(x, dim=None, keepdim=False):
     return _extremum(Amin, argmin, x, dim, keepdim)
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     _nonempty("amax", x, norm_dims(dim, x.ndim))
     return Amax.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     _nonempty("amin", x, norm_dims(dim, x.ndim))
     return Amin.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def _arg(kernel):
-    def op(x, dim=None, keepdim=False):
+    def op(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        x = input
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
         _nonempty(kernel, x, None if dim is None else (norm_dim(dim, x.ndim),))
         b = x._dev.backend
         if dim is None or x.ndim == 0:
@@ -388,13 +422,19 @@ def _arg(kernel):
 argmax, argmin = _arg("argmax"), _arg("argmin")
 
 
-def prod(x, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     if dtype is not None or not x.dtype.is_floating_point:  # integers and bool: int64
         x = x.to(dtype or dtypes.int64)
     return Prod.apply(x, axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def logsumexp(x, dim=None, keepdim=False):
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x = input
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
     return LogSumExp.apply(float_operand(x), axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
@@ -429,7 +469,10 @@ def norm(x, p="fro", dim=None, keepdim=False):
 
 
 def _bool_reduce(kernel):
-    def op(x, dim=None, keepdim=False):
+    def op(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        x = input
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _np_names(dim, keepdim, axis, keepdims)
         b = x._dev.backend
         axes = norm_dims(dim, x.ndim)
         r = b.asarray(getattr(b, kernel)(x._data, axes, keepdim))

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
+from ...creation import tensor
 from ...tensor import Tensor
 from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
@@ -143,7 +144,7 @@ class StateDictMixin:
     def _load_one(self, key, name, src, target, assign, error_msgs) -> None:
         if isinstance(src, np.ndarray) or (not isinstance(src, Tensor) and
                                            np.asarray(src).dtype != object):
-            src = Tensor(src, device=target.device)
+            src = tensor(src, device=target.device)
         if not isinstance(src, Tensor):
             error_msgs.append(f'While copying the parameter named "{key}", expected Tensor or '
                               f'Tensor-like object from checkpoint but received {type(src)}')

@@ -543,7 +543,9 @@ class Module(StateDictMixin):
         return self._apply(move)
 
     def cpu(self) -> Module:
-        return self.to("cpu")
+        """Parameters and buffers on a host device (numpy or cpp) stay; others move to "cpu",
+        as ``Tensor.cpu()`` does."""
+        return self._apply(lambda t: t if t._dev.backend.is_cpu else t.to("cpu"))
 
     def cuda(self, device=None) -> Module:
         return self.to("cuda" if device is None else f"cuda:{device}")
