@@ -341,8 +341,8 @@ def _scaled_sum(input, product, beta, alpha):
 
 def logaddexp(a: Tensor, b) -> Tensor:
     """log(exp(a) + exp(b)) without overflow."""
-    b = _as_tensor(b, a)
-    floating_only("logaddexp_cpu", operands(a, b)[0])
+    a, b = operands(a, _as_tensor(b, a))  # (a bool beside a float: promoted, as PyTorch)
+    floating_only("logaddexp_cpu", a)
     m = ops.maximum(a, b)
     out = m + (-(a - b).abs()).exp().log1p()
     return ops.where(m.isinf() & (a == b), m, out)  # (-inf, -inf) and (inf, inf)

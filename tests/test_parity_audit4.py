@@ -168,3 +168,21 @@ def test_cpu_means_the_host_device_chosen_by_autodiff_device():
     assert out.stdout.split() == ["numpy"] * 3, out.stderr
     m = ad.nn.Linear(2, 2).to("numpy").cpu()  # a host device already: stays, as Tensor.cpu()
     assert m.weight.device == ad.device("numpy")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_einsum_sublists_view_dtype_logaddexp_bool_and_int_powers(device):
+    a, b = ad.randn(2, 3, device=device), ad.randn(3, 4, device=device)
+    np.testing.assert_allclose(ad.einsum(a, [0, 1], b, [1, 2], [0, 2]).numpy(),
+                               (a @ b).numpy(), rtol=1e-5, atol=1e-6)
+    assert ad.einsum(a, [0, 1], b, [1, 2]).shape == (2, 4)
+    assert ad.einsum(a, [Ellipsis, 1], [Ellipsis]).shape == (2,)
+    x = ad.tensor([1.0, -2.0], device=device)
+    assert x.view(ad.int32).tolist() == [1065353216, -1073741824]
+    assert ad.ones(2, 4, device=device).view(ad.float64).shape == (2, 2)
+    got = ad.logaddexp(ad.tensor([True, False], device=device), ad.tensor([0.5, 0.5], device=device))
+    np.testing.assert_allclose(got.numpy(), [1.4740770, 0.9740770], rtol=1e-6)
+    e = [-128, -3, -2, 0, 1, 5]
+    for base in (2, -1, 1, 0, 3):
+        want = (torch.tensor(base) ** torch.tensor(e, dtype=torch.int8)).tolist()
+        assert (base ** ad.tensor(e, dtype=ad.int8, device=device)).tolist() == want

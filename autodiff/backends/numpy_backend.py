@@ -213,7 +213,10 @@ class NumpyBackend(NNKernels):
     @_quiet
     def pow(self, a, b):
         if a.dtype.kind in "iu" and b.dtype.kind == "i":  # PyTorch: 0 where b < 0, |a| != 1
-            return self.xp.where((b >= 0) | (abs(a) == 1), self.xp.power(a, abs(b)), 0)
+            # (a negative exponent matters only by its parity, for a == -1: b & 1, as abs(b)
+            # of int8 -128 is -128)
+            return self.xp.where((b >= 0) | (abs(a) == 1), self.xp.power(a, self.xp.where(
+                b >= 0, b, b & 1)), 0)
         if b.ndim == 0 and b == -0.5 and a.dtype.kind == "f":  # PyTorch's rsqrt: -inf at -0
             return 1 / self.xp.sqrt(a)
         return self.xp.power(a, b)

@@ -19,7 +19,9 @@ class _Binary(Op):
         self.shapes = (a._data.shape, b._data.shape)
         try:
             return getattr(self.backend, self.kernel)(a._data, b._data)
-        except ValueError:
+        except ValueError as exc:
+            if "broadcast" not in str(exc):  # e.g. NumPy's integers to negative powers
+                raise
             raise broadcast_error(self.kernel, a, b) from None
 
 

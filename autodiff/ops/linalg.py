@@ -279,7 +279,18 @@ def _take_diagonals(equation: str, xs):
     return ",".join(subs) + "->" + out, tuple(xs)
 
 
+def _sublist_equation(args):
+    """PyTorch's sublist form einsum(a, [0, 1], b, [1, 2], [0, 2]) as (equation, operands)."""
+    letters = lambda sub: "".join("..." if i is Ellipsis else chr(97 + i) if i < 26  # noqa: E731
+                                  else chr(65 + i - 26) for i in sub)
+    ops_, subs = args[0:len(args) - len(args) % 2:2], args[1::2]
+    eq = ",".join(letters(s) for s in subs[:len(ops_)])
+    return (eq + "->" + letters(args[-1]) if len(args) % 2 else eq), ops_
+
+
 def einsum(equation, *operands_):
+    if not isinstance(equation, str):  # the sublist form
+        equation, operands_ = _sublist_equation((equation,) + operands_)
     if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
         operands_ = tuple(operands_[0])
     equation = equation.replace(" ", "")

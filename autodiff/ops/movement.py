@@ -214,7 +214,17 @@ def reshape(x, *shape):
 
 
 def view(x, *shape):
-    """reshape that never copies: a view whose dims cannot be merged raises, as in PyTorch."""
+    """reshape that never copies: a view whose dims cannot be merged raises, as in PyTorch.
+    ``view(dtype)`` reinterprets the bytes (no gradient), as PyTorch's."""
+    if len(shape) == 1 and isinstance(shape[0], (dtypes.DType, str)) or (
+            len(shape) == 1 and isinstance(shape[0], type)):
+        dt = dtypes.from_any(shape[0])
+        try:
+            data = x._data.view(dt.np)
+        except ValueError as exc:
+            raise RuntimeError(f"view(dtype): cannot view {x.dtype.name} {tuple(x.shape)} as "
+                               f"{dt.name} ({exc})") from None
+        return constant(data, x._dev)
     shape = shape_arg(shape)
     if x._base is not None and not _viewable(x._data, shape):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
