@@ -8,6 +8,7 @@ import numpy as np
 
 from . import dtypes
 from .device import device as _device, get_default_device
+from .errors import ArgumentError
 from .ops._util import shape_arg
 from .random import _generator
 from .tensor import Tensor
@@ -129,10 +130,19 @@ def _dt(dtype, default=None):
     return dtypes.from_any(dtype)
 
 
+def _sizes(kind, size) -> tuple:
+    """``size`` as a shape; a negative dimension is PyTorch's RuntimeError (NumPy's ValueError)."""
+    shape = shape_arg(size)
+    if any(n < 0 for n in shape):
+        raise ArgumentError(f"{kind}: Trying to create tensor with negative dimension "
+                            f"{min(shape)}: {list(shape)}")
+    return shape
+
+
 def _fill(kind, size, value, dtype, device, requires_grad):
     dev = _dev(device)
     dt = _dt(dtype)
-    shape = shape_arg(size)
+    shape = _sizes(kind, size)
     b = dev.backend
     if kind == "full":
         arr = b.full(shape, value, dt.np)
@@ -227,7 +237,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     vals = start, end, step = tuple(v.item() if isinstance(v, Tensor) else v
                                     for v in (start, end, step))
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise ArgumentError("arange: step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                            f"(start {start}, end {end}, step {step})")
@@ -245,6 +255,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev, dt = _dev(device), _dt(dtype)
+    if int(steps) < 0:
+        raise ArgumentError(f"linspace: number of steps must be non-negative, got {steps}")
     if dt.is_floating_point:
         arr = dev.backend.linspace(start, end, int(steps), dt.np)
     else:  # PyTorch truncates the ends, then the points, toward zero (NumPy's floor them)
@@ -256,6 +268,8 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev, dt = _dev(device), _dt(dtype)
+    if n < 0 or (m is not None and m < 0):
+        raise ArgumentError(f"eye: n and m must be greater or equal to 0, got {n}, {m}")
     t = Tensor._make(dev.backend.eye(n, m if m is not None else n, dt.np), dev, False, None)
     return t.requires_grad_(True) if requires_grad else t
 
@@ -264,7 +278,7 @@ def _random(kind, size, generator, dtype, device, requires_grad):
     dev, dt = _dev(device), _dt(dtype)
     if not dt.is_floating_point:
         raise TypeError(f"{kind}: expected a floating dtype, got {dt.name}")
-    arr = getattr(dev.backend, kind)(_generator(generator), shape_arg(size), dt.np)
+    arr = getattr(dev.backend, kind)(_generator(generator), _sizes(kind, size), dt.np)
     t = Tensor._make(arr, dev, False, None)
     return t.requires_grad_(True) if requires_grad else t
 
@@ -288,7 +302,10 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     elif high is None:
         low, high = 0, low
     dev, dt = _dev(device), _dt(dtype, dtypes.int64)
-    arr = dev.backend.randint(_generator(generator), low, high, shape_arg((size,)), dt.np)
+    if low >= high:
+        raise ArgumentError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                            f">= to={high}")
+    arr = dev.backend.randint(_generator(generator), low, high, _sizes("randint", (size,)), dt.np)
     return Tensor._make(arr, dev, False, None)
 
 

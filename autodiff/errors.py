@@ -16,6 +16,10 @@ class DTypeError(RuntimeError, TypeError):
     """A dtype an op does not accept: ``exp: expected a floating dtype, got int64``."""
 
 
+class ArgumentError(RuntimeError, ValueError):
+    """A bad argument value: ``zeros: Trying to create tensor with negative dimension -1``."""
+
+
 class IndexRangeError(RuntimeError, IndexError):
     """An index outside its dim: ``gather: index out of bounds for dim 0 of size 3``."""
 

@@ -14,6 +14,7 @@ from . import _printing, autograd, dtypes, ops
 from .autograd import engine, function, gradcheck, node
 from .autograd.grad_mode import state
 from .device import Device, device as _device
+from .errors import ArgumentError
 from .ops import _util
 from ._inplace import InplaceMixin
 from .ops.transfer import ToDevice
@@ -436,11 +437,16 @@ class Tensor(InplaceMixin):
                                f"ambiguous")
         return bool(self.item())
 
+    def _scalar(self):
+        if self._data.size != 1:  # PyTorch's ValueError here (item() raises RuntimeError)
+            raise ArgumentError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:

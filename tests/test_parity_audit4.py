@@ -186,3 +186,27 @@ def test_einsum_sublists_view_dtype_logaddexp_bool_and_int_powers(device):
     for base in (2, -1, 1, 0, 3):
         want = (torch.tensor(base) ** torch.tensor(e, dtype=torch.int8)).tolist()
         assert (base ** ad.tensor(e, dtype=ad.int8, device=device)).tolist() == want
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.zeros(-1), lambda m: m.eye(-1), lambda m: m.arange(0, 1, 0),
+    lambda m: m.linspace(0, 1, -1), lambda m: m.randint(3, 3, (2,)), lambda m: m.rand(2, -3),
+    lambda m: int(m.tensor([1, 2])),
+])
+def test_bad_creation_arguments_raise_pytorchs_runtime_error(make):
+    try:
+        make(torch)
+    except Exception as exc:  # noqa: BLE001 (the oracle's exception type)
+        want = type(exc)
+    with pytest.raises(want):
+        make(ad)
+    with pytest.raises(ValueError):  # and Python's type for a bad value
+        make(ad)
+
+
+def test_negating_a_bool_tensor_and_grad_fn_names():
+    with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor"):
+        -ad.tensor([True])
+    x = ad.ones(2, requires_grad=True)
+    assert "grad_fn=<MulBackward0>" in repr(x * 2) and repr(torch.ones(2, requires_grad=True)
+                                                             * 2).endswith("<MulBackward0>)")

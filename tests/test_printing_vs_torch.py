@@ -4,8 +4,8 @@ One normalization only: our ``device='cpp'`` / ``device='numpy'`` suffix is drop
 prints none for CPU tensors) and ``autodiff.`` reads ``torch.``. Dropping the device suffix
 moves where the other suffixes wrap, so a suffix wrapped onto its own line is joined back on
 both sides; the wrapping rule itself is checked exactly in ``test_suffix_wrapping``. grad_fn
-names differ (ours ``AddBackward``, torch's ``AddBackward0``): only the suffix's shape is
-compared, ``grad_fn=<...Backward...>``.
+names may differ (``SumBackward0`` here, torch's ``SumBackward1`` for a sum over a dim): only
+the suffix's shape is compared, ``grad_fn=<...Backward...>``.
 """
 
 from __future__ import annotations

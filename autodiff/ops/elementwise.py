@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd.grad_mode import state
 from ..autograd.node import Op
-from ..errors import ShapeError, bool_subtraction_error
+from ..errors import DTypeError, ShapeError, bool_subtraction_error
 from . import _util
 from ._util import broadcast_error, constant, float_operand, operands
 from .broadcast import Expand, SumTo, expand, sum_to  # noqa: F401 (re-exported)
@@ -489,6 +489,10 @@ exp, log, log1p, sqrt, rsqrt, tanh, sigmoid, sin, cos = map(
 
 
 def neg(x):
+    if x.dtype is dtypes.bool_:
+        raise DTypeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                         "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                         "instead.")
     return Neg.apply(x)
 
 
