@@ -24,6 +24,8 @@ from . import (
     torch_inplace_extra,  # noqa: F401  (attaches the in-place methods)
 )
 from .tensor import Tensor
+from .torch_legacy_extra import *
+from .torch_legacy_extra import __all__ as _legacy_all
 from .torch_linalg_extra import *
 from .torch_linalg_extra import __all__ as _linalg_all
 from .torch_math_extra import *
@@ -38,7 +40,8 @@ from .torch_shape_extra import *
 from .torch_shape_extra import __all__ as _shape_all
 from .torch_shape_extra import unfold
 
-__all__ = _math_all + _shape_all + _linalg_all + _misc_all + _random_all + _numeric_all  # noqa: PLE0605 (the siblings')
+__all__ = (_math_all + _shape_all + _linalg_all + _misc_all + _random_all + _numeric_all
+           + _legacy_all)  # noqa: PLE0605 (the siblings')
 
 
 def _attach(name: str, fn) -> None:

@@ -210,3 +210,21 @@ def test_negating_a_bool_tensor_and_grad_fn_names():
     x = ad.ones(2, requires_grad=True)
     assert "grad_fn=<MulBackward0>" in repr(x * 2) and repr(torch.ones(2, requires_grad=True)
                                                              * 2).endswith("<MulBackward0>)")
+
+
+def test_legacy_typed_tensors_and_methods():
+    x = ad.FloatTensor(2, 3)
+    assert x.shape == (2, 3) and x.dtype == ad.float32
+    assert isinstance(x, ad.FloatTensor) and not isinstance(x, ad.LongTensor)
+    assert ad.LongTensor([1, 2]).dtype == ad.int64 and ad.FloatTensor([1, 2]).dtype == ad.float32
+    y = ad.ones(2, dtype=ad.float64)
+    assert y.new(3).dtype == ad.float64 and y.new([1, 2]).tolist() == [1.0, 2.0]
+    assert y.layout is ad.strided and not y.is_sparse
+    z = ad.arange(6.0)
+    assert z.resize_(2, 2).tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    try:
+        ad.set_default_tensor_type(ad.DoubleTensor)
+        assert ad.ones(1).dtype == ad.float64
+    finally:
+        ad.set_default_tensor_type("torch.FloatTensor")
+    assert ad.ones(1).dtype == ad.float32 and ad.version.__version__ == ad.__version__
