@@ -261,34 +261,45 @@ void avg_tiled_backward(const PoolGeom& g, const T* gy, const T* divisor, T* gx)
   }
 }
 
+// The kernel for g: tiled or per output row, with the common window widths compiled in.
+template <int KH, int KW, bool Forward, typename T>
+void avg_tiled(const PoolGeom& g, const T* in, const T* divisor, T* out) {
+  if constexpr (Forward) avg_tiled_forward<KH, KW>(g, in, divisor, out);
+  else avg_tiled_backward<KH, KW>(g, in, divisor, out);
+}
+
+template <int KW, bool Forward, typename T>
+void avg_rows(const PoolGeom& g, const T* in, const T* divisor, T* out) {
+  if constexpr (Forward) avg_pool_planes<KW>(g, in, divisor, out);
+  else avg_spread_planes<KW>(g, in, divisor, out);
+}
+
+template <bool Forward, typename T>
+void avg_pool_dispatch(const PoolGeom& g, const T* in, const int64_t* div_h,
+                       const int64_t* div_w, T* out) {
+  const std::vector<T> dv = divisor_table<T>(g, div_h, div_w);
+  const T* d = dv.data();
+  if (tiles_exactly(g)) {
+    if (g.kh == 2 && g.kw == 2) return avg_tiled<2, 2, Forward>(g, in, d, out);
+    if (g.kh == 1 && g.kw == 2) return avg_tiled<1, 2, Forward>(g, in, d, out);
+    if (g.kh == 3 && g.kw == 3) return avg_tiled<3, 3, Forward>(g, in, d, out);
+    return avg_tiled<0, 0, Forward>(g, in, d, out);
+  }
+  if (g.kw == 2 && g.sw == 2) return avg_rows<2, Forward>(g, in, d, out);
+  if (g.kw == 3 && g.sw == 3) return avg_rows<3, Forward>(g, in, d, out);
+  avg_rows<0, Forward>(g, in, d, out);
+}
+
 template <typename T>
 void avg_pool2d_forward(const PoolGeom& g, const T* x, const int64_t* div_h,
                         const int64_t* div_w, T* y) {
-  const std::vector<T> d = divisor_table<T>(g, div_h, div_w);
-  if (tiles_exactly(g)) {
-    if (g.kh == 2 && g.kw == 2) return avg_tiled_forward<2, 2>(g, x, d.data(), y);
-    if (g.kh == 1 && g.kw == 2) return avg_tiled_forward<1, 2>(g, x, d.data(), y);
-    if (g.kh == 3 && g.kw == 3) return avg_tiled_forward<3, 3>(g, x, d.data(), y);
-    return avg_tiled_forward<0, 0>(g, x, d.data(), y);
-  }
-  if (g.kw == 2 && g.sw == 2) return avg_pool_planes<2>(g, x, d.data(), y);
-  if (g.kw == 3 && g.sw == 3) return avg_pool_planes<3>(g, x, d.data(), y);
-  avg_pool_planes<0>(g, x, d.data(), y);
+  avg_pool_dispatch<true>(g, x, div_h, div_w, y);
 }
 
 template <typename T>
 void avg_pool2d_backward(const PoolGeom& g, const T* gy, const int64_t* div_h,
                          const int64_t* div_w, T* gx) {
-  const std::vector<T> d = divisor_table<T>(g, div_h, div_w);
-  if (tiles_exactly(g)) {
-    if (g.kh == 2 && g.kw == 2) return avg_tiled_backward<2, 2>(g, gy, d.data(), gx);
-    if (g.kh == 1 && g.kw == 2) return avg_tiled_backward<1, 2>(g, gy, d.data(), gx);
-    if (g.kh == 3 && g.kw == 3) return avg_tiled_backward<3, 3>(g, gy, d.data(), gx);
-    return avg_tiled_backward<0, 0>(g, gy, d.data(), gx);
-  }
-  if (g.kw == 2 && g.sw == 2) return avg_spread_planes<2>(g, gy, d.data(), gx);
-  if (g.kw == 3 && g.sw == 3) return avg_spread_planes<3>(g, gy, d.data(), gx);
-  avg_spread_planes<0>(g, gy, d.data(), gx);
+  avg_pool_dispatch<false>(g, gy, div_h, div_w, gx);
 }
 
 template void avg_pool2d_forward<float>(const PoolGeom&, const float*, const int64_t*,
