@@ -228,3 +228,31 @@ def test_legacy_typed_tensors_and_methods():
     finally:
         ad.set_default_tensor_type("torch.FloatTensor")
     assert ad.ones(1).dtype == ad.float32 and ad.version.__version__ == ad.__version__
+
+
+@pytest.mark.parametrize("batch_first, grad", [(True, False), (False, False), (True, True)])
+def test_transformer_encoder_inference_zeroes_padded_positions_as_pytorch(batch_first, grad):
+    import warnings
+
+    torch.manual_seed(0)
+    with warnings.catch_warnings(record=True) as tw:
+        warnings.simplefilter("always")
+        te = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(
+            16, 4, 32, dropout=0.0, batch_first=batch_first), 2)
+    with warnings.catch_warnings(record=True) as aw:
+        warnings.simplefilter("always")
+        ae = ad.nn.TransformerEncoder(ad.nn.TransformerEncoderLayer(
+            16, 4, 32, dropout=0.0, batch_first=batch_first), 2)
+    assert [str(w.message) for w in aw] == [str(w.message) for w in tw]
+    ae.load_state_dict({k: ad.tensor(v.detach().numpy()) for k, v in te.state_dict().items()})
+    te.eval()
+    ae.eval()
+    x = np.random.default_rng(0).random((3, 5, 16) if batch_first else (5, 3, 16), np.float32)
+    pad = np.zeros((3, 5), bool)
+    pad[0, 3:] = pad[2, 4:] = True
+    with torch.set_grad_enabled(grad), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's "nested tensors are a prototype"
+        want = te(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).detach().numpy()
+    with ad.set_grad_enabled(grad):
+        got = ae(ad.tensor(x), src_key_padding_mask=ad.tensor(pad)).detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -533,7 +533,9 @@ class NumpyBackend(NNKernels):
         return out
 
     def _argsort(self, a, axis, stable):
-        return self.xp.argsort(a, axis=axis, kind="stable" if stable else None)
+        # stable either way: ties in the order PyTorch's CPU sort gives them on short rows
+        # (NumPy's default introsort put [2, 2, 1, 1]'s ties in reverse)
+        return self.xp.argsort(a, axis=axis, kind="stable")
 
     def sort(self, a, axis, descending, stable):
         if descending:  # stable among ties: argsort the flipped array, then map back

@@ -104,7 +104,7 @@ class GPT(nn.Module):
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
                                            activation="gelu", batch_first=True,
                                            norm_first=True)
-        self.blocks = nn.TransformerEncoder(layer, num_layers)
+        self.blocks = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size, bias=False)
         self.head.weight = self.embed.weight

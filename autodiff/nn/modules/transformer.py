@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Callable
 
 from ... import creation, dtypes
@@ -71,6 +72,9 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
+        act = self.activation
+        self.activation_relu_or_gelu = (1 if act is F.relu or type(act).__name__ == "ReLU" else
+                                        2 if act is F.gelu or type(act).__name__ == "GELU" else 0)
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
                 is_causal: bool = False) -> Tensor:
@@ -144,6 +148,28 @@ class TransformerDecoderLayer(Module):
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
+def _why_not_nested(layer) -> str:
+    """Why PyTorch's TransformerEncoder would not use nested tensors with this layer ('' if
+    it would)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    attn = layer.self_attn
+    for why, bad in (("encoder_layer.norm_first was True", layer.norm_first),
+                     ("encoder_layer.self_attn.batch_first was not True(use batch_first for "
+                      "better inference performance)", not attn.batch_first),
+                     ("encoder_layer.self_attn._qkv_same_embed_dim was not True",
+                      not attn._qkv_same_embed_dim),
+                     ("encoder_layer.self_attn was passed bias=False", attn.in_proj_bias is None),
+                     ("encoder_layer.activation_relu_or_gelu was not True",
+                      not layer.activation_relu_or_gelu),
+                     ("encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps",
+                      layer.norm1.eps != layer.norm2.eps),
+                     ("encoder_layer.self_attn.num_heads is odd", attn.num_heads % 2 == 1)):
+        if bad:
+            return why
+    return ""
+
+
 class TransformerEncoder(Module):
     """``num_layers`` deep copies of ``encoder_layer`` applied in turn, then ``norm``."""
 
@@ -152,8 +178,12 @@ class TransformerEncoder(Module):
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers, self.norm = num_layers, norm
-        # accepted and kept for code that reads them; we have no nested-tensor fast path
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}")
+        self.use_nested_tensor = enable_nested_tensor and not why_not
 
     def forward(self, src: Tensor, mask=None, src_key_padding_mask=None,
                 is_causal: bool | None = None) -> Tensor:
@@ -161,7 +191,27 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=bool(is_causal))
-        return self.norm(x) if self.norm is not None else x
+        x = self.norm(x) if self.norm is not None else x
+        if self._nested_fast_path(src, mask, src_key_padding_mask):
+            # PyTorch's inference path runs on a nested tensor of the unpadded tokens and pads
+            # the result with zeros: the padded positions come out 0, not computed
+            x = x.masked_fill(src_key_padding_mask.unsqueeze(-1), 0.0)
+        return x
+
+    def _nested_fast_path(self, src, mask, pad) -> bool:
+        """Whether PyTorch would take its nested-tensor path for this call (eval mode, a
+        left-aligned bool padding mask, no attention mask, no grad needed, no autocast)."""
+        if not (self.use_nested_tensor and pad is not None and mask is None and src.ndim == 3
+                and not self.layers[0].training and pad.dtype is dtypes.bool_):
+            return False
+        from ... import is_autocast_enabled
+        from ...autograd.grad_mode import is_grad_enabled
+
+        if is_autocast_enabled() or (is_grad_enabled() and (src.requires_grad or any(
+                p.requires_grad for p in self.layers[0].parameters()))):
+            return False
+        keep = ~pad  # left-aligned: the kept tokens of each row come first
+        return not self.mask_check or bool((keep.int().cummin(-1).values == keep.int()).all())
 
 
 class TransformerDecoder(Module):
