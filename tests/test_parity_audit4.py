@@ -256,3 +256,15 @@ def test_transformer_encoder_inference_zeroes_padded_positions_as_pytorch(batch_
     with ad.set_grad_enabled(grad):
         got = ae(ad.tensor(x), src_key_padding_mask=ad.tensor(pad)).detach().numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_binary_ops_take_pytorchs_keyword_names():
+    a, b = ad.ones(2, 2), ad.full((2, 2), 3.0)
+    assert ad.add(input=a, other=b, alpha=2)[0, 0].item() == 7.0
+    assert ad.sub(input=a, other=b)[0, 0].item() == -2.0
+    assert ad.mul(input=a, other=b)[0, 0].item() == 3.0
+    assert ad.div(input=b, other=a, rounding_mode="floor")[0, 0].item() == 3.0
+    assert ad.pow(input=b, exponent=2)[0, 0].item() == 9.0
+    assert ad.matmul(input=a, other=b)[0, 0].item() == 6.0
+    assert ad.maximum(input=a, other=b)[0, 0].item() == 3.0
+    assert not ad.eq(input=a, other=b).any().item() and a.add(other=b)[0, 0].item() == 4.0

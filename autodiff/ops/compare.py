@@ -16,8 +16,8 @@ def _apply(kernel, a, b):
 
 
 def _compare(kernel):
-    def op(a, b):
-        return _apply(kernel, *operands(a, b))
+    def op(input, other):
+        return _apply(kernel, *operands(input, other))
 
     op.__name__ = kernel
     op.__doc__ = f"Element-wise {kernel} (a bool tensor; not differentiable)."
@@ -120,7 +120,8 @@ def int_divmod(a, b, mode):
     return constant(xp.remainder(a._data, b._data), a._dev)
 
 
-def remainder(a, b):
+def remainder(input, other):
+    a, b = input, other
     """a - floor(a / b) * b, with the sign of b (Python's and PyTorch's ``%``)."""
     from ..math_functions import float_remainder
 

@@ -400,7 +400,8 @@ class Cast(Op):
 
 
 # ------------------------------------------------------------------ public functions
-def add(a, b, *, alpha=1):
+def add(input, other, *, alpha=1):
+    a, b = input, other
     if alpha == 1 and type(a) is type(b) and a._data.dtype == b._data.dtype:
         return Add.apply(a, b)
     a, b = operands(a, b)
@@ -409,7 +410,8 @@ def add(a, b, *, alpha=1):
     return Add.apply(a, b)
 
 
-def sub(a, b, *, alpha=1):
+def sub(input, other, *, alpha=1):
+    a, b = input, other
     if alpha == 1 and type(a) is type(b) and a._data.dtype == b._data.dtype != bool:  # hot path
         return Sub.apply(a, b)
     bools = sum(x is True or x is False or getattr(x, "dtype", 0) is dtypes.bool_ for x in (a, b))
@@ -421,13 +423,15 @@ def sub(a, b, *, alpha=1):
     return Sub.apply(a, b)
 
 
-def mul(a, b):
+def mul(input, other):
+    a, b = input, other
     if type(a) is type(b) and a._data.dtype == b._data.dtype:  # two Tensors: the hot path
         return Mul.apply(a, b)
     return Mul.apply(*operands(a, b))
 
 
-def div(a, b, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None):
+    a, b = input, other
     a0, b0 = a, b
     a, b = operands(a, b)
     if rounding_mode not in (None, "floor", "trunc"):
@@ -446,7 +450,8 @@ def div(a, b, *, rounding_mode=None):
     return Div.apply(float_operand(a), float_operand(b))
 
 
-def pow(a, b):
+def pow(input, exponent):
+    a, b = input, exponent
     if isinstance(b, int) and b < 0 and isinstance(a, _util.Tensor) and a.dtype.np.kind in "iub":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     # a ** 1 and a ** 2 as products, but not int ** 2.0 (float) nor bool ** 2 (int64)
@@ -467,11 +472,13 @@ def rsub(a, b, *, alpha=1):
     return sub(b, a, alpha=alpha)
 
 
-def maximum(a, b):
+def maximum(input, other):
+    a, b = input, other
     return Maximum.apply(*operands(a, b))
 
 
-def minimum(a, b):
+def minimum(input, other):
+    a, b = input, other
     return Minimum.apply(*operands(a, b))
 
 

@@ -109,7 +109,8 @@ def _mT(t):
 AUTOCAST: list = [None]
 
 
-def matmul(a, b, _op: str = "matmul"):
+def matmul(input, other, _op: str = "matmul"):
+    a, b = input, other
     if not (isinstance(a, _util.Tensor) and isinstance(b, _util.Tensor)):
         a, b = _util.operands(a, b)  # a Python number or array: never two Tensors' promotion
     if AUTOCAST[0] is not None:
