@@ -61,15 +61,20 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def numel(t) -> int:
-    return t.numel()
+def numel(input) -> int:
+    return input.numel()
 
 
-def save(obj, path) -> None:
-    """Save nested dicts/lists of tensors and plain values without pickle (see serialization)."""
+def save(obj, f=None, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False, *, path=None) -> None:
+    """Save nested dicts/lists of tensors and plain values without pickle (see serialization).
+    ``f`` is torch.save's name for the file (``path=`` works too); the pickle options are
+    accepted for torch.save's signature and ignored: nothing is pickled."""
     from .serialization import save as _save
 
-    _save(obj, path)
+    if f is None and path is None:
+        raise TypeError("save() missing 1 required argument: 'f'")
+    _save(obj, f if path is None else path)
 
 
 def load(path, map_location=None, pickle_module=None, **kwargs):

@@ -124,8 +124,8 @@ class InplaceMixin:
     def div_(self, other, *, rounding_mode=None) -> Tensor:
         return self._inplace(ops.div, other, rounding_mode=rounding_mode)
 
-    def pow_(self, other) -> Tensor:
-        return self._inplace(ops.pow, other)
+    def pow_(self, exponent) -> Tensor:
+        return self._inplace(ops.pow, exponent)
 
     def clamp_(self, min=None, max=None) -> Tensor:
         return self._inplace(ops.clamp, min, max)
@@ -160,7 +160,7 @@ class InplaceMixin:
     def exp_(self) -> Tensor:
         return self._inplace(ops.exp)
 
-    def copy_(self, src) -> Tensor:
+    def copy_(self, src, non_blocking=False) -> Tensor:
         """Copy ``src`` (broadcast, cast) into this tensor; differentiable with respect to src."""
         if not isinstance(src, _util.Tensor):
             from .creation import tensor
@@ -209,11 +209,11 @@ class InplaceMixin:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         return self._fill_random("randn", std, mean, generator)
 
-    def uniform_(self, a=0.0, b=1.0, *, generator=None) -> Tensor:
-        if a > b:
+    def uniform_(self, a=0.0, to=1.0, *, generator=None) -> Tensor:  # `from`: a Python keyword
+        if a > to:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
-                               f"from={a} > to={b}")
-        return self._fill_random("rand", b - a, a, generator)
+                               f"from={a} > to={to}")
+        return self._fill_random("rand", to - a, a, generator)
 
     def _check_leaf_inplace(self) -> None:
         if state.enabled and self._requires_grad and self.grad_fn is None:

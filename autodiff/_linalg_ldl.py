@@ -144,18 +144,18 @@ class _NotDifferentiable(Function):
         raise RuntimeError(f"derivative for aten::{ctx.name} is not implemented")
 
 
-def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False):
+def ldl_factor_ex(input: Tensor, *, hermitian: bool = False, check_errors: bool = False):
     """(LD, pivots, info) of symmetric matrices (their lower triangles are read), as
     ``torch.linalg.ldl_factor_ex``; info is the 1-based index of the first zero block of D.
 
     Shape:
         A: (*, n, n); LD: (*, n, n); pivots and info: (*, n) and (*) int32.
     """
-    A = float_operand(A)
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+    input = float_operand(input)
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
         raise ShapeError(f"torch.linalg.ldl_factor_ex: A must be batches of square matrices, "
-                         f"but they are {tuple(A.shape[-2:])} matrices")
-    a = np.asarray(A._dev.backend.to_numpy(A.detach()._data), np.float64)
+                         f"but they are {tuple(input.shape[-2:])} matrices")
+    a = np.asarray(input._dev.backend.to_numpy(input.detach()._data), np.float64)
     batch, n = a.shape[:-2], a.shape[-1]
     ld, piv = np.empty(a.shape), np.empty(batch + (n,), np.int32)
     info = np.zeros(batch, np.int32)
@@ -169,17 +169,17 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
         raise LinAlgError(f"torch.linalg.ldl_factor: {where}The factorization could not be "
                           f"completed: D[{info.reshape(-1)[b] - 1}] is zero (the matrix is "
                           f"singular)")
-    xp = A._dev.backend.xp
-    ld = xp.asarray(ld.astype(A.dtype.np))
-    out = _NotDifferentiable.apply(A, "linalg_ldl_factor_ex", ld)
+    xp = input._dev.backend.xp
+    ld = xp.asarray(ld.astype(input.dtype.np))
+    out = _NotDifferentiable.apply(input, "linalg_ldl_factor_ex", ld)
     ld = out[0] if isinstance(out, tuple) else out
-    return LDLFactorEx(ld, tensor(piv, device=A.device), tensor(info, device=A.device))
+    return LDLFactorEx(ld, tensor(piv, device=input.device), tensor(info, device=input.device))
 
 
-def ldl_factor(A: Tensor, *, hermitian: bool = False):
+def ldl_factor(input: Tensor, *, hermitian: bool = False):
     """(LD, pivots) of symmetric matrices; a zero block of D raises LinAlgError (PyTorch
     2.13 fails there with an internal assertion)."""
-    ld, piv, _ = ldl_factor_ex(A, hermitian=hermitian, check_errors=True)
+    ld, piv, _ = ldl_factor_ex(input, hermitian=hermitian, check_errors=True)
     return LDLFactor(ld, piv)
 
 

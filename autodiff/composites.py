@@ -97,64 +97,64 @@ class _CumSum(Function):
         return cumsum(g.flip(d), d).flip(d), None, None
 
 
-def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Cumulative sum along ``dim``; integer and bool inputs sum in int64, as PyTorch."""
     if dtype is not None:
         dt = dtypes.from_any(dtype)
-    elif x.dtype.is_floating_point:
-        dt = x.dtype
+    elif input.dtype.is_floating_point:
+        dt = input.dtype
     else:
         dt = dtypes.int64
-    d = norm_dim(dim, max(x.ndim, 1))
-    if x.ndim == 0:
-        return x.to(dt) * 1
-    return _CumSum.apply(x, d, dt.np)
+    d = norm_dim(dim, max(input.ndim, 1))
+    if input.ndim == 0:
+        return input.to(dt) * 1
+    return _CumSum.apply(input, d, dt.np)
 
 
 # ----------------------------------------------------------------------------- selection
-def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries at the 1-D integer ``index`` along ``dim`` (a copy, differentiable)."""
     if not isinstance(index, Tensor) or index.is_floating_point() or index.dtype is dtypes.bool_:
         raise DTypeError("index_select: index must be an integer tensor")
     if index.ndim > 1:
         raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape "
                          f"{tuple(index.shape)}")
-    d = norm_dim(dim, max(x.ndim, 1))
-    n = x.shape[d] if x.ndim else 1
-    if index.numel() and x.device.backend.any_outside(index._data, 0, n):
+    d = norm_dim(dim, max(input.ndim, 1))
+    n = input.shape[d] if input.ndim else 1
+    if index.numel() and input.device.backend.any_outside(index._data, 0, n):
         raise IndexError(f"index_select: index out of range for dim {d} of size {n} (index "
                          f"values must be in [0, {n}))")
-    if x.ndim == 0:  # a 0-d x is read as 1-d, and gives a 0-d result (PyTorch)
+    if input.ndim == 0:  # a 0-d x is read as 1-d, and gives a 0-d result (PyTorch)
         if index.numel() != 1:
             raise RuntimeError(f"index_select: index to a 0-d tensor can have only 1 value, "
                                f"got {index.numel()}")
-        return x * 1
-    return x[(slice(None),) * d + (index.reshape(-1),)]
+        return input * 1
+    return input[(slice(None),) * d + (index.reshape(-1),)]
 
 
-def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The entries of ``x`` where the boolean ``mask`` (broadcast with x) holds, as 1-D."""
     if mask.dtype is not dtypes.bool_:
         raise DTypeError(f"masked_select: expected a bool mask, got {mask.dtype.name}")
-    shape = np.broadcast_shapes(tuple(x.shape), tuple(mask.shape))
-    return x.broadcast_to(shape)[mask.broadcast_to(shape)]
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    return input.broadcast_to(shape)[mask.broadcast_to(shape)]
 
 
-def nonzero(x: Tensor, *, as_tuple: bool = False):
+def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero entries: an (N, ndim) int64 tensor, or ``ndim`` 1-D ones."""
-    host = np.asarray(x.detach().cpu().numpy())
+    host = np.asarray(input.detach().cpu().numpy())
     idx = np.argwhere(host).astype(np.int64)
     if as_tuple:
-        if x.ndim == 0:
+        if input.ndim == 0:
             return (tensor(idx[:, 0] if idx.shape[1] else np.zeros(int(bool(host)), np.int64),
-                           device=x.device),)
-        return tuple(tensor(np.ascontiguousarray(idx[:, i]), device=x.device)
-                     for i in range(x.ndim))
-    return tensor(idx, device=x.device)
+                           device=input.device),)
+        return tuple(tensor(np.ascontiguousarray(idx[:, i]), device=input.device)
+                     for i in range(input.ndim))
+    return tensor(idx, device=input.device)
 
 
-def argwhere(x: Tensor) -> Tensor:
-    return nonzero(x)
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)
 
 
 def where(condition: Tensor, input=None, other=None):
@@ -168,54 +168,54 @@ def where(condition: Tensor, input=None, other=None):
     return ops.where(condition, input, other)
 
 
-def roll(x: Tensor, shifts, dims=None) -> Tensor:
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Entries shifted cyclically along ``dims`` (the flattened tensor when None)."""
     if dims is None:
         if not isinstance(shifts, int) and len(shifts) != 1:
             raise ShapeError("roll: shifts must be one int when dims is None")
-        return roll(x.flatten(), shifts, 0).reshape(tuple(x.shape))
+        return roll(input.flatten(), shifts, 0).reshape(tuple(input.shape))
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
         raise ShapeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    out = x
+    out = input
     for s, d in zip(shifts, dims):
-        d = norm_dim(d, x.ndim)
-        n = x.shape[d]
+        d = norm_dim(d, input.ndim)
+        n = input.shape[d]
         s = s % n if n else 0
         if s:
             out = ops.cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-    return out if out is not x else x * 1
+    return out if out is not input else input * 1
 
 
-def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, as the last dim: a view, as in PyTorch
     (``x.diagonal().fill_(0)`` zeroes x's diagonal)."""
-    d1, d2 = norm_dim(dim1, x.ndim), norm_dim(dim2, x.ndim)
+    d1, d2 = norm_dim(dim1, input.ndim), norm_dim(dim2, input.ndim)
     if d1 == d2:
         raise ShapeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({dim1})")
-    return ops.movement.Diagonal.apply(x, offset=offset, d1=d1, d2=d2)
+    return ops.movement.Diagonal.apply(input, offset=offset, d1=d1, d2=d2)
 
 
-def diag(x: Tensor, diagonal_: int = 0, *, diagonal: int | None = None) -> Tensor:
-    """1-D x: the square matrix with x on diagonal ``k``; 2-D x: its k-th diagonal."""
-    k = diagonal_ if diagonal is None else diagonal
-    if x.ndim == 2:
-        return globals()["diagonal"](x, k).clone()  # a copy in PyTorch, unlike diagonal()
-    if x.ndim != 1:
-        raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
-    n = x.shape[0]
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """1-D input: the square matrix with it on diagonal ``k``; 2-D: its k-th diagonal."""
+    k = diagonal
+    if input.ndim == 2:
+        return globals()["diagonal"](input, k).clone()  # a copy in PyTorch, unlike diagonal()
+    if input.ndim != 1:
+        raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
+    n = input.shape[0]
     from .nn import functional as F
 
-    square = x.unsqueeze(0) * eye(n, dtype=x.dtype, device=x.device)
+    square = input.unsqueeze(0) * eye(n, dtype=input.dtype, device=input.device)
     return F.pad(square, (k, 0, 0, k) if k >= 0 else (0, -k, -k, 0))
 
 
-def trace(x: Tensor) -> Tensor:
+def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-D tensor."""
-    if x.ndim != 2:
-        raise ShapeError(f"trace: expected a 2-D tensor, got shape {tuple(x.shape)}")
-    return diagonal(x).sum()
+    if input.ndim != 2:
+        raise ShapeError(f"trace: expected a 2-D tensor, got shape {tuple(input.shape)}")
+    return diagonal(input).sum()
 
 
 def meshgrid(*tensors, indexing: str | None = None):
@@ -265,29 +265,29 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,
 
 
 # ----------------------------------------------------------------------------- comparison
-def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
+def isclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|a - b| <= atol + rtol |b| elementwise (equal infinities are close; NaNs only with
     ``equal_nan``)."""
-    b = _as_tensor(b, a)
-    if a.dtype is not b.dtype:
-        raise DTypeError(f"isclose: {a.dtype.name} and {b.dtype.name} tensors must have the "
-                         f"same dtype")
-    close = a == b
-    if a.dtype.is_floating_point:
-        near = (a - b).abs() <= atol + rtol * b.abs()
-        close = close | (a.isfinite() & b.isfinite() & near)
+    other = _as_tensor(other, input)
+    if input.dtype is not other.dtype:
+        raise DTypeError(f"isclose: {input.dtype.name} and {other.dtype.name} tensors must have "
+                         f"the same dtype")
+    close = input == other
+    if input.dtype.is_floating_point:
+        near = (input - other).abs() <= atol + rtol * other.abs()
+        close = close | (input.isfinite() & other.isfinite() & near)
         if equal_nan:
-            close = close | (a.isnan() & b.isnan())
-    elif a.dtype is not dtypes.bool_:
-        close = close | ((a - b).abs().to(dtypes.float64) <= atol + rtol * b.abs().to(
+            close = close | (input.isnan() & other.isnan())
+    elif input.dtype is not dtypes.bool_:
+        close = close | ((input - other).abs().to(dtypes.float64) <= atol + rtol * other.abs().to(
             dtypes.float64))
     return close
 
 
-def allclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08,
+def allclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
-    return bool(isclose(a, b, rtol, atol, equal_nan).all())
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -311,9 +311,9 @@ class _Lerp(Function):
                 (g * (e - s)).sum_to_size(tuple(w.shape)) if need[2] else None)
 
 
-def lerp(start: Tensor, end, weight) -> Tensor:
+def lerp(input: Tensor, end, weight) -> Tensor:
     """start + weight (end - start), as PyTorch computes it (see _Lerp)."""
-    return _Lerp.apply(start, _as_tensor(end, start), _as_tensor(weight, start))
+    return _Lerp.apply(input, _as_tensor(end, input), _as_tensor(weight, input))
 
 
 @autocast_op("addmm")
@@ -339,20 +339,20 @@ def _scaled_sum(input, product, beta, alpha):
     return product + (input if beta == 1 else input * beta)
 
 
-def logaddexp(a: Tensor, b) -> Tensor:
+def logaddexp(input: Tensor, other) -> Tensor:
     """log(exp(a) + exp(b)) without overflow."""
-    a, b = operands(a, _as_tensor(b, a))  # (a bool beside a float: promoted, as PyTorch)
-    floating_only("logaddexp_cpu", a)
-    m = ops.maximum(a, b)
-    out = m + (-(a - b).abs()).exp().log1p()
-    return ops.where(m.isinf() & (a == b), m, out)  # (-inf, -inf) and (inf, inf)
+    input, other = operands(input, _as_tensor(other, input))  # (bool with float: promoted, torch's)
+    floating_only("logaddexp_cpu", input)
+    m = ops.maximum(input, other)
+    out = m + (-(input - other).abs()).exp().log1p()
+    return ops.where(m.isinf() & (input == other), m, out)  # (-inf, -inf) and (inf, inf)
 
 
-def hypot(a: Tensor, b) -> Tensor:
+def hypot(input: Tensor, other) -> Tensor:
     """sqrt(a^2 + b^2), without the overflow of the squares (1e200 stays finite)."""
-    a, b = operands(a, _as_tensor(b, a))
-    floating_only("hypot_cpu", a)
-    return _Hypot.apply(a, b)
+    input, other = operands(input, _as_tensor(other, input))
+    floating_only("hypot_cpu", input)
+    return _Hypot.apply(input, other)
 
 
 class _Hypot(Function):
@@ -388,11 +388,11 @@ class _Atan2(Function):
         return gy.sum_to_size(tuple(y.shape)), gx.sum_to_size(tuple(x.shape))
 
 
-def atan2(y: Tensor, x) -> Tensor:
+def atan2(input: Tensor, other) -> Tensor:
     """The angle of the point (x, y), elementwise, in (-pi, pi]."""
-    a, b = operands(y, x)
-    if not a.dtype.is_floating_point and isinstance(y, Tensor) and isinstance(x, Tensor):
-        a, b = y, x  # two integer tensors go to float each from its own dtype, as in PyTorch
+    a, b = operands(input, other)
+    if not a.dtype.is_floating_point and isinstance(input, Tensor) and isinstance(other, Tensor):
+        a, b = input, other  # two integer tensors go to float each from its own dtype, as PyTorch
         # (not through their common type first: uint8 with an int8 -1 would make it 255)
     return _Atan2.apply(float_operand(a), float_operand(b))
 
@@ -400,11 +400,11 @@ def atan2(y: Tensor, x) -> Tensor:
 arctan2 = atan2
 
 
-def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (without it: the first dim of size 3,
     PyTorch's deprecated default, with its warning)."""
-    shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
-    a, b = a.broadcast_to(shape), b.broadcast_to(shape)
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    input, other = input.broadcast_to(shape), other.broadcast_to(shape)
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.",
                       UserWarning, stacklevel=2)
@@ -414,48 +414,48 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
     d = norm_dim(dim, len(shape))
     if shape[d] != 3:
         raise ShapeError(f"cross: dimension {dim} does not have size 3 (shape {shape})")
-    i1 = tensor([1, 2, 0], device=a.device)
-    i2 = tensor([2, 0, 1], device=a.device)
-    return (index_select(a, d, i1) * index_select(b, d, i2)
-            - index_select(a, d, i2) * index_select(b, d, i1))
+    i1 = tensor([1, 2, 0], device=input.device)
+    i2 = tensor([2, 0, 1], device=input.device)
+    return (index_select(input, d, i1) * index_select(other, d, i2)
+            - index_select(input, d, i2) * index_select(other, d, i1))
 
 
 # ----------------------------------------------------------------------------- reductions
-def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """The lower median (of the flattened tensor, or (values, indices) along ``dim``)."""
     if dim is None:
-        flat = x.reshape(-1)
+        flat = input.reshape(-1)
         if flat.numel() == 0:
-            return zeros((), dtype=x.dtype, device=x.device) * float("nan")
+            return zeros((), dtype=input.dtype, device=input.device) * float("nan")
         v = flat.sort().values
         if bool(v[-1].isnan()):  # NaN: NaN
             return v[-1] * 1
         # the gradient is shared evenly by the entries equal to the median, as PyTorch's
         m = v[(flat.numel() - 1) // 2]
-        if not (x.requires_grad and bool(m.isfinite())):
+        if not (input.requires_grad and bool(m.isfinite())):
             return m
-        m, tie = m.detach(), (flat == m).to(x.dtype)
+        m, tie = m.detach(), (flat == m).to(input.dtype)
         return m + ((flat - m) * tie).sum() / tie.sum()
-    d = norm_dim(dim, max(x.ndim, 1))
-    if x.ndim == 0:
-        return ValuesIndices(x * 1, zeros((), dtype=dtypes.int64, device=x.device))
-    n = x.shape[d]
+    d = norm_dim(dim, max(input.ndim, 1))
+    if input.ndim == 0:
+        return ValuesIndices(input * 1, zeros((), dtype=dtypes.int64, device=input.device))
+    n = input.shape[d]
     if n == 0:
         raise IndexError(f"median: dimension {dim} is empty")
-    s = x.sort(d)
+    s = input.sort(d)
     values, indices = s.values.narrow(d, (n - 1) // 2, 1), s.indices.narrow(d, (n - 1) // 2, 1)
-    if x.is_floating_point():  # a row holding NaN: its first NaN (value, index, gradient)
+    if input.is_floating_point():  # a row holding NaN: its first NaN (value, index, gradient)
         nan = s.values.narrow(d, n - 1, 1).isnan()  # (NaN sorts last)
-        first = x.isnan().to(dtypes.int64).argmax(d, keepdim=True)
-        values = ops.where(nan, x.gather(d, first), values)
+        first = input.isnan().to(dtypes.int64).argmax(d, keepdim=True)
+        values = ops.where(nan, input.gather(d, first), values)
         indices = ops.where(nan, first, indices)
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return ValuesIndices(values, indices)
 
 
-def count_nonzero(x: Tensor, dim=None) -> Tensor:
-    return (x != 0).sum(dim) if dim is not None else (x != 0).sum()
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    return (input != 0).sum(dim) if dim is not None else (input != 0).sum()
 
 
 class _NanToZero(Function):
@@ -475,30 +475,30 @@ class _NanToZero(Function):
         return g * ctx.keep
 
 
-def nansum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum treating NaN as zero (the gradient is dy where x is not NaN, dy * 0 where it is)."""
-    clean = _NanToZero.apply(x) if x.dtype.is_floating_point else x
+    clean = _NanToZero.apply(input) if input.dtype.is_floating_point else input
     return clean.sum(dim, keepdim=keepdim, dtype=dtype)
 
 
-def nanmean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def nanmean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Mean over the entries that are not NaN."""
-    if not x.dtype.is_floating_point:
-        raise DTypeError(f"nanmean(): expected a floating point input, got {x.dtype.name}")
-    count = count_nonzero(~x.isnan(), dim)
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"nanmean(): expected a floating point input, got {input.dtype.name}")
+    count = count_nonzero(~input.isnan(), dim)
     if keepdim and dim is not None:
-        count = count.reshape(nansum(x, dim, True).shape)
-    return nansum(x, dim, keepdim) / count.to(x.dtype)
+        count = count.reshape(nansum(input, dim, True).shape)
+    return nansum(input, dim, keepdim) / count.to(input.dtype)
 
 
-def var_mean(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(var, mean), with var's arguments: a bool in dim's place is `unbiased`, as in PyTorch."""
-    return x.var(dim, unbiased, keepdim, correction=correction), _mean_for(x, dim, keepdim)
+    return input.var(dim, unbiased, keepdim, correction=correction), _mean_for(input, dim, keepdim)
 
 
-def std_mean(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(std, mean), with std's arguments (as var_mean)."""
-    return x.std(dim, unbiased, keepdim, correction=correction), _mean_for(x, dim, keepdim)
+    return input.std(dim, unbiased, keepdim, correction=correction), _mean_for(input, dim, keepdim)
 
 
 def _mean_for(x: Tensor, dim, keepdim: bool) -> Tensor:
@@ -506,12 +506,12 @@ def _mean_for(x: Tensor, dim, keepdim: bool) -> Tensor:
     return x.mean(dim, keepdim=keepdim) if dim is not None else x.mean()
 
 
-def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
+def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
     if dim is None:  # all elements; keepdim keeps every dim as 1 (PyTorch)
-        lo, hi = x.amin(), x.amax()
-        ones = (1,) * x.ndim
+        lo, hi = input.amin(), input.amax()
+        ones = (1,) * input.ndim
         return MinMax(lo.reshape(ones), hi.reshape(ones)) if keepdim else MinMax(lo, hi)
-    return MinMax(x.amin(dim, keepdim=keepdim), x.amax(dim, keepdim=keepdim))
+    return MinMax(input.amin(dim, keepdim=keepdim), input.amax(dim, keepdim=keepdim))
 
 
 def clamp_min(x: Tensor, min) -> Tensor:
@@ -522,8 +522,8 @@ def clamp_max(x: Tensor, max) -> Tensor:
     return x.clamp(max=max)
 
 
-def floor_divide(a, b) -> Tensor:
-    return a // b
+def floor_divide(input, other) -> Tensor:
+    return input // other
 
 
 _METHODS = ["cumsum", "index_select", "roll", "diagonal", "diag", "trace", "masked_select", "nonzero", "argwhere", "isclose", "allclose", "unique", "lerp", "addmm", "baddbmm", "logaddexp", "hypot", "atan2", "arctan2", "cross", "median", "count_nonzero", "nansum", "nanmean", "aminmax", "clamp_min", "clamp_max", "floor_divide"]

@@ -202,16 +202,16 @@ def _like(fn, t, dtype, device, requires_grad, memory_format=None, **kw):
     return _laid_out(out, t, memory_format)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _like(zeros, t, dtype, device, requires_grad, memory_format)
+def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(zeros, input, dtype, device, requires_grad, memory_format)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _like(ones, t, dtype, device, requires_grad, memory_format)
+def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(ones, input, dtype, device, requires_grad, memory_format)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _like(empty, t, dtype, device, requires_grad, memory_format)
+def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(empty, input, dtype, device, requires_grad, memory_format)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False,
@@ -221,14 +221,14 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False,
     return _laid_out(out, t, memory_format)
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False, generator=None,
+def rand_like(input, dtype=None, device=None, requires_grad=False, generator=None,
               memory_format=None) -> Tensor:
-    return _like(rand, t, dtype, device, requires_grad, memory_format, generator=generator)
+    return _like(rand, input, dtype, device, requires_grad, memory_format, generator=generator)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None,
+def randn_like(input, dtype=None, device=None, requires_grad=False, generator=None,
                memory_format=None) -> Tensor:
-    return _like(randn, t, dtype, device, requires_grad, memory_format, generator=generator)
+    return _like(randn, input, dtype, device, requires_grad, memory_format, generator=generator)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -339,11 +339,12 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return Tensor._make(arr, dev, False, None)
 
 
-def from_dlpack(obj) -> Tensor:
+def from_dlpack(ext_tensor) -> Tensor:
     """Wrap a DLPack-capable object (NumPy, CuPy, PyTorch tensors) without copying."""
-    dev_type, dev_id = obj.__dlpack_device__() if hasattr(obj, "__dlpack_device__") else (1, 0)
+    has_device = hasattr(ext_tensor, "__dlpack_device__")
+    dev_type, dev_id = ext_tensor.__dlpack_device__() if has_device else (1, 0)
     if int(dev_type) == 1:  # kDLCPU
-        arr = np.from_dlpack(obj)
+        arr = np.from_dlpack(ext_tensor)
         dtypes.from_numpy_dtype(arr.dtype)
         dev = get_default_device()
         if not dev.backend.is_cpu:
@@ -351,5 +352,5 @@ def from_dlpack(obj) -> Tensor:
         return Tensor._make(arr, dev, False, None)
     if int(dev_type) == 2:  # kDLCUDA
         dev = _device(f"cuda:{int(dev_id)}")
-        return Tensor._make(dev.backend.from_dlpack(obj), dev, False, None)
+        return Tensor._make(dev.backend.from_dlpack(ext_tensor), dev, False, None)
     raise RuntimeError(f"from_dlpack: unsupported DLPack device type {dev_type}")

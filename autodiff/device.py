@@ -134,10 +134,13 @@ def get_default_device() -> Device:
     return _default
 
 
-def set_default_device(name) -> None:
-    """Set the device of tensors and modules created without ``device=``."""
+def set_default_device(device=None, *, name=None) -> None:
+    """Set the device of tensors and modules created without ``device=`` (PyTorch's
+    parameter name ``device``; ``name=`` is the one API.md gives)."""
     global _default
-    _default = device(name)
+    if device is None and name is None:
+        raise TypeError("set_default_device() missing 1 required argument: 'device'")
+    _default = globals()["device"](device if name is None else name)
 
 
 @contextlib.contextmanager

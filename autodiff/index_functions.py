@@ -82,7 +82,7 @@ def _wrap_negative(index: Tensor, n: int) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- scatter
-def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None,
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
             reduce: str | None = None) -> Tensor:
     """A copy of x with ``src`` (or the scalar ``value``) written at ``index`` along dim
     (with reduce='add', added). Where index repeats a position one write is kept (the last,
@@ -90,19 +90,19 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None,
     _check_index(index, "scatter")
     if src is None:
         src = value
-    d = norm_dim(dim, max(x.ndim, 1))
+    d = norm_dim(dim, max(input.ndim, 1))
     if not isinstance(src, Tensor):
-        src = full(tuple(index.shape), src, dtype=x.dtype, device=x.device)
-    src = src[tuple(slice(0, n) for n in index.shape)].to(x.dtype)
-    added = x.scatter_add(d, index, src) if reduce in (None, "add") else None
+        src = full(tuple(index.shape), src, dtype=input.dtype, device=input.device)
+    src = src[tuple(slice(0, n) for n in index.shape)].to(input.dtype)
+    added = input.scatter_add(d, index, src) if reduce in (None, "add") else None
     if reduce == "add":
         return added
     if reduce is not None:
         raise ValueError(f"scatter: reduce must be 'add' (or None), got {reduce!r}")
-    last = _last_writes(index, d, tuple(x.shape))
+    last = _last_writes(index, d, tuple(input.shape))
     src = ops.where(last, src, zeros_like(src))
-    hit = zeros_like(x).scatter_add(d, index, last.to(x.dtype)) > 0
-    return ops.where(hit, zeros_like(x).scatter_add(d, index, src), x)
+    hit = zeros_like(input).scatter_add(d, index, last.to(input.dtype)) > 0
+    return ops.where(hit, zeros_like(input).scatter_add(d, index, src), input)
 
 
 def _last_writes(index: Tensor, d: int, shape: tuple) -> Tensor:
@@ -123,25 +123,25 @@ def _last_writes(index: Tensor, d: int, shape: tuple) -> Tensor:
     return Tensor._make(keep.reshape(idx.shape), index.device, False, None)
 
 
-def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """x with ``alpha * source`` slices added at ``index`` along dim (repeats accumulate)."""
     _check_index(index, "index_add")
-    if source.dtype is not x.dtype:
-        raise RuntimeError(f"index_add: self ({x.dtype.name}) and source ({source.dtype.name}) "
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_add: self ({input.dtype.name}) and source ({source.dtype.name}) "
                            f"must have the same dtype")
-    d = norm_dim(dim, max(x.ndim, 1))
+    d = norm_dim(dim, max(input.ndim, 1))
     src = source if alpha == 1 else source * alpha
-    return x.scatter_add(d, _index_along(index, d, tuple(source.shape)), src.to(x.dtype))
+    return input.scatter_add(d, _index_along(index, d, tuple(source.shape)), src.to(input.dtype))
 
 
-def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """x with ``source`` slices written at ``index`` along dim."""
     _check_index(index, "index_copy", long=True)
-    d = norm_dim(dim, max(x.ndim, 1))
+    d = norm_dim(dim, max(input.ndim, 1))
     if index.numel() != (source.shape[d] if source.ndim else 1):
         raise IndexError(f"index_copy: number of indices ({index.numel()}) should be equal to "
                          f"source.size(dim) ({source.shape[d] if source.ndim else 1})")
-    return scatter(x, d, _index_along(index, d, tuple(source.shape)), source)
+    return scatter(input, d, _index_along(index, d, tuple(source.shape)), source)
 
 
 def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
@@ -161,26 +161,26 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
     return scatter(x, d, where, value=float(value) if x.dtype.is_floating_point else value)
 
 
-def take(x: Tensor, index: Tensor) -> Tensor:
+def take(input: Tensor, index: Tensor) -> Tensor:
     """The entries of the flattened x at ``index`` (negative indices count from the end)."""
     _check_index(index, "take", long=True)
-    return x.reshape(-1)[index]
+    return input.reshape(-1)[index]
 
 
-def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` with the indices broadcast against x outside ``dim`` (flattened if None)."""
     _check_index(indices, "take_along_dim")
     if dim is None:
-        return x.reshape(-1).gather(0, _wrap_negative(indices.reshape(-1), x.numel()))
-    d = norm_dim(dim, x.ndim)
-    indices = _wrap_negative(indices, x.shape[d])
-    if x.ndim != indices.ndim:
+        return input.reshape(-1).gather(0, _wrap_negative(indices.reshape(-1), input.numel()))
+    d = norm_dim(dim, input.ndim)
+    indices = _wrap_negative(indices, input.shape[d])
+    if input.ndim != indices.ndim:
         raise ShapeError(f"take_along_dim: input and indices should have the same number of "
-                         f"dims, got {x.ndim} and {indices.ndim}")
-    shape = [b if a == 1 else a for a, b in zip(x.shape, indices.shape)]  # broadcast
+                         f"dims, got {input.ndim} and {indices.ndim}")
+    shape = [b if a == 1 else a for a, b in zip(input.shape, indices.shape)]  # broadcast
     xs, ix = list(shape), list(shape)
-    xs[d], ix[d] = x.shape[d], indices.shape[d]
-    return x.broadcast_to(tuple(xs)).gather(d, indices.broadcast_to(tuple(ix)))
+    xs[d], ix[d] = input.shape[d], indices.shape[d]
+    return input.broadcast_to(tuple(xs)).gather(d, indices.broadcast_to(tuple(ix)))
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -230,14 +230,14 @@ class _CumProd(Function):
         return ops.cat(cols, d), None
 
 
-def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Cumulative product along ``dim`` (integers in int64, as PyTorch)."""
     dt = dtypes.from_any(dtype) if dtype is not None else (
-        x.dtype if x.dtype.is_floating_point else dtypes.int64)
-    d = norm_dim(dim, max(x.ndim, 1))
-    if x.ndim == 0:
-        return x.to(dt) * 1
-    return _CumProd.apply(x.to(dt), d)
+        input.dtype if input.dtype.is_floating_point else dtypes.int64)
+    d = norm_dim(dim, max(input.ndim, 1))
+    if input.ndim == 0:
+        return input.to(dt) * 1
+    return _CumProd.apply(input.to(dt), d)
 
 
 def _cum_extremum(x: Tensor, dim: int, ufunc: str, name: str):
@@ -255,34 +255,34 @@ def _cum_extremum(x: Tensor, dim: int, ufunc: str, name: str):
     return collections.namedtuple(name, ["values", "indices"])(x.gather(d, index), index)
 
 
-def cummax(x: Tensor, dim: int):
+def cummax(input: Tensor, dim: int):
     """(running maxima, index of each: the latest among ties) along ``dim``."""
-    return _cum_extremum(x, dim, "maximum", "cummax")
+    return _cum_extremum(input, dim, "maximum", "cummax")
 
 
-def cummin(x: Tensor, dim: int):
+def cummin(input: Tensor, dim: int):
     """(running minima, index of each: the latest among ties) along ``dim``."""
-    return _cum_extremum(x, dim, "minimum", "cummin")
+    return _cum_extremum(input, dim, "minimum", "cummin")
 
 
-def logcumsumexp(x: Tensor, dim: int) -> Tensor:
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(x))) along ``dim``: a scan of logaddexp in log2(n) doubling steps, so
     that no element underflows however far below the others it lies (one shift by the
     maximum turned [-1000, 0] into [-inf, 0])."""
-    x = float_operand(x)
-    if x.ndim == 0:
-        return x * 1
-    d = norm_dim(dim, x.ndim)
-    out, n, k = x, x.shape[d], 1
+    input = float_operand(input)
+    if input.ndim == 0:
+        return input * 1
+    d = norm_dim(dim, input.ndim)
+    out, n, k = input, input.shape[d], 1
     while k < n:
         out = ops.cat([out.narrow(d, 0, k),
                        logaddexp(out.narrow(d, k, n - k), out.narrow(d, 0, n - k))], d)
         k *= 2
-    return out if out is not x else x * 1
+    return out if out is not input else input * 1
 
 
 # ----------------------------------------------------------------------------- search
-def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
+def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter=None) -> Tensor:
     """Insertion positions of ``values`` in the sorted last dim of ``sorted_sequence`` (or of
     ``sorted_sequence`` gathered by ``sorter``, the indices that sort its last dim)."""
@@ -290,7 +290,7 @@ def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
     seq = np.asarray(sorted_sequence.detach().cpu().numpy())
     if sorter is not None:
         seq = np.take_along_axis(seq, np.asarray(sorter.detach().cpu().numpy()), -1)
-    vals = np.asarray(values.detach().cpu().numpy() if isinstance(values, Tensor) else values)
+    vals = np.asarray(input.detach().cpu().numpy() if isinstance(input, Tensor) else input)
     if seq.ndim <= 1:
         out = np.searchsorted(seq, vals, side=side)
     else:
@@ -304,33 +304,33 @@ def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
                   device=sorted_sequence.device)
 
 
-def bucketize(x, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
     """The bucket of each entry of x among the sorted 1-D ``boundaries``."""
     if boundaries.ndim != 1:
         raise ShapeError(f"bucketize: boundaries must be 1-D, got {tuple(boundaries.shape)}")
-    return searchsorted(boundaries, x, out_int32=out_int32, right=right)
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Counts (or summed weights) of each non-negative integer in the 1-D x."""
-    if x.ndim != 1 or x.is_floating_point():
-        raise ShapeError(f"bincount: expected a 1-D integer tensor, got {x.dtype.name} "
-                         f"{tuple(x.shape)}")
-    host = np.asarray(x.cpu().numpy())
+    if input.ndim != 1 or input.is_floating_point():
+        raise ShapeError(f"bincount: expected a 1-D integer tensor, got {input.dtype.name} "
+                         f"{tuple(input.shape)}")
+    host = np.asarray(input.cpu().numpy())
     if host.size and host.min() < 0:
         raise ValueError("bincount: only non-negative integers can be counted")
     w = None if weights is None else np.asarray(weights.detach().cpu().numpy())
     out = np.bincount(host, w, minlength)
     dt = np.int64 if w is None else w.dtype if w.dtype.kind == "f" else np.float64  # (PyTorch)
-    return tensor(out.astype(dt), device=x.device)
+    return tensor(out.astype(dt), device=input.device)
 
 
 # ----------------------------------------------------------------------------- shapes
-def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Split into ``n`` nearly equal parts (the first ones one longer) or at the given
     indices, as numpy.array_split."""
-    d = norm_dim(dim, x.ndim, "tensor_split")
-    n = x.shape[d]
+    d = norm_dim(dim, input.ndim, "tensor_split")
+    n = input.shape[d]
     if isinstance(indices_or_sections, Tensor):  # 0-d: a number of sections; 1-d: indices
         if indices_or_sections.dtype is not dtypes.int64 or indices_or_sections.ndim > 1:
             raise RuntimeError(f"tensor_split: expected a 0-d or 1-d int64 tensor, got "
@@ -346,7 +346,7 @@ def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     else:  # the parts are x[a:b] along dim, Python's slices (negative cuts count from the end)
         cuts = [0] + [int(i) for i in indices_or_sections] + [n]
     spans = [range(n)[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
-    return tuple(x.narrow(d, s.start if len(s) else 0, len(s)) for s in spans)
+    return tuple(input.narrow(d, s.start if len(s) else 0, len(s)) for s in spans)
 
 
 def _even_split(x, sections, dim, name):
@@ -356,46 +356,47 @@ def _even_split(x, sections, dim, name):
     return tensor_split(x, sections, dim)
 
 
-def hsplit(x: Tensor, sections) -> tuple:
-    return _even_split(x, sections, 1 if x.ndim > 1 else 0, "hsplit")
+def hsplit(input: Tensor, sections) -> tuple:
+    return _even_split(input, sections, 1 if input.ndim > 1 else 0, "hsplit")
 
 
-def vsplit(x: Tensor, sections) -> tuple:
-    if x.ndim < 2:
+def vsplit(input: Tensor, sections) -> tuple:
+    if input.ndim < 2:
         raise ShapeError("vsplit: the input needs at least 2 dims")
-    return _even_split(x, sections, 0, "vsplit")
+    return _even_split(input, sections, 0, "vsplit")
 
 
-def ravel(x: Tensor) -> Tensor:
-    return x.reshape(-1)
+def ravel(input: Tensor) -> Tensor:
+    return input.reshape(-1)
 
 
-def kron(a: Tensor, b: Tensor) -> Tensor:
+def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product (the shorter shape padded with leading ones)."""
-    nd = max(a.ndim, b.ndim)
-    sa, sb = (1,) * (nd - a.ndim) + tuple(a.shape), (1,) * (nd - b.ndim) + tuple(b.shape)
-    left = a.reshape(tuple(v for n in sa for v in (n, 1)))
-    right = b.reshape(tuple(v for n in sb for v in (1, n)))
+    nd = max(input.ndim, other.ndim)
+    sa = (1,) * (nd - input.ndim) + tuple(input.shape)
+    sb = (1,) * (nd - other.ndim) + tuple(other.shape)
+    left = input.reshape(tuple(v for n in sa for v in (n, 1)))
+    right = other.reshape(tuple(v for n in sb for v in (1, n)))
     return (left * right).reshape(tuple(p * q for p, q in zip(sa, sb)))
 
 
-def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the
     second)."""
-    if len(dims) != 2 or x.ndim < 2:
+    if len(dims) != 2 or input.ndim < 2:
         raise RuntimeError(f"rot90: expected 2 dims and a tensor of at least 2 dims, got dims "
-                           f"{tuple(dims)} and a {x.ndim}-d tensor")
-    d0, d1 = (norm_dim(d, x.ndim) for d in dims)
+                           f"{tuple(dims)} and a {input.ndim}-d tensor")
+    d0, d1 = (norm_dim(d, input.ndim) for d in dims)
     if d0 == d1:
         raise ShapeError(f"rot90: the two dims must differ, got {dims}")
     k %= 4
     if k == 1:
-        return x.flip(d1).transpose(d0, d1)
+        return input.flip(d1).transpose(d0, d1)
     if k == 2:
-        return x.flip((d0, d1))
+        return input.flip((d0, d1))
     if k == 3:
-        return x.flip(d0).transpose(d0, d1)
-    return x * 1
+        return input.flip(d0).transpose(d0, d1)
+    return input * 1
 
 
 def _tri_indices(fn, row, col, offset, device):
@@ -433,33 +434,42 @@ def block_diag(*tensors) -> Tensor:
     return ops.cat(rows, 0)
 
 
-def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
-    """Pairwise p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M)."""
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """Pairwise p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M).
+    ``compute_mode`` is checked as PyTorch does; every mode computes the differences directly
+    (PyTorch's matrix-product form of the Euclidean distance only trades accuracy for speed)."""
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     if x1.shape[-1] != x2.shape[-1]:
         raise ShapeError(f"cdist: X1 and X2 must have the same number of columns, got "
                          f"{tuple(x1.shape)} and {tuple(x2.shape)}")
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
 
 
-def dist(a: Tensor, b: Tensor, p: float = 2.0) -> Tensor:
+def dist(input: Tensor, other: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm of a - b."""
-    return (a - b).norm(p)
+    return (input - other).norm(p)
 
 
 # ----------------------------------------------------------------------------- order stats
-def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The q-th quantiles (q a float or a 1-D tensor in [0, 1]) along ``dim`` (of the
     flattened x when None), interpolating between order statistics as PyTorch."""
-    x = float_operand(x)
-    scalar_q, qs = _quantiles(q, x)
-    src = x.reshape(-1) if dim is None or x.ndim == 0 else x
-    d = 0 if dim is None else norm_dim(dim, max(x.ndim, 1))
+    input = float_operand(input)
+    scalar_q, qs = _quantiles(q, input)
+    src = input.reshape(-1) if dim is None or input.ndim == 0 else input
+    d = 0 if dim is None else norm_dim(dim, max(input.ndim, 1))
     s = src.sort(d).values
     n = s.shape[d]
     outs = []
     for qv in qs:
-        lo, hi, frac = (x.item() for x in _positions(np.float64(qv * (n - 1)), interpolation,
+        lo, hi, frac = (v.item() for v in _positions(np.float64(qv * (n - 1)), interpolation,
                                                       "quantile"))
         lo, hi = int(lo), int(hi)
         a, b = s.narrow(d, lo, 1), s.narrow(d, hi, 1)
@@ -467,7 +477,7 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
         if n:  # NaN anywhere in a row makes its quantiles NaN (sorted last), as PyTorch
             last = s.narrow(d, n - 1, 1)
             v = ops.where(last.isnan(), last, v)
-        outs.append(_keep_dims(v, x, dim, d, keepdim))
+        outs.append(_keep_dims(v, input, dim, d, keepdim))
     return outs[0] if scalar_q else ops.stack(outs, 0)
 
 
@@ -506,23 +516,23 @@ def _quantiles(q, x: Tensor) -> tuple[bool, np.ndarray]:
     return not isinstance(q, Tensor), qs
 
 
-def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """(the k-th smallest value, its index) along ``dim``."""
-    d = norm_dim(dim, max(x.ndim, 1))
-    n = x.shape[d] if x.ndim else 1
+    d = norm_dim(dim, max(input.ndim, 1))
+    n = input.shape[d] if input.ndim else 1
     if not 1 <= k <= n:
         raise IndexRangeError(f"kthvalue: k ({k}) out of range for dimension of size {n}")
-    if x.ndim == 0:
-        return ValuesIndices(x * 1, zeros((), dtype=dtypes.int64, device=x.device))
-    s = x.sort(d)
+    if input.ndim == 0:
+        return ValuesIndices(input * 1, zeros((), dtype=dtypes.int64, device=input.device))
+    s = input.sort(d)
     v, i = s.values.narrow(d, k - 1, 1), s.indices.narrow(d, k - 1, 1)
     if not keepdim:
         v, i = v.squeeze(d), i.squeeze(d)
     return ValuesIndices(v, i)
 
 
-def msort(x: Tensor) -> Tensor:
-    return x.sort(0).values
+def msort(input: Tensor) -> Tensor:
+    return input.sort(0).values
 
 
 # ----------------------------------------------------------------------------- methods

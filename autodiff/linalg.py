@@ -95,14 +95,14 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     return x.norm(ord, dim=dim, keepdim=keepdim)
 
 
-def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:
+def matrix_norm(input: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:
     """'fro', 'nuc', 1, -1, 2, -2, inf or -inf norm of the matrices in ``dim``."""
-    x = float_operand(x)
-    d0, d1 = (d % x.ndim for d in dim)
+    input = float_operand(input)
+    d0, d1 = (d % input.ndim for d in dim)
     if ord == "fro":
-        return x.norm(2, dim=(d0, d1), keepdim=keepdim)
+        return input.norm(2, dim=(d0, d1), keepdim=keepdim)
     if ord in ("nuc", 2, -2):
-        s = svdvals(x.movedim((d0, d1), (-2, -1)))
+        s = svdvals(input.movedim((d0, d1), (-2, -1)))
         out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
         if keepdim:
             for d in sorted((d0, d1)):
@@ -110,22 +110,22 @@ def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Te
         return out
     if ord in (1, -1, math.inf, -math.inf):
         summed, over = (d0, d1) if ord in (1, -1) else (d1, d0)
-        col = x.abs().sum(summed, keepdim=True)
+        col = input.abs().sum(summed, keepdim=True)
         out = (col.amax if ord > 0 else col.amin)(over, keepdim=True)
         return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
     raise ValueError(f"linalg.matrix_norm: order {ord!r} is not supported")
 
 
-def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False) -> Tensor:
+def norm(input: Tensor, ord=None, dim=None, keepdim: bool = False) -> Tensor:
     """A vector norm (1-D x or an int dim) or a matrix norm (2-D x or a pair of dims)."""
-    if isinstance(dim, int) or (dim is None and x.ndim == 1):
-        return vector_norm(x, 2 if ord is None else ord, dim, keepdim)
+    if isinstance(dim, int) or (dim is None and input.ndim == 1):
+        return vector_norm(input, 2 if ord is None else ord, dim, keepdim)
     if dim is None and ord is None:
-        return vector_norm(x, 2, None, keepdim)
-    if dim is None and x.ndim != 2:
+        return vector_norm(input, 2, None, keepdim)
+    if dim is None and input.ndim != 2:
         raise ShapeError(f"linalg.norm: input must be 1-D or 2-D when dim is None and ord is "
-                         f"given, got {x.ndim}-D")
-    return matrix_norm(x, "fro" if ord is None else ord, (-2, -1) if dim is None else dim,
+                         f"given, got {input.ndim}-D")
+    return matrix_norm(input, "fro" if ord is None else ord, (-2, -1) if dim is None else dim,
                        keepdim)
 
 
@@ -145,9 +145,9 @@ class _Inv(Function):
         return -(_mT(y) @ g @ _mT(y))
 
 
-def inv(a: Tensor) -> Tensor:
+def inv(A: Tensor) -> Tensor:
     """The inverse of square matrices (a singular one raises, as PyTorch)."""
-    return _Inv.apply(_square(a, "inv"))
+    return _Inv.apply(_square(A, "inv"))
 
 
 def _singular_raises(fn, name: str, *arrays):
@@ -178,9 +178,9 @@ class _SlogDet(Function):
         return glog.unsqueeze(-1).unsqueeze(-1) * _mT(inv(a))
 
 
-def slogdet(a: Tensor):
+def slogdet(A: Tensor):
     """(sign of det A, log |det A|) for square matrices."""
-    return SlogdetResult(*_SlogDet.apply(_square(a, "slogdet")))
+    return SlogdetResult(*_SlogDet.apply(_square(A, "slogdet")))
 
 
 class _Det(Function):
@@ -207,9 +207,9 @@ class _Det(Function):
         return g.unsqueeze(-1).unsqueeze(-1) * _wrap(adj_t.astype(a._data.dtype), a)
 
 
-def det(a: Tensor) -> Tensor:
+def det(A: Tensor) -> Tensor:
     """The determinant, differentiable everywhere (singular matrices too)."""
-    return _Det.apply(_square(a, "det"))
+    return _Det.apply(_square(A, "det"))
 
 
 class _Solve(Function):
@@ -229,19 +229,19 @@ class _Solve(Function):
         return (-(gb @ _mT(x))).sum_to_size(tuple(a.shape)), gb.sum_to_size(ctx.b_shape)
 
 
-def solve(a: Tensor, b: Tensor) -> Tensor:
+def solve(A: Tensor, B: Tensor) -> Tensor:
     """X with A X = B; B is (.., n, k) or, when it has one dim less than A, (.., n)."""
-    a = _square(a, "solve")
-    b = float_operand(b)
-    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape) == tuple(a.shape[:-1]))
-    if b.shape[-2 if not vector else -1] != a.shape[-1]:
-        raise ShapeError(f"linalg.solve: incompatible shapes A {tuple(a.shape)} and B "
-                         f"{tuple(b.shape)}")
+    A = _square(A, "solve")
+    B = float_operand(B)
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if B.shape[-2 if not vector else -1] != A.shape[-1]:
+        raise ShapeError(f"linalg.solve: incompatible shapes A {tuple(A.shape)} and B "
+                         f"{tuple(B.shape)}")
     if vector:
-        return _Solve.apply(a, b.unsqueeze(-1)).squeeze(-1)
-    batch = np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
-    return _Solve.apply(a.broadcast_to(batch + tuple(a.shape[-2:])),
-                        b.broadcast_to(batch + tuple(b.shape[-2:])))
+        return _Solve.apply(A, B.unsqueeze(-1)).squeeze(-1)
+    batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
+    return _Solve.apply(A.broadcast_to(batch + tuple(A.shape[-2:])),
+                        B.broadcast_to(batch + tuple(B.shape[-2:])))
 
 
 # ----------------------------------------------------------------------------- factorizations
@@ -275,9 +275,9 @@ def _diag_embed(d: Tensor) -> Tensor:
     return d.unsqueeze(-1) * eye(n, dtype=d.dtype, device=d.device)
 
 
-def cholesky(a: Tensor, *, upper: bool = False) -> Tensor:
+def cholesky(input: Tensor, *, upper: bool = False) -> Tensor:
     """The Cholesky factor of symmetric positive-definite matrices (lower, or upper)."""
-    lower = _Cholesky.apply(_square(a, "cholesky"))
+    lower = _Cholesky.apply(_square(input, "cholesky"))
     return _mT(lower) if upper else lower
 
 
@@ -304,38 +304,38 @@ class _QR(Function):
         return _mT(solve(r, _mT(gq + q @ m))), None
 
 
-def qr(a: Tensor, mode: str = "reduced"):
+def qr(A: Tensor, mode: str = "reduced"):
     """(Q, R) with A = Q R; mode 'reduced' or 'complete'."""
     if mode not in ("reduced", "complete"):
         raise ValueError(f"linalg.qr: mode must be 'reduced' or 'complete', got {mode!r}")
-    a = float_operand(a)
-    if a.ndim < 2:
-        raise ShapeError(f"linalg.qr: expected a matrix, got shape {tuple(a.shape)}")
-    return QRResult(*_QR.apply(a, mode))
+    A = float_operand(A)
+    if A.ndim < 2:
+        raise ShapeError(f"linalg.qr: expected a matrix, got shape {tuple(A.shape)}")
+    return QRResult(*_QR.apply(A, mode))
 
 
 GeqrfResult = collections.namedtuple("geqrf", ["a", "tau"])
 
 
-def geqrf(a: Tensor):
+def geqrf(input: Tensor):
     """LAPACK's geqrf: (R above the diagonal with the Householder vectors below it, tau), as
     ``torch.geqrf``; not differentiable (PyTorch's is not either)."""
-    a = float_operand(a)
-    if a.ndim < 2:
+    input = float_operand(input)
+    if input.ndim < 2:
         raise ShapeError(f"geqrf: input must have at least 2 dimensions, got shape "
-                         f"{tuple(a.shape)}")
-    xla, data = _xla(a), a._data
-    xp = a._dev.backend.xp
+                         f"{tuple(input.shape)}")
+    xla, data = _xla(input), input._data
+    xp = input._dev.backend.xp
     batch, (m, n) = data.shape[:-2], data.shape[-2:]
     out = xp.empty(data.shape, data.dtype)
     tau = xp.empty(batch + (min(m, n),), data.dtype)
     for idx in np.ndindex(*batch):
         h, t = xla.qr(data[idx], mode="raw")  # h is the transposed (Fortran-order) result
         out[idx], tau[idx] = h.T, t
-    return GeqrfResult(_wrap(out, a), _wrap(tau, a))
+    return GeqrfResult(_wrap(out, input), _wrap(tau, input))
 
 
-def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+def householder_product(input: Tensor, tau: Tensor) -> Tensor:
     """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i the i-th column
     of A below the diagonal and 1 on it (LAPACK's orgqr). A composite of matmuls, so the
     gradients (to A's strict lower triangle and to tau) need no backward of their own.
@@ -344,25 +344,25 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
         A: (*, m, n) with m >= n; tau: (*, k) with k <= n; result (*, m, n).
     """
     head = "torch.linalg.householder_product:"
-    if A.ndim < 2:
+    if input.ndim < 2:
         raise RuntimeError(f"{head} input must have at least 2 dimensions.")
-    m, n = A.shape[-2:]
+    m, n = input.shape[-2:]
     if m < n:
         raise RuntimeError(f"{head} input.shape[-2] must be greater than or equal to "
                            f"input.shape[-1]")
-    if tau.ndim != A.ndim - 1:
+    if tau.ndim != input.ndim - 1:
         raise RuntimeError(f"{head} Expected tau to have one dimension less than input, but "
                            f"got tau.ndim equal to {tau.ndim} and input.ndim is equal to "
-                           f"{A.ndim}")
+                           f"{input.ndim}")
     if tau.shape[-1] > n:
         raise RuntimeError(f"{head} input.shape[-1] must be greater than or equal to "
                            f"tau.shape[-1]")
-    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+    if tuple(tau.shape[:-1]) != tuple(input.shape[:-2]):
         raise RuntimeError(f"{head} Expected batch dimensions of tau to be equal to "
                            f"input.shape[:-2], but got {tuple(tau.shape[:-1])}")
-    ident = eye(m, n, dtype=A.dtype, device=A.device)
-    V = ops.tril(A, -1) + ident
-    Q = ident.expand(*A.shape)
+    ident = eye(m, n, dtype=input.dtype, device=input.device)
+    V = ops.tril(input, -1) + ident
+    Q = ident.expand(*input.shape)
     for i in reversed(range(tau.shape[-1])):  # Q = H_i Q, from the last reflector back
         v = V[..., i:i + 1]
         Q = Q - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (_mT(v) @ Q)
@@ -392,13 +392,13 @@ class _Eigh(Function):
         return 0.5 * (s + _mT(s)), None
 
 
-def eigh(a: Tensor, UPLO: str = "L"):
+def eigh(input: Tensor, UPLO: str = "L"):
     """(eigenvalues ascending, eigenvectors as columns) of symmetric matrices."""
-    return EighResult(*_Eigh.apply(_square(a, "eigh"), UPLO))
+    return EighResult(*_Eigh.apply(_square(input, "eigh"), UPLO))
 
 
-def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:
-    return eigh(a, UPLO)[0]
+def eigvalsh(input: Tensor, UPLO: str = "L") -> Tensor:
+    return eigh(input, UPLO)[0]
 
 
 class _SVD(Function):
@@ -436,20 +436,20 @@ class _SVD(Function):
         return u @ ga @ vh
 
 
-def svd(a: Tensor, full_matrices: bool = True):
+def svd(A: Tensor, full_matrices: bool = True):
     """(U, S, Vh) with A = U diag(S) Vh; full_matrices=False gives the reduced factors."""
-    a = float_operand(a)
-    if a.ndim < 2:
-        raise ShapeError(f"linalg.svd: expected a matrix, got shape {tuple(a.shape)}")
-    if full_matrices and a.shape[-1] != a.shape[-2]:
-        u, _, vh = _xla(a).svd(a.detach()._data, full_matrices=True)
-        return SVDResult(_wrap(u, a), _SVD.apply(a)[1], _wrap(vh, a))
-    return SVDResult(*_SVD.apply(a))
+    A = float_operand(A)
+    if A.ndim < 2:
+        raise ShapeError(f"linalg.svd: expected a matrix, got shape {tuple(A.shape)}")
+    if full_matrices and A.shape[-1] != A.shape[-2]:
+        u, _, vh = _xla(A).svd(A.detach()._data, full_matrices=True)
+        return SVDResult(_wrap(u, A), _SVD.apply(A)[1], _wrap(vh, A))
+    return SVDResult(*_SVD.apply(A))
 
 
-def svdvals(a: Tensor) -> Tensor:
+def svdvals(A: Tensor) -> Tensor:
     """The singular values, descending (differentiable)."""
-    return svd(a, full_matrices=False)[1]
+    return svd(A, full_matrices=False)[1]
 
 
 class _Pinv(Function):
@@ -471,60 +471,60 @@ class _Pinv(Function):
                 + _mT(x) @ x @ _mT(g) @ (i_n - x @ a)), None
 
 
-def pinv(a: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Tensor:
+def pinv(input: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse (singular values below rtol * max dropped)."""
-    a = float_operand(a)
+    input = float_operand(input)
     if rtol is None:
-        rtol = max(a.shape[-2:]) * float(np.finfo(a.dtype.np).eps)
-    return _Pinv.apply(a, rtol)
+        rtol = max(input.shape[-2:]) * float(np.finfo(input.dtype.np).eps)
+    return _Pinv.apply(input, rtol)
 
 
-def lstsq(a: Tensor, b: Tensor, rcond: float | None = None, *, driver: str | None = None):
+def lstsq(input: Tensor, b: Tensor, rcond: float | None = None, *, driver: str | None = None):
     """The least-squares solution X of A X = B (the minimum-norm one when A is rank
     deficient), through the pseudo-inverse, so differentiable; with PyTorch's ``residuals``
     (when m > n, A has full rank and the driver is not "gelsy"), ``rank`` (not for "gels")
     and ``singular_values`` (for "gelsd" and "gelss"); the others are empty."""
     drivers = ("gels", "gelsy", "gelsd", "gelss")
-    driver = driver or ("gelsy" if a.device.type != "cuda" else "gels")
+    driver = driver or ("gelsy" if input.device.type != "cuda" else "gels")
     if driver not in drivers:
         raise ValueError(f"linalg.lstsq: driver must be one of {drivers}, got {driver!r}")
-    a, b = float_operand(a), float_operand(b)
-    if a.ndim < 2:
-        raise ShapeError(f"linalg.lstsq: A must have at least 2 dims, got {tuple(a.shape)}")
-    vector = b.ndim == a.ndim - 1
+    input, b = float_operand(input), float_operand(b)
+    if input.ndim < 2:
+        raise ShapeError(f"linalg.lstsq: A must have at least 2 dims, got {tuple(input.shape)}")
+    vector = b.ndim == input.ndim - 1
     bm = b.unsqueeze(-1) if vector else b
-    if bm.ndim < 2 or bm.shape[-2] != a.shape[-2]:
-        raise ShapeError(f"linalg.lstsq: A {tuple(a.shape)} and B {tuple(b.shape)} must have "
+    if bm.ndim < 2 or bm.shape[-2] != input.shape[-2]:
+        raise ShapeError(f"linalg.lstsq: A {tuple(input.shape)} and B {tuple(b.shape)} must have "
                          f"the same number of rows")
-    m, n = a.shape[-2:]
-    tol = rcond if rcond is not None else max(m, n) * float(np.finfo(a.dtype.np).eps)
-    x = pinv(a, rtol=tol) @ bm
-    empty = a.new_zeros((0,))
-    rank = matrix_rank(a, rtol=tol) if driver != "gels" else empty.long()
+    m, n = input.shape[-2:]
+    tol = rcond if rcond is not None else max(m, n) * float(np.finfo(input.dtype.np).eps)
+    x = pinv(input, rtol=tol) @ bm
+    empty = input.new_zeros((0,))
+    rank = matrix_rank(input, rtol=tol) if driver != "gels" else empty.long()
     residuals = empty
-    if driver != "gelsy" and m > n and bool((matrix_rank(a, rtol=tol) == n).all()):
-        residuals = ((a @ x - bm) ** 2).sum(-2)
+    if driver != "gelsy" and m > n and bool((matrix_rank(input, rtol=tol) == n).all()):
+        residuals = ((input @ x - bm) ** 2).sum(-2)
         residuals = residuals.squeeze(-1) if vector else residuals
-    sv = svdvals(a.detach()) if driver in ("gelsd", "gelss") else empty
+    sv = svdvals(input.detach()) if driver in ("gelsd", "gelss") else empty
     return LstsqResult(x.squeeze(-1) if vector else x, residuals, rank, sv)
 
 
-def matrix_rank(a: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Tensor:
+def matrix_rank(input: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Tensor:
     """The number of singular values above rtol * the largest (no gradient)."""
-    a = float_operand(a)
-    s = svdvals(a.detach())
+    input = float_operand(input)
+    s = svdvals(input.detach())
     if rtol is None:
-        rtol = max(a.shape[-2:]) * float(np.finfo(a.dtype.np).eps)
+        rtol = max(input.shape[-2:]) * float(np.finfo(input.dtype.np).eps)
     return (s > rtol * s.amax(-1, keepdim=True)).sum(-1)
 
 
-def matrix_power(a: Tensor, n: int) -> Tensor:
+def matrix_power(input: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring (n < 0: of the inverse; n = 0: the identity)."""
-    a = _square(a, "matrix_power") if a.dtype.is_floating_point or n < 0 else a
+    input = _square(input, "matrix_power") if input.dtype.is_floating_point or n < 0 else input
     if n < 0:
-        a, n = inv(a), -n
+        input, n = inv(input), -n
     result = None
-    base = a
+    base = input
     while n:
         if n & 1:
             result = base if result is None else result @ base
@@ -532,8 +532,8 @@ def matrix_power(a: Tensor, n: int) -> Tensor:
         if n:
             base = base @ base
     if result is None:
-        k = a.shape[-1]
-        return eye(k, dtype=a.dtype, device=a.device).broadcast_to(tuple(a.shape)) * 1
+        k = input.shape[-1]
+        return eye(k, dtype=input.dtype, device=input.device).broadcast_to(tuple(input.shape)) * 1
     return result
 
 
@@ -552,40 +552,40 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x * y).sum(dim)
 
 
-def cross(a: Tensor, b: Tensor, *, dim: int = -1) -> Tensor:
-    return _cross(a, b, dim=dim)
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    return _cross(input, other, dim=dim)
 
 
-def diagonal(a: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
-    return _diagonal(a, offset, dim1, dim2)
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    return _diagonal(A, offset, dim1, dim2)
 
 
 # ----------------------------------------------------------------------------- torch.* names
-def logdet(a: Tensor) -> Tensor:
+def logdet(input: Tensor) -> Tensor:
     """log det A: NaN where det < 0, -inf where det == 0 (PyTorch's torch.logdet)."""
-    sign, logabs = slogdet(a)
+    sign, logabs = slogdet(input)
     return ops.where(sign < 0, float("nan"), logabs)
 
 
-def _svd_torch(a: Tensor, some: bool = True, compute_uv: bool = True):
+def _svd_torch(input: Tensor, some: bool = True, compute_uv: bool = True):
     """torch.svd: (U, S, V) with V, not Vh."""
-    u, s, vh = svd(a, full_matrices=not some)
+    u, s, vh = svd(input, full_matrices=not some)
     return TorchSVDResult(u, s, _mT(vh))
 
 
-def _qr_torch(a: Tensor, some: bool = True):
-    return qr(a, "reduced" if some else "complete")
+def _qr_torch(input: Tensor, some: bool = True):
+    return qr(input, "reduced" if some else "complete")
 
 
-def _cholesky_torch(a: Tensor, upper: bool = False) -> Tensor:
-    return cholesky(a, upper=upper)
+def _cholesky_torch(input: Tensor, upper: bool = False) -> Tensor:
+    return cholesky(input, upper=upper)
 
 
 # name in torch / on Tensor -> function
-TORCH_NAMES = {"det": det, "inverse": inv, "logdet": logdet, "slogdet": slogdet,
-               "pinverse": pinv, "matrix_power": matrix_power, "cholesky": _cholesky_torch,
-               "qr": _qr_torch, "svd": _svd_torch, "geqrf": geqrf,
-               "orgqr": householder_product}
+# (det, inverse, slogdet, orgqr and pinverse: in torch_names_extra / torch_linalg_extra, as
+# torch's parameter names differ from torch.linalg's)
+TORCH_NAMES = {"logdet": logdet, "matrix_power": matrix_power, "cholesky": _cholesky_torch,
+               "qr": _qr_torch, "svd": _svd_torch, "geqrf": geqrf}
 for _name, _fn in TORCH_NAMES.items():
     setattr(Tensor, _name, _fn)
 del _name, _fn

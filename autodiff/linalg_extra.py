@@ -165,67 +165,67 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     return SolveEx(tensor(out.astype(A.dtype.np), device=A.device), tensor(info, device=A.device))
 
 
-def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
+def cholesky_ex(input: Tensor, *, upper: bool = False, check_errors: bool = False):
     """(L, info): ``cholesky`` with LAPACK's potrf info (the order of the first leading minor
     that is not positive definite, else 0) instead of an error."""
-    A = _la._square(A, "cholesky_ex")
-    low, info = cholesky_host(_host(A))
+    input = _la._square(input, "cholesky_ex")
+    low, info = cholesky_host(_host(input))
     if check_errors:
         _first_bad(info, "linalg.cholesky_ex", _not_pd)
     if not info.any():
-        return CholeskyEx(_la.cholesky(A, upper=upper), tensor(info, device=A.device))
+        return CholeskyEx(_la.cholesky(input, upper=upper), tensor(info, device=input.device))
     low = np.swapaxes(low, -1, -2) if upper else low
-    return CholeskyEx(tensor(low.astype(A.dtype.np), device=A.device),
-                      tensor(info, device=A.device))
+    return CholeskyEx(tensor(low.astype(input.dtype.np), device=input.device),
+                      tensor(info, device=input.device))
 
 
 # ----------------------------------------------------------------------------- cond, tensor*
-def cond(A: Tensor, p=None) -> Tensor:
+def cond(input: Tensor, p=None) -> Tensor:
     """The condition number ||A||_p ||A^-1||_p: sigma_max / sigma_min for p None or 2
     (sigma_min / sigma_max for -2, any m x n), else of square matrices, inf where singular."""
-    A = float_operand(A)
+    input = float_operand(input)
     if p in (None, 2, -2):
-        s = _la.svdvals(A)
+        s = _la.svdvals(input)
         big, small = s.amax(-1), s.amin(-1)
         return big / small if p != -2 else small / big
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    A = _la._square(A, "cond")
+    input = _la._square(input, "cond")
     if p == "nuc":  # through the singular values, as PyTorch: finite for a singular A
-        s = _la.svdvals(A)
+        s = _la.svdvals(input)
         return s.sum(-1) * (1 / s).sum(-1)
-    inverse, info = inv_ex(A)
-    out = _la.matrix_norm(A, p) * _la.matrix_norm(inverse, p)
+    inverse, info = inv_ex(input)
+    out = _la.matrix_norm(input, p) * _la.matrix_norm(inverse, p)
     from . import ops
 
     return ops.where(info.to(out.device) > 0, math.inf, out)
 
 
-def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+def tensorinv(input: Tensor, ind: int = 2) -> Tensor:
     """The inverse of A read as a matrix of shape (prod(A.shape[:ind]), prod(A.shape[ind:])),
     shaped A.shape[ind:] + A.shape[:ind]."""
     if ind <= 0:
         raise ValueError(f"Expected a strictly positive integer for 'ind', but got {ind}")
-    rows, cols = A.shape[:ind], A.shape[ind:]
+    rows, cols = input.shape[:ind], input.shape[ind:]
     if math.prod(rows) != math.prod(cols):
         raise ShapeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
                          f"prod(self.shape[:ind]), but got {math.prod(cols)} != "
                          f"{math.prod(rows)}")
-    inverse = _la.inv(A.reshape(math.prod(rows), math.prod(cols)))
+    inverse = _la.inv(input.reshape(math.prod(rows), math.prod(cols)))
     return inverse.reshape(*cols, *rows)
 
 
-def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+def tensorsolve(input: Tensor, other: Tensor, dims=None) -> Tensor:
     """X with tensordot(A, X, X.ndim) = B; ``dims`` moves those dims of A to the end first."""
     if dims is not None:
-        dims = [d % A.ndim for d in dims]
-        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
-    rest = A.shape[B.ndim:]
-    if math.prod(rest) != math.prod(B.shape):
+        dims = [d % input.ndim for d in dims]
+        input = input.permute(*[d for d in range(input.ndim) if d not in dims], *dims)
+    rest = input.shape[other.ndim:]
+    if math.prod(rest) != math.prod(other.shape):
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:"
                            f"]) == prod(self.shape[:other.ndim]), but got {math.prod(rest)} != "
-                           f"{math.prod(B.shape)}")
-    x = _la.solve(A.reshape(math.prod(B.shape), math.prod(rest)), B.reshape(-1))
+                           f"{math.prod(other.shape)}")
+    x = _la.solve(input.reshape(math.prod(other.shape), math.prod(rest)), other.reshape(-1))
     return x.reshape(*rest)
 
 

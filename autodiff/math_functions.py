@@ -75,8 +75,8 @@ def _unary(name: str, ufunc: str, derivative):
 
     _Op.__name__ = _Op.__qualname__ = name.capitalize()
 
-    def fn(x: Tensor) -> Tensor:
-        return _Op.apply(float_operand(x))
+    def fn(input: Tensor) -> Tensor:
+        return _Op.apply(float_operand(input))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}, differentiable (PyTorch's torch.{name})."
@@ -99,12 +99,12 @@ exp2 = _unary("exp2", "exp2", lambda x, y: y * math.log(2.0))
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
 
-def logit(x: Tensor, eps: float | None = None) -> Tensor:
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """log(x / (1 - x)), x clamped to [eps, 1 - eps] first when eps is given."""
-    x = float_operand(x)
+    input = float_operand(input)
     if eps is not None:
-        x = x.clamp(eps, 1 - eps)
-    return _Logit.apply(x)
+        input = input.clamp(eps, 1 - eps)
+    return _Logit.apply(input)
 
 
 class _Logit(Function):
@@ -122,9 +122,9 @@ class _Logit(Function):
         return g / (x * (1 - x))
 
 
-def xlogy(x, y) -> Tensor:
+def xlogy(input, other) -> Tensor:
     """x * log(y), 0 where x == 0 (and y is not NaN)."""
-    return _XLogY.apply(*float_operands(x, y))
+    return _XLogY.apply(*float_operands(input, other))
 
 
 class _XLogY(Function):
@@ -151,61 +151,63 @@ class _XLogY(Function):
         return gx, gy
 
 
-def copysign(a, b) -> Tensor:
+def copysign(input, other) -> Tensor:
     """|a| with the sign of b (the sign bit: -0.0 counts as negative)."""
-    a, b = float_operands(a, b)
-    y = ops.where(signbit(b), -a.abs(), a.abs())
-    return y + 0 * b if b.requires_grad else y  # b gets a zero gradient, as in PyTorch
+    input, other = float_operands(input, other)
+    y = ops.where(signbit(other), -input.abs(), input.abs())
+    return y + 0 * other if other.requires_grad else y  # b gets a zero gradient, as in PyTorch
 
 
-def fmax(a, b) -> Tensor:
+def fmax(input, other) -> Tensor:
     """Elementwise maximum that ignores NaN (NaN only where both are)."""
-    a, b = operands(a, b)
-    return ops.where(b.isnan() | (a >= b), a, b) if a.dtype.is_floating_point else \
-        ops.maximum(a, b)
+    input, other = operands(input, other)
+    if not input.dtype.is_floating_point:
+        return ops.maximum(input, other)
+    return ops.where(other.isnan() | (input >= other), input, other)
 
 
-def fmin(a, b) -> Tensor:
+def fmin(input, other) -> Tensor:
     """Elementwise minimum that ignores NaN (NaN only where both are)."""
-    a, b = operands(a, b)
-    return ops.where(b.isnan() | (a <= b), a, b) if a.dtype.is_floating_point else \
-        ops.minimum(a, b)
+    input, other = operands(input, other)
+    if not input.dtype.is_floating_point:
+        return ops.minimum(input, other)
+    return ops.where(other.isnan() | (input <= other), input, other)
 
 
-def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN -> nan, +inf -> posinf, -inf -> neginf (default: the dtype's largest finite)."""
-    if not x.dtype.is_floating_point:
-        return x.clone()  # nothing to replace; the dtype stays (bool * 1 would be int64)
-    big = float(np.finfo(x.dtype.np).max)
-    out = ops.where(x.isnan(), nan, x)
+    if not input.dtype.is_floating_point:
+        return input.clone()  # nothing to replace; the dtype stays (bool * 1 would be int64)
+    big = float(np.finfo(input.dtype.np).max)
+    out = ops.where(input.isnan(), nan, input)
     out = ops.where(out == math.inf, big if posinf is None else posinf, out)
     return ops.where(out == -math.inf, -big if neginf is None else neginf, out)
 
 
-def sgn(x: Tensor) -> Tensor:
+def sgn(input: Tensor) -> Tensor:
     """The sign, as ``sign`` for real tensors."""
-    return x.sign()
+    return input.sign()
 
 
-def signbit(x: Tensor) -> Tensor:
+def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set (negative numbers, -0.0, negative NaNs)."""
-    return Tensor._make(x._dev.backend.xp.signbit(x._data), x._dev, False, None)
+    return Tensor._make(input._dev.backend.xp.signbit(input._data), input._dev, False, None)
 
 
-def heaviside(x: Tensor, values) -> Tensor:
+def heaviside(input: Tensor, values) -> Tensor:
     """0 where x < 0, ``values`` where x == 0, 1 where x > 0 (no gradient)."""
-    x, values = operands(x, values)
-    one, zero = ones_like(x), zeros_like(x)
-    return ops.where(x == 0, values, ops.where(x > 0, one, zero)).detach()
+    input, values = operands(input, values)
+    one, zero = ones_like(input), zeros_like(input)
+    return ops.where(input == 0, values, ops.where(input > 0, one, zero)).detach()
 
 
-def deg2rad(x: Tensor) -> Tensor:
-    return float_operand(x) * (math.pi / 180.0)
+def deg2rad(input: Tensor) -> Tensor:
+    return float_operand(input) * (math.pi / 180.0)
 
 
-def rad2deg(x: Tensor) -> Tensor:
-    return float_operand(x) * (180.0 / math.pi)
+def rad2deg(input: Tensor) -> Tensor:
+    return float_operand(input) * (180.0 / math.pi)
 
 
 # ----------------------------------------------------------------- floating-only kernels

@@ -26,19 +26,19 @@ __all__ = ["nanmedian", "nanquantile", "scatter_reduce"]
 
 
 # ----------------------------------------------------------------------------- NaN-skipping
-def nanmedian(x: Tensor, dim: int | None = None, keepdim: bool = False):
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """The lower median of the entries that are not NaN (NaN where there are none): of the
     flattened tensor, or (values, indices) along ``dim``."""
     if dim is None:
-        flat = x.reshape(-1)
-        return median(flat[~flat.isnan()]) if x.is_floating_point() else median(flat)
-    d = norm_dim(dim, max(x.ndim, 1))
-    if x.ndim == 0:
-        return ValuesIndices(x * 1, zeros((), dtype=dtypes.int64, device=x.device))
-    if x.shape[d] == 0:
+        flat = input.reshape(-1)
+        return median(flat[~flat.isnan()]) if input.is_floating_point() else median(flat)
+    d = norm_dim(dim, max(input.ndim, 1))
+    if input.ndim == 0:
+        return ValuesIndices(input * 1, zeros((), dtype=dtypes.int64, device=input.device))
+    if input.shape[d] == 0:
         raise IndexError(f"nanmedian: dimension {dim} is empty")
-    s = x.sort(d)  # NaN sorts last
-    k = ((_valid_count(x, d) - 1) // 2).clamp(min=0)
+    s = input.sort(d)  # NaN sorts last
+    k = ((_valid_count(input, d) - 1) // 2).clamp(min=0)
     values, indices = s.values.gather(d, k), s.indices.gather(d, k)
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
@@ -52,13 +52,13 @@ def _valid_count(x: Tensor, d: int) -> Tensor:
     return (~x.isnan()).sum(d, keepdim=True)
 
 
-def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """``quantile`` of the entries that are not NaN (NaN where a row has none)."""
-    x = float_operand(x)
-    scalar_q, qs = _quantiles(q, x)
-    src = x.reshape(-1) if dim is None else x
-    d = 0 if dim is None else norm_dim(dim, max(x.ndim, 1))
+    input = float_operand(input)
+    scalar_q, qs = _quantiles(q, input)
+    src = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else norm_dim(dim, max(input.ndim, 1))
     if src.ndim == 0:
         src = src.reshape(1)
     s = src.sort(d).values
@@ -69,10 +69,10 @@ def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
         lo, hi, frac = _positions(qv * last, interpolation, "nanquantile")
         a = s.gather(d, _index_like(lo, count))
         b = s.gather(d, _index_like(hi, count))
-        fr = tensor(frac.astype(x.dtype.np), device=x.device)
+        fr = tensor(frac.astype(input.dtype.np), device=input.device)
         v = ops.where(fr == 0, a, lerp(a, b, fr))
         v = ops.where(count == 0, full_like(v, float("nan")), v)
-        outs.append(_keep_dims(v, x, dim, d, keepdim))
+        outs.append(_keep_dims(v, input, dim, d, keepdim))
     return outs[0] if scalar_q else ops.stack(outs, 0)
 
 
@@ -84,7 +84,7 @@ def _index_like(idx: np.ndarray, like: Tensor) -> Tensor:
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
 
-def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """A copy of x where each position that ``index`` writes along ``dim`` holds the
     ``reduce`` ("sum", "prod", "mean", "amax", "amin") of the ``src`` values sent to it (and
@@ -94,30 +94,32 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
                          f"{reduce!r}")
     if index.is_floating_point() or index.dtype is dtypes.bool_:
         raise TypeError(f"scatter_reduce: expected an integer index, got {index.dtype.name}")
-    if x.ndim == 0:  # a 0-d self: scatter into its one element, as a 1-element tensor
+    if input.ndim == 0:  # a 0-d self: scatter into its one element, as a 1-element tensor
         norm_dim(dim, 1)
         index, src = (t.reshape(1) if t.ndim == 0 else t for t in (index, src))
-        return scatter_reduce(x.reshape(1), 0, index, src, reduce,
+        return scatter_reduce(input.reshape(1), 0, index, src, reduce,
                               include_self=include_self).reshape(())
-    if not x.ndim == index.ndim == src.ndim and x.ndim:
-        raise ShapeError(f"scatter_reduce: index {tuple(index.shape)}, self {tuple(x.shape)} "
+    if not input.ndim == index.ndim == src.ndim and input.ndim:
+        raise ShapeError(f"scatter_reduce: index {tuple(index.shape)}, self {tuple(input.shape)} "
                          f"and src {tuple(src.shape)} must have the same number of dims")
-    d = norm_dim(dim, max(x.ndim, 1))
+    d = norm_dim(dim, max(input.ndim, 1))
     if any(i > s for i, s in zip(index.shape, src.shape)) or any(
-            i > s for k, (i, s) in enumerate(zip(index.shape, x.shape)) if k != d):
+            i > s for k, (i, s) in enumerate(zip(index.shape, input.shape)) if k != d):
         raise ShapeError(f"scatter_reduce: index {tuple(index.shape)} must be no larger than "
-                         f"src {tuple(src.shape)}, and than self {tuple(x.shape)} outside dim {d}")
-    src = src[tuple(slice(0, n) for n in index.shape)].to(x.dtype)
-    hit = zeros_like(x, dtype=dtypes.int64).scatter_add(d, index, ones_like(index))
+                         f"src {tuple(src.shape)}, and than self {tuple(input.shape)} "
+                         f"outside dim {d}")
+    src = src[tuple(slice(0, n) for n in index.shape)].to(input.dtype)
+    hit = zeros_like(input, dtype=dtypes.int64).scatter_add(d, index, ones_like(index))
     if reduce in ("sum", "mean"):
-        base = x if include_self else ops.where(hit > 0, zeros_like(x), x)
+        base = input if include_self else ops.where(hit > 0, zeros_like(input), input)
         total = base.scatter_add(d, index, src)
         if reduce == "sum":
             return total
-        count = (hit + int(include_self)).clamp(min=1).to(x.dtype)
-        mean = total / count if x.is_floating_point() else total.div(count, rounding_mode="floor")
-        return ops.where(hit > 0, mean.to(x.dtype), x)
-    return _ScatterExtremum.apply(x, index, src, d, reduce, include_self, hit > 0)
+        count = (hit + int(include_self)).clamp(min=1).to(input.dtype)
+        floor = not input.is_floating_point()
+        mean = total.div(count, rounding_mode="floor") if floor else total / count
+        return ops.where(hit > 0, mean.to(input.dtype), input)
+    return _ScatterExtremum.apply(input, index, src, d, reduce, include_self, hit > 0)
 
 
 def _scatter_at(xp, out, index, d: int, values, reduce: str) -> None:

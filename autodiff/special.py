@@ -400,112 +400,112 @@ class _BesselI(Function):
 
 
 # ------------------------------------------------------------------ public functions
-def gammaln(x: Tensor) -> Tensor:
+def gammaln(input: Tensor) -> Tensor:
     """log|Gamma(x)|, +inf at the poles 0, -1, -2, ...; d/dx = digamma(x).
 
     Example:
         >>> gammaln(ad.tensor([1.0, 5.0]))  # [0, log 24]
     """
-    return _Lgamma.apply(float_operand(x))
+    return _Lgamma.apply(float_operand(input))
 
 
-def digamma(x: Tensor) -> Tensor:
+def digamma(input: Tensor) -> Tensor:
     """psi(x) = d/dx lgamma(x); -inf at 0 and NaN at -1, -2, ..., as PyTorch."""
-    return _Polygamma.apply(float_operand(x), 0)
+    return _Polygamma.apply(float_operand(input), 0)
 
 
-def polygamma(n: int, x: Tensor) -> Tensor:
+def polygamma(n: int, input: Tensor) -> Tensor:
     """The n-th derivative of digamma (n = 0: digamma itself)."""
     if int(n) != n or n < 0:
         raise ValueError(f"polygamma: n must be a non-negative integer, got {n}")
-    return _Polygamma.apply(float_operand(x), int(n))
+    return _Polygamma.apply(float_operand(input), int(n))
 
 
-def multigammaln(x: Tensor, p: int) -> Tensor:
+def multigammaln(input: Tensor, p: int) -> Tensor:
     """log of the multivariate gamma function of dimension p."""
-    x = float_operand(x)
-    out = zeros_like(x) + p * (p - 1) / 4 * math.log(math.pi)
+    input = float_operand(input)
+    out = zeros_like(input) + p * (p - 1) / 4 * math.log(math.pi)
     for j in range(p):
-        out = out + gammaln(x - j / 2)
+        out = out + gammaln(input - j / 2)
     return out
 
 
-def erfc(x: Tensor) -> Tensor:
+def erfc(input: Tensor) -> Tensor:
     """1 - erf(x) with full relative precision for large x."""
-    return _Erfc.apply(float_operand(x))
+    return _Erfc.apply(float_operand(input))
 
 
-def erfcx(x: Tensor) -> Tensor:
+def erfcx(input: Tensor) -> Tensor:
     """exp(x^2) erfc(x): directly up to x = 5, beyond by the continued fraction
     erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + (2/2) / (x + (3/2) / ...))), which
     never forms exp(x^2) (it overflows from x = 9.4 in float32, 26.6 in float64)."""
-    x = float_operand(x)
-    big = x > 5
-    xb = ops.where(big, x, 6.0)
+    input = float_operand(input)
+    big = input > 5
+    xb = ops.where(big, input, 6.0)
     cf = xb
     for k in range(40, 0, -1):
         cf = xb + (k / 2) / cf
-    xs = ops.where(big, 0.0, x)
+    xs = ops.where(big, 0.0, input)
     return ops.where(big, 1 / (math.sqrt(math.pi) * cf), (xs * xs).exp() * erfc(xs))
 
 
-def erfinv(x: Tensor) -> Tensor:
+def erfinv(input: Tensor) -> Tensor:
     """The inverse of erf on (-1, 1); +-inf at +-1, NaN outside."""
-    return _Erfinv.apply(float_operand(x))
+    return _Erfinv.apply(float_operand(input))
 
 
-def ndtr(x: Tensor) -> Tensor:
+def ndtr(input: Tensor) -> Tensor:
     """The standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2."""
-    return erfc(float_operand(x) * (-1 / math.sqrt(2.0))) * 0.5
+    return erfc(float_operand(input) * (-1 / math.sqrt(2.0))) * 0.5
 
 
-def ndtri(p: Tensor) -> Tensor:
+def ndtri(input: Tensor) -> Tensor:
     """The standard normal quantile Phi^-1(p)."""
-    return _Ndtri.apply(float_operand(p))
+    return _Ndtri.apply(float_operand(input))
 
 
-def log_ndtr(x: Tensor) -> Tensor:
+def log_ndtr(input: Tensor) -> Tensor:
     """log Phi(x), accurate in both tails (asymptotic series below -20)."""
-    return _LogNdtr.apply(float_operand(x))
+    return _LogNdtr.apply(float_operand(input))
 
 
-def i0(x: Tensor) -> Tensor:
+def i0(input: Tensor) -> Tensor:
     """The modified Bessel function of the first kind, order 0."""
-    return _BesselI.apply(float_operand(x), 0)
+    return _BesselI.apply(float_operand(input), 0)
 
 
-def i1(x: Tensor) -> Tensor:
+def i1(input: Tensor) -> Tensor:
     """The modified Bessel function of the first kind, order 1."""
-    return _BesselI.apply(float_operand(x), 1)
+    return _BesselI.apply(float_operand(input), 1)
 
 
-def expit(x: Tensor) -> Tensor:
+def expit(input: Tensor) -> Tensor:
     """The logistic sigmoid 1 / (1 + exp(-x)), exp of -|x| only (no underflow to 0 for
     x << 0, which ``Tensor.sigmoid`` shows at x = -30)."""
-    x = float_operand(x)
-    e = (-x.abs()).exp()
-    return ops.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    input = float_operand(input)
+    e = (-input.abs()).exp()
+    return ops.where(input >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def xlog1py(x, y) -> Tensor:
+def xlog1py(input, other) -> Tensor:
     """x * log1p(y), 0 where x == 0 (and y is not NaN); d/dx = log1p(y) there too, as
     PyTorch's derivative (xlogy's is 0 at x == 0)."""
-    x, y = float_operands(x, y)
-    zero = (x == 0) & ~y.isnan()
-    safe_y = ops.where(zero, zeros_like(y), y)
-    out = ops.where(zero, zeros_like(x * safe_y), x * safe_y.log1p())
-    if x.requires_grad and zero.any():  # the slope at x == 0, with no value of its own
-        slope = ops.where(zero, y.detach().log1p(), 0.0)
-        out = out + (x - x.detach()) * ops.where(slope.isfinite(), slope, 0.0)
+    input, other = float_operands(input, other)
+    zero = (input == 0) & ~other.isnan()
+    safe_y = ops.where(zero, zeros_like(other), other)
+    out = ops.where(zero, zeros_like(input * safe_y), input * safe_y.log1p())
+    if input.requires_grad and zero.any():  # the slope at x == 0, with no value of its own
+        slope = ops.where(zero, other.detach().log1p(), 0.0)
+        out = out + (input - input.detach()) * ops.where(slope.isfinite(), slope, 0.0)
     return out
 
 
-def sinc(x: Tensor) -> Tensor:
+def sinc(input: Tensor) -> Tensor:
     """sin(pi x) / (pi x), 1 at x = 0 (the normalized sinc)."""
-    x = float_operand(x)
-    small = x.abs() < 1e-3  # Taylor series there: right value and derivatives at 0
-    px = ops.where(small, 1.0, x) * math.pi
-    z2 = (x * math.pi) ** 2
+    input = float_operand(input)
+    small = input.abs() < 1e-3  # Taylor series there: right value and derivatives at 0
+    px = ops.where(small, 1.0, input) * math.pi
+    z2 = (input * math.pi) ** 2
     return ops.where(small, 1 - z2 / 6 + z2 * z2 / 120, px.sin() / px)
 
 
@@ -526,33 +526,33 @@ class _Entr(Function):
         return g * -(1 + x.log())
 
 
-def entr(x: Tensor) -> Tensor:
+def entr(input: Tensor) -> Tensor:
     """-x log x for x > 0, 0 at 0, -inf for x < 0."""
-    return _Entr.apply(float_operand(x))
+    return _Entr.apply(float_operand(input))
 
 
-def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
-    return ops.logsumexp(x, dim, keepdim)
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    return ops.logsumexp(input, dim, keepdim)
 
 
-def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
-    return ops.softmax(x, dim, dtype)
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    return ops.softmax(input, dim, dtype)
 
 
-def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
-    return ops.log_softmax(x, dim, dtype)
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    return ops.log_softmax(input, dim, dtype)
 
 
-def log1p(x: Tensor) -> Tensor:
-    return float_operand(x).log1p()
+def log1p(input: Tensor) -> Tensor:
+    return float_operand(input).log1p()
 
 
-def expm1(x: Tensor) -> Tensor:
-    return float_operand(x).expm1()
+def expm1(input: Tensor) -> Tensor:
+    return float_operand(input).expm1()
 
 
-def exp2(x: Tensor) -> Tensor:
-    return float_operand(x).exp2()
+def exp2(input: Tensor) -> Tensor:
+    return float_operand(input).exp2()
 
 
 psi = digamma

@@ -374,11 +374,17 @@ def _values(kernel, x: Tensor, *more: Tensor) -> Tensor:
     return Tensor._make(out, x._dev, False, None)
 
 
-def _no_grad(kernel):
+def _no_grad(kernel, named_x: bool = False):
+    """The function of one tensor; its parameter named as torch.special's (``input``, or
+    ``x`` for airy_ai, scaled_modified_bessel_k0/k1 and spherical_bessel_j0)."""
+
     def fn(input: Tensor) -> Tensor:
         return _values(kernel, float_operand(input).detach())
 
-    return fn
+    def fn_x(x: Tensor) -> Tensor:
+        return _values(kernel, float_operand(x).detach())
+
+    return fn_x if named_x else fn
 
 
 class _I0e(Function):
@@ -437,10 +443,10 @@ modified_bessel_i0 = _no_grad(_i0)
 modified_bessel_i1 = _no_grad(_i1)
 modified_bessel_k0 = _no_grad(_k0)
 modified_bessel_k1 = _no_grad(_k1)
-scaled_modified_bessel_k0 = _no_grad(_k0e)
-scaled_modified_bessel_k1 = _no_grad(_k1e)
-spherical_bessel_j0 = _no_grad(_spherical_j0)
-airy_ai = _no_grad(_airy_ai)
+scaled_modified_bessel_k0 = _no_grad(_k0e, named_x=True)
+scaled_modified_bessel_k1 = _no_grad(_k1e, named_x=True)
+spherical_bessel_j0 = _no_grad(_spherical_j0, named_x=True)
+airy_ai = _no_grad(_airy_ai, named_x=True)
 for _fn in (bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_i0, modified_bessel_i1,
             modified_bessel_k0, modified_bessel_k1, scaled_modified_bessel_k0,
             scaled_modified_bessel_k1, spherical_bessel_j0, airy_ai):

@@ -120,64 +120,64 @@ def _evaluate(kernel, input, n, *args) -> Tensor:
     return Tensor._make(out, like._dev, False, None)
 
 
-def chebyshev_polynomial_t(input, n) -> Tensor:
+def chebyshev_polynomial_t(x, n) -> Tensor:
     """T_n(x), the Chebyshev polynomial of the first kind: T_n(cos t) = cos(n t)."""
-    return _evaluate(_chebyshev, input, n, "t", False)
+    return _evaluate(_chebyshev, x, n, "t", False)
 
 
-def chebyshev_polynomial_u(input, n) -> Tensor:
+def chebyshev_polynomial_u(x, n) -> Tensor:
     """U_n(x), the second kind: U_n(cos t) = sin((n + 1) t) / sin t."""
-    return _evaluate(_chebyshev, input, n, "u", False)
+    return _evaluate(_chebyshev, x, n, "u", False)
 
 
-def chebyshev_polynomial_v(input, n) -> Tensor:
+def chebyshev_polynomial_v(x, n) -> Tensor:
     """V_n(x), the third kind: V_n(cos t) = cos((n + 1/2) t) / cos(t / 2)."""
-    return _evaluate(_chebyshev, input, n, "v", False)
+    return _evaluate(_chebyshev, x, n, "v", False)
 
 
-def chebyshev_polynomial_w(input, n) -> Tensor:
+def chebyshev_polynomial_w(x, n) -> Tensor:
     """W_n(x), the fourth kind: W_n(cos t) = sin((n + 1/2) t) / sin(t / 2)."""
-    return _evaluate(_chebyshev, input, n, "w", False)
+    return _evaluate(_chebyshev, x, n, "w", False)
 
 
-def shifted_chebyshev_polynomial_t(input, n) -> Tensor:
+def shifted_chebyshev_polynomial_t(x, n) -> Tensor:
     """T*_n(x) = T_n(2x - 1), orthogonal on [0, 1]."""
-    return _evaluate(_chebyshev, input, n, "t", True)
+    return _evaluate(_chebyshev, x, n, "t", True)
 
 
-def shifted_chebyshev_polynomial_u(input, n) -> Tensor:
+def shifted_chebyshev_polynomial_u(x, n) -> Tensor:
     """U*_n(x) = U_n(2x - 1)."""
-    return _evaluate(_chebyshev, input, n, "u", True)
+    return _evaluate(_chebyshev, x, n, "u", True)
 
 
-def shifted_chebyshev_polynomial_v(input, n) -> Tensor:
+def shifted_chebyshev_polynomial_v(x, n) -> Tensor:
     """V*_n(x) = V_n(2x - 1)."""
-    return _evaluate(_chebyshev, input, n, "v", True)
+    return _evaluate(_chebyshev, x, n, "v", True)
 
 
-def shifted_chebyshev_polynomial_w(input, n) -> Tensor:
+def shifted_chebyshev_polynomial_w(x, n) -> Tensor:
     """W*_n(x) = W_n(2x - 1)."""
-    return _evaluate(_chebyshev, input, n, "w", True)
+    return _evaluate(_chebyshev, x, n, "w", True)
 
 
-def hermite_polynomial_h(input, n) -> Tensor:
+def hermite_polynomial_h(x, n) -> Tensor:
     """H_n(x), the physicists' Hermite polynomial: H_{n+1} = 2x H_n - 2n H_{n-1}."""
-    return _evaluate(_hermite_h, input, n)
+    return _evaluate(_hermite_h, x, n)
 
 
-def hermite_polynomial_he(input, n) -> Tensor:
+def hermite_polynomial_he(x, n) -> Tensor:
     """He_n(x), the probabilists' Hermite polynomial: He_{n+1} = x He_n - n He_{n-1}."""
-    return _evaluate(_hermite_he, input, n)
+    return _evaluate(_hermite_he, x, n)
 
 
-def laguerre_polynomial_l(input, n) -> Tensor:
+def laguerre_polynomial_l(x, n) -> Tensor:
     """L_n(x): (n + 1) L_{n+1} = (2n + 1 - x) L_n - n L_{n-1}."""
-    return _evaluate(_laguerre_l, input, n)
+    return _evaluate(_laguerre_l, x, n)
 
 
-def legendre_polynomial_p(input, n) -> Tensor:
+def legendre_polynomial_p(x, n) -> Tensor:
     """P_n(x): (n + 1) P_{n+1} = (2n + 1) x P_n - n P_{n-1}."""
-    return _evaluate(_legendre_p, input, n)
+    return _evaluate(_legendre_p, x, n)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:

@@ -289,7 +289,7 @@ class Tensor(InplaceMixin):
             return self
         return self.to("cpu")
 
-    def cuda(self, device=None) -> Tensor:
+    def cuda(self, device=None, non_blocking=False) -> Tensor:
         name = "cuda" if device is None else (device if isinstance(device, str) else f"cuda:{device}")
         return self.to(name)
 
@@ -314,7 +314,7 @@ class Tensor(InplaceMixin):
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
         if dtype is None:
             return f"autodiff.{self.dtype.name}"
         return self.to(dtype)
@@ -392,17 +392,17 @@ class Tensor(InplaceMixin):
         return creation.full(_util.shape_arg(size), fill, dtype=dtype or self.dtype,
                              device=device or self._dev, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self._new(0, size, dtype, device, requires_grad)
+    def new_zeros(self, *sizes, size=(), dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(0, sizes or (size,), dtype, device, requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self._new(1, size, dtype, device, requires_grad)
+    def new_ones(self, *sizes, size=(), dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(1, sizes or (size,), dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
         return self._new(fill_value, (size,), dtype, device, requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self._new(0, size, dtype, device, requires_grad)
+    def new_empty(self, *sizes, size=(), dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(0, sizes or (size,), dtype, device, requires_grad)
 
     # ----------------------------------------------------------------- Python protocol
     def __repr__(self) -> str:

@@ -166,9 +166,9 @@ def _shape_inplace(op, name: str):
     """An in-place view op (``t_``, ``unsqueeze_``, ...): self takes the view's shape and
     strides over the same memory, and its place in the graph."""
 
-    def method(self, *args) -> Tensor:
+    def method(self, *args, **kwargs) -> Tensor:
         self._check_leaf_inplace()
-        r = op(self, *args)
+        r = op(self, *args, **kwargs)
         self._data = r._data
         if r.grad_fn is not None:
             self.grad_fn, self._output_nr = r.grad_fn, r._output_nr
@@ -185,7 +185,7 @@ for _name, _fn in (
     ("unsqueeze_", ops.unsqueeze),
     ("t_", ops.t),
     ("transpose_", ops.transpose),
-    ("swapaxes_", ops.transpose),
+    ("swapaxes_", ops.swapaxes),
     ("swapdims_", ops.transpose),
 ):
     _attach(_name, _shape_inplace(_fn, _name))
@@ -233,12 +233,12 @@ def _apply_(self, callable) -> Tensor:
     return _fill_sample(self, f(self.numpy()) if self.numel() else self.numpy())
 
 
-def _map_(self, other: Tensor, callable) -> Tensor:
+def _map_(self, tensor: Tensor, callable) -> Tensor:
     """self[i] = callable(self[i], other[i]) (other broadcast), in place."""
     if self.requires_grad:
         raise RuntimeError("map_: can't call map_() on a Tensor that requires grad")
     f = np.vectorize(callable, otypes=[self._data.dtype])
-    b = np.broadcast_to(other.detach().cpu().numpy(), tuple(self.shape))
+    b = np.broadcast_to(tensor.detach().cpu().numpy(), tuple(self.shape))
     return _fill_sample(self, f(self.numpy(), b) if self.numel() else self.numpy())
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "lu_unpack",
     "matrix_exp",
     "nuclear_norm",
+    "pinverse",
     "triangular_solve",
     "vdot",
 ]
@@ -63,34 +64,35 @@ def _shape(t: Tensor) -> tuple:
 
 
 # ----------------------------------------------------------------- products
-def vdot(a: Tensor, b: Tensor) -> Tensor:
+def vdot(input: Tensor, other: Tensor) -> Tensor:
     """The dot product of two 1-D tensors (real tensors: no conjugation)."""
-    if a.ndim != 1 or b.ndim != 1:
-        raise ShapeError(f"vdot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    if a.dtype is not b.dtype:
+    if input.ndim != 1 or other.ndim != 1:
+        raise ShapeError(f"vdot: 1D tensors expected, but got {input.ndim}D and {other.ndim}D "
+                         f"tensors")
+    if input.dtype is not other.dtype:
         raise DTypeError(
             f"vdot: expected both vectors to have same dtype, but found "
-            f"{a.dtype.name} and {b.dtype.name}"
+            f"{input.dtype.name} and {other.dtype.name}"
         )
-    return ops.dot(a, b)
+    return ops.dot(input, other)
 
 
-def inner(a: Tensor, b: Tensor) -> Tensor:
+def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dims (a product when either is 0-d).
 
     Shape:
         (*a, n) and (*b, n) -> (*a, *b).
     """
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    if a.shape[-1] != b.shape[-1]:
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
         raise ShapeError(
             f"inner: inner() the last dimension must match on both input tensors "
-            f"but got shapes {_shape(a)} and {_shape(b)}"
+            f"but got shapes {_shape(input)} and {_shape(other)}"
         )
     from .torch_names import tensordot
 
-    return tensordot(a, b, dims=([-1], [-1]))
+    return tensordot(input, other, dims=([-1], [-1]))
 
 
 def _scaled_sum(input, product, beta, alpha):
@@ -151,17 +153,17 @@ def _square(name: str, a: Tensor) -> None:
         )
 
 
-def matrix_exp(a: Tensor) -> Tensor:
+def matrix_exp(input: Tensor) -> Tensor:
     """exp(A) = sum_k A^k / k! of square matrices (batched over leading dims)."""
-    _square("matrix_exp", a)
-    a = float_operand(a)
-    n = a.shape[-1]
-    if a.numel() == 0:
-        return a.clone()
-    norm = float(a.detach().abs().sum(-2).amax())
+    _square("matrix_exp", input)
+    input = float_operand(input)
+    n = input.shape[-1]
+    if input.numel() == 0:
+        return input.clone()
+    norm = float(input.detach().abs().sum(-2).amax())
     s = math.ceil(math.log2(norm / 0.5)) if math.isfinite(norm) and norm > 0.5 else 0
-    x = a / 2.0**s if s else a
-    ident = eye(n, dtype=a.dtype, device=a.device)
+    x = input / 2.0**s if s else input
+    ident = eye(n, dtype=input.dtype, device=input.device)
     e = ident + x / 18.0
     for k in range(17, 0, -1):
         e = ident + (x @ e) / float(k)
@@ -170,19 +172,19 @@ def matrix_exp(a: Tensor) -> Tensor:
     return e
 
 
-def cholesky_solve(b: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
     """The solution X of (L L^T) X = b (of (U^T U) X = b when ``upper``), from a Cholesky
     factor (batch dims broadcast)."""
-    _square("cholesky_solve", L)
-    lower = L.mT if upper else L
-    return linalg.solve(lower.mT, linalg.solve(lower, b))
+    _square("cholesky_solve", input2)
+    lower = input2.mT if upper else input2
+    return linalg.solve(lower.mT, linalg.solve(lower, input))
 
 
-def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
     """(L L^T)^-1 (or (U^T U)^-1) from a Cholesky factor."""
-    _square("cholesky_inverse", L)
-    ident = eye(L.shape[-1], dtype=L.dtype, device=L.device)
-    return cholesky_solve(ident, L, upper)
+    _square("cholesky_inverse", input)
+    ident = eye(input.shape[-1], dtype=input.dtype, device=input.device)
+    return cholesky_solve(ident, input, upper)
 
 
 def _triangle(a: Tensor, upper: bool, unitriangular: bool) -> Tensor:
@@ -194,21 +196,22 @@ def _triangle(a: Tensor, upper: bool, unitriangular: bool) -> Tensor:
 
 
 def solve_triangular(
-    A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False
+    input: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False
 ) -> Tensor:
     """X with A X = B (X A = B when not ``left``) for triangular A (only its triangle is read)."""
-    _square("linalg.solve_triangular", A)
-    t = _triangle(A, upper, unitriangular)
+    _square("linalg.solve_triangular", input)
+    t = _triangle(input, upper, unitriangular)
     return linalg.solve(t, B) if left else linalg.solve(t.mT, B.mT).mT
 
 
 def triangular_solve(
-    b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+    input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
+    unitriangular: bool = False,
 ):
     """(solution of op(A) X = b, a copy of A), op = transpose when asked (deprecated torch)."""
     _square("triangular_solve", A)
     t = _triangle(A, upper, unitriangular)
-    return TriangularSolve(linalg.solve(t.mT if transpose else t, b), A.clone())
+    return TriangularSolve(linalg.solve(t.mT if transpose else t, input), A.clone())
 
 
 def nuclear_norm(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -373,14 +376,14 @@ def linalg_lu_solve(
     return linalg.solve(U, linalg.solve(L, P.mT @ B))
 
 
-def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+def lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
     """torch.lu_solve: the solution of A X = b from A's LU factorization."""
-    return linalg_lu_solve(LU_data, LU_pivots, b)
+    return linalg_lu_solve(LU_data, LU_pivots, input)
 
 
 # ----------------------------------------------------------------- statistics
 def cov(
-    x: Tensor,
+    input: Tensor,
     *,
     correction: int = 1,
     fweights: Tensor | None = None,
@@ -391,12 +394,12 @@ def cov(
     Shape:
         (V, N) -> (V, V); (N,) -> ().
     """
-    if x.ndim > 2:
+    if input.ndim > 2:
         raise ShapeError(
             f"cov(): expected input to have two or fewer dimensions but got an "
-            f"input with {x.ndim} dimensions"
+            f"input with {input.ndim} dimensions"
         )
-    x2 = float_operand(x.reshape(1, -1) if x.ndim < 2 else x)
+    x2 = float_operand(input.reshape(1, -1) if input.ndim < 2 else input)
     n_obs = x2.shape[1]
     w = None
     for name, wt in (("fweights", fweights), ("aweights", aweights)):
@@ -447,9 +450,9 @@ def cov(
     return c.squeeze()
 
 
-def corrcoef(x: Tensor) -> Tensor:
+def corrcoef(input: Tensor) -> Tensor:
     """Pearson correlation coefficients of the variables in x's rows, clipped to [-1, 1]."""
-    c = cov(x)
+    c = cov(input)
     if c.ndim == 0:
         return c / c
     sd = c.diagonal().sqrt()
@@ -464,10 +467,10 @@ def _host_float(name: str, x: Tensor) -> np.ndarray:
     return x._dev.backend.to_numpy(x._data).reshape(-1)
 
 
-def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts of x's elements in ``bins`` equal bins over [min, max] (x's range when both are
     equal); elements outside are ignored. No gradient."""
-    a = _host_float("histc", x)
+    a = _host_float("histc", input)
     if bins <= 0:
         raise RuntimeError(f"histc: bins must be > 0, but got {bins}")
     dt = a.dtype.type
@@ -483,7 +486,7 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     inside = a[(a >= lo) & (a <= hi)]
     pos = ((inside - lo) * dt(bins) / (hi - lo)).astype(np.int64)
     pos[pos == bins] = bins - 1
-    return tensor(np.bincount(pos, minlength=bins).astype(a.dtype), device=x.device)
+    return tensor(np.bincount(pos, minlength=bins).astype(a.dtype), device=input.device)
 
 
 def _linspace(lo, hi, steps: int, dt) -> np.ndarray:
@@ -494,16 +497,16 @@ def _linspace(lo, hi, steps: int, dt) -> np.ndarray:
 
 
 def histogram(
-    x: Tensor, bins=100, *, range=None, weight: Tensor | None = None, density: bool = False
+    input: Tensor, bins=100, *, range=None, weight: Tensor | None = None, density: bool = False
 ):
     """(hist, bin_edges): counts (or weights) of x's elements per bin; ``bins`` a number of
     equal bins over ``range`` (x's range by default) or a 1-D tensor of increasing edges."""
-    a = _host_float("histogram", x)
+    a = _host_float("histogram", input)
     if isinstance(bins, Tensor):
-        if bins.dtype is not x.dtype:
+        if bins.dtype is not input.dtype:
             raise DTypeError(
                 f"histogram: input tensor and bins tensors should have the same "
-                f"dtype, but got input with dtype {x.dtype.name} and bins with "
+                f"dtype, but got input with dtype {input.dtype.name} and bins with "
                 f"dtype {bins.dtype.name}"
             )
         edges = bins._dev.backend.to_numpy(bins._data).reshape(-1)
@@ -525,7 +528,7 @@ def histogram(
     if w is not None and w.size != a.size:
         raise ShapeError(
             f"histogram: weight should have the same shape as input, got "
-            f"{_shape(weight)} and {_shape(x)}"
+            f"{_shape(weight)} and {_shape(input)}"
         )
     nb = edges.size - 1
     keep = (a >= edges[0]) & (a <= edges[-1])
@@ -534,7 +537,7 @@ def histogram(
     if density:
         with np.errstate(all="ignore"):
             hist = (hist / (hist.sum() * np.diff(edges))).astype(a.dtype)
-    return Histogram(tensor(hist, device=x.device), tensor(edges, device=x.device))
+    return Histogram(tensor(hist, device=input.device), tensor(edges, device=input.device))
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
@@ -558,6 +561,14 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
     reps = x.unsqueeze(-1).expand(*x.shape, n - 1)
     return ops.cat([ones_like(x).unsqueeze(-1), cumprod(reps, -1)], -1)
 
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """torch.pinverse: ``linalg.pinv`` dropping the singular values below rcond times the
+    largest (PyTorch's default rcond, 1e-15, not linalg.pinv's max(m, n) * eps)."""
+    return linalg.pinv(input, rtol=rcond)
+
+
+Tensor.pinverse = pinverse
 
 # torch.linalg's names that autodiff.linalg lacks
 for _name, _fn in (

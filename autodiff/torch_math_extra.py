@@ -78,55 +78,55 @@ def zero_grad_link(value: Tensor, x: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------- aliases
-def absolute(x: Tensor) -> Tensor:
-    return ops.abs(x)
+def absolute(input: Tensor) -> Tensor:
+    return ops.abs(input)
 
 
-def negative(x: Tensor) -> Tensor:
-    return ops.neg(x)
+def negative(input: Tensor) -> Tensor:
+    return ops.neg(input)
 
 
-def positive(x: Tensor) -> Tensor:
+def positive(input: Tensor) -> Tensor:
     """x itself; bool tensors raise, as in PyTorch."""
-    if x.dtype is dtypes.bool_:
+    if input.dtype is dtypes.bool_:
         raise RuntimeError("positive: the `+` operator on a bool tensor is not supported")
-    return x
+    return input
 
 
-def divide(x, other, *, rounding_mode: str | None = None) -> Tensor:
-    return ops.div(x, other, rounding_mode=rounding_mode)
+def divide(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    return ops.div(input, other, rounding_mode=rounding_mode)
 
 
-def true_divide(x, other) -> Tensor:
-    return ops.div(x, other)
+def true_divide(input, other) -> Tensor:
+    return ops.div(input, other)
 
 
-def multiply(x, other) -> Tensor:
-    return ops.mul(x, other)
+def multiply(input, other) -> Tensor:
+    return ops.mul(input, other)
 
 
-def subtract(x, other, *, alpha=1) -> Tensor:
-    return ops.sub(x, other, alpha=alpha)
+def subtract(input, other, *, alpha=1) -> Tensor:
+    return ops.sub(input, other, alpha=alpha)
 
 
-def greater(x, other) -> Tensor:
-    return ops.gt(x, other)
+def greater(input, other) -> Tensor:
+    return ops.gt(input, other)
 
 
-def greater_equal(x, other) -> Tensor:
-    return ops.ge(x, other)
+def greater_equal(input, other) -> Tensor:
+    return ops.ge(input, other)
 
 
-def less(x, other) -> Tensor:
-    return ops.lt(x, other)
+def less(input, other) -> Tensor:
+    return ops.lt(input, other)
 
 
-def less_equal(x, other) -> Tensor:
-    return ops.le(x, other)
+def less_equal(input, other) -> Tensor:
+    return ops.le(input, other)
 
 
-def not_equal(x, other) -> Tensor:
-    return ops.ne(x, other)
+def not_equal(input, other) -> Tensor:
+    return ops.ne(input, other)
 
 
 # ----------------------------------------------------------------- rounding and powers
@@ -135,60 +135,61 @@ def _require_float(name: str, x: Tensor) -> None:
         raise DTypeError(f"{name}: expected a floating dtype, got {x.dtype.name}")
 
 
-def frac(x: Tensor) -> Tensor:
+def frac(input: Tensor) -> Tensor:
     """x - trunc(x) (the sign of x); dx = dy."""
-    _require_float("frac", x)
-    return x - x.detach().trunc()
+    _require_float("frac", input)
+    return input - input.detach().trunc()
 
 
-def fix(x: Tensor) -> Tensor:
+def fix(input: Tensor) -> Tensor:
     """Round toward zero (``trunc``)."""
-    return ops.trunc(x)
+    return ops.trunc(input)
 
 
-def float_power(x, exponent) -> Tensor:
+def float_power(input, exponent) -> Tensor:
     """x ** exponent computed in float64 (the result is always float64)."""
-    if not isinstance(x, Tensor):
-        x = to_tensor_like(x, exponent)
-    x = x.to(dtypes.float64)
+    if not isinstance(input, Tensor):
+        input = to_tensor_like(input, exponent)
+    input = input.to(dtypes.float64)
     if isinstance(exponent, Tensor):
         exponent = exponent.to(dtypes.float64)
     else:
         exponent = float(exponent)
-    return x**exponent
+    return input**exponent
 
 
-def ldexp(x: Tensor, other) -> Tensor:
+def ldexp(input: Tensor, other) -> Tensor:
     """x * 2 ** other, as a floating tensor."""
-    x, other = operands(x, other)
-    x = float_operand(x)
-    return x * 2.0 ** other.to(x.dtype)
+    input, other = operands(input, other)
+    input = float_operand(input)
+    return input * 2.0 ** other.to(input.dtype)
 
 
-def logaddexp2(a, b) -> Tensor:
+def logaddexp2(input, other) -> Tensor:
     """log2(2^a + 2^b) without overflow; d/da = 1 / (1 + 2^(b - a)) (1/2 at a == b)."""
-    a, b = operands(a, b)
-    floating_only("logaddexp2_cpu", a)
-    both_inf = a.isinf() & (a == b)
+    input, other = operands(input, other)
+    floating_only("logaddexp2_cpu", input)
+    both_inf = input.isinf() & (input == other)
     infs = bool(both_inf.any())
-    a_in = a
+    a_in = input
     if infs:  # inf - inf would be NaN: take those out of the formula
-        a, b = ops.where(both_inf, 0.0, a), ops.where(both_inf, 0.0, b)
-    m = ops.where(a > b, a, ops.where(a < b, b, a * 0.5 + b * 0.5))  # (a + b overflows)
-    out = m + (2.0 ** -(a - b).abs()).log1p() * (1 / math.log(2.0))  # 2^-80 stays
+        input, other = ops.where(both_inf, 0.0, input), ops.where(both_inf, 0.0, other)
+    mid = input * 0.5 + other * 0.5  # (a + b overflows)
+    m = ops.where(input > other, input, ops.where(input < other, other, mid))
+    out = m + (2.0 ** -(input - other).abs()).log1p() * (1 / math.log(2.0))  # 2^-80 stays
     return ops.where(both_inf, a_in, out) if infs else out
 
 
-def gcd(a, b) -> Tensor:
+def gcd(input, other) -> Tensor:
     """Greatest common divisor of integer tensors (non-negative; gcd(0, 0) = 0)."""
-    a, b = _int_pair("gcd", a, b)
-    return _const(a._dev.backend.xp.gcd(a._data, b._data), a)
+    input, other = _int_pair("gcd", input, other)
+    return _const(input._dev.backend.xp.gcd(input._data, other._data), input)
 
 
-def lcm(a, b) -> Tensor:
+def lcm(input, other) -> Tensor:
     """Least common multiple of integer tensors (non-negative)."""
-    a, b = _int_pair("lcm", a, b)
-    return _const(a._dev.backend.xp.lcm(a._data, b._data), a)
+    input, other = _int_pair("lcm", input, other)
+    return _const(input._dev.backend.xp.lcm(input._data, other._data), input)
 
 
 def _int_pair(name: str, a, b):
@@ -199,61 +200,63 @@ def _int_pair(name: str, a, b):
 
 
 # ----------------------------------------------------------------- predicates and queries
-def isneginf(x: Tensor) -> Tensor:
+def isneginf(input: Tensor) -> Tensor:
     """True where x is -inf (never for integer tensors)."""
-    return x == -math.inf if x.dtype.is_floating_point else _falses(x)
+    return input == -math.inf if input.dtype.is_floating_point else _falses(input)
 
 
-def isposinf(x: Tensor) -> Tensor:
+def isposinf(input: Tensor) -> Tensor:
     """True where x is +inf (never for integer tensors)."""
-    return x == math.inf if x.dtype.is_floating_point else _falses(x)
+    return input == math.inf if input.dtype.is_floating_point else _falses(input)
 
 
-def isreal(x: Tensor) -> Tensor:
+def isreal(input: Tensor) -> Tensor:
     """True everywhere: autodiff has no complex dtype."""
-    return ~_falses(x)
+    return ~_falses(input)
 
 
 def _falses(x: Tensor) -> Tensor:
     return _const(x._dev.backend.zeros(tuple(x.shape), np.bool_), x)
 
 
-def angle(x: Tensor) -> Tensor:
+def angle(input: Tensor) -> Tensor:
     """The argument of a real number: pi where x < 0, else 0 (NaN stays NaN); zero grad."""
-    x = float_operand(x)
-    value = _const(x._dev.backend.xp.where(x._data < 0, math.pi, 0.0).astype(x._data.dtype), x)
-    value = ops.where(x.detach().isnan(), x.detach(), value)
-    return zero_grad_link(value, x)
+    input = float_operand(input)
+    xp = input._dev.backend.xp
+    value = _const(xp.where(input._data < 0, math.pi, 0.0).astype(input._data.dtype), input)
+    value = ops.where(input.detach().isnan(), input.detach(), value)
+    return zero_grad_link(value, input)
 
 
-def nextafter(x: Tensor, other) -> Tensor:
+def nextafter(input: Tensor, other) -> Tensor:
     """The next representable float after x toward other (no gradient)."""
-    x, other = operands(x, other)
-    _require_float("nextafter", x)
-    y = _const(_quiet(x._dev.backend.xp.nextafter)(x._data, other._data), x)  # (max -> inf)
-    return zero_grad_link(y, x)  # PyTorch's zero gradient
+    input, other = operands(input, other)
+    _require_float("nextafter", input)
+    nextafter_ = _quiet(input._dev.backend.xp.nextafter)
+    y = _const(nextafter_(input._data, other._data), input)  # (max -> inf)
+    return zero_grad_link(y, input)  # PyTorch's zero gradient
 
 
-def frexp(x: Tensor):
+def frexp(input: Tensor):
     """(mantissa, exponent) with x = mantissa * 2 ** exponent, |mantissa| in [0.5, 1);
     the exponent is int32; d mantissa / dx = 2 ** -exponent."""
-    if not x.dtype.is_floating_point:
-        raise DTypeError(f"frexp: only supports floating-point dtypes, got {x.dtype.name}")
-    _, e = x._dev.backend.xp.frexp(x._data)
-    exponent = _const(e.astype(np.int32), x)
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"frexp: only supports floating-point dtypes, got {input.dtype.name}")
+    _, e = input._dev.backend.xp.frexp(input._data)
+    exponent = _const(e.astype(np.int32), input)
     # 2 ** -e overflows for subnormal x (e < -1021 in float64): scale in two halves.
-    one = np.ones((), x._data.dtype)
+    one = np.ones((), input._data.dtype)
     half = -e // 2
-    scale1 = _const(x._dev.backend.xp.ldexp(one, half), x)
-    scale2 = _const(x._dev.backend.xp.ldexp(one, -e - half), x)
-    return FrexpResult(x * scale1 * scale2, exponent)
+    scale1 = _const(input._dev.backend.xp.ldexp(one, half), input)
+    scale2 = _const(input._dev.backend.xp.ldexp(one, -e - half), input)
+    return FrexpResult(input * scale1 * scale2, exponent)
 
 
-def bitwise_not(x: Tensor) -> Tensor:
+def bitwise_not(input: Tensor) -> Tensor:
     """~x for integer and bool tensors."""
-    if x.dtype.is_floating_point:
-        raise DTypeError(f"bitwise_not: expected an integer or bool tensor, got {x.dtype.name}")
-    return ~x
+    if input.dtype.is_floating_point:
+        raise DTypeError(f"bitwise_not: expected an integer or bool tensor, got {input.dtype.name}")
+    return ~input
 
 
 def _shift(name: str, ufunc: str, a, b) -> Tensor:
@@ -263,23 +266,23 @@ def _shift(name: str, ufunc: str, a, b) -> Tensor:
     return _const(getattr(a._dev.backend.xp, ufunc)(a._data, b._data), a)
 
 
-def bitwise_left_shift(a, b) -> Tensor:
-    return _shift("bitwise_left_shift", "left_shift", a, b)
+def bitwise_left_shift(input, other) -> Tensor:
+    return _shift("bitwise_left_shift", "left_shift", input, other)
 
 
-def bitwise_right_shift(a, b) -> Tensor:
-    return _shift("bitwise_right_shift", "right_shift", a, b)
+def bitwise_right_shift(input, other) -> Tensor:
+    return _shift("bitwise_right_shift", "right_shift", input, other)
 
 
 # ----------------------------------------------------------------- special functions
-def mvlgamma(x: Tensor, p: int) -> Tensor:
+def mvlgamma(input: Tensor, p: int) -> Tensor:
     """log of the multivariate gamma function of dimension p; every element must exceed
     (p - 1) / 2."""
     if p < 1:
         raise ValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p}")
-    if bool((x.detach() <= (p - 1) / 2).any()):
+    if bool((input.detach() <= (p - 1) / 2).any()):
         raise RuntimeError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2}")
-    return multigammaln(x, p)
+    return multigammaln(input, p)
 
 
 _TINY = 1e-300
@@ -383,11 +386,11 @@ def _igamma(a, x, upper: bool) -> Tensor:
     return _IGamma.apply(a.broadcast_to(shape), x.broadcast_to(shape), upper)
 
 
-def igamma(a, x) -> Tensor:
+def igamma(input, other) -> Tensor:
     """The regularized lower incomplete gamma function P(a, x) (``torch.special.gammainc``)."""
-    return _igamma(a, x, False)
+    return _igamma(input, other, False)
 
 
-def igammac(a, x) -> Tensor:
+def igammac(input, other) -> Tensor:
     """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
-    return _igamma(a, x, True)
+    return _igamma(input, other, True)

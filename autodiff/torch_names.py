@@ -32,42 +32,42 @@ __all__ = [
 _METHODS = ["addcdiv", "addcmul", "diff", "fmod", "isin", "mm", "moveaxis", "swapdims"]
 
 
-def mm(a: Tensor, b: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """The product of two matrices (no broadcasting, as PyTorch)."""
-    if a.ndim != 2 or b.ndim != 2:
-        raise ShapeError(f"mm: expected two matrices, got shapes {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}")
-    return ops.matmul(a, b)
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(f"mm: expected two matrices, got shapes {tuple(input.shape)} and "
+                         f"{tuple(mat2.shape)}")
+    return ops.matmul(input, mat2)
 
 
-def addcmul(x: Tensor, t1: Tensor, t2: Tensor, *, value=1) -> Tensor:
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """x + value * t1 * t2."""
-    return x + t1 * t2 * value if value != 1 else x + t1 * t2
+    return input + tensor1 * tensor2 * value if value != 1 else input + tensor1 * tensor2
 
 
-def addcdiv(x: Tensor, t1: Tensor, t2: Tensor, *, value=1) -> Tensor:
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """x + value * t1 / t2."""
-    return x + t1 / t2 * value if value != 1 else x + t1 / t2
+    return input + tensor1 / tensor2 * value if value != 1 else input + tensor1 / tensor2
 
 
-def fmod(x: Tensor, other) -> Tensor:
+def fmod(input: Tensor, other) -> Tensor:
     """C's fmod: the remainder with the sign of the dividend (``%`` takes the divisor's)."""
-    x, other = operands(x, other)
-    if x.dtype is dtypes.bool_:
+    input, other = operands(input, other)
+    if input.dtype is dtypes.bool_:
         raise DTypeError("fmod: expected integer or floating tensors, got bool")  # as PyTorch
-    if x.dtype.is_floating_point:  # exact, from C's fmod (a % detour gives NaN at b = inf)
+    if input.dtype.is_floating_point:  # exact, from C's fmod (a % detour gives NaN at b = inf)
         from .math_functions import float_remainder
 
-        return float_remainder(x, other, "trunc")
-    r = x % other
-    fix = (r != 0) & ((r < 0) != (x < 0))  # Python's remainder, moved to x's sign
+        return float_remainder(input, other, "trunc")
+    r = input % other
+    fix = (r != 0) & ((r < 0) != (input < 0))  # Python's remainder, moved to x's sign
     return ops.where(fix, r - other, r)
 
 
-def erf(x: Tensor) -> Tensor:
+def erf(input: Tensor) -> Tensor:
     from .special import erf as _erf
 
-    return _erf(x)
+    return _erf(input)
 
 
 def _atleast(ts, n: int):
@@ -98,18 +98,18 @@ def column_stack(tensors) -> Tensor:
     return ops.cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 
-def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """The n-th forward difference along ``dim`` (bool: exclusive or, as PyTorch)."""
-    if x.ndim == 0:
+    if input.ndim == 0:
         raise ShapeError("diff expects input to be at least one-dimensional")
-    d = norm_dim(dim, x.ndim)
+    d = norm_dim(dim, input.ndim)
     if prepend is not None or append is not None:
-        x = ops.cat([t for t in (prepend, x, append) if t is not None], d)
+        input = ops.cat([t for t in (prepend, input, append) if t is not None], d)
     for _ in range(n):
-        m = x.shape[d]
-        hi, lo = x.narrow(d, min(m, 1), max(m - 1, 0)), x.narrow(d, 0, max(m - 1, 0))
-        x = (hi != lo) if x.dtype is dtypes.bool_ else hi - lo
-    return x
+        m = input.shape[d]
+        hi, lo = input.narrow(d, min(m, 1), max(m - 1, 0)), input.narrow(d, 0, max(m - 1, 0))
+        input = (hi != lo) if input.dtype is dtypes.bool_ else hi - lo
+    return input
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
@@ -157,20 +157,20 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     return out.requires_grad_() if requires_grad else out
 
 
-def moveaxis(x: Tensor, source, destination) -> Tensor:
-    return x.movedim(source, destination)
+def moveaxis(input: Tensor, source, destination) -> Tensor:
+    return input.movedim(source, destination)
 
 
-def swapdims(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    return x.transpose(dim0, dim1)
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    return input.transpose(dim0, dim1)
 
 
-def clip(x: Tensor, min=None, max=None) -> Tensor:
-    return ops.clamp(x, min, max)
+def clip(input: Tensor, min=None, max=None) -> Tensor:
+    return ops.clamp(input, min, max)
 
 
-def is_floating_point(x: Tensor) -> bool:
-    return x.is_floating_point()
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
 
 
 class _Info:

@@ -19,6 +19,7 @@ from . import (
     composites,
     dtypes,
     index_functions,
+    linalg,
     ops,
     special,
     torch_inplace_extra,  # noqa: F401  (attaches the in-place methods)
@@ -51,17 +52,18 @@ def _attach(name: str, fn) -> None:
 
 
 # ----------------------------------------------------------------- queries and casts
-def equal(a: Tensor, b: Tensor) -> bool:
+def equal(input: Tensor, other: Tensor) -> bool:
     """True when a and b have the same shape and elements (NaN is never equal)."""
-    return tuple(a.shape) == tuple(b.shape) and bool((a.detach() == b.detach()).all())
+    same = tuple(input.shape) == tuple(other.shape)
+    return same and bool((input.detach() == other.detach()).all())
 
 
-def is_nonzero(x: Tensor) -> bool:
+def is_nonzero(input: Tensor) -> bool:
     """The truth value of a one-element tensor."""
-    if x.numel() != 1:
-        what = "no values" if x.numel() == 0 else "more than one value"
+    if input.numel() != 1:
+        what = "no values" if input.numel() == 0 else "more than one value"
         raise RuntimeError(f"is_nonzero: Boolean value of Tensor with {what} is ambiguous")
-    return bool(x.item())
+    return bool(input.item())
 
 
 def is_same_size(a: Tensor, b: Tensor) -> bool:
@@ -72,21 +74,21 @@ def is_signed(x: Tensor) -> bool:
     return x.dtype.is_signed
 
 
-def is_complex(x: Tensor) -> bool:
+def is_complex(input: Tensor) -> bool:
     """Always False: autodiff has no complex dtype."""
     return False
 
 
-def _false(x: Tensor) -> bool:
+def _false(input: Tensor) -> bool:
     return False
 
 
 is_conj = is_neg = is_inference = _false
 
 
-def conj(x: Tensor) -> Tensor:
+def conj(input: Tensor) -> Tensor:
     """x itself (real tensors are their own conjugate)."""
-    return x
+    return input
 
 
 resolve_conj = resolve_neg = conj
@@ -95,22 +97,22 @@ resolve_conj = resolve_neg = conj
 conj_physical = conj
 
 
-def real(x: Tensor) -> Tensor:
-    return x
+def real(input: Tensor) -> Tensor:
+    return input
 
 
-def imag(x: Tensor) -> Tensor:
+def imag(input: Tensor) -> Tensor:
     raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
 
-def adjoint(x: Tensor) -> Tensor:
+def adjoint(input: Tensor) -> Tensor:
     """The conjugate transpose of the last two dims (the transpose, for real tensors)."""
-    if x.ndim < 2:
+    if input.ndim < 2:
         raise RuntimeError(
             f"adjoint: tensor.adjoint() is only supported on matrices or batches "
-            f"of matrices. Got {x.ndim}-D tensor."
+            f"of matrices. Got {input.ndim}-D tensor."
         )
-    return x.mT
+    return input.mT
 
 
 def get_device(x: Tensor) -> int:
@@ -194,9 +196,8 @@ for _name, _fn in (
     ("bincount", index_functions.bincount),
     ("ger", ops.outer),
     ("conj_physical_", lambda self: self),
-    ("narrow_copy", lambda self, *a: self.narrow(*a).clone()),
+    ("narrow_copy", lambda self, dim, start, length: self.narrow(dim, start, length).clone()),
     ("unsafe_chunk", ops.chunk),
-    ("unsafe_split", ops.split),
     ("unsafe_split_with_sizes", split_with_sizes),
 ):
     _attach(_name, _fn)
@@ -280,7 +281,39 @@ _COPIES = {
 }
 for _name, _fn in _COPIES.items():
     globals()[_name] = _copy_of(_fn, _name)
-unsafe_chunk, unsafe_split, unsafe_split_with_sizes = ops.chunk, ops.split, split_with_sizes
+unsafe_chunk, unsafe_split_with_sizes = ops.chunk, split_with_sizes
+
+
+def unsafe_split(input: Tensor, split_size, dim: int = 0) -> tuple:
+    """``split`` under torch.unsafe_split's parameter names (the pieces are views here too)."""
+    return ops.split(input, split_size, dim)
+
+
+# ----------------------------------------------------------------- torch's linalg spellings
+# with torch's parameter names, which differ from torch.linalg's (torch.det(input) but
+# torch.linalg.det(A); torch.orgqr(input, input2) but linalg.householder_product(A, tau))
+def det(input: Tensor) -> Tensor:
+    """The determinant (``linalg.det``)."""
+    return linalg.det(input)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """The inverse of square matrices (``linalg.inv``)."""
+    return linalg.inv(input)
+
+
+def slogdet(input: Tensor):
+    """(sign of det, log abs det) of square matrices (``linalg.slogdet``)."""
+    return linalg.slogdet(input)
+
+
+def orgqr(input: Tensor, input2: Tensor) -> Tensor:
+    """Q from ``geqrf``'s reflectors and scales (``linalg.householder_product``)."""
+    return linalg.householder_product(input, input2)
+
+
+for _name in ("det", "inverse", "slogdet", "orgqr", "unsafe_split"):
+    _attach(_name, globals()[_name])
 
 __all__ += (  # noqa: PLE0605
     _TOP_LEVEL_INPLACE
@@ -288,7 +321,7 @@ __all__ += (  # noqa: PLE0605
     + """
 adjoint conj conj_physical detach equal erfc fill ger get_device i0 imag is_complex is_conj
 is_inference is_neg is_nonzero is_same_size is_signed real resolve_conj resolve_neg short
-sinc unsafe_chunk unsafe_split unsafe_split_with_sizes
+sinc unsafe_chunk unsafe_split unsafe_split_with_sizes det inverse slogdet orgqr
 """.split()  # noqa: SIM905
 )
 

@@ -132,24 +132,24 @@ def _gradient_along(f: Tensor, d: int, h, edge_order: int) -> Tensor:
     return ops.cat([first, inner, last], d)
 
 
-def gradient(x: Tensor, *, spacing=None, dim=None, edge_order: int = 1) -> tuple:
+def gradient(input: Tensor, *, spacing=None, dim=None, edge_order: int = 1) -> tuple:
     """The numerical derivative of x along each of ``dim`` (all dims by default), as
     numpy.gradient: central differences inside, one-sided differences of ``edge_order``
     (1 or 2) at the ends; ``spacing`` a number, one per dim, or coordinate tensors."""
     if edge_order not in (1, 2):
         raise ValueError(f"gradient: edge_order {edge_order} is not supported, only 1 or 2")
     dims = (
-        list(range(x.ndim))
+        list(range(input.ndim))
         if dim is None
-        else [norm_dim(d, x.ndim) for d in ([dim] if isinstance(dim, int) else dim)]
+        else [norm_dim(d, input.ndim) for d in ([dim] if isinstance(dim, int) else dim)]
     )
     for d in dims:
-        if x.shape[d] < edge_order + 1:
+        if input.shape[d] < edge_order + 1:
             raise RuntimeError(
                 f"gradient: expected each dimension size to be at least "
-                f"edge_order+1 = {edge_order + 1}, got {x.shape[d]} for dim {d}"
+                f"edge_order+1 = {edge_order + 1}, got {input.shape[d]} for dim {d}"
             )
-    f = x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
+    f = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     return tuple(
         _gradient_along(f, d, h, edge_order) for d, h in zip(dims, _spacings(spacing, dims, f))
     )

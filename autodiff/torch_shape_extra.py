@@ -79,18 +79,18 @@ def atleast_3d(*tensors):
     return _atleast(3, tensors)
 
 
-def fliplr(x: Tensor) -> Tensor:
+def fliplr(input: Tensor) -> Tensor:
     """Reverse dim 1 (the columns)."""
-    if x.ndim < 2:
-        raise ShapeError(f"fliplr: input must be >= 2-d, got {x.ndim}-d")
-    return x.flip(1)
+    if input.ndim < 2:
+        raise ShapeError(f"fliplr: input must be >= 2-d, got {input.ndim}-d")
+    return input.flip(1)
 
 
-def flipud(x: Tensor) -> Tensor:
+def flipud(input: Tensor) -> Tensor:
     """Reverse dim 0 (the rows)."""
-    if x.ndim < 1:
+    if input.ndim < 1:
         raise ShapeError("flipud: input must be >= 1-d, got 0-d")
-    return x.flip(0)
+    return input.flip(0)
 
 
 def row_stack(tensors) -> Tensor:
@@ -99,60 +99,60 @@ def row_stack(tensors) -> Tensor:
 
 
 # ----------------------------------------------------------------- diagonals and scatters
-def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Tensors whose (dim1, dim2) diagonal at ``offset`` holds x's last dim, zeros elsewhere.
 
     Shape:
         x (*, n) -> output of x.ndim + 1 dims, n + |offset| at dim1 and dim2.
     """
-    nd = x.ndim + 1
+    nd = input.ndim + 1
     d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
-    m = (x.shape[-1] if x.ndim else 1) + abs(offset)
-    rest = iter(x.shape[:-1])
+    m = (input.shape[-1] if input.ndim else 1) + abs(offset)
+    rest = iter(input.shape[:-1])
     shape = tuple(m if i in (d1, d2) else next(rest) for i in range(nd))
-    src = x if x.ndim else x.reshape(1)
+    src = input if input.ndim else input.reshape(1)
     return DiagonalScatter.apply(src, shape=shape, args=(offset, d1, d2))
 
 
-def diagflat(x: Tensor, offset: int = 0) -> Tensor:
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """The flattened x on the ``offset`` diagonal of a square matrix."""
-    return diag(x.reshape(-1), offset)
+    return diag(input.reshape(-1), offset)
 
 
 def diagonal_scatter(
-    x: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+    input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
 ) -> Tensor:
     """x with its (dim1, dim2) diagonal at ``offset`` replaced by src (differentiable in both)."""
-    d1, d2 = norm_dim(dim1, x.ndim), norm_dim(dim2, x.ndim)
-    want = tuple(x.diagonal(offset, d1, d2).shape)
+    d1, d2 = norm_dim(dim1, input.ndim), norm_dim(dim2, input.ndim)
+    want = tuple(input.diagonal(offset, d1, d2).shape)
     if tuple(src.shape) != want:
         raise ShapeError(
             f"diagonal_scatter: src must have shape {want} (the diagonal's), got {tuple(src.shape)}"
         )
     args = (offset, d1, d2)
-    placed = DiagonalScatter.apply(src.to(x.dtype), shape=tuple(x.shape), args=args)
-    ones = _const(x._dev.backend.ones(want, np.bool_), x)
-    mask = DiagonalScatter.apply(ones, shape=tuple(x.shape), args=args)
-    return ops.where(mask, placed, x)
+    placed = DiagonalScatter.apply(src.to(input.dtype), shape=tuple(input.shape), args=args)
+    ones = _const(input._dev.backend.ones(want, np.bool_), input)
+    mask = DiagonalScatter.apply(ones, shape=tuple(input.shape), args=args)
+    return ops.where(mask, placed, input)
 
 
-def select_scatter(x: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """x with ``x.select(dim, index)`` replaced by src."""
-    d = norm_dim(dim, x.ndim)
-    n = x.shape[d]
+    d = norm_dim(dim, input.ndim)
+    n = input.shape[d]
     if not -n <= index < n:
         raise IndexError(f"select_scatter: index {index} out of range for dim {dim} of size {n}")
-    want = tuple(x.shape[:d] + x.shape[d + 1 :])
+    want = tuple(input.shape[:d] + input.shape[d + 1 :])
     if tuple(src.shape) != want:
         raise ShapeError(f"select_scatter: src must have shape {want}, got {tuple(src.shape)}")
-    idx = tensor([index % n], dtype=dtypes.int64, device=x.device)
-    return index_copy(x, d, idx, src.to(x.dtype).unsqueeze(d))
+    idx = tensor([index % n], dtype=dtypes.int64, device=input.device)
+    return index_copy(input, d, idx, src.to(input.dtype).unsqueeze(d))
 
 
 def slice_scatter(
-    x: Tensor,
+    input: Tensor,
     src: Tensor,
     dim: int = 0,
     start: int | None = None,
@@ -160,20 +160,20 @@ def slice_scatter(
     step: int = 1,
 ) -> Tensor:
     """x with ``x[start:end:step]`` along dim replaced by src."""
-    d = norm_dim(dim, x.ndim)
+    d = norm_dim(dim, input.ndim)
     if step <= 0:
         raise ValueError(f"slice_scatter: slice step must be positive, got {step}")
-    positions = range(x.shape[d])[slice(start, end, step)]
-    want = list(x.shape)
+    positions = range(input.shape[d])[slice(start, end, step)]
+    want = list(input.shape)
     want[d] = len(positions)
     if tuple(src.shape) != tuple(want):
         raise ShapeError(
             f"slice_scatter: src must have shape {tuple(want)}, got {tuple(src.shape)}"
         )
     if not len(positions):
-        return x.clone()
-    idx = tensor(list(positions), dtype=dtypes.int64, device=x.device)
-    return index_copy(x, d, idx, src.to(x.dtype))
+        return input.clone()
+    idx = tensor(list(positions), dtype=dtypes.int64, device=input.device)
+    return index_copy(input, d, idx, src.to(input.dtype))
 
 
 # ----------------------------------------------------------------- splitting
@@ -189,19 +189,19 @@ def split_with_sizes(x: Tensor, split_sizes, dim: int = 0) -> tuple:
     return ops.split(x, sizes, d)
 
 
-def dsplit(x: Tensor, sections) -> tuple:
+def dsplit(input: Tensor, sections) -> tuple:
     """Split along dim 2 (``tensor_split`` into equal parts, or at indices)."""
-    if x.ndim < 3:
+    if input.ndim < 3:
         raise ShapeError(
             f"dsplit: requires a tensor with at least 3 dimensions, but got a "
-            f"tensor with {x.ndim} dimensions"
+            f"tensor with {input.ndim} dimensions"
         )
-    if isinstance(sections, int) and (sections <= 0 or x.shape[2] % sections):
+    if isinstance(sections, int) and (sections <= 0 or input.shape[2] % sections):
         raise ShapeError(
-            f"dsplit: the size of dimension 2, {x.shape[2]}, is not divisible by "
+            f"dsplit: the size of dimension 2, {input.shape[2]}, is not divisible by "
             f"the split_size {sections}"
         )
-    return tensor_split(x, sections, 2)
+    return tensor_split(input, sections, 2)
 
 
 def unique_consecutive(
@@ -314,7 +314,7 @@ def storage_offset(x: Tensor) -> int:
     return (ptr[0] - ptr[1]) // x._data.itemsize
 
 
-def as_strided(x: Tensor, size, stride, storage_offset=None) -> Tensor:
+def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     """A view of x's memory (its base's, read row-major) with the given sizes and strides, in
     elements; ``storage_offset`` defaults to x's own. Differentiable (overlapping windows'
     gradients add up).
@@ -322,9 +322,9 @@ def as_strided(x: Tensor, size, stride, storage_offset=None) -> Tensor:
     Shape:
         any -> ``size``.
     """
-    base = x if x._base is None else x._base
+    base = input if input._base is None else input._base
     size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
-    offset = globals()["storage_offset"](x) if storage_offset is None else int(storage_offset)
+    offset = globals()["storage_offset"](input) if storage_offset is None else int(storage_offset)
     if len(size) != len(stride):
         raise RuntimeError(f"as_strided: mismatch in length of strides and shape: {size} and "
                            f"{stride}")
@@ -352,17 +352,17 @@ def cartesian_prod(*tensors) -> Tensor:
     return ops.stack([g.reshape(-1) for g in grids], 1)
 
 
-def combinations(x: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """The length-r combinations of a 1-D tensor's elements, as rows (itertools' order)."""
-    if x.ndim != 1:
-        raise ShapeError(f"combinations: expect a 1D vector, but got shape {tuple(x.shape)}")
+    if input.ndim != 1:
+        raise ShapeError(f"combinations: expect a 1D vector, but got shape {tuple(input.shape)}")
     if r < 0:
         raise ValueError(f"combinations: expect a non-negative number, but got {r}")
     if r == 0:
-        return x.narrow(0, 0, 0)
+        return input.narrow(0, 0, 0)
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    idx = np.array(list(pick(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    return x[tensor(idx.reshape(-1), device=x.device)].reshape(-1, r)
+    idx = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return input[tensor(idx.reshape(-1), device=input.device)].reshape(-1, r)
 
 
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
@@ -466,30 +466,30 @@ def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> T
     )
 
 
-def renorm(x: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice along dim rescaled to p-norm at most ``maxnorm`` (scale maxnorm/(norm+1e-7))."""
-    if x.ndim < 2:
-        raise ShapeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions")
+    if input.ndim < 2:
+        raise ShapeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
     if p <= 0:
         raise ValueError(f"renorm: non-positive-norm not supported, got p={p}")
     if maxnorm < 0:
         raise ValueError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
-    if not x.dtype.is_floating_point:
-        raise DTypeError(f"renorm: expected a floating dtype, got {x.dtype.name}")
-    d = norm_dim(dim, x.ndim)
-    others = tuple(i for i in range(x.ndim) if i != d)
-    norm = vector_norm(x, p, dim=others, keepdim=True)
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"renorm: expected a floating dtype, got {input.dtype.name}")
+    d = norm_dim(dim, input.ndim)
+    others = tuple(i for i in range(input.ndim) if i != d)
+    norm = vector_norm(input, p, dim=others, keepdim=True)
     factor = ops.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
-    return x * factor
+    return input * factor
 
 
-def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along dim (the smallest on ties) and the index of its last
     occurrence; differentiable through the values (as ``max``)."""
-    if x.ndim == 0:
-        return ModeResult(x.clone(), tensor(0, device=x.device))
-    d = norm_dim(dim, x.ndim)
-    a = np.moveaxis(x._dev.backend.to_numpy(x._data), d, -1)
+    if input.ndim == 0:
+        return ModeResult(input.clone(), tensor(0, device=input.device))
+    d = norm_dim(dim, input.ndim)
+    a = np.moveaxis(input._dev.backend.to_numpy(input._data), d, -1)
     n = a.shape[-1]
     if n == 0:
         raise IndexError(f"mode: expected reduction dim {d} to have non-zero size")
@@ -504,24 +504,25 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
             else row[::-1] == v
         )
         pos[i] = n - 1 - np.flatnonzero(hit)[0]
-    idx = tensor(pos.reshape(a.shape[:-1]), device=x.device).unsqueeze(d)
-    values = x.gather(d, idx)
+    idx = tensor(pos.reshape(a.shape[:-1]), device=input.device).unsqueeze(d)
+    values = input.gather(d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
     return ModeResult(values, idx)
 
 
-def nonzero_static(x: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
     """``nonzero()`` cut or padded with ``fill_value`` to exactly ``size`` rows."""
     if size < 0:
         raise ValueError(f"nonzero_static: 'size' must be a non-negative integer, got {size}")
-    nz = np.argwhere(x._dev.backend.to_numpy(x._data))[:size]
-    pad = np.full((size - len(nz), max(x.ndim, 0)), fill_value, np.int64)
-    return tensor(np.concatenate([nz.astype(np.int64), pad]), device=x.device)
+    nz = np.argwhere(input._dev.backend.to_numpy(input._data))[:size]
+    pad = np.full((size - len(nz), max(input.ndim, 0)), fill_value, np.int64)
+    return tensor(np.concatenate([nz.astype(np.int64), pad]), device=input.device)
 
 
 def index_reduce(
-    x: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True
+    input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+    include_self: bool = True,
 ) -> Tensor:
     """x with the slices of ``source`` reduced ('prod', 'mean', 'amax', 'amin') into the
     slices at ``index`` along dim (``scatter_reduce`` with the index broadcast)."""
@@ -532,7 +533,7 @@ def index_reduce(
             f"index_reduce: reduce argument must be one of 'prod', 'mean', 'amax', "
             f"'amin', got {reduce!r}"
         )
-    d = norm_dim(dim, max(x.ndim, 1))
+    d = norm_dim(dim, max(input.ndim, 1))
     if index.ndim > 1 or index.numel() != (source.shape[d] if source.ndim else 1):
         raise ShapeError(
             f"index_reduce: index should be 1-D with one entry per slice of "
@@ -543,4 +544,4 @@ def index_reduce(
     if source.ndim:
         view[d] = -1
     idx = index.reshape(tuple(view)).expand(tuple(source.shape))
-    return scatter_reduce(x, d, idx, source, reduce, include_self=include_self)
+    return scatter_reduce(input, d, idx, source, reduce, include_self=include_self)

@@ -23,8 +23,8 @@ class Erf(Op):
         return (g * (x * x).neg().exp() * (2 / math.sqrt(math.pi)),)
 
 
-def erf(x):
-    return Erf.apply(float_operand(x))
+def erf(input):
+    return Erf.apply(float_operand(input))
 
 
 class Gelu(Op):

@@ -31,12 +31,12 @@ logical_and, logical_or = _compare("logical_and"), _compare("logical_or")
 logical_xor = _compare("logical_xor")
 
 
-def logical_not(x):
-    return constant(x._dev.backend.logical_not(x._data), x._dev)
+def logical_not(input):
+    return constant(input._dev.backend.logical_not(input._data), input._dev)
 
 
-def isfinite(x):
-    return constant(x._dev.backend.isfinite(x._data), x._dev)
+def isfinite(input):
+    return constant(input._dev.backend.isfinite(input._data), input._dev)
 
 
 class PiecewiseConstant(Op):
@@ -57,9 +57,9 @@ def piecewise_constant(x, fn):
 
 
 def _rounding(name):
-    def op(x):
-        no_bool(f"{name}_vml_cpu", x)  # (PyTorch's error)
-        return piecewise_constant(x, getattr(x._dev.backend.xp, name))
+    def op(input):
+        no_bool(f"{name}_vml_cpu", input)  # (PyTorch's error)
+        return piecewise_constant(input, getattr(input._dev.backend.xp, name))
 
     op.__name__ = name
     op.__doc__ = f"Element-wise {name} (zero gradient, as in PyTorch)."
@@ -69,30 +69,30 @@ def _rounding(name):
 floor, ceil, trunc = (_rounding(n) for n in ("floor", "ceil", "trunc"))
 
 
-def round(x, *, decimals=0):
+def round(input, *, decimals=0):
     """Round half to even, to ``decimals`` decimal places (zero gradient, as in PyTorch)."""
     if decimals:  # x * 10**d (silent where it overflows), of floating x only
         from ..math_functions import round_decimals
-        return round_decimals(x, decimals)
-    no_bool("round_vml_cpu", x)
-    return piecewise_constant(x, x._dev.backend.xp.round)
+        return round_decimals(input, decimals)
+    no_bool("round_vml_cpu", input)
+    return piecewise_constant(input, input._dev.backend.xp.round)
 
 
-def isnan(x):
-    return constant(x._dev.backend.xp.isnan(x._data), x._dev)
+def isnan(input):
+    return constant(input._dev.backend.xp.isnan(input._data), input._dev)
 
 
-def isinf(x):
-    return constant(x._dev.backend.xp.isinf(x._data), x._dev)
+def isinf(input):
+    return constant(input._dev.backend.xp.isinf(input._data), input._dev)
 
 
 def _bitwise(kernel, logical):
-    def op(a, b):
-        a, b = operands(a, b)
-        if a.dtype.is_floating_point:
+    def op(input, other):
+        input, other = operands(input, other)
+        if input.dtype.is_floating_point:
             raise NotImplementedError(f"{kernel}: expected integer or bool tensors, got "
-                                      f"{a.dtype.name}")  # (a RuntimeError, as in PyTorch)
-        return logical(a, b) if a.dtype.name == "bool" else _apply(kernel, a, b)
+                                      f"{input.dtype.name}")  # (a RuntimeError, as in PyTorch)
+        return logical(input, other) if input.dtype.name == "bool" else _apply(kernel, input, other)
 
     op.__name__ = kernel
     op.__doc__ = f"Element-wise {kernel} of integer or bool tensors (``&``, ``|``, ``^``)."

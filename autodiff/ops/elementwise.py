@@ -484,8 +484,8 @@ def minimum(input, other):
 
 def _float_unary(node):
     """``f(x) = node(x)``, an integer x promoted to the default float dtype first."""
-    def fn(x):
-        return node.apply(float_operand(x))
+    def fn(input):
+        return node.apply(float_operand(input))
 
     fn.__name__ = fn.__qualname__ = node.__name__.lower()
     return fn
@@ -495,12 +495,12 @@ exp, log, log1p, sqrt, rsqrt, tanh, sigmoid, sin, cos = map(
     _float_unary, (Exp, Log, Log1p, Sqrt, Rsqrt, Tanh, Sigmoid, Sin, Cos))
 
 
-def neg(x):
-    if x.dtype is dtypes.bool_:
+def neg(input):
+    if input.dtype is dtypes.bool_:
         raise DTypeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
                          "are trying to invert a mask, use the `~` or `logical_not()` operator "
                          "instead.")
-    return Neg.apply(x)
+    return Neg.apply(input)
 
 
 def relu(x):
@@ -508,28 +508,28 @@ def relu(x):
     return Relu.apply(x)
 
 
-def abs(x):
-    _util.no_bool("abs_cpu", x)
-    return Abs.apply(x)
+def abs(input):
+    _util.no_bool("abs_cpu", input)
+    return Abs.apply(input)
 
 
-def sign(x):
+def sign(input):
     """Sign of x (-1, 0, 1); its gradient is zero."""
     from .compare import piecewise_constant
 
-    return piecewise_constant(x, x._dev.backend.sign)
+    return piecewise_constant(input, input._dev.backend.sign)
 
 
-def clamp(x, min=None, max=None):
+def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min or max must be given")
     if isinstance(min, _util.Tensor) or isinstance(max, _util.Tensor):
         from ..math_functions import clamp_tensor  # PyTorch's NaNs, ties and gradients
-        return clamp_tensor(x, min, max)
-    if not x.dtype.is_floating_point and any(
+        return clamp_tensor(input, min, max)
+    if not input.dtype.is_floating_point and any(
             isinstance(v, float) for v in (min, max)):  # PyTorch promotes int by float bounds
-        x = x.to(dtypes.get_default_dtype())
-    return Clamp.apply(x, lo=min, hi=max)
+        input = input.to(dtypes.get_default_dtype())
+    return Clamp.apply(input, lo=min, hi=max)
 
 
 def where(cond, a, b):
@@ -565,9 +565,9 @@ def cast(x, dtype):
     return Cast.apply(x, dtype=dtype)
 
 
-def square(x):
-    return pow(x, 2)  # bool ** 2 is int64 (PyTorch); otherwise x * x
+def square(input):
+    return pow(input, 2)  # bool ** 2 is int64 (PyTorch); otherwise x * x
 
 
-def reciprocal(x):
-    return 1 / float_operand(x)
+def reciprocal(input):
+    return 1 / float_operand(input)

@@ -134,28 +134,29 @@ def matmul(input, other, _op: str = "matmul"):
                          f"cannot be broadcast") from None
 
 
-def dot(a, b):
-    if a.ndim != 1 or b.ndim != 1:
-        raise ShapeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    return matmul(a, b, "dot")
+def dot(input, tensor):
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise ShapeError(f"dot: 1D tensors expected, but got {input.ndim}D and {tensor.ndim}D "
+                         f"tensors")
+    return matmul(input, tensor, "dot")
 
 
-def outer(a, b):
-    if a.ndim != 1 or b.ndim != 1:
-        raise ShapeError(f"outer: 1D tensors expected, got shapes {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}")
-    return a.unsqueeze(1) * b.unsqueeze(0)
+def outer(input, vec2):
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise ShapeError(f"outer: 1D tensors expected, got shapes {tuple(input.shape)} and "
+                         f"{tuple(vec2.shape)}")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
-def mv(a, v):
-    return matmul(a, v, "mv")
+def mv(input, vec):
+    return matmul(input, vec, "mv")
 
 
-def bmm(a, b):
-    if a.ndim != 3 or b.ndim != 3:
-        raise ShapeError(f"bmm: expected 3D tensors, got shapes {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}")
-    return matmul(a, b, "bmm")
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise ShapeError(f"bmm: expected 3D tensors, got shapes {tuple(input.shape)} and "
+                         f"{tuple(mat2.shape)}")
+    return matmul(input, mat2, "bmm")
 
 
 class Einsum(Op):

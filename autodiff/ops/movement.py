@@ -208,9 +208,9 @@ class DiagonalScatter(Op):
 
 
 # ------------------------------------------------------------------ public functions
-def reshape(x, *shape):
-    shape = shape_arg(shape)
-    return Reshape.apply(x, shape=shape)  # a new view even of the same shape, as in PyTorch
+def reshape(input, *args, shape=None):  # reshape(x, 2, 3), reshape(x, (2, 3)), shape=(2, 3)
+    shape = shape_arg(args if shape is None else (shape,))
+    return Reshape.apply(input, shape=shape)  # a new view even of the same shape, as in PyTorch
 
 
 def view(x, *shape):
@@ -278,82 +278,83 @@ def expand_(x, *sizes):
     return Expand.apply(x, shape=shape, view=True)
 
 
-def broadcast_to(x, shape):
-    return expand_(x, *shape_arg((shape,)))
+def broadcast_to(input, size):
+    return expand_(input, *shape_arg((size,)))
 
 
-def flatten(x, start_dim=0, end_dim=-1):
-    if x.ndim == 0:
-        return reshape(x, 1)
-    s, e = norm_dim(start_dim, x.ndim), norm_dim(end_dim, x.ndim)
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s, e = norm_dim(start_dim, input.ndim), norm_dim(end_dim, input.ndim)
     if s > e:
         raise RuntimeError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
-    shape = x.shape
-    return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+    shape = input.shape
+    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
-def unflatten(x, dim, sizes):
-    d = norm_dim(dim, x.ndim, "unflatten")
+def unflatten(input, dim, sizes):
+    d = norm_dim(dim, input.ndim, "unflatten")
     known = math.prod(n for n in sizes if n != -1)  # a -1 is inferred from this dim alone
-    sizes = tuple(x.shape[d] // known if n == -1 and known else n for n in sizes)
-    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
+    sizes = tuple(input.shape[d] // known if n == -1 and known else n for n in sizes)
+    return reshape(input, input.shape[:d] + sizes + input.shape[d + 1:])
 
 
-def squeeze(x, dim=None):
+def squeeze(input, dim=None):
     if dim is None:
-        return reshape(x, tuple(n for n in x.shape if n != 1))
+        return reshape(input, tuple(n for n in input.shape if n != 1))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = norm_dims(dims, x.ndim) or () if dims else ()  # (checks for repeated dims)
-    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+    dims = norm_dims(dims, input.ndim) or () if dims else ()  # (checks for repeated dims)
+    return reshape(input, tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1)))
 
 
-def unsqueeze(x, dim):
-    d = norm_dim(dim, x.ndim + 1)
-    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+def unsqueeze(input, dim):
+    d = norm_dim(dim, input.ndim + 1)
+    return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
 
 
-def permute(x, *dims):
-    dims = shape_arg(dims)
-    if len(dims) != x.ndim:
-        raise ShapeError(f"permute: number of dims don't match: tensor has {x.ndim} dims, "
+def permute(input, *args, dims=None):
+    dims = shape_arg(args if dims is None else (dims,))
+    if len(dims) != input.ndim:
+        raise ShapeError(f"permute: number of dims don't match: tensor has {input.ndim} dims, "
                          f"got {len(dims)} ({dims})")
-    axes = tuple(norm_dim(d, x.ndim) for d in dims)
+    axes = tuple(norm_dim(d, input.ndim) for d in dims)
     if len(set(axes)) != len(axes):
         raise ShapeError(f"permute: repeated dim in {dims}")
-    return Permute.apply(x, axes=axes)
+    return Permute.apply(input, axes=axes)
 
 
-def transpose(x, dim0, dim1):
-    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return Reshape.apply(x, shape=x.shape)
-    d0, d1 = norm_dim(dim0, x.ndim), norm_dim(dim1, x.ndim)
-    axes = list(range(x.ndim))
+def transpose(input, dim0, dim1):
+    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return Reshape.apply(input, shape=input.shape)
+    d0, d1 = norm_dim(dim0, input.ndim), norm_dim(dim1, input.ndim)
+    axes = list(range(input.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return permute(x, *axes)
+    return permute(input, *axes)
 
 
-swapaxes = transpose
+def swapaxes(input, axis0, axis1):  # transpose under NumPy's names, as torch.swapaxes
+    return transpose(input, axis0, axis1)
 
 
-def t(x):
-    if x.ndim > 2:
-        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else Reshape.apply(x, shape=x.shape)
+def t(input):
+    if input.ndim > 2:
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else Reshape.apply(input, shape=input.shape)
 
 
-def movedim(x, source, destination):
+def movedim(input, source, destination):
     """Move dim(s) ``source`` to position(s) ``destination``; the others keep their order."""
     one = isinstance(source, int)
-    src = [norm_dim(d, x.ndim) for d in ((source,) if one else source)]
-    dst = [norm_dim(d, x.ndim) for d in ((destination,) if isinstance(destination, int)
+    src = [norm_dim(d, input.ndim) for d in ((source,) if one else source)]
+    dst = [norm_dim(d, input.ndim) for d in ((destination,) if isinstance(destination, int)
                                          else destination)]
     if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: invalid source {source} or destination {destination}")
-    order = [None] * max(x.ndim, 1)  # a 0-d tensor has dim 0 (and an empty permutation)
+    order = [None] * max(input.ndim, 1)  # a 0-d tensor has dim 0 (and an empty permutation)
     for s, d in zip(src, dst):
         order[d] = s
-    rest = iter(d for d in range(x.ndim) if d not in src)
-    return permute(x, *[o if o is not None else next(rest) for o in order][:x.ndim])
+    rest = iter(d for d in range(input.ndim) if d not in src)
+    return permute(input, *[o if o is not None else next(rest) for o in order][:input.ndim])
 
 
 def contiguous(x):
@@ -362,23 +363,23 @@ def contiguous(x):
     return Clone.apply(x, contiguous=True)
 
 
-def clone(x):
-    return Clone.apply(x)
+def clone(input):
+    return Clone.apply(input)
 
 
-def narrow(x, dim, start, length):
-    d = norm_dim(dim, x.ndim, "narrow")
+def narrow(input, dim, start, length):
+    d = norm_dim(dim, input.ndim, "narrow")
     if start < 0:
-        start += x.shape[d]
-    if start < 0 or length < 0 or start + length > x.shape[d]:
+        start += input.shape[d]
+    if start < 0 or length < 0 or start + length > input.shape[d]:
         raise IndexRangeError(f"narrow: start ({start}) and length ({length}) do not fit the "
-                              f"dimension size ({x.shape[d]})")
-    return GetItem.apply(x, idx=(slice(None),) * d + (slice(start, start + length),))
+                              f"dimension size ({input.shape[d]})")
+    return GetItem.apply(input, idx=(slice(None),) * d + (slice(start, start + length),))
 
 
-def select(x, dim, index):
-    d = norm_dim(dim, x.ndim)
-    return GetItem.apply(x, idx=(slice(None),) * d + (index, Ellipsis))
+def select(input, dim, index):
+    d = norm_dim(dim, input.ndim)
+    return GetItem.apply(input, idx=(slice(None),) * d + (index, Ellipsis))
 
 
 def cat(tensors, dim=0, *, axis=None):
@@ -417,9 +418,9 @@ def stack(tensors, dim=0, *, axis=None):
     return cat([unsqueeze(t_, d) for t_ in tensors], d)
 
 
-def split(x, split_size_or_sections, dim=0):
-    d = norm_dim(dim, x.ndim, "split")
-    n = x.shape[d]
+def split(tensor, split_size_or_sections, dim=0):
+    d = norm_dim(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step < 0 or step == 0 and n:
@@ -431,33 +432,33 @@ def split(x, split_size_or_sections, dim=0):
             raise ShapeError(f"split: sections {sizes} do not sum to dimension size {n}")
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(x, d, start, s))
+        out.append(narrow(tensor, d, start, s))
         start += s
     return tuple(out)
 
 
-def chunk(x, chunks, dim=0):
+def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    d = norm_dim(dim, x.ndim, "chunk")
-    size = -(-x.shape[d] // chunks)
-    return split(x, size if size else [0] * chunks, d)  # an empty dim: ``chunks`` empty parts
+    d = norm_dim(dim, input.ndim, "chunk")
+    size = -(-input.shape[d] // chunks)
+    return split(input, size if size else [0] * chunks, d)  # an empty dim: ``chunks`` empty parts
 
 
-def unbind(x, dim=0):
-    d = norm_dim(dim, x.ndim)
-    return tuple(select(x, d, i) for i in range(x.shape[d]))
+def unbind(input, dim=0):
+    d = norm_dim(dim, input.ndim)
+    return tuple(select(input, d, i) for i in range(input.shape[d]))
 
 
-def flip(x, *dims):
+def flip(input, *args, dims=None):
     """x reversed along dims: flip(x, (0, 1)), or x.flip(0, 1) as PyTorch's method."""
-    dims = dims[0] if len(dims) == 1 else dims
+    dims = (args[0] if len(args) == 1 else args) if dims is None else dims
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    if x.ndim == 0:  # a 0-d tensor flipped along "dim 0" is a copy of itself (PyTorch)
+    if input.ndim == 0:  # a 0-d tensor flipped along "dim 0" is a copy of itself (PyTorch)
         for d in dims:
             norm_dim(d, 1)
-        return clone(x)
-    return Flip.apply(x, dims=norm_dims(dims, x.ndim) or ())  # (checks for repeated dims)
+        return clone(input)
+    return Flip.apply(input, dims=norm_dims(dims, input.ndim) or ())  # (checks for repeated dims)
 
 
 def pad(x, pad, mode="constant", value=0.0):
@@ -499,29 +500,29 @@ def repeat(x, *sizes):
     return reshape(expand(y, tuple(big)), *[r * n for r, n in zip(reps, shape)])
 
 
-def tile(x, *dims):
-    reps = shape_arg(dims)
-    reps = (1,) * (x.ndim - len(reps)) + reps
-    return repeat(x, *reps)
+def tile(input, *args, dims=None):
+    reps = shape_arg(args if dims is None else (dims,))
+    reps = (1,) * (input.ndim - len(reps)) + reps
+    return repeat(input, *reps)
 
 
-def repeat_interleave(x, repeats=None, dim=None, output_size=None):
+def repeat_interleave(input, repeats=None, dim=None, output_size=None):
     if repeats is None:  # repeat_interleave(r): each index i repeated r[i] times
-        x, repeats = constant(x._dev.backend.xp.arange(x.shape[0]), x._dev), x
+        input, repeats = constant(input._dev.backend.xp.arange(input.shape[0]), input._dev), input
     if dim is None:
-        x, dim = flatten(x), 0
-    d = norm_dim(dim, x.ndim)
+        input, dim = flatten(input), 0
+    d = norm_dim(dim, input.ndim)
     if not isinstance(repeats, int) and getattr(repeats, "ndim", 0) > 0 and len(repeats) != 1:
         reps = [int(r) for r in (repeats.tolist() if hasattr(repeats, "tolist") else repeats)]
-        if len(reps) != x.shape[d] or builtins.min(reps, default=0) < 0:
+        if len(reps) != input.shape[d] or builtins.min(reps, default=0) < 0:
             raise RuntimeError(f"repeat_interleave: repeats must be non-negative, one per entry "
-                               f"of the input along dim {dim}: got {reps} for {x.shape[d]}")
+                               f"of the input along dim {dim}: got {reps} for {input.shape[d]}")
         from ..creation import tensor
 
         idx = tensor([i for i, r in enumerate(reps) for _ in range(r)], dtype=dtypes.int64,
-                     device=x._dev)
-        return GetItem.apply(x, idx=(slice(None),) * d + (idx._data,))
-    y = unsqueeze(x, d + 1)
+                     device=input._dev)
+        return GetItem.apply(input, idx=(slice(None),) * d + (idx._data,))
+    y = unsqueeze(input, d + 1)
     shape = list(y.shape)
     shape[d + 1] = int(repeats)
     y = expand(y, tuple(shape))
@@ -538,52 +539,53 @@ def _in_range(op, x, d, index):
     return d
 
 
-def gather(x, dim, index):
+def gather(input, dim, index):
     if index._data.dtype.kind not in "iu":
         raise DTypeError(f"gather(): Expected dtype int32/int64 for index, got {index.dtype}")
-    if min(x.ndim, index.ndim) == 0 and max(x.ndim, index.ndim) < 2:  # 0-d read as 1-d
-        return gather(x.reshape(-1), dim, index.reshape(-1)).reshape(index.shape)
-    return Gather.apply(x, index, dim=_in_range("gather", x, norm_dim(dim, x.ndim), index))
+    if min(input.ndim, index.ndim) == 0 and max(input.ndim, index.ndim) < 2:  # 0-d read as 1-d
+        return gather(input.reshape(-1), dim, index.reshape(-1)).reshape(index.shape)
+    d = _in_range("gather", input, norm_dim(dim, input.ndim), index)
+    return Gather.apply(input, index, dim=d)
 
 
-def scatter_add(x, dim, index, src):
-    if src.dtype is not x.dtype:
-        raise RuntimeError(f"scatter_add: expected src of dtype {x.dtype.name}, got "
+def scatter_add(input, dim, index, src):
+    if src.dtype is not input.dtype:
+        raise RuntimeError(f"scatter_add: expected src of dtype {input.dtype.name}, got "
                            f"{src.dtype.name}")
-    d = _in_range("scatter_add", x, norm_dim(dim, x.ndim), index)
-    return ScatterAdd.apply(x, index, src, dim=d)
+    d = _in_range("scatter_add", input, norm_dim(dim, input.ndim), index)
+    return ScatterAdd.apply(input, index, src, dim=d)
 
 
-def tril(x, diagonal=0):
-    return Tri.apply(x, k=diagonal, upper=False)
+def tril(input, diagonal=0):
+    return Tri.apply(input, k=diagonal, upper=False)
 
 
-def triu(x, diagonal=0):
-    return Tri.apply(x, k=diagonal, upper=True)
+def triu(input, diagonal=0):
+    return Tri.apply(input, k=diagonal, upper=True)
 
 
-def sort(x, dim=-1, descending=False, stable=False):
-    d = norm_dim(dim, x.ndim)
-    b = x._dev.backend
-    if x.ndim == 0:
-        return Sorted(x, constant(b.zeros((), dtypes.int64.np), x._dev))
-    values, idx = b.sort(x._data, d, descending, stable)
-    index = constant(b.cast(idx, dtypes.int64.np), x._dev)
-    return Sorted(Gather.apply(x, index, dim=d, values=values), index)
+def sort(input, dim=-1, descending=False, stable=False):
+    d = norm_dim(dim, input.ndim)
+    b = input._dev.backend
+    if input.ndim == 0:
+        return Sorted(input, constant(b.zeros((), dtypes.int64.np), input._dev))
+    values, idx = b.sort(input._data, d, descending, stable)
+    index = constant(b.cast(idx, dtypes.int64.np), input._dev)
+    return Sorted(Gather.apply(input, index, dim=d, values=values), index)
 
 
-def argsort(x, dim=-1, descending=False, stable=False):
-    return sort(x, dim, descending, stable).indices
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
 
 
-def topk(x, k, dim=-1, largest=True, sorted=True):
-    d = norm_dim(dim, x.ndim)
-    n = x.shape[d] if x.ndim else 1
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    d = norm_dim(dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size {n}")
-    if x.ndim == 0:  # PyTorch: (x, 0), for k = 0 as well
-        return sort(x)
-    b = x._dev.backend
-    values, idx = b.topk(x._data, k, d, largest, sorted)
-    index = constant(b.cast(idx, dtypes.int64.np), x._dev)
-    return Sorted(Gather.apply(x, index, dim=d, values=values), index)
+    if input.ndim == 0:  # PyTorch: (x, 0), for k = 0 as well
+        return sort(input)
+    b = input._dev.backend
+    values, idx = b.topk(input._data, k, d, largest, sorted)
+    index = constant(b.cast(idx, dtypes.int64.np), input._dev)
+    return Sorted(Gather.apply(input, index, dim=d, values=values), index)

@@ -42,13 +42,13 @@ class LogSoftmax(Op):
                          g._dev),)
 
 
-def softmax(x, dim=None, dtype=None):
+def softmax(input, dim=None, dtype=None):
     if dtype is not None:
-        x = x.to(dtype)
-    x = float_operand(x)
-    if x.ndim == 0:
-        return Softmax.apply(x.reshape(1), dim=0).reshape(())
-    return Softmax.apply(x, dim=norm_dim(-1 if dim is None else dim, x.ndim))
+        input = input.to(dtype)
+    input = float_operand(input)
+    if input.ndim == 0:
+        return Softmax.apply(input.reshape(1), dim=0).reshape(())
+    return Softmax.apply(input, dim=norm_dim(-1 if dim is None else dim, input.ndim))
 
 
 def log_softmax(x, dim=None, dtype=None):

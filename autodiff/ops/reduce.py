@@ -438,30 +438,30 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return LogSumExp.apply(float_operand(x), axes=norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def norm(x, p="fro", dim=None, keepdim=False):
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default); 'fro' is the 2-norm."""
-    x = float_operand(x)
-    axes = norm_dims(dim, x.ndim)
+    input = float_operand(input if dtype is None else input.to(dtype))  # (cast first, as torch)
+    axes = norm_dims(dim, input.ndim)
     if p in ("fro", 2, 2.0):
-        return Norm2.apply(x, axes=axes, keepdim=keepdim)
+        return Norm2.apply(input, axes=axes, keepdim=keepdim)
     if p in (float("inf"), "inf"):
-        return amax(x.abs(), dim, keepdim)
+        return amax(input.abs(), dim, keepdim)
     if p in (float("-inf"), "-inf"):
-        return amin(x.abs(), dim, keepdim)
+        return amin(input.abs(), dim, keepdim)
     if p == 1:
-        return x.abs().sum(dim, keepdim)
+        return input.abs().sum(dim, keepdim)
     if p == 0:  # differentiable, with PyTorch's zero gradient
-        return where(x != 0, 1.0, x * 0).sum(dim, keepdim)
+        return where(input != 0, 1.0, input * 0).sum(dim, keepdim)
     if p == "nuc":
         from ..linalg import matrix_norm
 
-        return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+    a = input.abs()
     if p < 0:  # a zero element makes the norm 0 (inf ** (1/p)), with a zero gradient
-        _nonempty("linalg.vector_norm", x, axes)  # (no identity: PyTorch raises)
-        return where(x != 0, where(x != 0, x.abs(), 1) ** p, math.inf).sum(dim, keepdim) ** (1 / p)
+        _nonempty("linalg.vector_norm", input, axes)  # (no identity: PyTorch raises)
+        return where(a != 0, where(a != 0, a, 1) ** p, math.inf).sum(dim, keepdim) ** (1 / p)
     # PyTorch's gradient conventions, never 0 * inf = NaN: 0 at a zero vector, and (p < 1)
     # 0 at a zero element
-    a = x.abs()
     if p < 1:
         a = where(a > 0, where(a > 0, a, 1) ** p, 0)
     s = a.sum(dim, keepdim) if p < 1 else (a ** p).sum(dim, keepdim)

@@ -59,7 +59,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y if bias is None else y + bias
 
 
-def bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_k = x1^T A_k x2 + b_k.
 
     Args:
@@ -67,13 +67,13 @@ def bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias: Tensor | None = None)
     Returns:
         Tensor (*, out).
     """
-    if x1.shape[-1] != weight.shape[1] or x2.shape[-1] != weight.shape[2]:
+    if input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
         raise ShapeError(f"bilinear: expected inputs with last dimensions {weight.shape[1]} and "
-                         f"{weight.shape[2]}, got shapes {tuple(x1.shape)} and "
-                         f"{tuple(x2.shape)}")
-    lead = tuple(x1.shape[:-1])
-    a = x1.reshape(-1, x1.shape[-1])
-    b = x2.reshape(-1, x2.shape[-1])
+                         f"{weight.shape[2]}, got shapes {tuple(input1.shape)} and "
+                         f"{tuple(input2.shape)}")
+    lead = tuple(input1.shape[:-1])
+    a = input1.reshape(-1, input1.shape[-1])
+    b = input2.reshape(-1, input2.shape[-1])
     out, in1, in2 = weight.shape
     # (B, in1) @ (in1, out*in2) -> (B, out, in2), then contract with x2
     t = (a @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(-1, out, in2)
