@@ -24,6 +24,12 @@ class IndexRangeError(RuntimeError, IndexError):
     """An index outside its dim: ``gather: index out of bounds for dim 0 of size 3``."""
 
 
+def index_range_error(op: str, dim: int, n: int) -> IndexRangeError:
+    """PyTorch's range check failed: an index of ``op`` outside [0, n) along ``dim``."""
+    return IndexRangeError(f"{op}: index out of bounds for dim {dim} of size {n} (index values "
+                           f"must be in [0, {n}))")
+
+
 def bool_subtraction_error(n_bools: int) -> RuntimeError:
     """PyTorch's refusal of ``-`` with one or two bool operands."""
     if n_bools == 2:

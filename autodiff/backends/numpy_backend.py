@@ -477,6 +477,10 @@ class NumpyBackend(NNKernels):
     def getitem(self, a, idx):
         return a[idx]
 
+    def gather_checks_range(self, a, axis, idx) -> bool:
+        """Whether ``gather`` itself raises for an index outside [0, a.shape[axis])."""
+        return False
+
     def any_outside(self, a, lo: int, hi: int, skip=None) -> bool:
         """Whether an element of integer ``a`` other than ``skip`` lies outside [lo, hi)."""
         if skip is None:  # two reductions, no temporaries

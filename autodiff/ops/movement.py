@@ -8,7 +8,7 @@ import math
 
 from .. import dtypes
 from ..autograd.node import Op
-from ..errors import DTypeError, IndexRangeError, ShapeError
+from ..errors import DTypeError, IndexRangeError, ShapeError, index_range_error
 from ._util import constant, norm_dim, norm_dims, shape_arg
 from .elementwise import Expand, expand
 from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
@@ -135,6 +135,8 @@ class Gather(Op):
                 raise ValueError("index is larger than the input outside dim, or has "
                                  "another number of dims")
             return self.backend.gather(a, dim, index._data)
+        except IndexRangeError:
+            raise
         except (ValueError, IndexError, TypeError) as exc:
             raise ShapeError(f"gather: index of shape {tuple(index.shape)} does not fit input "
                              f"of shape {tuple(x.shape)} along dim {dim} ({exc})") from None
@@ -534,8 +536,7 @@ def _in_range(op, x, d, index):
     # an out-of-range one around)
     n = x.shape[d] if x.ndim else 1
     if index.numel() and x._dev.backend.any_outside(index._data, 0, n):
-        raise IndexRangeError(f"{op}: index out of bounds for dim {d} of size {n} (index "
-                              f"values must be in [0, {n}))")
+        raise index_range_error(op, d, n)
     return d
 
 
@@ -544,7 +545,9 @@ def gather(input, dim, index):
         raise DTypeError(f"gather(): Expected dtype int32/int64 for index, got {index.dtype}")
     if min(input.ndim, index.ndim) == 0 and max(input.ndim, index.ndim) < 2:  # 0-d read as 1-d
         return gather(input.reshape(-1), dim, index.reshape(-1)).reshape(index.shape)
-    d = _in_range("gather", input, norm_dim(dim, input.ndim), index)
+    d = norm_dim(dim, input.ndim)
+    if not input._dev.backend.gather_checks_range(input._data, d, index._data):
+        _in_range("gather", input, d, index)
     return Gather.apply(input, index, dim=d)
 
 

@@ -35,9 +35,8 @@ bool gather_last(const T* x, int64_t rows, int64_t n, const int64_t* idx, int64_
     const int64_t* ir = idx + r * m;
     T* o = out + r * m;
     for (int64_t j = 0; j < m; ++j) {
-      int64_t i = ir[j];
-      if (i < 0) i += n;
-      if (uint64_t(i) >= uint64_t(n)) {
+      const int64_t i = ir[j];
+      if (uint64_t(i) >= uint64_t(n)) {  // negative too: PyTorch's gather takes [0, n)
         *b = ir[j];
         return false;
       }
@@ -55,9 +54,8 @@ bool scatter_add_last(T* out, int64_t rows, int64_t n, const int64_t* idx, const
     const int64_t* ir = idx + r * m;
     const T* s = src + r * m;
     for (int64_t j = 0; j < m; ++j) {
-      int64_t i = ir[j];
-      if (i < 0) i += n;
-      if (uint64_t(i) >= uint64_t(n)) {
+      const int64_t i = ir[j];
+      if (uint64_t(i) >= uint64_t(n)) {  // negative too: PyTorch's gather takes [0, n)
         *b = ir[j];
         return false;
       }

@@ -5,9 +5,9 @@
 
 namespace autodiff::kernels {
 
-// out[r, j] = x[r, idx[r, j]] for r < rows, j < m, x of rows x n; an index in [-n, 0) counts
-// from the end of its row, as NumPy's.  On an index outside [-n, n) returns false with it in
-// *bad (that element is not read); threaded over rows.
+// out[r, j] = x[r, idx[r, j]] for r < rows, j < m, x of rows x n.  On an index outside
+// [0, n) (PyTorch's range: no negative index) returns false with it in *bad (that element is
+// not read); threaded over rows.
 template <typename T>
 bool gather_last(const T* x, int64_t rows, int64_t n, const int64_t* idx, int64_t m, T* out,
                  int64_t* bad);

@@ -328,7 +328,7 @@ def test_gather_and_scatter_add_last(dtype, threads, shape, m):
     rng = np.random.default_rng(m)
     x = rand(rng, shape, dtype)
     n = shape[-1]
-    idx = rng.integers(-n, n, shape[:-1] + (m,))  # repeats and negatives
+    idx = rng.integers(0, n, shape[:-1] + (m,))  # repeats
     with num_threads(threads):
         got = C.gather_last(x, idx)
         np.testing.assert_array_equal(got, np.take_along_axis(x, idx, -1))
@@ -337,7 +337,7 @@ def test_gather_and_scatter_add_last(dtype, threads, shape, m):
         C.scatter_add_last(out, idx, src)
         want = x.astype(np.float64)
         grid = np.indices(idx.shape, sparse=True)
-        np.add.at(want, tuple(grid[:-1]) + (idx % max(n, 1),), src)
+        np.add.at(want, tuple(grid[:-1]) + (idx,), src)
         np.testing.assert_allclose(out, want, **tol(dtype, 4))
 
 
@@ -354,6 +354,8 @@ def test_gather_and_scatter_add_last_views_aliasing_and_errors():
         C.gather_last(x, np.array([[0], [6], [0], [0]]))
     with pytest.raises(IndexError, match="index -7 is out of bounds"):
         C.scatter_add_last(x.copy(), np.array([[0], [0], [-7], [0]]), np.ones((4, 1), np.float32))
+    with pytest.raises(IndexError, match="index -1 is out of bounds"):  # PyTorch's range [0, n)
+        C.gather_last(x, np.array([[0], [0], [-1], [0]]))
     with pytest.raises(ValueError, match=r"index of shape \(3, 1\) must match the array's shape "
                                          r"\(4, 6\) in every dimension but the last"):
         C.gather_last(x, np.zeros((3, 1), np.int64))
@@ -384,11 +386,11 @@ def test_sort_gather_scatter_fuzz(x, descending, data):
     np.testing.assert_array_equal(v, np.take_along_axis(x, order, -1))
     n = x.shape[-1]
     m = data.draw(st.integers(0, 2 * n))
-    idx = data.draw(hnp.arrays(np.int64, x.shape[:-1] + (m,), elements=st.integers(-n, n - 1)))
+    idx = data.draw(hnp.arrays(np.int64, x.shape[:-1] + (m,), elements=st.integers(0, n - 1)))
     np.testing.assert_array_equal(C.gather_last(x, idx), np.take_along_axis(x, idx, -1))
     src = np.ones(idx.shape, x.dtype)
     out = np.zeros(x.shape, x.dtype)
     C.scatter_add_last(out, idx, src)
     want = np.zeros(x.shape)
-    np.add.at(want, tuple(np.indices(idx.shape, sparse=True)[:-1]) + (idx % n,), 1.0)
+    np.add.at(want, tuple(np.indices(idx.shape, sparse=True)[:-1]) + (idx,), 1.0)
     np.testing.assert_array_equal(out, want)
