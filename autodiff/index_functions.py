@@ -85,8 +85,8 @@ def _wrap_negative(index: Tensor, n: int) -> Tensor:
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
             reduce: str | None = None) -> Tensor:
     """A copy of x with ``src`` (or the scalar ``value``) written at ``index`` along dim
-    (with reduce='add', added). Where index repeats a position one write is kept (the last,
-    as PyTorch's CPU kernel keeps), never their sum."""
+    (with reduce='add' added, with 'multiply' multiplied in). Where index repeats a position
+    one write is kept (the last, as PyTorch's CPU kernel keeps), never their sum."""
     _check_index(index, "scatter")
     if src is None:
         src = value
@@ -97,8 +97,12 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
     added = input.scatter_add(d, index, src) if reduce in (None, "add") else None
     if reduce == "add":
         return added
+    if reduce == "multiply":
+        from .reduce_functions import scatter_reduce
+
+        return scatter_reduce(input, d, index, src, "prod")
     if reduce is not None:
-        raise ValueError(f"scatter: reduce must be 'add' (or None), got {reduce!r}")
+        raise ValueError(f"scatter: reduce must be 'add' or 'multiply' (or None), got {reduce!r}")
     last = _last_writes(index, d, tuple(input.shape))
     src = ops.where(last, src, zeros_like(src))
     hit = zeros_like(input).scatter_add(d, index, last.to(input.dtype)) > 0

@@ -229,8 +229,11 @@ class _Solve(Function):
         return (-(gb @ _mT(x))).sum_to_size(tuple(a.shape)), gb.sum_to_size(ctx.b_shape)
 
 
-def solve(A: Tensor, B: Tensor) -> Tensor:
-    """X with A X = B; B is (.., n, k) or, when it has one dim less than A, (.., n)."""
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (``left=False``: X A = B); B is (.., n, k) or, when it has one dim less
+    than A, (.., n)."""
+    if not left:  # X A = B is A^T X^T = B^T
+        return solve(_mT(A), B) if B.ndim == 1 else _mT(solve(_mT(A), _mT(B)))
     A = _square(A, "solve")
     B = float_operand(B)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
@@ -305,12 +308,14 @@ class _QR(Function):
 
 
 def qr(A: Tensor, mode: str = "reduced"):
-    """(Q, R) with A = Q R; mode 'reduced' or 'complete'."""
-    if mode not in ("reduced", "complete"):
-        raise ValueError(f"linalg.qr: mode must be 'reduced' or 'complete', got {mode!r}")
+    """(Q, R) with A = Q R; mode 'reduced', 'complete' or 'r' (R only: Q is empty)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     A = float_operand(A)
     if A.ndim < 2:
         raise ShapeError(f"linalg.qr: expected a matrix, got shape {tuple(A.shape)}")
+    if mode == "r":
+        return QRResult(A.new_empty((0,)), _QR.apply(A, "reduced")[1])
     return QRResult(*_QR.apply(A, mode))
 
 
@@ -509,13 +514,24 @@ def lstsq(input: Tensor, b: Tensor, rcond: float | None = None, *, driver: str |
     return LstsqResult(x.squeeze(-1) if vector else x, residuals, rank, sv)
 
 
-def matrix_rank(input: Tensor, *, rtol: float | None = None, hermitian: bool = False) -> Tensor:
-    """The number of singular values above rtol * the largest (no gradient)."""
+def matrix_rank(input: Tensor, tol=None, hermitian: bool = False, *, atol=None,
+                rtol=None) -> Tensor:
+    """The number of singular values above max(atol, rtol * the largest), as PyTorch: rtol
+    defaults to eps * max(m, n), or to 0 where atol > 0 is given; ``tol`` is atol with rtol 0
+    (no gradient)."""
     input = float_operand(input)
     s = svdvals(input.detach())
+    if tol is not None:
+        atol, rtol = tol, 0.0
     if rtol is None:
-        rtol = max(input.shape[-2:]) * float(np.finfo(input.dtype.np).eps)
-    return (s > rtol * s.amax(-1, keepdim=True)).sum(-1)
+        positive = atol is not None and bool((atol > 0).all() if isinstance(atol, Tensor) else
+                                             atol > 0)
+        rtol = 0.0 if positive else max(input.shape[-2:]) * float(np.finfo(input.dtype.np).eps)
+    cut = rtol * s.amax(-1, keepdim=True)
+    if atol is not None:
+        atol = atol.unsqueeze(-1) if isinstance(atol, Tensor) and atol.ndim else atol
+        cut = ops.maximum(cut, atol if isinstance(atol, Tensor) else cut.new_full((), atol))
+    return (s > cut).sum(-1)
 
 
 def matrix_power(input: Tensor, n: int) -> Tensor:

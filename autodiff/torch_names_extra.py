@@ -181,10 +181,10 @@ _METHOD_NAMES = """
 absolute angle bitwise_left_shift bitwise_not bitwise_right_shift divide fix float_power
 frac frexp gcd greater greater_equal igamma igammac isneginf isposinf isreal lcm ldexp less
 less_equal logaddexp2 multiply mvlgamma negative nextafter not_equal positive subtract
-true_divide as_strided diag_embed diagflat diagonal_scatter dsplit fliplr flipud index_put
-index_reduce mode nonzero_static put renorm select_scatter slice_scatter split_with_sizes
-unfold unique_consecutive addbmm addmv addr cholesky_inverse cholesky_solve corrcoef cov
-histc histogram inner lu lu_solve matrix_exp triangular_solve vdot
+true_divide as_strided as_strided_scatter diag_embed diagflat diagonal_scatter dsplit fliplr
+flipud index_put index_reduce mode nonzero_static put renorm select_scatter slice_scatter
+split_with_sizes unfold unique_consecutive addbmm addmv addr cholesky_inverse cholesky_solve
+corrcoef cov histc histogram inner lu lu_solve matrix_exp triangular_solve vdot
 """.split()  # noqa: SIM905 (a table, as tensor.py's _METHODS)
 for _name in _METHOD_NAMES:
     _attach(_name, globals()[_name])

@@ -30,7 +30,7 @@ from .tensor import Tensor
 
 # fmt: off
 __all__ = [
-    "as_strided", "atleast_1d", "atleast_2d", "atleast_3d", "cartesian_prod", "combinations",
+    "as_strided", "as_strided_scatter", "atleast_1d", "atleast_2d", "atleast_3d", "cartesian_prod", "combinations",
     "diag_embed", "diagflat", "diagonal_scatter", "dsplit", "fliplr", "flipud", "index_put",
     "index_reduce",
     "mode", "nonzero_static", "put", "renorm", "row_stack", "select_scatter", "slice_scatter",
@@ -283,6 +283,14 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     return _Unfold.apply(x, dim=d, size=int(size), step=int(step))
 
 
+def _strided_positions(size, stride, offset) -> np.ndarray:
+    """The flat position offset + sum_k i_k stride_k of each element of a strided view."""
+    pos = np.full(size, offset, np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        pos += (np.arange(n) * s).reshape((-1,) + (1,) * (len(size) - k - 1))
+    return pos
+
+
 class _AsStrided(Op):
     """y[i] = flat(x)[offset + sum_k i_k stride_k] (a view of x's memory when x is contiguous,
     as a base is); dx = dy added back at those flat positions."""
@@ -296,10 +304,7 @@ class _AsStrided(Op):
         return self.backend.xp.lib.stride_tricks.as_strided(a.reshape(-1)[offset:], size, strides)
 
     def backward(self, g):
-        size, stride, offset = self.args
-        pos = np.full(size, offset, np.int64)
-        for k, (n, s) in enumerate(zip(size, stride)):
-            pos += (np.arange(n) * s).reshape((-1,) + (1,) * (len(size) - k - 1))
+        pos = _strided_positions(*self.args)
         flat = zeros(int(np.prod(self.in_shape)), dtype=g.dtype, device=g.device)
         idx = tensor(pos.reshape(-1), device=g.device)
         return (index_add(flat, 0, idx, g.reshape(-1)).reshape(self.in_shape),)
@@ -337,6 +342,23 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
                            f"offset {offset} need a storage of {need} elements, out of bounds "
                            f"for storage of size {base.numel()}")
     return _AsStrided.apply(base, size=size, stride=stride, offset=offset)
+
+
+def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """A copy of x (read row-major) with the elements ``as_strided(size, stride,
+    storage_offset)`` would view replaced by src (differentiable in both)."""
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if tuple(src.shape) != size:
+        raise ShapeError(f"as_strided_scatter: expected src to have a size equal to the slice "
+                         f"of self. src size = {list(src.shape)}, slice size = {list(size)}")
+    pos = _strided_positions(size, stride, int(storage_offset or 0)).reshape(-1)
+    if pos.size and (pos.min() < 0 or pos.max() >= input.numel()):
+        raise RuntimeError(f"as_strided_scatter: sizes {list(size)}, strides {list(stride)} and "
+                           f"storage offset {storage_offset or 0} are out of bounds for an input "
+                           f"of {input.numel()} elements")
+    idx = tensor(pos, dtype=dtypes.int64, device=input.device)
+    flat = index_copy(input.reshape(-1), 0, idx, src.to(input.dtype).reshape(-1))
+    return flat.reshape(tuple(input.shape))
 
 
 if not hasattr(Tensor, "storage_offset"):
