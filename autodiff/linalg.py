@@ -36,31 +36,13 @@ LstsqResult = collections.namedtuple("lstsq", ["solution", "residuals", "rank",
                                                "singular_values"])
 TorchSVDResult = collections.namedtuple("svd", ["U", "S", "V"])
 
+# fmt: off
 __all__ = [
-    "cholesky",
-    "cross",
-    "det",
-    "diagonal",
-    "eigh",
-    "eigvalsh",
-    "householder_product",
-    "inv",
-    "lstsq",
-    "matmul",
-    "matrix_norm",
-    "matrix_power",
-    "matrix_rank",
-    "multi_dot",
-    "norm",
-    "pinv",
-    "qr",
-    "slogdet",
-    "solve",
-    "svd",
-    "svdvals",
-    "vecdot",
-    "vector_norm",
+    "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "householder_product", "inv",
+    "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
+    "qr", "slogdet", "solve", "svd", "svdvals", "vecdot", "vector_norm",
 ]
+# fmt: on
 
 matmul = ops.matmul
 
