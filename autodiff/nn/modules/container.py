@@ -116,10 +116,10 @@ class Sequential(Module):
         self._renumber(list((self * times)))
         return self
 
-    def forward(self, x):
+    def forward(self, input):
         for m in self._modules.values():
-            x = m(x)
-        return x
+            input = m(input)
+        return input
 
 
 class ModuleList(Module):

@@ -138,11 +138,11 @@ class Conv1d(_ConvNd):
         super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x, 1)
-        x, padding = self._mode_pad(x)
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input, 1)
+        input, padding = self._mode_pad(input)
         pad = padding if isinstance(padding, (str, int)) else padding[0]
-        return F.conv1d(x, self.weight, self.bias, self.stride[0], pad, self.dilation[0],
+        return F.conv1d(input, self.weight, self.bias, self.stride[0], pad, self.dilation[0],
                         self.groups)
 
 
@@ -173,10 +173,10 @@ class Conv2d(_ConvNd):
         super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x, 2)
-        x, padding = self._mode_pad(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input, 2)
+        input, padding = self._mode_pad(input)
+        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
 
@@ -199,11 +199,11 @@ class _ConvTransposeNd(_ConvNd):
                          dilation, groups, bias, padding_mode, device, dtype, transposed=True,
                          output_padding=output_padding)
 
-    def forward(self, x: Tensor, output_size=None) -> Tensor:
-        self._check(x, self.dims)
-        op = self._output_padding(x, output_size, self.dims)
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        self._check(input, self.dims)
+        op = self._output_padding(input, output_size, self.dims)
         fn = getattr(F, f"conv_transpose{self.dims}d")
-        return fn(x, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+        return fn(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
                   self.dilation)
 
 

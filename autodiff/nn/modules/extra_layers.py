@@ -41,15 +41,15 @@ class CTCLoss(_Loss):
 class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks: keeps a zero-mean, unit-variance input's moments."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.alpha_dropout(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
 
 
 class FeatureAlphaDropout(_DropoutNd):
     """``AlphaDropout`` of whole channels of (N, C, *)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.feature_alpha_dropout(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)
 
 
 class _FractionalMaxPoolNd(Module):
@@ -76,8 +76,8 @@ class FractionalMaxPool2d(_FractionalMaxPoolNd):
         (N, C, H, W) or (C, H, W) -> output_size, or int(H * ratio) x int(W * ratio).
     """
 
-    def forward(self, x: Tensor):
-        return F.fractional_max_pool2d(x, self.kernel_size, self.output_size,
+    def forward(self, input: Tensor):
+        return F.fractional_max_pool2d(input, self.kernel_size, self.output_size,
                                        self.output_ratio, self.return_indices,
                                        self._random_samples)
 
@@ -85,8 +85,8 @@ class FractionalMaxPool2d(_FractionalMaxPoolNd):
 class FractionalMaxPool3d(_FractionalMaxPoolNd):
     """``FractionalMaxPool2d`` over (T, H, W); ``_random_samples`` is (N, C, 3)."""
 
-    def forward(self, x: Tensor):
-        return F.fractional_max_pool3d(x, self.kernel_size, self.output_size,
+    def forward(self, input: Tensor):
+        return F.fractional_max_pool3d(input, self.kernel_size, self.output_size,
                                        self.output_ratio, self.return_indices,
                                        self._random_samples)
 
@@ -94,8 +94,8 @@ class FractionalMaxPool3d(_FractionalMaxPoolNd):
 class LPPool3d(_LPPoolNd):
     """Power-average pooling of (N, C, D, H, W): (sum over each window of x^p)^(1/p)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.lp_pool3d(x, float(self.norm_type), self.kernel_size, self.stride,
+    def forward(self, input: Tensor) -> Tensor:
+        return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
 
 
@@ -105,8 +105,8 @@ class MaxUnpool3d(_MaxUnpoolNd):
 
     spatial = 3
 
-    def forward(self, x: Tensor, indices: Tensor, output_size=None) -> Tensor:
-        return F.max_unpool3d(x, indices, self.kernel_size, self.stride, self.padding,
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
 
 
@@ -139,11 +139,11 @@ class SyncBatchNorm(_BatchNorm):
                          dtype, bias=bias)
         self.process_group = process_group
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim < 2:
-            raise ShapeError(f"SyncBatchNorm: expected at least 2D input (got {x.ndim}D input)")
-        self._dims = (x.ndim,)
-        return super().forward(x)
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim < 2:
+            raise ShapeError(f"SyncBatchNorm: expected at least 2D input (got {input.ndim}D input)")
+        self._dims = (input.ndim,)
+        return super().forward(input)
 
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:

@@ -38,10 +38,10 @@ class Conv3d(_ConvNd):
         super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x, 3)
-        x, padding = self._mode_pad(x)
-        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input, 3)
+        input, padding = self._mode_pad(input)
+        return F.conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
 
@@ -69,32 +69,32 @@ class MaxPool3d(MaxPool2d):
     """Max over each kD x kH x kW window of (N, C, D, H, W) (padding counts as -inf);
     arguments as MaxPool2d's; return_indices gives flat D*H*W positions."""
 
-    def forward(self, x: Tensor):
-        return F.max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+    def forward(self, input: Tensor):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
 
 class AvgPool3d(AvgPool2d):
     """Mean over each kD x kH x kW window of (N, C, D, H, W); arguments as AvgPool2d's."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
 
 class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
     """Average pooling of (N, C, D, H, W) to a fixed output size (None keeps that dim)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.adaptive_avg_pool3d(x, self.output_size)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool3d(input, self.output_size)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Max pooling of (N, C, D, H, W) to a fixed output size; with return_indices also the
     flat D*H*W positions of the maxima."""
 
-    def forward(self, x: Tensor):
-        return F.adaptive_max_pool3d(x, self.output_size, self.return_indices)
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class BatchNorm3d(_BatchNorm):
@@ -113,5 +113,5 @@ class InstanceNorm3d(_InstanceNorm):
 class Dropout3d(_DropoutNd):
     """In training, zero whole channels of (N, C, D, H, W) with probability p."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout3d(x, self.p, self.training, self.inplace)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)

@@ -24,8 +24,8 @@ class Identity(Module):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x
+    def forward(self, input: Tensor) -> Tensor:
+        return input
 
 
 class Linear(Module):
@@ -63,10 +63,10 @@ class Linear(Module):
     def reset_parameters(self) -> None:
         init.default_weight_bias_(self.weight, self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ShapeError(linear_shape_message("Linear", x, self.weight))
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            raise ShapeError(linear_shape_message("Linear", input, self.weight))
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

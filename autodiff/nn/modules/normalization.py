@@ -88,11 +88,11 @@ class _BatchNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
                          bias=bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in self._dims or x.shape[1] != self.num_features:
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in self._dims or input.shape[1] != self.num_features:
             raise ShapeError(f"{type(self).__name__}: expected a {' or '.join(map(str, self._dims))}"
                              f"-D input with {self.num_features} channels at dim 1 "
-                             f"(num_features), got shape {tuple(x.shape)}")
+                             f"(num_features), got shape {tuple(input.shape)}")
         momentum = self._momentum()
         use_batch = self.training or self.running_mean is None
         track = self.training and self.track_running_stats
@@ -100,7 +100,7 @@ class _BatchNorm(_NormBase):
             from ...func._vmap import check_batch_norm
 
             check_batch_norm(self)
-        return F.batch_norm(x, self.running_mean if track or not use_batch else None,
+        return F.batch_norm(input, self.running_mean if track or not use_batch else None,
                             self.running_var if track or not use_batch else None,
                             self.weight, self.bias, use_batch, momentum, self.eps)
 
@@ -132,19 +132,19 @@ class _InstanceNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
                          bias=bias)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         s = self._spatial
-        if x.ndim not in (s + 1, s + 2):
+        if input.ndim not in (s + 1, s + 2):
             raise ShapeError(f"{type(self).__name__}: expected a {s + 1}-D or {s + 2}-D input, "
-                             f"got shape {tuple(x.shape)}")
-        if x.ndim == s + 1:
-            return self.forward(x.unsqueeze(0)).squeeze(0)
-        if self.affine and x.shape[1] != self.num_features:
+                             f"got shape {tuple(input.shape)}")
+        if input.ndim == s + 1:
+            return self.forward(input.unsqueeze(0)).squeeze(0)
+        if self.affine and input.shape[1] != self.num_features:
             raise ShapeError(f"{type(self).__name__}: expected input with {self.num_features} "
-                             f"channels (num_features), got shape {tuple(x.shape)}")
+                             f"channels (num_features), got shape {tuple(input.shape)}")
         momentum = 0.0 if self.momentum is None else self.momentum  # no batch counting here
         use_input = self.training or not self.track_running_stats
-        return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+        return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                                use_input, momentum, self.eps)
 
 
@@ -177,13 +177,13 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = eps, elementwise_affine
         _affine_params(self, elementwise_affine, bias, self.normalized_shape, device, dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         n = len(self.normalized_shape)
-        if tuple(x.shape[x.ndim - n:]) != self.normalized_shape or x.ndim < n:
+        if tuple(input.shape[input.ndim - n:]) != self.normalized_shape or input.ndim < n:
             raise ShapeError(f"LayerNorm: expected input with trailing shape "
                              f"{self.normalized_shape} (normalized_shape), got shape "
-                             f"{tuple(x.shape)}")
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+                             f"{tuple(input.shape)}")
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -204,11 +204,11 @@ class GroupNorm(Module):
                                                                      eps, affine)
         _affine_params(self, affine, bias, (num_channels,), device, dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim < 2 or x.shape[1] != self.num_channels:
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise ShapeError(f"GroupNorm: expected input (N, {self.num_channels}, *) "
-                             f"(num_channels), got shape {tuple(x.shape)}")
-        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+                             f"(num_channels), got shape {tuple(input.shape)}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
@@ -260,8 +260,8 @@ class LocalResponseNorm(Module):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

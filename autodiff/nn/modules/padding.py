@@ -28,8 +28,8 @@ class _PadNd(Module):
         super().__init__()
         self.padding = _ntuple(padding, 2 * self.spatial)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.pad(x, self.padding, self.mode)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.pad(input, self.padding, self.mode)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
@@ -40,8 +40,8 @@ class _ConstantPadNd(_PadNd):
         super().__init__(padding)
         self.value = value
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.pad(x, self.padding, "constant", self.value)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.pad(input, self.padding, "constant", self.value)
 
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
@@ -143,11 +143,11 @@ class _ReplicationPadNd(_PadNd):
 class _CircularPadNd(_PadNd):
     mode = "circular"
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in (self.spatial + 1, self.spatial + 2):
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (self.spatial + 1, self.spatial + 2):
             raise ValueError(f"expected {self.spatial + 1}D or {self.spatial + 2}D input (got "
-                             f"{x.ndim}D input)")
-        return super().forward(x)
+                             f"{input.ndim}D input)")
+        return super().forward(input)
 
 
 class ReflectionPad1d(_ReflectionPadNd):

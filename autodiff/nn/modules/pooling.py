@@ -38,8 +38,8 @@ class MaxPool2d(_Pool):
         super().__init__(kernel_size, stride, padding)
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
-    def forward(self, x: Tensor):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+    def forward(self, input: Tensor):
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
@@ -50,8 +50,8 @@ class MaxPool2d(_Pool):
 class MaxPool1d(MaxPool2d):
     """Max over each window of (N, C, L)."""
 
-    def forward(self, x: Tensor):
-        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+    def forward(self, input: Tensor):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
 
@@ -69,8 +69,8 @@ class AvgPool2d(_Pool):
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
         self.divisor_override = divisor_override
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
@@ -85,8 +85,8 @@ class AvgPool1d(_Pool):
         super().__init__(_single(kernel_size), _single(stride), _single(padding))
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
     def extra_repr(self) -> str:
@@ -100,8 +100,8 @@ class AdaptiveAvgPool2d(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(x, self.output_size)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -110,8 +110,8 @@ class AdaptiveAvgPool2d(Module):
 class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
     """Average pooling of (N, C, L) to a fixed length."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.adaptive_avg_pool1d(x, self.output_size)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
 
 
 class _AdaptiveMaxPoolNd(Module):
@@ -139,8 +139,8 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
         (1, 64, 5, 7)
     """
 
-    def forward(self, x: Tensor):
-        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
@@ -150,8 +150,8 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
         output_size: int; return_indices=False.
     """
 
-    def forward(self, x: Tensor):
-        return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class _LPPoolNd(Module):
@@ -181,8 +181,8 @@ class LPPool2d(_LPPoolNd):
         (1, 4, 3, 3)
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.lp_pool2d(x, float(self.norm_type), self.kernel_size, self.stride,
+    def forward(self, input: Tensor) -> Tensor:
+        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
 
 
@@ -193,8 +193,8 @@ class LPPool1d(_LPPoolNd):
         norm_type: p; kernel_size: int; stride=kernel_size; ceil_mode=False.
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.lp_pool1d(x, float(self.norm_type), self.kernel_size, self.stride,
+    def forward(self, input: Tensor) -> Tensor:
+        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
 
 
@@ -229,8 +229,8 @@ class MaxUnpool2d(_MaxUnpoolNd):
         >>> unpool(y, idx, output_size=x.shape)
     """
 
-    def forward(self, x: Tensor, indices: Tensor, output_size=None) -> Tensor:
-        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding,
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
 
 
@@ -244,6 +244,6 @@ class MaxUnpool1d(_MaxUnpoolNd):
 
     spatial = 1
 
-    def forward(self, x: Tensor, indices: Tensor, output_size=None) -> Tensor:
-        return F.max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding,
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)

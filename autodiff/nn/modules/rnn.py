@@ -269,13 +269,13 @@ class RNNBase(Module):
             h_n, c_n = h_n[:, back], (None if c_n is None else c_n[:, back])
         return packed, h_n, c_n
 
-    def forward(self, x: Tensor | PackedSequence, hx: Tensor | None = None):
-        if isinstance(x, PackedSequence):
-            out, h_n, _ = self._run_packed(x, (hx,))
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None):
+        if isinstance(input, PackedSequence):
+            out, h_n, _ = self._run_packed(input, (hx,))
             return out, h_n
-        x, unbatched = self._prepare(x)
-        h0 = self._state(hx, x, unbatched, "hx")
-        out, h_n, _ = self._run(x, h0, None)
+        input, unbatched = self._prepare(input)
+        h0 = self._state(hx, input, unbatched, "hx")
+        out, h_n, _ = self._run(input, h0, None)
         return self._finish(out, unbatched), (h_n.squeeze(1) if unbatched else h_n)
 
 
@@ -336,15 +336,15 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, proj_size, device, dtype)
 
-    def forward(self, x: Tensor | PackedSequence, hx=None):
+    def forward(self, input: Tensor | PackedSequence, hx=None):
         h0, c0 = (None, None) if hx is None else hx
-        if isinstance(x, PackedSequence):
-            out, h_n, c_n = self._run_packed(x, (h0, c0))
+        if isinstance(input, PackedSequence):
+            out, h_n, c_n = self._run_packed(input, (h0, c0))
             return out, (h_n, c_n)
-        x, unbatched = self._prepare(x)
-        h0 = self._state(h0, x, unbatched, "h_0")
-        c0 = self._state(c0, x, unbatched, "c_0")
-        out, h_n, c_n = self._run(x, h0, c0)
+        input, unbatched = self._prepare(input)
+        h0 = self._state(h0, input, unbatched, "h_0")
+        c0 = self._state(c0, input, unbatched, "c_0")
+        out, h_n, c_n = self._run(input, h0, c0)
         if unbatched:
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
         return self._finish(out, unbatched), (h_n, c_n)
@@ -425,9 +425,9 @@ class RNNCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, h, unbatched = self._prep(x, hx)
-        h = rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        input, h, unbatched = self._prep(input, hx)
+        h = rnn_cell(input, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
                      self.nonlinearity)
         return h.squeeze(0) if unbatched else h
 
@@ -443,11 +443,11 @@ class LSTMCell(RNNCellBase):
                  dtype=None) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
-    def forward(self, x: Tensor, hx=None):
+    def forward(self, input: Tensor, hx=None):
         h0, c0 = (None, None) if hx is None else hx
-        x, h, unbatched = self._prep(x, h0)
-        _, c, _ = self._prep(x if not unbatched else x[0], c0)
-        h, c = lstm_cell(x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        input, h, unbatched = self._prep(input, h0)
+        _, c, _ = self._prep(input if not unbatched else input[0], c0)
+        h, c = lstm_cell(input, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
 
 
@@ -462,7 +462,7 @@ class GRUCell(RNNCellBase):
                  dtype=None) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
-    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, h, unbatched = self._prep(x, hx)
-        h = gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        input, h, unbatched = self._prep(input, hx)
+        h = gru_cell(input, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return h.squeeze(0) if unbatched else h

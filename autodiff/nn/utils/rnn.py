@@ -292,11 +292,10 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     return out if batch_first else out.transpose(0, 1)
 
 
-def unpad_sequence(padded: Tensor, lengths, batch_first: bool = False) -> list:
-    """The sequences of a right-padded batch, each cut to its length (``padded`` is not
-    changed, unlike PyTorch, which transposes it in place when ``batch_first`` is False)."""
-    if not batch_first:
-        padded = padded.transpose(0, 1)
+def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list:
+    """The sequences of a right-padded batch, each cut to its length (``padded_sequences`` is
+    not changed, unlike PyTorch, which transposes it in place when ``batch_first`` is False)."""
+    padded = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
     return [padded[i, : int(n)] for i, n in enumerate(_as_int_array(lengths))]
 
 
