@@ -1,13 +1,13 @@
 // LSTM and GRU drivers: the time loop around the table's GEMM micro-kernel and cell kernels.
 //
-// Work in a step is split over blocks of NR hidden units (NR = the micro-kernel's width).
-// Forward: W_hh^T is packed once per call with its columns permuted so that the four gate
-// panels of one unit block lie together; a thread takes a block, multiplies h_prev by those
-// four panels and runs the cell on them straight away.  Backward: W_hh is packed once as
-// the B of dh = d_gates @ W_hh; a thread takes a block of dh's columns, finishes dh for it,
-// and runs the cell backward on the same units.  Either way each step needs only the whole
-// previous h (or d_gates) and ends in one barrier; each thread packs that small A itself.
-// dW_hh is one large GEMM over all steps after the loop.
+// Work in a step is split over blocks of NR hidden units (NR = the micro-kernel's width),
+// each thread owning a contiguous range of them.  Forward: W_hh^T is packed once per call
+// with its columns permuted so that the four gate panels of one unit block lie together; a
+// thread multiplies h_prev by the panels of its blocks and runs the cell on its units.
+// Backward: W_hh is packed once as the B of dh = d_gates @ W_hh; a thread finishes dh for its
+// columns and runs the cell backward on the same units.  Either way each step needs only the
+// whole previous h (or d_gates) and ends in one barrier; each thread packs that small A
+// itself.  dW_hh is one large GEMM over all steps after the loop.
 #include "kernels/rnn.h"
 
 #include <algorithm>
@@ -28,6 +28,11 @@ namespace {
 constexpr double kParallelStepFlops = 2.0 * 96 * 96 * 96;
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Elements added to the rows of a step's scratch tiles (gates, dh): rows a multiple of 4 KiB
+// apart (H = 256: 4 H floats) fall in one L1 set, and a block's 32+ rows then evict each
+// other between the GEMM that writes them and the cell that reads them.
+constexpr int64_t kRowPad = 16;
 
 // Threads for a loop whose steps each do `flops` of GEMM over `blocks` unit blocks.
 inline int step_threads(double flops, int64_t blocks) {
@@ -58,49 +63,38 @@ void panel_gemm(const KernelTable<T>& t, int64_t mp, int64_t k, int64_t kc_max, 
   }
 }
 
-// Fetch the cache lines of p[0, n) now.  The cell's rows are 4H apart, a page or more at
-// the benchmark sizes, where hardware prefetchers stop; asked for before a block's GEMM,
-// they arrive while it runs.
-template <typename T>
-inline void prefetch(const T* p, int64_t n, bool write) {
-  const uintptr_t end = reinterpret_cast<uintptr_t>(p + n);
-  for (uintptr_t a = reinterpret_cast<uintptr_t>(p) & ~uintptr_t(63); a < end; a += 64) {
-    if (write)
-      __builtin_prefetch(reinterpret_cast<const void*>(a), 1);
-    else
-      __builtin_prefetch(reinterpret_cast<const void*>(a), 0);
-  }
-}
-
-// Prefetches columns [j0, j0 + wv) of every gate of one row of a step: the projected
-// inputs xs (read) and the saved activations act (written), G gates of H each.
-template <typename T>
-inline void prefetch_gates(const T* xs, T* act, int64_t row, int G, int64_t H, int64_t j0,
-                           int64_t wv) {
-  for (int g = 0; g < G; ++g) {
-    prefetch(xs + (row * G + g) * H + j0, wv, false);
-    prefetch(act + (row * G + g) * H + j0, wv, true);
-  }
+// The units [u0 nr, u1 nr) of blocks [u0, u1): thread `tid` of `nt`'s contiguous share.
+inline void thread_blocks(int64_t nb, int tid, int nt, int64_t& u0, int64_t& u1) {
+  u0 = nb * tid / nt;
+  u1 = nb * (tid + 1) / nt;
 }
 
 // The forward time loop of a cell with G gates.  W (G H x H) is packed once as B = W^T with
-// the G gate panels of each unit block side by side; a step packs h_prev (rows hs apart: h0,
-// then y's rows of y_row elements) and, per unit block, runs the GEMM into `gates` and then
-// cell(ti, s, j0, wv, gates_u, ldg, hs): gate g of row r of the block at gates_u[r ldg + g nr].
-// prefetch_rows(ti, j0, wv) is called before the block's GEMM.
-template <typename T, typename Cell, typename Prefetch>
+// the G gate panels of each unit block side by side.  Each thread owns a contiguous range of
+// unit blocks: a step packs h_prev (rows hs apart: h0, then y's rows of y_row elements), runs
+// the GEMMs of all its blocks into its own gate tile, then the cell over its units row by row:
+// cell(ti, s, j0, wv, gates, ghs, ldg, hs), gate g of unit j0 + k of row r at
+// gates[r ldg + g ghs + k].  Row by row, each row's gates are long runs, which the hardware
+// prefetches; cell calls per block of nr units walked 32+ rows 4H apart for every 64 bytes
+// (a 64-step LSTM of 256 units spent 1.5x its GEMM time in the cell).
+template <typename T, typename Cell>
 void forward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reverse, const T* h0,
-                  const T* y, int64_t y_row, Cell cell, Prefetch prefetch_rows) {
+                  const T* y, int64_t y_row, Cell cell) {
   const auto& t = table<T>();
   const int mr = t.gemm_mr, nr = t.gemm_nr;
   const int64_t kc_max = GemmBlocking<T>::kKCPass;
   const int64_t nb = (H + nr - 1) / nr, n_panels = G * nb, np = n_panels * nr;
   const int64_t mp = round_up(N, mr);
   const int nt = step_threads(2.0 * double(N) * double(G * H) * double(H), nb);
-  AlignedBuffer<T> wp(H * np), gates(mp * np), pa_all(int64_t(nt) * mp * H);
+  const int64_t ghs = (nb + nt - 1) / nt * nr, ldg = G * ghs + kRowPad;  // the widest share
+  AlignedBuffer<T> wp(H * np), gates_all(int64_t(nt) * mp * ldg), pa_all(int64_t(nt) * mp * H);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    T* pa = pa_all.get() + thread_id() * mp * H;
+    const int tid = thread_id();
+    T* pa = pa_all.get() + tid * mp * H;
+    T* gates = gates_all.get() + tid * mp * ldg;
+    int64_t u0, u1;
+    thread_blocks(nb, tid, nt, u0, u1);
     // Panel G u + g holds gate g of units [u nr, u nr + nr): B[k][j] = W[g H + u nr + j][k].
 #pragma omp for schedule(static)
     for (int64_t p = 0; p < n_panels; ++p) {
@@ -115,40 +109,40 @@ void forward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool rever
       const int64_t ti = reverse ? L - 1 - s : s, tp = reverse ? ti + 1 : ti - 1;
       const T* hp = s == 0 ? h0 : y + tp * N * y_row;
       const int64_t hs = s == 0 ? H : y_row;
-      bool packed = false;
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t u = 0; u < nb; ++u) {
-        const int64_t j0 = u * nr, wv = std::min<int64_t>(nr, H - j0);
-        prefetch_rows(ti, j0, wv);
-        if (!packed) {
-          pack_a_all(N, H, hp, hs, mr, kc_max, pa);
-          packed = true;
-        }
-        for (int g = 0; g < G; ++g)
-          panel_gemm(t, mp, H, kc_max, pa, wp.get(), G * u + g, n_panels,
-                     gates.get() + (G * u + g) * nr, np);
-        cell(ti, s, j0, wv, gates.get() + G * u * nr, np, hs);
-      }  // the barrier: all of h_t is written before any thread packs it
+      if (u0 < u1) {
+        pack_a_all(N, H, hp, hs, mr, kc_max, pa);
+        for (int64_t u = u0; u < u1; ++u)
+          for (int g = 0; g < G; ++g)
+            panel_gemm(t, mp, H, kc_max, pa, wp.get(), G * u + g, n_panels,
+                       gates + g * ghs + (u - u0) * nr, ldg);
+        const int64_t j0 = u0 * nr;
+        cell(ti, s, j0, std::min(u1 * nr, H) - j0, gates, ghs, ldg, hs);
+      }
+#pragma omp barrier  // all of h_t is written before any thread packs it
     }
   }
 }
 
-// The backward time loop: W (G H x H) packed once as the B of dh = dg @ W; a step packs the
-// previous step's dg (L, N, G H) and, per block of units, finishes dh for it (rows ldh apart;
-// null on the first step) and calls cell(ti, s, j0, wv, dh_u, ldh), which writes dg[ti].
-// prefetch_rows(ti, j0, wv) is called first.
-template <typename T, typename Cell, typename Prefetch>
+// The backward time loop: W (G H x H) packed once as the B of dh = dg @ W.  Each thread owns
+// a contiguous range of unit blocks: a step packs the previous step's dg (L, N, G H), finishes
+// dh for its blocks (rows ldh apart; null on the first step) and calls cell(ti, s, j0, wv,
+// dh_u, ldh) once for its units, which writes dg[ti] there (row by row, as forward_loop).
+template <typename T, typename Cell>
 void backward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reverse, const T* dg,
-                   Cell cell, Prefetch prefetch_rows) {
+                   Cell cell) {
   const auto& t = table<T>();
   const int mr = t.gemm_mr, nr = t.gemm_nr;
   const int64_t kc_max = GemmBlocking<T>::kKCPass, gh = G * H;
   const int64_t nb = (H + nr - 1) / nr, hp_cols = nb * nr, mp = round_up(N, mr);
+  const int64_t ldh = hp_cols + kRowPad;
   const int nt = step_threads(2.0 * double(N) * double(gh) * double(H), nb);
-  AlignedBuffer<T> wb(gh * hp_cols), dh(mp * hp_cols), pa_all(int64_t(nt) * mp * gh);
+  AlignedBuffer<T> wb(gh * hp_cols), dh(mp * ldh), pa_all(int64_t(nt) * mp * gh);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    T* pa = pa_all.get() + thread_id() * mp * gh;
+    const int tid = thread_id();
+    T* pa = pa_all.get() + tid * mp * gh;
+    int64_t u0, u1;
+    thread_blocks(nb, tid, nt, u0, u1);
 #pragma omp for schedule(static)
     for (int64_t u = 0; u < nb; ++u)
       for (int64_t pc = 0; pc < gh; pc += kc_max) {
@@ -159,20 +153,16 @@ void backward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reve
     for (int64_t s = 0; s < L; ++s) {
       const int64_t ti = reverse ? s : L - 1 - s;    // forward steps, last first
       const int64_t tn = reverse ? ti - 1 : ti + 1;  // the step done before: its dg gives dh
-      bool packed = false;
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t u = 0; u < nb; ++u) {
-        const int64_t j0 = u * nr, wv = std::min<int64_t>(nr, H - j0);
-        prefetch_rows(ti, j0, wv);
+      if (u0 < u1) {
+        const int64_t j0 = u0 * nr;
         if (s > 0) {
-          if (!packed) {
-            pack_a_all(N, gh, dg + tn * N * gh, gh, mr, kc_max, pa);
-            packed = true;
-          }
-          panel_gemm(t, mp, gh, kc_max, pa, wb.get(), u, nb, dh.get() + j0, hp_cols);
+          pack_a_all(N, gh, dg + tn * N * gh, gh, mr, kc_max, pa);
+          for (int64_t u = u0; u < u1; ++u)
+            panel_gemm(t, mp, gh, kc_max, pa, wb.get(), u, nb, dh.get() + u * nr, ldh);
         }
-        cell(ti, s, j0, wv, s > 0 ? dh.get() + j0 : nullptr, hp_cols);
-      }  // the barrier: all of dg_t is written before any thread packs it
+        cell(ti, s, j0, std::min(u1 * nr, H) - j0, s > 0 ? dh.get() + j0 : nullptr, ldh);
+      }
+#pragma omp barrier  // all of dg_t is written before any thread packs it
     }
   }
 }
@@ -204,26 +194,18 @@ void lstm_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, con
                   const T* w, const T* b, bool reverse, T* y, T* act, T* tc) {
   if (L == 0 || N == 0 || H == 0) return;
   const auto& t = table<T>();
-  const int64_t g4 = 4 * H, nr = t.gemm_nr;
-  auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
-    for (int64_t row = ti * N; row < (ti + 1) * N; ++row) {
-      prefetch_gates(xs, act, row, 4, H, j0, wv);
-      prefetch(y + row * 2 * H + j0, wv, true);
-      prefetch(y + row * 2 * H + H + j0, wv, true);
-      prefetch(tc + row * H + j0, wv, true);
-    }
-  };
-  auto cell = [&](int64_t ti, int64_t s, int64_t j0, int64_t wv, const T* gates, int64_t ldg,
-                  int64_t hs) {
+  const int64_t g4 = 4 * H;
+  auto cell = [&](int64_t ti, int64_t s, int64_t j0, int64_t wv, const T* gates, int64_t ghs,
+                  int64_t ldg, int64_t hs) {
     const T* cp = s == 0 ? c0 : y + (reverse ? ti + 1 : ti - 1) * N * 2 * H + H;
     for (int64_t r = 0; r < N; ++r) {
       const int64_t row = ti * N + r;
-      t.lstm_fwd_row(gates + r * ldg, nr, xs + row * g4 + j0, b ? b + j0 : nullptr, H,
+      t.lstm_fwd_row(gates + r * ldg, ghs, xs + row * g4 + j0, b ? b + j0 : nullptr, H,
                      cp + r * hs + j0, act + row * g4 + j0, y + row * 2 * H + H + j0,
                      y + row * 2 * H + j0, tc + row * H + j0, wv);
     }
   };
-  forward_loop<T>(L, N, H, 4, w, reverse, h0, y, 2 * H, cell, pf);
+  forward_loop<T>(L, N, H, 4, w, reverse, h0, y, 2 * H, cell);
 }
 
 template <typename T>
@@ -245,21 +227,6 @@ void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, con
     cs = first ? H : 2 * H;
     return first ? c0 : y + tp * N * 2 * H + H;
   };
-  auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
-    int64_t cs;
-    const T* cp = c_prev(ti, cs);
-    for (int64_t r = 0; r < N; ++r) {
-      const int64_t row = ti * N + r;
-      for (int g = 0; g < 4; ++g) {
-        prefetch(act + row * g4 + g * H + j0, wv, false);
-        prefetch(dx + row * g4 + g * H + j0, wv, true);
-      }
-      prefetch(tc + row * H + j0, wv, false);
-      prefetch(cp + r * cs + j0, wv, false);
-      prefetch(gy + row * 2 * H + j0, wv, false);
-      prefetch(gy + row * 2 * H + H + j0, wv, false);
-    }
-  };
   auto cell = [&](int64_t ti, int64_t, int64_t j0, int64_t wv, const T* dh, int64_t ldh) {
     int64_t cs;
     const T* cp = c_prev(ti, cs);
@@ -270,7 +237,7 @@ void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, con
                      dc0 + r * H + j0, dx + row * g4 + j0, db + j0, wv);
     }
   };
-  backward_loop<T>(L, N, H, 4, w, reverse, dx, cell, pf);
+  backward_loop<T>(L, N, H, 4, w, reverse, dx, cell);
   weight_and_h0_grads<T>(L, N, H, 4, dx, y, 2 * H, h0, w, reverse, dw, dh0);
 }
 
@@ -279,24 +246,17 @@ void gru_forward(int64_t L, int64_t N, int64_t H, const T* xs, const T* h0, cons
                  bool reverse, T* y, T* act, T* hn) {
   if (L == 0 || N == 0 || H == 0) return;
   const auto& t = table<T>();
-  const int64_t g3 = 3 * H, nr = t.gemm_nr;
-  auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
-    for (int64_t row = ti * N; row < (ti + 1) * N; ++row) {
-      prefetch_gates(xs, act, row, 3, H, j0, wv);
-      prefetch(y + row * H + j0, wv, true);
-      prefetch(hn + row * H + j0, wv, true);
-    }
-  };
-  auto cell = [&](int64_t ti, int64_t s, int64_t j0, int64_t wv, const T* gates, int64_t ldg,
-                  int64_t hs) {
+  const int64_t g3 = 3 * H;
+  auto cell = [&](int64_t ti, int64_t s, int64_t j0, int64_t wv, const T* gates, int64_t ghs,
+                  int64_t ldg, int64_t hs) {
     const T* hp = s == 0 ? h0 : y + (reverse ? ti + 1 : ti - 1) * N * H;
     for (int64_t r = 0; r < N; ++r) {
       const int64_t row = ti * N + r;
-      t.gru_fwd_row(gates + r * ldg, nr, xs + row * g3 + j0, b ? b + j0 : nullptr, H,
+      t.gru_fwd_row(gates + r * ldg, ghs, xs + row * g3 + j0, b ? b + j0 : nullptr, H,
                     hp + r * hs + j0, act + row * g3 + j0, hn + row * H + j0, y + row * H + j0, wv);
     }
   };
-  forward_loop<T>(L, N, H, 3, w, reverse, h0, y, H, cell, pf);
+  forward_loop<T>(L, N, H, 3, w, reverse, h0, y, H, cell);
 }
 
 template <typename T>
@@ -316,20 +276,6 @@ void gru_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, cons
     const int64_t tp = reverse ? ti + 1 : ti - 1;
     return tp < 0 || tp >= L ? h0 : y + tp * N * H;
   };
-  auto pf = [&](int64_t ti, int64_t j0, int64_t wv) {
-    const T* hp = h_prev(ti);
-    for (int64_t r = 0; r < N; ++r) {
-      const int64_t row = ti * N + r;
-      for (int g = 0; g < 3; ++g) {
-        prefetch(act + row * g3 + g * H + j0, wv, false);
-        prefetch(dx + row * g3 + g * H + j0, wv, true);
-        prefetch(dgh.get() + row * g3 + g * H + j0, wv, true);
-      }
-      prefetch(hn + row * H + j0, wv, false);
-      prefetch(hp + r * H + j0, wv, false);
-      prefetch(gy + row * H + j0, wv, false);
-    }
-  };
   auto cell = [&](int64_t ti, int64_t, int64_t j0, int64_t wv, const T* dh, int64_t ldh) {
     const T* hp = h_prev(ti);
     for (int64_t r = 0; r < N; ++r) {
@@ -339,7 +285,7 @@ void gru_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, cons
                     dgh.get() + row * g3 + j0, db + j0, wv);
     }
   };
-  backward_loop<T>(L, N, H, 3, w, reverse, dgh.get(), cell, pf);
+  backward_loop<T>(L, N, H, 3, w, reverse, dgh.get(), cell);
   weight_and_h0_grads<T>(L, N, H, 3, dgh.get(), y, H, h0, w, reverse, dw, dh0);
   for (int64_t i = 0; i < N * H; ++i) dh0[i] += carry.get()[i];
 }
