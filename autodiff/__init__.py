@@ -77,12 +77,15 @@ def save(obj, f=None, pickle_module=None, pickle_protocol=2, _use_new_zipfile_se
     _save(obj, f if path is None else path)
 
 
-def load(path, map_location=None, pickle_module=None, **kwargs):
+def load(f=None, map_location=None, pickle_module=None, *, path=None, **kwargs):
     """Load what ``save`` (or ``torch.save``) wrote; never executes code from the file.
-    ``weights_only`` and ``mmap`` are accepted as ``torch.load`` takes them (serialization)."""
+    ``f`` is torch.load's name for the file (``path=`` works too); ``weights_only`` and
+    ``mmap`` are accepted as ``torch.load`` takes them (serialization)."""
     from .serialization import load as _load
 
-    return _load(path, map_location, pickle_module, **kwargs)
+    if f is None and path is None:
+        raise TypeError("load() missing 1 required argument: 'f'")
+    return _load(f if path is None else path, map_location, pickle_module, **kwargs)
 
 
 def _init_default_device() -> None:

@@ -514,12 +514,12 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
     return MinMax(input.amin(dim, keepdim=keepdim), input.amax(dim, keepdim=keepdim))
 
 
-def clamp_min(x: Tensor, min) -> Tensor:
-    return x.clamp(min=min)
+def clamp_min(input: Tensor, min) -> Tensor:
+    return input.clamp(min=min)
 
 
-def clamp_max(x: Tensor, max) -> Tensor:
-    return x.clamp(max=max)
+def clamp_max(input: Tensor, max) -> Tensor:
+    return input.clamp(max=max)
 
 
 def floor_divide(input, other) -> Tensor:

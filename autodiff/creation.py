@@ -214,11 +214,11 @@ def empty_like(input, dtype=None, device=None, requires_grad=False, memory_forma
     return _like(empty, input, dtype, device, requires_grad, memory_format)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False,
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
-    out = full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t._dev,
+    out = full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input._dev,
                requires_grad=requires_grad)
-    return _laid_out(out, t, memory_format)
+    return _laid_out(out, input, memory_format)
 
 
 def rand_like(input, dtype=None, device=None, requires_grad=False, generator=None,
@@ -283,17 +283,19 @@ def _random(kind, size, generator, dtype, device, requires_grad):
     return t.requires_grad_(True) if requires_grad else t
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*shape, size=None, generator=None, dtype=None, device=None,
+         requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    return _random("rand", size, generator, dtype, device, requires_grad)
+    return _random("rand", _size(shape, size), generator, dtype, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*shape, size=None, generator=None, dtype=None, device=None,
+          requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    return _random("randn", size, generator, dtype, device, requires_grad)
+    return _random("randn", _size(shape, size), generator, dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
     """Integers uniform on [low, high); ``randint(high, size)`` starts at 0."""
     if size is None:
         if high is None or isinstance(high, int):

@@ -148,21 +148,21 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     return scatter(input, d, _index_along(index, d, tuple(source.shape)), source)
 
 
-def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
+def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """x with the slices at ``index`` along dim set to ``value`` (a number or a 0-d tensor,
     through which it is differentiable)."""
     _check_index(index, "index_fill", long=True, error=IndexError)
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"index_fill: only supports a 0-d value tensor, got {value.ndim} dims")
-    if x.ndim == 0:
-        return index_fill(x.reshape(1), dim, index, value).reshape(())
-    d = norm_dim(dim, x.ndim)
-    shape = list(x.shape)
+    if input.ndim == 0:
+        return index_fill(input.reshape(1), dim, index, value).reshape(())
+    d = norm_dim(dim, input.ndim)
+    shape = list(input.shape)
     shape[d] = index.numel()
-    where = _index_along(_wrap_negative(index, x.shape[d]), d, tuple(shape))
+    where = _index_along(_wrap_negative(index, input.shape[d]), d, tuple(shape))
     if isinstance(value, Tensor):
-        return scatter(x, d, where, value.to(x.dtype).expand(tuple(shape)))
-    return scatter(x, d, where, value=float(value) if x.dtype.is_floating_point else value)
+        return scatter(input, d, where, value.to(input.dtype).expand(tuple(shape)))
+    return scatter(input, d, where, value=float(value) if input.dtype.is_floating_point else value)
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
@@ -187,22 +187,22 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     return input.broadcast_to(tuple(xs)).gather(d, indices.broadcast_to(tuple(ix)))
 
 
-def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """x with the entries where ``mask`` holds replaced, in row-major order, by the leading
     entries of ``source``."""
     if mask.dtype is not dtypes.bool_:
         raise DTypeError(f"masked_scatter: expected a bool mask, got {mask.dtype.name}")
-    if source.dtype is not x.dtype:
+    if source.dtype is not input.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have the same dtype, "
-                           f"got {x.dtype.name} and {source.dtype.name}")
-    m = mask.broadcast_to(tuple(x.shape))
+                           f"got {input.dtype.name} and {source.dtype.name}")
+    m = mask.broadcast_to(tuple(input.shape))
     order = cumsum(m.reshape(-1), 0) - 1
     need = int(m.sum())
     if source.numel() < need:
         raise ShapeError(f"masked_scatter: source has {source.numel()} elements, the mask "
                          f"selects {need}")
-    picked = source.reshape(-1)[order.clamp(min=0)].reshape(tuple(x.shape))
-    return ops.where(m, picked.to(x.dtype), x)
+    picked = source.reshape(-1)[order.clamp(min=0)].reshape(tuple(input.shape))
+    return ops.where(m, picked.to(input.dtype), input)
 
 
 # ----------------------------------------------------------------------------- cumulative

@@ -229,14 +229,14 @@ def tensorsolve(input: Tensor, other: Tensor, dims=None) -> Tensor:
     return x.reshape(*rest)
 
 
-def eig(A: Tensor, *args, **kwargs):
+def eig(input: Tensor, *args, **kwargs):
     """Not available: torch.linalg.eig returns complex tensors, which autodiff lacks."""
     raise NotImplementedError("linalg.eig: the eigendecomposition of a general matrix is "
                               "complex, and autodiff has no complex dtype; for symmetric "
                               "matrices use linalg.eigh (eigenvalues: linalg.eigvalsh)")
 
 
-def eigvals(A: Tensor, *args, **kwargs):
+def eigvals(input: Tensor, *args, **kwargs):
     """Not available (complex result): see ``eig``; use ``eigvalsh`` for symmetric A."""
     raise NotImplementedError("linalg.eigvals: the eigenvalues of a general matrix are "
                               "complex, and autodiff has no complex dtype; for symmetric "

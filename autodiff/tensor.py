@@ -528,8 +528,8 @@ class Tensor(InplaceMixin):
             return ops.logical_not(self)
         return _util.constant(~self._data, self._dev)
 
-    def expand(self, *sizes) -> Tensor:
-        return ops.expand_(self, *sizes)
+    def expand(self, *sizes, size=None) -> Tensor:  # x.expand(2, 3), ((2, 3)) or size=(2, 3)
+        return ops.expand_(self, *sizes) if size is None else ops.expand_(self, size)
 
     def where(self, condition, other) -> Tensor:
         return ops.where(condition, self, other)
@@ -537,8 +537,8 @@ class Tensor(InplaceMixin):
     def clip(self, min=None, max=None) -> Tensor:
         return ops.clamp(self, min, max)
 
-    def sum_to_size(self, *size) -> Tensor:
-        shape, x = _util.shape_arg(size), self
+    def sum_to_size(self, *sizes, size=None) -> Tensor:
+        shape, x = _util.shape_arg(sizes if size is None else (size,)), self
         if tuple(shape) != tuple(x.shape) and not (x.is_floating_point() or x.is_complex()):
             x = x.to(dtypes.int64)  # a sum of integers or bools is int64, as PyTorch's
         return ops.sum_to(x, shape)

@@ -74,14 +74,14 @@ def _new(self, *args, device=None) -> Tensor:
     return Tensor(*args, dtype=self.dtype, device=device or self.device)
 
 
-def _resize_(self, *sizes) -> Tensor:
+def _resize_(self, *sizes, size=None) -> Tensor:
     """In place to ``sizes``: the leading elements kept (row-major), new ones uninitialized;
     as PyTorch, not for tensors that require grad."""
     from .ops._util import shape_arg
 
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
-    shape = shape_arg(sizes)
+    shape = shape_arg(sizes if size is None else (size,))
     flat = self._dev.backend.to_numpy(self._data).reshape(-1)
     out = np.empty(int(np.prod(shape)), flat.dtype)
     n = min(flat.size, out.size)

@@ -214,18 +214,18 @@ def triangular_solve(
     return TriangularSolve(linalg.solve(t.mT if transpose else t, input), A.clone())
 
 
-def nuclear_norm(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def nuclear_norm(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """The sum of singular values (over the last two dims, or ``dim``)."""
     if isinstance(dim, bool):
         dim, keepdim = None, dim
     return linalg.matrix_norm(
-        a, "nuc", dim=(-2, -1) if dim is None else tuple(dim), keepdim=keepdim
+        input, "nuc", dim=(-2, -1) if dim is None else tuple(dim), keepdim=keepdim
     )
 
 
-def frobenius_norm(a: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+def frobenius_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
     """sqrt(sum of squares) over ``dim``."""
-    return linalg.vector_norm(a, 2, dim=dim, keepdim=keepdim)
+    return linalg.vector_norm(input, 2, dim=dim, keepdim=keepdim)
 
 
 # ----------------------------------------------------------------- LU

@@ -57,15 +57,15 @@ def promote_types(type1, type2) -> dtypes.DType:
     return dtypes.promote(dtypes.from_any(type1), dtypes.from_any(type2))
 
 
-def result_type(tensor1, tensor2) -> dtypes.DType:
+def result_type(tensor, other) -> dtypes.DType:
     """The dtype an arithmetic op on these operands (tensors or Python numbers) returns."""
-    t1, t2 = isinstance(tensor1, Tensor), isinstance(tensor2, Tensor)
+    t1, t2 = isinstance(tensor, Tensor), isinstance(other, Tensor)
     if t1 and t2:
-        return _tensor_result_type(tensor1, tensor2)
+        return _tensor_result_type(tensor, other)
     if t1 or t2:
-        t, s = (tensor1, tensor2) if t1 else (tensor2, tensor1)
+        t, s = (tensor, other) if t1 else (other, tensor)
         return scalar_result_type(t.dtype, s)
-    c = max(_scalar_category(tensor1), _scalar_category(tensor2))
+    c = max(_scalar_category(tensor), _scalar_category(other))
     return (dtypes.bool_, dtypes.int64, dtypes.get_default_dtype())[c]
 
 
@@ -236,8 +236,6 @@ def _functional(name: str):
 
 _SAME_SIGNATURE = (
     "adaptive_avg_pool1d",
-    "alpha_dropout",
-    "feature_alpha_dropout",
     "avg_pool1d",
     "bilinear",
     "celu",
@@ -250,8 +248,6 @@ _SAME_SIGNATURE = (
     "conv_transpose2d",
     "conv_transpose3d",
     "cosine_similarity",
-    "dropout",
-    "group_norm",
     "hardshrink",
     "max_pool1d",
     "max_pool2d",
@@ -273,6 +269,34 @@ for _name in _SAME_SIGNATURE:
     globals()[_name] = _functional(_name)
 __all__ += list(_SAME_SIGNATURE)
 native_channel_shuffle = _functional("channel_shuffle")
+
+
+# torch's own names, which differ from nn.functional's (train, not training; cudnn_enabled)
+def dropout(input: Tensor, p: float = 0.5, train: bool = True, inplace: bool = False) -> Tensor:
+    from .nn import functional as F
+
+    return F.dropout(input, p, train, inplace)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, train: bool = False,
+                  inplace: bool = False) -> Tensor:
+    from .nn import functional as F
+
+    return F.alpha_dropout(input, p, train, inplace)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, train: bool = False,
+                          inplace: bool = False) -> Tensor:
+    from .nn import functional as F
+
+    return F.feature_alpha_dropout(input, p, train, inplace)
+
+
+def group_norm(input: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5,
+               cudnn_enabled: bool = True) -> Tensor:
+    from .nn import functional as F
+
+    return F.group_norm(input, num_groups, weight, bias, eps)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size) -> tuple:
@@ -345,7 +369,11 @@ def constant_pad_nd(input: Tensor, pad, value: float = 0) -> Tensor:
 
 __all__ += [
     "adaptive_max_pool1d",
+    "alpha_dropout",
     "batch_norm",
+    "dropout",
+    "feature_alpha_dropout",
+    "group_norm",
     "constant_pad_nd",
     "embedding",
     "instance_norm",

@@ -66,12 +66,12 @@ def is_nonzero(input: Tensor) -> bool:
     return bool(input.item())
 
 
-def is_same_size(a: Tensor, b: Tensor) -> bool:
-    return tuple(a.shape) == tuple(b.shape)
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    return tuple(input.shape) == tuple(other.shape)
 
 
-def is_signed(x: Tensor) -> bool:
-    return x.dtype.is_signed
+def is_signed(input: Tensor) -> bool:
+    return input.dtype.is_signed
 
 
 def is_complex(input: Tensor) -> bool:
@@ -115,8 +115,8 @@ def adjoint(input: Tensor) -> Tensor:
     return input.mT
 
 
-def get_device(x: Tensor) -> int:
-    return x.get_device()
+def get_device(input: Tensor) -> int:
+    return input.get_device()
 
 
 def _hermitian(self) -> Tensor:
@@ -207,8 +207,8 @@ for _name in ("hardshrink", "prelu"):
 
 # ----------------------------------------------------------------- top-level spellings
 def _method_call(name: str):
-    def fn(x: Tensor, *args, **kwargs):
-        return getattr(x, name)(*args, **kwargs)
+    def fn(input: Tensor, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``input.{name}(...)``."
@@ -228,18 +228,18 @@ erfc, i0, sinc = special.erfc, special.i0, special.sinc
 ger, short = ops.outer, dtypes.int16
 
 
-def fill(x: Tensor, value) -> Tensor:
+def fill(input: Tensor, value) -> Tensor:
     """A tensor of x's shape and dtype holding ``value`` (a number or a 0-d tensor, through
     which it is differentiable)."""
     if not isinstance(value, Tensor):
-        return x.detach().clone().fill_(value)
+        return input.detach().clone().fill_(value)
     if value.ndim:
         raise RuntimeError(f"fill: only supports a 0-dimension value tensor, got {value.ndim}")
-    return value.to(x.dtype).expand(*x.shape).clone()
+    return value.to(input.dtype).expand(*input.shape).clone()
 
 
-def detach(x: Tensor) -> Tensor:
-    return x.detach()
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
 
 
 def _copy_of(fn, name: str):
@@ -251,33 +251,34 @@ def _copy_of(fn, name: str):
 
     copied.__name__ = copied.__qualname__ = name
     copied.__doc__ = f"``{name[:-5]}`` returning a copy instead of a view."
+    copied.__wrapped__ = fn  # inspect.signature shows fn's parameters (PyTorch's names)
     return copied
 
 
-def _slice(x: Tensor, dim: int = 0, start=None, end=None, step: int = 1) -> Tensor:
-    sl = [slice(None)] * x.ndim
+def _slice(input: Tensor, dim: int = 0, start=None, end=None, step: int = 1) -> Tensor:
+    sl = [slice(None)] * input.ndim
     sl[dim] = slice(start, end, step)
-    return x[tuple(sl)]
+    return input[tuple(sl)]
 
 
 _COPIES = {
-    "alias_copy": lambda x: x,
-    "detach_copy": Tensor.detach,
+    "alias_copy": lambda input: input,
+    "detach_copy": lambda input: input.detach(),
     "diagonal_copy": composites.diagonal,
-    "expand_copy": lambda x, size: x.expand(*size),
+    "expand_copy": lambda input, size: input.expand(*size),
     "narrow_copy": ops.narrow,
-    "permute_copy": lambda x, dims: x.permute(*dims),
+    "permute_copy": lambda input, dims: input.permute(*dims),
     "select_copy": ops.select,
     "slice_copy": _slice,
-    "split_copy": ops.split,
+    "split_copy": lambda input, split_size, dim=0: ops.split(input, split_size, dim),
     "split_with_sizes_copy": split_with_sizes,
     "squeeze_copy": ops.squeeze,
     "t_copy": ops.t,
     "transpose_copy": ops.transpose,
     "unbind_copy": ops.unbind,
-    "unfold_copy": unfold,
+    "unfold_copy": lambda input, dimension, size, step: unfold(input, dimension, size, step),
     "unsqueeze_copy": ops.unsqueeze,
-    "view_copy": lambda x, *shape: x.view(*shape),
+    "view_copy": lambda input, *shape, size=None: input.view(*shape, size=size),
 }
 for _name, _fn in _COPIES.items():
     globals()[_name] = _copy_of(_fn, _name)

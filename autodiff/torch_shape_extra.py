@@ -177,16 +177,16 @@ def slice_scatter(
 
 
 # ----------------------------------------------------------------- splitting
-def split_with_sizes(x: Tensor, split_sizes, dim: int = 0) -> tuple:
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
     """Split into pieces of the given sizes along dim (they must sum to its size)."""
-    d = norm_dim(dim, x.ndim)
+    d = norm_dim(dim, input.ndim)
     sizes = [int(s) for s in split_sizes]
-    if sum(sizes) != x.shape[d] or any(s < 0 for s in sizes):
+    if sum(sizes) != input.shape[d] or any(s < 0 for s in sizes):
         raise ShapeError(
             f"split_with_sizes: expects split_sizes to sum exactly to "
-            f"{x.shape[d]} (the size of dim {d}), but got split_sizes={sizes}"
+            f"{input.shape[d]} (the size of dim {d}), but got split_sizes={sizes}"
         )
-    return ops.split(x, sizes, d)
+    return ops.split(input, sizes, d)
 
 
 def dsplit(input: Tensor, sections) -> tuple:
@@ -204,17 +204,16 @@ def dsplit(input: Tensor, sections) -> tuple:
     return tensor_split(input, sections, 2)
 
 
-def unique_consecutive(
-    x: Tensor, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
-):
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None):
     """Collapse runs of equal consecutive elements (or slices along ``dim``) to one."""
-    a = x._dev.backend.to_numpy(x._data)
+    a = input._dev.backend.to_numpy(input._data)
     if dim is None:
         flat = a.reshape(-1)
         change = np.concatenate([[True], flat[1:] != flat[:-1]])[: flat.size]
         values, inv_shape = flat[change], a.shape
     else:
-        d = norm_dim(dim, x.ndim)
+        d = norm_dim(dim, input.ndim)
         moved = np.moveaxis(a, d, 0)
         ne = moved[1:] != moved[:-1]
         diff = ne.reshape(len(ne), int(np.prod(ne.shape[1:]))).any(1)
@@ -223,11 +222,11 @@ def unique_consecutive(
     inverse = (np.cumsum(change) - 1).reshape(inv_shape)
     starts = np.flatnonzero(change)
     counts = np.diff(np.append(starts, change.size))
-    out = [tensor(values, device=x.device)]
+    out = [tensor(values, device=input.device)]
     if return_inverse:
-        out.append(tensor(inverse.astype(np.int64), device=x.device))
+        out.append(tensor(inverse.astype(np.int64), device=input.device))
     if return_counts:
-        out.append(tensor(counts.astype(np.int64), device=x.device))
+        out.append(tensor(counts.astype(np.int64), device=input.device))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -454,26 +453,26 @@ def _flat_positions(name: str, x: Tensor, indices) -> tuple[Tensor, tuple, int]:
     return tensor(flat.reshape(-1), device=x.device), tuple(bshape), k
 
 
-def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
-    """x with ``values`` written at ``x[indices]`` (added when ``accumulate``)."""
+def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """input with ``values`` written at ``input[indices]`` (added when ``accumulate``)."""
     if not isinstance(values, Tensor):
-        values = tensor(values, dtype=x.dtype, device=x.device)
-    if values.dtype is not x.dtype:
+        values = tensor(values, dtype=input.dtype, device=input.device)
+    if values.dtype is not input.dtype:
         raise RuntimeError(
             f"index_put: requires the source and destination dtypes match, got "
-            f"{x.dtype.name} for the destination and {values.dtype.name} for "
+            f"{input.dtype.name} for the destination and {values.dtype.name} for "
             f"the source"
         )
-    flat, bshape, k = _flat_positions("index_put", x, tuple(indices))
-    rest = tuple(x.shape[k:])
-    lead = int(np.prod(x.shape[:k], dtype=np.int64))
+    flat, bshape, k = _flat_positions("index_put", input, tuple(indices))
+    rest = tuple(input.shape[k:])
+    lead = int(np.prod(input.shape[:k], dtype=np.int64))
     v = values.broadcast_to(bshape + rest).reshape((flat.shape[0],) + rest)
-    xf = x.reshape((lead,) + rest)
+    xf = input.reshape((lead,) + rest)
     out = index_add(xf, 0, flat, v) if accumulate else index_copy(xf, 0, flat, v)
-    return out.reshape(tuple(x.shape))
+    return out.reshape(tuple(input.shape))
 
 
-def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """x with ``source`` written at the flat positions ``index`` (added when ``accumulate``)."""
     if index.dtype is not dtypes.int64:
         raise RuntimeError(f"put: expected an int64 index, got {index.dtype.name}")
@@ -482,9 +481,9 @@ def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> T
             f"put: expected source and index to have the same number of "
             f"elements, got {source.numel()} and {index.numel()}"
         )
-    flat = x.reshape(-1)
+    flat = input.reshape(-1)
     return index_put(flat, (index.reshape(-1),), source.reshape(-1), accumulate).reshape(
-        tuple(x.shape)
+        tuple(input.shape)
     )
 
 

@@ -7,6 +7,8 @@ PyTorch's builtins have no inspect signature: their names come from the first li
 docstring (``exp(input, *, out=None) -> Tensor``), checked against the ATen schema, which is
 what PyTorch's argument parser takes (the docs are sometimes stale: ``Tensor.div(value)``
 takes ``other=``; ``torch.linalg.det``'s ``A`` but ``torch.linalg.cholesky``'s ``input``).
+Where the docstring gives no signature (``torch.relu``, ``torch.masked_fill``, the in-place
+``torch.abs_``, ``Tensor.expand(*sizes)``), the names are the ATen schema's own.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ ALLOWED = {
     "Tensor.split": "split_size",
     # PyTorch takes both x= (its documented name, ours) and input=
     "linalg.vector_norm": "input",
+    # torch.rrelu(input, lower, upper, training, generator): nn.functional.rrelu's inplace
+    # holds that position, and its draws come from the default generator (no generator=)
+    "ad.rrelu": "generator",
 }
 
 
@@ -99,6 +104,32 @@ def _schema_positions(aten_name: str, method: bool):
     return pos
 
 
+# The overload whose names a docstring-less builtin is checked against: the Tensor one where
+# several take a tensor or a number (torch.fill.Tensor / .Scalar), else the plain one.
+_PRIMARY = ("Tensor", "", "int", "Scalar", "dim")
+
+
+def _schema_names(aten_name: str, method: bool):
+    """The names of the primary ATen overload's positional arguments (self spelled input),
+    or None when no overload fits the call (TorchScript's scalar ``aten::sin.float(a)``)."""
+    try:
+        schemas = torch._C._jit_get_schemas_for_operator("aten::" + aten_name)
+    except RuntimeError:
+        return None
+    schemas = [s for s in schemas
+               if not ("out" in s.overload_name.split("_") or s.overload_name.endswith("out"))]
+    schemas = [s for s in schemas if any(a.name == "self" for a in s.arguments)] or schemas
+    if method:  # Tensor.where(condition, other) is where(condition, self, other): none fits
+        schemas = [s for s in schemas if s.arguments and s.arguments[0].name == "self"
+                   and not s.arguments[0].kwarg_only]
+    if not schemas:
+        return None
+    schemas.sort(key=lambda s: _PRIMARY.index(s.overload_name)
+                 if s.overload_name in _PRIMARY else len(_PRIMARY))
+    names = [a.name for a in schemas[0].arguments if not a.kwarg_only][1 if method else 0:]
+    return [None if n == "memory_format" else "input" if n == "self" else n for n in names]
+
+
 def torch_names(obj, name: str, method: bool, prefix: str):
     """PyTorch's positional-or-keyword parameter names (None where a position has no name
     one can rely on), or None when they cannot be read."""
@@ -106,8 +137,8 @@ def torch_names(obj, name: str, method: bool, prefix: str):
         sig = inspect.signature(obj)
     except (ValueError, TypeError):
         names = _doc_names(obj, name)
-        if names is None:
-            return None
+        if not names or not any(names):  # no signature in the docstring, or only *sizes
+            return _schema_names(prefix + name, method)
         if method and names and names[0] in ("self", "input"):
             names = names[1:]
         names = [None if n == "memory_format" else n for n in names]  # keyword-only in torch
@@ -129,23 +160,38 @@ def torch_names(obj, name: str, method: bool, prefix: str):
     return names
 
 
-def missing_names(ours, names, method: bool) -> list:
-    """PyTorch's names that ours does not take as a keyword at PyTorch's position."""
+def missing_names(ours, names, method: bool, positions=None) -> list:
+    """PyTorch's names that ours does not take as a keyword at PyTorch's position (or at
+    the position another overload gives it: ``positions``, name -> indices)."""
     sig = inspect.signature(ours)
     params = list(sig.parameters.values())
     positional = params[1:] if method else params
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return []
+    forwards = any(p.kind is p.VAR_KEYWORD for p in params)  # f(input, *args, **kwargs)
     bad = []
     for i, n in enumerate(names):
         p = sig.parameters.get(n) if n else None
         if n is None:
             continue
-        if p is None or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+        if p is None and forwards:  # passed on, unless a parameter of another name is here
+            here = positional[i] if i < len(positional) else None
+            if here is not None and here.kind is here.POSITIONAL_OR_KEYWORD:
+                bad.append(n)
+        elif p is None or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
             bad.append(n)
-        elif p.kind is p.POSITIONAL_OR_KEYWORD and positional.index(p) != i:
+        elif p.kind is p.POSITIONAL_OR_KEYWORD and positional.index(p) != i and (
+                positional.index(p) not in (positions or {}).get(n, ())):
             bad.append(f"{n} (at position {positional.index(p)}, PyTorch's {i})")
     return bad
+
+
+def _positions(aten_name: str, method: bool) -> dict:
+    """name -> the positions the ATen overloads give it (torch.nuclear_norm(input, keepdim)
+    and (input, dim, keepdim); randint(high, size) and (low, high, size))."""
+    out: dict = {}
+    for i, names in enumerate(_schema_positions(aten_name, method) or []):
+        for n in names:
+            out.setdefault(n, set()).add(i)
+    return out
 
 
 NAMESPACES = [
@@ -164,17 +210,19 @@ def _cases(label, tmod, amod, method, prefix):
             continue
         if inspect.isclass(t) or inspect.ismodule(t) or inspect.isclass(ours):
             continue
+        if (ours.__doc__ or "").startswith("``nn.functional."):  # torch.celu: F.celu's own
+            ours = getattr(F, name)
         names = torch_names(t, name, method, prefix)
         if names and any(names):
-            yield f"{label}.{name}", ours, names
+            yield f"{label}.{name}", ours, names, _positions(prefix + name, method)
 
 
 @pytest.mark.parametrize("space", NAMESPACES, ids=[s[0] for s in NAMESPACES])
 def test_pytorch_parameter_names_are_accepted(space):
     method, checked, failures = space[3], 0, []
-    for qualname, ours, names in _cases(*space):
+    for qualname, ours, names, positions in _cases(*space):
         try:
-            bad = missing_names(ours, names, method)
+            bad = missing_names(ours, names, method, positions)
         except (ValueError, TypeError):  # no signature of ours to read
             continue
         checked += 1
@@ -192,10 +240,11 @@ def test_allowlist_is_current():
     for qualname, name in ALLOWED.items():
         label, fn = qualname.split(".", 1)
         space = spaces[label]
-        ours = getattr(space[2], fn)
-        names = torch_names(getattr(space[1], fn), fn, space[3], space[4])
+        case = [c for c in _cases(*space) if c[0] == qualname]
+        assert case, qualname
+        _, ours, names, positions = case[0]
         assert name in names, qualname
-        assert name in missing_names(ours, names, space[3]), qualname
+        assert name in missing_names(ours, names, space[3], positions), qualname
 
 
 # ----------------------------------------------------------------- the keywords at work
@@ -296,3 +345,36 @@ def test_functional_and_special_keywords():
     _same(ad.special.airy_ai(x=x), ad.special.airy_ai(x))
     w = ad.ones(2, 3, 3)
     _same(F.bilinear(input1=x, input2=x, weight=w), F.bilinear(x, x, w))
+
+
+def test_docstring_less_builtins_take_the_schema_names():
+    """torch.relu, masked_fill, the in-place abs_, Tensor.expand(*sizes) and the like have no
+    signature in their docstrings: their keywords are the ATen schema's."""
+    t = ad.tensor([[0.5, -1.0, 2.0], [3.0, -4.0, 0.25]])
+    m, i = t > 0, ad.tensor([0, 2])
+    _same(ad.relu(input=t), ad.relu(t))
+    _same(ad.masked_fill(input=t, mask=m, value=0.0), ad.masked_fill(t, m, 0.0))
+    _same(ad.log_softmax(input=t, dim=1), ad.log_softmax(t, 1))
+    _same(ad.clamp_min(input=t, min=0.0), ad.clamp(t, min=0.0))
+    _same(ad.rsub(input=t, other=1.0, alpha=2), 1.0 - 2 * t)
+    _same(ad.index_fill(input=t, dim=1, index=i, value=0.0), ad.index_fill(t, 1, i, 0.0))
+    _same(ad.full_like(input=t, fill_value=2.0), ad.full_like(t, 2.0))
+    assert [p.shape for p in ad.split_with_sizes(input=t, split_sizes=[1, 2], dim=1)] == [
+        (2, 1), (2, 2)]
+    u = t.clone()
+    ad.abs_(input=u)
+    _same(u, t.abs())
+    ad.clamp_(input=u, min=1.0, max=2.0)
+    _same(u, t.abs().clamp(1.0, 2.0))
+    _same(ad.expand_copy(input=t[:1], size=(2, 3)), t[:1].expand(2, 3))
+    _same(ad.split_copy(input=t, split_size=2, dim=1)[0], t[:, :2])
+    _same(ad.dropout(input=t, p=0.5, train=False), t)
+    assert ad.rand(size=(2, 3)).shape == (2, 3) and ad.randn(size=(4,)).shape == (4,)
+    assert ad.randint(high=5, size=(3,)).shape == (3,) and ad.randint(5, (2,)).shape == (2,)
+    assert ad.result_type(tensor=t, other=1) == t.dtype
+    assert t[:1].expand(size=(2, 3)).shape == (2, 3)
+    assert t.repeat(repeats=(2, 1)).shape == (4, 3)
+    assert t.view(size=(3, 2)).shape == (3, 2) and t.view(ad.int32).dtype == ad.int32
+    assert t.view(dtype=ad.int32).dtype == ad.int32
+    assert t.sum_to_size(size=(1, 3)).shape == (1, 3)
+    assert t.clone().resize_(size=(3,)).shape == (3,)

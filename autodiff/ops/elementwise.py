@@ -468,8 +468,8 @@ def pow(input, exponent):
     return Pow.apply(a, b)
 
 
-def rsub(a, b, *, alpha=1):
-    return sub(b, a, alpha=alpha)
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha)
 
 
 def maximum(input, other):
@@ -503,9 +503,9 @@ def neg(input):
     return Neg.apply(input)
 
 
-def relu(x):
-    _util.no_bool("relu", x)  # (PyTorch raises for bool here and in abs)
-    return Relu.apply(x)
+def relu(input):
+    _util.no_bool("relu", input)  # (PyTorch raises for bool here and in abs)
+    return Relu.apply(input)
 
 
 def abs(input):
@@ -546,15 +546,15 @@ def where(cond, a, b):
     return Where.apply(cond, a, b)
 
 
-def masked_fill(x, mask, value):
+def masked_fill(input, mask, value):
     if mask.dtype is not dtypes.bool_ or getattr(value, "ndim", 0):  # as PyTorch
         raise RuntimeError(f"masked_fill: expected a bool mask and a 0-d value, got a "
                            f"{mask.dtype.name} mask and a {getattr(value, 'ndim', 0)}-d value")
     if not isinstance(value, _util.Tensor):
-        value = constant(x._dev.backend.asarray(value, x.dtype.np), x._dev)
-    elif value.dtype is not x.dtype:
-        value = value.to(x.dtype)
-    return where(mask, value, x)
+        value = constant(input._dev.backend.asarray(value, input.dtype.np), input._dev)
+    elif value.dtype is not input.dtype:
+        value = value.to(input.dtype)
+    return where(mask, value, input)
 
 
 def cast(x, dtype):

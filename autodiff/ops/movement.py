@@ -215,9 +215,10 @@ def reshape(input, *args, shape=None):  # reshape(x, 2, 3), reshape(x, (2, 3)), 
     return Reshape.apply(input, shape=shape)  # a new view even of the same shape, as in PyTorch
 
 
-def view(x, *shape):
+def view(x, *shape, size=None, dtype=None):
     """reshape that never copies: a view whose dims cannot be merged raises, as in PyTorch.
-    ``view(dtype)`` reinterprets the bytes (no gradient), as PyTorch's."""
+    ``view(dtype)`` reinterprets the bytes (no gradient), as PyTorch's; size= / dtype= too."""
+    shape = shape if size is None and dtype is None else (dtype if size is None else size,)
     if len(shape) == 1 and isinstance(shape[0], (dtypes.DType, str)) or (
             len(shape) == 1 and isinstance(shape[0], type)):
         dt = dtypes.from_any(shape[0])
@@ -483,9 +484,9 @@ def pad(x, pad, mode="constant", value=0.0):
     return Pad.apply(x, widths=tuple(widths), value=value)
 
 
-def repeat(x, *sizes):
+def repeat(x, *sizes, repeats=None):
     """PyTorch's repeat (NumPy's tile): repeat the whole tensor along each dim."""
-    reps = shape_arg(sizes)
+    reps = shape_arg(sizes if repeats is None else (repeats,))
     if len(reps) < x.ndim:
         raise ShapeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller "
                          f"than number of dimensions of tensor ({x.ndim})")

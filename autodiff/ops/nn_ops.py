@@ -51,13 +51,13 @@ def softmax(input, dim=None, dtype=None):
     return Softmax.apply(input, dim=norm_dim(-1 if dim is None else dim, input.ndim))
 
 
-def log_softmax(x, dim=None, dtype=None):
+def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
-        x = x.to(dtype)
-    x = float_operand(x)
-    if x.ndim == 0:
-        return LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
-    return LogSoftmax.apply(x, dim=norm_dim(-1 if dim is None else dim, x.ndim))
+        input = input.to(dtype)
+    input = float_operand(input)
+    if input.ndim == 0:
+        return LogSoftmax.apply(input.reshape(1), dim=0).reshape(())
+    return LogSoftmax.apply(input, dim=norm_dim(-1 if dim is None else dim, input.ndim))
 
 
 class LayerNorm(Op):
@@ -100,7 +100,7 @@ def _layer_norm_composite_grads(op, g, x, w, b, n_dims, eps):
     return gx, gw, gb
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
     x = input
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
