@@ -113,3 +113,31 @@ def test_matrix_rank_tensor_atol():
     np.testing.assert_array_equal(
         ad.linalg.matrix_rank(ad.tensor(a), atol=ad.tensor(atol)).numpy(),
         torch.linalg.matrix_rank(torch.tensor(a), atol=torch.tensor(atol)).numpy())
+
+
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_sdpa_mask_and_is_causal_both_apply(causal, kind):
+    # PyTorch 2.13 applies an explicit mask and is_causal together
+    q = np.random.default_rng(5).standard_normal((2, 3, 5, 4)).astype(np.float32)
+    if kind == "bool":
+        mask = np.ones((5, 5), bool)
+        mask[:, 1] = False
+    else:
+        mask = np.zeros((5, 5), np.float32)
+        mask[:, 2], mask[0, 0] = -np.inf, -1.0
+    ours = ad.nn.functional.scaled_dot_product_attention(
+        *(ad.tensor(q),) * 3, attn_mask=ad.tensor(mask), is_causal=causal)
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(q),) * 3, attn_mask=torch.tensor(mask), is_causal=causal)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), atol=2e-6)
+
+
+def test_multihead_attention_is_causal_needs_a_mask():
+    m = ad.nn.MultiheadAttention(4, 2)
+    x = ad.randn(5, 2, 4)
+    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+        m(x, x, x, is_causal=True)
+    mask = ad.nn.Transformer.generate_square_subsequent_mask(5)
+    np.testing.assert_allclose(m(x, x, x, attn_mask=mask, is_causal=True)[0].detach().numpy(),
+                               m(x, x, x, attn_mask=mask)[0].detach().numpy())

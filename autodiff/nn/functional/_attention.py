@@ -35,16 +35,16 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise ShapeError(f"scaled_dot_product_attention: query {tuple(query.shape)}, key "
                          f"{tuple(key.shape)} and value {tuple(value.shape)} do not fit "
                          f"(expected (*, L, E), (*, S, E), (*, S, Ev))")
-    if is_causal and attn_mask is not None:
-        raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal")
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         rep = query.shape[-3] // key.shape[-3]
         key = key.repeat_interleave(rep, dim=-3)
         value = value.repeat_interleave(rep, dim=-3)
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query * s) @ key.mT
-    if is_causal:
-        attn_mask = _causal_keep(query.shape[-2], key.shape[-2], query.device)
+    if is_causal:  # with attn_mask too, both apply (PyTorch 2.13)
+        keep = _causal_keep(query.shape[-2], key.shape[-2], query.device)
+        attn_mask = keep if attn_mask is None else attn_mask & keep if (
+            attn_mask.dtype is dtypes.bool_) else attn_mask.masked_fill(~keep, float("-inf"))
     fully_masked = None
     if attn_mask is not None:
         if attn_mask.dtype is dtypes.bool_:
@@ -141,8 +141,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
                          f"num_heads {num_heads}")
     hd = e // num_heads
     if is_causal and attn_mask is None:
-        n = key.shape[0]
-        attn_mask = _causal_keep(tgt_len, n, query.device).logical_not()
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
+                           "Transformer module method `generate_square_subsequent_mask` to "
+                           "create this mask.")
     q, k, v = _project(query, key, value, e, in_proj_weight, in_proj_bias,
                        use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight)
     attn_mask = _float_mask(attn_mask, q.dtype)
