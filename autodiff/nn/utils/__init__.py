@@ -1,8 +1,9 @@
 """nn.utils: gradient clipping (``nn.utils.clip_grad``), flattening parameters to a vector
 (``nn.utils.convert_parameters``), Conv/Linear-BatchNorm fusion (``nn.utils.fusion``),
 ``skip_init``, LoRA (``nn.utils.lora``), ``nn.utils.rnn.pad_sequence``, weight and spectral
-normalization, parametrizations (``nn.utils.parametrize``, ``nn.utils.parametrizations``) and
-``nn.utils.stateless.functional_call`` (deprecated; ``ad.func.functional_call``)."""
+normalization, parametrizations (``nn.utils.parametrize``, ``nn.utils.parametrizations``),
+pruning (``nn.utils.prune``) and ``nn.utils.stateless.functional_call`` (deprecated;
+``ad.func.functional_call``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from . import (  # noqa: F401
     lora,
     parametrizations,
     parametrize,
+    prune,
     rnn,
     stateless,
 )
