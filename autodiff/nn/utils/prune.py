@@ -223,22 +223,36 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` (int: a count; float in [0, 1]: a fraction) of the still unpruned
-    entries, drawn at random from the global generator (``ad.manual_seed``)."""
+class _Unstructured(BasePruningMethod):
+    """Prunes the ``amount`` (int: a count; float in [0, 1]: a fraction) of entries with the
+    lowest ``_scores`` (as PyTorch: ``topk`` of the scores, ``largest`` as ``_largest``)."""
 
     PRUNING_TYPE = "unstructured"
+    _largest = False
 
     def __init__(self, amount: int | float) -> None:
         _validate_pruning_amount_init(amount)
         self.amount = amount
 
+    def _scores(self, t: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         k = _nparams_toprune(self.amount, t.nelement())
         mask = default_mask.clone(memory_format=contiguous_format)
         if k != 0:
-            mask.view(-1)[rand_like(t).view(-1).topk(k).indices] = 0
+            mask.view(-1)[self._scores(t).reshape(-1).topk(k, largest=self._largest).indices] = 0
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes ``amount`` (int: a count; float in [0, 1]: a fraction) of the still unpruned
+    entries, drawn at random from the global generator (``ad.manual_seed``)."""
+
+    _largest = True
+
+    def _scores(self, t: Tensor) -> Tensor:
+        return rand_like(t)
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float  # type: ignore[override]
@@ -246,22 +260,12 @@ class RandomUnstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the ``amount`` (int: a count; float in [0, 1]: a fraction) of entries with the
     smallest absolute value (``topk(largest=False)``, as PyTorch)."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: int | float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        k = _nparams_toprune(self.amount, t.nelement())
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if k != 0:
-            mask.view(-1)[t.abs().reshape(-1).topk(k, largest=False).indices] = 0
-        return mask
+    def _scores(self, t: Tensor) -> Tensor:
+        return t.abs()
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float,  # type: ignore[override]
