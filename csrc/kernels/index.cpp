@@ -55,7 +55,7 @@ bool scatter_add_last(T* out, int64_t rows, int64_t n, const int64_t* idx, const
     const T* s = src + r * m;
     for (int64_t j = 0; j < m; ++j) {
       const int64_t i = ir[j];
-      if (uint64_t(i) >= uint64_t(n)) {  // negative too: PyTorch's gather takes [0, n)
+      if (uint64_t(i) >= uint64_t(n)) {  // negative too: PyTorch's scatter_add takes [0, n)
         *b = ir[j];
         return false;
       }
