@@ -141,3 +141,27 @@ def test_multihead_attention_is_causal_needs_a_mask():
     mask = ad.nn.Transformer.generate_square_subsequent_mask(5)
     np.testing.assert_allclose(m(x, x, x, attn_mask=mask, is_causal=True)[0].detach().numpy(),
                                m(x, x, x, attn_mask=mask)[0].detach().numpy())
+
+
+def test_reregistering_keeps_the_position_in_state_dict():
+    for lib in (torch.nn, ad.nn):
+        bn = lib.BatchNorm1d(3)
+        bn.register_buffer("running_mean", bn.running_mean * 0)
+        lin = lib.Linear(2, 2)
+        lin.register_parameter("weight", lin.weight)
+        assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var",
+                                         "num_batches_tracked"]
+        assert list(lin.state_dict()) == ["weight", "bias"]
+
+
+def test_iterative_pruning_state_dict_order_matches_torch():
+    import torch.nn.utils.prune as torch_prune
+
+    keys = []
+    for lib, prune in ((torch.nn, torch_prune), (ad.nn, ad.nn.utils.prune)):
+        m = lib.Conv2d(1, 6, 3)
+        prune.random_unstructured(m, "weight", amount=0.3)
+        prune.l1_unstructured(m, "bias", amount=3)
+        prune.ln_structured(m, "weight", amount=0.5, n=2, dim=0)
+        keys.append(list(m.state_dict()))
+    assert keys[0] == keys[1] == ["weight_orig", "bias_orig", "weight_mask", "bias_mask"]

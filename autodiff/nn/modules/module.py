@@ -276,13 +276,15 @@ class Module(StateDictMixin):
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or None, a declared-but-absent parameter) under ``name``."""
         _check_slot("parameter", name, param, Parameter, "nn.Parameter", self, self._parameters)
-        self._drop(name)
+        if name not in self._parameters:  # re-registering keeps its position (PyTorch)
+            self._drop(name)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (e.g. BatchNorm's running_mean)."""
         _check_slot("buffer", name, tensor, Tensor, "Tensor", self, self._buffers)
-        self._drop(name)
+        if name not in self._buffers:  # re-registering keeps its position (PyTorch)
+            self._drop(name)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
