@@ -266,6 +266,8 @@ CASES = [
      ["dim 0 of size 3"]),
     ("sum_dim", lambda l, d: t(l, d, 3).sum(dim=2), ["[-1, 0]", "got 2"]),
     ("transpose_dim", lambda l, d: t(l, d, 3, 4).transpose(0, 3), ["[-2, 1]", "got 3"]),
+    ("linear_dtypes", lambda l, d: mod(l, d, l.nn.Linear(3, 2))(t(l, d, 4, 3, dtype=l.float64)),
+     ["float64", "float32"]),
 ]
 
 # Where our type still differs from PyTorch's: changing it would break existing tests or
@@ -275,14 +277,10 @@ TYPE_GAPS = {
                            "returns the data (tests and examples rely on it, over a hundred)",
     "softmax_of_int": "PyTorch raises NotImplementedError for an int64 softmax; ours computes "
                       "it in the default float dtype",
-    "linear_dtypes": "PyTorch raises for float64 input to a float32 layer; ours promotes (an "
-                     "existing test feeds float64 data to a float32 model)",
 }
 GAP_CASES = [
     ("numpy_requires_grad", lambda l, d: t(l, d, 3, rg=True).numpy(), ["detach()"]),
     ("softmax_of_int", lambda l, d: F(l).softmax(t(l, d, 3, dtype=l.int64), dim=0), ["int64"]),
-    ("linear_dtypes", lambda l, d: mod(l, d, l.nn.Linear(3, 2))(t(l, d, 4, 3, dtype=l.float64)),
-     ["float64", "float32"]),
 ]
 
 

@@ -485,7 +485,7 @@ def test_fusion_and_parametrizations(cuda):
 def test_adaptive_softmax_and_batched_grad(cuda):
     def adaptive(x):
         ad.manual_seed(0)
-        m = ad.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [4, 8]).to(x.device)
+        m = ad.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [4, 8]).to(x.device, x.dtype)
         return m(x, ad.tensor([1, 5, 9], device=x.device)).output
 
     same(adaptive, X, rtol=1e-5)
