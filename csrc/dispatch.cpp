@@ -127,8 +127,8 @@ SimdLevel parse_simd_level(const std::string& name) {
   if (name == "neon") return SimdLevel::kNeon;
   if (name == "avx512")
     throw std::invalid_argument(
-        "set_simd: avx512 kernels are not compiled into this build (untestable here); "
-        "use avx2, neon or scalar");
+        "set_simd: avx512 kernels are not compiled into this build; use avx2, neon or "
+        "scalar");
   throw std::invalid_argument("set_simd: expected one of avx2, neon, scalar; got '" + name + "'");
 }
 
