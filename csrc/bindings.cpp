@@ -41,7 +41,8 @@ void init_dispatch(py::module_& m) {
       "supported_simd_levels",
       [] {
         py::list out;
-        for (auto l : {k::SimdLevel::kScalar, k::SimdLevel::kAvx2, k::SimdLevel::kNeon})
+        for (auto l : {k::SimdLevel::kScalar, k::SimdLevel::kAvx2, k::SimdLevel::kAvx512,
+                       k::SimdLevel::kNeon})
           if (k::cpu_supports(l)) out.append(k::simd_level_name(l));
         return out;
       },

@@ -36,7 +36,7 @@ void fill(KernelTable<T>& t, SimdLevel level) {
   fill_conv_scalar(t);
   // A SIMD level overrides what it implements; scalar stays for the rest.
 #if defined(__x86_64__) || defined(__i386__)
-  if (level == SimdLevel::kAvx2) {
+  if (has_avx2(level)) {
     fill_elementwise_avx2(t);
     fill_reduce_avx2(t);
     fill_softmax_avx2(t);
@@ -45,6 +45,12 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_gemm_dot_avx2(t);
     fill_rnn_avx2(t);
     fill_conv_avx2(t);
+  }
+  if (level == SimdLevel::kAvx512) {  // GEMM, convolution and RNN cells stay on AVX2's
+    fill_elementwise_avx512(t);
+    fill_reduce_avx512(t);
+    fill_softmax_avx512(t);
+    fill_norm_avx512(t);
   }
 #elif defined(__aarch64__)
   if (level == SimdLevel::kNeon) {
@@ -83,6 +89,14 @@ bool cpu_supports(SimdLevel level) {
 #else
       return false;
 #endif
+    case SimdLevel::kAvx512:  // (libgcc also checks that the OS saves the zmm state)
+#if defined(__x86_64__) || defined(__i386__)
+      return cpu_supports(SimdLevel::kAvx2) && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl");
+#else
+      return false;
+#endif
     case SimdLevel::kNeon:
 #if defined(__aarch64__)
       return true;  // Advanced SIMD is part of every ARMv8-A core
@@ -94,7 +108,7 @@ bool cpu_supports(SimdLevel level) {
 }
 
 SimdLevel best_level() {
-  for (SimdLevel level : {SimdLevel::kAvx2, SimdLevel::kNeon})
+  for (SimdLevel level : {SimdLevel::kAvx512, SimdLevel::kAvx2, SimdLevel::kNeon})
     if (cpu_supports(level)) return level;
   return SimdLevel::kScalar;
 }
@@ -113,6 +127,8 @@ std::string simd_level_name(SimdLevel level) {
   switch (level) {
     case SimdLevel::kAvx2:
       return "avx2";
+    case SimdLevel::kAvx512:
+      return "avx512";
     case SimdLevel::kNeon:
       return "neon";
     case SimdLevel::kScalar:
@@ -125,11 +141,9 @@ SimdLevel parse_simd_level(const std::string& name) {
   if (name == "scalar") return SimdLevel::kScalar;
   if (name == "avx2") return SimdLevel::kAvx2;
   if (name == "neon") return SimdLevel::kNeon;
-  if (name == "avx512")
-    throw std::invalid_argument(
-        "set_simd: avx512 kernels are not compiled into this build; use avx2, neon or "
-        "scalar");
-  throw std::invalid_argument("set_simd: expected one of avx2, neon, scalar; got '" + name + "'");
+  if (name == "avx512") return SimdLevel::kAvx512;
+  throw std::invalid_argument("set_simd: expected one of avx512, avx2, neon, scalar; got '" +
+                              name + "'");
 }
 
 int get_num_threads() { return g_threads; }

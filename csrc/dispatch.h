@@ -13,7 +13,13 @@
 namespace autodiff::kernels {
 
 // kNeon: AArch64 Advanced SIMD (mandatory in ARMv8-A, so always available there).
-enum class SimdLevel : int { kScalar = 0, kAvx2 = 1, kNeon = 2 };
+// kAvx512 (F, DQ, BW, VL) runs AVX2's kernels where it has none of its own.
+enum class SimdLevel : int { kScalar = 0, kAvx2 = 1, kNeon = 2, kAvx512 = 3 };
+
+// Whether a level includes AVX2+FMA (for the drivers' own x86 fast paths).
+inline bool has_avx2(SimdLevel level) {
+  return level == SimdLevel::kAvx2 || level == SimdLevel::kAvx512;
+}
 
 // Kernels of one dtype at one SIMD level.
 template <typename T>
@@ -92,5 +98,7 @@ void fill_scalar(KernelTable<float>& t);
 void fill_scalar(KernelTable<double>& t);
 void fill_avx2(KernelTable<float>& t);
 void fill_avx2(KernelTable<double>& t);
+void fill_avx512(KernelTable<float>& t);
+void fill_avx512(KernelTable<double>& t);
 
 }  // namespace autodiff::kernels

@@ -82,7 +82,7 @@ AD_AVX2 void copy_bytes_avx2(uint8_t* dst, const uint8_t* src, size_t n) {
 
 void copy_bytes(void* dst, const void* src, size_t n) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (simd_level() == SimdLevel::kAvx2) {
+  if (has_avx2(simd_level())) {
     copy_bytes_avx2(static_cast<uint8_t*>(dst), static_cast<const uint8_t*>(src), n);
     return;
   }
@@ -167,7 +167,7 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
   const int64_t tiles_p = (np_ + kTile - 1) / kTile, tiles_l = (nl + kTile - 1) / kTile;
   const int64_t items = (total / (np_ * nl)) * tiles_p;
 #if defined(__x86_64__) || defined(__i386__)
-  const bool vec = simd_level() == SimdLevel::kAvx2;
+  const bool vec = has_avx2(simd_level());
 #endif
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t it = 0; it < items; ++it) {

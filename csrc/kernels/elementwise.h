@@ -13,6 +13,8 @@ void fill_elementwise_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_elementwise_avx2(KernelTable<T>& t);
 template <typename T>
+void fill_elementwise_avx512(KernelTable<T>& t);  // over fill_elementwise_avx2's
+template <typename T>
 void fill_elementwise_neon(KernelTable<T>& t);
 
 // out[idx] = a[idx] op b[idx] over a broadcast shape.  a_strides / b_strides are in elements,

@@ -104,7 +104,7 @@ AD_AVX2 void pack_b16_f32(int64_t kc, const float* b, int64_t rsb, int64_t csb, 
 template <>
 bool pack_a_fast<float>(int64_t kc, int64_t rows, const float* src, int64_t rsa, int64_t csa,
                         int mr, float* pa) {
-  if (mr != 6 || rows != 6 || simd_level() != SimdLevel::kAvx2) return false;
+  if (mr != 6 || rows != 6 || !has_avx2(simd_level())) return false;
   if (csa == 1)
     pack_a6_rowmajor_f32(kc, src, rsa, pa);
   else if (rsa == 1)
@@ -118,7 +118,7 @@ template <>
 bool pack_b_fast<float>(int64_t kc, int64_t nr_valid, const float* b, int64_t rsb, int64_t csb,
                         int nr, float* pb) {
   if (nr != 16 || nr_valid != 16 || (csb != 1 && rsb != 1) ||
-      simd_level() != SimdLevel::kAvx2)
+      !has_avx2(simd_level()))
     return false;
   pack_b16_f32(kc, b, rsb, csb, pb);
   return true;

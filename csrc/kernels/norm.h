@@ -12,6 +12,8 @@ void fill_norm_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_norm_avx2(KernelTable<T>& t);
 template <typename T>
+void fill_norm_avx512(KernelTable<T>& t);  // over fill_norm_avx2's
+template <typename T>
 void fill_norm_neon(KernelTable<T>& t);
 
 // y = (x - mean) * rstd * w + b per row; mean and rstd have one value per row.

@@ -200,7 +200,7 @@ AD_SIMD void layer_norm_rows_s(const T* x, const T* w, const T* b, T* y, int64_t
     layer_norm_rows_t<Isa, T, false, false, Stream>(x, w, b, y, n, rows, eps, mean, rstd);
 }
 
-// Rows shorter than a step (n < kPipelineMinRow): a row at a time in registers (small_row,
+// Rows shorter than a step (n < kSmallRow): a row at a time in registers (small_row,
 // put_small_row), its mean and M2 by row_welford's formula for one block (a sum in double,
 // then the squared deviations from the rounded mean).  The one-row kernel spent most of such
 // a row on scalar heads and tails (65536 x 10: 1.33 ms, the softmax 0.63).
@@ -209,8 +209,8 @@ AD_SIMD void layer_norm_small_rows(const T* x, const T* w, const T* b, T* y, int
                                    int64_t rows, T eps, T* mean, T* rstd) {
   using V = typename Isa::template Vec<T>;
   using R = typename V::R;
-  constexpr int W = V::W, NV = int(kPipelineMinRow) / W;
-  alignas(64) T buf[kPipelineMinRow];
+  constexpr int W = V::W, NV = int(kSmallRow<V>) / W;
+  alignas(64) T buf[kSmallRow<V>];
   const TailLanes pad{n};  // pick(pad, d, zero, p): d in the row's lanes, 0 past them
   R wv[NV], bv[NV];
   for (int j = 0; j < NV; ++j) wv[j] = V::set1(T(1)), bv[j] = V::zero();
@@ -244,7 +244,7 @@ AD_SIMD void layer_norm_small_rows(const T* x, const T* w, const T* b, T* y, int
 template <typename Isa, typename T>
 AD_SIMD void layer_norm_rows(const T* x, const T* w, const T* b, T* y, int64_t n, int64_t rows,
                              T eps, T* mean, T* rstd, bool stream) {
-  if (n < kPipelineMinRow)
+  if (n < kSmallRow<typename Isa::template Vec<T>>)
     layer_norm_small_rows<Isa, T>(x, w, b, y, n, rows, eps, mean, rstd);
   else if (stream)
     layer_norm_rows_s<Isa, T, true>(x, w, b, y, n, rows, eps, mean, rstd);
@@ -338,6 +338,12 @@ template <typename Isa, typename T>
 AD_SIMD void layer_norm_bwd_rows(const T* gy, const T* x, const T* mean, const T* rstd,
                                  const T* w, T* gx, T* gw_acc, T* gb_acc, int64_t n,
                                  int64_t rows, bool stream) {
+  if (n < 2 * Isa::template Vec<T>::W) {  // shorter than a step (AVX-512 float32, n < 32)
+    for (int64_t r = 0; r < rows; ++r)
+      layer_norm_bwd_row<Isa, T>(gy + r * n, x + r * n, mean[r], rstd[r], w, gx + r * n, gw_acc,
+                                 gb_acc, n, stream);
+    return;
+  }
   auto run = [&](auto has_w, auto st) AD_SIMD_INLINE_LAMBDA {
     layer_norm_bwd_rows_t<Isa, T, decltype(has_w)::value, decltype(st)::value>(
         gy, x, mean, rstd, w, gw_acc, gb_acc, gx, n, rows);

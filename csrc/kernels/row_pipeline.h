@@ -92,7 +92,13 @@ AD_SIMD_INLINE void put_vec(T* p, R v) {
     V::store(p, v);
 }
 
-// Rows shorter than a step (n < kPipelineMinRow) are held in registers as kPipelineMinRow / W
+// The pipelined kernels' step is two vectors; rows shorter than that, and than the drivers'
+// kPipelineMinRow, go a row at a time in registers: kSmallRow<V> elements, kSmallRow<V> / W
+// vectors (16 elements at every level but AVX-512 float32, whose step is 32).
+template <typename V>
+constexpr int64_t kSmallRow = std::max<int64_t>(kPipelineMinRow, 2 * V::W);
+
+// Rows shorter than kSmallRow<V> are held in registers as kSmallRow<V> / W
 // vectors (softmax_simd.h, norm_simd.h), loaded straight from the row and past it, the lanes
 // past n replaced; only the last rows of a block, where that would read past the block, go
 // through a padded copy (scalar stores read back as a vector stall on store forwarding:
@@ -101,27 +107,28 @@ AD_SIMD_INLINE void put_vec(T* p, R v) {
 template <typename V, typename T>
 AD_SIMD_INLINE void small_row(const T* row, int64_t n, const T* block_end, T pad,
                               typename V::R* v) {
-  constexpr int NV = int(kPipelineMinRow) / V::W;
+  constexpr int64_t L = kSmallRow<V>;
+  constexpr int NV = int(L) / V::W;
   const TailLanes past{n};
   const typename V::R pv = V::set1(pad);
-  if (row + kPipelineMinRow <= block_end) {
+  if (row + L <= block_end) {
     for (int j = 0; j < NV; ++j) v[j] = pick<V>(past, V::load(row + j * V::W), pv, j * V::W);
   } else {
-    alignas(64) T buf[kPipelineMinRow];
-    for (int64_t k = 0; k < kPipelineMinRow; ++k) buf[k] = k < n ? row[k] : pad;
+    alignas(64) T buf[L];
+    for (int64_t k = 0; k < L; ++k) buf[k] = k < n ? row[k] : pad;
     for (int j = 0; j < NV; ++j) v[j] = V::load(buf + j * V::W);
   }
 }
 
-// A row's outputs from its kPipelineMinRow / W vectors o: stored whole where that many
+// A row's outputs from its kSmallRow<V> / W vectors o: stored whole where that many
 // elements from out stay inside the block (the lanes past n land on the next rows, which
 // are written after), else through buf, n elements copied out.  Rows must be written in
 // order.
 template <typename V, typename T>
 AD_SIMD_INLINE void put_small_row(T* out, int64_t n, const T* block_end,
                                   const typename V::R* o, T* buf) {
-  constexpr int NV = int(kPipelineMinRow) / V::W;
-  T* dst = out + kPipelineMinRow <= block_end ? out : buf;
+  constexpr int NV = int(kSmallRow<V>) / V::W;
+  T* dst = out + kSmallRow<V> <= block_end ? out : buf;
   for (int j = 0; j < NV; ++j) V::store(dst + j * V::W, o[j]);
   if (dst == buf)
     for (int64_t k = 0; k < n; ++k) out[k] = buf[k];

@@ -12,6 +12,8 @@ void fill_softmax_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_softmax_avx2(KernelTable<T>& t);
 template <typename T>
+void fill_softmax_avx512(KernelTable<T>& t);  // over fill_softmax_avx2's
+template <typename T>
 void fill_softmax_neon(KernelTable<T>& t);
 
 // y = softmax(x) (or log_softmax when log) along the middle axis.  y must not alias x.

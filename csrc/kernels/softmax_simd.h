@@ -436,10 +436,9 @@ AD_SIMD void log_softmax_bwd_row_f32(const float* y, const float* gy, float* gx,
       gy, y);
 }
 
-// Rows shorter than the pipelined kernels' step (n < kPipelineMinRow): a row at a time in
+// Rows shorter than the pipelined kernels' step (n < kSmallRow): a row at a time in
 // registers (small_row, put_small_row in row_pipeline.h).  The one-row kernels spent most
 // of such a row on their scalar head and tail passes.
-constexpr int64_t kSmall = kPipelineMinRow;
 
 // Forward: the padding repeats x[0] (neutral to the max, the min and NaN) and the sum
 // leaves it out; the formulas are softmax_rows_t's.  small_row_exps loads row xr into v and
@@ -449,7 +448,7 @@ template <typename Isa, typename Math, typename R = typename Isa::template Vec<f
 AD_SIMD_INLINE bool small_row_exps(const float* xr, int64_t n, const float* block_end, R* v,
                                    R* e, BlockStats* st, ShiftedReference* sr, double* s) {
   using F = typename Isa::template Vec<float>;
-  constexpr int W = F::W, NV = int(kSmall) / W;
+  constexpr int W = F::W, NV = int(kSmallRow<F>) / W;
   small_row<F>(xr, n, block_end, xr[0], v);
   R hi = v[0], lo = v[0], nan = F::unord(v[0], v[0]);
   for (int j = 1; j < NV; ++j) {
@@ -474,8 +473,8 @@ template <typename Isa, typename Math>
 AD_SIMD void softmax_small_rows(const float* x, float* y, int64_t n, int64_t rows) {
   using F = typename Isa::template Vec<float>;
   using R = typename F::R;
-  constexpr int W = F::W, NV = int(kSmall) / W;
-  alignas(64) float buf[kSmall];
+  constexpr int W = F::W, NV = int(kSmallRow<F>) / W;
+  alignas(64) float buf[kSmallRow<F>];
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
     float* yr = y + r * n;
@@ -500,8 +499,8 @@ template <typename Isa, typename Math>
 AD_SIMD void log_softmax_small_rows(const float* x, float* y, int64_t n, int64_t rows) {
   using F = typename Isa::template Vec<float>;
   using R = typename F::R;
-  constexpr int W = F::W, NV = int(kSmall) / W;
-  alignas(64) float buf[kSmall], logs[W], maxes[W];
+  constexpr int W = F::W, NV = int(kSmallRow<F>) / W;
+  alignas(64) float buf[kSmallRow<F>], logs[W], maxes[W];
   double refs[W];
   bool fast[W];
   R vs[W][NV];
@@ -543,8 +542,8 @@ template <typename Isa, typename Math, typename T, bool Log>
 AD_SIMD void softmax_bwd_small_rows(const T* y, const T* gy, T* gx, int64_t n, int64_t rows) {
   using V = typename Isa::template Vec<T>;
   using R = typename V::R;
-  constexpr int W = V::W, NV = int(kSmall) / W;
-  alignas(64) T buf[kSmall];
+  constexpr int W = V::W, NV = int(kSmallRow<V>) / W;
+  alignas(64) T buf[kSmallRow<V>];
   for (int64_t r = 0; r < rows; ++r) {
     R yv[NV], gv[NV];
     small_row<V>(y + r * n, n, y + rows * n, T(0), yv);
@@ -566,9 +565,9 @@ AD_SIMD void softmax_bwd_small_rows(const T* y, const T* gy, T* gx, int64_t n, i
 // or without non-temporal stores.
 template <typename Isa, typename Math, bool Log>
 AD_SIMD void softmax_rows(const float* x, float* y, int64_t n, int64_t rows, bool stream) {
-  if (n < kSmall && Log)
+  if (n < kSmallRow<typename Isa::template Vec<float>> && Log)
     log_softmax_small_rows<Isa, Math>(x, y, n, rows);
-  else if (n < kSmall)
+  else if (n < kSmallRow<typename Isa::template Vec<float>>)
     softmax_small_rows<Isa, Math>(x, y, n, rows);
   else if (stream)
     softmax_rows_t<Isa, Math, Log, true>(x, y, n, rows);
@@ -578,7 +577,7 @@ AD_SIMD void softmax_rows(const float* x, float* y, int64_t n, int64_t rows, boo
 template <typename Isa, typename Math, typename T, bool Log>
 AD_SIMD void softmax_bwd_rows(const T* y, const T* gy, T* gx, int64_t n, int64_t rows,
                               bool stream) {
-  if (n < kSmall)
+  if (n < kSmallRow<typename Isa::template Vec<T>>)
     softmax_bwd_small_rows<Isa, Math, T, Log>(y, gy, gx, n, rows);
   else if (stream)
     softmax_bwd_rows_t<Isa, Math, T, Log, true>(y, gy, gx, n, rows);

@@ -313,8 +313,12 @@ void check_softmax(SimdLevel level, std::mt19937& rng) {
                                       ax.inner, log);
           return gx;
         });
-        // gy - sum cancels: norm-wise (relative to the largest |gx|)
-        compare<T>(name + "_bwd", lv, shape, bwd.first, bwd.second, 16, max_abs(bwd.second));
+        // gy - sum cancels: norm-wise, relative to the largest |gx| or, where every gx is
+        // small beside them, to the terms (y gy and y sum; gy and exp(y) sum): a sum one ulp
+        // off moves gx by y ulp(sum), thousands of ulps of a 3-element row's max |gx|.
+        const double terms = log ? max_abs(gy) : max_abs(gy) * max_abs(fwd.second);
+        compare<T>(name + "_bwd", lv, shape, bwd.first, bwd.second, 16,
+                   std::max(max_abs(bwd.second), terms));
       }
 }
 
@@ -502,9 +506,9 @@ void check_gemm_case(SimdLevel level, std::mt19937& rng, int64_t m, int64_t n, i
       }
   const std::string shape = dims({batch, m, n, kk}) + (ta ? " At" : "") + (tb ? " Bt" : "") +
                             " threads " + std::to_string(threads);
-  // Both sides round each of the k products' partial sums differently: well under 1 ulp of
-  // the magnitude sum in practice (worst case k).
-  compare<T>("gemm", k::simd_level_name(level), shape, r.first, r.second, 2,
+  // Both sides round each of the k products' partial sums differently: about 1 ulp of the
+  // magnitude sum in practice (2.06 seen on 31 x 1025 x 17, float64), k at worst.
+  compare<T>("gemm", k::simd_level_name(level), shape, r.first, r.second, 4,
              [&](size_t i) { return scale[i]; });
 }
 
@@ -585,7 +589,7 @@ void measure_math_ulps(SimdLevel level, bool gate) {
 
 int main() {
   std::vector<SimdLevel> levels;
-  for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kNeon})
+  for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kNeon})
     if (k::cpu_supports(l)) levels.push_back(l);
   std::printf("kernel parity: best level %s; checking",
               k::simd_level_name(k::best_level()).c_str());

@@ -1,0 +1,247 @@
+// The inline SIMD vocabulary of simd.h for AVX-512 (F, DQ, BW, VL): Vec<float> on __m512
+// and Vec<double> on __m512d with avx2::Vec's members and semantics (masks are all-ones /
+// all-zeros lanes of the vector type, so the kernels written over the vocabulary need no
+// mask type; max/min return the second operand when either is NaN), the row-writing
+// helpers, and MathF32.
+//
+// The float32 math takes simd.h's AVX2 functions on each 256-bit half, except the exp of the
+// softmax and of exp() itself, ported to 16 lanes: the results are the AVX2 level's to the
+// bit.  On Zen 4 a 512-bit operation runs as two 256-bit halves, so AVX-512 gains there
+// only what fewer instructions and longer vectors give (loads, stores, reductions), not
+// FLOP/s.
+//
+// Include instead of simd.h (it includes simd.h and re-points the AD_SIMD* attributes at
+// AVX-512): a file compiled for this level must not see AVX2's AD_SIMD.
+#pragma once
+
+#if defined(__x86_64__) || defined(__i386__)
+
+// GCC 12's avx512fintrin.h self-initialises its _mm*_undefined_* values, which
+// -W(maybe-)uninitialized report wherever an intrinsic using one is inlined.  Diagnostic
+// pragmas go by the warning's source line, so this must precede the first immintrin.h.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "simd.h"
+
+#undef AD_SIMD
+#undef AD_SIMD_INLINE
+#undef AD_SIMD_INLINE_LAMBDA
+#define AD_AVX512_TARGET "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma"
+#define AD_AVX512 __attribute__((target(AD_AVX512_TARGET)))
+#define AD_AVX512_INLINE __attribute__((target(AD_AVX512_TARGET), always_inline)) inline
+#define AD_AVX512_INLINE_LAMBDA __attribute__((target(AD_AVX512_TARGET), always_inline))
+#define AD_SIMD AD_AVX512
+#define AD_SIMD_INLINE AD_AVX512_INLINE
+#define AD_SIMD_INLINE_LAMBDA AD_AVX512_INLINE_LAMBDA
+
+namespace autodiff::kernels::avx512 {
+
+template <typename T>
+struct Vec;
+
+template <>
+struct Vec<float> {
+  using T = float;
+  using R = __m512;
+  static constexpr int W = 16;
+  static constexpr int kAlign = 64;  // stream()'s alignment
+  static AD_AVX512_INLINE R load(const float* p) { return _mm512_loadu_ps(p); }
+  static AD_AVX512_INLINE void store(float* p, R v) { _mm512_storeu_ps(p, v); }
+  // Non-temporal store (p 64-byte aligned): no read-for-ownership, bypasses the caches.
+  static AD_AVX512_INLINE void stream(float* p, R v) { _mm512_stream_ps(p, v); }
+  static AD_AVX512_INLINE R set1(float x) { return _mm512_set1_ps(x); }
+  static AD_AVX512_INLINE R zero() { return _mm512_setzero_ps(); }
+  static AD_AVX512_INLINE R add(R a, R b) { return _mm512_add_ps(a, b); }
+  static AD_AVX512_INLINE R sub(R a, R b) { return _mm512_sub_ps(a, b); }
+  static AD_AVX512_INLINE R mul(R a, R b) { return _mm512_mul_ps(a, b); }
+  static AD_AVX512_INLINE R div(R a, R b) { return _mm512_div_ps(a, b); }
+  static AD_AVX512_INLINE R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
+  static AD_AVX512_INLINE R fnma(R a, R b, R c) { return _mm512_fnmadd_ps(a, b, c); }
+  static AD_AVX512_INLINE R max(R a, R b) { return _mm512_max_ps(a, b); }
+  static AD_AVX512_INLINE R min(R a, R b) { return _mm512_min_ps(a, b); }
+  static AD_AVX512_INLINE R lanes(__mmask16 k) { return _mm512_castsi512_ps(_mm512_movm_epi32(k)); }
+  static AD_AVX512_INLINE __mmask16 mask(R m) {
+    return _mm512_movepi32_mask(_mm512_castps_si512(m));
+  }
+  static AD_AVX512_INLINE R isnan(R a) { return lanes(_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)); }
+  static AD_AVX512_INLINE R unord(R a, R b) { return lanes(_mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q)); }
+  static AD_AVX512_INLINE R lt(R a, R b) { return lanes(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)); }
+  static AD_AVX512_INLINE R bor(R a, R b) { return _mm512_or_ps(a, b); }
+  static AD_AVX512_INLINE R band(R a, R b) { return _mm512_and_ps(a, b); }
+  static AD_AVX512_INLINE R blend(R a, R b, R m) { return _mm512_mask_blend_ps(mask(m), a, b); }
+  static AD_AVX512_INLINE bool any(R m) { return mask(m) != 0; }
+  static AD_AVX512_INLINE __m256 lo(R v) { return _mm512_castps512_ps256(v); }
+  static AD_AVX512_INLINE __m256 hi(R v) { return _mm512_extractf32x8_ps(v, 1); }
+  static AD_AVX512_INLINE R join(__m256 l, __m256 h) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(l), h, 1);
+  }
+  static AD_AVX512_INLINE float hsum(R v) { return avx2::Vec<float>::hsum(_mm256_add_ps(lo(v), hi(v))); }
+  static AD_AVX512_INLINE double hsum_d(R v) {  // horizontal sum in double precision
+    const __m512d s = _mm512_add_pd(_mm512_cvtps_pd(lo(v)), _mm512_cvtps_pd(hi(v)));
+    return avx2::Vec<double>::hsum(
+        _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1)));
+  }
+  static AD_AVX512_INLINE float hmax(R v) { return avx2::Vec<float>::hmax(_mm256_max_ps(lo(v), hi(v))); }
+};
+
+template <>
+struct Vec<double> {
+  using T = double;
+  using R = __m512d;
+  static constexpr int W = 8;
+  static constexpr int kAlign = 64;
+  static AD_AVX512_INLINE R load(const double* p) { return _mm512_loadu_pd(p); }
+  static AD_AVX512_INLINE void store(double* p, R v) { _mm512_storeu_pd(p, v); }
+  static AD_AVX512_INLINE void stream(double* p, R v) { _mm512_stream_pd(p, v); }
+  static AD_AVX512_INLINE R set1(double x) { return _mm512_set1_pd(x); }
+  static AD_AVX512_INLINE R zero() { return _mm512_setzero_pd(); }
+  static AD_AVX512_INLINE R add(R a, R b) { return _mm512_add_pd(a, b); }
+  static AD_AVX512_INLINE R sub(R a, R b) { return _mm512_sub_pd(a, b); }
+  static AD_AVX512_INLINE R mul(R a, R b) { return _mm512_mul_pd(a, b); }
+  static AD_AVX512_INLINE R div(R a, R b) { return _mm512_div_pd(a, b); }
+  static AD_AVX512_INLINE R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
+  static AD_AVX512_INLINE R fnma(R a, R b, R c) { return _mm512_fnmadd_pd(a, b, c); }
+  static AD_AVX512_INLINE R max(R a, R b) { return _mm512_max_pd(a, b); }
+  static AD_AVX512_INLINE R min(R a, R b) { return _mm512_min_pd(a, b); }
+  static AD_AVX512_INLINE R lanes(__mmask8 k) { return _mm512_castsi512_pd(_mm512_movm_epi64(k)); }
+  static AD_AVX512_INLINE __mmask8 mask(R m) {
+    return _mm512_movepi64_mask(_mm512_castpd_si512(m));
+  }
+  static AD_AVX512_INLINE R isnan(R a) { return lanes(_mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q)); }
+  static AD_AVX512_INLINE R unord(R a, R b) { return lanes(_mm512_cmp_pd_mask(a, b, _CMP_UNORD_Q)); }
+  static AD_AVX512_INLINE R lt(R a, R b) { return lanes(_mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)); }
+  static AD_AVX512_INLINE R bor(R a, R b) { return _mm512_or_pd(a, b); }
+  static AD_AVX512_INLINE R band(R a, R b) { return _mm512_and_pd(a, b); }
+  static AD_AVX512_INLINE R blend(R a, R b, R m) { return _mm512_mask_blend_pd(mask(m), a, b); }
+  static AD_AVX512_INLINE bool any(R m) { return mask(m) != 0; }
+  static AD_AVX512_INLINE double hsum(R v) {
+    return avx2::Vec<double>::hsum(
+        _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1)));
+  }
+  static AD_AVX512_INLINE double hsum_d(R v) { return hsum(v); }
+  static AD_AVX512_INLINE double hmax(R v) {
+    return avx2::Vec<double>::hmax(
+        _mm256_max_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1)));
+  }
+};
+
+// avx2's lines_prefetching_next for 16-lane vectors: body(i) for i = i0, i0 + W, ...
+// (i + W <= n), prefetching into L1 the line `ahead` elements on in each of srcs.
+template <typename T, typename Body, typename... Src>
+AD_AVX512_INLINE int64_t lines_prefetching_next(int64_t i0, int64_t n, int64_t ahead, Body body,
+                                                const Src*... srcs) {
+  constexpr int64_t kLine = 64 / sizeof(T), W = Vec<T>::W;
+  static_assert(kLine == W, "one vector is one cache line");
+  int64_t i = i0;
+  for (; i + W <= n; i += W) {
+    (_mm_prefetch(reinterpret_cast<const char*>(srcs + i + ahead), _MM_HINT_T0), ...);
+    body(i);
+  }
+  return i;
+}
+
+// avx2's write_row (out[k] = vec(k) / scalar(k) for k < n), with streaming stores aligned to
+// 64 bytes.
+template <typename T, typename VecF, typename ScalarF, typename... Src>
+AD_AVX512_INLINE void write_row(T* out, int64_t n, bool stream, int64_t ahead, VecF vec,
+                                ScalarF scalar, const Src*... srcs) {
+  using V = Vec<T>;
+  int64_t i = 0;
+  if (stream) {
+    for (; i < n && reinterpret_cast<uintptr_t>(out + i) % V::kAlign != 0; ++i) out[i] = scalar(i);
+    i = lines_prefetching_next<T>(
+        i, n, ahead, [&](int64_t k) AD_AVX512_INLINE_LAMBDA { V::stream(out + k, vec(k)); },
+        srcs...);
+  } else {
+    i = lines_prefetching_next<T>(
+        i, n, ahead, [&](int64_t k) AD_AVX512_INLINE_LAMBDA { V::store(out + k, vec(k)); },
+        srcs...);
+  }
+  for (; i < n; ++i) out[i] = scalar(i);
+}
+
+// This level as one type, for the row kernels written once over levels (kernels/*_simd.h).
+struct Isa {
+  template <typename T>
+  using Vec = avx512::Vec<T>;
+  template <typename T>
+  static constexpr int64_t next_row_ahead(int64_t n) {
+    return avx2::next_row_ahead<T>(n);
+  }
+  template <typename T, typename... A>
+  static AD_AVX512_INLINE void write_row(T* out, A... args) {
+    avx512::write_row<T>(out, args...);
+  }
+};
+
+// ---- float32 math ----
+
+// avx2::exp_shifted_ps on 16 lanes, step for step (same constants, same rounding): the
+// 8-entry table of 2^(i / 8) is repeated so that vpermps's 4-bit index picks by k & 7.
+AD_AVX512_INLINE __m512 exp_shifted_ps(__m512 x, __m512 shift) {
+  const __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(11.5415601730f), shift);  // 8 / ln2
+  const __m512 j = _mm512_sub_ps(t, shift);
+  __m512 r = _mm512_fnmadd_ps(j, _mm512_set1_ps(0.086639404296875f), x);
+  r = _mm512_fnmadd_ps(j, _mm512_set1_ps(3.9932729123e-06f), r);
+  const __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(0.16666403413f), r, _mm512_set1_ps(0.50006455183f));
+  const __m512 em1 = _mm512_fmadd_ps(_mm512_mul_ps(r, r), q, r);
+  const __m512 table = _mm512_setr_ps(
+      1.0f, 1.09050774574f, 1.18920707703f, 1.29683959484f, 1.41421353817f, 1.54221081734f,
+      1.68179285526f, 1.83400809765f, 1.0f, 1.09050774574f, 1.18920707703f, 1.29683959484f,
+      1.41421353817f, 1.54221081734f, 1.68179285526f, 1.83400809765f);
+  const __m512i ti = _mm512_castps_si512(t);
+  const __m512i scale =
+      _mm512_and_si512(_mm512_slli_epi32(ti, 20), _mm512_set1_epi32(int(0xff800000u)));
+  const __m512 tk = _mm512_castsi512_ps(
+      _mm512_add_epi32(_mm512_castps_si512(_mm512_permutexvar_ps(ti, table)), scale));
+  return _mm512_fmadd_ps(tk, em1, tk);
+}
+
+AD_AVX512_INLINE __m512 exp_normal_range_ps(__m512 x) {  // |x| <= 86
+  return exp_shifted_ps(x, _mm512_set1_ps(12582912.0f));
+}
+
+// A float32 function of simd.h's taken on each 256-bit half.
+template <__m256 (*F)(__m256)>
+AD_AVX512_INLINE __m512 halves(__m512 x) {
+  using V = Vec<float>;
+  return V::join(F(V::lo(x)), F(V::hi(x)));
+}
+
+// exp(x): the short path when every lane is within |x| <= 86, else AVX2's full-range one.
+AD_AVX512_INLINE __m512 exp_ps(__m512 x) {
+  const __m512 ax = _mm512_abs_ps(x);
+  if (__builtin_expect(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(86.0f), _CMP_LE_OQ) == 0xffff, 1))
+    return exp_normal_range_ps(x);
+  return halves<avx2::exp_full_range_ps>(x);
+}
+
+AD_AVX512_INLINE __m256 gelu_cdf2_ps(__m256 x) { return avx2::gelu_parts_ps<false>(x, nullptr); }
+
+// The float32 functions by the names the Vec-generic kernels call (kernels/*_simd.h).
+struct MathF32 {
+  using R = __m512;
+  static AD_AVX512_INLINE R exp(R x) { return exp_ps(x); }
+  static AD_AVX512_INLINE R exp_normal_range(R x) { return exp_normal_range_ps(x); }
+  static constexpr bool kShiftedExp = true;
+  static constexpr int kShiftSteps = 8;
+  static AD_AVX512_INLINE R exp_shifted(R x, R shift) { return exp_shifted_ps(x, shift); }
+  static AD_AVX512_INLINE R log(R x) { return halves<avx2::log_ps>(x); }
+  static AD_AVX512_INLINE R tanh(R x) { return halves<avx2::tanh_ps>(x); }
+  static AD_AVX512_INLINE R sigmoid(R x) { return halves<avx2::sigmoid_ps>(x); }
+  static AD_AVX512_INLINE R erf(R x) { return halves<avx2::erf_ps>(x); }
+  static AD_AVX512_INLINE R gelu_cdf2(R x) { return halves<gelu_cdf2_ps>(x); }
+  static AD_AVX512_INLINE R gelu_parts(R x, R& expm) {
+    using V = Vec<float>;
+    __m256 e0, e1;
+    const __m256 c0 = avx2::gelu_parts_ps<true>(V::lo(x), &e0);
+    const __m256 c1 = avx2::gelu_parts_ps<true>(V::hi(x), &e1);
+    expm = V::join(e0, e1);
+    return V::join(c0, c1);
+  }
+  static AD_AVX512_INLINE R sqrt(R x) { return _mm512_sqrt_ps(x); }
+};
+
+}  // namespace autodiff::kernels::avx512
+
+#endif  // x86
