@@ -46,9 +46,10 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_rnn_avx2(t);
     fill_conv_avx2(t);
   }
-  if (level == SimdLevel::kAvx512) {  // GEMM, convolution and RNN cells stay on AVX2's
+  // GEMM, convolution, RNN cells and reductions stay on AVX2's: the reductions measured
+  // the same or up to 4% slower on 16 lanes (Zen 4, docs/benchmarks.md).
+  if (level == SimdLevel::kAvx512) {
     fill_elementwise_avx512(t);
-    fill_reduce_avx512(t);
     fill_softmax_avx512(t);
     fill_norm_avx512(t);
   }

@@ -14,8 +14,6 @@ void fill_reduce_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_reduce_avx2(KernelTable<T>& t);
 template <typename T>
-void fill_reduce_avx512(KernelTable<T>& t);  // over fill_reduce_avx2's
-template <typename T>
 void fill_reduce_neon(KernelTable<T>& t);
 
 // out[o, i] = reduce_j x[o, j, i].  kVar divides the sum of squared deviations by
