@@ -362,7 +362,8 @@ def main() -> None:
         f"traffic not), 2-thread read-only {read_bandwidth():.1f} GB/s; FMA peak: "
         + (f"{args.peak_gflops:.0f} GFLOP/s (given)" if args.peak_gflops else
            f"{_C._fma_peak(0, 0.3):.1f} GFLOP/s measured ({threads} threads of independent "
-           f"{_C.simd_level()} FMA chains)")
+           f"{'avx2' if _C.simd_level() == 'avx512' else _C.simd_level()} FMA chains; Zen 4 "
+           "runs 512-bit FMAs at the same FLOP rate)")
     )
     if not args.skip_gemm:
         bench_gemm(args.peak_gflops, args.reps)
