@@ -18,6 +18,7 @@ from .errors import ArgumentError
 from .ops import _util
 from ._inplace import InplaceMixin
 from .ops.transfer import ToDevice
+from .size import Size, size_of
 
 
 class _HookHandle:
@@ -30,8 +31,6 @@ class _HookHandle:
 
 
 def _is_size(t: tuple) -> bool:
-    from .torch_misc_extra import Size
-
     return isinstance(t, Size)
 
 
@@ -101,8 +100,8 @@ class Tensor(InplaceMixin):
 
     # ----------------------------------------------------------------- attributes
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return size_of(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -192,9 +191,7 @@ class Tensor(InplaceMixin):
 
     def size(self, dim: int | None = None):
         if dim is None:
-            from .torch_misc_extra import Size
-
-            return Size(self._data.shape)
+            return size_of(self._data.shape)
         return self._data.shape[_util.norm_dim(dim, self.ndim)]
 
     def dim(self) -> int:

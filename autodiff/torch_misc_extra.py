@@ -11,7 +11,6 @@ threads) are stored and reported back, as PyTorch does on hardware where they ch
 from __future__ import annotations
 
 import builtins
-import math
 import warnings
 
 from . import dtypes, ops
@@ -20,6 +19,7 @@ from .autograd.grad_mode import state
 from .ops._util import _category, _scalar_category, scalar_result_type
 from .ops._util import result_type as _tensor_result_type
 from .random import default_generator
+from .size import Size  # (re-exported as autodiff.Size)
 from .tensor import Tensor
 
 # fmt: off
@@ -36,19 +36,6 @@ __all__ = [
 # fmt: on
 
 newaxis = None
-
-
-class Size(tuple):
-    """A shape: a tuple of ints with ``numel()`` (``Tensor.shape`` itself is a plain tuple)."""
-
-    def __new__(cls, sizes=()):
-        return super().__new__(cls, (int(s) for s in sizes))
-
-    def numel(self) -> int:
-        return math.prod(self)
-
-    def __repr__(self) -> str:
-        return f"autodiff.Size({list(self)})"
 
 
 # ----------------------------------------------------------------- dtypes
