@@ -17,6 +17,7 @@ import numpy as np
 
 from .._config import config
 from .nn_kernels import NNKernels
+from .scalar_pow import pow_scalar
 
 _log = logging.getLogger("autodiff.backends")
 _declined: set = set()
@@ -35,9 +36,6 @@ except ImportError:  # NumPy 1.x
 
     def _fp_off(quiet):
         quiet.__exit__(None, None, None)
-
-
-_QUIET_NAN_BITS = {2: 0x7E00, 4: 0x7FC00000, 8: 0x7FF8000000000000}  # by itemsize
 
 
 def _quiet(fn):
@@ -221,40 +219,8 @@ class NumpyBackend(NNKernels):
             return self.xp.where((b >= 0) | (abs(a) == 1), self.xp.power(a, self.xp.where(
                 b >= 0, b, b & 1)), 0)
         if b.ndim == 0 and a.dtype.kind == "f" and a.dtype.itemsize >= 4:  # (half: in float,
-            return self._pow_scalar(a, float(b))  # rounded once, as NumPy's power and PyTorch)
+            return pow_scalar(self, a, float(b))  # rounded once, as NumPy's power and PyTorch)
         return self.xp.power(a, b)
-
-    def _pow_scalar(self, a, e: float):
-        """a ** e for a float array and a constant exponent: PyTorch's products for 2, 3, -1,
-        -2 and its sqrt / rsqrt for 0.5 / -0.5 (bitwise its results), else the power of |a|
-        with the sign put back: NumPy's power takes a scalar path on negative bases, 60 ns an
-        element (float32 x ** 3 on 1M elements: 62 ms, against 1.8 ms on |x|)."""
-        xp = self.xp
-        if e == 2:
-            return self.mul(a, a)
-        if e == 3:
-            return self.mul(self.mul(a, a), a)
-        if e == -1:
-            return 1 / a
-        if e == -2:
-            return 1 / self.mul(a, a)
-        if e == 0.5:
-            return self.sqrt(a)
-        if e == -0.5:  # PyTorch's rsqrt: -inf at -0
-            return 1 / self.sqrt(a)
-        if not math.isfinite(e) or e == 0:
-            return xp.power(a, e)
-        r = xp.asarray(xp.power(xp.abs(a), e))  # (an array also for 0-d a)
-        if e == int(e):  # (-x) ** k = (-1) ** k x ** k
-            return xp.copysign(r, a, out=r) if int(e) % 2 else r
-        # A finite negative base to a non-integer power is NaN (C's pow; -inf gives +inf):
-        # a quiet NaN's bits OR'd in where that holds (np.where with a random mask: 4 ms a
-        # million elements, this 0.3)
-        bits = xp.dtype(f"u{r.dtype.itemsize}")
-        mask = xp.asarray((a < 0) & (a > -xp.inf)).astype(bits)
-        nan = bits.type(_QUIET_NAN_BITS[r.dtype.itemsize])
-        xp.bitwise_or(r.view(bits), xp.multiply(mask, nan, out=mask), out=r.view(bits))
-        return r
 
     def maximum(self, a, b):
         return self.xp.maximum(a, b)
