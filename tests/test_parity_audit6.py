@@ -1,6 +1,8 @@
 """Eighteenth session's PyTorch-parity fixes: ``Tensor.shape`` is an ``autodiff.Size``, as
-``torch.Size``: ``numel()``, and slices and sums that stay Sizes."""
+``torch.Size``; the array-level activations and pow by a constant give PyTorch's values and
+gradients."""
 
+import numpy as np
 import pytest
 
 import autodiff as ad
@@ -28,3 +30,66 @@ def test_a_tensor_of_a_shape_is_uninitialized_of_that_shape(device):
     x = ad.zeros(2, 5, device=device)
     assert ad.Tensor(x.shape).shape == tuple(torch.Tensor(torch.zeros(2, 5).shape).shape) == (2, 5)
     assert ad.zeros(x.shape).shape == (2, 5) and ad.ones(x.shape[1:]).shape == (5,)
+
+
+_SPECIAL = [-4.0, -3.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 3.0, 4.0, 7.0, 25.0, float("nan"), -0.0,
+            float("inf"), -float("inf")]
+_ACTIVATIONS = {
+    "hardswish": lambda F, x: F.hardswish(x),
+    "hardsigmoid": lambda F, x: F.hardsigmoid(x),
+    "hardtanh": lambda F, x: F.hardtanh(x, -2.0, 3.0),
+    "relu6": lambda F, x: F.relu6(x),
+    "leaky_relu": lambda F, x: F.leaky_relu(x, 0.1),
+    "leaky_relu_steep": lambda F, x: F.leaky_relu(x, 2.0),
+    "elu": lambda F, x: F.elu(x, 0.5),
+    "selu": lambda F, x: F.selu(x),
+    "celu": lambda F, x: F.celu(x, 2.0),
+    "softplus": lambda F, x: F.softplus(x),
+    "softplus_beta": lambda F, x: F.softplus(x, 2.0, 5.0),
+    "logsigmoid": lambda F, x: F.logsigmoid(x),
+    "mish": lambda F, x: F.mish(x),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", list(_ACTIVATIONS))
+def test_activation_values_grads_and_double_grads_match_torch(device, dtype, name):
+    """The array-level activations (backends/activation_kernels.py) against PyTorch at its
+    boundaries, +-0, NaN and infinities: values, gradients and (create_graph) second ones."""
+    f = _ACTIVATIONS[name]
+    xt = torch.tensor(_SPECIAL, dtype=getattr(torch, dtype), requires_grad=True)
+    yt = f(torch.nn.functional, xt)
+    (gt,) = torch.autograd.grad(yt.sum(), xt, create_graph=True)
+    try:
+        (g2t,) = torch.autograd.grad(gt.sum(), xt)
+    except RuntimeError:  # PyTorch has no double backward for hardsigmoid's
+        g2t = None
+    xa = ad.tensor(_SPECIAL, dtype=getattr(ad, dtype), device=device, requires_grad=True)
+    ya = f(ad.nn.functional, xa)
+    (ga,) = ad.autograd.grad(ya.sum(), xa, create_graph=True)
+    # (a gradient that does not depend on x at all, as leaky ReLU's, has no graph here)
+    g2a = ad.autograd.grad(ga.sum(), xa, allow_unused=True)[0] if ga.requires_grad else None
+    # (second derivatives: PyTorch's float32 log-sigmoid gives 0 at x = 25, ours 1.4e-11)
+    for got, want, rtol, atol in ((ya, yt, 2e-6, 1e-30), (ga, gt, 2e-6, 1e-30),
+                                  (g2a, g2t, 1e-4, 1e-9)):
+        if want is None:
+            continue
+        got = ad.zeros_like(xa) if got is None else got
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=rtol,
+                                   atol=atol, equal_nan=True)
+        assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("e", [3, -1, -2, 0.5, -0.5, 4, 5, -3, 2.5, -1.5, 0.0, 1.0, 1e-3,
+                               float("inf")])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_pow_by_a_constant_matches_torch(device, dtype, e):
+    """x ** e: PyTorch's products for 3, -1, -2, sqrt for 0.5, |x| ** e with the sign put
+    back otherwise (NaN for a finite negative base and a non-integer e)."""
+    x = np.random.default_rng(0).standard_normal(1000).astype(dtype)
+    x[:8] = [0, -0.0, np.inf, -np.inf, np.nan, 1, -1, 2]
+    got = (ad.tensor(x, device=device) ** e).numpy()
+    want = (torch.tensor(x) ** e).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-3 if dtype == "float16" else 3e-7, atol=0,
+                               equal_nan=True)

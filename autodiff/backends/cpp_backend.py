@@ -25,7 +25,8 @@ from .._config import config
 from ..errors import index_range_error
 from .cpp_nn import CppNNKernels
 from .cpp_rnn import CppRnnKernels
-from .numpy_backend import _QUIET, NumpyBackend, _fp_off, _fp_on
+from .fp_quiet import _QUIET, _fp_off, _fp_on
+from .numpy_backend import NumpyBackend
 
 _C = None  # autodiff._C, imported by the first CppBackend()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import threading
 
+from .activation_kernels import ActivationKernels
+from .fp_quiet import _quiet
 from .pool_kernels import PoolKernels
 
 
@@ -21,7 +23,7 @@ _SCRATCH = threading.local()
 _SCRATCH_ENTRIES = 8
 
 
-class NNKernels(PoolKernels):
+class NNKernels(ActivationKernels, PoolKernels):
     """Mixin: nn-layer kernels on top of the array module ``self.xp``."""
 
     # Large short-lived buffers (padded inputs, the im2col of dy) are reused across calls:
@@ -331,6 +333,7 @@ class NNKernels(PoolKernels):
     def abs_backward(self, x, g):
         return g * self.xp.sign(x)
 
+    @_quiet
     def output_backward(self, op, y, g):
         """dx of sigmoid / tanh / sqrt from their output y."""
         if op == "sigmoid":

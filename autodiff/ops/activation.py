@@ -4,9 +4,12 @@ exact double backward through the composite), the rest composed from elementwise
 from __future__ import annotations
 
 import math
+import operator
 
 from ..autograd.grad_mode import state
 from ..autograd.node import Op
+from ..backends.activation_kernels import ActivationKernels
+from . import elementwise
 from ._util import constant, float_operand
 from .elementwise import where
 
@@ -62,15 +65,71 @@ def gelu(input, approximate: str = "none"):
     return Gelu.apply(float_operand(x), approximate=approximate)
 
 
+class _TensorMath(ActivationKernels):
+    """ActivationKernels with the backend primitives its formulas call taken over Tensors: a
+    backward formula run here is differentiable (create_graph)."""
+
+    mul, add, sub, div = map(staticmethod, (operator.mul, operator.add, operator.sub,
+                                            operator.truediv))
+    maximum, minimum, where = map(staticmethod, (elementwise.maximum, elementwise.minimum, where))
+    _CMP = {"greater": operator.gt, "less": operator.lt, "greater_equal": operator.ge,
+            "less_equal": operator.le}
+
+    @staticmethod
+    def compare(op, a, b):
+        return _TensorMath._CMP[op](a, b)
+
+    @staticmethod
+    def exp(a):
+        return a.exp()
+
+    @staticmethod
+    def clamp(a, lo, hi):
+        return a.clamp(lo, hi)
+
+    @staticmethod
+    def sigmoid(a):
+        return a.sigmoid()
+
+    @staticmethod
+    def neg(a):
+        return -a
+
+
+TENSOR_MATH = _TensorMath()
+
+
+class Activation(Op):
+    """y = f(x) for an activation of backends/activation_kernels.py: the backend's ``kernel``
+    and ``kernel_backward`` on arrays (a few fused-free passes, no node per step), and under
+    create_graph the backward formula on Tensors."""
+
+    def forward(self, x, kernel, params):
+        self.saved = (x,)
+        self.kernel, self.params = kernel, params
+        return getattr(self.backend, kernel)(x._data, *params)
+
+    def backward(self, g):
+        (x,) = self.saved
+        name = self.kernel + "_backward"
+        if state.enabled:  # create_graph
+            return (getattr(TENSOR_MATH, name)(x, g, *self.params),)
+        return (constant(getattr(self.backend, name)(x._data, g._data, *self.params), g._dev),)
+
+
+def activation(kernel: str, x, *params):
+    return Activation.apply(float_operand(x), kernel=kernel, params=params)
+
+
 def leaky_relu(x, negative_slope: float = 0.01):
     """max(0, x) + negative_slope * min(0, x)."""
-    return where(x > 0, x, x * negative_slope)
+    return activation("leaky_relu", x, negative_slope)
 
 
-def elu(x, alpha: float = 1.0):
-    """x for x > 0, alpha * (exp(x) - 1) otherwise (exp of min(x, 0): no overflow)."""
-    neg = (x.clamp(max=0).exp() - 1) * alpha
-    return where(x > 0, x, neg)
+def elu(x, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0):
+    """scale x for x > 0, alpha scale (exp(input_scale x) - 1) otherwise (ELU; CELU and SELU
+    through scale and input_scale)."""
+    return activation("elu", x, alpha, scale, input_scale)
 
 
 class Silu(Op):
@@ -94,21 +153,18 @@ def silu(x):
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0):
-    """log(1 + exp(beta * x)) / beta, computed as relu(z) + log1p(exp(-|z|)); linear where
-    beta * x > threshold."""
-    z = x * beta if beta != 1 else x
-    soft = z.relu() + (z.abs().neg().exp()).log1p()
-    if beta != 1:
-        soft = soft / beta
-    return where(z > threshold, x, soft)
+    """log(1 + exp(beta * x)) / beta (as max(z, 0) + log1p(exp(-|z|))); x where beta * x >
+    threshold."""
+    return activation("softplus", x, beta, threshold)
 
 
 def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
-    return x.clamp(min_val, max_val)
+    """clamp(x, min_val, max_val), with dx = 0 at the bounds (PyTorch's)."""
+    return activation("hardtanh", x, min_val, max_val)
 
 
 def relu6(x):
-    return x.clamp(0.0, 6.0)
+    return hardtanh(x, 0.0, 6.0)
 
 
 def mish(x):
@@ -116,5 +172,5 @@ def mish(x):
 
 
 def logsigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x)."""
-    return softplus(-x).neg()
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))."""
+    return activation("logsigmoid", x)

@@ -1,12 +1,8 @@
 """nn.functional activations: the core ones of ``autodiff.ops.activation`` (ReLU, leaky ReLU,
-ELU, SiLU, Mish) with PyTorch's ``inplace`` argument, CELU, SELU, GLU, the hard and shrink
-families, threshold, RReLU and PReLU, and the in-place ``F.xxx_`` forms. Each is composed
-from differentiable ops (``where`` picks the branch, so the gradient of each piece is
-PyTorch's, boundaries included, and double backward comes for free).
-
-softplus, logsigmoid, hardtanh and relu6 are redefined here for ``nn.functional``: the core
-forms (relu(z) + log1p(exp(-|z|)), clamp) give a zero gradient at z = 0 where PyTorch gives
-sigmoid(0) = 1/2, and a gradient of 1 at the clamp bounds where PyTorch gives 0."""
+the ELU family, SiLU, Mish, softplus, log-sigmoid, the hard family: array-level kernels with
+PyTorch's gradients, boundaries included) with PyTorch's ``inplace`` argument, GLU, the shrink
+family, threshold, RReLU and PReLU, and the in-place ``F.xxx_`` forms; those composed here
+use differentiable ops (``where`` picks the branch)."""
 
 from __future__ import annotations
 
@@ -51,26 +47,19 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def _log1p_exp(z: Tensor) -> Tensor:
-    """log(1 + exp(z)) without overflow, its derivative sigmoid(z) exact at z = 0 too (each
-    branch sees a clamped z, so the branch not taken has a finite, zero gradient)."""
-    zp, zn = z.clamp(min=0), z.clamp(max=0)
-    return where(z > 0, zp + (-zp).exp().log1p(), zn.exp().log1p())
+    """log(1 + exp(z)) without overflow (softplus with no threshold; its gradient, sigmoid(z),
+    exact at z = 0 too)."""
+    return core.softplus(z, 1.0, float("inf"))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus(x) = log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
-    z = input * beta if beta != 1 else input
-    soft = _log1p_exp(z) if beta == 1 else _log1p_exp(z) / beta
-    return where(z > threshold, input, soft)
+    return core.softplus(input, beta, threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """LogSigmoid(x) = log(1 / (1 + exp(-x))) = -softplus(-x)."""
-    return _log1p_exp(-input).neg()
-
-
-def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
-    return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+    return core.logsigmoid(input)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -79,7 +68,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > "
                          f"{max_val}")
-    return _maybe_inplace(_hardtanh, input, inplace, min_val, max_val)
+    return _maybe_inplace(core.hardtanh, input, inplace, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -90,8 +79,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def _celu(x: Tensor, alpha: float) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    neg = ((x.clamp(max=0) * (1.0 / alpha)).exp() - 1) * alpha  # exp of min(x, 0): no overflow
-    return where(x > 0, x, neg)
+    return core.elu(x, alpha, 1.0, 1.0 / alpha)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -109,8 +97,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def _selu(x: Tensor) -> Tensor:
-    neg = (x.clamp(max=0).exp() - 1) * (SELU_ALPHA * SELU_SCALE)
-    return where(x > 0, x * SELU_SCALE, neg)
+    return core.elu(x, SELU_ALPHA, SELU_SCALE)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -138,7 +125,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 
 def _hardswish(x: Tensor) -> Tensor:
-    return where(x <= -3, 0.0, where(x >= 3, x, x * (x + 3) / 6))
+    return core.activation("hardswish", x)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -148,7 +135,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def _hardsigmoid(x: Tensor) -> Tensor:
-    return where(x <= -3, 0.0, where(x >= 3, 1.0, (x + 3) / 6))
+    return core.activation("hardsigmoid", x)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

@@ -1,0 +1,91 @@
+"""Array-level forward and backward of the activations with no kernel of their own (leaky
+ReLU, the ELU family, the hard family, softplus, log-sigmoid), each a few passes of the
+backend's primitives: on the cpp backend where, clamp, exp, sigmoid and the arithmetic are
+C++ kernels, and no pass branches per element (NumPy's where on a random mask: 4 ns an
+element).  Conditions and formulas are PyTorch's CPU kernels', so boundaries, NaN, -0 and
+infinities come out as there.  The backward formulas also run on Tensors (`self` then
+ops.activation's TENSOR_MATH), which gives create_graph its differentiable gradient."""
+
+from __future__ import annotations
+
+import math
+
+from .fp_quiet import _quiet
+
+
+class ActivationKernels:
+    @_quiet
+    def leaky_relu(self, x, slope):
+        t = self.mul(x, slope)  # max(x, s x) for s <= 1, min(x, s x) above
+        return self.maximum(x, t) if slope <= 1 else self.minimum(x, t)
+
+    @_quiet
+    def leaky_relu_backward(self, x, g, slope):
+        return self.where(self.compare("greater", x, 0), g, self.mul(g, slope))
+
+    def _times(self, a, c):
+        return a if c == 1 else self.mul(a, c)
+
+    @_quiet
+    def elu(self, x, alpha, scale, input_scale):
+        """x <= 0: alpha scale (exp(input_scale x) - 1); else scale x (ELU, CELU, SELU)."""
+        z = self._times(self.clamp(x, -math.inf, 0), input_scale)  # (no overflow above 0)
+        neg = self._times(self.xp.expm1(z), alpha * scale)
+        return self.where(self.compare("less_equal", x, 0), neg, self._times(x, scale))
+
+    @_quiet
+    def elu_backward(self, x, g, alpha, scale, input_scale):
+        # (where, not clamp or minimum: on Tensors its gradient is 0 at x = 0 and NaN, as
+        # PyTorch's double backward)
+        e = self.exp(self._times(self.where(self.compare("less", x, 0), x, 0.0), input_scale))
+        neg = self.mul(self._times(g, input_scale * alpha * scale), e)
+        return self.where(self.compare("less_equal", x, 0), neg, self._times(g, scale))
+
+    @_quiet
+    def hardtanh(self, x, lo, hi):
+        return self.clamp(x, lo, hi)
+
+    @_quiet
+    def hardtanh_backward(self, x, g, lo, hi):  # 0 at and past the bounds; NaN passes g
+        out = self.compare("less_equal", x, lo) | self.compare("greater_equal", x, hi)
+        return self.where(out, 0.0, g)
+
+    @_quiet
+    def hardsigmoid(self, x):  # min(max(x + 3, 0), 6) / 6
+        return self.div(self.clamp(self.add(x, 3), 0, 6), 6)
+
+    @_quiet
+    def hardsigmoid_backward(self, x, g):
+        inside = self.compare("greater", x, -3) & self.compare("less", x, 3)
+        return self.where(inside, self.div(g, 6), 0.0)
+
+    @_quiet
+    def hardswish(self, x):  # x min(max(x + 3, 0), 6) / 6
+        return self.div(self.mul(x, self.clamp(self.add(x, 3), 0, 6)), 6)
+
+    @_quiet
+    def hardswish_backward(self, x, g):  # 0 to -3, g (x / 3 + 1/2) to 3, g past it (and NaN)
+        mid = self.mul(g, self.add(self.div(x, 3), 0.5))
+        r = self.where(self.compare("less", x, 3), mid, g)
+        return self.where(self.compare("less_equal", x, -3), 0.0, r)
+
+    @_quiet
+    def softplus(self, x, beta, threshold):
+        """log(1 + exp(beta x)) / beta as max(z, 0) + log1p(exp(-|z|)), x past threshold."""
+        z = self.mul(x, beta) if beta != 1 else x
+        soft = self.add(self.maximum(z, 0), self.log1p(self.exp(self.neg(self.abs(z)))))
+        soft = self.div(soft, beta) if beta != 1 else soft
+        return self.where(self.compare("greater", z, threshold), x, soft)
+
+    @_quiet
+    def softplus_backward(self, x, g, beta, threshold):
+        z = self.mul(x, beta) if beta != 1 else x
+        return self.where(self.compare("greater", z, threshold), g, self.mul(g, self.sigmoid(z)))
+
+    @_quiet
+    def logsigmoid(self, x):  # min(x, 0) - log1p(exp(-|x|))
+        return self.sub(self.minimum(x, 0), self.log1p(self.exp(self.neg(self.abs(x)))))
+
+    @_quiet
+    def logsigmoid_backward(self, x, g):  # g sigmoid(-x)
+        return self.mul(g, self.sigmoid(self.neg(x)))
