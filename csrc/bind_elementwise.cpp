@@ -123,8 +123,10 @@ bool broadcast_scalar(const py::array& a) {
   return a.size() > 0;
 }
 
-template <typename T>
-py::array grad_typed(kernels::GradOp op, const py::array& x0, const py::array& g0) {
+// out = kernel(px, pg, pout, n, g_repeats) on x made contiguous and g (x's shape), without
+// the GIL: the gradient kernels' binding.
+template <typename T, typename Kernel>
+py::array grad_map(const py::array& x0, const py::array& g0, Kernel kernel) {
   py::array x = contiguous(x0);
   // A broadcast scalar g is read from one chunk's worth of copies, not filled out to x's size.
   const bool repeats = broadcast_scalar(g0) && reinterpret_cast<uintptr_t>(g0.data()) % sizeof(T) == 0;
@@ -139,9 +141,62 @@ py::array grad_typed(kernels::GradOp op, const py::array& x0, const py::array& g
   T* po = out.mutable_data();
   {
     py::gil_scoped_release nogil;
-    kernels::grad_contiguous<T>(op, px, pg, po, int64_t(x.size()), repeats);
+    kernel(px, pg, po, int64_t(x.size()), repeats);
   }
   return out;
+}
+
+template <typename T>
+py::array grad_typed(kernels::GradOp op, const py::array& x, const py::array& g) {
+  return grad_map<T>(x, g, [op](const T* px, const T* pg, T* po, int64_t n, bool repeats) {
+    kernels::grad_contiguous<T>(op, px, pg, po, n, repeats);
+  });
+}
+
+kernels::ActOp act_op(const std::string& name) {
+  using kernels::ActOp;
+  if (name == "leaky_relu") return ActOp::kLeakyRelu;
+  if (name == "hardtanh") return ActOp::kHardtanh;
+  if (name == "hardsigmoid") return ActOp::kHardsigmoid;
+  if (name == "hardswish") return ActOp::kHardswish;
+  throw py::value_error("activation: op must be 'leaky_relu', 'hardtanh', 'hardsigmoid' or "
+                        "'hardswish', got '" + name + "'");
+}
+
+template <typename T>
+py::array activation_typed(kernels::ActOp op, const py::array& x, const T (&p)[2]) {
+  return map_typed<T>(x, [op, p](const T* px, T* po, int64_t n) {
+    kernels::act_contiguous<T>(op, px, nullptr, po, n, p);
+  });
+}
+
+py::array activation(const std::string& name, const py::array& x, double p0, double p1) {
+  const kernels::ActOp op = act_op(name);
+  if (op == kernels::ActOp::kHardtanh)
+    throw py::value_error("activation: hardtanh's forward is clamp");
+  if (dtype_of(x, "activation") == DType::kF32)
+    return activation_typed<float>(op, x, {float(p0), float(p1)});
+  return activation_typed<double>(op, x, {p0, p1});
+}
+
+template <typename T>
+py::array activation_backward_typed(kernels::ActOp op, const py::array& x, const py::array& g,
+                                    const T (&p)[2]) {
+  return grad_map<T>(x, g, [op, p](const T* px, const T* pg, T* po, int64_t n, bool repeats) {
+    kernels::act_contiguous<T>(op, px, pg, po, n, p, repeats);
+  });
+}
+
+py::array activation_backward(const std::string& name, const py::array& x, const py::array& g,
+                              double p0, double p1) {
+  const kernels::ActOp op = act_op(name);
+  const char* what = "activation_backward";
+  const DType dt = same_dtype(x, g, what);
+  if (shape_of(x) != shape_of(g))
+    throw py::value_error(std::string(what) + ": x and g must have the same shape, got " +
+                          shape_str(shape_of(x)) + " and " + shape_str(shape_of(g)));
+  if (dt == DType::kF32) return activation_backward_typed<float>(op, x, g, {float(p0), float(p1)});
+  return activation_backward_typed<double>(op, x, g, {p0, p1});
 }
 
 // approximate: "none" (the erf form) or "tanh", as torch.nn.functional.gelu.
@@ -448,6 +503,14 @@ void init_elementwise(py::module_& m) {
   m.def(
       "abs", [](py::array x) { return unary(UnaryOp::kAbs, x, "abs"); }, py::arg("x"),
       "|x| (the sign bit cleared: NaN stays NaN).");
+  m.def("activation", &activation, py::arg("op"), py::arg("x"), py::arg("p0") = 0.0,
+        py::arg("p1") = 0.0,
+        "op(x) for op 'leaky_relu' (p0 the slope), 'hardsigmoid', 'hardswish', with "
+        "PyTorch's formulas (NaN propagates).");
+  m.def("activation_backward", &activation_backward, py::arg("op"), py::arg("x"), py::arg("g"),
+        py::arg("p0") = 0.0, py::arg("p1") = 0.0,
+        "g * op'(x) for op 'leaky_relu' (p0 the slope), 'hardtanh' (p0, p1 the bounds; 0 at "
+        "them), 'hardsigmoid', 'hardswish', with PyTorch's conditions (NaN x: its branch).");
   m.def("clamp", &clamp, py::arg("x"), py::arg("min") = py::none(), py::arg("max") = py::none(),
         "min(max(x, min), max) (max when min > max; NaN x stays NaN), as np.clip; a bound "
         "of None is no bound.");

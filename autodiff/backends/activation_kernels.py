@@ -2,8 +2,9 @@
 ReLU, the ELU family, the hard family, softplus, log-sigmoid), each a few passes of the
 backend's primitives: on the cpp backend where, clamp, exp, sigmoid and the arithmetic are
 C++ kernels, and no pass branches per element (NumPy's where on a random mask: 4 ns an
-element).  Conditions and formulas are PyTorch's CPU kernels', so boundaries, NaN, -0 and
-infinities come out as there.  The backward formulas also run on Tensors (`self` then
+element).  Conditions and formulas are PyTorch's vectorised CPU kernels', so boundaries,
+NaN, -0 and infinities come out as there (its scalar tails differ at NaN for hardtanh and
+hardswish).  The backward formulas also run on Tensors (`self` then
 ops.activation's TENSOR_MATH), which gives create_graph its differentiable gradient."""
 
 from __future__ import annotations
@@ -35,20 +36,21 @@ class ActivationKernels:
 
     @_quiet
     def elu_backward(self, x, g, alpha, scale, input_scale):
-        # (where, not clamp or minimum: on Tensors its gradient is 0 at x = 0 and NaN, as
-        # PyTorch's double backward)
-        e = self.exp(self._times(self.where(self.compare("less", x, 0), x, 0.0), input_scale))
+        e = self.exp(self._times(self._neg_part(x), input_scale))
         neg = self.mul(self._times(g, input_scale * alpha * scale), e)
-        return self.where(self.compare("less_equal", x, 0), neg, self._times(g, scale))
+        return self.where(self.compare("greater", x, 0), self._times(g, scale), neg)  # NaN: neg
+
+    def _neg_part(self, x):  # min(x, 0), NaN stays
+        return self.clamp(x, -math.inf, 0)
 
     @_quiet
     def hardtanh(self, x, lo, hi):
         return self.clamp(x, lo, hi)
 
     @_quiet
-    def hardtanh_backward(self, x, g, lo, hi):  # 0 at and past the bounds; NaN passes g
-        out = self.compare("less_equal", x, lo) | self.compare("greater_equal", x, hi)
-        return self.where(out, 0.0, g)
+    def hardtanh_backward(self, x, g, lo, hi):  # g inside (lo, hi), else 0 (NaN too)
+        inside = self.compare("greater", x, lo) & self.compare("less", x, hi)
+        return self.where(inside, g, 0.0)
 
     @_quiet
     def hardsigmoid(self, x):  # min(max(x + 3, 0), 6) / 6
@@ -57,16 +59,16 @@ class ActivationKernels:
     @_quiet
     def hardsigmoid_backward(self, x, g):
         inside = self.compare("greater", x, -3) & self.compare("less", x, 3)
-        return self.where(inside, self.div(g, 6), 0.0)
+        return self.where(inside, self.mul(g, 1 / 6), 0.0)
 
     @_quiet
     def hardswish(self, x):  # x min(max(x + 3, 0), 6) / 6
         return self.div(self.mul(x, self.clamp(self.add(x, 3), 0, 6)), 6)
 
     @_quiet
-    def hardswish_backward(self, x, g):  # 0 to -3, g (x / 3 + 1/2) to 3, g past it (and NaN)
+    def hardswish_backward(self, x, g):  # g from 3 on, 0 to -3, g (x / 3 + 1/2) between (NaN)
         mid = self.mul(g, self.add(self.div(x, 3), 0.5))
-        r = self.where(self.compare("less", x, 3), mid, g)
+        r = self.where(self.compare("greater_equal", x, 3), g, mid)
         return self.where(self.compare("less_equal", x, -3), 0.0, r)
 
     @_quiet

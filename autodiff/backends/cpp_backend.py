@@ -376,6 +376,38 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def silu_backward(self, x, g):
         return _C.silu_backward(x, g) if self._grad_ok(x, g) else super().silu_backward(x, g)
 
+    # The piecewise activations (activation_kernels.py's formulas): one C++ pass each way.
+    def leaky_relu(self, x, slope):
+        if self._fused_ok(x):
+            return _C.activation("leaky_relu", x, slope)
+        return super().leaky_relu(x, slope)
+
+    def leaky_relu_backward(self, x, g, slope):
+        if self._grad_ok(x, g):
+            return _C.activation_backward("leaky_relu", x, g, slope)
+        return super().leaky_relu_backward(x, g, slope)
+
+    def hardtanh_backward(self, x, g, lo, hi):
+        if self._grad_ok(x, g):
+            return _C.activation_backward("hardtanh", x, g, lo, hi)
+        return super().hardtanh_backward(x, g, lo, hi)
+
+    def hardsigmoid(self, x):
+        return _C.activation("hardsigmoid", x) if self._fused_ok(x) else super().hardsigmoid(x)
+
+    def hardsigmoid_backward(self, x, g):
+        if self._grad_ok(x, g):
+            return _C.activation_backward("hardsigmoid", x, g)
+        return super().hardsigmoid_backward(x, g)
+
+    def hardswish(self, x):
+        return _C.activation("hardswish", x) if self._fused_ok(x) else super().hardswish(x)
+
+    def hardswish_backward(self, x, g):
+        if self._grad_ok(x, g):
+            return _C.activation_backward("hardswish", x, g)
+        return super().hardswish_backward(x, g)
+
     def output_backward(self, op, y, g):
         if self._grad_ok(y, g):
             return _C.output_backward(op, y, g)

@@ -259,16 +259,19 @@ class NumpyBackend(NNKernels):
         return self.xp.isfinite(a)
 
     # ----------------------------------------------------------------- reductions
+    @_quiet  # (inf - inf in a sum is NaN, silently, as in PyTorch)
     def sum(self, a, axis, keepdims):  # int8-32 stay (NumPy would widen); bool counts
         if a.dtype == np.float16:  # added up in float32, as PyTorch
             return a.sum(axis=axis, keepdims=keepdims, dtype=np.float32).astype(a.dtype)
         return a.sum(axis=axis, keepdims=keepdims, dtype=None if a.dtype == bool else a.dtype)
 
+    @_quiet
     def mean(self, a, axis, keepdims):
         if a.size == 0:  # NaN, without NumPy's "Mean of empty slice" warning (PyTorch is silent)
             return self.xp.full_like(a.sum(axis=axis, keepdims=keepdims), self.xp.nan)
         return a.mean(axis=axis, keepdims=keepdims)
 
+    @_quiet
     def prod(self, a, axis, keepdims):
         return a.prod(axis=axis, keepdims=keepdims, dtype=a.dtype)
 
@@ -299,6 +302,7 @@ class NumpyBackend(NNKernels):
         return (mean, xc.sum(axis=axis, dtype=f64, keepdims=keepdims),
                 (xc * xc).sum(axis=axis, dtype=f64, keepdims=keepdims))
 
+    @_quiet
     def var(self, a, axis, correction, keepdims):
         axes = range(a.ndim) if axis is None else axis if type(axis) is tuple else (axis,)
         n = math.prod(a.shape[i] for i in axes)

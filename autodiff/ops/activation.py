@@ -84,8 +84,8 @@ class _TensorMath(ActivationKernels):
         return a.exp()
 
     @staticmethod
-    def clamp(a, lo, hi):
-        return a.clamp(lo, hi)
+    def _neg_part(x):  # NaN stays; its gradient is 0 at x = 0, as PyTorch's elu double backward
+        return where(x >= 0, 0.0, x)
 
     @staticmethod
     def sigmoid(a):

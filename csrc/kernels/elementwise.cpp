@@ -125,6 +125,25 @@ void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n, bool 
   }
 }
 
+template <typename T>
+void act_contiguous(ActOp op, const T* x, const T* g, T* out, int64_t n, const T* p,
+                    bool g_repeats) {
+  if (n <= 0) return;
+  const ActFn<T> fn = g ? table<T>().act_bwd[int(op)] : table<T>().act[int(op)];
+  constexpr int64_t chunk = kGradChunk;  // (g_repeats: g holds one chunk)
+  const int64_t nchunks = (n + chunk - 1) / chunk;
+  const int nt = threads_for(n, kChunk);
+#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
+  for (int64_t ch = 0; ch < nchunks; ++ch) {
+    const int64_t i0 = ch * chunk;
+    fn(x + i0, g ? (g_repeats ? g : g + i0) : nullptr, out + i0, std::min(chunk, n - i0), p);
+  }
+}
+
+template void act_contiguous<float>(ActOp, const float*, const float*, float*, int64_t,
+                                    const float*, bool);
+template void act_contiguous<double>(ActOp, const double*, const double*, double*, int64_t,
+                                     const double*, bool);
 template void grad_contiguous<float>(GradOp, const float*, const float*, float*, int64_t, bool);
 template void grad_contiguous<double>(GradOp, const double*, const double*, double*, int64_t,
                                       bool);

@@ -42,4 +42,10 @@ template <typename T>
 void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n,
                      bool g_repeats = false);
 
+// The ActOp activation over n contiguous elements, threaded in chunks: forward (g null)
+// out = f(x), backward out = g f'(x) (g_repeats as grad_contiguous's).  p: its parameters.
+template <typename T>
+void act_contiguous(ActOp op, const T* x, const T* g, T* out, int64_t n, const T* p,
+                    bool g_repeats = false);
+
 }  // namespace autodiff::kernels

@@ -1,6 +1,7 @@
 // Scalar reference elementwise kernels (libm for the math functions).
 #include <cmath>
 
+#include "kernels/activation_ops.h"
 #include "kernels/elementwise.h"
 
 namespace autodiff::kernels {
@@ -156,10 +157,26 @@ void clamp_k(const T* x, T* y, int64_t n, T lo, T hi) {
   }
 }
 
+template <typename T, ActOp Op, bool Bwd>
+void act_k(const T* x, const T* g, T* out, int64_t n, const T* p) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = Bwd ? act::backward<Op>(x[i], g[i], p) : act::forward<Op>(x[i], p);
+}
+
+template <typename T, ActOp Op>
+void set_act(KernelTable<T>& t) {
+  if constexpr (Op != ActOp::kHardtanh) t.act[int(Op)] = act_k<T, Op, false>;
+  t.act_bwd[int(Op)] = act_k<T, Op, true>;
+}
+
 }  // namespace
 
 template <typename T>
 void fill_elementwise_scalar(KernelTable<T>& t) {
+  set_act<T, ActOp::kLeakyRelu>(t);
+  set_act<T, ActOp::kHardtanh>(t);
+  set_act<T, ActOp::kHardsigmoid>(t);
+  set_act<T, ActOp::kHardswish>(t);
   t.unary[int(UnaryOp::kAbs)] = abs_k<T>;
   t.clamp = clamp_k<T>;
   t.binary[int(BinaryOp::kAdd)] = add<T>;

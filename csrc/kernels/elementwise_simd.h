@@ -11,6 +11,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/activation_ops.h"
 #include "kernels/elementwise.h"
 
 namespace autodiff::kernels::vec_kernels {
@@ -241,6 +242,60 @@ AD_SIMD_INLINE typename V::R sign_d(typename V::R x) {
   return V::bor(pos, neg);
 }
 
+// The ActOp activations on vectors, as activation_ops.h's per element (blend(a, b, m) = m ?
+// b : a; max / min return their second operand when it is NaN, so NaN stays).
+template <typename V>
+AD_SIMD_INLINE typename V::R relu6_v(typename V::R t) {
+  using T = typename V::T;
+  return V::min(V::set1(T(6)), V::max(V::zero(), t));
+}
+template <typename V, ActOp Op>
+AD_SIMD_INLINE typename V::R act_fwd_v(typename V::R x, typename V::R p0) {
+  using T = typename V::T;
+  if constexpr (Op == ActOp::kLeakyRelu) return V::blend(V::mul(x, p0), x, V::lt(V::zero(), x));
+  const auto r6 = relu6_v<V>(V::add(x, V::set1(T(3))));
+  if constexpr (Op == ActOp::kHardsigmoid) return V::div(r6, V::set1(T(6)));
+  return V::div(V::mul(x, r6), V::set1(T(6)));  // kHardswish
+}
+template <typename V, ActOp Op>
+AD_SIMD_INLINE typename V::R act_bwd_v(typename V::R x, typename V::R g, typename V::R p0,
+                                       typename V::R p1) {
+  using T = typename V::T;
+  const auto three = V::set1(T(3)), mthree = V::set1(T(-3));
+  if constexpr (Op == ActOp::kLeakyRelu) return V::blend(V::mul(g, p0), g, V::lt(V::zero(), x));
+  if constexpr (Op == ActOp::kHardtanh)  // g inside (lo, hi), else 0 (NaN too)
+    return V::band(V::band(V::lt(p0, x), V::lt(x, p1)), g);
+  if constexpr (Op == ActOp::kHardsigmoid)
+    return V::band(V::band(V::lt(mthree, x), V::lt(x, three)), V::mul(g, V::set1(T(1) / T(6))));
+  // kHardswish: g from 3 on, 0 to -3, g (x / 3 + 1/2) between and at NaN
+  const auto mid = V::mul(g, V::add(V::div(x, three), V::set1(T(0.5))));
+  const auto r = V::blend(g, mid, V::bor(V::lt(x, three), V::isnan(x)));
+  return V::band(V::bor(V::lt(mthree, x), V::isnan(x)), r);
+}
+
+template <typename V, ActOp Op, bool Bwd>
+AD_SIMD void act_vec(const typename V::T* x, const typename V::T* g, typename V::T* out,
+                     int64_t n, const typename V::T* p) {
+  constexpr int W = V::W;
+  const auto p0 = V::set1(p[0]), p1 = V::set1(p[1]);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    const auto xv = V::load(x + i);
+    if constexpr (Bwd)
+      V::store(out + i, act_bwd_v<V, Op>(xv, V::load(g + i), p0, p1));
+    else
+      V::store(out + i, act_fwd_v<V, Op>(xv, p0));
+  }
+  for (; i < n; ++i)
+    out[i] = Bwd ? act::backward<Op>(x[i], g[i], p) : act::forward<Op>(x[i], p);
+}
+
+template <typename V, ActOp Op>
+void set_act_vec(KernelTable<typename V::T>& t) {
+  if constexpr (Op != ActOp::kHardtanh) t.act[int(Op)] = act_vec<V, Op, false>;
+  t.act_bwd[int(Op)] = act_vec<V, Op, true>;
+}
+
 // Vec: the ISA's Vec template; M: its float32 math (exp, log, tanh, sigmoid, erf,
 // gelu_cdf2, gelu_parts, sqrt on Vec<float>::R).
 template <template <typename> class Vec, typename M, typename T>
@@ -259,6 +314,10 @@ void fill_elementwise_vec(KernelTable<T>& t) {
   t.unary[int(UnaryOp::kRelu)] = relu_vec<V, T>;
   t.unary[int(UnaryOp::kAbs)] = abs_vec<V, T>;
   t.clamp = clamp_vec<V, T>;
+  set_act_vec<V, ActOp::kLeakyRelu>(t);
+  set_act_vec<V, ActOp::kHardtanh>(t);
+  set_act_vec<V, ActOp::kHardsigmoid>(t);
+  set_act_vec<V, ActOp::kHardswish>(t);
   if constexpr (std::is_same_v<T, float>) {
     t.unary[int(UnaryOp::kExp)] = unary_f32<V, M::exp>;
     t.unary[int(UnaryOp::kLog)] = unary_f32<V, M::log>;

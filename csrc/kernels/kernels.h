@@ -40,6 +40,11 @@ enum class GradOp : int {
   kSqrtOut = 6
 };
 constexpr int kNumGradOps = 7;
+// Piecewise activations with parameters p (PyTorch's CPU formulas, NaN and boundaries
+// included): kLeakyRelu (p[0] the slope), kHardtanh (p[0], p[1] the bounds; backward only,
+// its forward is clamp), kHardsigmoid, kHardswish.  activation_ops.h has the formulas.
+enum class ActOp : int { kLeakyRelu = 0, kHardtanh = 1, kHardsigmoid = 2, kHardswish = 3 };
+constexpr int kNumActOps = 4;
 
 // out[i] = a[i*sa] op b[i*sb] for i < n, with sa, sb in {0, 1} (0: a broadcast scalar).
 template <typename T>
@@ -49,6 +54,9 @@ template <typename T>
 using UnaryFn = void (*)(const T* x, T* y, int64_t n);
 template <typename T>
 using GradFn = void (*)(const T* x, const T* g, T* out, int64_t n);
+// Forward (g null): out[i] = f(x[i]); backward: out[i] = g[i] f'(x[i]).  out may equal x.
+template <typename T>
+using ActFn = void (*)(const T* x, const T* g, T* out, int64_t n, const T* p);
 // y[i] = min(max(x[i], lo), hi) (hi when lo > hi, as NumPy and PyTorch); a NaN x stays NaN.
 // lo and hi are not NaN (the binding leaves that case to NumPy).  y may equal x.
 template <typename T>

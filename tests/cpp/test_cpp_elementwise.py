@@ -418,3 +418,55 @@ def test_adam_update_views_aliasing_and_errors():
     with pytest.raises(ValueError, match="writeable"):
         C.adam_update(p, g, np.zeros((8, 2), np.float32)[:, 0], v, None, 0.9, 0.999, 0.1, 1.0,
                       1e-8)
+
+
+# The piecewise activations (csrc/kernels/activation_ops.h), as NumPy formulas.
+ACT_FORWARD = {
+    "leaky_relu": lambda x, p: np.where(x > 0, x, x * p[0]),
+    "hardsigmoid": lambda x, p: np.clip(x + 3, 0, 6) / 6,
+    "hardswish": lambda x, p: x * np.clip(x + 3, 0, 6) / 6,
+}
+ACT_BACKWARD = {
+    "leaky_relu": lambda x, g, p: np.where(x > 0, g, g * p[0]),
+    "hardtanh": lambda x, g, p: np.where((x > p[0]) & (x < p[1]), g, 0),
+    "hardsigmoid": lambda x, g, p: np.where((x > -3) & (x < 3), g * (1 / 6), 0),
+    "hardswish": lambda x, g, p: np.where(x >= 3, g, np.where(x <= -3, 0, g * (x / 3 + 0.5))),
+}
+ACT_PARAMS = {"leaky_relu": (0.1, 0.0), "hardtanh": (-2.0, 3.0)}
+
+
+@pytest.mark.parametrize("n", (0,) + ODD_SIZES + (70000,))
+@pytest.mark.parametrize("op", sorted(ACT_BACKWARD))
+def test_activation_and_backward(simd, dtype, op, n):
+    rng = np.random.default_rng(n)
+    x = rand(rng, n, dtype, -5, 5)
+    x[:12] = np.array([-4, -3, -1e-8, 0, -0.0, 3, 4, np.nan, np.inf, -np.inf, 2, -2])[:n]
+    g = rand(rng, n, dtype)
+    p = ACT_PARAMS.get(op, (0.0, 0.0))
+    with np.errstate(invalid="ignore"):
+        if op in ACT_FORWARD:
+            got = C.activation(op, x, *p)
+            assert got.dtype == dtype and got.shape == x.shape
+            np.testing.assert_allclose(got, ACT_FORWARD[op](x, p), **tol(dtype))
+        want = ACT_BACKWARD[op](x, g, p)
+    got = C.activation_backward(op, x, g, *p)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, want, **tol(dtype))
+    # a broadcast gradient (that of .sum()) and a strided x
+    g1 = np.broadcast_to(np.asarray(1.5, dtype), x.shape)
+    np.testing.assert_allclose(C.activation_backward(op, x, g1, *p),
+                               ACT_BACKWARD[op](x, np.full_like(x, 1.5), p), **tol(dtype))
+    xs = np.repeat(x, 2)[::2]
+    np.testing.assert_allclose(C.activation_backward(op, xs, g, *p), want, **tol(dtype))
+
+
+def test_activation_errors():
+    x = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match="op must be"):
+        C.activation("relu7", x)
+    with pytest.raises(ValueError, match="clamp"):
+        C.activation("hardtanh", x)
+    with pytest.raises(ValueError, match="same shape"):
+        C.activation_backward("hardswish", x, np.ones(4, np.float32))
+    with pytest.raises(TypeError):
+        C.activation_backward("hardswish", x, np.ones(3))
