@@ -99,3 +99,35 @@ def test_pow_by_a_constant_matches_torch(device, dtype, e):
     assert got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-3 if dtype == "float16" else 3e-7, atol=0,
                                equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["smooth_l1", "smooth_l1_beta", "huber", "huber_delta",
+                                  "bce_logits", "bce_logits_mean"])
+def test_fused_losses_match_torch_with_target_grads(device, dtype, name):
+    """smooth_l1 / huber (one node, gradient g clamp(d, -delta, delta)) and BCE with logits
+    ((1 - t) x - log sigmoid(x)): values and both gradients, with infinities and the
+    boundaries |x - t| = delta."""
+    fns = {
+        "smooth_l1": lambda F, x, t: F.smooth_l1_loss(x, t, reduction="none"),
+        "smooth_l1_beta": lambda F, x, t: F.smooth_l1_loss(x, t, beta=0.5, reduction="sum"),
+        "huber": lambda F, x, t: F.huber_loss(x, t, reduction="none"),
+        "huber_delta": lambda F, x, t: F.huber_loss(x, t, delta=2.0),
+        "bce_logits": lambda F, x, t: F.binary_cross_entropy_with_logits(x, t, reduction="none"),
+        "bce_logits_mean": lambda F, x, t: F.binary_cross_entropy_with_logits(x, t),
+    }
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(300) * 3
+    a[:6] = [0, 1, -1, 2, np.inf, -np.inf]
+    tgt = 1 / (1 + np.exp(-rng.standard_normal(300))) if "bce" in name else rng.standard_normal(300)
+    tgt[:6] = [0, 0, 0, 0, 0, 1] if "bce" not in name else [0.5, 0, 1, 0.5, 0, 1]
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-12, "atol": 1e-12}
+    xt, tt = (torch.tensor(v, dtype=getattr(torch, dtype), requires_grad=True) for v in (a, tgt))
+    yt = fns[name](torch.nn.functional, xt, tt)
+    want = [yt, *torch.autograd.grad(yt.sum(), (xt, tt))]
+    xa, ta = (ad.tensor(v, dtype=getattr(ad, dtype), device=device, requires_grad=True)
+              for v in (a, tgt))
+    ya = fns[name](ad.nn.functional, xa, ta)
+    got = [ya, *ad.autograd.grad(ya.sum(), (xa, ta))]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(), equal_nan=True, **tol)

@@ -13,6 +13,7 @@ from ...ops import nn_ops as _nn_ops
 from ...math_functions import xlogy
 from ...tensor import Tensor
 from ._activation import _log1p_exp
+from ._activation import logsigmoid as _logsigmoid
 
 
 def _legacy(size_average, reduce, reduction):
@@ -86,15 +87,38 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return _reduce((input - target).abs(), reduction, "l1_loss")
 
 
+class _Huber(Function):
+    """Huber's loss of d = x - t, m (|d| - m / 2) with m = min(|d|, delta) (0.5 d^2 inside,
+    delta (|d| - delta / 2) outside, bitwise PyTorch's), divided by delta for smooth L1; its
+    gradient g clamp(d, -delta, delta) (/ delta).  Five passes forward and two backward, where
+    the composite took a node and a pass per step."""
+
+    @staticmethod
+    def forward(ctx, x, t, delta, smooth):
+        ctx.save_for_backward(x, t)
+        ctx.delta, ctx.smooth = delta, smooth
+        ad = (x - t).abs()
+        m = ad.clamp(0.0, delta)
+        loss = m * (ad - m * 0.5)
+        return loss / delta if smooth else loss
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = g * (x - t).clamp(-ctx.delta, ctx.delta)
+        gx = gx / ctx.delta if ctx.smooth else gx
+        return (gx if ctx.needs_input_grad[0] else None,
+                -gx if ctx.needs_input_grad[1] else None, None, None)
+
+
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
     _check_same(input, target, "smooth_l1_loss")
-    d = (input - target).abs()
     if beta == 0:
-        loss = d
+        loss = (input - target).abs()
     else:
-        loss = ops.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+        loss = _Huber.apply(input, target, float(beta), True)
     return _reduce(loss, _legacy(size_average, reduce, reduction), "smooth_l1_loss")
 
 
@@ -104,8 +128,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _check_same(input, target, "huber_loss")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    d = (input - target).abs()
-    loss = ops.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    loss = _Huber.apply(input, target, float(delta), False)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "huber_loss")
@@ -148,6 +171,22 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, _legacy(size_average, reduce, reduction), "binary_cross_entropy")
 
 
+class _BCEWithLogits(Function):
+    """(1 - t) x - log sigmoid(x), its gradients g (sigmoid(x) - t) and -g x: two passes
+    backward where the composite took eight."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        ctx.save_for_backward(x, t)
+        return (1 - t) * x - _logsigmoid(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = g * (x.sigmoid() - t) if ctx.needs_input_grad[0] else None
+        return gx, -(g * x) if ctx.needs_input_grad[1] else None
+
+
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      weight: Tensor | None = None, size_average=None,
                                      reduce=None, reduction: str = "mean",
@@ -156,11 +195,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(f"binary_cross_entropy_with_logits: target of shape "
                          f"{tuple(target.shape)} must match input of shape {tuple(input.shape)}")
-    softplus_neg = _log1p_exp(-input)  # log(1 + exp(-x)); its gradient is exact at x = 0
     if pos_weight is not None:
+        softplus_neg = _log1p_exp(-input)  # log(1 + exp(-x)); its gradient exact at x = 0
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     else:
-        loss = (1 - target) * input + softplus_neg
+        loss = _BCEWithLogits.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _legacy(size_average, reduce, reduction),
