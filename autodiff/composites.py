@@ -20,6 +20,7 @@ import numpy as np
 from . import dtypes, ops
 from .amp.autocast_mode import autocast_op
 from .autograd.function import Function
+from .autograd.grad_mode import is_grad_enabled
 from .backends.numpy_backend import _quiet
 from .creation import eye, tensor, zeros
 from .errors import DTypeError, ShapeError
@@ -82,19 +83,14 @@ class _CumSum(Function):
     @staticmethod
     def forward(ctx, x, dim, dtype):
         ctx.dim = dim
-        xp = x._dev.backend.xp
-        if np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize < 8:
-            # added up in float64 and rounded once, as PyTorch's CPU scan (float16 stalled at
-            # 2048, float32 at 2^24)
-            out = xp.cumsum(x._data, axis=dim, dtype=np.float64).astype(dtype)
-        else:
-            out = xp.cumsum(x._data, axis=dim, dtype=dtype)
-        return _wrap(out, x)
+        return _wrap(x._dev.backend.cumsum(x._data, dim, dtype), x)
 
     @staticmethod
     def backward(ctx, g):
         d = ctx.dim
-        return cumsum(g.flip(d), d).flip(d), None, None
+        if is_grad_enabled():  # create_graph: differentiable
+            return cumsum(g.flip(d), d).flip(d), None, None
+        return _wrap(g._dev.backend.cumsum(g._data, d, g._data.dtype, reverse=True), g), None, None
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:

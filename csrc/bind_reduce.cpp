@@ -229,6 +229,33 @@ py::tuple batch_norm_stats(const py::array& x0, const py::object& axes_obj) {
                            : channel_stats_typed<double>(x, outer, c, inner, keep);
 }
 
+template <typename T>
+py::array cumsum_typed(const py::array& x, int64_t outer, int64_t n, int64_t inner,
+                       bool reverse) {
+  auto out = empty<T>(shape_of(x));
+  const T* px = static_cast<const T*>(x.data());
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::cumsum_axis<T>(px, outer, n, inner, po, reverse);
+  }
+  return out;
+}
+
+py::array cumsum(const py::array& x0, int axis, bool reverse) {
+  const DType dt = dtype_of(x0, "cumsum");
+  const int nd = int(x0.ndim());
+  if (axis < -nd || axis >= std::max(nd, 1))
+    throw py::value_error("cumsum: axis " + std::to_string(axis) + " out of range for an array "
+                          "of shape " + shape_str(shape_of(x0)));
+  if (nd == 0) return contiguous(x0.attr("copy")().cast<py::array>());
+  py::array x = contiguous(x0);
+  int64_t outer, n, inner;
+  split_at(shape_of(x), axis < 0 ? axis + nd : axis, outer, n, inner);
+  return dt == DType::kF32 ? cumsum_typed<float>(x, outer, n, inner, reverse)
+                           : cumsum_typed<double>(x, outer, n, inner, reverse);
+}
+
 }  // namespace
 
 template <typename T>
@@ -507,6 +534,9 @@ void init_reduce(py::module_& m) {
       py::arg("x"), py::arg("axis") = py::none(), py::arg("correction") = 0.0,
       py::arg("keepdims") = false,
       "Variance over axis: sum of squared deviations / max(N - correction, 0), one pass.");
+  m.def("cumsum", &cumsum, py::arg("x"), py::arg("axis"), py::arg("reverse") = false,
+        "The cumulative sum along axis (from its end with reverse), added up in float64 and "
+        "rounded once, as PyTorch's CPU scan.");
   m.def("sum_to", &sum_to, py::arg("g"), py::arg("shape"),
         "Sum g over its leading dims and the dims where shape has 1: the backward of "
         "broadcasting g's operand of `shape`.");

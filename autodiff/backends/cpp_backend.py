@@ -149,6 +149,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     add, sub, mul, div = (_binary(op) for op in (operator.add, operator.sub, operator.mul,
                                                   operator.truediv))
 
+    def cumsum(self, a, axis: int, dtype, reverse: bool = False):  # threaded, no flips
+        if _float(a) and a.dtype == dtype and a.size >= MIN_COPY:
+            return _C.cumsum(a, axis, reverse)
+        return super().cumsum(a, axis, dtype, reverse)
+
     def sum_to(self, g, shape):
         shape = tuple(shape)
         if g.shape == shape:

@@ -320,6 +320,18 @@ class NumpyBackend(NNKernels):
         out = self.log(self.sum(self.exp(self.sub(a, m)), axis, True)) + m
         return out if keepdims else out.squeeze(axis)
 
+    def cumsum(self, a, axis: int, dtype, reverse: bool = False):
+        """The cumulative sum along axis (from its end with reverse) in ``dtype``; float16 and
+        float32 added up in float64 and rounded once, as PyTorch's CPU scan (float16 stalled
+        at 2048, float32 at 2^24)."""
+        xp = self.xp
+        if reverse:
+            a = xp.flip(a, axis)
+        wide = np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize < 8
+        out = xp.cumsum(a, axis=axis, dtype=np.float64 if wide else dtype)
+        out = out.astype(dtype) if wide else out
+        return xp.flip(out, axis) if reverse else out
+
     def sum_to(self, g, shape):
         """Reduce ``g`` (a broadcast result) back to ``shape``: the backward of broadcasting."""
         shape = tuple(shape)

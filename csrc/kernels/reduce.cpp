@@ -246,6 +246,45 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
   reduce_columns<T>(op, t, x, nullptr, outer, n, inner, out, nullptr, correction, nt);
 }
 
+// out = the cumulative sum of x along the middle axis of (outer, n, inner), from the end
+// when reverse (the backward), added up in double and rounded once per element, as
+// PyTorch's CPU scan.  Threads over the outer slices and over blocks of the inner axis.
+template <typename T>
+void cumsum_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool reverse) {
+  if (outer * n * inner == 0) return;
+  constexpr int64_t kBlock = 256;  // inner columns a task carries (their sums in a double each)
+  const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  const int nt = cap_threads(threads_for(outer * n * inner), outer * blocks);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+  for (int64_t task = 0; task < outer * blocks; ++task) {
+    const int64_t o = task / blocks, j0 = task % blocks * kBlock;
+    const int64_t w = std::min(kBlock, inner - j0);
+    if (inner == 1) {  // one row: its sum in a register (an array slot went through memory)
+      const T* xo = x + o * n;
+      T* yo = out + o * n;
+      double a = 0;
+      if (reverse)
+        for (int64_t i = n - 1; i >= 0; --i) yo[i] = T(a += double(xo[i]));
+      else
+        for (int64_t i = 0; i < n; ++i) yo[i] = T(a += double(xo[i]));
+      continue;
+    }
+    double acc[kBlock] = {};
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t i = reverse ? n - 1 - k : k;
+      const T* xi = x + (o * n + i) * inner + j0;
+      T* yi = out + (o * n + i) * inner + j0;
+      for (int64_t j = 0; j < w; ++j) {
+        acc[j] += double(xi[j]);
+        yi[j] = T(acc[j]);
+      }
+    }
+  }
+}
+
+template void cumsum_axis<float>(const float*, int64_t, int64_t, int64_t, float*, bool);
+template void cumsum_axis<double>(const double*, int64_t, int64_t, int64_t, double*, bool);
+
 template <typename T>
 void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inner, T* out) {
   const int64_t nout = outer * inner;

@@ -18,6 +18,11 @@ void fill_reduce_neon(KernelTable<T>& t);
 
 // out[o, i] = reduce_j x[o, j, i].  kVar divides the sum of squared deviations by
 // max(n - correction, 0) (NumPy's rule); kMax needs n >= 1 (checked by the binding).
+// Cumulative sum along the middle axis of x viewed as (outer, n, inner), in double; from
+// the end with reverse.  out may not alias x.
+template <typename T>
+void cumsum_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool reverse);
+
 template <typename T>
 void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* out,
                  double correction);

@@ -394,3 +394,21 @@ def test_sort_gather_scatter_fuzz(x, descending, data):
     want = np.zeros(x.shape)
     np.add.at(want, tuple(np.indices(idx.shape, sparse=True)[:-1]) + (idx,), 1.0)
     np.testing.assert_array_equal(out, want)
+
+
+@pytest.mark.parametrize("shape,axis", [((0,), 0), ((1,), 0), ((1025,), -1), ((3, 5, 7), 1),
+                                        ((33, 17), 0), ((33, 17), 1), ((2, 3, 300), 2),
+                                        ((4, 0, 3), 1), ((2, 600, 3), 1), ((), 0)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_cumsum_in_double_rounded_once(dtype, shape, axis, reverse):
+    x = np.random.default_rng(len(shape)).standard_normal(shape).astype(dtype)
+    xs = x if x.ndim == 0 else x.swapaxes(0, -1).copy().swapaxes(0, -1)  # a strided view
+    flip = (lambda a: np.flip(a, axis)) if reverse and x.ndim else (lambda a: a)
+    want = flip(np.cumsum(flip(x).astype(np.float64), axis=axis if x.ndim else None))
+    want = want.reshape(x.shape).astype(dtype)
+    for a in (x, xs):
+        got = C.cumsum(a, axis, reverse)
+        assert got.dtype == dtype and got.shape == x.shape
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="out of range"):
+        C.cumsum(x, max(x.ndim, 1), reverse)
