@@ -32,6 +32,7 @@ A = RNG.standard_normal((N, N), dtype=np.float32)
 B = RNG.standard_normal((N, N), dtype=np.float32)
 V = RNG.standard_normal((N,), dtype=np.float32)
 POS = np.abs(A) + 0.5
+PROB = (1 / (1 + np.exp(-B))).astype(np.float32)
 IMG = RNG.standard_normal((32, 64, 32, 32), dtype=np.float32)
 KER = RNG.standard_normal((64, 64, 3, 3), dtype=np.float32) * 0.05
 ROWS = RNG.integers(0, N, 4096)
@@ -68,6 +69,17 @@ CASES = {
     "silu": (lambda m, a: F(m).silu(a), [A]),
     "abs": (lambda m, a: a.abs(), [A]),
     "clamp": (lambda m, a: a.clamp(-0.5, 0.5), [A]),
+    "pow 3": (lambda m, a: a ** 3, [A]),
+    "leaky_relu": (lambda m, a: F(m).leaky_relu(a, 0.1), [A]),
+    "elu": (lambda m, a: F(m).elu(a), [A]),
+    "selu": (lambda m, a: F(m).selu(a), [A]),
+    "softplus": (lambda m, a: F(m).softplus(a), [A]),
+    "logsigmoid": (lambda m, a: F(m).logsigmoid(a), [A]),
+    "hardswish": (lambda m, a: F(m).hardswish(a), [A]),
+    "hardsigmoid": (lambda m, a: F(m).hardsigmoid(a), [A]),
+    "relu6": (lambda m, a: F(m).relu6(a), [A]),
+    "lerp 0.3": (lambda m, a, b: m.lerp(a, b, 0.3), [A, B]),
+    "cumsum dim 1": (lambda m, a: a.cumsum(1), [A]),
     "where": (lambda m, a, b: m.where(a > 0, a, b), [A, B]),
     "masked_fill": (lambda m, a: a.masked_fill(a < 0, 0.0), [A]),
     "sum dim 0": (lambda m, a: a.sum(0), [A]),
@@ -84,6 +96,9 @@ CASES = {
     "layer_norm": (lambda m, a: F(m).layer_norm(a, (N,)), [A]),
     "cross_entropy": (lambda m, a: F(m).cross_entropy(a, idx(m, ROWS[:N])), [A]),
     "mse_loss": (lambda m, a, b: F(m).mse_loss(a, b), [A, B]),
+    "smooth_l1_loss": (lambda m, a, b: F(m).smooth_l1_loss(a, b), [A, B]),
+    "huber_loss": (lambda m, a, b: F(m).huber_loss(a, b), [A, B]),
+    "bce_with_logits": (lambda m, a, p: F(m).binary_cross_entropy_with_logits(a, p), [A, PROB]),
     "matmul": (lambda m, a, b: a @ b, [A, B]),
     "matmul b.T": (lambda m, a, b: a @ b.t(), [A, B]),
     "transpose + contiguous": (lambda m, a: a.t().contiguous(), [A]),
