@@ -132,6 +132,22 @@ def _reduction(name: str):
     return kernel
 
 
+def _fused_activation(op: str):
+    """The cpp backend's forward and backward of an activation _C.activation implements,
+    NumPy's (activation_kernels.py) for what the C++ kernels do not take."""
+    def forward(self, x, *params):
+        if self._fused_ok(x):
+            return _C.activation(op, x, *params)
+        return getattr(super(CppBackend, self), op)(x, *params)
+
+    def backward(self, x, g, *params):
+        if self._grad_ok(x, g):
+            return _C.activation_backward(op, x, g, *params)
+        return getattr(super(CppBackend, self), op + "_backward")(x, g, *params)
+
+    return forward, backward
+
+
 class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     """NumPy storage with the hot kernels in C++ (AVX2+FMA / scalar, OpenMP)."""
 
@@ -382,36 +398,10 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         return _C.silu_backward(x, g) if self._grad_ok(x, g) else super().silu_backward(x, g)
 
     # The piecewise activations (activation_kernels.py's formulas): one C++ pass each way.
-    def leaky_relu(self, x, slope):
-        if self._fused_ok(x):
-            return _C.activation("leaky_relu", x, slope)
-        return super().leaky_relu(x, slope)
-
-    def leaky_relu_backward(self, x, g, slope):
-        if self._grad_ok(x, g):
-            return _C.activation_backward("leaky_relu", x, g, slope)
-        return super().leaky_relu_backward(x, g, slope)
-
-    def hardtanh_backward(self, x, g, lo, hi):
-        if self._grad_ok(x, g):
-            return _C.activation_backward("hardtanh", x, g, lo, hi)
-        return super().hardtanh_backward(x, g, lo, hi)
-
-    def hardsigmoid(self, x):
-        return _C.activation("hardsigmoid", x) if self._fused_ok(x) else super().hardsigmoid(x)
-
-    def hardsigmoid_backward(self, x, g):
-        if self._grad_ok(x, g):
-            return _C.activation_backward("hardsigmoid", x, g)
-        return super().hardsigmoid_backward(x, g)
-
-    def hardswish(self, x):
-        return _C.activation("hardswish", x) if self._fused_ok(x) else super().hardswish(x)
-
-    def hardswish_backward(self, x, g):
-        if self._grad_ok(x, g):
-            return _C.activation_backward("hardswish", x, g)
-        return super().hardswish_backward(x, g)
+    leaky_relu, leaky_relu_backward = _fused_activation("leaky_relu")
+    hardsigmoid, hardsigmoid_backward = _fused_activation("hardsigmoid")
+    hardswish, hardswish_backward = _fused_activation("hardswish")
+    hardtanh_backward = _fused_activation("hardtanh")[1]  # (its forward is clamp)
 
     def output_backward(self, op, y, g):
         if self._grad_ok(y, g):
