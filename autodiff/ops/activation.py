@@ -1,5 +1,7 @@
-"""Activation functions of the nn layers: erf and GELU as primitives (a fused kernel each;
-exact double backward through the composite), the rest composed from elementwise ops."""
+"""Activation functions of the nn layers: erf, GELU and SiLU as primitives (a fused kernel
+each; exact double backward through the composite); leaky ReLU, the ELU family, hardtanh,
+softplus and log-sigmoid as one Activation node each over backends/activation_kernels.py;
+Mish composed from them."""
 
 from __future__ import annotations
 
