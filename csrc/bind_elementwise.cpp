@@ -159,8 +159,9 @@ kernels::ActOp act_op(const std::string& name) {
   if (name == "hardtanh") return ActOp::kHardtanh;
   if (name == "hardsigmoid") return ActOp::kHardsigmoid;
   if (name == "hardswish") return ActOp::kHardswish;
-  throw py::value_error("activation: op must be 'leaky_relu', 'hardtanh', 'hardsigmoid' or "
-                        "'hardswish', got '" + name + "'");
+  if (name == "huber") return ActOp::kHuber;
+  throw py::value_error("activation: op must be 'leaky_relu', 'hardtanh', 'hardsigmoid', "
+                        "'hardswish' or 'huber', got '" + name + "'");
 }
 
 template <typename T>
@@ -505,12 +506,13 @@ void init_elementwise(py::module_& m) {
       "|x| (the sign bit cleared: NaN stays NaN).");
   m.def("activation", &activation, py::arg("op"), py::arg("x"), py::arg("p0") = 0.0,
         py::arg("p1") = 0.0,
-        "op(x) for op 'leaky_relu' (p0 the slope), 'hardsigmoid', 'hardswish', with "
-        "PyTorch's formulas (NaN propagates).");
+        "op(x) for op 'leaky_relu' (p0 the slope), 'hardsigmoid', 'hardswish', 'huber' (p0 "
+        "delta, p1 a scale), with PyTorch's formulas (NaN propagates).");
   m.def("activation_backward", &activation_backward, py::arg("op"), py::arg("x"), py::arg("g"),
         py::arg("p0") = 0.0, py::arg("p1") = 0.0,
         "g * op'(x) for op 'leaky_relu' (p0 the slope), 'hardtanh' (p0, p1 the bounds; 0 at "
-        "them), 'hardsigmoid', 'hardswish', with PyTorch's conditions (NaN x: its branch).");
+        "them), 'hardsigmoid', 'hardswish', 'huber', with PyTorch's conditions (NaN x: its "
+        "branch).");
   m.def("clamp", &clamp, py::arg("x"), py::arg("min") = py::none(), py::arg("max") = py::none(),
         "min(max(x, min), max) (max when min > max; NaN x stays NaN), as np.clip; a bound "
         "of None is no bound.");

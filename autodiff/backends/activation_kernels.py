@@ -72,6 +72,16 @@ class ActivationKernels:
         return self.where(self.compare("less_equal", x, -3), 0.0, r)
 
     @_quiet
+    def huber(self, d, delta, scale):  # m (|d| - m / 2) scale, m = min(|d|, delta)
+        a = self.abs(d)
+        m = self.clamp(a, 0, delta)
+        return self._times(self.mul(m, self.sub(a, self.mul(m, 0.5))), scale)
+
+    @_quiet
+    def huber_backward(self, d, g, delta, scale):  # g clamp(d, -delta, delta) scale
+        return self._times(self.mul(g, self.clamp(d, -delta, delta)), scale)
+
+    @_quiet
     def softplus(self, x, beta, threshold):
         """log(1 + exp(beta x)) / beta as max(z, 0) + log1p(exp(-|z|)), x past threshold."""
         z = self.mul(x, beta) if beta != 1 else x

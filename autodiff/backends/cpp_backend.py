@@ -402,6 +402,7 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     hardsigmoid, hardsigmoid_backward = _fused_activation("hardsigmoid")
     hardswish, hardswish_backward = _fused_activation("hardswish")
     hardtanh_backward = _fused_activation("hardtanh")[1]  # (its forward is clamp)
+    huber, huber_backward = _fused_activation("huber")
 
     def output_backward(self, op, y, g):
         if self._grad_ok(y, g):

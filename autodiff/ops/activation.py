@@ -94,6 +94,10 @@ class _TensorMath(ActivationKernels):
         return a.sigmoid()
 
     @staticmethod
+    def clamp(a, lo, hi):
+        return a.clamp(lo, hi)
+
+    @staticmethod
     def neg(a):
         return -a
 

@@ -19,6 +19,10 @@ inline T forward(T x, const T* p) {
   if constexpr (Op == ActOp::kLeakyRelu) return x > T(0) ? x : x * p[0];
   if constexpr (Op == ActOp::kHardsigmoid) return relu6_of(x + T(3)) / T(6);
   if constexpr (Op == ActOp::kHardswish) return x * relu6_of(x + T(3)) / T(6);
+  if constexpr (Op == ActOp::kHuber) {  // m (|d| - m / 2), m = min(|d|, delta); NaN stays
+    const T a = x < T(0) ? -x : x, m = a > p[0] ? p[0] : a;
+    return m * (a - m * T(0.5)) * p[1];
+  }
   return x;  // kHardtanh: clamp
 }
 
@@ -29,6 +33,8 @@ inline T backward(T x, T g, const T* p) {
   if constexpr (Op == ActOp::kHardsigmoid) return x > T(-3) && x < T(3) ? g * (T(1) / T(6)) : T(0);
   if constexpr (Op == ActOp::kHardswish)  // (NaN: g (NaN / 3 + 1/2))
     return x >= T(3) ? g : x <= T(-3) ? T(0) : g * (x / T(3) + T(0.5));
+  if constexpr (Op == ActOp::kHuber)  // g clamp(d, -delta, delta) (NaN stays)
+    return g * (x < -p[0] ? -p[0] : x > p[0] ? p[0] : x) * p[1];
   return g;
 }
 

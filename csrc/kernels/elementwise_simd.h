@@ -250,11 +250,15 @@ AD_SIMD_INLINE typename V::R relu6_v(typename V::R t) {
   return V::min(V::set1(T(6)), V::max(V::zero(), t));
 }
 template <typename V, ActOp Op>
-AD_SIMD_INLINE typename V::R act_fwd_v(typename V::R x, typename V::R p0) {
+AD_SIMD_INLINE typename V::R act_fwd_v(typename V::R x, typename V::R p0, typename V::R p1) {
   using T = typename V::T;
   if constexpr (Op == ActOp::kLeakyRelu) return V::blend(V::mul(x, p0), x, V::lt(V::zero(), x));
   const auto r6 = relu6_v<V>(V::add(x, V::set1(T(3))));
   if constexpr (Op == ActOp::kHardsigmoid) return V::div(r6, V::set1(T(6)));
+  if constexpr (Op == ActOp::kHuber) {
+    const auto a = V::max(V::sub(V::zero(), x), x), m = V::min(p0, a);  // (NaN: a, m NaN)
+    return V::mul(V::mul(m, V::sub(a, V::mul(m, V::set1(T(0.5))))), p1);
+  }
   return V::div(V::mul(x, r6), V::set1(T(6)));  // kHardswish
 }
 template <typename V, ActOp Op>
@@ -267,6 +271,8 @@ AD_SIMD_INLINE typename V::R act_bwd_v(typename V::R x, typename V::R g, typenam
     return V::band(V::band(V::lt(p0, x), V::lt(x, p1)), g);
   if constexpr (Op == ActOp::kHardsigmoid)
     return V::band(V::band(V::lt(mthree, x), V::lt(x, three)), V::mul(g, V::set1(T(1) / T(6))));
+  if constexpr (Op == ActOp::kHuber)  // clamp(d, -delta, delta): NaN stays
+    return V::mul(V::mul(g, V::min(p0, V::max(V::sub(V::zero(), p0), x))), p1);
   // kHardswish: g from 3 on, 0 to -3, g (x / 3 + 1/2) between and at NaN
   const auto mid = V::mul(g, V::add(V::div(x, three), V::set1(T(0.5))));
   const auto r = V::blend(g, mid, V::bor(V::lt(x, three), V::isnan(x)));
@@ -284,7 +290,7 @@ AD_SIMD void act_vec(const typename V::T* x, const typename V::T* g, typename V:
     if constexpr (Bwd)
       V::store(out + i, act_bwd_v<V, Op>(xv, V::load(g + i), p0, p1));
     else
-      V::store(out + i, act_fwd_v<V, Op>(xv, p0));
+      V::store(out + i, act_fwd_v<V, Op>(xv, p0, p1));
   }
   for (; i < n; ++i)
     out[i] = Bwd ? act::backward<Op>(x[i], g[i], p) : act::forward<Op>(x[i], p);
@@ -318,6 +324,7 @@ void fill_elementwise_vec(KernelTable<T>& t) {
   set_act_vec<V, ActOp::kHardtanh>(t);
   set_act_vec<V, ActOp::kHardsigmoid>(t);
   set_act_vec<V, ActOp::kHardswish>(t);
+  set_act_vec<V, ActOp::kHuber>(t);
   if constexpr (std::is_same_v<T, float>) {
     t.unary[int(UnaryOp::kExp)] = unary_f32<V, M::exp>;
     t.unary[int(UnaryOp::kLog)] = unary_f32<V, M::log>;

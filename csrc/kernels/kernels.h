@@ -42,9 +42,16 @@ enum class GradOp : int {
 constexpr int kNumGradOps = 7;
 // Piecewise activations with parameters p (PyTorch's CPU formulas, NaN and boundaries
 // included): kLeakyRelu (p[0] the slope), kHardtanh (p[0], p[1] the bounds; backward only,
-// its forward is clamp), kHardsigmoid, kHardswish.  activation_ops.h has the formulas.
-enum class ActOp : int { kLeakyRelu = 0, kHardtanh = 1, kHardsigmoid = 2, kHardswish = 3 };
-constexpr int kNumActOps = 4;
+// its forward is clamp), kHardsigmoid, kHardswish, kHuber (of d = input - target: p[0]
+// delta, p[1] 1 or 1 / delta, smooth L1's scale).  activation_ops.h has the formulas.
+enum class ActOp : int {
+  kLeakyRelu = 0,
+  kHardtanh = 1,
+  kHardsigmoid = 2,
+  kHardswish = 3,
+  kHuber = 4
+};
+constexpr int kNumActOps = 5;
 
 // out[i] = a[i*sa] op b[i*sb] for i < n, with sa, sb in {0, 1} (0: a broadcast scalar).
 template <typename T>

@@ -425,14 +425,17 @@ ACT_FORWARD = {
     "leaky_relu": lambda x, p: np.where(x > 0, x, x * p[0]),
     "hardsigmoid": lambda x, p: np.clip(x + 3, 0, 6) / 6,
     "hardswish": lambda x, p: x * np.clip(x + 3, 0, 6) / 6,
+    "huber": lambda x, p: np.minimum(abs(x), p[0]) * (abs(x) - np.minimum(abs(x), p[0]) * 0.5)
+    * p[1],
 }
 ACT_BACKWARD = {
     "leaky_relu": lambda x, g, p: np.where(x > 0, g, g * p[0]),
     "hardtanh": lambda x, g, p: np.where((x > p[0]) & (x < p[1]), g, 0),
     "hardsigmoid": lambda x, g, p: np.where((x > -3) & (x < 3), g * (1 / 6), 0),
     "hardswish": lambda x, g, p: np.where(x >= 3, g, np.where(x <= -3, 0, g * (x / 3 + 0.5))),
+    "huber": lambda x, g, p: g * np.clip(x, -p[0], p[0]) * p[1],
 }
-ACT_PARAMS = {"leaky_relu": (0.1, 0.0), "hardtanh": (-2.0, 3.0)}
+ACT_PARAMS = {"leaky_relu": (0.1, 0.0), "hardtanh": (-2.0, 3.0), "huber": (1.5, 0.5)}
 
 
 @pytest.mark.parametrize("n", (0,) + ODD_SIZES + (70000,))

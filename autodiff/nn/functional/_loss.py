@@ -10,6 +10,7 @@ from ... import ops
 from ...autograd.function import Function
 from ...errors import DTypeError, ShapeError
 from ...ops import nn_ops as _nn_ops
+from ...ops.activation import activation as _activation
 from ...math_functions import xlogy
 from ...tensor import Tensor
 from ._activation import _log1p_exp
@@ -87,28 +88,12 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return _reduce((input - target).abs(), reduction, "l1_loss")
 
 
-class _Huber(Function):
-    """Huber's loss of d = x - t, m (|d| - m / 2) with m = min(|d|, delta) (0.5 d^2 inside,
-    delta (|d| - delta / 2) outside, bitwise PyTorch's), divided by delta for smooth L1; its
-    gradient g clamp(d, -delta, delta) (/ delta).  Five passes forward and two backward, where
-    the composite took a node and a pass per step."""
-
-    @staticmethod
-    def forward(ctx, x, t, delta, smooth):
-        ctx.save_for_backward(x, t)
-        ctx.delta, ctx.smooth = delta, smooth
-        ad = (x - t).abs()
-        m = ad.clamp(0.0, delta)
-        loss = m * (ad - m * 0.5)
-        return loss / delta if smooth else loss
-
-    @staticmethod
-    def backward(ctx, g):
-        x, t = ctx.saved_tensors
-        gx = g * (x - t).clamp(-ctx.delta, ctx.delta)
-        gx = gx / ctx.delta if ctx.smooth else gx
-        return (gx if ctx.needs_input_grad[0] else None,
-                -gx if ctx.needs_input_grad[1] else None, None, None)
+def _huber(input: Tensor, target: Tensor, delta: float, scale: float) -> Tensor:
+    """Huber's loss of d = input - target, m (|d| - m / 2) with m = min(|d|, delta) (0.5 d^2
+    inside, delta (|d| - delta / 2) outside), times scale (1 / beta for smooth L1); its
+    gradient g clamp(d, -delta, delta) scale.  One kernel each way on d (backends'
+    activation_kernels.py; C++ on cpp), where the composite wrote six arrays."""
+    return _activation("huber", input - target, float(delta), float(scale))
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -118,7 +103,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta == 0:
         loss = (input - target).abs()
     else:
-        loss = _Huber.apply(input, target, float(beta), True)
+        loss = _huber(input, target, beta, 1.0 / beta)
     return _reduce(loss, _legacy(size_average, reduce, reduction), "smooth_l1_loss")
 
 
@@ -128,7 +113,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _check_same(input, target, "huber_loss")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    loss = _Huber.apply(input, target, float(delta), False)
+    loss = _huber(input, target, delta, 1.0)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "huber_loss")
