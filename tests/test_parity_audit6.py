@@ -131,3 +131,11 @@ def test_fused_losses_match_torch_with_target_grads(device, dtype, name):
     got = [ya, *ad.autograd.grad(ya.sum(), (xa, ta))]
     for g, w in zip(got, want):
         np.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(), equal_nan=True, **tol)
+
+
+def test_smooth_l1_rejects_a_negative_beta_as_torch(device):
+    x = ad.ones(2, device=device)
+    with pytest.raises(RuntimeError, match="does not support negative values for beta"):
+        ad.nn.functional.smooth_l1_loss(x, x * 0, beta=-1.0)
+    with pytest.raises(RuntimeError, match="does not support negative values for beta"):
+        torch.nn.functional.smooth_l1_loss(torch.ones(2), torch.zeros(2), beta=-1.0)
