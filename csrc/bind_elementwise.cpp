@@ -160,44 +160,51 @@ kernels::ActOp act_op(const std::string& name) {
   if (name == "hardsigmoid") return ActOp::kHardsigmoid;
   if (name == "hardswish") return ActOp::kHardswish;
   if (name == "huber") return ActOp::kHuber;
+  if (name == "softplus") return ActOp::kSoftplus;
+  if (name == "logsigmoid") return ActOp::kLogSigmoid;
+  if (name == "elu") return ActOp::kElu;
   throw py::value_error("activation: op must be 'leaky_relu', 'hardtanh', 'hardsigmoid', "
-                        "'hardswish' or 'huber', got '" + name + "'");
+                        "'hardswish', 'huber', 'softplus', 'logsigmoid' or 'elu', got '" +
+                        name + "'");
 }
 
 template <typename T>
-py::array activation_typed(kernels::ActOp op, const py::array& x, const T (&p)[2]) {
+py::array activation_typed(kernels::ActOp op, const py::array& x,
+                           const T (&p)[kernels::kNumActParams]) {
   return map_typed<T>(x, [op, p](const T* px, T* po, int64_t n) {
     kernels::act_contiguous<T>(op, px, nullptr, po, n, p);
   });
 }
 
-py::array activation(const std::string& name, const py::array& x, double p0, double p1) {
+py::array activation(const std::string& name, const py::array& x, double p0, double p1,
+                     double p2) {
   const kernels::ActOp op = act_op(name);
   if (op == kernels::ActOp::kHardtanh)
     throw py::value_error("activation: hardtanh's forward is clamp");
   if (dtype_of(x, "activation") == DType::kF32)
-    return activation_typed<float>(op, x, {float(p0), float(p1)});
-  return activation_typed<double>(op, x, {p0, p1});
+    return activation_typed<float>(op, x, {float(p0), float(p1), float(p2)});
+  return activation_typed<double>(op, x, {p0, p1, p2});
 }
 
 template <typename T>
 py::array activation_backward_typed(kernels::ActOp op, const py::array& x, const py::array& g,
-                                    const T (&p)[2]) {
+                                    const T (&p)[kernels::kNumActParams]) {
   return grad_map<T>(x, g, [op, p](const T* px, const T* pg, T* po, int64_t n, bool repeats) {
     kernels::act_contiguous<T>(op, px, pg, po, n, p, repeats);
   });
 }
 
 py::array activation_backward(const std::string& name, const py::array& x, const py::array& g,
-                              double p0, double p1) {
+                              double p0, double p1, double p2) {
   const kernels::ActOp op = act_op(name);
   const char* what = "activation_backward";
   const DType dt = same_dtype(x, g, what);
   if (shape_of(x) != shape_of(g))
     throw py::value_error(std::string(what) + ": x and g must have the same shape, got " +
                           shape_str(shape_of(x)) + " and " + shape_str(shape_of(g)));
-  if (dt == DType::kF32) return activation_backward_typed<float>(op, x, g, {float(p0), float(p1)});
-  return activation_backward_typed<double>(op, x, g, {p0, p1});
+  if (dt == DType::kF32)
+    return activation_backward_typed<float>(op, x, g, {float(p0), float(p1), float(p2)});
+  return activation_backward_typed<double>(op, x, g, {p0, p1, p2});
 }
 
 // approximate: "none" (the erf form) or "tanh", as torch.nn.functional.gelu.
@@ -505,14 +512,15 @@ void init_elementwise(py::module_& m) {
       "abs", [](py::array x) { return unary(UnaryOp::kAbs, x, "abs"); }, py::arg("x"),
       "|x| (the sign bit cleared: NaN stays NaN).");
   m.def("activation", &activation, py::arg("op"), py::arg("x"), py::arg("p0") = 0.0,
-        py::arg("p1") = 0.0,
+        py::arg("p1") = 0.0, py::arg("p2") = 0.0,
         "op(x) for op 'leaky_relu' (p0 the slope), 'hardsigmoid', 'hardswish', 'huber' (p0 "
-        "delta, p1 a scale), with PyTorch's formulas (NaN propagates).");
+        "delta, p1 a scale), 'softplus' (p0 beta, p1 the threshold), 'logsigmoid', 'elu' (p0 "
+        "alpha, p1 scale, p2 input_scale), with PyTorch's formulas (NaN propagates).");
   m.def("activation_backward", &activation_backward, py::arg("op"), py::arg("x"), py::arg("g"),
-        py::arg("p0") = 0.0, py::arg("p1") = 0.0,
+        py::arg("p0") = 0.0, py::arg("p1") = 0.0, py::arg("p2") = 0.0,
         "g * op'(x) for op 'leaky_relu' (p0 the slope), 'hardtanh' (p0, p1 the bounds; 0 at "
-        "them), 'hardsigmoid', 'hardswish', 'huber', with PyTorch's conditions (NaN x: its "
-        "branch).");
+        "them), 'hardsigmoid', 'hardswish', 'huber', 'softplus', 'logsigmoid', 'elu' (the "
+        "parameters of activation), with PyTorch's conditions (NaN x: its branch).");
   m.def("clamp", &clamp, py::arg("x"), py::arg("min") = py::none(), py::arg("max") = py::none(),
         "min(max(x, min), max) (max when min > max; NaN x stays NaN), as np.clip; a bound "
         "of None is no bound.");

@@ -261,17 +261,22 @@ AD_AVX2_INLINE __m256 exp_ps(__m256 x) {
   return exp_full_range_ps(x);
 }
 
-// log(x): x = 2^e m, m in [sqrt(.5), sqrt(2)), Cephes logf polynomial.
-AD_AVX2_INLINE __m256 log_ps(__m256 x) {
+// log(x): x = 2^e m, m in [sqrt(.5), sqrt(2)), Cephes logf polynomial.  Full: subnormal
+// inputs (scaled by 2^23 first, the exponent corrected) and the special values (x < 0 or
+// NaN -> NaN, 0 -> -inf, inf -> inf); without it, for normal finite x > 0 only.
+template <bool Full>
+AD_AVX2_INLINE __m256 log_impl_ps(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
-  // Subnormal inputs: scale by 2^23 first and correct the exponent.
-  __m256 sub = _mm256_cmp_ps(x, _mm256_set1_ps(1.17549435e-38f), _CMP_LT_OQ);
-  __m256 xs = _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(8388608.0f)), sub);
-  __m256 eadj = _mm256_and_ps(sub, _mm256_set1_ps(23.0f));
+  __m256 xs = x, eadj = _mm256_setzero_ps();
+  if constexpr (Full) {
+    const __m256 sub = _mm256_cmp_ps(x, _mm256_set1_ps(1.17549435e-38f), _CMP_LT_OQ);
+    xs = _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(8388608.0f)), sub);
+    eadj = _mm256_and_ps(sub, _mm256_set1_ps(23.0f));
+  }
   __m256i bits = _mm256_castps_si256(xs);
   __m256 e =
       _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(126)));
-  e = _mm256_sub_ps(e, eadj);
+  if constexpr (Full) e = _mm256_sub_ps(e, eadj);
   __m256 m = _mm256_castsi256_ps(_mm256_or_si256(
       _mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f000000)));
   __m256 small = _mm256_cmp_ps(m, _mm256_set1_ps(0.707106781186547524f), _CMP_LT_OQ);
@@ -292,14 +297,31 @@ AD_AVX2_INLINE __m256 log_ps(__m256 x) {
   y = _mm256_fnmadd_ps(_mm256_set1_ps(0.5f), z, y);
   y = _mm256_add_ps(m, y);
   y = _mm256_fmadd_ps(e, _mm256_set1_ps(0.693359375f), y);
-  // Special values: x < 0 or NaN -> NaN, x == 0 -> -inf, x == inf -> inf.
-  const __m256 inf = _mm256_set1_ps(__builtin_inff());
-  y = _mm256_blendv_ps(y, inf, _mm256_cmp_ps(x, inf, _CMP_EQ_OQ));
-  y = _mm256_blendv_ps(y, _mm256_set1_ps(-__builtin_inff()),
-                       _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_EQ_OQ));
-  y = _mm256_blendv_ps(y, _mm256_set1_ps(__builtin_nanf("")),
-                       _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NGE_UQ));
+  if constexpr (Full) {
+    const __m256 inf = _mm256_set1_ps(__builtin_inff());
+    y = _mm256_blendv_ps(y, inf, _mm256_cmp_ps(x, inf, _CMP_EQ_OQ));
+    y = _mm256_blendv_ps(y, _mm256_set1_ps(-__builtin_inff()),
+                         _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_EQ_OQ));
+    y = _mm256_blendv_ps(y, _mm256_set1_ps(__builtin_nanf("")),
+                         _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NGE_UQ));
+  }
   return y;
+}
+
+// Out of line: the rare path (see exp_full_range_ps).
+__attribute__((target("avx2,fma"), noinline)) inline __m256 log_full_ps(__m256 x) {
+  return log_impl_ps<true>(x);
+}
+
+// log(x): the short path when every lane is a normal finite x > 0 (one predictable branch
+// a vector; 1M floats on one Zen 4 thread: 0.97 -> 0.68 ms at avx2, 0.79 -> 0.61 at avx512),
+// else the full one.
+AD_AVX2_INLINE __m256 log_ps(__m256 x) {
+  const __m256 normal =
+      _mm256_and_ps(_mm256_cmp_ps(x, _mm256_set1_ps(1.17549435e-38f), _CMP_GE_OQ),
+                    _mm256_cmp_ps(x, _mm256_set1_ps(__builtin_inff()), _CMP_LT_OQ));
+  if (__builtin_expect(_mm256_movemask_ps(normal) == 0xff, 1)) return log_impl_ps<false>(x);
+  return log_full_ps(x);
 }
 
 // tanh(x): odd polynomial for |x| < 0.625, else sign(x) * (1 - 2 / (exp(2|x|) + 1)).

@@ -403,6 +403,9 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     hardswish, hardswish_backward = _fused_activation("hardswish")
     hardtanh_backward = _fused_activation("hardtanh")[1]  # (its forward is clamp)
     huber, huber_backward = _fused_activation("huber")
+    softplus, softplus_backward = _fused_activation("softplus")
+    logsigmoid, logsigmoid_backward = _fused_activation("logsigmoid")
+    elu, elu_backward = _fused_activation("elu")
 
     def output_backward(self, op, y, g):
         if self._grad_ok(y, g):

@@ -4,6 +4,8 @@
 // false decides the branch, as there.  p: the op's parameters.
 #pragma once
 
+#include <cmath>
+
 #include "kernels/kernels.h"
 
 namespace autodiff::kernels::act {
@@ -23,6 +25,14 @@ inline T forward(T x, const T* p) {
     const T a = x < T(0) ? -x : x, m = a > p[0] ? p[0] : a;
     return m * (a - m * T(0.5)) * p[1];
   }
+  if constexpr (Op == ActOp::kSoftplus) {  // log1p(exp(beta x)) / beta, x past the threshold
+    const T z = x * p[0];
+    return z > p[1] ? x : std::log1p(std::exp(z)) / p[0];
+  }
+  if constexpr (Op == ActOp::kLogSigmoid)  // min(x, 0) - log1p(exp(-|x|))
+    return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::abs(x)));
+  if constexpr (Op == ActOp::kElu)  // x > 0: scale x, else expm1(input_scale x) alpha scale
+    return x > T(0) ? x * p[1] : std::expm1(x * p[2]) * (p[0] * p[1]);
   return x;  // kHardtanh: clamp
 }
 
@@ -35,6 +45,16 @@ inline T backward(T x, T g, const T* p) {
     return x >= T(3) ? g : x <= T(-3) ? T(0) : g * (x / T(3) + T(0.5));
   if constexpr (Op == ActOp::kHuber)  // g clamp(d, -delta, delta) (NaN stays)
     return g * (x < -p[0] ? -p[0] : x > p[0] ? p[0] : x) * p[1];
+  if constexpr (Op == ActOp::kSoftplus) {  // g z / (z + 1), z = exp(beta x)
+    const T z = std::exp(x * p[0]);
+    return x * p[0] > p[1] ? g : g * z / (z + T(1));
+  }
+  if constexpr (Op == ActOp::kLogSigmoid) {  // g (x < 0 ? 1 - s : s), s = z / (1 + z)
+    const T z = std::exp(-std::abs(x)), s = z / (T(1) + z);
+    return x < T(0) ? g * (T(1) - s) : g * (T(0) + s);
+  }
+  if constexpr (Op == ActOp::kElu)  // g input_scale alpha scale exp(input_scale x)
+    return x > T(0) ? g * p[1] : g * p[2] * (p[0] * p[1]) * std::exp(x * p[2]);
   return g;
 }
 

@@ -178,6 +178,9 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   set_act<T, ActOp::kHardsigmoid>(t);
   set_act<T, ActOp::kHardswish>(t);
   set_act<T, ActOp::kHuber>(t);
+  set_act<T, ActOp::kSoftplus>(t);
+  set_act<T, ActOp::kLogSigmoid>(t);
+  set_act<T, ActOp::kElu>(t);
   t.unary[int(UnaryOp::kAbs)] = abs_k<T>;
   t.clamp = clamp_k<T>;
   t.binary[int(BinaryOp::kAdd)] = add<T>;

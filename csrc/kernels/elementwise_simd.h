@@ -242,64 +242,126 @@ AD_SIMD_INLINE typename V::R sign_d(typename V::R x) {
   return V::bor(pos, neg);
 }
 
+// log1p(z) for z >= 0 (or NaN) as log(u) z / (u - 1), u = 1 + z, where u - 1 is exact
+// (within a few ulp of log's error); z itself where u rounds to 1, log(u) from z = 2^24 on
+// (inf included).
+template <typename V, typename M>
+AD_SIMD_INLINE typename V::R log1p_nonneg(typename V::R z) {
+  const auto one = V::set1(1.0f), u = V::add(one, z), d = V::sub(u, one), lu = M::log(u);
+  const auto r = V::blend(z, V::mul(lu, V::div(z, d)), V::lt(V::zero(), d));
+  return V::blend(r, lu, V::lt(V::set1(16777216.0f), u));
+}
+// expm1(t): for |t| < 1/2 its Taylor polynomial to t^8 / 8! (truncation below 1e-8 of the
+// value), beyond it exp(t) - 1 (at most 2.6x exp's relative error, at t = 1/2); NaN stays.
+template <typename V, typename M>
+AD_SIMD_INLINE typename V::R expm1_v(typename V::R t) {
+  auto p = V::set1(1.0f / 40320);
+  for (const float c : {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f})
+    p = V::fma(p, t, V::set1(c));
+  const auto big = V::sub(M::exp(t), V::set1(1.0f));
+  const auto at = V::max(V::sub(V::zero(), t), t);
+  return V::blend(big, V::mul(p, t), V::lt(at, V::set1(0.5f)));
+}
+
 // The ActOp activations on vectors, as activation_ops.h's per element (blend(a, b, m) = m ?
-// b : a; max / min return their second operand when it is NaN, so NaN stays).
+// b : a; max / min return their second operand when it is NaN, so NaN stays).  M: the
+// float32 math of the level (the transcendental ops are float32 only).
 template <typename V>
 AD_SIMD_INLINE typename V::R relu6_v(typename V::R t) {
   using T = typename V::T;
   return V::min(V::set1(T(6)), V::max(V::zero(), t));
 }
-template <typename V, ActOp Op>
-AD_SIMD_INLINE typename V::R act_fwd_v(typename V::R x, typename V::R p0, typename V::R p1) {
+template <typename V, typename M, ActOp Op>
+AD_SIMD_INLINE typename V::R act_fwd_v(typename V::R x, typename V::R p0, typename V::R p1,
+                                       typename V::R p2) {
   using T = typename V::T;
-  if constexpr (Op == ActOp::kLeakyRelu) return V::blend(V::mul(x, p0), x, V::lt(V::zero(), x));
-  const auto r6 = relu6_v<V>(V::add(x, V::set1(T(3))));
-  if constexpr (Op == ActOp::kHardsigmoid) return V::div(r6, V::set1(T(6)));
+  const auto zero = V::zero();
+  if constexpr (Op == ActOp::kLeakyRelu) return V::blend(V::mul(x, p0), x, V::lt(zero, x));
   if constexpr (Op == ActOp::kHuber) {
-    const auto a = V::max(V::sub(V::zero(), x), x), m = V::min(p0, a);  // (NaN: a, m NaN)
+    const auto a = V::max(V::sub(zero, x), x), m = V::min(p0, a);  // (NaN: a, m NaN)
     return V::mul(V::mul(m, V::sub(a, V::mul(m, V::set1(T(0.5))))), p1);
   }
+  if constexpr (Op == ActOp::kSoftplus) {
+    const auto z = V::mul(x, p0);
+    return V::blend(V::div(log1p_nonneg<V, M>(M::exp(z)), p0), x, V::lt(p1, z));
+  }
+  if constexpr (Op == ActOp::kLogSigmoid) {
+    const auto e = M::exp(V::sub(zero, V::max(V::sub(zero, x), x)));  // exp(-|x|)
+    return V::sub(V::min(zero, x), log1p_nonneg<V, M>(e));
+  }
+  if constexpr (Op == ActOp::kElu)
+    return V::blend(V::mul(expm1_v<V, M>(V::mul(x, p2)), V::mul(p0, p1)), V::mul(x, p1),
+                    V::lt(zero, x));
+  const auto r6 = relu6_v<V>(V::add(x, V::set1(T(3))));
+  if constexpr (Op == ActOp::kHardsigmoid) return V::div(r6, V::set1(T(6)));
   return V::div(V::mul(x, r6), V::set1(T(6)));  // kHardswish
 }
-template <typename V, ActOp Op>
+template <typename V, typename M, ActOp Op>
 AD_SIMD_INLINE typename V::R act_bwd_v(typename V::R x, typename V::R g, typename V::R p0,
-                                       typename V::R p1) {
+                                       typename V::R p1, typename V::R p2) {
   using T = typename V::T;
+  const auto zero = V::zero(), one = V::set1(T(1));
   const auto three = V::set1(T(3)), mthree = V::set1(T(-3));
-  if constexpr (Op == ActOp::kLeakyRelu) return V::blend(V::mul(g, p0), g, V::lt(V::zero(), x));
+  if constexpr (Op == ActOp::kLeakyRelu) return V::blend(V::mul(g, p0), g, V::lt(zero, x));
   if constexpr (Op == ActOp::kHardtanh)  // g inside (lo, hi), else 0 (NaN too)
     return V::band(V::band(V::lt(p0, x), V::lt(x, p1)), g);
   if constexpr (Op == ActOp::kHardsigmoid)
     return V::band(V::band(V::lt(mthree, x), V::lt(x, three)), V::mul(g, V::set1(T(1) / T(6))));
   if constexpr (Op == ActOp::kHuber)  // clamp(d, -delta, delta): NaN stays
-    return V::mul(V::mul(g, V::min(p0, V::max(V::sub(V::zero(), p0), x))), p1);
+    return V::mul(V::mul(g, V::min(p0, V::max(V::sub(zero, p0), x))), p1);
+  if constexpr (Op == ActOp::kSoftplus) {
+    const auto z = M::exp(V::mul(x, p0));
+    return V::blend(V::div(V::mul(g, z), V::add(z, one)), g, V::lt(p1, V::mul(x, p0)));
+  }
+  if constexpr (Op == ActOp::kLogSigmoid) {
+    const auto z = M::exp(V::sub(zero, V::max(V::sub(zero, x), x)));
+    const auto s = V::div(z, V::add(one, z));
+    return V::mul(g, V::blend(s, V::sub(one, s), V::lt(x, zero)));
+  }
+  if constexpr (Op == ActOp::kElu) {
+    const auto neg = V::mul(V::mul(V::mul(g, p2), V::mul(p0, p1)), M::exp(V::mul(x, p2)));
+    return V::blend(neg, V::mul(g, p1), V::lt(zero, x));
+  }
   // kHardswish: g from 3 on, 0 to -3, g (x / 3 + 1/2) between and at NaN
   const auto mid = V::mul(g, V::add(V::div(x, three), V::set1(T(0.5))));
   const auto r = V::blend(g, mid, V::bor(V::lt(x, three), V::isnan(x)));
   return V::band(V::bor(V::lt(mthree, x), V::isnan(x)), r);
 }
 
-template <typename V, ActOp Op, bool Bwd>
+// The piecewise ops' tails are act::forward / act::backward per element; the
+// transcendental ops' go through zero-padded vectors, as unary_f32.
+template <typename V, typename M, ActOp Op, bool Bwd>
 AD_SIMD void act_vec(const typename V::T* x, const typename V::T* g, typename V::T* out,
                      int64_t n, const typename V::T* p) {
+  using T = typename V::T;
   constexpr int W = V::W;
-  const auto p0 = V::set1(p[0]), p1 = V::set1(p[1]);
-  int64_t i = 0;
-  for (; i + W <= n; i += W) {
-    const auto xv = V::load(x + i);
+  const auto p0 = V::set1(p[0]), p1 = V::set1(p[1]), p2 = V::set1(p[2]);
+  auto step = [&](const T* xp, const T* gp, T* op) AD_SIMD_INLINE_LAMBDA {
+    const auto xv = V::load(xp);
     if constexpr (Bwd)
-      V::store(out + i, act_bwd_v<V, Op>(xv, V::load(g + i), p0, p1));
+      V::store(op, act_bwd_v<V, M, Op>(xv, V::load(gp), p0, p1, p2));
     else
-      V::store(out + i, act_fwd_v<V, Op>(xv, p0, p1));
+      V::store(op, act_fwd_v<V, M, Op>(xv, p0, p1, p2));
+  };
+  int64_t i = 0;
+  for (; i + W <= n; i += W) step(x + i, Bwd ? g + i : nullptr, out + i);
+  if (i == n) return;
+  if constexpr (act_is_transcendental(Op)) {
+    alignas(64) T bx[W] = {0}, bg[W] = {0};
+    std::copy(x + i, x + n, bx);
+    if constexpr (Bwd) std::copy(g + i, g + n, bg);
+    step(bx, bg, bx);
+    std::copy(bx, bx + (n - i), out + i);
+  } else {
+    for (; i < n; ++i)
+      out[i] = Bwd ? act::backward<Op>(x[i], g[i], p) : act::forward<Op>(x[i], p);
   }
-  for (; i < n; ++i)
-    out[i] = Bwd ? act::backward<Op>(x[i], g[i], p) : act::forward<Op>(x[i], p);
 }
 
-template <typename V, ActOp Op>
+template <typename V, typename M, ActOp Op>
 void set_act_vec(KernelTable<typename V::T>& t) {
-  if constexpr (Op != ActOp::kHardtanh) t.act[int(Op)] = act_vec<V, Op, false>;
-  t.act_bwd[int(Op)] = act_vec<V, Op, true>;
+  if constexpr (Op != ActOp::kHardtanh) t.act[int(Op)] = act_vec<V, M, Op, false>;
+  t.act_bwd[int(Op)] = act_vec<V, M, Op, true>;
 }
 
 // Vec: the ISA's Vec template; M: its float32 math (exp, log, tanh, sigmoid, erf,
@@ -320,12 +382,15 @@ void fill_elementwise_vec(KernelTable<T>& t) {
   t.unary[int(UnaryOp::kRelu)] = relu_vec<V, T>;
   t.unary[int(UnaryOp::kAbs)] = abs_vec<V, T>;
   t.clamp = clamp_vec<V, T>;
-  set_act_vec<V, ActOp::kLeakyRelu>(t);
-  set_act_vec<V, ActOp::kHardtanh>(t);
-  set_act_vec<V, ActOp::kHardsigmoid>(t);
-  set_act_vec<V, ActOp::kHardswish>(t);
-  set_act_vec<V, ActOp::kHuber>(t);
-  if constexpr (std::is_same_v<T, float>) {
+  set_act_vec<V, M, ActOp::kLeakyRelu>(t);
+  set_act_vec<V, M, ActOp::kHardtanh>(t);
+  set_act_vec<V, M, ActOp::kHardsigmoid>(t);
+  set_act_vec<V, M, ActOp::kHardswish>(t);
+  set_act_vec<V, M, ActOp::kHuber>(t);
+  if constexpr (std::is_same_v<T, float>) {  // (float64 math: the scalar table's libm loops)
+    set_act_vec<V, M, ActOp::kSoftplus>(t);
+    set_act_vec<V, M, ActOp::kLogSigmoid>(t);
+    set_act_vec<V, M, ActOp::kElu>(t);
     t.unary[int(UnaryOp::kExp)] = unary_f32<V, M::exp>;
     t.unary[int(UnaryOp::kLog)] = unary_f32<V, M::log>;
     t.unary[int(UnaryOp::kTanh)] = unary_f32<V, M::tanh>;

@@ -40,18 +40,25 @@ enum class GradOp : int {
   kSqrtOut = 6
 };
 constexpr int kNumGradOps = 7;
-// Piecewise activations with parameters p (PyTorch's CPU formulas, NaN and boundaries
-// included): kLeakyRelu (p[0] the slope), kHardtanh (p[0], p[1] the bounds; backward only,
-// its forward is clamp), kHardsigmoid, kHardswish, kHuber (of d = input - target: p[0]
-// delta, p[1] 1 or 1 / delta, smooth L1's scale).  activation_ops.h has the formulas.
+// Activations with parameters p (PyTorch's CPU formulas, NaN and boundaries included):
+// kLeakyRelu (p[0] the slope), kHardtanh (p[0], p[1] the bounds; backward only, its forward
+// is clamp), kHardsigmoid, kHardswish, kHuber (of d = input - target: p[0] delta, p[1] 1 or
+// 1 / delta, smooth L1's scale), kSoftplus (p[0] beta, p[1] the threshold), kLogSigmoid, kElu
+// (p[0] alpha, p[1] scale, p[2] input_scale: ELU, CELU, SELU).  activation_ops.h has the
+// formulas; the last three take exp / log (float32: the ISA's vector math).
 enum class ActOp : int {
   kLeakyRelu = 0,
   kHardtanh = 1,
   kHardsigmoid = 2,
   kHardswish = 3,
-  kHuber = 4
+  kHuber = 4,
+  kSoftplus = 5,
+  kLogSigmoid = 6,
+  kElu = 7
 };
-constexpr int kNumActOps = 5;
+constexpr int kNumActOps = 8;
+constexpr int kNumActParams = 3;
+inline constexpr bool act_is_transcendental(ActOp op) { return op >= ActOp::kSoftplus; }
 
 // out[i] = a[i*sa] op b[i*sb] for i < n, with sa, sb in {0, 1} (0: a broadcast scalar).
 template <typename T>

@@ -420,8 +420,23 @@ def test_adam_update_views_aliasing_and_errors():
                       1e-8)
 
 
-# The piecewise activations (csrc/kernels/activation_ops.h), as NumPy formulas.
+# The activations of csrc/kernels/activation_ops.h, as NumPy formulas (evaluated in float64).
+SELU = (1.6732632423543772, 1.0507009873554805, 1.0)
+
+
+def _softplus(x, p):
+    z = x * p[0]
+    return np.where(z > p[1], x, np.log1p(np.exp(z)) / p[0])
+
+
+def _elu(x, p):
+    return np.where(x > 0, x * p[1], np.expm1(x * p[2]) * p[0] * p[1])
+
+
 ACT_FORWARD = {
+    "softplus": _softplus,
+    "logsigmoid": lambda x, p: np.minimum(x, 0) - np.log1p(np.exp(-abs(x))),
+    "elu": _elu,
     "leaky_relu": lambda x, p: np.where(x > 0, x, x * p[0]),
     "hardsigmoid": lambda x, p: np.clip(x + 3, 0, 6) / 6,
     "hardswish": lambda x, p: x * np.clip(x + 3, 0, 6) / 6,
@@ -434,8 +449,12 @@ ACT_BACKWARD = {
     "hardsigmoid": lambda x, g, p: np.where((x > -3) & (x < 3), g * (1 / 6), 0),
     "hardswish": lambda x, g, p: np.where(x >= 3, g, np.where(x <= -3, 0, g * (x / 3 + 0.5))),
     "huber": lambda x, g, p: g * np.clip(x, -p[0], p[0]) * p[1],
+    "softplus": lambda x, g, p: np.where(x * p[0] > p[1], g, g / (1 + np.exp(-x * p[0]))),
+    "logsigmoid": lambda x, g, p: g / (1 + np.exp(x)),
+    "elu": lambda x, g, p: np.where(x > 0, g * p[1], g * p[2] * p[0] * p[1] * np.exp(x * p[2])),
 }
-ACT_PARAMS = {"leaky_relu": (0.1, 0.0), "hardtanh": (-2.0, 3.0), "huber": (1.5, 0.5)}
+ACT_PARAMS = {"leaky_relu": (0.1, 0.0), "hardtanh": (-2.0, 3.0), "huber": (1.5, 0.5),
+              "softplus": (1.5, 4.0), "elu": SELU}
 
 
 @pytest.mark.parametrize("n", (0,) + ODD_SIZES + (70000,))
@@ -446,21 +465,39 @@ def test_activation_and_backward(simd, dtype, op, n):
     x[:12] = np.array([-4, -3, -1e-8, 0, -0.0, 3, 4, np.nan, np.inf, -np.inf, 2, -2])[:n]
     g = rand(rng, n, dtype)
     p = ACT_PARAMS.get(op, (0.0, 0.0))
-    with np.errstate(invalid="ignore"):
+    x64, g64 = x.astype(np.float64), g.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
         if op in ACT_FORWARD:
             got = C.activation(op, x, *p)
             assert got.dtype == dtype and got.shape == x.shape
-            np.testing.assert_allclose(got, ACT_FORWARD[op](x, p), **tol(dtype))
-        want = ACT_BACKWARD[op](x, g, p)
+            np.testing.assert_allclose(got, ACT_FORWARD[op](x64, p), **tol(dtype))
+        want = ACT_BACKWARD[op](x64, g64, p)
+        g15 = ACT_BACKWARD[op](x64, np.full_like(x64, 1.5), p)
     got = C.activation_backward(op, x, g, *p)
     assert got.dtype == dtype
     np.testing.assert_allclose(got, want, **tol(dtype))
     # a broadcast gradient (that of .sum()) and a strided x
     g1 = np.broadcast_to(np.asarray(1.5, dtype), x.shape)
-    np.testing.assert_allclose(C.activation_backward(op, x, g1, *p),
-                               ACT_BACKWARD[op](x, np.full_like(x, 1.5), p), **tol(dtype))
+    np.testing.assert_allclose(C.activation_backward(op, x, g1, *p), g15, **tol(dtype))
     xs = np.repeat(x, 2)[::2]
     np.testing.assert_allclose(C.activation_backward(op, xs, g, *p), want, **tol(dtype))
+
+
+@pytest.mark.parametrize("op", ["softplus", "logsigmoid", "elu"])
+def test_transcendental_activations_float32_ulps(simd, op):
+    """float32 against float64 over [-30, 30] and the ranges' edges: a few ulp (beta and
+    input_scale 1: a scaled float32 argument carries its own rounding, as in PyTorch)."""
+    x = np.concatenate([np.linspace(-30, 30, 200003), [-104, -88, 88, 1e-30, -1e-30, 0.4999,
+                                                      0.5, -0.5, 1e-7, -1e-7]]).astype(np.float32)
+    p = {"softplus": (1.0, 20.0), "elu": SELU}.get(op, ())
+    x64 = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        for got, want in ((C.activation(op, x, *p), ACT_FORWARD[op](x64, p)),
+                          (C.activation_backward(op, x, np.ones_like(x), *p),
+                           ACT_BACKWARD[op](x64, np.ones_like(x64), p))):
+            want32 = want.astype(np.float32)
+            ulp = np.spacing(np.maximum(abs(want32), np.finfo(np.float32).tiny))
+            assert np.max(abs(got - want) / ulp) <= 4, (op, x[np.argmax(abs(got - want) / ulp)])
 
 
 def test_activation_errors():

@@ -245,6 +245,28 @@ void check_unary(SimdLevel level, std::mt19937& rng) {
       });
       compare<T>("clamp", lv, dims({n}), r.first, r.second, 0, [](size_t) { return 1.0; });
     }
+  // The ActOp activations, forward and backward: the piecewise ones exact, the float32
+  // transcendental ones (softplus, log-sigmoid, ELU) vector math against libm.
+  const char* acts[k::kNumActOps] = {"leaky_relu", "hardtanh",   "hardsigmoid", "hardswish",
+                                     "huber",      "softplus",   "logsigmoid",  "elu"};
+  const T params[k::kNumActOps][k::kNumActParams] = {
+      {T(0.1), 0, 0}, {T(-2), T(3), 0}, {0, 0, 0},         {0, 0, 0},
+      {T(1.5), T(0.5), 0}, {T(1.5), T(12), 0}, {0, 0, 0}, {T(1.6732632), T(1.0507010), T(0.7)}};
+  for (int op = 0; op < k::kNumActOps; ++op)
+    for (int bwd = 0; bwd < 2; ++bwd)
+      for (int64_t n : kSizes) {
+        const auto op_ = k::ActOp(op);
+        if (op_ == k::ActOp::kHardtanh && !bwd) continue;  // (its forward is clamp)
+        const auto x = random_vec<T>(rng, n, -30, 30), g = random_vec<T>(rng, n, -2, 2);
+        const auto r = both(level, [&] {
+          std::vector<T> out(x.size());
+          k::act_contiguous<T>(op_, x.data(), bwd ? g.data() : nullptr, out.data(), n, params[op]);
+          return out;
+        });
+        const double tol = sizeof(T) == 4 && k::act_is_transcendental(op_) ? 4 : 0;
+        compare<T>(std::string("act_") + acts[op] + (bwd ? "_bwd" : ""), lv, dims({n}), r.first,
+                   r.second, tol, [&](size_t i) { return bwd ? std::abs(double(g[i])) : tiny; });
+      }
 }
 
 // ---- reductions, softmax, norms: arrays viewed as (outer, n, inner) ----
