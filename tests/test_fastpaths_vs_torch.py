@@ -1,0 +1,71 @@
+"""The NumPy fast paths of erfinv, fmod / remainder, tensor-bound clamp, sign, roll, flip,
+triu, cumprod, logcumsumexp, diff and glu against PyTorch: values (special values, -0, NaN,
+inf), dtypes and gradients (via torch.autograd, with a random output weight)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+FLOATS = ["float32", "float64"]
+SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, 3.5, -3.5, 0.7, -0.7, 2.1, -2.1]
+
+
+def _tensors(arrays, device, torch, grad=True):
+    ours = [ad.tensor(a, device=device, requires_grad=grad and a.dtype.kind == "f")
+            for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    return ours, theirs
+
+
+def check(fn, arrays, device, torch, rtol=1e-6, atol=0.0, grad=True):
+    """fn(module, *tensors) on autodiff and on torch: equal values (NaN where torch has NaN,
+    -0 where torch has -0), dtypes and, for floating inputs, gradients of (out * w).sum()."""
+    ours, theirs = _tensors(arrays, device, torch, grad)
+    y, t = fn(ad, *ours), fn(torch, *theirs)
+    tv = t.detach().numpy()
+    assert str(y.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert tuple(y.shape) == tuple(t.shape)
+    yv = y.detach().numpy()
+    np.testing.assert_allclose(yv, tv, rtol=rtol, atol=atol)
+    if tv.dtype.kind == "f":
+        zero = (tv == 0) & (yv == 0)
+        np.testing.assert_array_equal(np.signbit(yv[zero]), np.signbit(tv[zero]))
+    if not grad or not any(a.dtype.kind == "f" for a in arrays) or tv.dtype.kind != "f":
+        return
+    w = np.random.default_rng(1).standard_normal(tv.shape).astype(tv.dtype)
+    (y * ad.tensor(w, device=device)).sum().backward()
+    (t * torch.tensor(w)).sum().backward()
+    for o, r in zip(ours, theirs):
+        if r.grad is not None:
+            np.testing.assert_allclose(o.grad.numpy(), r.grad.numpy(), rtol=rtol * 10,
+                                       atol=max(atol, 1e-12) * 10)
+
+
+# ---------------------------------------------------------------------------------- erfinv
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_erfinv(dtype, device, torch):
+    rng = np.random.default_rng(0)
+    y = np.concatenate([rng.uniform(-1, 1, 2000), 1 - np.logspace(-7, -1, 30),
+                        -1 + np.logspace(-7, -1, 30), np.logspace(-38, -1, 20),
+                        [0.0, -0.0, 1.0, -1.0, 1.5, -1.5, np.nan, np.inf, -np.inf]])
+    y = y.astype(dtype)
+    rtol = {"float16": 1e-3, "float32": 3e-7, "float64": 1e-12}[dtype]
+    check(lambda m, x: m.erfinv(x), [y], device, torch, rtol=rtol, grad=False)
+    inner = y[np.abs(y) < 0.999]  # gradients away from the poles at +-1
+    check(lambda m, x: m.erfinv(x), [inner], device, torch, rtol=rtol)
+
+
+def test_erfinv_float32_within_one_ulp(device):
+    y = np.linspace(-1, 1, 200001, dtype=np.float32)[1:-1]
+    ours = ad.erfinv(ad.tensor(y, device=device)).numpy()
+    exact = ad.erfinv(ad.tensor(y.astype(np.float64))).numpy().astype(np.float32)
+    assert np.abs(ours.view(np.int32) - exact.view(np.int32)).max() <= 1
+
+
+def test_erfinv_double_backward(device):
+    x = ad.tensor([-0.6, 0.1, 0.9], dtype=ad.float64, device=device, requires_grad=True)
+    assert ad.autograd.gradcheck(ad.erfinv, (x,))
+    assert ad.autograd.gradgradcheck(ad.erfinv, (x,))
