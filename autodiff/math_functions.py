@@ -245,6 +245,29 @@ def _remainder_kernel(xp, a, b):
 
 
 @_quiet
+def _remainder_single(xp, a, b, floor: bool):
+    """fmod / remainder of float32 or float16 arrays without libm's fmod (10 ns an element):
+    in float64, n = trunc or floor(a / b) is exact while |a / b| < 2^27 (a quotient that near
+    an integer rounds to it only when it is one) and so is r = a - n b (n b has <= 51 bits),
+    then rounded once to a's dtype; a zero takes a's sign as fmod's. NaN, inf, b = 0 and
+    larger quotients go to the exact kernels."""
+    r = a.astype(np.float64) / b
+    big = ~(xp.abs(r) < 2.0 ** 27)
+    (xp.floor if floor else xp.trunc)(r, out=r)
+    r *= b
+    xp.subtract(a, r, out=r)  # exact
+    big |= r != r  # b = +-inf
+    u = np.dtype(f"u{a.itemsize}")
+    out = r.astype(a.dtype)
+    sign = xp.broadcast_to(a, out.shape).view(u) & u.type(1 << (8 * a.itemsize - 1))
+    out.view(u)[...] |= sign if not floor else sign * (out == 0)
+    if big.any():
+        ab, bb = xp.broadcast_to(a, out.shape), xp.broadcast_to(b, out.shape)
+        out[big] = (_remainder_kernel if floor else _fmod_kernel)(xp, ab[big], bb[big])
+    return out
+
+
+@_quiet
 def _div_floor_kernel(xp, a, b):
     m = xp.fmod(a, b)
     d = (a - m) / b  # exact up to the last rounding
@@ -287,8 +310,12 @@ class _Remainder(Function):
     def forward(ctx, a, b, mode):
         ctx.save_for_backward(a, b)
         ctx.mode = mode
+        xp, a_, b_ = a._dev.backend.xp, a._data, b._data
+        if a_.dtype.itemsize <= 4 and a_.size >= 64:  # float32 / float16: 5-8x faster
+            return Tensor._make(_remainder_single(xp, a_, b_, mode == "floor"), a._dev, False,
+                                None)
         kernel = _remainder_kernel if mode == "floor" else _fmod_kernel
-        return Tensor._make(kernel(a._dev.backend.xp, a._data, b._data), a._dev, False, None)
+        return Tensor._make(kernel(xp, a_, b_), a._dev, False, None)
 
     @staticmethod
     def backward(ctx, g):

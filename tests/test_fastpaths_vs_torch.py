@@ -69,3 +69,44 @@ def test_erfinv_double_backward(device):
     x = ad.tensor([-0.6, 0.1, 0.9], dtype=ad.float64, device=device, requires_grad=True)
     assert ad.autograd.gradcheck(ad.erfinv, (x,))
     assert ad.autograd.gradgradcheck(ad.erfinv, (x,))
+
+
+# ------------------------------------------------------------------------- fmod, remainder
+def _pairs(dtype):
+    sp = np.array(SPECIAL + [1e30, -1e30, 16777216.0, 1e-3])
+    a, b = np.repeat(sp, len(sp)), np.tile(sp, len(sp))
+    rng = np.random.default_rng(0)
+    scale = 10.0 ** rng.integers(-8, 8, 4000)
+    ra, rb = rng.standard_normal(4000) * scale, rng.standard_normal(4000) * scale[::-1]
+    with np.errstate(over="ignore"):  # float16: inf
+        return [x.astype(dtype) for x in (np.concatenate([a, ra]), np.concatenate([b, rb]))]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("op", ["fmod", "remainder"])
+def test_fmod_remainder_values_bit_exact(op, dtype, device, torch):
+    a, b = _pairs(dtype)
+    if dtype == "float16":  # keep the quotients small: PyTorch's vector kernel is NaN beyond
+        a, b = a[np.abs(a.astype(np.float64)) < 1e3], b[np.abs(a.astype(np.float64)) < 1e3]
+    ours = getattr(ad, op)(ad.tensor(a, device=device), ad.tensor(b, device=device)).numpy()
+    # PyTorch's element-at-a-time kernel (its vector one is NaN for quotients above ~2^24)
+    ref = np.array([getattr(torch, op)(torch.tensor(x), torch.tensor(y)).item()
+                    for x, y in zip(a[:400], b[:400])], dtype=dtype)
+    np.testing.assert_array_equal(ours[:400], ref)
+    np.testing.assert_array_equal(np.signbit(ours[:400]), np.signbit(ref))
+    with np.errstate(all="ignore"):
+        small = np.abs(a.astype(np.float64) / b.astype(np.float64)) < 2.0 ** 20
+    t = getattr(torch, op)(torch.tensor(a[small]), torch.tensor(b[small])).numpy()
+    np.testing.assert_array_equal(ours[small], t)
+    np.testing.assert_array_equal(np.signbit(ours[small]), np.signbit(t))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op", ["fmod", "remainder"])
+def test_fmod_remainder_grads_and_broadcasting(op, dtype, device, torch):
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((64, 50)) * 5).astype(dtype)
+    b = (rng.uniform(0.5, 2, (64, 1)) * np.where(rng.random((64, 1)) < 0.5, -1, 1)).astype(dtype)
+    check(lambda m, x, y: getattr(m, op)(x, y), [a, b], device, torch, rtol=1e-6)
+    check(lambda m, x: getattr(m, op)(x, 0.7), [a], device, torch, rtol=1e-6)
+    check(lambda m, x: getattr(m, op)(x, -0.7), [a[:1, :3]], device, torch, rtol=1e-6)
