@@ -346,15 +346,26 @@ def clamp_tensor(x: Tensor, lo, hi) -> Tensor:
     return _ClampT.apply(x, lo, hi)
 
 
+def _clamp_side(xp, extreme, beyond, y, bound):
+    """maximum / minimum (NaN from either, 25x faster than a where on a random mask); ties
+    take the bound (as PyTorch's vector kernel; its scalar one takes x: 0 or -0, by size),
+    which only +-0 shows: the zeros are redone by where(y beyond bound, y, bound)."""
+    r = xp.asarray(extreme(y, bound))
+    zero = r == 0
+    if r.dtype.kind == "f" and zero.any():
+        yz, bz = xp.broadcast_to(y, r.shape)[zero], xp.broadcast_to(bound, r.shape)[zero]
+        r[zero] = xp.where(beyond(yz, bz), yz, bz)
+    return r
+
+
 class _ClampT(Function):
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x, lo, hi)
         xp, y = x._dev.backend.xp, x._data
-        y = y if lo is None else xp.where(y > lo._data, y, lo._data)  # ties: the bound (as
-        # PyTorch's vector kernel; its scalar one takes x: 0 or -0, varying by size)
-        y = y if hi is None else xp.where(y < hi._data, y, hi._data)
-        return Tensor._make(xp.where(xp.isnan(x._data), x._data, y), x._dev, False, None)
+        y = y if lo is None else _clamp_side(xp, xp.maximum, xp.greater, y, lo._data)
+        y = y if hi is None else _clamp_side(xp, xp.minimum, xp.less, y, hi._data)
+        return Tensor._make(y, x._dev, False, None)
 
     @staticmethod
     def backward(ctx, g):
