@@ -144,3 +144,17 @@ def test_clamp_tensor_bounds_other_dtypes(dtype, device, torch):
     a, b = ((rng.standard_normal((20, 10)) * 5).astype(dtype) for _ in range(2))
     check(lambda m, p, q: m.clamp(p, min=q, max=q + 3), [a, b], device, torch, rtol=1e-3,
           grad=False)
+
+
+# ------------------------------------------------------------------------------------- sign
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int64", "uint8",
+                                   "bool"])
+def test_sign(dtype, device, torch):
+    x = np.array(SPECIAL + [5, 1, 0, 2], dtype=np.float64)
+    if dtype[0] in "iub":
+        x = np.nan_to_num(x, nan=0.0, posinf=7, neginf=-7)
+        x = np.abs(x) if dtype[0] in "ub" else x
+    x = x.astype(dtype)
+    check(lambda m, a: m.sign(a), [x], device, torch)
+    if dtype[0] == "f":
+        check(lambda m, a: m.sign(a) * a, [x[np.isfinite(x)]], device, torch)
