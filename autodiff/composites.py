@@ -174,14 +174,24 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
         raise ShapeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    out = input
-    for s, d in zip(shifts, dims):
-        d = norm_dim(d, input.ndim)
-        n = input.shape[d]
-        s = s % n if n else 0
-        if s:
-            out = ops.cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-    return out if out is not input else input * 1
+    dims = tuple(norm_dim(d, input.ndim) for d in dims)
+    return _Roll.apply(input, tuple(s % input.shape[d] if input.shape[d] else 0
+                                    for s, d in zip(shifts, dims)), dims)
+
+
+class _Roll(Function):
+    """y = roll(x, shifts, dims), one copy; dx = roll(dy, -shifts) (a primitive: as a cat of
+    narrows its backward filled two arrays of zeros, 4.7x PyTorch's time)."""
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        out = x._dev.backend.xp.roll(x._data, shifts, dims) if dims else x._data.copy()
+        return Tensor._make(out, x._dev, False, None)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _Roll.apply(g, tuple(-s for s in ctx.shifts), ctx.dims), None, None
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

@@ -158,3 +158,43 @@ def test_sign(dtype, device, torch):
     check(lambda m, a: m.sign(a), [x], device, torch)
     if dtype[0] == "f":
         check(lambda m, a: m.sign(a) * a, [x[np.isfinite(x)]], device, torch)
+
+
+# ---------------------------------------------------------------------- roll, flip, tril/triu
+@pytest.mark.parametrize("dtype", FLOATS + ["int64"])
+def test_roll(dtype, device, torch):
+    x = np.arange(2 * 5 * 7).reshape(2, 5, 7).astype(dtype) * 0.5 ** (dtype != "int64")
+    for shifts, dims in [(3, 2), (-1, 1), ((1, -2), (0, 2)), (12, -1), (0, 1), ((2, 3), (1, 1)),
+                         (4, None), (-9, None)]:
+        check(lambda m, a: m.roll(a, shifts, dims), [x], device, torch)
+    check(lambda m, a: m.roll(a, 1, 0), [np.zeros((0, 3), dtype)], device, torch)
+    xr = ad.tensor(x, device=device, requires_grad=dtype != "int64")
+    if dtype == "float64":
+        assert ad.autograd.gradgradcheck(lambda a: ad.roll(a, (1, 2), (0, 2)) ** 2, (xr,))
+
+
+def test_roll_is_a_copy(device):
+    x = ad.tensor([1.0, 2.0, 3.0], device=device)
+    for y in (ad.roll(x, 0, 0), ad.roll(x, 1, 0), ad.flip(x, [0]), ad.flip(x[:1], [0])):
+        y[0] = 9.0
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS + ["int32"])
+def test_flip(dtype, device, torch):
+    x = np.arange(3 * 4 * 5).reshape(3, 4, 5).astype(dtype)
+    for dims in [[0], [1], [2], [0, 2], [-1], [0, 1, 2]]:
+        check(lambda m, a: m.flip(a, dims), [x], device, torch)
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (70, 130), (130, 70), (2, 3, 129, 65), (200, 200)])
+@pytest.mark.parametrize("op", ["triu", "tril"])
+def test_tril_triu(op, shape, device, torch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    x.flat[::7] = np.nan
+    n = max(shape[-2:])
+    for k in sorted({-n - 1, -n + 1, -65, -64, -63, -3, -1, 0, 1, 2, 63, 64, 65, n - 1, n + 2}):
+        check(lambda m, a: getattr(m, op)(a, k), [x], device, torch, grad=False)
+    check(lambda m, a: getattr(m, op)(a, 1), [x.astype(np.float32)], device, torch)
+    check(lambda m, a: getattr(m, op)(a, -2), [x > 0], device, torch)
