@@ -20,12 +20,13 @@ import numpy as np
 from . import dtypes, ops
 from .amp.autocast_mode import autocast_op
 from .autograd.function import Function
-from .autograd.grad_mode import is_grad_enabled
+from .autograd.grad_mode import is_grad_enabled, state
+from .autograd.node import Op
 from .backends.numpy_backend import _quiet
 from .creation import eye, tensor, zeros
 from .errors import DTypeError, ShapeError
 from .math_functions import floating_only
-from .ops._util import float_operand, norm_dim, operands
+from .ops._util import constant, float_operand, norm_dim, operands
 from .tensor import Tensor
 
 __all__ = [
@@ -192,6 +193,28 @@ class _Roll(Function):
     @staticmethod
     def backward(ctx, g):
         return _Roll.apply(g, tuple(-s for s in ctx.shifts), ctx.dims), None, None
+
+
+class GluHalves(Op):
+    """y = a * s, s = sigmoid(b), (a, b) = x's halves along dim d; dx = cat(dy s, dy a s (1 - s))
+    (F.glu's primitive: as a * sigmoid(b) of chunks, its backward filled two arrays of zeros
+    and added them, 3x PyTorch's time)."""
+
+    def forward(self, x, d):
+        n, be = x._data.shape[d] // 2, self.backend
+        a, b = (x._data[(slice(None),) * d + (slice(i, i + n),)] for i in (0, n))
+        self.saved, self.d, self.s = (x,), d, be.sigmoid(b)
+        return be.mul(a, self.s)
+
+    def backward(self, g):
+        (x,), d = self.saved, self.d
+        if state.enabled:  # create_graph: differentiable ops
+            a, b = x.chunk(2, d)
+            s = b.sigmoid()
+            return (ops.cat([g * s, g * a * (s * (1 - s))], d),)
+        be, a = self.backend, x._data[(slice(None),) * d + (slice(0, x._data.shape[d] // 2),)]
+        gb = be.output_backward("sigmoid", self.s, be.mul(g._data, a))
+        return (constant(be.concatenate([be.mul(g._data, self.s), gb], d), g._dev),)
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

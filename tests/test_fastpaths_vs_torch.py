@@ -198,3 +198,28 @@ def test_tril_triu(op, shape, device, torch):
         check(lambda m, a: getattr(m, op)(a, k), [x], device, torch, grad=False)
     check(lambda m, a: getattr(m, op)(a, 1), [x.astype(np.float32)], device, torch)
     check(lambda m, a: getattr(m, op)(a, -2), [x > 0], device, torch)
+
+
+# -------------------------------------------------------------------------------------- glu
+@pytest.mark.parametrize("dtype", FLOATS + ["float16"])
+def test_glu(dtype, device, torch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 8, 10)).astype(dtype) * 4
+    x[0, 0, :3] = [np.inf, -np.inf, np.nan]
+    rtol = 1e-2 if dtype == "float16" else 1e-6
+    for dim in (0, 1, 2, -1):
+        check(lambda m, a: m.nn.functional.glu(a, dim), [x], device, torch, rtol=rtol,
+              atol=1e-3 if dtype == "float16" else 0.0, grad=False)
+        check(lambda m, a: m.nn.functional.glu(a, dim), [x[2:]], device, torch, rtol=rtol,
+              atol=1e-3 if dtype == "float16" else 0.0)
+
+
+def test_glu_double_backward_and_errors(device, torch):
+    x = ad.tensor(np.random.default_rng(0).standard_normal((3, 4)), device=device,
+                  requires_grad=True)
+    assert ad.autograd.gradcheck(lambda a: ad.nn.functional.glu(a, 1), (x,))
+    assert ad.autograd.gradgradcheck(lambda a: ad.nn.functional.glu(a, 0) ** 2, (x[:2],))
+    with pytest.raises(NotImplementedError, match="glu_cpu"):
+        ad.nn.functional.glu(ad.tensor([[1, 2]], device=device))
+    with pytest.raises(Exception, match="Halving dimension must be even"):
+        ad.nn.functional.glu(ad.tensor([[1.0, 2.0, 3.0]], device=device))
