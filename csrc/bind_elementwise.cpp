@@ -160,12 +160,15 @@ kernels::ActOp act_op(const std::string& name) {
   if (name == "hardsigmoid") return ActOp::kHardsigmoid;
   if (name == "hardswish") return ActOp::kHardswish;
   if (name == "huber") return ActOp::kHuber;
+  if (name == "hardshrink") return ActOp::kHardshrink;
+  if (name == "softshrink") return ActOp::kSoftshrink;
+  if (name == "threshold") return ActOp::kThreshold;
   if (name == "softplus") return ActOp::kSoftplus;
   if (name == "logsigmoid") return ActOp::kLogSigmoid;
   if (name == "elu") return ActOp::kElu;
   throw py::value_error("activation: op must be 'leaky_relu', 'hardtanh', 'hardsigmoid', "
-                        "'hardswish', 'huber', 'softplus', 'logsigmoid' or 'elu', got '" +
-                        name + "'");
+                        "'hardswish', 'huber', 'hardshrink', 'softshrink', 'threshold', "
+                        "'softplus', 'logsigmoid' or 'elu', got '" + name + "'");
 }
 
 template <typename T>
@@ -514,13 +517,15 @@ void init_elementwise(py::module_& m) {
   m.def("activation", &activation, py::arg("op"), py::arg("x"), py::arg("p0") = 0.0,
         py::arg("p1") = 0.0, py::arg("p2") = 0.0,
         "op(x) for op 'leaky_relu' (p0 the slope), 'hardsigmoid', 'hardswish', 'huber' (p0 "
-        "delta, p1 a scale), 'softplus' (p0 beta, p1 the threshold), 'logsigmoid', 'elu' (p0 "
-        "alpha, p1 scale, p2 input_scale), with PyTorch's formulas (NaN propagates).");
+        "delta, p1 a scale), 'hardshrink' and 'softshrink' (p0 lambda), 'threshold' (p0 the "
+        "threshold, p1 the value), 'softplus' (p0 beta, p1 the threshold), 'logsigmoid', 'elu' "
+        "(p0 alpha, p1 scale, p2 input_scale), with PyTorch's formulas (NaN propagates).");
   m.def("activation_backward", &activation_backward, py::arg("op"), py::arg("x"), py::arg("g"),
         py::arg("p0") = 0.0, py::arg("p1") = 0.0, py::arg("p2") = 0.0,
         "g * op'(x) for op 'leaky_relu' (p0 the slope), 'hardtanh' (p0, p1 the bounds; 0 at "
-        "them), 'hardsigmoid', 'hardswish', 'huber', 'softplus', 'logsigmoid', 'elu' (the "
-        "parameters of activation), with PyTorch's conditions (NaN x: its branch).");
+        "them), 'hardsigmoid', 'hardswish', 'huber', 'hardshrink', 'softshrink', 'threshold', "
+        "'softplus', 'logsigmoid', 'elu' (the parameters of activation), with PyTorch's "
+        "conditions (NaN x: its branch).");
   m.def("clamp", &clamp, py::arg("x"), py::arg("min") = py::none(), py::arg("max") = py::none(),
         "min(max(x, min), max) (max when min > max; NaN x stays NaN), as np.clip; a bound "
         "of None is no bound.");

@@ -260,32 +260,38 @@ py::array cumsum(const py::array& x0, int axis, bool reverse) {
 
 template <typename T>
 void index_add_rows_typed(py::array& out, const py::array_t<int64_t>& rows, const py::array& g,
-                          int64_t width) {
+                          int64_t outer, int64_t n, int64_t width) {
   T* po = static_cast<T*>(out.mutable_data());
   const T* pg = static_cast<const T*>(g.data());
   const int64_t* pr = rows.data();
   py::gil_scoped_release nogil;
-  kernels::scatter_add_rows<T>(po, pr, int64_t(rows.size()), pg, width);
+  kernels::scatter_add_rows<T>(po, pr, int64_t(rows.size()), pg, width, outer, n);
 }
 
-// out[rows[i]] += g[i] in place (out C-contiguous; rows any shape of integers, negative ones
-// counted from the end; g of shape rows.shape + out.shape[1:]).
-void index_add_rows(py::array out, const py::array& rows0, const py::array& g0) {
+// out[(:,) * axis + (rows[i],)] += g[(:,) * axis + (i,)] in place (out C-contiguous; rows
+// any shape of integers, negative ones counted from the end; g of shape out.shape[:axis] +
+// rows.shape + out.shape[axis + 1:]).
+void index_add_rows(py::array out, const py::array& rows0, const py::array& g0, int64_t axis) {
   const char* name = "index_add_rows";
   const DType dt = same_dtype(out, g0, name);
   const char kind = rows0.dtype().kind();
   if (kind != 'i' && kind != 'u')
     throw py::type_error(std::string(name) + ": rows must be integers, got " + dtype_str(rows0));
-  if (out.ndim() == 0 || !out.writeable() ||
-      !(out.flags() & py::array::c_style))
+  if (out.ndim() == 0 || !out.writeable() || !(out.flags() & py::array::c_style))
     throw py::value_error(std::string(name) +
                           ": out must be a writeable C-contiguous array of at least 1 dim");
-  const int64_t n = out.shape(0), width = n ? int64_t(out.size()) / n : 0;
-  Shape want = shape_of(rows0);
-  for (py::ssize_t d = 1; d < out.ndim(); ++d) want.push_back(out.shape(d));
+  if (axis < 0 || axis >= out.ndim())
+    throw py::value_error(std::string(name) + ": axis " + std::to_string(axis) +
+                          " is out of range for out of shape " + shape_str(shape_of(out)));
+  int64_t outer, n, width;
+  split_at(shape_of(out), int(axis), outer, n, width);
+  Shape want = shape_of(out), rshape = shape_of(rows0);
+  want.resize(size_t(axis));
+  want.insert(want.end(), rshape.begin(), rshape.end());
+  for (py::ssize_t d = axis + 1; d < out.ndim(); ++d) want.push_back(out.shape(d));
   if (shape_of(g0) != want)
     throw py::value_error(std::string(name) + ": g must have shape " + shape_str(want) +
-                          " (rows' shape then out's trailing dims), got " +
+                          " (out's dims before axis, rows' shape, out's after it), got " +
                           shape_str(shape_of(g0)));
   auto rows = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(rows0);
   if (!rows) throw py::type_error(std::string(name) + ": rows could not be read as int64");
@@ -294,14 +300,15 @@ void index_add_rows(py::array out, const py::array& rows0, const py::array& g0) 
   for (py::ssize_t i = 0; i < rows.size(); ++i) {
     if (pr[i] < -n || pr[i] >= n)
       throw py::index_error(std::string(name) + ": index " + std::to_string(pr[i]) +
-                            " is out of bounds for dimension 0 with size " + std::to_string(n));
+                            " is out of bounds for dimension " + std::to_string(axis) +
+                            " with size " + std::to_string(n));
     if (pr[i] < 0) pr[i] += n;
   }
   py::array g = contiguous(g0);
   if (dt == DType::kF32)
-    index_add_rows_typed<float>(out, rows, g, width);
+    index_add_rows_typed<float>(out, rows, g, outer, n, width);
   else
-    index_add_rows_typed<double>(out, rows, g, width);
+    index_add_rows_typed<double>(out, rows, g, outer, n, width);
 }
 
 // idx as a C-contiguous int64 array whose shape is lead + (any m,), for x or out of shape
@@ -544,7 +551,9 @@ void init_reduce(py::module_& m) {
         "sum_to(g * h, shape) in one pass for g and h of one shape (the backward of a "
         "broadcast multiply), without the product in memory.");
   m.def("index_add_rows", &index_add_rows, py::arg("out"), py::arg("rows"), py::arg("g"),
-        "out[rows[i]] += g[i] in place, repeated rows accumulating (the backward of x[rows]).");
+        py::arg("axis") = 0,
+        "out[(:,) * axis + (rows[i],)] += g[(:,) * axis + (i,)] in place, repeated rows "
+        "accumulating (the backward of x[rows], x[:, rows], ...).");
   m.def("batch_norm_stats", &batch_norm_stats, py::arg("x"), py::arg("axes"),
         "Per-channel (mean, biased var) over all axes but one, keepdims shape.");
 }

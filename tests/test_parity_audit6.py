@@ -2,6 +2,8 @@
 ``torch.Size``; the array-level activations and pow by a constant give PyTorch's values and
 gradients."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -33,7 +35,7 @@ def test_a_tensor_of_a_shape_is_uninitialized_of_that_shape(device):
 
 
 # (then 49 more elements: PyTorch's vectorised kernels, not its scalar tails, see the first 15;
-# they differ at NaN for hardtanh and hardswish)
+# they differ at NaN for hardtanh, hardswish and the shrinks' gradients, at -0 for softshrink)
 _SPECIAL = [-4.0, -3.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 3.0, 4.0, 7.0, 25.0, float("nan"), -0.0,
             float("inf"), -float("inf")] + np.linspace(-5, 5, 49).tolist()
 _ACTIVATIONS = {
@@ -50,6 +52,10 @@ _ACTIVATIONS = {
     "softplus_beta": lambda F, x: F.softplus(x, 2.0, 4.9),
     "logsigmoid": lambda F, x: F.logsigmoid(x),
     "mish": lambda F, x: F.mish(x),
+    "hardshrink": lambda F, x: F.hardshrink(x),
+    "hardshrink_1": lambda F, x: F.hardshrink(x, 1.0),
+    "softshrink": lambda F, x: F.softshrink(x, 1.0),
+    "threshold": lambda F, x: F.threshold(x, 1.0, -7.0),
 }
 
 
@@ -84,6 +90,18 @@ def test_activation_values_grads_and_double_grads_match_torch(device, dtype, nam
         np.testing.assert_allclose(got.detach().numpy()[at], want.detach().numpy()[at],
                                    rtol=rtol, atol=atol, equal_nan=True)
         assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_log1p_exp_stays_finite_past_exp_overflow(device, dtype):
+    """softplus with no threshold (soft margin, BCE with pos_weight) is max(z, 0) + log1p(exp(
+    -|z|)): finite where exp(z) overflows (PyTorch's softplus(threshold=inf) gives inf)."""
+    x = ad.tensor([-1000.0, -100.0, 0.0, 100.0, 1000.0], dtype=getattr(ad, dtype), device=device,
+                  requires_grad=True)
+    loss = ad.nn.functional.soft_margin_loss(x, ad.ones_like(x), reduction="sum")
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), 1100 + math.log(2), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), [-1, -1, -0.5, 0, 0], atol=1e-30)
 
 
 @pytest.mark.parametrize("e", [3, -1, -2, 0.5, -0.5, 4, 5, -3, 2.5, -1.5, 0.0, 1.0, 1e-3,

@@ -1,11 +1,11 @@
 """Array-level forward and backward of the activations with no kernel of their own (leaky
-ReLU, the ELU family, the hard family, softplus, log-sigmoid), each a few passes of the
-backend's primitives: on the cpp backend where, clamp, exp, sigmoid and the arithmetic are
-C++ kernels, and no pass branches per element (NumPy's where on a random mask: 4 ns an
-element).  Conditions and formulas are PyTorch's vectorised CPU kernels', so boundaries,
-NaN, -0 and infinities come out as there (its scalar tails differ at NaN for hardtanh and
-hardswish).  The backward formulas also run on Tensors (`self` then
-ops.activation's TENSOR_MATH), which gives create_graph its differentiable gradient."""
+ReLU, the ELU family, the hard family, softplus, log-sigmoid, the shrinks, threshold), each a
+few passes of the backend's primitives (the cpp backend takes most of them as one C++ kernel
+each way instead, from the same formulas).  Conditions and formulas are PyTorch's vectorised
+CPU kernels', so boundaries, NaN, -0 and infinities come out as there (its scalar tails
+differ at NaN for hardtanh, hardswish and the shrinks' gradients, at -0 for softshrink).  The
+backward formulas also run on Tensors (`self` then ops.activation's TENSOR_MATH), which gives
+create_graph its differentiable gradient."""
 
 from __future__ import annotations
 
@@ -70,6 +70,32 @@ class ActivationKernels:
         mid = self.mul(g, self.add(self.div(x, 3), 0.5))
         r = self.where(self.compare("greater_equal", x, 3), g, mid)
         return self.where(self.compare("less_equal", x, -3), 0.0, r)
+
+    @_quiet
+    def hardshrink(self, x, lambd):  # 0 on [-lambd, lambd] (NaN stays)
+        inside = self.compare("greater_equal", x, -lambd) & self.compare("less_equal", x, lambd)
+        return self.where(inside, 0.0, x)
+
+    @_quiet
+    def hardshrink_backward(self, x, g, lambd):  # g outside [-lambd, lambd] (NaN: 0)
+        outside = self.compare("less", x, -lambd) | self.compare("greater", x, lambd)
+        return self.where(outside, g, 0.0)
+
+    softshrink_backward = hardshrink_backward
+
+    @_quiet
+    def softshrink(self, x, lambd):  # x -+ lambd outside, +0 inside (NaN stays)
+        mid = self.where(self.compare("less", x, -lambd), self.add(x, lambd),
+                         self.add(self.mul(x, 0), 0.0))
+        return self.where(self.compare("greater", x, lambd), self.sub(x, lambd), mid)
+
+    @_quiet
+    def threshold(self, x, threshold, value):
+        return self.where(self.compare("less_equal", x, threshold), value, x)
+
+    @_quiet
+    def threshold_backward(self, x, g, threshold, value):
+        return self.where(self.compare("less_equal", x, threshold), 0.0, g)
 
     @_quiet
     def huber(self, d, delta, scale):  # m (|d| - m / 2) scale, m = min(|d|, delta)

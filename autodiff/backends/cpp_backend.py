@@ -26,7 +26,7 @@ from ..errors import index_range_error
 from .cpp_nn import CppNNKernels
 from .cpp_rnn import CppRnnKernels
 from .fp_quiet import _QUIET, _fp_off, _fp_on
-from .numpy_backend import NumpyBackend
+from .numpy_backend import NumpyBackend, axis_index
 
 _C = None  # autodiff._C, imported by the first CppBackend()
 
@@ -330,11 +330,13 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def index_add(self, shape, idx, g):
         # rows gathered by an integer array (x[index], embedding): their gradients added back
         # in one threaded pass (NumPy's sort + add.reduceat took 48 ms for 4096 x 1024)
-        if (type(idx) is np.ndarray and idx.dtype.kind in "iu" and idx.size and shape
-                and type(g) is np.ndarray and g.dtype in (_F32, _F64)
-                and g.shape == idx.shape + tuple(shape[1:])):
+        # (x[:, cols] and nearest upsampling's gathers along any axis likewise: np.add.at)
+        along = axis_index(idx, len(shape))
+        if (along is not None and along[1].size and type(g) is np.ndarray
+                and g.dtype in (_F32, _F64) and g.shape == tuple(shape[:along[0]])
+                + along[1].shape + tuple(shape[along[0] + 1:])):
             out = np.zeros(shape, dtype=g.dtype)
-            _C.index_add_rows(out, idx, g)
+            _C.index_add_rows(out, along[1], g, along[0])
             return out
         return super().index_add(shape, idx, g)
 
@@ -403,6 +405,9 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     hardswish, hardswish_backward = _fused_activation("hardswish")
     hardtanh_backward = _fused_activation("hardtanh")[1]  # (its forward is clamp)
     huber, huber_backward = _fused_activation("huber")
+    hardshrink, hardshrink_backward = _fused_activation("hardshrink")
+    softshrink, softshrink_backward = _fused_activation("softshrink")
+    threshold, threshold_backward = _fused_activation("threshold")
     softplus, softplus_backward = _fused_activation("softplus")
     logsigmoid, logsigmoid_backward = _fused_activation("logsigmoid")
     elu, elu_backward = _fused_activation("elu")

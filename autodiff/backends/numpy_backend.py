@@ -48,6 +48,23 @@ def _add_rows(out, rows, g):
     out.reshape(n, -1)[keys[starts]] = np.add.reduceat(g2, starts, axis=0)
 
 
+def axis_index(idx, ndim: int):
+    """(axis, array) where idx is one integer array at that axis and full slices elsewhere
+    (x[rows], x[:, cols], nearest upsampling's gathers), else None."""
+    if type(idx) is np.ndarray:
+        return (0, idx) if idx.dtype.kind in "iu" and ndim else None
+    if type(idx) is not tuple or len(idx) > ndim:
+        return None
+    arrays = [d for d, i in enumerate(idx) if type(i) is np.ndarray]
+    if len(arrays) != 1 or idx[arrays[0]].dtype.kind not in "iu" or any(
+            i != _FULL for d, i in enumerate(idx) if d != arrays[0]):
+        return None
+    return arrays[0], idx[arrays[0]]
+
+
+_FULL = slice(None)
+
+
 def constant_reduced_axes(a, shape) -> tuple[int, ...]:
     """The axes that ``sum_to(a, shape)`` reduces along which ``a`` is a broadcast (stride 0)."""
     lead, strides = a.ndim - len(shape), getattr(a, "strides", None) or (1,) * a.ndim
@@ -470,10 +487,17 @@ class NumpyBackend(NNKernels):
     def index_add(self, shape, idx, g):
         """zeros(shape) with ``g`` added at ``idx`` (repeated indices accumulate)."""
         out = self.xp.zeros(shape, dtype=g.dtype)
+        along = axis_index(idx, len(shape))
         if _is_basic_index(idx):
             out[idx] = g
-        elif type(idx) is np.ndarray and idx.dtype.kind in "iu" and idx.size and shape:
-            _add_rows(out, idx, g)
+        elif along is not None and along[1].size and along[0] == 0:
+            _add_rows(out, along[1], g)
+        elif along is not None and along[1].size:  # the axis moved to the front and back
+            d, rows = along
+            moved = self.xp.zeros((shape[d],) + shape[:d] + shape[d + 1:], dtype=g.dtype)
+            _add_rows(moved, rows, self.xp.moveaxis(g, list(range(d, d + rows.ndim)),
+                                                    list(range(rows.ndim))))
+            out[...] = self.xp.moveaxis(moved, 0, d)
         else:
             self.xp.add.at(out, idx, g)
         return out

@@ -1,6 +1,7 @@
 // The piecewise activations of ActOp, one element at a time (the scalar kernels, and the
 // vector kernels' tails), with the conditions of PyTorch's vectorised CPU kernels (its
-// scalar tails differ at NaN for hardtanh and hardswish): where a comparison with NaN is
+// scalar tails differ at NaN for hardtanh, hardswish and the shrinks' backward, and at -0
+// for softshrink): where a comparison with NaN is
 // false decides the branch, as there.  p: the op's parameters.
 #pragma once
 
@@ -25,9 +26,13 @@ inline T forward(T x, const T* p) {
     const T a = x < T(0) ? -x : x, m = a > p[0] ? p[0] : a;
     return m * (a - m * T(0.5)) * p[1];
   }
-  if constexpr (Op == ActOp::kSoftplus) {  // log1p(exp(beta x)) / beta, x past the threshold
-    const T z = x * p[0];
-    return z > p[1] ? x : std::log1p(std::exp(z)) / p[0];
+  if constexpr (Op == ActOp::kHardshrink) return x >= -p[0] && x <= p[0] ? T(0) : x;
+  if constexpr (Op == ActOp::kSoftshrink)  // (+0 between, NaN stays)
+    return x > p[0] ? x - p[0] : x < -p[0] ? x + p[0] : x != x ? x : T(0);
+  if constexpr (Op == ActOp::kThreshold) return x <= p[0] ? p[1] : x;
+  if constexpr (Op == ActOp::kSoftplus) {  // log1p(exp(z)) / beta (z = beta x), x past the
+    const T z = x * p[0];                   // threshold; as max(z, 0) + log1p(exp(-|z|))
+    return z > p[1] ? x : ((z > T(0) ? z : T(0)) + std::log1p(std::exp(-std::abs(z)))) / p[0];
   }
   if constexpr (Op == ActOp::kLogSigmoid)  // min(x, 0) - log1p(exp(-|x|))
     return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::abs(x)));
@@ -45,9 +50,12 @@ inline T backward(T x, T g, const T* p) {
     return x >= T(3) ? g : x <= T(-3) ? T(0) : g * (x / T(3) + T(0.5));
   if constexpr (Op == ActOp::kHuber)  // g clamp(d, -delta, delta) (NaN stays)
     return g * (x < -p[0] ? -p[0] : x > p[0] ? p[0] : x) * p[1];
-  if constexpr (Op == ActOp::kSoftplus) {  // g z / (z + 1), z = exp(beta x)
-    const T z = std::exp(x * p[0]);
-    return x * p[0] > p[1] ? g : g * z / (z + T(1));
+  if constexpr (Op == ActOp::kHardshrink || Op == ActOp::kSoftshrink)  // (NaN: 0)
+    return x < -p[0] || x > p[0] ? g : T(0);
+  if constexpr (Op == ActOp::kThreshold) return x <= p[0] ? T(0) : g;
+  if constexpr (Op == ActOp::kSoftplus) {  // g sigmoid(z), from e = exp(-|z|)
+    const T z = x * p[0], e = std::exp(-std::abs(z));
+    return z > p[1] ? g : g * ((z > T(0) ? T(1) : e) / (T(1) + e));
   }
   if constexpr (Op == ActOp::kLogSigmoid) {  // g (x < 0 ? 1 - s : s), s = z / (1 + z)
     const T z = std::exp(-std::abs(x)), s = z / (T(1) + z);

@@ -178,6 +178,9 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   set_act<T, ActOp::kHardsigmoid>(t);
   set_act<T, ActOp::kHardswish>(t);
   set_act<T, ActOp::kHuber>(t);
+  set_act<T, ActOp::kHardshrink>(t);
+  set_act<T, ActOp::kSoftshrink>(t);
+  set_act<T, ActOp::kThreshold>(t);
   set_act<T, ActOp::kSoftplus>(t);
   set_act<T, ActOp::kLogSigmoid>(t);
   set_act<T, ActOp::kElu>(t);

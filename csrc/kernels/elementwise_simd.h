@@ -271,6 +271,11 @@ AD_SIMD_INLINE typename V::R relu6_v(typename V::R t) {
   using T = typename V::T;
   return V::min(V::set1(T(6)), V::max(V::zero(), t));
 }
+// The shrinks' mask: x outside [-lambda, lambda] (NaN is not).
+template <typename V>
+AD_SIMD_INLINE typename V::R shrink_outside(typename V::R x, typename V::R lambda) {
+  return V::bor(V::lt(x, V::sub(V::zero(), lambda)), V::lt(lambda, x));
+}
 template <typename V, typename M, ActOp Op>
 AD_SIMD_INLINE typename V::R act_fwd_v(typename V::R x, typename V::R p0, typename V::R p1,
                                        typename V::R p2) {
@@ -281,9 +286,17 @@ AD_SIMD_INLINE typename V::R act_fwd_v(typename V::R x, typename V::R p0, typena
     const auto a = V::max(V::sub(zero, x), x), m = V::min(p0, a);  // (NaN: a, m NaN)
     return V::mul(V::mul(m, V::sub(a, V::mul(m, V::set1(T(0.5))))), p1);
   }
-  if constexpr (Op == ActOp::kSoftplus) {
-    const auto z = V::mul(x, p0);
-    return V::blend(V::div(log1p_nonneg<V, M>(M::exp(z)), p0), x, V::lt(p1, z));
+  if constexpr (Op == ActOp::kHardshrink)  // (NaN stays)
+    return V::band(V::bor(shrink_outside<V>(x, p0), V::isnan(x)), x);
+  if constexpr (Op == ActOp::kSoftshrink) {  // +0 between, NaN stays
+    const auto lo = V::blend(V::band(V::isnan(x), x), V::add(x, p0), V::lt(x, V::sub(zero, p0)));
+    return V::blend(lo, V::sub(x, p0), V::lt(p0, x));
+  }
+  if constexpr (Op == ActOp::kThreshold) return V::blend(p1, x, V::bor(V::lt(p0, x), V::isnan(x)));
+  if constexpr (Op == ActOp::kSoftplus) {  // max(z, 0) + log1p(exp(-|z|)): no overflow
+    const auto z = V::mul(x, p0), e = M::exp(V::sub(zero, V::max(V::sub(zero, z), z)));
+    const auto sp = V::add(V::max(zero, z), log1p_nonneg<V, M>(e));
+    return V::blend(V::div(sp, p0), x, V::lt(p1, z));
   }
   if constexpr (Op == ActOp::kLogSigmoid) {
     const auto e = M::exp(V::sub(zero, V::max(V::sub(zero, x), x)));  // exp(-|x|)
@@ -309,9 +322,13 @@ AD_SIMD_INLINE typename V::R act_bwd_v(typename V::R x, typename V::R g, typenam
     return V::band(V::band(V::lt(mthree, x), V::lt(x, three)), V::mul(g, V::set1(T(1) / T(6))));
   if constexpr (Op == ActOp::kHuber)  // clamp(d, -delta, delta): NaN stays
     return V::mul(V::mul(g, V::min(p0, V::max(V::sub(zero, p0), x))), p1);
-  if constexpr (Op == ActOp::kSoftplus) {
-    const auto z = M::exp(V::mul(x, p0));
-    return V::blend(V::div(V::mul(g, z), V::add(z, one)), g, V::lt(p1, V::mul(x, p0)));
+  if constexpr (Op == ActOp::kHardshrink || Op == ActOp::kSoftshrink)
+    return V::band(shrink_outside<V>(x, p0), g);
+  if constexpr (Op == ActOp::kThreshold) return V::band(V::bor(V::lt(p0, x), V::isnan(x)), g);
+  if constexpr (Op == ActOp::kSoftplus) {  // g sigmoid(z), from e = exp(-|z|)
+    const auto z = V::mul(x, p0), e = M::exp(V::sub(zero, V::max(V::sub(zero, z), z)));
+    const auto s = V::div(V::blend(e, one, V::lt(zero, z)), V::add(one, e));
+    return V::blend(V::mul(g, s), g, V::lt(p1, z));
   }
   if constexpr (Op == ActOp::kLogSigmoid) {
     const auto z = M::exp(V::sub(zero, V::max(V::sub(zero, x), x)));
@@ -387,6 +404,9 @@ void fill_elementwise_vec(KernelTable<T>& t) {
   set_act_vec<V, M, ActOp::kHardsigmoid>(t);
   set_act_vec<V, M, ActOp::kHardswish>(t);
   set_act_vec<V, M, ActOp::kHuber>(t);
+  set_act_vec<V, M, ActOp::kHardshrink>(t);
+  set_act_vec<V, M, ActOp::kSoftshrink>(t);
+  set_act_vec<V, M, ActOp::kThreshold>(t);
   if constexpr (std::is_same_v<T, float>) {  // (float64 math: the scalar table's libm loops)
     set_act_vec<V, M, ActOp::kSoftplus>(t);
     set_act_vec<V, M, ActOp::kLogSigmoid>(t);

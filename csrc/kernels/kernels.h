@@ -43,7 +43,8 @@ constexpr int kNumGradOps = 7;
 // Activations with parameters p (PyTorch's CPU formulas, NaN and boundaries included):
 // kLeakyRelu (p[0] the slope), kHardtanh (p[0], p[1] the bounds; backward only, its forward
 // is clamp), kHardsigmoid, kHardswish, kHuber (of d = input - target: p[0] delta, p[1] 1 or
-// 1 / delta, smooth L1's scale), kSoftplus (p[0] beta, p[1] the threshold), kLogSigmoid, kElu
+// 1 / delta, smooth L1's scale), kHardshrink and kSoftshrink (p[0] lambda), kThreshold (p[0]
+// the threshold, p[1] the value), kSoftplus (p[0] beta, p[1] the threshold), kLogSigmoid, kElu
 // (p[0] alpha, p[1] scale, p[2] input_scale: ELU, CELU, SELU).  activation_ops.h has the
 // formulas; the last three take exp / log (float32: the ISA's vector math).
 enum class ActOp : int {
@@ -52,11 +53,14 @@ enum class ActOp : int {
   kHardsigmoid = 2,
   kHardswish = 3,
   kHuber = 4,
-  kSoftplus = 5,
-  kLogSigmoid = 6,
-  kElu = 7
+  kHardshrink = 5,
+  kSoftshrink = 6,
+  kThreshold = 7,
+  kSoftplus = 8,
+  kLogSigmoid = 9,
+  kElu = 10
 };
-constexpr int kNumActOps = 8;
+constexpr int kNumActOps = 11;
 constexpr int kNumActParams = 3;
 inline constexpr bool act_is_transcendental(ActOp op) { return op >= ActOp::kSoftplus; }
 

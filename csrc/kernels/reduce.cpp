@@ -346,17 +346,27 @@ void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean,
 }
 
 template <typename T>
-void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_t width) {
-  if (k == 0 || width == 0) return;
+void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_t width,
+                      int64_t outer, int64_t n) {
+  if (k == 0 || width == 0 || outer == 0) return;
   const auto& t = table<T>();
   constexpr int64_t kBlock = 1024;  // columns per work item: a 4 KiB slice of each row
-  const int64_t nblocks = (width + kBlock - 1) / kBlock;
-  const int nt = cap_threads(threads_for(k * width), nblocks);
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
-  for (int64_t b = 0; b < nblocks; ++b) {
-    const int64_t c0 = b * kBlock, w = std::min(kBlock, width - c0);
-    for (int64_t i = 0; i < k; ++i)
-      t.col_sum(out + rows[i] * width + c0, g + i * width + c0, nullptr, w, 1, 0);
+  constexpr int64_t kNarrow = 16;   // narrower slices: a plain loop, not a kernel call a row
+  const int64_t nblocks = (width + kBlock - 1) / kBlock, items = outer * nblocks;
+  const int nt = cap_threads(threads_for(outer * k * width), items);
+  const int64_t chunk = dyn_chunk(k * std::min(width, kBlock));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, chunk) if (nt > 1)
+  for (int64_t it = 0; it < items; ++it) {
+    const int64_t o = it / nblocks, c0 = (it % nblocks) * kBlock, w = std::min(kBlock, width - c0);
+    T* dst = out + o * n * width + c0;
+    const T* src = g + o * k * width + c0;
+    if (w < kNarrow) {
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t c = 0; c < w; ++c) dst[rows[i] * width + c] += src[i * width + c];
+    } else {
+      for (int64_t i = 0; i < k; ++i)
+        t.col_sum(dst + rows[i] * width, src + i * width, nullptr, w, 1, 0);
+    }
   }
 }
 
@@ -406,8 +416,10 @@ void topk_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool largest, T* 
 template void topk_rows<float>(const float*, int64_t, int64_t, int64_t, bool, float*, int64_t*);
 template void topk_rows<double>(const double*, int64_t, int64_t, int64_t, bool, double*,
                                 int64_t*);
-template void scatter_add_rows<float>(float*, const int64_t*, int64_t, const float*, int64_t);
-template void scatter_add_rows<double>(double*, const int64_t*, int64_t, const double*, int64_t);
+template void scatter_add_rows<float>(float*, const int64_t*, int64_t, const float*, int64_t,
+                                      int64_t, int64_t);
+template void scatter_add_rows<double>(double*, const int64_t*, int64_t, const double*, int64_t,
+                                       int64_t, int64_t);
 template void reduce_axis<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, double);
 template void reduce_axis<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*,
                                   double);

@@ -37,11 +37,13 @@ void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inne
 template <typename T>
 void channel_stats(const T* x, int64_t outer, int64_t c, int64_t inner, T* mean, T* var);
 
-// out[rows[i], :] += g[i, :] for i < k (rows of `width` elements; rows in [0, n), repeats
-// accumulate): the backward of a row gather (embedding lookup, x[index]).  Threads split
-// the columns, so no two write one element.
+// out[o, rows[i], :] += g[o, i, :] for o < outer, i < k (out (outer, n, width), g (outer, k,
+// width); rows in [0, n), repeats accumulate): the backward of a gather along an axis
+// (embedding lookup, x[index], x[:, index], nearest upsampling).  Threads split the outer
+// blocks and the columns, so no two write one element.
 template <typename T>
-void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_t width);
+void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_t width,
+                      int64_t outer = 1, int64_t n = 0);
 
 // The k best of each of `rows` contiguous rows of n (largest or smallest first; NaN counts
 // as above every number, as in PyTorch; ties keep the lower index first), sorted, into

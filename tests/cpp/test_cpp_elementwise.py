@@ -434,6 +434,9 @@ def _elu(x, p):
 
 
 ACT_FORWARD = {
+    "hardshrink": lambda x, p: np.where(abs(x) <= p[0], 0, x),
+    "softshrink": lambda x, p: np.where(x > p[0], x - p[0], np.where(x < -p[0], x + p[0], x * 0)),
+    "threshold": lambda x, p: np.where(x <= p[0], p[1], x),
     "softplus": _softplus,
     "logsigmoid": lambda x, p: np.minimum(x, 0) - np.log1p(np.exp(-abs(x))),
     "elu": _elu,
@@ -449,12 +452,16 @@ ACT_BACKWARD = {
     "hardsigmoid": lambda x, g, p: np.where((x > -3) & (x < 3), g * (1 / 6), 0),
     "hardswish": lambda x, g, p: np.where(x >= 3, g, np.where(x <= -3, 0, g * (x / 3 + 0.5))),
     "huber": lambda x, g, p: g * np.clip(x, -p[0], p[0]) * p[1],
+    "hardshrink": lambda x, g, p: np.where(abs(x) > p[0], g, 0),
+    "softshrink": lambda x, g, p: np.where(abs(x) > p[0], g, 0),
+    "threshold": lambda x, g, p: np.where(x <= p[0], 0, g),
     "softplus": lambda x, g, p: np.where(x * p[0] > p[1], g, g / (1 + np.exp(-x * p[0]))),
     "logsigmoid": lambda x, g, p: g / (1 + np.exp(x)),
     "elu": lambda x, g, p: np.where(x > 0, g * p[1], g * p[2] * p[0] * p[1] * np.exp(x * p[2])),
 }
 ACT_PARAMS = {"leaky_relu": (0.1, 0.0), "hardtanh": (-2.0, 3.0), "huber": (1.5, 0.5),
-              "softplus": (1.5, 4.0), "elu": SELU}
+              "softplus": (1.5, 4.0), "elu": SELU, "hardshrink": (2.0,), "softshrink": (3.0,),
+              "threshold": (-1.0, 7.0)}
 
 
 @pytest.mark.parametrize("n", (0,) + ODD_SIZES + (70000,))

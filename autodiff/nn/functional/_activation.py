@@ -153,6 +153,8 @@ def softsign(input: Tensor) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """HardShrink(x) = x where |x| > lambd, else 0 (NaN passes through)."""
+    if input.dtype.is_floating_point:
+        return core.activation("hardshrink", input, lambd)
     return where((input >= -lambd) & (input <= lambd), 0.0, input)
 
 
@@ -161,6 +163,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
                            f"{lambd}")
+    if input.dtype.is_floating_point:
+        return core.activation("softshrink", input, lambd)
     return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, input * 0))
 
 
@@ -170,6 +174,8 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
+    if x.dtype.is_floating_point:
+        return core.activation("threshold", x, threshold, value)
     return where(x <= threshold, value, x)
 
 
