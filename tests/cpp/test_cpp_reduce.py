@@ -218,6 +218,23 @@ def test_index_add_rows(dtype, threads, shape, rows_shape):
     np.testing.assert_allclose(out, want, **tol(dtype, 10))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape,axis,rows_shape", [
+    ((64, 33, 5), 1, (70,)), ((6, 9, 1), 1, (2, 3)), ((4, 5, 3000), 1, (7,)),
+    ((2048, 16), 1, (32,)), ((3, 4, 17), 2, (5, 2)), ((2, 3), 1, (0,)), ((0, 4, 2), 1, (3,))])
+def test_index_add_rows_along_an_axis(dtype, threads, shape, axis, rows_shape):
+    """x[:, rows] and x[..., rows]'s backward (nearest upsampling): narrow and blocked rows."""
+    rng = np.random.default_rng(9)
+    rows = rng.integers(-shape[axis], shape[axis], rows_shape)  # repeats and negatives
+    g = rand(rng, shape[:axis] + rows_shape + shape[axis + 1:], dtype)
+    with num_threads(threads):
+        out = np.zeros(shape, dtype)
+        C.index_add_rows(out, rows, g, axis)
+    want = np.zeros(shape, np.float64)
+    np.add.at(want, (slice(None),) * axis + (rows,), g.astype(np.float64))
+    np.testing.assert_allclose(out, want, **tol(dtype, 10))
+
+
 def test_index_add_rows_errors():
     out, g = np.zeros((4, 3), np.float32), np.ones((2, 3), np.float32)
     with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 4"):
@@ -232,6 +249,12 @@ def test_index_add_rows_errors():
         C.index_add_rows(out, np.array([0, 1]), g.astype(np.float64))
     with pytest.raises(ValueError, match="C-contiguous"):
         C.index_add_rows(np.zeros((3, 4), np.float32).T, np.array([0, 1]), g)
+    with pytest.raises(IndexError, match="out of bounds for dimension 1 with size 3"):
+        C.index_add_rows(out, np.array([0, 3]), np.ones((4, 2), np.float32), 1)
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        C.index_add_rows(out, np.array([0, 1]), g, 2)
+    with pytest.raises(ValueError, match=r"g must have shape \(4, 2\)"):
+        C.index_add_rows(out, np.array([0, 1]), g, 1)
     rows = np.array([-1, 0])
     C.index_add_rows(out, rows, g)
     assert rows.tolist() == [-1, 0] and out[3].tolist() == [1, 1, 1]  # caller's rows untouched
