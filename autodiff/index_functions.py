@@ -212,17 +212,21 @@ class _CumProd(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        ctx.save_for_backward(x)
-        # dtype=: NumPy's cumprod would promote int8/int16/int32 to int64
-        out = x._dev.backend.xp.cumprod(x._data, axis=dim, dtype=x._data.dtype)
-        return Tensor._make(out, x._dev, False, None)
+        xp, a = x._dev.backend.xp, x._data
+        if a.dtype.kind == "f" and a.itemsize < 8:  # PyTorch's CPU accumulator: float32 in
+            acc = a.astype(np.float64 if a.itemsize == 4 else np.float32)  # double, half in
+            out = xp.cumprod(acc, axis=dim, out=acc).astype(a.dtype)  # float (bit for bit)
+        else:  # dtype=: NumPy's cumprod would promote int8/int16/int32 to int64
+            out = xp.cumprod(a, axis=dim, dtype=a.dtype)
+        y = Tensor._make(out, x._dev, False, None)
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         d = ctx.dim
         if not bool((x == 0).any()):
-            y = cumprod(x, d)
             return cumsum((g * y).flip(d), d).flip(d) / x, None
         n = x.shape[d]  # zeros: the product without x_k, column by column (O(n^2))
         cols = []

@@ -223,3 +223,24 @@ def test_glu_double_backward_and_errors(device, torch):
         ad.nn.functional.glu(ad.tensor([[1, 2]], device=device))
     with pytest.raises(Exception, match="Halving dimension must be even"):
         ad.nn.functional.glu(ad.tensor([[1.0, 2.0, 3.0]], device=device))
+
+
+# ---------------------------------------------------------------------------------- cumprod
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64"])
+def test_cumprod_bit_exact_and_grads(dtype, device, torch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((12, 40)) * 0.1 + 1
+    x = (x * 3).round() if dtype[0] == "i" else x
+    x = x.astype(dtype)
+    for dim in (0, 1, -1):  # PyTorch accumulates float32 in double, float16 in float
+        check(lambda m, a: m.cumprod(a, dim), [x], device, torch, rtol=0.0 if dtype != "float16"
+              else 1e-3, grad=False)
+        if dtype[0] == "f":
+            check(lambda m, a: m.cumprod(a, dim), [x], device, torch,
+                  rtol=1e-2 if dtype == "float16" else 1e-5)
+    if dtype in FLOATS:
+        z = x.copy()
+        z[3, 5] = z[7, 0] = 0.0
+        check(lambda m, a: m.cumprod(a, 1), [z], device, torch, rtol=1e-5)
+        xr = ad.tensor(x[:3, :5].astype(np.float64), device=device, requires_grad=True)
+        assert ad.autograd.gradgradcheck(lambda a: ad.cumprod(a, 1), (xr,))
