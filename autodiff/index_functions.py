@@ -19,6 +19,7 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd.function import Function
+from .backends.numpy_backend import _quiet
 from .composites import ValuesIndices, cumsum, lerp, logaddexp
 from .creation import arange, full, ones_like, tensor, zeros, zeros_like
 from .errors import DTypeError, IndexRangeError, ShapeError
@@ -273,20 +274,45 @@ def cummin(input: Tensor, dim: int):
     return _cum_extremum(input, dim, "minimum", "cummin")
 
 
+@_quiet
+def _logaddexp_scan(xp, acc, d):
+    return xp.logaddexp.accumulate(acc, axis=d, out=acc)
+
+
+class _LogCumSumExp(Function):
+    """y_i = log sum_{j <= i} exp(x_j), PyTorch's sequential logaddexp scan (in double for
+    float32: bit for bit); dx as PyTorch: exp(x + rev-logcumsumexp(log|dy| - y)), the
+    positive and negative parts of dy apart, so nothing overflows."""
+
+    @staticmethod
+    def forward(ctx, x, d):
+        ctx.d, a = d, x._data
+        acc = a.astype(np.float64 if a.itemsize == 4 else np.float32) if a.itemsize < 8 else \
+            a.copy()  # PyTorch's CPU accumulator (float in double, half in float)
+        y = Tensor._make(_logaddexp_scan(x._dev.backend.xp, acc, d).astype(a.dtype, copy=False),
+                         x._dev, False, None)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        d, low = ctx.d, float(np.finfo(x._data.dtype).min)
+
+        def rev_part(mask):  # exp(x + rev-logcumsumexp(log|dy| - y)) over the masked dy
+            v = ops.where(mask, g.abs().log(), low) - y
+            return (_LogCumSumExp.apply(v.flip(d), d).flip(d) + x).exp()
+
+        return rev_part(g > 0) - rev_part(g < 0), None
+
+
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
-    """log(cumsum(exp(x))) along ``dim``: a scan of logaddexp in log2(n) doubling steps, so
-    that no element underflows however far below the others it lies (one shift by the
-    maximum turned [-1000, 0] into [-inf, 0])."""
+    """log(cumsum(exp(x))) along ``dim``, by a scan of logaddexp (no element underflows however
+    far below the others it lies)."""
     input = float_operand(input)
     if input.ndim == 0:
         return input * 1
-    d = norm_dim(dim, input.ndim)
-    out, n, k = input, input.shape[d], 1
-    while k < n:
-        out = ops.cat([out.narrow(d, 0, k),
-                       logaddexp(out.narrow(d, k, n - k), out.narrow(d, 0, n - k))], d)
-        k *= 2
-    return out if out is not input else input * 1
+    return _LogCumSumExp.apply(input, norm_dim(dim, input.ndim))
 
 
 # ----------------------------------------------------------------------------- search

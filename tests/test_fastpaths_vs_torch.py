@@ -244,3 +244,25 @@ def test_cumprod_bit_exact_and_grads(dtype, device, torch):
         check(lambda m, a: m.cumprod(a, 1), [z], device, torch, rtol=1e-5)
         xr = ad.tensor(x[:3, :5].astype(np.float64), device=device, requires_grad=True)
         assert ad.autograd.gradgradcheck(lambda a: ad.cumprod(a, 1), (xr,))
+
+
+# ----------------------------------------------------------------------------- logcumsumexp
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_logcumsumexp(dtype, device, torch):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((6, 50)) * 3).astype(dtype)
+    x[0, :4] = [-np.inf, -np.inf, 0.0, -np.inf]
+    x[1, :3] = [np.inf, 1.0, -np.inf]
+    x[2, 10] = np.nan
+    x[3, :3] = [-1000.0 if dtype != "float16" else -60000.0, 0.0, 5.0]
+    exact = dtype != "float16"  # PyTorch's scan in double: bit for bit
+    for dim in (0, 1, -1):
+        check(lambda m, a: m.logcumsumexp(a, dim), [x], device, torch,
+              rtol=0.0 if exact else 1e-3, grad=False)
+    y = x[4:]  # finite rows: gradients as PyTorch's (positive and negative dy)
+    check(lambda m, a: m.logcumsumexp(a, 1), [y], device, torch,
+          rtol=1e-2 if dtype == "float16" else 1e-5, atol=1e-3 if dtype == "float16" else 0.0)
+    if dtype == "float64":
+        xr = ad.tensor(y[:, :6], device=device, requires_grad=True)
+        assert ad.autograd.gradcheck(lambda a: ad.logcumsumexp(a, 1), (xr,))
+        assert ad.autograd.gradgradcheck(lambda a: ad.logcumsumexp(a, 1), (xr,))
