@@ -15,6 +15,7 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd.grad_mode import _GradModeContext, state
+from .autograd.node import Op
 from .creation import bernoulli, linspace, multinomial, rand, randint
 from .errors import DTypeError, ShapeError
 from .ops._util import norm_dim, operands
@@ -107,9 +108,35 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
         input = ops.cat([t for t in (prepend, input, append) if t is not None], d)
     for _ in range(n):
         m = input.shape[d]
+        if m >= 2 and input.dtype is not dtypes.bool_:
+            input = _Diff.apply(input, d=d)
+            continue
         hi, lo = input.narrow(d, min(m, 1), max(m - 1, 0)), input.narrow(d, 0, max(m - 1, 0))
         input = (hi != lo) if input.dtype is dtypes.bool_ else hi - lo
     return input
+
+
+class _Diff(Op):
+    """y = x[1:] - x[:-1] along d; dx = (0 - dy_0, dy_{k-1} - dy_k, dy_{n-2} + 0), as PyTorch's
+    sum of the narrows' gradients, -0 included (one node: the narrows' backward filled two
+    arrays of zeros, 2x PyTorch's time)."""
+
+    def forward(self, x, d):
+        self.d = d
+        return self.backend.xp.diff(x._data, axis=d)
+
+    def backward(self, g):
+        d, gd, xp = self.d, g._data, self.backend.xp
+        if state.enabled:  # create_graph: differentiable ops
+            z = g.narrow(d, 0, 1) * 0
+            return (ops.cat([z - g, z], d) + ops.cat([z, g], d),)
+        n = gd.shape[d] + 1
+        at = lambda lo, hi: (slice(None),) * d + (slice(lo, hi),)  # noqa: E731
+        out = xp.empty(gd.shape[:d] + (n,) + gd.shape[d + 1:], gd.dtype)
+        xp.subtract(0, gd[at(0, 1)], out=out[at(0, 1)])
+        xp.subtract(gd[at(0, n - 2)], gd[at(1, n - 1)], out=out[at(1, n - 1)])
+        xp.add(gd[at(n - 2, n - 1)], 0, out=out[at(n - 1, n)])
+        return (Tensor._make(out, g._dev, False, None),)
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):

@@ -266,3 +266,28 @@ def test_logcumsumexp(dtype, device, torch):
         xr = ad.tensor(y[:, :6], device=device, requires_grad=True)
         assert ad.autograd.gradcheck(lambda a: ad.logcumsumexp(a, 1), (xr,))
         assert ad.autograd.gradgradcheck(lambda a: ad.logcumsumexp(a, 1), (xr,))
+
+
+# ------------------------------------------------------------------------------------- diff
+@pytest.mark.parametrize("dtype", FLOATS + ["float16", "int64", "bool"])
+def test_diff(dtype, device, torch):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((5, 7, 6)) * 3).round().astype(dtype)
+    if dtype[0] == "f":
+        x[0, 0, :4] = [np.inf, -np.inf, np.nan, -0.0]
+    for kw in [dict(dim=-1), dict(dim=0), dict(dim=1, n=2), dict(dim=2, n=6), dict(dim=2, n=7)]:
+        check(lambda m, a: m.diff(a, **kw), [x[1:]], device, torch, rtol=1e-3)
+        check(lambda m, a: m.diff(a, **kw), [x], device, torch, rtol=1e-3, grad=False)
+    check(lambda m, a, b: m.diff(a, dim=1, prepend=b), [x, x[:, :2]], device, torch, rtol=1e-3)
+
+
+def test_diff_gradient_zero_signs_and_double_backward(device, torch):
+    g = np.array([[-0.0, 1.0, -0.0]])
+    x = ad.tensor(np.zeros((1, 4)), device=device, requires_grad=True)
+    ad.diff(x).backward(ad.tensor(g, device=device))
+    tx = torch.zeros((1, 4), dtype=torch.float64, requires_grad=True)
+    torch.diff(tx).backward(torch.tensor(g))
+    np.testing.assert_array_equal(np.signbit(x.grad.numpy()), np.signbit(tx.grad.numpy()))
+    xr = ad.tensor(np.random.default_rng(0).standard_normal((3, 5)), device=device,
+                   requires_grad=True)
+    assert ad.autograd.gradgradcheck(lambda a: ad.diff(a, n=2) ** 2, (xr,))
