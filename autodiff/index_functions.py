@@ -20,7 +20,7 @@ import numpy as np
 from . import dtypes, ops
 from .autograd.function import Function
 from .backends.numpy_backend import _quiet
-from .composites import ValuesIndices, cumsum, lerp, logaddexp
+from .composites import ValuesIndices, cumsum, lerp
 from .creation import arange, full, ones_like, tensor, zeros, zeros_like
 from .errors import DTypeError, IndexRangeError, ShapeError
 from .ops._util import float_operand, norm_dim

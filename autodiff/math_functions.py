@@ -256,7 +256,7 @@ def _remainder_single(xp, a, b, floor: bool):
     (xp.floor if floor else xp.trunc)(r, out=r)
     r *= b
     xp.subtract(a, r, out=r)  # exact
-    big |= r != r  # b = +-inf
+    big |= xp.isnan(r)  # b = +-inf
     u = np.dtype(f"u{a.itemsize}")
     out = r.astype(a.dtype)
     sign = xp.broadcast_to(a, out.shape).view(u) & u.type(1 << (8 * a.itemsize - 1))

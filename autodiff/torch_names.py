@@ -131,7 +131,7 @@ class _Diff(Op):
             z = g.narrow(d, 0, 1) * 0
             return (ops.cat([z - g, z], d) + ops.cat([z, g], d),)
         n = gd.shape[d] + 1
-        at = lambda lo, hi: (slice(None),) * d + (slice(lo, hi),)  # noqa: E731
+        at = lambda lo, hi: (slice(None),) * d + (slice(lo, hi),)
         out = xp.empty(gd.shape[:d] + (n,) + gd.shape[d + 1:], gd.dtype)
         xp.subtract(0, gd[at(0, 1)], out=out[at(0, 1)])
         xp.subtract(gd[at(0, n - 2)], gd[at(1, n - 1)], out=out[at(1, n - 1)])

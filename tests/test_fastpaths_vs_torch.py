@@ -166,7 +166,7 @@ def test_roll(dtype, device, torch):
     x = np.arange(2 * 5 * 7).reshape(2, 5, 7).astype(dtype) * 0.5 ** (dtype != "int64")
     for shifts, dims in [(3, 2), (-1, 1), ((1, -2), (0, 2)), (12, -1), (0, 1), ((2, 3), (1, 1)),
                          (4, None), (-9, None)]:
-        check(lambda m, a: m.roll(a, shifts, dims), [x], device, torch)
+        check(lambda m, a, s=shifts, d=dims: m.roll(a, s, d), [x], device, torch)
     check(lambda m, a: m.roll(a, 1, 0), [np.zeros((0, 3), dtype)], device, torch)
     xr = ad.tensor(x, device=device, requires_grad=dtype != "int64")
     if dtype == "float64":
@@ -184,7 +184,7 @@ def test_roll_is_a_copy(device):
 def test_flip(dtype, device, torch):
     x = np.arange(3 * 4 * 5).reshape(3, 4, 5).astype(dtype)
     for dims in [[0], [1], [2], [0, 2], [-1], [0, 1, 2]]:
-        check(lambda m, a: m.flip(a, dims), [x], device, torch)
+        check(lambda m, a, d=dims: m.flip(a, d), [x], device, torch)
 
 
 @pytest.mark.parametrize("shape", [(4, 6), (70, 130), (130, 70), (2, 3, 129, 65), (200, 200)])
@@ -195,7 +195,7 @@ def test_tril_triu(op, shape, device, torch):
     x.flat[::7] = np.nan
     n = max(shape[-2:])
     for k in sorted({-n - 1, -n + 1, -65, -64, -63, -3, -1, 0, 1, 2, 63, 64, 65, n - 1, n + 2}):
-        check(lambda m, a: getattr(m, op)(a, k), [x], device, torch, grad=False)
+        check(lambda m, a, k=k: getattr(m, op)(a, k), [x], device, torch, grad=False)
     check(lambda m, a: getattr(m, op)(a, 1), [x.astype(np.float32)], device, torch)
     check(lambda m, a: getattr(m, op)(a, -2), [x > 0], device, torch)
 
@@ -208,9 +208,9 @@ def test_glu(dtype, device, torch):
     x[0, 0, :3] = [np.inf, -np.inf, np.nan]
     rtol = 1e-2 if dtype == "float16" else 1e-6
     for dim in (0, 1, 2, -1):
-        check(lambda m, a: m.nn.functional.glu(a, dim), [x], device, torch, rtol=rtol,
+        check(lambda m, a, dim=dim: m.nn.functional.glu(a, dim), [x], device, torch, rtol=rtol,
               atol=1e-3 if dtype == "float16" else 0.0, grad=False)
-        check(lambda m, a: m.nn.functional.glu(a, dim), [x[2:]], device, torch, rtol=rtol,
+        check(lambda m, a, dim=dim: m.nn.functional.glu(a, dim), [x[2:]], device, torch, rtol=rtol,
               atol=1e-3 if dtype == "float16" else 0.0)
 
 
@@ -233,10 +233,10 @@ def test_cumprod_bit_exact_and_grads(dtype, device, torch):
     x = (x * 3).round() if dtype[0] == "i" else x
     x = x.astype(dtype)
     for dim in (0, 1, -1):  # PyTorch accumulates float32 in double, float16 in float
-        check(lambda m, a: m.cumprod(a, dim), [x], device, torch, rtol=0.0 if dtype != "float16"
-              else 1e-3, grad=False)
+        check(lambda m, a, dim=dim: m.cumprod(a, dim), [x], device, torch,
+              rtol=0.0 if dtype != "float16" else 1e-3, grad=False)
         if dtype[0] == "f":
-            check(lambda m, a: m.cumprod(a, dim), [x], device, torch,
+            check(lambda m, a, dim=dim: m.cumprod(a, dim), [x], device, torch,
                   rtol=1e-2 if dtype == "float16" else 1e-5)
     if dtype in FLOATS:
         z = x.copy()
@@ -257,7 +257,7 @@ def test_logcumsumexp(dtype, device, torch):
     x[3, :3] = [-1000.0 if dtype != "float16" else -60000.0, 0.0, 5.0]
     exact = dtype != "float16"  # PyTorch's scan in double: bit for bit
     for dim in (0, 1, -1):
-        check(lambda m, a: m.logcumsumexp(a, dim), [x], device, torch,
+        check(lambda m, a, dim=dim: m.logcumsumexp(a, dim), [x], device, torch,
               rtol=0.0 if exact else 1e-3, grad=False)
     y = x[4:]  # finite rows: gradients as PyTorch's (positive and negative dy)
     check(lambda m, a: m.logcumsumexp(a, 1), [y], device, torch,
@@ -275,9 +275,9 @@ def test_diff(dtype, device, torch):
     x = (rng.standard_normal((5, 7, 6)) * 3).round().astype(dtype)
     if dtype[0] == "f":
         x[0, 0, :4] = [np.inf, -np.inf, np.nan, -0.0]
-    for kw in [dict(dim=-1), dict(dim=0), dict(dim=1, n=2), dict(dim=2, n=6), dict(dim=2, n=7)]:
-        check(lambda m, a: m.diff(a, **kw), [x[1:]], device, torch, rtol=1e-3)
-        check(lambda m, a: m.diff(a, **kw), [x], device, torch, rtol=1e-3, grad=False)
+    for kw in [{"dim": -1}, {"dim": 0}, {"dim": 1, "n": 2}, {"dim": 2, "n": 6}, {"dim": 2, "n": 7}]:
+        check(lambda m, a, kw=kw: m.diff(a, **kw), [x[1:]], device, torch, rtol=1e-3)
+        check(lambda m, a, kw=kw: m.diff(a, **kw), [x], device, torch, rtol=1e-3, grad=False)
     check(lambda m, a, b: m.diff(a, dim=1, prepend=b), [x, x[:, :2]], device, torch, rtol=1e-3)
 
 
