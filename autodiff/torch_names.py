@@ -122,8 +122,9 @@ class _Diff(Op):
     arrays of zeros, 2x PyTorch's time)."""
 
     def forward(self, x, d):
-        self.d = d
-        return self.backend.xp.diff(x._data, axis=d)
+        self.d, a = d, x._data
+        return self.backend.sub(a[(slice(None),) * d + (slice(1, None),)],
+                                a[(slice(None),) * d + (slice(0, -1),)])  # threaded on cpp
 
     def backward(self, g):
         d, gd, xp = self.d, g._data, self.backend.xp

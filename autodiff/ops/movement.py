@@ -95,7 +95,8 @@ class Flip(Op):
 
     def forward(self, x, dims):
         self.dims = dims
-        return self.backend.flip(x._data, dims).copy()  # NumPy's: 4x _C.copy_contiguous's
+        y = self.backend.contiguous(self.backend.flip(x._data, dims))
+        return y.copy() if self.backend.xp.may_share_memory(y, x._data) else y  # dims of size 1
 
     def backward(self, g):
         return (Flip.apply(g, dims=self.dims),)
