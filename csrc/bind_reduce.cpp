@@ -311,6 +311,97 @@ void index_add_rows(py::array out, const py::array& rows0, const py::array& g0, 
     index_add_rows_typed<double>(out, rows, g, outer, n, width);
 }
 
+// lo, hi as int64 vectors of one length m with every entry in [0, n), frac as m weights of T.
+struct LerpIndex {
+  py::array_t<int64_t> lo, hi;
+  py::array frac;
+  int64_t m = 0;
+};
+
+LerpIndex lerp_index(const py::array& lo0, const py::array& hi0, const py::array& frac0,
+                     int64_t n, py::dtype dt, const char* name) {
+  LerpIndex li;
+  for (auto* p : {&lo0, &hi0})
+    if (p->dtype().kind() != 'i' && p->dtype().kind() != 'u')
+      throw py::type_error(std::string(name) + ": lo and hi must be integers, got " +
+                           dtype_str(*p));
+  li.lo = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(lo0);
+  li.hi = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(hi0);
+  li.frac = py::array::ensure(frac0.attr("astype")(dt), py::array::c_style);
+  li.m = int64_t(li.lo.size());
+  if (li.lo.ndim() != 1 || li.hi.ndim() != 1 || li.frac.ndim() != 1 ||
+      int64_t(li.hi.size()) != li.m || int64_t(li.frac.size()) != li.m)
+    throw py::value_error(std::string(name) + ": lo, hi and frac must be vectors of one length, "
+                          "got shapes " + shape_str(shape_of(lo0)) + ", " +
+                          shape_str(shape_of(hi0)) + " and " + shape_str(shape_of(frac0)));
+  for (int64_t j = 0; j < li.m; ++j)
+    if (li.lo.data()[j] < 0 || li.lo.data()[j] >= n || li.hi.data()[j] < 0 || li.hi.data()[j] >= n)
+      throw py::index_error(std::string(name) + ": index " +
+                            std::to_string(std::min(li.lo.data()[j], li.hi.data()[j])) +
+                            " or " + std::to_string(std::max(li.lo.data()[j], li.hi.data()[j])) +
+                            " is out of bounds for an axis of size " + std::to_string(n));
+  return li;
+}
+
+int64_t checked_axis(const py::array& a, int64_t axis, const char* name) {
+  if (axis < 0 || axis >= a.ndim())
+    throw py::value_error(std::string(name) + ": axis " + std::to_string(axis) +
+                          " is out of range for an array of shape " + shape_str(shape_of(a)));
+  return axis;
+}
+
+// y = x[lo] (1 - frac) + x[hi] frac along `axis` (float32 / float64).
+py::array lerp_rows(const py::array& x0, int64_t axis, const py::array& lo, const py::array& hi,
+                    const py::array& frac) {
+  const char* name = "lerp_rows";
+  const DType dt = dtype_of(x0, name);
+  py::array x = contiguous(x0);
+  int64_t outer, n, inner;
+  split_at(shape_of(x), int(checked_axis(x, axis, name)), outer, n, inner);
+  const LerpIndex li = lerp_index(lo, hi, frac, n, x.dtype(), name);
+  Shape shape = shape_of(x);
+  shape[size_t(axis)] = li.m;
+  py::array y(x.dtype(), shape);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = static_cast<const T*>(x.data());
+    const T* pf = static_cast<const T*>(li.frac.data());
+    T* py_ = static_cast<T*>(y.mutable_data());
+    py::gil_scoped_release nogil;
+    kernels::lerp_rows<T>(px, li.lo.data(), li.hi.data(), pf, py_, outer, n, li.m, inner);
+  };
+  dt == DType::kF32 ? run(float()) : run(double());
+  return y;
+}
+
+// The adjoint of lerp_rows: zeros with n rows along `axis`, each g row added back with the
+// weights it was made with.
+py::array lerp_rows_backward(const py::array& g0, int64_t axis, const py::array& lo,
+                             const py::array& hi, const py::array& frac, int64_t n) {
+  const char* name = "lerp_rows_backward";
+  const DType dt = dtype_of(g0, name);
+  py::array g = contiguous(g0);
+  int64_t outer, m, inner;
+  split_at(shape_of(g), int(checked_axis(g, axis, name)), outer, m, inner);
+  const LerpIndex li = lerp_index(lo, hi, frac, n, g.dtype(), name);
+  if (li.m != m)
+    throw py::value_error(std::string(name) + ": g has " + std::to_string(m) + " rows along " +
+                          "axis " + std::to_string(axis) + ", the index " + std::to_string(li.m));
+  Shape shape = shape_of(g);
+  shape[size_t(axis)] = n;
+  py::array gx = py::module_::import("numpy").attr("zeros")(shape, g.dtype());
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const T* pg = static_cast<const T*>(g.data());
+    const T* pf = static_cast<const T*>(li.frac.data());
+    T* px = static_cast<T*>(gx.mutable_data());
+    py::gil_scoped_release nogil;
+    kernels::lerp_rows_backward<T>(pg, li.lo.data(), li.hi.data(), pf, px, outer, n, m, inner);
+  };
+  dt == DType::kF32 ? run(float()) : run(double());
+  return gx;
+}
+
 // idx as a C-contiguous int64 array whose shape is lead + (any m,), for x or out of shape
 // lead + (n,): the row layout of the last-axis gather and scatter-add.
 py::array_t<int64_t> last_axis_index(const py::array& idx0, const py::array& x, const char* name) {
@@ -554,6 +645,12 @@ void init_reduce(py::module_& m) {
         py::arg("axis") = 0,
         "out[(:,) * axis + (rows[i],)] += g[(:,) * axis + (i,)] in place, repeated rows "
         "accumulating (the backward of x[rows], x[:, rows], ...).");
+  m.def("lerp_rows", &lerp_rows, py::arg("x"), py::arg("axis"), py::arg("lo"), py::arg("hi"),
+        py::arg("frac"),
+        "x[lo] (1 - frac) + x[hi] frac along axis (linear upsampling's step, PyTorch's order).");
+  m.def("lerp_rows_backward", &lerp_rows_backward, py::arg("g"), py::arg("axis"), py::arg("lo"),
+        py::arg("hi"), py::arg("frac"), py::arg("n"),
+        "The adjoint of lerp_rows: g's rows added back at lo and hi (n rows along axis).");
   m.def("batch_norm_stats", &batch_norm_stats, py::arg("x"), py::arg("axes"),
         "Per-channel (mean, biased var) over all axes but one, keepdims shape.");
 }

@@ -57,3 +57,13 @@ class CppNNKernels:
             g = np.asarray(g, dtype=x.dtype)
         return _ext().conv2d_backward(g, x, weight, stride, pads, dilation, groups, bool(need_x),
                                       bool(need_w), bool(need_b))
+
+    def lerp_along(self, x, axis, lo, hi, frac):  # one C++ pass (NumPy: two takes, 3 passes)
+        if type(x) is np.ndarray and x.dtype in _FLOATS:
+            return _ext().lerp_rows(x, axis, lo, hi, frac)
+        return super().lerp_along(x, axis, lo, hi, frac)
+
+    def lerp_along_backward(self, g, axis, lo, hi, frac, n):
+        if type(g) is np.ndarray and g.dtype in _FLOATS:
+            return _ext().lerp_rows_backward(g, axis, lo, hi, frac, n)
+        return super().lerp_along_backward(g, axis, lo, hi, frac, n)

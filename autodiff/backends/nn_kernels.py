@@ -13,6 +13,7 @@ import threading
 from .activation_kernels import ActivationKernels
 from .fp_quiet import _quiet
 from .pool_kernels import PoolKernels
+from .resample_kernels import ResampleKernels
 
 
 def _out_size(n: int, k: int, d: int, s: int) -> int:
@@ -23,7 +24,7 @@ _SCRATCH = threading.local()
 _SCRATCH_ENTRIES = 8
 
 
-class NNKernels(ActivationKernels, PoolKernels):
+class NNKernels(ActivationKernels, PoolKernels, ResampleKernels):
     """Mixin: nn-layer kernels on top of the array module ``self.xp``."""
 
     # Large short-lived buffers (padded inputs, the im2col of dy) are reused across calls:

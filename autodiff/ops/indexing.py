@@ -153,6 +153,30 @@ class IndexAdd(Op):
         return (GetItem.apply(g, idx=self.idx),)
 
 
+class LerpAlong(Op):
+    """y = x[lo] (1 - f) + x[hi] f along one axis (linear upsampling); dx its adjoint."""
+
+    def forward(self, x, axis, lo, hi, frac):
+        self.kw, self.n = {"axis": axis, "lo": lo, "hi": hi, "frac": frac}, x.shape[axis]
+        return self.backend.lerp_along(x._data, axis, lo, hi, frac)
+
+    def backward(self, g):
+        return (LerpAlongAdjoint.apply(g, kw=self.kw, n=self.n),)
+
+
+class LerpAlongAdjoint(Op):
+    def forward(self, g, kw, n):
+        self.kw = kw
+        return self.backend.lerp_along_backward(g._data, *kw.values(), n)
+
+    def backward(self, g):
+        return (LerpAlong.apply(g, **self.kw),)
+
+
+def lerp_along(x, axis: int, lo, hi, frac):
+    return LerpAlong.apply(x, axis=axis, lo=lo, hi=hi, frac=frac)
+
+
 class IndexPut(Op):
     """y = x with y[idx] = v; dx = dy with dy[idx] = 0, dv = sum_to(dy[idx], v.shape)."""
 

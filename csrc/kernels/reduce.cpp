@@ -370,6 +370,51 @@ void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_
   }
 }
 
+template <typename T>
+void lerp_rows(const T* x, const int64_t* lo, const int64_t* hi, const T* f, T* y, int64_t outer,
+               int64_t n, int64_t m, int64_t inner) {
+  const int nt = cap_threads(threads_for(outer * m * inner), outer);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t o = 0; o < outer; ++o) {
+    const T* xo = x + o * n * inner;
+    for (int64_t j = 0; j < m; ++j) {
+      const T w1 = f[j], w0 = T(1) - w1;
+      const T *a = xo + lo[j] * inner, *b = xo + hi[j] * inner;
+      T* out = y + (o * m + j) * inner;
+      for (int64_t i = 0; i < inner; ++i) out[i] = w0 * a[i] + w1 * b[i];
+    }
+  }
+}
+
+template <typename T>
+void lerp_rows_backward(const T* g, const int64_t* lo, const int64_t* hi, const T* f, T* gx,
+                        int64_t outer, int64_t n, int64_t m, int64_t inner) {
+  const int nt = cap_threads(threads_for(outer * m * inner), outer);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t o = 0; o < outer; ++o) {
+    T* go = gx + o * n * inner;
+    for (int64_t j = 0; j < m; ++j) {
+      const T w1 = f[j], w0 = T(1) - w1;
+      T *a = go + lo[j] * inner, *b = go + hi[j] * inner;  // (a == b at an edge)
+      const T* src = g + (o * m + j) * inner;
+      for (int64_t i = 0; i < inner; ++i) {
+        a[i] += w0 * src[i];
+        b[i] += w1 * src[i];
+      }
+    }
+  }
+}
+
+template void lerp_rows<float>(const float*, const int64_t*, const int64_t*, const float*, float*,
+                               int64_t, int64_t, int64_t, int64_t);
+template void lerp_rows<double>(const double*, const int64_t*, const int64_t*, const double*,
+                                double*, int64_t, int64_t, int64_t, int64_t);
+template void lerp_rows_backward<float>(const float*, const int64_t*, const int64_t*,
+                                        const float*, float*, int64_t, int64_t, int64_t, int64_t);
+template void lerp_rows_backward<double>(const double*, const int64_t*, const int64_t*,
+                                         const double*, double*, int64_t, int64_t, int64_t,
+                                         int64_t);
+
 namespace {
 
 // a ranks before b: larger (or smaller) first, NaN counted above every number (first among

@@ -45,6 +45,17 @@ template <typename T>
 void scatter_add_rows(T* out, const int64_t* rows, int64_t k, const T* g, int64_t width,
                       int64_t outer = 1, int64_t n = 0);
 
+// Linear resampling along an axis: x (outer, n, inner) -> y (outer, m, inner), row j of each
+// block = x row lo[j] (1 - f[j]) + x row hi[j] f[j] (PyTorch's weights and order), and the
+// adjoint, gx (outer, n, inner, zeroed by the caller) += those weights times g's rows.
+// Threads split the outer blocks; lo, hi in [0, n).
+template <typename T>
+void lerp_rows(const T* x, const int64_t* lo, const int64_t* hi, const T* f, T* y, int64_t outer,
+               int64_t n, int64_t m, int64_t inner);
+template <typename T>
+void lerp_rows_backward(const T* g, const int64_t* lo, const int64_t* hi, const T* f, T* gx,
+                        int64_t outer, int64_t n, int64_t m, int64_t inner);
+
 // The k best of each of `rows` contiguous rows of n (largest or smallest first; NaN counts
 // as above every number, as in PyTorch; ties keep the lower index first), sorted, into
 // vals / idx (rows x k).  One pass over each row keeping a sorted buffer of k: for k << n.

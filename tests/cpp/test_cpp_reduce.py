@@ -235,6 +235,43 @@ def test_index_add_rows_along_an_axis(dtype, threads, shape, axis, rows_shape):
     np.testing.assert_allclose(out, want, **tol(dtype, 10))
 
 
+@pytest.mark.parametrize("shape,axis,m", [((4, 16, 16), 1, 32), ((5, 3, 7), 2, 11),
+                                          ((9, 2), 0, 4), ((2, 1, 3), 1, 5), ((0, 4), 1, 3)])
+def test_lerp_rows_and_adjoint(dtype, shape, axis, m):
+    rng = np.random.default_rng(10)
+    n = shape[axis]
+    lo = rng.integers(0, n, m)
+    hi = np.minimum(lo + 1, n - 1)  # equal at the edge, as upsampling's
+    frac = rng.uniform(0, 1, m)
+    x = rand(rng, shape, dtype)
+    at = (slice(None),) * axis
+    f = frac.astype(dtype).reshape((-1,) + (1,) * (len(shape) - axis - 1))
+    want = x[at + (lo,)] * (1 - f) + x[at + (hi,)] * f
+    np.testing.assert_allclose(C.lerp_rows(x, axis, lo, hi, frac), want, **tol(dtype))
+    g = rand(rng, want.shape, dtype)
+    gx = np.zeros(shape, np.float64)
+    np.add.at(gx, at + (lo,), g * (1 - f))
+    np.add.at(gx, at + (hi,), g * f)
+    np.testing.assert_allclose(C.lerp_rows_backward(g, axis, lo, hi, frac, n), gx,
+                               **tol(dtype, 4))
+    xs = np.repeat(x, 2, axis=-1)[..., ::2]  # a strided x
+    np.testing.assert_allclose(C.lerp_rows(xs, axis, lo, hi, frac), want, **tol(dtype))
+
+
+def test_lerp_rows_errors():
+    x, i = np.ones((3, 4), np.float32), np.array([0, 3])
+    with pytest.raises(IndexError, match="out of bounds for an axis of size 4"):
+        C.lerp_rows(x, 1, i, i + 1, np.zeros(2))
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        C.lerp_rows(x, 2, i, i, np.zeros(2))
+    with pytest.raises(ValueError, match="vectors of one length"):
+        C.lerp_rows(x, 1, i, i, np.zeros(3))
+    with pytest.raises(TypeError, match="integers"):
+        C.lerp_rows(x, 1, i.astype(float), i, np.zeros(2))
+    with pytest.raises(ValueError, match="g has 4 rows"):
+        C.lerp_rows_backward(x, 1, i, i, np.zeros(2), 4)
+
+
 def test_index_add_rows_errors():
     out, g = np.zeros((4, 3), np.float32), np.ones((2, 3), np.float32)
     with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 4"):

@@ -11,6 +11,7 @@ from ... import creation, dtypes, ops
 from ...amp.autocast_mode import autocast_op
 from ...errors import DTypeError, ShapeError
 from ...ops import linalg as _linalg
+from ...ops.indexing import lerp_along
 from ...tensor import Tensor
 from ._activation import _maybe_inplace
 from ._interpolate_extra import nearest_index
@@ -406,6 +407,8 @@ def _linear_1d(x, d, o, s, align_corners):
         lo.append(i0)
         hi.append(min(i0 + 1, n - 1))
         frac.append(src - i0)
+    if x.is_floating_point():  # one pass each way (x[lo] (1 - f) + x[hi] f, as PyTorch)
+        return lerp_along(x, d, np.array(lo), np.array(hi), np.array(frac))
     pre = (slice(None),) * d
     w = creation.tensor(frac, dtype=x.dtype, device=x.device).reshape(
         (o,) + (1,) * (x.ndim - d - 1))
