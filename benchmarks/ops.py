@@ -74,6 +74,9 @@ CASES = {
     "elu": (lambda m, a: F(m).elu(a), [A]),
     "selu": (lambda m, a: F(m).selu(a), [A]),
     "softplus": (lambda m, a: F(m).softplus(a), [A]),
+    "hardshrink": (lambda m, a: F(m).hardshrink(a), [A]),
+    "softshrink": (lambda m, a: F(m).softshrink(a), [A]),
+    "threshold": (lambda m, a: F(m).threshold(a, 0.1, 20.0), [A]),
     "logsigmoid": (lambda m, a: F(m).logsigmoid(a), [A]),
     "hardswish": (lambda m, a: F(m).hardswish(a), [A]),
     "hardsigmoid": (lambda m, a: F(m).hardsigmoid(a), [A]),
@@ -115,6 +118,9 @@ CASES = {
     "avg_pool2d": (lambda m, x: F(m).avg_pool2d(x, 2), [IMG]),
     "batch_norm (train)": (lambda m, x: F(m).batch_norm(x, None, None, training=True), [IMG]),
     "adaptive_avg_pool2d": (lambda m, x: F(m).adaptive_avg_pool2d(x, 1), [IMG]),
+    "upsample nearest 2x": (lambda m, x: F(m).interpolate(x, scale_factor=2), [IMG]),
+    "upsample bilinear 2x": (lambda m, x: F(m).interpolate(x, scale_factor=2, mode="bilinear"),
+                             [IMG]),
 }
 
 
