@@ -350,56 +350,36 @@ int64_t checked_axis(const py::array& a, int64_t axis, const char* name) {
   return axis;
 }
 
-// y = x[lo] (1 - frac) + x[hi] frac along `axis` (float32 / float64).
-py::array lerp_rows(const py::array& x0, int64_t axis, const py::array& lo, const py::array& hi,
-                    const py::array& frac) {
-  const char* name = "lerp_rows";
-  const DType dt = dtype_of(x0, name);
-  py::array x = contiguous(x0);
-  int64_t outer, n, inner;
-  split_at(shape_of(x), int(checked_axis(x, axis, name)), outer, n, inner);
-  const LerpIndex li = lerp_index(lo, hi, frac, n, x.dtype(), name);
-  Shape shape = shape_of(x);
-  shape[size_t(axis)] = li.m;
-  py::array y(x.dtype(), shape);
+// y = x[lo] (1 - frac) + x[hi] frac along `axis` (float32 / float64), or with `adjoint` its
+// adjoint: zeros with n rows along `axis`, each row of src (g) added back with its weights.
+py::array lerp_rows_run(const py::array& src0, int64_t axis, const py::array& lo,
+                        const py::array& hi, const py::array& frac, int64_t n_adjoint,
+                        bool adjoint, const char* name) {
+  const DType dt = dtype_of(src0, name);
+  py::array src = contiguous(src0);
+  int64_t outer, rows, inner;
+  split_at(shape_of(src), int(checked_axis(src, axis, name)), outer, rows, inner);
+  const int64_t n = adjoint ? n_adjoint : rows;  // the rows of x
+  const LerpIndex li = lerp_index(lo, hi, frac, n, src.dtype(), name);
+  if (adjoint && li.m != rows)
+    throw py::value_error(std::string(name) + ": g has " + std::to_string(rows) +
+                          " rows along axis " + std::to_string(axis) + ", the index " +
+                          std::to_string(li.m));
+  Shape shape = shape_of(src);
+  shape[size_t(axis)] = adjoint ? n : li.m;
+  py::array out = adjoint ? py::module_::import("numpy").attr("zeros")(shape, src.dtype())
+                          : py::array(src.dtype(), shape);
   auto run = [&](auto tag) {
     using T = decltype(tag);
-    const T* px = static_cast<const T*>(x.data());
+    const T* ps = static_cast<const T*>(src.data());
     const T* pf = static_cast<const T*>(li.frac.data());
-    T* py_ = static_cast<T*>(y.mutable_data());
+    T* po = static_cast<T*>(out.mutable_data());
     py::gil_scoped_release nogil;
-    kernels::lerp_rows<T>(px, li.lo.data(), li.hi.data(), pf, py_, outer, n, li.m, inner);
+    (adjoint ? kernels::lerp_rows_backward<T> : kernels::lerp_rows<T>)(
+        ps, li.lo.data(), li.hi.data(), pf, po, outer, n, li.m, inner);
   };
   dt == DType::kF32 ? run(float()) : run(double());
-  return y;
-}
-
-// The adjoint of lerp_rows: zeros with n rows along `axis`, each g row added back with the
-// weights it was made with.
-py::array lerp_rows_backward(const py::array& g0, int64_t axis, const py::array& lo,
-                             const py::array& hi, const py::array& frac, int64_t n) {
-  const char* name = "lerp_rows_backward";
-  const DType dt = dtype_of(g0, name);
-  py::array g = contiguous(g0);
-  int64_t outer, m, inner;
-  split_at(shape_of(g), int(checked_axis(g, axis, name)), outer, m, inner);
-  const LerpIndex li = lerp_index(lo, hi, frac, n, g.dtype(), name);
-  if (li.m != m)
-    throw py::value_error(std::string(name) + ": g has " + std::to_string(m) + " rows along " +
-                          "axis " + std::to_string(axis) + ", the index " + std::to_string(li.m));
-  Shape shape = shape_of(g);
-  shape[size_t(axis)] = n;
-  py::array gx = py::module_::import("numpy").attr("zeros")(shape, g.dtype());
-  auto run = [&](auto tag) {
-    using T = decltype(tag);
-    const T* pg = static_cast<const T*>(g.data());
-    const T* pf = static_cast<const T*>(li.frac.data());
-    T* px = static_cast<T*>(gx.mutable_data());
-    py::gil_scoped_release nogil;
-    kernels::lerp_rows_backward<T>(pg, li.lo.data(), li.hi.data(), pf, px, outer, n, m, inner);
-  };
-  dt == DType::kF32 ? run(float()) : run(double());
-  return gx;
+  return out;
 }
 
 // idx as a C-contiguous int64 array whose shape is lead + (any m,), for x or out of shape
@@ -645,12 +625,22 @@ void init_reduce(py::module_& m) {
         py::arg("axis") = 0,
         "out[(:,) * axis + (rows[i],)] += g[(:,) * axis + (i,)] in place, repeated rows "
         "accumulating (the backward of x[rows], x[:, rows], ...).");
-  m.def("lerp_rows", &lerp_rows, py::arg("x"), py::arg("axis"), py::arg("lo"), py::arg("hi"),
-        py::arg("frac"),
-        "x[lo] (1 - frac) + x[hi] frac along axis (linear upsampling's step, PyTorch's order).");
-  m.def("lerp_rows_backward", &lerp_rows_backward, py::arg("g"), py::arg("axis"), py::arg("lo"),
-        py::arg("hi"), py::arg("frac"), py::arg("n"),
-        "The adjoint of lerp_rows: g's rows added back at lo and hi (n rows along axis).");
+  m.def(
+      "lerp_rows",
+      [](const py::array& x, int64_t axis, const py::array& lo, const py::array& hi,
+         const py::array& frac) {
+        return lerp_rows_run(x, axis, lo, hi, frac, 0, false, "lerp_rows");
+      },
+      py::arg("x"), py::arg("axis"), py::arg("lo"), py::arg("hi"), py::arg("frac"),
+      "x[lo] (1 - frac) + x[hi] frac along axis (linear upsampling's step, PyTorch's order).");
+  m.def(
+      "lerp_rows_backward",
+      [](const py::array& g, int64_t axis, const py::array& lo, const py::array& hi,
+         const py::array& frac, int64_t n) {
+        return lerp_rows_run(g, axis, lo, hi, frac, n, true, "lerp_rows_backward");
+      },
+      py::arg("g"), py::arg("axis"), py::arg("lo"), py::arg("hi"), py::arg("frac"), py::arg("n"),
+      "The adjoint of lerp_rows: g's rows added back at lo and hi (n rows along axis).");
   m.def("batch_norm_stats", &batch_norm_stats, py::arg("x"), py::arg("axes"),
         "Per-channel (mean, biased var) over all axes but one, keepdims shape.");
 }
