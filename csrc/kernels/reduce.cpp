@@ -239,7 +239,7 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
       return;
     }
     const int ntr = cap_threads(nt, outer);
-#pragma omp parallel for num_threads(ntr) schedule(dynamic, dyn_chunk(n)) if (ntr > 1)
+#pragma omp parallel for num_threads(ntr) schedule(dynamic, grab_chunk(outer, ntr, n)) if (ntr > 1)
     for (int64_t o = 0; o < outer; ++o) out[o] = reduce_row(op, t, x + o * n, n, correction);
     return;
   }
@@ -311,7 +311,7 @@ void mul_sum_axis(const T* g, const T* h, int64_t outer, int64_t n, int64_t inne
       return;
     }
     const int ntr = cap_threads(nt, outer);
-#pragma omp parallel for num_threads(ntr) schedule(dynamic, dyn_chunk(n)) if (ntr > 1)
+#pragma omp parallel for num_threads(ntr) schedule(dynamic, grab_chunk(outer, ntr, n)) if (ntr > 1)
     for (int64_t o = 0; o < outer; ++o) out[o] = T(t.row_dot(g + o * n, h + o * n, n));
     return;
   }
