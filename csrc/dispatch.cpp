@@ -46,12 +46,17 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_rnn_avx2(t);
     fill_conv_avx2(t);
   }
-  // GEMM, convolution, RNN cells and reductions stay on AVX2's: the reductions measured
-  // the same or up to 4% slower on 16 lanes (Zen 4, docs/benchmarks.md).
+  // The second tile: AVX2's 6 x 16, which convolution's direct micro-kernel (B read in
+  // place from the image) shares.
+  t.gemm2_ukernel = t.gemm_ukernel;
+  t.gemm2_mr = t.gemm_mr;
+  // RNN cells and reductions stay on AVX2's: the reductions measured the same or up to 4%
+  // slower on 16 lanes (Zen 4, docs/benchmarks.md).
   if (level == SimdLevel::kAvx512) {
     fill_elementwise_avx512(t);
     fill_softmax_avx512(t);
     fill_norm_avx512(t);
+    fill_gemm_avx512(t);
   }
 #elif defined(__aarch64__)
   if (level == SimdLevel::kNeon) {
@@ -61,6 +66,8 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_norm_neon(t);
     fill_gemm_neon(t);
   }
+  t.gemm2_ukernel = t.gemm_ukernel;
+  t.gemm2_mr = t.gemm_mr;
 #endif
 }
 

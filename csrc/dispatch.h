@@ -57,13 +57,19 @@ struct KernelTable {
   GruFwdRowFn<T> gru_fwd_row;
   GruBwdRowFn<T> gru_bwd_row;
   GemmUkernelFn<T> gemm_ukernel;
-  GemmSmallUkernelFn<T> gemm_small_ukernel;  // same gemm_mr x gemm_nr tile
+  GemmSmallUkernelFn<T> gemm_small_ukernel;  // a gemm_small_mr x gemm_nr tile
   GemmDotFn<T> gemm_dot_kernel;
   GemvRowFn<T> gemv_row_kernel;
   GemvColFn<T> gemv_col_kernel;
   int gemm_mr;
   int gemm_nr;
-  ConvUkernelFn<T> conv_ukernel;  // used only while conv_mr/nr equal gemm_mr/nr
+  int gemm_small_mr;
+  // A second packed tile of the same NR (AVX2's 6 rows where AVX-512 has 16; else the
+  // same): convolution's, and GEMM's where it pads M less (gemm_tile, gemm.h).
+  GemmUkernelFn<T> gemm2_ukernel;
+  int gemm2_mr;
+  // Convolution's direct micro-kernel, used only while conv_mr/nr equal gemm2_mr / gemm_nr.
+  ConvUkernelFn<T> conv_ukernel;
   int conv_mr;
   int conv_nr;
 };

@@ -193,8 +193,8 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
     return;
   }
   const auto& t = table<T>();
-  const GemmUkernelFn<T> uk = t.gemm_ukernel;
-  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const GemmUkernelFn<T> uk = t.gemm2_ukernel;
+  const int mr = t.gemm2_mr, nr = t.gemm_nr;
   const ConvUkernelFn<T> cuk = t.conv_ukernel;
   const bool direct = cuk && t.conv_mr == mr && t.conv_nr == nr;  // same tile as pack_a's
   const int64_t KC = balanced_kc(K, GemmBlocking<T>::kKCPass);
@@ -268,8 +268,8 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
   if (db) std::fill(db, db + g.oc, T(0));
   if (g.n == 0 || g.oc == 0 || Q == 0) return;
   const auto& t = table<T>();
-  const GemmUkernelFn<T> uk = t.gemm_ukernel;
-  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const GemmUkernelFn<T> uk = t.gemm2_ukernel;
+  const int mr = t.gemm2_mr, nr = t.gemm_nr;
   const ConvUkernelFn<T> cuk = t.conv_ukernel;
   const bool direct = cuk && t.conv_mr == mr && t.conv_nr == nr;  // same tile as pack_a's
   const int64_t KC = balanced_kc(Q, GemmBlocking<T>::kKCPass);

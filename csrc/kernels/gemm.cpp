@@ -71,8 +71,9 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
     return;
   }
   const auto& t = table<T>();
-  const GemmUkernelFn<T> uk = t.gemm_ukernel;
-  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const GemmTile<T> tile = gemm_tile(t, m);
+  const GemmUkernelFn<T> uk = tile.ukernel;
+  const int mr = tile.mr, nr = tile.nr;
   using G = GemmBlocking<T>;
   const int64_t NC = std::max<int64_t>(nr, (Blocking<T>::nc ? Blocking<T>::nc : G::kNC) / nr * nr);
   int nt = nthreads > 0 ? nthreads : get_num_threads();

@@ -96,7 +96,7 @@ template <typename T>
 bool gemm_small(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
                 int64_t rsb, int64_t csb, T* c, int64_t ldc) {
   const auto& t = table<T>();
-  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const int mr = t.gemm_small_mr, nr = t.gemm_nr;
   const int64_t KC = GemmBlocking<T>::kKCPass;
   const int64_t kc_max = std::min(KC, k);
   if (m * kc_max * int64_t(sizeof(T)) > kSmallABlockBytes) return false;

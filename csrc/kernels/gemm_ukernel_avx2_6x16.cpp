@@ -135,7 +135,7 @@ template <typename T>
 void fill_gemm_avx2(KernelTable<T>& t) {
   t.gemm_ukernel = ukernel<T>;
   t.gemm_small_ukernel = ukernel_small<T>;
-  t.gemm_mr = kMR;
+  t.gemm_mr = t.gemm_small_mr = kMR;
   t.gemm_nr = 2 * Vec<T>::W;
 }
 template void fill_gemm_avx2<float>(KernelTable<float>&);

@@ -120,7 +120,7 @@ template <typename T>
 void fill_gemm_neon(KernelTable<T>& t) {
   t.gemm_ukernel = ukernel<T>;
   t.gemm_small_ukernel = ukernel_small<T>;
-  t.gemm_mr = kMR;
+  t.gemm_mr = t.gemm_small_mr = kMR;
   t.gemm_nr = kNV * Vec<T>::W;
 }
 template void fill_gemm_neon<float>(KernelTable<float>&);

@@ -74,7 +74,7 @@ void fill_gemm_scalar(KernelTable<T>& t) {
   t.gemm_dot_kernel = dot_kernel<T>;
   t.gemv_row_kernel = gemv_row<T>;
   t.gemv_col_kernel = gemv_col<T>;
-  t.gemm_mr = kMR;
+  t.gemm_mr = t.gemm_small_mr = kMR;
   t.gemm_nr = kNR;
 }
 template void fill_gemm_scalar<float>(KernelTable<float>&);

@@ -52,14 +52,14 @@ void pack_a_all(int64_t m, int64_t k, const T* a, int64_t rsa, int mr, int64_t k
 // C[mp x nr] tile column (ldc) = packed A @ one packed B panel (all KC blocks, columns
 // `panel` of `n_panels`).  Rows beyond m are padding that C has room for.
 template <typename T>
-void panel_gemm(const KernelTable<T>& t, int64_t mp, int64_t k, int64_t kc_max, const T* pa,
+void panel_gemm(const GemmTile<T>& t, int64_t mp, int64_t k, int64_t kc_max, const T* pa,
                 const T* pb, int64_t panel, int64_t n_panels, T* c, int64_t ldc) {
-  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const int mr = t.mr, nr = t.nr;
   for (int64_t pc = 0; pc < k; pc += kc_max) {
     const int64_t kc = std::min(kc_max, k - pc);
     const T* b = pb + pc * n_panels * nr + panel * nr * kc;
     for (int64_t ir = 0; ir < mp; ir += mr)
-      t.gemm_ukernel(kc, pa + pc * mp + ir * kc, b, c + ir * ldc, ldc, mr, nr, pc > 0);
+      t.ukernel(kc, pa + pc * mp + ir * kc, b, c + ir * ldc, ldc, mr, nr, pc > 0);
   }
 }
 
@@ -80,8 +80,8 @@ inline void thread_blocks(int64_t nb, int tid, int nt, int64_t& u0, int64_t& u1)
 template <typename T, typename Cell>
 void forward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reverse, const T* h0,
                   const T* y, int64_t y_row, Cell cell) {
-  const auto& t = table<T>();
-  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const GemmTile<T> t = gemm_tile(table<T>(), N);
+  const int mr = t.mr, nr = t.nr;
   const int64_t kc_max = GemmBlocking<T>::kKCPass;
   const int64_t nb = (H + nr - 1) / nr, n_panels = G * nb, np = n_panels * nr;
   const int64_t mp = round_up(N, mr);
@@ -130,8 +130,8 @@ void forward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool rever
 template <typename T, typename Cell>
 void backward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reverse, const T* dg,
                    Cell cell) {
-  const auto& t = table<T>();
-  const int mr = t.gemm_mr, nr = t.gemm_nr;
+  const GemmTile<T> t = gemm_tile(table<T>(), N);
+  const int mr = t.mr, nr = t.nr;
   const int64_t kc_max = GemmBlocking<T>::kKCPass, gh = G * H;
   const int64_t nb = (H + nr - 1) / nr, hp_cols = nb * nr, mp = round_up(N, mr);
   const int64_t ldh = hp_cols + kRowPad;

@@ -44,6 +44,17 @@ def test_gemm_odd_blocks(simd, dtype, m, n, k):
     check(rand(rng, (m, k), dtype), rand(rng, (k, n), dtype))
 
 
+@pytest.mark.parametrize("m", (16, 20, 32, 47, 64, 100))
+@pytest.mark.parametrize("a_transposed", (False, True))
+def test_gemm_tile_choice(simd, dtype, m, a_transposed):
+    """AVX-512's 16-row tile where it pads M least (16, 32, 47, 64), AVX2's 6-row tile at
+    the same level where that pads less (20, 100): full and edge panels of both packers."""
+    rng = np.random.default_rng(m)
+    a = rand(rng, (300, m), dtype).T if a_transposed else rand(rng, (m, 300), dtype)
+    with num_threads(2):
+        check(a, rand(rng, (300, 200), dtype))
+
+
 def test_gemm_large_threaded(dtype):
     rng = np.random.default_rng(1)
     # more than NC columns, deeper than KC (float 1024, double 512) with a shallow last step

@@ -1,0 +1,87 @@
+// The packed GEMM micro-kernel (GemmUkernelFn) written once over a Vec vocabulary: an
+// MR-row x NV-vector tile of C held in registers (MR * NV accumulators).  Include after the
+// ISA's header, which defines the AD_SIMD* attributes; x86 only (it prefetches).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/gemm.h"
+
+namespace autodiff::kernels::vec_kernels {
+
+// Rows 0..m, columns 0..n of an MR x NV-vector accumulator tile to C (or added to C).  Rows
+// m.. of a short edge tile of the packed kernel are A's zero padding.
+template <class V, int MR, int NV>
+AD_SIMD_INLINE void store_tile(typename V::R (&acc)[MR][NV], typename V::T* c, int64_t ldc,
+                               int m, int n, bool accumulate) {
+  using T = typename V::T;
+  constexpr int W = V::W, NR = NV * W;
+  if (n == NR) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (i >= m) break;
+      T* ci = c + i * ldc;
+      for (int v = 0; v < NV; ++v) {
+        if (accumulate) acc[i][v] = V::add(acc[i][v], V::load(ci + v * W));
+        V::store(ci + v * W, acc[i][v]);
+      }
+    }
+    return;
+  }
+  alignas(64) T buf[MR * NR];  // narrow edge tile: spill, then copy the valid m x n part
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) V::store(buf + i * NR + v * W, acc[i][v]);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j)
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + buf[i * NR + j] : buf[i * NR + j];
+}
+
+// C[m x n] (+)= packed A panel (kc x MR) @ packed B panel (kc x NR).
+template <class V, int MR, int NV>
+AD_SIMD void packed_ukernel(int64_t kc, const typename V::T* pa, const typename V::T* pb,
+                            typename V::T* c, int64_t ldc, int m, int n, bool accumulate) {
+  using R = typename V::R;
+  constexpr int W = V::W, NR = NV * W;
+  R acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+  // The C tile is only touched at the end, but its rows are ldc apart and usually not in
+  // L1 by then: fetch it into L2 now, and into L1 shortly before the loop ends.
+  for (int i = 0; i < m; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T1);
+  }
+  auto step = [&](int64_t steps) AD_SIMD_INLINE_LAMBDA {
+#pragma GCC unroll 4
+    for (int64_t k = 0; k < steps; ++k) {
+      __builtin_prefetch(pb + 8 * NR);  // B's first pass comes from L3
+      if constexpr (MR * int(sizeof(typename V::T)) >= 64) __builtin_prefetch(pa + 8 * MR);
+      R b[NV];
+      for (int v = 0; v < NV; ++v) b[v] = V::load(pb + v * W);
+      for (int i = 0; i < MR; ++i) {
+        const R a = V::set1(pa[i]);
+        for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(a, b[v], acc[i][v]);
+      }
+      pa += MR;
+      pb += NR;
+    }
+  };
+  constexpr int64_t kTail = 16;
+  step(kc > kTail ? kc - kTail : 0);
+  for (int i = 0; i < m; ++i) {
+    __builtin_prefetch(c + i * ldc, 1);
+    __builtin_prefetch(c + i * ldc + NR - 1, 1);
+  }
+  step(kc > kTail ? kTail : kc);
+  store_tile<V, MR, NV>(acc, c, ldc, m, n, accumulate);
+}
+
+// The packed kernel's table entries for an MR x NV-vector tile.
+template <class V, int MR, int NV>
+void fill_gemm_vec(KernelTable<typename V::T>& t) {
+  t.gemm_ukernel = packed_ukernel<V, MR, NV>;
+  t.gemm_mr = MR;
+  t.gemm_nr = NV * V::W;
+}
+
+}  // namespace autodiff::kernels::vec_kernels
