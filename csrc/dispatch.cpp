@@ -24,6 +24,15 @@ KernelTable<double> g_f64;
 SimdLevel g_level = SimdLevel::kScalar;
 int g_threads = 1;
 
+// The GEMM tile filled so far as the second one (gemm_tile, gemm.h), with its convolution
+// kernel where that has the tile.
+template <typename T>
+void keep_second_tile(KernelTable<T>& t) {
+  t.gemm2_ukernel = t.gemm_ukernel;
+  t.gemm2_mr = t.gemm_mr;
+  t.conv2_ukernel = t.conv_mr == t.gemm_mr && t.conv_nr == t.gemm_nr ? t.conv_ukernel : nullptr;
+}
+
 template <typename T>
 void fill(KernelTable<T>& t, SimdLevel level) {
   t = KernelTable<T>{};
@@ -44,19 +53,15 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_gemm_avx2(t);
     fill_gemm_dot_avx2(t);
     fill_rnn_avx2(t);
-    fill_conv_avx2(t);
   }
-  // The second tile: AVX2's 6 x 16, which convolution's direct micro-kernel (B read in
-  // place from the image) shares.
-  t.gemm2_ukernel = t.gemm_ukernel;
-  t.gemm2_mr = t.gemm_mr;
+  keep_second_tile(t);  // AVX2's 6 x 16
   // RNN cells and reductions stay on AVX2's: the reductions measured the same or up to 4%
   // slower on 16 lanes (Zen 4, docs/benchmarks.md).
   if (level == SimdLevel::kAvx512) {
     fill_elementwise_avx512(t);
     fill_softmax_avx512(t);
     fill_norm_avx512(t);
-    fill_gemm_avx512(t);
+    fill_gemm_avx512(t);  // and its convolution kernel
   }
 #elif defined(__aarch64__)
   if (level == SimdLevel::kNeon) {
@@ -66,8 +71,7 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_norm_neon(t);
     fill_gemm_neon(t);
   }
-  t.gemm2_ukernel = t.gemm_ukernel;
-  t.gemm2_mr = t.gemm_mr;
+  keep_second_tile(t);
 #endif
 }
 

@@ -64,14 +64,16 @@ struct KernelTable {
   int gemm_mr;
   int gemm_nr;
   int gemm_small_mr;
-  // A second packed tile of the same NR (AVX2's 6 rows where AVX-512 has 16; else the
-  // same): convolution's, and GEMM's where it pads M less (gemm_tile, gemm.h).
-  GemmUkernelFn<T> gemm2_ukernel;
-  int gemm2_mr;
-  // Convolution's direct micro-kernel, used only while conv_mr/nr equal gemm2_mr / gemm_nr.
+  // Convolution's micro-kernel of the same tile, used only while conv_mr/nr equal
+  // gemm_mr/nr (a level may set a GEMM tile and no convolution kernel).
   ConvUkernelFn<T> conv_ukernel;
   int conv_mr;
   int conv_nr;
+  // A second tile of the same NR (AVX2's 6 rows where AVX-512 has 16; else the same), for
+  // M it pads less (gemm_tile, gemm.h); conv2_ukernel may be null.
+  GemmUkernelFn<T> gemm2_ukernel;
+  int gemm2_mr;
+  ConvUkernelFn<T> conv2_ukernel;
 };
 
 // The active tables (read by every driver).

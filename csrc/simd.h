@@ -501,27 +501,6 @@ struct MathF32 {
   static AD_AVX2_INLINE R sqrt(R x) { return _mm256_sqrt_ps(x); }  // correctly rounded
 };
 
-// Write rows 0..m of an MR x 2-vector accumulator tile to C (leading dimension ldc),
-// adding C's old values when accumulate: the store of the GEMM and convolution
-// micro-kernels.  A constant trip count with a break keeps acc[] in registers (a runtime
-// bound would index it dynamically).
-template <typename T, int MR>
-AD_AVX2_INLINE void store_tile_rows(typename Vec<T>::R (&acc)[MR][2], T* c, int64_t ldc, int m,
-                                    bool accumulate) {
-  using V = Vec<T>;
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i) {
-    if (i >= m) break;
-    T* ci = c + i * ldc;
-    if (accumulate) {
-      acc[i][0] = V::add(acc[i][0], V::load(ci));
-      acc[i][1] = V::add(acc[i][1], V::load(ci + V::W));
-    }
-    V::store(ci, acc[i][0]);
-    V::store(ci + V::W, acc[i][1]);
-  }
-}
-
 }  // namespace autodiff::kernels::avx2
 
 #endif  // x86

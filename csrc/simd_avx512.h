@@ -46,6 +46,10 @@ struct Vec<float> {
   static constexpr int W = 16;
   static constexpr int kAlign = 64;  // stream()'s alignment
   static AD_AVX512_INLINE R load(const float* p) { return _mm512_loadu_ps(p); }
+  // W/2 elements from lo, then W/2 from hi (a convolution tile's B row read in place).
+  static AD_AVX512_INLINE R load_halves(const float* lo, const float* hi) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(lo)), _mm256_loadu_ps(hi), 1);
+  }
   static AD_AVX512_INLINE void store(float* p, R v) { _mm512_storeu_ps(p, v); }
   // Non-temporal store (p 64-byte aligned): no read-for-ownership, bypasses the caches.
   static AD_AVX512_INLINE void stream(float* p, R v) { _mm512_stream_ps(p, v); }
@@ -91,6 +95,9 @@ struct Vec<double> {
   static constexpr int W = 8;
   static constexpr int kAlign = 64;
   static AD_AVX512_INLINE R load(const double* p) { return _mm512_loadu_pd(p); }
+  static AD_AVX512_INLINE R load_halves(const double* lo, const double* hi) {
+    return _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(lo)), _mm256_loadu_pd(hi), 1);
+  }
   static AD_AVX512_INLINE void store(double* p, R v) { _mm512_storeu_pd(p, v); }
   static AD_AVX512_INLINE void stream(double* p, R v) { _mm512_stream_pd(p, v); }
   static AD_AVX512_INLINE R set1(double x) { return _mm512_set1_pd(x); }

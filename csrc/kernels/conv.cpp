@@ -193,10 +193,11 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
     return;
   }
   const auto& t = table<T>();
-  const GemmUkernelFn<T> uk = t.gemm2_ukernel;
-  const int mr = t.gemm2_mr, nr = t.gemm_nr;
-  const ConvUkernelFn<T> cuk = t.conv_ukernel;
-  const bool direct = cuk && t.conv_mr == mr && t.conv_nr == nr;  // same tile as pack_a's
+  const GemmTile<T> tile = gemm_tile(t, og);
+  const GemmUkernelFn<T> uk = tile.ukernel;
+  const int mr = tile.mr, nr = tile.nr;
+  const ConvUkernelFn<T> cuk = tile.conv;
+  const bool direct = cuk != nullptr;
   const int64_t KC = balanced_kc(K, GemmBlocking<T>::kKCPass);
   const int64_t mp = (og + mr - 1) / mr * mr;  // packed rows per group
   // Every group's weight packed once: group gi, K block pc at apack[gi*mp*K + mp*pc].
@@ -268,10 +269,11 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
   if (db) std::fill(db, db + g.oc, T(0));
   if (g.n == 0 || g.oc == 0 || Q == 0) return;
   const auto& t = table<T>();
-  const GemmUkernelFn<T> uk = t.gemm2_ukernel;
-  const int mr = t.gemm2_mr, nr = t.gemm_nr;
-  const ConvUkernelFn<T> cuk = t.conv_ukernel;
-  const bool direct = cuk && t.conv_mr == mr && t.conv_nr == nr;  // same tile as pack_a's
+  const GemmTile<T> tile = gemm_tile(t, og);
+  const GemmUkernelFn<T> uk = tile.ukernel;
+  const int mr = tile.mr, nr = tile.nr;
+  const ConvUkernelFn<T> cuk = tile.conv;
+  const bool direct = cuk != nullptr;
   const int64_t KC = balanced_kc(Q, GemmBlocking<T>::kKCPass);
   const int64_t mp = (og + mr - 1) / mr * mr;
   // Channels-last window offsets, columns ordered (i, j, c): a tap's cg channels are one run.

@@ -24,11 +24,10 @@
 
 namespace autodiff::kernels {
 
-// The unpacked-B micro-kernels (conv_ukernel_scalar.cpp, conv_ukernel_avx2_6x16.cpp).
+// The unpacked-B micro-kernels: conv_ukernel_scalar.cpp, and gemm_ukernel_simd.h's at the
+// SIMD levels (filled with their GEMM tile).
 template <typename T>
 void fill_conv_scalar(KernelTable<T>& t);
-template <typename T>
-void fill_conv_avx2(KernelTable<T>& t);
 
 struct ConvGeom {
   int64_t n, c, h, w;          // input (N, C, H, W)

@@ -53,11 +53,12 @@ void fill_gemm_avx512(KernelTable<T>& t);
 template <typename T>
 void fill_gemm_neon(KernelTable<T>& t);
 
-// A packed micro-kernel and its tile.
+// A packed micro-kernel, its tile, and the convolution micro-kernel of that tile (or null).
 template <typename T>
 struct GemmTile {
   GemmUkernelFn<T> ukernel;
   int mr, nr;
+  ConvUkernelFn<T> conv;
 };
 
 // The tile for M rows: the table's, or its second (gemm2) where that pads M to 10% fewer
@@ -67,8 +68,9 @@ template <typename T>
 GemmTile<T> gemm_tile(const KernelTable<T>& t, int64_t m) {
   const int64_t rows = (m + t.gemm_mr - 1) / t.gemm_mr * t.gemm_mr;
   const int64_t rows2 = (m + t.gemm2_mr - 1) / t.gemm2_mr * t.gemm2_mr;
-  if (10 * rows > 11 * rows2) return {t.gemm2_ukernel, t.gemm2_mr, t.gemm_nr};
-  return {t.gemm_ukernel, t.gemm_mr, t.gemm_nr};
+  if (10 * rows > 11 * rows2) return {t.gemm2_ukernel, t.gemm2_mr, t.gemm_nr, t.conv2_ukernel};
+  const bool conv = t.conv_mr == t.gemm_mr && t.conv_nr == t.gemm_nr;
+  return {t.gemm_ukernel, t.gemm_mr, t.gemm_nr, conv ? t.conv_ukernel : nullptr};
 }
 
 // Packing (gemm_pack.cpp).  Rows/cols beyond the block are zero-filled up to MR / NR.

@@ -1,5 +1,6 @@
-// The packed GEMM micro-kernel (GemmUkernelFn) written once over a Vec vocabulary: an
-// MR-row x NV-vector tile of C held in registers (MR * NV accumulators).  Include after the
+// The packed GEMM micro-kernel (GemmUkernelFn) and the convolution one (ConvUkernelFn)
+// written once over a Vec vocabulary: an MR-row x NV-vector tile of C held in registers
+// (MR * NV accumulators).  Include after the
 // ISA's header, which defines the AD_SIMD* attributes; x86 only (it prefetches).
 #pragma once
 
@@ -10,7 +11,8 @@
 namespace autodiff::kernels::vec_kernels {
 
 // Rows 0..m, columns 0..n of an MR x NV-vector accumulator tile to C (or added to C).  Rows
-// m.. of a short edge tile of the packed kernel are A's zero padding.
+// m.. of a short edge tile of the packed kernel are A's zero padding.  A constant trip count
+// with a break keeps acc[] in registers (a runtime bound would index it dynamically).
 template <class V, int MR, int NV>
 AD_SIMD_INLINE void store_tile(typename V::R (&acc)[MR][NV], typename V::T* c, int64_t ldc,
                                int m, int n, bool accumulate) {
@@ -36,6 +38,20 @@ AD_SIMD_INLINE void store_tile(typename V::R (&acc)[MR][NV], typename V::T* c, i
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + buf[i * NR + j] : buf[i * NR + j];
 }
 
+// The m rows of a C tile NR wide: into L2 (T1) or, for writing, into L1.
+template <int NR, typename T>
+AD_SIMD_INLINE void prefetch_tile(const T* c, int64_t ldc, int m, bool l1) {
+  for (int i = 0; i < m; ++i) {
+    if (l1) {
+      __builtin_prefetch(c + i * ldc, 1);
+      __builtin_prefetch(c + i * ldc + NR - 1, 1);
+    } else {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T1);
+    }
+  }
+}
+
 // C[m x n] (+)= packed A panel (kc x MR) @ packed B panel (kc x NR).
 template <class V, int MR, int NV>
 AD_SIMD void packed_ukernel(int64_t kc, const typename V::T* pa, const typename V::T* pb,
@@ -47,10 +63,7 @@ AD_SIMD void packed_ukernel(int64_t kc, const typename V::T* pa, const typename 
     for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
   // The C tile is only touched at the end, but its rows are ldc apart and usually not in
   // L1 by then: fetch it into L2 now, and into L1 shortly before the loop ends.
-  for (int i = 0; i < m; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T1);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T1);
-  }
+  prefetch_tile<NR>(c, ldc, m, false);
   auto step = [&](int64_t steps) AD_SIMD_INLINE_LAMBDA {
 #pragma GCC unroll 4
     for (int64_t k = 0; k < steps; ++k) {
@@ -68,20 +81,51 @@ AD_SIMD void packed_ukernel(int64_t kc, const typename V::T* pa, const typename 
   };
   constexpr int64_t kTail = 16;
   step(kc > kTail ? kc - kTail : 0);
-  for (int i = 0; i < m; ++i) {
-    __builtin_prefetch(c + i * ldc, 1);
-    __builtin_prefetch(c + i * ldc + NR - 1, 1);
-  }
+  prefetch_tile<NR>(c, ldc, m, true);
   step(kc > kTail ? kTail : kc);
   store_tile<V, MR, NV>(acc, c, ldc, m, n, accumulate);
 }
 
-// The packed kernel's table entries for an MR x NV-vector tile.
+// The convolution micro-kernel (ConvUkernelFn) of the same tile: B's row k read in place,
+// NR/2 elements at b + boff[k] and NR/2 at b + boff[k] + half, so no panel is packed.
+template <class V, int MR, int NV>
+AD_SIMD void conv_ukernel(int64_t kc, const typename V::T* pa, const typename V::T* b,
+                          const int64_t* boff, int64_t half, typename V::T* c, int64_t ldc,
+                          int m, bool accumulate) {
+  static_assert(NV == 1 || NV == 2, "a row is two runs of NR/2");
+  using R = typename V::R;
+  constexpr int W = V::W, NR = NV * W;
+  R acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    const typename V::T* bk = b + boff[k];
+    R bv[NV];
+    if constexpr (NV == 2) {
+      bv[0] = V::load(bk);
+      bv[1] = V::load(bk + half);
+    } else {
+      bv[0] = V::load_halves(bk, bk + half);
+    }
+    for (int i = 0; i < MR; ++i) {
+      const R a = V::set1(pa[i]);
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(a, bv[v], acc[i][v]);
+    }
+    pa += MR;
+  }
+  store_tile<V, MR, NV>(acc, c, ldc, m, NR, accumulate);  // rows m.. are A's zero padding
+}
+
+// The packed and convolution kernels' table entries for an MR x NV-vector tile.
 template <class V, int MR, int NV>
 void fill_gemm_vec(KernelTable<typename V::T>& t) {
   t.gemm_ukernel = packed_ukernel<V, MR, NV>;
   t.gemm_mr = MR;
   t.gemm_nr = NV * V::W;
+  t.conv_ukernel = conv_ukernel<V, MR, NV>;
+  t.conv_mr = MR;
+  t.conv_nr = NV * V::W;
 }
 
 }  // namespace autodiff::kernels::vec_kernels
