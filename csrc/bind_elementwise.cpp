@@ -163,12 +163,13 @@ kernels::ActOp act_op(const std::string& name) {
   if (name == "hardshrink") return ActOp::kHardshrink;
   if (name == "softshrink") return ActOp::kSoftshrink;
   if (name == "threshold") return ActOp::kThreshold;
+  if (name == "cube") return ActOp::kCube;
   if (name == "softplus") return ActOp::kSoftplus;
   if (name == "logsigmoid") return ActOp::kLogSigmoid;
   if (name == "elu") return ActOp::kElu;
   throw py::value_error("activation: op must be 'leaky_relu', 'hardtanh', 'hardsigmoid', "
                         "'hardswish', 'huber', 'hardshrink', 'softshrink', 'threshold', "
-                        "'softplus', 'logsigmoid' or 'elu', got '" + name + "'");
+                        "'softplus', 'logsigmoid', 'elu' or 'cube', got '" + name + "'");
 }
 
 template <typename T>

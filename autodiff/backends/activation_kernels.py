@@ -24,6 +24,14 @@ class ActivationKernels:
     def leaky_relu_backward(self, x, g, slope):
         return self.where(self.compare("greater", x, 0), g, self.mul(g, slope))
 
+    @_quiet
+    def cube(self, x):  # x ** 3 as PyTorch's products
+        return self.mul(self.mul(x, x), x)
+
+    @_quiet
+    def cube_backward(self, x, g):  # g (3 x ** 2), in PyTorch's order
+        return self.mul(g, self.mul(self.mul(x, x), 3))
+
     def _times(self, a, c):
         return a if c == 1 else self.mul(a, c)
 

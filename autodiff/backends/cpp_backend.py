@@ -411,6 +411,7 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     softplus, softplus_backward = _fused_activation("softplus")
     logsigmoid, logsigmoid_backward = _fused_activation("logsigmoid")
     elu, elu_backward = _fused_activation("elu")
+    cube, cube_backward = _fused_activation("cube")
 
     def output_backward(self, op, y, g):
         if self._grad_ok(y, g):

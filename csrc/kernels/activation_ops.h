@@ -38,6 +38,7 @@ inline T forward(T x, const T* p) {
     return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::abs(x)));
   if constexpr (Op == ActOp::kElu)  // x > 0: scale x, else expm1(input_scale x) alpha scale
     return x > T(0) ? x * p[1] : std::expm1(x * p[2]) * (p[0] * p[1]);
+  if constexpr (Op == ActOp::kCube) return x * x * x;
   return x;  // kHardtanh: clamp
 }
 
@@ -63,6 +64,7 @@ inline T backward(T x, T g, const T* p) {
   }
   if constexpr (Op == ActOp::kElu)  // g input_scale alpha scale exp(input_scale x)
     return x > T(0) ? g * p[1] : g * p[2] * (p[0] * p[1]) * std::exp(x * p[2]);
+  if constexpr (Op == ActOp::kCube) return g * (T(3) * (x * x));  // g (3 x ** 2), PyTorch's order
   return g;
 }
 

@@ -184,6 +184,7 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   set_act<T, ActOp::kSoftplus>(t);
   set_act<T, ActOp::kLogSigmoid>(t);
   set_act<T, ActOp::kElu>(t);
+  set_act<T, ActOp::kCube>(t);
   t.unary[int(UnaryOp::kAbs)] = abs_k<T>;
   t.clamp = clamp_k<T>;
   t.binary[int(BinaryOp::kAdd)] = add<T>;

@@ -305,6 +305,7 @@ AD_SIMD_INLINE typename V::R act_fwd_v(typename V::R x, typename V::R p0, typena
   if constexpr (Op == ActOp::kElu)
     return V::blend(V::mul(expm1_v<V, M>(V::mul(x, p2)), V::mul(p0, p1)), V::mul(x, p1),
                     V::lt(zero, x));
+  if constexpr (Op == ActOp::kCube) return V::mul(V::mul(x, x), x);
   const auto r6 = relu6_v<V>(V::add(x, V::set1(T(3))));
   if constexpr (Op == ActOp::kHardsigmoid) return V::div(r6, V::set1(T(6)));
   return V::div(V::mul(x, r6), V::set1(T(6)));  // kHardswish
@@ -339,6 +340,7 @@ AD_SIMD_INLINE typename V::R act_bwd_v(typename V::R x, typename V::R g, typenam
     const auto neg = V::mul(V::mul(V::mul(g, p2), V::mul(p0, p1)), M::exp(V::mul(x, p2)));
     return V::blend(neg, V::mul(g, p1), V::lt(zero, x));
   }
+  if constexpr (Op == ActOp::kCube) return V::mul(g, V::mul(three, V::mul(x, x)));
   // kHardswish: g from 3 on, 0 to -3, g (x / 3 + 1/2) between and at NaN
   const auto mid = V::mul(g, V::add(V::div(x, three), V::set1(T(0.5))));
   const auto r = V::blend(g, mid, V::bor(V::lt(x, three), V::isnan(x)));
@@ -407,6 +409,7 @@ void fill_elementwise_vec(KernelTable<T>& t) {
   set_act_vec<V, M, ActOp::kHardshrink>(t);
   set_act_vec<V, M, ActOp::kSoftshrink>(t);
   set_act_vec<V, M, ActOp::kThreshold>(t);
+  set_act_vec<V, M, ActOp::kCube>(t);
   if constexpr (std::is_same_v<T, float>) {  // (float64 math: the scalar table's libm loops)
     set_act_vec<V, M, ActOp::kSoftplus>(t);
     set_act_vec<V, M, ActOp::kLogSigmoid>(t);

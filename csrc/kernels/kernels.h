@@ -45,8 +45,9 @@ constexpr int kNumGradOps = 7;
 // is clamp), kHardsigmoid, kHardswish, kHuber (of d = input - target: p[0] delta, p[1] 1 or
 // 1 / delta, smooth L1's scale), kHardshrink and kSoftshrink (p[0] lambda), kThreshold (p[0]
 // the threshold, p[1] the value), kSoftplus (p[0] beta, p[1] the threshold), kLogSigmoid, kElu
-// (p[0] alpha, p[1] scale, p[2] input_scale: ELU, CELU, SELU).  activation_ops.h has the
-// formulas; the last three take exp / log (float32: the ISA's vector math).
+// (p[0] alpha, p[1] scale, p[2] input_scale: ELU, CELU, SELU), kCube (x ** 3, PyTorch's
+// products).  activation_ops.h has the formulas; softplus, log-sigmoid and ELU take exp / log
+// (float32: the ISA's vector math).
 enum class ActOp : int {
   kLeakyRelu = 0,
   kHardtanh = 1,
@@ -58,11 +59,14 @@ enum class ActOp : int {
   kThreshold = 7,
   kSoftplus = 8,
   kLogSigmoid = 9,
-  kElu = 10
+  kElu = 10,
+  kCube = 11
 };
-constexpr int kNumActOps = 11;
+constexpr int kNumActOps = 12;
 constexpr int kNumActParams = 3;
-inline constexpr bool act_is_transcendental(ActOp op) { return op >= ActOp::kSoftplus; }
+inline constexpr bool act_is_transcendental(ActOp op) {
+  return op >= ActOp::kSoftplus && op <= ActOp::kElu;
+}
 
 // out[i] = a[i*sa] op b[i*sb] for i < n, with sa, sb in {0, 1} (0: a broadcast scalar).
 template <typename T>

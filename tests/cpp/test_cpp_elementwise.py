@@ -445,6 +445,7 @@ ACT_FORWARD = {
     "hardswish": lambda x, p: x * np.clip(x + 3, 0, 6) / 6,
     "huber": lambda x, p: np.minimum(abs(x), p[0]) * (abs(x) - np.minimum(abs(x), p[0]) * 0.5)
     * p[1],
+    "cube": lambda x, p: x * x * x,
 }
 ACT_BACKWARD = {
     "leaky_relu": lambda x, g, p: np.where(x > 0, g, g * p[0]),
@@ -458,6 +459,7 @@ ACT_BACKWARD = {
     "softplus": lambda x, g, p: np.where(x * p[0] > p[1], g, g / (1 + np.exp(-x * p[0]))),
     "logsigmoid": lambda x, g, p: g / (1 + np.exp(x)),
     "elu": lambda x, g, p: np.where(x > 0, g * p[1], g * p[2] * p[0] * p[1] * np.exp(x * p[2])),
+    "cube": lambda x, g, p: g * (3 * (x * x)),
 }
 ACT_PARAMS = {"leaky_relu": (0.1, 0.0), "hardtanh": (-2.0, 3.0), "huber": (1.5, 0.5),
               "softplus": (1.5, 4.0), "elu": SELU, "hardshrink": (2.0,), "softshrink": (3.0,),

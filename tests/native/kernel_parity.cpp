@@ -249,11 +249,12 @@ void check_unary(SimdLevel level, std::mt19937& rng) {
   // transcendental ones (softplus, log-sigmoid, ELU) vector math against libm.
   const char* acts[k::kNumActOps] = {"leaky_relu", "hardtanh",   "hardsigmoid", "hardswish",
                                      "huber",      "hardshrink", "softshrink",  "threshold",
-                                     "softplus",   "logsigmoid", "elu"};
+                                     "softplus",   "logsigmoid", "elu",         "cube"};
   const T params[k::kNumActOps][k::kNumActParams] = {
       {T(0.1), 0, 0},      {T(-2), T(3), 0},  {0, 0, 0},     {0, 0, 0},
       {T(1.5), T(0.5), 0}, {T(8), 0, 0},      {T(8), 0, 0},  {T(3), T(-7), 0},
-      {T(1.5), T(12), 0},  {0, 0, 0},         {T(1.6732632), T(1.0507010), T(0.7)}};
+      {T(1.5), T(12), 0},  {0, 0, 0},         {T(1.6732632), T(1.0507010), T(0.7)},
+      {0, 0, 0}};
   for (int op = 0; op < k::kNumActOps; ++op)
     for (int bwd = 0; bwd < 2; ++bwd)
       for (int64_t n : kSizes) {
