@@ -329,8 +329,8 @@ class _Lerp(Function):
     @staticmethod
     def forward(ctx, start, end, weight):
         if not isinstance(weight, Tensor):
-            ctx.w, diff = weight, end - start
-            return start + diff * weight if abs(weight) < 0.5 else end - diff * (1 - weight)
+            ctx.w = weight
+            return _wrap(start._dev.backend.lerp_scalar(start._data, end._data, weight), start)
         ctx.w = None
         ctx.save_for_backward(start, end, weight)
         diff = end - start

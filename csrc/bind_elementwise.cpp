@@ -116,6 +116,27 @@ py::array clamp(const py::array& x, std::optional<double> lo, std::optional<doub
                                              : clamp_typed<double>(x, l, h);
 }
 
+template <typename T>
+py::array lerp_typed(const py::array& a0, const py::array& b0, double w) {
+  py::array a = contiguous(a0), b = contiguous(b0);
+  auto out = empty_apart<T>(shape_of(a), {&a, &b});
+  const T *pa = static_cast<const T*>(a.data()), *pb = static_cast<const T*>(b.data());
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::lerp_contiguous<T>(pa, pb, po, int64_t(a.size()), T(w));
+  }
+  return out;
+}
+
+py::array lerp(const py::array& a, const py::array& b, double w) {
+  const DType dt = same_dtype(a, b, "lerp");
+  if (shape_of(a) != shape_of(b))
+    throw py::value_error("lerp: start and end must have the same shape, got " +
+                          shape_str(shape_of(a)) + " and " + shape_str(shape_of(b)));
+  return dt == DType::kF32 ? lerp_typed<float>(a, b, w) : lerp_typed<double>(a, b, w);
+}
+
 // Every stride 0 and at least one element: one value broadcast (the gradient of .sum()).
 bool broadcast_scalar(const py::array& a) {
   for (py::ssize_t d = 0; d < a.ndim(); ++d)
@@ -527,6 +548,10 @@ void init_elementwise(py::module_& m) {
         "them), 'hardsigmoid', 'hardswish', 'huber', 'hardshrink', 'softshrink', 'threshold', "
         "'softplus', 'logsigmoid', 'elu' (the parameters of activation), with PyTorch's "
         "conditions (NaN x: its branch).");
+  m.def("lerp", &lerp, py::arg("start"), py::arg("end"), py::arg("weight"),
+        "start + weight (end - start) for one weight, as PyTorch's vectorised lerp: "
+        "fma(weight, end - start, start) where |weight| < 0.5, else "
+        "fma(weight - 1, end - start, end).");
   m.def("clamp", &clamp, py::arg("x"), py::arg("min") = py::none(), py::arg("max") = py::none(),
         "min(max(x, min), max) (max when min > max; NaN x stays NaN), as np.clip; a bound "
         "of None is no bound.");

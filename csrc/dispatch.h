@@ -29,6 +29,7 @@ struct KernelTable {
   UnaryFn<T> unary[kNumUnaryOps];     // indexed by UnaryOp
   GradFn<T> grad[kNumGradOps];        // indexed by GradOp
   ClampFn<T> clamp;
+  LerpFn<T> lerp;
   ActFn<T> act[kNumActOps];      // forward, indexed by ActOp (null: kHardtanh)
   ActFn<T> act_bwd[kNumActOps];  // backward
   RowSumFn<T> row_sum;

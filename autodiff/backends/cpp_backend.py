@@ -393,6 +393,9 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def gelu(self, x, approximate):
         return _C.gelu(x, approximate) if self._fused_ok(x) else super().gelu(x, approximate)
 
+    def lerp_scalar(self, a, b, w):  # one C++ pass (three in NumPy), with PyTorch's fma
+        return _C.lerp(a, b, w) if self._grad_ok(a, b) else super().lerp_scalar(a, b, w)
+
     def silu(self, x):
         return _C.silu(x) if self._fused_ok(x) else super().silu(x)
 

@@ -259,6 +259,11 @@ class NumpyBackend(NNKernels):
     def abs_backward(self, x, g):  # sgn(NaN) = 0 (PyTorch)
         return g * self.sign(x)
 
+    @_quiet
+    def lerp_scalar(self, a, b, w: float):  # PyTorch's two forms: exact at both ends
+        d = b - a
+        return a + d * w if abs(w) < 0.5 else b - d * (1 - w)
+
     def clamp(self, a, lo, hi):
         # min(max(a, lo), hi) in one pass (NaN propagates; 5x faster than the two ufuncs)
         return self.xp.clip(a, lo, hi)

@@ -112,6 +112,19 @@ void clamp_contiguous(const T* x, T* y, int64_t n, T lo, T hi) {
 }
 
 template <typename T>
+void lerp_contiguous(const T* a, const T* b, T* out, int64_t n, T w) {
+  if (n <= 0) return;
+  const LerpFn<T> fn = table<T>().lerp;
+  const int64_t nchunks = (n + kChunk - 1) / kChunk;
+  const int nt = threads_for(n, kChunk);
+#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
+  for (int64_t ch = 0; ch < nchunks; ++ch) {
+    const int64_t i0 = ch * kChunk;
+    fn(a + i0, b + i0, out + i0, std::min(kChunk, n - i0), w);
+  }
+}
+
+template <typename T>
 void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n, bool g_repeats) {
   if (n <= 0) return;
   const GradFn<T> fn = table<T>().grad[int(op)];
@@ -156,6 +169,8 @@ template void binary_broadcast<double>(BinaryOp, const double*, const std::vecto
 template void unary_contiguous<float>(UnaryOp, const float*, float*, int64_t);
 template void unary_contiguous<double>(UnaryOp, const double*, double*, int64_t);
 template void clamp_contiguous<float>(const float*, float*, int64_t, float, float);
+template void lerp_contiguous<float>(const float*, const float*, float*, int64_t, float);
+template void lerp_contiguous<double>(const double*, const double*, double*, int64_t, double);
 template void clamp_contiguous<double>(const double*, double*, int64_t, double, double);
 
 }  // namespace autodiff::kernels

@@ -31,6 +31,8 @@ void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n);
 // y = min(max(x, lo), hi) over n contiguous elements, threaded in chunks.
 template <typename T>
 void clamp_contiguous(const T* x, T* y, int64_t n, T lo, T hi);
+template <typename T>
+void lerp_contiguous(const T* a, const T* b, T* out, int64_t n, T w);
 
 // Elements per chunk of grad_contiguous (one thread's grab).
 constexpr int64_t kGradChunk = 4096;

@@ -157,6 +157,14 @@ void clamp_k(const T* x, T* y, int64_t n, T lo, T hi) {
   }
 }
 
+template <typename T>
+void lerp_k(const T* a, const T* b, T* out, int64_t n, T w) {
+  const bool small = std::abs(w) < T(0.5);
+  const T c = small ? w : w - T(1);
+  const T* base = small ? a : b;
+  for (int64_t i = 0; i < n; ++i) out[i] = std::fma(c, b[i] - a[i], base[i]);
+}
+
 template <typename T, ActOp Op, bool Bwd>
 void act_k(const T* x, const T* g, T* out, int64_t n, const T* p) {
   for (int64_t i = 0; i < n; ++i)
@@ -187,6 +195,7 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   set_act<T, ActOp::kCube>(t);
   t.unary[int(UnaryOp::kAbs)] = abs_k<T>;
   t.clamp = clamp_k<T>;
+  t.lerp = lerp_k<T>;
   t.binary[int(BinaryOp::kAdd)] = add<T>;
   t.binary[int(BinaryOp::kSub)] = sub<T>;
   t.binary[int(BinaryOp::kMul)] = mul<T>;

@@ -152,6 +152,20 @@ AD_SIMD void clamp_vec(const T* x, T* y, int64_t n, T lo, T hi) {
   }
 }
 
+// LerpFn: the vector body and the scalar tail compute the same fma.
+template <typename V, typename T>
+AD_SIMD void lerp_vec(const T* a, const T* b, T* out, int64_t n, T w) {
+  constexpr int W = V::W;
+  const bool small = std::abs(w) < T(0.5);
+  const T c = small ? w : w - T(1);
+  const T* base = small ? a : b;
+  const auto cv = V::set1(c);
+  int64_t i = 0;
+  for (; i + W <= n; i += W)
+    V::store(out + i, V::fma(cv, V::sub(V::load(b + i), V::load(a + i)), V::load(base + i)));
+  for (; i < n; ++i) out[i] = std::fma(c, b[i] - a[i], base[i]);
+}
+
 // Unary float32 math: vector body, and the tail through a zero-padded vector so that
 // every element gets exactly the vector algorithm.  V is the float Vec.
 template <typename V, typename V::R (*F)(typename V::R)>
@@ -401,6 +415,7 @@ void fill_elementwise_vec(KernelTable<T>& t) {
   t.unary[int(UnaryOp::kRelu)] = relu_vec<V, T>;
   t.unary[int(UnaryOp::kAbs)] = abs_vec<V, T>;
   t.clamp = clamp_vec<V, T>;
+  t.lerp = lerp_vec<V, T>;
   set_act_vec<V, M, ActOp::kLeakyRelu>(t);
   set_act_vec<V, M, ActOp::kHardtanh>(t);
   set_act_vec<V, M, ActOp::kHardsigmoid>(t);

@@ -83,6 +83,10 @@ using ActFn = void (*)(const T* x, const T* g, T* out, int64_t n, const T* p);
 // lo and hi are not NaN (the binding leaves that case to NumPy).  y may equal x.
 template <typename T>
 using ClampFn = void (*)(const T* x, T* y, int64_t n, T lo, T hi);
+// out[i] = lerp(a[i], b[i], w) for one weight w: fma(c, b - a, base) with c = w, base = a
+// where |w| < 0.5, else c = w - 1, base = b (PyTorch's vectorised form: exact at both ends).
+template <typename T>
+using LerpFn = void (*)(const T* a, const T* b, T* out, int64_t n, T w);
 
 // Reductions of one contiguous row.
 template <typename T>

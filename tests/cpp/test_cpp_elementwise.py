@@ -519,3 +519,36 @@ def test_activation_errors():
         C.activation_backward("hardswish", x, np.ones(4, np.float32))
     with pytest.raises(TypeError):
         C.activation_backward("hardswish", x, np.ones(3))
+
+
+@pytest.mark.parametrize("n", (0,) + ODD_SIZES)
+@pytest.mark.parametrize("w", (0.0, 0.3, 0.5, 0.7, 1.0, -0.2, 1.5))
+def test_lerp_scalar_weight(simd, dtype, n, w):
+    """fma(w, b - a, a) for |w| < 0.5, else fma(w - 1, b - a, b): every element the same fma
+    whatever the level (float64 reference with one rounding of the fma's inputs)."""
+    rng = np.random.default_rng(n)
+    a, b = rand(rng, n, dtype), rand(rng, n, dtype, -100, 100)
+    a[:3], b[:3] = np.array([np.inf, np.nan, 0.0])[:n], np.array([1.0, 2.0, -0.0])[:n]
+    d = (b - a).astype(np.float64)  # (rounded as the kernel's subtraction)
+    c, base = (dtype(w), a) if abs(w) < 0.5 else (dtype(w) - dtype(1), b)
+    with np.errstate(invalid="ignore"):
+        want = base + np.float64(c) * d
+        err = np.finfo(dtype).eps * (abs(base) + abs(np.float64(c) * d))  # one rounding
+    got = C.lerp(a, b, w)
+    assert got.dtype == dtype and got.shape == a.shape
+    finite = np.isfinite(want)
+    assert np.all(abs(got[finite] - want[finite]) <= err[finite])
+    np.testing.assert_array_equal(got[~finite], want[~finite].astype(dtype))
+    if n > 3:  # exact at both ends (where finite: 0 * inf is NaN, as in PyTorch)
+        np.testing.assert_array_equal(C.lerp(a[3:], b[3:], 0.0), a[3:])
+        np.testing.assert_array_equal(C.lerp(a[3:], b[3:], 1.0), b[3:])
+    # strided operands are copied contiguous first
+    np.testing.assert_array_equal(C.lerp(np.repeat(a, 2)[::2], b, w), got)
+
+
+def test_lerp_errors():
+    a = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match="same shape"):
+        C.lerp(a, np.ones(4, np.float32), 0.5)
+    with pytest.raises(TypeError):
+        C.lerp(a, np.ones(3), 0.5)

@@ -245,6 +245,17 @@ void check_unary(SimdLevel level, std::mt19937& rng) {
       });
       compare<T>("clamp", lv, dims({n}), r.first, r.second, 0, [](size_t) { return 1.0; });
     }
+  // lerp with one weight: the same fma at every level, both forms.
+  for (T w : {T(0.3), T(0.7), T(-2)})
+    for (int64_t n : kSizes) {
+      const auto a = random_vec<T>(rng, n, -3, 3), b = random_vec<T>(rng, n, -50, 50);
+      const auto r = both(level, [&] {
+        std::vector<T> y(a.size());
+        k::lerp_contiguous<T>(a.data(), b.data(), y.data(), n, w);
+        return y;
+      });
+      compare<T>("lerp", lv, dims({n}), r.first, r.second, 0, [](size_t) { return 1.0; });
+    }
   // The ActOp activations, forward and backward: the piecewise ones exact, the float32
   // transcendental ones (softplus, log-sigmoid, ELU) vector math against libm.
   const char* acts[k::kNumActOps] = {"leaky_relu", "hardtanh",   "hardsigmoid", "hardswish",

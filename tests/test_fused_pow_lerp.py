@@ -1,4 +1,5 @@
-"""x ** 3 as one C++ kernel each way (ActOp kCube): bitwise PyTorch's products, forward and
+"""x ** 3 as one C++ kernel each way (ActOp kCube) and lerp with a number weight as one C++
+pass: bitwise PyTorch's products / fma, forward and
 gradient, at every SIMD level, with double backward through the Tensor formula."""
 
 from __future__ import annotations
@@ -51,3 +52,22 @@ def test_cube_double_backward_and_other_dtypes():
     assert (ad.tensor([1, -2, 3]) ** 3).tolist() == [1, -8, 27]  # ints stay integer products
     assert (ad.tensor([1, -2, 3]) ** 3).dtype == ad.int64
     assert ad.pow(ad.tensor([2.0]), 3).item() == 8.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("w", [0.0, 0.3, 0.5, 0.75, 1.0, -0.25, 2.0])
+def test_lerp_scalar_weight_bitwise_torch(dtype, w):
+    """torch.lerp with a number weight: one C++ fma per element on cpp, bit for bit what
+    PyTorch's vectorised loop computes (arrays long enough to take it); gradients too."""
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal(4096).astype(dtype), (rng.standard_normal(4096) * 50).astype(dtype)
+    a[:3], b[:3] = [np.inf, np.nan, 1.0], [1.0, 2.0, np.inf]
+    xa, ya = ad.tensor(a, requires_grad=True), ad.tensor(b, requires_grad=True)
+    xt, yt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ra, rt = ad.lerp(xa, ya, w), torch.lerp(xt, yt, w)
+    np.testing.assert_array_equal(ra.detach().numpy(), rt.detach().numpy())
+    g = rng.standard_normal(4096).astype(dtype)
+    ra.backward(ad.tensor(g))
+    rt.backward(torch.tensor(g))
+    np.testing.assert_array_equal(xa.grad.numpy(), xt.grad.numpy())
+    np.testing.assert_array_equal(ya.grad.numpy(), yt.grad.numpy())
