@@ -324,7 +324,7 @@ class _Lerp(Function):
     """start + weight (end - start) for |weight| < 0.5, else end - (1 - weight) (end - start):
     PyTorch's two forms (exact at both ends; an infinite end gives inf, not inf - inf), with
     its gradients (1 - w, w, end - start: no NaN from the branch not taken).  A Python number
-    weight takes its one form for the whole tensor (3 passes, not 9)."""
+    weight takes its one form for the whole tensor, in one backend pass (lerp_scalar)."""
 
     @staticmethod
     def forward(ctx, start, end, weight):
