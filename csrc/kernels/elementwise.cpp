@@ -83,74 +83,57 @@ void binary_broadcast(BinaryOp op, const T* a, const std::vector<int64_t>& a_str
   }
 }
 
+// body(i0, len) over [0, n) in chunks of `chunk` elements (guided), on the threads that
+// threads_for gives n elements at `per_thread` each.
+template <typename Body>
+void for_chunks(int64_t n, int64_t chunk, int64_t per_thread, Body body) {
+  if (n <= 0) return;
+  const int64_t nchunks = (n + chunk - 1) / chunk;
+  const int nt = threads_for(n, per_thread);
+#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
+  for (int64_t ch = 0; ch < nchunks; ++ch) {
+    const int64_t i0 = ch * chunk;
+    body(i0, std::min(chunk, n - i0));
+  }
+}
+
 template <typename T>
 void unary_contiguous(UnaryOp op, const T* x, T* y, int64_t n) {
-  if (n <= 0) return;
   const UnaryFn<T> fn = table<T>().unary[int(op)];
   // Math functions cost more per element than a copy: thread earlier for them.
   const int64_t chunk = op == UnaryOp::kRelu || op == UnaryOp::kAbs ? kChunk : 4096;
-  const int64_t nchunks = (n + chunk - 1) / chunk;
-  const int nt = threads_for(n, chunk);
-#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
-  for (int64_t ch = 0; ch < nchunks; ++ch) {
-    int64_t i0 = ch * chunk;
-    fn(x + i0, y + i0, std::min(chunk, n - i0));
-  }
+  for_chunks(n, chunk, chunk, [&](int64_t i0, int64_t len) { fn(x + i0, y + i0, len); });
 }
 
 template <typename T>
 void clamp_contiguous(const T* x, T* y, int64_t n, T lo, T hi) {
-  if (n <= 0) return;
   const ClampFn<T> fn = table<T>().clamp;
-  const int64_t nchunks = (n + kChunk - 1) / kChunk;
-  const int nt = threads_for(n, kChunk);
-#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
-  for (int64_t ch = 0; ch < nchunks; ++ch) {
-    const int64_t i0 = ch * kChunk;
-    fn(x + i0, y + i0, std::min(kChunk, n - i0), lo, hi);
-  }
+  for_chunks(n, kChunk, kChunk, [&](int64_t i0, int64_t len) { fn(x + i0, y + i0, len, lo, hi); });
 }
 
 template <typename T>
 void lerp_contiguous(const T* a, const T* b, T* out, int64_t n, T w) {
-  if (n <= 0) return;
   const LerpFn<T> fn = table<T>().lerp;
-  const int64_t nchunks = (n + kChunk - 1) / kChunk;
-  const int nt = threads_for(n, kChunk);
-#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
-  for (int64_t ch = 0; ch < nchunks; ++ch) {
-    const int64_t i0 = ch * kChunk;
-    fn(a + i0, b + i0, out + i0, std::min(kChunk, n - i0), w);
-  }
+  for_chunks(n, kChunk, kChunk,
+             [&](int64_t i0, int64_t len) { fn(a + i0, b + i0, out + i0, len, w); });
 }
 
 template <typename T>
 void grad_contiguous(GradOp op, const T* x, const T* g, T* out, int64_t n, bool g_repeats) {
-  if (n <= 0) return;
   const GradFn<T> fn = table<T>().grad[int(op)];
-  constexpr int64_t chunk = kGradChunk;  // math per element: thread early, as unary_contiguous
-  const int64_t nchunks = (n + chunk - 1) / chunk;
-  const int nt = threads_for(n, chunk);
-#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
-  for (int64_t ch = 0; ch < nchunks; ++ch) {
-    int64_t i0 = ch * chunk;
-    fn(x + i0, g_repeats ? g : g + i0, out + i0, std::min(chunk, n - i0));
-  }
+  // math per element: thread early, as unary_contiguous; g_repeats: g holds one chunk
+  for_chunks(n, kGradChunk, kGradChunk, [&](int64_t i0, int64_t len) {
+    fn(x + i0, g_repeats ? g : g + i0, out + i0, len);
+  });
 }
 
 template <typename T>
 void act_contiguous(ActOp op, const T* x, const T* g, T* out, int64_t n, const T* p,
                     bool g_repeats) {
-  if (n <= 0) return;
   const ActFn<T> fn = g ? table<T>().act_bwd[int(op)] : table<T>().act[int(op)];
-  constexpr int64_t chunk = kGradChunk;  // (g_repeats: g holds one chunk)
-  const int64_t nchunks = (n + chunk - 1) / chunk;
-  const int nt = threads_for(n, kChunk);
-#pragma omp parallel for num_threads(nt) schedule(guided) if (nt > 1)
-  for (int64_t ch = 0; ch < nchunks; ++ch) {
-    const int64_t i0 = ch * chunk;
-    fn(x + i0, g ? (g_repeats ? g : g + i0) : nullptr, out + i0, std::min(chunk, n - i0), p);
-  }
+  for_chunks(n, kGradChunk, kChunk, [&](int64_t i0, int64_t len) {  // (g_repeats: one chunk)
+    fn(x + i0, g ? (g_repeats ? g : g + i0) : nullptr, out + i0, len, p);
+  });
 }
 
 template void act_contiguous<float>(ActOp, const float*, const float*, float*, int64_t,

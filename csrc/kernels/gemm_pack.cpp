@@ -77,29 +77,6 @@ AD_AVX2 void pack_a6_colmajor_f32(int64_t kc, const float* src, int64_t csa, flo
   }
 }
 
-// One full 16-row panel of float A (the AVX-512 tile): row-major, 8 columns at a time as two
-// 8 x 8 transposes (rows 0-7, 8-15), each column stored as 16 contiguous floats; column-major
-// (a transposed view), two vector copies per column.
-AD_AVX2 void pack_a16_f32(int64_t kc, const float* src, int64_t rsa, int64_t csa, float* pa) {
-  if (csa != 1) {
-    for (int64_t k = 0; k < kc; ++k) {
-      _mm256_storeu_ps(pa + k * 16, _mm256_loadu_ps(src + k * csa));
-      _mm256_storeu_ps(pa + k * 16 + 8, _mm256_loadu_ps(src + k * csa + 8));
-    }
-    return;
-  }
-  int64_t k = 0;
-  for (; k + 8 <= kc; k += 8)
-    for (int h = 0; h < 2; ++h) {
-      __m256 r[8];
-      for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + (h * 8 + i) * rsa + k);
-      transpose8(r);
-      for (int j = 0; j < 8; ++j) _mm256_storeu_ps(pa + (k + j) * 16 + h * 8, r[j]);
-    }
-  for (; k < kc; ++k)
-    for (int i = 0; i < 16; ++i) pa[k * 16 + i] = src[i * rsa + k];
-}
-
 // One full 16-column panel of float B.  Row-major B: two vector copies per row.
 // Column-major B (the transposed weight of a linear layer): 8 x 8 blocks through the
 // register transpose, so that each column is read sequentially and each packed row is
@@ -128,8 +105,8 @@ template <>
 bool pack_a_fast<float>(int64_t kc, int64_t rows, const float* src, int64_t rsa, int64_t csa,
                         int mr, float* pa) {
   if (rows != mr || !has_avx2(simd_level()) || (csa != 1 && rsa != 1)) return false;
-  if (mr == 16) {
-    pack_a16_f32(kc, src, rsa, csa, pa);
+  if (mr == 16) {  // (a 16-row panel of A is a 16-column panel of B = A^T)
+    pack_b16_f32(kc, src, csa, rsa, pa);
     return true;
   }
   if (mr != 6) return false;
