@@ -224,6 +224,34 @@ AD_AVX512_INLINE __m512 exp_ps(__m512 x) {
 }
 
 
+// avx2::sigmoid_ps on 16 lanes (the same steps): e / (1 + e) with e = exp(-|x|) for x < 0.
+AD_AVX512_INLINE __m512 sigmoid_ps(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
+  const __m512 r = _mm512_div_ps(one, _mm512_add_ps(one, e));
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), r,
+                              _mm512_mul_ps(e, r));
+}
+
+// avx2::tanh_ps on 16 lanes (the same steps): an odd polynomial below 0.625, else
+// 1 - 2 / (exp(2|x|) + 1), the sign of x put back on both (tanh(-0) = -0).
+AD_AVX512_INLINE __m512 tanh_ps(__m512 x) {
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  const __m512 ax = _mm512_abs_ps(x), z = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(-5.70498872745E-3f);
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954E-2f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531E-2f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036E-1f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422E-1f));
+  const __m512 xs = _mm512_and_ps(x, sign);
+  const __m512 small = _mm512_or_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x), xs);
+  const __m512 one = _mm512_set1_ps(1.0f), e = exp_ps(_mm512_add_ps(ax, ax));
+  const __m512 big = _mm512_or_ps(
+      _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one))), xs);
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ), big,
+                              small);
+}
+
 // avx2::gelu_parts_ps on 16 lanes: the same steps and coefficients (erfcx per half-unit
 // interval, picked by vpermps), where every lane has |x| / sqrt 2 < 4; otherwise the AVX2
 // function on each half.  On halves, GELU took as long as at the AVX2 level.
@@ -265,8 +293,8 @@ struct MathF32 {
   static constexpr int kShiftSteps = 8;
   static AD_AVX512_INLINE R exp_shifted(R x, R shift) { return exp_shifted_ps(x, shift); }
   static AD_AVX512_INLINE R log(R x) { return halves<avx2::log_ps>(x); }
-  static AD_AVX512_INLINE R tanh(R x) { return halves<avx2::tanh_ps>(x); }
-  static AD_AVX512_INLINE R sigmoid(R x) { return halves<avx2::sigmoid_ps>(x); }
+  static AD_AVX512_INLINE R tanh(R x) { return tanh_ps(x); }
+  static AD_AVX512_INLINE R sigmoid(R x) { return sigmoid_ps(x); }
   static AD_AVX512_INLINE R erf(R x) { return halves<avx2::erf_ps>(x); }
   static AD_AVX512_INLINE R gelu_cdf2(R x) { return gelu_parts_ps<false>(x, nullptr); }
   static AD_AVX512_INLINE R gelu_parts(R x, R& expm) { return gelu_parts_ps<true>(x, &expm); }
