@@ -1,7 +1,7 @@
 // The packed GEMM micro-kernel (GemmUkernelFn) and the convolution one (ConvUkernelFn)
 // written once over a Vec vocabulary: an MR-row x NV-vector tile of C held in registers
-// (MR * NV accumulators).  Include after the
-// ISA's header, which defines the AD_SIMD* attributes; x86 only (it prefetches).
+// (MR * NV accumulators).  Include after the ISA's header, which defines the AD_SIMD*
+// attributes; x86 only (it prefetches).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +38,16 @@ AD_SIMD_INLINE void store_tile(typename V::R (&acc)[MR][NV], typename V::T* c, i
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + buf[i * NR + j] : buf[i * NR + j];
 }
 
+// One k step of the tile: acc[i][v] += pa[i] * b[v] (A broadcast from memory into the FMA).
+template <class V, int MR, int NV>
+AD_SIMD_INLINE void fma_step(typename V::R (&acc)[MR][NV], const typename V::T* pa,
+                             const typename V::R (&b)[NV]) {
+  for (int i = 0; i < MR; ++i) {
+    const typename V::R a = V::set1(pa[i]);
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(a, b[v], acc[i][v]);
+  }
+}
+
 // The m rows of a C tile NR wide: into L2 (T1) or, for writing, into L1.
 template <int NR, typename T>
 AD_SIMD_INLINE void prefetch_tile(const T* c, int64_t ldc, int m, bool l1) {
@@ -71,10 +81,7 @@ AD_SIMD void packed_ukernel(int64_t kc, const typename V::T* pa, const typename 
       if constexpr (MR * int(sizeof(typename V::T)) >= 64) __builtin_prefetch(pa + 8 * MR);
       R b[NV];
       for (int v = 0; v < NV; ++v) b[v] = V::load(pb + v * W);
-      for (int i = 0; i < MR; ++i) {
-        const R a = V::set1(pa[i]);
-        for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(a, b[v], acc[i][v]);
-      }
+      fma_step<V, MR, NV>(acc, pa, b);
       pa += MR;
       pb += NR;
     }
@@ -108,10 +115,7 @@ AD_SIMD void conv_ukernel(int64_t kc, const typename V::T* pa, const typename V:
     } else {
       bv[0] = V::load_halves(bk, bk + half);
     }
-    for (int i = 0; i < MR; ++i) {
-      const R a = V::set1(pa[i]);
-      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(a, bv[v], acc[i][v]);
-    }
+    fma_step<V, MR, NV>(acc, pa, bv);
     pa += MR;
   }
   store_tile<V, MR, NV>(acc, c, ldc, m, NR, accumulate);  // rows m.. are A's zero padding
