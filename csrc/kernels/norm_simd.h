@@ -272,6 +272,11 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
   bool pending_adds = false, paired = false;
   const T *pg = gy, *px = x;
   T* po = gx;
+  // The sums pass prefetches 2 KiB on (into the next row where rows are shorter): with 4 KiB
+  // rows the hardware prefetchers, which stop at page ends, left each row's start to wait on
+  // memory (4096 x 1024 float32 at 2 threads: 1.02 -> 0.77-0.85 ms).  Prefetching past the
+  // arrays never faults.
+  constexpr int64_t ahead = 2048 / int64_t(sizeof(T));
   if (rows > 0) {
     mv = V::set1(mean[0]);
     rv = V::set1(rstd[0]);
@@ -284,6 +289,8 @@ AD_SIMD void layer_norm_bwd_rows_t(const T* gy, const T* x, const T* mean, const
           dsx += V::hsum_d(sx);
           sg = sx = V::zero();
         }
+        __builtin_prefetch(gy + r * n + i + ahead);
+        __builtin_prefetch(x + r * n + i + ahead);
         const R gyv = V::load(gy + r * n + i);
         const R xh = V::mul(V::sub(V::load(x + r * n + i), mv), rv);
         const R gv = HasW ? V::mul(gyv, V::load(w + i)) : gyv;
