@@ -216,11 +216,10 @@ using LstmFwdRowFn = void (*)(const T* gh, int64_t gh_stride, const T* xs, const
                               int64_t gate_stride, const T* c_prev, T* act, T* c, T* h, T* tc,
                               int64_t w);
 // Backward: dh = dh_in (null: 0) + gy_h; dc' = dc + gy_c + dh o (1 - tc^2);
-// dx = d pre-activation of the four gates; dc <- dc' f (the gradient reaching c_prev);
-// db += dx (db laid out like dx).
+// dx = d pre-activation of the four gates; dc <- dc' f (the gradient reaching c_prev).
 template <typename T>
 using LstmBwdRowFn = void (*)(const T* act, int64_t gate_stride, const T* tc, const T* c_prev,
-                              const T* gy_h, const T* gy_c, const T* dh_in, T* dc, T* dx, T* db,
+                              const T* gy_h, const T* gy_c, const T* dh_in, T* dc, T* dx,
                               int64_t w);
 
 // GRU cell (gates r, z, n), same layout conventions as the LSTM's.  Forward:
@@ -230,12 +229,10 @@ template <typename T>
 using GruFwdRowFn = void (*)(const T* gh, int64_t gh_stride, const T* xs, const T* b,
                              int64_t gate_stride, const T* h_prev, T* act, T* hn, T* h, int64_t w);
 // Backward: dh = dh_in (null: 0) + gy + carry; dx = d(xs) per gate; dgh = d(ghb) per gate
-// (dgh_n = dx_n r); carry <- dh z (the direct part of the gradient reaching h_prev);
-// db += dgh.
+// (dgh_n = dx_n r); carry <- dh z (the direct part of the gradient reaching h_prev).
 template <typename T>
 using GruBwdRowFn = void (*)(const T* act, int64_t gate_stride, const T* hn, const T* h_prev,
-                             const T* gy, const T* dh_in, T* carry, T* dx, T* dgh, T* db,
-                             int64_t w);
+                             const T* gy, const T* dh_in, T* carry, T* dx, T* dgh, int64_t w);
 // Convolution micro-kernel (kernels/conv.h): as GemmUkernelFn, but B is not packed: row k
 // is NR/2 contiguous elements at b + boff[k] followed by NR/2 at b + boff[k] + half (half =
 // NR/2 for one run; a row pitch when a panel spans two image rows), all readable; every C

@@ -18,14 +18,18 @@
 #include "kernels/buffers.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "kernels/reduce.h"
 
 namespace autodiff::kernels {
 
 namespace {
 
-// Per-step GEMM flops below which a second thread costs more than it saves (the figure
-// gemm.cpp measured for one GEMM).
-constexpr double kParallelStepFlops = 2.0 * 96 * 96 * 96;
+// Per-step GEMM flops below which a second thread costs more than it saves.  A step is more
+// than its GEMM: the cell's transcendentals split too, and the threads wait at one barrier a
+// step.  The GEMM's own figure (2 96^3, gemm.cpp) left LSTMs of 32-96 units on one thread;
+// with two, 100 steps of batch 20 and 64 units take 0.65x the time forward and 0.75x
+// backward, and of batch 1 and 32 units 0.72x and 0.85x (alternating processes, min of 5).
+constexpr double kParallelStepFlops = 2.0 * 16 * 16 * 16;
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -168,11 +172,15 @@ void backward_loop(int64_t L, int64_t N, int64_t H, int G, const T* w, bool reve
 }
 
 // dW = sum_t dg_t^T h_prev(t) (G H x H): h_prev is the h part of y's rows (y_row elements)
-// one step back, h0 for the step that read it.  dh0 = dg_first @ W.
+// one step back, h0 for the step that read it.  dh0 = dg_first @ W.  db = dg's column sums,
+// one reduction after the loop: accumulated in the cell, row by row, it was a read-modify-
+// write in the serial loop, on lines that the threads' unit ranges share.
 template <typename T>
 void weight_and_h0_grads(int64_t L, int64_t N, int64_t H, int G, const T* dg, const T* y,
-                         int64_t y_row, const T* h0, const T* w, bool reverse, T* dw, T* dh0) {
+                         int64_t y_row, const T* h0, const T* w, bool reverse, T* dw, T* dh0,
+                         T* db) {
   const int64_t gh = G * H;
+  reduce_axis<T>(ReduceOp::kSum, dg, 1, L * N, gh, db, 0.0);
   const int64_t t_first = reverse ? L - 1 : 0;  // the step that read h0
   gemm<T>(N, H, gh, dg + t_first * N * gh, gh, 1, w, H, 1, dh0, H);
   if (L == 1) {
@@ -215,8 +223,8 @@ void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, con
   const int64_t g4 = 4 * H;
   std::fill(dh0, dh0 + N * H, T(0));
   std::fill(dc0, dc0 + N * H, T(0));  // the running dc
-  std::fill(db, db + g4, T(0));
   if (L == 0 || N == 0 || H == 0) {
+    std::fill(db, db + g4, T(0));
     std::fill(dw, dw + g4 * H, T(0));
     return;
   }
@@ -234,11 +242,11 @@ void lstm_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, con
       const int64_t row = ti * N + r;
       t.lstm_bwd_row(act + row * g4 + j0, H, tc + row * H + j0, cp + r * cs + j0,
                      gy + row * 2 * H + j0, gy + row * 2 * H + H + j0, dh ? dh + r * ldh : nullptr,
-                     dc0 + r * H + j0, dx + row * g4 + j0, db + j0, wv);
+                     dc0 + r * H + j0, dx + row * g4 + j0, wv);
     }
   };
   backward_loop<T>(L, N, H, 4, w, reverse, dx, cell);
-  weight_and_h0_grads<T>(L, N, H, 4, dx, y, 2 * H, h0, w, reverse, dw, dh0);
+  weight_and_h0_grads<T>(L, N, H, 4, dx, y, 2 * H, h0, w, reverse, dw, dh0, db);
 }
 
 template <typename T>
@@ -264,8 +272,8 @@ void gru_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, cons
                   const T* hn, const T* h0, const T* w, bool reverse, T* dx, T* dh0, T* dw, T* db) {
   const int64_t g3 = 3 * H;
   std::fill(dh0, dh0 + N * H, T(0));
-  std::fill(db, db + g3, T(0));
   if (L == 0 || N == 0 || H == 0) {
+    std::fill(db, db + g3, T(0));
     std::fill(dw, dw + g3 * H, T(0));
     return;
   }
@@ -282,11 +290,11 @@ void gru_backward(int64_t L, int64_t N, int64_t H, const T* gy, const T* y, cons
       const int64_t row = ti * N + r;
       t.gru_bwd_row(act + row * g3 + j0, H, hn + row * H + j0, hp + r * H + j0, gy + row * H + j0,
                     dh ? dh + r * ldh : nullptr, carry.get() + r * H + j0, dx + row * g3 + j0,
-                    dgh.get() + row * g3 + j0, db + j0, wv);
+                    dgh.get() + row * g3 + j0, wv);
     }
   };
   backward_loop<T>(L, N, H, 3, w, reverse, dgh.get(), cell);
-  weight_and_h0_grads<T>(L, N, H, 3, dgh.get(), y, H, h0, w, reverse, dw, dh0);
+  weight_and_h0_grads<T>(L, N, H, 3, dgh.get(), y, H, h0, w, reverse, dw, dh0, db);
   for (int64_t i = 0; i < N * H; ++i) dh0[i] += carry.get()[i];
 }
 

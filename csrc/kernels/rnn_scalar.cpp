@@ -33,7 +33,7 @@ void lstm_fwd_row(const T* gh, int64_t ghs, const T* xs, const T* b, int64_t gs,
 
 template <typename T>
 void lstm_bwd_row(const T* act, int64_t gs, const T* tc, const T* c_prev, const T* gy_h,
-                  const T* gy_c, const T* dh_in, T* dc, T* dx, T* db, int64_t w) {
+                  const T* gy_c, const T* dh_in, T* dc, T* dx, int64_t w) {
   for (int64_t j = 0; j < w; ++j) {
     const T i = act[j], f = act[gs + j], g = act[2 * gs + j], o = act[3 * gs + j];
     const T t = tc[j];
@@ -44,7 +44,6 @@ void lstm_bwd_row(const T* act, int64_t gs, const T* tc, const T* c_prev, const 
     dx[2 * gs + j] = dcv * i * (T(1) - g * g);
     dx[3 * gs + j] = dh * t * o * (T(1) - o);
     dc[j] = dcv * f;
-    for (int g = 0; g < 4; ++g) db[g * gs + j] += dx[g * gs + j];
   }
 }
 
@@ -66,7 +65,7 @@ void gru_fwd_row(const T* gh, int64_t ghs, const T* xs, const T* b, int64_t gs, 
 
 template <typename T>
 void gru_bwd_row(const T* act, int64_t gs, const T* hn, const T* h_prev, const T* gy,
-                 const T* dh_in, T* carry, T* dx, T* dgh, T* db, int64_t w) {
+                 const T* dh_in, T* carry, T* dx, T* dgh, int64_t w) {
   for (int64_t j = 0; j < w; ++j) {
     const T r = act[j], z = act[gs + j], n = act[2 * gs + j];
     const T dh = (dh_in ? dh_in[j] : T(0)) + gy[j] + carry[j];
@@ -74,10 +73,7 @@ void gru_bwd_row(const T* act, int64_t gs, const T* hn, const T* h_prev, const T
     const T d[3] = {dn * hn[j] * (r * (T(1) - r)), dh * (h_prev[j] - n) * (z * (T(1) - z)), dn};
     for (int g = 0; g < 3; ++g) dx[g * gs + j] = d[g];
     const T dg[3] = {d[0], d[1], dn * r};
-    for (int g = 0; g < 3; ++g) {
-      dgh[g * gs + j] = dg[g];
-      db[g * gs + j] += dg[g];
-    }
+    for (int g = 0; g < 3; ++g) dgh[g * gs + j] = dg[g];
     carry[j] = dh * z;
   }
 }

@@ -60,7 +60,7 @@ AD_AVX2 void lstm_fwd_row_f32(const float* gh, int64_t ghs, const float* xs, con
 
 template <typename T>
 AD_AVX2_INLINE void bwd_vec(const T* act, int64_t gs, const T* tc, const T* c_prev, const T* gy_h,
-                            const T* gy_c, const T* dh_in, T* dc, T* dx, T* db) {
+                            const T* gy_c, const T* dh_in, T* dc, T* dx) {
   using V = Vec<T>;
   const auto one = V::set1(T(1));
   const auto i = V::load(act), f = V::load(act + gs), g = V::load(act + 2 * gs),
@@ -73,21 +73,18 @@ AD_AVX2_INLINE void bwd_vec(const T* act, int64_t gs, const T* tc, const T* c_pr
                               V::mul(V::mul(dcv, V::load(c_prev)), V::mul(f, V::sub(one, f))),
                               V::mul(V::mul(dcv, i), V::fnma(g, g, one)),
                               V::mul(V::mul(dh, t), V::mul(o, V::sub(one, o)))};
-  for (int k = 0; k < 4; ++k) {
-    V::store(dx + k * gs, d[k]);
-    V::store(db + k * gs, V::add(V::load(db + k * gs), d[k]));
-  }
+  for (int k = 0; k < 4; ++k) V::store(dx + k * gs, d[k]);
   V::store(dc, V::mul(dcv, f));
 }
 
 template <typename T>
 AD_AVX2 void lstm_bwd_row(const T* act, int64_t gs, const T* tc, const T* c_prev, const T* gy_h,
-                          const T* gy_c, const T* dh_in, T* dc, T* dx, T* db, int64_t w) {
+                          const T* gy_c, const T* dh_in, T* dc, T* dx, int64_t w) {
   constexpr int W = Vec<T>::W;
   int64_t j = 0;
   for (; j + W <= w; j += W)
     bwd_vec<T>(act + j, gs, tc + j, c_prev + j, gy_h + j, gy_c + j, dh_in ? dh_in + j : nullptr,
-               dc + j, dx + j, db + j);
+               dc + j, dx + j);
   for (; j < w; ++j) {  // scalar tail: the same arithmetic (no transcendental to match)
     const T i = act[j], f = act[gs + j], g = act[2 * gs + j], o = act[3 * gs + j];
     const T t = tc[j];
@@ -98,7 +95,6 @@ AD_AVX2 void lstm_bwd_row(const T* act, int64_t gs, const T* tc, const T* c_prev
     dx[2 * gs + j] = dcv * i * (T(1) - g * g);
     dx[3 * gs + j] = dh * t * (o * (T(1) - o));
     dc[j] = dcv * f;
-    for (int k = 0; k < 4; ++k) db[k * gs + j] += dx[k * gs + j];
   }
 }
 
@@ -145,7 +141,7 @@ AD_AVX2 void gru_fwd_row_f32(const float* gh, int64_t ghs, const float* xs, cons
 
 template <typename T>
 AD_AVX2_INLINE void gru_bwd_vec(const T* act, int64_t gs, const T* hn, const T* h_prev, const T* gy,
-                                const T* dh_in, T* carry, T* dx, T* dgh, T* db) {
+                                const T* dh_in, T* carry, T* dx, T* dgh) {
   using V = Vec<T>;
   const auto one = V::set1(T(1));
   const auto r = V::load(act), z = V::load(act + gs), n = V::load(act + 2 * gs);
@@ -159,19 +155,18 @@ AD_AVX2_INLINE void gru_bwd_vec(const T* act, int64_t gs, const T* hn, const T* 
   for (int g = 0; g < 3; ++g) {
     V::store(dx + g * gs, d[g]);
     V::store(dgh + g * gs, dg[g]);
-    V::store(db + g * gs, V::add(V::load(db + g * gs), dg[g]));
   }
   V::store(carry, V::mul(dh, z));
 }
 
 template <typename T>
 AD_AVX2 void gru_bwd_row(const T* act, int64_t gs, const T* hn, const T* h_prev, const T* gy,
-                         const T* dh_in, T* carry, T* dx, T* dgh, T* db, int64_t w) {
+                         const T* dh_in, T* carry, T* dx, T* dgh, int64_t w) {
   constexpr int W = Vec<T>::W;
   int64_t j = 0;
   for (; j + W <= w; j += W)
     gru_bwd_vec<T>(act + j, gs, hn + j, h_prev + j, gy + j, dh_in ? dh_in + j : nullptr, carry + j,
-                   dx + j, dgh + j, db + j);
+                   dx + j, dgh + j);
   for (; j < w; ++j) {  // scalar tail: the same arithmetic
     const T r = act[j], z = act[gs + j], n = act[2 * gs + j];
     const T dh = (dh_in ? dh_in[j] : T(0)) + gy[j] + carry[j];
@@ -181,7 +176,6 @@ AD_AVX2 void gru_bwd_row(const T* act, int64_t gs, const T* hn, const T* h_prev,
     for (int g = 0; g < 3; ++g) {
       dx[g * gs + j] = d[g];
       dgh[g * gs + j] = dg[g];
-      db[g * gs + j] += dg[g];
     }
     carry[j] = dh * z;
   }
