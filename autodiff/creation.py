@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from . import dtypes
-from .device import device as _device, get_default_device
+from .device import device as _device
+from .device import get_default_device
 from .errors import ArgumentError
 from .ops._util import shape_arg
 from .random import _generator
@@ -179,7 +180,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     if dtype is None:
         dtype = (dtypes.bool_ if isinstance(fill_value, bool) else
                  dtypes.int64 if isinstance(fill_value, (int, np.integer)) else None)
-    return _fill("full", (size,) if not isinstance(size, int) else (size,), fill_value, dtype,
+    return _fill("full", (size,), fill_value, dtype,
                  device, requires_grad)
 
 
@@ -253,11 +254,28 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return t.requires_grad_(True) if requires_grad else t
 
 
+def _linspace_points(start, end, steps: int, np_dtype) -> np.ndarray:
+    """PyTorch's float32/float64 linspace bit for bit: step = (end - start) / (steps - 1) in the
+    dtype, then start + i * step for the first half and end - (steps - 1 - i) * step for the
+    second, each a fused multiply-add (one rounding; long double holds the exact product for
+    float32, nearly always for float64). NumPy's start + i * step drifts at the far end."""
+    lo, hi = np_dtype.type(start), np_dtype.type(end)
+    if steps <= 1:
+        return np.full(steps, lo, np_dtype)
+    step = np.longdouble((hi - lo) / np_dtype.type(steps - 1))
+    i = np.arange(steps)
+    first = np.longdouble(lo) + step * i
+    second = np.longdouble(hi) - step * (steps - 1 - i)
+    return np.where(i < steps // 2, first, second).astype(np_dtype)
+
+
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev, dt = _dev(device), _dt(dtype)
     if int(steps) < 0:
         raise ArgumentError(f"linspace: number of steps must be non-negative, got {steps}")
-    if dt.is_floating_point:
+    if dt.np in (np.float32, np.float64):
+        arr = dev.backend.from_numpy(_linspace_points(start, end, int(steps), np.dtype(dt.np)))
+    elif dt.is_floating_point:
         arr = dev.backend.linspace(start, end, int(steps), dt.np)
     else:  # PyTorch truncates the ends, then the points, toward zero (NumPy's floor them)
         points = np.trunc(np.linspace(math.trunc(start), math.trunc(end), int(steps)))

@@ -185,11 +185,13 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     return out.reshape(n, ch, *out_sp)
 
 
-def _base(steps: int, align_corners: bool) -> np.ndarray:
+def _base(steps: int, align_corners: bool, dtype: np.dtype) -> np.ndarray:
+    """PyTorch's linspace_from_neg_one in theta's dtype: identity maps then land exactly on
+    pixel centres, where the grid's gradient picks the same side of the kink as PyTorch's."""
     if steps <= 1:
-        return np.zeros(max(steps, 0))
-    base = np.linspace(-1.0, 1.0, steps)
-    return base if align_corners else base * (steps - 1) / steps
+        return np.zeros(max(steps, 0), dtype)
+    base = creation._linspace_points(-1.0, 1.0, steps, dtype)
+    return base if align_corners else base * dtype.type(steps - 1) / dtype.type(steps)
 
 
 def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
@@ -221,9 +223,10 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     if min(size) <= 0:
         raise ValueError(f"affine_grid: expected a non-zero, positive size, got {size}")
     spatial = size[2:]
-    axes = [_base(s, bool(align_corners)) for s in spatial]  # D/H/W order
+    dtype = np.dtype(theta.dtype.np)
+    axes = [_base(s, bool(align_corners), dtype) for s in spatial]  # D/H/W order
     mesh = np.meshgrid(*axes, indexing="ij")
-    base = np.stack(list(reversed(mesh)) + [np.ones(spatial)], -1).reshape(-1, nsp + 1)
+    base = np.stack(list(reversed(mesh)) + [np.ones(spatial, dtype)], -1).reshape(-1, nsp + 1)
     base_t = creation.tensor(base, dtype=theta.dtype, device=theta.device)
     grid = base_t @ theta.transpose(1, 2)  # (N, P, nsp)
     return grid.reshape(size[0], *spatial, nsp)
