@@ -839,3 +839,49 @@ def test_linspace_and_identity_affine_grid_match_bitwise(dev, dtype):
         )
         assert got.dtype is getattr(ad, dtype)
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+def _api_tour(lib):
+    """Small things tutorials touch: printing, module walks, init via apply, freezing,
+    ReduceLROnPlateau, max/topk/gather/where/einsum/interpolate/one_hot."""
+    nn, F = lib.nn, lib.nn.functional
+    x = lib.tensor(np.random.default_rng(0).standard_normal((2, 3, 5, 5)))
+    net = nn.Sequential(nn.Conv2d(3, 6, 3), nn.BatchNorm2d(6), nn.ReLU(),
+                        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(6, 4))
+
+    def init_fn(m):
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.constant_(m.weight, 0.1)
+            nn.init.zeros_(m.bias)
+    net.apply(init_fn).double()
+    for p in net[:2].parameters():
+        p.requires_grad_(False)
+    out = [repr(net), repr(net[1:3]), [(n, type(m).__name__) for n, m in net.named_modules()],
+           [n for n, p in net.named_parameters() if p.requires_grad],
+           sum(p.numel() for p in net.parameters() if p.requires_grad), net(x).tolist()]
+    opt = lib.optim.SGD([nn.Parameter(lib.zeros(1))], lr=1.0)
+    plateau = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1,
+                                                       threshold=0.01, cooldown=1, min_lr=0.1)
+    for metric in [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95, 0.5, 0.5, 0.5, 0.5, 0.5]:
+        plateau.step(metric)
+        out.append(opt.param_groups[0]["lr"])
+    a = x[:, 0, 0]
+    idx = lib.tensor([[0, 1], [4, 0]])
+    values, indices = lib.max(a, 1)
+    out += [values.tolist(), indices.tolist(), a.argmax(dim=1, keepdim=True).tolist(),
+            [t.tolist() for t in a.topk(2, dim=1, largest=False)], a.gather(1, idx).tolist(),
+            lib.where(a > 0, a, 0.0).tolist(), lib.einsum("bij,bjk->bik", x[0], x[1]).tolist(),
+            lib.einsum("ii", x[0, 0]).item(), F.one_hot(lib.tensor([0, 2]), 4).tolist()]
+    for mode in ("nearest", "bilinear", "bicubic", "area"):
+        out.append(F.interpolate(x, scale_factor=2, mode=mode).sum().item())
+    return out
+
+
+def test_api_tour(dev):
+    t, a = _api_tour(torch), _api_tour(ad)
+    assert len(t) == len(a)
+    for tv, av in zip(t, a):
+        if isinstance(tv, str) or (isinstance(tv, list) and isinstance(tv[0], tuple | str)):
+            assert av == tv
+        else:
+            np.testing.assert_allclose(np.asarray(av, float), np.asarray(tv, float), rtol=1e-12)
