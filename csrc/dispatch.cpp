@@ -70,6 +70,7 @@ void fill(KernelTable<T>& t, SimdLevel level) {
     fill_softmax_neon(t);
     fill_norm_neon(t);
     fill_gemm_neon(t);
+    fill_rnn_neon(t);
   }
   keep_second_tile(t);
 #endif

@@ -14,6 +14,8 @@ template <typename T>
 void fill_rnn_scalar(KernelTable<T>& t);
 template <typename T>
 void fill_rnn_avx2(KernelTable<T>& t);
+template <typename T>
+void fill_rnn_neon(KernelTable<T>& t);
 
 // One LSTM layer over L steps (reverse: from the last step down).  All arrays C-contiguous:
 // xs (L, N, 4H) input projections x W_ih^T + b_ih; h0, c0 (N, H); w (4H, H) = W_hh;

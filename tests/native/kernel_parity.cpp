@@ -2,7 +2,8 @@
 // AArch64, e.g. under qemu-user) against the scalar level, through the driver functions the
 // bindings call (broadcast binary ops, unary math and its gradients, reductions along an
 // axis, softmax / log_softmax forward and backward on any axis, layer norm forward and
-// backward, batch norm statistics and backward, GEMM with transposed and batched operands),
+// backward, batch norm statistics and backward, GEMM with transposed and batched operands,
+// the LSTM and GRU time loops forward and backward),
 // float32 and float64, on odd sizes.  Then the float32 vector math against float64 libm.
 //
 // Errors are in ulps: |got - ref| / (eps * max(|ref|, floor)) with eps the dtype's machine
@@ -30,6 +31,7 @@
 #include "kernels/gemm.h"
 #include "kernels/norm.h"
 #include "kernels/reduce.h"
+#include "kernels/rnn.h"
 #include "kernels/softmax.h"
 
 namespace k = autodiff::kernels;
@@ -569,6 +571,74 @@ void check_gemm(SimdLevel level, std::mt19937& rng) {
     check_gemm_case<T>(level, rng, 17, 31, 33, layout & 1, layout & 2, 3, 1);
 }
 
+// ---- LSTM and GRU time loops (the step GEMM and the cell kernels) ----
+
+// Every output of an RNN kernel, each measured norm-wise (relative to its largest element):
+// the vector cells' sigmoid and tanh differ from libm's by a few ulps, and every step carries
+// the differences on through its GEMM.
+template <typename T>
+void compare_outputs(const std::string& kernel, const std::string& level, const std::string& shape,
+                     const std::vector<std::vector<T>>& got,
+                     const std::vector<std::vector<T>>& ref) {
+  for (size_t i = 0; i < ref.size(); ++i)
+    compare<T>(kernel, level, shape + " out " + std::to_string(i), got[i], ref[i], 64,
+               std::max(max_abs(ref[i]), 1e-3));
+}
+
+template <typename T>
+void check_rnn(SimdLevel level, std::mt19937& rng) {
+  const std::string lv = k::simd_level_name(level);
+  const int64_t shapes[][3] = {{3, 2, 1}, {4, 3, 17}, {2, 5, 33}, {3, 1, 48}, {2, 9, 20}};
+  for (const auto& s : shapes)
+    for (int variant = 0; variant < 2; ++variant) {  // forward with bias; reverse without
+      const int64_t L = s[0], N = s[1], H = s[2];
+      const bool reverse = variant == 1;
+      const std::string shape = dims({L, N, H}) + (reverse ? " reverse" : " bias");
+      const auto h0 = random_vec<T>(rng, N * H, -1, 1), c0 = random_vec<T>(rng, N * H, -1, 1);
+      const double sc = 1 / std::sqrt(double(H));
+      for (int G : {4, 3}) {  // LSTM, GRU
+        const auto xs = random_vec<T>(rng, L * N * G * H, -2, 2);
+        const auto w = random_vec<T>(rng, G * H * H, -sc, sc);
+        const auto b = random_vec<T>(rng, G * H, -0.5, 0.5);
+        const T* bp = reverse ? nullptr : b.data();
+        const int64_t yw = G == 4 ? 2 * H : H;  // y's row: [h | c] or h
+        // y, act, tc (LSTM) or hn (GRU)
+        const auto fwd = both(level, [&] {
+          std::vector<std::vector<T>> o = {std::vector<T>(size_t(L * N * yw)),
+                                           std::vector<T>(size_t(L * N * G * H)),
+                                           std::vector<T>(size_t(L * N * H))};
+          if (G == 4)
+            k::lstm_forward<T>(L, N, H, xs.data(), h0.data(), c0.data(), w.data(), bp, reverse,
+                               o[0].data(), o[1].data(), o[2].data());
+          else
+            k::gru_forward<T>(L, N, H, xs.data(), h0.data(), w.data(), bp, reverse, o[0].data(),
+                              o[1].data(), o[2].data());
+          return o;
+        });
+        const char* name = G == 4 ? "lstm" : "gru";
+        compare_outputs<T>(name, lv, shape, fwd.first, fwd.second);
+        const auto& f = fwd.second;  // the backward at both levels from the scalar forward
+        const auto gy = random_vec<T>(rng, L * N * yw, -1, 1);
+        const auto bwd = both(level, [&] {  // dx, dh0, dw, db (and dc0 for the LSTM)
+          std::vector<std::vector<T>> o = {
+              std::vector<T>(size_t(L * N * G * H)), std::vector<T>(size_t(N * H)),
+              std::vector<T>(size_t(G * H * H)), std::vector<T>(size_t(G * H)),
+              std::vector<T>(size_t(N * H))};
+          if (G == 4)
+            k::lstm_backward<T>(L, N, H, gy.data(), f[0].data(), f[1].data(), f[2].data(),
+                                h0.data(), c0.data(), w.data(), reverse, o[0].data(),
+                                o[1].data(), o[4].data(), o[2].data(), o[3].data());
+          else
+            k::gru_backward<T>(L, N, H, gy.data(), f[0].data(), f[1].data(), f[2].data(),
+                               h0.data(), w.data(), reverse, o[0].data(), o[1].data(),
+                               o[2].data(), o[3].data());
+          return o;
+        });
+        compare_outputs<T>(std::string(name) + "_bwd", lv, shape, bwd.first, bwd.second);
+      }
+    }
+}
+
 // ---- float32 vector math against float64 libm ----
 
 // Max error in float32 ulps of the true value (the spacing of floats at it) over 250k
@@ -647,6 +717,8 @@ int main() {
     check_batch_norm<double>(l, rng);
     check_gemm<float>(l, rng);
     check_gemm<double>(l, rng);
+    check_rnn<float>(l, rng);
+    check_rnn<double>(l, rng);
     // last: the others' data stay as they were.  Streaming (16 MiB + 3 rows), then cached.
     check_pipelined_rows<float>(l, rng, (16 << 20) / 4096 + 3, 1024);
     check_pipelined_rows<double>(l, rng, (16 << 20) / 4096 + 3, 512);
