@@ -50,9 +50,9 @@ AD_SIMD_INLINE void lstm_fwd_vec(const float* gh, int64_t ghs, const float* xs, 
 }
 
 template <typename Isa, typename Math>
-AD_SIMD void lstm_fwd_row(const float* gh, int64_t ghs, const float* xs, const float* b,
-                          int64_t gs, const float* c_prev, float* act, float* c, float* h,
-                          float* tc, int64_t w) {
+AD_SIMD void lstm_fwd_row(const float* gh, int64_t ghs, const float* xs, const float* b, int64_t gs,
+                          const float* c_prev, float* act, float* c, float* h, float* tc,
+                          int64_t w) {
   constexpr int W = Isa::template Vec<float>::W;
   int64_t j = 0;
   for (; j + W <= w; j += W)
@@ -115,8 +115,7 @@ AD_SIMD void lstm_bwd_row(const T* act, int64_t gs, const T* tc, const T* c_prev
 
 template <typename Isa, typename Math>
 AD_SIMD_INLINE void gru_fwd_vec(const float* gh, int64_t ghs, const float* xs, const float* b,
-                                int64_t gs, const float* h_prev, float* act, float* hn,
-                                float* h) {
+                                int64_t gs, const float* h_prev, float* act, float* hn, float* h) {
   using V = typename Isa::template Vec<float>;
   typename V::R ghb[3];
   for (int g = 0; g < 3; ++g) {
@@ -134,9 +133,8 @@ AD_SIMD_INLINE void gru_fwd_vec(const float* gh, int64_t ghs, const float* xs, c
 }
 
 template <typename Isa, typename Math>
-AD_SIMD void gru_fwd_row(const float* gh, int64_t ghs, const float* xs, const float* b,
-                         int64_t gs, const float* h_prev, float* act, float* hn, float* h,
-                         int64_t w) {
+AD_SIMD void gru_fwd_row(const float* gh, int64_t ghs, const float* xs, const float* b, int64_t gs,
+                         const float* h_prev, float* act, float* hn, float* h, int64_t w) {
   constexpr int W = Isa::template Vec<float>::W;
   int64_t j = 0;
   for (; j + W <= w; j += W)
@@ -157,8 +155,8 @@ AD_SIMD void gru_fwd_row(const float* gh, int64_t ghs, const float* xs, const fl
 }
 
 template <typename Isa, typename T>
-AD_SIMD_INLINE void gru_bwd_vec(const T* act, int64_t gs, const T* hn, const T* h_prev,
-                                const T* gy, const T* dh_in, T* carry, T* dx, T* dgh) {
+AD_SIMD_INLINE void gru_bwd_vec(const T* act, int64_t gs, const T* hn, const T* h_prev, const T* gy,
+                                const T* dh_in, T* carry, T* dx, T* dgh) {
   using V = typename Isa::template Vec<T>;
   const auto one = V::set1(T(1));
   const auto r = V::load(act), z = V::load(act + gs), n = V::load(act + 2 * gs);
