@@ -9,7 +9,7 @@ import numpy as np
 from . import dtypes
 from .device import device as _device
 from .device import get_default_device
-from .errors import ArgumentError
+from .errors import ArgumentError, DTypeError
 from .ops._util import shape_arg
 from .random import _generator
 from .tensor import Tensor
@@ -337,6 +337,8 @@ def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Sample indices from the rows of ``input`` (non-negative weights)."""
+    if not input.is_floating_point():  # as PyTorch: weights must be floating point
+        raise DTypeError(f"multinomial: expected a floating-point input, got {input.dtype.name}")
     b = input._dev.backend
     arr = b.multinomial(_generator(generator), input._data, int(num_samples), replacement)
     return Tensor._make(arr, input._dev, False, None)

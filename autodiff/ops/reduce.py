@@ -461,11 +461,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         _nonempty("linalg.vector_norm", input, axes)  # (no identity: PyTorch raises)
         return where(a != 0, where(a != 0, a, 1) ** p, math.inf).sum(dim, keepdim) ** (1 / p)
     # PyTorch's gradient conventions, never 0 * inf = NaN: 0 at a zero vector, and (p < 1)
-    # 0 at a zero element
+    # 0 at a zero element (`!= 0`, not `> 0`, so that a NaN element gives a NaN norm)
     if p < 1:
-        a = where(a > 0, where(a > 0, a, 1) ** p, 0)
+        a = where(a != 0, where(a != 0, a, 1) ** p, 0)
     s = a.sum(dim, keepdim) if p < 1 else (a ** p).sum(dim, keepdim)
-    return where(s > 0, where(s > 0, s, 1) ** (1.0 / p), 0)
+    return where(s != 0, where(s != 0, s, 1) ** (1.0 / p), 0)
 
 
 def _bool_reduce(kernel):

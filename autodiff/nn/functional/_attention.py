@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from ... import creation, dtypes, ops
 from ...autograd.function import Function
@@ -146,6 +147,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
                            "create this mask.")
     q, k, v = _project(query, key, value, e, in_proj_weight, in_proj_bias,
                        use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight)
+    if key_padding_mask is not None and attn_mask is not None and (
+            key_padding_mask.dtype is not attn_mask.dtype):  # as PyTorch's _canonical_mask
+        warnings.warn("Support for mismatched key_padding_mask and attn_mask is deprecated. "
+                      "Use same type for both instead.", stacklevel=3)
     attn_mask = _float_mask(attn_mask, q.dtype)
     key_padding_mask = _float_mask(key_padding_mask, q.dtype)
     if bias_k is not None and bias_v is not None:

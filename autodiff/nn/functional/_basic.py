@@ -214,8 +214,9 @@ def _renorm_rows(x, weight, max_norm, norm_type):
 def one_hot(input: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding: (*) -> (*, num_classes)."""
     x = input
-    if x.is_floating_point():
-        raise DTypeError(f"one_hot: expected an integer tensor, got {x.dtype.name}")
+    if x.dtype is not dtypes.int64:  # PyTorch takes LongTensor indices only
+        raise DTypeError(f"one_hot: expected an int64 (LongTensor) index tensor, "
+                         f"got {x.dtype.name}")
     if x.numel() and int(x.min().item()) < 0:
         raise RuntimeError("one_hot: class values must be non-negative")
     if num_classes < 0:
