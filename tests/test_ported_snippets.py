@@ -298,6 +298,38 @@ def test_forward_hooks_see_and_change_kwargs():
     _same(program)
 
 
+def test_global_module_hooks(dev):
+    def program(lib):
+        nn, log = lib.nn, []
+        glob = lib.nn.modules.module
+        handles = [
+            glob.register_module_forward_pre_hook(lambda m, a: log.append(type(m).__name__)),
+            glob.register_module_forward_hook(lambda m, a, o: log.append(o.shape[-1])),
+            glob.register_module_forward_hook(
+                lambda m, a, kw, o: o * 2 if isinstance(m, nn.ReLU) else None,
+                with_kwargs=True),
+            glob.register_module_forward_hook(lambda m, a, o: log.append(o), always_call=True),
+        ]
+        try:
+            s = _ported(lib, lambda lib: lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU()))
+            s[1].register_forward_hook(lambda m, a, o: log.append(round(o.sum().item(), 9)))
+            s[1].register_forward_pre_hook(lambda m, a: log.append("own"), prepend=True)
+            y = s(lib.ones(1, 2, dtype=lib.float64))
+            with pytest.raises(RuntimeError):
+                s[0](lib.ones(1, 5, dtype=lib.float64))  # the always_call hook sees None
+        finally:
+            for h in handles:
+                h.remove()
+        n = len(log)
+        s(lib.ones(1, 2, dtype=lib.float64))
+        assert len(log) == n + 2  # only the module's own hooks now
+        return [str(x) if isinstance(x, str) or x is None else "out" if hasattr(x, "shape")
+                else x for x in log] + np.round(y.detach().numpy(), 9).tolist()
+
+    t, a = (program(lib) for lib in LIBS)
+    assert a == t
+
+
 @pytest.mark.parametrize("norm_type", [2.0, math.inf, "inf", 1.0, 0.5])
 def test_clip_grad_norm_and_value(dev, norm_type):
     def program(lib):

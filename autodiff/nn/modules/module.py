@@ -8,13 +8,21 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 from ... import dtypes
-from ...autograd.function import Function
-from ...autograd.grad_mode import no_grad, state
+from ...autograd.grad_mode import no_grad
 from ...device import device as _device
 from ...tensor import Tensor
 from ...utils.hooks import RemovableHandle, new_args_kwargs
 from ..buffer import buffer_mark
 from ..parameter import Parameter
+from ._hooks import (  # PyTorch's nn.modules.module.register_module_forward(_pre)_hook
+    ALWAYS_CALLED,
+    FORWARD,
+    FORWARD_PRE,
+    WITH_KWARGS,
+    _BackwardHook,
+    register_module_forward_hook,  # noqa: F401
+    register_module_forward_pre_hook,  # noqa: F401
+)
 from ._state_dict import StateDictMixin
 
 
@@ -38,104 +46,6 @@ def _check_slot(kind: str, name: str, value, cls, cls_name: str, owner, store) -
                         f"({cls_name} or None required)")
     if name not in store and hasattr(owner, name):  # as PyTorch: nothing is replaced
         raise KeyError(f"attribute '{name}' already exists")
-
-
-class _BackwardHookFunction(Function):
-    """Identity on tensors whose backward hands the gradients to ``hook`` (torch's
-    BackwardHookFunction): the node where a Module's full backward hooks see its grads."""
-
-    @staticmethod
-    def forward(ctx, hook, materialize, *args):
-        ctx.hook = hook
-        ctx.set_materialize_grads(materialize)
-        outs = tuple(a if a.requires_grad else a.detach() for a in args)
-        ctx.mark_non_differentiable(*[o for o in outs if not o.requires_grad])
-        return outs
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return (None, None, *ctx.hook(grads))
-
-
-def _pack(index: list, values, n: int) -> tuple:
-    res = [None] * n
-    for i, v in zip(index, values):
-        res[i] = v
-    return tuple(res)
-
-
-def _check_len(kind: str, got, expected: tuple) -> tuple:
-    if len(got) != len(expected):
-        raise RuntimeError(f"Backward {kind} returned an invalid number of grad_"
-                           f"{'output' if kind == 'pre hook' else 'input'}, got {len(got)}, "
-                           f"but expected {len(expected)}")
-    return tuple(got)
-
-
-class _BackwardHook:
-    """One forward call's full backward hooks (torch.utils.hooks.BackwardHook): the positional
-    tensor inputs and the tensor outputs pass through a ``_BackwardHookFunction`` each; the
-    output node records grad_output (running the pre-hooks), the input node runs the hooks."""
-
-    def __init__(self, module: Module, hooks: tuple, pre_hooks: tuple) -> None:
-        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
-        self.grad_outputs = self.in_index = self.out_index = None
-        self.n_in = self.n_out = 0
-
-    @staticmethod
-    def _wrap(args: tuple, hook, materialize: bool):
-        index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        if not (state.enabled and any(args[i].requires_grad for i in index)):
-            return args, None
-        new = list(args)
-        outs = _BackwardHookFunction.apply(hook, materialize, *(args[i] for i in index))
-        for i, t in zip(index, outs):
-            new[i] = t
-        return tuple(new), index
-
-    def setup_input(self, args: tuple) -> tuple:
-        self.n_in = len(args)
-        args, self.in_index = self._wrap(args, self._on_input_grads, True)
-        return args
-
-    def setup_output(self, result):
-        single = not isinstance(result, tuple)
-        outs = (result,) if single else result
-        self.n_out = len(outs)
-        outs, self.out_index = self._wrap(outs, self._on_output_grads, False)
-        return outs[0] if single else outs
-
-    def _on_output_grads(self, grads: tuple) -> tuple:
-        self.grad_outputs = _pack(self.out_index, grads, self.n_out)
-        for hook in self.pre_hooks:
-            r = hook(self.module, self.grad_outputs)
-            if r is not None:
-                self.grad_outputs = _check_len("pre hook", r, self.grad_outputs)
-        local = self.grad_outputs
-        if self.in_index is None:  # no input requires grad: the hooks fire here, as torch's
-            warnings.warn("Full backward hook is firing when gradients are computed with "
-                          "respect to module outputs since no inputs require gradients.",
-                          UserWarning, stacklevel=2)
-            grad_in = (None,) * self.n_in
-            for hook in self.hooks:
-                r = hook(self.module, grad_in, self.grad_outputs)
-                if r is not None and not (isinstance(r, tuple) and all(g is None for g in r)):
-                    raise RuntimeError("Backward hook for Modules where no input requires "
-                                       "gradient should always return None or None for all "
-                                       "gradients.")
-            self.grad_outputs = None
-        return tuple(local[i] for i in self.out_index)
-
-    def _on_input_grads(self, grads: tuple) -> tuple:
-        if self.grad_outputs is None:  # reached without passing the outputs (double backward)
-            return grads
-        res = _pack(self.in_index, grads, self.n_in)
-        for hook in self.hooks:
-            r = hook(self.module, res, self.grad_outputs)
-            if r is not None:
-                res = _check_len("hook", r, res)
-        self.grad_outputs = None
-        return tuple(res[i] for i in self.in_index)
 
 
 class Module(StateDictMixin):
@@ -174,7 +84,7 @@ class Module(StateDictMixin):
     def __call__(self, *args, **kwargs):
         d = self.__dict__  # .get: modules pickled before these hooks existed
         with_kw = d.get("_hooks_with_kwargs", ())
-        for hid, hook in tuple(self._forward_pre_hooks.items()):
+        for hid, hook in (*FORWARD_PRE.items(), *self._forward_pre_hooks.items()):
             if hid in with_kw:
                 r = hook(self, args, kwargs)
                 if r is not None:
@@ -191,10 +101,11 @@ class Module(StateDictMixin):
         try:
             out = self.forward(*args, **kwargs)
         except Exception:
-            if d.get("_hooks_always_called"):
-                self._run_forward_hooks(args, kwargs, None, d["_hooks_always_called"])
+            always = ALWAYS_CALLED | d.get("_hooks_always_called", set())
+            if always:
+                self._run_forward_hooks(args, kwargs, None, always)
             raise
-        if self._forward_hooks:  # (most calls have none: no method call for them)
+        if self._forward_hooks or FORWARD:  # (most calls have none: no method call for them)
             out = self._run_forward_hooks(args, kwargs, out)
         if bw is not None:
             if not isinstance(out, (Tensor, tuple)):
@@ -424,8 +335,8 @@ class Module(StateDictMixin):
     def _run_forward_hooks(self, args, kwargs, out, only=None):
         """The forward hooks on ``out``; with ``only`` (forward raised), just those ids, each
         of whose own errors becomes a warning (forward's error is the one raised)."""
-        with_kw = self.__dict__.get("_hooks_with_kwargs", ())
-        for hid, hook in tuple(self._forward_hooks.items()):
+        with_kw = WITH_KWARGS | self.__dict__.get("_hooks_with_kwargs", set())
+        for hid, hook in (*FORWARD.items(), *self._forward_hooks.items()):
             if only is not None and hid not in only:
                 continue
             try:
