@@ -330,6 +330,31 @@ def test_global_module_hooks(dev):
     assert a == t
 
 
+def test_global_module_backward_hooks(dev):
+    def program(lib):
+        nn, glob, log = lib.nn, lib.nn.modules.module, []
+        s = _ported(lib, lambda lib: lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.Tanh()))
+        s[1].register_full_backward_hook(lambda m, gi, go: log.append(type(m).__name__))
+        handles = [
+            glob.register_module_full_backward_hook(
+                lambda m, gi, go: log.append(_flat(gi[0]).round(9).tolist())),
+            glob.register_module_full_backward_pre_hook(
+                lambda m, go: (go[0] * 2,) if isinstance(m, nn.Tanh) else log.append("pre")),
+        ]
+        x = lib.ones(1, 2, dtype=lib.float64, requires_grad=True)
+        try:
+            s(x).sum().backward()
+        finally:
+            for h in handles:
+                h.remove()
+        hooked, x.grad = x.grad, None
+        s(x).sum().backward()
+        return log, _flat(hooked, x.grad).round(12).tolist()
+
+    t, a = (program(lib) for lib in LIBS)
+    assert a == t
+
+
 @pytest.mark.parametrize("norm_type", [2.0, math.inf, "inf", 1.0, 0.5])
 def test_clip_grad_norm_and_value(dev, norm_type):
     def program(lib):

@@ -1,8 +1,8 @@
 """The machinery of ``Module``'s hooks: the identity nodes where its full backward hooks see
-the gradients, and PyTorch's global module hooks (``nn.modules.module.
-register_module_forward_hook`` and ``register_module_forward_pre_hook``), which run on every
-module's call before the module's own hooks of the same kind (``Module.__call__`` reads
-their tables)."""
+the gradients, and PyTorch's global module hooks (``nn.modules.module.register_module_
+forward_pre_hook``, ``_forward_hook``, ``_full_backward_hook``, ``_full_backward_pre_hook``),
+which run for every module before the module's own hooks of the same kind
+(``Module.__call__`` reads their tables)."""
 
 from __future__ import annotations
 
@@ -17,16 +17,33 @@ from ...utils.hooks import RemovableHandle
 
 FORWARD_PRE: OrderedDict = OrderedDict()
 FORWARD: OrderedDict = OrderedDict()
+BACKWARD: OrderedDict = OrderedDict()
+BACKWARD_PRE: OrderedDict = OrderedDict()
 WITH_KWARGS: set = set()  # ids of the global forward hooks called with the kwargs
 ALWAYS_CALLED: set = set()  # ids of those that run also when forward raises
+
+
+def _add(table: OrderedDict, hook: Callable) -> RemovableHandle:
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    return handle
 
 
 def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
     """``hook(module, args)`` before every module's forward (and its own pre-hooks); a
     non-None result replaces the args."""
-    handle = RemovableHandle(FORWARD_PRE)
-    FORWARD_PRE[handle.id] = hook
-    return handle
+    return _add(FORWARD_PRE, hook)
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    """``hook(module, grad_input, grad_output)`` for every module, before its own full backward
+    hooks (see ``Module.register_full_backward_hook``)."""
+    return _add(BACKWARD, hook)
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    """``hook(module, grad_output)`` for every module, before its own backward pre-hooks."""
+    return _add(BACKWARD_PRE, hook)
 
 
 def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
@@ -34,8 +51,7 @@ def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
     """``hook(module, args, output)`` (with_kwargs: ``hook(module, args, kwargs, output)``)
     after every module's forward (before its own forward hooks); a non-None result replaces
     the output. always_call: it runs also when forward raises (output None)."""
-    handle = RemovableHandle(FORWARD)
-    FORWARD[handle.id] = hook
+    handle = _add(FORWARD, hook)
     for flag, ids in ((with_kwargs, WITH_KWARGS), (always_call, ALWAYS_CALLED)):
         if flag:
             ids.add(handle.id)  # (handle ids are never reused)

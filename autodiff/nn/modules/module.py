@@ -14,14 +14,18 @@ from ...tensor import Tensor
 from ...utils.hooks import RemovableHandle, new_args_kwargs
 from ..buffer import buffer_mark
 from ..parameter import Parameter
-from ._hooks import (  # PyTorch's nn.modules.module.register_module_forward(_pre)_hook
+from ._hooks import (  # PyTorch's nn.modules.module.register_module_*_hook
     ALWAYS_CALLED,
+    BACKWARD,
+    BACKWARD_PRE,
     FORWARD,
     FORWARD_PRE,
     WITH_KWARGS,
     _BackwardHook,
     register_module_forward_hook,  # noqa: F401
     register_module_forward_pre_hook,  # noqa: F401
+    register_module_full_backward_hook,  # noqa: F401
+    register_module_full_backward_pre_hook,  # noqa: F401
 )
 from ._state_dict import StateDictMixin
 
@@ -94,9 +98,9 @@ class Module(StateDictMixin):
                 if r is not None:
                     args = r if isinstance(r, tuple) else (r,)
         bw = None
-        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
-            bw = _BackwardHook(self, tuple(self._backward_hooks.values()),
-                               tuple(self._backward_pre_hooks.values()))
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks") or BACKWARD or BACKWARD_PRE:
+            bw = _BackwardHook(self, (*BACKWARD.values(), *self._backward_hooks.values()),
+                               (*BACKWARD_PRE.values(), *self._backward_pre_hooks.values()))
             args = bw.setup_input(args)
         try:
             out = self.forward(*args, **kwargs)
