@@ -320,6 +320,9 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter=None) -> Tensor:
     """Insertion positions of ``values`` in the sorted last dim of ``sorted_sequence`` (or of
     ``sorted_sequence`` gathered by ``sorter``, the indices that sort its last dim)."""
+    if side == "left" and right:  # as PyTorch
+        raise RuntimeError("searchsorted: side and right can't be set to opposites, got side "
+                           "of left while right was True")
     side = side or ("right" if right else "left")
     seq = np.asarray(sorted_sequence.detach().cpu().numpy())
     if sorter is not None:
@@ -479,6 +482,11 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     (PyTorch's matrix-product form of the Euclidean distance only trades accuracy for speed)."""
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if not (x1.is_floating_point() and x2.dtype is x1.dtype):  # PyTorch's checks
+        raise DTypeError(f"cdist: expected X1 and X2 of one floating-point dtype, got "
+                         f"{x1.dtype.name} and {x2.dtype.name}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     if x1.shape[-1] != x2.shape[-1]:
         raise ShapeError(f"cdist: X1 and X2 must have the same number of columns, got "
                          f"{tuple(x1.shape)} and {tuple(x2.shape)}")

@@ -716,3 +716,29 @@ def test_vector_norm_of_nan_is_nan(dev, p):
         return _flat(lib.linalg.vector_norm(x, p, dim=1), x.norm(p), x[1:].norm(p, dim=0))
 
     _same(program)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.nn.functional.pad(x, (1, 1), mode="reflect", value=1.0),
+    lambda lib, x: lib.nn.functional.pad(x, (1, 1) * 4),
+    lambda lib, x: lib.nn.functional.pad(x, (1,)),
+    lambda lib, x: lib.nn.functional.pad(x, (5, 0), mode="circular"),
+    lambda lib, x: lib.cdist(x.long(), x.long()),
+    lambda lib, x: lib.cdist(x, x.float()),
+    lambda lib, x: lib.cdist(x, x, p=-1.0),
+    lambda lib, x: lib.searchsorted(x[0, 0], x[0, 0], right=True, side="left"),
+], ids=["pad_value_reflect", "pad_too_long", "pad_odd", "pad_wraps_twice", "cdist_int",
+        "cdist_mixed_dtypes", "cdist_negative_p", "searchsorted_opposite_sides"])
+def test_argument_errors_as_pytorch(dev, call):
+    for lib in LIBS:
+        with pytest.raises(RuntimeError):
+            call(lib, lib.tensor(np.arange(24.0).reshape(2, 3, 4)))
+
+
+def test_pad_mode_errors_and_zero_value(dev):
+    for lib in LIBS:
+        x = lib.tensor(np.arange(24.0).reshape(2, 3, 4))
+        with pytest.raises(NotImplementedError):
+            lib.nn.functional.pad(x, (1, 1), mode="zeros")
+        assert tuple(lib.nn.functional.pad(x, (1, 1), mode="reflect", value=0.0).shape) == (
+            2, 3, 6)

@@ -254,6 +254,13 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
     """
     if len(pad) % 2:  # a ShapeError (a RuntimeError, as PyTorch's) in every mode
         raise ShapeError(f"pad: padding length must be divisible by 2, got {len(pad)}")
+    if len(pad) // 2 > input.ndim:
+        raise ShapeError(f"pad: padding length should be at most two times the input "
+                         f"dimension, got {len(pad)} for an input of dimension {input.ndim}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):  # PyTorch's error type
+        raise NotImplementedError(f"pad: unrecognised padding mode {mode!r}")
+    if mode != "constant" and value:
+        raise RuntimeError(f"pad: padding mode {mode!r} doesn't take in value argument")
     least = 1 if mode in ("reflect", "replicate") else 0  # PyTorch's least output size
     for n, lo, hi in zip(input.shape[::-1], pad[::2], pad[1::2]):  # RuntimeErrors, as PyTorch's
         if n + lo + hi < least or (mode == "constant" and n + min(lo, 0) + min(hi, 0) < 0):
@@ -261,10 +268,6 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
                              f"gives a size below {least} in {mode} mode")
     if mode == "constant":
         return ops.pad(input, pad, value=0.0 if value is None else value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise ValueError(f"pad: unsupported padding mode {mode!r}")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ShapeError(f"pad: padding length {len(pad)} must be even and at most 2*ndim")
     for i in range(len(pad) // 2):
         d = input.ndim - 1 - i
         lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
