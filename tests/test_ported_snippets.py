@@ -162,6 +162,9 @@ def test_state_dict_keys_tying_and_deepcopy(dev):
         fresh = _tied(lib).double()
         res = fresh.load_state_dict(sd, strict=False)
         assert fresh.dec.weight is fresh.enc.weight
+        assert repr(res) == ("_IncompatibleKeys(missing_keys=['count'], "
+                             "unexpected_keys=['stale.weight'])")
+        assert repr(fresh.load_state_dict(fresh.state_dict())) == "<All keys matched successfully>"
         with pytest.raises(RuntimeError, match="Missing key"):
             fresh.load_state_dict(sd)
         bad = dict(sd, **{"enc.weight": lib.zeros(4, 3)})

@@ -20,9 +20,12 @@ from ..parameter import Parameter
 _EXTRA_STATE = "_extra_state"
 
 
-class IncompatibleKeys(namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self) -> str:  # as PyTorch's _IncompatibleKeys
+class _IncompatibleKeys(namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    def __repr__(self) -> str:  # as PyTorch's (the class name, _IncompatibleKeys, shows)
         return super().__repr__() if any(self) else "<All keys matched successfully>"
+
+
+IncompatibleKeys = _IncompatibleKeys
 
 
 class StateDictMixin:
