@@ -745,3 +745,23 @@ def test_pad_mode_errors_and_zero_value(dev):
             lib.nn.functional.pad(x, (1, 1), mode="zeros")
         assert tuple(lib.nn.functional.pad(x, (1, 1), mode="reflect", value=0.0).shape) == (
             2, 3, 6)
+
+
+def test_transformer_encoder_with_mismatched_masks_warns_once(dev):
+    def program(lib):
+        import warnings
+
+        nn = lib.nn
+        enc = _ported(lib, lambda lib: lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(
+            4, 2, 8, dropout=0.0, batch_first=True), 2, enable_nested_tensor=False))
+        x = lib.tensor(np.random.default_rng(2).standard_normal((2, 3, 4)))
+        causal = nn.Transformer.generate_square_subsequent_mask(3, dtype=lib.float64)
+        kpm = lib.tensor([[False, False, True], [False, False, False]])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = enc(x, mask=causal, src_key_padding_mask=kpm)
+        assert [str(w.message)[:48] for w in caught] == [
+            "Support for mismatched src_key_padding_mask and "]
+        return _flat(out)
+
+    _same(program)

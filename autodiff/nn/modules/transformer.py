@@ -10,6 +10,7 @@ from ... import creation, dtypes
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from ..functional._attention import _float_mask
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -187,6 +188,12 @@ class TransformerEncoder(Module):
 
     def forward(self, src: Tensor, mask=None, src_key_padding_mask=None,
                 is_causal: bool | None = None) -> Tensor:
+        if mask is not None and src_key_padding_mask is not None and (
+                mask.dtype is not src_key_padding_mask.dtype):  # once here, as PyTorch
+            warnings.warn("Support for mismatched src_key_padding_mask and mask is deprecated. "
+                          "Use same type for both instead.", stacklevel=2)
+            mask, src_key_padding_mask = (_float_mask(m, src.dtype)
+                                          for m in (mask, src_key_padding_mask))
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
