@@ -765,3 +765,14 @@ def test_transformer_encoder_with_mismatched_masks_warns_once(dev):
         return _flat(out)
 
     _same(program)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
+def test_print_optimizer_and_its_param_groups(name):
+    def program(lib):
+        opt = getattr(lib.optim, name)([lib.nn.Parameter(lib.zeros(1))], lr=0.5)
+        return repr(opt), repr(opt.state_dict()["param_groups"]), repr(opt.defaults)
+
+    t, a = (program(lib) for lib in LIBS)
+    assert a == t

@@ -33,7 +33,7 @@ class Adamax(Optimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, foreach=None, *,
+                 eps: float = 1e-8, weight_decay: float = 0, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
         _check_adam_args("Adamax", lr, betas, eps, weight_decay)
