@@ -41,6 +41,15 @@ def cpu_device(request) -> str:
     return request.param
 
 
+@pytest.fixture(params=["cpp", "numpy"])
+def dev(request):
+    """A CPU device made the default for the test: ported PyTorch code names no device."""
+    if not device_available(request.param):
+        pytest.skip(f"{request.param} is not available")
+    with ad.default_device(request.param):
+        yield request.param
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     ad.manual_seed(0)

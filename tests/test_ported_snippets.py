@@ -21,14 +21,6 @@ torch = pytest.importorskip("torch")
 LIBS = (torch, ad)
 
 
-@pytest.fixture(params=["cpp", "numpy"])
-def dev(request):
-    if request.param not in ad.available_devices():
-        pytest.skip(f"{request.param} is not available")
-    with ad.default_device(request.param):
-        yield request.param
-
-
 def _same(program, *args, rtol=1e-9, atol=1e-12):
     """Run ``program(lib, *args)`` under both libraries and compare the flat results."""
     t, a = (program(lib, *args) for lib in LIBS)

@@ -25,14 +25,6 @@ from autodiff.utils import data as ad_data
 DATA = {torch: torch_data, ad: ad_data}
 
 
-@pytest.fixture(params=["cpp", "numpy"])
-def dev(request):
-    if request.param not in ad.available_devices():
-        pytest.skip(f"{request.param} is not available")
-    with ad.default_device(request.param):
-        yield request.param
-
-
 def _port(build, dtype="double"):
     """The same model built by both libraries, autodiff's loaded from PyTorch's weights."""
     torch.manual_seed(0)
