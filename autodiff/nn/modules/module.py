@@ -87,16 +87,17 @@ class Module(StateDictMixin):
 
     def __call__(self, *args, **kwargs):
         d = self.__dict__  # .get: modules pickled before these hooks existed
-        with_kw = d.get("_hooks_with_kwargs", ())
-        for hid, hook in (*FORWARD_PRE.items(), *self._forward_pre_hooks.items()):
-            if hid in with_kw:
-                r = hook(self, args, kwargs)
-                if r is not None:
-                    args, kwargs = new_args_kwargs(r, "forward pre-hook")
-            else:
-                r = hook(self, args)
-                if r is not None:
-                    args = r if isinstance(r, tuple) else (r,)
+        if FORWARD_PRE or self._forward_pre_hooks:  # (most calls have none)
+            with_kw = d.get("_hooks_with_kwargs", ())
+            for hid, hook in (*FORWARD_PRE.items(), *self._forward_pre_hooks.items()):
+                if hid in with_kw:
+                    r = hook(self, args, kwargs)
+                    if r is not None:
+                        args, kwargs = new_args_kwargs(r, "forward pre-hook")
+                else:
+                    r = hook(self, args)
+                    if r is not None:
+                        args = r if isinstance(r, tuple) else (r,)
         bw = None
         if d.get("_backward_hooks") or d.get("_backward_pre_hooks") or BACKWARD or BACKWARD_PRE:
             bw = _BackwardHook(self, (*BACKWARD.values(), *self._backward_hooks.values()),
