@@ -176,9 +176,45 @@ py::tuple batch_norm_backward(const py::array& gy0, const py::array& x0, const p
                            : bn_backward_typed<double>(gy, x, mean, rstd, w, s);
 }
 
+template <typename T>
+py::array channel_affine_typed(const py::array& x, const py::array& scale, const py::array& shift,
+                               const Shape& s) {
+  const int64_t outer = s[0], c = s[1], inner = numel(s) / std::max<int64_t>(1, outer * c);
+  auto y = empty<T>(s);
+  const T* px = static_cast<const T*>(x.data());
+  const T* pa = static_cast<const T*>(scale.data());
+  const T* pb = static_cast<const T*>(shift.data());
+  T* py_ = y.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    kernels::channel_affine<T>(px, pa, pb, outer, c, inner, py_);
+  }
+  return y;
+}
+
+// y = x * scale[c] + shift[c] over (N, C, ...), scale and shift C values each.
+py::array channel_affine(const py::array& x0, const py::array& scale0, const py::array& shift0) {
+  const char* name = "channel_affine";
+  const DType dt = same_dtype(x0, scale0, name);
+  same_dtype(x0, shift0, name);
+  const Shape s = shape_of(x0);
+  if (s.size() < 2)
+    throw py::value_error(std::string(name) + ": expected x of shape (N, C, ...), got " +
+                          shape_str(s));
+  if (scale0.size() != s[1] || shift0.size() != s[1])
+    throw py::value_error(std::string(name) + ": scale and shift need " + std::to_string(s[1]) +
+                          " values for x of shape " + shape_str(s) + ", got shapes " +
+                          shape_str(shape_of(scale0)) + " and " + shape_str(shape_of(shift0)));
+  py::array x = contiguous(x0), scale = contiguous(scale0), shift = contiguous(shift0);
+  return dt == DType::kF32 ? channel_affine_typed<float>(x, scale, shift, s)
+                           : channel_affine_typed<double>(x, scale, shift, s);
+}
+
 }  // namespace
 
 void init_norm(py::module_& m) {
+  m.def("channel_affine", &channel_affine, py::arg("x"), py::arg("scale"), py::arg("shift"),
+        "x * scale[c] + shift[c] over (N, C, ...): batch norm's normalization in one pass.");
   m.def("batch_norm_backward", &batch_norm_backward, py::arg("gy"), py::arg("x"), py::arg("mean"),
         py::arg("rstd"), py::arg("weight"),
         "-> (gx, gweight, gbias) of batch norm over (N, C, ...) with per-channel statistics.");

@@ -287,6 +287,13 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.adam_update(data, g, *state_and_scalars) or True
         return False
 
+    def channel_affine(self, x, scale, shift):
+        # one pass, not NumPy's two broadcast passes and a temporary
+        if (type(x) is np.ndarray and x.dtype in (_F32, _F64) and x.ndim >= 3
+                and x.size >= MIN_COPY and scale.dtype == x.dtype and shift.dtype == x.dtype):
+            return _C.channel_affine(x, scale, shift)
+        return super().channel_affine(x, scale, shift)
+
     def batch_norm_backward(self, gy, x, mean, rstd, weight, axes):
         # two fused passes per channel instead of ~9 NumPy array passes
         if (type(x) is np.ndarray and x.dtype in (_F32, _F64) and x.ndim >= 3 and _same(x, gy)

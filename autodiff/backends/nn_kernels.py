@@ -280,7 +280,11 @@ class NNKernels(ActivationKernels, PoolKernels, ResampleKernels):
         shift = -mean * scale
         if bias is not None:
             shift = shift + bias.reshape(mean.shape)
-        return x * scale + shift, rstd
+        return self.channel_affine(x, scale, shift), rstd
+
+    def channel_affine(self, x, scale, shift):
+        """x * scale + shift, scale and shift per channel of (N, C, ...) (keepdims shape)."""
+        return x * scale + shift
 
     def batch_norm_backward(self, gy, x, mean, rstd, weight, axes):
         """Gradients of y = (x - mean) * rstd * w + b with batch statistics over ``axes``

@@ -121,6 +121,25 @@ void batch_norm_backward_channels(const T* gy, const T* x, const T* mean, const 
   }
 }
 
+template <typename T>
+void channel_affine(const T* x, const T* scale, const T* shift, int64_t outer, int64_t c,
+                    int64_t inner, T* y) {
+  const int64_t planes = outer * c;
+  if (planes == 0 || inner == 0) return;
+  const int nt = cap_threads(threads_for(planes * inner, 8192), planes);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T a = scale[p % c], b = shift[p % c];
+    const T* xv = x + p * inner;
+    T* out = y + p * inner;
+    for (int64_t i = 0; i < inner; ++i) out[i] = xv[i] * a + b;
+  }
+}
+
+template void channel_affine<float>(const float*, const float*, const float*, int64_t, int64_t,
+                                    int64_t, float*);
+template void channel_affine<double>(const double*, const double*, const double*, int64_t,
+                                     int64_t, int64_t, double*);
 template void batch_norm_backward_channels<float>(const float*, const float*, const float*,
                                                   const float*, const float*, int64_t, int64_t,
                                                   int64_t, float*, float*, float*);

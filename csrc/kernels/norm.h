@@ -36,4 +36,10 @@ void batch_norm_backward_channels(const T* gy, const T* x, const T* mean, const 
                                   const T* w, int64_t outer, int64_t c, int64_t inner, T* gx,
                                   T* gw, T* gb);
 
+// Batch norm's normalization of x viewed as (outer, c, inner): y = x * scale[ch] + shift[ch],
+// scale and shift folded from the statistics and the affine (c values each).  One pass.
+template <typename T>
+void channel_affine(const T* x, const T* scale, const T* shift, int64_t outer, int64_t c,
+                    int64_t inner, T* y);
+
 }  // namespace autodiff::kernels

@@ -409,3 +409,32 @@ def test_batch_norm_backward_errors():
         C.batch_norm_backward(x, x, m, m, m[:1])
     gx, gw, gb = C.batch_norm_backward(x[..., :0], x[..., :0], m, m, None)  # zero-size
     assert gx.shape == (2, 3, 0) and not gw.any() and not gb.any()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(4, 3, 17), (2, 5, 7, 9), (1, 1, 3), (3, 2), (33, 7, 31)])
+def test_channel_affine(dtype, threads, shape):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape).astype(dtype)
+    scale, shift = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
+    cs = (1, shape[1]) + (1,) * (len(shape) - 2)
+    want = x * scale.reshape(cs) + shift.reshape(cs)
+    with num_threads(threads):
+        got = C.channel_affine(x, scale.reshape(cs), shift)
+        strided = C.channel_affine(np.swapaxes(x, 0, -1).copy().swapaxes(0, -1), scale, shift)
+    assert got.shape == shape and got.dtype == dtype
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(strided, want, rtol=1e-6, atol=1e-6)
+
+
+def test_channel_affine_errors():
+    x = np.zeros((2, 3, 4), np.float32)
+    m = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match="need 3 values"):
+        C.channel_affine(x, m[:2], m)
+    with pytest.raises(ValueError, match=r"\(N, C, \.\.\.\)"):
+        C.channel_affine(m, m, m)
+    with pytest.raises(TypeError, match="same dtype"):
+        C.channel_affine(x, m.astype(np.float64), m)
+    assert C.channel_affine(x[..., :0], m, m).shape == (2, 3, 0)
+    assert C.channel_affine(x[:0], m, m).shape == (0, 3, 4)
