@@ -22,6 +22,7 @@ from .autograd.function import Function
 from .backends.numpy_backend import _quiet
 from .composites import ValuesIndices, cumsum, lerp
 from .creation import arange, full, ones_like, tensor, zeros, zeros_like
+from .distance import cdist
 from .errors import DTypeError, IndexRangeError, ShapeError
 from .ops._util import float_operand, norm_dim
 from .tensor import Tensor
@@ -469,28 +470,6 @@ def block_diag(*tensors) -> Tensor:
         rows.append(F.pad(m.to(dt), (left, width - left - m.shape[1], 0, 0)))
         left += m.shape[1]
     return ops.cat(rows, 0)
-
-
-_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
-                "donot_use_mm_for_euclid_dist")
-
-
-def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
-          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
-    """Pairwise p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M).
-    ``compute_mode`` is checked as PyTorch does; every mode computes the differences directly
-    (PyTorch's matrix-product form of the Euclidean distance only trades accuracy for speed)."""
-    if compute_mode not in _CDIST_MODES:
-        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
-    if not (x1.is_floating_point() and x2.dtype is x1.dtype):  # PyTorch's checks
-        raise DTypeError(f"cdist: expected X1 and X2 of one floating-point dtype, got "
-                         f"{x1.dtype.name} and {x2.dtype.name}")
-    if p < 0:
-        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
-    if x1.shape[-1] != x2.shape[-1]:
-        raise ShapeError(f"cdist: X1 and X2 must have the same number of columns, got "
-                         f"{tuple(x1.shape)} and {tuple(x2.shape)}")
-    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2.0) -> Tensor:
