@@ -54,6 +54,11 @@ CASES = [
     Case("einsum_implicit_mm", _es("ij,jk"), _npes("ij,jk"), (3, 4), (4, 2), **F32),
     Case("einsum_list", lambda a, b: ad.einsum("ij,kj->ik", [a, b]), _npes("ij,kj->ik"),
          (3, 4), (2, 4), **F32),
+    # repeated letters within an operand read diagonals (views, not products with an eye)
+    Case("einsum_trace", _es("ii"), _npes("ii"), (4, 4), **F32),
+    Case("einsum_diag_moved", _es("iij->ji"), _npes("iij->ji"), (3, 3, 2), **F32),
+    Case("einsum_diag_apart", _es("iji,j->ij"), _npes("iji,j->ij"), (3, 2, 3), (2,), **F32),
+    Case("einsum_diag_triple", _es("iii->i"), _npes("iii->i"), (3, 3, 3), **F32),
     # zero-size
     Case("matmul_empty_m", lambda a, b: a @ b, np.matmul, (0, 3), (3, 4), layouts=("contig",)),
     Case("matmul_empty_k", lambda a, b: a @ b, np.matmul, (2, 0), (0, 4), layouts=("contig",)),

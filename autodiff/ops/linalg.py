@@ -258,9 +258,7 @@ def _parse_einsum(equation: str, ndims):
 
 def _take_diagonals(equation: str, xs):
     """An index repeated within one operand (``'ii->i'``, ``'ii'``) reads that operand's
-    diagonal: x * eye summed over the second copy (differentiable through mul and sum)."""
-    from ..creation import eye
-
+    diagonal: a view (``diagonal``) whose last dim takes the repeated letter."""
     lhs, arrow, out = equation.partition("->")
     if not arrow:
         letters = lhs.replace(",", "")
@@ -270,13 +268,11 @@ def _take_diagonals(equation: str, xs):
         while len(sub) == xs[k].ndim and len(set(sub)) != len(sub):
             c = next(c for c in sub if sub.count(c) > 1)
             i, j = sub.index(c), sub.index(c, sub.index(c) + 1)
-            n = xs[k].shape[i]
-            if xs[k].shape[j] != n:
-                raise ShapeError(f"einsum: subscript {c!r} is repeated for dims of sizes {n} and "
-                                 f"{xs[k].shape[j]}")
-            mask = eye(n, dtype=xs[k].dtype, device=xs[k].device).reshape(
-                tuple(n if d in (i, j) else 1 for d in range(xs[k].ndim)))
-            xs[k], sub = (xs[k] * mask).sum(j), sub[:j] + sub[j + 1:]
+            if xs[k].shape[j] != xs[k].shape[i]:
+                raise ShapeError(f"einsum: subscript {c!r} is repeated for dims of sizes "
+                                 f"{xs[k].shape[i]} and {xs[k].shape[j]}")
+            xs[k] = xs[k].diagonal(0, i, j)
+            sub = sub[:i] + sub[i + 1:j] + sub[j + 1:] + c
         subs[k] = sub
     return ",".join(subs) + "->" + out, tuple(xs)
 
