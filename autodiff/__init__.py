@@ -124,3 +124,6 @@ _LAZY_SUBMODULES += ("func",)  # ad.func (torch.func); ad.autograd.forward_ad al
 _LAZY_SUBMODULES += ("safetensors",)  # ad.safetensors: save_file / load_file / safe_open
 from .torch_nn_extra import *  # noqa: F401,F403,E402  (torch.kl_div, native_*, lstm_cell, ...)
 from .torch_gaps_extra import *  # noqa: F401,F403,E402  (histogramdd, svd_lowrank, autocast state)
+from ._out import install as _install_out  # noqa: E402
+
+_install_out(globals())  # out= on the functions PyTorch gives it (last: wraps the final names)
