@@ -18,6 +18,7 @@ import numpy as np
 from .._config import config
 from .fp_quiet import _quiet, _quiet_binary
 from .nn_kernels import NNKernels
+from .pad_kernels import PadKernels
 from .scalar_pow import pow_scalar
 
 _log = logging.getLogger("autodiff.backends")
@@ -76,7 +77,7 @@ def first_along(a, axes):
     return a[tuple(slice(0, 1) if d in axes else slice(None) for d in range(a.ndim))]
 
 
-class NumpyBackend(NNKernels):
+class NumpyBackend(PadKernels, NNKernels):
     """Reference kernels on ``numpy.ndarray`` storage."""
 
     name = "numpy"
@@ -515,9 +516,6 @@ class NumpyBackend(NNKernels):
 
     def flip(self, a, axes):
         return self.xp.flip(a, axis=axes)
-
-    def pad(self, a, pad_width, value):
-        return self.xp.pad(a, pad_width, mode="constant", constant_values=value)
 
     def repeat(self, a, repeats, axis):
         return self.xp.repeat(a, repeats, axis=axis)

@@ -12,6 +12,7 @@ from ...amp.autocast_mode import autocast_op
 from ...errors import DTypeError, ShapeError
 from ...ops import linalg as _linalg
 from ...ops.indexing import lerp_along
+from ...ops.padding import edge_pad
 from ...tensor import Tensor
 from ._activation import _maybe_inplace
 from ._interpolate_extra import nearest_index
@@ -268,6 +269,14 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
                              f"gives a size below {least} in {mode} mode")
     if mode == "constant":
         return ops.pad(input, pad, value=0.0 if value is None else value)
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    limit = {"reflect": -1, "replicate": float("inf"), "circular": 0}[mode]  # pad <= n + limit
+    if any(w for lh in widths for w in lh) and all(
+            0 <= lo <= n + limit and 0 <= hi <= n + limit
+            for n, (lo, hi) in zip(input.shape, widths)):
+        return edge_pad(input, tuple(widths), mode)  # else: the checks below, or a crop
     for i in range(len(pad) // 2):
         d = input.ndim - 1 - i
         lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
