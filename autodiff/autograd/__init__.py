@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..func import _forward_ad as forward_ad  # noqa: F401  (code outside the core)
+from . import graph  # noqa: F401
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .function import Function, FunctionCtx  # noqa: F401
 from .functional import grad  # noqa: F401
@@ -9,7 +11,6 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .node import Node  # noqa: F401
 from .variable import Variable  # noqa: F401
-from ..func import _forward_ad as forward_ad  # noqa: F401  (code outside the core)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

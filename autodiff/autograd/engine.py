@@ -4,6 +4,7 @@ hooks, retain_grad, saved-tensor checks and release, anomaly detection."""
 from __future__ import annotations
 
 from .grad_mode import state
+from .saved import Packed
 from .node import Node
 
 Tensor = None  # set by autodiff.tensor
@@ -214,8 +215,11 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
                     sink._capture((node, nr), g)
             if node not in needed:
                 continue
-        if node.saved is None or node._versions or node._out_version is not None:
+        saved = node.saved
+        if saved is None or node._versions or node._out_version is not None:
             node.unpack_check()
+        elif saved.__class__ is Packed:  # saved_tensors_hooks: unpacked for this backward
+            node.saved, node.out_data = saved.unpack(node)
         fast = None if create_graph else node.backward_data
         if all(g is None for g in grads):  # every path here gave None: nothing to pass on
             in_grads = [None] * len(node.next)
@@ -236,6 +240,8 @@ def _execute(root_nodes, deps, buffers, sink, needed, retain_graph) -> None:
         if not retain_graph and (node.saved or node.out_data is not None):
             node.saved = None  # free what forward saved
             node.out_data = None
+        elif saved.__class__ is Packed:
+            node.saved, node.out_data = saved, None
         for e, g in zip(node.next, in_grads):
             if e is None:
                 continue

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import traceback
 
+from . import node as _node
 from .grad_mode import no_grad, state
+from .saved import _Saved, pack
 from .node import Node, _edge
 
 Tensor = None  # set by autodiff.autograd.__init__
@@ -50,7 +52,7 @@ class FunctionCtx(Node):
         self.unpack_check()
         out = []
         for item in self.saved:
-            if isinstance(item, _SavedOutput):
+            if isinstance(item, (_SavedOutput, _Saved)):
                 out.append(item.unpack(self))
             else:
                 out.append(item)
@@ -198,6 +200,10 @@ class Function:
         ctx.saved = tuple(_SavedOutput(_index_of(wrapped, t), t) if any(t is w for w in wrapped)
                           else t for t in ctx.to_save)
         ctx._versions = tuple(0 if t is None else t._vc[0] for t in ctx.saved)
+        if _node.hooks_active and state.saved_hooks:  # saved_tensors_hooks: each one packed
+            ctx.saved = tuple(t if t is None else pack(wrapped[t.index], t.index) if isinstance(
+                t, _SavedOutput) else pack(t) for t in ctx.saved)
+            ctx._versions = ()
         ctx.to_save = ()
         if state.anomaly:
             ctx.trace = "".join(traceback.format_stack()[:-1])

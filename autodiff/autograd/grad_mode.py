@@ -11,6 +11,8 @@ import threading
 # starts with grad enabled
 class _State(threading.local):
     fw = None  # forward AD's hook: whether to record ops on dual tensors under no_grad
+    saved_hooks = ()  # the (pack, unpack) pairs of graph.saved_tensors_hooks, innermost last
+    saved_hooks_disabled = None  # the message of graph.disable_saved_tensors_hooks
 
     def __init__(self) -> None:
         self.enabled = True

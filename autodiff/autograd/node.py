@@ -14,6 +14,8 @@ from ..errors import DeviceError
 from .grad_mode import state
 
 Tensor = None  # set by autodiff.tensor (import cycle)
+hooks_active = 0  # how many graph.saved_tensors_hooks are entered, all threads (a global is a
+# cheaper first check than the thread-local stack: most programs never set one)
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or to use saved tensors after they "
@@ -149,6 +151,10 @@ class Op(Node):
                                    ) if saved else ()
             if node.out_data is not None:
                 node._out_version = (out._vc, 0)
+            if hooks_active and state.saved_hooks:
+                from .saved import pack_op
+
+                pack_op(node, out)
             if state.anomaly:
                 node.trace = "".join(traceback.format_stack()[:-2])
         else:
