@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from .._config import config
+from .einsum_matmul import einsum_as_matmul
 from .fp_quiet import _quiet, _quiet_binary
 from .nn_kernels import NNKernels
 from .pad_kernels import PadKernels
@@ -395,6 +396,8 @@ class NumpyBackend(PadKernels, NNKernels):
         return self.xp.matmul(a, b)
 
     def einsum(self, subscripts, *operands):
+        if len(operands) == 2 and (y := einsum_as_matmul(self, subscripts, *operands)) is not None:
+            return y
         return self.xp.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
     # ----------------------------------------------------------------- softmax family
