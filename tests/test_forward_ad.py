@@ -135,3 +135,42 @@ def test_errors(torch):
             fwad.exit_dual_level(level=3)
     assert fwad.enter_dual_level() == 0  # the failed calls left the state clean
     fwad.exit_dual_level()
+
+
+def _custom(lib, backward):
+    """A custom Function with a jvp (save_for_forward) and, or not, a backward that drops y's
+    gradient: forward mode must take the jvp, as PyTorch."""
+
+    class MulAdd(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k, y):
+            ctx.save_for_forward(x, y)
+            ctx.k = k
+            return x * y * k, x + y
+
+        @staticmethod
+        def jvp(ctx, gx, gk, gy):
+            assert gk is None
+            x, y = ctx.saved_tensors
+            return (gx * y + x * gy) * ctx.k, gx + gy
+
+    if backward:
+        MulAdd.backward = staticmethod(lambda ctx, ga, gb: (ga * ctx.k + gb, None, None))
+    x, y = (lib.tensor(v, dtype=lib.float64) for v in ([1.0, 2.0, 3.0], [0.5, -1.0, 2.0]))
+    tx, ty = lib.ones(3, dtype=lib.float64), lib.full((3,), 2.0, dtype=lib.float64)
+    fw = lib.autograd.forward_ad
+    with fw.dual_level():
+        a, b = MulAdd.apply(fw.make_dual(x, tx), 3.0, fw.make_dual(y, ty))
+        tangents = [fw.unpack_dual(o).tangent.tolist() for o in (a, b)]
+    xr = x.clone().requires_grad_()
+    if backward:
+        MulAdd.apply(xr, 3.0, y)[0].sum().backward()
+    else:
+        with pytest.raises(NotImplementedError, match="must implement either the backward"):
+            MulAdd.apply(xr, 3.0, y)[0].sum().backward()
+    return tangents
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_custom_function_jvp(torch, backward):
+    assert _custom(ad, backward) == _custom(torch, backward)

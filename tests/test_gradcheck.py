@@ -106,3 +106,34 @@ def test_gradgradcheck_catches_wrong_second_derivative():
     assert ad.autograd.gradcheck(DetachedGrad.apply, (x,))
     with pytest.raises(ad.autograd.GradcheckError):
         ad.autograd.gradgradcheck(DetachedGrad.apply, (x,))
+
+
+def test_gradcheck_takes_pytorchs_keywords_and_checks_forward_mode():
+    """PyTorch code passes check_forward_ad= / check_backward_ad= / check_batched_grad= (all
+    keyword-only); a TypeError before."""
+
+    class Exp(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.result = x.exp()
+            return ctx.result
+
+        @staticmethod
+        def jvp(ctx, g):
+            return g * ctx.result * Exp.scale
+
+    x = ad.tensor([0.5, -1.0, 2.0], dtype=ad.float64, requires_grad=True)
+    kw = {"check_forward_ad": True, "check_backward_ad": False, "check_undefined_grad": False,
+          "check_batched_grad": False}
+    Exp.scale = 1.0
+    assert ad.autograd.gradcheck(Exp.apply, (x,), **kw)
+    Exp.scale = 2.0  # a wrong jvp
+    with pytest.raises(ad.autograd.GradcheckError, match="Jacobian computed with forward mode "
+                       "mismatch"):
+        ad.autograd.gradcheck(Exp.apply, (x,), **kw)
+    assert ad.autograd.gradcheck(lambda t: t.sin(), (x,), check_forward_ad=True,
+                                 check_batched_grad=True, fast_mode=False, masked=None)
+    assert ad.autograd.gradgradcheck(lambda t: t.sin(), (x,), check_fwd_over_rev=False,
+                                     check_rev_over_rev=True, nondet_tol=0.0)
+    with pytest.raises(TypeError):
+        ad.autograd.gradcheck(lambda t: t.sin(), (x,), 1e-6)  # keyword-only, as PyTorch

@@ -20,8 +20,8 @@ import traceback
 
 from . import node as _node
 from .grad_mode import no_grad, state
-from .saved import _Saved, pack
 from .node import Node, _edge
+from .saved import _Saved, pack
 
 Tensor = None  # set by autodiff.autograd.__init__
 
@@ -37,6 +37,13 @@ class FunctionCtx(Node):
                 raise TypeError(f"save_for_backward can only save variables, but argument "
                                 f"{i} is of type {type(t).__name__}")
         self.to_save = tensors
+
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for ``jvp``, which reads them as ``ctx.saved_tensors``."""
+        if not all(t is None or isinstance(t, Tensor) for t in tensors):
+            raise TypeError("save_for_forward expects all arguments to be tensors; you should "
+                            "save non-tensors as attributes on ctx.")
+        self.for_forward = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
         self.non_differentiable = {id(t) for t in tensors}
@@ -72,7 +79,13 @@ class FunctionCtx(Node):
                 if g is None and self.out_meta[i][1] is not None:  # not for non-tensor outputs
                     shape, dt, dev = self.out_meta[i]
                     grads[i] = Tensor._make(dev.backend.zeros(shape, dt), dev, False, None)
-        result = self.fn_cls.backward(self, *grads)
+        result = None
+        if self.fn_cls.jvp is not Function.jvp:  # forward AD takes the jvp, as PyTorch
+            from ..func._forward_ad import backward_from_jvp
+
+            result = backward_from_jvp(self, grads)
+        if result is None:
+            result = self.fn_cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         n = len(self.next)
@@ -135,8 +148,16 @@ class Function:
         raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
 
     @staticmethod
-    def backward(ctx, *grads):  # pragma: no cover - abstract
-        raise NotImplementedError("a Function subclass must define backward(ctx, *grads)")
+    def backward(ctx, *grads):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Override to give forward mode AD the tangents of the outputs from those of the
+        inputs (one per forward argument, None for non-tensors)."""
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
 
     @staticmethod
     def setup_context(ctx, inputs, output):

@@ -74,9 +74,19 @@ def _analytical(fn, inputs, diff_idx):
     return jac
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              nondet_tol=0.0) -> bool:
-    """Compare autograd's gradients of ``fn`` with central finite differences.
+def _forward_jacobians(fn, inputs, diff_idx):
+    from ..func._forward_ad import gradcheck_jacobians  # (forward AD lives outside the core)
+
+    return gradcheck_jacobians(lambda *args: _outputs(fn, args), inputs, diff_idx)
+
+
+def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+              check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
+              check_backward_ad=True, fast_mode=False, masked=None) -> bool:
+    """Compare autograd's gradients of ``fn`` with central finite differences: reverse mode's
+    (``check_backward_ad``) and forward mode's (``check_forward_ad``). PyTorch's other checks
+    (undefined and batched gradients, gradient dtypes) are accepted and not run.
 
     Inputs that require grad must be float64 for the check to be meaningful. Returns True,
     or raises GradcheckError naming the worst element.
@@ -92,28 +102,35 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
 
             warnings.warn(f"gradcheck: input {i} is {inputs[i].dtype.name}, not float64; "
                           "the check may fail from rounding alone", UserWarning, stacklevel=2)
-    analytical = _analytical(fn, inputs, diff_idx)
+    modes = ([("Jacobian", _analytical(fn, inputs, diff_idx))] if check_backward_ad else []) + (
+        [("Jacobian computed with forward mode", _forward_jacobians(fn, inputs, diff_idx))]
+        if check_forward_ad else [])
     for i in diff_idx:
         num = _numerical(fn, inputs, i, eps)
-        ana = analytical[i]
-        if num.shape != ana.shape:
-            num = num.reshape(ana.shape)
-        err = np.abs(ana - num) - (atol + rtol * np.abs(num))
-        if err.size and err.max() > 0:
-            k = np.unravel_index(np.argmax(err), err.shape)
-            msg = (f"Jacobian mismatch for output element {k[1]} with respect to input {i} "
-                   f"(element {k[0]}, shape {tuple(inputs[i].shape)}): numerical "
-                   f"{num[k]:.6g}, analytical {ana[k]:.6g}, max abs diff "
-                   f"{np.abs(ana - num).max():.3g}")
-            if raise_exception:
-                raise GradcheckError(msg)
-            return False
+        for what, analytical in modes:
+            ana = analytical[i]
+            if num.shape != ana.shape:
+                num = num.reshape(ana.shape)
+            err = np.abs(ana - num) - (atol + rtol * np.abs(num))
+            if err.size and err.max() > 0:
+                k = np.unravel_index(np.argmax(err), err.shape)
+                msg = (f"{what} mismatch for output element {k[1]} with respect to input {i} "
+                       f"(element {k[0]}, shape {tuple(inputs[i].shape)}): numerical "
+                       f"{num[k]:.6g}, analytical {ana[k]:.6g}, max abs diff "
+                       f"{np.abs(ana - num).max():.3g}")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  raise_exception=True, gen_non_contig_grad_outputs=False, seed=0) -> bool:
-    """Check second derivatives: gradcheck of (inputs, grad_outputs) -> grad of fn."""
+def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False, seed=0) -> bool:
+    """Check second derivatives: gradcheck of (inputs, grad_outputs) -> grad of fn (reverse
+    over reverse; PyTorch's other flags are accepted and their checks not run)."""
     from . import functional
 
     inputs = _as_tuple(inputs)

@@ -269,5 +269,58 @@ def unpack_dual(tensor: ad.Tensor, *, level: int | None = None) -> UnpackedDualT
     return UnpackedDualTensor(primal, tangent)
 
 
+class _JvpTransposed(Function):
+    """For ``unpack_dual``'s double vjp through a custom Function that defines only ``jvp``:
+    g(u) = J^T u at the zero cotangent u (zeros), whose backward, J w, is the Function's jvp."""
+
+    @staticmethod
+    def forward(ctx, fctx, *grads):
+        ctx.fctx = fctx
+        g = next(g for g in grads if g is not None)
+        return tuple(None if shape is None else ad.zeros(shape, dtype=g.dtype, device=g.device)
+                     for shape in fctx.in_shapes)
+
+    @staticmethod
+    def backward(ctx, *tangents):
+        fctx = ctx.fctx
+        saved = fctx.saved, fctx._versions  # jvp reads what forward gave save_for_forward
+        fctx.saved, fctx._versions = getattr(fctx, "for_forward", ()), ()
+        try:
+            out = fctx.fn_cls.jvp(fctx, *tangents)
+        finally:
+            fctx.saved, fctx._versions = saved
+        return (None, *(out if isinstance(out, tuple) else (out,)))
+
+
+def backward_from_jvp(ctx, grads: tuple) -> tuple | None:
+    """Inside ``unpack_dual``, the backward of a custom Function that defines ``jvp``, built
+    from the jvp (PyTorch's forward AD calls jvp; ours differentiates backward); else None."""
+    if not _level.blocking:
+        return None
+    out = _JvpTransposed.apply(ctx, *grads)
+    return out if isinstance(out, tuple) else (out,)
+
+
+def gradcheck_jacobians(outputs: Callable, inputs: tuple, diff_idx: list) -> dict:
+    """gradcheck(check_forward_ad=True)'s Jacobians, {i: (inputs[i].numel(), outputs' total)}:
+    row k holds the outputs' tangents when inputs[i] carries the k-th unit tangent."""
+    import numpy as np
+
+    jac = {}
+    for i in diff_idx:
+        rows, x = [], inputs[i]
+        for k in range(x.numel()):
+            v = ad.zeros(x.numel(), dtype=x.dtype, device=x.device)
+            v[k] = 1
+            with dual_level():
+                args = list(inputs)
+                args[i] = make_dual(x.detach(), v.view(x.shape))
+                rows.append(np.concatenate([
+                    np.zeros(o.numel()) if t is None else t.detach().cpu().numpy().astype(np.float64)
+                    .ravel() for o in outputs(*args) for t in [unpack_dual(o).tangent]]))
+        jac[i] = np.stack(rows)
+    return jac
+
+
 # ``import autodiff.autograd.forward_ad`` finds this module too (it lives outside the core)
 sys.modules.setdefault("autodiff.autograd.forward_ad", sys.modules[__name__])
