@@ -222,12 +222,31 @@ def _pick(logp: Tensor, target: Tensor, weight, ignore_index: int, name: str):
     return -picked * w, w, valid
 
 
+def _pick_all(logp: Tensor, target: Tensor, weight, ignore_index: int, reduction: str):
+    """The loss -logp[y] reduced, where no weight is given and every target is a class (none
+    ignored), else None: a gather where ``_pick`` took a dozen ops (nll_loss of (64, 128): 67
+    us, now 25, PyTorch's 3)."""
+    c = logp.shape[1]
+    if (weight is not None or 0 <= ignore_index < c or target.is_floating_point()
+            or reduction not in ("mean", "sum", "none")
+            or tuple(target.shape) != (logp.shape[0],) + tuple(logp.shape[2:])
+            or target.numel() and target.device.backend.any_outside(target._data, 0, c)):
+        return None
+    picked = logp.gather(1, target.unsqueeze(1))
+    if reduction == "none":
+        return -picked.squeeze(1)
+    return -(picked.mean() if reduction == "mean" else picked.sum())
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """-w[y] * input[y] per element; 'mean' divides by the sum of the weights used."""
     reduction = _legacy(size_average, reduce, reduction)
     x, unbatched = _class_last(input)
     t = target.unsqueeze(0) if unbatched else target
+    loss = _pick_all(x, t, weight, ignore_index, reduction)
+    if loss is not None:
+        return loss.squeeze(0) if unbatched and reduction == "none" else loss
     loss, w, _ = _pick(x, t, weight, ignore_index, "nll_loss")
     if reduction == "none":
         return loss.squeeze(0) if unbatched else loss
@@ -301,6 +320,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         loss = _reduce(loss, reduction, "cross_entropy")
         return loss.squeeze(0) if unbatched and reduction == "none" else loss
     t = target.unsqueeze(0) if unbatched else target
+    nll = _pick_all(logp, t, weight, ignore_index, reduction)
+    if nll is not None:
+        if label_smoothing > 0:  # the uniform part: -mean of logp over the classes
+            smooth = logp.sum(1) if reduction == "none" else logp.sum() / (
+                logp.numel() // c if reduction == "mean" else 1)
+            nll = nll * (1 - label_smoothing) - smooth * (label_smoothing / c)
+        return nll.squeeze(0) if unbatched and reduction == "none" else nll
     nll, w, valid = _pick(logp, t, weight, ignore_index, "cross_entropy")
     if label_smoothing > 0:
         lp = logp if weight is None else logp * weight.reshape(wshape)
