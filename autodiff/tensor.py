@@ -6,6 +6,7 @@ Math, reduction and shape methods are the functions of ``autodiff.ops`` attached
 
 from __future__ import annotations
 
+import copy
 import weakref
 
 import numpy as np
@@ -320,6 +321,20 @@ class Tensor(InplaceMixin):
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
         autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """A leaf's data, requires_grad and .grad, copied; PyTorch refuses the graph's tensors."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
+                "be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        t = memo[id(self)] = object.__new__(type(self))
+        t._init(self._dev.backend.copy(self._data), self._dev, self._requires_grad, None)
+        if self._grad is not None:
+            t._grad = copy.deepcopy(self._grad, memo)
+        return t
 
     def detach(self) -> Tensor:
         t = Tensor._make(self._data, self._dev, False, None)

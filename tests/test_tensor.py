@@ -249,3 +249,20 @@ def test_topk_sort(device):
     assert v.tolist() == [4.0, 3.0, 1.5, 1.0] and i.tolist() == [2, 0, 3, 1]
     assert t.argsort().tolist() == [1, 3, 0, 2]
     assert t.topk(0).values.shape == (0,)
+
+
+def test_deepcopy_copies_leaves_and_refuses_graph_tensors(device):
+    """As PyTorch: a leaf's data, requires_grad and .grad are copied; a tensor with a grad_fn
+    raises (a copy.deepcopy of a pruned module's computed weight). It deep-copied the graph."""
+    import copy
+
+    x = ad.ones(3, device=device, requires_grad=True)
+    x.grad = ad.full((3,), 2.0, device=device)
+    y = copy.deepcopy(x)
+    assert y.requires_grad and y.is_leaf and y.grad is not x.grad
+    y.detach().add_(1)
+    y.grad.add_(1)
+    assert x.tolist() == [1.0] * 3 and x.grad.tolist() == [2.0] * 3
+    with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
+        copy.deepcopy(x * 2)
+    assert copy.deepcopy((x * 2).detach()).grad_fn is None
