@@ -52,6 +52,7 @@ def arrays(size: str) -> dict:
         "rows": rng.integers(0, n, n),  # a permutation-like row index of length n
         "cols": rng.integers(0, d, d // 4),
         "colidx": rng.integers(0, d, (n, 8)),
+        "uniqidx": rng.permuted(np.tile(np.arange(d), (n, 1)), axis=1)[:, :8],  # no repeats
         "target": rng.integers(0, d, n),
         "emb_idx": rng.integers(0, n, (n // 4, 16)),
         "w": randn(d, d) * d ** -0.5, "bias": randn(d),
@@ -141,7 +142,8 @@ CASES = {
     # ---------------------------------------------------------------- indexing
     "gather": (lambda m, a, i: a.gather(1, i), ["x", "colidx"], True),
     "take_along_dim": (lambda m, a, i: m.take_along_dim(a, i, 1), ["x", "colidx"], True),
-    "scatter": (lambda m, a, i, s: a.scatter(1, i, s), ["x", "colidx", "colidx_src"], True),
+    "scatter": (lambda m, a, i, s: a.scatter(1, i, s), ["x", "uniqidx", "colidx_src"], True),
+    "scatter value": (lambda m, a, i: a.scatter(1, i, 1.0), ["x", "uniqidx"], True),
     "scatter_add": (lambda m, a, i, s: a.scatter_add(1, i, s), ["x", "colidx", "colidx_src"],
                     True),
     "index_select": (lambda m, a, i: a.index_select(1, i), ["x", "cols"], True),
