@@ -421,10 +421,11 @@ class Tensor(InplaceMixin):
         return _printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        # a 0-d tensor formats as its number, as PyTorch's (f"{loss}" in a training log)
-        if (self._data.ndim == 0 and type(self) is Tensor) or (self._data.size == 1 and spec):
+        # a 0-d tensor formats as its number, as PyTorch's (f"{loss}" in a training log); any
+        # other takes no format spec (object.__format__'s TypeError, as PyTorch)
+        if self._data.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return repr(self)
+        return object.__format__(self, spec)
 
     def __contains__(self, element) -> bool:
         """``element in t``: whether any entry equals it (a number, or a tensor broadcast)."""

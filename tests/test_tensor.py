@@ -266,3 +266,14 @@ def test_deepcopy_copies_leaves_and_refuses_graph_tensors(device):
     with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
         copy.deepcopy(x * 2)
     assert copy.deepcopy((x * 2).detach()).grad_fn is None
+
+
+def test_format_spec_only_for_0d_tensors(torch):
+    """f"{t:.2f}" formats a 0-d tensor's number; any other tensor (one element included) and a
+    0-d Parameter take no spec: object.__format__'s TypeError, as PyTorch."""
+    for lib in (torch, ad):
+        assert f"{lib.tensor(1.5):.2f}" == "1.50" and f"{lib.tensor(1.5)}" == "1.5"
+        for t in (lib.ones(1), lib.ones(2, 2), lib.nn.Parameter(lib.tensor(1.0))):
+            with pytest.raises(TypeError, match="unsupported format string"):
+                f"{t:.2f}"
+            assert f"{t}" == str(t)
