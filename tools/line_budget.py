@@ -106,6 +106,7 @@ CORE_LIMIT = 7388  # 6000, then 6100 for the CUDA pointwise kernels and index ch
 # (32, 64, 32, 32) batch 13.8 -> 3.7 ms (it was an integer-array gather per dim)
 # +66, op-survey session: two-operand einsum with a contraction as one (batched) matmul
 # (backends/einsum_matmul.py, plans cached per shapes): 'bij,bjk->bik' fwd+bwd 1.57 -> 0.17 ms
+# +1, op-survey session: x[:, cols] by xp.take (contiguous; a[idx] then a copy was 4x slower)
 # +78, ported tutorials 2: autograd.graph.saved_tensors_hooks (pack at record time, unpack per
 # backward, relinked under create_graph) in autograd/saved.py and its hooks in the engine
 # +32, ported tutorials 2: gradcheck's PyTorch keywords and check_forward_ad; custom Functions'

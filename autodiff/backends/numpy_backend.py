@@ -477,8 +477,9 @@ class NumpyBackend(PadKernels, NNKernels):
             return out
         return self.xp.broadcast_to(a, shape)
 
-    def getitem(self, a, idx):
-        return a[idx]
+    def getitem(self, a, idx):  # x[:, cols]: take's contiguous copy, 4x NumPy's a[idx]
+        along = axis_index(idx, a.ndim) if type(idx) is tuple else None
+        return self.xp.take(a, along[1], axis=along[0]) if along and along[0] else a[idx]
 
     def gather_checks_range(self, a, axis, idx) -> bool:
         """Whether ``gather`` itself raises for an index outside [0, a.shape[axis])."""
