@@ -287,7 +287,6 @@ def _forward_ad(lib, model):
     assert fwAD.unpack_dual(dual_output).tangent is None
     input = lib.tensor(rng.standard_normal((16, 5)))
     params = {name: p for name, p in model.named_parameters()}
-    tangents = {name: lib.rand_like(p) for name, p in params.items()}
     tangents = {name: lib.tensor(rng.random(tuple(p.shape))) for name, p in params.items()}
     with fwAD.dual_level():
         dual_params = {name: fwAD.make_dual(p, tangents[name]) for name, p in params.items()}
