@@ -17,9 +17,10 @@ import numpy as np
 
 from . import ops
 from .autograd.function import Function
+from .autograd.node import Op
 from .backends.numpy_backend import _quiet
 from .creation import ones_like, zeros, zeros_like
-from .ops._util import float_operand, float_operands, operands
+from .ops._util import constant, float_operand, float_operands, operands
 from .tensor import Tensor
 
 __all__ = [
@@ -179,10 +180,25 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     """NaN -> nan, +inf -> posinf, -inf -> neginf (default: the dtype's largest finite)."""
     if not input.dtype.is_floating_point:
         return input.clone()  # nothing to replace; the dtype stays (bool * 1 would be int64)
-    big = float(np.finfo(input.dtype.np).max)
-    out = ops.where(input.isnan(), nan, input)
-    out = ops.where(out == math.inf, big if posinf is None else posinf, out)
-    return ops.where(out == -math.inf, -big if neginf is None else neginf, out)
+    return _NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+class _NanToNum(Op):
+    """y = x with NaN and infinities replaced; dx = dy where x is finite, else 0.  A primitive
+    for speed (measured): a finiteness check and a copy (on the CPU), else one nan_to_num,
+    where the composite took three wheres and three compares ((256, 1024): 0.28 ms, now
+    0.05, PyTorch's 0.025)."""
+
+    def forward(self, x, nan, posinf, neginf):
+        b, a = self.backend, x._data
+        self.finite = b.isfinite(a)
+        if b.is_cpu and self.finite.all():
+            self.finite = None  # (dx = dy)
+            return b.copy(a)
+        return b.xp.nan_to_num(a, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, g):
+        return (g if self.finite is None else g * constant(self.finite, g._dev),)
 
 
 def sgn(input: Tensor) -> Tensor:
