@@ -229,6 +229,10 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if dim is None:
         return input.reshape(-1).gather(0, _wrap_negative(indices.reshape(-1), input.numel()))
     d = norm_dim(dim, input.ndim)
+    if (input.ndim == indices.ndim and all(a == b for k, (a, b) in enumerate(
+            zip(input.shape, indices.shape)) if k != d)
+            and not input.device.backend.any_outside(indices._data, 0, input.shape[d])):
+        return input.gather(d, indices)  # nothing to wrap or broadcast: one op, not seven
     indices = _wrap_negative(indices, input.shape[d])
     if input.ndim != indices.ndim:
         raise ShapeError(f"take_along_dim: input and indices should have the same number of "
