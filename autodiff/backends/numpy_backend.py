@@ -65,6 +65,7 @@ def axis_index(idx, ndim: int):
 
 
 _FULL = slice(None)
+_ND = np.ndarray
 
 
 def constant_reduced_axes(a, shape) -> tuple[int, ...]:
@@ -478,7 +479,7 @@ class NumpyBackend(PadKernels, NNKernels):
         return self.xp.broadcast_to(a, shape)
 
     def getitem(self, a, idx):  # x[:, cols]: take's contiguous copy, 4x NumPy's a[idx]
-        along = axis_index(idx, a.ndim) if type(idx) is tuple else None
+        along = axis_index(idx, a.ndim) if type(idx) is tuple and _ND in map(type, idx) else None
         return self.xp.take(a, along[1], axis=along[0]) if along and along[0] else a[idx]
 
     def gather_checks_range(self, a, axis, idx) -> bool:
