@@ -490,9 +490,17 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     Shape:
         x1, x2 (*_1, D, *_2) (broadcastable), output (*_1, *_2).
     """
-    shape = tuple(np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
-    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    if x1.shape != x2.shape:
+        shape = tuple(np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
+        x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
     n1, n2 = x1.norm(2, dim, keepdim=True), x2.norm(2, dim, keepdim=True)
-    n1 = ops.where(n1 < eps, n1 - n1.detach() + eps, n1)
-    n2 = ops.where(n2 < eps, n2 - n2.detach() + eps, n2)
+    n1, n2 = _clamp_norm(n1, eps), _clamp_norm(n2, eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def _clamp_norm(n: Tensor, eps: float) -> Tensor:
+    """max(n, eps), the gradient passing through; no ops where no norm is below eps (a look
+    at the array on the CPU: the four ops cost a third of a small cosine_similarity)."""
+    if n.device.backend.is_cpu and not bool((n._data < eps).any()):
+        return n
+    return ops.where(n < eps, n - n.detach() + eps, n)
