@@ -515,21 +515,33 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     if n == 0:
         raise IndexError(f"mode: expected reduction dim {d} to have non-zero size")
     rows = a.reshape(-1, n)
-    pos = np.empty(len(rows), np.int64)
-    for i, row in enumerate(rows):
-        vals, counts = np.unique(row, return_counts=True)
-        v = vals[np.argmax(counts)]  # np.unique counts NaNs as one value: match them too
-        hit = (
-            (row[::-1] == v) | (np.isnan(row[::-1]) & np.isnan(v))
-            if row.dtype.kind == "f"
-            else row[::-1] == v
-        )
-        pos[i] = n - 1 - np.flatnonzero(hit)[0]
-    idx = tensor(pos.reshape(a.shape[:-1]), device=input.device).unsqueeze(d)
+    v = _row_modes(rows)[:, None]
+    hit = (rows == v) | (np.isnan(rows) & np.isnan(v)) if rows.dtype.kind == "f" else rows == v
+    pos = n - 1 - np.argmax(hit[:, ::-1], axis=1)  # the last occurrence
+    idx = tensor(pos.astype(np.int64).reshape(a.shape[:-1]), device=input.device).unsqueeze(d)
     values = input.gather(d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
     return ModeResult(values, idx)
+
+
+def _row_modes(rows: np.ndarray) -> np.ndarray:
+    """The most frequent value of each row (the smallest on ties, NaNs counted as one value),
+    from the runs of the sorted rows: all rows at once (a np.unique per row took 1 ms for 64
+    rows of 128)."""
+    r, n = rows.shape
+    s = np.sort(rows, axis=1)  # (NaN last)
+    same = s[:, 1:] == s[:, :-1]
+    if s.dtype.kind == "f":
+        same |= np.isnan(s[:, 1:]) & np.isnan(s[:, :-1])
+    starts = np.flatnonzero(np.concatenate([np.ones((r, 1), bool), ~same], axis=1))
+    lengths = np.diff(np.append(starts, r * n))
+    row_of = starts // n
+    first_run = np.flatnonzero(np.concatenate([[True], row_of[1:] != row_of[:-1]]))
+    longest = np.maximum.reduceat(lengths, first_run)[row_of]
+    best = np.flatnonzero(lengths == longest)  # the runs of each row's longest length
+    best = best[np.concatenate([[True], row_of[best][1:] != row_of[best][:-1]])]  # each first
+    return s.reshape(-1)[starts[best]]
 
 
 def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
