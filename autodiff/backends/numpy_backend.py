@@ -226,8 +226,9 @@ class NumpyBackend(PadKernels, NNKernels):
         return self.xp.sqrt(a)
 
     @_quiet
-    def rsqrt(self, a):
-        return 1 / self.xp.sqrt(a)
+    def rsqrt(self, a):  # the backend's sqrt (C++ on cpp), then divided in place
+        r = self.sqrt(a)
+        return self.xp.divide(1, r, out=r) if r.ndim and r.dtype.kind == "f" else 1 / r
 
     def abs(self, a):
         return self.xp.abs(a)
