@@ -1,6 +1,6 @@
-"""More of PyTorch's everyday names, composed from existing ops (no new primitive): ``mm``,
-``addcmul``/``addcdiv``, ``fmod``/``remainder``, ``erf``, ``hstack``/``vstack``/``dstack``/
-``column_stack``, ``diff``, ``isin``, ``tensordot``, ``broadcast_tensors``/
+"""More of PyTorch's everyday names, composed from existing ops: ``mm``,
+``addcmul``/``addcdiv`` (one primitive, ``_Addc``, for same-shape tensors),
+``fmod``/``remainder``, ``erf``, ``hstack``/``vstack``/``dstack``/``column_stack``, ``diff``, ``isin``, ``tensordot``, ``broadcast_tensors``/
 ``broadcast_shapes``, ``logspace``, ``moveaxis``/``swapdims``, ``clip``, ``finfo``/``iinfo``,
 ``inference_mode``, ``is_floating_point``, ``set_num_threads``/``get_num_threads``, ``compile``
 (which returns its argument), and the constants ``pi``, ``e``, ``inf``, ``nan``.
@@ -16,6 +16,7 @@ import numpy as np
 from . import dtypes, ops
 from .autograd.grad_mode import _GradModeContext, state
 from .autograd.node import Op
+from .backends.fp_quiet import _quiet
 from .creation import bernoulli, linspace, multinomial, rand, randint
 from .errors import DTypeError, ShapeError
 from .ops._util import norm_dim, operands
@@ -43,12 +44,70 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """x + value * t1 * t2."""
+    if _fusable(input, tensor1, tensor2, value):
+        return _Addc.apply(input, tensor1, tensor2, value=value, div=False)
     return input + tensor1 * tensor2 * value if value != 1 else input + tensor1 * tensor2
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """x + value * t1 / t2."""
+    if _fusable(input, tensor1, tensor2, value):
+        return _Addc.apply(input, tensor1, tensor2, value=value, div=True)
     return input + tensor1 / tensor2 * value if value != 1 else input + tensor1 / tensor2
+
+
+def _fusable(x, t1, t2, value) -> bool:
+    """Three floating tensors of one dtype, shape and device and a number: ``_Addc`` applies."""
+    return (type(x) is type(t1) is type(t2) is Tensor and x.dtype is t1.dtype is t2.dtype
+            and x.dtype.is_floating_point and x._dev is t1._dev is t2._dev and x.ndim
+            and x.shape == t1.shape == t2.shape and type(value) in (int, float))
+
+
+class _Addc(Op):
+    """y = x + t1 * t2 * value (or t1 / t2 * value), the products in place in one array (the
+    composite's three ops made three: (256, 1024) 0.114 -> 0.073 ms); dx = dy,
+    dt1 = dy * t2 * value (dy / t2 * value), dt2 = dy * t1 * value (-dy * value * t1 / t2^2)."""
+
+    def forward(self, x, t1, t2, value, div):
+        self.saved, self.meta = (t1, t2), (value, div)
+        r = (self.backend.div if div else self.backend.mul)(t1._data, t2._data)
+        return _scale_add(r, value, x._data)
+
+    def backward(self, g):
+        (t1, t2), (value, div) = self.saved, self.meta
+        gt1 = gt2 = None
+        if self.next[1] is not None:
+            gt1 = (g / t2 if div else g * t2) * value
+        if self.next[2] is not None:
+            gt2 = g * t1 * -value / t2 / t2 if div else g * t1 * value
+        return g, gt1, gt2
+
+    def backward_data(self, g):  # the same formulas, each in one array
+        (t1, t2), (value, div), b = self.saved, self.meta, self.backend
+        gt1 = gt2 = None
+        if self.next[1] is not None:
+            gt1 = _scale_div((b.div if div else b.mul)(g, t2._data), value, None)
+        if self.next[2] is not None:
+            gt2 = _scale_div(b.mul(g, t1._data), -value if div else value, t2._data if div else None)
+        return g, gt1, gt2
+
+
+@_quiet
+def _scale_add(r, value, x):
+    if value != 1:
+        r *= value
+    r += x
+    return r
+
+
+@_quiet
+def _scale_div(r, value, d):
+    """r * value (/ d / d), in r's memory."""
+    r *= value
+    if d is not None:
+        r /= d
+        r /= d
+    return r
 
 
 def fmod(input: Tensor, other) -> Tensor:
