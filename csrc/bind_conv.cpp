@@ -159,11 +159,13 @@ kernels::PoolGeom pool_geom(const Shape& s, Pair kernel, Pair dilation, Pads pad
     throw py::value_error(std::string(name) + ": expected an (N, C, H, W) array, got shape " +
                           shape_str(s));
   const auto [pt, pb, pl, pr] = pads;  // top, bottom, left, right
-  kernels::PoolGeom g{s[0] * s[1], s[2], s[3], 0, 0, kernel.first, kernel.second,
-                      stride.first, stride.second, pt, pl, dilation.first, dilation.second};
-  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || pt < 0 ||
-      pb < 0 || pl < 0 || pr < 0)
-    throw py::value_error(std::string(name) + ": kernel, stride and dilation must be >= 1 "
+  kernels::PoolGeom g{s[0] * s[1],    s[2],         s[3],          0,  0,  kernel.first,
+                      kernel.second,  stride.first, stride.second, pt, pl, dilation.first,
+                      dilation.second};
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || pt < 0 || pb < 0 ||
+      pl < 0 || pr < 0)
+    throw py::value_error(std::string(name) +
+                          ": kernel, stride and dilation must be >= 1 "
                           "and padding >= 0");
   g.oh = (g.h + pt + pb - g.dh * (g.kh - 1) - 1) / g.sh + 1;
   g.ow = (g.w + pl + pr - g.dw * (g.kw - 1) - 1) / g.sw + 1;
@@ -212,8 +214,8 @@ py::array max_pool_bwd_typed(const kernels::PoolGeom& g, const py::array& gy,
 }
 
 // dx of max pooling: gy (N, C, oh, ow) added at each window's argmax idx (N, C, oh, ow, 1).
-py::array max_pool2d_backward(const py::array& gy0, const py::array& idx0, Pair size,
-                              Pair kernel, Pair dilation, Pads pads, Pair stride) {
+py::array max_pool2d_backward(const py::array& gy0, const py::array& idx0, Pair size, Pair kernel,
+                              Pair dilation, Pads pads, Pair stride) {
   const char* name = "max_pool2d_backward";
   const DType dt = dtype_of(gy0, name);
   const Shape gs = shape_of(gy0);
@@ -225,9 +227,10 @@ py::array max_pool2d_backward(const py::array& gy0, const py::array& idx0, Pair 
   const Shape is{gs[0], gs[1], g.oh, g.ow, 1};
   if (gs != Shape{gs[0], gs[1], g.oh, g.ow} || shape_of(idx0) != is ||
       (idx0.dtype().kind() != 'i' && idx0.dtype().kind() != 'u'))
-    throw py::value_error(std::string(name) + ": expected gy " + shape_str(Shape(is.begin(), is.end() - 1)) +
-                          " and integer idx " + shape_str(is) + ", got " + shape_str(gs) +
-                          " and " + dtype_str(idx0) + " " + shape_str(shape_of(idx0)));
+    throw py::value_error(std::string(name) + ": expected gy " +
+                          shape_str(Shape(is.begin(), is.end() - 1)) + " and integer idx " +
+                          shape_str(is) + ", got " + shape_str(gs) + " and " + dtype_str(idx0) +
+                          " " + shape_str(shape_of(idx0)));
   auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(idx0);
   py::array gy = contiguous(gy0);
   return dt == DType::kF32 ? max_pool_bwd_typed<float>(g, gy, idx, xs)
@@ -275,8 +278,8 @@ py::array avg_pool2d_any(bool forward, const py::array& a0, Pair size, Pair kern
   const auto g = pool_geom(xs, kernel, {1, 1}, pads, stride, name);
   const Shape ys{xs[0], xs[1], g.oh, g.ow};
   if (!forward && as != ys)
-    throw py::value_error(std::string(name) + ": expected gy of shape " + shape_str(ys) +
-                          ", got " + shape_str(as));
+    throw py::value_error(std::string(name) + ": expected gy of shape " + shape_str(ys) + ", got " +
+                          shape_str(as));
   const auto dh = divisors_of(dh0, g.oh, "div_h", name);
   const auto dw = divisors_of(dw0, g.ow, "div_w", name);
   const Shape& out = forward ? ys : xs;
@@ -308,9 +311,13 @@ void init_conv(py::module_& m) {
         py::arg("pads"), py::arg("stride"),
         "(y, idx) of max pooling an (N, C, H, W) array; pads = (top, bottom, left, right); "
         "idx is each window's flat in-window argmax, shape (N, C, oh, ow, 1).");
-  m.def("max_pool2d_backward", &max_pool2d_backward, py::arg("gy"), py::arg("idx"),
-        py::arg("size"), py::arg("kernel"), py::arg("dilation"), py::arg("pads"),
-        py::arg("stride"), "dx of max_pool2d: gy added at each window's argmax.");
+  m.def("max_pool2d_backward", &max_pool2d_backward, py::arg("gy"), py::arg("idx"), py::arg("size"),
+        py::arg("kernel"), py::arg("dilation"), py::arg("pads"), py::arg("stride"),
+        "dx of max_pool2d: gy added at each window's argmax.");
+  m.def("set_conv_winograd", &kernels::set_conv_winograd, py::arg("mode"),
+        "3x3 stride-1 convolutions by Winograd F(2x2, 3x3): 0 never, 1 where it pays (the "
+        "default), 2 wherever the geometry allows (for tests).");
+  m.def("conv_winograd_mode", &kernels::conv_winograd_mode, "The set_conv_winograd mode.");
   m.def("conv2d", &conv2d, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("stride"),
         py::arg("pads"), py::arg("dilation"), py::arg("groups"),
         "2-D cross-correlation of x (N, C, H, W) with weight (C_out, C/groups, kh, kw) plus "

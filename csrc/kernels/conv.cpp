@@ -186,6 +186,7 @@ void conv2d_forward(const ConvGeom& g, const T* x, const int64_t* xs, const T* w
   const int64_t cg = g.c / g.groups, og = g.oc / g.groups, K = cg * g.kh * g.kw;
   const int64_t Q = g.oh * g.ow, hw = g.hp() * g.wp();
   if (g.n == 0 || g.oc == 0) return;
+  if (conv2d_winograd(g, x, xs, w, bias, y)) return;
   if (K == 0) {
     for (int64_t n = 0; n < g.n; ++n)
       for (int64_t o = 0; o < g.oc; ++o)

@@ -57,4 +57,15 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
 template <typename T>
 void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, const T* w, T* dx);
 
+// Winograd F(2x2, 3x3) forward (conv_winograd.cpp) for 3x3 stride-1 undilated ungrouped
+// convolutions: returns false, doing nothing, when the geometry does not qualify or (mode 1)
+// when the direct convolution is as fast.  conv2d_forward tries it first.
+template <typename T>
+bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* w, const T* bias,
+                     T* y);
+
+// 0: never Winograd; 1 (default): where it pays; 2: wherever the geometry allows (tests).
+void set_conv_winograd(int mode);
+int conv_winograd_mode();
+
 }  // namespace autodiff::kernels

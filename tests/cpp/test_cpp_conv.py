@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cpp_helpers import C, rand
+from cpp_helpers import C, num_threads, rand
 
 cpp_backend = pytest.importorskip("autodiff.backends.cpp_backend")
 import autodiff as ad
@@ -97,6 +97,56 @@ def test_conv2d_strided_operands(dtype, simd):
         )
         for gy in gys:
             check(xi, w, b, gy, (1, 1), (1, 1, 1, 1), (1, 1), 1, dtype)
+
+
+WINOGRAD_CASES = [  # 3x3, stride 1: odd sizes (edge tiles), every padding, blocks of
+    # whole images and of tile rows, channels past a micro-panel and the micro-kernel's depth
+    ((2, 3, 7, 9), 4, (1, 1, 1, 1)),
+    ((3, 5, 2, 2), 6, (1, 1, 1, 1)),
+    ((2, 5, 13, 11), 7, (0, 0, 0, 0)),
+    ((1, 4, 6, 33), 5, (1, 0, 2, 0)),
+    ((1, 2, 3, 3), 3, (2, 2, 2, 2)),
+    ((2, 19, 70, 41), 33, (1, 1, 1, 1)),
+    ((5, 300, 5, 6), 17, (1, 2, 0, 1)),
+]
+
+
+@pytest.fixture
+def winograd():
+    before = C.conv_winograd_mode()
+    C.set_conv_winograd(2)  # wherever the geometry allows
+    yield
+    C.set_conv_winograd(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", WINOGRAD_CASES, ids=str)
+def test_conv2d_winograd_vs_numpy(case, threads, dtype, winograd):
+    xshape, oc, pads = case
+    rng = np.random.default_rng(5)
+    x = rand(rng, xshape, dtype)
+    w = rand(rng, (oc, xshape[1], 3, 3), dtype)
+    with num_threads(threads):
+        check(x, w, rand(rng, (oc,), dtype), None, (1, 1), pads, (1, 1), 1, dtype)
+        check(x[:, :, ::-1, 1:], w, None, None, (1, 1), pads, (1, 1), 1, dtype)  # strided x
+
+
+def test_conv2d_winograd_modes_agree():
+    rng = np.random.default_rng(6)
+    x, w = rand(rng, (4, 32, 12, 12), np.float32), rand(rng, (48, 32, 3, 3), np.float32)
+    before = C.conv_winograd_mode()
+    try:
+        out = {}
+        for mode in (0, 1, 2):
+            C.set_conv_winograd(mode)
+            assert C.conv_winograd_mode() == mode
+            out[mode] = C.conv2d(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 1)
+        np.testing.assert_array_equal(out[1], out[2])  # used by default at this size
+        np.testing.assert_allclose(out[0], out[2], rtol=1e-4, atol=1e-4)
+        C.set_conv_winograd(7)
+        assert C.conv_winograd_mode() == 2  # clamped
+    finally:
+        C.set_conv_winograd(before)
 
 
 def test_conv2d_empty(dtype):
