@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
 from ... import creation, dtypes, ops
 from ...autograd.function import Function
 from ...errors import ShapeError
+from ...ops._util import constant
 from ...tensor import Tensor
 from ._basic import dropout, linear
 
 
 def _causal_keep(n_q: int, n_k: int, dev) -> Tensor:
     return creation.ones(n_q, n_k, dtype=dtypes.bool_, device=dev).tril()
+
+
+@functools.lru_cache(maxsize=32)
+def _causal_masked(n_q: int, n_k: int, backend):
+    """The causal mask's masked-out positions (keys after each query) as a backend array,
+    made once per shape: the mask and the check that no query is fully masked had cost
+    six ops a call (half of a small attention's forward)."""
+    return backend.xp.triu(backend.ones((n_q, n_k), bool), 1)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -42,6 +52,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         value = value.repeat_interleave(rep, dim=-3)
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query * s) @ key.mT
+    if is_causal and attn_mask is None and key.shape[-2]:  # no query attends to nothing
+        masked = _causal_masked(query.shape[-2], key.shape[-2], query.device.backend)
+        scores = scores.masked_fill(constant(masked, query.device), float("-inf"))
+        is_causal = False
     if is_causal:  # with attn_mask too, both apply (PyTorch 2.13)
         keep = _causal_keep(query.shape[-2], key.shape[-2], query.device)
         attn_mask = keep if attn_mask is None else attn_mask & keep if (
