@@ -37,8 +37,10 @@ namespace {
 
 std::atomic<int> g_winograd{1};  // set_conv_winograd: 0 never, 1 when it pays, 2 always
 
-// V and M of a block of tiles together (bytes): about half of a 1 MiB L2.
-constexpr int64_t kBlockBytes = 640 << 10;
+// V and M of a block of tiles together (bytes).  Larger blocks gave the micro-kernel more
+// columns per packed U: at one thread, (32, 64, 56, 56) -> 64 took 0.77, 0.65 and 0.67x the
+// direct time with 640 KiB, 896 KiB and 1.5 MiB blocks (3 MiB: mixed).
+constexpr int64_t kBlockBytes = 1024 << 10;
 
 // U[xi][k][c] (xi = 4 i + j) = (G g G^T)[i][j] of filter g = w[k][c], G = [1 0 0; .5 .5 .5;
 // .5 -.5 .5; 0 0 1].
@@ -200,10 +202,11 @@ bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* 
       g.groups != 1 || g.n == 0 || g.c == 0 || g.oc == 0)
     return false;
   // The transforms and the short GEMMs (depth C) cost more than the 2.25x fewer products
-  // save below 32 channels in or out or 8x8 outputs: at one thread, Winograd's time over the
-  // direct convolution's was 0.84-0.91 at (N, C, H, W) -> K of (64, 32, 16, 16) -> 64,
-  // (64, 64, 8, 8) -> 128, (32, 64, 56, 56) -> 64 and (8, 128, 28, 28) -> 128, but 1.2 at
-  // (64, 16, 8, 8) -> 32 and 2.2 at (64, 3, 32, 32) -> 32.
+  // save below 32 channels in or out or 8x8 outputs.  At one thread, Winograd's time over
+  // the direct convolution's (benchmarks/conv_algorithms.py, (N, C, H, W) -> K, pad 1):
+  // 0.65-0.80 at (32, 64, 56, 56) -> 64, (8, 128, 28, 28) -> 128, (8, 256, 14, 14) -> 256,
+  // (64, 64, 16, 16) -> 32 or 64; 0.8-0.92 at (64, 32, 8 to 32, ...) -> 32 or 64; but 1.2-1.4
+  // at (64, 16, 8, 8) -> 32 and 2.2-2.8 at (64, 3, 32, 32) -> 32.
   if (mode == 1 && (g.c < 32 || g.oc < 32 || g.oh * g.ow < 64)) return false;
   const int64_t C = g.c, K = g.oc;
   const auto& t = table<T>();
@@ -225,6 +228,10 @@ bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* 
   const Blocking b = blocking(g, want);
   const int64_t ptiles = b.imgs * b.rows * b.tw;  // columns of a full block
   const int64_t npan = (ptiles + nr - 1) / nr, ldm = npan * nr;
+  // The 16 planes of V and of M, a cache line more than their size apart: at a multiple of
+  // 4 KiB the transforms' 16 streams would all fall in one L1 set (8 ways).
+  const int64_t line = 64 / int64_t(sizeof(T));
+  const int64_t vstride = npan * C * nr + line, mstride = K * ldm + line;
   const int64_t region = C * (2 * b.rows + 2) * (2 * b.tw + 2);
   const double flops = 32.0 * double(K) * double(C) * double(g.n * b.th * b.tw);
   const int nt =
@@ -233,8 +240,8 @@ bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     T* xbuf = thread_buffer<T, kConvImage>(size_t(b.imgs * region));
-    T* v = thread_buffer<T, kConvPackB>(size_t(16 * npan * C * nr));
-    T* mbuf = thread_buffer<T, kConvCols>(size_t(16 * K * ldm));
+    T* v = thread_buffer<T, kConvPackB>(size_t(16 * vstride));
+    T* mbuf = thread_buffer<T, kConvCols>(size_t(16 * mstride));
     std::vector<T> yrows(size_t(4 * b.tw)), row(size_t(2 * b.tw + 2));
 #pragma omp for schedule(dynamic, 1)
     for (int64_t blk = 0; blk < b.blocks; ++blk) {
@@ -247,8 +254,8 @@ bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* 
       if (P % nr)  // the last micro-panel's columns past P: zeros, not stale values
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t c = 0; c < C; ++c)
-            std::fill(v + ((xi * npan + P / nr) * C + c) * nr + P % nr,
-                      v + ((xi * npan + P / nr) * C + c + 1) * nr, T(0));
+            std::fill(v + xi * vstride + ((P / nr) * C + c) * nr + P % nr,
+                      v + xi * vstride + ((P / nr) * C + c + 1) * nr, T(0));
       // Input transform, one row of tiles at a time, split at micro-panel edges.
       for (int64_t n = n0; n < n1; ++n)
         for (int64_t ty = ty0; ty < ty1; ++ty) {
@@ -257,7 +264,7 @@ bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* 
           for (int64_t tx = 0; tx < b.tw;) {
             const int64_t j = j0 + tx, len = std::min(b.tw - tx, nr - j % nr);
             input_tiles(base + tx, b.tw + 1, rrows * rcols, rcols, C, len,
-                        v + (j / nr) * C * nr + j % nr, npan * C * nr, int64_t(nr));
+                        v + (j / nr) * C * nr + j % nr, vstride, int64_t(nr));
             tx += len;
           }
         }
@@ -268,8 +275,8 @@ bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* 
           for (int64_t pc = 0; pc < C; pc += KC) {
             const int64_t kc = std::min(KC, C - pc);
             const T* pa = apack.data() + xi * mp * C + mp * pc;
-            const T* pb = v + ((xi * npan + pan) * C + pc) * nr;
-            T* cm = mbuf + xi * K * ldm + pan * nr;
+            const T* pb = v + xi * vstride + (pan * C + pc) * nr;
+            T* cm = mbuf + xi * mstride + pan * nr;
             for (int64_t ir = 0; ir < K; ir += mr)
               tile.ukernel(kc, pa + ir * kc, pb, cm + ir * ldm, ldm,
                            int(std::min<int64_t>(mr, K - ir)), nv, pc > 0);
@@ -283,11 +290,11 @@ bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* 
           T* yn = y + (n * K * g.oh + 2 * ty) * g.ow;
           const T* m = mbuf + j0;
           if (g.ow % 2 == 0 && 2 * ty + 1 < g.oh) {
-            output_tiles(m, K * ldm, ldm, K, b.tw, bias, yn, yn + g.ow, g.oh * g.ow);
+            output_tiles(m, mstride, ldm, K, b.tw, bias, yn, yn + g.ow, g.oh * g.ow);
             continue;
           }
           for (int64_t k = 0; k < K; ++k) {
-            output_tiles(m + k * ldm, K * ldm, ldm, int64_t(1), b.tw, bias ? bias + k : nullptr,
+            output_tiles(m + k * ldm, mstride, ldm, int64_t(1), b.tw, bias ? bias + k : nullptr,
                          yrows.data(), yrows.data() + 2 * b.tw, int64_t(0));
             T* yk = yn + k * g.oh * g.ow;
             std::copy(yrows.data(), yrows.data() + g.ow, yk);
