@@ -135,6 +135,9 @@ class _XLogY(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
+        ctx.no_zero = _no_zero(x)
+        if ctx.no_zero:  # (the masks change nothing: 2 ops, not 10)
+            return x * y.log()
         zero = (x == 0) & ~y.isnan()
         safe_y = ops.where(zero, ones_like(y), y)
         return ops.where(zero, zeros_like(x * safe_y), x * safe_y.log())
@@ -143,13 +146,20 @@ class _XLogY(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         gx = gy = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and ctx.no_zero:
+            gx = (g * y.log()).sum_to_size(tuple(x.shape))
+        elif ctx.needs_input_grad[0]:
             mask = (x == 0) & (y <= 0)
             gx = (g * ops.where(mask, zeros_like(y), ops.where(mask, ones_like(y), y).log())
                   ).sum_to_size(tuple(x.shape))
         if ctx.needs_input_grad[1]:
             gy = (g * x / y).sum_to_size(tuple(y.shape))
         return gx, gy
+
+
+def _no_zero(x: Tensor) -> bool:
+    """Whether x holds no zero, known without a device sync (a look at the array on the CPU)."""
+    return x.device.backend.is_cpu and not bool((x._data == 0).any())
 
 
 def copysign(input, other) -> Tensor:
