@@ -224,7 +224,11 @@ bool conv2d_winograd(const ConvGeom& g, const T* x, const int64_t* xs, const T* 
              apack.data() + xi * mp * C + mp * pc);
 
   const int64_t per_tile = 16 * (C + K) * int64_t(sizeof(T));
-  const int64_t want = std::max<int64_t>(nr, kBlockBytes / per_tile / nr * nr);
+  // At most kBlockBytes a block, and (where the tiles allow) two blocks per thread.
+  const int64_t tiles = g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2);
+  const int64_t share = (tiles + 2 * get_num_threads() - 1) / (2 * get_num_threads());
+  const int64_t want =
+      std::max<int64_t>(nr, std::min(kBlockBytes / per_tile, (share + nr - 1) / nr * nr) / nr * nr);
   const Blocking b = blocking(g, want);
   const int64_t ptiles = b.imgs * b.rows * b.tw;  // columns of a full block
   const int64_t npan = (ptiles + nr - 1) / nr, ldm = npan * nr;
