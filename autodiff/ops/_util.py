@@ -66,6 +66,13 @@ def to_tensor_like(x, ref):
 
 def operands(a, b):
     """Two Tensors of one dtype from any mix of Tensors and Python scalars."""
+    kind = type(b)
+    if (kind is float or kind is int) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        # x + 1, x * 0.5 (the common mix): the float tensor's dtype wins, the scalar joins it
+        return a, constant(a._dev.backend.asarray(b, a._data.dtype), a._dev)
+    kind = type(a)
+    if (kind is float or kind is int) and isinstance(b, Tensor) and b._data.dtype.kind == "f":
+        return constant(b._dev.backend.asarray(a, b._data.dtype), b._dev), b
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb:
         if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:

@@ -429,7 +429,8 @@ def sub(input, other, *, alpha=1):
     a, b = input, other
     if alpha == 1 and type(a) is type(b) and a._data.dtype == b._data.dtype != bool:  # hot path
         return Sub.apply(a, b)
-    bools = sum(x is True or x is False or getattr(x, "dtype", 0) is dtypes.bool_ for x in (a, b))
+    bools = ((a is True or a is False or getattr(a, "dtype", 0) is dtypes.bool_)
+             + (b is True or b is False or getattr(b, "dtype", 0) is dtypes.bool_))
     if bools:
         raise bool_subtraction_error(bools)
     a, b = operands(a, b)
@@ -449,6 +450,8 @@ def div(input, other, *, rounding_mode=None):
     a, b = input, other
     a0, b0 = a, b
     a, b = operands(a, b)
+    if rounding_mode is None and a._data.dtype.kind == "f":  # the common case
+        return Div.apply(a, b)
     if rounding_mode not in (None, "floor", "trunc"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
