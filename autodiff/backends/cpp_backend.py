@@ -376,8 +376,8 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def abs(self, a):
         return _C.abs(a) if self._fused_ok(a) and a.size >= MIN_ABS else super().abs(a)
 
-    def clamp(self, a, lo, hi):  # 2-5x np.clip from 256 elements; NaN bounds stay NumPy's
-        if self._fused_ok(a) and lo == lo and hi == hi:
+    def clamp(self, a, lo, hi):  # 2-5x np.clip (3x on 16 elements: its Python wrappers)
+        if type(a) is np.ndarray and a.dtype in (_F32, _F64) and lo == lo and hi == hi:
             return _C.clamp(a, lo, hi)
         return super().clamp(a, lo, hi)
 
