@@ -367,8 +367,8 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def tanh(self, a):
         return _C.tanh(a) if self._unary_ok("tanh", a, MIN_MATH) else super().tanh(a)
 
-    def sigmoid(self, a):
-        return _C.sigmoid(a) if self._unary_ok("sigmoid", a, MIN_MATH) else super().sigmoid(a)
+    def sigmoid(self, a):  # every size: NumPy's stable form is five ufunc calls (5 us on 64)
+        return _C.sigmoid(a) if self._unary_ok("sigmoid", a, 0) else super().sigmoid(a)
 
     def relu(self, a):
         return _C.relu(a) if self._unary_ok("relu", a, MIN_RELU) else super().relu(a)
