@@ -353,8 +353,8 @@ def _extremum(op, argop, x, dim, keepdim):
         return Extremum(x * 1, argop(x, d, keepdim))
     idx = argop(x, d, keepdim=True)
     values = Gather.apply(x, idx, dim=d)  # (indices known in range: no check)
-    if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
+    if not keepdim:  # the indices need no graph: their array squeezed, not a view op
+        values, idx = values.squeeze(d), constant(idx._data.squeeze(d), idx._dev)
     return Extremum(values, idx)
 
 
