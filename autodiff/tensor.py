@@ -178,7 +178,7 @@ class Tensor(InplaceMixin):
 
     @property
     def T(self) -> Tensor:
-        return ops.permute(self, *range(self.ndim - 1, -1, -1))
+        return ops.movement.Permute.apply(self, axes=tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:

@@ -295,8 +295,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     s, e = norm_dim(start_dim, input.ndim), norm_dim(end_dim, input.ndim)
     if s > e:
         raise RuntimeError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
-    shape = input.shape
-    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+    shape = input._data.shape
+    return Reshape.apply(input, shape=shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
 def unflatten(input, dim, sizes):
@@ -315,8 +315,8 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
-    d = norm_dim(dim, input.ndim + 1)
-    return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
+    d, shape = norm_dim(dim, input.ndim + 1), input._data.shape
+    return Reshape.apply(input, shape=shape[:d] + (1,) + shape[d:])
 
 
 def permute(input, *args, dims=None):
@@ -336,7 +336,7 @@ def transpose(input, dim0, dim1):
     d0, d1 = norm_dim(dim0, input.ndim), norm_dim(dim1, input.ndim)
     axes = list(range(input.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return permute(input, *axes)
+    return Permute.apply(input, axes=tuple(axes))  # (valid by construction: no permute checks)
 
 
 def swapaxes(input, axis0, axis1):  # transpose under NumPy's names, as torch.swapaxes
