@@ -25,6 +25,19 @@ class SumTo(Op):
         return (self.backend.broadcast_to(g, self.in_shape),)
 
 
+def _expanded_strides(a, shape) -> tuple:
+    """a's strides seen at ``shape`` (NumPy's broadcasting; ValueError where it fails)."""
+    lead = len(shape) - a.ndim
+    if lead < 0 or any(n < 0 for n in shape[:lead]):
+        raise ValueError
+    strides = [0] * lead
+    for n, step, want in zip(a.shape, a.strides, shape[lead:]):
+        if n != want and n != 1:
+            raise ValueError
+        strides.append(step if n == want and n != 1 else 0)
+    return tuple(strides)
+
+
 class Expand(Op):
     """y = broadcast_to(reshape(x, kept), shape) (a view); dx = reshape(sum_to(dy, kept)).
 
@@ -39,9 +52,8 @@ class Expand(Op):
         data = x._data if kept is None else x._data.reshape(kept)
         try:
             if view:  # Tensor.expand: always a (writable, stride-0) view, as in PyTorch
-                xp = self.backend.xp
-                v = xp.broadcast_to(data, shape)
-                return xp.lib.stride_tricks.as_strided(data, v.shape, v.strides)
+                return self.backend.xp.lib.stride_tricks.as_strided(
+                    data, tuple(shape), _expanded_strides(data, shape))
             return self.backend.broadcast_to(data, shape)
         except ValueError:
             raise ShapeError(f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}"
