@@ -20,7 +20,7 @@ import numpy as np
 from . import dtypes, ops
 from .amp.autocast_mode import autocast_op
 from .autograd.function import Function
-from .autograd.grad_mode import is_grad_enabled, state
+from .autograd.grad_mode import state
 from .autograd.node import Op
 from .backends.numpy_backend import _quiet
 from .creation import eye, tensor, zeros
@@ -78,20 +78,19 @@ def _as_tensor(v, like: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- cumulative
-class _CumSum(Function):
+class Cumsum(Op):
     """y_i = sum_{j <= i} x_j along dim; dx = the reversed cumulative sum of dy."""
 
-    @staticmethod
-    def forward(ctx, x, dim, dtype):
-        ctx.dim = dim
-        return _wrap(x._dev.backend.cumsum(x._data, dim, dtype), x)
+    def forward(self, x, dim, dtype):
+        self.meta = dim
+        return self.backend.cumsum(x._data, dim, dtype)
 
-    @staticmethod
-    def backward(ctx, g):
-        d = ctx.dim
-        if is_grad_enabled():  # create_graph: differentiable
-            return cumsum(g.flip(d), d).flip(d), None, None
-        return _wrap(g._dev.backend.cumsum(g._data, d, g._data.dtype, reverse=True), g), None, None
+    def backward(self, g):  # with create_graph: differentiable
+        d = self.meta
+        return (cumsum(g.flip(d), d).flip(d),)
+
+    def backward_data(self, g):
+        return (self.backend.cumsum(g, self.meta, g.dtype, reverse=True),)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
@@ -105,7 +104,7 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     d = norm_dim(dim, max(input.ndim, 1))
     if input.ndim == 0:
         return input.to(dt) * 1
-    return _CumSum.apply(input, d, dt.np)
+    return Cumsum.apply(input, dim=d, dtype=dt.np)
 
 
 # ----------------------------------------------------------------------------- selection
