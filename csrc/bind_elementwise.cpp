@@ -150,7 +150,8 @@ template <typename T, typename Kernel>
 py::array grad_map(const py::array& x0, const py::array& g0, Kernel kernel) {
   py::array x = contiguous(x0);
   // A broadcast scalar g is read from one chunk's worth of copies, not filled out to x's size.
-  const bool repeats = broadcast_scalar(g0) && reinterpret_cast<uintptr_t>(g0.data()) % sizeof(T) == 0;
+  const bool repeats =
+      broadcast_scalar(g0) && reinterpret_cast<uintptr_t>(g0.data()) % sizeof(T) == 0;
   std::vector<T> block;
   py::array g = repeats ? g0 : contiguous(g0);
   if (repeats)
@@ -188,9 +189,11 @@ kernels::ActOp act_op(const std::string& name) {
   if (name == "softplus") return ActOp::kSoftplus;
   if (name == "logsigmoid") return ActOp::kLogSigmoid;
   if (name == "elu") return ActOp::kElu;
-  throw py::value_error("activation: op must be 'leaky_relu', 'hardtanh', 'hardsigmoid', "
-                        "'hardswish', 'huber', 'hardshrink', 'softshrink', 'threshold', "
-                        "'softplus', 'logsigmoid', 'elu' or 'cube', got '" + name + "'");
+  throw py::value_error(
+      "activation: op must be 'leaky_relu', 'hardtanh', 'hardsigmoid', "
+      "'hardswish', 'huber', 'hardshrink', 'softshrink', 'threshold', "
+      "'softplus', 'logsigmoid', 'elu' or 'cube', got '" +
+      name + "'");
 }
 
 template <typename T>
@@ -201,8 +204,7 @@ py::array activation_typed(kernels::ActOp op, const py::array& x,
   });
 }
 
-py::array activation(const std::string& name, const py::array& x, double p0, double p1,
-                     double p2) {
+py::array activation(const std::string& name, const py::array& x, double p0, double p1, double p2) {
   const kernels::ActOp op = act_op(name);
   if (op == kernels::ActOp::kHardtanh)
     throw py::value_error("activation: hardtanh's forward is clamp");
@@ -254,8 +256,8 @@ py::array grad(kernels::GradOp op, const py::array& x, const py::array& g, const
 
 py::array gelu_backward(const py::array& x, const py::array& g, const std::string& approximate) {
   const char* name = "gelu_backward";
-  return grad(gelu_tanh(approximate, name) ? kernels::GradOp::kGeluTanh : kernels::GradOp::kGelu,
-              x, g, name);
+  return grad(gelu_tanh(approximate, name) ? kernels::GradOp::kGeluTanh : kernels::GradOp::kGelu, x,
+              g, name);
 }
 
 // A C-contiguous copy of any strided numeric array (bits moved as unsigned integers of the
@@ -309,13 +311,15 @@ py::array where(const py::array& cond0, const py::array& a0, const py::array& b0
   const char kind = a0.dtype().kind();
   if (!same_type(a0.dtype(), b0.dtype()) || (kind != 'f' && kind != 'i' && kind != 'u') ||
       (a0.itemsize() != 4 && a0.itemsize() != 8))
-    throw py::type_error(std::string(name) + ": a and b must share one 4- or 8-byte numeric "
-                         "dtype, got " + dtype_str(a0) + " and " + dtype_str(b0));
+    throw py::type_error(std::string(name) +
+                         ": a and b must share one 4- or 8-byte numeric "
+                         "dtype, got " +
+                         dtype_str(a0) + " and " + dtype_str(b0));
   std::vector<int64_t> sa, sb, sc;
   py::array a = element_strided(a0, sa), b = element_strided(b0, sb);
   py::array cond = element_strided(cond0, sc);
-  const Shape os = broadcast_shapes(broadcast_shapes(shape_of(cond), shape_of(a), name),
-                                    shape_of(b), name);
+  const Shape os =
+      broadcast_shapes(broadcast_shapes(shape_of(cond), shape_of(a), name), shape_of(b), name);
   const auto bc = broadcast_strides(shape_of(cond), sc, os);
   const auto ba = broadcast_strides(shape_of(a), sa, os);
   const auto bb = broadcast_strides(shape_of(b), sb, os);
@@ -351,9 +355,10 @@ py::array concatenate(const std::vector<py::array>& arrays0, int64_t axis0) {
     bool ok = same_type(a0.dtype(), arrays0[0].dtype()) && int(s.size()) == nd;
     for (int d = 0; ok && d < nd; ++d) ok = d == axis || s[d] == out[d];
     if (!ok)
-      throw py::value_error("all the input array dimensions except for the concatenation axis "
-                            "must match exactly (and the dtypes be equal), got " +
-                            shape_str(shape_of(arrays0[0])) + " and " + shape_str(s));
+      throw py::value_error(
+          "all the input array dimensions except for the concatenation axis "
+          "must match exactly (and the dtypes be equal), got " +
+          shape_str(shape_of(arrays0[0])) + " and " + shape_str(s));
     out[axis] += s[axis];
     arrays.push_back(contiguous(a0));
   }
@@ -387,8 +392,10 @@ py::array take_rows(const py::array& a0, const py::array& rows0) {
   std::vector<int64_t> r(rows.data(), rows.data() + k);
   for (auto& v : r) {
     if (v < -n || v >= n)
-      throw py::index_error("index " + std::to_string(v) + " is out of bounds for axis 0 with "
-                            "size " + std::to_string(n));
+      throw py::index_error("index " + std::to_string(v) +
+                            " is out of bounds for axis 0 with "
+                            "size " +
+                            std::to_string(n));
     if (v < 0) v += n;
   }
   Shape out = shape_of(rows0);
@@ -404,22 +411,21 @@ py::array take_rows(const py::array& a0, const py::array& rows0) {
 
 }  // namespace
 
-// One Adam step in place: p, m, v (and vmax) writeable C-contiguous arrays of one float
-// dtype and shape, g of the same dtype and shape (any layout; copied when it overlaps them).
-void adam_update(py::array p, const py::array& g0, py::array m, py::array v,
-                 std::optional<py::array> vmax, double beta1, double beta2, double step_size,
-                 double inv_sqrt_bc2, double eps) {
-  const char* name = "adam_update";
-  const DType dt = dtype_of(p, name);
+// The arrays an optimizer step updates in place (writeable, C-contiguous, of p's float dtype
+// and shape) and its gradient g (same dtype and shape, any layout): g contiguous, copied when
+// it overlaps one of them.
+py::array checked_step(const char* name, const std::vector<py::array*>& state,
+                       const py::array& g0) {
+  const py::array& p = *state[0];
+  dtype_of(p, name);
   const Shape shape = shape_of(p);
-  std::vector<py::array*> state = {&p, &m, &v};
-  if (vmax) state.push_back(&*vmax);
   for (py::array* a : state) {
     same_dtype(p, *a, name);
     if (shape_of(*a) != shape || !a->writeable() || !(a->flags() & py::array::c_style))
-      throw py::value_error(std::string(name) + ": p, m, v and vmax must be writeable "
-                            "C-contiguous arrays of one shape, got " + shape_str(shape_of(*a)) +
-                            " for " + shape_str(shape));
+      throw py::value_error(std::string(name) +
+                            ": the parameter and its state must be "
+                            "writeable C-contiguous arrays of one shape, got " +
+                            shape_str(shape_of(*a)) + " for " + shape_str(shape));
   }
   same_dtype(p, g0, name);
   if (shape_of(g0) != shape)
@@ -428,12 +434,20 @@ void adam_update(py::array p, const py::array& g0, py::array m, py::array v,
   py::array g = contiguous(g0);
   const auto may_share = py::module_::import("numpy").attr("may_share_memory");
   for (py::array* a : state)
-    if (may_share(*a, g).cast<bool>()) {
-      g = g.attr("copy")();
-      break;
-    }
+    if (may_share(*a, g).cast<bool>()) return g.attr("copy")();
+  return g;
+}
+
+// One Adam step in place: p, m, v (and vmax) writeable C-contiguous arrays of one float
+// dtype and shape, g of the same dtype and shape (any layout; copied when it overlaps them).
+void adam_update(py::array p, const py::array& g0, py::array m, py::array v,
+                 std::optional<py::array> vmax, double beta1, double beta2, double step_size,
+                 double inv_sqrt_bc2, double eps) {
+  std::vector<py::array*> state = {&p, &m, &v};
+  if (vmax) state.push_back(&*vmax);
+  const py::array g = checked_step("adam_update", state, g0);
   const kernels::AdamStep st{beta1, beta2, step_size, inv_sqrt_bc2, eps};
-  const int64_t n = numel(shape);
+  const int64_t n = numel(shape_of(p));
   auto run = [&](auto tag) {
     using T = decltype(tag);
     auto ptr = [](py::array* a) { return a ? static_cast<T*>(a->mutable_data()) : nullptr; };
@@ -442,7 +456,28 @@ void adam_update(py::array p, const py::array& g0, py::array m, py::array v,
     py::gil_scoped_release nogil;
     kernels::adam_update<T>(pp, pg, pm, pv, pmax, n, st);
   };
-  if (dt == DType::kF32)
+  if (dtype_of(p, "adam_update") == DType::kF32)
+    run(float());
+  else
+    run(double());
+}
+
+// One SGD-with-momentum step in place: p and the momentum buffer b writeable C-contiguous
+// arrays of one float dtype and shape, g likewise (any layout).  first: b = g.
+void sgd_update(py::array p, const py::array& g0, py::array b, double lr, double momentum,
+                double dampening, bool nesterov, bool first) {
+  const py::array g = checked_step("sgd_update", {&p, &b}, g0);
+  const kernels::SgdStep st{lr, momentum, dampening, nesterov, first};
+  const int64_t n = numel(shape_of(p));
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    T* pp = static_cast<T*>(p.mutable_data());
+    T* pb = static_cast<T*>(b.mutable_data());
+    const T* pg = static_cast<const T*>(g.data());
+    py::gil_scoped_release nogil;
+    kernels::sgd_update<T>(pp, pg, pb, n, st);
+  };
+  if (dtype_of(p, "sgd_update") == DType::kF32)
     run(float());
   else
     run(double());
@@ -455,6 +490,10 @@ void init_elementwise(py::module_& m) {
         "One Adam step in place, in one pass: m += (1 - beta1)(g - m); v = beta2 v + "
         "(1 - beta2) g^2; vmax = max(vmax, v) when given; p -= step_size m / (sqrt(v) "
         "inv_sqrt_bc2 + eps).");
+  m.def("sgd_update", &sgd_update, py::arg("p"), py::arg("g"), py::arg("buf"), py::arg("lr"),
+        py::arg("momentum"), py::arg("dampening"), py::arg("nesterov"), py::arg("first"),
+        "One SGD-with-momentum step in place, in one pass: buf = g (first) or momentum buf + "
+        "(1 - dampening) g; p -= lr (momentum buf + g if nesterov else buf).");
   m.def("take_rows", &take_rows, py::arg("a"), py::arg("rows"),
         "a[rows] along the first axis for integer rows, threaded (a copy).");
   m.def("concatenate", &concatenate, py::arg("arrays"), py::arg("axis"),
@@ -520,7 +559,8 @@ void init_elementwise(py::module_& m) {
                          : op == "sqrt"  ? GradOp::kSqrtOut
                                          : throw py::value_error(
                                                "output_backward: op must be 'sigmoid', 'tanh' "
-                                               "or 'sqrt', got '" + op + "'");
+                                               "or 'sqrt', got '" +
+                                               op + "'");
         return grad(k, y, g, "output_backward");
       },
       py::arg("op"), py::arg("y"), py::arg("g"),

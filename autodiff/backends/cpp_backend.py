@@ -290,6 +290,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.adam_update(data, g, *state_and_scalars) or True
         return False
 
+    def sgd_update(self, data, g, buf, *scalars):  # one pass, not 4-6 ufunc calls
+        if _float(data) and data.flags.c_contiguous and _same(data, g) and _same(data, buf):
+            return _C.sgd_update(data, g, buf, *scalars) or True
+        return False
+
     def channel_affine(self, x, scale, shift):
         # one pass, not NumPy's two broadcast passes and a temporary
         if (type(x) is np.ndarray and x.dtype in (_F32, _F64) and x.ndim >= 3

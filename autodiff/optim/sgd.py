@@ -72,6 +72,8 @@ class SGD(Optimizer):
                 if momentum != 0:
                     state = self.state[p]
                     buf_t = state.get("momentum_buffer")
+                    if self._fused(p, g, state, buf_t, lr, momentum, dampening, nesterov):
+                        continue
                     if buf_t is None:
                         buf = p._dev.backend.copy(g)
                         state["momentum_buffer"] = _wrap(buf, p._dev)
@@ -95,3 +97,19 @@ class SGD(Optimizer):
                 xp.subtract(data, tmp, out=data)
                 p._vc[0] += 1
         return loss
+
+    @staticmethod
+    def _fused(p, g, state, buf_t, lr, momentum, dampening, nesterov) -> bool:
+        """The momentum step in one backend pass (C++ on cpp) where the backend has one and
+        takes the arrays; the buffer is made on the first step. False: do it in ufuncs."""
+        fused = getattr(p._dev.backend, "sgd_update", None)
+        if fused is None:
+            return False
+        first = buf_t is None
+        buf = p._dev.backend.xp.empty_like(p._data) if first else buf_t._data
+        if fused(p._data, g, buf, lr, momentum, dampening, nesterov, first) is False:
+            return False
+        if first:
+            state["momentum_buffer"] = _wrap(buf, p._dev)
+        p._vc[0] += 1
+        return True

@@ -17,4 +17,16 @@ struct AdamStep {
 template <typename T>
 void adam_update(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamStep& s);
 
+struct SgdStep {
+  double lr, momentum, dampening;
+  bool nesterov, first;
+};
+
+// One SGD-with-momentum step in place over n contiguous elements, in the optimizer's NumPy
+// order (no fused multiply-adds): b = g on the first step, else b = momentum b + (1 -
+// dampening) g (the product skipped without dampening); d = momentum b + g with Nesterov,
+// else b; p -= d lr.  Threaded in chunks.
+template <typename T>
+void sgd_update(T* p, const T* g, T* b, int64_t n, const SgdStep& s);
+
 }  // namespace autodiff::kernels

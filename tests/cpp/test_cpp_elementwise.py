@@ -420,6 +420,41 @@ def test_adam_update_views_aliasing_and_errors():
                       1e-8)
 
 
+@pytest.mark.parametrize("first", [False, True])
+@pytest.mark.parametrize("dampening,nesterov", [(0.0, False), (0.3, False), (0.0, True)])
+@pytest.mark.parametrize("n", [1, 7, 33, 16385, 100_003])
+def test_sgd_update_matches_the_optimizer_sequence(dtype, n, dampening, nesterov, first):
+    rng = np.random.default_rng(n)
+    p, g, b = (rand(rng, (n,), dtype) for _ in range(3))
+    if n > 3:
+        g[1], b[2] = np.nan, np.inf
+    lr, mom = dtype(0.05), dtype(0.9)
+    with np.errstate(all="ignore"):  # autodiff/optim/sgd.py's ufuncs, in the arrays' dtype
+        wb = g.copy() if first else b * mom + (g * dtype(1 - dampening) if dampening else g)
+        d = wb * mom + g if nesterov else wb
+        wp = p - d * lr
+    C.sgd_update(p, g, b, 0.05, 0.9, dampening, nesterov, first)
+    # the same operations in the same order (bit-exact on x86; a compiler may fuse them)
+    np.testing.assert_allclose(b, wb, rtol=tol(dtype, 2)["rtol"], equal_nan=True)
+    np.testing.assert_allclose(p, wp, rtol=tol(dtype, 2)["rtol"], equal_nan=True)
+
+
+def test_sgd_update_aliasing_and_errors():
+    p, b = np.ones(8, np.float32), np.zeros(8, np.float32)
+    C.sgd_update(p, b, b, 0.1, 0.9, 0.0, False, False)  # g is the buffer: read as it was
+    np.testing.assert_array_equal(p, 1.0)
+    g = np.arange(16, dtype=np.float32)[::2]  # a strided gradient is copied
+    C.sgd_update(p, g, b, 0.1, 0.9, 0.0, False, True)
+    np.testing.assert_array_equal(b, g)
+    with pytest.raises(ValueError, match=r"writeable C-contiguous arrays of one shape"):
+        C.sgd_update(p, g, b[:4], 0.1, 0.9, 0.0, False, False)
+    with pytest.raises(ValueError, match=r"g of shape \(4,\) for a parameter of shape"):
+        C.sgd_update(p, g[:4], b, 0.1, 0.9, 0.0, False, False)
+    with pytest.raises(TypeError, match="same dtype"):
+        C.sgd_update(p, g, b.astype(np.float64), 0.1, 0.9, 0.0, False, False)
+    C.sgd_update(p[:0], g[:0], b[:0], 0.1, 0.9, 0.0, False, False)  # zero-size
+
+
 # The activations of csrc/kernels/activation_ops.h, as NumPy formulas (evaluated in float64).
 SELU = (1.6732632423543772, 1.0507009873554805, 1.0)
 
