@@ -26,13 +26,7 @@ class _CumProd(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        xp, a = x._dev.backend.xp, x._data
-        if a.dtype.kind == "f" and a.itemsize < 8:  # PyTorch's CPU accumulator: float32 in
-            acc = a.astype(np.float64 if a.itemsize == 4 else np.float32)  # double, half in
-            out = xp.cumprod(acc, axis=dim, out=acc).astype(a.dtype)  # float (bit for bit)
-        else:  # dtype=: NumPy's cumprod would promote int8/int16/int32 to int64
-            out = xp.cumprod(a, axis=dim, dtype=a.dtype)
-        y = Tensor._make(out, x._dev, False, None)
+        y = Tensor._make(x._dev.backend.cumprod(x._data, dim), x._dev, False, None)
         ctx.save_for_backward(x, y)
         return y
 

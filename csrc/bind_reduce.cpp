@@ -94,9 +94,10 @@ py::array reduce_impl(const py::array& x0, const std::vector<int>& axes, ReduceO
   }
   if (n_groups > 1 && op == ReduceOp::kVar && g.size() == 3 && g[0].reduced) {
     // (reduced, kept, reduced): batch norm's per-channel statistics, without a transpose
-    const py::tuple mv = dt == DType::kF32
-                             ? channel_stats_typed<float>(x, g[0].size, g[1].size, g[2].size, {g[1].size})
-                             : channel_stats_typed<double>(x, g[0].size, g[1].size, g[2].size, {g[1].size});
+    const py::tuple mv =
+        dt == DType::kF32
+            ? channel_stats_typed<float>(x, g[0].size, g[1].size, g[2].size, {g[1].size})
+            : channel_stats_typed<double>(x, g[0].size, g[1].size, g[2].size, {g[1].size});
     const double nr = double(n_red);
     py::array v = mv[1].cast<py::array>();
     return reshape(v.attr("__mul__")(nr / std::max(nr - correction, 0.0)).cast<py::array>(),
@@ -152,8 +153,8 @@ std::vector<int> sum_to_axes(const Shape& gs, const Shape& shape, const char* na
     }
   }
   if (!ok)
-    throw py::value_error(std::string(name) + ": cannot reduce an array of shape " +
-                          shape_str(gs) + " to shape " + shape_str(shape));
+    throw py::value_error(std::string(name) + ": cannot reduce an array of shape " + shape_str(gs) +
+                          " to shape " + shape_str(shape));
   return axes;
 }
 
@@ -199,9 +200,12 @@ py::array mul_sum_to(const py::array& g0, const py::array& h0, const Shape& shap
   int64_t outer = 1, n = 1, inner = 1;
   Shape keep = gs;
   for (int d = 0; d < int(gs.size()); ++d) {
-    if (d < first) outer *= gs[d];
-    else if (d <= last) n *= gs[d], keep[d] = 1;
-    else inner *= gs[d];
+    if (d < first)
+      outer *= gs[d];
+    else if (d <= last)
+      n *= gs[d], keep[d] = 1;
+    else
+      inner *= gs[d];
   }
   py::array part = dt == DType::kF32 ? mul_sum_typed<float>(g, h, outer, n, inner, keep)
                                      : mul_sum_typed<double>(g, h, outer, n, inner, keep);
@@ -230,31 +234,41 @@ py::tuple batch_norm_stats(const py::array& x0, const py::object& axes_obj) {
 }
 
 template <typename T>
-py::array cumsum_typed(const py::array& x, int64_t outer, int64_t n, int64_t inner,
-                       bool reverse) {
+py::array scan_typed(const py::array& x, int64_t outer, int64_t n, int64_t inner, bool reverse,
+                     bool prod) {
   auto out = empty<T>(shape_of(x));
   const T* px = static_cast<const T*>(x.data());
   T* po = out.mutable_data();
   {
     py::gil_scoped_release nogil;
-    kernels::cumsum_axis<T>(px, outer, n, inner, po, reverse);
+    if (prod)
+      kernels::cumprod_axis<T>(px, outer, n, inner, po);
+    else
+      kernels::cumsum_axis<T>(px, outer, n, inner, po, reverse);
   }
   return out;
 }
 
-py::array cumsum(const py::array& x0, int axis, bool reverse) {
-  const DType dt = dtype_of(x0, "cumsum");
+py::array scan(const py::array& x0, int axis, bool reverse, bool prod) {
+  const std::string name = prod ? "cumprod" : "cumsum";
+  const DType dt = dtype_of(x0, name.c_str());
   const int nd = int(x0.ndim());
   if (axis < -nd || axis >= std::max(nd, 1))
-    throw py::value_error("cumsum: axis " + std::to_string(axis) + " out of range for an array "
-                          "of shape " + shape_str(shape_of(x0)));
+    throw py::value_error(name + ": axis " + std::to_string(axis) + " out of range for an " +
+                          "array of shape " + shape_str(shape_of(x0)));
   if (nd == 0) return contiguous(x0.attr("copy")().cast<py::array>());
   py::array x = contiguous(x0);
   int64_t outer, n, inner;
   split_at(shape_of(x), axis < 0 ? axis + nd : axis, outer, n, inner);
-  return dt == DType::kF32 ? cumsum_typed<float>(x, outer, n, inner, reverse)
-                           : cumsum_typed<double>(x, outer, n, inner, reverse);
+  return dt == DType::kF32 ? scan_typed<float>(x, outer, n, inner, reverse, prod)
+                           : scan_typed<double>(x, outer, n, inner, reverse, prod);
 }
+
+py::array cumsum(const py::array& x0, int axis, bool reverse) {
+  return scan(x0, axis, reverse, false);
+}
+
+py::array cumprod(const py::array& x0, int axis) { return scan(x0, axis, false, true); }
 
 }  // namespace
 
@@ -318,8 +332,8 @@ struct LerpIndex {
   int64_t m = 0;
 };
 
-LerpIndex lerp_index(const py::array& lo0, const py::array& hi0, const py::array& frac0,
-                     int64_t n, py::dtype dt, const char* name) {
+LerpIndex lerp_index(const py::array& lo0, const py::array& hi0, const py::array& frac0, int64_t n,
+                     py::dtype dt, const char* name) {
   LerpIndex li;
   for (auto* p : {&lo0, &hi0})
     if (p->dtype().kind() != 'i' && p->dtype().kind() != 'u')
@@ -331,14 +345,16 @@ LerpIndex lerp_index(const py::array& lo0, const py::array& hi0, const py::array
   li.m = int64_t(li.lo.size());
   if (li.lo.ndim() != 1 || li.hi.ndim() != 1 || li.frac.ndim() != 1 ||
       int64_t(li.hi.size()) != li.m || int64_t(li.frac.size()) != li.m)
-    throw py::value_error(std::string(name) + ": lo, hi and frac must be vectors of one length, "
-                          "got shapes " + shape_str(shape_of(lo0)) + ", " +
-                          shape_str(shape_of(hi0)) + " and " + shape_str(shape_of(frac0)));
+    throw py::value_error(std::string(name) +
+                          ": lo, hi and frac must be vectors of one length, "
+                          "got shapes " +
+                          shape_str(shape_of(lo0)) + ", " + shape_str(shape_of(hi0)) + " and " +
+                          shape_str(shape_of(frac0)));
   for (int64_t j = 0; j < li.m; ++j)
     if (li.lo.data()[j] < 0 || li.lo.data()[j] >= n || li.hi.data()[j] < 0 || li.hi.data()[j] >= n)
       throw py::index_error(std::string(name) + ": index " +
-                            std::to_string(std::min(li.lo.data()[j], li.hi.data()[j])) +
-                            " or " + std::to_string(std::max(li.lo.data()[j], li.hi.data()[j])) +
+                            std::to_string(std::min(li.lo.data()[j], li.hi.data()[j])) + " or " +
+                            std::to_string(std::max(li.lo.data()[j], li.hi.data()[j])) +
                             " is out of bounds for an axis of size " + std::to_string(n));
   return li;
 }
@@ -353,8 +369,8 @@ int64_t checked_axis(const py::array& a, int64_t axis, const char* name) {
 // y = x[lo] (1 - frac) + x[hi] frac along `axis` (float32 / float64), or with `adjoint` its
 // adjoint: zeros with n rows along `axis`, each row of src (g) added back with its weights.
 py::array lerp_rows_run(const py::array& src0, int64_t axis, const py::array& lo,
-                        const py::array& hi, const py::array& frac, int64_t n_adjoint,
-                        bool adjoint, const char* name) {
+                        const py::array& hi, const py::array& frac, int64_t n_adjoint, bool adjoint,
+                        const char* name) {
   const DType dt = dtype_of(src0, name);
   py::array src = contiguous(src0);
   int64_t outer, rows, inner;
@@ -375,8 +391,9 @@ py::array lerp_rows_run(const py::array& src0, int64_t axis, const py::array& lo
     const T* pf = static_cast<const T*>(li.frac.data());
     T* po = static_cast<T*>(out.mutable_data());
     py::gil_scoped_release nogil;
-    (adjoint ? kernels::lerp_rows_backward<T> : kernels::lerp_rows<T>)(
-        ps, li.lo.data(), li.hi.data(), pf, po, outer, n, li.m, inner);
+    (adjoint ? kernels::lerp_rows_backward<T> : kernels::lerp_rows<T>)(ps, li.lo.data(),
+                                                                       li.hi.data(), pf, po, outer,
+                                                                       n, li.m, inner);
   };
   dt == DType::kF32 ? run(float()) : run(double());
   return out;
@@ -526,8 +543,10 @@ py::tuple topk(const py::array& x0, int64_t k, bool largest) {
   if (x0.ndim() == 0) throw py::value_error("topk: expected at least a 1-D array");
   const int64_t n = x0.shape(x0.ndim() - 1);
   if (k < 0 || k > n)
-    throw py::value_error("topk: k (" + std::to_string(k) + ") is out of range for a last "
-                          "dimension of size " + std::to_string(n));
+    throw py::value_error("topk: k (" + std::to_string(k) +
+                          ") is out of range for a last "
+                          "dimension of size " +
+                          std::to_string(n));
   py::array x = contiguous(x0);
   Shape out = shape_of(x);
   out.back() = k;
@@ -615,6 +634,9 @@ void init_reduce(py::module_& m) {
   m.def("cumsum", &cumsum, py::arg("x"), py::arg("axis"), py::arg("reverse") = false,
         "The cumulative sum along axis (from its end with reverse), added up in float64 and "
         "rounded once, as PyTorch's CPU scan.");
+  m.def("cumprod", &cumprod, py::arg("x"), py::arg("axis"),
+        "The cumulative product along axis, multiplied in float64 and rounded once, as "
+        "PyTorch's CPU scan.");
   m.def("sum_to", &sum_to, py::arg("g"), py::arg("shape"),
         "Sum g over its leading dims and the dims where shape has 1: the backward of "
         "broadcasting g's operand of `shape`.");
@@ -636,9 +658,8 @@ void init_reduce(py::module_& m) {
   m.def(
       "lerp_rows_backward",
       [](const py::array& g, int64_t axis, const py::array& lo, const py::array& hi,
-         const py::array& frac, int64_t n) {
-        return lerp_rows_run(g, axis, lo, hi, frac, n, true, "lerp_rows_backward");
-      },
+         const py::array& frac,
+         int64_t n) { return lerp_rows_run(g, axis, lo, hi, frac, n, true, "lerp_rows_backward"); },
       py::arg("g"), py::arg("axis"), py::arg("lo"), py::arg("hi"), py::arg("frac"), py::arg("n"),
       "The adjoint of lerp_rows: g's rows added back at lo and hi (n rows along axis).");
   m.def("batch_norm_stats", &batch_norm_stats, py::arg("x"), py::arg("axes"),

@@ -170,6 +170,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.cumsum(a, axis, reverse)
         return super().cumsum(a, axis, dtype, reverse)
 
+    def cumprod(self, a, axis: int):  # threaded, in double as NumPy's float64 pass
+        if _float(a) and a.size >= MIN_COPY:
+            return _C.cumprod(a, axis)
+        return super().cumprod(a, axis)
+
     def sum_to(self, g, shape):
         shape = tuple(shape)
         if g.shape == shape:

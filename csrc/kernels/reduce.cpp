@@ -101,8 +101,10 @@ void merge_moments(T* mean, T* m2, double& cnt, const T* mb, const T* m2b, doubl
 // acc = max(acc, part) (kMax) or acc + part (sums), elementwise over w.
 template <typename T>
 void fold_into(ReduceOp op, const KernelTable<T>& t, T* acc, const T* part, int64_t w) {
-  if (op == ReduceOp::kMax) t.col_max(acc, part, w, 1, 0);
-  else t.col_sum(acc, part, nullptr, w, 1, 0);
+  if (op == ReduceOp::kMax)
+    t.col_max(acc, part, w, 1, 0);
+  else
+    t.col_sum(acc, part, nullptr, w, 1, 0);
 }
 
 // How many narrow contiguous rows of w elements reduce_col_block takes as one wide row.
@@ -124,9 +126,8 @@ int64_t rows_per_group(ReduceOp op, int64_t w, int64_t rows) {
 // src * h.  Narrow rows that are contiguous (w == stride) are taken k at a time as one wide
 // row (rows_per_group); the k interleaved partial results are folded at the end.
 template <typename T>
-void reduce_col_block(ReduceOp op, const KernelTable<T>& t, const T* src, const T* h,
-                      int64_t rows, int64_t stride, int64_t w, T* a_out, T* b_out,
-                      const T* shift = nullptr) {
+void reduce_col_block(ReduceOp op, const KernelTable<T>& t, const T* src, const T* h, int64_t rows,
+                      int64_t stride, int64_t w, T* a_out, T* b_out, const T* shift = nullptr) {
   const int64_t k = w == stride ? rows_per_group<T>(op, w, rows) : 1;
   const int64_t width = k * w, groups = rows / k, rem = rows - groups * k, step = k * stride;
   alignas(64) T a[std::max(kWideRow, kColChunk)];
@@ -196,7 +197,9 @@ void reduce_columns(ReduceOp op, const KernelTable<T>& t, const T* x, const T* h
       reduce_col_block(op, t, x + off, h ? h + off : nullptr, j1 - j0, inner, w, a,
                        var ? a + nout : nullptr, x + o * n * inner + c0);
   }
-  const auto rows_in = [&](int64_t sl) { return std::max<int64_t>(0, std::min(per, n - sl * per)); };
+  const auto rows_in = [&](int64_t sl) {
+    return std::max<int64_t>(0, std::min(per, n - sl * per));
+  };
   if (var) {
     T* mean = a_of(0);
     T* m2 = mean + nout;
@@ -206,7 +209,8 @@ void reduce_columns(ReduceOp op, const KernelTable<T>& t, const T* x, const T* h
     const T r = T(1.0 / std::max(double(n) - correction, 0.0));  // 1/0: inf or nan, as NumPy
     for (int64_t c = 0; c < nout; ++c) out[c] = m2[c] * r;
     if (mean_out)
-      for (int64_t c = 0; c < nout; ++c) mean_out[c] = mean[c] + x[(c / inner) * n * inner + c % inner];
+      for (int64_t c = 0; c < nout; ++c)
+        mean_out[c] = mean[c] + x[(c / inner) * n * inner + c % inner];
     return;
   }
   for (int64_t sl = 1; sl < slices; ++sl)
@@ -246,42 +250,55 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
   reduce_columns<T>(op, t, x, nullptr, outer, n, inner, out, nullptr, correction, nt);
 }
 
-// out = the cumulative sum of x along the middle axis of (outer, n, inner), from the end
-// when reverse (the backward), added up in double and rounded once per element, as
-// PyTorch's CPU scan.  Threads over the outer slices and over blocks of the inner axis.
-template <typename T>
-void cumsum_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool reverse) {
+// out = the cumulative sum (kProd: product) of x along the middle axis of (outer, n, inner),
+// from the end when reverse (the backward), accumulated in double and rounded once per
+// element, as PyTorch's CPU scan.  Threads over the outer slices and over blocks of the
+// inner axis.
+template <typename T, bool kProd>
+void scan_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool reverse) {
   if (outer * n * inner == 0) return;
   constexpr int64_t kBlock = 256;  // inner columns a task carries (their sums in a double each)
+  constexpr double kStart = kProd ? 1.0 : 0.0;
   const int64_t blocks = (inner + kBlock - 1) / kBlock;
   const int nt = cap_threads(threads_for(outer * n * inner), outer * blocks);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
   for (int64_t task = 0; task < outer * blocks; ++task) {
     const int64_t o = task / blocks, j0 = task % blocks * kBlock;
     const int64_t w = std::min(kBlock, inner - j0);
+    auto step = [](double& a, T v) { return T(kProd ? a *= double(v) : a += double(v)); };
     if (inner == 1) {  // one row: its sum in a register (an array slot went through memory)
       const T* xo = x + o * n;
       T* yo = out + o * n;
-      double a = 0;
+      double a = kStart;
       if (reverse)
-        for (int64_t i = n - 1; i >= 0; --i) yo[i] = T(a += double(xo[i]));
+        for (int64_t i = n - 1; i >= 0; --i) yo[i] = step(a, xo[i]);
       else
-        for (int64_t i = 0; i < n; ++i) yo[i] = T(a += double(xo[i]));
+        for (int64_t i = 0; i < n; ++i) yo[i] = step(a, xo[i]);
       continue;
     }
-    double acc[kBlock] = {};
+    double acc[kBlock];
+    std::fill(acc, acc + w, kStart);
     for (int64_t k = 0; k < n; ++k) {
       const int64_t i = reverse ? n - 1 - k : k;
       const T* xi = x + (o * n + i) * inner + j0;
       T* yi = out + (o * n + i) * inner + j0;
-      for (int64_t j = 0; j < w; ++j) {
-        acc[j] += double(xi[j]);
-        yi[j] = T(acc[j]);
-      }
+      for (int64_t j = 0; j < w; ++j) yi[j] = step(acc[j], xi[j]);
     }
   }
 }
 
+template <typename T>
+void cumsum_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool reverse) {
+  scan_axis<T, false>(x, outer, n, inner, out, reverse);
+}
+
+template <typename T>
+void cumprod_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out) {
+  scan_axis<T, true>(x, outer, n, inner, out, false);
+}
+
+template void cumprod_axis<float>(const float*, int64_t, int64_t, int64_t, float*);
+template void cumprod_axis<double>(const double*, int64_t, int64_t, int64_t, double*);
 template void cumsum_axis<float>(const float*, int64_t, int64_t, int64_t, float*, bool);
 template void cumsum_axis<double>(const double*, int64_t, int64_t, int64_t, double*, bool);
 
@@ -409,8 +426,8 @@ template void lerp_rows<float>(const float*, const int64_t*, const int64_t*, con
                                int64_t, int64_t, int64_t, int64_t);
 template void lerp_rows<double>(const double*, const int64_t*, const int64_t*, const double*,
                                 double*, int64_t, int64_t, int64_t, int64_t);
-template void lerp_rows_backward<float>(const float*, const int64_t*, const int64_t*,
-                                        const float*, float*, int64_t, int64_t, int64_t, int64_t);
+template void lerp_rows_backward<float>(const float*, const int64_t*, const int64_t*, const float*,
+                                        float*, int64_t, int64_t, int64_t, int64_t);
 template void lerp_rows_backward<double>(const double*, const int64_t*, const int64_t*,
                                          const double*, double*, int64_t, int64_t, int64_t,
                                          int64_t);
@@ -432,8 +449,8 @@ void topk_row(const T* x, int64_t n, int64_t k, T* v, int64_t* ix) {
   for (int64_t i = 0; i < n; ++i) {
     const T xi = x[i];
     if (m == k && !ranks_before<T, kLargest>(xi, v[k - 1])) continue;  // the common case
-    int64_t p = m < k ? m++ : k - 1;  // drop the last when full
-    for (; p > 0 && ranks_before<T, kLargest>(xi, v[p - 1]); --p) {  // after equal values
+    int64_t p = m < k ? m++ : k - 1;                                   // drop the last when full
+    for (; p > 0 && ranks_before<T, kLargest>(xi, v[p - 1]); --p) {    // after equal values
       v[p] = v[p - 1];
       ix[p] = ix[p - 1];
     }
@@ -459,8 +476,7 @@ void topk_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool largest, T* 
 }
 
 template void topk_rows<float>(const float*, int64_t, int64_t, int64_t, bool, float*, int64_t*);
-template void topk_rows<double>(const double*, int64_t, int64_t, int64_t, bool, double*,
-                                int64_t*);
+template void topk_rows<double>(const double*, int64_t, int64_t, int64_t, bool, double*, int64_t*);
 template void scatter_add_rows<float>(float*, const int64_t*, int64_t, const float*, int64_t,
                                       int64_t, int64_t);
 template void scatter_add_rows<double>(double*, const int64_t*, int64_t, const double*, int64_t,

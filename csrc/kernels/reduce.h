@@ -22,6 +22,9 @@ void fill_reduce_neon(KernelTable<T>& t);
 // the end with reverse.  out may not alias x.
 template <typename T>
 void cumsum_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool reverse);
+// The cumulative product likewise (from the start; in double, rounded once per element).
+template <typename T>
+void cumprod_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out);
 
 template <typename T>
 void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* out,
@@ -60,8 +63,7 @@ void lerp_rows_backward(const T* g, const int64_t* lo, const int64_t* hi, const 
 // as above every number, as in PyTorch; ties keep the lower index first), sorted, into
 // vals / idx (rows x k).  One pass over each row keeping a sorted buffer of k: for k << n.
 template <typename T>
-void topk_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool largest, T* vals,
-               int64_t* idx);
+void topk_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool largest, T* vals, int64_t* idx);
 
 // Merge (count, mean, M2) statistics of two parts (Chan et al.).
 inline void welford_merge(double& n, double& mean, double& m2, double nb, double mb, double m2b) {

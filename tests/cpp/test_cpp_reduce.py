@@ -472,3 +472,22 @@ def test_cumsum_in_double_rounded_once(dtype, shape, axis, reverse):
         np.testing.assert_array_equal(got, want)
     with pytest.raises(ValueError, match="out of range"):
         C.cumsum(x, max(x.ndim, 1), reverse)
+
+
+@pytest.mark.parametrize("shape,axis", [((0,), 0), ((1,), 0), ((1025,), -1), ((3, 5, 7), 1),
+                                        ((33, 17), 0), ((33, 17), 1), ((2, 3, 300), 2),
+                                        ((4, 0, 3), 1), ((2, 600, 3), 1), ((), 0)])
+def test_cumprod_in_double_rounded_once(dtype, shape, axis):
+    rng = np.random.default_rng(len(shape))
+    x = np.asarray(rng.random(shape) * 1.2 + 0.4, dtype)  # products neither vanish nor overflow
+    if x.size > 3:
+        x.flat[2], x.flat[3] = 0.0, np.nan  # zeros and NaN carry on as in NumPy
+    xs = x if x.ndim == 0 else x.swapaxes(0, -1).copy().swapaxes(0, -1)  # a strided view
+    want = np.cumprod(x.astype(np.float64), axis=axis if x.ndim else None)
+    want = want.reshape(x.shape).astype(dtype)
+    for a in (x, xs):
+        got = C.cumprod(a, axis)
+        assert got.dtype == dtype and got.shape == x.shape
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="cumprod: axis .* out of range"):
+        C.cumprod(x, max(x.ndim, 1))
