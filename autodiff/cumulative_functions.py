@@ -26,7 +26,14 @@ class _CumProd(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        y = Tensor._make(x._dev.backend.cumprod(x._data, dim), x._dev, False, None)
+        b, a = x._dev.backend, x._data
+        out = b.cumprod(a, dim) if hasattr(b, "cumprod") else None  # C++ on cpp
+        if out is None and a.dtype.kind == "f" and a.itemsize < 8:  # PyTorch's CPU accumulator:
+            acc = a.astype(np.float64 if a.itemsize == 4 else np.float32)  # float32 in double,
+            out = b.xp.cumprod(acc, axis=dim, out=acc).astype(a.dtype)  # half in float
+        elif out is None:  # dtype=: NumPy's cumprod would promote int8/int16/int32 to int64
+            out = b.xp.cumprod(a, axis=dim, dtype=a.dtype)
+        y = Tensor._make(out, x._dev, False, None)
         ctx.save_for_backward(x, y)
         return y
 

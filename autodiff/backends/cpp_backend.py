@@ -170,10 +170,8 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.cumsum(a, axis, reverse)
         return super().cumsum(a, axis, dtype, reverse)
 
-    def cumprod(self, a, axis: int):  # threaded, in double as NumPy's float64 pass
-        if _float(a) and a.size >= MIN_COPY:
-            return _C.cumprod(a, axis)
-        return super().cumprod(a, axis)
+    def cumprod(self, a, axis: int):  # threaded, in double; None: NumPy's float64 pass
+        return _C.cumprod(a, axis) if _float(a) and a.size >= MIN_COPY else None
 
     def sum_to(self, g, shape):
         shape = tuple(shape)

@@ -360,15 +360,6 @@ class NumpyBackend(PadKernels, NNKernels):
         out = out.astype(dtype) if wide else out
         return xp.flip(out, axis) if reverse else out
 
-    def cumprod(self, a, axis: int):
-        """The cumulative product along ``axis`` in a's dtype; float32 multiplied in double
-        and half in float32, rounded once per element (PyTorch's CPU accumulator)."""
-        xp = self.xp
-        if a.dtype.kind == "f" and a.itemsize < 8:
-            acc = a.astype(np.float64 if a.itemsize == 4 else np.float32)
-            return xp.cumprod(acc, axis=axis, out=acc).astype(a.dtype)
-        return xp.cumprod(a, axis=axis, dtype=a.dtype)  # int8/16/32 would promote to int64
-
     def sum_to(self, g, shape):
         """Reduce ``g`` (a broadcast result) back to ``shape``: the backward of broadcasting."""
         shape = tuple(shape)
