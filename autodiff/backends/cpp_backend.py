@@ -470,6 +470,10 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim and b.ndim:
             m = a.shape[-2] if a.ndim > 1 else 1
             n = b.shape[-1] if b.ndim > 1 else 1
+            if m * n <= 16 and m <= 4 and (a.ndim > 2 or b.ndim > 2):
+                # batched dots and near-dots: NumPy's per-matrix loop beats packing each tiny
+                # GEMM ((1024, 1, 64) @ (1024, 64, 1): 0.011 against 0.39 ms)
+                return super().matmul(a, b)
             if 2 * max(a.size * n, b.size * m) >= MIN_MATMUL_FLOPS:  # = 2*batch*M*N*K
                 if a.dtype is b.dtype and a.dtype in _FLOATS:
                     return _C.matmul(a, b)
