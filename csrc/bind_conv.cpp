@@ -19,13 +19,13 @@ std::string pair_str(const Pair& p) {
 }
 
 // Validate shapes and hyper-parameters; the geometry every kernel trusts.
-kernels::ConvGeom geometry(const char* op, const py::array& x, const py::array& w,
-                           const Pair& stride, const Pads& pads, const Pair& dilation,
-                           int64_t groups) {
+// x is the convolution's input shape (for conv_transpose2d, the transposed one's output).
+kernels::ConvGeom geometry(const char* op, const Shape& x, const py::array& w, const Pair& stride,
+                           const Pads& pads, const Pair& dilation, int64_t groups) {
   const std::string name(op);
-  if (x.ndim() != 4 || w.ndim() != 4)
+  if (x.size() != 4 || w.ndim() != 4)
     throw py::value_error(name + ": expected a 4-D input (N, C, H, W) and a 4-D weight, got " +
-                          shape_str(shape_of(x)) + " and " + shape_str(shape_of(w)));
+                          shape_str(x) + " and " + shape_str(shape_of(w)));
   if (groups < 1)
     throw py::value_error(name + ": groups must be >= 1, got " + std::to_string(groups));
   if (stride.first < 1 || stride.second < 1 || dilation.first < 1 || dilation.second < 1)
@@ -34,14 +34,14 @@ kernels::ConvGeom geometry(const char* op, const py::array& x, const py::array& 
   for (int64_t p : pads)
     if (p < 0) throw py::value_error(name + ": pads must be >= 0");
   kernels::ConvGeom g{};
-  g.n = x.shape(0), g.c = x.shape(1), g.h = x.shape(2), g.w = x.shape(3);
+  g.n = x[0], g.c = x[1], g.h = x[2], g.w = x[3];
   g.oc = w.shape(0), g.kh = w.shape(2), g.kw = w.shape(3), g.groups = groups;
   g.sh = stride.first, g.sw = stride.second, g.dh = dilation.first, g.dw = dilation.second;
   g.pt = pads[0], g.pb = pads[1], g.pl = pads[2], g.pr = pads[3];
   if (w.shape(1) * groups != g.c || g.oc % groups)
     throw py::value_error(name + ": weight " + shape_str(shape_of(w)) +
                           " with groups=" + std::to_string(groups) + " does not fit input " +
-                          shape_str(shape_of(x)) + ": expected C_in = weight.shape[1] * groups " +
+                          shape_str(x) + ": expected C_in = weight.shape[1] * groups " +
                           "and C_out divisible by groups");
   if (g.kh < 1 || g.kw < 1)
     throw py::value_error(name + ": empty kernel in weight " + shape_str(shape_of(w)));
@@ -50,7 +50,7 @@ kernels::ConvGeom geometry(const char* op, const py::array& x, const py::array& 
   if (g.hp() - g.dh * (g.kh - 1) < 1 || g.wp() - g.dw * (g.kw - 1) < 1)
     throw py::value_error(name + ": kernel " + pair_str({g.kh, g.kw}) + " with dilation " +
                           pair_str(dilation) + " does not fit the padded input of " +
-                          shape_str(shape_of(x)));
+                          shape_str(x));
   return g;
 }
 
@@ -75,7 +75,7 @@ py::array forward_typed(const kernels::ConvGeom& g, const py::array& x,
 py::array conv2d(const py::array& x0, const py::array& w0, const py::object& bias,
                  const Pair& stride, const Pads& pads, const Pair& dilation, int64_t groups) {
   const DType dt = same_dtype(x0, w0, "conv2d");
-  const kernels::ConvGeom g = geometry("conv2d", x0, w0, stride, pads, dilation, groups);
+  const kernels::ConvGeom g = geometry("conv2d", shape_of(x0), w0, stride, pads, dilation, groups);
   if (!bias.is_none()) {
     if (!py::isinstance<py::array>(bias))
       throw py::type_error("conv2d: bias must be None or an ndarray");
@@ -90,6 +90,15 @@ py::array conv2d(const py::array& x0, const py::array& w0, const py::object& bia
   py::array w = contiguous(w0);
   return dt == DType::kF32 ? forward_typed<float>(g, x, strides4(xs), w, bias)
                            : forward_typed<double>(g, x, strides4(xs), w, bias);
+}
+
+// dy (N, OC, oh, ow) as it is when its (oh, ow) plane is evenly spaced (contiguous, a slice,
+// or broadcast from a sum's backward: a copy here would be one more fresh 2 MB array to
+// page-fault in per step on the benchmark), else a contiguous copy; ds its element strides.
+py::array plane_strided(const py::array& dy0, const kernels::ConvGeom& g, std::vector<int64_t>& ds) {
+  py::array dy = element_strided(dy0, ds);
+  if (!(g.oh == 1 || g.ow == 1 || ds[2] == g.ow * ds[3])) dy = element_strided(contiguous(dy), ds);
+  return dy;
 }
 
 template <typename T>
@@ -131,7 +140,7 @@ py::tuple conv2d_backward(const py::array& dy0, const py::array& x0, const py::a
                           int64_t groups, bool need_x, bool need_w, bool need_b) {
   const DType dt = same_dtype(x0, w0, "conv2d_backward");
   same_dtype(x0, dy0, "conv2d_backward");
-  const kernels::ConvGeom g = geometry("conv2d_backward", x0, w0, stride, pads, dilation, groups);
+  const kernels::ConvGeom g = geometry("conv2d_backward", shape_of(x0), w0, stride, pads, dilation, groups);
   const Shape expect{g.n, g.oc, g.oh, g.ow};
   if (shape_of(dy0) != expect)
     throw py::value_error("conv2d_backward: expected dy of shape " + shape_str(expect) + ", got " +
@@ -139,15 +148,62 @@ py::tuple conv2d_backward(const py::array& dy0, const py::array& x0, const py::a
   std::vector<int64_t> xs, ds;
   py::array x = element_strided(x0, xs);
   py::array w = contiguous(w0);
-  // dy as it is when its (oh, ow) plane is evenly spaced (contiguous, a slice, or broadcast
-  // from a sum's backward: a copy here would be one more fresh 2 MB array to page-fault in
-  // per step on the benchmark), else a contiguous copy.
-  py::array dy = element_strided(dy0, ds);
-  if (!(g.oh == 1 || g.ow == 1 || ds[2] == g.ow * ds[3])) dy = element_strided(contiguous(dy), ds);
+  py::array dy = plane_strided(dy0, g, ds);
   return dt == DType::kF32 ? backward_typed<float>(g, dy, strides4(ds), x, strides4(xs), w, need_x,
                                                    need_w, need_b)
                            : backward_typed<double>(g, dy, strides4(ds), x, strides4(xs), w, need_x,
                                                     need_w, need_b);
+}
+
+template <typename T>
+py::array transpose_typed(const kernels::ConvGeom& g, const py::array& x,
+                          const std::array<int64_t, 4>& xs, const py::array& w, const py::object& b) {
+  auto y = empty<T>({g.n, g.c, g.h, g.w});
+  const T* pb = b.is_none() ? nullptr : static_cast<const T*>(b.cast<py::array>().data());
+  {
+    py::gil_scoped_release nogil;
+    kernels::conv2d_backward_input<T>(g, static_cast<const T*>(x.data()), xs.data(),
+                                      static_cast<const T*>(w.data()), y.mutable_data(), pb);
+  }
+  return y;
+}
+
+// The transposed convolution: conv2d's input gradient of an (N, C_out, *size) input, with x
+// in the place of dy, plus the bias.
+py::array conv_transpose2d(const py::array& x0, const py::array& w0, const py::object& bias,
+                           const Pair& size, const Pair& stride, const Pads& pads,
+                           const Pair& dilation, int64_t groups) {
+  const char* name = "conv_transpose2d";
+  const DType dt = same_dtype(x0, w0, name);
+  if (x0.ndim() != 4 || w0.ndim() != 4)
+    throw py::value_error("conv_transpose2d: expected a 4-D input and a 4-D weight, got " +
+                          shape_str(shape_of(x0)) + " and " + shape_str(shape_of(w0)));
+  if (groups < 1)
+    throw py::value_error("conv_transpose2d: groups must be >= 1, got " + std::to_string(groups));
+  const kernels::ConvGeom g = geometry(
+      name, {x0.shape(0), w0.shape(1) * groups, size.first, size.second}, w0, stride, pads,
+      dilation, groups);
+  const Shape expect{g.n, g.oc, g.oh, g.ow};
+  if (shape_of(x0) != expect)
+    throw py::value_error("conv_transpose2d: an output of size " + pair_str(size) +
+                          " with these strides, pads and dilation needs an input of shape " +
+                          shape_str(expect) + ", got " + shape_str(shape_of(x0)));
+  py::object b = py::none();
+  if (!bias.is_none()) {
+    if (!py::isinstance<py::array>(bias))
+      throw py::type_error("conv_transpose2d: bias must be None or an ndarray");
+    py::array a = contiguous(bias.cast<py::array>());
+    same_dtype(x0, a, name);
+    b = a;
+    if (a.ndim() != 1 || a.shape(0) != g.c)
+      throw py::value_error("conv_transpose2d: expected bias of shape (" + std::to_string(g.c) +
+                            ",), got " + shape_str(shape_of(a)));
+  }
+  std::vector<int64_t> xs;
+  py::array x = plane_strided(x0, g, xs);
+  py::array w = contiguous(w0);
+  return dt == DType::kF32 ? transpose_typed<float>(g, x, strides4(xs), w, b)
+                           : transpose_typed<double>(g, x, strides4(xs), w, b);
 }
 
 }  // namespace
@@ -326,6 +382,11 @@ void init_conv(py::module_& m) {
         py::arg("stride"), py::arg("pads"), py::arg("dilation"), py::arg("groups"),
         py::arg("need_x"), py::arg("need_w"), py::arg("need_b"),
         "Gradients (dx, dW, db) of conv2d, each None when not needed.");
+  m.def("conv_transpose2d", &conv_transpose2d, py::arg("x"), py::arg("weight"), py::arg("bias"),
+        py::arg("size"), py::arg("stride"), py::arg("pads"), py::arg("dilation"), py::arg("groups"),
+        "Transposed 2-D convolution of x (N, C_in, H, W) with weight (C_in, C_out/groups, kh, kw) "
+        "to (N, C_out, *size), plus bias: conv2d's input gradient. pads = (top, bottom, left, "
+        "right) of the matching conv2d.");
 }
 
 }  // namespace autodiff::bind

@@ -58,6 +58,27 @@ class CppNNKernels:
         return _ext().conv2d_backward(g, x, weight, stride, pads, dilation, groups, bool(need_x),
                                       bool(need_w), bool(need_b))
 
+    def conv_transpose2d_fits(self, x, weight) -> bool:
+        """Whether conv_transpose2d (and its backward) run here: float32/64 ndarrays."""
+        return (type(x) is np.ndarray and type(weight) is np.ndarray and x.dtype is weight.dtype
+                and x.dtype in _FLOATS)
+
+    def conv_transpose2d(self, x, weight, bias, size, dilation, pads, stride, groups):
+        return _ext().conv_transpose2d(x, weight, bias, size, stride, pads, dilation, groups)
+
+    def conv_transpose2d_backward(self, g, x, weight, dilation, pads, stride, groups, need_x,
+                                  need_w, need_b):
+        """(dx, dW, db) of conv_transpose2d: conv2d of g; conv2d's weight gradient with g as
+        its input and x as its output gradient; g summed per channel."""
+        C = _ext()
+        if type(g) is not np.ndarray or g.dtype is not x.dtype:
+            g = np.asarray(g, dtype=x.dtype)
+        gx = C.conv2d(g, weight, None, stride, pads, dilation, groups) if need_x else None
+        gw = C.conv2d_backward(x, g, weight, stride, pads, dilation, groups, False, True,
+                               False)[1] if need_w else None
+        gb = g.sum(axis=(0, 2, 3)) if need_b else None
+        return gx, gw, gb
+
     def lerp_along(self, x, axis, lo, hi, frac):  # one C++ pass (NumPy: two takes, 3 passes)
         if type(x) is np.ndarray and x.dtype in _FLOATS:
             return _ext().lerp_rows(x, axis, lo, hi, frac)

@@ -252,7 +252,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if x.ndim != 4 or weight.ndim != 4:
         raise ShapeError(f"conv_transpose2d: expected a 4-D input and a 4-D weight, got shapes "
                          f"{tuple(x.shape)} and {tuple(weight.shape)}")
-    n, c, h, w = x.shape
+    _, c, h, w = x.shape
     cin, ocg, kh, kw = weight.shape
     if c != cin or cin % groups:
         raise ShapeError(f"conv_transpose2d: expected input with {cin} channels (weight "
@@ -264,7 +264,54 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]) or min(size) < 1:
         raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than either "
                          f"stride {s} or dilation {d}, and the output size {size} positive")
+    if bias is not None and tuple(bias.shape) != (ocg * groups,):
+        raise ShapeError(f"conv_transpose2d: expected bias of shape ({ocg * groups},), got "
+                         f"{tuple(bias.shape)}")
     x = float_operand(x)
+    check_same_dtype("conv_transpose2d", x, weight, bias)
+    pads = (p[0], max(p[0] - op[0], 0), p[1], max(p[1] - op[1], 0))
+    fits = getattr(x._dev.backend, "conv_transpose2d_fits", None)
+    if (fits is not None and fits(x._data, weight._data)
+            and out_size(size[0], kh, d[0], s[0], pads[0], pads[1]) == h
+            and out_size(size[1], kw, d[1], s[1], pads[2], pads[3]) == w):
+        return ConvTranspose2d.apply(x, weight, bias, size=size, dilation=d, pads=pads, stride=s,
+                                     groups=groups, output_padding=op)
+    return _conv_transpose2d_composite(x, weight, bias, s, p, op, groups, d)
+
+
+class ConvTranspose2d(Op):
+    """y = conv2d's input gradient of x with W, plus b, in one backend kernel (no (N, C*kh*kw,
+    H*W) column matrix and fold): dx = conv2d(dy, W); dW = conv2d's weight gradient with dy
+    and x in the places of its input and output gradient; db = sum(dy). A backend that has
+    ``conv_transpose2d`` gets it; under create_graph the backward differentiates the
+    composite."""
+
+    def forward(self, x, weight, bias, size, dilation, pads, stride, groups, output_padding):
+        self.saved = (x, weight, bias)
+        self.meta = (dilation, pads, stride, groups, output_padding)
+        return self.backend.conv_transpose2d(x._data, weight._data,
+                                             None if bias is None else bias._data, size,
+                                             dilation, pads, stride, groups)
+
+    def backward(self, g):
+        x, w, b = self.saved
+        dilation, pads, stride, groups, op = self.meta
+        if state.enabled:
+            return composite_grads(self, g, self.saved, lambda x, w, b: _conv_transpose2d_composite(
+                x, w, b, stride, (pads[0], pads[2]), op, groups, dilation))
+        gx, gw, gb = self.backend.conv_transpose2d_backward(
+            g._data, x._data, w._data, dilation, pads, stride, groups, self.next[0] is not None,
+            self.next[1] is not None, b is not None and self.next[2] is not None)
+        dev = g._dev
+        return tuple(None if a is None else constant(a, dev) for a in (gx, gw, gb))
+
+
+def _conv_transpose2d_composite(x, weight, bias, s, p, op, groups, d):
+    """conv_transpose2d as the adjoint of the im2col lowering: W^T x per group, then fold."""
+    n, _, h, w = x.shape
+    cin, ocg, kh, kw = weight.shape
+    size = tuple((i - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + o_ + 1
+                 for i, s_, p_, d_, k_, o_ in zip((h, w), s, p, d, (kh, kw), op))
     oc, kk = ocg * groups, kh * kw
     xf = x.reshape(n, groups, cin // groups, h * w)
     wg = weight.reshape(groups, cin // groups, ocg * kk).transpose(1, 2)

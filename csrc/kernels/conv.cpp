@@ -356,10 +356,16 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, c
 }
 
 template <typename T>
-void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, const T* w, T* dx) {
+void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, const T* w, T* dx,
+                           const T* bias) {
   const int64_t cg = g.c / g.groups, og = g.oc / g.groups, K = cg * g.kh * g.kw;
   const int64_t hp = g.hp(), wp = g.wp(), hw = hp * wp, dq = q_stride(g, ds);
   if (g.n == 0 || g.c == 0) return;
+  if (g.oc == 0) {  // nothing flows back: dx is the bias alone
+    for (int64_t i = 0; i < g.n * g.c; ++i)
+      std::fill(dx + i * g.h * g.w, dx + (i + 1) * g.h * g.w, bias ? bias[i % g.c] : T(0));
+    return;
+  }
   const int64_t rh = g.dh * (g.kh - 1), rw = g.dw * (g.kw - 1);
   if (g.sh == 1 && g.sw == 1 && std::max(g.pt, g.pb) <= rh && std::max(g.pl, g.pr) <= rw) {
     // Stride 1: dx is the convolution of dy, framed by reach - pad, with the flipped kernel
@@ -376,7 +382,7 @@ void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, co
             for (int64_t j = 0; j < g.kw; ++j)
               wt[(((gi * cg + c) * og + o) * g.kh + i) * g.kw + j] =
                   w[(((gi * og + o) * cg + c) * g.kh + g.kh - 1 - i) * g.kw + g.kw - 1 - j];
-    conv2d_forward<T>(f, dy, ds, wt.data(), nullptr, dx);
+    conv2d_forward<T>(f, dy, ds, wt.data(), bias, dx);
     return;
   }
   // Otherwise col2im: dx_n[g] = sum of the columns of W[g]^T dy_n[g] into their windows.
@@ -415,7 +421,12 @@ void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, co
       for (int64_t c = 0; c < g.c; ++c)
         for (int64_t h = 0; h < g.h; ++h) {
           const T* s = dxpad + c * hw + (g.pt + h) * wp + g.pl;
-          std::copy(s, s + g.w, dxn + (c * g.h + h) * g.w);
+          T* d = dxn + (c * g.h + h) * g.w;
+          if (bias) {
+            for (int64_t j = 0; j < g.w; ++j) d[j] = s[j] + bias[c];
+          } else {
+            std::copy(s, s + g.w, d);
+          }
         }
     }
   }
@@ -430,8 +441,8 @@ template void conv2d_backward_weight<float>(const ConvGeom&, const float*, const
 template void conv2d_backward_weight<double>(const ConvGeom&, const double*, const int64_t*,
                                              const double*, const int64_t*, double*, double*);
 template void conv2d_backward_input<float>(const ConvGeom&, const float*, const int64_t*,
-                                           const float*, float*);
+                                           const float*, float*, const float*);
 template void conv2d_backward_input<double>(const ConvGeom&, const double*, const int64_t*,
-                                            const double*, double*);
+                                            const double*, double*, const double*);
 
 }  // namespace autodiff::kernels

@@ -53,9 +53,11 @@ template <typename T>
 void conv2d_backward_weight(const ConvGeom& g, const T* dy, const int64_t* ds, const T* x,
                             const int64_t* xs, T* dw, T* db);
 
-// dx (N, C, H, W) contiguous from dy and a contiguous w.
+// dx (N, C, H, W) contiguous from dy and a contiguous w, plus bias (C entries) when not null:
+// with a bias this is conv_transpose2d's forward.
 template <typename T>
-void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, const T* w, T* dx);
+void conv2d_backward_input(const ConvGeom& g, const T* dy, const int64_t* ds, const T* w, T* dx,
+                           const T* bias = nullptr);
 
 // Winograd F(2x2, 3x3) forward (conv_winograd.cpp) for 3x3 stride-1 undilated ungrouped
 // convolutions: returns false, doing nothing, when the geometry does not qualify or (mode 1)
