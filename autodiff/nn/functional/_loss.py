@@ -244,6 +244,15 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _legacy(size_average, reduce, reduction)
     x, unbatched = _class_last(input)
     t = target.unsqueeze(0) if unbatched else target
+    if (x.ndim == 2 and weight is None and reduction in ("mean", "sum", "none")
+            and x.is_floating_point() and not t.is_floating_point()
+            and tuple(t.shape) == (x.shape[0],)):
+        try:
+            loss = _nn_ops.NllLoss.apply(x, t, ignore_index=ignore_index,
+                                         reduction=reduction)
+        except IndexError as exc:  # with the offending target
+            raise IndexError(f"{exc}{_bad_class(t, x.shape[1], ignore_index)}") from None
+        return loss.squeeze(0) if unbatched and reduction == "none" else loss
     loss = _pick_all(x, t, weight, ignore_index, reduction)
     if loss is not None:
         return loss.squeeze(0) if unbatched and reduction == "none" else loss
