@@ -339,8 +339,32 @@ py::array where(const py::array& cond0, const py::array& a0, const py::array& b0
   return out;
 }
 
-// np.concatenate of arrays of one dtype (copied C-contiguous first where they are not),
-// threaded; ValueError (NumPy's wording) when the shapes differ off the axis.
+// The byte stride between the rows of `a` (a row: its dims from `axis` on) when each row is
+// C-contiguous and the rows are evenly spaced (a slice along the axis, a broadcast), so it
+// is read in place; else a C-contiguous copy of `a` is made (`copy`) and its stride given.
+int64_t row_stride(const py::array& a, int axis, py::array& copy) {
+  int64_t row = a.itemsize(), rs = 0, next = 0;
+  bool ok = true, outer = false;
+  for (int d = int(a.ndim()) - 1; d >= axis; --d) {
+    ok = ok && (a.shape(d) == 1 || a.strides(d) == row);
+    row *= a.shape(d);
+  }
+  for (int d = axis - 1; ok && d >= 0; --d) {
+    if (a.shape(d) == 1) continue;
+    if (!outer) {
+      outer = true, rs = a.strides(d), next = rs * a.shape(d);
+    } else {
+      ok = a.strides(d) == next;
+      next *= a.shape(d);
+    }
+  }
+  copy = ok ? a : contiguous(a);
+  return ok && outer ? rs : row;
+}
+
+// np.concatenate of arrays of one dtype, threaded; inputs whose rows (the dims from the axis
+// on) are C-contiguous and evenly spaced are read in place, others copied C-contiguous
+// first.  ValueError (NumPy's wording) when the shapes differ off the axis.
 py::array concatenate(const std::vector<py::array>& arrays0, int64_t axis0) {
   if (arrays0.empty()) throw py::value_error("need at least one array to concatenate");
   if (arrays0[0].dtype().kind() == 'O')  // bytes are copied: no reference counts
@@ -360,20 +384,22 @@ py::array concatenate(const std::vector<py::array>& arrays0, int64_t axis0) {
           "must match exactly (and the dtypes be equal), got " +
           shape_str(shape_of(arrays0[0])) + " and " + shape_str(s));
     out[axis] += s[axis];
-    arrays.push_back(contiguous(a0));
   }
   py::array res(arrays0[0].dtype(), std::vector<py::ssize_t>(out.begin(), out.end()));
   int64_t outer = 1;
   for (int d = 0; d < axis; ++d) outer *= out[d];
   std::vector<const uint8_t*> src;
-  std::vector<int64_t> piece;
-  for (const auto& a : arrays) {
+  std::vector<int64_t> piece, stride;
+  for (const auto& a0 : arrays0) {
+    py::array a;
+    stride.push_back(row_stride(a0, axis, a));
+    arrays.push_back(a);  // (keeps a copy alive)
     src.push_back(static_cast<const uint8_t*>(a.data()));
     piece.push_back(outer ? int64_t(a.nbytes()) / outer : 0);
   }
   auto* dst = static_cast<uint8_t*>(res.mutable_data());
   py::gil_scoped_release nogil;
-  kernels::concat_rows(src, piece, outer, dst);
+  kernels::concat_rows(src, piece, stride, outer, dst);
   return res;
 }
 

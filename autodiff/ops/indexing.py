@@ -142,6 +142,16 @@ class GetItem(Op):
         return (IndexAdd.apply(g, shape=self.in_shape, idx=self.idx),)
 
 
+class Slice(GetItem):
+    """y = x[idx] for an idx of slices (narrow, split, chunk): always a view, no checks."""
+
+    is_view = 1
+
+    def forward(self, x, idx):
+        self.idx, self.in_shape = idx, x._data.shape
+        return x._data[idx]
+
+
 class IndexAdd(Op):
     """y = zeros(shape) with x added at idx; dx = dy[idx]."""
 

@@ -11,7 +11,8 @@ from ..autograd.node import Op
 from ..errors import DTypeError, IndexRangeError, ShapeError, index_range_error
 from ._util import constant, norm_dim, norm_dims, shape_arg
 from .elementwise import Expand, expand
-from .indexing import GetItem, IndexAdd, IndexPut, getitem  # noqa: F401
+from .indexing import GetItem, IndexAdd, IndexPut, Slice, getitem  # noqa: F401
+from .split import chunk, split, unbind  # noqa: F401
 
 Sorted = collections.namedtuple("Sorted", ["values", "indices"])
 
@@ -381,7 +382,7 @@ def narrow(input, dim, start, length):
     if start < 0 or length < 0 or start + length > input.shape[d]:
         raise IndexRangeError(f"narrow: start ({start}) and length ({length}) do not fit the "
                               f"dimension size ({input.shape[d]})")
-    return GetItem.apply(input, idx=(slice(None),) * d + (slice(start, start + length),))
+    return Slice.apply(input, idx=(slice(None),) * d + (slice(start, start + length),))
 
 
 def select(input, dim, index):
@@ -394,6 +395,15 @@ def cat(tensors, dim=0, *, axis=None):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    a = tensors[0]._data
+    nd, dt = a.ndim, a.dtype
+    if nd > 1 and -nd <= dim < nd and dim.__class__ is int:  # common case: ~3 us less
+        for t_ in tensors:
+            b = t_._data
+            if b.ndim != nd or b.dtype is not dt:
+                break
+        else:
+            return Cat.apply(*tensors, dim=dim % nd)
     for i, t_ in enumerate(tensors):
         if t_.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -417,45 +427,18 @@ def stack(tensors, dim=0, *, axis=None):
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack: expected a non-empty sequence of tensors")
-    shapes = {tuple(t_.shape) for t_ in tensors}
-    if len(shapes) > 1:
-        raise ShapeError(f"stack expects each tensor to be equal size, got shapes {sorted(shapes)}")
-    d = norm_dim(dim, tensors[0].ndim + 1)
-    if builtins.all(t_.dtype is tensors[0].dtype for t_ in tensors):
+    a = tensors[0]._data
+    shape, dt, same = a.shape, a.dtype, True
+    for t_ in tensors:
+        b = t_._data
+        if b.shape != shape:
+            shapes = sorted({tuple(t_.shape) for t_ in tensors})
+            raise ShapeError(f"stack expects each tensor to be equal size, got shapes {shapes}")
+        same = same and b.dtype is dt
+    d = norm_dim(dim, a.ndim + 1)
+    if same:
         return Cat.apply(*tensors, dim=d, stacked=True)
     return cat([unsqueeze(t_, d) for t_ in tensors], d)  # (cat promotes the dtypes)
-
-
-def split(tensor, split_size_or_sections, dim=0):
-    d = norm_dim(dim, tensor.ndim, "split")
-    n = tensor.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        if step < 0 or step == 0 and n:
-            raise ShapeError(f"split: split_size must be positive, got {step}")
-        sizes = [builtins.min(step, n - s) for s in range(0, n, step or 1)] or [0]
-    else:
-        sizes = list(split_size_or_sections)
-        if builtins.sum(sizes) != n or builtins.min(sizes, default=0) < 0:
-            raise ShapeError(f"split: sections {sizes} do not sum to dimension size {n}")
-    out, start, pre = [], 0, (slice(None),) * d
-    for s in sizes:  # narrow's views, its checks done
-        out.append(GetItem.apply(tensor, idx=pre + (slice(start, start + s),)))
-        start += s
-    return tuple(out)
-
-
-def chunk(input, chunks, dim=0):
-    if chunks <= 0:
-        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    d = norm_dim(dim, input.ndim, "chunk")
-    size = -(-input.shape[d] // chunks)
-    return split(input, size if size else [0] * chunks, d)  # an empty dim: ``chunks`` empty parts
-
-
-def unbind(input, dim=0):
-    d = norm_dim(dim, input.ndim)
-    return tuple(select(input, d, i) for i in range(input.shape[d]))
 
 
 def flip(input, *args, dims=None):

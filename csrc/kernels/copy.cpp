@@ -141,7 +141,7 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
   std::vector<int64_t> ds(nd, 1);  // destination strides
   for (int k = nd - 2; k >= 0; --k) ds[k] = ds[k + 1] * d.shape[k + 1];
   const int last = nd - 1;
-  int p = -1;  // the source's smallest-stride dim, if not the innermost
+  int p = -1;                     // the source's smallest-stride dim, if not the innermost
   for (int k = 0; k < last; ++k)  // (a broadcast dim, stride 0, is no reason to tile)
     if (d.stride[k] != 0 && std::llabs(d.stride[k]) < std::llabs(d.stride[last]) &&
         (p < 0 || std::llabs(d.stride[k]) < std::llabs(d.stride[p])))
@@ -221,7 +221,7 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
 }
 
 void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64_t>& piece,
-                 int64_t outer, uint8_t* dst) {
+                 const std::vector<int64_t>& stride, int64_t outer, uint8_t* dst) {
   const int64_t k = int64_t(src.size());
   std::vector<int64_t> off(size_t(k) + 1, 0);  // byte offset of each input within a row
   for (int64_t i = 0; i < k; ++i) off[i + 1] = off[i] + piece[i];
@@ -240,7 +240,7 @@ void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64
       for (int64_t it = 0; it < items; ++it) {
         const int64_t o = it / k, i = it % k, d0 = o * row + off[i];
         const int64_t lo = std::max(b0, d0), hi = std::min(b1, d0 + piece[i]);
-        if (lo < hi) copy_bytes(dst + lo, src[i] + o * piece[i] + (lo - d0), size_t(hi - lo));
+        if (lo < hi) copy_bytes(dst + lo, src[i] + o * stride[i] + (lo - d0), size_t(hi - lo));
       }
     }
     return;
@@ -249,7 +249,7 @@ void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64
 #pragma omp parallel for num_threads(ntc) schedule(static) if (ntc > 1)
   for (int64_t it = 0; it < items; ++it) {
     const int64_t o = it / k, i = it % k;
-    if (piece[i]) copy_bytes(dst + o * row + off[i], src[i] + o * piece[i], size_t(piece[i]));
+    if (piece[i]) copy_bytes(dst + o * row + off[i], src[i] + o * stride[i], size_t(piece[i]));
   }
 }
 
@@ -306,7 +306,8 @@ void where_strided(const uint8_t* cond, const std::vector<int64_t>& sc, const T*
   const int64_t inner = n[nd - 1], rows = total / inner;
   const int64_t ic = c[nd - 1], ia = x[nd - 1], ib = y[nd - 1];
   auto row = [&](const uint8_t* pc, const T* pa, const T* pb, T* po, int64_t len) {
-    if (ic == 1 && ia == 1 && ib == 1) return where_row<T, true, true, true>(pc, 1, pa, 1, pb, 1, po, len);
+    if (ic == 1 && ia == 1 && ib == 1)
+      return where_row<T, true, true, true>(pc, 1, pa, 1, pb, 1, po, len);
     if (ic == 1 && ia == 1) return where_row<T, true, true, false>(pc, 1, pa, 1, pb, ib, po, len);
     if (ic == 1 && ib == 1) return where_row<T, true, false, true>(pc, 1, pa, ia, pb, 1, po, len);
     where_row<T, false, false, false>(pc, ic, pa, ia, pb, ib, po, len);
@@ -331,13 +332,13 @@ void where_strided(const uint8_t* cond, const std::vector<int64_t>& sc, const T*
   }
 }
 
-template void where_strided<uint32_t>(const uint8_t*, const std::vector<int64_t>&,
-                                      const uint32_t*, const std::vector<int64_t>&,
-                                      const uint32_t*, const std::vector<int64_t>&, uint32_t*,
+template void where_strided<uint32_t>(const uint8_t*, const std::vector<int64_t>&, const uint32_t*,
+                                      const std::vector<int64_t>&, const uint32_t*,
+                                      const std::vector<int64_t>&, uint32_t*,
                                       const std::vector<int64_t>&);
-template void where_strided<uint64_t>(const uint8_t*, const std::vector<int64_t>&,
-                                      const uint64_t*, const std::vector<int64_t>&,
-                                      const uint64_t*, const std::vector<int64_t>&, uint64_t*,
+template void where_strided<uint64_t>(const uint8_t*, const std::vector<int64_t>&, const uint64_t*,
+                                      const std::vector<int64_t>&, const uint64_t*,
+                                      const std::vector<int64_t>&, uint64_t*,
                                       const std::vector<int64_t>&);
 template void copy_to_contiguous<uint8_t>(const uint8_t*, const std::vector<int64_t>&,
                                           const std::vector<int64_t>&, uint8_t*);

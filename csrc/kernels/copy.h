@@ -14,11 +14,12 @@ template <typename T>
 void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
                         const std::vector<int64_t>& strides, T* dst);
 
-// Concatenation of C-contiguous arrays along one axis, as bytes: outer rows of the output
-// (the product of the dims before the axis) are made of each input's row of piece[i] bytes
-// in turn.  Threads split the (row, input) pieces.
+// Concatenation along one axis, as bytes: outer rows of the output (the product of the dims
+// before the axis) are made of each input's row of piece[i] bytes in turn; input i's rows
+// start stride[i] bytes apart (piece[i] when it is C-contiguous).  Threads split the
+// (row, input) pieces.
 void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64_t>& piece,
-                 int64_t outer, uint8_t* dst);
+                 const std::vector<int64_t>& stride, int64_t outer, uint8_t* dst);
 
 // dst row i = src row rows[i] (rows of row_bytes bytes; rows already in range): a gather
 // along the first axis (embedding lookup, x[index]).  Threads split the rows.

@@ -98,6 +98,16 @@ def test_concatenate_matches_numpy(threads):
              ([a.T, a.T], 1), ([a.astype(np.int16)] * 3, 2), ([(a > 0)[:0], a > 0], 0),
              ([a[:1]], 0), ([big], 0), ([big, big[:7], big[:0], big], 0),
              ([big[:2], big[:2, :999], big[:2, :5]], 1), ([big.astype(np.int8)] * 3, 0)]
+    # rows read in place: slices along the axis, strided and reversed and broadcast rows,
+    # rows made of several dims; or copied first (a row itself strided)
+    b4 = rng.standard_normal((6, 7, 8, 5)).astype(np.float32)
+    views = [b4[:, 1:5], b4[::2], b4[::-1], b4[:, ::-1], np.broadcast_to(b4[:1], b4.shape),
+             b4[:, :, ::2], b4[..., 1:3], b4.transpose(1, 0, 2, 3), b4[:1], b4[:, :0]]
+    cases += [([v, b4[:, :, :4], v], axis) for v in views for axis in range(4)
+              if v.shape[:axis] + v.shape[axis + 1:] == (6, 7, 4, 5)[:axis] + (6, 7, 4, 5)[
+                  axis + 1:]]
+    cases += [([v, v, v], axis) for v in views for axis in range(4)]
+    cases += [([big[:, 500:], big[:, :500]], 1), ([big[::3, 1:].astype(np.int8)] * 2, 1)]
     with num_threads(threads):
         for arrays, axis in cases:
             got = C.concatenate(arrays, axis)
