@@ -49,8 +49,7 @@ kernels::ConvGeom geometry(const char* op, const Shape& x, const py::array& w, c
   g.ow = (g.wp() - g.dw * (g.kw - 1) - 1) / g.sw + 1;
   if (g.hp() - g.dh * (g.kh - 1) < 1 || g.wp() - g.dw * (g.kw - 1) < 1)
     throw py::value_error(name + ": kernel " + pair_str({g.kh, g.kw}) + " with dilation " +
-                          pair_str(dilation) + " does not fit the padded input of " +
-                          shape_str(x));
+                          pair_str(dilation) + " does not fit the padded input of " + shape_str(x));
   return g;
 }
 
@@ -95,7 +94,8 @@ py::array conv2d(const py::array& x0, const py::array& w0, const py::object& bia
 // dy (N, OC, oh, ow) as it is when its (oh, ow) plane is evenly spaced (contiguous, a slice,
 // or broadcast from a sum's backward: a copy here would be one more fresh 2 MB array to
 // page-fault in per step on the benchmark), else a contiguous copy; ds its element strides.
-py::array plane_strided(const py::array& dy0, const kernels::ConvGeom& g, std::vector<int64_t>& ds) {
+py::array plane_strided(const py::array& dy0, const kernels::ConvGeom& g,
+                        std::vector<int64_t>& ds) {
   py::array dy = element_strided(dy0, ds);
   if (!(g.oh == 1 || g.ow == 1 || ds[2] == g.ow * ds[3])) dy = element_strided(contiguous(dy), ds);
   return dy;
@@ -140,7 +140,8 @@ py::tuple conv2d_backward(const py::array& dy0, const py::array& x0, const py::a
                           int64_t groups, bool need_x, bool need_w, bool need_b) {
   const DType dt = same_dtype(x0, w0, "conv2d_backward");
   same_dtype(x0, dy0, "conv2d_backward");
-  const kernels::ConvGeom g = geometry("conv2d_backward", shape_of(x0), w0, stride, pads, dilation, groups);
+  const kernels::ConvGeom g =
+      geometry("conv2d_backward", shape_of(x0), w0, stride, pads, dilation, groups);
   const Shape expect{g.n, g.oc, g.oh, g.ow};
   if (shape_of(dy0) != expect)
     throw py::value_error("conv2d_backward: expected dy of shape " + shape_str(expect) + ", got " +
@@ -157,7 +158,8 @@ py::tuple conv2d_backward(const py::array& dy0, const py::array& x0, const py::a
 
 template <typename T>
 py::array transpose_typed(const kernels::ConvGeom& g, const py::array& x,
-                          const std::array<int64_t, 4>& xs, const py::array& w, const py::object& b) {
+                          const std::array<int64_t, 4>& xs, const py::array& w,
+                          const py::object& b) {
   auto y = empty<T>({g.n, g.c, g.h, g.w});
   const T* pb = b.is_none() ? nullptr : static_cast<const T*>(b.cast<py::array>().data());
   {
@@ -180,9 +182,9 @@ py::array conv_transpose2d(const py::array& x0, const py::array& w0, const py::o
                           shape_str(shape_of(x0)) + " and " + shape_str(shape_of(w0)));
   if (groups < 1)
     throw py::value_error("conv_transpose2d: groups must be >= 1, got " + std::to_string(groups));
-  const kernels::ConvGeom g = geometry(
-      name, {x0.shape(0), w0.shape(1) * groups, size.first, size.second}, w0, stride, pads,
-      dilation, groups);
+  const kernels::ConvGeom g =
+      geometry(name, {x0.shape(0), w0.shape(1) * groups, size.first, size.second}, w0, stride, pads,
+               dilation, groups);
   const Shape expect{g.n, g.oc, g.oh, g.ow};
   if (shape_of(x0) != expect)
     throw py::value_error("conv_transpose2d: an output of size " + pair_str(size) +
