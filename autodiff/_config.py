@@ -8,6 +8,7 @@
 | AUTODIFF_DEBUG         | 1: log each fast-path decline once per (op, dtype, reason)  | 0       |
 | AUTODIFF_TF32          | 1: allow TF32 tensor-core matmul on CUDA                    | 0       |
 | AUTODIFF_MALLOC_TUNE   | 0: leave glibc malloc's thresholds alone (see backends)     | 1       |
+| AUTODIFF_CONTENTION_GUARD | 0: keep every thread while other processes hold cores    | 1       |
 
 OpenMP's GOMP_SPINCOUNT is the one variable autodiff writes: backends._import_extension sets
 it to 30000 around the import of the C++ extension unless OMP_WAIT_POLICY or GOMP_SPINCOUNT
@@ -36,6 +37,11 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "0").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _on(name: str) -> bool:
+    """A flag that is on unless set to 0 / false / no / off."""
+    return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Config:
     device: str
@@ -44,6 +50,7 @@ class Config:
     debug: bool
     tf32: bool
     malloc_tune: bool
+    contention_guard: bool
 
 
 def _read() -> Config:
@@ -59,8 +66,8 @@ def _read() -> Config:
         simd=simd,
         debug=_flag("AUTODIFF_DEBUG"),
         tf32=_flag("AUTODIFF_TF32"),
-        malloc_tune=os.environ.get("AUTODIFF_MALLOC_TUNE", "1").strip().lower()
-        not in ("0", "false", "no", "off"),
+        malloc_tune=_on("AUTODIFF_MALLOC_TUNE"),
+        contention_guard=_on("AUTODIFF_CONTENTION_GUARD"),
     )
 
 

@@ -73,8 +73,18 @@ PRINT_OPTIONS = ARRAY2STRING  # (autodiff._printing: what the Tensor repr reads)
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
-    """Record the switch (autodiff's kernels are deterministic already)."""
+    """Record the switch. autodiff's kernels are deterministic for a given thread count; on,
+    this also turns off the C++ kernels' contention guard, which would otherwise run them on
+    one thread while other processes hold the cores (a reduction's rounding can depend on
+    the thread count)."""
     _SWITCHES["deterministic"], _SWITCHES["warn_only"] = bool(mode), bool(warn_only)
+    try:
+        from . import _C
+    except ImportError:  # NumPy only: nothing to switch
+        return
+    from ._config import config
+
+    _C.set_contention_guard(config.contention_guard and not mode)
 
 
 def are_deterministic_algorithms_enabled() -> bool:

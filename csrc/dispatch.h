@@ -24,10 +24,10 @@ inline bool has_avx2(SimdLevel level) {
 // Kernels of one dtype at one SIMD level.
 template <typename T>
 struct KernelTable {
-  BinaryFn<T> binary[kNumBinaryOps];  // indexed by BinaryOp
+  BinaryFn<T> binary[kNumBinaryOps];         // indexed by BinaryOp
   BinaryFn<T> binary_stream[kNumBinaryOps];  // same, non-temporal stores (large outputs)
-  UnaryFn<T> unary[kNumUnaryOps];     // indexed by UnaryOp
-  GradFn<T> grad[kNumGradOps];        // indexed by GradOp
+  UnaryFn<T> unary[kNumUnaryOps];            // indexed by UnaryOp
+  GradFn<T> grad[kNumGradOps];               // indexed by GradOp
   ClampFn<T> clamp;
   LerpFn<T> lerp;
   ActFn<T> act[kNumActOps];      // forward, indexed by ActOp (null: kHardtanh)
@@ -36,8 +36,8 @@ struct KernelTable {
   RowMaxFn<T> row_max;
   RowWelfordFn<T> row_welford;
   RowDotFn<T> row_dot;
-  ColSumFn<T> col_sum;    // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
-  ColMaxFn<T> col_max;    // acc[j] = max(acc[j], x[r * step + j] for r < rows), NaN wins
+  ColSumFn<T> col_sum;  // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
+  ColMaxFn<T> col_max;  // acc[j] = max(acc[j], x[r * step + j] for r < rows), NaN wins
   ColWelfordFn<T> col_welford;
   FmaLoopFn<T> fma_loop;
   SoftmaxRowFn<T> softmax_row;
@@ -47,7 +47,7 @@ struct KernelTable {
   LayerNormRowFn<T> layer_norm_row;
   LayerNormBwdRowFn<T> layer_norm_bwd_row;
   // Pipelined forms over contiguous rows (row_pipeline.h); null on the scalar level.
-  SoftmaxRowsFn<T> softmax_rows;  // float only
+  SoftmaxRowsFn<T> softmax_rows;      // float only
   SoftmaxRowsFn<T> log_softmax_rows;  // float only
   SoftmaxBwdRowsFn<T> softmax_bwd_rows;
   SoftmaxBwdRowsFn<T> log_softmax_bwd_rows;  // float only
@@ -89,9 +89,14 @@ void set_simd(SimdLevel level);  // throws std::invalid_argument if unsupported
 std::string simd_level_name(SimdLevel level);
 SimdLevel parse_simd_level(const std::string& name);  // throws std::invalid_argument
 
-// Threads used by the OpenMP drivers.
+// Threads for the OpenMP drivers' next region: the configured number, or 1 while the
+// contention guard finds the workers kept waiting by other processes (dispatch.cpp).
 int get_num_threads();
+int configured_num_threads();
 void set_num_threads(int n);  // throws std::invalid_argument if n < 1
+void set_contention_guard(bool on);
+bool contention_guard();
+int64_t contention_late_probes();  // probes that found a late worker, since import
 
 template <typename T>
 const KernelTable<T>& table();

@@ -73,6 +73,8 @@ def _load():
                               RuntimeWarning, stacklevel=3)
         if config.num_threads is not None:
             ext.set_num_threads(config.num_threads)
+        if not config.contention_guard:
+            ext.set_contention_guard(False)
         _C = ext
     return _C
 

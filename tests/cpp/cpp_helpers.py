@@ -26,10 +26,14 @@ def rand(rng, shape, dtype, lo=-2.0, hi=2.0):
 
 @contextlib.contextmanager
 def num_threads(n: int):
-    """The extension's thread count set to n inside the block, restored after."""
-    before = C.get_num_threads()
+    """The extension's thread count set to n inside the block, restored after; the
+    contention guard off meanwhile, so that n threads run even while other test workers
+    hold the cores."""
+    before, guard = C.get_num_threads(), C.contention_guard()
     C.set_num_threads(n)
+    C.set_contention_guard(False)
     try:
         yield
     finally:
         C.set_num_threads(before)
+        C.set_contention_guard(guard)
