@@ -111,14 +111,14 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 # ----------------------------------------------------------------------------- selection
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries at the 1-D integer ``index`` along ``dim`` (a copy, differentiable)."""
-    if not isinstance(index, Tensor) or index.is_floating_point() or index.dtype is dtypes.bool_:
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
         raise DTypeError("index_select: index must be an integer tensor")
-    if index.ndim > 1:
-        raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape "
-                         f"{tuple(index.shape)}")
+    idx = index._data
+    if idx.ndim > 1:
+        raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape {idx.shape}")
     d = norm_dim(dim, max(input.ndim, 1))
-    n = input.shape[d] if input.ndim else 1
-    if index.numel() and input.device.backend.any_outside(index._data, 0, n):
+    n = input._data.shape[d] if input.ndim else 1
+    if idx.size and input._dev.backend.any_outside(idx, 0, n):
         raise IndexError(f"index_select: index out of range for dim {d} of size {n} (index "
                          f"values must be in [0, {n}))")
     if input.ndim == 0:  # a 0-d x is read as 1-d, and gives a 0-d result (PyTorch)
