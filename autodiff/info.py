@@ -71,7 +71,8 @@ def report() -> str:
 
         lines.append(f"C++ extension     SIMD {_C.simd_level()} (supported: "
                      f"{', '.join(_C.supported_simd_levels())}), threads {_C.get_num_threads()}, "
-                     f"OpenMP {'yes' if _C.has_openmp else 'no'}")
+                     f"OpenMP {'yes' if _C.has_openmp else 'no'}, contention guard "
+                     f"{'on' if _C.contention_guard() else 'off'}")
     else:
         lines.append(f"C++ extension     not available: {reason}")
     lines.append(f"CUDA              {_cuda()}")
