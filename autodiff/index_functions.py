@@ -477,7 +477,7 @@ def _quantiles(q, x: Tensor) -> tuple[bool, np.ndarray]:
                                   dtype=np.float64))
     if qs.size and (qs.min() < 0 or qs.max() > 1):
         raise ValueError("quantile() q values must be in the range [0, 1]")
-    return not isinstance(q, Tensor), qs
+    return not isinstance(q, Tensor) or q.ndim == 0, qs  # a 0-d tensor q: a scalar result
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):

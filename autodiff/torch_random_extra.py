@@ -198,9 +198,10 @@ def kaiser_window(
 
 
 # ----------------------------------------------------------------- random sampling
-def _sample(values: np.ndarray, like: Tensor) -> Tensor:
+def _sample(values, like: Tensor) -> Tensor:
+    """NumPy's draws (an array, or a scalar for 0-d parameters) as a tensor like ``like``."""
     return Tensor._make(
-        like._dev.backend.asarray(values.astype(like._data.dtype)), like._dev, False, None
+        like._dev.backend.asarray(np.asarray(values, like._data.dtype)), like._dev, False, None
     )
 
 

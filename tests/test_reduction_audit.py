@@ -246,3 +246,23 @@ def test_nanmean_all_nan_gradient(torch):
 
 def test_mean_of_empty_is_silent(cpu_device):
     ad.tensor(np.zeros((2, 0)), device=cpu_device).mean(1)
+
+
+@pytest.mark.parametrize("kw", [{}, {"dim": 1}, {"dim": 1, "keepdim": True}, {"keepdim": True}])
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+def test_quantile_of_a_0d_q_is_a_scalar_result(torch, cpu_device, name, kw):
+    x = RNG.random((3, 4))
+    want = getattr(torch, name)(torch.tensor(x), torch.tensor(0.3, dtype=torch.float64), **kw)
+    got = getattr(ad, name)(ad.tensor(x, device=cpu_device),
+                            ad.tensor(0.3, dtype=ad.float64, device=cpu_device),
+                            **kw)
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_binomial_and_poisson_of_0d_parameters(cpu_device):
+    ad.manual_seed(0)
+    b = ad.binomial(ad.tensor(5.0, device=cpu_device), ad.tensor(0.5, device=cpu_device))
+    p = ad.poisson(ad.tensor(3.0, device=cpu_device))
+    assert b.shape == () and p.shape == () and b.dtype is ad.float32
+    assert 0 <= b.item() <= 5 and b.item() == int(b.item()) and p.item() >= 0
