@@ -110,7 +110,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
 
 class _Logit(Function):
     """log(x / (1 - x)) (PyTorch's formula); dx = dy / (x (1 - x)): inf at 0 and 1, not the
-    NaN that the chain rule through x / (1 - x) gives."""
+    NaN that the chain rule through x / (1 - x) gives, and NaN outside [0, 1] (PyTorch's)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -120,7 +120,7 @@ class _Logit(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g / (x * (1 - x))
+        return (g / (x * (1 - x))).masked_fill((x < 0) | (x > 1), float("nan"))
 
 
 def xlogy(input, other) -> Tensor:

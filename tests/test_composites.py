@@ -105,6 +105,7 @@ CASES = [
     ("log2_int", lambda m, a: m.log2(a), np.array([1, 2, 8])),
     ("logit", lambda m, a: m.logit(a.abs() * 0.9 + 0.05), UNIT),
     ("logit_eps", lambda m, a: a.logit(eps=0.1), np.array([0.0, 0.05, 0.5, 1.0])),
+    ("logit_outside", lambda m, a: a.logit(), np.array([-1.3, 0.3, 1.5])),  # NaN gradients
     ("xlogy", lambda m, a, b: m.xlogy(a, b.abs()), np.array([0.0, 1.5, -2.0, 0.0]),
      np.array([0.0, 2.0, 3.0, np.nan])),
     ("copysign", lambda m, a, b: m.copysign(a, b), UNIT, -UNIT[::-1].copy()),
