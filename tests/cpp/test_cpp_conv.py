@@ -31,6 +31,9 @@ CASES = [
     # AVX-512's 16-row tile: 47 output channels (an edge panel of 15), groups of 16
     ((2, 8, 10, 12), (47, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
     ((2, 6, 5, 35), (32, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 2),
+    # column strides read a phase-split image: odd widths and left pads, dilation, groups
+    ((2, 4, 9, 37), (16, 3, 3), (2, 2), (1, 0, 3, 2), (1, 2), 2),
+    ((1, 3, 6, 20), (17, 2, 5), (1, 3), (0, 1, 1, 0), (2, 1), 1),
 ]
 IDS = [f"{c[0]}-{c[1]}-s{c[2]}-p{c[3]}-d{c[4]}-g{c[5]}".replace(" ", "") for c in CASES]
 
