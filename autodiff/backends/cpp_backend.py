@@ -170,8 +170,8 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.cumsum(a, axis, reverse)
         return super().cumsum(a, axis, dtype, reverse)
 
-    def cumprod(self, a, axis: int):  # threaded, in double; None: NumPy's float64 pass
-        return _C.cumprod(a, axis) if _float(a) and a.size >= MIN_COPY else None
+    def cumprod(self, a, axis: int, reverse=False):  # threaded, in double; None: NumPy's pass
+        return _C.cumprod(a, axis, reverse) if _float(a) and a.size >= MIN_COPY else None
 
     def sum_to(self, g, shape):
         shape = tuple(shape)
@@ -458,7 +458,7 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return True
         return self._decline(op, "dtype or axis", a.dtype)
 
-    sum, mean, amax = _reduction("sum"), _reduction("mean"), _reduction("amax")
+    sum, mean, amax, prod = (_reduction(k) for k in ("sum", "mean", "amax", "prod"))
 
     def var(self, a, axis, correction, keepdims):
         if type(a) is _ND and a.size >= MIN_REDUCE and self._reduce_ok("var", a, axis):

@@ -96,6 +96,13 @@ using RowMaxFn = T (*)(const T* x, int64_t n);  // NaN propagates; n >= 1
 // Mean and sum of squared deviations (M2) of a row, in one pass.
 template <typename T>
 using RowWelfordFn = void (*)(const T* x, int64_t n, double* mean, double* m2);
+// Product of a row, multiplied in float64 (a fixed lane order: the result does not depend
+// on the thread count).
+template <typename T>
+using RowProdFn = double (*)(const T* x, int64_t n);
+// Column products in float64: acc[j] *= prod_r x[r * step + j] for j < w, rows in order.
+template <typename T>
+using ColProdFn = void (*)(double* acc, const T* x, int64_t w, int64_t rows, int64_t step);
 // Dot product of two rows (float64 accumulation of block sums, like RowSumFn).
 template <typename T>
 using RowDotFn = double (*)(const T* x, const T* y, int64_t n);
