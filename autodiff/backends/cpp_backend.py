@@ -405,6 +405,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def erf(self, a):
         return _C.erf(a) if self._fused_ok(a) else super().erf(a)
 
+    def float_remainder(self, a, b, floor: bool):  # exact, one pass (NumPy: fmod + 3-6 passes)
+        if _float(a) and _same(a, b):
+            return (_C.remainder if floor else _C.fmod)(a, b)
+        return None  # (math_functions' NumPy kernels)
+
     def sqrt(self, a):  # threaded and vectorized (NumPy's is one thread)
         return _C.sqrt(a) if self._fused_ok(a) else super().sqrt(a)
 

@@ -3,6 +3,7 @@
 
 #include "kernels/activation_ops.h"
 #include "kernels/elementwise.h"
+#include "kernels/remainder_ops.h"
 
 namespace autodiff::kernels {
 namespace {
@@ -27,6 +28,11 @@ void mul(const T* a, const T* b, T* o, int64_t n, int64_t sa, int64_t sb) {
 template <typename T>
 void div(const T* a, const T* b, T* o, int64_t n, int64_t sa, int64_t sb) {
   binary_loop(a, b, o, n, sa, sb, [](T x, T y) { return x / y; });
+}
+
+template <typename T, bool Rem>
+void fmod_k(const T* a, const T* b, T* o, int64_t n, int64_t sa, int64_t sb) {
+  rem::fmod_binary<T, Rem>(a, b, o, n, sa, sb);
 }
 
 template <typename T>
@@ -201,6 +207,8 @@ void fill_elementwise_scalar(KernelTable<T>& t) {
   t.binary[int(BinaryOp::kMul)] = mul<T>;
   t.binary[int(BinaryOp::kDiv)] = div<T>;
   t.binary[int(BinaryOp::kReluBwd)] = relu_bwd<T>;
+  t.binary[int(BinaryOp::kFmod)] = fmod_k<T, false>;
+  t.binary[int(BinaryOp::kRemainder)] = fmod_k<T, true>;
   for (int op = 0; op < kNumBinaryOps; ++op) t.binary_stream[op] = t.binary[op];
   t.unary[int(UnaryOp::kExp)] = exp_k<T>;
   t.unary[int(UnaryOp::kLog)] = log_k<T>;

@@ -9,9 +9,18 @@
 namespace autodiff::kernels {
 
 // kReluBwd: a = the relu output y, b = its gradient g; out = g * (y > 0 ? 1 : 0) (NumPy's
-// g * (y > 0): a NaN or inf g times 0 stays NaN).
-enum class BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kReluBwd = 4 };
-constexpr int kNumBinaryOps = 5;
+// g * (y > 0): a NaN or inf g times 0 stays NaN).  kFmod, kRemainder: C's fmod and Python's
+// % (remainder_ops.h), exact, as PyTorch's.
+enum class BinaryOp : int {
+  kAdd = 0,
+  kSub = 1,
+  kMul = 2,
+  kDiv = 3,
+  kReluBwd = 4,
+  kFmod = 5,
+  kRemainder = 6
+};
+constexpr int kNumBinaryOps = 7;
 // kGelu: x * Phi(x) (Phi the normal CDF); kGeluTanh: PyTorch's approximate="tanh" form.
 enum class UnaryOp : int {
   kExp = 0,
