@@ -542,6 +542,17 @@ void init_elementwise(py::module_& m) {
       "div", [](py::array a, py::array b) { return binary(BinaryOp::kDiv, a, b, "div"); },
       py::arg("a"), py::arg("b"), "a / b with NumPy broadcasting (float32/float64).");
   m.def(
+      "fmod", [](py::array a, py::array b) { return binary(BinaryOp::kFmod, a, b, "fmod"); },
+      py::arg("a"), py::arg("b"),
+      "C's fmod(a, b) (the sign of a; b = 0 gives NaN) with NumPy broadcasting, exact, as "
+      "PyTorch's (float32/float64).");
+  m.def(
+      "remainder",
+      [](py::array a, py::array b) { return binary(BinaryOp::kRemainder, a, b, "remainder"); },
+      py::arg("a"), py::arg("b"),
+      "Python's a % b (the sign of b: fmod, plus b where that is nonzero and of the other "
+      "sign) with NumPy broadcasting, exact, as PyTorch's (float32/float64).");
+  m.def(
       "relu_backward",
       [](py::array y, py::array g) { return binary(BinaryOp::kReluBwd, y, g, "relu_backward"); },
       py::arg("y"), py::arg("g"),

@@ -103,7 +103,8 @@ py::array reduce_impl(const py::array& x0, const std::vector<int>& axes, ReduceO
     return reshape(v.attr("__mul__")(nr / std::max(nr - correction, 0.0)).cast<py::array>(),
                    final_shape);
   }
-  if (n_groups > 1 && op == ReduceOp::kVar) {  // move the reduced axes last, then one call
+  // var, prod: move the reduced axes last, then one call (prod: rounded once, not per group)
+  if (n_groups > 1 && (op == ReduceOp::kVar || op == ReduceOp::kProd)) {
     std::vector<int> perm;
     for (int d = 0; d < nd; ++d)
       if (!red[d]) perm.push_back(d);
@@ -242,7 +243,7 @@ py::array scan_typed(const py::array& x, int64_t outer, int64_t n, int64_t inner
   {
     py::gil_scoped_release nogil;
     if (prod)
-      kernels::cumprod_axis<T>(px, outer, n, inner, po);
+      kernels::cumprod_axis<T>(px, outer, n, inner, po, reverse);
     else
       kernels::cumsum_axis<T>(px, outer, n, inner, po, reverse);
   }
@@ -268,7 +269,9 @@ py::array cumsum(const py::array& x0, int axis, bool reverse) {
   return scan(x0, axis, reverse, false);
 }
 
-py::array cumprod(const py::array& x0, int axis) { return scan(x0, axis, false, true); }
+py::array cumprod(const py::array& x0, int axis, bool reverse) {
+  return scan(x0, axis, reverse, true);
+}
 
 }  // namespace
 
@@ -624,6 +627,14 @@ void init_reduce(py::module_& m) {
       py::arg("x"), py::arg("axis") = py::none(), py::arg("keepdims") = false,
       "Maximum over axis (NaN propagates); ValueError on an empty reduction.");
   m.def(
+      "prod",
+      [](py::array x, py::object axis, bool keepdims) {
+        return reduce_entry(x, axis, keepdims, ReduceOp::kProd, 0.0, "prod");
+      },
+      py::arg("x"), py::arg("axis") = py::none(), py::arg("keepdims") = false,
+      "Product over axis (None, int or tuple), multiplied in float64 and rounded once; 1 "
+      "over no elements.");
+  m.def(
       "var",
       [](py::array x, py::object axis, double correction, bool keepdims) {
         return reduce_entry(x, axis, keepdims, ReduceOp::kVar, correction, "var");
@@ -634,9 +645,10 @@ void init_reduce(py::module_& m) {
   m.def("cumsum", &cumsum, py::arg("x"), py::arg("axis"), py::arg("reverse") = false,
         "The cumulative sum along axis (from its end with reverse), added up in float64 and "
         "rounded once, as PyTorch's CPU scan.");
-  m.def("cumprod", &cumprod, py::arg("x"), py::arg("axis"),
-        "The cumulative product along axis, multiplied in float64 and rounded once, as "
-        "PyTorch's CPU scan.");
+  m.def("cumprod", &cumprod, py::arg("x"), py::arg("axis"), py::arg("reverse") = false,
+        "The cumulative product along axis (from its end with reverse: the products of the "
+        "others in Prod's backward), multiplied in float64 and rounded once, as PyTorch's CPU "
+        "scan.");
   m.def("sum_to", &sum_to, py::arg("g"), py::arg("shape"),
         "Sum g over its leading dims and the dims where shape has 1: the backward of "
         "broadcasting g's operand of `shape`.");

@@ -36,8 +36,10 @@ struct KernelTable {
   RowMaxFn<T> row_max;
   RowWelfordFn<T> row_welford;
   RowDotFn<T> row_dot;
-  ColSumFn<T> col_sum;  // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
-  ColMaxFn<T> col_max;  // acc[j] = max(acc[j], x[r * step + j] for r < rows), NaN wins
+  RowProdFn<T> row_prod;  // products in float64
+  ColProdFn<T> col_prod;
+  ColSumFn<T> col_sum;    // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
+  ColMaxFn<T> col_max;    // acc[j] = max(acc[j], x[r * step + j] for r < rows), NaN wins
   ColWelfordFn<T> col_welford;
   FmaLoopFn<T> fma_loop;
   SoftmaxRowFn<T> softmax_row;

@@ -172,8 +172,8 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return _C.cumsum(a, axis, reverse)
         return super().cumsum(a, axis, dtype, reverse)
 
-    def cumprod(self, a, axis: int):  # threaded, in double; None: NumPy's float64 pass
-        return _C.cumprod(a, axis) if _float(a) and a.size >= MIN_COPY else None
+    def cumprod(self, a, axis: int, reverse=False):  # threaded, in double; None: NumPy's pass
+        return _C.cumprod(a, axis, reverse) if _float(a) and a.size >= MIN_COPY else None
 
     def sum_to(self, g, shape):
         shape = tuple(shape)
@@ -409,6 +409,11 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
     def erf(self, a):
         return _C.erf(a) if self._fused_ok(a) else super().erf(a)
 
+    def float_remainder(self, a, b, floor: bool):  # exact, one pass (NumPy: fmod + 3-6 passes)
+        if _float(a) and _same(a, b):
+            return (_C.remainder if floor else _C.fmod)(a, b)
+        return None  # (math_functions' NumPy kernels)
+
     def sqrt(self, a):  # threaded and vectorized (NumPy's is one thread)
         return _C.sqrt(a) if self._fused_ok(a) else super().sqrt(a)
 
@@ -462,7 +467,7 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
             return True
         return self._decline(op, "dtype or axis", a.dtype)
 
-    sum, mean, amax = _reduction("sum"), _reduction("mean"), _reduction("amax")
+    sum, mean, amax, prod = (_reduction(k) for k in ("sum", "mean", "amax", "prod"))
 
     def var(self, a, axis, correction, keepdims):
         if type(a) is _ND and a.size >= MIN_REDUCE and self._reduce_ok("var", a, axis):

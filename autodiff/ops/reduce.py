@@ -192,13 +192,21 @@ def _prod_of_others(x, axes):
     rest = [d for d in range(a.ndim) if d not in dims]
     moved = xp.transpose(a, rest + list(dims))
     flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
-    ones = xp.ones(flat.shape[:-1] + (1,), dtype=a.dtype)
-    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], axis=-1), -1),
-                               axis=-1), -1)
-    out = (left * right).reshape(moved.shape)
+    # exclusive products from the left times those from the right: out[i] = L[i-1] R[i+1]
+    out = xp.ones_like(flat)
+    out[..., 1:] = _cumprod_last(b, flat, False)[..., :-1]
+    out[..., :-1] *= _cumprod_last(b, flat, True)[..., 1:]
     inv = xp.argsort(xp.asarray(rest + list(dims)))
-    return constant(xp.transpose(out, tuple(int(i) for i in inv)), x._dev)
+    return constant(xp.transpose(out.reshape(moved.shape), tuple(int(i) for i in inv)), x._dev)
+
+
+def _cumprod_last(b, a, reverse):
+    """The cumulative product along the last axis (from its end with reverse): the backend's
+    (C++ in float64 on cpp, no flips), else NumPy's / CuPy's."""
+    r = b.cumprod(a, -1, reverse) if hasattr(b, "cumprod") else None
+    if r is None:
+        r = b.xp.flip(b.xp.cumprod(b.xp.flip(a, -1), -1), -1) if reverse else b.xp.cumprod(a, -1)
+    return r
 
 
 class LogSumExp(Op):

@@ -13,6 +13,7 @@
 
 #include "kernels/activation_ops.h"
 #include "kernels/elementwise.h"
+#include "kernels/remainder_ops.h"
 
 namespace autodiff::kernels::vec_kernels {
 
@@ -113,6 +114,13 @@ AD_SIMD void binary_vec(const T* a, const T* b, T* out, int64_t n, int64_t sa, i
     const T v = Op::s(a[0], b[0]);
     for (int64_t i = 0; i < n; ++i) out[i] = v;
   }
+}
+
+// fmod / remainder: remainder_ops.h's loop, vectorised by the compiler for this level's
+// target (V only picks the level).
+template <typename V, typename T, bool Rem>
+AD_SIMD void fmod_vec(const T* a, const T* b, T* out, int64_t n, int64_t sa, int64_t sb) {
+  rem::fmod_binary<T, Rem>(a, b, out, n, sa, sb);
 }
 
 template <typename V, typename T>
@@ -412,6 +420,9 @@ void fill_elementwise_vec(KernelTable<T>& t) {
   t.binary_stream[int(BinaryOp::kMul)] = binary_vec<V, T, MulOp, true>;
   t.binary_stream[int(BinaryOp::kDiv)] = binary_vec<V, T, DivOp, true>;
   t.binary_stream[int(BinaryOp::kReluBwd)] = binary_vec<V, T, ReluBwdOp, true>;
+  t.binary[int(BinaryOp::kFmod)] = t.binary_stream[int(BinaryOp::kFmod)] = fmod_vec<V, T, false>;
+  t.binary[int(BinaryOp::kRemainder)] = t.binary_stream[int(BinaryOp::kRemainder)] =
+      fmod_vec<V, T, true>;
   t.unary[int(UnaryOp::kRelu)] = relu_vec<V, T>;
   t.unary[int(UnaryOp::kAbs)] = abs_vec<V, T>;
   t.clamp = clamp_vec<V, T>;

@@ -9,9 +9,18 @@
 namespace autodiff::kernels {
 
 // kReluBwd: a = the relu output y, b = its gradient g; out = g * (y > 0 ? 1 : 0) (NumPy's
-// g * (y > 0): a NaN or inf g times 0 stays NaN).
-enum class BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kReluBwd = 4 };
-constexpr int kNumBinaryOps = 5;
+// g * (y > 0): a NaN or inf g times 0 stays NaN).  kFmod, kRemainder: C's fmod and Python's
+// % (remainder_ops.h), exact, as PyTorch's.
+enum class BinaryOp : int {
+  kAdd = 0,
+  kSub = 1,
+  kMul = 2,
+  kDiv = 3,
+  kReluBwd = 4,
+  kFmod = 5,
+  kRemainder = 6
+};
+constexpr int kNumBinaryOps = 7;
 // kGelu: x * Phi(x) (Phi the normal CDF); kGeluTanh: PyTorch's approximate="tanh" form.
 enum class UnaryOp : int {
   kExp = 0,
@@ -96,6 +105,13 @@ using RowMaxFn = T (*)(const T* x, int64_t n);  // NaN propagates; n >= 1
 // Mean and sum of squared deviations (M2) of a row, in one pass.
 template <typename T>
 using RowWelfordFn = void (*)(const T* x, int64_t n, double* mean, double* m2);
+// Product of a row, multiplied in float64 (a fixed lane order: the result does not depend
+// on the thread count).
+template <typename T>
+using RowProdFn = double (*)(const T* x, int64_t n);
+// Column products in float64: acc[j] *= prod_r x[r * step + j] for j < w, rows in order.
+template <typename T>
+using ColProdFn = void (*)(double* acc, const T* x, int64_t w, int64_t rows, int64_t step);
 // Dot product of two rows (float64 accumulation of block sums, like RowSumFn).
 template <typename T>
 using RowDotFn = double (*)(const T* x, const T* y, int64_t n);

@@ -221,6 +221,84 @@ void reduce_columns(ReduceOp op, const KernelTable<T>& t, const T* x, const T* h
   }
 }
 
+// Products (ReduceOp::kProd).  Every split below depends on the shape alone, never on the
+// thread count, so a product comes out the same bits at any number of threads and at every
+// SIMD level (the row and column kernels multiply in one order on all of them).
+constexpr int64_t kProdPiece = 65536;  // elements of a long row multiplied as one task
+constexpr int64_t kProdCols = 1024;    // columns a task of the column layout carries
+constexpr int64_t kProdSlice = 128;    // rows a slice takes when the columns give few tasks
+
+// out[c] = the product over r < rows of x[r * step + c] for c < w (rows >= 1), in float64.
+// Narrow contiguous rows (w == step) are taken k at a time as one row of k * w, whose k
+// interleaved partial products are multiplied together at the end (in order).
+template <typename T>
+void prod_col_block(const KernelTable<T>& t, const T* x, int64_t rows, int64_t step, int64_t w,
+                    double* out) {
+  const int64_t k = w == step ? std::min(rows, kProdCols / w) : 1;
+  alignas(64) double acc[kProdCols];
+  std::fill(acc, acc + k * w, 1.0);
+  const int64_t groups = rows / k, rem = rows - groups * k;
+  t.col_prod(acc, x, k * w, groups, k * step);
+  if (rem) t.col_prod(acc, x + groups * k * step, rem * w, 1, 0);
+  std::copy(acc, acc + w, out);
+  for (int64_t g = 1; g < k; ++g)
+    for (int64_t c = 0; c < w; ++c) out[c] *= acc[g * w + c];
+}
+
+template <typename T>
+void prod_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out) {
+  const auto& t = table<T>();
+  const int nt = threads_for(outer * n * inner);
+  if (inner == 1) {
+    if (n <= kProdPiece) {
+      const int ntr = cap_threads(nt, outer);
+#pragma omp parallel for num_threads(ntr) schedule(dynamic, grab_chunk(outer, ntr, n)) if (ntr > 1)
+      for (int64_t o = 0; o < outer; ++o) out[o] = T(t.row_prod(x + o * n, n));
+      return;
+    }
+    const int64_t pieces = (n + kProdPiece - 1) / kProdPiece;  // long rows: in pieces
+    std::vector<double> part(size_t(outer * pieces));
+    const int ntp = cap_threads(nt, outer * pieces);
+#pragma omp parallel for num_threads(ntp) schedule(dynamic, 1) if (ntp > 1)
+    for (int64_t it = 0; it < outer * pieces; ++it) {
+      const int64_t o = it / pieces, i0 = it % pieces * kProdPiece;
+      part[it] = t.row_prod(x + o * n + i0, std::min(kProdPiece, n - i0));
+    }
+    for (int64_t o = 0; o < outer; ++o) {
+      double p = 1.0;
+      for (int64_t k = 0; k < pieces; ++k) p *= part[o * pieces + k];
+      out[o] = T(p);
+    }
+    return;
+  }
+  // Column layout: tasks are (outer, column chunk, row slice); few column tasks (a (rows,
+  // features) array over its rows) slice the rows, and the slices' products are multiplied
+  // in order at the end.
+  const int64_t nout = outer * inner, nchunks = (inner + kProdCols - 1) / kProdCols;
+  const int64_t slices =
+      outer * nchunks < 8 && n >= 2 * kProdSlice ? (n + kProdSlice - 1) / kProdSlice : 1;
+  const int64_t per = (n + slices - 1) / slices, items = outer * nchunks * slices;
+  std::vector<double> part(size_t(slices * nout));
+  const int ntc = cap_threads(nt, items);
+#pragma omp parallel for num_threads(ntc) schedule(dynamic, 1) if (ntc > 1)
+  for (int64_t it = 0; it < items; ++it) {
+    const int64_t sl = it % slices, rest = it / slices;
+    const int64_t o = rest / nchunks, c0 = rest % nchunks * kProdCols;
+    const int64_t j0 = sl * per, rows = std::min(per, n - j0);
+    double* dst = part.data() + sl * nout + o * inner + c0;
+    if (rows > 0)
+      prod_col_block(t, x + (o * n + j0) * inner + c0, rows, inner, std::min(kProdCols, inner - c0),
+                     dst);
+    else
+      std::fill(dst, dst + std::min(kProdCols, inner - c0), 1.0);
+  }
+  for (int64_t c = 0; c < nout; ++c) {
+    double p = part[c];
+    for (int64_t sl = 1; sl < slices; ++sl) p *= part[sl * nout + c];
+    out[c] = T(p);
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -229,10 +307,13 @@ void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
   const int64_t nout = outer * inner;
   if (nout == 0) return;
   if (n == 0) {
-    T v = op == ReduceOp::kSum ? T(0) : std::numeric_limits<T>::quiet_NaN();
+    T v = op == ReduceOp::kSum    ? T(0)
+          : op == ReduceOp::kProd ? T(1)
+                                  : std::numeric_limits<T>::quiet_NaN();
     std::fill(out, out + nout, v);
     return;
   }
+  if (op == ReduceOp::kProd) return prod_axis(x, outer, n, inner, out);
   const auto& t = table<T>();
   const int64_t total = nout * n;
   const int nt = threads_for(total);
@@ -293,12 +374,12 @@ void cumsum_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bo
 }
 
 template <typename T>
-void cumprod_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out) {
-  scan_axis<T, true>(x, outer, n, inner, out, false);
+void cumprod_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool reverse) {
+  scan_axis<T, true>(x, outer, n, inner, out, reverse);
 }
 
-template void cumprod_axis<float>(const float*, int64_t, int64_t, int64_t, float*);
-template void cumprod_axis<double>(const double*, int64_t, int64_t, int64_t, double*);
+template void cumprod_axis<float>(const float*, int64_t, int64_t, int64_t, float*, bool);
+template void cumprod_axis<double>(const double*, int64_t, int64_t, int64_t, double*, bool);
 template void cumsum_axis<float>(const float*, int64_t, int64_t, int64_t, float*, bool);
 template void cumsum_axis<double>(const double*, int64_t, int64_t, int64_t, double*, bool);
 

@@ -7,7 +7,7 @@
 
 namespace autodiff::kernels {
 
-enum class ReduceOp : int { kSum = 0, kMean = 1, kMax = 2, kVar = 3 };
+enum class ReduceOp : int { kSum = 0, kMean = 1, kMax = 2, kVar = 3, kProd = 4 };
 
 template <typename T>
 void fill_reduce_scalar(KernelTable<T>& t);
@@ -18,13 +18,17 @@ void fill_reduce_neon(KernelTable<T>& t);
 
 // out[o, i] = reduce_j x[o, j, i].  kVar divides the sum of squared deviations by
 // max(n - correction, 0) (NumPy's rule); kMax needs n >= 1 (checked by the binding).
+// kProd multiplies in float64 (float32 too: rounded once, where NumPy's and PyTorch's float32
+// products round every step) in a fixed order of lanes, whatever the thread count; 1 for
+// n == 0.
 // Cumulative sum along the middle axis of x viewed as (outer, n, inner), in double; from
 // the end with reverse.  out may not alias x.
 template <typename T>
 void cumsum_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool reverse);
-// The cumulative product likewise (from the start; in double, rounded once per element).
+// The cumulative product likewise (in double, rounded once per element).
 template <typename T>
-void cumprod_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out);
+void cumprod_axis(const T* x, int64_t outer, int64_t n, int64_t inner, T* out,
+                  bool reverse = false);
 
 template <typename T>
 void reduce_axis(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* out,
@@ -64,6 +68,10 @@ void lerp_rows_backward(const T* g, const int64_t* lo, const int64_t* hi, const 
 // vals / idx (rows x k).  One pass over each row keeping a sorted buffer of k: for k << n.
 template <typename T>
 void topk_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool largest, T* vals, int64_t* idx);
+
+// Partial products a row product keeps (RowProdFn): 16 doubles, four AVX2 or two AVX-512
+// registers; every level multiplies them in the same order.
+constexpr int kProdLanes = 16;
 
 // Merge (count, mean, M2) statistics of two parts (Chan et al.).
 inline void welford_merge(double& n, double& mean, double& m2, double nb, double mb, double m2b) {

@@ -53,6 +53,27 @@ double row_dot(const T* x, const T* y, int64_t n) {
   return s;
 }
 
+// The vector levels' lane order (kProdLanes partial products, multiplied together in
+// order), so that every level gives the same product bit for bit.
+template <typename T>
+double row_prod(const T* x, int64_t n) {
+  double acc[kProdLanes];
+  std::fill(acc, acc + kProdLanes, 1.0);
+  int64_t i = 0;
+  for (; i + kProdLanes <= n; i += kProdLanes)
+    for (int k = 0; k < kProdLanes; ++k) acc[k] *= double(x[i + k]);
+  double p = 1.0;
+  for (int k = 0; k < kProdLanes; ++k) p *= acc[k];
+  for (; i < n; ++i) p *= double(x[i]);
+  return p;
+}
+
+template <typename T>
+void col_prod(double* acc, const T* x, int64_t w, int64_t rows, int64_t step) {
+  for (int64_t r = 0; r < rows; ++r, x += step)
+    for (int64_t j = 0; j < w; ++j) acc[j] *= double(x[j]);
+}
+
 template <typename T>
 void col_sum(T* acc, const T* x, const T* y, int64_t w, int64_t rows, int64_t step) {
   for (int64_t r = 0; r < rows; ++r, x += step) {
@@ -105,6 +126,8 @@ void fill_reduce_scalar(KernelTable<T>& t) {
   t.row_max = row_max<T>;
   t.row_welford = row_welford<T>;
   t.row_dot = row_dot<T>;
+  t.row_prod = row_prod<T>;
+  t.col_prod = col_prod<T>;
   t.col_sum = col_sum<T>;
   t.col_max = col_max<T>;
   t.col_welford = col_welford<T>;

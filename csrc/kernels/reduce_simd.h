@@ -66,6 +66,32 @@ AD_SIMD double row_dot(const T* x, const T* y, int64_t n) {
   return blocked_sum<Vec, T, true>(x, y, n);
 }
 
+// The product of a row in float64: kProdLanes partial products (lane k takes x[i] for
+// i = k mod kProdLanes), then multiplied together in lane order and the tail after them:
+// the scalar level's order, so every level gives the same bits.  Plain loops over the
+// lanes, which the compiler turns into float -> double conversions and vector multiplies
+// for the function's target (4 independent multiply chains at AVX2); the vocabulary has no
+// widening op, and NEON builds it as is.
+template <template <typename> class Vec, typename T>
+AD_SIMD double row_prod(const T* x, int64_t n) {
+  double acc[kProdLanes];
+  for (int k = 0; k < kProdLanes; ++k) acc[k] = 1.0;
+  int64_t i = 0;
+  for (; i + kProdLanes <= n; i += kProdLanes)
+    for (int k = 0; k < kProdLanes; ++k) acc[k] *= double(x[i + k]);
+  double p = 1.0;
+  for (int k = 0; k < kProdLanes; ++k) p *= acc[k];
+  for (; i < n; ++i) p *= double(x[i]);
+  return p;
+}
+
+// acc[j] *= x[r * step + j] for r < rows, j < w, in float64 (the loop over j vectorises).
+template <template <typename> class Vec, typename T>
+AD_SIMD void col_prod(double* acc, const T* x, int64_t w, int64_t rows, int64_t step) {
+  for (int64_t r = 0; r < rows; ++r, x += step)
+    for (int64_t j = 0; j < w; ++j) acc[j] *= double(x[j]);
+}
+
 template <template <typename> class Vec, typename T>
 AD_SIMD T row_max(const T* x, int64_t n) {
   using V = Vec<T>;
@@ -268,6 +294,8 @@ void fill_reduce_vec(KernelTable<T>& t) {
   t.row_max = row_max<Vec, T>;
   t.row_welford = row_welford<Vec, T>;
   t.row_dot = row_dot<Vec, T>;
+  t.row_prod = row_prod<Vec, T>;
+  t.col_prod = col_prod<Vec, T>;
   t.col_sum = col_sum<Vec, T>;
   t.col_max = col_max<Vec, T>;
   t.col_welford = col_welford<Vec, T>;

@@ -130,7 +130,7 @@ std::string dims(std::initializer_list<int64_t> d) {
 template <typename T>
 void check_binary(SimdLevel level, std::mt19937& rng) {
   const std::string lv = k::simd_level_name(level);
-  const char* names[] = {"add", "sub", "mul", "div", "relu_bwd"};
+  const char* names[] = {"add", "sub", "mul", "div", "relu_bwd", "fmod", "remainder"};
   // (rows, n, a broadcast along rows / columns, b likewise), and one output large enough for
   // the streaming-store variants (kStreamBytes).
   std::vector<int64_t> ns(std::begin(kSizes), std::end(kSizes));
