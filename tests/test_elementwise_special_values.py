@@ -289,7 +289,6 @@ KNOWN = {
         "expm1": "1 ulp more than the tolerance at one grid point", "sinh": _MORE_ACCURATE,
         "cosh": _MORE_ACCURATE, "sigmoid": _MORE_ACCURATE,
         "tanh": "1 - y^2 amplifies a 1-ulp difference in y near |x| = 9",
-        "logit": "the gradient outside [0, 1] is NaN in PyTorch",
         "lgamma": "digamma accuracy", "digamma": "polygamma(1) accuracy and poles",
         "sinc": "PyTorch's gradient is 0 at tiny x",
         "expit": "composite gradient at 0 and underflow", "erfcx": "composite gradient at +-inf",
