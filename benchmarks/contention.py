@@ -25,6 +25,12 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 
+
+
+
+
+
+
 def _hog() -> None:
     while True:
         pass
@@ -39,7 +45,7 @@ def _time(step, n: int) -> float:
     return (time.perf_counter() - t0) / n * 1e3
 
 
-def run(model: str, hogs: int, rounds: int, steps: int, threads: int) -> dict:
+def run(model: str, hogs: int, rounds: int, steps: int, threads: int, late_us: int) -> dict:
     import torch
 
     import autodiff as ad
@@ -63,7 +69,7 @@ def run(model: str, hogs: int, rounds: int, steps: int, threads: int) -> dict:
             for name, (step, nt, guard) in configs.items():
                 if nt is not None:
                     ad.set_num_threads(nt)
-                    _C.set_contention_guard(guard)
+                    _C.set_contention_guard(guard, late_us)
                 times[name].append(_time(step, steps))
     finally:
         for p in procs:
@@ -79,12 +85,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--late-us", type=int, default=400, help="the guard's lateness threshold")
     args = ap.parse_args()
     print(f"{os.cpu_count()} CPUs; {args.threads} threads; ms per step, min / median of "
           f"{args.rounds} rounds")
     for hogs in args.hogs:
         for model in args.models.split(","):
-            r = run(model, hogs, args.rounds, args.steps, args.threads)
+            r = run(model, hogs, args.rounds, args.steps, args.threads, args.late_us)
             cells = "   ".join(f"{k} {lo:7.2f} / {med:7.2f}" for k, (lo, med) in r.items())
             print(f"{model:12s} hogs={hogs}   {cells}")
 

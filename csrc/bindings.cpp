@@ -58,9 +58,19 @@ void init_dispatch(py::module_& m) {
       },
       py::arg("n"), "Threads used by the OpenMP kernels.");
   m.def("get_num_threads", &k::configured_num_threads, "Threads used by the OpenMP kernels.");
-  m.def("set_contention_guard", &k::set_contention_guard, py::arg("on"),
-        "Whether the kernels drop to one thread while other processes keep a worker thread "
-        "waiting for a core (on by default; AUTODIFF_CONTENTION_GUARD=0 turns it off).");
+  m.def(
+      "set_contention_guard",
+      [](bool on, int64_t late_us) {
+        try {
+          k::set_contention_guard(on, late_us);
+        } catch (const std::invalid_argument& e) {
+          throw py::value_error(e.what());
+        }
+      },
+      py::arg("on"), py::arg("late_us") = 400,
+      "Whether the kernels drop to one thread while other processes keep a worker thread "
+      "waiting for a core, late_us microseconds or more at a probe (on by default; "
+      "AUTODIFF_CONTENTION_GUARD=0 turns it off).");
   m.def("contention_guard", &k::contention_guard, "Whether the contention guard is on.");
   m.def("contention_late_probes", &k::contention_late_probes,
         "How many of the contention guard's probes found a worker thread late.");

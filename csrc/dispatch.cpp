@@ -167,14 +167,17 @@ SimdLevel parse_simd_level(const std::string& name) {
 // region for up to a scheduler time slice: a 2-thread MLP training step took 11-20 ms
 // instead of 0.84 on one thread while a compiler ran on the other core (PyTorch's took
 // 17).  Every kProbeNs the first request for threads (outside a parallel region) runs an
-// empty region and times the workers' arrival; past kLateNs the kernels run on one thread
-// until the next probe, kBackoffNs later, doubling while the contention lasts (up to
-// kMaxBackoffNs).  A healthy probe costs a fork and join (~5 us) every 50 ms.
+// empty region and times the workers' arrival; past late_us the kernels run on one thread
+// until the next probe, kBackoffNs later.  The wait doubles (up to kMaxBackoffNs) for each
+// late probe within kMemoryNs of the last one, so that a probe that finds the other core
+// free for a moment while the contention lasts (a lucky one) does not bring back 50 ms of
+// stalled regions every 250 ms.  A healthy probe costs a fork and join (~5 us) every 50 ms.
 namespace {
-constexpr int64_t kProbeNs = 50'000'000, kLateNs = 400'000;
+constexpr int64_t kProbeNs = 50'000'000, kMemoryNs = 4'000'000'000;
 constexpr int64_t kBackoffNs = 200'000'000, kMaxBackoffNs = 1'600'000'000;
 std::atomic<bool> g_guard{true}, g_degraded{false};
 std::atomic<int64_t> g_next_probe{0}, g_backoff{kBackoffNs}, g_late_probes{0};
+std::atomic<int64_t> g_last_late{-kMemoryNs}, g_late_ns{400'000};
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -193,11 +196,14 @@ void probe(int n) {
     while (lag > seen && !latest.compare_exchange_weak(seen, lag, std::memory_order_relaxed)) {
     }
   }
-  const bool late = latest.load() > kLateNs;
+  const bool late = latest.load() > g_late_ns.load();
   int64_t wait = kProbeNs;
   if (late) {
-    wait = g_degraded.load() ? std::min(2 * g_backoff.load(), kMaxBackoffNs) : kBackoffNs;
+    const int64_t now = now_ns();
+    wait = now - g_last_late.load() < kMemoryNs ? std::min(2 * g_backoff.load(), kMaxBackoffNs)
+                                                : kBackoffNs;
     g_backoff = wait;
+    g_last_late = now;
     ++g_late_probes;
   }
   g_degraded = late;
@@ -224,10 +230,14 @@ int get_num_threads() {
 
 int configured_num_threads() { return g_threads; }
 
-void set_contention_guard(bool on) {
+void set_contention_guard(bool on, int64_t late_us) {
+  if (late_us < 1) throw std::invalid_argument("set_contention_guard: late_us must be >= 1");
   g_guard = on;
+  g_late_ns = late_us * 1000;
   g_degraded = false;
   g_next_probe = 0;
+  g_last_late = -kMemoryNs;
+  g_backoff = kBackoffNs;
 }
 
 bool contention_guard() { return g_guard; }

@@ -38,8 +38,8 @@ struct KernelTable {
   RowDotFn<T> row_dot;
   RowProdFn<T> row_prod;  // products in float64
   ColProdFn<T> col_prod;
-  ColSumFn<T> col_sum;    // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
-  ColMaxFn<T> col_max;    // acc[j] = max(acc[j], x[r * step + j] for r < rows), NaN wins
+  ColSumFn<T> col_sum;  // acc[j] += sum_r x[r * step + j] (* y[r * step + j])
+  ColMaxFn<T> col_max;  // acc[j] = max(acc[j], x[r * step + j] for r < rows), NaN wins
   ColWelfordFn<T> col_welford;
   FmaLoopFn<T> fma_loop;
   SoftmaxRowFn<T> softmax_row;
@@ -95,8 +95,8 @@ SimdLevel parse_simd_level(const std::string& name);  // throws std::invalid_arg
 // contention guard finds the workers kept waiting by other processes (dispatch.cpp).
 int get_num_threads();
 int configured_num_threads();
-void set_num_threads(int n);  // throws std::invalid_argument if n < 1
-void set_contention_guard(bool on);
+void set_num_threads(int n);                                // throws std::invalid_argument if n < 1
+void set_contention_guard(bool on, int64_t late_us = 400);  // std::invalid_argument if < 1
 bool contention_guard();
 int64_t contention_late_probes();  // probes that found a late worker, since import
 

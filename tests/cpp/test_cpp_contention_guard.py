@@ -81,3 +81,13 @@ def test_guard_drops_to_one_thread_under_contention():
             p.terminate()
         C.set_num_threads(threads)
         C.set_contention_guard(before)
+
+
+def test_lateness_threshold_is_checked():
+    before = C.contention_guard()
+    try:
+        C.set_contention_guard(True, 200)
+        with pytest.raises(ValueError, match="late_us"):
+            C.set_contention_guard(True, 0)
+    finally:
+        C.set_contention_guard(before)
