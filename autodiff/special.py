@@ -6,13 +6,12 @@ function on the backend's array module (NumPy or CuPy) in float64 and casts back
 input's dtype (so float32 never overflows in an intermediate), the backward is written with
 Tensor ops, so double backward works. The rest are compositions of differentiable ops.
 
-Algorithms: ``gammaln`` by the Lanczos approximation (g = 7, 9 terms) with the reflection
-formula below 0.5 and the A&S 6.1.41 series near 1 and 2 (the zeros of lgamma, where
-Lanczos' absolute error would be a large relative one); ``digamma``/``polygamma`` by the
+Algorithms: ``gammaln`` by Lanczos (g = 7, 9 terms) with the reflection formula below 0.5
+and the A&S 6.1.41 series near 1 and 2 (lgamma's zeros, where Lanczos' absolute error would
+be a large relative one); ``digamma``/``polygamma`` by the
 recurrence up to x >= 10 and the asymptotic (Bernoulli) series, reflection for x < 0 (n <= 1);
-``ndtri`` and ``erfinv`` by Acklam's rational approximation refined by two Newton steps on
-erf/erfc; ``erfc`` by ``math.erfc`` (or SciPy/CuPy's when present) for full relative
-precision in the tail. Float64 results agree with ``math``/PyTorch to ~1e-13 relative.
+``ndtri``, ``erfinv`` by Acklam's rational and two Newton steps on erf/erfc; ``erfc`` by
+``math.erfc`` (or SciPy/CuPy's). Float64 results agree with PyTorch to ~1e-13 relative.
 
 Example:
     >>> import autodiff as ad
@@ -345,8 +344,10 @@ class _Erfinv(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = _apply_xp(_erfinv, x) if x._data.dtype.itemsize == 8 else \
-            Tensor._make(_erfinv_single(x._dev.backend.xp, x._data), x._dev, False, None)
+        d, b = x._data, x._dev.backend  # (the cpp device: one C++ pass for float32)
+        r = b.erfinv_float32(d) if d.dtype == np.float32 and hasattr(b, "erfinv_float32") else None
+        y = _apply_xp(_erfinv, x) if d.dtype.itemsize == 8 else Tensor._make(
+            _erfinv_single(b.xp, d) if r is None else r, x._dev, False, None)
         ctx.save_for_backward(y)
         return y
 

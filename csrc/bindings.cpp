@@ -16,6 +16,7 @@ void init_norm(py::module_& m);
 void init_gemm(py::module_& m);
 void init_rnn(py::module_& m);
 void init_conv(py::module_& m);
+void init_special(py::module_& m);
 
 namespace {
 void init_dispatch(py::module_& m) {
@@ -94,4 +95,5 @@ PYBIND11_MODULE(_C, m) {
   autodiff::bind::init_gemm(m);
   autodiff::bind::init_rnn(m);
   autodiff::bind::init_conv(m);
+  autodiff::bind::init_special(m);
 }

@@ -292,6 +292,9 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
                                      for a in arrays], ax)
         return super().stack(arrays, axis)
 
+    def erfinv_float32(self, a):  # Acklam's rational in one threaded pass (special.py's)
+        return _C.erfinv(a) if type(a) is np.ndarray and a.size >= MIN_COPY else None
+
     def adam_update(self, data, g, *state_and_scalars):  # one pass, not 13 ufunc calls
         if _float(data) and data.flags.c_contiguous and _same(data, g):
             return _C.adam_update(data, g, *state_and_scalars) or True
