@@ -403,6 +403,26 @@ py::array concatenate(const std::vector<py::array>& arrays0, int64_t axis0) {
   return res;
 }
 
+// tril (upper false) / triu of the last two dims of an array of any fixed-size dtype: a
+// C-contiguous copy zeroed outside the band, threaded (NumPy's is a mask and a where).
+py::array tri(const py::array& a0, int64_t k, bool upper) {
+  if (a0.ndim() < 2 || a0.dtype().kind() == 'O')
+    throw py::value_error(std::string(upper ? "triu" : "tril") +
+                          ": expected a numeric array of at least 2 dims, got shape " +
+                          shape_str(shape_of(a0)) + " and dtype " + dtype_str(a0));
+  py::array a = contiguous(a0);
+  const Shape s = shape_of(a);
+  const int64_t n = s[s.size() - 2], m = s[s.size() - 1];
+  const int64_t batch = n > 0 && m > 0 ? numel(s) / (n * m) : 0;
+  py::array out(a.dtype(), std::vector<py::ssize_t>(s.begin(), s.end()));
+  const auto* src = static_cast<const uint8_t*>(a.data());
+  auto* dst = static_cast<uint8_t*>(out.mutable_data());
+  const int64_t item = a.itemsize();
+  py::gil_scoped_release nogil;
+  kernels::tri_rows(src, batch, n, m, item, k, upper, dst);
+  return out;
+}
+
 // a[rows] for integer rows of any shape (negative ones from the end): rows of a (made
 // C-contiguous) copied in threads.  IndexError names the first index out of range.
 py::array take_rows(const py::array& a0, const py::array& rows0) {
@@ -524,6 +544,8 @@ void init_elementwise(py::module_& m) {
         "a[rows] along the first axis for integer rows, threaded (a copy).");
   m.def("concatenate", &concatenate, py::arg("arrays"), py::arg("axis"),
         "np.concatenate for arrays of one dtype, threaded (the inputs made C-contiguous).");
+  m.def("tri", &tri, py::arg("a"), py::arg("k"), py::arg("upper"),
+        "tril (upper=False) or triu of the last two dims: a C-contiguous copy, threaded.");
   m.def("where", &where, py::arg("cond"), py::arg("a"), py::arg("b"),
         "cond ? a : b with NumPy broadcasting (cond bool; a, b one 4/8-byte numeric dtype).");
   m.def("copy_contiguous", &copy_contiguous, py::arg("a"),

@@ -292,6 +292,14 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
                                      for a in arrays], ax)
         return super().stack(arrays, axis)
 
+    def tril(self, a, k):  # one threaded pass (NumPy: a mask and a where)
+        return _C.tri(a, k, False) if type(a) is np.ndarray and a.size >= MIN_COPY and \
+            a.dtype.kind in "fiub" else super().tril(a, k)
+
+    def triu(self, a, k):
+        return _C.tri(a, k, True) if type(a) is np.ndarray and a.size >= MIN_COPY and \
+            a.dtype.kind in "fiub" else super().triu(a, k)
+
     def erfinv_float32(self, a):  # Acklam's rational in one threaded pass (special.py's)
         return _C.erfinv(a) if type(a) is np.ndarray and a.size >= MIN_COPY else None
 

@@ -262,6 +262,25 @@ void gather_rows(const uint8_t* src, int64_t row_bytes, const int64_t* rows, int
     copy_bytes(dst + i * row_bytes, src + rows[i] * row_bytes, size_t(row_bytes));
 }
 
+void tri_rows(const uint8_t* src, int64_t batch, int64_t n, int64_t m, int64_t item, int64_t k,
+              bool upper, uint8_t* dst) {
+  const int64_t rows = batch * n, row = m * item;
+  if (rows == 0 || row == 0) return;
+  const int nt = cap_threads(threads_for(rows * row / 4), rows);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t i = r % n;
+    // kept columns [lo, hi): lower j <= i + k, upper j >= i + k
+    const int64_t lo = upper ? std::clamp<int64_t>(i + k, 0, m) : 0;
+    const int64_t hi = upper ? m : std::clamp<int64_t>(i + k + 1, 0, m);
+    const uint8_t* s = src + r * row;
+    uint8_t* d = dst + r * row;
+    std::memset(d, 0, size_t(lo * item));
+    if (hi > lo) copy_bytes(d + lo * item, s + lo * item, size_t((hi - lo) * item));
+    std::memset(d + hi * item, 0, size_t((m - hi) * item));
+  }
+}
+
 namespace {
 
 // One row of where: unit strides are compile-time, so the common layouts vectorize (a

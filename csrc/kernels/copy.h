@@ -21,6 +21,12 @@ void copy_to_contiguous(const T* src, const std::vector<int64_t>& shape,
 void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64_t>& piece,
                  const std::vector<int64_t>& stride, int64_t outer, uint8_t* dst);
 
+// tril / triu of `batch` C-contiguous (n, m) matrices of `item`-byte elements into dst: row i
+// keeps columns j <= i + k (lower) or j >= i + k (upper), zero bytes elsewhere.  Threads
+// split the rows.
+void tri_rows(const uint8_t* src, int64_t batch, int64_t n, int64_t m, int64_t item, int64_t k,
+              bool upper, uint8_t* dst);
+
 // dst row i = src row rows[i] (rows of row_bytes bytes; rows already in range): a gather
 // along the first axis (embedding lookup, x[index]).  Threads split the rows.
 void gather_rows(const uint8_t* src, int64_t row_bytes, const int64_t* rows, int64_t k,

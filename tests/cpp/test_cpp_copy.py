@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from cpp_helpers import C, num_threads
@@ -146,3 +148,26 @@ def test_take_rows_matches_numpy(threads):
         C.take_rows(a, np.array([-51]))
     with pytest.raises(TypeError, match="integers"):
         C.take_rows(a, np.array([1.0]))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tri_matches_numpy(threads):
+    rng = np.random.default_rng(5)
+    shapes = [(5, 7), (7, 5), (3, 4, 6), (2, 0, 3), (2, 3, 0), (1, 1), (2, 2, 33, 17), (300, 257)]
+    with num_threads(threads):
+        for shape in shapes:
+            for dt in (np.float32, np.float64, np.int8, np.int64, np.bool_, np.uint16):
+                a = (rng.standard_normal(shape) * 10).astype(dt)
+                views = (a, a[..., ::-1], np.swapaxes(a, -1, -2))
+                for v, k, upper in itertools.product(views, (-40, -3, -1, 0, 1, 2, 40),
+                                                     (False, True)):
+                    got = C.tri(v, k, upper)
+                    assert got.flags.c_contiguous and got.dtype == v.dtype
+                    np.testing.assert_array_equal(got, (np.triu if upper else np.tril)(v, k))
+
+
+def test_tri_errors():
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        C.tri(np.zeros(3, np.float32), 0, False)
+    with pytest.raises(ValueError, match="triu"):
+        C.tri(np.array([[None]], dtype=object), 0, True)
