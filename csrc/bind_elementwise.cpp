@@ -1,5 +1,6 @@
 // Bindings: binary ops with NumPy broadcasting (add, sub, mul, div) and unary math.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -423,6 +424,73 @@ py::array tri(const py::array& a0, int64_t k, bool upper) {
   return out;
 }
 
+// Source indices of a dim of size n padded by (lo, hi): mode 0 reflect (needs lo, hi < n),
+// 1 replicate (n >= 1), 2 circular (lo, hi <= n), 3 constant (-1 in the pads); ValueError
+// otherwise.
+std::vector<int64_t> edge_map(int64_t n, int64_t lo, int64_t hi, int mode) {
+  const bool fits = mode == 0   ? lo < n && hi < n
+                    : mode == 1 ? n >= 1
+                    : mode == 2 ? lo <= n && hi <= n
+                                : mode == 3;
+  if (lo < 0 || hi < 0 || mode < 0 || mode > 3 || !(fits || (lo == 0 && hi == 0)))
+    throw py::value_error("edge_pad: pads (" + std::to_string(lo) + ", " + std::to_string(hi) +
+                          ") do not fit a dim of size " + std::to_string(n) + " in mode " +
+                          std::to_string(mode) + " (0 reflect: pads < size; 1 replicate: size " +
+                          ">= 1; 2 circular: pads <= size; 3 constant)");
+  std::vector<int64_t> map(size_t(n + lo + hi));
+  for (int64_t p = 0; p < n + lo + hi; ++p) {
+    const int64_t q = p - lo;
+    int64_t src = q;
+    if (q < 0 || q >= n) {
+      if (mode == 0) src = q < 0 ? -q : 2 * (n - 1) - q;
+      if (mode == 1) src = std::clamp<int64_t>(q, 0, n - 1);
+      if (mode == 2) src = ((q % n) + n) % n;
+      if (mode == 3) src = -1;
+    }
+    map[size_t(p)] = src;
+  }
+  return map;
+}
+
+// Reflect / replicate / circular / constant padding of the last two dims (pads = top, bottom,
+// left, right), any 1/2/4/8-byte dtype: one threaded pass (the NumPy kernels: a copy per
+// border).  Constant mode takes `value` as a 1-element array of a's dtype.
+py::array edge_pad2d(const py::array& a0, const std::array<int64_t, 4>& pads, int mode,
+                     const py::object& value) {
+  if (a0.ndim() < 2 || a0.dtype().kind() == 'O' ||
+      (a0.itemsize() != 1 && a0.itemsize() != 2 && a0.itemsize() != 4 && a0.itemsize() != 8))
+    throw py::value_error("edge_pad2d: expected a numeric array of at least 2 dims, got shape " +
+                          shape_str(shape_of(a0)) + " and dtype " + dtype_str(a0));
+  py::array a = contiguous(a0);
+  Shape s = shape_of(a);
+  const size_t nd = s.size();
+  const int64_t h = s[nd - 2], w = s[nd - 1];
+  const std::vector<int64_t> rmap = edge_map(h, pads[0], pads[1], mode);
+  const std::vector<int64_t> cmap = edge_map(w, pads[2], pads[3], mode);
+  py::array fill;
+  if (mode == 3) {
+    if (!py::isinstance<py::array>(value) || value.cast<py::array>().size() != 1 ||
+        !same_type(value.cast<py::array>().dtype(), a.dtype()))
+      throw py::type_error(
+          "edge_pad2d: constant mode needs the value as a 1-element array of "
+          "the input's dtype " +
+          dtype_str(a));
+    fill = contiguous(value.cast<py::array>());
+  }
+  int64_t planes = 1;  // the leading dims' product (all-fill rows when h or w is 0)
+  for (size_t d = 0; d + 2 < nd; ++d) planes *= s[d];
+  s[nd - 2] = int64_t(rmap.size()), s[nd - 1] = int64_t(cmap.size());
+  py::array out(a.dtype(), std::vector<py::ssize_t>(s.begin(), s.end()));
+  const auto* src = static_cast<const uint8_t*>(a.data());
+  const auto* pf = mode == 3 ? static_cast<const uint8_t*>(fill.data()) : nullptr;
+  auto* dst = static_cast<uint8_t*>(out.mutable_data());
+  const int64_t item = a.itemsize(), oh = s[nd - 2], ow = s[nd - 1];
+  py::gil_scoped_release nogil;
+  kernels::edge_pad_rows(src, planes, h, w, item, rmap.data(), oh, cmap.data(), ow, pads[2], pf,
+                         dst);
+  return out;
+}
+
 // a[rows] for integer rows of any shape (negative ones from the end): rows of a (made
 // C-contiguous) copied in threads.  IndexError names the first index out of range.
 py::array take_rows(const py::array& a0, const py::array& rows0) {
@@ -544,6 +612,11 @@ void init_elementwise(py::module_& m) {
         "a[rows] along the first axis for integer rows, threaded (a copy).");
   m.def("concatenate", &concatenate, py::arg("arrays"), py::arg("axis"),
         "np.concatenate for arrays of one dtype, threaded (the inputs made C-contiguous).");
+  m.def("edge_pad2d", &edge_pad2d, py::arg("a"), py::arg("pads"), py::arg("mode"),
+        py::arg("value") = py::none(),
+        "Reflect (0), replicate (1), circular (2) or constant (3: `value`, a 1-element array "
+        "of a's dtype) padding of the last two dims by pads = (top, bottom, left, right): one "
+        "threaded pass.");
   m.def("tri", &tri, py::arg("a"), py::arg("k"), py::arg("upper"),
         "tril (upper=False) or triu of the last two dims: a C-contiguous copy, threaded.");
   m.def("where", &where, py::arg("cond"), py::arg("a"), py::arg("b"),

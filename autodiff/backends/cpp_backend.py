@@ -3,7 +3,8 @@
 ``CppBackend`` subclasses the NumPy reference backend and overrides the kernels that
 ``autodiff._C`` implements (binary ops with broadcasting, sum_to, unary math, reductions,
 matmul, softmax family, layer norm, batch-norm statistics; conv2d comes from the ``cpp_nn``
-mixin, the LSTM/GRU layers' time loop from ``cpp_rnn``).  Each override checks that the C++
+mixin, the LSTM/GRU layers' time loop from ``cpp_rnn``, copies (concatenate, padding,
+tril/triu) from ``cpp_copy``).  Each override checks that the C++
 kernel applies -- float32/float64 ndarrays, one dtype, a supported layout, a size above the
 measured break-even point -- and otherwise declines to the NumPy kernel (logged once per
 (op, dtype, reason) with AUTODIFF_DEBUG=1).
@@ -23,6 +24,7 @@ import numpy as np
 
 from .._config import config
 from ..errors import index_range_error
+from .cpp_copy import MIN_COPY, CppCopyKernels
 from .cpp_nn import CppNNKernels
 from .cpp_rnn import CppRnnKernels
 from .fp_quiet import _QUIET, _fp_off, _fp_on
@@ -42,7 +44,6 @@ _DEBUG = config.debug
 MIN_BINARY = 32768  # add/sub/mul/div: a NumPy ufunc call is ~1 us cheaper than ours
 MIN_ERF = 256  # below this the call overhead is the cost either way
 _RESHAPE_NO_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"  # reshape(copy=False)
-MIN_COPY = 4096  # strided copies: NumPy's loop is as fast on small arrays
 MIN_FILL = 1 << 18  # copies of broadcast arrays (1024 x 1024 from a column: 105 -> 69 us)
 MIN_RELU = 1024  # np.maximum and g * (y > 0) are slow: C++ wins from ~256 elements
 MIN_ABS = 1 << 17  # np.abs is vectorised too: ours wins by its second thread, from ~100K
@@ -150,7 +151,7 @@ def _fused_activation(op: str):
     return forward, backward
 
 
-class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
+class CppBackend(CppCopyKernels, CppNNKernels, CppRnnKernels, NumpyBackend):
     """NumPy storage with the hot kernels in C++ (AVX2+FMA / scalar, OpenMP)."""
 
     name = "cpp"
@@ -275,30 +276,6 @@ class CppBackend(CppNNKernels, CppRnnKernels, NumpyBackend):
         if size in (4, 8) and a.dtype.kind in "fi" and (n <= 32 or n >= (160 if size == 4 else 384)):
             return self._along_last(lambda r: _C.sort(r, descending), a, axis)
         return super().sort(a, axis, descending, stable)
-
-    def concatenate(self, arrays, axis):
-        # threaded row copies (NumPy's concatenate is one thread)
-        a0 = arrays[0]
-        if a0.size * len(arrays) >= 4 * MIN_COPY and a0.ndim and a0.dtype.kind in "fiub" and all(
-                type(a) is np.ndarray and a.dtype == a0.dtype for a in arrays):
-            return _C.concatenate(list(arrays), axis)  # (NumPy's is as fast on small arrays)
-        return super().concatenate(arrays, axis)
-
-    def stack(self, arrays, axis):
-        if arrays and type(arrays[0]) is np.ndarray:  # (concatenate checks the rest)
-            ax = axis + arrays[0].ndim + 1 if axis < 0 else axis
-            # (a view with a new axis of 1: np.expand_dims costs ~5 us of Python)
-            return self.concatenate([a.reshape(a.shape[:ax] + (1,) + a.shape[ax:])
-                                     for a in arrays], ax)
-        return super().stack(arrays, axis)
-
-    def tril(self, a, k):  # one threaded pass (NumPy: a mask and a where)
-        return _C.tri(a, k, False) if type(a) is np.ndarray and a.size >= MIN_COPY and \
-            a.dtype.kind in "fiub" else super().tril(a, k)
-
-    def triu(self, a, k):
-        return _C.tri(a, k, True) if type(a) is np.ndarray and a.size >= MIN_COPY and \
-            a.dtype.kind in "fiub" else super().triu(a, k)
 
     def erfinv_float32(self, a):  # Acklam's rational in one threaded pass (special.py's)
         return _C.erfinv(a) if type(a) is np.ndarray and a.size >= MIN_COPY else None

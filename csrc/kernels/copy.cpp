@@ -283,6 +283,59 @@ void tri_rows(const uint8_t* src, int64_t batch, int64_t n, int64_t m, int64_t i
 
 namespace {
 
+// One padded row: the border columns element by element (cmap -1: the fill), the interior as
+// one copy; a row with no source (s null) is all fill.
+template <typename E>
+void edge_pad_row(const E* s, const int64_t* cmap, int64_t ow, int64_t left, int64_t w, E fill,
+                  E* d) {
+  if (s == nullptr) {
+    std::fill(d, d + ow, fill);
+    return;
+  }
+  for (int64_t c = 0; c < left; ++c) d[c] = cmap[c] < 0 ? fill : s[cmap[c]];
+  std::memcpy(d + left, s, size_t(w) * sizeof(E));
+  for (int64_t c = left + w; c < ow; ++c) d[c] = cmap[c] < 0 ? fill : s[cmap[c]];
+}
+
+template <typename E>
+void edge_pad_typed(const E* src, int64_t planes, int64_t h, int64_t w, const int64_t* rmap,
+                    int64_t oh, const int64_t* cmap, int64_t ow, int64_t left, const uint8_t* f,
+                    E* dst) {
+  E fill{};
+  if (f) std::memcpy(&fill, f, sizeof(E));
+  const int64_t rows = planes * oh;
+  const int nt = cap_threads(threads_for(rows * ow * int64_t(sizeof(E)) / 4), rows);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t p = r / oh, i = r % oh;
+    const E* s = rmap[i] < 0 ? nullptr : src + (p * h + rmap[i]) * w;
+    edge_pad_row(s, cmap, ow, left, w, fill, dst + r * ow);
+  }
+}
+
+}  // namespace
+
+void edge_pad_rows(const uint8_t* src, int64_t planes, int64_t h, int64_t w, int64_t item,
+                   const int64_t* rmap, int64_t oh, const int64_t* cmap, int64_t ow, int64_t left,
+                   const uint8_t* fill, uint8_t* dst) {
+  if (planes == 0 || oh == 0 || ow == 0) return;
+  switch (item) {
+    case 1:
+      return edge_pad_typed(src, planes, h, w, rmap, oh, cmap, ow, left, fill, dst);
+    case 2:
+      return edge_pad_typed(reinterpret_cast<const uint16_t*>(src), planes, h, w, rmap, oh, cmap,
+                            ow, left, fill, reinterpret_cast<uint16_t*>(dst));
+    case 4:
+      return edge_pad_typed(reinterpret_cast<const uint32_t*>(src), planes, h, w, rmap, oh, cmap,
+                            ow, left, fill, reinterpret_cast<uint32_t*>(dst));
+    default:  // 8 (the binding admits no other size)
+      return edge_pad_typed(reinterpret_cast<const uint64_t*>(src), planes, h, w, rmap, oh, cmap,
+                            ow, left, fill, reinterpret_cast<uint64_t*>(dst));
+  }
+}
+
+namespace {
+
 // One row of where: unit strides are compile-time, so the common layouts vectorize (a
 // branch-free select); any other stride (0 for a broadcast operand) is read at run time.
 template <typename T, bool C1, bool A1, bool B1>

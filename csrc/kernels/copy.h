@@ -27,6 +27,14 @@ void concat_rows(const std::vector<const uint8_t*>& src, const std::vector<int64
 void tri_rows(const uint8_t* src, int64_t batch, int64_t n, int64_t m, int64_t item, int64_t k,
               bool upper, uint8_t* dst);
 
+// Edge padding of the last two dims of `planes` C-contiguous (h, w) planes of `item`-byte
+// elements into (h + top + bottom, w + left + right) planes: output row r reads input row
+// rmap[r], column c input column cmap[c] (reflect / replicate / circular index maps, in range;
+// -1: the `fill` element instead, for constant padding).  Threads split the output rows.
+void edge_pad_rows(const uint8_t* src, int64_t planes, int64_t h, int64_t w, int64_t item,
+                   const int64_t* rmap, int64_t oh, const int64_t* cmap, int64_t ow, int64_t left,
+                   const uint8_t* fill, uint8_t* dst);
+
 // dst row i = src row rows[i] (rows of row_bytes bytes; rows already in range): a gather
 // along the first axis (embedding lookup, x[index]).  Threads split the rows.
 void gather_rows(const uint8_t* src, int64_t row_bytes, const int64_t* rows, int64_t k,

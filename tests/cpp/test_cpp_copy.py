@@ -171,3 +171,37 @@ def test_tri_errors():
         C.tri(np.zeros(3, np.float32), 0, False)
     with pytest.raises(ValueError, match="triu"):
         C.tri(np.array([[None]], dtype=object), 0, True)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_edge_pad2d_matches_numpy(threads):
+    rng = np.random.default_rng(6)
+    np_modes = {0: "reflect", 1: "edge", 2: "wrap", 3: "constant"}
+    shapes = [(2, 3, 5, 7), (1, 1, 4, 4), (3, 6, 2), (5, 3), (2, 0, 3), (2, 3, 0), (0, 2, 2),
+              (2, 8, 9, 7)]
+    with num_threads(threads):
+        for shape, dt, mode in itertools.product(shapes, (np.float32, np.float64, np.int8,
+                                                          np.int16, np.bool_), range(4)):
+            a = (rng.standard_normal(shape) * 10).astype(dt)[..., ::-1]  # strided: copied
+            h, w = shape[-2:]
+            cap = {0: (h - 1, w - 1), 1: (3, 3) if h and w else (0, 0), 2: (h, w), 3: (3, 3)}
+            for t, b, lf, r in itertools.product(range(4), repeat=4):
+                if max(t, b) > min(cap[mode][0], 3) or max(lf, r) > min(cap[mode][1], 3):
+                    continue
+                kw = {"constant_values": 3} if mode == 3 else {}
+                want = np.pad(a, [(0, 0)] * (a.ndim - 2) + [(t, b), (lf, r)], np_modes[mode], **kw)
+                value = np.asarray([3], dt) if mode == 3 else None
+                np.testing.assert_array_equal(C.edge_pad2d(a, (t, b, lf, r), mode, value), want)
+
+
+def test_edge_pad2d_errors():
+    x = np.zeros((2, 3), np.float32)
+    for pads, mode in [((2, 0, 0, 0), 0), ((0, 0, 0, 4), 2), ((-1, 0, 0, 0), 1), ((0,) * 4, 4)]:
+        with pytest.raises(ValueError, match="do not fit"):
+            C.edge_pad2d(x, pads, mode)
+    with pytest.raises(ValueError, match="do not fit"):
+        C.edge_pad2d(np.zeros((0, 3), np.float32), (1, 0, 0, 0), 1)
+    with pytest.raises(TypeError, match="1-element array"):
+        C.edge_pad2d(x, (1, 1, 1, 1), 3, np.asarray([3.0]))
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        C.edge_pad2d(np.zeros(3, np.float32), (0, 0, 1, 1), 0)
