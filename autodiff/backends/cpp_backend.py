@@ -277,6 +277,12 @@ class CppBackend(CppCopyKernels, CppNNKernels, CppRnnKernels, NumpyBackend):
             return self._along_last(lambda r: _C.sort(r, descending), a, axis)
         return super().sort(a, axis, descending, stable)
 
+    def addc(self, x, t1, t2, value, div):  # addcmul / addcdiv of one shape and dtype
+        if (_float(x) and x.size >= MIN_COPY and _same(x, t1) and _same(x, t2)
+                and x.shape == t1.shape == t2.shape):
+            return _C.addc(x, t1, t2, value, div)
+        return None
+
     def erfinv_float32(self, a):  # Acklam's rational in one threaded pass (special.py's)
         return _C.erfinv(a) if type(a) is np.ndarray and a.size >= MIN_COPY else None
 

@@ -1,4 +1,4 @@
-// Special functions (special.h).
+// Special functions and fused pointwise ops (special.h).
 #include "kernels/special.h"
 
 #include <algorithm>
@@ -86,7 +86,59 @@ AD_SPECIAL_CLONES void erfinv_block(const float* y, float* out, int64_t b, int64
   }
 }
 
+template <typename T>
+__attribute__((always_inline)) inline void addc_loop(const T* x, const T* a, const T* b, T v,
+                                                     bool div, T* out, int64_t i0, int64_t i1) {
+  if (div && v != T(1)) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = (a[i] / b[i]) * v + x[i];
+  } else if (div) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = a[i] / b[i] + x[i];
+  } else if (v != T(1)) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = (a[i] * b[i]) * v + x[i];
+  } else {
+    for (int64_t i = i0; i < i1; ++i) out[i] = a[i] * b[i] + x[i];
+  }
+}
+
+AD_SPECIAL_CLONES void addc_f32(const float* x, const float* a, const float* b, float v, bool div,
+                                float* out, int64_t i0, int64_t i1) {
+#ifdef __clang__
+#pragma clang fp contract(off)
+#endif
+  addc_loop(x, a, b, v, div, out, i0, i1);
+}
+
+AD_SPECIAL_CLONES void addc_f64(const double* x, const double* a, const double* b, double v,
+                                bool div, double* out, int64_t i0, int64_t i1) {
+#ifdef __clang__
+#pragma clang fp contract(off)
+#endif
+  addc_loop(x, a, b, v, div, out, i0, i1);
+}
+
+inline void addc_block(const float* x, const float* a, const float* b, float v, bool div,
+                       float* out, int64_t i0, int64_t i1) {
+  addc_f32(x, a, b, v, div, out, i0, i1);
+}
+
+inline void addc_block(const double* x, const double* a, const double* b, double v, bool div,
+                       double* out, int64_t i0, int64_t i1) {
+  addc_f64(x, a, b, v, div, out, i0, i1);
+}
+
 }  // namespace
+
+template <typename T>
+void addc(const T* x, const T* a, const T* b, T v, bool div, T* out, int64_t n) {
+  const int nt = threads_for(4 * n);  // three streams in, one out
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t i = 0; i < n; i += kBlock)
+    addc_block(x, a, b, v, div, out, i, std::min(n, i + kBlock));
+}
+
+template void addc<float>(const float*, const float*, const float*, float, bool, float*, int64_t);
+template void addc<double>(const double*, const double*, const double*, double, bool, double*,
+                           int64_t);
 
 void erfinv_f32(const float* y, float* out, int64_t n) {
   const int nt = threads_for(n, 4096);  // ~20 flops an element: threads pay early

@@ -1,7 +1,8 @@
-"""_C.erfinv (csrc/kernels/special.cpp) against the NumPy backend's float32 erfinv (the same
-Acklam rational: bit for bit, at every SIMD clone and thread count), against a float64
-reference (within an ulp), on the edges (+-1, beyond, NaN, signed zeros), odd sizes, views,
-and through ad.erfinv on the cpp device with its gradient."""
+"""_C.erfinv and _C.addc (csrc/kernels/special.cpp). erfinv against the NumPy backend's
+float32 erfinv (the same Acklam rational: bit for bit, at every SIMD clone and thread count),
+against a float64 reference (within an ulp), on the edges (+-1, beyond, NaN, signed zeros),
+odd sizes, views, and through ad.erfinv on the cpp device with its gradient; addc against
+NumPy's ufunc sequence of addcmul / addcdiv."""
 
 from __future__ import annotations
 
@@ -68,3 +69,32 @@ def test_through_autodiff_with_gradient():
     out.sum().backward()
     want = math.sqrt(math.pi) / 2 * np.exp(out.detach().numpy().astype(np.float64) ** 2)
     np.testing.assert_allclose(t.grad.numpy(), want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_addc_matches_the_ufunc_sequence(dtype, threads):
+    """_C.addc (addcmul / addcdiv): NumPy's t1 * t2 (or / t2), * value, + x, bit for bit."""
+    x, a, b = (RNG.standard_normal((301, 517)).astype(dtype) for _ in range(3))
+    b[0, :5] = 0  # division by zero: inf / nan as NumPy's
+    with num_threads(threads):
+        for value, div in [(1, False), (0.5, False), (-3.7, True), (1, True), (1e-3, True)]:
+            with np.errstate(all="ignore"):
+                r = a / b if div else a * b
+                want = (r * dtype(value) if value != 1 else r) + x
+            got = C.addc(x.T.copy().T, a, b, value, div)  # (a Fortran-ordered x copied)
+            np.testing.assert_array_equal(got, want)
+    for args in [(x, a[:3], b), (x, a, b.astype(np.float16))]:
+        with pytest.raises((ValueError, TypeError)):
+            C.addc(*args, 1.0, False)
+
+
+def test_addcmul_on_cpp_uses_one_pass():
+    x, a, b = (ad.tensor(RNG.standard_normal((64, 128)).astype(np.float32), device="cpp",
+                         requires_grad=True) for _ in range(3))
+    y = ad.addcdiv(x, a, b, value=0.25)
+    want = x.detach().numpy() + (a.detach().numpy() / b.detach().numpy()) * np.float32(0.25)
+    np.testing.assert_array_equal(y.detach().numpy(), want)
+    y.sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), -0.25 * a.detach().numpy() / b.detach().numpy() ** 2,
+                               rtol=1e-5)
