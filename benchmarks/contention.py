@@ -47,10 +47,10 @@ def _time(step, n: int) -> float:
 
 def run(model: str, hogs: int, rounds: int, steps: int, threads: int, late_us: int) -> dict:
     import torch
+    import train
 
     import autodiff as ad
     from autodiff import _C
-    import train
 
     torch.set_num_threads(threads)
     configs = {
