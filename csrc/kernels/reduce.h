@@ -73,6 +73,24 @@ void topk_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool largest, T* 
 // registers; every level multiplies them in the same order.
 constexpr int kProdLanes = 16;
 
+// The product of a row in float64: kProdLanes partial products (lane k takes x[i] for
+// i = k mod kProdLanes), then multiplied together in lane order and the tail after them.
+// Plain loops over the lanes, which the compiler turns into float -> double conversions and
+// vector multiplies for the caller's target (each level's row_prod inlines it): every level
+// gives the same bits.
+template <typename T>
+__attribute__((always_inline)) inline double row_prod_lanes(const T* x, int64_t n) {
+  double acc[kProdLanes];
+  for (int k = 0; k < kProdLanes; ++k) acc[k] = 1.0;
+  int64_t i = 0;
+  for (; i + kProdLanes <= n; i += kProdLanes)
+    for (int k = 0; k < kProdLanes; ++k) acc[k] *= double(x[i + k]);
+  double p = 1.0;
+  for (int k = 0; k < kProdLanes; ++k) p *= acc[k];
+  for (; i < n; ++i) p *= double(x[i]);
+  return p;
+}
+
 // Merge (count, mean, M2) statistics of two parts (Chan et al.).
 inline void welford_merge(double& n, double& mean, double& m2, double nb, double mb, double m2b) {
   if (nb == 0) return;

@@ -53,19 +53,10 @@ double row_dot(const T* x, const T* y, int64_t n) {
   return s;
 }
 
-// The vector levels' lane order (kProdLanes partial products, multiplied together in
-// order), so that every level gives the same product bit for bit.
+// The vector levels' lane order (reduce.h), so that every level gives the same product.
 template <typename T>
 double row_prod(const T* x, int64_t n) {
-  double acc[kProdLanes];
-  std::fill(acc, acc + kProdLanes, 1.0);
-  int64_t i = 0;
-  for (; i + kProdLanes <= n; i += kProdLanes)
-    for (int k = 0; k < kProdLanes; ++k) acc[k] *= double(x[i + k]);
-  double p = 1.0;
-  for (int k = 0; k < kProdLanes; ++k) p *= acc[k];
-  for (; i < n; ++i) p *= double(x[i]);
-  return p;
+  return row_prod_lanes(x, n);
 }
 
 template <typename T>

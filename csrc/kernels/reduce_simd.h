@@ -66,23 +66,12 @@ AD_SIMD double row_dot(const T* x, const T* y, int64_t n) {
   return blocked_sum<Vec, T, true>(x, y, n);
 }
 
-// The product of a row in float64: kProdLanes partial products (lane k takes x[i] for
-// i = k mod kProdLanes), then multiplied together in lane order and the tail after them:
-// the scalar level's order, so every level gives the same bits.  Plain loops over the
-// lanes, which the compiler turns into float -> double conversions and vector multiplies
-// for the function's target (4 independent multiply chains at AVX2); the vocabulary has no
-// widening op, and NEON builds it as is.
+// The product of a row in float64 in the scalar level's lane order (reduce.h's
+// row_prod_lanes, compiled here for the function's target: 4 independent multiply chains at
+// AVX2; the vocabulary has no widening op, and NEON builds it as is).
 template <template <typename> class Vec, typename T>
 AD_SIMD double row_prod(const T* x, int64_t n) {
-  double acc[kProdLanes];
-  for (int k = 0; k < kProdLanes; ++k) acc[k] = 1.0;
-  int64_t i = 0;
-  for (; i + kProdLanes <= n; i += kProdLanes)
-    for (int k = 0; k < kProdLanes; ++k) acc[k] *= double(x[i + k]);
-  double p = 1.0;
-  for (int k = 0; k < kProdLanes; ++k) p *= acc[k];
-  for (; i < n; ++i) p *= double(x[i]);
-  return p;
+  return row_prod_lanes(x, n);
 }
 
 // acc[j] *= x[r * step + j] for r < rows, j < w, in float64 (the loop over j vectorises).
@@ -200,8 +189,7 @@ AD_SIMD_INLINE void col_band(T* acc, const T* x, const T* y, int64_t rows, int64
 
 // col_band with nv <= NV vectors, nv known at run time.
 template <template <typename> class Vec, typename T, ColKind K, int NV = kBand>
-AD_SIMD_INLINE void col_band_n(int nv, T* acc, const T* x, const T* y, int64_t rows,
-                               int64_t step) {
+AD_SIMD_INLINE void col_band_n(int nv, T* acc, const T* x, const T* y, int64_t rows, int64_t step) {
   if constexpr (NV > 1) {
     if (nv < NV) return col_band_n<Vec, T, K, NV - 1>(nv, acc, x, y, rows, step);
   }
@@ -226,8 +214,8 @@ AD_SIMD_INLINE void col_reduce_t(T* acc, const T* x, const T* y, int64_t w, int6
     const T* xt = x + r0 * step;
     const T* yt = kFma ? y + r0 * step : nullptr;
     for (int64_t v0 = 0; v0 < nvec; v0 += kBand)
-      col_band_n<Vec, T, K>(int(std::min<int64_t>(kBand, nvec - v0)), acc + v0 * W,
-                            xt + v0 * W, kFma ? yt + v0 * W : nullptr, nr, step);
+      col_band_n<Vec, T, K>(int(std::min<int64_t>(kBand, nvec - v0)), acc + v0 * W, xt + v0 * W,
+                            kFma ? yt + v0 * W : nullptr, nr, step);
     for (int64_t j = nvec * W; j < w; ++j)
       for (int64_t r = 0; r < nr; ++r) {
         const T v = xt[r * step + j];
@@ -242,8 +230,10 @@ AD_SIMD_INLINE void col_reduce_t(T* acc, const T* x, const T* y, int64_t w, int6
 
 template <template <typename> class Vec, typename T>
 AD_SIMD void col_sum(T* acc, const T* x, const T* y, int64_t w, int64_t rows, int64_t step) {
-  if (y) col_reduce_t<Vec, T, ColKind::kFma>(acc, x, y, w, rows, step);
-  else col_reduce_t<Vec, T, ColKind::kAdd>(acc, x, y, w, rows, step);
+  if (y)
+    col_reduce_t<Vec, T, ColKind::kFma>(acc, x, y, w, rows, step);
+  else
+    col_reduce_t<Vec, T, ColKind::kAdd>(acc, x, y, w, rows, step);
 }
 
 template <template <typename> class Vec, typename T>
