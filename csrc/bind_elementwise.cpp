@@ -419,8 +419,10 @@ py::array tri(const py::array& a0, int64_t k, bool upper) {
   const auto* src = static_cast<const uint8_t*>(a.data());
   auto* dst = static_cast<uint8_t*>(out.mutable_data());
   const int64_t item = a.itemsize();
-  py::gil_scoped_release nogil;
-  kernels::tri_rows(src, batch, n, m, item, k, upper, dst);
+  {
+    py::gil_scoped_release nogil;
+    kernels::tri_rows(src, batch, n, m, item, k, upper, dst);
+  }
   return out;
 }
 
@@ -485,9 +487,11 @@ py::array edge_pad2d(const py::array& a0, const std::array<int64_t, 4>& pads, in
   const auto* pf = mode == 3 ? static_cast<const uint8_t*>(fill.data()) : nullptr;
   auto* dst = static_cast<uint8_t*>(out.mutable_data());
   const int64_t item = a.itemsize(), oh = s[nd - 2], ow = s[nd - 1];
-  py::gil_scoped_release nogil;
-  kernels::edge_pad_rows(src, planes, h, w, item, rmap.data(), oh, cmap.data(), ow, pads[2], pf,
-                         dst);
+  {
+    py::gil_scoped_release nogil;
+    kernels::edge_pad_rows(src, planes, h, w, item, rmap.data(), oh, cmap.data(), ow, pads[2], pf,
+                           dst);
+  }
   return out;
 }
 

@@ -15,9 +15,11 @@ py::array addc_typed(const py::array& x, const py::array& a, const py::array& b,
   const auto* pb = static_cast<const T*>(b.data());
   T* po = out.mutable_data();
   const int64_t n = int64_t(x.size());
-  py::gil_scoped_release nogil;
-  kernels::addc<T>(px, pa, pb, T(value), div, po, n);
-  return out;
+  {
+    py::gil_scoped_release nogil;
+    kernels::addc<T>(px, pa, pb, T(value), div, po, n);
+  }
+  return out;  // (with the GIL: array_t to array is a new reference)
 }
 
 }  // namespace
